@@ -1,0 +1,62 @@
+"""Wire contracts of sqlsynth: pydantic models and subject names. No behaviour lives here."""
+
+from proto.common import (
+    SCHEMA_VERSION,
+    Complexity,
+    Engine,
+    JoinKind,
+    Level,
+    Outcome,
+    Policy,
+    PromptStyle,
+    SqlFeature,
+    Stage,
+    TaskType,
+)
+from proto.run import RunRequest, RunStatus
+from proto.sample import (
+    Blueprint,
+    ConformanceDiff,
+    DedupVerdict,
+    Draft,
+    EngineCheck,
+    ErrorClass,
+    Feedback,
+    HistoryEntry,
+    Review,
+    SampleEnvelope,
+    TableRows,
+    TokenCost,
+    Validation,
+)
+from proto.seed import SeedEvent
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Blueprint",
+    "Complexity",
+    "ConformanceDiff",
+    "DedupVerdict",
+    "Draft",
+    "Engine",
+    "EngineCheck",
+    "ErrorClass",
+    "Feedback",
+    "HistoryEntry",
+    "JoinKind",
+    "Level",
+    "Outcome",
+    "Policy",
+    "PromptStyle",
+    "Review",
+    "RunRequest",
+    "RunStatus",
+    "SampleEnvelope",
+    "SeedEvent",
+    "SqlFeature",
+    "Stage",
+    "TableRows",
+    "TaskType",
+    "TokenCost",
+    "Validation",
+]

@@ -1,0 +1,114 @@
+"""Vocabulary shared by every contract: enums, the base model, the schema version."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+# Bump on any change that an old consumer could not read; the drift test pins the JSON Schemas.
+SCHEMA_VERSION = 1
+
+
+class Contract(BaseModel):
+    """Base of every wire model: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class Engine(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+
+
+class Level(StrEnum):
+    """Validation levels of seed 000: parse only; DDL+rows execute and the query prepares; run."""
+
+    SYNTAX = "syntax"
+    SCHEMA = "schema"
+    FULL = "full"
+
+
+class Policy(StrEnum):
+    """portable: one SQL text must pass on every engine. transpiled: each engine its rendering."""
+
+    PORTABLE = "portable"
+    TRANSPILED = "transpiled"
+
+
+class PromptStyle(StrEnum):
+    """The six question styles of seed 000."""
+
+    DIRECT = "direct_question"
+    IMPERATIVE = "imperative"
+    CONVERSATIONAL = "conversational"
+    TERSE = "terse_keyword"
+    MULTI_PART = "complex_multi_part"
+    INFORMAL = "informal_ambiguous"
+
+
+class Complexity(StrEnum):
+    """Difficulty levels of seed 002 (SENSE)."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class TaskType(StrEnum):
+    """Gretel's sql_task_type values, minus data definition (the spec excludes DDL tasks)."""
+
+    ANALYTICS = "analytics and reporting"
+    RETRIEVAL = "data retrieval"
+    MANIPULATION = "data manipulation"
+
+
+class JoinKind(StrEnum):
+    INNER = "inner"
+    LEFT = "left"
+    RIGHT = "right"
+    FULL = "full"
+    CROSS = "cross"
+
+
+class SqlFeature(StrEnum):
+    """Query features a blueprint can require and the extractor measures."""
+
+    AGGREGATE = "aggregate"
+    GROUP_BY = "group_by"
+    HAVING = "having"
+    ORDER_BY = "order_by"
+    LIMIT = "limit"
+    DISTINCT = "distinct"
+    CASE = "case"
+    CTE = "cte"
+    SET_OPERATION = "set_operation"
+    WINDOW = "window_function"
+    SCALAR_SUBQUERY = "scalar_subquery"
+    IN_SUBQUERY = "in_subquery"
+    EXISTS_SUBQUERY = "exists_subquery"
+    DERIVED_TABLE = "derived_table"
+
+
+class Stage(StrEnum):
+    PLANNER = "planner"
+    GENERATOR = "generator"
+    VALIDATOR = "validator"
+    REVISER = "reviser"
+    DEDUP = "dedup"
+    SINK = "sink"
+    INGEST = "ingest"
+
+
+class Outcome(StrEnum):
+    PLANNED = "planned"
+    DRAFTED = "drafted"
+    CHECKED = "checked"
+    FAILED = "failed"
+    REVIEWED = "reviewed"
+    REPAIRED = "repaired"
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    WRITTEN = "written"

@@ -1,0 +1,228 @@
+"""The sample envelope: one versioned message that travels through every stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from proto.common import (
+    SCHEMA_VERSION,
+    Complexity,
+    Contract,
+    Engine,
+    JoinKind,
+    Level,
+    Outcome,
+    Policy,
+    PromptStyle,
+    SqlFeature,
+    Stage,
+    TaskType,
+)
+
+Scalar = str | int | float | bool | None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Blueprint(Contract):
+    """The properties planned for one sample, drawn from the spec before anything is written."""
+
+    domain: str
+    task_type: TaskType = TaskType.RETRIEVAL
+    complexity: Complexity = Complexity.MEDIUM
+    prompt_style: PromptStyle = PromptStyle.DIRECT
+    num_tables: int = Field(default=1, ge=1, le=8)
+    join_kind: JoinKind | None = None
+    features: list[SqlFeature] = Field(default_factory=list)
+    # Gretel-compatible label (e.g. "multiple_joins", "window functions").
+    sql_complexity: str = "basic SQL"
+    schema_id: str | None = None
+    tables: list[str] = Field(default_factory=list)
+    seed_id: str | None = None
+    seed_sql: str | None = None
+    # Every spec property as sampled, by name: the conformance check and the report read these.
+    properties: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class TableRows(Contract):
+    table: str
+    columns: list[str]
+    values: list[list[Scalar]]
+
+
+class Draft(Contract):
+    """What a generator wrote. `sql` is the canonical text in `sql_dialect`."""
+
+    domain: str
+    schema_ddl: str
+    rows: list[TableRows] = Field(default_factory=list)
+    sql: str
+    sql_dialect: Engine = Engine.SQLITE
+    sql_by_dialect: dict[Engine, str] = Field(default_factory=dict)
+    question: str
+    prompt_style: PromptStyle
+    explanation: str
+    task_type: TaskType
+    complexity: Complexity
+    sql_complexity: str = "basic SQL"
+    reasoning: str | None = None
+    engine: str = "template"
+
+
+class ErrorClass(StrEnum):
+    """Why a check failed. `retryable` ones say nothing about the SQL (see proto.errors)."""
+
+    SYNTAX = "syntax_error"
+    SCHEMA = "schema_error"
+    QUERY = "query_error"
+    FORBIDDEN = "forbidden"
+    TIMEOUT = "timeout"
+    TOO_MANY_ROWS = "too_many_rows"
+    EMPTY_RESULT = "empty_result"
+    ENGINE_MISMATCH = "engine_mismatch"
+    NONCONFORMANT = "nonconformant"
+    ENGINE_UNAVAILABLE = "engine_unavailable"
+    MALFORMED = "malformed"
+    REVIEW = "review_failed"
+    DUPLICATE = "duplicate"
+    GENERATION = "generation_error"
+    LLM = "llm_error"
+
+
+class EngineCheck(Contract):
+    """One engine's verdict on one sample at one level."""
+
+    engine: Engine
+    level: Level
+    ok: bool
+    error_class: ErrorClass | None = None
+    message: str | None = None
+    sql: str = ""
+    row_count: int | None = None
+    digest: str | None = None
+    ordered: bool = False
+    elapsed_ms: float = 0.0
+
+
+class ConformanceDiff(Contract):
+    """A planned property the draft does not have (or has against the plan)."""
+
+    property: str
+    planned: Scalar | list[str]
+    measured: Scalar | list[str]
+
+
+class Validation(Contract):
+    level: Level = Level.FULL
+    policy: Policy = Policy.PORTABLE
+    checks: list[EngineCheck] = Field(default_factory=list)
+    non_empty: bool | None = None
+    results_agree: bool | None = None
+    conformance: list[ConformanceDiff] = Field(default_factory=list)
+    # Measured SQL features of the draft (the extractor's summary), for review and the report.
+    measured: dict[str, Scalar] = Field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(c.ok for c in self.checks)
+            and self.non_empty is not False
+            and self.results_agree is not False
+            and not self.conformance
+        )
+
+
+class Review(Contract):
+    verdict: Literal["pass", "fail"]
+    reasons: list[str] = Field(default_factory=list)
+    reviewer: str = "rules"
+
+
+class DedupVerdict(Contract):
+    duplicate: bool
+    layer: str | None = None
+    nearest_sample_id: str | None = None
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class TokenCost(Contract):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    usd: float = 0.0
+
+    def add(self, other: TokenCost) -> TokenCost:
+        return TokenCost(
+            calls=self.calls + other.calls,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens
+            + other.cache_creation_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+            usd=self.usd + other.usd,
+        )
+
+
+class HistoryEntry(Contract):
+    stage: Stage
+    outcome: Outcome
+    attempt: int
+    reason: str | None = None
+    error_class: ErrorClass | None = None
+    at: datetime = Field(default_factory=utc_now)
+
+
+class Feedback(Contract):
+    """A concrete reason a draft must change, handed to the reviser."""
+
+    error_class: ErrorClass
+    message: str
+    engine: Engine | None = None
+
+
+class SampleEnvelope(Contract):
+    kind: Literal["sample"] = "sample"
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    sample_id: str
+    attempt: int = Field(default=1, ge=1)
+    max_attempts: int = Field(default=3, ge=1)
+    blueprint: Blueprint
+    draft: Draft | None = None
+    validation: Validation | None = None
+    feedback: list[Feedback] = Field(default_factory=list)
+    review: Review | None = None
+    dedup: DedupVerdict | None = None
+    cost: TokenCost = Field(default_factory=TokenCost)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    def record(
+        self,
+        stage: Stage,
+        outcome: Outcome,
+        reason: str | None = None,
+        error_class: ErrorClass | None = None,
+    ) -> SampleEnvelope:
+        """Append a history entry (mutates and returns self, for chaining in handlers)."""
+        self.history.append(
+            HistoryEntry(
+                stage=stage,
+                outcome=outcome,
+                attempt=self.attempt,
+                reason=reason,
+                error_class=error_class,
+            )
+        )
+        return self
+
+    def message_id(self, outcome: Outcome) -> str:
+        """Idempotency key for JetStream (Nats-Msg-Id): one publish per sample, attempt, outcome."""
+        return f"{self.run_id}:{self.sample_id}:{self.attempt}:{outcome.value}"

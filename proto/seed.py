@@ -1,0 +1,26 @@
+"""A seed: a SQL statement (with whatever context came with it) from a trace or a dataset."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from proto.common import SCHEMA_VERSION, Contract, Engine
+
+
+class SeedEvent(Contract):
+    kind: Literal["seed"] = "seed"
+    schema_version: int = SCHEMA_VERSION
+    seed_id: str = Field(description="content hash of the normalized statement shape")
+    sql: str
+    dialect: Engine | None = None
+    question: str | None = None
+    schema_ddl: str | None = None
+    db_id: str | None = None
+    source: str = Field(description="file or stream the seed came from")
+    position: str | None = Field(default=None, description="line/offset in the source")
+    duration_ms: float | None = None
+    rows: int | None = None
+    error: str | None = None
+    count: int = Field(default=1, ge=1, description="how often this statement shape was seen")

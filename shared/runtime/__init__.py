@@ -1,0 +1,1 @@
+"""Start and stop private servers (PostgreSQL, MariaDB, nats-server) on loopback."""

