@@ -48,3 +48,17 @@ class RunStatus(Contract):
     @property
     def finished(self) -> int:
         return self.accepted + self.duplicate + self.rejected
+
+
+class RunPlan(Contract):
+    """The planner's durable state for a run (kept in the plan KV bucket)."""
+
+    kind: Literal["run_plan"] = "run_plan"
+    schema_version: int = SCHEMA_VERSION
+    request: RunRequest
+    planned: int = 0
+    # Planning stops at this many samples even if the target is not reached (runaway guard).
+    max_planned: int
+    exhausted: bool = False
+    done: bool = False
+    updated_at: datetime = Field(default_factory=utc_now)

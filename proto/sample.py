@@ -195,6 +195,10 @@ class SampleEnvelope(Contract):
     sample_id: str
     attempt: int = Field(default=1, ge=1)
     max_attempts: int = Field(default=3, ge=1)
+    # What the sample must pass, copied from the run request by the planner.
+    engines: list[Engine] = Field(default_factory=lambda: list(Engine))
+    level: Level = Level.FULL
+    policy: Policy = Policy.PORTABLE
     blueprint: Blueprint
     draft: Draft | None = None
     validation: Validation | None = None

@@ -15,10 +15,14 @@ SAMPLE_REVIEWED = f"{PREFIX}.sample.reviewed"
 SAMPLE_ACCEPTED = f"{PREFIX}.sample.accepted"
 SAMPLE_DUPLICATE = f"{PREFIX}.sample.duplicate"
 SAMPLE_REJECTED = f"{PREFIX}.sample.rejected"
-# The sink reports each sample it wrote, so the planner can count and plan replacements.
-SAMPLE_WRITTEN = f"{PREFIX}.sample.written"
+# The sink publishes the run's status after each write: the planner plans replacements from it.
+RUN_STATUS = f"{PREFIX}.run.status"
+# Bytes that are not a valid message, kept with the reason (never dropped).
+POISON = f"{PREFIX}.poison"
 
 STREAM_SUBJECTS = [f"{PREFIX}.>"]
 
-# Key-value bucket that holds live run status (one key per run id).
+# Key-value buckets: live run status and plan (one key each per run id), dedup claims.
 RUN_STATUS_BUCKET = "sqlsynth_run_status"
+RUN_PLAN_BUCKET = "sqlsynth_run_plan"
+DEDUP_BUCKET = "sqlsynth_dedup"

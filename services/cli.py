@@ -1,0 +1,153 @@
+"""The `sqlsynth` console command: the pure commands of shared.cli plus `run` and `up`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from proto.common import Level, Policy
+from proto.run import RunPlan, RunRequest, RunStatus
+from services.runner.run import RunConfig, RunFailed, execute_run, load_request
+from services.runner.supervisor import Supervisor
+from shared.cli.main import cli
+from shared.spec import load_spec
+from shared.sql.dialects import parse_engine
+
+console = Console(stderr=True)
+
+
+def parse_replicas(values: tuple[str, ...]) -> dict[str, int]:
+    replicas = {}
+    for item in values:
+        name, _, count = item.partition("=")
+        replicas[name.strip()] = int(count or 1)
+    return replicas
+
+
+def progress_table(status: RunStatus | None, plan: RunPlan | None, elapsed: float, target: int) -> Table:
+    table = Table(title=f"sqlsynth run — {elapsed:,.0f}s", show_header=True)
+    for column in ("planned", "accepted", "duplicate", "rejected", "in flight", "rate/s", "ETA"):
+        table.add_column(column, justify="right")
+    accepted = status.accepted if status else 0
+    finished = status.finished if status else 0
+    planned = plan.planned if plan else 0
+    rate = accepted / elapsed if elapsed > 0 else 0.0
+    eta = f"{(target - accepted) / rate:,.0f}s" if rate > 0 and accepted < target else "—"
+    table.add_row(
+        str(planned), f"{accepted}/{target}", str(status.duplicate if status else 0),
+        str(status.rejected if status else 0), str(planned - finished), f"{rate:,.1f}", eta,
+    )
+    if status and status.stages:
+        stages = ", ".join(f"{k}={v}" for k, v in sorted(status.stages.items()))
+        table.caption = stages
+    return table
+
+
+@cli.command("run")
+@click.option("--count", type=int, default=100, show_default=True, help="accepted samples wanted")
+@click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--seeds", "seeds_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/run"))
+@click.option("--engines", default="sqlite,postgres,mysql", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--level", type=click.Choice([l.value for l in Level]), default="full")
+@click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable")
+@click.option("--max-attempts", type=int, default=3, show_default=True)
+@click.option("--generator", default="template", show_default=True)
+@click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")
+@click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN")
+@click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
+@click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
+def run_command(
+    count: int, spec_path: Path | None, seeds_file: Path | None, out_dir: Path, engines: str,
+    seed: int, level: str, policy: str, max_attempts: int, generator: str,
+    replicas: tuple[str, ...], postgres_dsn: str | None, mysql_dsn: str | None,
+    resume_dir: Path | None, keep_state: bool,
+) -> None:
+    """Generate a dataset: start the runtime, run every service, write the files."""
+    if resume_dir is not None:
+        out_dir = resume_dir
+        request = load_request(resume_dir)
+        console.print(f"resuming run {request.run_id} in {resume_dir}")
+    else:
+        try:
+            spec = load_spec(spec_path)
+            engine_list = [parse_engine(name) for name in engines.split(",") if name.strip()]
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        request = RunRequest(
+            run_id=f"run-{uuid.uuid4().hex[:10]}", count=count, spec=spec.to_document(),
+            seed=seed, engines=engine_list, level=Level(level), policy=Policy(policy),
+            max_attempts=max_attempts, generator=generator,
+            seeds_file=str(seeds_file) if seeds_file else None,
+        )
+    console.print(f"generator: {request.generator}; engines: "
+                  f"{', '.join(e.value for e in request.engines)}; out: {out_dir}")
+    config = RunConfig(
+        out_dir=out_dir, request=request, keep_state=keep_state,
+        replicas=parse_replicas(replicas), postgres_dsn=postgres_dsn, mysql_dsn=mysql_dsn,
+    )
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+
+        def progress(status: RunStatus | None, plan: RunPlan | None, elapsed: float) -> None:
+            live.update(progress_table(status, plan, elapsed, request.count))
+
+        try:
+            result = asyncio.run(execute_run(config, progress))
+        except RunFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            console.print(f"interrupted; continue with: sqlsynth run --resume {out_dir}")
+            raise SystemExit(130) from None
+    status = result.status
+    console.print(
+        f"[bold]{status.accepted}[/] accepted, {status.duplicate} duplicate, "
+        f"{status.rejected} rejected in {result.elapsed_s:.1f}s "
+        f"({status.accepted / max(result.elapsed_s, 1e-9):.1f} accepted/s) → {out_dir}/dataset.jsonl"
+    )
+    if result.plan.exhausted:
+        raise click.ClickException(
+            f"stopped after {result.plan.planned} planned samples without reaching the target; "
+            f"see {out_dir}/rejected.jsonl for the reasons"
+        )
+
+
+@cli.command("up")
+@click.option("--nats-url", envvar="SQLSYNTH_NATS_URL", required=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"))
+@click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")
+def up_command(nats_url: str, out_dir: Path, replicas: tuple[str, ...]) -> None:
+    """Run every service against external NATS and databases (DSNs from SQLSYNTH_* env)."""
+    supervisor = Supervisor(
+        {"SQLSYNTH_NATS_URL": nats_url, "SQLSYNTH_OUT_DIR": str(out_dir)},
+        out_dir / "logs", parse_replicas(replicas),
+    )
+    supervisor.start_all()
+    console.print(f"services up against {nats_url}; logs in {out_dir / 'logs'}; Ctrl-C stops")
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stop:
+            for key in supervisor.dead():
+                name, replica = key.rsplit("-", 1)
+                console.print(f"{key} exited; restarting")
+                supervisor.start(name, int(replica))
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.stop_all()

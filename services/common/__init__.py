@@ -1,0 +1,1 @@
+"""Broker plumbing every service shares: stream, consumers, delivery policy. Not a service."""

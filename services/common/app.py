@@ -1,0 +1,89 @@
+"""The app factory every service uses: settings, logging, metrics, broker, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from faststream import FastStream
+from faststream.middlewares import AckPolicy
+from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsMessage
+from prometheus_client import start_http_server
+
+from proto.common import Stage
+from services.common.broker import STREAM, build_broker, consumer_config, pull
+from services.common.delivery import SampleDelivery, StageFn
+from shared.logging import configure_logging
+from shared.metrics import Metrics
+from shared.settings import ServiceSettings
+
+
+@dataclass
+class Service:
+    """What a service's handlers share: built at start-up, torn down at shutdown."""
+
+    name: str
+    settings: ServiceSettings
+    metrics: Metrics
+    broker: NatsBroker
+    log: Any
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def subscriber(self, subject: str, durable: str) -> Any:
+        """A durable pull consumer on the stream with manual acks (HOUSE_STYLE 6)."""
+        return self.broker.subscriber(
+            subject,
+            stream=STREAM,
+            durable=durable,
+            pull_sub=pull(self.settings),
+            ack_policy=AckPolicy.MANUAL,
+            config=consumer_config(self.settings),
+            max_workers=self.settings.workers,
+        )
+
+    def sample_subscriber(
+        self, subject: str, durable: str, stage: Stage, fn: Callable[[], StageFn]
+    ) -> None:
+        """Subscribe a stage function under the shared delivery policy.
+
+        `fn` is looked up per message because the stage object is built in the lifespan.
+        """
+        delivery = SampleDelivery(stage, self.broker, self.settings, self.metrics)
+
+        async def handle(msg: NatsMessage) -> None:
+            await delivery.handle(msg, fn())
+
+        self.subscriber(subject, durable)(handle)
+
+
+def create_service(name: str, settings: ServiceSettings) -> Service:
+    log = configure_logging(name, settings.log_level)
+    metrics = Metrics()
+    broker = build_broker(settings, metrics, name)
+    return Service(name, settings, metrics, broker, log)
+
+
+def create_app(
+    service: Service,
+    on_startup: Callable[[Service], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[Service], Awaitable[None]] | None = None,
+) -> FastStream:
+    app = FastStream(service.broker, logger=None)
+
+    @app.on_startup
+    async def startup() -> None:
+        if service.settings.metrics_port:
+            start_http_server(service.settings.metrics_port, registry=service.metrics.registry)
+        if on_startup:
+            await on_startup(service)
+        structlog.get_logger().info("service started", service=service.name)
+
+    @app.on_shutdown
+    async def shutdown() -> None:
+        if on_shutdown:
+            await on_shutdown(service)
+
+    return app

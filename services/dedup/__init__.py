@@ -1,0 +1,1 @@
+"""Dedup: sample.reviewed → sample.accepted | sample.duplicate."""

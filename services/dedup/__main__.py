@@ -1,0 +1,5 @@
+import asyncio
+
+from services.dedup.main import main
+
+asyncio.run(main().run())

@@ -1,0 +1,1 @@
+"""Generator: sample.planned → sample.drafted."""

@@ -1,0 +1,1 @@
+"""Planner: run.requested, run.status → sample.planned."""

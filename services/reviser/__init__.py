@@ -1,0 +1,1 @@
+"""Reviser: sample.checked → sample.reviewed (or a repair); sample.failed → repair or reject."""

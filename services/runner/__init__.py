@@ -1,0 +1,1 @@
+"""Runs the whole pipeline: private servers, one process per service, a run request, progress."""

@@ -1,0 +1,60 @@
+"""A thin NATS client for the runner: publish the run request, read status and plan."""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
+
+from proto import subjects
+from proto.run import RunPlan, RunRequest, RunStatus
+
+
+class RunClient:
+    def __init__(self, nc: Client, status_kv: KeyValue, plan_kv: KeyValue) -> None:
+        self.nc = nc
+        self.status_kv = status_kv
+        self.plan_kv = plan_kv
+
+    @classmethod
+    async def connect(cls, url: str) -> RunClient:
+        nc = await nats.connect(url, max_reconnect_attempts=-1)
+        js = nc.jetstream()
+        try:
+            await js.stream_info(subjects.STREAM)
+        except NotFoundError:
+            await js.add_stream(
+                StreamConfig(
+                    name=subjects.STREAM, subjects=subjects.STREAM_SUBJECTS,
+                    storage=StorageType.FILE, duplicate_window=600,
+                )
+            )
+        status_kv = await js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET)
+        plan_kv = await js.create_key_value(bucket=subjects.RUN_PLAN_BUCKET)
+        return cls(nc, status_kv, plan_kv)
+
+    async def request_run(self, request: RunRequest) -> None:
+        await self.nc.jetstream().publish(
+            subjects.RUN_REQUESTED,
+            request.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": f"run:{request.run_id}"},
+        )
+
+    async def status(self, run_id: str) -> RunStatus | None:
+        try:
+            entry = await self.status_kv.get(run_id)
+        except KeyNotFoundError:
+            return None
+        return RunStatus.model_validate_json(entry.value) if entry.value else None
+
+    async def plan(self, run_id: str) -> RunPlan | None:
+        try:
+            entry = await self.plan_kv.get(run_id)
+        except KeyNotFoundError:
+            return None
+        return RunPlan.model_validate_json(entry.value) if entry.value else None
+
+    async def close(self) -> None:
+        await self.nc.drain()

@@ -1,0 +1,164 @@
+"""`sqlsynth run`: the embedded runtime, one run from request to files, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from proto.common import Engine
+from proto.run import RunPlan, RunRequest, RunStatus
+from services.runner.client import RunClient
+from services.runner.supervisor import Supervisor
+from shared.runtime.local import LocalStack
+
+RUN_FILE = "run.json"
+STATE_DIR = ".state"
+SERVER_FOR_ENGINE = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
+
+
+class RunFailed(RuntimeError):
+    """The run could not start or stalled; the message says why and where to look."""
+
+
+@dataclass
+class RunConfig:
+    out_dir: Path
+    request: RunRequest
+    keep_state: bool = False
+    replicas: dict[str, int] = field(default_factory=dict)
+    postgres_dsn: str | None = None
+    mysql_dsn: str | None = None
+    # Seconds without any finished sample before the run is declared stalled.
+    stall_timeout_s: float = 180.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    status: RunStatus
+    plan: RunPlan
+    elapsed_s: float
+    out_dir: Path
+
+
+ProgressFn = Callable[[RunStatus | None, RunPlan | None, float], None]
+
+
+def load_request(out_dir: Path) -> RunRequest:
+    path = out_dir / RUN_FILE
+    if not path.exists():
+        raise RunFailed(f"nothing to resume: {path} does not exist")
+    return RunRequest.model_validate_json(path.read_text())
+
+
+def start_stack(config: RunConfig) -> LocalStack:
+    wanted = ["nats"]
+    for engine, server in SERVER_FOR_ENGINE.items():
+        dsn = config.postgres_dsn if engine is Engine.POSTGRES else config.mysql_dsn
+        if engine in config.request.engines and not dsn:
+            wanted.append(server)
+    stack = LocalStack.start(wanted, base=config.out_dir / STATE_DIR)
+    if stack.unavailable:
+        stack.stop()
+        problems = "; ".join(f"{name}: {why}" for name, why in stack.unavailable.items())
+        raise RunFailed(
+            f"cannot start {', '.join(stack.unavailable)} ({problems}). Install it, give a DSN "
+            "(--postgres-dsn/--mysql-dsn), or leave the engine out with --engines."
+        )
+    return stack
+
+
+def service_env(config: RunConfig, stack: LocalStack) -> dict[str, str]:
+    request = config.request
+    env = {
+        "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
+        "SQLSYNTH_OUT_DIR": str(config.out_dir),
+        "SQLSYNTH_ENGINES": ",".join(e.value for e in request.engines),
+        "SQLSYNTH_GENERATOR": request.generator,
+        # Short ack wait: a killed worker's messages come back within seconds.
+        "SQLSYNTH_ACK_WAIT_S": "15",
+        **config.extra_env,
+    }
+    postgres = config.postgres_dsn or stack.dsn("postgres")
+    mysql = config.mysql_dsn or stack.dsn("mysql")
+    if postgres:
+        env["SQLSYNTH_POSTGRES_DSN"] = postgres
+    if mysql:
+        env["SQLSYNTH_MYSQL_DSN"] = mysql
+    return env
+
+
+async def watch(
+    client: RunClient, config: RunConfig, supervisor: Supervisor, progress: ProgressFn
+) -> tuple[RunStatus, RunPlan]:
+    run_id = config.request.run_id
+    started = time.monotonic()
+    last_finished, last_change = -1, time.monotonic()
+    while True:
+        status, plan = await client.status(run_id), await client.plan(run_id)
+        progress(status, plan, time.monotonic() - started)
+        if status and plan and plan.done:
+            return status, plan
+        finished = status.finished if status else 0
+        if finished != last_finished:
+            last_finished, last_change = finished, time.monotonic()
+        elif time.monotonic() - last_change > config.stall_timeout_s:
+            raise RunFailed(
+                f"no sample finished for {config.stall_timeout_s:.0f}s; "
+                f"see the service logs in {config.out_dir / STATE_DIR / 'logs'}"
+            )
+        for key in supervisor.dead():  # crash-only services: restart, JetStream redelivers
+            name = key.rsplit("-", 1)[0]
+            supervisor.start(name, int(key.rsplit("-", 1)[1]))
+        await asyncio.sleep(0.25)
+
+
+async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    (config.out_dir / RUN_FILE).write_text(config.request.model_dump_json(indent=2))
+    stack = start_stack(config)
+    supervisor = Supervisor(
+        service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
+    )
+    started = time.monotonic()
+    client: RunClient | None = None
+    try:
+        supervisor.start_all()
+        client = await RunClient.connect(stack.dsn("nats") or "")
+        await client.request_run(config.request)
+        status, plan = await watch(client, config, supervisor, progress)
+    finally:
+        if client is not None:
+            await client.close()
+        supervisor.stop_all()
+        stack.stop()
+    result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
+    write_summary(result)
+    if not config.keep_state:
+        shutil.rmtree(config.out_dir / STATE_DIR, ignore_errors=True)
+    return result
+
+
+def write_summary(result: RunResult) -> None:
+    status = result.status
+    summary = {
+        "run_id": status.run_id,
+        "target": status.target,
+        "planned": result.plan.planned,
+        "accepted": status.accepted,
+        "duplicate": status.duplicate,
+        "rejected": status.rejected,
+        "exhausted": result.plan.exhausted,
+        "elapsed_s": round(result.elapsed_s, 2),
+        "accepted_per_s": round(status.accepted / result.elapsed_s, 2) if result.elapsed_s else None,
+        "stages": status.stages,
+        "rejection_reasons": status.rejection_reasons,
+        "cost": status.cost.model_dump(mode="json"),
+        "usd_per_accepted": status.cost.usd / status.accepted if status.accepted else None,
+    }
+    (result.out_dir / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -1,0 +1,1 @@
+"""Sink: accepted / duplicate / rejected → dataset files, run status."""

@@ -1,0 +1,101 @@
+"""Sink service: the only writer of the dataset files; publishes run status after each write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faststream import FastStream
+from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
+
+from proto import subjects
+from proto.common import Outcome
+from proto.run import RunRequest, RunStatus
+from proto.sample import SampleEnvelope
+from services.common.app import Service, create_app, create_service
+from shared.pipeline.sink import DatasetSink
+from shared.settings import ServiceSettings
+
+FINAL_SUBJECTS = {
+    subjects.SAMPLE_ACCEPTED: Outcome.ACCEPTED,
+    subjects.SAMPLE_DUPLICATE: Outcome.DUPLICATE,
+    subjects.SAMPLE_REJECTED: Outcome.REJECTED,
+}
+
+
+class SinkSettings(ServiceSettings):
+    out_dir: Path = Path("out")
+    fsync: bool = False
+    workers: int = 4
+
+
+async def publish_status(service: Service, status: RunStatus) -> None:
+    body = status.model_dump_json().encode()
+    await service.broker.publish(
+        body, subjects.RUN_STATUS, stream=subjects.STREAM,
+        headers={"Nats-Msg-Id": f"{status.run_id}:status:{status.finished}"},
+    )
+    await service.state["kv"].put(status.run_id, body)
+
+
+async def start(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, SinkSettings)
+    sink = DatasetSink(settings.out_dir, fsync=settings.fsync)
+    sink.open()
+    service.state["sink"] = sink
+    service.state["kv"] = await service.broker.key_value(subjects.RUN_STATUS_BUCKET)
+    for status in sink.status.values():  # counts rebuilt from the files after a restart
+        await service.state["kv"].put(status.run_id, status.model_dump_json().encode())
+
+
+async def stop(service: Service) -> None:
+    if "sink" in service.state:
+        service.state["sink"].close()
+
+
+def final_handler(service: Service, outcome: Outcome):  # type: ignore[no-untyped-def]
+    async def on_final(msg: NatsMessage) -> None:
+        sink: DatasetSink = service.state["sink"]
+        try:
+            envelope = SampleEnvelope.model_validate_json(msg.body)
+        except ValidationError as exc:
+            error = str(exc).replace("\n", " ")[:1000]
+            sink.write_poison(msg.body, {"error": error, "subject": msg.raw_message.subject})
+            await msg.ack()
+            return
+        status = sink.write(outcome, envelope)
+        if status is not None:
+            await publish_status(service, status)
+        await msg.ack()
+
+    return on_final
+
+
+def register(service: Service) -> None:
+    for subject, outcome in FINAL_SUBJECTS.items():
+        service.subscriber(subject, f"sink-{outcome.value}")(final_handler(service, outcome))
+
+    @service.subscriber(subjects.RUN_REQUESTED, "sink-runs")
+    async def on_run(msg: NatsMessage) -> None:
+        try:
+            request = RunRequest.model_validate_json(msg.body)
+        except ValidationError as exc:
+            error = str(exc).replace("\n", " ")[:1000]
+            service.state["sink"].write_poison(msg.body, {"error": error, "subject": "run"})
+            await msg.ack()
+            return
+        status = service.state["sink"].ensure_run(request.run_id, request.count)
+        await publish_status(service, status)
+        await msg.ack()
+
+    @service.subscriber(subjects.POISON, "sink-poison")
+    async def on_poison(msg: NatsMessage) -> None:
+        service.state["sink"].write_poison(msg.body, dict(msg.headers or {}))
+        await msg.ack()
+
+
+def main() -> FastStream:
+    service = create_service("sink", SinkSettings())
+    register(service)
+    return create_app(service, on_startup=start, on_shutdown=stop)

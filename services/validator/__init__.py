@@ -1,0 +1,1 @@
+"""Validator: sample.drafted → sample.checked | sample.failed."""

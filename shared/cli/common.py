@@ -1,0 +1,162 @@
+"""Helpers every `sqlsynth` subcommand shares: engine lists, JSON output, progress, servers.
+
+When no DSN is configured for PostgreSQL or MySQL, a command starts a private LocalStack for its
+own run and stops it at the end, on Ctrl-C and on SIGTERM too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from proto.common import Engine
+from shared.runtime.local import LocalStack
+from shared.sql.dialects import parse_engine
+
+ALL_ENGINES = ",".join(engine.value for engine in Engine)
+# Engines that live in a server; SQLite runs in-process and needs none.
+SERVER_NAMES: dict[Engine, str] = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
+
+
+def parse_engine_list(text: str) -> list[Engine]:
+    """`sqlite,postgres,mysql` (aliases like pg/mariadb accepted) in the order given, no repeats."""
+    engines: list[Engine] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        engine = parse_engine(part)
+        if engine not in engines:
+            engines.append(engine)
+    if not engines:
+        raise ValueError("no engine given")
+    return engines
+
+
+def engine_list_option(
+    ctx: click.Context | None, param: click.Parameter | None, value: str
+) -> list[Engine]:
+    """click callback for `--engines`."""
+    try:
+        return parse_engine_list(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
+def parse_key_values(pairs: tuple[str, ...], what: str) -> dict[str, str]:
+    """`NAME=VALUE` options (e.g. `--field sql=SQL_Statement`) as a dict."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint=what)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def print_json(payload: Any) -> None:
+    """The machine-readable result alone on stdout (no colour, no markup)."""
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True)
+
+
+def make_progress(console: Console, *, enabled: bool = True) -> Progress:
+    """A progress bar on stderr, so stdout stays a clean table or JSON document."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+@dataclass
+class ServerDsns:
+    """Admin DSNs per engine, whether given by the user or started here, and what failed."""
+
+    dsns: dict[Engine, str] = field(default_factory=dict)
+    unavailable: dict[Engine, str] = field(default_factory=dict)
+    stack: LocalStack | None = None
+
+
+@contextlib.contextmanager
+def servers_for(
+    engines: list[Engine], configured: dict[Engine, str | None]
+) -> Iterator[ServerDsns]:
+    """Yield DSNs for the server engines among `engines`, starting a private LocalStack for those
+    with no configured DSN; the stack is stopped on exit, whatever the exit."""
+    result = ServerDsns()
+    missing: list[Engine] = []
+    for engine in engines:
+        if engine not in SERVER_NAMES:
+            continue
+        dsn = configured.get(engine)
+        if dsn:
+            result.dsns[engine] = dsn
+        else:
+            missing.append(engine)
+    with terminate_as_interrupt():
+        try:
+            if missing:
+                result.stack = LocalStack.start([SERVER_NAMES[e] for e in missing])
+                for engine in missing:
+                    name = SERVER_NAMES[engine]
+                    started = result.stack.dsn(name)
+                    if started:
+                        result.dsns[engine] = started
+                    else:
+                        reason = result.stack.unavailable.get(name, "did not start")
+                        result.unavailable[engine] = reason
+            yield result
+        finally:
+            if result.stack is not None:
+                result.stack.stop()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C so `finally` blocks stop the servers we started."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. under a test runner's worker thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def format_fraction(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"

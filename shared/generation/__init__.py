@@ -1,0 +1,1 @@
+"""Generation engines: the offline template engine and (later) Claude."""

@@ -1,0 +1,1 @@
+"""The offline template engine: a grammar over a schema graph, deterministic for a seed."""

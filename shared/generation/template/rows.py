@@ -1,0 +1,273 @@
+"""Plausible, deterministic rows for a catalogue domain, with referential integrity.
+
+Values are wire scalars (`proto.sample.Scalar`) chosen to insert identically on every engine:
+INTEGER as int, DECIMAL(12,2) as a float rounded to two decimals (render it with two decimals,
+as `ddl.render_literal` does), DATE as an ISO 'YYYY-MM-DD' string, text without quotes or
+backslashes. About 15% of each parent table's rows get no children, so LEFT JOINs show NULLs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from datetime import date, timedelta
+
+from proto.sample import Scalar, TableRows
+from shared.generation.template.ddl import fk_order
+from shared.generation.template.schema_model import Column, ColumnType, Domain, Table, ValueKind
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    """Ava Liam Olivia Noah Emma Mateo Sofia Lucas Mia Ethan Amara Kenji Priya Omar Elena
+Jonas Chloe Diego Hannah Ravi Leila Marcus Ingrid Tomas Yuki Nadia Felix Grace Arjun Clara Samuel
+Zara Hugo Isla Daniel Maya Victor Lena Aaron Nora Pablo Alice Idris Freya Caleb Rosa Anton Mei
+Julian Sara Tariq Eva Oscar Lucia Henrik Aisha Bruno Camila Dmitri Fatima"""
+)
+LAST_NAMES = _words(
+    """Smith Garcia Chen Patel Mueller Rossi Silva Kowalski Nguyen Johnson Okafor Tanaka
+Haddad Larsen Dubois Novak Fischer Moreau Lopez Kim Singh Ivanova Costa Andersen Petrov Ahmed
+Brown Jensen Romero Sato Weber Murphy Nakamura Cohen Wilson Schmidt Alvarez Mendes Park Hughes
+Baker Lindqvist Horvat Yilmaz Mensah Fernandes Kaur Walsh Becker Torres Ward Ito Hansen Reyes
+Morales Khan Bianchi Suzuki Olsen Varga"""
+)
+_CITY_TEXT = """Lisbon:Portugal Porto:Portugal Madrid:Spain Valencia:Spain Lyon:France
+Paris:France Berlin:Germany Hamburg:Germany Munich:Germany Milan:Italy Turin:Italy Vienna:Austria
+Zurich:Switzerland Amsterdam:Netherlands Rotterdam:Netherlands Brussels:Belgium Dublin:Ireland
+Manchester:United_Kingdom Leeds:United_Kingdom Edinburgh:United_Kingdom Oslo:Norway
+Stockholm:Sweden Copenhagen:Denmark Helsinki:Finland Warsaw:Poland Krakow:Poland Prague:Czechia
+Toronto:Canada Vancouver:Canada Chicago:United_States Denver:United_States Austin:United_States
+Seattle:United_States Boston:United_States Atlanta:United_States Mexico_City:Mexico
+Monterrey:Mexico Bogota:Colombia Lima:Peru Santiago:Chile Sao_Paulo:Brazil Curitiba:Brazil
+Nairobi:Kenya Lagos:Nigeria Accra:Ghana Cairo:Egypt Istanbul:Turkey Dubai:United_Arab_Emirates
+Mumbai:India Pune:India Bangalore:India Singapore:Singapore Osaka:Japan Tokyo:Japan
+Seoul:South_Korea Sydney:Australia Melbourne:Australia Auckland:New_Zealand"""
+CITIES: tuple[tuple[str, str], ...] = tuple(
+    (pair.split(":")[0].replace("_", " "), pair.split(":")[1].replace("_", " "))
+    for pair in _CITY_TEXT.split()
+)
+COMPANY_HEADS = _words(
+    """Northwind Bluepeak Ironbridge Silverline Greenfield Redwood Summit Harbor Crescent
+Evergreen Brightwater Stonegate Oakridge Clearview Westbrook Lakeside Highland Sunrise Meridian
+Riverstone Pinecrest Goldleaf Falcon Atlas Horizon Keystone Granite Cobalt Maple Vertex"""
+)
+COMPANY_TAILS = _words(
+    """Group Holdings Partners Industries Systems Trading Works Supply Labs Services
+Ventures Logistics Solutions Co"""
+)
+EMAIL_HOSTS = ("example.com", "mail.example.org", "inbox.example.net")
+NULL_SHARE = 0.15
+CHILDLESS_SHARE = 0.15
+DEFAULT_YEARS = (2019, 2025)
+
+
+def generate_rows(
+    domain: Domain, variant: int = 0, rows_per_table: int | None = None
+) -> tuple[TableRows, ...]:
+    """Rows for every table in FK order; the same (domain, variant, size) gives the same rows."""
+    rng = random.Random(f"{domain.name}#{variant}#{rows_per_table}")
+    ids: dict[str, list[int]] = {}
+    out: list[TableRows] = []
+    for table in fk_order(domain):
+        rows = _TableFiller(table, rng, ids).fill(rows_per_table)
+        pk_at = [c.name for c in table.columns].index(table.primary_key)
+        ids[table.name] = [int(r[pk_at]) for r in rows]  # type: ignore[arg-type]
+        out.append(
+            TableRows(table=table.name, columns=[c.name for c in table.columns], values=rows)
+        )
+    return tuple(out)
+
+
+class _TableFiller:
+    """Fills one table; parents' ids are already known (FK order)."""
+
+    def __init__(self, table: Table, rng: random.Random, ids: dict[str, list[int]]) -> None:
+        self.table = table
+        self.rng = rng
+        self.ids = ids
+        self.seen: dict[str, set[Scalar]] = {}
+        self.fk_of = {fk.column: fk.ref_table for fk in table.foreign_keys}
+        # Per foreign key: the parents that get children, in the order they are first used.
+        self.active: dict[str, list[int]] = {
+            col: self._choose_active(ref) for col, ref in self.fk_of.items() if ref != table.name
+        }
+
+    def fill(self, rows_per_table: int | None) -> list[list[Scalar]]:
+        count = self._row_count(rows_per_table)
+        combos = self._junction_combos(count)
+        count = min(count, len(combos)) if combos is not None else count
+        rows: list[list[Scalar]] = []
+        for index in range(count):
+            row: dict[str, Scalar] = {}
+            if combos is not None:
+                row.update(zip(self.table.unique_together, combos[index], strict=True))
+            for column in self.table.columns:
+                if column.name not in row:
+                    row[column.name] = self._value(column, index, row)
+            rows.append([row[c.name] for c in self.table.columns])
+        return rows
+
+    def _row_count(self, rows_per_table: int | None) -> int:
+        junction = bool(self.table.unique_together)
+        if rows_per_table is not None:
+            count = max(1, round(rows_per_table * (1.5 if junction else 1)))
+        elif junction:
+            count = self.rng.randint(25, 45)
+        elif self.table.foreign_keys:
+            count = self.rng.randint(15, 30)
+        else:
+            count = self.rng.randint(8, 15)
+        label = self.table.label_column
+        if label is not None:
+            column = self.table.column(label)
+            pool = _closed_pool(column)
+            if pool is not None:
+                count = min(count, len(pool))
+        return count
+
+    def _junction_combos(self, count: int) -> list[tuple[int, ...]] | None:
+        if not self.table.unique_together:
+            return None
+        lists = [self.active[col] for col in self.table.unique_together]
+        combos = list(itertools.product(*lists))
+        return self.rng.sample(combos, min(count, len(combos)))
+
+    def _choose_active(self, ref_table: str) -> list[int]:
+        parents = list(self.ids[ref_table])
+        childless = round(len(parents) * CHILDLESS_SHARE) if len(parents) >= 5 else 0
+        active = self.rng.sample(parents, len(parents) - childless)
+        return active
+
+    def _value(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
+        if column.name == self.table.primary_key:
+            return index + 1
+        if column.kind is ValueKind.FOREIGN_KEY:
+            return self._foreign_key(column, index)
+        is_label = column.name == self.table.label_column
+        if column.nullable and not is_label and self.rng.random() < NULL_SHARE:
+            return None
+        unique = is_label or column.kind in (ValueKind.CODE, ValueKind.EMAIL)
+        for attempt in range(200):
+            value = self._draw(column, row, attempt)
+            if not unique or value not in self.seen.setdefault(column.name, set()):
+                break
+        self.seen.setdefault(column.name, set()).add(value)
+        return value
+
+    def _foreign_key(self, column: Column, index: int) -> Scalar:
+        ref = self.fk_of[column.name]
+        if ref == self.table.name:
+            # Hierarchies: the first quarter of rows are the heads the others report to.
+            heads = max(1, min(index, 1 + index // 4, 6))
+            if index == 0 or self.rng.random() < NULL_SHARE:
+                return None
+            return self.rng.randint(1, heads)
+        if column.nullable and self.rng.random() < NULL_SHARE:
+            return None
+        active = self.active[column.name]
+        if index < len(active):  # every active parent gets a child before any gets a second
+            return active[index]
+        return self.rng.choices(active, weights=_skew(len(active)))[0]
+
+    def _draw(self, column: Column, row: dict[str, Scalar], attempt: int) -> Scalar:
+        rng, kind = self.rng, column.kind
+        pool = _closed_pool(column)
+        if pool is not None:
+            weighted = kind is ValueKind.CATEGORY and column.name != self.table.label_column
+            return rng.choices(pool, weights=_skew(len(pool)))[0] if weighted else rng.choice(pool)
+        if kind is ValueKind.PERSON_NAME:
+            return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        if kind is ValueKind.COMPANY_NAME:
+            return f"{rng.choice(COMPANY_HEADS)} {rng.choice(COMPANY_TAILS)}"
+        if kind is ValueKind.CITY:
+            return rng.choice(CITIES)[0]
+        if kind is ValueKind.COUNTRY:
+            city = self._sibling(row, ValueKind.CITY)
+            countries = dict(CITIES)
+            if isinstance(city, str) and city in countries and attempt == 0:
+                return countries[city]
+            return rng.choice(sorted(set(countries.values())))
+        if kind is ValueKind.EMAIL:
+            return self._email(row, attempt)
+        if kind is ValueKind.CODE:
+            return _fill_pattern(column.pattern or "###", rng)
+        if kind is ValueKind.DATE:
+            return self._date(column, row)
+        return _number(column, rng)
+
+    def _sibling(self, row: dict[str, Scalar], kind: ValueKind) -> Scalar:
+        for column in self.table.columns:
+            if column.kind is kind and row.get(column.name) is not None:
+                return row[column.name]
+        return None
+
+    def _email(self, row: dict[str, Scalar], attempt: int) -> str:
+        owner = self._sibling(row, ValueKind.PERSON_NAME) or self._sibling(
+            row, ValueKind.COMPANY_NAME
+        )
+        base = re.sub(r"[^a-z0-9]+", ".", str(owner or "contact").lower()).strip(".")
+        suffix = str(attempt + 1) if attempt else ""
+        return f"{base}{suffix}@{EMAIL_HOSTS[len(base) % len(EMAIL_HOSTS)]}"
+
+    def _date(self, column: Column, row: dict[str, Scalar]) -> Scalar:
+        if column.after is not None:
+            start = row.get(column.after)
+            if start is None:
+                return None
+            low = 1 if column.low is None else int(column.low)
+            gap = self.rng.randint(low, 60 if column.high is None else int(column.high))
+            return (date.fromisoformat(str(start)) + timedelta(days=gap)).isoformat()
+        first = date(int(column.low or DEFAULT_YEARS[0]), 1, 1)
+        last = date(int(column.high or DEFAULT_YEARS[1]), 12, 31)
+        return (first + timedelta(days=self.rng.randint(0, (last - first).days))).isoformat()
+
+
+def _closed_pool(column: Column) -> list[str] | None:
+    """The closed list a column draws from, if any (deduplicated, file order kept)."""
+    if column.values and column.kind not in (ValueKind.EMAIL, ValueKind.CODE, ValueKind.DATE):
+        return list(dict.fromkeys(column.values))
+    if column.kind is ValueKind.CITY:
+        return [c for c, _ in CITIES]
+    return None
+
+
+def _skew(size: int) -> list[float]:
+    """Zipf-like weights: earlier entries are more common, so GROUP BY results differ."""
+    return [1.0 / (i + 1) ** 0.8 for i in range(size)]
+
+
+def _fill_pattern(pattern: str, rng: random.Random) -> str:
+    return "".join(
+        str(rng.randint(0, 9)) if ch == "#" else chr(rng.randint(65, 90)) if ch == "?" else ch
+        for ch in pattern
+    )
+
+
+def _number(column: Column, rng: random.Random) -> Scalar:
+    kind = column.kind
+    defaults = {
+        ValueKind.MONEY: (5.0, 500.0),
+        ValueKind.QUANTITY: (1.0, 20.0),
+        ValueKind.RATING: (1.0, 5.0),
+        ValueKind.PERCENT: (0.0, 100.0),
+        ValueKind.YEAR: (1990.0, 2024.0),
+        ValueKind.MEASURE: (1.0, 1000.0),
+    }
+    low, high = defaults.get(kind, (1.0, 100.0))
+    low = column.low if column.low is not None else low
+    high = column.high if column.high is not None else high
+    if column.type is ColumnType.INTEGER:
+        if kind is ValueKind.RATING:  # ratings lean positive, as real reviews do
+            return round(rng.triangular(low, high, high))
+        return rng.randint(int(low), int(high))
+    if kind is ValueKind.MONEY and low > 0:
+        # Log-uniform: many small amounts, a few large ones, like real prices and invoices.
+        amount = low * float((high / low) ** rng.random())
+        return round(amount, 0 if amount >= 1000 else 2)
+    if kind is ValueKind.RATING:
+        return round(rng.triangular(low, high, high), 1)
+    return round(rng.uniform(low, high), 2)

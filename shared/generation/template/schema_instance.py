@@ -1,0 +1,72 @@
+"""A concrete schema: a catalogue domain with its DDL and generated rows, ready to execute.
+
+`variant` changes only the data (row counts and values); the DDL of a domain is the same for
+every variant. `schema_id` ("retail#3") names the instance in blueprints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from proto.sample import Scalar, TableRows
+from shared.generation.template.catalogue import get_domain
+from shared.generation.template.ddl import render_ddl, render_insert
+from shared.generation.template.rows import generate_rows
+from shared.generation.template.schema_model import Domain
+
+
+@dataclass(frozen=True)
+class SchemaInstance:
+    domain: Domain
+    variant: int
+    # Portable CREATE TABLE statements in FK order, one per line, each ending with ';'.
+    ddl: str
+    # One entry per table, in FK order (parents first), columns in table order.
+    rows: tuple[TableRows, ...]
+    schema_id: str
+    _by_table: dict[str, TableRows] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_table", {r.table: r for r in self.rows})
+
+    def table_rows(self, table: str) -> TableRows:
+        try:
+            return self._by_table[table]
+        except KeyError:
+            raise KeyError(f"{self.schema_id} has no table {table!r}") from None
+
+    def values(self, table: str, column: str) -> list[Scalar]:
+        """Distinct non-NULL values present in a column, in row order: a filter on any of them
+        returns at least one row."""
+        rows = self.table_rows(table)
+        try:
+            at = rows.columns.index(column)
+        except ValueError:
+            raise KeyError(f"{self.schema_id} has no column {table}.{column}") from None
+        present = (row[at] for row in rows.values if row[at] is not None)
+        return list(dict.fromkeys(present))
+
+    def row_count(self, table: str) -> int:
+        return len(self.table_rows(table).values)
+
+
+@lru_cache(maxsize=256)
+def build_schema(
+    domain_name: str, variant: int = 0, rows_per_table: int | None = None
+) -> SchemaInstance:
+    """The instance for (domain, variant[, size]); deterministic and cached."""
+    domain = get_domain(domain_name)
+    return SchemaInstance(
+        domain=domain,
+        variant=variant,
+        ddl=render_ddl(domain),
+        rows=generate_rows(domain, variant, rows_per_table),
+        schema_id=f"{domain.name}#{variant}",
+    )
+
+
+def render_sql_context(instance: SchemaInstance) -> str:
+    """Gretel-style `sql_context`: the CREATE TABLEs, then one multi-row INSERT per table."""
+    inserts = [stmt for rows in instance.rows for stmt in render_insert(rows)]
+    return "\n".join([instance.ddl, *inserts])

@@ -1,0 +1,104 @@
+"""The shape of a catalogue domain: tables, typed columns, keys, and hints for values and words.
+
+Domains are data (YAML files in `domains/`); this module is the typed view the row generator,
+the query builder and the question writer share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ColumnType(StrEnum):
+    """Portable column types: each renders and compares the same on SQLite, PostgreSQL, MySQL."""
+
+    INTEGER = "INTEGER"
+    DECIMAL = "DECIMAL(12,2)"
+    TEXT = "VARCHAR(120)"
+    DATE = "DATE"  # stored as 'YYYY-MM-DD'; compared as text on SQLite, so only ISO literals
+
+
+class ValueKind(StrEnum):
+    """What a column holds, so rows look plausible and questions can name it."""
+
+    ID = "id"
+    PERSON_NAME = "person_name"
+    COMPANY_NAME = "company_name"
+    TITLE = "title"  # product names, course titles, ship names: from the column's `values`
+    CATEGORY = "category"  # a closed set from the column's `values`
+    CITY = "city"
+    COUNTRY = "country"
+    EMAIL = "email"
+    MONEY = "money"
+    QUANTITY = "quantity"
+    RATING = "rating"
+    PERCENT = "percent"
+    YEAR = "year"
+    DATE = "date"
+    MEASURE = "measure"  # any other positive decimal (weight, distance, duration)
+    FOREIGN_KEY = "foreign_key"
+    # Added for the catalogue (additive): a unique code from `pattern` ('#' digit, '?' letter),
+    # e.g. flight numbers, SKUs, plates, invoice numbers.
+    CODE = "code"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    kind: ValueKind
+    # Human words for the column in questions ("unit price", "hire date").
+    label: str
+    values: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    nullable: bool = False
+    # CODE columns: '#' becomes a digit, '?' an upper-case letter ("FL-####").
+    pattern: str | None = None
+    # DATE columns: a column of the same table this date falls after (shipped after ordered);
+    # `low`/`high` are then the gap in days.
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    column: str
+    ref_table: str
+    ref_column: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    # Singular and plural nouns for questions ("order"/"orders").
+    noun: str
+    plural: str
+    columns: tuple[Column, ...]
+    primary_key: str
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    # The column a person would use to name a row (e.g. customers.full_name). None only for
+    # junction tables (n:m links such as order_items), which are named by their parents.
+    label_column: str | None = None
+    # Columns whose combination is unique (the two FKs of a junction table); rendered as UNIQUE.
+    unique_together: tuple[str, ...] = ()
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name}.{name}")
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    description: str
+    tables: tuple[Table, ...]
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"{self.name}.{name}")

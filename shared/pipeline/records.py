@@ -1,0 +1,75 @@
+"""The dataset record: Gretel-compatible field names where they overlap, plus ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proto.sample import Draft, SampleEnvelope, TableRows
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def render_inserts(rows: list[TableRows]) -> str:
+    lines = []
+    for table in rows:
+        if not table.values:
+            continue
+        values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in table.values)
+        lines.append(f"INSERT INTO {table.table} ({', '.join(table.columns)}) VALUES {values};")
+    return "\n".join(lines)
+
+
+def sql_context(draft: Draft) -> str:
+    """DDL followed by INSERTs: the `sql_context` field of Gretel's rows."""
+    inserts = render_inserts(draft.rows)
+    return draft.schema_ddl.strip() + ("\n" + inserts if inserts else "")
+
+
+def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
+    draft = envelope.draft
+    assert draft is not None, "accepted samples always carry a draft"
+    validation = envelope.validation
+    return {
+        "id": envelope.sample_id,
+        "run_id": envelope.run_id,
+        "domain": draft.domain,
+        "sql_complexity": draft.sql_complexity,
+        "sql_task_type": draft.task_type.value,
+        "sql_prompt": draft.question,
+        "sql_context": sql_context(draft),
+        "sql": draft.sql,
+        "sql_explanation": draft.explanation,
+        "sql_by_dialect": {e.value: s for e, s in draft.sql_by_dialect.items()},
+        "prompt_style": draft.prompt_style.value,
+        "complexity": draft.complexity.value,
+        "properties": envelope.blueprint.model_dump(mode="json", exclude={"seed_sql"}),
+        "validation": validation.model_dump(mode="json") if validation else None,
+        "review": envelope.review.model_dump(mode="json") if envelope.review else None,
+        "dedup": envelope.dedup.model_dump(mode="json") if envelope.dedup else None,
+        "attempts": envelope.attempt,
+        "history": [f"{h.stage.value}.{h.outcome.value}" for h in envelope.history],
+        "cost": envelope.cost.model_dump(mode="json"),
+        "generator": draft.engine,
+        "reasoning": draft.reasoning,
+    }
+
+
+def rejected_record(envelope: SampleEnvelope) -> dict[str, Any]:
+    """A rejected or duplicate sample explains itself: the full envelope, history included."""
+    last = envelope.history[-1] if envelope.history else None
+    return {
+        "id": envelope.sample_id,
+        "run_id": envelope.run_id,
+        "outcome": last.outcome.value if last else None,
+        "reason": last.reason if last else None,
+        "error_class": last.error_class.value if last and last.error_class else None,
+        "envelope": envelope.model_dump(mode="json"),
+    }

@@ -1,0 +1,117 @@
+"""The dataset writer: each sample id written exactly once, run status rebuilt from the files.
+
+Files are the source of truth. On start the writer drops a torn last line (a crash mid-write),
+reloads the ids it has written, and recounts every run, so a redelivered message is skipped and
+the counts are right after any crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from proto.common import Outcome
+from proto.run import RunStatus
+from proto.sample import SampleEnvelope, TokenCost, utc_now
+from shared.pipeline.records import dataset_record, rejected_record
+
+FILES: dict[Outcome, str] = {
+    Outcome.ACCEPTED: "dataset.jsonl",
+    Outcome.DUPLICATE: "duplicates.jsonl",
+    Outcome.REJECTED: "rejected.jsonl",
+}
+POISON_FILE = "poison.jsonl"
+
+
+def drop_torn_tail(path: Path) -> None:
+    """Truncate after the last newline: a partial line can only come from a crash mid-write."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as handle:
+        data = handle.read()
+        if data.endswith(b"\n"):
+            return
+        handle.truncate(data.rfind(b"\n") + 1)
+
+
+class DatasetSink:
+    def __init__(self, out_dir: Path, fsync: bool = False) -> None:
+        self.out_dir = out_dir
+        self.fsync = fsync
+        self.seen: set[tuple[str, str]] = set()
+        self.status: dict[str, RunStatus] = {}
+        self.handles: dict[str, TextIO] = {}
+
+    def open(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for outcome, name in FILES.items():
+            path = self.out_dir / name
+            drop_torn_tail(path)
+            if path.exists():
+                with path.open() as handle:
+                    for line in handle:
+                        self._count(outcome, json.loads(line))
+            self.handles[name] = path.open("a", encoding="utf-8")
+        drop_torn_tail(self.out_dir / POISON_FILE)
+        self.handles[POISON_FILE] = (self.out_dir / POISON_FILE).open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+        self.handles.clear()
+
+    def ensure_run(self, run_id: str, target: int) -> RunStatus:
+        status = self.status.get(run_id)
+        if status is None:
+            status = self.status[run_id] = RunStatus(run_id=run_id, target=target)
+        elif target and not status.target:
+            status.target = target
+        return status
+
+    def write(self, outcome: Outcome, envelope: SampleEnvelope) -> RunStatus | None:
+        """Append the sample to its file; None if this sample id was already written."""
+        if (envelope.run_id, envelope.sample_id) in self.seen:
+            return None
+        record = dataset_record(envelope) if outcome is Outcome.ACCEPTED else rejected_record(envelope)
+        self._append(FILES[outcome], record)
+        return self._count(outcome, record)
+
+    def write_poison(self, body: bytes, headers: dict[str, str]) -> None:
+        self._append(
+            POISON_FILE,
+            {"at": utc_now().isoformat(), "headers": headers, "body": body.decode("utf-8", "replace")},
+        )
+
+    def _append(self, name: str, record: dict[str, Any]) -> None:
+        handle = self.handles[name]
+        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        handle.flush()
+        if self.fsync:
+            os.fsync(handle.fileno())
+
+    def _count(self, outcome: Outcome, record: dict[str, Any]) -> RunStatus:
+        run_id, sample_id = record["run_id"], record["id"]
+        self.seen.add((run_id, sample_id))
+        status = self.ensure_run(run_id, 0)
+        cost = record["cost"] if outcome is Outcome.ACCEPTED else record["envelope"]["cost"]
+        status.cost = status.cost.add(TokenCost.model_validate(cost))
+        if outcome is Outcome.ACCEPTED:
+            status.accepted += 1
+            stages = record.get("history", [])
+        else:
+            envelope = record["envelope"]
+            if outcome is Outcome.DUPLICATE:
+                status.duplicate += 1
+            else:
+                status.rejected += 1
+                key = record.get("error_class") or "unknown"
+                status.rejection_reasons[key] = status.rejection_reasons.get(key, 0) + 1
+            stages = [f"{h['stage']}.{h['outcome']}" for h in envelope.get("history", [])]
+        counts = Counter(status.stages)
+        counts.update(stages)
+        status.stages = dict(counts)
+        status.updated_at = utc_now()
+        return status

@@ -1,0 +1,81 @@
+"""Validator stage: execute on the engines, measure conformance, route to checked or failed."""
+
+from __future__ import annotations
+
+from proto import subjects
+from proto.common import Engine, Outcome, Stage, TaskType
+from proto.sample import ErrorClass, Feedback, SampleEnvelope, Validation
+from shared.engines.fixture import fixture_from_draft
+from shared.engines.validator import Validator
+from shared.errors import EngineUnavailable
+from shared.pipeline.emit import Emit, reject
+from shared.sql.conformance import conformance_diffs
+from shared.sql.features import analyze_query
+
+
+def feedback_from(validation: Validation) -> list[Feedback]:
+    """Turn every failed check into a concrete reason the reviser can act on."""
+    items = [
+        Feedback(
+            error_class=check.error_class or ErrorClass.QUERY,
+            message=check.message or "check failed",
+            engine=check.engine,
+        )
+        for check in validation.checks
+        if not check.ok
+    ]
+    if validation.non_empty is False:
+        items.append(Feedback(error_class=ErrorClass.EMPTY_RESULT, message="the query returns no rows"))
+    if validation.results_agree is False:
+        digests = ", ".join(f"{c.engine.value}={c.digest}/{c.row_count} rows" for c in validation.checks)
+        items.append(
+            Feedback(error_class=ErrorClass.ENGINE_MISMATCH, message=f"engines disagree: {digests}")
+        )
+    for diff in validation.conformance:
+        items.append(
+            Feedback(
+                error_class=ErrorClass.NONCONFORMANT,
+                message=f"{diff.property}: planned {diff.planned}, measured {diff.measured}",
+            )
+        )
+    return items
+
+
+class ValidatorStage:
+    def __init__(self, validator: Validator, available: set[Engine]) -> None:
+        self.validator = validator
+        self.available = available
+
+    async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
+        draft = envelope.draft
+        if draft is None:
+            return [reject(envelope, Stage.VALIDATOR, "no draft to validate", ErrorClass.MALFORMED)]
+        missing = set(envelope.engines) - self.available
+        if missing:
+            names = ", ".join(sorted(e.value for e in missing))
+            raise EngineUnavailable(f"this validator has no {names} engine")
+        validation, by_engine = await self.validator.validate(
+            fixture_from_draft(draft),
+            draft.sql,
+            sql_dialect=draft.sql_dialect,
+            level=envelope.level,
+            policy=envelope.policy,
+            allow_writes=draft.task_type is TaskType.MANIPULATION,
+        )
+        analysis = analyze_query(draft.sql, draft.sql_dialect)
+        if analysis.features is not None:
+            validation.measured = analysis.features.summary()
+            validation.conformance = conformance_diffs(envelope.blueprint, analysis.features)
+        draft.sql_by_dialect = {e: by_engine[e] for e in envelope.engines if e in by_engine}
+        envelope.validation = validation
+        feedback = feedback_from(validation)
+        if analysis.error:
+            feedback.append(Feedback(error_class=ErrorClass.SYNTAX, message=analysis.error))
+        if feedback:
+            envelope.feedback = feedback
+            envelope.record(Stage.VALIDATOR, Outcome.FAILED, feedback[0].message[:300],
+                            feedback[0].error_class)
+            return [Emit(subjects.SAMPLE_FAILED, envelope, Outcome.FAILED)]
+        envelope.feedback = []
+        envelope.record(Stage.VALIDATOR, Outcome.CHECKED)
+        return [Emit(subjects.SAMPLE_CHECKED, envelope, Outcome.CHECKED)]

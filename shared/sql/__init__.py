@@ -1,0 +1,1 @@
+"""SQL analysis on sqlglot: dialect names, feature extraction, structural patterns, conformance."""
