@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import structlog
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
+from nats.errors import NotJSMessageError
 from pydantic import ValidationError
 
 from proto import subjects
@@ -41,6 +42,14 @@ async def publish_sample(broker: NatsBroker, emit: Emit) -> None:
         headers={"Nats-Msg-Id": emit.envelope.message_id(emit.outcome)},
         stream=subjects.STREAM,
     )
+
+
+def delivery_count(msg: NatsMessage) -> int:
+    """How many times JetStream delivered this message (1 for a core/in-memory message)."""
+    try:
+        return int(msg.raw_message.metadata.num_delivered)
+    except NotJSMessageError:
+        return 1
 
 
 def backoff_delay(settings: ServiceSettings, delivered: int) -> float:
@@ -71,7 +80,7 @@ class SampleDelivery:
             await self._poison(msg, exc)
             return
         bind_sample(envelope.run_id, envelope.sample_id, attempt=envelope.attempt)
-        delivered = msg.raw_message.metadata.num_delivered
+        delivered = delivery_count(msg)
         self.metrics.in_flight.labels(self.stage.value).inc()
         try:
             emits = await fn(envelope)

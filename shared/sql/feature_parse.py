@@ -21,6 +21,16 @@ from shared.sql.dialects import parse_engine, sqlglot_dialect
 # sqlglot underlines the offending token with ANSI codes; error text goes into JSON, not a tty.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+# Roots that are statements. sqlglot happily parses a bare expression ("foo bar" is the alias
+# foo AS bar), which for a query field means garbage, not SQL.
+_STATEMENT_NAMES = (
+    "Query DDL DML Drop Alter Command Pragma Describe Show Transaction Commit Rollback Set Use "
+    "Values TruncateTable Analyze Grant Revoke Copy Cache Uncache Refresh Kill Summarize"
+)
+STATEMENT_TYPES: tuple[type[exp.Expr], ...] = tuple(
+    getattr(exp, name) for name in _STATEMENT_NAMES.split() if hasattr(exp, name)
+)
+
 
 @dataclass(frozen=True)
 class ParsedSql:
@@ -71,8 +81,18 @@ def parse_sql(sql: str, dialect_name: str) -> ParsedSql:
     statements = parse_tokens(tokens, sql, dialect_name)
     if not statements:
         raise ValueError("empty SQL: no statement found")
+    for statement in statements:
+        if not isinstance(statement, STATEMENT_TYPES):
+            raise ValueError(
+                f"not a SQL statement: {_snippet(statement.sql(dialect=dialect_name))!r} parses as"
+                f" a bare expression ({type(statement).__name__})"
+            )
     count = sum(1 for token in tokens if token.token_type is not TokenType.SEMICOLON)
     return ParsedSql(tuple(statements), count)
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,0 +1,191 @@
+"""The structural pattern of a query: its shape with identifiers and literals abstracted.
+
+Seed 001 counts "unique SQL patterns": parse, keep the clauses, recurse into subqueries, and
+replace column names, table names and values with placeholders. Here that means (docs/features.md
+has the full list): columns become `c`, tables and CTE names `t`, literals `?`, aliases go,
+join keywords are normalised, runs of identical items in a list collapse to one, and the tree is
+printed in sqlglot's dialect-neutral SQL, so the three dialect spellings of a query meet.
+
+The feature walker calls `abstract_node` on every node during its single pass; the functions at
+the bottom are the standalone entry points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+from proto.common import Engine
+from shared.sql.feature_parse import parse_sql, resolve_dialect
+from shared.sql.feature_roles import join_kind
+
+COLUMN = "c"
+TABLE = "t"
+
+# (node type, arg) whose list items collapse when consecutive ones are identical once abstracted:
+# SELECT a, b FROM x and SELECT a, b, c FROM x share a shape; IN (1, 2, 3) is IN (?).
+_COLLAPSIBLE: dict[type[exp.Expr], str] = {
+    exp.Select: "expressions",
+    exp.Group: "expressions",
+    exp.Order: "expressions",
+    exp.In: "expressions",
+    exp.Tuple: "expressions",
+    exp.Values: "expressions",
+    exp.Schema: "expressions",
+    exp.Update: "expressions",
+    exp.Distinct: "expressions",
+    exp.Window: "partition_by",
+}
+_VALUES: tuple[type[exp.Expr], ...] = (exp.Literal, exp.Boolean, exp.Placeholder, exp.Parameter)
+_PRUNE: tuple[exp.Expr, ...] = ()
+
+_DType = exp.DataType.Type
+_TYPE_FAMILIES: dict[object, object] = {
+    **dict.fromkeys(exp.DataType.INTEGER_TYPES, _DType.INT),
+    **dict.fromkeys(exp.DataType.REAL_TYPES, _DType.DOUBLE),
+    **dict.fromkeys(exp.DataType.TEXT_TYPES, _DType.TEXT),
+    **dict.fromkeys(exp.DataType.TEMPORAL_TYPES, _DType.TIMESTAMP),
+    _DType.DATE: _DType.DATE,
+    _DType.DATE32: _DType.DATE,
+    _DType.TIME: _DType.TIME,
+    _DType.TIMETZ: _DType.TIME,
+}
+
+ListOwner = tuple[exp.Expr, str]
+
+
+def abstract_node(node: exp.Expr, owners: list[ListOwner]) -> Sequence[exp.Expr] | None:
+    """Abstract one node in place (its parent is already done).
+
+    Returns the children still to visit when they differ from the node's own (an empty tuple
+    prunes), or None to visit its children as usual. Lists to collapse are appended to
+    `owners` in visiting order, parents before children.
+    """
+    cls = type(node)
+    if cls is exp.Column:
+        _abstract_column(node)
+        return _PRUNE
+    if cls is exp.Table:
+        return _abstract_table(node)
+    if isinstance(node, _VALUES) or (cls is exp.Neg and isinstance(node.this, exp.Literal)):
+        node.replace(exp.Placeholder())
+        return _PRUNE
+    if cls is exp.Identifier:
+        node.set("this", COLUMN)
+        node.set("quoted", False)
+        return _PRUNE
+    if cls is exp.Alias:
+        inner = node.this
+        node.replace(inner)
+        return (inner,)
+    if cls is exp.TableAlias:
+        if isinstance(node.parent, exp.CTE):
+            node.set("this", exp.to_identifier(TABLE))
+            node.set("columns", None)
+        else:
+            node.pop()
+        return _PRUNE
+    if cls is exp.DataType:
+        _abstract_type(node)
+        return _PRUNE
+    if cls is exp.Div or cls is exp.DPipe:
+        # sqlglot flags SQLite/MySQL division as "safe" and would print NULLIF(y, 0) around the
+        # divisor; that is a dialect reading, not something the query's author wrote.
+        node.set("safe", None)
+        node.set("typed", None)
+    elif cls is exp.Join:
+        _normalise_join(node)
+    key = _COLLAPSIBLE.get(cls)
+    if key is not None:
+        owners.append((node, key))
+    return None
+
+
+def _abstract_column(node: exp.Expr) -> None:
+    if not isinstance(node.this, exp.Star):
+        node.set("this", exp.to_identifier(COLUMN))
+    for part in ("table", "db", "catalog"):
+        if node.args.get(part) is not None:
+            node.set(part, None)
+
+
+def _abstract_table(node: exp.Expr) -> Sequence[exp.Expr] | None:
+    if not isinstance(node.this, exp.Identifier):
+        return None  # a table function: its call shape is structure
+    node.set("this", exp.to_identifier(TABLE))
+    for part in ("db", "catalog", "alias"):
+        if node.args.get(part) is not None:
+            node.set(part, None)
+    return tuple(child for child in node.iter_expressions() if child.arg_key != "this")
+
+
+def _abstract_type(node: exp.DataType) -> None:
+    """Collapse a type to its family: dialects spell the same cast differently (REAL, FLOAT,
+    DOUBLE PRECISION; VARCHAR(30), TEXT), and the length is a value, not structure."""
+    family = _TYPE_FAMILIES.get(node.this)
+    if family is not None:
+        node.set("this", family)
+    if node.args.get("expressions"):
+        node.set("expressions", None)
+
+
+def _normalise_join(node: exp.Join) -> None:
+    """Spell each join kind one way: JOIN, LEFT JOIN, ..., CROSS JOIN (a comma join is one)."""
+    kind = join_kind(node)
+    side = kind.value.upper() if kind.value in ("left", "right", "full") else None
+    node.set("side", side)
+    node.set("kind", "CROSS" if kind.value == "cross" else None)
+    if kind.value == "cross":
+        node.set("method", None)
+
+
+def collapse_lists(owners: list[ListOwner]) -> None:
+    """Collapse runs of identical items; children first, so items compare in final form."""
+    for owner, key in reversed(owners):
+        items = owner.args.get(key)
+        if not isinstance(items, list) or len(items) < 2:
+            continue
+        kept = [items[0]]
+        for item in items[1:]:
+            if item != kept[-1]:
+                kept.append(item)
+        if len(kept) < len(items):
+            owner.set(key, kept)
+
+
+def render_pattern(statements: Sequence[exp.Expr]) -> str:
+    """Print abstracted statements in sqlglot's dialect-neutral SQL, one line, no comments."""
+    return "; ".join(
+        statement.sql(copy=False, comments=False, unsupported_level=ErrorLevel.IGNORE)
+        for statement in statements
+    )
+
+
+def pattern_hash(pattern: str) -> str:
+    """A short stable identifier of a pattern (16 hex digits of BLAKE2b)."""
+    return hashlib.blake2b(pattern.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def structural_pattern(
+    sql_or_tree: str | exp.Expr, dialect: Engine | str = Engine.SQLITE
+) -> str:
+    """The structural pattern of a SQL text (parsed in `dialect`) or of a tree (not modified).
+
+    Raises sqlglot's SqlglotError or ValueError when the text does not parse; use
+    `shared.sql.features.analyze_query` for a result that carries the error instead.
+    """
+    # Imported here: the walker imports this module for abstract_node.
+    from shared.sql.feature_walk import FeatureTally, walk_statement
+
+    if isinstance(sql_or_tree, str):
+        statements: Sequence[exp.Expr] = parse_sql(sql_or_tree, resolve_dialect(dialect)).statements
+    else:
+        statements = (sql_or_tree.copy(),)
+    tally = FeatureTally()
+    owners: list[ListOwner] = []
+    statements = [walk_statement(statement, tally, owners) for statement in statements]
+    collapse_lists(owners)
+    return render_pattern(statements)

@@ -1,0 +1,76 @@
+"""Drive a whole run on the shared test stack: services as processes, real NATS and engines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from proto.common import Engine
+from proto.run import RunPlan, RunRequest, RunStatus
+from services.runner.client import RunClient
+from services.runner.supervisor import Supervisor
+from shared.runtime.local import LocalStack
+from shared.spec import load_spec
+
+
+@dataclass
+class RunOutput:
+    request: RunRequest
+    status: RunStatus
+    plan: RunPlan
+    out_dir: Path
+    elapsed_s: float
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        path = self.out_dir / name
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def make_request(count: int, seed: int = 7, **overrides: Any) -> RunRequest:
+    return RunRequest(
+        run_id=f"t-{uuid.uuid4().hex[:8]}", count=count, seed=seed,
+        spec=load_spec(None).to_document(), max_in_flight=128, **overrides,
+    )
+
+
+def start_services(stack: LocalStack, out_dir: Path, engines: list[Engine]) -> Supervisor:
+    env = {
+        "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
+        "SQLSYNTH_POSTGRES_DSN": stack.dsn("postgres") or "",
+        "SQLSYNTH_MYSQL_DSN": stack.dsn("mysql") or "",
+        "SQLSYNTH_OUT_DIR": str(out_dir),
+        "SQLSYNTH_ENGINES": ",".join(e.value for e in engines),
+        "SQLSYNTH_ACK_WAIT_S": "5",
+        "SQLSYNTH_LOG_LEVEL": "WARNING",
+    }
+    supervisor = Supervisor(env, out_dir / "logs")
+    supervisor.start_all()
+    return supervisor
+
+
+async def run_to_completion(
+    stack: LocalStack, supervisor: Supervisor, request: RunRequest, out_dir: Path,
+    timeout_s: float = 600, during: Any = None,
+) -> RunOutput:
+    client = await RunClient.connect(stack.dsn("nats") or "")
+    started = time.monotonic()
+    try:
+        await client.request_run(request)
+        while time.monotonic() - started < timeout_s:
+            status, plan = await client.status(request.run_id), await client.plan(request.run_id)
+            if during is not None and status is not None:
+                await during(status)
+            if status and plan and plan.done:
+                return RunOutput(request, status, plan, out_dir, time.monotonic() - started)
+            await asyncio.sleep(0.2)
+        logs = {p.name: p.read_text()[-2000:] for p in (out_dir / "logs").glob("*.log")}
+        raise AssertionError(f"run did not finish in {timeout_s}s; status={status}; logs={logs}")
+    finally:
+        await client.close()
