@@ -95,17 +95,17 @@ def function_name(node: exp.Func) -> str | None:
         return None
     if isinstance(node, exp.If) and node.arg_key == "ifs":
         return None  # a WHEN branch of CASE
-    if _is_helper(node):
+    if is_helper(node):
         return None
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     return node.sql_name().lower()
 
 
-def _is_helper(node: exp.Func) -> bool:
+def is_helper(node: exp.Expr) -> bool:
     """Nodes sqlglot inserts when it normalizes date functions (MySQL YEAR(x) becomes
     YEAR(TS_OR_DS_TO_DATE(x))); the user never wrote them, and they carry no source position."""
-    if "start" in node.meta:
+    if not isinstance(node, exp.Func) or "start" in node.meta:
         return False
     if type(node).__name__.startswith("TsOrDs"):
         return True

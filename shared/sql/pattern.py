@@ -20,7 +20,7 @@ from sqlglot.errors import ErrorLevel
 
 from proto.common import Engine
 from shared.sql.feature_parse import parse_sql, resolve_dialect
-from shared.sql.feature_roles import join_kind
+from shared.sql.feature_roles import is_helper, join_kind
 
 COLUMN = "c"
 TABLE = "t"
@@ -77,8 +77,11 @@ def abstract_node(node: exp.Expr, owners: list[ListOwner]) -> Sequence[exp.Expr]
         node.set("this", COLUMN)
         node.set("quoted", False)
         return _PRUNE
-    if cls is exp.Alias:
+    if cls is exp.Alias or is_helper(node):
+        # An alias is a name; a helper is sqlglot's, not the author's: keep what they wrap.
         inner = node.this
+        while is_helper(inner):
+            inner = inner.this
         node.replace(inner)
         return (inner,)
     if cls is exp.TableAlias:

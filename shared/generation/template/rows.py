@@ -132,8 +132,17 @@ class _TableFiller:
     def _junction_combos(self, count: int) -> list[tuple[int, ...]] | None:
         if not self.table.unique_together:
             return None
-        lists = [self.active[col] for col in self.table.unique_together]
-        combos = list(itertools.product(*lists))
+        cols = self.table.unique_together
+        lists = [self.active[col] for col in cols]
+        # Two links to the same parent never point at one row (nobody follows themselves).
+        combos = [
+            combo
+            for combo in itertools.product(*lists)
+            if not any(
+                combo[i] == combo[j] and self.fk_of[cols[i]] == self.fk_of[cols[j]]
+                for i, j in itertools.combinations(range(len(cols)), 2)
+            )
+        ]
         return self.rng.sample(combos, min(count, len(combos)))
 
     def _choose_active(self, ref_table: str) -> list[int]:
@@ -146,7 +155,7 @@ class _TableFiller:
         if column.name == self.table.primary_key:
             return index + 1
         if column.kind is ValueKind.FOREIGN_KEY:
-            return self._foreign_key(column, index)
+            return self._foreign_key(column, index, row)
         is_label = column.name == self.table.label_column
         if column.nullable and not is_label and self.rng.random() < NULL_SHARE:
             return None
@@ -158,7 +167,7 @@ class _TableFiller:
         self.seen.setdefault(column.name, set()).add(value)
         return value
 
-    def _foreign_key(self, column: Column, index: int) -> Scalar:
+    def _foreign_key(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         ref = self.fk_of[column.name]
         if ref == self.table.name:
             # Hierarchies: the first quarter of rows are the heads the others report to.
@@ -169,9 +178,12 @@ class _TableFiller:
         if column.nullable and self.rng.random() < NULL_SHARE:
             return None
         active = self.active[column.name]
-        if index < len(active):  # every active parent gets a child before any gets a second
-            return active[index]
-        return self.rng.choices(active, weights=_skew(len(active)))[0]
+        # Two links to the same parent (home and away team) point at different rows.
+        taken = {row.get(c) for c, r in self.fk_of.items() if r == ref and c != column.name}
+        if index < len(active) and active[index] not in taken:
+            return active[index]  # every active parent gets a child before any gets a second
+        choices = [p for p in active if p not in taken] or active
+        return self.rng.choices(choices, weights=_skew(len(choices)))[0]
 
     def _draw(self, column: Column, row: dict[str, Scalar], attempt: int) -> Scalar:
         rng, kind = self.rng, column.kind
