@@ -102,7 +102,8 @@ def find_pg_bin(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def start_postgres(base: Path) -> Server:
+def start_postgres(base: Path, extra_args: list[str] | None = None) -> Server:
+    """`extra_args` go after the defaults (e.g. ["-c", "log_statement=all"]) and so win."""
     initdb, postgres = find_pg_bin("initdb"), find_pg_bin("postgres")
     if not initdb or not postgres:
         raise ServerUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
@@ -157,6 +158,7 @@ def start_postgres(base: Path) -> Server:
             "max_connections=200",
             "-c",
             "shared_buffers=128MB",
+            *(extra_args or []),
         ],
         base / "pg.log",
     )
@@ -171,7 +173,8 @@ def start_postgres(base: Path) -> Server:
     return server
 
 
-def start_mariadb(base: Path) -> Server:
+def start_mariadb(base: Path, extra_args: list[str] | None = None) -> Server:
+    """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win."""
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
     install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not mariadbd or not install_db:
@@ -213,6 +216,7 @@ def start_mariadb(base: Path) -> Server:
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_bin",
             "--sql-mode=ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES",
+            *(extra_args or []),
         ],
         base / "mariadb.log",
     )

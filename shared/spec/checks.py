@@ -56,12 +56,15 @@ def _check_level(
         _check_level(child, parents, depth + 1, f"{where}[{parent.name}={key}]", problems)
 
 
-def check_conditionals(spec: Spec, problems: Problems) -> None:
-    """Every parent value a draw can produce must have a branch; no branch for impossible keys."""
-    for index, prop in enumerate(spec.properties):
-        if prop.conditional is None:
+def check_conditionals(spec: Spec, problems: Problems, wheres: Mapping[str, str]) -> None:
+    """Every parent value a draw can produce must have a branch; no branch for impossible keys.
+
+    Properties whose parents failed to build are skipped (their problems are reported already).
+    """
+    for prop in spec.properties:
+        if prop.conditional is None or not all(p in spec.by_name for p in prop.depends_on):
             continue
-        where = f"properties[{index}] ({prop.name}).conditional"
+        where = f"{wheres.get(prop.name, prop.name)}.conditional"
         parents = [spec.by_name[name] for name in prop.depends_on]
         continuous = [p.name for p in parents if p.continuous]
         if continuous:

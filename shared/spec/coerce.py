@@ -9,6 +9,12 @@ from shared.spec.model import Value, ValueType
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 INTEGER_TEXT = re.compile(r"^-?\d+$")
+TYPE_WORDS = {
+    ValueType.STR: "text",
+    ValueType.INT: "an integer",
+    ValueType.FLOAT: "a number",
+    ValueType.BOOL: "a boolean",
+}
 
 
 class Problems(list[str]):
@@ -18,8 +24,11 @@ class Problems(list[str]):
         self.append(f"{where}: {message}")
 
 
-def is_number(raw: object) -> bool:
-    return isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+def as_number(raw: object) -> float | None:
+    """A finite int or float as float; None for anything else (booleans included)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+        return float(raw)
+    return None
 
 
 def coerce_value(raw: object, value_type: ValueType) -> Value:
@@ -44,6 +53,6 @@ def coerce_value(raw: object, value_type: ValueType) -> Value:
             return raw
         if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
             return raw.strip().lower() == "true"
-    elif isinstance(raw, int | float) and is_number(raw):
-        return float(raw)
-    raise ValueError(f"{raw!r} is not a {value_type.value} value")
+    elif (number := as_number(raw)) is not None:
+        return number
+    raise ValueError(f"{raw!r} is not {TYPE_WORDS[value_type]}")

@@ -36,9 +36,10 @@ class TooLarge(Exception):
 
 
 def enumerate_joint(
-    spec: Spec, keep: Collection[str], limit: int = ENUMERATION_LIMIT
+    spec: Spec, keep: Collection[str], limit: int | None = None
 ) -> tuple[tuple[str, ...], Joint]:
     """The exact joint of `keep` (probability > 0 states only), ancestors summed out."""
+    limit = ENUMERATION_LIMIT if limit is None else limit
     closure = spec.ancestors(set(keep))
     names = [n for n in spec.order if n in closure]
     variables: list[str] = []
@@ -56,7 +57,9 @@ def enumerate_joint(
             for value, q in supports[key]:
                 grown[(*state, value)] = grown.get((*state, value), 0.0) + p * q
         variables.append(name)
-        needed = set(keep) | {p for later in names[step + 1 :] for p in spec.by_name[later].depends_on}
+        needed = set(keep) | {
+            p for later in names[step + 1 :] for p in spec.by_name[later].depends_on
+        }
         kept = [i for i, v in enumerate(variables) if v in needed]
         if len(kept) < len(variables):
             merged: Joint = {}
@@ -117,14 +120,17 @@ def analyse_rejection(spec: Spec) -> RejectionReport:
 
 def _estimate_rejection(spec: Spec) -> RejectionReport:
     rng = np.random.default_rng(0)
-    report = RejectionReport(acceptance=0.0, exact=False, any_rejected=False)
+    kept, rejected_by = 0, Counter[str]()
     for _ in range(ESTIMATE_DRAWS):
         broken = list_violations(spec, spec.sample_values(rng))
-        for name in broken:
-            report.rejected_by[name] = report.rejected_by.get(name, 0.0) + 1 / ESTIMATE_DRAWS
-        report.any_rejected |= bool(broken)
-        report.acceptance += 0.0 if broken else 1 / ESTIMATE_DRAWS
-    return report
+        rejected_by.update(broken)
+        kept += not broken
+    return RejectionReport(
+        acceptance=kept / ESTIMATE_DRAWS,
+        exact=False,
+        any_rejected=kept < ESTIMATE_DRAWS,
+        rejected_by={name: n / ESTIMATE_DRAWS for name, n in rejected_by.items()},
+    )
 
 
 def acceptance_rate(spec: Spec) -> float:

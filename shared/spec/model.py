@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -295,18 +295,20 @@ def order_properties(parents: Mapping[str, Sequence[str]]) -> tuple[list[str], l
             break
         order.append(ready[0])
         placed.add(ready[0])
+    # Every property left out has a parent left out, so walking parents must revisit one.
     cycles: list[list[str]] = []
-    left = [n for n in names if n not in placed]
-    while left:
-        path, node = [left[0]], left[0]
+    found: set[frozenset[str]] = set()
+    for start in (n for n in names if n not in placed):
+        path, node = [start], start
         while True:
             node = next(p for p in pending[node] if p not in placed)
             if node in path:
-                cycles.append([*path[path.index(node) :], node])
+                cycle = [*path[path.index(node) :], node]
+                if frozenset(cycle) not in found:
+                    found.add(frozenset(cycle))
+                    cycles.append(cycle)
                 break
             path.append(node)
-        placed.update(cycles[-1])
-        left = [n for n in left if n not in placed]
     return order, cycles
 
 
@@ -322,7 +324,7 @@ class Spec:
 
     @cached_property
     def domain_property(self) -> Property:
-        total = sum(w for _, w in self.domains)
+        total = sum(w for _, w in self.domains) or 1.0  # 0 only in a spec being rejected
         items = tuple((name, w / total) for name, w in self.domains)
         return Property(DOMAIN, ValueType.STR, "the schema's subject area", Categorical(items))
 
@@ -337,7 +339,7 @@ class Spec:
             raise SpecError([f"dependency cycle: {' -> '.join(c)}" for c in cycles])
         return tuple(order)
 
-    def ancestors(self, names: Iterator[str] | Sequence[str] | set[str]) -> set[str]:
+    def ancestors(self, names: Iterable[str]) -> set[str]:
         """The names with every property they depend on, transitively."""
         found: set[str] = set()
         stack = list(names)

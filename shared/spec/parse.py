@@ -27,34 +27,36 @@ from pathlib import Path
 
 import yaml
 
+from shared.spec.checks import check_conditionals, parse_constraints
+from shared.spec.coerce import NAME, Problems, as_number, coerce_value
+from shared.spec.leaves import build_categorical, build_range
 from shared.spec.model import (
     DOMAIN,
     WILDCARD,
     Bernoulli,
-    Categorical,
     CondTree,
-    Constraint,
     Distribution,
     Property,
-    Range,
-    Shape,
     Spec,
     Value,
     ValueType,
     order_properties,
 )
-from shared.spec.checks import check_conditionals, parse_constraints
-from shared.spec.coerce import NAME, Problems, coerce_value, is_number
-from shared.spec.rules import WELL_KNOWN, check_well_known_value
+from shared.spec.rules import WELL_KNOWN
 
 DEFAULT_SPEC_PATH = Path(__file__).with_name("default_spec.yaml")
-TOLERANCE = 1e-6
 TOP_KEYS = ("version", "name", "description", "domains", "properties", "constraints")
-PROPERTY_KEYS = ("name", "description", "type", "values", "range", "bernoulli")
-PROPERTY_KEYS += ("depends_on", "conditional")
+PROPERTY_KEYS = (
+    "name",
+    "description",
+    "type",
+    "values",
+    "range",
+    "bernoulli",
+    "depends_on",
+    "conditional",
+)
 LEAF_KINDS = ("values", "range", "bernoulli")
-RANGE_KEYS = ("min", "max", "distribution", "mean", "std")
-CONSTRAINT_KEYS = ("name", "description", "forbid")
 
 
 @dataclass
@@ -72,7 +74,7 @@ class _Draft:
 
 
 def _classify(raw: object) -> str | None:
-    if is_number(raw):
+    if as_number(raw) is not None:
         return "bernoulli"
     if isinstance(raw, Mapping) and raw:
         if len(raw) == 1 and next(iter(raw)) in LEAF_KINDS:
@@ -149,6 +151,8 @@ def _read_property(index: int, raw: object, problems: Problems) -> _Draft | None
 
 
 def _type_draft(draft: _Draft, declared: object, problems: Problems) -> _Draft | None:
+    if not draft.leaves:
+        return None  # the conditional's shape was reported already
     kinds = {_classify(raw) for _, _, raw in draft.leaves}
     if None in kinds:
         bad = next(w for _, w, raw in draft.leaves if _classify(raw) is None)
@@ -206,93 +210,14 @@ def _build_leaf(
     body = _leaf_body(raw, draft.kind)
     assert draft.value_type is not None
     if draft.kind == "bernoulli":
-        if not is_number(body) or not 0 <= body <= 1:  # type: ignore[operator]
+        p = as_number(body)
+        if p is None or not 0 <= p <= 1:
             problems.add(where, f"bernoulli p {body!r} must be a number in [0, 1]")
             return None
-        return Bernoulli(float(body))  # type: ignore[arg-type]
+        return Bernoulli(p)
     if draft.kind == "range":
-        return _build_range(name, body, draft.value_type, where, problems)
-    return _build_categorical(name, body, draft.value_type, where, problems)
-
-
-def _build_categorical(
-    name: str, body: object, value_type: ValueType, where: str, problems: Problems
-) -> Categorical | None:
-    if not isinstance(body, Mapping) or not body:
-        problems.add(where, "values must be a non-empty {value: probability} mapping")
-        return None
-    items: dict[Value, float] = {}
-    ok = True
-    for raw_value, p in body.items():
-        try:
-            value = coerce_value(raw_value, value_type)
-        except ValueError as exc:
-            problems.add(where, str(exc))
-            ok = False
-            continue
-        if value in items:
-            problems.add(where, f"value {value!r} is listed twice")
-            ok = False
-        elif not is_number(p) or p < 0:
-            problems.add(where, f"probability of {value!r} must be a number >= 0, not {p!r}")
-            ok = False
-        reason = check_well_known_value(name, value)
-        if reason:
-            problems.add(where, reason)
-            ok = False
-        items[value] = float(p) if is_number(p) else 0.0
-    total = sum(items.values())
-    if ok and abs(total - 1.0) > TOLERANCE:
-        problems.add(where, f"probabilities sum to {total:.6g}, not 1 (tolerance {TOLERANCE})")
-        ok = False
-    return Categorical(tuple(items.items())) if ok else None
-
-
-def _build_range(
-    name: str, body: object, value_type: ValueType, where: str, problems: Problems
-) -> Range | None:
-    if not isinstance(body, Mapping):
-        problems.add(where, "range must be a mapping with min and max")
-        return None
-    before = len(problems)
-    for key in body:
-        if key not in RANGE_KEYS:
-            problems.add(where, f"unknown range key {key!r} (known: {', '.join(RANGE_KEYS)})")
-    low, high = body.get("min"), body.get("max")
-    shape = body.get("distribution", Shape.UNIFORM.value)
-    mean, std = body.get("mean"), body.get("std")
-    integer = value_type is ValueType.INT
-    for label, bound in (("min", low), ("max", high)):
-        if not is_number(bound) or (integer and not float(bound).is_integer()):  # type: ignore[arg-type]
-            problems.add(where, f"range {label} {bound!r} must be a{'n integer' if integer else ' number'}")
-    if shape not in {s.value for s in Shape}:
-        problems.add(where, f"distribution {shape!r} must be one of uniform, normal")
-    elif shape == Shape.UNIFORM.value and (mean is not None or std is not None):
-        problems.add(where, "mean and std apply only to distribution: normal")
-    if len(problems) > before:
-        return None
-    low_f, high_f = float(low), float(high)  # type: ignore[arg-type]
-    if low_f > high_f:
-        problems.add(where, f"range min {low} is above max {high}")
-    if mean is not None and (not is_number(mean) or not low_f <= mean <= high_f):
-        problems.add(where, f"mean {mean!r} must be a number within [min, max]")
-    if std is not None and (not is_number(std) or std <= 0):
-        problems.add(where, f"std {std!r} must be a number > 0")
-    if integer:
-        for bound in (int(low_f), int(high_f)):
-            reason = check_well_known_value(name, bound)
-            if reason:
-                problems.add(where, reason)
-    if len(problems) > before:
-        return None
-    return Range(
-        low_f,
-        high_f,
-        integer,
-        Shape(shape),
-        None if mean is None else float(mean),
-        None if std is None else float(std),
-    )
+        return build_range(name, body, draft.value_type, where, problems)
+    return build_categorical(name, body, draft.value_type, where, problems)
 
 
 def _build_property(
@@ -300,7 +225,9 @@ def _build_property(
 ) -> Property | None:
     assert draft.value_type is not None
     before = len(problems)
-    built = [(path, _build_leaf(draft.name, raw, draft, w, problems)) for path, w, raw in draft.leaves]
+    built = [
+        (path, _build_leaf(draft.name, raw, draft, w, problems)) for path, w, raw in draft.leaves
+    ]
     if not draft.conditional:
         leaf = built[0][1]
         if leaf is None:
@@ -360,10 +287,10 @@ def parse_domains(raw: object, problems: Problems) -> tuple[tuple[str, float], .
             problems.add("domains", f"domain {name!r} must be a snake_case name")
         elif name in weights:
             problems.add("domains", f"domain {name!r} is listed twice")
-        elif not is_number(weight) or weight < 0:  # type: ignore[operator]
+        elif (number := as_number(weight)) is None or number < 0:
             problems.add("domains", f"weight of {name!r} must be a number >= 0, not {weight!r}")
         else:
-            weights[name] = float(weight)  # type: ignore[arg-type]
+            weights[name] = number
     if not pairs or (weights and sum(weights.values()) <= 0):
         problems.add("domains", "needs at least one domain with a positive weight")
     return tuple(weights.items())
@@ -408,17 +335,14 @@ def parse_document(document: object) -> tuple[Spec | None, list[str]]:
     types: dict[str, ValueType | None] = {DOMAIN: ValueType.STR}
     types |= {n: d.value_type for n, d in drafts.items()}
     properties = [_build_property(d, types, problems) for d in drafts.values()]
-    if problems or cycles:
+    built = tuple(p for p in properties if p is not None)
+    spec = Spec(built, domains, name=str(name), description=str(description))
+    if not cycles:
+        # Coverage of what did build, so one bad branch does not hide the others' problems.
+        check_conditionals(spec, problems, {n: d.where for n, d in drafts.items()})
+    if problems:
         return None, list(problems)
-    spec = Spec(
-        properties=tuple(p for p in properties if p is not None),
-        domains=domains,
-        name=str(name),
-        description=str(description),
-    )
-    check_conditionals(spec, problems)
     constraints = parse_constraints(document.get("constraints", []), spec, problems)
     if problems:
         return None, list(problems)
     return Spec(spec.properties, domains, constraints, spec.name, spec.description), []
-

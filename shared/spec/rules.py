@@ -206,7 +206,7 @@ def build_blueprint(values: Mapping[str, Value]) -> Blueprint:
     num_tables = tables if isinstance(tables, int) else 1
     # Absent well-known properties keep the Blueprint's own defaults.
     typed: dict[str, Any] = {
-        name: enum(values[name])
+        name: enum(str(values[name]))
         for name, enum in (
             ("task_type", TaskType),
             ("complexity", Complexity),
@@ -217,7 +217,7 @@ def build_blueprint(values: Mapping[str, Value]) -> Blueprint:
     return Blueprint(
         domain=str(values[DOMAIN]),
         num_tables=num_tables,
-        join_kind=None if join == NO_JOIN else JoinKind(join),
+        join_kind=None if join == NO_JOIN else JoinKind(str(join)),
         features=features,
         sql_complexity=label_sql_complexity(set(features), num_tables, join != NO_JOIN),
         properties=dict(values),

@@ -45,11 +45,23 @@ def join_kind(join: exp.Join) -> JoinKind:
     if (
         join.method == "NATURAL"
         or kind in ("INNER", "OUTER", "STRAIGHT_JOIN", "SEMI", "ANTI")
-        or join.args.get("on") is not None
+        or join_condition(join) is not None
         or join.args.get("using")
     ):
         return JoinKind.INNER
     return JoinKind.CROSS
+
+
+def join_condition(join: exp.Join) -> exp.Expr | None:
+    """The ON condition, or None when there is none or it is the constant TRUE.
+
+    sqlglot's SQLite reader adds ON TRUE to a bare JOIN, and cannot tell it from a written one;
+    either way ON TRUE filters nothing, so it is treated as no condition at all.
+    """
+    condition: exp.Expr | None = join.args.get("on")
+    if condition is None or (isinstance(condition, exp.Boolean) and condition.this is True):
+        return None
+    return condition
 
 
 def query_role(node: exp.Expr) -> SubqueryRole | None:

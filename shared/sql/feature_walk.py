@@ -8,7 +8,9 @@ at that point, which is what "CTE names are not tables" and "nesting depth" need
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -17,6 +19,7 @@ from shared.sql.feature_roles import (
     SubqueryRole,
     function_name,
     is_aggregate_call,
+    join_condition,
     join_kind,
     query_role,
     set_operation_name,
@@ -105,62 +108,114 @@ def _push_ctes(
 
 def _measure(node: exp.Expr, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
     """Count what `node` contributes; return the subquery depth of its children."""
-    if isinstance(node, exp.Func):
-        _measure_function(node, tally)
-        return depth
     cls = type(node)
-    if cls is exp.Table:
-        _measure_table(node, scope, tally)
-    elif cls is exp.Join:
-        tally.joins[join_kind(node)] += 1
-        if node.args.get("on") is not None:
-            tally.predicates += count_predicates(node.args["on"])
-        tally.predicates += len(node.args.get("using") or ())
-    elif isinstance(node, _FILTERS):
-        tally.predicates += count_predicates(node.this)
-        if cls is exp.Having:
-            tally.having = True
-    elif isinstance(node, exp.Subquery | exp.Query):
-        return _measure_query(node, depth, tally)
-    elif cls is exp.Window:
-        if node.arg_key != "windows":  # WINDOW w AS (...) defines, OVER uses
-            tally.window_functions += 1
-    elif cls is exp.Group:
-        tally.group_by = True
-    elif cls is exp.Order:
-        # A query's ORDER BY; not the one inside OVER (...) or GROUP_CONCAT(... ORDER BY ...).
-        if node.arg_key == "order" and not isinstance(node.parent, exp.Window):
-            tally.order_by = True
-    elif cls is exp.Limit or cls is exp.Fetch:
-        tally.limit = True
-    elif cls is exp.Distinct:
-        tally.distinct = True
+    try:
+        handler = _HANDLERS[cls]
+    except KeyError:
+        handler = _HANDLERS[cls] = _pick_handler(cls)
+    return depth if handler is None else handler(node, depth, scope, tally)
+
+
+_Handler = Callable[[Any, int, frozenset[str], FeatureTally], int]
+# Handler per node class, filled on first sight: a dict lookup beats an isinstance chain on
+# every node of every query.
+_HANDLERS: dict[type[exp.Expr], _Handler | None] = {}
+
+
+def _pick_handler(cls: type[exp.Expr]) -> _Handler | None:
+    if issubclass(cls, exp.Case):
+        return _on_case
+    if issubclass(cls, exp.Func):
+        return _on_function
+    if issubclass(cls, exp.Query):  # Select, set operations, Subquery
+        return _on_query
+    exact: dict[type[exp.Expr], _Handler] = {
+        exp.Table: _on_table,
+        exp.Join: _on_join,
+        exp.Where: _on_filter,
+        exp.Qualify: _on_filter,
+        exp.Having: _on_having,
+        exp.Window: _on_window,
+        exp.Group: _on_group,
+        exp.Order: _on_order,
+        exp.Limit: _on_limit,
+        exp.Fetch: _on_limit,
+        exp.Distinct: _on_distinct,
+    }
+    return exact.get(cls)
+
+
+def _on_case(node: exp.Case, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.case = True
     return depth
 
 
-def _measure_function(node: exp.Func, tally: FeatureTally) -> None:
-    if isinstance(node, exp.Case):
-        tally.case = True
-        return
+def _on_function(node: exp.Func, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
     name = function_name(node)
-    if name is None:
-        return
-    tally.functions.append(name)
-    if is_aggregate_call(node):
-        tally.aggregates.append(name)
+    if name is not None:
+        tally.functions.append(name)
+        if is_aggregate_call(node):
+            tally.aggregates.append(name)
+    return depth
 
 
-def _measure_table(node: exp.Expr, scope: frozenset[str], tally: FeatureTally) -> None:
+def _on_table(node: exp.Table, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
     this = node.this
-    if not isinstance(this, exp.Identifier):
-        return  # a table function such as generate_series(...)
-    name = this.name.lower()
-    if name in scope and not node.args.get("db"):
-        return  # a reference to a CTE, not a base table
-    tally.tables.add(name)
+    # A table function such as generate_series(...) has no name to count.
+    if isinstance(this, exp.Identifier):
+        name = this.name.lower()
+        # An unqualified name that a WITH in scope defines is a CTE, not a base table.
+        if name not in scope or node.args.get("db"):
+            tally.tables.add(name)
+    return depth
 
 
-def _measure_query(node: exp.Expr, depth: int, tally: FeatureTally) -> int:
+def _on_join(node: exp.Join, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.joins[join_kind(node)] += 1
+    tally.predicates += count_predicates(join_condition(node))
+    tally.predicates += len(node.args.get("using") or ())
+    return depth
+
+
+def _on_filter(node: exp.Expr, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.predicates += count_predicates(node.this)
+    return depth
+
+
+def _on_having(node: exp.Having, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.having = True
+    return _on_filter(node, depth, scope, tally)
+
+
+def _on_window(node: exp.Window, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    if node.arg_key != "windows":  # WINDOW w AS (...) defines a window, OVER uses one
+        tally.window_functions += 1
+    return depth
+
+
+def _on_group(node: exp.Group, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.group_by = True
+    return depth
+
+
+def _on_order(node: exp.Order, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    # A query's ORDER BY; not the one inside OVER (...) or GROUP_CONCAT(... ORDER BY ...).
+    if node.arg_key == "order" and not isinstance(node.parent, exp.Window):
+        tally.order_by = True
+    return depth
+
+
+def _on_limit(node: exp.Expr, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.limit = True
+    return depth
+
+
+def _on_distinct(node: exp.Distinct, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
+    tally.distinct = True
+    return depth
+
+
+def _on_query(node: exp.Query, depth: int, scope: frozenset[str], tally: FeatureTally) -> int:
     if isinstance(node, exp.SetOperation):
         tally.set_operations.append(set_operation_name(node))
     role = query_role(node)

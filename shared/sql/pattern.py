@@ -13,14 +13,14 @@ the bottom are the standalone entry points.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from proto.common import Engine
-from shared.sql.feature_parse import parse_sql, resolve_dialect
-from shared.sql.feature_roles import is_helper, join_kind
+from shared.sql.feature_roles import is_helper, join_condition, join_kind
 
 COLUMN = "c"
 TABLE = "t"
@@ -65,54 +65,107 @@ def abstract_node(node: exp.Expr, owners: list[ListOwner]) -> Sequence[exp.Expr]
     `owners` in visiting order, parents before children.
     """
     cls = type(node)
-    if cls is exp.Column:
-        _abstract_column(node)
-        return _PRUNE
-    if cls is exp.Table:
-        return _abstract_table(node)
-    if isinstance(node, _VALUES) or (cls is exp.Neg and isinstance(node.this, exp.Literal)):
-        node.replace(exp.Placeholder())
-        return _PRUNE
-    if cls is exp.Identifier:
-        node.set("this", COLUMN)
-        node.set("quoted", False)
-        return _PRUNE
-    if cls is exp.Alias or is_helper(node):
-        # An alias is a name; a helper is sqlglot's, not the author's: keep what they wrap.
-        inner = node.this
-        while is_helper(inner):
-            inner = inner.this
-        node.replace(inner)
-        return (inner,)
-    if cls is exp.TableAlias:
-        if isinstance(node.parent, exp.CTE):
-            node.set("this", exp.to_identifier(TABLE))
-            node.set("columns", None)
-        else:
-            node.pop()
-        return _PRUNE
-    if cls is exp.DataType:
-        _abstract_type(node)
-        return _PRUNE
-    if cls is exp.Div or cls is exp.DPipe:
-        # sqlglot flags SQLite/MySQL division as "safe" and would print NULLIF(y, 0) around the
-        # divisor; that is a dialect reading, not something the query's author wrote.
-        node.set("safe", None)
-        node.set("typed", None)
-    elif cls is exp.Join:
-        _normalise_join(node)
+    try:
+        handler = _HANDLERS[cls]
+    except KeyError:
+        handler = _HANDLERS[cls] = _pick_handler(cls)
+    children = None if handler is None else handler(node)
     key = _COLLAPSIBLE.get(cls)
     if key is not None:
         owners.append((node, key))
-    return None
+    return children
 
 
-def _abstract_column(node: exp.Expr) -> None:
+_Handler = Callable[[Any], Sequence[exp.Expr] | None]
+# Handler per node class, filled on first sight (most classes have none).
+_HANDLERS: dict[type[exp.Expr], _Handler | None] = {}
+
+
+def _pick_handler(cls: type[exp.Expr]) -> _Handler | None:
+    if issubclass(cls, _VALUES):
+        return _to_placeholder
+    if issubclass(cls, exp.Func) and (cls is exp.Cast or cls.__name__.startswith("TsOrDs")):
+        return _unwrap_helper
+    exact: dict[type[exp.Expr], _Handler] = {
+        exp.Column: _abstract_column,
+        exp.Table: _abstract_table,
+        exp.Identifier: _abstract_identifier,
+        exp.Alias: _unwrap,
+        exp.TableAlias: _abstract_table_alias,
+        exp.DataType: _abstract_type,
+        exp.Neg: _abstract_negative,
+        exp.Div: _drop_safe_flag,
+        exp.DPipe: _drop_safe_flag,
+        exp.Join: _normalise_join,
+        exp.Anonymous: _upper_function_name,
+        exp.Ordered: _drop_null_ordering,
+    }
+    return exact.get(cls)
+
+
+def _to_placeholder(node: exp.Expr) -> Sequence[exp.Expr]:
+    node.replace(exp.Placeholder())
+    return _PRUNE
+
+
+def _abstract_negative(node: exp.Expr) -> Sequence[exp.Expr] | None:
+    return _to_placeholder(node) if isinstance(node.this, exp.Literal) else None
+
+
+def _abstract_identifier(node: exp.Expr) -> Sequence[exp.Expr]:
+    node.set("this", COLUMN)
+    node.set("quoted", False)
+    return _PRUNE
+
+
+def _unwrap(node: exp.Expr) -> Sequence[exp.Expr]:
+    """Replace the node by what it wraps (an alias is a name, a helper is sqlglot's)."""
+    inner = node.this
+    while is_helper(inner):
+        inner = inner.this
+    node.replace(inner)
+    return (inner,)
+
+
+def _unwrap_helper(node: exp.Expr) -> Sequence[exp.Expr] | None:
+    return _unwrap(node) if is_helper(node) else None
+
+
+def _drop_null_ordering(node: exp.Expr) -> None:
+    """sqlglot stores each dialect's default NULLS FIRST/LAST as if written (PostgreSQL sorts
+    nulls first in DESC, SQLite and MySQL last) and cannot tell it from an explicit one; set
+    the neutral dialect's default so the pattern never prints a null ordering."""
+    node.set("nulls_first", not node.args.get("desc"))
+
+
+def _upper_function_name(node: exp.Expr) -> None:
+    """Unknown functions print as written; julianday(x) and JULIANDAY(x) are one shape."""
+    node.set("this", str(node.this).upper())
+
+
+def _abstract_table_alias(node: exp.Expr) -> Sequence[exp.Expr]:
+    if isinstance(node.parent, exp.CTE):
+        node.set("this", exp.to_identifier(TABLE))
+        node.set("columns", None)
+    else:
+        node.pop()
+    return _PRUNE
+
+
+def _drop_safe_flag(node: exp.Expr) -> None:
+    """sqlglot flags SQLite/MySQL division as "safe" and prints NULLIF(y, 0) around the divisor;
+    that is a dialect reading, not something the author wrote."""
+    node.set("safe", None)
+    node.set("typed", None)
+
+
+def _abstract_column(node: exp.Expr) -> Sequence[exp.Expr]:
     if not isinstance(node.this, exp.Star):
         node.set("this", exp.to_identifier(COLUMN))
     for part in ("table", "db", "catalog"):
         if node.args.get(part) is not None:
             node.set(part, None)
+    return _PRUNE
 
 
 def _abstract_table(node: exp.Expr) -> Sequence[exp.Expr] | None:
@@ -125,7 +178,7 @@ def _abstract_table(node: exp.Expr) -> Sequence[exp.Expr] | None:
     return tuple(child for child in node.iter_expressions() if child.arg_key != "this")
 
 
-def _abstract_type(node: exp.DataType) -> None:
+def _abstract_type(node: exp.Expr) -> Sequence[exp.Expr]:
     """Collapse a type to its family: dialects spell the same cast differently (REAL, FLOAT,
     DOUBLE PRECISION; VARCHAR(30), TEXT), and the length is a value, not structure."""
     family = _TYPE_FAMILIES.get(node.this)
@@ -133,16 +186,20 @@ def _abstract_type(node: exp.DataType) -> None:
         node.set("this", family)
     if node.args.get("expressions"):
         node.set("expressions", None)
+    return _PRUNE
 
 
-def _normalise_join(node: exp.Join) -> None:
+def _normalise_join(node: exp.Expr) -> None:
     """Spell each join kind one way: JOIN, LEFT JOIN, ..., CROSS JOIN (a comma join is one)."""
+    assert isinstance(node, exp.Join)
     kind = join_kind(node)
     side = kind.value.upper() if kind.value in ("left", "right", "full") else None
     node.set("side", side)
     node.set("kind", "CROSS" if kind.value == "cross" else None)
     if kind.value == "cross":
         node.set("method", None)
+        if node.args.get("on") is not None and join_condition(node) is None:
+            node.set("on", None)  # ON TRUE: see join_condition
 
 
 def collapse_lists(owners: list[ListOwner]) -> None:
@@ -172,23 +229,22 @@ def pattern_hash(pattern: str) -> str:
     return hashlib.blake2b(pattern.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def structural_pattern(
-    sql_or_tree: str | exp.Expr, dialect: Engine | str = Engine.SQLITE
-) -> str:
+def structural_pattern(sql_or_tree: str | exp.Expr, dialect: Engine | str = Engine.SQLITE) -> str:
     """The structural pattern of a SQL text (parsed in `dialect`) or of a tree (not modified).
 
-    Raises sqlglot's SqlglotError or ValueError when the text does not parse; use
-    `shared.sql.features.analyze_query` for a result that carries the error instead.
+    Raises ValueError when the text does not parse; `shared.sql.features.analyze_query`
+    returns a result that carries the error instead.
     """
-    # Imported here: the walker imports this module for abstract_node.
+    # Imported here: both modules import this one.
     from shared.sql.feature_walk import FeatureTally, walk_statement
+    from shared.sql.features import analyze_query
 
     if isinstance(sql_or_tree, str):
-        statements: Sequence[exp.Expr] = parse_sql(sql_or_tree, resolve_dialect(dialect)).statements
-    else:
-        statements = (sql_or_tree.copy(),)
-    tally = FeatureTally()
+        analysis = analyze_query(sql_or_tree, dialect)  # cached, and already holds the pattern
+        if analysis.features is None:
+            raise ValueError(f"cannot parse SQL: {analysis.error}")
+        return analysis.features.pattern
     owners: list[ListOwner] = []
-    statements = [walk_statement(statement, tally, owners) for statement in statements]
+    root = walk_statement(sql_or_tree.copy(), FeatureTally(), owners)
     collapse_lists(owners)
-    return render_pattern(statements)
+    return render_pattern([root])

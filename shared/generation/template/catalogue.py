@@ -44,6 +44,10 @@ _TYPE_BY_KIND: dict[ValueKind, ColumnType] = {
     ValueKind.MEASURE: ColumnType.DECIMAL,
     ValueKind.DATE: ColumnType.DATE,
 }
+# DECIMAL(12,2) holds ten integer digits; INTEGER is 32-bit on PostgreSQL and MySQL.
+# The C loader when libyaml is present (5x faster); both are the safe loader.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TYPE_LIMITS = {ColumnType.DECIMAL: 10**10, ColumnType.INTEGER: 2**31}
 _NEEDS_VALUES = {ValueKind.CATEGORY, ValueKind.TITLE}
 _COLUMN_KEYS = {"kind", "type", "label", "values", "low", "high", "nullable", "pattern", "after"}
 _TABLE_KEYS = {"noun", "plural", "label", "unique", "columns", "primary_key"}
@@ -75,7 +79,8 @@ def _load_all() -> dict[str, Domain]:
     problems: list[str] = []
     for path in sorted(DOMAINS_DIR.glob("*.yaml")):
         try:
-            domain = parse_domain(yaml.safe_load(path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            domain = parse_domain(yaml.load(text, Loader=_YAML_LOADER))
         except (yaml.YAMLError, CatalogueError, KeyError, TypeError, ValueError) as exc:
             problems.append(f"{path.name}: {exc}")
             continue
@@ -218,6 +223,9 @@ def _validate_column(table: Table, column: Column) -> list[str]:
         problems.append("kind code needs a `pattern`")
     if column.low is not None and column.high is not None and column.low > column.high:
         problems.append("low is above high")
+    limit = _TYPE_LIMITS.get(column.type)
+    if limit is not None and column.kind is not ValueKind.DATE and (column.high or 0) >= limit:
+        problems.append(f"high {column.high} does not fit {column.type.value}")
     if column.after is not None:
         names = [c.name for c in table.columns]
         if column.kind is not ValueKind.DATE:

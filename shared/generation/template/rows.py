@@ -63,6 +63,8 @@ EMAIL_HOSTS = ("example.com", "mail.example.org", "inbox.example.net")
 NULL_SHARE = 0.15
 CHILDLESS_SHARE = 0.15
 DEFAULT_YEARS = (2019, 2025)
+MAX_ROWS = 45
+HORIZON = date(DEFAULT_YEARS[1], 12, 31)
 
 
 def generate_rows(
@@ -90,6 +92,7 @@ class _TableFiller:
         self.rng = rng
         self.ids = ids
         self.seen: dict[str, set[Scalar]] = {}
+        self.forced_null: dict[str, int] = {}
         self.fk_of = {fk.column: fk.ref_table for fk in table.foreign_keys}
         # Per foreign key: the parents that get children, in the order they are first used.
         self.active: dict[str, list[int]] = {
@@ -100,6 +103,13 @@ class _TableFiller:
         count = self._row_count(rows_per_table)
         combos = self._junction_combos(count)
         count = min(count, len(combos)) if combos is not None else count
+        # Every nullable column shows at least one NULL, so IS NULL filters and LEFT JOINs
+        # always have something to find.
+        self.forced_null = {
+            c.name: self.rng.randrange(count)
+            for c in self.table.columns
+            if c.nullable and c.name != self.table.label_column and count >= 3
+        }
         rows: list[list[Scalar]] = []
         for index in range(count):
             row: dict[str, Scalar] = {}
@@ -121,6 +131,14 @@ class _TableFiller:
             count = self.rng.randint(15, 30)
         else:
             count = self.rng.randint(8, 15)
+        if rows_per_table is None:
+            # Enough children that most parents get one (the rest stay childless on purpose).
+            required = [
+                len(self.active[c.name])
+                for c in self.table.columns
+                if c.name in self.active and not c.nullable
+            ]
+            count = max(count, min(MAX_ROWS, max(required, default=0)))
         label = self.table.label_column
         if label is not None:
             column = self.table.column(label)
@@ -143,7 +161,20 @@ class _TableFiller:
                 for i, j in itertools.combinations(range(len(cols)), 2)
             )
         ]
-        return self.rng.sample(combos, min(count, len(combos)))
+        self.rng.shuffle(combos)
+        # Prefer combinations that bring in a parent not yet linked, so coverage is maximal.
+        chosen: list[tuple[int, ...]] = []
+        linked: list[set[int]] = [set() for _ in cols]
+        for combo in combos:
+            if len(chosen) < count and any(v not in linked[i] for i, v in enumerate(combo)):
+                chosen.append(combo)
+                for i, v in enumerate(combo):
+                    linked[i].add(v)
+        taken = set(chosen)
+        rest = [c for c in combos if c not in taken]
+        chosen += rest[: max(0, count - len(chosen))]
+        self.rng.shuffle(chosen)
+        return chosen
 
     def _choose_active(self, ref_table: str) -> list[int]:
         parents = list(self.ids[ref_table])
@@ -154,6 +185,8 @@ class _TableFiller:
     def _value(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         if column.name == self.table.primary_key:
             return index + 1
+        if self.forced_null.get(column.name) == index:
+            return None
         if column.kind is ValueKind.FOREIGN_KEY:
             return self._foreign_key(column, index, row)
         is_label = column.name == self.table.label_column
@@ -232,7 +265,12 @@ class _TableFiller:
                 return None
             low = 1 if column.low is None else int(column.low)
             gap = self.rng.randint(low, 60 if column.high is None else int(column.high))
-            return (date.fromisoformat(str(start)) + timedelta(days=gap)).isoformat()
+            end = date.fromisoformat(str(start)) + timedelta(days=gap)
+            # A nullable end (closed, returned, cancelled) has not happened yet if it would fall
+            # after the data's horizon; a required one (policy end, planned finish) may be ahead.
+            if column.nullable and end > HORIZON:
+                return None
+            return end.isoformat()
         first = date(int(column.low or DEFAULT_YEARS[0]), 1, 1)
         last = date(int(column.high or DEFAULT_YEARS[1]), 12, 31)
         return (first + timedelta(days=self.rng.randint(0, (last - first).days))).isoformat()
@@ -275,7 +313,8 @@ def _number(column: Column, rng: random.Random) -> Scalar:
     if column.type is ColumnType.INTEGER:
         if kind is ValueKind.RATING:  # ratings lean positive, as real reviews do
             return round(rng.triangular(low, high, high))
-        return rng.randint(int(low), int(high))
+        # Counts lean small (few goals, few refills, modest stock), with a long tail.
+        return round(rng.triangular(low, high, low + (high - low) / 4))
     if kind is ValueKind.MONEY and low > 0:
         # Log-uniform: many small amounts, a few large ones, like real prices and invoices.
         amount = low * float((high / low) ** rng.random())

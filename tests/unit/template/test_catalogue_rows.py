@@ -54,7 +54,8 @@ def test_some_parents_have_no_children_but_most_do(name: str) -> None:
             if fk.ref_table == table.name or len(parent_ids) < 7:
                 continue
             assert used < parent_ids, f"{table.name}.{fk.column}: every parent has children"
-            assert len(used) >= len(parent_ids) // 2, f"{table.name}.{fk.column}: too sparse"
+            if not table.column(fk.column).nullable:  # optional links may well be sparse
+                assert len(used) >= len(parent_ids) // 2, f"{table.name}.{fk.column}: sparse"
 
 
 @pytest.mark.parametrize("name", domain_names())
@@ -101,7 +102,7 @@ def _check_kind(where: str, col_type: ColumnType, kind: ValueKind, values: list[
         assert all(0 <= v < 10**10 for v in values), where  # type: ignore[operator]
     elif col_type is ColumnType.DATE:
         assert all(isinstance(v, str) and ISO_DATE.match(v) for v in values), where
-        assert all(1930 <= date.fromisoformat(v).year <= 2026 for v in values), where  # type: ignore[arg-type]
+        assert all(1930 <= date.fromisoformat(v).year <= 2030 for v in values), where  # type: ignore[arg-type]
     else:
         assert all(isinstance(v, str) and 0 < len(v) <= 120 for v in values), where
         assert not any("'" in v or "\\" in v for v in values), where  # type: ignore[operator]

@@ -1,0 +1,201 @@
+"""Validation throughput (records/s) per engine and for all three, schema cache on and off.
+
+    python -m bench validation [--data FILE] [--limit N] [--concurrency 16] [--repeat 1]
+
+Each configuration opens fresh engines, validates every record at level full with the portable
+policy (what `sqlsynth validate` does), and closes them. Cache "on" is EngineSettings' default
+size; "off" is size 1, the smallest EngineSettings accepts: with many records in flight the one
+slot is always taken by another record, so every fixture use builds the fixture again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from proto.common import Engine, Level, Policy
+from shared.cli.common import parse_engine_list, servers_for
+from shared.datasets import load_dataset
+from shared.datasets.check import check_records, summarise
+from shared.engines.registry import EngineSettings, open_engines
+from shared.engines.validator import Validator
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "gretel" / "gretel_sample_1000.jsonl"
+ENGINE_SETS = ["sqlite", "postgres", "mysql", "sqlite,postgres,mysql"]
+CACHE_OFF_SIZE = 1
+
+
+@dataclass
+class Measurement:
+    engines: str
+    cache: str
+    cache_size: int
+    records: int
+    seconds: float
+    records_per_s: float
+    query_valid_any: float | None
+    fixtures_created: int
+    fixtures_reused: int
+
+
+def describe_machine() -> dict[str, str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_kb = 0
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal"):
+                memory_kb = int(line.split()[1])
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores visible",
+        "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgres": server_version(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
+        "mariadb": server_version(["mariadbd", "--version"]),
+    }
+
+
+def server_version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=10)
+    except OSError:
+        return "not installed"
+    return out.stdout.strip() or out.stderr.strip()
+
+
+async def measure(
+    records: list[Any],
+    engines: list[Engine],
+    settings: EngineSettings,
+    cache: str,
+    concurrency: int,
+) -> Measurement:
+    opened = await open_engines(settings, engines)
+    try:
+        validator = Validator(opened)
+        started = time.perf_counter()
+        results = await check_records(
+            validator,
+            records,
+            engines,
+            level=Level.FULL,
+            policy=Policy.PORTABLE,
+            concurrency=concurrency,
+        )
+        seconds = time.perf_counter() - started
+        stats = [engine.fixtures.stats for engine in opened.values()]
+    finally:
+        for engine in opened.values():
+            await engine.close()
+    summary = summarise(results, engines, Level.FULL)
+    return Measurement(
+        engines="+".join(e.value for e in engines),
+        cache=cache,
+        cache_size=settings.schema_cache_size,
+        records=len(results),
+        seconds=round(seconds, 2),
+        records_per_s=round(len(results) / seconds, 1),
+        query_valid_any=summary["query_valid"]["any"],
+        fixtures_created=sum(s.created + s.failed for s in stats),
+        fixtures_reused=sum(s.reused for s in stats),
+    )
+
+
+async def run_all(
+    records: list[Any],
+    dsns: dict[Engine, str],
+    engine_sets: list[str],
+    concurrency: int,
+    repeat: int,
+) -> list[Measurement]:
+    base = EngineSettings(postgres_dsn=dsns.get(Engine.POSTGRES), mysql_dsn=dsns.get(Engine.MYSQL))
+    caches = {"on": base.schema_cache_size, "off": CACHE_OFF_SIZE}
+    measurements = []
+    for _ in range(repeat):
+        for engine_set in engine_sets:
+            engines = parse_engine_list(engine_set)
+            # On and off back to back, so both see the same machine load.
+            for cache, size in caches.items():
+                settings = base.model_copy(update={"schema_cache_size": size})
+                result = await measure(records, engines, settings, cache, concurrency)
+                print(json.dumps(asdict(result)), file=sys.stderr, flush=True)
+                measurements.append(result)
+    return measurements
+
+
+def render_markdown(measurements: list[Measurement]) -> str:
+    lines = [
+        "| engines | schema cache | records | seconds | records/s | on/off | query valid (any) "
+        "| fixtures built | fixtures reused |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    on_rate = {m.engines: m.records_per_s for m in measurements if m.cache == "on"}
+    for m in measurements:
+        ratio = f"{on_rate[m.engines] / m.records_per_s:.2f}×" if m.cache == "off" else ""
+        valid = f"{100 * m.query_valid_any:.1f}%" if m.query_valid_any is not None else "n/a"
+        lines.append(
+            f"| {m.engines} | {m.cache} (size {m.cache_size}) | {m.records} | {m.seconds} "
+            f"| {m.records_per_s} | {ratio} | {valid} | {m.fixtures_created} "
+            f"| {m.fixtures_reused} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench validation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--engine-sets",
+        nargs="+",
+        default=ENGINE_SETS,
+        help="each a comma-separated set, e.g. sqlite postgres sqlite,mysql",
+    )
+    parser.add_argument("--postgres-dsn", default=os.environ.get("SQLSYNTH_POSTGRES_DSN"))
+    parser.add_argument("--mysql-dsn", default=os.environ.get("SQLSYNTH_MYSQL_DSN"))
+    parser.add_argument("--json-out", type=Path, help="also write the measurements here")
+    args = parser.parse_args(argv)
+
+    reader = load_dataset(args.data)
+    records = list(reader)[: args.limit] if args.limit else list(reader)
+    needed = sorted({e for s in args.engine_sets for e in parse_engine_list(s)})
+    configured = {Engine.POSTGRES: args.postgres_dsn, Engine.MYSQL: args.mysql_dsn}
+    with servers_for(needed, configured) as servers:
+        if servers.unavailable:
+            print(f"unavailable engines: {servers.unavailable}", file=sys.stderr)
+            return 3
+        measurements = asyncio.run(
+            run_all(records, servers.dsns, args.engine_sets, args.concurrency, args.repeat)
+        )
+    machine = describe_machine()
+    print(f"data: {args.data} ({len(records)} records, {len(reader.errors)} malformed)")
+    print(f"concurrency: {args.concurrency}, level full, policy portable")
+    for key, value in machine.items():
+        print(f"{key}: {value}")
+    print()
+    print(render_markdown(measurements))
+    if args.json_out:
+        payload = {"machine": machine, "measurements": [asdict(m) for m in measurements]}
+        args.json_out.write_text(json.dumps(payload, indent=2) + "\n")
+    return 0

@@ -1,0 +1,349 @@
+"""`sqlsynth validate FILE`: how much of an existing dataset is valid on each engine.
+
+Prints seed 000's table (schema valid / query valid per engine, on any engine, on all engines),
+or with `--json` one JSON object with the same figures under stable keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from proto.common import Engine, Level, Policy
+from shared.cli.common import (
+    ALL_ENGINES,
+    engine_list_option,
+    format_fraction,
+    make_progress,
+    parse_key_values,
+    print_json,
+    servers_for,
+    stderr_console,
+)
+from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
+from shared.datasets.check import ALL, ANY, RecordResult, check_records, summarise
+from shared.engines.registry import EngineSettings, open_engines
+from shared.engines.validator import Validator
+from shared.errors import EngineUnavailable
+from shared.sql.dialects import parse_engine
+
+# Exit code when some requested engine could not be used: the figures cover only the others.
+EXIT_ENGINES_UNAVAILABLE = 3
+
+
+@dataclass
+class ValidationRun:
+    """Everything one `validate` invocation produced, before it is printed."""
+
+    requested: list[Engine]
+    results: list[RecordResult] = field(default_factory=list)
+    ran: list[Engine] = field(default_factory=list)
+    unavailable: dict[Engine, str] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+
+def build_settings(dsns: dict[Engine, str], overrides: dict[str, Any]) -> EngineSettings:
+    values: dict[str, Any] = {
+        "postgres_dsn": dsns.get(Engine.POSTGRES),
+        "mysql_dsn": dsns.get(Engine.MYSQL),
+    }
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return EngineSettings(**values)
+
+
+async def open_each(
+    settings: EngineSettings, engines: list[Engine], unavailable: dict[Engine, str]
+) -> dict[Engine, Any]:
+    """Open engines one by one so that one unreachable server names itself."""
+    opened: dict[Engine, Any] = {}
+    for engine in engines:
+        if engine in unavailable:
+            continue
+        try:
+            opened.update(await open_engines(settings, [engine]))
+        except EngineUnavailable as exc:
+            unavailable[engine] = str(exc) or type(exc).__name__
+    return opened
+
+
+async def run_validation(
+    records: list[DatasetRecord],
+    run: ValidationRun,
+    settings: EngineSettings,
+    *,
+    level: Level,
+    policy: Policy,
+    concurrency: int,
+    default_dialect: Engine,
+    progress_console: Console,
+    show_progress: bool,
+) -> None:
+    engines = await open_each(settings, run.requested, run.unavailable)
+    run.ran = [engine for engine in run.requested if engine in engines]
+    if not run.ran:
+        return
+    try:
+        validator = Validator(engines)
+        with make_progress(progress_console, enabled=show_progress) as progress:
+            task = progress.add_task("validating", total=len(records), status="")
+            passed = 0
+
+            def advance(result: RecordResult) -> None:
+                nonlocal passed
+                passed += any(result.query_ok(e) for e in run.ran)
+                done = int(progress.tasks[task].completed) + 1
+                progress.update(task, advance=1, status=f"query valid (any) {passed}/{done}")
+
+            started = time.perf_counter()
+            run.results = await check_records(
+                validator,
+                records,
+                run.ran,
+                level=level,
+                policy=policy,
+                concurrency=concurrency,
+                default_dialect=default_dialect,
+                on_result=advance,
+            )
+            run.elapsed_s = time.perf_counter() - started
+    finally:
+        for engine in engines.values():
+            await engine.close()
+
+
+def build_report(
+    path: Path, fmt: str, run: ValidationRun, errors: list[LoadError], level: Level, policy: Policy
+) -> dict[str, Any]:
+    summary = summarise(run.results, run.ran, level)
+    for key in ("schema_valid", "query_valid", "non_empty"):
+        figures = summary[key]
+        if figures is None:
+            continue
+        # Stable keys: every requested engine appears, null when it could not be run.
+        summary[key] = {e.value: figures.get(e.value) for e in run.requested} | {
+            ANY: figures[ANY],
+            ALL: figures[ALL],
+        }
+    rate = len(run.results) / run.elapsed_s if run.elapsed_s else None
+    return {
+        "file": str(path),
+        "format": fmt,
+        "level": level.value,
+        "policy": policy.value,
+        "engines": [e.value for e in run.ran],
+        "unavailable": {e.value: reason for e, reason in run.unavailable.items()},
+        **summary,
+        "malformed": len(errors),
+        "elapsed_s": round(run.elapsed_s, 3),
+        "records_per_s": round(rate, 1) if rate else None,
+    }
+
+
+def write_results(out: Path, results: list[RecordResult], errors: list[LoadError]) -> None:
+    with out.open("w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps({"kind": "record", **result.to_json()}) + "\n")
+        for error in errors:
+            handle.write(json.dumps({"kind": "malformed", **error.to_json()}) + "\n")
+
+
+def render_table(report: dict[str, Any], requested: list[Engine]) -> Table:
+    title = (
+        f"{Path(report['file']).name}: {report['rows']} rows "
+        f"(level {report['level']}, policy {report['policy']})"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("engine")
+    table.add_column("schema valid", justify="right")
+    table.add_column("query valid", justify="right")
+    non_empty = report["non_empty"]
+    if non_empty is not None:
+        table.add_column("non-empty result", justify="right")
+    labels = [(e.value, e.value) for e in requested] + [(ANY, "any engine"), (ALL, "all engines")]
+    for key, label in labels:
+        if key in report["unavailable"]:
+            label = f"{label} (unavailable)"
+        cells = [
+            format_fraction(report["schema_valid"][key]),
+            format_fraction(report["query_valid"][key]),
+        ]
+        if non_empty is not None:
+            cells.append(format_fraction(non_empty[key]))
+        table.add_row(label, *cells, end_section=key == requested[-1].value)
+    return table
+
+
+def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError]) -> None:
+    if errors:
+        shown = ", ".join(e.position for e in errors[:10]) + (" …" if len(errors) > 10 else "")
+        console.print(f"[yellow]{len(errors)} malformed row(s) not validated[/]: {shown}")
+    if report["errors"]:
+        console.print(f"[red]{report['errors']} record(s) could not be checked[/] (see --out)")
+    for engine, reason in report["unavailable"].items():
+        console.print(f"[red]{engine} unavailable[/]: {reason}")
+    with_rows = report["with_rows"]
+    if with_rows is not None and with_rows < 1 and report["non_empty"] is not None:
+        console.print(
+            f"{format_fraction(1 - with_rows)} of records have a schema without rows: their "
+            "queries run on empty tables, so they count as valid but return nothing."
+        )
+    if report["records_per_s"]:
+        console.print(
+            f"{report['rows']} records in {report['elapsed_s']:.1f}s "
+            f"({report['records_per_s']:.1f} records/s)"
+        )
+
+
+@click.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--engines",
+    "engines",
+    default=ALL_ENGINES,
+    show_default=True,
+    callback=engine_list_option,
+    help="Comma-separated engines to validate on.",
+)
+@click.option(
+    "--level",
+    type=click.Choice([v.value for v in Level]),
+    default=Level.FULL.value,
+    show_default=True,
+    help="syntax: parse; schema: DDL runs, query prepares; full: run.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice([v.value for v in Policy]),
+    default=Policy.PORTABLE.value,
+    show_default=True,
+    help="portable: the same SQL text on every engine; transpiled: each its rendering.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON line per record (its checks) and per malformed row.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary as one JSON object.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in DatasetFormat]),
+    default="auto",
+    show_default=True,
+    help="Dataset format (auto-detected by default).",
+)
+@click.option("--dialect", help="Dialect of the SQL (default: from the format or file name).")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="Map a column: sql, question, schema_ddl, id, db_id, sql_dialect.",
+)
+@click.option(
+    "--schema-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="BIRD: folder of <db_id>.sql files (default: schemas/ beside FILE).",
+)
+@click.option(
+    "--tables",
+    "tables_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Spider: tables.json (default: beside FILE).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Validate only the first N records.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--postgres-dsn",
+    envvar="SQLSYNTH_POSTGRES_DSN",
+    help="Admin DSN; without it a private PostgreSQL is started for the run.",
+)
+@click.option(
+    "--mysql-dsn",
+    envvar="SQLSYNTH_MYSQL_DSN",
+    help="Admin DSN; without it a private MariaDB is started for the run.",
+)
+@click.option("--schema-cache-size", type=click.IntRange(min=0), help="Schemas kept per engine.")
+@click.option("--statement-timeout-ms", type=click.IntRange(min=1))
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def command(
+    file: Path,
+    engines: list[Engine],
+    level: str,
+    policy: str,
+    out: Path | None,
+    as_json: bool,
+    fmt: str,
+    dialect: str | None,
+    fields: tuple[str, ...],
+    schema_dir: Path | None,
+    tables_path: Path | None,
+    limit: int | None,
+    concurrency: int,
+    postgres_dsn: str | None,
+    mysql_dsn: str | None,
+    schema_cache_size: int | None,
+    statement_timeout_ms: int | None,
+    progress: bool,
+) -> None:
+    """Validate an existing dataset FILE on SQLite, PostgreSQL and MySQL."""
+    console = stderr_console()
+    try:
+        sql_dialect = parse_engine(dialect) if dialect else None
+        reader = load_dataset(
+            file,
+            format=fmt,
+            field_map=parse_key_values(fields, "--field"),
+            dialect=sql_dialect,
+            schema_dir=schema_dir,
+            tables_path=tables_path,
+        )
+        records = list(itertools.islice(reader, limit))
+    except (DatasetError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    run = ValidationRun(requested=engines)
+    overrides = {
+        "schema_cache_size": schema_cache_size,
+        "statement_timeout_ms": statement_timeout_ms,
+    }
+    configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
+    with servers_for(engines, configured) as servers:
+        run.unavailable.update(servers.unavailable)
+        asyncio.run(
+            run_validation(
+                records,
+                run,
+                build_settings(servers.dsns, overrides),
+                level=Level(level),
+                policy=Policy(policy),
+                concurrency=concurrency,
+                default_dialect=sql_dialect or Engine.SQLITE,
+                progress_console=console,
+                show_progress=progress,
+            )
+        )
+    if not run.ran:
+        reasons = "; ".join(f"{e.value}: {r}" for e, r in run.unavailable.items())
+        console.print(f"[red]no engine available[/]: {reasons}")
+        raise SystemExit(EXIT_ENGINES_UNAVAILABLE)
+    report = build_report(
+        file, reader.format.value, run, reader.errors, Level(level), Policy(policy)
+    )
+    if out is not None:
+        write_results(out, run.results, reader.errors)
+    if as_json:
+        print_json(report)
+    else:
+        Console().print(render_table(report, engines))
+        print_notes(console, report, reader.errors)
+    if run.unavailable:
+        raise SystemExit(EXIT_ENGINES_UNAVAILABLE)

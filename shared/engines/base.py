@@ -1,0 +1,238 @@
+"""The engine interface and the check flow every engine shares.
+
+A check screens the SQL (sandbox.py), then per level: SYNTAX asks the engine's parser in an
+empty namespace, SCHEMA prepares the query against the fixture, FULL runs it with a row cap.
+Invalid SQL becomes a failed EngineCheck; an engine that is down raises EngineUnavailable.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from proto.common import Engine, Level
+from proto.sample import EngineCheck, ErrorClass
+from shared.engines.cache import FixtureCache, FixtureFailure
+from shared.engines.digest import digest_rows, digest_tables, plan_order, resolve_keys
+from shared.engines.fixture import Fixture
+from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
+from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
+from shared.engines.settings import EngineSettings
+from shared.sql.dialects import sqlglot_dialect
+
+# Tables read back after a write check, for the state digest; more rows is a failed check.
+STATE_ROW_CAP = 20_000
+# Fixture failures that keep their own class; every other one is a schema error.
+_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT})
+
+
+class CheckFailed(Exception):
+    """A classified, final failure of the SQL under check (raised inside implementations)."""
+
+    def __init__(self, error_class: ErrorClass, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+        # The error names an object that does not exist: maybe the fixture vanished.
+        self.missing = missing
+
+
+@dataclass
+class QueryResult:
+    columns: tuple[str, ...] = ()
+    rows: Sequence[Sequence[Any]] = ()
+    # More than max_rows rows came back (only max_rows + 1 were fetched).
+    too_many: bool = False
+    affected: int | None = None
+    # After a write: (table, column count, rows) for every fixture table, before rollback.
+    tables: list[tuple[str, int, Sequence[Sequence[Any]]]] = field(default_factory=list)
+
+
+class SqlEngine(ABC):
+    """One engine: fixtures cached by key, checks sandboxed; subclasses speak the driver.
+
+    A fixture handle is whatever the subclass needs to reach a built fixture (a schema name,
+    a connection); the base class only passes it back.
+    """
+
+    engine: ClassVar[Engine]
+
+    def __init__(self, settings: EngineSettings | None = None, *, screen: bool = True) -> None:
+        # screen=False skips the parser layer: only for tests of the engine-side defences.
+        self.settings = settings or EngineSettings()
+        self._screen = screen
+        self.fixtures: FixtureCache[Any] = FixtureCache(
+            self.settings.schema_cache_size, self._build_fixture, self._drop_fixture
+        )
+
+    @property
+    def timeout_s(self) -> float:
+        return self.settings.statement_timeout_ms / 1000
+
+    @property
+    def backstop_s(self) -> float:
+        """Client-side deadline: the engine's own timeout plus slack for it to answer."""
+        return self.timeout_s * 1.5 + 1.0
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def check(
+        self, fixture: Fixture, sql: str, level: Level, *, allow_writes: bool = False
+    ) -> EngineCheck:
+        """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
+        screened = self._screen_query(sql, allow_writes)
+        if not screened.ok:
+            return self._failed(level, sql, screened.error_class, screened.message, 0.0)
+        if level is Level.SYNTAX:
+            started = time.perf_counter()
+            try:
+                await self._parse(sql, writes=screened.writes)
+            except CheckFailed as failure:
+                return self._failed(level, sql, failure.error_class, failure.message, started)
+            return EngineCheck(engine=self.engine, level=level, ok=True, sql=sql,
+                               elapsed_ms=_ms_since(started))
+        for attempt in (1, 2):
+            async with self.fixtures.lease(fixture) as handle:
+                if isinstance(handle, FixtureFailure):
+                    message = f"fixture: {handle.message}"
+                    return self._failed(level, sql, handle.error_class, message, 0.0)
+                started = time.perf_counter()
+                try:
+                    if level is Level.SCHEMA:
+                        await self._prepare(handle, sql, writes=screened.writes)
+                        return EngineCheck(engine=self.engine, level=level, ok=True, sql=sql,
+                                           elapsed_ms=_ms_since(started))
+                    result = await self._execute(handle, sql, writes=screened.writes)
+                except CheckFailed as failure:
+                    if failure.missing and attempt == 1 and not await self._exists(handle):
+                        self.fixtures.forget(fixture)  # dropped behind our back: rebuild once
+                        continue
+                    return self._failed(level, sql, failure.error_class, failure.message, started)
+                return self._verdict(sql, screened, result, started)
+        raise AssertionError("unreachable: the second attempt always returns")
+
+    async def check_fixture(self, fixture: Fixture) -> EngineCheck:
+        """Schema validity alone: do the DDL and rows execute on this engine?"""
+        started = time.perf_counter()
+        async with self.fixtures.lease(fixture) as handle:
+            if isinstance(handle, FixtureFailure):
+                return self._failed(Level.SCHEMA, "", handle.error_class, handle.message, started)
+        return EngineCheck(engine=self.engine, level=Level.SCHEMA, ok=True,
+                           elapsed_ms=_ms_since(started))
+
+    # --- what each engine implements -------------------------------------------------------
+
+    @abstractmethod
+    async def _parse(self, sql: str, *, writes: bool) -> None:
+        """Raise CheckFailed(SYNTAX|FORBIDDEN) if the engine's parser rejects the SQL."""
+
+    @abstractmethod
+    async def _prepare(self, handle: Any, sql: str, *, writes: bool) -> None:
+        """Prepare (compile, resolve names) without running; raise CheckFailed."""
+
+    @abstractmethod
+    async def _execute(self, handle: Any, sql: str, *, writes: bool) -> QueryResult:
+        """Run read-only, or a write inside a transaction that is rolled back."""
+
+    @abstractmethod
+    async def _create_fixture(self, name: str, plan: FixturePlan) -> Any:
+        """Build (or adopt an existing complete copy of) a fixture; raise CheckFailed."""
+
+    @abstractmethod
+    async def _drop_fixture(self, handle: Any) -> None: ...
+
+    @abstractmethod
+    async def _exists(self, handle: Any) -> bool:
+        """Is the fixture still there (someone else may have dropped it)?"""
+
+    # --- shared plumbing -------------------------------------------------------------------
+
+    def _screen_query(self, sql: str, allow_writes: bool) -> Screened:
+        screened = screen_query(sql, self.engine, allow_writes=allow_writes)
+        if screened.ok or self._screen:
+            return screened
+        try:  # parser layer off (tests): keep the parse for digests, let the engine judge
+            tree = sqlglot.parse_one(sql, read=sqlglot_dialect(self.engine))
+        except SqlglotError:
+            tree = None
+        writes = allow_writes and not isinstance(tree, exp.Select | exp.SetOperation)
+        return Screened(tree, writes=writes)
+
+    async def _build_fixture(self, fixture: Fixture) -> Any:
+        try:
+            plan = plan_fixture(fixture, self.engine)
+        except FixtureRenderError as exc:
+            return FixtureFailure(ErrorClass.SCHEMA, str(exc))
+        if self._screen:
+            for number, statement in enumerate(plan.statements, start=1):
+                screened = screen_fixture_statement(statement, self.engine)
+                if not screened.ok and screened.error_class is not None:
+                    return _fixture_failure(
+                        screened.error_class, f"statement {number}: {screened.message}"
+                    )
+        try:
+            return await self._create_fixture(fixture.name, plan)
+        except CheckFailed as failure:
+            return _fixture_failure(failure.error_class, failure.message)
+
+    def _verdict(
+        self, sql: str, screened: Screened, result: QueryResult, started: float
+    ) -> EngineCheck:
+        elapsed = _ms_since(started)
+        if result.too_many:
+            limit = self.settings.max_rows
+            return self._failed(
+                Level.FULL, sql, ErrorClass.TOO_MANY_ROWS, f"more than {limit} rows", started,
+                row_count=limit + 1,
+            )
+        if elapsed >= self.settings.statement_timeout_ms:
+            # Some engines stop a function at the deadline and return what they have
+            # (MariaDB's SLEEP/BENCHMARK): past the deadline is a timeout either way.
+            message = f"ran {elapsed:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
+            return self._failed(Level.FULL, sql, ErrorClass.TIMEOUT, message, started)
+        if screened.writes:
+            digest, ordered, count = digest_tables(result.tables), False, result.affected
+        else:
+            keys = resolve_keys(plan_order(screened.expression), result.columns)
+            digest = digest_rows(result.rows, len(result.columns), keys)
+            ordered, count = keys is not None, len(result.rows)
+        return EngineCheck(
+            engine=self.engine, level=Level.FULL, ok=True, sql=sql, row_count=count,
+            digest=digest, ordered=ordered, elapsed_ms=elapsed,
+        )
+
+    def _failed(
+        self,
+        level: Level,
+        sql: str,
+        error_class: ErrorClass | None,
+        message: str | None,
+        started: float,
+        *,
+        row_count: int | None = None,
+    ) -> EngineCheck:
+        return EngineCheck(
+            engine=self.engine, level=level, ok=False, error_class=error_class or ErrorClass.QUERY,
+            message=message, sql=sql, row_count=row_count,
+            elapsed_ms=_ms_since(started) if started else 0.0,
+        )
+
+
+def _fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
+    kept = error_class if error_class in _FIXTURE_OWN_CLASSES else ErrorClass.SCHEMA
+    return FixtureFailure(kept, message)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

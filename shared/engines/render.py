@@ -1,0 +1,199 @@
+"""Per-engine SQL text: queries transpiled by sqlglot, fixtures as statements plus row inserts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.tokens import TokenType
+
+from proto.common import Engine
+from proto.sample import Scalar, TableRows
+from shared.engines.fixture import Fixture
+from shared.sql.dialects import sqlglot_dialect
+
+
+class FixtureRenderError(ValueError):
+    """The fixture DDL cannot be read in its own dialect, so it cannot be rendered."""
+
+
+# How each driver spells the n-th (1-based) query parameter.
+PLACEHOLDERS: dict[Engine, Callable[[int], str]] = {
+    Engine.SQLITE: lambda _: "?",
+    Engine.POSTGRES: lambda n: f"${n}",
+    Engine.MYSQL: lambda _: "%s",
+}
+
+
+@dataclass(frozen=True)
+class RowInsert:
+    """One parameterised INSERT and the value tuples to run it with (executemany)."""
+
+    sql: str
+    rows: tuple[tuple[Scalar, ...], ...]
+
+
+@dataclass(frozen=True)
+class FixturePlan:
+    """Everything an engine runs to build a fixture, already in its dialect."""
+
+    statements: tuple[str, ...]
+    # Created tables as target SQL identifiers (for state digests after writes).
+    tables: tuple[str, ...]
+    inserts: tuple[RowInsert, ...]
+
+
+def render_sql(sql: str, source: Engine, target: Engine) -> str:
+    """sqlglot transpile; the text itself when source == target or when it does not parse."""
+    if source == target:
+        return sql
+    try:
+        out = sqlglot.transpile(
+            sql,
+            read=sqlglot_dialect(source),
+            write=sqlglot_dialect(target),
+            unsupported_level=ErrorLevel.IGNORE,
+        )
+    except SqlglotError:
+        # The engine reports the problem in its own words; rendering never hides SQL.
+        return sql
+    return ";\n".join(s for s in out if s)
+
+
+def split_statements(text: str, dialect: Engine) -> list[str]:
+    """Cut a script at top-level semicolons using the dialect's tokenizer (strings stay whole)."""
+    try:
+        tokens = sqlglot.tokenize(text, read=sqlglot_dialect(dialect))
+    except SqlglotError as exc:
+        raise FixtureRenderError(f"cannot tokenize fixture DDL: {exc}") from exc
+    statements: list[str] = []
+    start: int | None = None
+    end = 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                statements.append(text[start : end + 1])
+            start = None
+            continue
+        if start is None:
+            start = token.start
+        end = token.end
+    if start is not None:
+        statements.append(text[start : end + 1])
+    return statements
+
+
+def render_fixture(fixture: Fixture, target: Engine) -> list[str]:
+    """DDL/INSERT statements of the fixture for `target` (cached by fixture key and target)."""
+    return list(plan_fixture(fixture, target).statements)
+
+
+def plan_fixture(fixture: Fixture, target: Engine) -> FixturePlan:
+    statements, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
+    inserts = tuple(_plan_insert(rows, target, tables, columns) for rows in fixture.rows)
+    return FixturePlan(statements, tuple(tables.values()), inserts)
+
+
+@lru_cache(maxsize=4096)
+def _render_ddl(
+    ddl: str, source: Engine, target: Engine
+) -> tuple[tuple[str, ...], dict[str, str], dict[tuple[str, str], str]]:
+    """Statements for target, table identifiers and column identifiers (keys lower-cased)."""
+    read, write = sqlglot_dialect(source), sqlglot_dialect(target)
+    statements: list[str] = []
+    tables: dict[str, str] = {}
+    columns: dict[tuple[str, str], str] = {}
+    for number, text in enumerate(split_statements(ddl, source), start=1):
+        try:
+            tree = sqlglot.parse_one(text, read=read)
+        except SqlglotError as exc:
+            if source == target:
+                # Same dialect: the engine is the judge of text sqlglot cannot read.
+                statements.append(text)
+                continue
+            raise FixtureRenderError(f"statement {number} does not parse as {read}: {exc}") from exc
+        if source != target:
+            for fixup in DDL_FIXUPS.get(target, ()):
+                tree = fixup(tree)
+        statements.append(text if source == target else tree.sql(dialect=write))
+        _collect_names(tree, write, tables, columns)
+    return tuple(statements), tables, columns
+
+
+def _collect_names(
+    tree: exp.Expression, write: str, tables: dict[str, str], columns: dict[tuple[str, str], str]
+) -> None:
+    if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "TABLE":
+        return
+    schema = tree.this
+    table = schema.this if isinstance(schema, exp.Schema) else schema
+    if not isinstance(table, exp.Table):
+        return
+    tables[table.name.lower()] = table.sql(dialect=write)
+    if isinstance(schema, exp.Schema):
+        for col in schema.expressions:
+            if isinstance(col, exp.ColumnDef):
+                columns[(table.name.lower(), col.name.lower())] = col.this.sql(dialect=write)
+
+
+def _plan_insert(
+    rows: TableRows, target: Engine, tables: dict[str, str], columns: dict[tuple[str, str], str]
+) -> RowInsert:
+    write = sqlglot_dialect(target)
+    # Reuse the DDL's spelling of each identifier so case folding and quoting agree with it.
+    table = tables.get(rows.table.lower()) or exp.to_identifier(rows.table).sql(dialect=write)
+    cols = [
+        columns.get((rows.table.lower(), c.lower())) or exp.to_identifier(c).sql(dialect=write)
+        for c in rows.columns
+    ]
+    marks = ", ".join(PLACEHOLDERS[target](n) for n in range(1, len(cols) + 1))
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
+    return RowInsert(sql, tuple(tuple(v) for v in rows.values))
+
+
+def _postgres_text_length(tree: exp.Expression) -> exp.Expression:
+    """PostgreSQL has no TEXT(n) (MySQL and SQLite accept it): read it as VARCHAR(n)."""
+    for dtype in tree.find_all(exp.DataType):
+        if dtype.this == exp.DataType.Type.TEXT and dtype.expressions:
+            dtype.set("this", exp.DataType.Type.VARCHAR)
+    return tree
+
+
+def _mysql_keyed_text(tree: exp.Expression) -> exp.Expression:
+    """MySQL cannot index TEXT without a prefix length: key columns become VARCHAR(255)."""
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        return tree
+    keyed: set[str] = set()
+    for node in tree.this.expressions:
+        if isinstance(node, exp.PrimaryKey | exp.ForeignKey | exp.UniqueColumnConstraint):
+            # Table-level UNIQUE keeps its columns in `this` (a Schema), the others in expressions.
+            parts = [*node.expressions, *([node.this] if node.this else [])]
+            for part in parts:
+                keyed.update(i.name.lower() for i in part.find_all(exp.Identifier))
+        if isinstance(node, exp.ColumnDef) and any(
+            isinstance(c.kind, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint)
+            for c in node.constraints
+        ):
+            keyed.add(node.name.lower())
+    for col in tree.this.expressions:
+        kind = col.args.get("kind") if isinstance(col, exp.ColumnDef) else None
+        text_types = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+        if (
+            isinstance(kind, exp.DataType)
+            and col.name.lower() in keyed
+            and kind.this in text_types
+            and not (kind.this == exp.DataType.Type.VARCHAR and kind.expressions)
+        ):
+            col.set("kind", exp.DataType.build("VARCHAR(255)", dialect="mysql"))
+    return tree
+
+
+# Rewrites applied when DDL is rendered for another engine: engine quirks as data.
+DDL_FIXUPS: dict[Engine, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
+    Engine.POSTGRES: (_postgres_text_length,),
+    Engine.MYSQL: (_mysql_keyed_text,),
+}

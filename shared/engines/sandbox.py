@@ -1,0 +1,279 @@
+"""The parser layer of the sandbox: which statements and functions untrusted SQL may use.
+
+Generated SQL is untrusted input. This layer rejects early and explains why; the engines' own
+privileges (restricted roles, read-only transactions, SQLite's authorizer, timeouts) stop the
+same statements again in case the parser is fooled, so nothing here is the only line of defence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from proto.common import Engine
+from proto.sample import ErrorClass
+from shared.sql.dialects import sqlglot_dialect
+
+MAX_SQL_CHARS = 100_000
+
+# Functions that reach outside the fixture (files, network, other sessions, server state) or
+# exist only to burn time. A name dangerous on one engine is denied on all of them: the same
+# portable text then gets the same verdict everywhere.
+DENIED_FUNCTIONS: dict[Engine, frozenset[str]] = {
+    Engine.POSTGRES: frozenset(
+        {
+            "set_config",
+            "current_setting",
+            "pg_notify",
+            "nextval",
+            "setval",
+            "currval",
+            "lastval",
+            "query_to_xml",
+            "query_to_xml_and_xmlschema",
+            "query_to_xmlschema",
+            "cursor_to_xml",
+            "table_to_xml",
+            "schema_to_xml",
+            "database_to_xml",
+        }
+    ),
+    Engine.MYSQL: frozenset(
+        {
+            "sleep",
+            "benchmark",
+            "load_file",
+            "get_lock",
+            "release_lock",
+            "release_all_locks",
+            "is_free_lock",
+            "is_used_lock",
+            "master_pos_wait",
+            "master_gtid_wait",
+            "source_pos_wait",
+            "sys_exec",
+            "sys_eval",
+        }
+    ),
+    Engine.SQLITE: frozenset(
+        {
+            "load_extension",
+            "readfile",
+            "writefile",
+            "edit",
+            "fts3_tokenizer",
+            "zipfile",
+            "sqlite_compileoption_get",
+            "sqlite_compileoption_used",
+        }
+    ),
+}
+DENIED_FUNCTION_PREFIXES: tuple[str, ...] = (
+    "pg_",  # server administration, files, sleeps, advisory locks, replication
+    "lo_",  # large objects: server-side files
+    "dblink",
+    "sqlite_",
+)
+# pg_ functions that only describe values: harmless, and common in generated SQL.
+ALLOWED_PREFIXED_FUNCTIONS = frozenset({"pg_typeof"})
+ALL_DENIED_FUNCTIONS: frozenset[str] = frozenset().union(*DENIED_FUNCTIONS.values())
+
+# Node types that never belong inside a query, at any depth (SELECT INTO, FOR UPDATE, DML in
+# a CTE, SET, PRAGMA, ...). Names, so a sqlglot release without one of them still imports.
+_DENIED_NODE_NAMES = (
+    "Insert",
+    "Update",
+    "Delete",
+    "Merge",
+    "Create",
+    "Drop",
+    "Alter",
+    "TruncateTable",
+    "Command",
+    "Into",
+    "Lock",
+    "Set",
+    "Pragma",
+    "Use",
+    "Transaction",
+    "Commit",
+    "Rollback",
+    "Grant",
+    "Revoke",
+    "Kill",
+    "Attach",
+    "Detach",
+    "Copy",
+    "LoadData",
+    "Analyze",
+    "Describe",
+    "Show",
+    "Cache",
+    "Uncache",
+    "Refresh",
+    "Execute",
+    "Declare",
+)
+DENIED_NODES: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, n) for n in _DENIED_NODE_NAMES if hasattr(exp, n)
+)
+READ_STATEMENTS: tuple[type[exp.Expression], ...] = (exp.Select, exp.SetOperation)
+WRITE_STATEMENTS: tuple[type[exp.Expression], ...] = (exp.Insert, exp.Update, exp.Delete)
+FIXTURE_CREATE_KINDS = frozenset({"TABLE", "INDEX"})
+# MySQL rolls back only transactional tables; fixtures must be InnoDB for write checks.
+MYSQL_TABLE_ENGINES = frozenset({"innodb"})
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The parser's verdict: the parsed statement, or why it is rejected."""
+
+    expression: exp.Expression | None
+    writes: bool = False
+    error_class: ErrorClass | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_class is None
+
+
+def reject(error_class: ErrorClass, message: str) -> Screened:
+    return Screened(None, error_class=error_class, message=message)
+
+
+def is_denied_function(name: str) -> bool:
+    low = name.lower()
+    if low in ALLOWED_PREFIXED_FUNCTIONS:
+        return False
+    return low in ALL_DENIED_FUNCTIONS or low.startswith(DENIED_FUNCTION_PREFIXES)
+
+
+def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Screened:
+    """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE)."""
+    parsed = _parse_single(sql, engine)
+    if not parsed.ok or parsed.expression is None:
+        return parsed
+    root = parsed.expression
+    if isinstance(root, exp.Subquery) and isinstance(root.unnest(), READ_STATEMENTS):
+        root = root.unnest()
+    if isinstance(root, READ_STATEMENTS):
+        writes = False
+    elif isinstance(root, WRITE_STATEMENTS):
+        if not allow_writes:
+            return reject(
+                ErrorClass.FORBIDDEN,
+                f"sandbox: {root.key.upper()} is not allowed; this check is read-only",
+            )
+        writes = True
+    else:
+        return reject(
+            ErrorClass.FORBIDDEN, f"sandbox: statement type {root.key.upper()} is not allowed"
+        )
+    problem = _nested_problem(root) or _function_problem(root) or _qualified_problem(root)
+    if problem:
+        return reject(ErrorClass.FORBIDDEN, problem)
+    return Screened(root, writes=writes)
+
+
+def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
+    """Fixture scripts may only CREATE TABLE / CREATE INDEX and INSERT."""
+    parsed = _parse_single(sql, engine)
+    if not parsed.ok or parsed.expression is None:
+        return parsed
+    root = parsed.expression
+    if isinstance(root, exp.Create):
+        kind = str(root.args.get("kind") or "").upper()
+        if kind not in FIXTURE_CREATE_KINDS:
+            return reject(ErrorClass.FORBIDDEN, f"sandbox: CREATE {kind} is not allowed in DDL")
+        if root.expression is not None:
+            return reject(ErrorClass.FORBIDDEN, "sandbox: CREATE TABLE ... AS is not allowed")
+        if _is_temporary(root):
+            return reject(ErrorClass.FORBIDDEN, "sandbox: temporary tables are not allowed")
+        problem = _engine_property_problem(root)
+    elif isinstance(root, exp.Insert):
+        problem = None
+    else:
+        return reject(
+            ErrorClass.FORBIDDEN, f"sandbox: {root.key.upper()} is not allowed in fixture DDL"
+        )
+    problem = (
+        problem or _nested_problem(root) or _function_problem(root) or _qualified_problem(root)
+    )
+    if problem:
+        return reject(ErrorClass.FORBIDDEN, problem)
+    return Screened(root, writes=True)
+
+
+def _parse_single(sql: str, engine: Engine) -> Screened:
+    if len(sql) > MAX_SQL_CHARS:
+        return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
+    dialect = sqlglot_dialect(engine)
+    try:
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except SqlglotError as exc:
+        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {dialect}: {exc}")
+    for token in tokens:
+        for comment in token.comments:
+            # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
+            if comment.lstrip().startswith(("!", "M!")):
+                return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except SqlglotError as exc:
+        return reject(ErrorClass.SYNTAX, f"does not parse as {dialect}: {_first_line(exc)}")
+    if not statements:
+        return reject(ErrorClass.SYNTAX, "empty statement")
+    if len(statements) > 1:
+        return reject(
+            ErrorClass.FORBIDDEN,
+            f"sandbox: exactly one statement allowed, got {len(statements)}",
+        )
+    return Screened(statements[0])
+
+
+def _nested_problem(root: exp.Expression) -> str | None:
+    for node in root.walk():
+        if node is root:
+            continue
+        if isinstance(node, DENIED_NODES):
+            return f"sandbox: {node.key.upper()} is not allowed inside a statement"
+    return None
+
+
+def _function_problem(root: exp.Expression) -> str | None:
+    for func in root.find_all(exp.Func):
+        names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
+        names.add(type(func).__name__)
+        for name in names:
+            if name and is_denied_function(name):
+                return f"sandbox: function {name.lower()} is not allowed"
+    return None
+
+
+def _qualified_problem(root: exp.Expression) -> str | None:
+    """Fixture tables are unqualified; a schema/database prefix reaches outside the fixture."""
+    for table in root.find_all(exp.Table):
+        if table.args.get("db") or table.args.get("catalog"):
+            return f"sandbox: qualified table name {table.sql()} is not allowed"
+    return None
+
+
+def _is_temporary(create: exp.Create) -> bool:
+    props = create.args.get("properties")
+    return bool(props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions))
+
+
+def _engine_property_problem(create: exp.Create) -> str | None:
+    props = create.args.get("properties")
+    for prop in props.expressions if props else []:
+        if isinstance(prop, exp.EngineProperty) and prop.name.lower() not in MYSQL_TABLE_ENGINES:
+            return f"sandbox: table engine {prop.name} is not allowed (InnoDB only)"
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

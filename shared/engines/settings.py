@@ -1,0 +1,32 @@
+"""Engine settings, read from the environment with the SQLSYNTH_ prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngineSettings(BaseSettings):
+    """Where the engines are and how hard the sandbox squeezes each query.
+
+    The DSNs are *admin* DSNs: the engines connect with them only to provision the sandbox
+    roles/users and the scratch database, then run everything as those restricted accounts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SQLSYNTH_", extra="ignore")
+
+    postgres_dsn: str | None = None
+    mysql_dsn: str | None = None
+    # None keeps SQLite fixtures in memory; a directory keeps one file per fixture there.
+    sqlite_dir: str | None = None
+    statement_timeout_ms: int = Field(default=2000, ge=50)
+    max_rows: int = Field(default=1000, ge=1)
+    schema_cache_size: int = Field(default=512, ge=1)
+    pool_size: int = Field(default=4, ge=1)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    # PostgreSQL database that holds every scratch schema (created on first start).
+    scratch_database: str = "sqlsynth_scratch"
+    # Prefix of the sandbox accounts: <prefix>_owner creates fixtures, <prefix>_query runs SQL.
+    sandbox_prefix: str = "sqlsynth_sx"
+    # Drop the scratch schemas this process created when it closes (they are only a cache).
+    drop_on_close: bool = True

@@ -1,0 +1,88 @@
+"""What a built query means, in structured form: the question writer and the explanation both
+read this record, which the builder fills while it builds the tree (so words and SQL agree)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from proto.sample import Scalar
+from shared.generation.template.schema_model import ColumnType
+
+
+@dataclass(frozen=True)
+class Cond:
+    """One condition in words.
+
+    Simple ops compare a field (`label`) with `values`: eq, ne, in, gt, ge, lt, le, between,
+    year, null, notnull. Subquery ops describe related rows: has / has_no (EXISTS), among /
+    not_among (IN), vs_agg (compared with an aggregate: values = (comparison, aggregate word)).
+    """
+
+    op: str
+    label: str = ""
+    values: tuple[Scalar, ...] = ()
+    ctype: ColumnType | None = None
+    related: str = ""
+    inner: tuple[Cond, ...] = ()
+    # An informal word standing for the condition ("recent", "pricey") and what it was taken to
+    # mean, for the informal style and the explanation.
+    vague: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str  # "number of orders", "total unit price"
+    word: str  # count, total, average, highest, lowest, distinct
+
+
+@dataclass
+class Ordering:
+    label: str
+    desc: bool
+    vague: str | None = None  # "top", "best", "latest"
+
+
+@dataclass
+class SetPart:
+    op: str  # UNION, UNION ALL, INTERSECT, EXCEPT
+    left: list[Cond]
+    right: list[Cond]
+
+
+@dataclass
+class DmlPart:
+    verb: str  # update, delete, insert
+    table_noun: str
+    table_plural: str
+    change: str = ""  # "raise unit price by 10%", "set sales channel to 'Online'"
+
+
+@dataclass
+class Meaning:
+    subject: str  # plural noun of what the rows are ("products", "categories")
+    subject_one: str
+    kind: str = "rows"  # rows, groups, totals, update, delete, insert
+    shown: list[str] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    per: list[str] = field(default_factory=list)
+    filters: list[Cond] = field(default_factory=list)
+    group_filters: list[Cond] = field(default_factory=list)
+    relations: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    order: Ordering | None = None
+    limit: int | None = None
+    distinct: bool = False
+    set_op: SetPart | None = None
+    steps: list[str] = field(default_factory=list)
+    dml: DmlPart | None = None
+    tables: list[str] = field(default_factory=list)  # table names read, for the explanation
+    joins: list[str] = field(default_factory=list)  # join descriptions for the explanation
+    notes: list[str] = field(default_factory=list)  # interpretations of vague words
+
+    def vague_notes(self) -> list[str]:
+        conds = [*self.filters, *self.group_filters]
+        if self.set_op:
+            conds += [*self.set_op.left, *self.set_op.right]
+        found = [c.note for c in conds if c.note]
+        return list(dict.fromkeys([*found, *self.notes]))

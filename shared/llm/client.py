@@ -1,0 +1,152 @@
+"""The one way this project calls Claude: AsyncAnthropic behind an adaptive limiter, with errors
+sorted, every call priced and recorded.
+
+Retry ownership (HOUSE_STYLE 8): the SDK retries what it alone can see, a dropped connection or
+a timeout (`max_retries` times, with its own backoff). It does *not* retry HTTP statuses: 429
+and 529 feed the limiter and go back to the pipeline as `RateLimited` (a delayed nak, visible in
+the sample's history and the retry metrics); other statuses are sorted in `shared.llm.errors`.
+The SDK decides status retries in `_should_retry(response)` (it also obeys the server's
+`x-should-retry` header there), so the subclass below answers "no" for every status; the
+connection-error path (`_should_retry_exception` -> `APIConnectionError`) is untouched. The
+tests pin this behaviour against the fake server, so an SDK upgrade that moves it is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import Message
+
+from proto.sample import TokenCost
+from shared.llm.concurrency import AdaptiveLimiter
+from shared.llm.errors import (
+    LlmConfigError,
+    LlmRateLimited,
+    LlmUnavailable,
+    map_connection_error,
+    map_status_error,
+)
+from shared.llm.ledger import UsageLedger
+from shared.llm.pricing import PriceBook
+from shared.llm.settings import LlmSettings
+
+
+class PipelineRetryAnthropic(anthropic.AsyncAnthropic):
+    """AsyncAnthropic that leaves every HTTP status to the pipeline (see the module docstring)."""
+
+    def _should_retry(self, response: httpx2.Response) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Reply:
+    message: Message
+    cost: TokenCost
+
+
+def build_sdk(settings: LlmSettings) -> PipelineRetryAnthropic:
+    if not settings.has_key():
+        raise LlmConfigError(
+            "ANTHROPIC_API_KEY is not set: export it to use Claude, or run with --engine template"
+        )
+    assert settings.api_key is not None
+    return PipelineRetryAnthropic(
+        api_key=settings.api_key.get_secret_value(),
+        base_url=settings.base_url,
+        timeout=httpx2.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
+        max_retries=settings.max_retries,
+    )
+
+
+def build_limiter(settings: LlmSettings) -> AdaptiveLimiter:
+    initial = min(max(settings.concurrency_initial, settings.concurrency_min),
+                  settings.concurrency_max)
+    return AdaptiveLimiter(
+        initial,
+        minimum=settings.concurrency_min,
+        maximum=settings.concurrency_max,
+        max_pause_s=settings.max_pause_s,
+    )
+
+
+class LlmClient:
+    """Messages API calls with limiter, error mapping and accounting. One per process."""
+
+    def __init__(
+        self,
+        settings: LlmSettings,
+        *,
+        sdk: anthropic.AsyncAnthropic | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        prices: PriceBook | None = None,
+        ledger: UsageLedger | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model = settings.model
+        self.sdk = sdk or build_sdk(settings)
+        self.limiter = limiter or build_limiter(settings)
+        self.prices = prices or PriceBook(settings.prices)
+        self.ledger = ledger or UsageLedger()
+        # Fail at start-up, not on the first sample, when the model has no price.
+        self.prices.price(self.model)
+
+    async def create(self, params: dict[str, Any], *, purpose: str) -> Reply:
+        """One messages.create (non-streaming). Raises the project's errors, never the SDK's."""
+        body = {"model": self.model, **params}
+        if self.settings.temperature is not None and "temperature" not in body:
+            body["temperature"] = self.settings.temperature
+        async with self.limiter.slot() as ticket:
+            try:
+                message = await self.sdk.messages.create(**body)
+            except anthropic.APIStatusError as exc:
+                mapped = map_status_error(exc)
+                if isinstance(mapped, LlmRateLimited):
+                    self.limiter.overloaded(ticket, mapped.retry_after_s)
+                    self.ledger.record_failure("rate_limited")
+                else:
+                    self.limiter.failed(ticket)
+                    self.ledger.record_failure(type(mapped).__name__)
+                raise mapped from exc
+            except anthropic.APIConnectionError as exc:
+                self.limiter.failed(ticket)
+                self.ledger.record_failure("unavailable")
+                raise map_connection_error(exc) from exc
+            self.limiter.succeeded(ticket)
+        if not isinstance(message, Message):
+            raise LlmUnavailable(f"unexpected reply type {type(message).__name__}")
+        cost = self.price(message)
+        self.ledger.record(purpose, cost)
+        return Reply(message, cost)
+
+    def price(self, message: Message, *, batch: bool = False) -> TokenCost:
+        usage = message.usage
+        write_1h = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
+        return self.prices.cost(
+            self.model, usage, batch=batch, cache_write_1h_tokens=write_1h
+        )
+
+    async def check_access(self) -> str:
+        """Preflight: the key works and the model exists (a free metadata call, no tokens)."""
+        try:
+            info = await self.sdk.models.retrieve(self.model)
+        except anthropic.AuthenticationError as exc:
+            raise LlmConfigError(
+                "the Anthropic API rejected the key in ANTHROPIC_API_KEY (401): check it, or run "
+                "with --engine template"
+            ) from exc
+        except anthropic.NotFoundError as exc:
+            raise LlmConfigError(
+                f"model {self.model!r} is not available to this key (404): set SQLSYNTH_LLM_MODEL"
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise LlmConfigError(f"Anthropic API preflight failed: {map_status_error(exc)}") from exc
+        except anthropic.APIConnectionError as exc:
+            where = self.settings.base_url or "https://api.anthropic.com"
+            raise LlmConfigError(f"cannot reach the Anthropic API at {where}: {exc}") from exc
+        return info.display_name or info.id
+
+    async def aclose(self) -> None:
+        await self.sdk.close()

@@ -1,0 +1,12 @@
+"""A local fake of the Anthropic Messages API for tests and benchmarks (no network needed)."""
+
+from shared.llm.testing.fake_server import (
+    CallRecord,
+    FakeAnthropic,
+    FakeConfig,
+    Fault,
+    ModelTurn,
+    Responder,
+)
+
+__all__ = ["CallRecord", "FakeAnthropic", "FakeConfig", "Fault", "ModelTurn", "Responder"]
