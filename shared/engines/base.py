@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlglot
@@ -52,7 +52,7 @@ class QueryResult:
     too_many: bool = False
     affected: int | None = None
     # After a write: (table, column count, rows) for every fixture table, before rollback.
-    tables: list[tuple[str, int, Sequence[Sequence[Any]]]] = field(default_factory=list)
+    tables: Sequence[tuple[str, int, Sequence[Sequence[Any]]]] = ()
 
 
 class SqlEngine(ABC):
@@ -100,8 +100,9 @@ class SqlEngine(ABC):
                 await self._parse(sql, writes=screened.writes)
             except CheckFailed as failure:
                 return self._failed(level, sql, failure.error_class, failure.message, started)
-            return EngineCheck(engine=self.engine, level=level, ok=True, sql=sql,
-                               elapsed_ms=_ms_since(started))
+            return EngineCheck(
+                engine=self.engine, level=level, ok=True, sql=sql, elapsed_ms=_ms_since(started)
+            )
         for attempt in (1, 2):
             async with self.fixtures.lease(fixture) as handle:
                 if isinstance(handle, FixtureFailure):
@@ -111,8 +112,13 @@ class SqlEngine(ABC):
                 try:
                     if level is Level.SCHEMA:
                         await self._prepare(handle, sql, writes=screened.writes)
-                        return EngineCheck(engine=self.engine, level=level, ok=True, sql=sql,
-                                           elapsed_ms=_ms_since(started))
+                        return EngineCheck(
+                            engine=self.engine,
+                            level=level,
+                            ok=True,
+                            sql=sql,
+                            elapsed_ms=_ms_since(started),
+                        )
                     result = await self._execute(handle, sql, writes=screened.writes)
                 except CheckFailed as failure:
                     if failure.missing and attempt == 1 and not await self._exists(handle):
@@ -128,8 +134,9 @@ class SqlEngine(ABC):
         async with self.fixtures.lease(fixture) as handle:
             if isinstance(handle, FixtureFailure):
                 return self._failed(Level.SCHEMA, "", handle.error_class, handle.message, started)
-        return EngineCheck(engine=self.engine, level=Level.SCHEMA, ok=True,
-                           elapsed_ms=_ms_since(started))
+        return EngineCheck(
+            engine=self.engine, level=Level.SCHEMA, ok=True, elapsed_ms=_ms_since(started)
+        )
 
     # --- what each engine implements -------------------------------------------------------
 
@@ -193,13 +200,19 @@ class SqlEngine(ABC):
         if result.too_many:
             limit = self.settings.max_rows
             return self._failed(
-                Level.FULL, sql, ErrorClass.TOO_MANY_ROWS, f"more than {limit} rows", started,
+                Level.FULL,
+                sql,
+                ErrorClass.TOO_MANY_ROWS,
+                f"more than {limit} rows",
+                started,
                 row_count=limit + 1,
             )
         if elapsed >= self.settings.statement_timeout_ms:
             # Some engines stop a function at the deadline and return what they have
             # (MariaDB's SLEEP/BENCHMARK): past the deadline is a timeout either way.
-            message = f"ran {elapsed:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
+            message = (
+                f"ran {elapsed:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
+            )
             return self._failed(Level.FULL, sql, ErrorClass.TIMEOUT, message, started)
         if screened.writes:
             digest, ordered, count = digest_tables(result.tables), False, result.affected
@@ -208,8 +221,14 @@ class SqlEngine(ABC):
             digest = digest_rows(result.rows, len(result.columns), keys)
             ordered, count = keys is not None, len(result.rows)
         return EngineCheck(
-            engine=self.engine, level=Level.FULL, ok=True, sql=sql, row_count=count,
-            digest=digest, ordered=ordered, elapsed_ms=elapsed,
+            engine=self.engine,
+            level=Level.FULL,
+            ok=True,
+            sql=sql,
+            row_count=count,
+            digest=digest,
+            ordered=ordered,
+            elapsed_ms=elapsed,
         )
 
     def _failed(
@@ -223,8 +242,13 @@ class SqlEngine(ABC):
         row_count: int | None = None,
     ) -> EngineCheck:
         return EngineCheck(
-            engine=self.engine, level=level, ok=False, error_class=error_class or ErrorClass.QUERY,
-            message=message, sql=sql, row_count=row_count,
+            engine=self.engine,
+            level=level,
+            ok=False,
+            error_class=error_class or ErrorClass.QUERY,
+            message=message,
+            sql=sql,
+            row_count=row_count,
             elapsed_ms=_ms_since(started) if started else 0.0,
         )
 

@@ -45,7 +45,7 @@ class OrderPlan:
     keys: tuple[OrderKey, ...] = ()
 
 
-def plan_order(expression: exp.Expression | None) -> OrderPlan:
+def plan_order(expression: exp.Expr | None) -> OrderPlan:
     """Map each top-level ORDER BY term to a projected column, where one matches."""
     if not isinstance(expression, exp.Query):
         return OrderPlan()
@@ -57,7 +57,7 @@ def plan_order(expression: exp.Expression | None) -> OrderPlan:
     return OrderPlan(True, keys)
 
 
-def _order_key(term: exp.Expression, projections: list[exp.Expression]) -> OrderKey:
+def _order_key(term: exp.Expr, projections: list[exp.Expr]) -> OrderKey:
     if isinstance(term, exp.Literal) and not term.is_string and term.name.isdigit():
         position = int(term.name) - 1
         return position if 0 <= position < len(projections) else None

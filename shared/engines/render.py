@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.errors import ErrorLevel, SqlglotError
-from sqlglot.tokens import TokenType
 
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
@@ -125,7 +124,7 @@ def _render_ddl(
 
 
 def _collect_names(
-    tree: exp.Expression, write: str, tables: dict[str, str], columns: dict[tuple[str, str], str]
+    tree: exp.Expr, write: str, tables: dict[str, str], columns: dict[tuple[str, str], str]
 ) -> None:
     if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "TABLE":
         return
@@ -155,7 +154,7 @@ def _plan_insert(
     return RowInsert(sql, tuple(tuple(v) for v in rows.values))
 
 
-def _postgres_text_length(tree: exp.Expression) -> exp.Expression:
+def _postgres_text_length(tree: exp.Expr) -> exp.Expr:
     """PostgreSQL has no TEXT(n) (MySQL and SQLite accept it): read it as VARCHAR(n)."""
     for dtype in tree.find_all(exp.DataType):
         if dtype.this == exp.DataType.Type.TEXT and dtype.expressions:
@@ -163,7 +162,7 @@ def _postgres_text_length(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _mysql_keyed_text(tree: exp.Expression) -> exp.Expression:
+def _mysql_keyed_text(tree: exp.Expr) -> exp.Expr:
     """MySQL cannot index TEXT without a prefix length: key columns become VARCHAR(255)."""
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         return tree
@@ -193,7 +192,7 @@ def _mysql_keyed_text(tree: exp.Expression) -> exp.Expression:
 
 
 # Rewrites applied when DDL is rendered for another engine: engine quirks as data.
-DDL_FIXUPS: dict[Engine, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
+DDL_FIXUPS: dict[Engine, tuple[Callable[[exp.Expr], exp.Expr], ...]] = {
     Engine.POSTGRES: (_postgres_text_length,),
     Engine.MYSQL: (_mysql_keyed_text,),
 }

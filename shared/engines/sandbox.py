@@ -117,11 +117,11 @@ _DENIED_NODE_NAMES = (
     "Execute",
     "Declare",
 )
-DENIED_NODES: tuple[type[exp.Expression], ...] = tuple(
+DENIED_NODES: tuple[type[exp.Expr], ...] = tuple(
     getattr(exp, n) for n in _DENIED_NODE_NAMES if hasattr(exp, n)
 )
-READ_STATEMENTS: tuple[type[exp.Expression], ...] = (exp.Select, exp.SetOperation)
-WRITE_STATEMENTS: tuple[type[exp.Expression], ...] = (exp.Insert, exp.Update, exp.Delete)
+READ_STATEMENTS: tuple[type[exp.Expr], ...] = (exp.Select, exp.SetOperation)
+WRITE_STATEMENTS: tuple[type[exp.Expr], ...] = (exp.Insert, exp.Update, exp.Delete)
 FIXTURE_CREATE_KINDS = frozenset({"TABLE", "INDEX"})
 # MySQL rolls back only transactional tables; fixtures must be InnoDB for write checks.
 MYSQL_TABLE_ENGINES = frozenset({"innodb"})
@@ -131,7 +131,7 @@ MYSQL_TABLE_ENGINES = frozenset({"innodb"})
 class Screened:
     """The parser's verdict: the parsed statement, or why it is rejected."""
 
-    expression: exp.Expression | None
+    expression: exp.Expr | None
     writes: bool = False
     error_class: ErrorClass | None = None
     message: str | None = None
@@ -235,7 +235,7 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
     return Screened(statements[0])
 
 
-def _nested_problem(root: exp.Expression) -> str | None:
+def _nested_problem(root: exp.Expr) -> str | None:
     for node in root.walk():
         if node is root:
             continue
@@ -244,7 +244,7 @@ def _nested_problem(root: exp.Expression) -> str | None:
     return None
 
 
-def _function_problem(root: exp.Expression) -> str | None:
+def _function_problem(root: exp.Expr) -> str | None:
     for func in root.find_all(exp.Func):
         names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
         names.add(type(func).__name__)
@@ -254,7 +254,7 @@ def _function_problem(root: exp.Expression) -> str | None:
     return None
 
 
-def _qualified_problem(root: exp.Expression) -> str | None:
+def _qualified_problem(root: exp.Expr) -> str | None:
     """Fixture tables are unqualified; a schema/database prefix reaches outside the fixture."""
     for table in root.find_all(exp.Table):
         if table.args.get("db") or table.args.get("catalog"):

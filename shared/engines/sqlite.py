@@ -54,9 +54,7 @@ _CHANGE = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLIT
 # Authorizer actions allowed per mode; None = everything but the always-denied ones.
 ALLOWED_ACTIONS: dict[Mode, frozenset[int] | None] = {
     Mode.ADMIN: None,
-    Mode.FIXTURE: _READ
-    | _CHANGE
-    | {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX},
+    Mode.FIXTURE: _READ | _CHANGE | {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX},
     Mode.READ: _READ,
     Mode.WRITE: _READ | _CHANGE,
 }
@@ -75,7 +73,12 @@ SQLITE_MESSAGES: tuple[tuple[str, ErrorClass], ...] = (
     ("too big", ErrorClass.TIMEOUT),
     ("out of memory", ErrorClass.TIMEOUT),
 )
-SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o error", "image is malformed")
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open",
+    "disk i/o error",
+    "image is malformed",
+)
 
 
 class LimitedConnection(sqlite3.Connection):

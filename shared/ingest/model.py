@@ -100,8 +100,10 @@ def engine_of(dialect: str | None) -> Engine | None:
 SEED_KINDS = frozenset(
     {"select", "with", "insert", "update", "delete", "replace", "merge", "values"}
 )
-# Kept apart as schema evidence, never as seeds.
-SCHEMA_KINDS = frozenset({"create"})
+# CREATE TABLE statements are kept apart as schema evidence, never as seeds.
+_CREATE_TABLE = re.compile(
+    r"^\s*create\s+(?:(?:global\s+|local\s+)?temp(?:orary)?\s+)?table\b", re.I
+)
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()+", re.DOTALL)
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
 
@@ -111,6 +113,10 @@ def statement_kind(sql: str) -> str:
     rest = _LEADING_NOISE.sub("", sql, count=1)
     match = _FIRST_WORD.match(rest)
     return match.group(0).lower() if match else "empty"
+
+
+def is_create_table(sql: str) -> bool:
+    return _CREATE_TABLE.match(_LEADING_NOISE.sub("", sql, count=1)) is not None
 
 
 def truncate_raw(text: str, limit: int = 300) -> str:

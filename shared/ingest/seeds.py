@@ -11,12 +11,12 @@ from shared.ingest.datasets import DatasetSource
 from shared.ingest.detect import PARSERS, InputFormat, LogFormat, detect_format
 from shared.ingest.lines import read_lines
 from shared.ingest.model import (
-    SCHEMA_KINDS,
     SEED_KINDS,
     IngestIssue,
     IngestStats,
     Output,
     Statement,
+    is_create_table,
     statement_kind,
 )
 from shared.ingest.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_sql, scrub_text
@@ -62,7 +62,7 @@ class SeedFilter:
         if self.dialect_override:
             output.dialect = self.dialect_override
         kind = statement_kind(output.sql)
-        if kind in SCHEMA_KINDS and output.error is None:
+        if kind == "create" and output.error is None and is_create_table(output.sql):
             self.ddl.append(output.sql)
         if kind not in self.kinds:
             self.stats.skip(kind)

@@ -11,7 +11,9 @@ from shared.llm.pricing import DEFAULT_MODEL, ModelPrice
 
 
 class LlmSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SQLSYNTH_LLM_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SQLSYNTH_LLM_", extra="ignore", populate_by_name=True
+    )
 
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SQLSYNTH_LLM_API_KEY", "ANTHROPIC_API_KEY")

@@ -22,6 +22,8 @@ _NOT_CALLS: tuple[type[exp.Expr], ...] = (exp.Connector, exp.Case, exp.Exists, e
 _ANONYMOUS_AGGREGATES = frozenset(
     {"total", "every", "bit_and", "bit_or", "bit_xor", "json_group_object", "listagg"}
 )
+# sqlglot-internal names nobody writes, mapped to the name people use.
+_NAME_OVERRIDES = {"exploding_generate_series": "generate_series"}
 # Wrappers that may sit between a function and its OVER clause.
 _WINDOW_WRAPPERS: tuple[type[exp.Expr], ...] = (exp.Filter, exp.IgnoreNulls, exp.RespectNulls)
 # Clauses in which a subquery is a table source, not a value.
@@ -111,7 +113,8 @@ def function_name(node: exp.Func) -> str | None:
         return None
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
-    return node.sql_name().lower()
+    name = node.sql_name().lower()
+    return _NAME_OVERRIDES.get(name, name)
 
 
 def is_helper(node: exp.Expr) -> bool:

@@ -161,6 +161,8 @@ def _collect_table_item(table: str, item: exp.Expr, columns: list[str], found: _
                 ref_table, ref_columns = _reference_target(kind)
                 if ref_table:
                     found.references.append((table, [column], ref_table, ref_columns))
+    elif isinstance(item, exp.Identifier):  # a column without a type, which SQLite allows
+        _append_new(columns, [item.name.lower()])
     elif isinstance(item, exp.Constraint):  # CONSTRAINT name PRIMARY KEY (...) / FOREIGN KEY
         for inner in item.expressions:
             _collect_table_item(table, inner, columns, found)

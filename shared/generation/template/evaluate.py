@@ -30,7 +30,15 @@ from shared.generation.template.eval_types import (
 from shared.generation.template.evaluate_expr import compile_node
 from shared.generation.template.rowstore import Row, RowStore
 
-__all__ = ["EvalError", "Fragile", "Result", "run_query", "run_statement"]
+__all__ = [
+    "EvalError",
+    "Fragile",
+    "Result",
+    "filter_rows",
+    "joined_rows",
+    "run_query",
+    "run_statement",
+]
 
 
 def run_statement(store: RowStore, statement: ir.Statement) -> Result:
@@ -293,3 +301,24 @@ def _fill_window(
                 while last + 1 < n and keys[last + 1] == keys[pos]:
                     last += 1
             values[i] = aggregate(win.func, args[: last + 1], distinct=False)
+
+
+def joined_rows(
+    store: RowStore, source: ir.Source, joins: tuple[ir.Join, ...]
+) -> tuple[dict[tuple[str | None, str], int], list[Row]]:
+    """The rows of FROM … JOIN … alone, with each (alias, column)'s position in them."""
+    probe = ir.Select(items=(), source=source, joins=joins)
+    scope, rows = _from(store, probe, None, None, {})
+    return scope.slots, rows
+
+
+def filter_rows(
+    store: RowStore,
+    slots: dict[tuple[str | None, str], int],
+    rows: list[Row],
+    preds: list[ir.Expr],
+) -> list[Row]:
+    """The rows every (uncorrelated) predicate keeps."""
+    scope = Scope(dict(slots))
+    tests = [compile_node(p, scope, store) for p in preds]
+    return [r for r in rows if all(t(Env(r)) is True for t in tests)]

@@ -193,11 +193,17 @@ class _TableFiller:
         if column.nullable and not is_label and self.rng.random() < NULL_SHARE:
             return None
         unique = is_label or column.kind in (ValueKind.CODE, ValueKind.EMAIL)
+        seen = self.seen.setdefault(column.name, set())
+        pool = _closed_pool(column)
+        if unique and pool is not None:  # a closed list is dealt, not redrawn until lucky
+            value: Scalar = self.rng.choice([p for p in pool if p not in seen])
+            seen.add(value)
+            return value
         for attempt in range(200):
             value = self._draw(column, row, attempt)
-            if not unique or value not in self.seen.setdefault(column.name, set()):
+            if not unique or value not in seen:
                 break
-        self.seen.setdefault(column.name, set()).add(value)
+        seen.add(value)
         return value
 
     def _foreign_key(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:

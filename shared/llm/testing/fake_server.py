@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import random
+import select
+import socket
 import threading
 import time
 import uuid
@@ -229,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+              content_type: str = "application/json") -> bool:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
@@ -240,8 +242,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+            return False
+        return True
+
+    def _client_gone(self) -> bool:
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _body(self) -> dict[str, Any]:
         length = int(self.headers.get("content-length", 0))
@@ -250,7 +264,11 @@ class _Handler(BaseHTTPRequestHandler):
         return parsed
 
     def _authorised(self) -> bool:
-        if self.headers.get("x-api-key") in self.fake.config.api_keys:
+        # This SDK sends the key as a bearer token; older ones (and curl examples) as x-api-key.
+        bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        if self.headers.get("x-api-key") in self.fake.config.api_keys or (
+            bearer in self.fake.config.api_keys
+        ):
             return True
         self._send(401, error_body(401, "invalid x-api-key", "authentication_error"))
         return False
@@ -320,6 +338,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay_s)
+        if self._client_gone():
+            record.status = 0  # the client timed out and left: nothing delivered, nothing billed
+            self.close_connection = True
+            return
         try:
             message = self.fake.answer(body, fault, batch=False)
         except Exception as exc:  # a responder bug must surface in the test, not hang it
@@ -327,5 +349,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, error_body(500, f"responder failed: {exc!r}"),
                        {"x-should-retry": "false"})
             return
-        record.usage = {k: v for k, v in message["usage"].items() if isinstance(v, int)}
-        self._send(200, message)
+        if self._send(200, message):
+            # Billed only when delivered: a reply to a client that timed out is not counted.
+            record.usage = {k: v for k, v in message["usage"].items() if isinstance(v, int)}
+        else:
+            record.status = 0

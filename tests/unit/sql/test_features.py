@@ -1,4 +1,4 @@
-"""The feature extractor against hand-checked fixtures, in SQLite, PostgreSQL and MySQL spellings."""
+"""The feature extractor against hand-checked fixtures in SQLite, PostgreSQL and MySQL."""
 
 from __future__ import annotations
 

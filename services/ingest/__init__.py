@@ -1,0 +1,1 @@
+"""Ingest service: tails configured logs and publishes seed.ingested events."""

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.ingest.main import main
+
+asyncio.run(main().run())

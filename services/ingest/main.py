@@ -1,0 +1,102 @@
+"""Ingest service: a source, not a consumer. On start it follows the configured files and
+publishes a seed.ingested event for each new statement shape (and again when its count
+doubles); the offsets and counts live in a state file under `ingest_state_dir`, committed only
+after JetStream acknowledged the batch, so a restart neither loses nor repeats seeds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import structlog
+from faststream import FastStream
+from nats.errors import Error as NatsError
+from pydantic import Field
+
+from proto.common import Stage
+from proto.seed import SeedEvent
+from services.common.app import Service, create_app, create_service
+from services.ingest.publisher import SeedPublisher
+from shared.ingest.detect import InputFormat
+from shared.ingest.follow import Follower
+from shared.ingest.scrub import ScrubPolicy
+from shared.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    # SQLSYNTH_INGEST_PATHS='["/var/log/postgresql/postgresql.log"]'
+    ingest_paths: list[Path] = Field(default_factory=list)
+    ingest_format: InputFormat = InputFormat.AUTO
+    ingest_dialect: str | None = None
+    ingest_state_dir: Path = Path(".sqlsynth/ingest")
+    ingest_poll_s: float = Field(default=1.0, gt=0)
+    ingest_idle_s: float = Field(default=2.0, gt=0)
+    ingest_max_words: int = Field(default=12, ge=1)
+
+
+async def follow_loop(service: Service, follower: Follower, publisher: SeedPublisher) -> None:
+    """Poll, publish, then commit; a failed publish is retried before reading further, so the
+    state file never gets ahead of what JetStream acknowledged."""
+    settings = service.settings
+    assert isinstance(settings, IngestSettings)
+    log = structlog.get_logger()
+    announced = service.metrics.samples.labels(stage=Stage.INGEST.value, outcome="announced")
+    issues = service.metrics.samples.labels(stage=Stage.INGEST.value, outcome="issue")
+    pending: list[SeedEvent] = []
+    reported = 0
+    while True:
+        try:
+            if not pending:
+                pending = await asyncio.to_thread(follower.poll)
+            if pending:
+                await publisher.send(pending)
+                announced.inc(len(pending))
+                pending = []
+            follower.commit()
+        except (OSError, NatsError, TimeoutError) as exc:
+            log.warning("ingest publish failed, retrying", error=str(exc), pending=len(pending))
+        stats = follower.stats
+        for issue in stats.issues[reported:]:
+            log.warning(
+                "ingest issue", source=issue.source, position=issue.position, message=issue.message
+            )
+        if stats.issue_count > reported:
+            issues.inc(stats.issue_count - reported)
+        reported = stats.issue_count
+        await asyncio.sleep(settings.ingest_poll_s)
+
+
+async def start(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, IngestSettings)
+    follower = Follower(
+        settings.ingest_paths,
+        settings.ingest_format,
+        state_path=settings.ingest_state_dir / f"{settings.instance}.state.json",
+        dialect=settings.ingest_dialect,
+        policy=ScrubPolicy(max_words=settings.ingest_max_words),
+        idle_seconds=settings.ingest_idle_s,
+    )
+    publisher = await SeedPublisher.connect(settings.nats_url)
+    service.state["follower"] = follower
+    service.state["publisher"] = publisher
+    service.state["task"] = asyncio.create_task(follow_loop(service, follower, publisher))
+
+
+async def stop(service: Service) -> None:
+    task = service.state.get("task")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if "follower" in service.state:
+        service.state["follower"].commit()
+        service.state["follower"].close()
+    if "publisher" in service.state:
+        await service.state["publisher"].close()
+
+
+def main(settings: IngestSettings | None = None) -> FastStream:
+    service = create_service("ingest", settings or IngestSettings())
+    return create_app(service, on_startup=start, on_shutdown=stop)

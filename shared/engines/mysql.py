@@ -1,0 +1,314 @@
+"""MySQL / MariaDB through aiomysql pools: a `sx_<key>` database per fixture.
+
+Untrusted SQL runs as the query user through server-side PREPARE/EXECUTE: the server then
+accepts exactly one statement (aiomysql always enables multi-statements on the wire), and
+SCHEMA level is the PREPARE alone. Reads run in START TRANSACTION READ ONLY, writes in a
+transaction that is rolled back; rows are streamed (unbuffered) and capped both by the
+session's sql_select_limit and by fetching max_rows + 1. MySQL's DDL commits implicitly, so
+the query user holds no DDL privilege at all; fixtures are built by the owner user, and a row
+in the control table marks a fixture complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiomysql
+import pymysql
+from pymysql.constants import CLIENT
+
+from proto.common import Engine
+from proto.sample import ErrorClass
+from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.provision import (
+    EMPTY_SCHEMA,
+    MYSQL_DATABASE_OPTIONS,
+    MysqlFlavour,
+    mysql_connect_args,
+    provision_mysql,
+    session_settings,
+)
+from shared.engines.render import FixturePlan
+from shared.errors import EngineUnavailable
+
+# Server error code → class; None = the engine is in trouble (retryable).
+MYSQL_ERRORS: dict[int, ErrorClass | None] = {
+    1064: ErrorClass.SYNTAX,
+    1065: ErrorClass.SYNTAX,  # empty query
+    1149: ErrorClass.SYNTAX,
+    1044: ErrorClass.FORBIDDEN,  # access denied to database
+    1045: ErrorClass.FORBIDDEN,
+    1142: ErrorClass.FORBIDDEN,  # command denied (table privilege)
+    1143: ErrorClass.FORBIDDEN,  # column privilege
+    1227: ErrorClass.FORBIDDEN,  # needs SUPER / a global privilege
+    1370: ErrorClass.FORBIDDEN,  # routine privilege
+    1792: ErrorClass.FORBIDDEN,  # write in a READ ONLY transaction
+    1295: ErrorClass.FORBIDDEN,  # not allowed as a prepared statement
+    1969: ErrorClass.TIMEOUT,  # MariaDB max_statement_time
+    3024: ErrorClass.TIMEOUT,  # MySQL max_execution_time
+    3636: ErrorClass.TIMEOUT,  # MySQL cte_max_recursion_depth
+    1317: ErrorClass.TIMEOUT,  # interrupted (KILL QUERY)
+    1028: ErrorClass.TIMEOUT,  # sort aborted
+    1038: ErrorClass.TIMEOUT,  # out of sort memory
+    1114: ErrorClass.TIMEOUT,  # temporary table full
+    1040: None,  # too many connections
+    1053: None,  # server shutdown
+    1203: None,  # max_user_connections
+    1205: None,  # lock wait timeout
+    1213: None,  # deadlock
+    1226: None,  # user resource limit
+    2002: None,
+    2003: None,
+    2006: None,  # server has gone away
+    2013: None,  # lost connection during query
+    2055: None,
+}
+MYSQL_MISSING = frozenset({1146, 1049})  # unknown table, unknown database
+_UNAVAILABLE = (OSError, asyncio.IncompleteReadError, pymysql.err.InterfaceError)
+
+
+class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]
+    """aiomysql turns every server warning into a Python warning: checks keep their own."""
+
+    async def _show_warnings(self, conn: aiomysql.Connection) -> None:
+        return None
+
+
+class QuietStreamCursor(aiomysql.SSCursor):  # type: ignore[misc]
+    async def _show_warnings(self, conn: aiomysql.Connection) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class MysqlFixture:
+    database: str
+    tables: tuple[str, ...] = ()
+
+
+class MysqlEngine(SqlEngine):
+    engine = Engine.MYSQL
+    _owner: aiomysql.Pool
+    _query: aiomysql.Pool
+    flavour: MysqlFlavour
+
+    async def start(self) -> None:
+        dsn = self.settings.mysql_dsn
+        if not dsn:
+            raise EngineUnavailable("mysql: no DSN configured (SQLSYNTH_MYSQL_DSN)")
+        try:
+            self.flavour, accounts = await provision_mysql(dsn, self.settings)
+            init = session_settings(self.flavour, self.settings)
+            base: dict[str, Any] = {
+                **mysql_connect_args(dsn),
+                "autocommit": True,
+                "charset": "utf8mb4",
+                "connect_timeout": self.settings.connect_timeout_s,
+                "local_infile": False,
+            }
+            self._control = f"{self.settings.sandbox_prefix}_ctl"
+            self._owner = await aiomysql.create_pool(
+                minsize=1,
+                maxsize=2,
+                **{**base, "user": accounts.owner, "password": accounts.owner_password},
+                # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
+                init_command=f"{init}, sql_notes = 0",
+            )
+            # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
+            self._query = await aiomysql.create_pool(
+                minsize=1,
+                maxsize=self.settings.pool_size,
+                **{**base, "user": accounts.query, "password": accounts.query_password},
+                init_command=f"{init}, sql_select_limit = {self.settings.max_rows + 1}",
+                client_flag=CLIENT.FOUND_ROWS,
+            )
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
+            await self.close()
+            raise EngineUnavailable(f"mysql: {exc}") from exc
+
+    async def close(self) -> None:
+        if self.settings.drop_on_close and hasattr(self, "_owner"):
+            with contextlib.suppress(EngineUnavailable):
+                await self.fixtures.close()
+        for name in ("_query", "_owner"):
+            pool = getattr(self, name, None)
+            if pool is not None:
+                pool.close()
+                await pool.wait_closed()
+
+    async def _acquire(self, pool: aiomysql.Pool) -> aiomysql.Connection:
+        try:
+            return await asyncio.wait_for(pool.acquire(), self.backstop_s)
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
+            raise EngineUnavailable(f"mysql: no connection: {exc!r}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _session(self, database: str, *, writes: bool) -> AsyncIterator[aiomysql.Cursor]:
+        """A query-user cursor in `database`, inside a transaction rolled back on exit."""
+        conn = await self._acquire(self._query)
+        try:
+            cur = await conn.cursor(QuietStreamCursor)
+            await conn.select_db(database)
+            await cur.execute("START TRANSACTION" if writes else "START TRANSACTION READ ONLY")
+            yield cur
+        except pymysql.err.MySQLError as exc:
+            raise classify_mysql(exc) from exc
+        except _UNAVAILABLE as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            await self._finish(conn)
+            self._query.release(conn)
+
+    async def _finish(self, conn: aiomysql.Connection) -> None:
+        """Drain what is left of a streamed result and roll back; a stuck connection is closed."""
+        if conn.closed:
+            return
+        try:
+            await asyncio.wait_for(conn.rollback(), self.backstop_s)
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
+            conn.close()
+
+    async def _parse(self, sql: str, *, writes: bool) -> None:
+        try:
+            await self._prepare(MysqlFixture(EMPTY_SCHEMA), sql, writes=writes)
+        except CheckFailed as failure:
+            if failure.error_class in (ErrorClass.SYNTAX, ErrorClass.FORBIDDEN):
+                raise
+
+    async def _prepare(self, handle: MysqlFixture, sql: str, *, writes: bool) -> None:
+        async with self._session(handle.database, writes=writes) as cur:
+            await cur.execute("PREPARE sx_q FROM %s", (sql,))
+
+    async def _execute(self, handle: MysqlFixture, sql: str, *, writes: bool) -> QueryResult:
+        limit = self.settings.max_rows + 1
+        async with self._session(handle.database, writes=writes) as cur:
+            await cur.execute("PREPARE sx_q FROM %s", (sql,))
+            try:
+                await asyncio.wait_for(cur.execute("EXECUTE sx_q"), self.backstop_s)
+                if writes:
+                    affected = max(cur.rowcount, 0)
+                    await cur.fetchall()
+                    tables = [await _read_table(cur, t) for t in handle.tables]
+                    return QueryResult(affected=affected, tables=tables)
+                rows = await asyncio.wait_for(cur.fetchmany(limit), self.backstop_s)
+                columns = tuple(d[0] for d in cur.description or ())
+                # Rows beyond the cap: sql_select_limit stops them, or (an explicit larger
+                # LIMIT) the statement timeout does while the cursor drains them on close.
+                await asyncio.wait_for(cur.close(), self.backstop_s)
+            except TimeoutError as exc:
+                raise await self._timed_out(cur.connection) from exc
+        return QueryResult(columns, list(rows), too_many=len(rows) >= limit)
+
+    async def _timed_out(self, conn: aiomysql.Connection) -> CheckFailed:
+        """Past the client deadline: kill the statement; unavailable if that fails too."""
+        thread = conn.thread_id()
+        conn.close()
+        killer = await self._acquire(self._query)
+        try:
+            async with killer.cursor(QuietCursor) as cur:
+                await asyncio.wait_for(cur.execute(f"KILL QUERY {int(thread)}"), 2.0)
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            killer.close()
+            raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
+        except pymysql.err.MySQLError:
+            pass  # the statement ended on its own meanwhile
+        finally:
+            self._query.release(killer)
+        return CheckFailed(ErrorClass.TIMEOUT, f"killed after {self.backstop_s:.1f} s")
+
+    async def _create_fixture(self, name: str, plan: FixturePlan) -> MysqlFixture:
+        fixture = MysqlFixture(name, plan.tables)
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                # One builder per fixture across replicas; the control row marks it complete.
+                await cur.execute("SELECT GET_LOCK(%s, %s)", (name, self.backstop_s * 4))
+                try:
+                    await cur.execute(
+                        f"SELECT 1 FROM {self._control}.fixtures WHERE name = %s", (name,)
+                    )
+                    if await cur.fetchone():
+                        return fixture
+                    await cur.execute(f"DROP DATABASE IF EXISTS {name}")  # a half-built copy
+                    await cur.execute(f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
+                    await conn.select_db(name)
+                    await self._fill(cur, name, plan)
+                finally:
+                    await cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+        except pymysql.err.MySQLError as exc:
+            raise classify_mysql(exc) from exc
+        except _UNAVAILABLE as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
+        return fixture
+
+    async def _fill(self, cur: aiomysql.Cursor, name: str, plan: FixturePlan) -> None:
+        try:
+            for statement in plan.statements:
+                await cur.execute("PREPARE sx_ddl FROM %s", (statement,))
+                await cur.execute("EXECUTE sx_ddl")
+            for insert in plan.inserts:
+                await cur.executemany(insert.sql, insert.rows)
+            await cur.execute(f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)", (name,))
+        except (pymysql.err.MySQLError, ValueError, TypeError) as exc:
+            with contextlib.suppress(pymysql.err.MySQLError):
+                await cur.execute(f"DROP DATABASE IF EXISTS {name}")
+            if isinstance(exc, pymysql.err.MySQLError):
+                raise classify_mysql(exc) from exc
+            raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
+
+    async def _drop_fixture(self, handle: MysqlFixture) -> None:
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await cur.execute(
+                    f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
+                )
+                await cur.execute(f"DROP DATABASE IF EXISTS {handle.database}")
+        except (*_UNAVAILABLE, pymysql.err.MySQLError) as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
+
+    async def _exists(self, handle: MysqlFixture) -> bool:
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await cur.execute(
+                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                    (handle.database,),
+                )
+                return bool(await cur.fetchone())
+        except (*_UNAVAILABLE, pymysql.err.MySQLError) as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
+
+
+async def _read_table(cur: aiomysql.Cursor, table: str) -> tuple[str, int, list[Any]]:
+    # An explicit LIMIT overrides the session's sql_select_limit.
+    await cur.execute(f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
+    rows = list(await cur.fetchall())
+    if len(rows) > STATE_ROW_CAP:
+        raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
+    return table, len(cur.description or ()), rows
+
+
+def classify_mysql(exc: pymysql.err.MySQLError) -> CheckFailed:
+    """Sort a server error: a final CheckFailed, or raise EngineUnavailable."""
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if code in MYSQL_ERRORS:
+        error_class = MYSQL_ERRORS[code]
+        if error_class is None:
+            raise EngineUnavailable(f"mysql: {code} {message}") from exc
+        return CheckFailed(error_class, message)
+    return CheckFailed(ErrorClass.QUERY, message, missing=code in MYSQL_MISSING)

@@ -1,0 +1,301 @@
+"""PostgreSQL through asyncpg pools: a schema per fixture in a dedicated scratch database.
+
+Every check runs as the query role inside one transaction that is always rolled back —
+READ ONLY for queries — with search_path set to the fixture's schema. Statements go through
+the extended protocol (prepare, then a cursor that fetches max_rows + 1), which also refuses
+more than one statement per text. Fixtures are built by the owner role in one transaction,
+so a schema either exists complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from proto.common import Engine
+from proto.sample import ErrorClass, Scalar
+from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
+from shared.engines.render import FixturePlan
+from shared.errors import EngineUnavailable
+
+# SQLSTATE prefix → error class; None = the engine is in trouble (retryable). Longest wins.
+PG_SQLSTATES: dict[str, ErrorClass | None] = {
+    "42601": ErrorClass.SYNTAX,
+    "42501": ErrorClass.FORBIDDEN,  # insufficient privilege
+    "25006": ErrorClass.FORBIDDEN,  # write in a read-only transaction
+    "57014": ErrorClass.TIMEOUT,  # statement_timeout
+    "54001": ErrorClass.TIMEOUT,  # statement too complex
+    "53200": ErrorClass.TIMEOUT,  # out of memory
+    "53400": ErrorClass.TIMEOUT,  # temp_file_limit
+    "53": None,  # disk full, too many connections
+    "08": None,  # connection exceptions
+    "57P": None,  # shutdown, crash recovery
+    "40": None,  # serialization failure, deadlock
+    "55P03": None,  # lock not available
+    "58": None,  # system errors
+    "XX": None,  # internal errors (e.g. a relation dropped mid-query)
+}
+PG_MISSING = frozenset({"42P01", "3F000"})  # undefined table, undefined schema
+_UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+
+
+def _as_is(value: Scalar) -> object:
+    return value
+
+
+def _to_bool(value: Scalar) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "t", "true", "y", "yes", "on"}
+    return bool(value)
+
+
+def _to_text(value: Scalar) -> str:
+    return str(int(value)) if isinstance(value, bool) else str(value)
+
+
+def _to_timestamp_tz(value: Scalar) -> dt.datetime:
+    stamp = dt.datetime.fromisoformat(str(value))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
+# asyncpg encodes by the column's type, so JSON-ish row values are converted first.
+PG_PARAM_CONVERTERS: dict[str, Callable[[Scalar], object]] = {
+    "int2": lambda v: int(v),  # type: ignore[arg-type]
+    "int4": lambda v: int(v),  # type: ignore[arg-type]
+    "int8": lambda v: int(v),  # type: ignore[arg-type]
+    "numeric": lambda v: Decimal(str(v)),
+    "float4": lambda v: float(v),  # type: ignore[arg-type]
+    "float8": lambda v: float(v),  # type: ignore[arg-type]
+    "bool": _to_bool,
+    "text": _to_text,
+    "varchar": _to_text,
+    "bpchar": _to_text,
+    "date": lambda v: dt.date.fromisoformat(str(v)),
+    "timestamp": lambda v: dt.datetime.fromisoformat(str(v)),
+    "timestamptz": _to_timestamp_tz,
+    "time": lambda v: dt.time.fromisoformat(str(v)),
+    "json": lambda v: v if isinstance(v, str) else json.dumps(v),
+    "jsonb": lambda v: v if isinstance(v, str) else json.dumps(v),
+}
+
+
+@dataclass(frozen=True)
+class PgFixture:
+    schema: str
+    tables: tuple[str, ...] = ()
+
+
+class PostgresEngine(SqlEngine):
+    engine = Engine.POSTGRES
+    _owner: asyncpg.Pool
+    _query: asyncpg.Pool
+    _accounts: Accounts
+
+    async def start(self) -> None:
+        dsn = self.settings.postgres_dsn
+        if not dsn:
+            raise EngineUnavailable("postgres: no DSN configured (SQLSYNTH_POSTGRES_DSN)")
+        base: dict[str, Any] = {
+            "dsn": dsn,
+            "database": self.settings.scratch_database,
+            "statement_cache_size": 0,  # search_path changes per check: never reuse plans
+            "timeout": self.settings.connect_timeout_s,
+        }
+        settings = {
+            "application_name": "sqlsynth-engines",
+            "statement_timeout": str(self.settings.statement_timeout_ms),
+            "search_path": EMPTY_SCHEMA,
+        }
+        try:
+            self._accounts = accounts = await provision_postgres(dsn, self.settings)
+            self._owner = await asyncpg.create_pool(
+                **base,
+                user=accounts.owner,
+                password=accounts.owner_password,
+                min_size=1,
+                max_size=2,
+                server_settings=settings,
+            )
+            self._query = await asyncpg.create_pool(
+                **base,
+                user=accounts.query,
+                password=accounts.query_password,
+                min_size=1,
+                max_size=self.settings.pool_size,
+                server_settings={**settings, "default_transaction_read_only": "on"},
+            )
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
+            await self.close()
+            raise EngineUnavailable(f"postgres: {exc}") from exc
+
+    async def close(self) -> None:
+        if self.settings.drop_on_close and hasattr(self, "_owner"):
+            with contextlib.suppress(EngineUnavailable):
+                await self.fixtures.close()
+        for name in ("_query", "_owner"):
+            pool = getattr(self, name, None)
+            if pool is not None:
+                pool.terminate()
+
+    @contextlib.asynccontextmanager
+    async def _session(self, schema: str, *, writes: bool) -> AsyncIterator[asyncpg.Connection]:
+        """A query-role connection inside a transaction that is rolled back on exit."""
+        try:
+            conn = await self._query.acquire(timeout=self.backstop_s)
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            raise EngineUnavailable(f"postgres: no connection: {exc!r}") from exc
+        try:
+            mode = "READ WRITE" if writes else "READ ONLY"
+            await conn.execute(f'BEGIN {mode}; SET LOCAL search_path TO "{schema}"')
+            yield conn
+        except _UNAVAILABLE as exc:
+            raise EngineUnavailable(f"postgres: {exc!r}") from exc
+        finally:
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+                await conn.execute("ROLLBACK", timeout=self.backstop_s)
+            await self._query.release(conn)
+
+    async def _parse(self, sql: str, *, writes: bool) -> None:
+        try:
+            await self._prepare(PgFixture(EMPTY_SCHEMA), sql, writes=writes)
+        except CheckFailed as failure:
+            if failure.error_class in (ErrorClass.SYNTAX, ErrorClass.FORBIDDEN):
+                raise
+
+    async def _prepare(self, handle: PgFixture, sql: str, *, writes: bool) -> None:
+        async with self._session(handle.schema, writes=writes) as conn:
+            try:
+                await conn.prepare(sql, timeout=self.backstop_s)
+            except asyncpg.PostgresError as exc:
+                raise classify_pg(exc) from exc
+            except TimeoutError as exc:
+                raise await self._timed_out() from exc
+
+    async def _execute(self, handle: PgFixture, sql: str, *, writes: bool) -> QueryResult:
+        limit = self.settings.max_rows + 1
+        async with self._session(handle.schema, writes=writes) as conn:
+            try:
+                stmt = await conn.prepare(sql, timeout=self.backstop_s)
+                if writes:
+                    await stmt.fetch(timeout=self.backstop_s)
+                    affected = _affected(stmt.get_statusmsg())
+                    tables = [await _read_table(conn, t) for t in handle.tables]
+                    return QueryResult(affected=affected, tables=tables)
+                columns = tuple(a.name for a in stmt.get_attributes())
+                cursor = await stmt.cursor(timeout=self.backstop_s)
+                rows = await cursor.fetch(limit, timeout=self.backstop_s)
+            except asyncpg.PostgresError as exc:
+                raise classify_pg(exc) from exc
+            except TimeoutError as exc:
+                raise await self._timed_out() from exc
+        return QueryResult(columns, [tuple(r) for r in rows], too_many=len(rows) >= limit)
+
+    async def _timed_out(self) -> CheckFailed:
+        """Past the client deadline: a timeout if the engine still answers, else unavailable."""
+        try:
+            await self._query.fetchval("SELECT 1", timeout=2.0)
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
+            raise EngineUnavailable(f"postgres: not answering: {exc!r}") from exc
+        return CheckFailed(ErrorClass.TIMEOUT, f"cancelled after {self.backstop_s:.1f} s")
+
+    async def _create_fixture(self, name: str, plan: FixturePlan) -> PgFixture:
+        fixture = PgFixture(name, plan.tables)
+        try:
+            conn = await self._owner.acquire(timeout=self.backstop_s)
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            raise EngineUnavailable(f"postgres: no owner connection: {exc!r}") from exc
+        try:
+            async with conn.transaction():
+                if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name):
+                    return fixture  # built earlier, by us or another replica
+                await conn.execute(f'CREATE SCHEMA "{name}"')
+                await conn.execute(f'SET LOCAL search_path TO "{name}"')
+                for statement in plan.statements:
+                    await conn.fetch(statement)  # extended protocol: one statement per text
+                for insert in plan.inserts:
+                    await _insert_rows(conn, insert.sql, insert.rows)
+                query = self._accounts.query
+                await conn.execute(
+                    f'GRANT USAGE ON SCHEMA "{name}" TO {query}; '
+                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{name}" '
+                    f"TO {query}; "
+                    f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{name}" TO {query}'
+                )
+        except (asyncpg.UniqueViolationError, asyncpg.DuplicateSchemaError):
+            return fixture  # another replica created it concurrently and committed first
+        except asyncpg.PostgresError as exc:
+            raise classify_pg(exc) from exc
+        except (asyncpg.DataError, ValueError, TypeError) as exc:
+            raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
+        except _UNAVAILABLE as exc:
+            raise EngineUnavailable(f"postgres: {exc!r}") from exc
+        finally:
+            await self._owner.release(conn)
+        return fixture
+
+    async def _drop_fixture(self, handle: PgFixture) -> None:
+        try:
+            await self._owner.execute(f'DROP SCHEMA IF EXISTS "{handle.schema}" CASCADE')
+        except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
+            raise EngineUnavailable(f"postgres: {exc!r}") from exc
+
+    async def _exists(self, handle: PgFixture) -> bool:
+        try:
+            found = await self._owner.fetchval(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1", handle.schema
+            )
+        except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
+            raise EngineUnavailable(f"postgres: {exc!r}") from exc
+        return bool(found)
+
+
+async def _insert_rows(
+    conn: asyncpg.Connection, sql: str, rows: tuple[tuple[Scalar, ...], ...]
+) -> None:
+    stmt = await conn.prepare(sql)
+    params = stmt.get_parameters()
+    converters = [PG_PARAM_CONVERTERS.get(p.name, _as_is) for p in params]
+    args = []
+    for row in rows:
+        if len(row) != len(params):
+            raise CheckFailed(
+                ErrorClass.SCHEMA, f"a row has {len(row)} values for {len(params)} columns"
+            )
+        args.append(
+            tuple(None if v is None else f(v) for f, v in zip(converters, row, strict=True))
+        )
+    await stmt.executemany(args)
+
+
+async def _read_table(conn: asyncpg.Connection, table: str) -> tuple[str, int, list[Any]]:
+    stmt = await conn.prepare(f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
+    rows = await stmt.fetch()
+    if len(rows) > STATE_ROW_CAP:
+        raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
+    return table, len(stmt.get_attributes()), [tuple(r) for r in rows]
+
+
+def _affected(status: str) -> int:
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def classify_pg(exc: asyncpg.PostgresError) -> CheckFailed:
+    """Sort a server error: a final CheckFailed, or raise EngineUnavailable."""
+    state = str(getattr(exc, "sqlstate", "") or "")
+    message = str(exc)
+    matches = [p for p in PG_SQLSTATES if state.startswith(p)]
+    if matches:
+        error_class = PG_SQLSTATES[max(matches, key=len)]
+        if error_class is None:
+            raise EngineUnavailable(f"postgres: {state} {message}") from exc
+        return CheckFailed(error_class, message)
+    return CheckFailed(ErrorClass.QUERY, message, missing=state in PG_MISSING)

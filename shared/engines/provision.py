@@ -1,0 +1,255 @@
+"""Sandbox accounts, provisioned from the admin DSNs: who may touch the scratch schemas.
+
+Two accounts per server engine. The *owner* builds fixtures: it may create and drop scratch
+schemas (PostgreSQL: schemas in a dedicated scratch database; MySQL: `sx_%` databases) and
+nothing else. The *query* account runs untrusted SQL: it may read (and, inside transactions
+that are always rolled back, change rows of) scratch tables, and nothing else — no DDL, no
+files, no server settings, no other database. Passwords derive from the admin DSN, so every
+replica provisions the same ones without sharing a secret store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import aiomysql
+import asyncpg
+
+from shared.engines.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,47}$")
+SCRATCH_PREFIX = "sx_"
+EMPTY_SCHEMA = "sx_empty"  # where the syntax level prepares: no tables, so names never resolve
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+PG_ROLE_OPTIONS = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+# Per-role defaults; {ms} is the statement timeout. temp_file_limit needs a superuser admin.
+PG_ROLE_SETTINGS: dict[str, str] = {
+    "statement_timeout": "{ms}",
+    "lock_timeout": "{ms}",
+    "idle_in_transaction_session_timeout": "60000",
+    "temp_file_limit": "262144",  # kB: a runaway sort or CTE stops at 256 MB of temp files
+    "jit": "off",  # compiling costs more than it saves on fixture-sized data
+}
+PG_QUERY_ROLE_SETTINGS: dict[str, str] = {"default_transaction_read_only": "on"}
+# Callable by PUBLIC by default and useless to a query: revoked inside the scratch database.
+PG_REVOKED_FUNCTIONS: tuple[str, ...] = (
+    "pg_sleep",
+    "pg_sleep_for",
+    "pg_sleep_until",
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "pg_notify",
+    "lo_import",
+    "lo_export",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_terminate_backend",  # a role may signal its own backends: other checks in flight
+    "pg_cancel_backend",
+)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    owner: str
+    owner_password: str
+    query: str
+    query_password: str
+
+
+def sandbox_accounts(admin_dsn: str, settings: EngineSettings) -> Accounts:
+    owner, query = f"{settings.sandbox_prefix}_owner", f"{settings.sandbox_prefix}_query"
+    for name in (owner, query, settings.scratch_database):
+        if not _SAFE_NAME.match(name):
+            raise ValueError(f"unsafe sandbox name {name!r}: use [a-z0-9_]")
+    return Accounts(owner, _password(admin_dsn, owner), query, _password(admin_dsn, query))
+
+
+def _password(admin_dsn: str, account: str) -> str:
+    return hashlib.sha256(f"sqlsynth-sandbox\0{account}\0{admin_dsn}".encode()).hexdigest()[:32]
+
+
+async def provision_postgres(admin_dsn: str, settings: EngineSettings) -> Accounts:
+    accounts = sandbox_accounts(admin_dsn, settings)
+    database = settings.scratch_database
+    ms = settings.statement_timeout_ms
+    admin = await asyncpg.connect(admin_dsn, timeout=settings.connect_timeout_s)
+    try:
+        # Replicas starting together would race on CREATE ROLE / GRANT: one at a time.
+        await admin.execute("SELECT pg_advisory_lock(hashtext('sqlsynth-provision'))")
+        for role, password, extra in (
+            (accounts.owner, accounts.owner_password, {}),
+            (accounts.query, accounts.query_password, PG_QUERY_ROLE_SETTINGS),
+        ):
+            exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            await admin.execute(f"{verb} ROLE {role} {PG_ROLE_OPTIONS} PASSWORD '{password}'")
+            for key, value in {**PG_ROLE_SETTINGS, **extra}.items():
+                await _try_pg(admin, f"ALTER ROLE {role} SET {key} = '{value.format(ms=ms)}'")
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await admin.execute(f"CREATE DATABASE {database}")
+        await admin.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+        await admin.execute(f"GRANT CONNECT ON DATABASE {database} TO {accounts.query}")
+        await admin.execute(f"GRANT CONNECT, CREATE ON DATABASE {database} TO {accounts.owner}")
+        await admin.execute("SELECT pg_advisory_unlock(hashtext('sqlsynth-provision'))")
+    finally:
+        await admin.close()
+    scratch = await asyncpg.connect(
+        admin_dsn, database=database, timeout=settings.connect_timeout_s
+    )
+    try:
+        await scratch.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        procs = await scratch.fetch(
+            "SELECT p.oid::regprocedure::text AS sig FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'pg_catalog' AND p.proname = ANY($1::text[])",
+            list(PG_REVOKED_FUNCTIONS),
+        )
+        for proc in procs:
+            await _try_pg(scratch, f"REVOKE EXECUTE ON FUNCTION {proc['sig']} FROM PUBLIC")
+        await scratch.execute(
+            f"CREATE SCHEMA IF NOT EXISTS {EMPTY_SCHEMA} AUTHORIZATION {accounts.owner}"
+        )
+        await scratch.execute(f"GRANT USAGE ON SCHEMA {EMPTY_SCHEMA} TO {accounts.query}")
+    finally:
+        await scratch.close()
+    return accounts
+
+
+async def _try_pg(conn: asyncpg.Connection, sql: str) -> None:
+    """Hardening a non-superuser admin may not be allowed to apply: log, don't fail."""
+    try:
+        await conn.execute(sql)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        log.warning("postgres sandbox: %s skipped (%s)", sql, exc)
+
+
+# --- MySQL / MariaDB ----------------------------------------------------------------------
+
+# ANSI_QUOTES as on the local stack: "x" is an identifier on every engine alike.
+MYSQL_SQL_MODE = "ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
+MYSQL_DATABASE_OPTIONS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"  # compare like the others
+
+
+@dataclass(frozen=True)
+class MysqlFlavour:
+    """What differs between MariaDB and MySQL 8 for the sandbox."""
+
+    name: str
+    # Session statement timeout; {s} seconds, {ms} milliseconds.
+    session_timeout: str
+    # Lift the recursion cap so a runaway recursive CTE meets the timeout (MariaDB would
+    # otherwise stop it silently with a warning and return a truncated result).
+    session_recursion: str
+    timeout_errors: frozenset[int]
+    # Appended to ALTER USER for the query account ("" when the server has no such limit).
+    user_limits: str
+
+
+MYSQL_FLAVOURS: dict[str, MysqlFlavour] = {
+    # MariaDB: max_statement_time (seconds) covers every statement, reads and writes.
+    "mariadb": MysqlFlavour(
+        "mariadb",
+        "max_statement_time = {s}",
+        "max_recursive_iterations = 4294967295",
+        frozenset({1969}),
+        "WITH MAX_STATEMENT_TIME {s}",
+    ),
+    # MySQL 8: max_execution_time (ms) covers SELECT only; writes rely on the client deadline.
+    "mysql": MysqlFlavour(
+        "mysql",
+        "max_execution_time = {ms}",
+        "cte_max_recursion_depth = 4294967295",
+        frozenset({3024, 3636}),
+        "",
+    ),
+}
+
+
+def detect_flavour(version: str) -> MysqlFlavour:
+    return MYSQL_FLAVOURS["mariadb" if "mariadb" in version.lower() else "mysql"]
+
+
+def mysql_connect_args(dsn: str) -> dict[str, object]:
+    """mysql://user:password@host:port/db → aiomysql keyword arguments."""
+    url = urlparse(dsn)
+    return {
+        "host": url.hostname or "127.0.0.1",
+        "port": url.port or 3306,
+        "user": unquote(url.username or "root"),
+        "password": unquote(url.password or ""),
+    }
+
+
+def session_settings(flavour: MysqlFlavour, settings: EngineSettings) -> str:
+    ms = settings.statement_timeout_ms
+    timeout = flavour.session_timeout.format(s=ms / 1000, ms=ms)
+    return (
+        f"SET SESSION sql_mode = '{MYSQL_SQL_MODE}', time_zone = '+00:00', {timeout}, "
+        + flavour.session_recursion
+    )
+
+
+async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlavour, Accounts]:
+    accounts = sandbox_accounts(dsn, settings)
+    control = f"{settings.sandbox_prefix}_ctl"
+    conn = await aiomysql.connect(
+        **mysql_connect_args(dsn), autocommit=True, connect_timeout=settings.connect_timeout_s
+    )
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT VERSION()")
+            row = await cur.fetchone()
+            flavour = detect_flavour(str(row[0]) if row else "")
+            await cur.execute("SET SESSION sql_notes = 0")  # "already exists" is expected here
+            await cur.execute("SELECT GET_LOCK('sqlsynth-provision', 30)")
+            seconds = settings.statement_timeout_ms / 1000
+            for user, password, limits in (
+                (accounts.owner, accounts.owner_password, ""),
+                (accounts.query, accounts.query_password, flavour.user_limits),
+            ):
+                await cur.execute(
+                    f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'"
+                )
+                await cur.execute(
+                    f"ALTER USER '{user}'@'%' IDENTIFIED BY '{password}' "
+                    + limits.format(s=seconds)
+                )
+            # `sx\_%`: databases whose name starts with "sx_" (the underscore is literal).
+            await cur.execute(
+                "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES "
+                f"ON `sx\\_%`.* TO '{accounts.owner}'@'%'"
+            )
+            await cur.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON `sx\\_%`.* TO '{accounts.query}'@'%'"
+            )
+            await cur.execute(f"CREATE DATABASE IF NOT EXISTS {control}")
+            await cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {control}.fixtures "
+                "(name VARCHAR(64) PRIMARY KEY) ENGINE=InnoDB"
+            )
+            await cur.execute(
+                f"GRANT SELECT, INSERT, DELETE ON {control}.* TO '{accounts.owner}'@'%'"
+            )
+            await cur.execute(
+                f"CREATE DATABASE IF NOT EXISTS {EMPTY_SCHEMA} {MYSQL_DATABASE_OPTIONS}"
+            )
+            await cur.execute("SELECT RELEASE_LOCK('sqlsynth-provision')")
+    finally:
+        conn.close()
+    return flavour, accounts

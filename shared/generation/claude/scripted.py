@@ -1,0 +1,220 @@
+"""A scripted "model" for the fake Messages API: realistic answers to sqlsynth's own prompts.
+
+It reads what a real model would read — the forced tool, the `<blueprint>` and `<variation>`
+blocks, the feedback of a repair — and answers every section with content that really runs:
+a catalogue domain's portable DDL and rows (shared.generation.template), a join/aggregate query
+over them, and a question in the planned style. Answers are deterministic per variation.
+Knobs make it imperfect on purpose: `wrong_sql_rate` (a misspelt column in the first SQL, fixed
+by the agent tool or by a repair), `use_tools_rate` (checks its SQL with run_query first),
+`review_fail_rate` (the judge objects).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from proto.sample import Blueprint
+from shared.generation.template.catalogue import domain_names, get_domain
+from shared.generation.template.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.schema_model import Column, Table, ValueKind
+from shared.llm.testing.fake_server import ModelTurn
+
+NUMERIC = (ValueKind.MONEY, ValueKind.MEASURE, ValueKind.QUANTITY)
+STYLE_TEMPLATES = {
+    "direct_question": "Which {parents} have the highest total {measure} across their {children}, "
+                       "and how many {children} does each have?",
+    "imperative": "List the five {parents} with the largest total {measure} of their {children}, "
+                  "together with the number of {children}.",
+    "conversational": "Could you show me which {parents} account for the most {measure} from "
+                      "their {children}, and how many {children} each one has?",
+    "terse_keyword": "top {parents} by total {measure} {children} count",
+    "complex_multi_part": "Find the five {parents} with the largest total {measure} and also "
+                          "show how many {children} each of them has.",
+    "informal_ambiguous": "which {parents} are doing best on {measure} lately",
+}
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content or []:
+        if block.get("type") == "text":
+            parts.append(block["text"])
+        elif block.get("type") == "tool_result":
+            parts.append(str(block.get("content", "")))
+    return "\n".join(parts)
+
+
+def _between(text: str, name: str) -> str | None:
+    match = re.search(rf"<{name}>\n(.*?)\n</{name}>", text, re.S)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the scripted model decided for one sample."""
+
+    blueprint: Blueprint
+    variation: int
+    instance: SchemaInstance
+    child: Table
+    parent: Table
+    fk: str
+    measure: Column
+    sql: str
+    wrong_sql: str
+
+
+def _catalogue_name(domain: str) -> str:
+    names = domain_names()
+    if domain in names:
+        return domain
+    digest = int(hashlib.sha256(domain.encode()).hexdigest(), 16)
+    return names[digest % len(names)]
+
+
+def make_plan(blueprint: Blueprint, variation: int) -> Plan:
+    rng = random.Random(variation)
+    rows = int(blueprint.properties.get("rows_per_table") or 6)
+    instance = build_schema(_catalogue_name(blueprint.domain), variation % 3, max(4, min(rows, 10)))
+    domain = get_domain(instance.domain.name)
+    pairs = [
+        (t, fk.column, domain.table(fk.ref_table), c)
+        for t in domain.tables for fk in t.foreign_keys for c in t.columns
+        if c.kind in NUMERIC and fk.ref_table != t.name
+        and domain.table(fk.ref_table).label_column is not None
+    ]
+    child, fk, parent, measure = pairs[rng.randrange(len(pairs))]
+    label = parent.label_column
+    join = "LEFT JOIN" if blueprint.join_kind and blueprint.join_kind.value == "left" else "JOIN"
+    sql = (
+        f"SELECT p.{label}, COUNT(c.id) AS {child.name}_count, "
+        f"ROUND(SUM(c.{measure.name}), 2) AS total_{measure.name} "
+        f"FROM {parent.name} p {join} {child.name} c ON c.{fk} = p.id "
+        f"GROUP BY p.id, p.{label} ORDER BY total_{measure.name} DESC, p.id LIMIT 5"
+    )
+    wrong = sql.replace(f"SUM(c.{measure.name})", f"SUM(c.{measure.name}_amt)")
+    return Plan(blueprint, variation, instance, child, fk, parent, measure, sql, wrong)
+
+
+class ScriptedModel:
+    """Callable responder for `FakeAnthropic`."""
+
+    def __init__(
+        self, *, wrong_sql_rate: float = 0.0, use_tools_rate: float = 0.5,
+        review_fail_rate: float = 0.0,
+    ) -> None:
+        self.wrong_sql_rate = wrong_sql_rate
+        self.use_tools_rate = use_tools_rate
+        self.review_fail_rate = review_fail_rate
+
+    def __call__(self, body: dict[str, Any]) -> ModelTurn:
+        messages = body["messages"]
+        first = _text(messages[0]["content"])
+        last = _text(messages[-1]["content"])
+        choice = body.get("tool_choice") or {"type": "auto"}
+        blueprint_json = _between(first, "blueprint")
+        if blueprint_json is None:
+            return ModelTurn([{"type": "text", "text": "I need a blueprint."}])
+        blueprint = Blueprint.model_validate_json(blueprint_json)
+        variation = int(_between(first, "variation") or 0)
+        plan = make_plan(blueprint, variation)
+        name = choice.get("name") if choice.get("type") == "tool" else None
+        if name is None:
+            name = self._agent_step(plan, messages, last)
+            if name.startswith("{"):
+                return ModelTurn([json.loads(name)], "tool_use")
+        return ModelTurn([self._submit(name, plan, first, last)], "tool_use")
+
+    def _chance(self, plan: Plan, salt: str, rate: float) -> bool:
+        digest = hashlib.sha256(f"{plan.variation}:{salt}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < rate
+
+    def _agent_step(self, plan: Plan, messages: list[dict[str, Any]], last: str) -> str:
+        """With tool_choice any: maybe run the query first; return a tool name or a call."""
+        if "submit_repair" in last or "<feedback>" in last:
+            return "submit_repair"
+        ran = any(block.get("name") == "run_query" for m in messages if m["role"] == "assistant"
+                  for block in m["content"] if isinstance(block, dict))
+        if not ran and self._chance(plan, "tools", self.use_tools_rate):
+            sql = plan.wrong_sql if self._chance(plan, "wrong", self.wrong_sql_rate) else plan.sql
+            call = {"type": "tool_use", "name": "run_query", "input": {"sql": sql}}
+            return json.dumps(call)
+        return "submit_sql"
+
+    def _submit(self, name: str, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        payload = getattr(self, f"_{name.removeprefix('submit_')}")(plan, first, last)
+        return {"type": "tool_use", "name": name, "input": payload}
+
+    def _outline(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        domain = plan.instance.domain
+        return {
+            "setting": f"{domain.description} (variation {plan.variation % 97})",
+            "tables": [{"name": t.name, "purpose": f"one row per {t.noun}",
+                        "key_columns": [c.name for c in t.columns[:4]]} for t in domain.tables],
+            "relationships": [f"{t.name}.{fk.column} -> {fk.ref_table}.{fk.ref_column}"
+                              for t in domain.tables for fk in t.foreign_keys],
+            "intent": f"rank {plan.parent.plural} by the total {plan.measure.label} of their "
+                      f"{plan.child.plural}",
+            "sql_plan": f"join {plan.child.name} to {plan.parent.name}, group by the "
+                        f"{plan.parent.noun}, count and sum, order by the sum, keep five",
+        }
+
+    def _schema(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        return {"ddl": plan.instance.ddl}
+
+    def _rows(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        return {"tables": [r.model_dump() for r in plan.instance.rows]}
+
+    def _sql(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        saw_error = "ERROR" in last
+        wrong = self._chance(plan, "wrong", self.wrong_sql_rate) and not saw_error
+        if "run_query" in last or saw_error:
+            wrong = False
+        return {"reasoning": f"join {plan.child.name} to {plan.parent.name} on {plan.fk}, "
+                             "aggregate per parent, order and limit",
+                "sql": plan.wrong_sql if wrong else plan.sql}
+
+    def _words(self, plan: Plan) -> dict[str, str]:
+        return {"parents": plan.parent.plural, "children": plan.child.plural,
+                "measure": plan.measure.label}
+
+    def _question(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        style = plan.blueprint.prompt_style.value
+        return {"question": STYLE_TEMPLATES[style].format(**self._words(plan))}
+
+    def _explanation(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        w = self._words(plan)
+        return {"explanation": (
+            f"The query joins {plan.child.name} to {plan.parent.name} on {plan.fk}, groups the "
+            f"rows by {plan.parent.noun}, counts the {w['children']} and sums their "
+            f"{w['measure']} for each one, then orders by that total (highest first, ties by "
+            f"id) and keeps the first five. 'Doing best' and similar words are read as the "
+            f"largest total {w['measure']}.")}
+
+    def _repair(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        return {"diagnosis": "the query referenced a column that does not exist; use "
+                             f"{plan.measure.name}", "ddl": None, "rows": None, "sql": plan.sql,
+                "question": None, "explanation": None}
+
+    def _review(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        failed = "FAILED" in first or self._chance(plan, "review", self.review_fail_rate)
+        reasons = ["the question asks for the top five but the SQL result is not limited"] if (
+            failed) else []
+        return {"reasoning": "Compared the question, SQL and explanation clause by clause, then "
+                             "checked the execution facts.",
+                "verdict": "fail" if failed else "pass", "reasons": reasons}
+
+    def _back_translation(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+        sql = _between(first, "sql") or ""
+        tables = sorted(set(re.findall(r"(?:FROM|JOIN)\s+(\w+)", sql, re.I)))
+        return {"question": f"What does the report over {', '.join(tables) or 'the data'} show "
+                            "for each group, largest first?",
+                "explanation": f"The query reads {', '.join(tables)} and returns the grouped "
+                               "totals in descending order."}

@@ -1,0 +1,236 @@
+"""The FROM part of the innermost query: tables, joins, the rows they produce, and filters.
+
+Tables come from a walk of the FK graph (`join_paths`); each join follows a real foreign key
+except a CROSS JOIN. Tables that a subquery will read instead of a join are set aside as
+`detached`. The joined rows are computed in Python, a witness row is drawn from them, and
+filters are chosen so the witness passes every one of them: the query cannot come back empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from proto.common import JoinKind
+from proto.sample import Scalar
+from shared.errors import GenerationError
+from shared.generation.template import ir
+from shared.generation.template.context import SUBQUERY_FEATURES, Ctx
+from shared.generation.template.evaluate import Fragile, joined_rows
+from shared.generation.template.fields import Field, column_field
+from shared.generation.template.join_paths import (
+    Edge,
+    JoinTree,
+    Step,
+    connected_tables,
+    cross_partner,
+    order_tree,
+)
+from shared.generation.template.meaning import Cond
+from shared.generation.template.predicates import Candidate, column_filters, holds
+from shared.generation.template.rowstore import Row
+
+FILTER_ROLES = ("category", "name", "label", "date", "measure")
+
+
+@dataclass(frozen=True)
+class Detached:
+    """A table read by a subquery, correlated with `anchor` (a main table) along `edge`."""
+
+    table: str
+    anchor: str
+    edge: Edge
+
+
+@dataclass
+class Base:
+    tree: JoinTree
+    alias: dict[str, str]
+    kinds: dict[str, JoinKind]
+    partner: str | None
+    detached: list[Detached]
+    slots: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return self.tree.tables
+
+    @property
+    def source(self) -> ir.TableRef:
+        root = self.tree.root
+        return ir.TableRef(root, self.alias[root])
+
+    def joins(self) -> tuple[ir.Join, ...]:
+        out = []
+        for step in self.tree.steps[1:]:
+            src = ir.TableRef(step.table, self.alias[step.table])
+            kind = self.kinds[step.table]
+            if step.edge is None or kind is JoinKind.CROSS:
+                out.append(ir.Join(src, JoinKind.CROSS))
+                continue
+            edge = step.edge
+            on = ir.Cmp(
+                "=",
+                ir.Col(self.alias[edge.child], edge.fk.column),
+                ir.Col(self.alias[edge.parent], edge.fk.ref_column),
+            )
+            out.append(ir.Join(src, kind, on))
+        return tuple(out)
+
+    def value(self, row: Row, table: str, column: str) -> Scalar:
+        return row[self.slots[(self.alias[table], column)]]
+
+    @property
+    def subject(self) -> str:
+        """The table whose rows the result lists: the LEFT JOIN root, else the child-most."""
+        if any(k is JoinKind.LEFT for k in self.kinds.values()):
+            return self.tree.root
+        edges = [s.edge for s in self.tree.steps if s.edge is not None]
+        children = [t for t in self.tables if not any(e.parent == t for e in edges)]
+        return children[0] if children else self.tree.root
+
+    @property
+    def filterable(self) -> tuple[str, ...]:
+        """Tables a WHERE may filter on: under LEFT JOIN only the root, or the join would
+        quietly become an inner join."""
+        if any(k is JoinKind.LEFT for k in self.kinds.values()):
+            return (self.tree.root,)
+        return self.tables
+
+
+def plan_base(ctx: Ctx) -> Base:
+    n, kind, rng = ctx.num_tables, ctx.join_kind, ctx.rng
+    domain = ctx.store.domain
+    counts = {t.name: ctx.store.row_count(t.name) for t in domain.tables}
+    partner: str | None = None
+    detached: list[Detached] = []
+    if n == 1:
+        names = list(ctx.required) or [t.name for t in domain.tables if counts[t.name] > 0]
+        tree = JoinTree((Step(rng.choice(names)),))
+    elif kind is JoinKind.CROSS:
+        req = list(ctx.required)
+        if len(req) >= n:
+            partner = min(req, key=lambda t: (counts[t], t))
+            req.remove(partner)
+        tables = connected_tables(domain, n - 1, rng, tuple(req))
+        if partner is None:
+            partner = cross_partner(domain, tables, counts, rng)
+        if partner in tables:
+            raise GenerationError(f"no table left for a CROSS JOIN in domain {domain.name}")
+        tree = order_tree(domain, tables, rng, prefer_downward=False)
+        tree = JoinTree((*tree.steps, Step(partner)))
+    else:
+        tables = connected_tables(domain, n, rng, ctx.required)
+        tree = order_tree(domain, tables, rng, prefer_downward=kind is JoinKind.LEFT)
+        tree, detached = _detach(ctx, tree)
+    kinds = {}
+    for step in tree.steps[1:]:
+        if step.table == partner:
+            kinds[step.table] = JoinKind.CROSS
+        elif kind is JoinKind.LEFT:
+            kinds[step.table] = JoinKind.LEFT
+        else:
+            kinds[step.table] = JoinKind.INNER
+    alias = {t: ctx.aliases.take(t) for t in tree.tables}
+    base = Base(tree, alias, kinds, partner, detached)
+    base.slots, base.rows = joined_rows(ctx.store, base.source, base.joins())
+    if not base.rows:
+        raise Fragile("the joined tables have no rows in common")
+    return base
+
+
+def _detach(ctx: Ctx, tree: JoinTree) -> tuple[JoinTree, list[Detached]]:
+    """Move leaf tables from the join into subqueries when subquery features can host them:
+    always when no join kind is planned, sometimes otherwise (keeping a join of that kind)."""
+    hosts = len(ctx.features & SUBQUERY_FEATURES)
+    if not hosts or len(tree.steps) < 2:
+        return tree, []
+    if ctx.join_kind is None:
+        budget = min(hosts, len(tree.steps) - 1)
+    elif len(tree.steps) >= 3 and ctx.rng.random() < 0.4:
+        budget = 1
+    else:
+        return tree, []
+    steps = list(tree.steps)
+    out: list[Detached] = []
+    for _ in range(budget):
+        anchored = {s.anchor for s in steps}
+        leaves = [s for s in steps[1:] if s.table not in anchored and s.edge is not None]
+        if ctx.join_kind is JoinKind.LEFT:
+            keep_left = [s for s in steps[1:] if s.downward]
+            leaves = [s for s in leaves if not (s.downward and len(keep_left) == 1)]
+        if not leaves:
+            break
+        leaf = ctx.rng.choice(leaves)
+        assert leaf.edge is not None and leaf.anchor is not None
+        steps.remove(leaf)
+        out.append(Detached(leaf.table, leaf.anchor, leaf.edge))
+    return JoinTree(tuple(steps)), out
+
+
+def table_fields(ctx: Ctx, table: str, alias: str) -> list[Field]:
+    t = ctx.store.table(table)
+    return [column_field(t, c, alias) for c in t.columns]
+
+
+def pick_witness(ctx: Ctx, base: Base) -> Row:
+    return base.rows[ctx.rng.randrange(len(base.rows))]
+
+
+def choose_filters(
+    ctx: Ctx, base: Base, witness: Row, count: int, exclude: set[str] | None = None
+) -> list[Candidate]:
+    """Up to `count` filters on distinct columns that keep the witness and drop some rows."""
+    pool: list[tuple[Candidate, float]] = []
+    total = len(base.rows)
+    for table in base.filterable:
+        alias = base.alias[table]
+        for f in table_fields(ctx, table, alias):
+            if f.role not in FILTER_ROLES or f.name in (exclude or set()):
+                continue
+            at = base.slots[(alias, f.name)]
+            w = witness[at]
+            values = ctx.store.values(table, f.name)
+            for cand in column_filters(f, w, values, ctx.rng):
+                if not holds(cand[0], w):
+                    continue
+                kept = sum(1 for r in base.rows if holds(cand[0], r[at]))
+                pool.append((cand, kept / total))
+    ctx.rng.shuffle(pool)
+    # Filters that drop rows first; a filter that keeps everything says nothing.
+    pool.sort(key=lambda p: 0 if 0 < p[1] < 0.85 else 1)
+    chosen: list[Candidate] = []
+    used: set[str] = set()
+    for cand, _share in pool:
+        label = cand[1].label
+        if label in used:
+            continue
+        chosen.append(cand)
+        used.add(label)
+        if len(chosen) >= count:
+            break
+    return chosen
+
+
+def apply_filters(base: Base, preds: list[ir.Expr], ctx: Ctx) -> list[Row]:
+    """The base rows that pass every predicate (simple column predicates only)."""
+    if not preds:
+        return list(base.rows)
+    from shared.generation.template.evaluate import filter_rows
+
+    return filter_rows(ctx.store, base.slots, base.rows, preds)
+
+
+def describe_join(ctx: Ctx, base: Base, step: Step) -> str:
+    t = ctx.store.table(step.table)
+    kind = base.kinds.get(step.table, JoinKind.INNER)
+    if kind is JoinKind.CROSS:
+        return f"CROSS JOIN with {t.plural} pairs every row with every {t.noun}"
+    assert step.edge is not None
+    e = step.edge
+    how = "LEFT JOIN" if kind is JoinKind.LEFT else "joins"
+    return f"{how} {t.plural} on {e.child}.{e.fk.column} = {e.parent}.{e.fk.ref_column}"
+
+
+def filter_conds(cands: list[Candidate]) -> list[Cond]:
+    return [c for _, c in cands]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from proto import RunRequest, RunStatus
+from proto.common import Outcome
+from shared.pipeline.planner import MAX_PLANNED_FACTOR, RunPlanner, new_plan
+
+
+def request(count: int = 10, window: int = 4) -> RunRequest:
+    return RunRequest(run_id="r", count=count, max_in_flight=window, seed=5)
+
+
+def status(accepted: int = 0, duplicate: int = 0, rejected: int = 0) -> RunStatus:
+    return RunStatus(run_id="r", target=10, accepted=accepted, duplicate=duplicate, rejected=rejected)
+
+
+def test_plans_up_to_the_window_then_follows_progress() -> None:
+    planner = RunPlanner(new_plan(request()))
+    first = planner.advance(None)
+    assert [e.envelope.sample_id for e in first] == [f"r-{i:07d}" for i in range(4)]
+    assert all(e.outcome is Outcome.PLANNED for e in first)
+    assert planner.advance(status(accepted=2)) and planner.plan.planned == 6
+    assert not planner.plan.done
+
+
+def test_replaces_duplicates_and_rejections_until_target() -> None:
+    planner = RunPlanner(new_plan(request(count=3, window=100)))
+    assert len(planner.advance(None)) == 3
+    # one duplicate and one rejected: two replacements, and the run is not done yet
+    assert len(planner.advance(status(accepted=1, duplicate=1, rejected=1))) == 2
+    assert planner.plan.planned == 5
+    planner.advance(status(accepted=3, duplicate=1, rejected=1))
+    assert planner.plan.done and not planner.plan.exhausted
+
+
+def test_same_index_same_blueprint_so_replanning_is_idempotent() -> None:
+    a = RunPlanner(new_plan(request())).advance(None)
+    b = RunPlanner(new_plan(request())).advance(None)
+    assert [e.envelope.blueprint for e in a] == [e.envelope.blueprint for e in b]
+    assert len({e.envelope.blueprint.model_dump_json() for e in a}) > 1  # not one blueprint
+
+
+def test_runaway_guard_stops_planning_and_ends_the_run() -> None:
+    planner = RunPlanner(new_plan(request(count=1, window=10_000)))
+    limit = planner.plan.max_planned
+    assert limit == 1 * MAX_PLANNED_FACTOR + 100
+    planner.advance(None)
+    planner.advance(status(rejected=10_000))
+    assert planner.plan.planned == limit
+    planner.advance(status(rejected=limit))
+    assert planner.plan.exhausted and planner.plan.done
