@@ -8,9 +8,10 @@ same statements again in case the parser is fooled, so nothing here is the only 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
@@ -152,8 +153,13 @@ def is_denied_function(name: str) -> bool:
     return low in ALL_DENIED_FUNCTIONS or low.startswith(DENIED_FUNCTION_PREFIXES)
 
 
+@lru_cache(maxsize=4096)
 def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Screened:
-    """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE)."""
+    """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE).
+
+    Cached: the same text comes back at each level and on every retry. Callers must treat
+    the returned expression as read-only.
+    """
     parsed = _parse_single(sql, engine)
     if not parsed.ok or parsed.expression is None:
         return parsed
@@ -209,22 +215,23 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
 
 
 def _parse_single(sql: str, engine: Engine) -> Screened:
+    """Tokenize once, look at the comments, parse the same tokens."""
     if len(sql) > MAX_SQL_CHARS:
         return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
-    dialect = sqlglot_dialect(engine)
+    dialect = Dialect.get_or_raise(sqlglot_dialect(engine))
     try:
-        tokens = sqlglot.tokenize(sql, read=dialect)
+        tokens = dialect.tokenize(sql)
     except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {dialect}: {exc}")
+        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line(exc)}")
     for token in tokens:
         for comment in token.comments:
             # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
             if comment.lstrip().startswith(("!", "M!")):
                 return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"does not parse as {dialect}: {_first_line(exc)}")
+        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {_first_line(exc)}")
     if not statements:
         return reject(ErrorClass.SYNTAX, "empty statement")
     if len(statements) > 1:

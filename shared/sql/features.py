@@ -20,9 +20,6 @@ from shared.sql.pattern import ListOwner, collapse_lists, pattern_hash, render_p
 
 Scalar = str | int | float | bool | None
 
-# Set-operation names as they appear in QueryFeatures.set_operations.
-UNION, UNION_ALL, INTERSECT, EXCEPT = "union", "union_all", "intersect", "except"
-
 
 @dataclass(frozen=True)
 class QueryFeatures:

@@ -57,6 +57,15 @@ def _between(text: str, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Ctx:
+    """What the scripted model reads: the first and last user texts, and whether it ran SQL."""
+
+    first: str
+    last: str
+    ran_query: bool
+
+
+@dataclass(frozen=True)
 class Plan:
     """What the scripted model decided for one sample."""
 
@@ -125,34 +134,36 @@ class ScriptedModel:
         blueprint = Blueprint.model_validate_json(blueprint_json)
         variation = int(_between(first, "variation") or 0)
         plan = make_plan(blueprint, variation)
-        name = choice.get("name") if choice.get("type") == "tool" else None
-        if name is None:
-            name = self._agent_step(plan, messages, last)
-            if name.startswith("{"):
-                return ModelTurn([json.loads(name)], "tool_use")
-        return ModelTurn([self._submit(name, plan, first, last)], "tool_use")
-
-    def _chance(self, plan: Plan, salt: str, rate: float) -> bool:
-        digest = hashlib.sha256(f"{plan.variation}:{salt}".encode()).digest()
-        return int.from_bytes(digest[:4], "big") / 2**32 < rate
-
-    def _agent_step(self, plan: Plan, messages: list[dict[str, Any]], last: str) -> str:
-        """With tool_choice any: maybe run the query first; return a tool name or a call."""
-        if "submit_repair" in last or "<feedback>" in last:
-            return "submit_repair"
         ran = any(block.get("name") == "run_query" for m in messages if m["role"] == "assistant"
                   for block in m["content"] if isinstance(block, dict))
-        if not ran and self._chance(plan, "tools", self.use_tools_rate):
+        ctx = Ctx(first, last, ran)
+        name = choice.get("name") if choice.get("type") == "tool" else None
+        if name is None:
+            name = self._agent_step(plan, ctx)
+            if name.startswith("{"):
+                return ModelTurn([json.loads(name)], "tool_use")
+        return ModelTurn([self._submit(name, plan, ctx)], "tool_use")
+
+    def _chance(self, plan: Plan | str, salt: str, rate: float) -> bool:
+        key = plan if isinstance(plan, str) else str(plan.variation)
+        digest = hashlib.sha256(f"{key}:{salt}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < rate
+
+    def _agent_step(self, plan: Plan, ctx: Ctx) -> str:
+        """With tool_choice any: maybe run the query first; return a tool name or a call."""
+        if "submit_repair" in ctx.last or "<feedback>" in ctx.first:
+            return "submit_repair"
+        if not ctx.ran_query and self._chance(plan, "tools", self.use_tools_rate):
             sql = plan.wrong_sql if self._chance(plan, "wrong", self.wrong_sql_rate) else plan.sql
             call = {"type": "tool_use", "name": "run_query", "input": {"sql": sql}}
             return json.dumps(call)
         return "submit_sql"
 
-    def _submit(self, name: str, plan: Plan, first: str, last: str) -> dict[str, Any]:
-        payload = getattr(self, f"_{name.removeprefix('submit_')}")(plan, first, last)
+    def _submit(self, name: str, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        payload: dict[str, Any] = getattr(self, f"_{name.removeprefix('submit_')}")(plan, ctx)
         return {"type": "tool_use", "name": name, "input": payload}
 
-    def _outline(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _outline(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         domain = plan.instance.domain
         return {
             "setting": f"{domain.description} (variation {plan.variation % 97})",
@@ -166,17 +177,15 @@ class ScriptedModel:
                         f"{plan.parent.noun}, count and sum, order by the sum, keep five",
         }
 
-    def _schema(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _schema(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         return {"ddl": plan.instance.ddl}
 
-    def _rows(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _rows(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         return {"tables": [r.model_dump() for r in plan.instance.rows]}
 
-    def _sql(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
-        saw_error = "ERROR" in last
-        wrong = self._chance(plan, "wrong", self.wrong_sql_rate) and not saw_error
-        if "run_query" in last or saw_error:
-            wrong = False
+    def _sql(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        # Checked with run_query first: an error was seen and fixed, or the SQL was right.
+        wrong = not ctx.ran_query and self._chance(plan, "wrong", self.wrong_sql_rate)
         return {"reasoning": f"join {plan.child.name} to {plan.parent.name} on {plan.fk}, "
                              "aggregate per parent, order and limit",
                 "sql": plan.wrong_sql if wrong else plan.sql}
@@ -185,11 +194,11 @@ class ScriptedModel:
         return {"parents": plan.parent.plural, "children": plan.child.plural,
                 "measure": plan.measure.label}
 
-    def _question(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _question(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         style = plan.blueprint.prompt_style.value
         return {"question": STYLE_TEMPLATES[style].format(**self._words(plan))}
 
-    def _explanation(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _explanation(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         w = self._words(plan)
         return {"explanation": (
             f"The query joins {plan.child.name} to {plan.parent.name} on {plan.fk}, groups the "
@@ -198,21 +207,29 @@ class ScriptedModel:
             f"id) and keeps the first five. 'Doing best' and similar words are read as the "
             f"largest total {w['measure']}.")}
 
-    def _repair(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
+    def _repair(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        edit: dict[str, Any] = {"ddl": None, "rows": None, "sql": None, "question": None,
+                                "explanation": None}
+        if "review_failed" in ctx.first:
+            edit["explanation"] = (_between(ctx.first, "explanation") or "") + (
+                " Only the five largest totals are returned.")
+            return {"diagnosis": "the explanation did not mention the limit", **edit}
+        # The minimal edit: undo the misspelt column in the SQL as given.
+        edit["sql"] = re.sub(r"(\w+)_amt\)", r"\1)", _between(ctx.first, "sql") or plan.sql)
         return {"diagnosis": "the query referenced a column that does not exist; use "
-                             f"{plan.measure.name}", "ddl": None, "rows": None, "sql": plan.sql,
-                "question": None, "explanation": None}
+                             f"{plan.measure.name}", **edit}
 
-    def _review(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
-        failed = "FAILED" in first or self._chance(plan, "review", self.review_fail_rate)
+    def _review(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        sample = _between(ctx.first, "sql") or ""
+        failed = "FAILED" in ctx.first or self._chance(sample, "review", self.review_fail_rate)
         reasons = ["the question asks for the top five but the SQL result is not limited"] if (
             failed) else []
         return {"reasoning": "Compared the question, SQL and explanation clause by clause, then "
                              "checked the execution facts.",
                 "verdict": "fail" if failed else "pass", "reasons": reasons}
 
-    def _back_translation(self, plan: Plan, first: str, last: str) -> dict[str, Any]:
-        sql = _between(first, "sql") or ""
+    def _back_translation(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        sql = _between(ctx.first, "sql") or ""
         tables = sorted(set(re.findall(r"(?:FROM|JOIN)\s+(\w+)", sql, re.I)))
         return {"question": f"What does the report over {', '.join(tables) or 'the data'} show "
                             "for each group, largest first?",

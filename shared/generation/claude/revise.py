@@ -1,0 +1,116 @@
+"""The reviser's two LLM jobs: judge a checked sample, repair a failed one.
+
+Judge (seed 003's consistency verifier, seed 000's conformance revision): question, SQL,
+explanation and the planned properties must agree; the validator's measurements are given as
+facts; chain of thought comes first in the answer, then the verdict and concrete reasons.
+
+Repair: the concrete feedback (engine errors per dialect, empty result, engines disagreeing,
+conformance diffs, the reviewer's reasons) goes back to the model with the sample; it returns
+only what it changes (a minimal edit), may check its SQL with the agent tools, and the result
+becomes the next attempt. A repair that changes nothing cannot fix anything: it is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope
+from shared.errors import GenerationError
+from shared.generation.claude.conversation import Conversation, text_block
+from shared.generation.claude.generator import table_rows, variation_of
+from shared.generation.claude.render import (
+    render_blueprint,
+    render_draft,
+    render_feedback,
+    render_review_request,
+    tag,
+)
+from shared.generation.claude.schemas import RepairAnswer, ReviewAnswer
+from shared.generation.claude.steps import Spend, StepRunner
+from shared.generation.claude.tools import RunQuery, ToolBox
+
+REPAIR_INSTRUCTION = (
+    "This sample failed. Fix every item of the feedback with the smallest change, keep "
+    "everything else, and return only the changed parts (null for the rest). You may check a "
+    "corrected query with run_query first. Call submit_repair."
+)
+VERIFY_INSTRUCTION = (
+    "Review this question and SQL pair as the consistency verifier: does the question ask for "
+    "exactly what the SQL returns, and does the explanation describe it? Call submit_review."
+)
+
+
+def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
+    """The draft with the model's changes; raises if nothing actually changed."""
+    update: dict[str, Any] = {}
+    if answer.ddl is not None and answer.ddl.strip() != draft.schema_ddl.strip():
+        update["schema_ddl"] = answer.ddl
+    if answer.rows is not None:
+        rows = table_rows(answer.rows)
+        if rows != draft.rows:
+            update["rows"] = rows
+    if answer.sql is not None and answer.sql.strip() != draft.sql.strip():
+        update["sql"] = answer.sql
+        update["sql_by_dialect"] = {}
+    if answer.question is not None and answer.question.strip() != draft.question.strip():
+        update["question"] = answer.question
+    if answer.explanation is not None and (
+        answer.explanation.strip() != draft.explanation.strip()
+    ):
+        update["explanation"] = answer.explanation
+    if not update:
+        raise GenerationError(f"repair changed nothing (diagnosis: {answer.diagnosis[:300]})")
+    note = f"repair: {answer.diagnosis[:500]}"
+    update["reasoning"] = f"{draft.reasoning}\n{note}" if draft.reasoning else note
+    return draft.model_copy(update=update)
+
+
+class Reviser:
+    def __init__(self, runner: StepRunner, conversation: Any, run_query: RunQuery,
+                 max_tool_calls: int, model: str) -> None:
+        self.runner = runner
+        self.conversation = conversation  # () -> Conversation, shared with the writer
+        self.run_query, self.max_tool_calls = run_query, max_tool_calls
+        self.model = model
+
+    async def repair(self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback],
+                     seed: int, spend: Spend) -> Draft:
+        conv: Conversation = self.conversation()
+        conv.user(text_block("\n".join([
+            render_blueprint(blueprint, variation_of(seed), []),
+            render_draft(draft),
+            render_feedback(feedback),
+        ])), text_block(REPAIR_INSTRUCTION))
+        toolbox = ToolBox(self.run_query, self.max_tool_calls, ddl=draft.schema_ddl,
+                          rows=list(draft.rows))
+        answer = await self.runner.ask(conv, "repair", "submit_repair", RepairAnswer,
+                                       spend=spend, toolbox=toolbox)
+        return apply_repair(draft, answer)
+
+    async def review(self, envelope: SampleEnvelope, spend: Spend) -> Review:
+        if envelope.draft is None:
+            return Review(verdict="fail", reasons=["no draft"], reviewer=self.reviewer)
+        conv: Conversation = self.conversation()
+        conv.user(text_block(render_review_request(envelope)))
+        answer = await self.runner.ask(conv, "review", "submit_review", ReviewAnswer,
+                                       spend=spend)
+        reasons = [r.strip() for r in answer.reasons if r.strip()]
+        return Review(verdict=answer.verdict, reasons=reasons if answer.verdict == "fail" else [],
+                      reviewer=self.reviewer)
+
+    async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
+        """Seed 003's verifier for a back-translated pair: the SQL is fixed, the text is new."""
+        conv: Conversation = self.conversation()
+        conv.user(text_block("\n".join([
+            render_blueprint(blueprint, None, []),
+            tag("schema", draft.schema_ddl),
+            tag("sql", draft.sql),
+            tag("question", draft.question),
+            tag("explanation", draft.explanation),
+            VERIFY_INSTRUCTION,
+        ])))
+        return await self.runner.ask(conv, "verify", "submit_review", ReviewAnswer, spend=spend)
+
+    @property
+    def reviewer(self) -> str:
+        return f"claude:{self.model}"

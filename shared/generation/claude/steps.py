@@ -1,0 +1,145 @@
+"""One step of a conversation: ask for a section through its tool, run agent tools in between,
+validate the answer. Also the reply memo that makes work survive a rate limit.
+
+Why the memo: a sample's draft takes several calls. When one of them is rate-limited the
+sample goes back to the broker (delayed nak) and is generated again from the start; its
+prompts are deterministic (same plan, same variation), so the calls that had succeeded are
+answered from the memo instead of being paid for twice. Under a long rate-limit storm a sample
+therefore advances at least one call per delivery, instead of needing every call to succeed in
+one go (the stall of NeMo DataDesigner #575). Memo hits return the cost the call had when it
+was billed: that spend belongs to this sample's envelope and was never published before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from proto.sample import TokenCost
+from shared.errors import GenerationError
+from shared.generation.claude.conversation import (
+    Conversation,
+    any_tool,
+    force,
+    text_block,
+    tool_result,
+)
+from shared.generation.claude.prompts import FORCE_SUBMIT, TOOL_RESULT_OK
+from shared.generation.claude.schemas import AGENT_TOOLS, Answer
+from shared.generation.claude.tools import ToolBox
+from shared.llm.client import LlmClient, Reply
+from shared.llm.errors import MalformedOutput
+
+A = TypeVar("A", bound=Answer)
+
+
+class ReplyMemo:
+    """Successful replies by request content, bounded in size and age (LRU)."""
+
+    def __init__(self, size: int = 4096, ttl_s: float = 1800.0) -> None:
+        self.size, self.ttl_s = size, ttl_s
+        self._items: OrderedDict[str, tuple[float, Reply]] = OrderedDict()
+        self.hits = 0
+
+    @staticmethod
+    def key(model: str, params: dict[str, Any]) -> str:
+        raw = json.dumps([model, params], sort_keys=True, default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def get(self, key: str) -> Reply | None:
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            self._items.pop(key, None)
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return item[1]
+
+    def put(self, key: str, reply: Reply) -> None:
+        self._items[key] = (time.monotonic() + self.ttl_s, reply)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+@dataclass
+class Spend:
+    """The cost of one engine operation so far (attached to the exception if it fails)."""
+
+    total: TokenCost = field(default_factory=TokenCost)
+
+    def add(self, cost: TokenCost) -> None:
+        self.total = self.total.add(cost)
+
+
+@dataclass
+class StepRunner:
+    client: LlmClient
+    memo: ReplyMemo
+    max_tokens: int
+
+    async def call(self, conv: Conversation, tool_choice: dict[str, Any], *, purpose: str,
+                   spend: Spend) -> Reply:
+        params = conv.params(max_tokens=self.max_tokens, tool_choice=tool_choice)
+        key = ReplyMemo.key(self.client.model, params)
+        reply = self.memo.get(key)
+        if reply is None:
+            reply = await self.client.create(params, purpose=purpose)
+            self.memo.put(key, reply)
+        spend.add(reply.cost)
+        return reply
+
+    async def ask(
+        self,
+        conv: Conversation,
+        section: str,
+        submit: str,
+        answer_type: type[A],
+        *,
+        spend: Spend,
+        toolbox: ToolBox | None = None,
+    ) -> A:
+        """Run the step until the model submits through `submit`; return the validated answer.
+
+        The tool result acknowledging the answer is appended, so the next step's instruction
+        goes into the same user turn.
+        """
+        while True:
+            agentic = toolbox is not None and not toolbox.exhausted
+            choice = any_tool() if agentic else force(submit)
+            reply = await self.call(conv, choice, purpose=section, spend=spend)
+            message = reply.message
+            calls = conv.assistant(message)
+            if message.stop_reason == "max_tokens":
+                raise MalformedOutput(section, f"answer cut off at max_tokens={self.max_tokens}",
+                                      spend.total)
+            if message.stop_reason == "refusal":
+                raise GenerationError(f"the model refused the {section} step")
+            if not calls:
+                raise MalformedOutput(section, f"no tool call (stop_reason={message.stop_reason})",
+                                      spend.total)
+            call = calls[0]
+            if call.name == submit:
+                try:
+                    answer = answer_type.model_validate(call.input)
+                except ValidationError as exc:
+                    reason = "; ".join(
+                        f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"
+                        for err in exc.errors(include_url=False)
+                    )
+                    raise MalformedOutput(section, reason[:600], spend.total) from exc
+                conv.user(tool_result(call.id, TOOL_RESULT_OK))
+                return answer
+            if toolbox is not None and call.name in AGENT_TOOLS:
+                text, is_error = await toolbox.handle(call)
+                conv.user(tool_result(call.id, text, is_error=is_error))
+                if toolbox.exhausted:
+                    conv.user(text_block(FORCE_SUBMIT))
+                continue
+            raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)

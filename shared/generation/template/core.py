@@ -1,0 +1,300 @@
+"""The innermost SELECT: joins, filters and subqueries, then rows, groups or totals.
+
+`build_core` returns a Level: the SELECT, its output Fields, the expressions that break ties
+in its ORDER BY, and its meaning. Outer levels (CTE, derived table, set operation) are added by
+`compose.py` on top of a Level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from proto.common import JoinKind, SqlFeature
+from shared.generation.template import ir
+from shared.generation.template.base import (
+    Base,
+    choose_filters,
+    describe_join,
+    table_fields,
+)
+from shared.generation.template.context import Ctx
+from shared.generation.template.eval_types import Fragile
+from shared.generation.template.evaluate import run_query
+from shared.generation.template.fields import Field, Names
+from shared.generation.template.meaning import Cond, Meaning, Metric
+from shared.generation.template.outputs import (
+    case_bucket,
+    count_metric,
+    distinct_metric,
+    group_dims,
+    group_window,
+    key_exprs,
+    relabel,
+    row_outputs,
+    row_window,
+    value_metric,
+)
+from shared.generation.template.predicates import Candidate, column_filters, nice_below
+from shared.generation.template.rowstore import Row
+from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.subqueries import subquery_predicates
+
+
+@dataclass
+class Level:
+    select: ir.Select
+    fields: list[Field]
+    grain: str  # rows, groups, totals
+    ties: list[ir.Expr]  # ORDER BY tie-breakers valid in this SELECT
+    meaning: Meaning
+    # Fields of the FROM sources, with rows, for filters an outer step adds (set operations).
+    source_fields: list[Field] = field(default_factory=list)
+    source_rows: list[Row] = field(default_factory=list)
+    metric: Field | None = None  # the main aggregate (for ORDER BY and HAVING)
+    window: Field | None = None
+
+    def with_select(self, select: ir.Select) -> Level:
+        return replace(self, select=select)
+
+
+@dataclass(frozen=True)
+class CoreSpec:
+    grain: str
+    window: bool = False
+    case: bool = False
+    distinct: bool = False
+    expose_keys: bool = False  # output the keys (an outer level orders and joins on them)
+    window_kind: str = "any"  # rank: a ranking window (an outer level filters on it)
+
+
+def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
+    t = ctx.store.table(base.subject)
+    meaning = Meaning(subject=t.plural, subject_one=t.noun)
+    meaning.tables = list(base.tables) + [d.table for d in base.detached]
+    for step in base.tree.steps[1:]:
+        meaning.joins.append(describe_join(ctx, base, step))
+        other = ctx.store.table(step.table)
+        kind = base.kinds.get(step.table)
+        if kind is JoinKind.CROSS:
+            meaning.relations.append(f"paired with every {other.noun}")
+        elif kind is JoinKind.LEFT and step.downward:
+            meaning.relations.append(f"including {t.plural} without any {other.plural}")
+        elif step.table != base.subject:
+            meaning.relations.append(f"with their {other.noun}")
+    return meaning
+
+
+def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 3))
+    subs = subquery_predicates(ctx, base, witness)
+    if base.partner is not None and len(preds) < 2:
+        # A cross product is only readable when both sides are narrowed.
+        more = choose_filters(ctx, base, witness, 3, {c.label for _, c in preds})
+        preds += more[: 2 - len(preds)]
+    meaning = subject_meaning(ctx, base)
+    meaning.filters = [c for _, c in preds] + [c for _, c in subs]
+    where = ir.conjoin([p for p, _ in preds] + [p for p, _ in subs])
+    names = Names()
+    probe = ir.Select(items=(), source=base.source, joins=base.joins(), where=where)
+    if spec.grain == "rows":
+        level = _rows(ctx, base, witness, spec, probe, names, meaning)
+    else:
+        level = _groups(ctx, base, witness, spec, probe, names, meaning)
+    level.source_fields = [
+        relabel(ctx, base, f)
+        for t in base.filterable
+        for f in table_fields(ctx, t, base.alias[t])
+    ]
+    level.source_rows = base.rows
+    return level
+
+
+def _rows(
+    ctx: Ctx, base: Base, witness: Row, spec: CoreSpec, probe: ir.Select, names: Names,
+    meaning: Meaning,
+) -> Level:
+    fields = row_outputs(ctx, base, names)
+    keys = key_exprs(base, ctx)
+    if spec.distinct:
+        fields = _distinct_fields(ctx, base, fields, names)
+        meaning.distinct = True
+    window = None
+    if spec.window:
+        window = row_window(ctx, base, names, keys)
+        if window is None:
+            raise Fragile("no measure for a window function")
+        if spec.window_kind == "rank" and window.role != "rank":
+            raise Fragile("an outer level needs a ranking window")
+        fields.append(window)
+        meaning.details.append(window.label)
+    if spec.case:
+        bucket = _row_case(ctx, base, names)
+        if bucket is None:
+            raise Fragile("no column to bucket with CASE")
+        fields.append(bucket)
+        meaning.details.append(bucket.label)
+    if spec.expose_keys:
+        fields += _key_fields(ctx, base, names, fields)
+    meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
+    select = replace(probe, items=tuple(ir.Item(f.expr, f.name) for f in fields),
+                     distinct=spec.distinct)
+    ties = [] if spec.distinct else keys
+    return Level(select, fields, "rows", ties, meaning, window=window)
+
+
+def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) -> list[Field]:
+    """Columns that repeat across rows (categories, parents' names), so DISTINCT matters."""
+    subject = base.subject
+    repeat = [
+        f for f in fields
+        if f.role in ("category", "date") or (f.table != subject and f.role in ("label", "name"))
+    ]
+    if not repeat:
+        cats = [
+            relabel(ctx, base, f)
+            for t in base.filterable
+            for f in table_fields(ctx, t, base.alias[t])
+            if f.role == "category"
+        ]
+        repeat = [Field(c.expr, names.take(c.name, f"{c.table}_{c.name}"), c.label, c.ctype,
+                        c.role, c.table, c.nullable, c.approx, c.kind) for c in cats[:1]]
+    return repeat or fields[:1]
+
+
+def _key_fields(ctx: Ctx, base: Base, names: Names, shown: list[Field]) -> list[Field]:
+    out = []
+    for table in base.tables:
+        t = ctx.store.table(table)
+        nullable = base.kinds.get(table) is JoinKind.LEFT
+        name = names.take(f"{t.noun}_{t.primary_key}", f"{table}_{t.primary_key}")
+        out.append(Field(ir.Col(base.alias[table], t.primary_key), name, f"{t.noun} id",
+                         ColumnType.INTEGER, "key", table, nullable))
+    return out
+
+
+def _row_case(ctx: Ctx, base: Base, names: Names) -> Field | None:
+    fields = [
+        relabel(ctx, base, f)
+        for t in base.filterable
+        for f in table_fields(ctx, t, base.alias[t])
+        if (f.numeric and f.role in ("measure", "category")) or f.role == "date"
+    ]
+    fields = [f for f in fields if not f.nullable]
+    if not fields:
+        return None
+    f = ctx.rng.choice(fields)
+    values: list[Row] = [(v,) for v in ctx.store.values(f.table or "", _col_name(f))]
+    bucket = case_bucket(ctx, [replace(f, name=f.name)], values, names)
+    return bucket
+
+
+def _col_name(f: Field) -> str:
+    assert isinstance(f.expr, ir.Col)
+    return f.expr.name
+
+
+def _groups(
+    ctx: Ctx, base: Base, witness: Row, spec: CoreSpec, probe: ir.Select, names: Names,
+    meaning: Meaning,
+) -> Level:
+    grouped = spec.grain == "groups"
+    dims: list[ir.Expr] = []
+    shown: list[Field] = []
+    if grouped:
+        dims, shown, one, many = group_dims(ctx, base)
+        shown = [Field(f.expr, names.take(f.name, f"{f.table}_{f.name}"), f.label, f.ctype,
+                       f.role, f.table, f.nullable, f.approx, f.kind) for f in shown]
+        meaning.per = [one]
+    metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
+    extra = value_metric(ctx, base, names)
+    if extra and (ctx.rng.random() < 0.7 or not grouped):
+        metrics.append(extra)
+    if spec.distinct:
+        found = distinct_metric(ctx, base, names)
+        if found is None:
+            raise Fragile("nothing to count distinctly")
+        metrics.append(found)
+        meaning.distinct = True
+    if spec.case:
+        metrics.append(_case_metric(ctx, base, witness, names))
+    ctx.rng.shuffle(metrics)
+    fields = shown + [f for f, _ in metrics]
+    meaning.metrics = [m for _, m in metrics]
+    meaning.kind = "groups" if grouped else "totals"
+    main = next((f for f, _ in metrics if f.role == "count" or not f.nullable), metrics[0][0])
+    window = None
+    if spec.window:
+        window = group_window(ctx, main, names)
+        fields.append(window)
+        meaning.details.append(window.label)
+    if spec.expose_keys and grouped:
+        key = dims[0]
+        if not any(f.expr == key for f in fields):
+            fields.append(Field(key, names.take("group_key"), "key", ColumnType.INTEGER, "key"))
+    select = replace(probe, items=tuple(ir.Item(f.expr, f.name) for f in fields),
+                     group_by=tuple(dims))
+    level = Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
+    if ctx.wants(SqlFeature.HAVING):
+        _add_having(ctx, level, [f for f, _ in metrics])
+    return level
+
+
+def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Field, Metric]:
+    """SUM(CASE WHEN <a condition the witness meets> THEN 1 ELSE 0 END)."""
+    options = []
+    for table in base.filterable:
+        alias = base.alias[table]
+        for f in table_fields(ctx, table, alias):
+            if f.role in ("category", "measure", "date"):
+                value = witness[base.slots[(alias, f.name)]]
+                for pred, cond in column_filters(f, value, ctx.store.values(table, f.name),
+                                                 ctx.rng):
+                    if cond.op in ("eq", "gt", "ge", "lt"):
+                        options.append((relabel(ctx, base, f), pred, cond))
+    if not options:
+        raise Fragile("no condition for a CASE count")
+    f, pred, cond = ctx.rng.choice(options)
+    noun = ctx.store.table(base.subject).plural
+    label = f"number of {noun} where {f.label} {_cond_words(cond)}"
+    expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
+    out = Field(expr, names.take(f"{f.name}_matches", "matching_rows"), label,
+                ColumnType.INTEGER, "count")
+    return out, Metric(label, "count")
+
+
+def _cond_words(cond: Cond) -> str:
+    v = cond.values[0] if cond.values else ""
+    return {"eq": f"is '{v}'", "gt": f"is above {v}", "ge": f"is at least {v}",
+            "lt": f"is below {v}"}.get(cond.op, f"matches {v}")
+
+
+def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
+    """HAVING <metric> >= t, with t drawn from the groups' actual values, so some pass."""
+    usable = [m for m in metrics if not m.nullable and m.ctype is not ColumnType.DATE]
+    if not usable:
+        raise Fragile("no aggregate to filter groups on")
+    m = ctx.rng.choice(usable)
+    at = level.fields.index(m)
+    probe = level.select
+    rows = run_query(ctx.store, ir.Query(probe), None, None, {}).rows
+    values = sorted({r[at] for r in rows if r[at] is not None})
+    if not values:
+        raise Fragile("no groups to filter")
+    pick = ctx.rng.randrange(len(values))
+    target = values[pick]
+    if m.ctype is ColumnType.INTEGER or isinstance(target, int):
+        op, threshold = ">=", target
+    else:
+        lower = values[pick - 1] if pick > 0 else 0.0
+        cut = nice_below(float(target), False)
+        threshold = cut if lower < cut < target - 1e-3 else round((lower + target) / 2, 2)
+        op = ">"
+        if not lower < threshold < target:
+            op, threshold = ">=", round(float(target) - 0.005, 2)
+    having = ir.Cmp(op, m.expr, ir.Lit(threshold))
+    level.select = replace(level.select, having=having)
+    word = "at least" if op == ">=" else "more than"
+    level.meaning.group_filters.append(
+        Cond("ge" if op == ">=" else "gt", m.label, (threshold,), m.ctype,
+             vague=None, note=None, related=word)
+    )

@@ -1,0 +1,281 @@
+"""What a query level shows: listed columns, group keys, aggregates, CASE buckets, windows.
+
+Every choice returns Fields (SQL plus words). Aggregates follow the portability rules: AVG is
+ROUND(AVG(x), 2); sums under a LEFT JOIN are COALESCE(SUM(x), 0) so they sort; counts under a
+LEFT JOIN count the child key, so a parent without children counts 0.
+"""
+
+from __future__ import annotations
+
+from proto.common import JoinKind
+from shared.generation.template import ir
+from shared.generation.template.base import Base, table_fields
+from shared.generation.template.context import Ctx
+from shared.generation.template.fields import Field, Names, owned_label
+from shared.generation.template.meaning import Metric
+from shared.generation.template.predicates import column_filters, nice_below
+from shared.generation.template.rowstore import Row
+from shared.generation.template.schema_model import ColumnType
+
+SHOWN_ROLES = ("label", "category", "date", "measure", "name")
+
+
+def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
+    """Fields of tables other than the subject carry their table's noun ("store region")."""
+    if f.table is None or f.table == base.subject:
+        return f
+    t = ctx.store.table(f.table)
+    return Field(f.expr, f.name, owned_label(t, f.label), f.ctype, f.role, f.table,
+                 f.nullable, f.approx, f.kind)
+
+
+def named(f: Field, names: Names, ctx: Ctx) -> Field:
+    noun = ctx.store.table(f.table).noun if f.table else ""
+    name = names.take(f.name, f"{noun}_{f.name}")
+    return Field(f.expr, name, f.label, f.ctype, f.role, f.table, f.nullable, f.approx, f.kind)
+
+
+def label_field(ctx: Ctx, base: Base, table: str) -> Field | None:
+    t = ctx.store.table(table)
+    fields = table_fields(ctx, table, base.alias[table])
+    if t.label_column:
+        return next(f for f in fields if f.name == t.label_column)
+    cats = [f for f in fields if f.role in ("category", "name")]
+    return cats[0] if cats else None
+
+
+def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
+    """The subject's label and a few attributes, plus one naming column per joined table."""
+    subject = base.subject
+    out: list[Field] = []
+    first = label_field(ctx, base, subject)
+    if first:
+        out.append(first)
+    extra = [
+        f
+        for f in table_fields(ctx, subject, base.alias[subject])
+        if f.role in SHOWN_ROLES and (first is None or f.name != first.name)
+    ]
+    ctx.rng.shuffle(extra)
+    out += extra[: ctx.count(1, 1, 2)]
+    for table in base.tables:
+        if table == subject:
+            continue
+        f = label_field(ctx, base, table)
+        if f is not None:
+            out.append(f)
+    if not out:
+        out = [f for f in table_fields(ctx, subject, base.alias[subject]) if f.role != "key"][:2]
+    return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
+
+
+def key_exprs(base: Base, ctx: Ctx) -> list[ir.Expr]:
+    """Primary keys of the joined tables: the tie-breakers of a row-level ORDER BY."""
+    subject = base.subject
+    order = [subject] + [t for t in base.tables if t != subject]
+    return [ir.Col(base.alias[t], ctx.store.table(t).primary_key) for t in order]
+
+
+def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, str]:
+    """GROUP BY expressions, the shown group fields, and the group's (singular, plural) noun.
+
+    A group is an entity (GROUP BY its key and label) or a category column."""
+    options: list[tuple[list[ir.Expr], list[Field], str, str]] = []
+    for table in base.filterable:
+        t = ctx.store.table(table)
+        alias = base.alias[table]
+        fields = table_fields(ctx, table, alias)
+        if t.label_column and (table != base.subject or len(base.tables) == 1):
+            lab = next(f for f in fields if f.name == t.label_column)
+            key = ir.Col(alias, t.primary_key)
+            options.append(([key, lab.expr], [lab], t.noun, t.plural))
+        for f in fields:
+            if f.role == "category" and not f.nullable:
+                options.append(([f.expr], [f], f.label, f"{f.label} values"))
+    if not options:
+        raise ValueError("no column to group by")
+    exprs, shown, one, many = ctx.rng.choice(options)
+    return exprs, [relabel(ctx, base, f) for f in shown], one, many
+
+
+def _measure_fields(ctx: Ctx, base: Base) -> list[Field]:
+    out = []
+    for table in base.tables:
+        for f in table_fields(ctx, table, base.alias[table]):
+            if f.role == "measure" or (f.role == "date" and ctx.rng.random() < 0.3):
+                out.append(relabel(ctx, base, f))
+    return out
+
+
+def _left_child(base: Base) -> str | None:
+    lefts = [s for s in base.tree.steps[1:] if base.kinds.get(s.table) is JoinKind.LEFT]
+    return lefts[0].table if lefts else None
+
+
+def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
+    child = _left_child(base)
+    counted = child or base.subject
+    t = ctx.store.table(counted)
+    arg: ir.Expr = ir.Col(base.alias[counted], t.primary_key) if child else ir.Star()
+    label = f"number of {t.plural}"
+    f = Field(ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label,
+              ColumnType.INTEGER, "count")
+    return f, Metric(label, "count")
+
+
+def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | None:
+    measures = _measure_fields(ctx, base)
+    if not measures:
+        return None
+    m = ctx.rng.choice(measures)
+    left = base.kinds.get(m.table or "") is JoinKind.LEFT
+    if m.ctype is ColumnType.DATE:
+        func = ctx.rng.choice(["MAX", "MIN"])
+        word = "latest" if func == "MAX" else "earliest"
+        f = Field(ir.Agg(func, m.expr), names.take(f"{word}_{m.name}"), f"{word} {m.label}",
+                  m.ctype, "metric", nullable=left)
+        return f, Metric(f.label, word)
+    func = ctx.rng.choice(["SUM", "SUM", "AVG", "MAX", "MIN"])
+    word = {"SUM": "total", "AVG": "average", "MAX": "highest", "MIN": "lowest"}[func]
+    expr: ir.Expr = ir.Agg(func, m.expr)
+    if func == "AVG":
+        expr = ir.Func("ROUND", (expr, ir.Lit(2)))
+    if func == "SUM" and left:
+        expr = ir.Func("COALESCE", (expr, ir.Lit(0)))
+    approx = func in ("SUM", "AVG") and m.ctype is ColumnType.DECIMAL or func == "AVG"
+    ctype = ColumnType.DECIMAL if func == "AVG" else m.ctype
+    f = Field(expr, names.take(f"{word}_{m.name}"), f"{word} {m.label}", ctype, "metric",
+              nullable=left and func != "SUM", approx=approx)
+    return f, Metric(f.label, word)
+
+
+def distinct_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | None:
+    fields = [
+        relabel(ctx, base, f)
+        for t in base.tables
+        for f in table_fields(ctx, t, base.alias[t])
+        if f.role in ("category", "name", "label")
+    ]
+    if not fields:
+        return None
+    m = ctx.rng.choice(fields)
+    label = f"number of distinct {m.label} values"
+    f = Field(ir.Agg("COUNT", m.expr, distinct=True), names.take(f"distinct_{m.name}_count"),
+              label, ColumnType.INTEGER, "count")
+    return f, Metric(label, "distinct")
+
+
+def case_count_metric(
+    ctx: Ctx, base: Base, witness: Row, names: Names
+) -> tuple[Field, Metric] | None:
+    """SUM(CASE WHEN <condition> THEN 1 ELSE 0 END): how many rows meet a condition."""
+    table = base.subject
+    for f in table_fields(ctx, table, base.alias[table]):
+        if f.role != "category" or f.ctype is not ColumnType.TEXT:
+            continue
+        value = witness[base.slots[(base.alias[table], f.name)]]
+        if value is None:
+            continue
+        cond = ir.Cmp("=", f.expr, ir.Lit(value))
+        noun = ctx.store.table(table).plural
+        label = f"number of {noun} with {f.label} '{value}'"
+        expr = ir.Agg("SUM", ir.Case(((cond, ir.Lit(1)),), ir.Lit(0)))
+        field = Field(expr, names.take(f"{value}_{noun}"), label, ColumnType.INTEGER, "count")
+        return field, Metric(label, "count")
+    return None
+
+
+def case_bucket(ctx: Ctx, source: list[Field], rows: list[Row], names: Names) -> Field | None:
+    """CASE WHEN x >= t THEN 'High' ELSE 'Low' END over a numeric or date field."""
+    usable = [
+        (i, f) for i, f in enumerate(source)
+        if (f.numeric or f.ctype is ColumnType.DATE) and f.role not in ("key", "fk")
+        and not f.approx
+    ]
+    if not usable or not rows:
+        return None
+    i, f = ctx.rng.choice(usable)
+    values = sorted({r[i] for r in rows if r[i] is not None})
+    if not values:
+        return None
+    mid = values[len(values) // 2]
+    if f.ctype is ColumnType.DATE:
+        cut: object = str(mid)[:8] + "01"
+        high, low = ctx.rng.choice([("Recent", "Earlier"), ("New", "Old")])
+    else:
+        cut = nice_below(float(mid), f.ctype is ColumnType.INTEGER) if float(mid) > 0 else mid
+        if f.ctype is ColumnType.INTEGER:
+            cut = int(cut)  # type: ignore[call-overload]
+        high, low = ctx.rng.choice([("High", "Low"), ("Large", "Small"), ("Above", "Below")])
+    cond = ir.Cmp(">=", f.expr, ir.Lit(cut))  # type: ignore[arg-type]
+    label = f"a {f.label} band ('{high}' when at least {cut}, otherwise '{low}')"
+    expr = ir.Case(((cond, ir.Lit(high)),), ir.Lit(low))
+    return Field(expr, names.take(f"{f.name}_band"), label, ColumnType.TEXT, "bucket")
+
+
+def row_window(ctx: Ctx, base: Base, names: Names, keys: list[ir.Expr]) -> Field | None:
+    """A window over listed rows: rank within a category, category total, running total, or
+    the previous row's value. Orders end with primary keys, so ROW_NUMBER and LAG are stable."""
+    measures = [f for f in _measure_fields(ctx, base) if f.ctype is not ColumnType.DATE]
+    measures = [f for f in measures if base.kinds.get(f.table or "") is not JoinKind.LEFT]
+    dates = [
+        relabel(ctx, base, f)
+        for t in base.filterable
+        for f in table_fields(ctx, t, base.alias[t])
+        if f.role == "date" and not f.nullable
+    ]
+    cats = [
+        relabel(ctx, base, f)
+        for t in base.filterable
+        for f in table_fields(ctx, t, base.alias[t])
+        if f.role == "category" and not f.nullable
+    ]
+    if not measures:
+        return None
+    m = ctx.rng.choice(measures)
+    ties = tuple(ir.Order(k) for k in keys)
+    kinds = ["rank", "total"] + (["running", "previous"] if dates else [])
+    kind = ctx.rng.choice(kinds)
+    part = ctx.rng.choice(cats) if cats and kind in ("rank", "total") else None
+    partition = (part.expr,) if part else ()
+    within = f" within each {part.label}" if part else ""
+    if kind == "rank":
+        func = ctx.rng.choice(["RANK", "DENSE_RANK", "ROW_NUMBER"])
+        order = (ir.Order(m.expr, desc=True), *(ties if func == "ROW_NUMBER" else ()))
+        win = ir.Win(func, None, partition, order)
+        label = f"rank by {m.label} (highest first){within}"
+        return Field(win, names.take(f"{m.name}_rank"), label, ColumnType.INTEGER, "rank")
+    if kind == "total":
+        win = ir.Win("SUM", m.expr, partition, ())
+        label = f"total {m.label}{within}" if part else f"overall total {m.label}"
+        return Field(win, names.take(f"{part.name if part else 'overall'}_total_{m.name}"),
+                     label, m.ctype, "share", approx=m.ctype is ColumnType.DECIMAL)
+    d = ctx.rng.choice(dates)
+    order = (ir.Order(d.expr), *ties)
+    if kind == "running":
+        win = ir.Win("SUM", m.expr, (), order)
+        label = f"running total of {m.label} by {d.label}"
+        return Field(win, names.take(f"running_{m.name}"), label, m.ctype, "share",
+                     approx=m.ctype is ColumnType.DECIMAL)
+    win = ir.Win("LAG", m.expr, (), order)
+    label = f"{m.label} of the previous row by {d.label}"
+    return Field(win, names.take(f"previous_{m.name}"), label, m.ctype, "share", nullable=True)
+
+
+def group_window(ctx: Ctx, metric: Field, names: Names) -> Field:
+    """A window over groups: rank by a metric, or the metric's total over all groups."""
+    if metric.approx or ctx.rng.random() < 0.6:
+        func = ctx.rng.choice(["RANK", "DENSE_RANK"])
+        win = ir.Win(func, None, (), (ir.Order(metric.expr, desc=True),))
+        return Field(win, names.take(f"{metric.name}_rank"), f"rank by {metric.label}",
+                     ColumnType.INTEGER, "rank")
+    win = ir.Win("SUM", metric.expr, (), ())
+    return Field(win, names.take(f"all_{metric.name}"), f"{metric.label} over all groups",
+                 metric.ctype, "share")
+
+
+def filter_on_field(
+    ctx: Ctx, f: Field, values: list[object], witness: object
+) -> list[tuple[ir.Expr, object]]:
+    """Candidate filters on an output field of a lower level (a CTE or derived table)."""
+    return list(column_filters(f, witness, values, ctx.rng))  # type: ignore[arg-type]
