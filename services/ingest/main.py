@@ -22,6 +22,7 @@ from shared.ingest.detect import InputFormat
 from shared.ingest.follow import Follower
 from shared.ingest.scrub import ScrubPolicy
 from shared.settings import ServiceSettings
+from shared.sql.pattern import pattern_hash
 
 
 class IngestSettings(ServiceSettings):
@@ -67,17 +68,26 @@ async def follow_loop(service: Service, follower: Follower, publisher: SeedPubli
         await asyncio.sleep(settings.ingest_poll_s)
 
 
+def state_file(settings: IngestSettings) -> Path:
+    """Named after the followed paths, not the replica: a restarted pod gets a new name but
+    must find its offsets."""
+    key = "\n".join(sorted(str(path) for path in settings.ingest_paths))
+    return settings.ingest_state_dir / f"{pattern_hash(key)}.state.json"
+
+
 async def start(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, IngestSettings)
     follower = Follower(
         settings.ingest_paths,
         settings.ingest_format,
-        state_path=settings.ingest_state_dir / f"{settings.instance}.state.json",
+        state_path=state_file(settings),
         dialect=settings.ingest_dialect,
         policy=ScrubPolicy(max_words=settings.ingest_max_words),
         idle_seconds=settings.ingest_idle_s,
     )
+    if not settings.ingest_paths:
+        structlog.get_logger().warning("ingest has no paths to follow (SQLSYNTH_INGEST_PATHS)")
     publisher = await SeedPublisher.connect(settings.nats_url)
     service.state["follower"] = follower
     service.state["publisher"] = publisher

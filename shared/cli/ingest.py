@@ -19,6 +19,7 @@ import click
 
 from proto.seed import SeedEvent
 from shared.cli.common import print_json, stderr_console, terminate_as_interrupt
+from shared.errors import EngineUnavailable
 from shared.ingest.catalog import read_schema_source
 from shared.ingest.detect import InputFormat
 from shared.ingest.follow import Follower
@@ -27,6 +28,7 @@ from shared.ingest.schema_infer import InferredSchema, infer_schema
 from shared.ingest.scrub import ScrubPolicy
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import SeedWriter, attach_schema
+from shared.sql.feature_parse import resolve_dialect
 
 # Exit code when some input could not be read at all (the others were ingested).
 EXIT_ISSUES = 2
@@ -133,10 +135,28 @@ async def run(files: list[Path], options: dict[str, Any]) -> tuple[IngestStats, 
     sink = await open_sink(options["out"], options["publish"], options["nats_url"])
     try:
         if options["follow"]:
-            return await run_follow(files, options, sink)
-        return await run_batch(files, options, sink)
+            stats, extra = await run_follow(files, options, sink)
+        else:
+            stats, extra = await run_batch(files, options, sink)
     finally:
         await sink.close()
+    # A publisher also tells how many announcements JetStream had already (replays).
+    for name in ("published", "duplicates"):
+        if hasattr(sink, name):
+            extra[name] = getattr(sink, name)
+    return stats, extra
+
+
+def check_dialect(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    if value is None:
+        return None
+    try:
+        resolve_dialect(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+    return value
 
 
 @click.command("ingest")
@@ -157,7 +177,11 @@ async def run(files: list[Path], options: dict[str, Any]) -> tuple[IngestStats, 
     type=click.Path(path_type=Path),
     help="follow-mode state file [default: .sqlsynth-ingest.state.json]",
 )
-@click.option("--dialect", help="SQL dialect of the statements (e.g. tsql for SDSS)")
+@click.option(
+    "--dialect",
+    callback=check_dialect,
+    help="SQL dialect of the statements (e.g. tsql for SDSS)",
+)
 @click.option(
     "--schema-from",
     default="infer",
@@ -211,6 +235,9 @@ def command(
             stats, extra = asyncio.run(run(list(files), options))
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except (EngineUnavailable, OSError, ValueError) as exc:
+        # A catalogue that cannot be read, an unwritable --out, an unreachable broker.
+        raise click.ClickException(str(exc)) from exc
     summary = {**stats.to_json(), **extra}
     if as_json:
         print_json(summary)

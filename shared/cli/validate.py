@@ -31,6 +31,7 @@ from shared.cli.common import (
 )
 from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
 from shared.datasets.check import ALL, ANY, RecordResult, check_records, summarise
+from shared.engines.base import SqlEngine
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
@@ -62,9 +63,9 @@ def build_settings(dsns: dict[Engine, str], overrides: dict[str, Any]) -> Engine
 
 async def open_each(
     settings: EngineSettings, engines: list[Engine], unavailable: dict[Engine, str]
-) -> dict[Engine, Any]:
+) -> dict[Engine, SqlEngine]:
     """Open engines one by one so that one unreachable server names itself."""
-    opened: dict[Engine, Any] = {}
+    opened: dict[Engine, SqlEngine] = {}
     for engine in engines:
         if engine in unavailable:
             continue
@@ -84,6 +85,7 @@ async def run_validation(
     policy: Policy,
     concurrency: int,
     default_dialect: Engine,
+    allow_writes: bool,
     progress_console: Console,
     show_progress: bool,
 ) -> None:
@@ -112,6 +114,7 @@ async def run_validation(
                 policy=policy,
                 concurrency=concurrency,
                 default_dialect=default_dialect,
+                allow_writes=allow_writes,
                 on_result=advance,
             )
             run.elapsed_s = time.perf_counter() - started
@@ -194,8 +197,12 @@ def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError
     if with_rows is not None and with_rows < 1 and report["non_empty"] is not None:
         console.print(
             f"{format_fraction(1 - with_rows)} of records have a schema without rows: their "
-            "queries run on empty tables, so they count as valid but return nothing."
+            "queries run on empty tables (valid if they execute, usually with no result rows)."
         )
+    for engine, counts in report["failures"]["query"].items():
+        if counts:
+            reasons = ", ".join(f"{name} {count}" for name, count in counts.items())
+            console.print(f"{engine} query failures: {reasons}")
     if report["records_per_s"]:
         console.print(
             f"{report['rows']} records in {report['elapsed_s']:.1f}s "
@@ -274,6 +281,11 @@ def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError
 )
 @click.option("--schema-cache-size", type=click.IntRange(min=0), help="Schemas kept per engine.")
 @click.option("--statement-timeout-ms", type=click.IntRange(min=1))
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Fail INSERT/UPDATE/DELETE queries instead of running them rolled back.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def command(
     file: Path,
@@ -293,6 +305,7 @@ def command(
     mysql_dsn: str | None,
     schema_cache_size: int | None,
     statement_timeout_ms: int | None,
+    read_only: bool,
     progress: bool,
 ) -> None:
     """Validate an existing dataset FILE on SQLite, PostgreSQL and MySQL."""
@@ -327,6 +340,7 @@ def command(
                 policy=Policy(policy),
                 concurrency=concurrency,
                 default_dialect=sql_dialect or Engine.SQLITE,
+                allow_writes=not read_only,
                 progress_console=console,
                 show_progress=progress,
             )

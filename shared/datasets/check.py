@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,11 +22,6 @@ from shared.datasets.record import DatasetRecord
 from shared.engines.fixture import Fixture
 
 ANY, ALL = "any", "all"
-# Data-manipulation rows (Gretel's "data manipulation" task type) are part of the data: they
-# run inside the per-record scratch schema, so writes are allowed there.
-WRITE_STATEMENT = re.compile(
-    r"^\s*(?:WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.I | re.S
-)
 HAS_ROWS = re.compile(r"\bINSERT\s+INTO\b", re.I)
 
 
@@ -98,10 +94,6 @@ class RecordResult:
         }
 
 
-def is_write(sql: str) -> bool:
-    return WRITE_STATEMENT.match(sql) is not None
-
-
 def fixture_for(record: DatasetRecord, default_dialect: Engine) -> Fixture:
     return Fixture(
         record.schema_ddl or "",
@@ -118,6 +110,7 @@ async def check_record(
     level: Level,
     policy: Policy,
     default_dialect: Engine = Engine.SQLITE,
+    allow_writes: bool = True,
 ) -> RecordResult:
     """Schema checks and query checks of one record; never raises for a bad record."""
     result = RecordResult(record, engines)
@@ -131,7 +124,7 @@ async def check_record(
             sql_dialect=record.sql_dialect or default_dialect,
             level=level,
             policy=policy,
-            allow_writes=is_write(record.sql),
+            allow_writes=allow_writes,
         )
     except Exception as exc:  # an engine failure must cost one record, not the whole run
         result.error = f"{type(exc).__name__}: {exc}"
@@ -162,9 +155,14 @@ async def check_records(
     policy: Policy,
     concurrency: int = 16,
     default_dialect: Engine = Engine.SQLITE,
+    allow_writes: bool = True,
     on_result: Callable[[RecordResult], None] | None = None,
 ) -> list[RecordResult]:
-    """Validate records with at most `concurrency` in flight; results come back in input order."""
+    """Validate records with at most `concurrency` in flight; results come back in input order.
+
+    Writes are allowed by default: data-manipulation rows (Gretel's "data manipulation" task
+    type) are part of a dataset, and the engines run them in a transaction they roll back.
+    """
     results: list[RecordResult | None] = [None] * len(records)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(records)):
@@ -183,6 +181,7 @@ async def check_records(
                 level=level,
                 policy=policy,
                 default_dialect=default_dialect,
+                allow_writes=allow_writes,
             )
             results[index] = result
             if on_result is not None:
@@ -240,4 +239,27 @@ def summarise(
             else None
         ),
         "errors": sum(r.error is not None for r in done),
+        "failures": {
+            "schema": count_failures(
+                done, engines, lambda r, e: [r.schema[e]] if e in r.schema else []
+            ),
+            "query": count_failures(done, engines, RecordResult.query_checks),
+        },
     }
+
+
+def count_failures(
+    results: list[RecordResult],
+    engines: list[Engine],
+    checks_of: Callable[[RecordResult, Engine], list[EngineCheck]],
+) -> dict[str, dict[str, int]]:
+    """Failed checks per engine and error class, most frequent first (why figures are low)."""
+    out: dict[str, dict[str, int]] = {}
+    for engine in engines:
+        counts: Counter[str] = Counter()
+        for result in results:
+            for check in checks_of(result, engine):
+                if not check.ok:
+                    counts[(check.error_class or ErrorClass.QUERY).value] += 1
+        out[engine.value] = dict(counts.most_common())
+    return out

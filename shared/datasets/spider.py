@@ -10,10 +10,28 @@ dependency order and SQLite has no ALTER TABLE ... ADD CONSTRAINT).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlglot.dialects.mysql import MySQL
+
+SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# PostgreSQL's reserved words (its docs, appendix C) plus MySQL's (as sqlglot lists them).
+POSTGRES_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast
+    check collate collation column concurrently constraint create cross current_catalog
+    current_date current_role current_schema current_time current_timestamp current_user default
+    deferrable desc distinct do else end except false fetch for foreign freeze from full grant
+    group having ilike in initially inner intersect into is isnull join lateral leading left like
+    limit localtime localtimestamp natural not notnull null offset on only or order outer
+    overlaps placing primary references returning right select session_user similar some
+    symmetric system_user table tablesample then to trailing true union unique user using
+    variadic verbose when where window with""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+RESERVED_WORDS = POSTGRES_RESERVED | frozenset(MySQL.Generator.RESERVED_KEYWORDS)
 
 # MySQL cannot index an unbounded TEXT column, so key columns get a bounded type.
 KEY_TEXT_TYPE = "VARCHAR(255)"
@@ -39,6 +57,10 @@ class SpiderTable:
 
 
 def quote_identifier(name: str) -> str:
+    """Quote only names that need it: a quoted name is case-sensitive once rendered for
+    PostgreSQL, while Spider's SQL spells names in any case (SQLite ignores case)."""
+    if SIMPLE_NAME.match(name) and name.lower() not in RESERVED_WORDS:
+        return name
     return '"' + name.replace('"', '""') + '"'
 
 

@@ -81,6 +81,11 @@ class SqlEngine(ABC):
         """Client-side deadline: the engine's own timeout plus slack for it to answer."""
         return self.timeout_s * 1.5 + 1.0
 
+    @property
+    def acquire_s(self) -> float:
+        """Waiting longer than this for a pooled connection means the engine is overloaded."""
+        return self.backstop_s * 4
+
     @abstractmethod
     async def start(self) -> None: ...
 

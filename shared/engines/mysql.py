@@ -118,12 +118,15 @@ class MysqlEngine(SqlEngine):
                 init_command=f"{init}, sql_notes = 0",
             )
             # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
+            self._query_args = {
+                **base,
+                "user": accounts.query,
+                "password": accounts.query_password,
+                "init_command": f"{init}, sql_select_limit = {self.settings.max_rows + 1}",
+                "client_flag": CLIENT.FOUND_ROWS,
+            }
             self._query = await aiomysql.create_pool(
-                minsize=1,
-                maxsize=self.settings.pool_size,
-                **{**base, "user": accounts.query, "password": accounts.query_password},
-                init_command=f"{init}, sql_select_limit = {self.settings.max_rows + 1}",
-                client_flag=CLIENT.FOUND_ROWS,
+                minsize=1, maxsize=self.settings.pool_size, **self._query_args
             )
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
             await self.close()
@@ -141,9 +144,28 @@ class MysqlEngine(SqlEngine):
 
     async def _acquire(self, pool: aiomysql.Pool) -> aiomysql.Connection:
         try:
-            return await asyncio.wait_for(pool.acquire(), self.backstop_s)
+            return await asyncio.wait_for(pool.acquire(), self.acquire_s)
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
             raise EngineUnavailable(f"mysql: no connection: {exc!r}") from exc
+
+    async def _run(
+        self,
+        cur: aiomysql.Cursor,
+        sql: str,
+        args: tuple[Any, ...] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """One of our own round trips, bounded: no answer in time means the engine is stuck."""
+        conn = cur.connection
+        try:
+            await asyncio.wait_for(cur.execute(sql, args), timeout or self.backstop_s)
+        except TimeoutError as exc:
+            conn.close()  # the protocol state is unknown after a cancelled read
+            raise EngineUnavailable(f"mysql: no answer to {sql.split()[0]}") from exc
+        except _UNAVAILABLE as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
 
     @contextlib.asynccontextmanager
     async def _session(self, database: str, *, writes: bool) -> AsyncIterator[aiomysql.Cursor]:
@@ -151,8 +173,8 @@ class MysqlEngine(SqlEngine):
         conn = await self._acquire(self._query)
         try:
             cur = await conn.cursor(QuietStreamCursor)
-            await conn.select_db(database)
-            await cur.execute("START TRANSACTION" if writes else "START TRANSACTION READ ONLY")
+            await self._run(cur, f"USE {database}")
+            await self._run(cur, "START TRANSACTION" if writes else "START TRANSACTION READ ONLY")
             yield cur
         except pymysql.err.MySQLError as exc:
             raise classify_mysql(exc) from exc
@@ -181,18 +203,19 @@ class MysqlEngine(SqlEngine):
 
     async def _prepare(self, handle: MysqlFixture, sql: str, *, writes: bool) -> None:
         async with self._session(handle.database, writes=writes) as cur:
-            await cur.execute("PREPARE sx_q FROM %s", (sql,))
+            await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
 
     async def _execute(self, handle: MysqlFixture, sql: str, *, writes: bool) -> QueryResult:
         limit = self.settings.max_rows + 1
         async with self._session(handle.database, writes=writes) as cur:
-            await cur.execute("PREPARE sx_q FROM %s", (sql,))
+            conn = cur.connection
+            await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
             try:
                 await asyncio.wait_for(cur.execute("EXECUTE sx_q"), self.backstop_s)
                 if writes:
                     affected = max(cur.rowcount, 0)
-                    await cur.fetchall()
-                    tables = [await _read_table(cur, t) for t in handle.tables]
+                    await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+                    tables = [await self._read_table(cur, t) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
                 rows = await asyncio.wait_for(cur.fetchmany(limit), self.backstop_s)
                 columns = tuple(d[0] for d in cur.description or ())
@@ -200,45 +223,59 @@ class MysqlEngine(SqlEngine):
                 # LIMIT) the statement timeout does while the cursor drains them on close.
                 await asyncio.wait_for(cur.close(), self.backstop_s)
             except TimeoutError as exc:
-                raise await self._timed_out(cur.connection) from exc
+                raise await self._timed_out(conn) from exc
         return QueryResult(columns, list(rows), too_many=len(rows) >= limit)
+
+    async def _read_table(self, cur: aiomysql.Cursor, table: str) -> tuple[str, int, list[Any]]:
+        # An explicit LIMIT overrides the session's sql_select_limit.
+        await self._run(cur, f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
+        rows = list(await asyncio.wait_for(cur.fetchall(), self.backstop_s))
+        if len(rows) > STATE_ROW_CAP:
+            raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
+        return table, len(cur.description or ()), rows
 
     async def _timed_out(self, conn: aiomysql.Connection) -> CheckFailed:
         """Past the client deadline: kill the statement; unavailable if that fails too."""
         thread = conn.thread_id()
         conn.close()
-        killer = await self._acquire(self._query)
+        try:
+            # A connection of its own: the pool may be full of statements just as stuck.
+            killer = await asyncio.wait_for(aiomysql.connect(**self._query_args), 2.0)
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
+            raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
         try:
             async with killer.cursor(QuietCursor) as cur:
                 await asyncio.wait_for(cur.execute(f"KILL QUERY {int(thread)}"), 2.0)
         except (*_UNAVAILABLE, TimeoutError) as exc:
-            killer.close()
             raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
         except pymysql.err.MySQLError:
             pass  # the statement ended on its own meanwhile
         finally:
-            self._query.release(killer)
+            killer.close()
         return CheckFailed(ErrorClass.TIMEOUT, f"killed after {self.backstop_s:.1f} s")
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> MysqlFixture:
         fixture = MysqlFixture(name, plan.tables)
+        wait = self.backstop_s * 3
         conn = await self._acquire(self._owner)
         try:
             async with conn.cursor(QuietCursor) as cur:
                 # One builder per fixture across replicas; the control row marks it complete.
-                await cur.execute("SELECT GET_LOCK(%s, %s)", (name, self.backstop_s * 4))
+                await self._run(cur, "SELECT GET_LOCK(%s, %s)", (name, wait), timeout=wait + 2)
+                if (await cur.fetchone() or (0,))[0] != 1:
+                    raise EngineUnavailable(f"mysql: {name} is being built elsewhere, too long")
                 try:
-                    await cur.execute(
-                        f"SELECT 1 FROM {self._control}.fixtures WHERE name = %s", (name,)
-                    )
+                    control = f"SELECT 1 FROM {self._control}.fixtures WHERE name = %s"
+                    await self._run(cur, control, (name,))
                     if await cur.fetchone():
                         return fixture
-                    await cur.execute(f"DROP DATABASE IF EXISTS {name}")  # a half-built copy
-                    await cur.execute(f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
-                    await conn.select_db(name)
+                    await self._run(cur, f"DROP DATABASE IF EXISTS {name}")  # half-built copy
+                    await self._run(cur, f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
+                    await self._run(cur, f"USE {name}")
                     await self._fill(cur, name, plan)
                 finally:
-                    await cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+                    if not conn.closed:
+                        await self._run(cur, "SELECT RELEASE_LOCK(%s)", (name,))
         except pymysql.err.MySQLError as exc:
             raise classify_mysql(exc) from exc
         except _UNAVAILABLE as exc:
@@ -251,55 +288,49 @@ class MysqlEngine(SqlEngine):
     async def _fill(self, cur: aiomysql.Cursor, name: str, plan: FixturePlan) -> None:
         try:
             for statement in plan.statements:
-                await cur.execute("PREPARE sx_ddl FROM %s", (statement,))
-                await cur.execute("EXECUTE sx_ddl")
+                await self._run(cur, "PREPARE sx_ddl FROM %s", (statement,))
+                await self._run(cur, "EXECUTE sx_ddl")
             for insert in plan.inserts:
-                await cur.executemany(insert.sql, insert.rows)
-            await cur.execute(f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)", (name,))
+                await asyncio.wait_for(cur.executemany(insert.sql, insert.rows), self.backstop_s)
+            marker = f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)"
+            await self._run(cur, marker, (name,))
         except (pymysql.err.MySQLError, ValueError, TypeError) as exc:
             with contextlib.suppress(pymysql.err.MySQLError):
-                await cur.execute(f"DROP DATABASE IF EXISTS {name}")
+                await self._run(cur, f"DROP DATABASE IF EXISTS {name}")
             if isinstance(exc, pymysql.err.MySQLError):
                 raise classify_mysql(exc) from exc
             raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
+        except TimeoutError as exc:
+            raise EngineUnavailable(f"mysql: inserting rows into {name} stalled") from exc
+
+    async def _owner_run(
+        self, sql: str, args: tuple[Any, ...] | None = None
+    ) -> tuple[Any, ...] | None:
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, sql, args)
+                row: tuple[Any, ...] | None = await cur.fetchone()
+                return row
+        except pymysql.err.MySQLError as exc:
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        except _UNAVAILABLE as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
 
     async def _drop_fixture(self, handle: MysqlFixture) -> None:
-        conn = await self._acquire(self._owner)
-        try:
-            async with conn.cursor(QuietCursor) as cur:
-                await cur.execute(
-                    f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
-                )
-                await cur.execute(f"DROP DATABASE IF EXISTS {handle.database}")
-        except (*_UNAVAILABLE, pymysql.err.MySQLError) as exc:
-            conn.close()
-            raise EngineUnavailable(f"mysql: {exc!r}") from exc
-        finally:
-            self._owner.release(conn)
+        await self._owner_run(
+            f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
+        )
+        await self._owner_run(f"DROP DATABASE IF EXISTS {handle.database}")
 
     async def _exists(self, handle: MysqlFixture) -> bool:
-        conn = await self._acquire(self._owner)
-        try:
-            async with conn.cursor(QuietCursor) as cur:
-                await cur.execute(
-                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
-                    (handle.database,),
-                )
-                return bool(await cur.fetchone())
-        except (*_UNAVAILABLE, pymysql.err.MySQLError) as exc:
-            conn.close()
-            raise EngineUnavailable(f"mysql: {exc!r}") from exc
-        finally:
-            self._owner.release(conn)
-
-
-async def _read_table(cur: aiomysql.Cursor, table: str) -> tuple[str, int, list[Any]]:
-    # An explicit LIMIT overrides the session's sql_select_limit.
-    await cur.execute(f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
-    rows = list(await cur.fetchall())
-    if len(rows) > STATE_ROW_CAP:
-        raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
-    return table, len(cur.description or ()), rows
+        found = await self._owner_run(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (handle.database,)
+        )
+        return found is not None
 
 
 def classify_mysql(exc: pymysql.err.MySQLError) -> CheckFailed:

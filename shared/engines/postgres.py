@@ -108,6 +108,8 @@ class PostgresEngine(SqlEngine):
             "database": self.settings.scratch_database,
             "statement_cache_size": 0,  # search_path changes per check: never reuse plans
             "timeout": self.settings.connect_timeout_s,
+            # Our own round trips (BEGIN, ROLLBACK, catalog reads) are bounded too.
+            "command_timeout": self.backstop_s,
         }
         settings = {
             "application_name": "sqlsynth-engines",
@@ -124,6 +126,13 @@ class PostgresEngine(SqlEngine):
                 max_size=2,
                 server_settings=settings,
             )
+            self._probe_args = {
+                "dsn": dsn,
+                "database": self.settings.scratch_database,
+                "user": accounts.query,
+                "password": accounts.query_password,
+                "timeout": 2.0,
+            }
             self._query = await asyncpg.create_pool(
                 **base,
                 user=accounts.query,
@@ -149,19 +158,21 @@ class PostgresEngine(SqlEngine):
     async def _session(self, schema: str, *, writes: bool) -> AsyncIterator[asyncpg.Connection]:
         """A query-role connection inside a transaction that is rolled back on exit."""
         try:
-            conn = await self._query.acquire(timeout=self.backstop_s)
+            conn = await self._query.acquire(timeout=self.acquire_s)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: no connection: {exc!r}") from exc
         try:
             mode = "READ WRITE" if writes else "READ ONLY"
             await conn.execute(f'BEGIN {mode}; SET LOCAL search_path TO "{schema}"')
             yield conn
-        except _UNAVAILABLE as exc:
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            # The statement under check handles its own timeouts: this one is ours.
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
         finally:
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 await conn.execute("ROLLBACK", timeout=self.backstop_s)
-            await self._query.release(conn)
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+                await self._query.release(conn, timeout=self.backstop_s)
 
     async def _parse(self, sql: str, *, writes: bool) -> None:
         try:
@@ -201,7 +212,12 @@ class PostgresEngine(SqlEngine):
     async def _timed_out(self) -> CheckFailed:
         """Past the client deadline: a timeout if the engine still answers, else unavailable."""
         try:
-            await self._query.fetchval("SELECT 1", timeout=2.0)
+            # A connection of its own: the pool may be full of statements just as stuck.
+            probe = await asyncpg.connect(**self._probe_args)
+            try:
+                await probe.fetchval("SELECT 1", timeout=2.0)
+            finally:
+                probe.terminate()
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: not answering: {exc!r}") from exc
         return CheckFailed(ErrorClass.TIMEOUT, f"cancelled after {self.backstop_s:.1f} s")
@@ -209,7 +225,7 @@ class PostgresEngine(SqlEngine):
     async def _create_fixture(self, name: str, plan: FixturePlan) -> PgFixture:
         fixture = PgFixture(name, plan.tables)
         try:
-            conn = await self._owner.acquire(timeout=self.backstop_s)
+            conn = await self._owner.acquire(timeout=self.acquire_s)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: no owner connection: {exc!r}") from exc
         try:
@@ -235,16 +251,17 @@ class PostgresEngine(SqlEngine):
             raise classify_pg(exc) from exc
         except (asyncpg.DataError, ValueError, TypeError) as exc:
             raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
-        except _UNAVAILABLE as exc:
+        except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
         finally:
-            await self._owner.release(conn)
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+                await self._owner.release(conn, timeout=self.backstop_s)
         return fixture
 
     async def _drop_fixture(self, handle: PgFixture) -> None:
         try:
             await self._owner.execute(f'DROP SCHEMA IF EXISTS "{handle.schema}" CASCADE')
-        except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
 
     async def _exists(self, handle: PgFixture) -> bool:
@@ -252,7 +269,7 @@ class PostgresEngine(SqlEngine):
             found = await self._owner.fetchval(
                 "SELECT 1 FROM pg_namespace WHERE nspname = $1", handle.schema
             )
-        except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
         return bool(found)
 

@@ -191,6 +191,9 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
     if not parsed.ok or parsed.expression is None:
         return parsed
     root = parsed.expression
+    if isinstance(root, exp.Command):
+        # sqlglot's fallback for text it could not read: a broken statement, not a verdict.
+        return reject(ErrorClass.SYNTAX, f"not understood as {engine.value}: {sql[:80]}")
     if isinstance(root, exp.Create):
         kind = str(root.args.get("kind") or "").upper()
         if kind not in FIXTURE_CREATE_KINDS:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from sqlglot.errors import SqlglotError
-from sqlglot.tokenizer_core import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from shared.sql.feature_parse import get_dialect
 
@@ -129,6 +129,11 @@ def scrub_sql(sql: str, dialect: str | None, policy: ScrubPolicy = DEFAULT_POLIC
         tokens = get_dialect(dialect or "postgres").tokenize(sql)
     except (SqlglotError, ValueError, IndexError):
         return scrub_unparsed_sql(sql, policy)
+    return scrub_tokens(sql, tokens, policy)
+
+
+def scrub_tokens(sql: str, tokens: list[Token], policy: ScrubPolicy = DEFAULT_POLICY) -> str:
+    """`scrub_sql` for a text the caller already tokenized."""
     pieces: list[str] = []
     cursor = 0
     for token in tokens:

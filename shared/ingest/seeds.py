@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+from sqlglot.errors import SqlglotError
 
 from proto.seed import SeedEvent
 from shared.ingest.datasets import DatasetSource
@@ -19,16 +22,29 @@ from shared.ingest.model import (
     is_create_table,
     statement_kind,
 )
-from shared.ingest.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_sql, scrub_text
+from shared.ingest.scrub import DEFAULT_POLICY, ScrubPolicy, scrub_sql, scrub_text, scrub_tokens
 from shared.ingest.shape import ShapeCounter, shape_id
+from shared.sql.feature_parse import resolve_dialect, tokenize_sql
+
+
+@lru_cache(maxsize=65536)
+def prepare_sql(sql: str, dialect: str | None, policy: ScrubPolicy) -> tuple[str, str]:
+    """(seed id, scrubbed text) of a statement, tokenizing it once for both; logs repeat the
+    same texts, hence the cache."""
+    try:
+        tokens = tokenize_sql(sql, resolve_dialect(dialect) if dialect else "postgres")
+    except (SqlglotError, ValueError, IndexError):
+        return shape_id(sql, dialect), scrub_sql(sql, dialect, policy)
+    return shape_id(sql, dialect, tokens), scrub_tokens(sql, tokens, policy)
 
 
 def build_seed(statement: Statement, policy: ScrubPolicy = DEFAULT_POLICY) -> SeedEvent:
     """The seed of one statement, scrubbed: the only way a statement leaves the service."""
     dialect = statement.dialect
+    seed_id, sql = prepare_sql(statement.sql, dialect, policy)
     return SeedEvent(
-        seed_id=shape_id(statement.sql, dialect),
-        sql=scrub_sql(statement.sql, dialect, policy),
+        seed_id=seed_id,
+        sql=sql,
         dialect=statement.engine,
         question=scrub_text(statement.question, policy) if statement.question else None,
         schema_ddl=scrub_sql(statement.schema_ddl, "sqlite", policy)

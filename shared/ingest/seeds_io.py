@@ -68,7 +68,7 @@ class SeedWriter:
 
     def flush(self) -> None:
         self._handle.flush()
-        if self.path is not None:
+        if self.path is not None and self.path.is_file():  # /dev/null cannot fsync
             os.fsync(self._handle.fileno())
 
     def close(self) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
-from sqlglot.tokenizer_core import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from proto.seed import SeedEvent
-from shared.sql.feature_parse import get_dialect, parse_sql
+from shared.sql.feature_parse import get_dialect, parse_sql, parse_tokens
 from shared.sql.pattern import pattern_hash
 
 PLACEHOLDER = "?"
@@ -30,60 +29,63 @@ _REGEX_VALUES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\b\d+(?:\.\d+)?\
 _SPACES = re.compile(r"\s+")
 
 
-def _placeholder(node: exp.Expr) -> exp.Expr:
-    if isinstance(node, _LITERALS) or (
-        isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
-    ):
-        return exp.Placeholder()
-    return node
-
-
-def _collapse(node: exp.Expr) -> exp.Expr:
-    """IN (?, ?, ?) is IN (?), and VALUES (?, ?), (?, ?) one row: list length is not shape."""
-    if isinstance(node, (exp.In, exp.Values)):
-        items = node.expressions
+def _abstract(tree: exp.Expr) -> exp.Expr:
+    """Literals become `?` and lists of `?` one `?`, in place (the tree is ours)."""
+    for node in list(tree.find_all(*_LITERALS, exp.Neg)):
+        if isinstance(node, exp.Neg) and not isinstance(node.this, exp.Literal):
+            continue
+        if node is tree:
+            return exp.Placeholder()
+        node.replace(exp.Placeholder())
+    # IN (?, ?, ?) is IN (?), and VALUES (?, ?), (?, ?) one row: list length is not shape.
+    for owner in list(tree.find_all(exp.In, exp.Values)):
+        items = owner.expressions
         if len(items) > 1 and all(item == items[0] for item in items[1:]):
-            node.set("expressions", [items[0]])
-    return node
+            owner.set("expressions", [items[0]])
+    return tree
 
 
-def _shape_from_tree(sql: str, dialect: str) -> str:
-    statements = parse_sql(sql, dialect).statements
-    rendered = []
-    for statement in statements:
-        tree = statement.transform(_placeholder).transform(_collapse)
-        rendered.append(tree.sql(comments=False, unsupported_level=ErrorLevel.IGNORE))
+def _shape_from_tree(sql: str, dialect: str, tokens: list[Token] | None) -> str:
+    if tokens is None:
+        statements = parse_sql(sql, dialect).statements
+    else:
+        statements = tuple(parse_tokens(tokens, sql, dialect))
+        if not statements:
+            raise ValueError("no statement")
+    rendered = [
+        _abstract(statement).sql(copy=False, comments=False, unsupported_level=ErrorLevel.IGNORE)
+        for statement in statements
+    ]
     return "; ".join(rendered)
 
 
-def _shape_from_tokens(sql: str, dialect: str) -> str:
-    tokens = get_dialect(dialect).tokenize(sql)
+def _shape_from_tokens(sql: str, dialect: str, tokens: list[Token] | None) -> str:
+    tokens = tokens if tokens is not None else get_dialect(dialect).tokenize(sql)
     return " ".join(
         PLACEHOLDER if token.token_type in _VALUE_TOKENS else token.text for token in tokens
     )
 
 
-@lru_cache(maxsize=65536)
-def statement_shape(sql: str, dialect: str | None = None) -> str:
+def statement_shape(sql: str, dialect: str | None = None, tokens: list[Token] | None = None) -> str:
     """The normalised text of a statement: literals as `?`, one line, lower case.
 
-    Parses with sqlglot when it can; otherwise tokens, otherwise regular expressions, so an
-    unparsable statement still gets a stable shape.
+    Parses with sqlglot when it can (from `tokens` when the caller has them); otherwise
+    tokens, otherwise regular expressions, so an unparsable statement still gets a stable shape.
     """
     name = dialect or "postgres"
     try:
-        shape = _shape_from_tree(sql, name)
+        shape = _shape_from_tree(sql, name, tokens)
     except (SqlglotError, ValueError, RecursionError):
         try:
-            shape = _shape_from_tokens(sql, name)
+            shape = _shape_from_tokens(sql, name, tokens)
         except (SqlglotError, ValueError, IndexError):
             shape = _REGEX_VALUES.sub(PLACEHOLDER, sql)
     return _SPACES.sub(" ", shape).strip().lower()
 
 
-def shape_id(sql: str, dialect: str | None = None) -> str:
+def shape_id(sql: str, dialect: str | None = None, tokens: list[Token] | None = None) -> str:
     """The seed id of a statement: the hash of its shape."""
-    return pattern_hash(statement_shape(sql, dialect))
+    return pattern_hash(statement_shape(sql, dialect, tokens))
 
 
 def count_bucket(count: int) -> int:
@@ -92,8 +94,9 @@ def count_bucket(count: int) -> int:
 
 
 def message_id(seed: SeedEvent) -> str:
-    """Nats-Msg-Id of a seed announcement: one per shape and count bucket, so replays dedupe."""
-    return f"{seed.seed_id}:{count_bucket(seed.count)}"
+    """Nats-Msg-Id of a seed announcement: one per shape, count bucket and source, so a replay
+    (restart, re-run) dedupes while two logs that share a shape are both heard."""
+    return f"{seed.seed_id}:{count_bucket(seed.count)}:{pattern_hash(seed.source)[:8]}"
 
 
 @dataclass

@@ -62,8 +62,9 @@ def build_sdk(settings: LlmSettings) -> PipelineRetryAnthropic:
 
 
 def build_limiter(settings: LlmSettings) -> AdaptiveLimiter:
-    initial = min(max(settings.concurrency_initial, settings.concurrency_min),
-                  settings.concurrency_max)
+    initial = min(
+        max(settings.concurrency_initial, settings.concurrency_min), settings.concurrency_max
+    )
     return AdaptiveLimiter(
         initial,
         minimum=settings.concurrency_min,
@@ -124,9 +125,7 @@ class LlmClient:
     def price(self, message: Message, *, batch: bool = False) -> TokenCost:
         usage = message.usage
         write_1h = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
-        return self.prices.cost(
-            self.model, usage, batch=batch, cache_write_1h_tokens=write_1h
-        )
+        return self.prices.cost(self.model, usage, batch=batch, cache_write_1h_tokens=write_1h)
 
     async def check_access(self) -> str:
         """Preflight: the key works and the model exists (a free metadata call, no tokens)."""
@@ -142,7 +141,8 @@ class LlmClient:
                 f"model {self.model!r} is not available to this key (404): set SQLSYNTH_LLM_MODEL"
             ) from exc
         except anthropic.APIStatusError as exc:
-            raise LlmConfigError(f"Anthropic API preflight failed: {map_status_error(exc)}") from exc
+            mapped = map_status_error(exc)
+            raise LlmConfigError(f"Anthropic API preflight failed: {mapped}") from exc
         except anthropic.APIConnectionError as exc:
             where = self.settings.base_url or "https://api.anthropic.com"
             raise LlmConfigError(f"cannot reach the Anthropic API at {where}: {exc}") from exc

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -139,7 +139,5 @@ class AdaptiveLimiter:
                     self._in_flight += 1
                     return
                 timeout = wait if wait > 0 else None
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(self._cond.wait(), timeout)
-                except TimeoutError:
-                    pass

@@ -91,7 +91,9 @@ class PriceBook:
         candidates = [name for name in self.prices if model.startswith(name)]
         if not candidates:
             known = ", ".join(sorted(self.prices))
-            raise KeyError(f"no price for model {model!r}; known: {known} (set SQLSYNTH_LLM_PRICES)")
+            raise KeyError(
+                f"no price for model {model!r}; known: {known} (set SQLSYNTH_LLM_PRICES)"
+            )
         return self.prices[max(candidates, key=len)]
 
     def cost(
@@ -112,12 +114,16 @@ class PriceBook:
         if price.long_prompt_tokens is not None and prompt > price.long_prompt_tokens:
             factor *= price.long_prompt_multiplier
         usd = (
-            usage.input_tokens * price.input
-            + usage.output_tokens * price.output
-            + (cache_write - write_1h) * price.cache_write_5m
-            + write_1h * price.cache_write_1h
-            + cache_read * price.cache_read
-        ) * factor / PER_MILLION
+            (
+                usage.input_tokens * price.input
+                + usage.output_tokens * price.output
+                + (cache_write - write_1h) * price.cache_write_5m
+                + write_1h * price.cache_write_1h
+                + cache_read * price.cache_read
+            )
+            * factor
+            / PER_MILLION
+        )
         return TokenCost(
             calls=1,
             input_tokens=usage.input_tokens,

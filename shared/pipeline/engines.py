@@ -13,7 +13,13 @@ def _template() -> DraftEngine:
     return TemplateDraftEngine()
 
 
-DRAFT_ENGINES: dict[str, Callable[[], DraftEngine]] = {"template": _template}
+def _claude() -> DraftEngine:
+    from shared.generation.claude.engine import build_claude_engine
+
+    return build_claude_engine()
+
+
+DRAFT_ENGINES: dict[str, Callable[[], DraftEngine]] = {"template": _template, "claude": _claude}
 
 
 def build_draft_engine(name: str) -> DraftEngine:

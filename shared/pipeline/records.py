@@ -55,7 +55,11 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
         "review": envelope.review.model_dump(mode="json") if envelope.review else None,
         "dedup": envelope.dedup.model_dump(mode="json") if envelope.dedup else None,
         "attempts": envelope.attempt,
-        "history": [f"{h.stage.value}.{h.outcome.value}" for h in envelope.history],
+        "history": [
+            {"stage": h.stage.value, "outcome": h.outcome.value, "attempt": h.attempt,
+             "at": h.at.isoformat()}
+            for h in envelope.history
+        ],
         "cost": envelope.cost.model_dump(mode="json"),
         "generator": draft.engine,
         "reasoning": draft.reasoning,

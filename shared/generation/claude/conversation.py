@@ -53,8 +53,9 @@ class Conversation:
             if isinstance(block, TextBlock) and block.text:
                 content.append(text_block(block.text))
             elif isinstance(block, ToolUseBlock):
-                content.append({"type": "tool_use", "id": block.id, "name": block.name,
-                                "input": block.input})
+                content.append(
+                    {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+                )
                 calls.append(block)
         self.messages.append({"role": "assistant", "content": content or [text_block("...")]})
         return calls

@@ -9,7 +9,8 @@ query and gets its question by back-translation, then a consistency check (seed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from typing import Literal, TypeVar
 
 from proto.common import Engine
 from proto.sample import Blueprint, Draft, TableRows
@@ -33,6 +34,8 @@ from shared.generation.claude.schemas import (
 from shared.generation.claude.steps import Spend, StepRunner
 from shared.generation.claude.tools import RunQuery, ToolBox
 
+A = TypeVar("A", bound=Answer)
+
 SEED_SQL_INSTRUCTION = (
     "The query is given in <seed_sql>: keep its intent and shape, and change it only as much as "
     "the schema and the portability rules require. Call submit_sql."
@@ -43,22 +46,8 @@ BACK_TRANSLATION_INSTRUCTION = (
 )
 
 
-@dataclass(frozen=True)
-class Section:
-    name: str
-    submit: str
-    answer: type[Answer]
-    agent_tools: bool = False
-
-
-SECTIONS: tuple[Section, ...] = (
-    Section("outline", "submit_outline", OutlineAnswer),
-    Section("schema", "submit_schema", SchemaAnswer),
-    Section("rows", "submit_rows", RowsAnswer),
-    Section("sql", "submit_sql", SqlAnswer, agent_tools=True),
-    Section("question", "submit_question", QuestionAnswer),
-    Section("explanation", "submit_explanation", ExplanationAnswer),
-)
+# The sections in order; each is answered through the tool `submit_<name>`.
+SECTIONS: tuple[str, ...] = ("outline", "schema", "rows", "sql", "question", "explanation")
 
 
 def variation_of(seed: int) -> int:
@@ -66,34 +55,27 @@ def variation_of(seed: int) -> int:
 
 
 def table_rows(tables: list[RowsTable]) -> list[TableRows]:
-    return [TableRows(table=t.table, columns=t.columns, values=rows_to_scalars(t.values))
-            for t in tables]
+    return [
+        TableRows(table=t.table, columns=t.columns, values=rows_to_scalars(t.values))
+        for t in tables
+    ]
 
 
-@dataclass
-class Written:
-    """The sections answered so far (by name)."""
-
-    answers: dict[str, Answer] = field(default_factory=dict)
-
-    def get(self, name: str, kind: type[Answer]) -> Answer:
-        answer = self.answers[name]
-        assert isinstance(answer, kind)
-        return answer
-
-
-def assemble(blueprint: Blueprint, written: Written, *, question: str, explanation: str) -> Draft:
-    outline = written.get("outline", OutlineAnswer)
-    schema = written.get("schema", SchemaAnswer)
-    rows = written.get("rows", RowsAnswer)
-    sql = written.get("sql", SqlAnswer)
-    assert isinstance(outline, OutlineAnswer) and isinstance(schema, SchemaAnswer)
-    assert isinstance(rows, RowsAnswer) and isinstance(sql, SqlAnswer)
+def assemble(
+    blueprint: Blueprint,
+    *,
+    ddl: str,
+    rows: list[TableRows],
+    sql: str,
+    question: str,
+    explanation: str,
+    reasoning: str,
+) -> Draft:
     return Draft(
         domain=blueprint.domain,
-        schema_ddl=schema.ddl,
-        rows=table_rows(rows.tables),
-        sql=sql.sql,
+        schema_ddl=ddl,
+        rows=rows,
+        sql=sql,
         # Portable SQL is written to run unchanged everywhere; SQLite is its canonical reading.
         sql_dialect=Engine.SQLITE,
         question=question,
@@ -102,56 +84,85 @@ def assemble(blueprint: Blueprint, written: Written, *, question: str, explanati
         task_type=blueprint.task_type,
         complexity=blueprint.complexity,
         sql_complexity=blueprint.sql_complexity,
-        reasoning=f"setting: {outline.setting}. plan: {outline.sql_plan}. sql: {sql.reasoning}",
+        reasoning=reasoning,
         engine="claude",
     )
 
 
 class DraftWriter:
     def __init__(
-        self, runner: StepRunner, run_query: RunQuery, *, max_tool_calls: int,
-        tally: SettingTally, cache_ttl: str = "5m",
+        self,
+        runner: StepRunner,
+        run_query: RunQuery,
+        *,
+        max_tool_calls: int,
+        tally: SettingTally,
+        cache_ttl: Literal["5m", "1h"] = "5m",
     ) -> None:
         self.runner, self.run_query = runner, run_query
         self.max_tool_calls, self.tally = max_tool_calls, tally
         self.cache_ttl = cache_ttl
+        self._avoid: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+
+    def _avoid_for(self, domain: str, seed: int) -> list[str]:
+        """The avoid list of a sample, fixed at its first delivery: a redelivered sample must
+        send byte-identical prompts, or the reply memo (and the prompt cache) would miss."""
+        key = (domain, seed)
+        if key not in self._avoid:
+            self._avoid[key] = self.tally.avoid(domain)
+            while len(self._avoid) > 4096:
+                self._avoid.popitem(last=False)
+        return self._avoid[key]
 
     def conversation(self) -> Conversation:
-        ttl = "1h" if self.cache_ttl == "1h" else "5m"
-        return Conversation(SYSTEM_PROMPT, all_tools(), cache_ttl=ttl)
+        return Conversation(SYSTEM_PROMPT, all_tools(), cache_ttl=self.cache_ttl)
 
     async def write(self, blueprint: Blueprint, seed: int, spend: Spend) -> Draft:
         conv = self.conversation()
-        avoid = self.tally.avoid(blueprint.domain)
+        avoid = self._avoid_for(blueprint.domain, seed)
         conv.user(text_block(render_blueprint(blueprint, variation_of(seed), avoid)))
         toolbox = ToolBox(self.run_query, self.max_tool_calls)
-        written = Written()
-        sections = SECTIONS[:4] if blueprint.seed_sql else SECTIONS
-        for section in sections:
-            instruction = SECTION_INSTRUCTIONS[section.name]
-            if section.name == "sql" and blueprint.seed_sql:
+
+        async def section(name: str, answer: type[A], *, tools: bool = False) -> A:
+            instruction = SECTION_INSTRUCTIONS[name]
+            if name == "sql" and blueprint.seed_sql:
                 instruction = SEED_SQL_INSTRUCTION
             conv.user(text_block(instruction))
-            answer = await self.runner.ask(
-                conv, section.name, section.submit, section.answer, spend=spend,
-                toolbox=toolbox if section.agent_tools else None,
+            return await self.runner.ask(
+                conv,
+                name,
+                f"submit_{name}",
+                answer,
+                spend=spend,
+                toolbox=toolbox if tools else None,
             )
-            written.answers[section.name] = answer
-            if isinstance(answer, SchemaAnswer):
-                toolbox.ddl = answer.ddl
-            elif isinstance(answer, RowsAnswer):
-                toolbox.rows = table_rows(answer.tables)
-            elif isinstance(answer, OutlineAnswer):
-                self.tally.add(blueprint.domain, answer.setting)
+
+        outline = await section("outline", OutlineAnswer)
+        self.tally.add(blueprint.domain, outline.setting)
+        schema = await section("schema", SchemaAnswer)
+        toolbox.ddl = schema.ddl
+        rows = await section("rows", RowsAnswer)
+        toolbox.rows = table_rows(rows.tables)
+        sql = await section("sql", SqlAnswer, tools=True)
         if blueprint.seed_sql:
             conv.user(text_block(BACK_TRANSLATION_INSTRUCTION))
-            pair = await self.runner.ask(conv, "back_translation", "submit_back_translation",
-                                         BackTranslationAnswer, spend=spend)
-            assert isinstance(pair, BackTranslationAnswer)
-            return assemble(blueprint, written, question=pair.question,
-                            explanation=pair.explanation)
-        question = written.get("question", QuestionAnswer)
-        explanation = written.get("explanation", ExplanationAnswer)
-        assert isinstance(question, QuestionAnswer) and isinstance(explanation, ExplanationAnswer)
-        return assemble(blueprint, written, question=question.question,
-                        explanation=explanation.explanation)
+            pair = await self.runner.ask(
+                conv,
+                "back_translation",
+                "submit_back_translation",
+                BackTranslationAnswer,
+                spend=spend,
+            )
+            question, explanation = pair.question, pair.explanation
+        else:
+            question = (await section("question", QuestionAnswer)).question
+            explanation = (await section("explanation", ExplanationAnswer)).explanation
+        return assemble(
+            blueprint,
+            ddl=schema.ddl,
+            rows=toolbox.rows,
+            sql=sql.sql,
+            question=question,
+            explanation=explanation,
+            reasoning=f"setting: {outline.setting}. plan: {outline.sql_plan}. sql: {sql.reasoning}",
+        )

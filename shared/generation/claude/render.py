@@ -39,8 +39,12 @@ def render_blueprint(blueprint: Blueprint, variation: int | None, avoid: list[st
     if blueprint.seed_sql:
         parts.append(tag("seed_sql", blueprint.seed_sql))
     if avoid:
-        parts.append(tag("avoid_settings", "Already frequent in this dataset, do not reuse: "
-                         + "; ".join(avoid)))
+        parts.append(
+            tag(
+                "avoid_settings",
+                "Already frequent in this dataset, do not reuse: " + "; ".join(avoid),
+            )
+        )
     if variation is not None:
         # Varies the model's choices between samples with the same plan (and marks the sample).
         parts.append(tag("variation", str(variation)))
@@ -59,13 +63,15 @@ def render_rows(rows: list[TableRows], limit: int = MAX_ROWS_SHOWN) -> str:
 
 
 def render_draft(draft: Draft, *, rows_limit: int = MAX_ROWS_SHOWN) -> str:
-    return "\n".join([
-        tag("schema", draft.schema_ddl),
-        tag("rows", render_rows(draft.rows, rows_limit)),
-        tag("sql", draft.sql),
-        tag("question", draft.question),
-        tag("explanation", draft.explanation),
-    ])
+    return "\n".join(
+        [
+            tag("schema", draft.schema_ddl),
+            tag("rows", render_rows(draft.rows, rows_limit)),
+            tag("sql", draft.sql),
+            tag("question", draft.question),
+            tag("explanation", draft.explanation),
+        ]
+    )
 
 
 def render_feedback(feedback: list[Feedback]) -> str:
@@ -100,9 +106,11 @@ def render_facts(validation: Validation | None) -> str:
 def render_review_request(envelope: SampleEnvelope) -> str:
     assert envelope.draft is not None
     blueprint = envelope.blueprint
-    return "\n".join([
-        render_blueprint(blueprint, None, []),
-        render_draft(envelope.draft, rows_limit=8),
-        render_facts(envelope.validation),
-        "Review this sample as the consistency verifier. Call submit_review.",
-    ])
+    return "\n".join(
+        [
+            render_blueprint(blueprint, None, []),
+            render_draft(envelope.draft, rows_limit=8),
+            render_facts(envelope.validation),
+            "Review this sample as the consistency verifier. Call submit_review.",
+        ]
+    )

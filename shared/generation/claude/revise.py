@@ -12,6 +12,7 @@ becomes the next attempt. A repair that changes nothing cannot fix anything: it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope
@@ -54,9 +55,7 @@ def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
         update["sql_by_dialect"] = {}
     if answer.question is not None and answer.question.strip() != draft.question.strip():
         update["question"] = answer.question
-    if answer.explanation is not None and (
-        answer.explanation.strip() != draft.explanation.strip()
-    ):
+    if answer.explanation is not None and (answer.explanation.strip() != draft.explanation.strip()):
         update["explanation"] = answer.explanation
     if not update:
         raise GenerationError(f"repair changed nothing (diagnosis: {answer.diagnosis[:300]})")
@@ -66,49 +65,73 @@ def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
 
 
 class Reviser:
-    def __init__(self, runner: StepRunner, conversation: Any, run_query: RunQuery,
-                 max_tool_calls: int, model: str) -> None:
+    def __init__(
+        self,
+        runner: StepRunner,
+        conversation: Callable[[], Conversation],
+        run_query: RunQuery,
+        max_tool_calls: int,
+        model: str,
+    ) -> None:
         self.runner = runner
-        self.conversation = conversation  # () -> Conversation, shared with the writer
+        self.conversation = conversation  # the writer's: same system prompt and tools (cache)
         self.run_query, self.max_tool_calls = run_query, max_tool_calls
         self.model = model
 
-    async def repair(self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback],
-                     seed: int, spend: Spend) -> Draft:
-        conv: Conversation = self.conversation()
-        conv.user(text_block("\n".join([
-            render_blueprint(blueprint, variation_of(seed), []),
-            render_draft(draft),
-            render_feedback(feedback),
-        ])), text_block(REPAIR_INSTRUCTION))
-        toolbox = ToolBox(self.run_query, self.max_tool_calls, ddl=draft.schema_ddl,
-                          rows=list(draft.rows))
-        answer = await self.runner.ask(conv, "repair", "submit_repair", RepairAnswer,
-                                       spend=spend, toolbox=toolbox)
+    async def repair(
+        self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], seed: int, spend: Spend
+    ) -> Draft:
+        conv = self.conversation()
+        conv.user(
+            text_block(
+                "\n".join(
+                    [
+                        render_blueprint(blueprint, variation_of(seed), []),
+                        render_draft(draft),
+                        render_feedback(feedback),
+                    ]
+                )
+            ),
+            text_block(REPAIR_INSTRUCTION),
+        )
+        toolbox = ToolBox(
+            self.run_query, self.max_tool_calls, ddl=draft.schema_ddl, rows=list(draft.rows)
+        )
+        answer = await self.runner.ask(
+            conv, "repair", "submit_repair", RepairAnswer, spend=spend, toolbox=toolbox
+        )
         return apply_repair(draft, answer)
 
     async def review(self, envelope: SampleEnvelope, spend: Spend) -> Review:
         if envelope.draft is None:
             return Review(verdict="fail", reasons=["no draft"], reviewer=self.reviewer)
-        conv: Conversation = self.conversation()
+        conv = self.conversation()
         conv.user(text_block(render_review_request(envelope)))
-        answer = await self.runner.ask(conv, "review", "submit_review", ReviewAnswer,
-                                       spend=spend)
+        answer = await self.runner.ask(conv, "review", "submit_review", ReviewAnswer, spend=spend)
         reasons = [r.strip() for r in answer.reasons if r.strip()]
-        return Review(verdict=answer.verdict, reasons=reasons if answer.verdict == "fail" else [],
-                      reviewer=self.reviewer)
+        return Review(
+            verdict=answer.verdict,
+            reasons=reasons if answer.verdict == "fail" else [],
+            reviewer=self.reviewer,
+        )
 
     async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
         """Seed 003's verifier for a back-translated pair: the SQL is fixed, the text is new."""
-        conv: Conversation = self.conversation()
-        conv.user(text_block("\n".join([
-            render_blueprint(blueprint, None, []),
-            tag("schema", draft.schema_ddl),
-            tag("sql", draft.sql),
-            tag("question", draft.question),
-            tag("explanation", draft.explanation),
-            VERIFY_INSTRUCTION,
-        ])))
+        conv = self.conversation()
+        conv.user(
+            text_block(
+                "\n".join(
+                    [
+                        render_blueprint(blueprint, None, []),
+                        tag("schema", draft.schema_ddl),
+                        tag("sql", draft.sql),
+                        tag("question", draft.question),
+                        tag("explanation", draft.explanation),
+                        VERIFY_INSTRUCTION,
+                    ]
+                )
+            )
+        )
         return await self.runner.ask(conv, "verify", "submit_review", ReviewAnswer, spend=spend)
 
     @property

@@ -123,14 +123,22 @@ SUBMIT_TOOLS: dict[str, tuple[type[Answer], str]] = {
     "submit_explanation": (ExplanationAnswer, "Submit the explanation of the query."),
     "submit_repair": (RepairAnswer, "Submit a minimal repair of the sample."),
     "submit_review": (ReviewAnswer, "Submit a review verdict with reasons."),
-    "submit_back_translation": (BackTranslationAnswer, "Submit a question and explanation "
-                                "written for a given SQL query."),
+    "submit_back_translation": (
+        BackTranslationAnswer,
+        "Submit a question and explanation written for a given SQL query.",
+    ),
 }
 AGENT_TOOLS: dict[str, tuple[type[Answer], str]] = {
-    "inspect_schema": (InspectSchemaInput, "Show the DDL and the first rows of a table (or all "
-                       "tables) of the current sample."),
-    "run_query": (RunQueryInput, "Run one SQL statement on the current sample's schema and rows "
-                  "on the validation engines; returns the rows (first 10) or the error per engine."),
+    "inspect_schema": (
+        InspectSchemaInput,
+        "Show the DDL and the first rows of a table (or all tables) of the current sample.",
+    ),
+    "run_query": (
+        RunQueryInput,
+        "Run one SQL statement on the current sample's schema and "
+        "rows on the validation engines; returns the first 10 rows or the error, per "
+        "engine.",
+    ),
 }
 
 

@@ -27,14 +27,14 @@ from shared.llm.testing.fake_server import ModelTurn
 NUMERIC = (ValueKind.MONEY, ValueKind.MEASURE, ValueKind.QUANTITY)
 STYLE_TEMPLATES = {
     "direct_question": "Which {parents} have the highest total {measure} across their {children}, "
-                       "and how many {children} does each have?",
+    "and how many {children} does each have?",
     "imperative": "List the five {parents} with the largest total {measure} of their {children}, "
-                  "together with the number of {children}.",
+    "together with the number of {children}.",
     "conversational": "Could you show me which {parents} account for the most {measure} from "
-                      "their {children}, and how many {children} each one has?",
+    "their {children}, and how many {children} each one has?",
     "terse_keyword": "top {parents} by total {measure} {children} count",
     "complex_multi_part": "Find the five {parents} with the largest total {measure} and also "
-                          "show how many {children} each of them has.",
+    "show how many {children} each of them has.",
     "informal_ambiguous": "which {parents} are doing best on {measure} lately",
 }
 
@@ -95,8 +95,11 @@ def make_plan(blueprint: Blueprint, variation: int) -> Plan:
     domain = get_domain(instance.domain.name)
     pairs = [
         (t, fk.column, domain.table(fk.ref_table), c)
-        for t in domain.tables for fk in t.foreign_keys for c in t.columns
-        if c.kind in NUMERIC and fk.ref_table != t.name
+        for t in domain.tables
+        for fk in t.foreign_keys
+        for c in t.columns
+        if c.kind in NUMERIC
+        and fk.ref_table != t.name
         and domain.table(fk.ref_table).label_column is not None
     ]
     child, fk, parent, measure = pairs[rng.randrange(len(pairs))]
@@ -104,19 +107,33 @@ def make_plan(blueprint: Blueprint, variation: int) -> Plan:
     join = "LEFT JOIN" if blueprint.join_kind and blueprint.join_kind.value == "left" else "JOIN"
     sql = (
         f"SELECT p.{label}, COUNT(c.id) AS {child.name}_count, "
-        f"ROUND(SUM(c.{measure.name}), 2) AS total_{measure.name} "
+        # COALESCE: a nullable measure gives NULL sums, which engines order differently.
+        f"ROUND(COALESCE(SUM(c.{measure.name}), 0), 2) AS total_{measure.name} "
         f"FROM {parent.name} p {join} {child.name} c ON c.{fk} = p.id "
         f"GROUP BY p.id, p.{label} ORDER BY total_{measure.name} DESC, p.id LIMIT 5"
     )
     wrong = sql.replace(f"SUM(c.{measure.name})", f"SUM(c.{measure.name}_amt)")
-    return Plan(blueprint, variation, instance, child, fk, parent, measure, sql, wrong)
+    return Plan(
+        blueprint=blueprint,
+        variation=variation,
+        instance=instance,
+        child=child,
+        parent=parent,
+        fk=fk,
+        measure=measure,
+        sql=sql,
+        wrong_sql=wrong,
+    )
 
 
 class ScriptedModel:
     """Callable responder for `FakeAnthropic`."""
 
     def __init__(
-        self, *, wrong_sql_rate: float = 0.0, use_tools_rate: float = 0.5,
+        self,
+        *,
+        wrong_sql_rate: float = 0.0,
+        use_tools_rate: float = 0.5,
         review_fail_rate: float = 0.0,
     ) -> None:
         self.wrong_sql_rate = wrong_sql_rate
@@ -134,8 +151,13 @@ class ScriptedModel:
         blueprint = Blueprint.model_validate_json(blueprint_json)
         variation = int(_between(first, "variation") or 0)
         plan = make_plan(blueprint, variation)
-        ran = any(block.get("name") == "run_query" for m in messages if m["role"] == "assistant"
-                  for block in m["content"] if isinstance(block, dict))
+        ran = any(
+            block.get("name") == "run_query"
+            for m in messages
+            if m["role"] == "assistant"
+            for block in m["content"]
+            if isinstance(block, dict)
+        )
         ctx = Ctx(first, last, ran)
         name = choice.get("name") if choice.get("type") == "tool" else None
         if name is None:
@@ -167,14 +189,23 @@ class ScriptedModel:
         domain = plan.instance.domain
         return {
             "setting": f"{domain.description} (variation {plan.variation % 97})",
-            "tables": [{"name": t.name, "purpose": f"one row per {t.noun}",
-                        "key_columns": [c.name for c in t.columns[:4]]} for t in domain.tables],
-            "relationships": [f"{t.name}.{fk.column} -> {fk.ref_table}.{fk.ref_column}"
-                              for t in domain.tables for fk in t.foreign_keys],
+            "tables": [
+                {
+                    "name": t.name,
+                    "purpose": f"one row per {t.noun}",
+                    "key_columns": [c.name for c in t.columns[:4]],
+                }
+                for t in domain.tables
+            ],
+            "relationships": [
+                f"{t.name}.{fk.column} -> {fk.ref_table}.{fk.ref_column}"
+                for t in domain.tables
+                for fk in t.foreign_keys
+            ],
             "intent": f"rank {plan.parent.plural} by the total {plan.measure.label} of their "
-                      f"{plan.child.plural}",
+            f"{plan.child.plural}",
             "sql_plan": f"join {plan.child.name} to {plan.parent.name}, group by the "
-                        f"{plan.parent.noun}, count and sum, order by the sum, keep five",
+            f"{plan.parent.noun}, count and sum, order by the sum, keep five",
         }
 
     def _schema(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
@@ -186,13 +217,18 @@ class ScriptedModel:
     def _sql(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         # Checked with run_query first: an error was seen and fixed, or the SQL was right.
         wrong = not ctx.ran_query and self._chance(plan, "wrong", self.wrong_sql_rate)
-        return {"reasoning": f"join {plan.child.name} to {plan.parent.name} on {plan.fk}, "
-                             "aggregate per parent, order and limit",
-                "sql": plan.wrong_sql if wrong else plan.sql}
+        return {
+            "reasoning": f"join {plan.child.name} to {plan.parent.name} on {plan.fk}, "
+            "aggregate per parent, order and limit",
+            "sql": plan.wrong_sql if wrong else plan.sql,
+        }
 
     def _words(self, plan: Plan) -> dict[str, str]:
-        return {"parents": plan.parent.plural, "children": plan.child.plural,
-                "measure": plan.measure.label}
+        return {
+            "parents": plan.parent.plural,
+            "children": plan.child.plural,
+            "measure": plan.measure.label,
+        }
 
     def _question(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         style = plan.blueprint.prompt_style.value
@@ -200,38 +236,58 @@ class ScriptedModel:
 
     def _explanation(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         w = self._words(plan)
-        return {"explanation": (
-            f"The query joins {plan.child.name} to {plan.parent.name} on {plan.fk}, groups the "
-            f"rows by {plan.parent.noun}, counts the {w['children']} and sums their "
-            f"{w['measure']} for each one, then orders by that total (highest first, ties by "
-            f"id) and keeps the first five. 'Doing best' and similar words are read as the "
-            f"largest total {w['measure']}.")}
+        return {
+            "explanation": (
+                f"The query joins {plan.child.name} to {plan.parent.name} on {plan.fk}, groups the "
+                f"rows by {plan.parent.noun}, counts the {w['children']} and sums their "
+                f"{w['measure']} for each one, then orders by that total (highest first, ties by "
+                f"id) and keeps the first five. 'Doing best' and similar words are read as the "
+                f"largest total {w['measure']}."
+            )
+        }
 
     def _repair(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
-        edit: dict[str, Any] = {"ddl": None, "rows": None, "sql": None, "question": None,
-                                "explanation": None}
+        edit: dict[str, Any] = {
+            "ddl": None,
+            "rows": None,
+            "sql": None,
+            "question": None,
+            "explanation": None,
+        }
         if "review_failed" in ctx.first:
             edit["explanation"] = (_between(ctx.first, "explanation") or "") + (
-                " Only the five largest totals are returned.")
+                " Only the five largest totals are returned."
+            )
             return {"diagnosis": "the explanation did not mention the limit", **edit}
         # The minimal edit: undo the misspelt column in the SQL as given.
         edit["sql"] = re.sub(r"(\w+)_amt\)", r"\1)", _between(ctx.first, "sql") or plan.sql)
-        return {"diagnosis": "the query referenced a column that does not exist; use "
-                             f"{plan.measure.name}", **edit}
+        return {
+            "diagnosis": "the query referenced a column that does not exist; use "
+            f"{plan.measure.name}",
+            **edit,
+        }
 
     def _review(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         sample = _between(ctx.first, "sql") or ""
         failed = "FAILED" in ctx.first or self._chance(sample, "review", self.review_fail_rate)
-        reasons = ["the question asks for the top five but the SQL result is not limited"] if (
-            failed) else []
-        return {"reasoning": "Compared the question, SQL and explanation clause by clause, then "
-                             "checked the execution facts.",
-                "verdict": "fail" if failed else "pass", "reasons": reasons}
+        reasons = (
+            ["the question asks for the top five but the SQL result is not limited"]
+            if (failed)
+            else []
+        )
+        return {
+            "reasoning": "Compared the question, SQL and explanation clause by clause, then "
+            "checked the execution facts.",
+            "verdict": "fail" if failed else "pass",
+            "reasons": reasons,
+        }
 
     def _back_translation(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         sql = _between(ctx.first, "sql") or ""
         tables = sorted(set(re.findall(r"(?:FROM|JOIN)\s+(\w+)", sql, re.I)))
-        return {"question": f"What does the report over {', '.join(tables) or 'the data'} show "
-                            "for each group, largest first?",
-                "explanation": f"The query reads {', '.join(tables)} and returns the grouped "
-                               "totals in descending order."}
+        return {
+            "question": f"What does the report over {', '.join(tables) or 'the data'} show "
+            "for each group, largest first?",
+            "explanation": f"The query reads {', '.join(tables)} and returns the grouped "
+            "totals in descending order.",
+        }

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from anthropic.types import Message, ToolUseBlock
 from pydantic import ValidationError
 
 from proto.sample import TokenCost
@@ -84,8 +85,9 @@ class StepRunner:
     memo: ReplyMemo
     max_tokens: int
 
-    async def call(self, conv: Conversation, tool_choice: dict[str, Any], *, purpose: str,
-                   spend: Spend) -> Reply:
+    async def call(
+        self, conv: Conversation, tool_choice: dict[str, Any], *, purpose: str, spend: Spend
+    ) -> Reply:
         params = conv.params(max_tokens=self.max_tokens, tool_choice=tool_choice)
         key = ReplyMemo.key(self.client.model, params)
         reply = self.memo.get(key)
@@ -114,26 +116,10 @@ class StepRunner:
             agentic = toolbox is not None and not toolbox.exhausted
             choice = any_tool() if agentic else force(submit)
             reply = await self.call(conv, choice, purpose=section, spend=spend)
-            message = reply.message
-            calls = conv.assistant(message)
-            if message.stop_reason == "max_tokens":
-                raise MalformedOutput(section, f"answer cut off at max_tokens={self.max_tokens}",
-                                      spend.total)
-            if message.stop_reason == "refusal":
-                raise GenerationError(f"the model refused the {section} step")
-            if not calls:
-                raise MalformedOutput(section, f"no tool call (stop_reason={message.stop_reason})",
-                                      spend.total)
-            call = calls[0]
+            calls = conv.assistant(reply.message)
+            call = check_reply(reply.message, calls, section, self.max_tokens, spend)
             if call.name == submit:
-                try:
-                    answer = answer_type.model_validate(call.input)
-                except ValidationError as exc:
-                    reason = "; ".join(
-                        f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"
-                        for err in exc.errors(include_url=False)
-                    )
-                    raise MalformedOutput(section, reason[:600], spend.total) from exc
+                answer = validate_submission(call, section, answer_type, spend)
                 conv.user(tool_result(call.id, TOOL_RESULT_OK))
                 return answer
             if toolbox is not None and call.name in AGENT_TOOLS:
@@ -143,3 +129,29 @@ class StepRunner:
                     conv.user(text_block(FORCE_SUBMIT))
                 continue
             raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)
+
+
+def check_reply(
+    message: Message, calls: list[ToolUseBlock], section: str, max_tokens: int, spend: Spend
+) -> ToolUseBlock:
+    """The reply's (single) tool call, or the error that explains why there is none."""
+    if message.stop_reason == "max_tokens":
+        raise MalformedOutput(section, f"answer cut off at max_tokens={max_tokens}", spend.total)
+    if message.stop_reason == "refusal":
+        raise GenerationError(f"the model refused the {section} step")
+    if not calls:
+        raise MalformedOutput(
+            section, f"no tool call (stop_reason={message.stop_reason})", spend.total
+        )
+    return calls[0]
+
+
+def validate_submission(call: ToolUseBlock, section: str, answer_type: type[A], spend: Spend) -> A:
+    try:
+        return answer_type.model_validate(call.input)
+    except ValidationError as exc:
+        reason = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'input'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise MalformedOutput(section, reason[:600], spend.total) from exc

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from anthropic.types import ToolUseBlock
 from pydantic import ValidationError
 
+from proto.common import Engine, Level, Policy
 from proto.sample import TableRows
+from shared.engines.fixture import Fixture
+from shared.engines.validator import Validator
 from shared.generation.claude.schemas import InspectSchemaInput, RunQueryInput
 from shared.generation.template.ddl import render_insert
 
@@ -34,8 +37,10 @@ def _authorize(action: int, *_: object) -> int:
 
 def _format_result(engine: str, columns: list[str], rows: list[tuple[object, ...]]) -> str:
     more = len(rows) > SHOWN_ROWS
-    lines = [f"{engine}: {len(rows) if not more else f'more than {SHOWN_ROWS}'} rows",
-             f"columns: {', '.join(columns)}"]
+    lines = [
+        f"{engine}: {len(rows) if not more else f'more than {SHOWN_ROWS}'} rows",
+        f"columns: {', '.join(columns)}",
+    ]
     lines += [repr(row) for row in rows[:SHOWN_ROWS]]
     return "\n".join(lines)
 
@@ -116,3 +121,27 @@ class ToolBox:
             self.log.append(f"{call.name}: malformed input")
             return f"malformed {call.name} input: {exc.errors(include_url=False)}", True
         return f"unknown tool {call.name!r}", True
+
+
+def validator_run_query(validator: Validator) -> RunQuery:
+    """The run_query tool backed by the validation engines: each engine's status and row count
+    (or its error), whether they agree, and a preview of the rows from SQLite."""
+
+    async def run(ddl: str, rows: list[TableRows], sql: str) -> str:
+        fixture = Fixture(ddl=ddl, dialect=Engine.SQLITE, rows=tuple(rows))
+        writes = sql.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        validation, _ = await validator.validate(
+            fixture, sql, level=Level.FULL, policy=Policy.PORTABLE, allow_writes=writes
+        )
+        lines = [
+            f"{c.engine.value}: ok, {c.row_count} rows"
+            if c.ok
+            else f"{c.engine.value}: ERROR {c.error_class}: {c.message}"
+            for c in validation.checks
+        ]
+        if validation.results_agree is False:
+            lines.append("the engines return different rows")
+        preview = await sqlite_run_query(ddl, rows, sql)
+        return "\n".join([*lines, "preview:", preview])
+
+    return run

@@ -8,6 +8,7 @@ filters are chosen so the witness passes every one of them: the query cannot com
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from proto.common import JoinKind
@@ -50,6 +51,13 @@ class Base:
     detached: list[Detached]
     slots: dict[tuple[str | None, str], int] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
+    _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
+
+    def value_counts(self, at: int) -> Counter[Scalar]:
+        """How often each value occurs at a position of the joined rows (for selectivity)."""
+        if at not in self._counts:
+            self._counts[at] = Counter(r[at] for r in self.rows)
+        return self._counts[at]
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -186,7 +194,7 @@ def choose_filters(
     for table in base.filterable:
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.role not in FILTER_ROLES or f.name in (exclude or set()):
+            if f.role not in FILTER_ROLES or f.label in (exclude or set()):
                 continue
             at = base.slots[(alias, f.name)]
             w = witness[at]
@@ -194,7 +202,7 @@ def choose_filters(
             for cand in column_filters(f, w, values, ctx.rng):
                 if not holds(cand[0], w):
                     continue
-                kept = sum(1 for r in base.rows if holds(cand[0], r[at]))
+                kept = sum(n for v, n in base.value_counts(at).items() if holds(cand[0], v))
                 pool.append((cand, kept / total))
     ctx.rng.shuffle(pool)
     # Filters that drop rows first; a filter that keeps everything says nothing.

@@ -34,7 +34,7 @@ from shared.generation.template.outputs import (
     row_window,
     value_metric,
 )
-from shared.generation.template.predicates import Candidate, column_filters, nice_below
+from shared.generation.template.predicates import column_filters, nice_below
 from shared.generation.template.rowstore import Row
 from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.subqueries import subquery_predicates
@@ -120,11 +120,10 @@ def _rows(
         meaning.distinct = True
     window = None
     if spec.window:
-        window = row_window(ctx, base, names, keys)
+        exact = spec.window_kind == "rank" or spec.distinct
+        window = row_window(ctx, base, names, keys, exact=exact)
         if window is None:
             raise Fragile("no measure for a window function")
-        if spec.window_kind == "rank" and window.role != "rank":
-            raise Fragile("an outer level needs a ranking window")
         fields.append(window)
         meaning.details.append(window.label)
     if spec.case:
@@ -201,7 +200,7 @@ def _groups(
     dims: list[ir.Expr] = []
     shown: list[Field] = []
     if grouped:
-        dims, shown, one, many = group_dims(ctx, base)
+        dims, shown, one, _many = group_dims(ctx, base)
         shown = [Field(f.expr, names.take(f.name, f"{f.table}_{f.name}"), f.label, f.ctype,
                        f.role, f.table, f.nullable, f.approx, f.kind) for f in shown]
         meaning.per = [one]
@@ -285,12 +284,13 @@ def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
     if m.ctype is ColumnType.INTEGER or isinstance(target, int):
         op, threshold = ">=", target
     else:
-        lower = values[pick - 1] if pick > 0 else 0.0
+        # A computed float: the threshold keeps clear of every group's value.
+        lower = float(values[pick - 1]) if pick > 0 else 0.0
         cut = nice_below(float(target), False)
-        threshold = cut if lower < cut < target - 1e-3 else round((lower + target) / 2, 2)
+        threshold = cut if lower + 1e-3 < cut < target - 1e-3 else round((lower + target) / 2, 2)
         op = ">"
-        if not lower < threshold < target:
-            op, threshold = ">=", round(float(target) - 0.005, 2)
+        if not lower + 1e-3 < threshold < target - 1e-3:
+            raise Fragile("no threshold clear of the groups' values")
     having = ir.Cmp(op, m.expr, ir.Lit(threshold))
     level.select = replace(level.select, having=having)
     word = "at least" if op == ">=" else "more than"

@@ -25,8 +25,14 @@ class EvalError(Exception):
     """The tree is malformed (a builder bug), e.g. a column that does not resolve."""
 
 
-class Approx(float):
-    """A float computed by SUM or AVG over decimals: engines differ in its last bits."""
+class Inexact(float):
+    """A float computed by arithmetic: SQLite's binary floats and PostgreSQL's exact numerics
+    may fall on different sides of a nearby threshold."""
+
+
+class Approx(Inexact):
+    """A float computed by SUM or AVG: engines may also differ in its last bits between two
+    rows that hold the same values (summation order), so it must not be deduplicated."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,17 @@ Fn = Callable[[Env], Value]
 
 
 def refuse_approx(rows: Iterable[Row], what: str) -> None:
-    """Deduplication (DISTINCT, UNION, INTERSECT, EXCEPT) over computed floats is fragile:
-    SQLite may see two sums as different where PostgreSQL sees them equal."""
-    if any(isinstance(v, Approx) for r in rows for v in r):
-        raise Fragile(f"{what} compares computed floats")
+    """Deduplication (DISTINCT, UNION, INTERSECT, EXCEPT) over computed floats is fragile when
+    two rows could meet: SQLite may see two sums as different where PostgreSQL sees them
+    equal. Rows that differ in an exact column never meet, whatever their floats."""
+    seen: set[tuple[Value, ...]] = set()
+    for r in rows:
+        if not any(isinstance(v, Approx) for v in r):
+            continue
+        key = tuple(round(v, 6) if isinstance(v, Approx) else v for v in r)
+        if key in seen:
+            raise Fragile(f"{what} compares computed floats")
+        seen.add(key)
 
 
 def aggregate(func: str, values: list[Value], distinct: bool) -> Value:

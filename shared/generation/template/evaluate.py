@@ -30,6 +30,9 @@ from shared.generation.template.eval_types import (
 from shared.generation.template.evaluate_expr import compile_node
 from shared.generation.template.rowstore import Row, RowStore
 
+# Joins beyond this many rows make evaluation slow and results unreadable: pick other tables.
+MAX_JOINED = 4000
+
 __all__ = [
     "EvalError",
     "Fragile",
@@ -113,6 +116,30 @@ def _source(
 
 
 def _from(
+    store: RowStore,
+    sel: ir.Select,
+    parent: Scope | None,
+    outer: Env | None,
+    ctes: dict[str, Result],
+) -> tuple[Scope, list[Row]]:
+    plain = isinstance(sel.source, ir.TableRef) and all(
+        isinstance(j.source, ir.TableRef) for j in sel.joins
+    )
+    key = (sel.source, sel.joins)
+    if plain and key in store.joins_memo:
+        slots, rows = store.joins_memo[key]  # type: ignore[misc]
+        return Scope(dict(slots), parent, ctes), rows
+    scope, rows = _join_all(store, sel, parent, outer, ctes)
+    if plain:
+        if len(rows) > MAX_JOINED:
+            raise Fragile(f"the joins produce {len(rows)} rows")
+        if len(store.joins_memo) > 256:
+            store.joins_memo.clear()
+        store.joins_memo[key] = (dict(scope.slots), rows)
+    return scope, rows
+
+
+def _join_all(
     store: RowStore,
     sel: ir.Select,
     parent: Scope | None,

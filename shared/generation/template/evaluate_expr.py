@@ -10,6 +10,7 @@ from shared.generation.template import ir
 from shared.generation.template.eval_types import (
     EPSILON,
     Approx,
+    Inexact,
     Env,
     EvalError,
     Fn,
@@ -111,7 +112,9 @@ def _comparison(op: str, left: Fn, right: Fn) -> Fn:
         a, b = left(env), right(env)
         if a is None or b is None:
             return None
-        if (isinstance(a, Approx) or isinstance(b, Approx)) and (op in ("=", "<>") or _close(a, b)):
+        if (isinstance(a, Inexact) or isinstance(b, Inexact)) and (
+            op in ("=", "<>") or _close(a, b)
+        ):
             raise Fragile(f"computed value {a!r} {op} {b!r} is within float noise")
         if op == "=":
             return a == b
@@ -176,7 +179,9 @@ def _arith(op: str, left: Fn, right: Fn) -> Fn:
         if a is None or b is None:
             return None
         out = a + b if op == "+" else (a - b if op == "-" else a * b)
-        return Approx(out) if isinstance(out, float) else out
+        if isinstance(a, Approx) or isinstance(b, Approx):
+            return Approx(out)
+        return Inexact(out) if isinstance(out, float) else out
 
     return calc
 
@@ -214,10 +219,12 @@ def _func(node: ir.Func, scope: Scope, store: RowStore) -> Fn:
                 return None
             scaled = abs(value) * 10**digits
             frac = scaled - math.floor(scaled)
-            if isinstance(value, Approx) and abs(frac - 0.5) < EPSILON * max(1.0, scaled):
+            if isinstance(value, Inexact) and abs(frac - 0.5) < EPSILON:
                 raise Fragile("ROUND of a value exactly half-way")
-            rounded = math.floor(scaled + 0.5) / 10**digits
-            return Approx(math.copysign(rounded, value)) if isinstance(value, float) else value
+            rounded = math.copysign(math.floor(scaled + 0.5) / 10**digits, value)
+            if isinstance(value, Approx):
+                return Approx(rounded)
+            return Inexact(rounded) if isinstance(value, float) else value
 
         return round_half_away
     raise EvalError(f"unknown function {node.name}")

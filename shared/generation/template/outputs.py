@@ -142,7 +142,7 @@ def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | N
         expr = ir.Func("ROUND", (expr, ir.Lit(2)))
     if func == "SUM" and left:
         expr = ir.Func("COALESCE", (expr, ir.Lit(0)))
-    approx = func in ("SUM", "AVG") and m.ctype is ColumnType.DECIMAL or func == "AVG"
+    approx = (func in ("SUM", "AVG") and m.ctype is ColumnType.DECIMAL) or func == "AVG"
     ctype = ColumnType.DECIMAL if func == "AVG" else m.ctype
     f = Field(expr, names.take(f"{word}_{m.name}"), f"{word} {m.label}", ctype, "metric",
               nullable=left and func != "SUM", approx=approx)
@@ -213,7 +213,9 @@ def case_bucket(ctx: Ctx, source: list[Field], rows: list[Row], names: Names) ->
     return Field(expr, names.take(f"{f.name}_band"), label, ColumnType.TEXT, "bucket")
 
 
-def row_window(ctx: Ctx, base: Base, names: Names, keys: list[ir.Expr]) -> Field | None:
+def row_window(
+    ctx: Ctx, base: Base, names: Names, keys: list[ir.Expr], exact: bool = False
+) -> Field | None:
     """A window over listed rows: rank within a category, category total, running total, or
     the previous row's value. Orders end with primary keys, so ROW_NUMBER and LAG are stable."""
     measures = [f for f in _measure_fields(ctx, base) if f.ctype is not ColumnType.DATE]
@@ -235,6 +237,8 @@ def row_window(ctx: Ctx, base: Base, names: Names, keys: list[ir.Expr]) -> Field
     m = ctx.rng.choice(measures)
     ties = tuple(ir.Order(k) for k in keys)
     kinds = ["rank", "total"] + (["running", "previous"] if dates else [])
+    if exact:  # a ranking window: integers (DISTINCT and outer filters need exact values)
+        kinds = ["rank"]
     kind = ctx.rng.choice(kinds)
     part = ctx.rng.choice(cats) if cats and kind in ("rank", "total") else None
     partition = (part.expr,) if part else ()

@@ -9,6 +9,7 @@ single quotes, decimals with two digits.
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from proto.common import JoinKind
 from shared.generation.template import ir
@@ -39,7 +40,8 @@ _RANKING: dict[str, type[exp.Func]] = {
 
 def render_sql(statement: ir.Statement) -> str:
     """The portable SQL text of a statement."""
-    return to_sqlglot(statement).sql(dialect=DIALECT)
+    # The tree is built fresh for every call, so the generator may skip its defensive copy.
+    return Dialect.get_or_raise(DIALECT).generate(to_sqlglot(statement), copy=False)
 
 
 def to_sqlglot(statement: ir.Statement) -> exp.Expr:
@@ -136,7 +138,7 @@ def _select(sel: ir.Select) -> exp.Select:
 
 def _item(item: ir.Item) -> exp.Expr:
     rendered = _expr(item.expr)
-    if isinstance(item.expr, ir.Col) and item.expr.name == item.alias:
+    if not item.alias or (isinstance(item.expr, ir.Col) and item.expr.name == item.alias):
         return rendered
     return exp.Alias(this=rendered, alias=exp.to_identifier(item.alias))
 

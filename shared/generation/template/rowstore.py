@@ -35,6 +35,8 @@ class RowStore:
     _distinct: dict[tuple[str, str], tuple[Scalar, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Joined rows per (FROM source, joins) over base tables: the evaluator's memo.
+    joins_memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, domain: Domain, rows: Sequence[TableRows], schema_id: str) -> RowStore:

@@ -9,7 +9,7 @@ with an aggregate over its table on the side the witness lies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from proto.common import SqlFeature
 from proto.sample import Scalar
@@ -17,10 +17,12 @@ from shared.generation.template import ir
 from shared.generation.template.base import Base, Detached, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
+from shared.generation.template.fields import owned_label
 from shared.generation.template.join_paths import Edge
 from shared.generation.template.meaning import Cond
 from shared.generation.template.predicates import Candidate, column_filters, holds
 from shared.generation.template.rowstore import Row
+from shared.generation.template.schema_model import ColumnType
 
 INNER_ROLES = ("category", "name", "date", "measure", "label")
 
@@ -63,10 +65,24 @@ def _pick_link(ctx: Ctx, base: Base, feature: SqlFeature) -> Link:
         for s in base.tree.steps[1:]
         if s.edge is not None and s.anchor is not None and s.anchor in base.filterable
     ]
-    if feature is SqlFeature.SCALAR_SUBQUERY or not links or ctx.rng.random() < 0.3:
-        table = ctx.rng.choice(list(base.filterable))
+    roles = ("measure", "date") if feature is SqlFeature.SCALAR_SUBQUERY else ("category", "fk")
+    selfish = [
+        t for t in base.filterable
+        if any(f.role in roles and not f.nullable for f in table_fields(ctx, t, base.alias[t]))
+    ]
+    if feature is SqlFeature.SCALAR_SUBQUERY:
+        counts = [k for k in links if k.edge is not None and k.edge.child == k.table]
+        if selfish and (not counts or ctx.rng.random() < 0.7):
+            table = ctx.rng.choice(selfish)
+            return Link(table, table, None)
+        if counts:
+            return ctx.rng.choice(counts)
+    if selfish and (not links or ctx.rng.random() < 0.3):
+        table = ctx.rng.choice(selfish)
         return Link(table, table, None)
-    return ctx.rng.choice(links)
+    if links:
+        return ctx.rng.choice(links)
+    raise Fragile(f"no table to relate a {feature.value} subquery to")
 
 
 def build_subquery(
@@ -75,7 +91,9 @@ def build_subquery(
     if feature is SqlFeature.SCALAR_SUBQUERY:
         if link.edge is not None and link.edge.child == link.table:
             return _count_compare(ctx, base, witness, link)
-        return _aggregate_compare(ctx, base, witness, link.anchor)
+        if link.edge is not None:
+            return _parent_lookup(ctx, base, witness, link)
+        return aggregate_compare(ctx, base, witness, link.anchor)
     if link.edge is None:
         return _same_table(ctx, base, witness, link.anchor, feature)
     return _related(ctx, base, witness, link, feature)
@@ -152,7 +170,8 @@ def _same_table(
     category that also has a product over 500")."""
     a_alias = base.alias[table]
     t = ctx.store.table(table)
-    cats = [f for f in table_fields(ctx, table, a_alias) if f.role == "category"]
+    cats = [f for f in table_fields(ctx, table, a_alias) if f.role in ("category", "fk")]
+    cats = [f for f in cats if not f.nullable]
     if not cats:
         raise Fragile(f"{table} has no category column to relate rows by")
     group = ctx.rng.choice(cats)
@@ -183,19 +202,28 @@ def _same_table(
     return pred, Cond("share", label, (), group.ctype, t.plural, conds)
 
 
-def _aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candidate:
+def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candidate:
     """column > (SELECT AVG(column) FROM table): the side the witness is on."""
     a_alias = base.alias[table]
     t = ctx.store.table(table)
-    nums = [f for f in table_fields(ctx, table, a_alias) if f.role == "measure"]
-    if not nums:
-        nums = [f for f in table_fields(ctx, table, a_alias) if f.numeric and f.role == "category"]
+    fields = [f for f in table_fields(ctx, table, a_alias) if not f.nullable]
+    nums = [f for f in fields if f.role == "measure"]
+    nums = nums or [f for f in fields if f.numeric and f.role == "category"]
+    nums = nums or [f for f in fields if f.role == "date"]
     if not nums:
         raise Fragile(f"{table} has no numeric column for a scalar subquery")
     f = ctx.rng.choice(nums)
     w = witness[base.slots[(a_alias, f.name)]]
     at = ctx.store.index(table, f.name)
     column = [v for v in (r[at] for r in ctx.store.rows(table)) if isinstance(v, int | float)]
+    if f.role == "date":
+        dates = [v for v in (r[at] for r in ctx.store.rows(table)) if isinstance(v, str)]
+        if not isinstance(w, str) or not dates:
+            raise Fragile("the witness has no value to compare")
+        func = ctx.rng.choice(["MAX", "MIN"])
+        agg_date = max(dates) if func == "MAX" else min(dates)
+        op = "=" if w == agg_date else ("<" if func == "MAX" else ">")
+        return _scalar_pred(ctx, table, a_alias, f.name, f.label, f.ctype, func, op, t.plural)
     if not isinstance(w, int | float) or not column:
         raise Fragile("the witness has no value to compare")
     func = ctx.rng.choice(["AVG", "AVG", "MAX", "MIN"])
@@ -206,15 +234,58 @@ def _aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candid
         op = "=" if w == agg_value else ">"
     else:
         op = ">" if w > agg_value else "<"
+    return _scalar_pred(ctx, table, a_alias, f.name, f.label, f.ctype, func, op, t.plural)
+
+
+def _scalar_pred(
+    ctx: Ctx, table: str, a_alias: str, column: str, label: str, ctype: ColumnType, func: str,
+    op: str, plural: str,
+) -> Candidate:
     alias = ctx.aliases.take(table)
     body = ir.Select(
-        items=(ir.Item(ir.Agg(func, ir.Col(alias, f.name)), f"{func.lower()}_{f.name}"),),
+        items=(ir.Item(ir.Agg(func, ir.Col(alias, column)), f"{func.lower()}_{column}"),),
         source=ir.TableRef(table, alias),
     )
     word = {"AVG": "average", "MAX": "highest", "MIN": "lowest"}[func]
-    pred = ir.Cmp(op, ir.Col(a_alias, f.name), ir.ScalarSub(ir.Query(body)))
-    cond = Cond("vs_agg", f.label, (op, word), f.ctype, t.plural)
-    return pred, cond
+    if ctype is ColumnType.DATE:
+        word = "latest" if func == "MAX" else "earliest"
+    pred = ir.Cmp(op, ir.Col(a_alias, column), ir.ScalarSub(ir.Query(body)))
+    return pred, Cond("vs_agg", label, (op, word), ctype, plural)
+
+
+def _parent_lookup(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:
+    """(SELECT parent.x FROM parent WHERE parent.pk = anchor.fk) <op> value: a condition on
+    the related parent row, read through a correlated scalar subquery."""
+    anchor_col, inner_col = _keys(link)
+    a_alias = base.alias[link.anchor]
+    alias = ctx.aliases.take(link.table)
+    t = ctx.store.table(link.table)
+    related = _related_rows(ctx, link.table, inner_col, witness[base.slots[(a_alias, anchor_col)]])
+    if not related:
+        raise Fragile("the witness has no parent row (NULL foreign key)")
+    row = related[0]
+    fields = [f for f in table_fields(ctx, link.table, alias) if f.role in INNER_ROLES]
+    ctx.rng.shuffle(fields)
+    corr = ir.Cmp("=", ir.Col(alias, inner_col), ir.Col(a_alias, anchor_col))
+    for f in fields:
+        value = row[ctx.store.index(link.table, f.name)]
+        lookup = ir.ScalarSub(
+            ir.Query(
+                ir.Select(
+                    items=(ir.Item(f.expr, f.name),),
+                    source=ir.TableRef(link.table, alias),
+                    where=corr,
+                )
+            )
+        )
+        probe = replace(f, expr=lookup, label=owned_label(t, f.label), nullable=True)
+        cands = [
+            c for c in column_filters(probe, value, ctx.store.values(link.table, f.name), ctx.rng)
+            if holds(c[0], value) and c[1].op not in ("null", "notnull")
+        ]
+        if cands:
+            return ctx.rng.choice(cands)
+    raise Fragile(f"no condition on {link.table} for a scalar subquery")
 
 
 def _count_compare(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:

@@ -34,8 +34,13 @@ class FakeBatch:
 
     def as_json(self, base_url: str) -> dict[str, Any]:
         ended = self.ended_at is not None
-        counts = {"processing": 0 if ended else len(self.requests), "succeeded": 0,
-                  "errored": 0, "canceled": 0, "expired": 0}
+        counts = {
+            "processing": 0 if ended else len(self.requests),
+            "succeeded": 0,
+            "errored": 0,
+            "canceled": 0,
+            "expired": 0,
+        }
         for result in self.results if ended else []:
             counts[result["result"]["type"]] += 1
         return {
@@ -61,8 +66,9 @@ class BatchStore:
         self._lock = threading.Lock()
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        batch = FakeBatch(f"msgbatch_{uuid.uuid4().hex[:24]}", list(body.get("requests", [])),
-                          datetime.now(UTC))
+        batch = FakeBatch(
+            f"msgbatch_{uuid.uuid4().hex[:24]}", list(body.get("requests", [])), datetime.now(UTC)
+        )
         with self._lock:
             self.batches[batch.id] = batch
             self.created += 1
@@ -80,16 +86,26 @@ class BatchStore:
             started = time.monotonic() - self.fake.t0
             if error is not None:
                 body = error_body(500, f"injected {error}", error)
-                results.append({"custom_id": custom_id, "result": {"type": "errored",
-                                                                   "error": body}})
+                results.append(
+                    {"custom_id": custom_id, "result": {"type": "errored", "error": body}}
+                )
                 continue
             message = self.fake.answer(params, None, batch=True)
             usage = {k: v for k, v in message["usage"].items() if isinstance(v, int)}
-            self.fake.record(CallRecord("/v1/messages/batches", 200, started,
-                                        time.monotonic() - self.fake.t0, 0, usage=usage,
-                                        batch=True))
-            results.append({"custom_id": custom_id,
-                            "result": {"type": "succeeded", "message": message}})
+            self.fake.record(
+                CallRecord(
+                    "/v1/messages/batches",
+                    200,
+                    started,
+                    time.monotonic() - self.fake.t0,
+                    0,
+                    usage=usage,
+                    batch=True,
+                )
+            )
+            results.append(
+                {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
+            )
         with self._lock:
             batch.results = results
             batch.ended_at = datetime.now(UTC)
@@ -97,18 +113,29 @@ class BatchStore:
     def get(self, path: str, base_url: str) -> tuple[int, Any, str]:
         parts = path.strip("/").split("/")
         if len(parts) < 4 or parts[:3] != ["v1", "messages", "batches"]:
-            return 404, {"type": "error", "error": {"type": "not_found_error",
-                                                    "message": path}}, "application/json"
+            return (
+                404,
+                {"type": "error", "error": {"type": "not_found_error", "message": path}},
+                "application/json",
+            )
         with self._lock:
             batch = self.batches.get(parts[3])
         if batch is None:
-            return 404, {"type": "error", "error": {"type": "not_found_error",
-                                                    "message": parts[3]}}, "application/json"
+            return (
+                404,
+                {"type": "error", "error": {"type": "not_found_error", "message": parts[3]}},
+                "application/json",
+            )
         if len(parts) == 5 and parts[4] == "results":
             if batch.ended_at is None:
-                return 400, {"type": "error", "error": {"type": "invalid_request_error",
-                                                        "message": "batch not ended"}}, (
-                    "application/json")
+                return (
+                    400,
+                    {
+                        "type": "error",
+                        "error": {"type": "invalid_request_error", "message": "batch not ended"},
+                    },
+                    ("application/json"),
+                )
             lines = "".join(json.dumps(r) + "\n" for r in batch.results).encode()
             return 200, lines, "application/binary"
         return 200, batch.as_json(base_url), "application/json"

@@ -61,8 +61,9 @@ class CallRecord:
     in_flight: int
     fault: str | None = None
     usage: dict[str, int] | None = None
-    tool_choice: str | None = None
+    tool_choice: str | None = None  # the forced tool's name, or "any" / "auto"
     batch: bool = False
+    body: dict[str, Any] | None = None
 
 
 @dataclass
@@ -75,6 +76,8 @@ class FakeConfig:
     capacity_retry_after_s: float = 1.0
     batch_delay_s: float = 0.2
     seed: int = 0
+    # Keep each request body in `calls` (tests read prompts; off for benchmarks).
+    keep_bodies: bool = False
 
 
 @dataclass
@@ -138,15 +141,33 @@ class FakeAnthropic:
     def set_capacity(self, capacity: int | None) -> None:
         self.config.capacity = capacity
 
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Wait until no handler is running (a slow reply finishes after the client gave up)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.state.in_flight == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
     @property
     def calls(self) -> list[CallRecord]:
+        """Every request handled, once running handlers finished (records are written after the
+        reply is sent, so a client can see the reply before its record exists)."""
+        self.wait_idle(5.0)
         with self.lock:
             return list(self.state.calls)
 
     def billed(self) -> dict[str, int]:
         """Sum of the usage the server reported on successful message calls (incl. batches)."""
-        totals = {"calls": 0, "input_tokens": 0, "output_tokens": 0,
-                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        totals = {
+            "calls": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
         for call in self.calls:
             if call.usage is None:
                 continue
@@ -193,8 +214,10 @@ class FakeAnthropic:
             "output_tokens": out,
             "cache_creation_input_tokens": write_5m + write_1h,
             "cache_read_input_tokens": read,
-            "cache_creation": {"ephemeral_5m_input_tokens": write_5m,
-                               "ephemeral_1h_input_tokens": write_1h},
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": write_5m,
+                "ephemeral_1h_input_tokens": write_1h,
+            },
             "service_tier": "batch" if batch else "standard",
         }
         return {
@@ -219,8 +242,10 @@ class FakeAnthropic:
 
 
 def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": kind or ERROR_TYPES.get(status, "api_error"),
-                                       "message": message}}
+    return {
+        "type": "error",
+        "error": {"type": kind or ERROR_TYPES.get(status, "api_error"), "message": message},
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -230,8 +255,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `calls`
         return
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> bool:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> bool:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
@@ -253,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not readable:
             return False
         try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 
@@ -282,8 +312,16 @@ class _Handler(BaseHTTPRequestHandler):
             if not model.startswith("claude-"):
                 self._send(404, error_body(404, f"model: {model}", "not_found_error"))
                 return
-            self._send(200, {"id": model, "type": "model", "display_name": model,
-                             "created_at": "2026-10-07T00:00:00Z", "lifecycle": "active"})
+            self._send(
+                200,
+                {
+                    "id": model,
+                    "type": "model",
+                    "display_name": model,
+                    "created_at": "2026-10-07T00:00:00Z",
+                    "lifecycle": "active",
+                },
+            )
             return
         status, payload, ctype = self.fake.batches.get(path, self.fake.base_url)
         self._send(status, payload, content_type=ctype)
@@ -307,8 +345,12 @@ class _Handler(BaseHTTPRequestHandler):
             fake.state.in_flight += 1
             in_flight = fake.state.in_flight
         started = time.monotonic() - fake.t0
-        choice = body.get("tool_choice", {}).get("type") if body.get("tool_choice") else None
+        # The forced tool's name, or the choice type ("any", "auto").
+        tool_choice = body.get("tool_choice") or {}
+        choice = tool_choice.get("name") or tool_choice.get("type")
         record = CallRecord("/v1/messages", 200, started, started, in_flight, tool_choice=choice)
+        if fake.config.keep_bodies:
+            record.body = body
         try:
             fault = fake.next_fault(body)
             capacity = fake.config.capacity
@@ -346,8 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
             message = self.fake.answer(body, fault, batch=False)
         except Exception as exc:  # a responder bug must surface in the test, not hang it
             record.status = 500
-            self._send(500, error_body(500, f"responder failed: {exc!r}"),
-                       {"x-should-retry": "false"})
+            self._send(
+                500, error_body(500, f"responder failed: {exc!r}"), {"x-should-retry": "false"}
+            )
             return
         if self._send(200, message):
             # Billed only when delivered: a reply to a client that timed out is not counted.

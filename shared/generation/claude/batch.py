@@ -1,0 +1,146 @@
+"""Bulk generation on the Message Batches API: the same sections as the online engine, one batch
+per section for all samples (a round), at half price.
+
+Round k asks every still-live sample for section k; its results are matched back by
+custom_id (the sample key), validated like online answers and appended to each sample's
+conversation. Prompts are deterministic, so a rerun with the same name rebuilds every
+conversation from the stored results of finished rounds and resumes polling the round in flight
+(BatchRunner) — nothing is submitted or paid twice. Differences from the online engine: no agent
+tool calls (each tool round trip would cost a whole batch round; the validator and the repair
+step catch what run_query would have) and no SQL-only seeds (their verifier step stays online).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from proto.sample import Blueprint, Draft, TokenCost
+from shared.errors import GenerationError, SqlsynthError
+from shared.generation.claude.conversation import Conversation, force, text_block, tool_result
+from shared.generation.claude.engine import ClaudeDraftEngine
+from shared.generation.claude.generator import SECTIONS, assemble, table_rows, variation_of
+from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, TOOL_RESULT_OK
+from shared.generation.claude.render import render_blueprint
+from shared.generation.claude.schemas import (
+    Answer,
+    ExplanationAnswer,
+    OutlineAnswer,
+    QuestionAnswer,
+    RowsAnswer,
+    SchemaAnswer,
+    SqlAnswer,
+)
+from shared.generation.claude.steps import Spend, check_reply, validate_submission
+from shared.llm.batches import BatchRunner
+
+ANSWERS: dict[str, type[Answer]] = {
+    "outline": OutlineAnswer,
+    "schema": SchemaAnswer,
+    "rows": RowsAnswer,
+    "sql": SqlAnswer,
+    "question": QuestionAnswer,
+    "explanation": ExplanationAnswer,
+}
+
+
+@dataclass
+class Pending:
+    key: str
+    blueprint: Blueprint
+    conv: Conversation
+    spend: Spend = field(default_factory=Spend)
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A draft and its cost, or the error that ended the sample (with what it had spent)."""
+
+    key: str
+    draft: Draft | None
+    cost: TokenCost
+    error: SqlsynthError | None = None
+
+
+def _draft(item: Pending) -> Draft:
+    a = item.answers
+    outline, schema, rows, sql = a["outline"], a["schema"], a["rows"], a["sql"]
+    question, explanation = a["question"], a["explanation"]
+    assert isinstance(outline, OutlineAnswer) and isinstance(schema, SchemaAnswer)
+    assert isinstance(rows, RowsAnswer) and isinstance(sql, SqlAnswer)
+    assert isinstance(question, QuestionAnswer) and isinstance(explanation, ExplanationAnswer)
+    return assemble(
+        item.blueprint,
+        ddl=schema.ddl,
+        rows=table_rows(rows.tables),
+        sql=sql.sql,
+        question=question.question,
+        explanation=explanation.explanation,
+        reasoning=f"setting: {outline.setting}. plan: {outline.sql_plan}. sql: {sql.reasoning}",
+    )
+
+
+class BatchDraftGenerator:
+    def __init__(self, engine: ClaudeDraftEngine, runner: BatchRunner, *, retries: int = 2) -> None:
+        self.engine = engine
+        self.runner = runner
+        # Follow-up batches for requests the provider failed (overloaded, expired): not billed.
+        self.retries = retries
+
+    async def generate_many(
+        self, name: str, items: list[tuple[str, Blueprint, int]]
+    ) -> dict[str, BatchOutcome]:
+        """Drafts for (key, blueprint, seed) items; `name` identifies the job for resuming."""
+        outcomes: dict[str, BatchOutcome] = {}
+        live: list[Pending] = []
+        for key, blueprint, seed in items:
+            if blueprint.seed_sql:
+                error = GenerationError("SQL-only seeds are generated online, not in batches")
+                outcomes[key] = BatchOutcome(key, None, TokenCost(), error)
+                continue
+            conv = self.engine.writer.conversation()
+            # No "avoid settings" list: it changes as samples finish, and a resumed job must
+            # rebuild byte-identical prompts.
+            conv.user(text_block(render_blueprint(blueprint, variation_of(seed), [])))
+            live.append(Pending(key, blueprint, conv))
+        max_tokens = self.engine.client.settings.max_tokens
+        for section in SECTIONS:
+            if not live:
+                break
+            submit = f"submit_{section}"
+            requests = {}
+            for item in live:
+                item.conv.user(text_block(SECTION_INSTRUCTIONS[section]))
+                requests[item.key] = item.conv.params(
+                    max_tokens=max_tokens, tool_choice=force(submit)
+                )
+            results = await self.runner.run(f"{name}-{section}", requests)
+            for retry in range(1, self.retries + 1):
+                again = {k: requests[k] for k, r in results.items() if r.retryable}
+                if not again:
+                    break
+                results.update(await self.runner.run(f"{name}-{section}-retry{retry}", again))
+            survivors: list[Pending] = []
+            for item in live:
+                result = results[item.key]
+                item.spend.add(result.cost)
+                try:
+                    if result.message is None:
+                        raise GenerationError(f"batch request failed: {result.error}")
+                    calls = item.conv.assistant(result.message)
+                    call = check_reply(result.message, calls, section, max_tokens, item.spend)
+                    if call.name != submit:
+                        raise GenerationError(f"{section}: called {call.name} instead of {submit}")
+                    answer = validate_submission(call, section, ANSWERS[section], item.spend)
+                except SqlsynthError as exc:
+                    outcomes[item.key] = BatchOutcome(item.key, None, item.spend.total, exc)
+                    continue
+                item.answers[section] = answer
+                if isinstance(answer, OutlineAnswer):
+                    self.engine.writer.tally.add(item.blueprint.domain, answer.setting)
+                item.conv.user(tool_result(call.id, TOOL_RESULT_OK))
+                survivors.append(item)
+            live = survivors
+        for item in live:
+            outcomes[item.key] = BatchOutcome(item.key, _draft(item), item.spend.total)
+        return outcomes

@@ -1,0 +1,193 @@
+"""Data manipulation: UPDATE, DELETE and INSERT … SELECT on the schema's own tables.
+
+UPDATE and DELETE name their rows through a subquery over the planned tables (IN or EXISTS,
+with grouping or DISTINCT inside when planned), since portable UPDATE/DELETE cannot join.
+INSERT … SELECT copies rows of a table as new rows (keys shifted past the existing ones, one
+column changed) and can host every SELECT feature. The validator runs these in a transaction
+it rolls back; the Python dry run here proves they touch rows and break no constraint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from proto.common import JoinKind, SqlFeature
+from proto.sample import Scalar
+from shared.generation.template import ir
+from shared.generation.template.base import Base, choose_filters, pick_witness, plan_base
+from shared.generation.template.context import Ctx
+from shared.generation.template.core import subject_meaning
+from shared.generation.template.dml_parts import change_column, having_count, insert_wrappers
+from shared.generation.template.eval_types import Fragile
+from shared.generation.template.evaluate import run_statement
+from shared.generation.template.meaning import DmlPart, Meaning
+from shared.generation.template.rowstore import Row
+from shared.generation.template.subqueries import aggregate_compare, subquery_predicates
+
+F = SqlFeature
+# Features an UPDATE or DELETE can carry in its WHERE subquery; anything else needs INSERT.
+SIMPLE = frozenset(
+    {
+        F.IN_SUBQUERY,
+        F.EXISTS_SUBQUERY,
+        F.SCALAR_SUBQUERY,
+        F.AGGREGATE,
+        F.GROUP_BY,
+        F.HAVING,
+        F.DISTINCT,
+        F.CASE,
+    }
+)
+
+
+def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
+    if ctx.features <= SIMPLE:
+        verb = ctx.rng.choices(["update", "delete", "insert"], [0.45, 0.25, 0.30])[0]
+        if verb == "delete" and ctx.wants(F.CASE):
+            verb = "update"
+    else:
+        verb = "insert"
+    base = plan_base(ctx)
+    witness = pick_witness(ctx, base)
+    if verb == "delete":
+        try:
+            _targets(ctx, base, witness, verb)
+        except Fragile:
+            verb = "update"  # nothing here may be deleted without breaking a foreign key
+    if verb == "insert":
+        statement, meaning = _insert(ctx, base, witness)
+    else:
+        statement, meaning = _update_or_delete(ctx, base, witness, verb)
+    affected = run_statement(ctx.store, statement).rows[0][0]
+    if not affected:
+        raise Fragile("the statement touches no rows")
+    return statement, meaning
+
+
+def _targets(ctx: Ctx, base: Base, witness: Row, verb: str) -> list[str]:
+    left = any(k is JoinKind.LEFT for k in base.kinds.values())
+    tables = [base.tree.root] if left else list(base.tables)
+    tables = [
+        t for t in tables
+        if witness[base.slots[(base.alias[t], ctx.store.table(t).primary_key)]] is not None
+    ]
+    if verb == "delete":
+        # Rows other rows reference cannot go (PostgreSQL and MariaDB enforce the keys).
+        tables = [
+            t for t in tables
+            if witness[base.slots[(base.alias[t], ctx.store.table(t).primary_key)]]
+            not in ctx.store.referenced_keys[t]
+        ]
+    if verb == "insert":
+        tables = [t for t in tables if not ctx.store.table(t).unique_together]
+    if not tables:
+        raise Fragile(f"no table can take this {verb}")
+    return tables
+
+
+def _update_or_delete(
+    ctx: Ctx, base: Base, witness: Row, verb: str
+) -> tuple[ir.Statement, Meaning]:
+    target = ctx.rng.choice(_targets(ctx, base, witness, verb))
+    t = ctx.store.table(target)
+    alias = base.alias[target]
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 2))
+    subs = subquery_predicates(ctx, base, witness)
+    meaning = subject_meaning(ctx, base)
+    meaning.kind = verb
+    meaning.filters = [c for _, c in preds] + [c for _, c in subs]
+    inner_where = [p for p, _ in preds] + [p for p, _ in subs]
+    key = ir.Col(alias, t.primary_key)
+    outer_key = ir.Col(target, t.primary_key)
+    grouped = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
+    host = ir.Select(
+        items=(ir.Item(key, t.primary_key),),
+        source=base.source,
+        joins=base.joins(),
+        where=ir.conjoin(inner_where),
+        group_by=(key,) if grouped else (),
+        distinct=ctx.wants(F.DISTINCT),
+    )
+    if grouped:
+        host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]])
+        meaning.group_filters.append(cond)
+    use_exists = (
+        ctx.wants(F.EXISTS_SUBQUERY)
+        and not ctx.wants(F.IN_SUBQUERY)
+        and not ctx.wants(F.DISTINCT)
+    )
+    if use_exists:
+        corr = ir.Cmp("=", key, outer_key)
+        body = replace(
+            host,
+            items=(ir.Item(ir.Lit(1), ""),),
+            where=ir.conjoin([corr, *inner_where]),
+            distinct=False,
+        )
+        where: ir.Expr = ir.Exists(ir.Query(body))
+    else:
+        where = ir.InSub(outer_key, ir.Query(host))
+    meaning.distinct = ctx.wants(F.DISTINCT)
+    part = DmlPart(verb, t.noun, t.plural)
+    meaning.dml = part
+    if verb == "delete":
+        return ir.Delete(target, where), meaning
+    column, value, change = change_column(ctx, target, target, witness_row(ctx, base, witness, target))
+    part.change = change
+    return ir.Update(target, ((column, value),), where), meaning
+
+
+def witness_row(ctx: Ctx, base: Base, witness: Row, table: str) -> dict[str, Scalar]:
+    alias = base.alias[table]
+    return {c: witness[base.slots[(alias, c)]] for c in ctx.store.columns(table)}
+
+
+def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
+    target = ctx.rng.choice(_targets(ctx, base, witness, "insert"))
+    t = ctx.store.table(target)
+    alias = base.alias[target]
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 2))
+    subs = subquery_predicates(ctx, base, witness)
+    if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
+        # One table: grouping by every column would make each group one row; compare with
+        # an aggregate over the table instead.
+        subs.append(aggregate_compare(ctx, base, witness, target))
+    meaning = subject_meaning(ctx, base)
+    meaning.kind = "insert"
+    meaning.filters = [c for _, c in preds] + [c for _, c in subs]
+    columns = tuple(c.name for c in t.columns)
+    raw = tuple(ir.Item(ir.Col(alias, c), c) for c in columns)
+    select = ir.Select(
+        items=raw, source=base.source, joins=base.joins(),
+        where=ir.conjoin([p for p, _ in preds] + [p for p, _ in subs]),
+    )
+    # One output row per target row: joins to children repeat it, GROUP BY folds them again.
+    repeats = _repeats(ctx, select, t.primary_key)
+    grouped = (
+        ctx.wants(F.GROUP_BY)
+        or ctx.wants(F.HAVING)
+        or (repeats and not ctx.wants(F.DISTINCT))
+        or (ctx.wants(F.AGGREGATE) and len(base.tables) > 1)
+    )
+    if repeats and ctx.wants(F.WINDOW):
+        grouped = True
+    if grouped:
+        select = replace(select, group_by=tuple(i.expr for i in raw))
+        if ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE):
+            key_value = witness[base.slots[(alias, t.primary_key)]]
+            select, cond = having_count(ctx, select, key_value)
+            meaning.group_filters.append(cond)
+    if ctx.wants(F.DISTINCT):
+        select = replace(select, distinct=True)
+        meaning.distinct = True
+    offset = 10 ** (len(str(ctx.store.max_key(target))) + 1)
+    current = witness_row(ctx, base, witness, target)
+    statement, change = insert_wrappers(ctx, target, select, columns, offset, current, meaning)
+    meaning.dml = DmlPart("insert", t.noun, t.plural, change)
+    return statement, meaning
+
+
+def _repeats(ctx: Ctx, select: ir.Select, key: str) -> bool:
+    probe = replace(select, items=(next(i for i in select.items if i.alias == key),))
+    rows = run_statement(ctx.store, ir.Query(probe)).rows
+    return len(rows) != len(set(rows))

@@ -1,0 +1,73 @@
+"""Dollar cost from usage: rates per model as data, cache writes/reads, batch and long prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from shared.llm.pricing import PRICES, ModelPrice, PriceBook
+from shared.llm.settings import LlmSettings
+
+
+@dataclass
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+
+
+def test_haiku_cost_sums_every_token_kind_at_its_rate() -> None:
+    book = PriceBook()
+    price = book.price("claude-haiku-5-5")
+    usage = Usage(1_000, 2_000, cache_creation_input_tokens=4_000, cache_read_input_tokens=8_000)
+    cost = book.cost("claude-haiku-5-5", usage)
+    expected = (
+        1_000 * price.input + 2_000 * price.output + 4_000 * price.cache_write_5m
+        + 8_000 * price.cache_read
+    ) / 1e6
+    assert cost.usd == pytest.approx(expected)
+    assert (cost.calls, cost.input_tokens, cost.output_tokens) == (1, 1_000, 2_000)
+    assert (cost.cache_creation_input_tokens, cost.cache_read_input_tokens) == (4_000, 8_000)
+
+
+def test_batch_halves_and_one_hour_writes_cost_more() -> None:
+    book = PriceBook()
+    usage = Usage(10_000, 1_000, cache_creation_input_tokens=5_000)
+    online = book.cost("claude-haiku-5-5", usage)
+    assert book.cost("claude-haiku-5-5", usage, batch=True).usd == pytest.approx(online.usd / 2)
+    hour = book.cost("claude-haiku-5-5", usage, cache_write_1h_tokens=5_000)
+    price = PRICES["claude-haiku-5-5"]
+    delta = 5_000 * (price.cache_write_1h - price.cache_write_5m) / 1e6
+    assert hour.usd == pytest.approx(online.usd + delta)
+
+
+def test_long_prompts_use_the_model_multiplier() -> None:
+    book = PriceBook()
+    short = book.cost("claude-haiku-5-5", Usage(100_000, 0))
+    long = book.cost("claude-haiku-5-5", Usage(100_001, 0))
+    assert long.usd == pytest.approx(short.usd * 100_001 / 100_000 * 5)
+
+
+def test_standard_ratios_and_dated_ids() -> None:
+    haiku45 = PriceBook().price("claude-haiku-4-5-20251001")
+    assert (haiku45.input, haiku45.output) == (1.0, 5.0)
+    assert haiku45.cache_write_5m == pytest.approx(1.25)
+    assert haiku45.cache_read == pytest.approx(0.1)
+    with pytest.raises(KeyError, match="SQLSYNTH_LLM_PRICES"):
+        PriceBook().price("gpt-5")
+
+
+def test_prices_are_configurable_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "SQLSYNTH_LLM_PRICES",
+        '{"my-model": {"input": 2, "output": 4, "cache_write_5m": 2.5, "cache_write_1h": 4,'
+        ' "cache_read": 0.2}}',
+    )
+    settings = LlmSettings()
+    book = PriceBook(settings.prices)
+    assert book.price("my-model") == ModelPrice(
+        input=2, output=4, cache_write_5m=2.5, cache_write_1h=4, cache_read=0.2
+    )
+    assert book.cost("my-model", Usage(1_000_000, 0)).usd == pytest.approx(2.0)
