@@ -15,13 +15,16 @@ from rich.table import Table
 
 from proto.common import Level, Policy
 from proto.run import RunPlan, RunRequest, RunStatus
+from services.ingest.publisher import SeedPublisher
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
+from shared.cli import ingest as ingest_cli
 from shared.cli.main import cli
 from shared.spec import load_spec
 from shared.sql.dialects import parse_engine
 
 console = Console(stderr=True)
+ingest_cli.PUBLISHER["nats"] = SeedPublisher.connect
 
 
 def parse_replicas(values: tuple[str, ...]) -> dict[str, int]:
@@ -32,7 +35,9 @@ def parse_replicas(values: tuple[str, ...]) -> dict[str, int]:
     return replicas
 
 
-def progress_table(status: RunStatus | None, plan: RunPlan | None, elapsed: float, target: int) -> Table:
+def progress_table(
+    status: RunStatus | None, plan: RunPlan | None, elapsed: float, target: int
+) -> Table:
     table = Table(title=f"sqlsynth run — {elapsed:,.0f}s", show_header=True)
     for column in ("planned", "accepted", "duplicate", "rejected", "in flight", "rate/s", "ETA"):
         table.add_column(column, justify="right")
@@ -42,8 +47,13 @@ def progress_table(status: RunStatus | None, plan: RunPlan | None, elapsed: floa
     rate = accepted / elapsed if elapsed > 0 else 0.0
     eta = f"{(target - accepted) / rate:,.0f}s" if rate > 0 and accepted < target else "—"
     table.add_row(
-        str(planned), f"{accepted}/{target}", str(status.duplicate if status else 0),
-        str(status.rejected if status else 0), str(planned - finished), f"{rate:,.1f}", eta,
+        str(planned),
+        f"{accepted}/{target}",
+        str(status.duplicate if status else 0),
+        str(status.rejected if status else 0),
+        str(planned - finished),
+        f"{rate:,.1f}",
+        eta,
     )
     if status and status.stages:
         stages = ", ".join(f"{k}={v}" for k, v in sorted(status.stages.items()))
@@ -58,7 +68,7 @@ def progress_table(status: RunStatus | None, plan: RunPlan | None, elapsed: floa
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/run"))
 @click.option("--engines", default="sqlite,postgres,mysql", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--level", type=click.Choice([l.value for l in Level]), default="full")
+@click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full")
 @click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable")
 @click.option("--max-attempts", type=int, default=3, show_default=True)
 @click.option("--generator", default="template", show_default=True)
@@ -68,10 +78,21 @@ def progress_table(status: RunStatus | None, plan: RunPlan | None, elapsed: floa
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
 def run_command(
-    count: int, spec_path: Path | None, seeds_file: Path | None, out_dir: Path, engines: str,
-    seed: int, level: str, policy: str, max_attempts: int, generator: str,
-    replicas: tuple[str, ...], postgres_dsn: str | None, mysql_dsn: str | None,
-    resume_dir: Path | None, keep_state: bool,
+    count: int,
+    spec_path: Path | None,
+    seeds_file: Path | None,
+    out_dir: Path,
+    engines: str,
+    seed: int,
+    level: str,
+    policy: str,
+    max_attempts: int,
+    generator: str,
+    replicas: tuple[str, ...],
+    postgres_dsn: str | None,
+    mysql_dsn: str | None,
+    resume_dir: Path | None,
+    keep_state: bool,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
     if resume_dir is not None:
@@ -85,16 +106,28 @@ def run_command(
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         request = RunRequest(
-            run_id=f"run-{uuid.uuid4().hex[:10]}", count=count, spec=spec.to_document(),
-            seed=seed, engines=engine_list, level=Level(level), policy=Policy(policy),
-            max_attempts=max_attempts, generator=generator,
+            run_id=f"run-{uuid.uuid4().hex[:10]}",
+            count=count,
+            spec=spec.to_document(),
+            seed=seed,
+            engines=engine_list,
+            level=Level(level),
+            policy=Policy(policy),
+            max_attempts=max_attempts,
+            generator=generator,
             seeds_file=str(seeds_file) if seeds_file else None,
         )
-    console.print(f"generator: {request.generator}; engines: "
-                  f"{', '.join(e.value for e in request.engines)}; out: {out_dir}")
+    console.print(
+        f"generator: {request.generator}; engines: "
+        f"{', '.join(e.value for e in request.engines)}; out: {out_dir}"
+    )
     config = RunConfig(
-        out_dir=out_dir, request=request, keep_state=keep_state,
-        replicas=parse_replicas(replicas), postgres_dsn=postgres_dsn, mysql_dsn=mysql_dsn,
+        out_dir=out_dir,
+        request=request,
+        keep_state=keep_state,
+        replicas=parse_replicas(replicas),
+        postgres_dsn=postgres_dsn,
+        mysql_dsn=mysql_dsn,
     )
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
@@ -112,7 +145,8 @@ def run_command(
     console.print(
         f"[bold]{status.accepted}[/] accepted, {status.duplicate} duplicate, "
         f"{status.rejected} rejected in {result.elapsed_s:.1f}s "
-        f"({status.accepted / max(result.elapsed_s, 1e-9):.1f} accepted/s) → {out_dir}/dataset.jsonl"
+        f"({status.accepted / max(result.elapsed_s, 1e-9):.1f} accepted/s) "
+        f"→ {out_dir}/dataset.jsonl"
     )
     if result.plan.exhausted:
         raise click.ClickException(
@@ -129,7 +163,8 @@ def up_command(nats_url: str, out_dir: Path, replicas: tuple[str, ...]) -> None:
     """Run every service against external NATS and databases (DSNs from SQLSYNTH_* env)."""
     supervisor = Supervisor(
         {"SQLSYNTH_NATS_URL": nats_url, "SQLSYNTH_OUT_DIR": str(out_dir)},
-        out_dir / "logs", parse_replicas(replicas),
+        out_dir / "logs",
+        parse_replicas(replicas),
     )
     supervisor.start_all()
     console.print(f"services up against {nats_url}; logs in {out_dir / 'logs'}; Ctrl-C stops")

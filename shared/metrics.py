@@ -11,16 +11,22 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.samples = Counter(
-            "sqlsynth_samples_total", "Samples by stage and outcome", ["stage", "outcome"],
+            "sqlsynth_samples_total",
+            "Samples by stage and outcome",
+            ["stage", "outcome"],
             registry=self.registry,
         )
         self.stage_seconds = Histogram(
-            "sqlsynth_stage_seconds", "Handler time per stage", ["stage"],
+            "sqlsynth_stage_seconds",
+            "Handler time per stage",
+            ["stage"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
         self.engine_seconds = Histogram(
-            "sqlsynth_engine_seconds", "Engine check time", ["engine", "level"],
+            "sqlsynth_engine_seconds",
+            "Engine check time",
+            ["engine", "level"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5),
             registry=self.registry,
         )
@@ -28,8 +34,10 @@ class Metrics:
             "sqlsynth_in_flight", "Messages being handled", ["stage"], registry=self.registry
         )
         self.retries = Counter(
-            "sqlsynth_retries_total", "Delayed redeliveries by stage and reason",
-            ["stage", "reason"], registry=self.registry,
+            "sqlsynth_retries_total",
+            "Delayed redeliveries by stage and reason",
+            ["stage", "reason"],
+            registry=self.registry,
         )
         self.tokens = Counter(
             "sqlsynth_llm_tokens_total", "LLM tokens by kind", ["kind"], registry=self.registry

@@ -110,8 +110,8 @@ class SampleDelivery:
             error_class = ErrorClass.ENGINE_UNAVAILABLE
         else:
             self.log.exception("stage failed", reason=reason)
-            error_class = ErrorClass.GENERATION if self.stage is Stage.GENERATOR else (
-                ErrorClass.MALFORMED
+            error_class = (
+                ErrorClass.GENERATION if self.stage is Stage.GENERATOR else (ErrorClass.MALFORMED)
             )
         emit = reject(envelope, self.stage, reason, error_class)
         await publish_sample(self.broker, emit)

@@ -25,11 +25,15 @@ async def start(service: Service) -> None:
 def main() -> FastStream:
     service = create_service("reviser", ReviserSettings())
     service.sample_subscriber(
-        subjects.SAMPLE_CHECKED, "reviser-review", Stage.REVISER,
+        subjects.SAMPLE_CHECKED,
+        "reviser-review",
+        Stage.REVISER,
         lambda: service.state["stage"].review,
     )
     service.sample_subscriber(
-        subjects.SAMPLE_FAILED, "reviser-repair", Stage.REVISER,
+        subjects.SAMPLE_FAILED,
+        "reviser-repair",
+        Stage.REVISER,
         lambda: service.state["stage"].repair,
     )
     return create_app(service, on_startup=start)

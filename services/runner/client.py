@@ -27,8 +27,10 @@ class RunClient:
         except NotFoundError:
             await js.add_stream(
                 StreamConfig(
-                    name=subjects.STREAM, subjects=subjects.STREAM_SUBJECTS,
-                    storage=StorageType.FILE, duplicate_window=600,
+                    name=subjects.STREAM,
+                    subjects=subjects.STREAM_SUBJECTS,
+                    storage=StorageType.FILE,
+                    duplicate_window=600,
                 )
             )
         status_kv = await js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET)

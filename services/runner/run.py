@@ -155,7 +155,9 @@ def write_summary(result: RunResult) -> None:
         "rejected": status.rejected,
         "exhausted": result.plan.exhausted,
         "elapsed_s": round(result.elapsed_s, 2),
-        "accepted_per_s": round(status.accepted / result.elapsed_s, 2) if result.elapsed_s else None,
+        "accepted_per_s": round(status.accepted / result.elapsed_s, 2)
+        if result.elapsed_s
+        else None,
         "stages": status.stages,
         "rejection_reasons": status.rejection_reasons,
         "cost": status.cost.model_dump(mode="json"),

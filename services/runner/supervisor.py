@@ -33,7 +33,10 @@ class Supervisor:
         log = (self.log_dir / f"{key}.log").open("ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
-            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.procs[key] = proc

@@ -32,7 +32,9 @@ class SinkSettings(ServiceSettings):
 async def publish_status(service: Service, status: RunStatus) -> None:
     body = status.model_dump_json().encode()
     await service.broker.publish(
-        body, subjects.RUN_STATUS, stream=subjects.STREAM,
+        body,
+        subjects.RUN_STATUS,
+        stream=subjects.STREAM,
         headers={"Nats-Msg-Id": f"{status.run_id}:status:{status.finished}"},
     )
     await service.state["kv"].put(status.run_id, body)

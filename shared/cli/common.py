@@ -78,7 +78,7 @@ def print_json(payload: Any) -> None:
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, highlight=False)
 
 
 def make_progress(console: Console, *, enabled: bool = True) -> Progress:

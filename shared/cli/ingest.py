@@ -10,8 +10,8 @@ stderr, or to stdout as JSON with `--json` when seeds go elsewhere.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,14 +52,19 @@ class FileSink:
         self.writer.close()
 
 
+# The NATS client lives with the services (nothing in shared/ imports nats): the console entry
+# point (services/cli.py) installs the publisher here; without it --publish is refused clearly.
+PublisherFactory = Callable[[str], Awaitable[SeedSink]]
+PUBLISHER: dict[str, PublisherFactory] = {}
+
+
 async def open_sink(out: str, publish: bool, nats_url: str) -> SeedSink:
     if not publish:
         return FileSink(out)
-    # The NATS client lives with the services (nothing in shared/ imports nats); the CLI
-    # reaches it only when --publish asks for it.
-    module: Any = importlib.import_module("services.ingest.publisher")
-    sink: SeedSink = await module.SeedPublisher.connect(nats_url)
-    return sink
+    factory = PUBLISHER.get("nats")
+    if factory is None:
+        raise click.UsageError("--publish needs the services package (run the `sqlsynth` command)")
+    return await factory(nats_url)
 
 
 async def resolve_schema(schema_from: str, seeds: list[SeedEvent]) -> InferredSchema | None:

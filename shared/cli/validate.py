@@ -159,12 +159,15 @@ def write_results(out: Path, results: list[RecordResult], errors: list[LoadError
             handle.write(json.dumps({"kind": "malformed", **error.to_json()}) + "\n")
 
 
-def render_table(report: dict[str, Any], requested: list[Engine]) -> Table:
-    title = (
+def render_title(report: dict[str, Any]) -> str:
+    return (
         f"{Path(report['file']).name}: {report['rows']} rows "
         f"(level {report['level']}, policy {report['policy']})"
     )
-    table = Table(title=title, title_justify="left")
+
+
+def render_table(report: dict[str, Any], requested: list[Engine]) -> Table:
+    table = Table()
     table.add_column("engine")
     table.add_column("schema valid", justify="right")
     table.add_column("query valid", justify="right")
@@ -342,7 +345,7 @@ def command(
                 default_dialect=sql_dialect or Engine.SQLITE,
                 allow_writes=not read_only,
                 progress_console=console,
-                show_progress=progress,
+                show_progress=progress and console.is_terminal,
             )
         )
     if not run.ran:
@@ -357,7 +360,9 @@ def command(
     if as_json:
         print_json(report)
     else:
-        Console().print(render_table(report, engines))
+        stdout = Console()
+        stdout.print(render_title(report), highlight=False)
+        stdout.print(render_table(report, engines))
         print_notes(console, report, reader.errors)
     if run.unavailable:
         raise SystemExit(EXIT_ENGINES_UNAVAILABLE)

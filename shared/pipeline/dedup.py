@@ -57,9 +57,10 @@ def fingerprints(envelope: SampleEnvelope) -> dict[str, str]:
     draft = envelope.draft
     assert draft is not None
     scope = f"{envelope.run_id}.{short_hash(draft.schema_ddl)}"
+    sql = normalize_sql(draft.sql, sqlglot_dialect(draft.sql_dialect))
     return {
         "question": f"{scope}.q.{short_hash(normalize_question(draft.question))}",
-        "sql": f"{scope}.s.{short_hash(normalize_sql(draft.sql, sqlglot_dialect(draft.sql_dialect)))}",
+        "sql": f"{scope}.s.{short_hash(sql)}",
     }
 
 
@@ -72,7 +73,9 @@ class ExactDedupStage:
             owner = await self.store.claim(key, envelope.sample_id)
             if owner != envelope.sample_id:
                 envelope.dedup = DedupVerdict(
-                    duplicate=True, layer=f"exact_{layer}", nearest_sample_id=owner,
+                    duplicate=True,
+                    layer=f"exact_{layer}",
+                    nearest_sample_id=owner,
                     scores={"similarity": 1.0},
                 )
                 envelope.record(Stage.DEDUP, Outcome.DUPLICATE, f"same {layer} as {owner}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope
-from proto import subjects
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ class GeneratorStage:
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         try:
-            draft, cost = await self.engine.generate(
-                envelope.blueprint, seed=sample_seed(envelope)
-            )
+            draft, cost = await self.engine.generate(envelope.blueprint, seed=sample_seed(envelope))
         except GenerationError as exc:
             # The blueprint cannot be realised: regenerating it would fail the same way.
             return [reject(envelope, Stage.GENERATOR, str(exc), ErrorClass.GENERATION)]

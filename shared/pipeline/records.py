@@ -56,8 +56,12 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
         "dedup": envelope.dedup.model_dump(mode="json") if envelope.dedup else None,
         "attempts": envelope.attempt,
         "history": [
-            {"stage": h.stage.value, "outcome": h.outcome.value, "attempt": h.attempt,
-             "at": h.at.isoformat()}
+            {
+                "stage": h.stage.value,
+                "outcome": h.outcome.value,
+                "attempt": h.attempt,
+                "at": h.at.isoformat(),
+            }
             for h in envelope.history
         ],
         "cost": envelope.cost.model_dump(mode="json"),

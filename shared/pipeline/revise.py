@@ -29,8 +29,12 @@ class ReviserStage:
         if verdict.verdict == "pass":
             envelope.record(Stage.REVISER, Outcome.REVIEWED)
             return [Emit(subjects.SAMPLE_REVIEWED, envelope, Outcome.REVIEWED)]
-        envelope.feedback = [Feedback(error_class=ErrorClass.REVIEW, message=r) for r in verdict.reasons]
-        envelope.record(Stage.REVISER, Outcome.FAILED, "; ".join(verdict.reasons)[:300], ErrorClass.REVIEW)
+        envelope.feedback = [
+            Feedback(error_class=ErrorClass.REVIEW, message=r) for r in verdict.reasons
+        ]
+        envelope.record(
+            Stage.REVISER, Outcome.FAILED, "; ".join(verdict.reasons)[:300], ErrorClass.REVIEW
+        )
         return await self.repair(envelope)
 
     async def repair(self, envelope: SampleEnvelope) -> list[Emit]:
@@ -53,7 +57,9 @@ class ReviserStage:
                 envelope.blueprint, envelope.draft, envelope.feedback, seed=sample_seed(envelope)
             )
         except GenerationError as exc:
-            return [reject(envelope, Stage.REVISER, f"repair impossible: {exc}", ErrorClass.GENERATION)]
+            return [
+                reject(envelope, Stage.REVISER, f"repair impossible: {exc}", ErrorClass.GENERATION)
+            ]
         envelope.draft = draft
         envelope.cost = envelope.cost.add(cost)
         envelope.validation = None

@@ -75,14 +75,20 @@ class DatasetSink:
         """Append the sample to its file; None if this sample id was already written."""
         if (envelope.run_id, envelope.sample_id) in self.seen:
             return None
-        record = dataset_record(envelope) if outcome is Outcome.ACCEPTED else rejected_record(envelope)
+        record = (
+            dataset_record(envelope) if outcome is Outcome.ACCEPTED else rejected_record(envelope)
+        )
         self._append(FILES[outcome], record)
         return self._count(outcome, record)
 
     def write_poison(self, body: bytes, headers: dict[str, str]) -> None:
         self._append(
             POISON_FILE,
-            {"at": utc_now().isoformat(), "headers": headers, "body": body.decode("utf-8", "replace")},
+            {
+                "at": utc_now().isoformat(),
+                "headers": headers,
+                "body": body.decode("utf-8", "replace"),
+            },
         )
 
     def _append(self, name: str, record: dict[str, Any]) -> None:

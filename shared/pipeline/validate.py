@@ -25,9 +25,13 @@ def feedback_from(validation: Validation) -> list[Feedback]:
         if not check.ok
     ]
     if validation.non_empty is False:
-        items.append(Feedback(error_class=ErrorClass.EMPTY_RESULT, message="the query returns no rows"))
+        items.append(
+            Feedback(error_class=ErrorClass.EMPTY_RESULT, message="the query returns no rows")
+        )
     if validation.results_agree is False:
-        digests = ", ".join(f"{c.engine.value}={c.digest}/{c.row_count} rows" for c in validation.checks)
+        digests = ", ".join(
+            f"{c.engine.value}={c.digest}/{c.row_count} rows" for c in validation.checks
+        )
         items.append(
             Feedback(error_class=ErrorClass.ENGINE_MISMATCH, message=f"engines disagree: {digests}")
         )
@@ -73,8 +77,9 @@ class ValidatorStage:
             feedback.append(Feedback(error_class=ErrorClass.SYNTAX, message=analysis.error))
         if feedback:
             envelope.feedback = feedback
-            envelope.record(Stage.VALIDATOR, Outcome.FAILED, feedback[0].message[:300],
-                            feedback[0].error_class)
+            envelope.record(
+                Stage.VALIDATOR, Outcome.FAILED, feedback[0].message[:300], feedback[0].error_class
+            )
             return [Emit(subjects.SAMPLE_FAILED, envelope, Outcome.FAILED)]
         envelope.feedback = []
         envelope.record(Stage.VALIDATOR, Outcome.CHECKED)

@@ -35,8 +35,12 @@ class RunOutput:
 
 def make_request(count: int, seed: int = 7, **overrides: Any) -> RunRequest:
     return RunRequest(
-        run_id=f"t-{uuid.uuid4().hex[:8]}", count=count, seed=seed,
-        spec=load_spec(None).to_document(), max_in_flight=128, **overrides,
+        run_id=f"t-{uuid.uuid4().hex[:8]}",
+        count=count,
+        seed=seed,
+        spec=load_spec(None).to_document(),
+        max_in_flight=128,
+        **overrides,
     )
 
 
@@ -56,8 +60,12 @@ def start_services(stack: LocalStack, out_dir: Path, engines: list[Engine]) -> S
 
 
 async def run_to_completion(
-    stack: LocalStack, supervisor: Supervisor, request: RunRequest, out_dir: Path,
-    timeout_s: float = 600, during: Any = None,
+    stack: LocalStack,
+    supervisor: Supervisor,
+    request: RunRequest,
+    out_dir: Path,
+    timeout_s: float = 600,
+    during: Any = None,
 ) -> RunOutput:
     client = await RunClient.connect(stack.dsn("nats") or "")
     started = time.monotonic()

@@ -28,8 +28,14 @@ def assert_exactly_once(output: RunOutput) -> None:
     duplicates = output.records("duplicates.jsonl")
     rejected = output.records("rejected.jsonl")
     ids = [r["id"] for r in accepted + duplicates + rejected]
-    run_ids = [i for i, r in zip(ids, accepted + duplicates + rejected) if r["run_id"] == output.request.run_id]
-    assert len(run_ids) == len(set(run_ids)), f"written twice: {[i for i, n in Counter(run_ids).items() if n > 1]}"
+    run_ids = [
+        i
+        for i, r in zip(ids, accepted + duplicates + rejected)
+        if r["run_id"] == output.request.run_id
+    ]
+    assert len(run_ids) == len(set(run_ids)), (
+        f"written twice: {[i for i, n in Counter(run_ids).items() if n > 1]}"
+    )
     planned = {f"{output.request.run_id}-{i:07d}" for i in range(output.plan.planned)}
     assert set(run_ids) == planned, f"lost: {sorted(planned - set(run_ids))[:5]}"
     assert len(accepted) == output.request.count
@@ -45,11 +51,17 @@ async def reexecute_independently(output: RunOutput, stack: LocalStack) -> None:
         for record in output.records("dataset.jsonl"):
             fixture = Fixture(ddl=record["sql_context"], dialect=Engine.SQLITE)
             validation, _ = await validator.validate(
-                fixture, record["sql"], level=Level.FULL, policy=Policy.PORTABLE,
+                fixture,
+                record["sql"],
+                level=Level.FULL,
+                policy=Policy.PORTABLE,
                 allow_writes=record["sql_task_type"] == "data manipulation",
             )
-            if not (all(c.ok for c in validation.checks) and validation.results_agree is not False
-                    and validation.non_empty is not False):
+            if not (
+                all(c.ok for c in validation.checks)
+                and validation.results_agree is not False
+                and validation.non_empty is not False
+            ):
                 failures.append((record["id"], [c.message for c in validation.checks if not c.ok]))
         assert not failures, failures[:5]
     finally:
@@ -72,7 +84,9 @@ def services(stack: LocalStack, tmp_path: Path):  # type: ignore[no-untyped-def]
     supervisor.stop_all()
 
 
-async def test_run_of_three_hundred(stack: LocalStack, services: Supervisor, tmp_path: Path) -> None:
+async def test_run_of_three_hundred(
+    stack: LocalStack, services: Supervisor, tmp_path: Path
+) -> None:
     output = await run_to_completion(stack, services, make_request(300), tmp_path)
     assert_exactly_once(output)
     accepted_share = output.status.accepted / output.plan.planned
@@ -81,7 +95,9 @@ async def test_run_of_three_hundred(stack: LocalStack, services: Supervisor, tmp
     await reexecute_independently(output, stack)
 
 
-async def test_validator_killed_mid_run(stack: LocalStack, services: Supervisor, tmp_path: Path) -> None:
+async def test_validator_killed_mid_run(
+    stack: LocalStack, services: Supervisor, tmp_path: Path
+) -> None:
     killed = False
 
     async def chaos(status) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +108,9 @@ async def test_validator_killed_mid_run(stack: LocalStack, services: Supervisor,
             await asyncio.sleep(1.0)
             services.start("validator", 0)
 
-    output = await run_to_completion(stack, services, make_request(200, seed=11), tmp_path, during=chaos)
+    output = await run_to_completion(
+        stack, services, make_request(200, seed=11), tmp_path, during=chaos
+    )
     assert killed
     assert_exactly_once(output)
     assert_conformance(output)

@@ -13,7 +13,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from proto import subjects
 from proto.seed import SeedEvent
-from shared.cli.main import cli
+from services.cli import cli
 from shared.ingest.seeds_io import load_seeds
 from shared.runtime.local import LocalStack
 from tests.ingest.conftest import PgLogs

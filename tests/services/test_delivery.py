@@ -82,7 +82,9 @@ async def test_a_bug_in_a_stage_rejects_the_sample_with_its_reason() -> None:
 
 
 @pytest.mark.parametrize("max_deliver, rejected", [(6, 0), (1, 1)])
-async def test_retryable_errors_are_retried_until_max_deliver(max_deliver: int, rejected: int) -> None:
+async def test_retryable_errors_are_retried_until_max_deliver(
+    max_deliver: int, rejected: int
+) -> None:
     async def engine_down(envelope: SampleEnvelope) -> Sequence[Emit]:
         raise EngineUnavailable("postgres: connection refused")
 

@@ -40,22 +40,22 @@ def change_column(
             up = ctx.rng.random() < 0.6
             factor = round(1 + pct / 100 if up else 1 - pct / 100, 2)
             expr = ir.Func("ROUND", (ir.Arith("*", ref, ir.Lit(factor)), ir.Lit(2)))
-            words = f"{col.label} {'raised' if up else 'cut'} by {pct}%"
-            options.append((col.name, expr, words))
+            verb = "raise" if up else "cut"
+            options.append((col.name, expr, f"{verb} the {col.label} by {pct}%"))
         elif col.type is ColumnType.INTEGER and role == "measure":
             step = ctx.rng.choice([1, 5, 10])
             options.append((col.name, ir.Arith("+", ref, ir.Lit(step)),
-                            f"{col.label} increased by {step}"))
+                            f"increase the {col.label} by {step}"))
         elif col.type is ColumnType.TEXT and role == "category":
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = ctx.rng.choice(others)
-                options.append((col.name, ir.Lit(new), f"{col.label} set to '{new}'"))
+                options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'"))
         elif col.type is ColumnType.DATE and not col.after:
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = max(str(v) for v in others)
-                options.append((col.name, ir.Lit(new), f"{col.label} set to {new}"))
+                options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}"))
     if not options:
         raise Fragile(f"no column of {table} to change")
     column, expr, words = ctx.rng.choice(options)
@@ -83,7 +83,9 @@ def _case_change(
             pred, cond = ctx.rng.choice(cands)
             case = ir.Case(((pred, expr),), ir.Col(qual, column))
             shown = cond.values[0] if cond.values else ""
-            return case, f"{words} where {cond.label} {_op_words(cond.op)} {shown}, else unchanged"
+            shown = f"'{shown}'" if isinstance(shown, str) and cond.ctype is ColumnType.TEXT else shown
+            where = f"where the {cond.label} {_op_words(cond.op)} {shown}"
+            return case, f"{words} {where} (leaving the others unchanged)"
     raise Fragile("no condition for a CASE change")
 
 
@@ -160,8 +162,10 @@ def insert_wrappers(
         return replace(select, items=tuple(items))
 
     body: ir.Body = branch(source_select, offset)
-    key_words = "numbered in id order from" if window else "with ids shifted by"
-    change = f"{change}, {key_words} {offset + (1 if window else 0)}"
+    if window:
+        change = f"{change}, and number the new ids from {offset + 1} in id order"
+    else:
+        change = f"{change}, and shift their ids by {offset}"
     if ctx.wants(F.SET_OPERATION):
         body, part = _insert_set_op(ctx, source_select, branch, offset, window, ctes, target)
         meaning.set_op = part

@@ -6,8 +6,12 @@ from proto import Blueprint, Draft, PromptStyle, SampleEnvelope, TableRows
 from proto.common import Complexity, TaskType
 
 
-def make_envelope(sample_id: str = "s1", question: str = "How many orders are there?",
-                  sql: str = "SELECT COUNT(*) FROM orders", run_id: str = "r1") -> SampleEnvelope:
+def make_envelope(
+    sample_id: str = "s1",
+    question: str = "How many orders are there?",
+    sql: str = "SELECT COUNT(*) FROM orders",
+    run_id: str = "r1",
+) -> SampleEnvelope:
     draft = Draft(
         domain="retail",
         schema_ddl="CREATE TABLE orders (id INTEGER PRIMARY KEY, total DECIMAL(12,2));",

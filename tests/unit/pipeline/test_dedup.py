@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from proto import Outcome
-from proto import subjects
+from proto import Outcome, subjects
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore, normalize_question
 from tests.unit.pipeline.conftest import make_envelope
 

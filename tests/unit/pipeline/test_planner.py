@@ -10,7 +10,9 @@ def request(count: int = 10, window: int = 4) -> RunRequest:
 
 
 def status(accepted: int = 0, duplicate: int = 0, rejected: int = 0) -> RunStatus:
-    return RunStatus(run_id="r", target=10, accepted=accepted, duplicate=duplicate, rejected=rejected)
+    return RunStatus(
+        run_id="r", target=10, accepted=accepted, duplicate=duplicate, rejected=rejected
+    )
 
 
 def test_plans_up_to_the_window_then_follows_progress() -> None:

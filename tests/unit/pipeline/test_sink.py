@@ -23,7 +23,9 @@ def test_each_sample_is_written_once(tmp_path: Path, envelope: SampleEnvelope) -
     assert [r["id"] for r in records] == ["s1"]
     record = records[0]
     assert record["sql_prompt"] == envelope.draft.question  # type: ignore[union-attr]
-    assert "INSERT INTO orders (id, total) VALUES (1, 9.5), (2, 3.25);" in str(record["sql_context"])
+    assert "INSERT INTO orders (id, total) VALUES (1, 9.5), (2, 3.25);" in str(
+        record["sql_context"]
+    )
 
 
 def test_restart_recounts_and_skips_written_ids(tmp_path: Path) -> None:
