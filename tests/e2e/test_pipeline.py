@@ -27,15 +27,10 @@ def assert_exactly_once(output: RunOutput) -> None:
     accepted = output.records("dataset.jsonl")
     duplicates = output.records("duplicates.jsonl")
     rejected = output.records("rejected.jsonl")
-    ids = [r["id"] for r in accepted + duplicates + rejected]
-    run_ids = [
-        i
-        for i, r in zip(ids, accepted + duplicates + rejected)
-        if r["run_id"] == output.request.run_id
-    ]
-    assert len(run_ids) == len(set(run_ids)), (
-        f"written twice: {[i for i, n in Counter(run_ids).items() if n > 1]}"
-    )
+    everything = accepted + duplicates + rejected
+    run_ids = [r["id"] for r in everything if r["run_id"] == output.request.run_id]
+    twice = [i for i, n in Counter(run_ids).items() if n > 1]
+    assert not twice, f"written twice: {twice}"
     planned = {f"{output.request.run_id}-{i:07d}" for i in range(output.plan.planned)}
     assert set(run_ids) == planned, f"lost: {sorted(planned - set(run_ids))[:5]}"
     assert len(accepted) == output.request.count
