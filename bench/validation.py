@@ -1,6 +1,6 @@
 """Validation throughput (records/s) per engine and for all three, schema cache on and off.
 
-    python -m bench validation [--data FILE] [--limit N] [--concurrency 16] [--repeat 1]
+    python -m bench validation [--data FILE] [--limit N] [--concurrency 16] [--repeat 3]
 
 Each configuration opens fresh engines, validates every record at level full with the portable
 policy (what `sqlsynth validate` does), and closes them. Cache "on" is EngineSettings' default
@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -67,6 +68,8 @@ def describe_machine() -> dict[str, str]:
         "python": platform.python_version(),
         "postgres": server_version(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
         "mariadb": server_version(["mariadbd", "--version"]),
+        # The machine may be shared: the load says how far to trust the figures.
+        "load average (1/5/15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -122,10 +125,16 @@ async def run_all(
     engine_sets: list[str],
     concurrency: int,
     repeat: int,
+    warmup: bool = True,
 ) -> list[Measurement]:
     base = EngineSettings(postgres_dsn=dsns.get(Engine.POSTGRES), mysql_dsn=dsns.get(Engine.MYSQL))
     caches = {"on": base.schema_cache_size, "off": CACHE_OFF_SIZE}
     measurements = []
+    if warmup:
+        # One unmeasured pass on every engine: the process-wide caches (sqlglot renderings of
+        # each DDL, driver statement caches) are then warm for on and off alike.
+        every = sorted({e for s in engine_sets for e in parse_engine_list(s)})
+        await measure(records, every, base, "warm-up", concurrency)
     for _ in range(repeat):
         for engine_set in engine_sets:
             engines = parse_engine_list(engine_set)
@@ -139,19 +148,35 @@ async def run_all(
 
 
 def render_markdown(measurements: list[Measurement]) -> str:
+    """Every measurement, then per engine set the median records/s and on/off ratio."""
     lines = [
-        "| engines | schema cache | records | seconds | records/s | on/off | query valid (any) "
+        "| engines | schema cache | seconds | records/s | query valid (any) "
         "| fixtures built | fixtures reused |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    on_rate = {m.engines: m.records_per_s for m in measurements if m.cache == "on"}
     for m in measurements:
-        ratio = f"{on_rate[m.engines] / m.records_per_s:.2f}×" if m.cache == "off" else ""
         valid = f"{100 * m.query_valid_any:.1f}%" if m.query_valid_any is not None else "n/a"
         lines.append(
-            f"| {m.engines} | {m.cache} (size {m.cache_size}) | {m.records} | {m.seconds} "
-            f"| {m.records_per_s} | {ratio} | {valid} | {m.fixtures_created} "
-            f"| {m.fixtures_reused} |"
+            f"| {m.engines} | {m.cache} (size {m.cache_size}) | {m.seconds} "
+            f"| {m.records_per_s} | {valid} | {m.fixtures_created} | {m.fixtures_reused} |"
+        )
+    lines += [
+        "",
+        "| engines | records/s, cache on (median) | records/s, cache off (median) "
+        "| on/off ratio (median of pairs) |",
+        "|---|---:|---:|---:|",
+    ]
+    by_set: dict[str, list[Measurement]] = {}
+    for m in measurements:
+        by_set.setdefault(m.engines, []).append(m)
+    for engines, runs in by_set.items():
+        on = [m.records_per_s for m in runs if m.cache == "on"]
+        off = [m.records_per_s for m in runs if m.cache == "off"]
+        # run_all measures on and off back to back, so consecutive entries form a pair.
+        ratios = [a / b for a, b in zip(on, off, strict=True) if b]
+        lines.append(
+            f"| {engines} | {statistics.median(on):.1f} | {statistics.median(off):.1f} "
+            f"| {statistics.median(ratios):.2f}× |"
         )
     return "\n".join(lines)
 
@@ -165,7 +190,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first pass")
     parser.add_argument(
         "--engine-sets",
         nargs="+",
@@ -177,6 +203,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json-out", type=Path, help="also write the measurements here")
     args = parser.parse_args(argv)
 
+    load_at_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     reader = load_dataset(args.data)
     records = list(reader)[: args.limit] if args.limit else list(reader)
     needed = sorted({e for s in args.engine_sets for e in parse_engine_list(s)})
@@ -186,11 +213,22 @@ def main(argv: list[str]) -> int:
             print(f"unavailable engines: {servers.unavailable}", file=sys.stderr)
             return 3
         measurements = asyncio.run(
-            run_all(records, servers.dsns, args.engine_sets, args.concurrency, args.repeat)
+            run_all(
+                records,
+                servers.dsns,
+                args.engine_sets,
+                args.concurrency,
+                args.repeat,
+                warmup=not args.no_warmup,
+            )
         )
     machine = describe_machine()
+    machine["load average at start"] = load_at_start
     print(f"data: {args.data} ({len(records)} records, {len(reader.errors)} malformed)")
-    print(f"concurrency: {args.concurrency}, level full, policy portable")
+    warm = "no warm-up" if args.no_warmup else "after one unmeasured warm-up pass"
+    print(
+        f"concurrency {args.concurrency}, level full, policy portable, repeat {args.repeat}, {warm}"
+    )
     for key, value in machine.items():
         print(f"{key}: {value}")
     print()

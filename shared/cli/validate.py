@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -31,11 +31,12 @@ from shared.cli.common import (
 )
 from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
 from shared.datasets.check import ALL, ANY, RecordResult, check_records, summarise
-from shared.engines.base import SqlEngine
-from shared.engines.registry import EngineSettings, open_engines
-from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
 from shared.sql.dialects import parse_engine
+
+if TYPE_CHECKING:
+    from shared.engines.base import SqlEngine
+    from shared.engines.registry import EngineSettings
 
 # Exit code when some requested engine could not be used: the figures cover only the others.
 EXIT_ENGINES_UNAVAILABLE = 3
@@ -53,6 +54,9 @@ class ValidationRun:
 
 
 def build_settings(dsns: dict[Engine, str], overrides: dict[str, Any]) -> EngineSettings:
+    # Imported here, not at the top: every `sqlsynth` subcommand imports this module.
+    from shared.engines.registry import EngineSettings
+
     values: dict[str, Any] = {
         "postgres_dsn": dsns.get(Engine.POSTGRES),
         "mysql_dsn": dsns.get(Engine.MYSQL),
@@ -65,6 +69,8 @@ async def open_each(
     settings: EngineSettings, engines: list[Engine], unavailable: dict[Engine, str]
 ) -> dict[Engine, SqlEngine]:
     """Open engines one by one so that one unreachable server names itself."""
+    from shared.engines.registry import open_engines
+
     opened: dict[Engine, SqlEngine] = {}
     for engine in engines:
         if engine in unavailable:
@@ -93,6 +99,8 @@ async def run_validation(
     run.ran = [engine for engine in run.requested if engine in engines]
     if not run.ran:
         return
+    from shared.engines.validator import Validator
+
     try:
         validator = Validator(engines)
         with make_progress(progress_console, enabled=show_progress) as progress:

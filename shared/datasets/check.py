@@ -14,12 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, ErrorClass, Validation
 from shared.datasets.record import DatasetRecord
-from shared.engines.fixture import Fixture
+
+if TYPE_CHECKING:
+    from shared.engines.fixture import Fixture
 
 ANY, ALL = "any", "all"
 HAS_ROWS = re.compile(r"\bINSERT\s+INTO\b", re.I)
@@ -95,6 +97,9 @@ class RecordResult:
 
 
 def fixture_for(record: DatasetRecord, default_dialect: Engine) -> Fixture:
+    # Imported here: `shared.engines` loads every driver, and the CLI imports this module early.
+    from shared.engines.fixture import Fixture
+
     return Fixture(
         record.schema_ddl or "",
         dialect=record.schema_dialect or record.sql_dialect or default_dialect,

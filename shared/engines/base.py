@@ -1,8 +1,19 @@
 """The engine interface and the check flow every engine shares.
 
-A check screens the SQL (sandbox.py), then per level: SYNTAX asks the engine's parser in an
-empty namespace, SCHEMA prepares the query against the fixture, FULL runs it with a row cap.
-Invalid SQL becomes a failed EngineCheck; an engine that is down raises EngineUnavailable.
+A check screens the SQL (sandbox.py), then per level: SYNTAX asks the engine's own parser in an
+empty namespace (names never resolve there, so only syntax errors fail), SCHEMA builds the
+fixture (once, cached) and prepares the query against it, FULL runs it with a row cap.
+
+Error classes: SYNTAX — the text does not parse (sqlglot or the engine); SCHEMA — the fixture
+(DDL + rows) failed on this engine; QUERY — the query parses but fails against the schema or
+data (unknown column, type error, division by zero); FORBIDDEN — the sandbox or the engine's
+privileges refused it; TIMEOUT — the statement timeout or another resource limit (temp files,
+memory, blob size) stopped it; TOO_MANY_ROWS — more than max_rows rows. More rows is a
+failure, not a truncation: on fixture-sized data it nearly always means a missing join
+condition, and a digest of a truncated result could not be compared across engines anyway.
+Invalid SQL is a failed EngineCheck; an engine that is down, hung or overloaded raises
+EngineUnavailable (retryable). elapsed_ms is the time of the query itself, not of building
+the fixture.
 """
 
 from __future__ import annotations
@@ -31,6 +42,10 @@ from shared.sql.dialects import sqlglot_dialect
 STATE_ROW_CAP = 20_000
 # Fixture failures that keep their own class; every other one is a schema error.
 _FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT})
+
+
+class _FixtureVanished(Exception):
+    """The fixture's schema is gone from the engine although the cache still lists it."""
 
 
 class CheckFailed(Exception):
@@ -105,33 +120,32 @@ class SqlEngine(ABC):
                 await self._parse(sql, writes=screened.writes)
             except CheckFailed as failure:
                 return self._failed(level, sql, failure.error_class, failure.message, started)
-            return EngineCheck(
-                engine=self.engine, level=level, ok=True, sql=sql, elapsed_ms=_ms_since(started)
-            )
-        for attempt in (1, 2):
-            async with self.fixtures.lease(fixture) as handle:
-                if isinstance(handle, FixtureFailure):
-                    message = f"fixture: {handle.message}"
-                    return self._failed(level, sql, handle.error_class, message, 0.0)
-                started = time.perf_counter()
-                try:
-                    if level is Level.SCHEMA:
-                        await self._prepare(handle, sql, writes=screened.writes)
-                        return EngineCheck(
-                            engine=self.engine,
-                            level=level,
-                            ok=True,
-                            sql=sql,
-                            elapsed_ms=_ms_since(started),
-                        )
-                    result = await self._execute(handle, sql, writes=screened.writes)
-                except CheckFailed as failure:
-                    if failure.missing and attempt == 1 and not await self._exists(handle):
-                        self.fixtures.forget(fixture)  # dropped behind our back: rebuild once
-                        continue
-                    return self._failed(level, sql, failure.error_class, failure.message, started)
-                return self._verdict(sql, screened, result, started)
-        raise AssertionError("unreachable: the second attempt always returns")
+            return self._passed(level, sql, started)
+        try:
+            return await self._check_on_fixture(fixture, sql, level, screened)
+        except _FixtureVanished:
+            # Dropped behind our back (another replica's eviction, an operator): rebuild once.
+            self.fixtures.forget(fixture)
+            return await self._check_on_fixture(fixture, sql, level, screened, last_try=True)
+
+    async def _check_on_fixture(
+        self, fixture: Fixture, sql: str, level: Level, screened: Screened, last_try: bool = False
+    ) -> EngineCheck:
+        async with self.fixtures.lease(fixture) as handle:
+            if isinstance(handle, FixtureFailure):
+                message = f"fixture: {handle.message}"
+                return self._failed(level, sql, handle.error_class, message, 0.0)
+            started = time.perf_counter()
+            try:
+                if level is Level.SCHEMA:
+                    await self._prepare(handle, sql, writes=screened.writes)
+                    return self._passed(level, sql, started)
+                result = await self._execute(handle, sql, writes=screened.writes)
+            except CheckFailed as failure:
+                if failure.missing and not last_try and not await self._exists(handle):
+                    raise _FixtureVanished from failure
+                return self._failed(level, sql, failure.error_class, failure.message, started)
+        return self._judge_result(sql, screened, result, started)
 
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""
@@ -139,9 +153,7 @@ class SqlEngine(ABC):
         async with self.fixtures.lease(fixture) as handle:
             if isinstance(handle, FixtureFailure):
                 return self._failed(Level.SCHEMA, "", handle.error_class, handle.message, started)
-        return EngineCheck(
-            engine=self.engine, level=Level.SCHEMA, ok=True, elapsed_ms=_ms_since(started)
-        )
+        return self._passed(Level.SCHEMA, "", started)
 
     # --- what each engine implements -------------------------------------------------------
 
@@ -190,18 +202,18 @@ class SqlEngine(ABC):
             for number, statement in enumerate(plan.statements, start=1):
                 screened = screen_fixture_statement(statement, self.engine)
                 if not screened.ok and screened.error_class is not None:
-                    return _fixture_failure(
+                    return _to_fixture_failure(
                         screened.error_class, f"statement {number}: {screened.message}"
                     )
         try:
             return await self._create_fixture(fixture.name, plan)
         except CheckFailed as failure:
-            return _fixture_failure(failure.error_class, failure.message)
+            return _to_fixture_failure(failure.error_class, failure.message)
 
-    def _verdict(
+    def _judge_result(
         self, sql: str, screened: Screened, result: QueryResult, started: float
     ) -> EngineCheck:
-        elapsed = _ms_since(started)
+        elapsed = _elapsed_ms_since(started)
         if result.too_many:
             limit = self.settings.max_rows
             return self._failed(
@@ -236,6 +248,11 @@ class SqlEngine(ABC):
             elapsed_ms=elapsed,
         )
 
+    def _passed(self, level: Level, sql: str, started: float) -> EngineCheck:
+        return EngineCheck(
+            engine=self.engine, level=level, ok=True, sql=sql, elapsed_ms=_elapsed_ms_since(started)
+        )
+
     def _failed(
         self,
         level: Level,
@@ -254,14 +271,14 @@ class SqlEngine(ABC):
             message=message,
             sql=sql,
             row_count=row_count,
-            elapsed_ms=_ms_since(started) if started else 0.0,
+            elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
         )
 
 
-def _fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
+def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
     kept = error_class if error_class in _FIXTURE_OWN_CLASSES else ErrorClass.SCHEMA
     return FixtureFailure(kept, message)
 
 
-def _ms_since(started: float) -> float:
+def _elapsed_ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)

@@ -68,7 +68,7 @@ class FixtureCache(Generic[H]):
     @contextlib.asynccontextmanager
     async def lease(self, fixture: Fixture) -> AsyncIterator[H | FixtureFailure]:
         """The fixture's handle (or its cached failure); not dropped while leased."""
-        entry = await self._get(fixture)  # already counts us as a user
+        entry = await self._get_entry(fixture)  # already counts us as a user
         try:
             yield entry.value
         finally:
@@ -93,7 +93,7 @@ class FixtureCache(Generic[H]):
             if entry.users == 0:
                 await self._drop_entry(entry)
 
-    async def _get(self, fixture: Fixture) -> _Entry[H]:
+    async def _get_entry(self, fixture: Fixture) -> _Entry[H]:
         key = fixture.key
         entry = self._entries.get(key)
         if entry is not None:

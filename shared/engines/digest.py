@@ -53,11 +53,11 @@ def plan_order(expression: exp.Expr | None) -> OrderPlan:
     if not isinstance(order, exp.Order) or not order.expressions:
         return OrderPlan()
     projections = list(expression.selects)
-    keys = tuple(_order_key(term.this, projections) for term in order.expressions)
+    keys = tuple(_map_order_key(term.this, projections) for term in order.expressions)
     return OrderPlan(True, keys)
 
 
-def _order_key(term: exp.Expr, projections: list[exp.Expr]) -> OrderKey:
+def _map_order_key(term: exp.Expr, projections: list[exp.Expr]) -> OrderKey:
     if isinstance(term, exp.Literal) and not term.is_string and term.name.isdigit():
         position = int(term.name) - 1
         return position if 0 <= position < len(projections) else None
@@ -99,9 +99,9 @@ def normalise_value(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return f"n:{value}"
-        return f"n:{_number(Decimal(repr(value)))}"
+        return f"n:{_format_number(Decimal(repr(value)))}"
     if isinstance(value, Decimal):
-        return f"n:{_number(value)}" if value.is_finite() else f"n:{float(value)}"
+        return f"n:{_format_number(value)}" if value.is_finite() else f"n:{float(value)}"
     if isinstance(value, str):
         return f"s:{value}"
     if isinstance(value, bytes | bytearray | memoryview):
@@ -113,7 +113,7 @@ def normalise_value(value: Any) -> str:
     if isinstance(value, dt.date | dt.time):
         return f"s:{value.isoformat()}"
     if isinstance(value, dt.timedelta):
-        return f"n:{_number(Decimal(str(value.total_seconds())))}"
+        return f"n:{_format_number(Decimal(str(value.total_seconds())))}"
     if isinstance(value, uuid.UUID):
         return f"s:{value}"
     if isinstance(value, list | tuple):
@@ -123,7 +123,7 @@ def normalise_value(value: Any) -> str:
     return f"s:{value}"
 
 
-def _number(value: Decimal) -> str:
+def _format_number(value: Decimal) -> str:
     with localcontext() as ctx:
         ctx.prec = 60
         if abs(value) >= _FLOAT_DIGITS_LIMIT:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,9 @@ from shared.engines.provision import (
     EMPTY_SCHEMA,
     MYSQL_DATABASE_OPTIONS,
     MysqlFlavour,
-    mysql_connect_args,
+    build_session_settings,
+    parse_mysql_dsn,
     provision_mysql,
-    session_settings,
 )
 from shared.engines.render import FixturePlan
 from shared.errors import EngineUnavailable
@@ -101,21 +101,23 @@ class MysqlEngine(SqlEngine):
             raise EngineUnavailable("mysql: no DSN configured (SQLSYNTH_MYSQL_DSN)")
         try:
             self.flavour, accounts = await provision_mysql(dsn, self.settings)
-            init = session_settings(self.flavour, self.settings)
+            init = build_session_settings(self.flavour, self.settings)
             base: dict[str, Any] = {
-                **mysql_connect_args(dsn),
+                **parse_mysql_dsn(dsn),
                 "autocommit": True,
                 "charset": "utf8mb4",
                 "connect_timeout": self.settings.connect_timeout_s,
                 "local_infile": False,
             }
             self._control = f"{self.settings.sandbox_prefix}_ctl"
-            self._owner = await aiomysql.create_pool(
-                minsize=1,
-                maxsize=2,
-                **{**base, "user": accounts.owner, "password": accounts.owner_password},
-                # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
-                init_command=f"{init}, sql_notes = 0",
+            self._owner = await self._open_bounded(
+                aiomysql.create_pool(
+                    minsize=1,
+                    maxsize=2,
+                    **{**base, "user": accounts.owner, "password": accounts.owner_password},
+                    # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
+                    init_command=f"{init}, sql_notes = 0",
+                )
             )
             # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
             self._query_args = {
@@ -125,8 +127,8 @@ class MysqlEngine(SqlEngine):
                 "init_command": f"{init}, sql_select_limit = {self.settings.max_rows + 1}",
                 "client_flag": CLIENT.FOUND_ROWS,
             }
-            self._query = await aiomysql.create_pool(
-                minsize=1, maxsize=self.settings.pool_size, **self._query_args
+            self._query = await self._open_bounded(
+                aiomysql.create_pool(minsize=1, maxsize=self.settings.pool_size, **self._query_args)
             )
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
             await self.close()
@@ -141,6 +143,10 @@ class MysqlEngine(SqlEngine):
             if pool is not None:
                 pool.close()
                 await pool.wait_closed()
+
+    async def _open_bounded(self, opening: Awaitable[aiomysql.Pool]) -> aiomysql.Pool:
+        """connect_timeout bounds the TCP connect only; a server that never greets needs this."""
+        return await asyncio.wait_for(opening, self.settings.connect_timeout_s * 2)
 
     async def _acquire(self, pool: aiomysql.Pool) -> aiomysql.Connection:
         try:
@@ -182,10 +188,10 @@ class MysqlEngine(SqlEngine):
             conn.close()
             raise EngineUnavailable(f"mysql: {exc!r}") from exc
         finally:
-            await self._finish(conn)
+            await self._finish_session(conn)
             self._query.release(conn)
 
-    async def _finish(self, conn: aiomysql.Connection) -> None:
+    async def _finish_session(self, conn: aiomysql.Connection) -> None:
         """Drain what is left of a streamed result and roll back; a stuck connection is closed."""
         if conn.closed:
             return
@@ -303,7 +309,7 @@ class MysqlEngine(SqlEngine):
         except TimeoutError as exc:
             raise EngineUnavailable(f"mysql: inserting rows into {name} stalled") from exc
 
-    async def _owner_run(
+    async def _run_as_owner(
         self, sql: str, args: tuple[Any, ...] | None = None
     ) -> tuple[Any, ...] | None:
         conn = await self._acquire(self._owner)
@@ -321,13 +327,13 @@ class MysqlEngine(SqlEngine):
             self._owner.release(conn)
 
     async def _drop_fixture(self, handle: MysqlFixture) -> None:
-        await self._owner_run(
+        await self._run_as_owner(
             f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
         )
-        await self._owner_run(f"DROP DATABASE IF EXISTS {handle.database}")
+        await self._run_as_owner(f"DROP DATABASE IF EXISTS {handle.database}")
 
     async def _exists(self, handle: MysqlFixture) -> bool:
-        found = await self._owner_run(
+        found = await self._run_as_owner(
             "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (handle.database,)
         )
         return found is not None

@@ -9,6 +9,7 @@ so a schema either exists complete or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -47,7 +48,7 @@ PG_MISSING = frozenset({"42P01", "3F000"})  # undefined table, undefined schema
 _UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
-def _as_is(value: Scalar) -> object:
+def _keep_as_is(value: Scalar) -> object:
     return value
 
 
@@ -151,7 +152,11 @@ class PostgresEngine(SqlEngine):
                 await self.fixtures.close()
         for name in ("_query", "_owner"):
             pool = getattr(self, name, None)
-            if pool is not None:
+            if pool is None:
+                continue
+            try:
+                await asyncio.wait_for(pool.close(), self.backstop_s)
+            except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 pool.terminate()
 
     @contextlib.asynccontextmanager
@@ -197,7 +202,7 @@ class PostgresEngine(SqlEngine):
                 stmt = await conn.prepare(sql, timeout=self.backstop_s)
                 if writes:
                     await stmt.fetch(timeout=self.backstop_s)
-                    affected = _affected(stmt.get_statusmsg())
+                    affected = _count_affected(stmt.get_statusmsg())
                     tables = [await _read_table(conn, t) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
                 columns = tuple(a.name for a in stmt.get_attributes())
@@ -279,7 +284,7 @@ async def _insert_rows(
 ) -> None:
     stmt = await conn.prepare(sql)
     params = stmt.get_parameters()
-    converters = [PG_PARAM_CONVERTERS.get(p.name, _as_is) for p in params]
+    converters = [PG_PARAM_CONVERTERS.get(p.name, _keep_as_is) for p in params]
     args = []
     for row in rows:
         if len(row) != len(params):
@@ -300,7 +305,7 @@ async def _read_table(conn: asyncpg.Connection, table: str) -> tuple[str, int, l
     return table, len(stmt.get_attributes()), [tuple(r) for r in rows]
 
 
-def _affected(status: str) -> int:
+def _count_affected(status: str) -> int:
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
 

@@ -10,6 +10,7 @@ replica provisions the same ones without sharing a secret store.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -72,20 +73,22 @@ class Accounts:
     query_password: str
 
 
-def sandbox_accounts(admin_dsn: str, settings: EngineSettings) -> Accounts:
+def derive_accounts(admin_dsn: str, settings: EngineSettings) -> Accounts:
     owner, query = f"{settings.sandbox_prefix}_owner", f"{settings.sandbox_prefix}_query"
     for name in (owner, query, settings.scratch_database):
         if not _SAFE_NAME.match(name):
             raise ValueError(f"unsafe sandbox name {name!r}: use [a-z0-9_]")
-    return Accounts(owner, _password(admin_dsn, owner), query, _password(admin_dsn, query))
+    return Accounts(
+        owner, _derive_password(admin_dsn, owner), query, _derive_password(admin_dsn, query)
+    )
 
 
-def _password(admin_dsn: str, account: str) -> str:
+def _derive_password(admin_dsn: str, account: str) -> str:
     return hashlib.sha256(f"sqlsynth-sandbox\0{account}\0{admin_dsn}".encode()).hexdigest()[:32]
 
 
 async def provision_postgres(admin_dsn: str, settings: EngineSettings) -> Accounts:
-    accounts = sandbox_accounts(admin_dsn, settings)
+    accounts = derive_accounts(admin_dsn, settings)
     database = settings.scratch_database
     ms = settings.statement_timeout_ms
     admin = await asyncpg.connect(admin_dsn, timeout=settings.connect_timeout_s)
@@ -100,7 +103,9 @@ async def provision_postgres(admin_dsn: str, settings: EngineSettings) -> Accoun
             verb = "ALTER" if exists else "CREATE"
             await admin.execute(f"{verb} ROLE {role} {PG_ROLE_OPTIONS} PASSWORD '{password}'")
             for key, value in {**PG_ROLE_SETTINGS, **extra}.items():
-                await _try_pg(admin, f"ALTER ROLE {role} SET {key} = '{value.format(ms=ms)}'")
+                await _try_hardening(
+                    admin, f"ALTER ROLE {role} SET {key} = '{value.format(ms=ms)}'"
+                )
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
             await admin.execute(f"CREATE DATABASE {database}")
         await admin.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
@@ -121,7 +126,7 @@ async def provision_postgres(admin_dsn: str, settings: EngineSettings) -> Accoun
             list(PG_REVOKED_FUNCTIONS),
         )
         for proc in procs:
-            await _try_pg(scratch, f"REVOKE EXECUTE ON FUNCTION {proc['sig']} FROM PUBLIC")
+            await _try_hardening(scratch, f"REVOKE EXECUTE ON FUNCTION {proc['sig']} FROM PUBLIC")
         await scratch.execute(
             f"CREATE SCHEMA IF NOT EXISTS {EMPTY_SCHEMA} AUTHORIZATION {accounts.owner}"
         )
@@ -131,7 +136,7 @@ async def provision_postgres(admin_dsn: str, settings: EngineSettings) -> Accoun
     return accounts
 
 
-async def _try_pg(conn: asyncpg.Connection, sql: str) -> None:
+async def _try_hardening(conn: asyncpg.Connection, sql: str) -> None:
     """Hardening a non-superuser admin may not be allowed to apply: log, don't fail."""
     try:
         await conn.execute(sql)
@@ -185,7 +190,7 @@ def detect_flavour(version: str) -> MysqlFlavour:
     return MYSQL_FLAVOURS["mariadb" if "mariadb" in version.lower() else "mysql"]
 
 
-def mysql_connect_args(dsn: str) -> dict[str, object]:
+def parse_mysql_dsn(dsn: str) -> dict[str, object]:
     """mysql://user:password@host:port/db → aiomysql keyword arguments."""
     url = urlparse(dsn)
     return {
@@ -196,7 +201,7 @@ def mysql_connect_args(dsn: str) -> dict[str, object]:
     }
 
 
-def session_settings(flavour: MysqlFlavour, settings: EngineSettings) -> str:
+def build_session_settings(flavour: MysqlFlavour, settings: EngineSettings) -> str:
     ms = settings.statement_timeout_ms
     timeout = flavour.session_timeout.format(s=ms / 1000, ms=ms)
     return (
@@ -206,10 +211,14 @@ def session_settings(flavour: MysqlFlavour, settings: EngineSettings) -> str:
 
 
 async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlavour, Accounts]:
-    accounts = sandbox_accounts(dsn, settings)
+    accounts = derive_accounts(dsn, settings)
     control = f"{settings.sandbox_prefix}_ctl"
-    conn = await aiomysql.connect(
-        **mysql_connect_args(dsn), autocommit=True, connect_timeout=settings.connect_timeout_s
+    # connect_timeout bounds the TCP connect only; a server that never greets needs wait_for.
+    conn = await asyncio.wait_for(
+        aiomysql.connect(
+            **parse_mysql_dsn(dsn), autocommit=True, connect_timeout=settings.connect_timeout_s
+        ),
+        settings.connect_timeout_s * 2,
     )
     try:
         async with conn.cursor() as cur:
@@ -235,8 +244,11 @@ async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlav
                 "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES "
                 f"ON `sx\\_%`.* TO '{accounts.owner}'@'%'"
             )
+            # EXECUTE: no routines exist there (nobody may create one); without it an unknown
+            # function reads "execute command denied" instead of "does not exist".
             await cur.execute(
-                f"GRANT SELECT, INSERT, UPDATE, DELETE ON `sx\\_%`.* TO '{accounts.query}'@'%'"
+                "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE "
+                f"ON `sx\\_%`.* TO '{accounts.query}'@'%'"
             )
             await cur.execute(f"CREATE DATABASE IF NOT EXISTS {control}")
             await cur.execute(

@@ -35,7 +35,7 @@ async def open_engines(
     ]
     if failures:
         await close_engines(opened)
-        detail = "; ".join(_describe(engine, exc) for engine, exc in failures)
+        detail = "; ".join(_describe_failure(engine, exc) for engine, exc in failures)
         raise EngineUnavailable(detail) from failures[0][1]
     return opened
 
@@ -44,6 +44,6 @@ async def close_engines(engines: dict[Engine, SqlEngine]) -> None:
     await asyncio.gather(*(e.close() for e in engines.values()), return_exceptions=True)
 
 
-def _describe(engine: Engine, exc: BaseException) -> str:
+def _describe_failure(engine: Engine, exc: BaseException) -> str:
     text = str(exc)
     return text if text.startswith(f"{engine.value}:") else f"{engine.value}: {text or exc!r}"

@@ -154,15 +154,24 @@ def _plan_insert(
     return RowInsert(sql, tuple(tuple(v) for v in rows.values))
 
 
-def _postgres_text_length(tree: exp.Expr) -> exp.Expr:
-    """PostgreSQL has no TEXT(n) (MySQL and SQLite accept it): read it as VARCHAR(n)."""
+_FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})
+
+
+def _fix_postgres_type_params(tree: exp.Expr) -> exp.Expr:
+    """PostgreSQL has no TEXT(n) nor FLOAT(m, d) (MySQL and SQLite accept both).
+
+    TEXT(n) reads as VARCHAR(n); FLOAT(m, d) as DECIMAL(m, d), which also keeps MySQL's
+    rounding of stored values to d decimals.
+    """
     for dtype in tree.find_all(exp.DataType):
         if dtype.this == exp.DataType.Type.TEXT and dtype.expressions:
             dtype.set("this", exp.DataType.Type.VARCHAR)
+        elif dtype.this in _FLOAT_TYPES and len(dtype.expressions) == 2:
+            dtype.set("this", exp.DataType.Type.DECIMAL)
     return tree
 
 
-def _mysql_keyed_text(tree: exp.Expr) -> exp.Expr:
+def _widen_mysql_key_text(tree: exp.Expr) -> exp.Expr:
     """MySQL cannot index TEXT without a prefix length: key columns become VARCHAR(255)."""
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         return tree
@@ -193,6 +202,6 @@ def _mysql_keyed_text(tree: exp.Expr) -> exp.Expr:
 
 # Rewrites applied when DDL is rendered for another engine: engine quirks as data.
 DDL_FIXUPS: dict[Engine, tuple[Callable[[exp.Expr], exp.Expr], ...]] = {
-    Engine.POSTGRES: (_postgres_text_length,),
-    Engine.MYSQL: (_mysql_keyed_text,),
+    Engine.POSTGRES: (_fix_postgres_type_params,),
+    Engine.MYSQL: (_widen_mysql_key_text,),
 }

@@ -179,7 +179,9 @@ def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Scr
         return reject(
             ErrorClass.FORBIDDEN, f"sandbox: statement type {root.key.upper()} is not allowed"
         )
-    problem = _nested_problem(root) or _function_problem(root) or _qualified_problem(root)
+    problem = (
+        _find_nested_problem(root) or _find_function_problem(root) or _find_qualified_problem(root)
+    )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     return Screened(root, writes=writes)
@@ -202,7 +204,7 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
             return reject(ErrorClass.FORBIDDEN, "sandbox: CREATE TABLE ... AS is not allowed")
         if _is_temporary(root):
             return reject(ErrorClass.FORBIDDEN, "sandbox: temporary tables are not allowed")
-        problem = _engine_property_problem(root)
+        problem = _find_engine_problem(root)
     elif isinstance(root, exp.Insert):
         problem = None
     else:
@@ -210,7 +212,10 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
             ErrorClass.FORBIDDEN, f"sandbox: {root.key.upper()} is not allowed in fixture DDL"
         )
     problem = (
-        problem or _nested_problem(root) or _function_problem(root) or _qualified_problem(root)
+        problem
+        or _find_nested_problem(root)
+        or _find_function_problem(root)
+        or _find_qualified_problem(root)
     )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
@@ -225,7 +230,9 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
     try:
         tokens = dialect.tokenize(sql)
     except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line(exc)}")
+        return reject(
+            ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line_of(exc)}"
+        )
     for token in tokens:
         for comment in token.comments:
             # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
@@ -234,7 +241,7 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
     try:
         statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
     except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {_first_line(exc)}")
+        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {_first_line_of(exc)}")
     if not statements:
         return reject(ErrorClass.SYNTAX, "empty statement")
     if len(statements) > 1:
@@ -245,7 +252,7 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
     return Screened(statements[0])
 
 
-def _nested_problem(root: exp.Expr) -> str | None:
+def _find_nested_problem(root: exp.Expr) -> str | None:
     for node in root.walk():
         if node is root:
             continue
@@ -254,7 +261,7 @@ def _nested_problem(root: exp.Expr) -> str | None:
     return None
 
 
-def _function_problem(root: exp.Expr) -> str | None:
+def _find_function_problem(root: exp.Expr) -> str | None:
     for func in root.find_all(exp.Func):
         names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
         names.add(type(func).__name__)
@@ -264,7 +271,7 @@ def _function_problem(root: exp.Expr) -> str | None:
     return None
 
 
-def _qualified_problem(root: exp.Expr) -> str | None:
+def _find_qualified_problem(root: exp.Expr) -> str | None:
     """Fixture tables are unqualified; a schema/database prefix reaches outside the fixture."""
     for table in root.find_all(exp.Table):
         if table.args.get("db") or table.args.get("catalog"):
@@ -277,7 +284,7 @@ def _is_temporary(create: exp.Create) -> bool:
     return bool(props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions))
 
 
-def _engine_property_problem(create: exp.Create) -> str | None:
+def _find_engine_problem(create: exp.Create) -> str | None:
     props = create.args.get("properties")
     for prop in props.expressions if props else []:
         if isinstance(prop, exp.EngineProperty) and prop.name.lower() not in MYSQL_TABLE_ENGINES:
@@ -285,5 +292,5 @@ def _engine_property_problem(create: exp.Create) -> str | None:
     return None
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line_of(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -28,5 +28,6 @@ class EngineSettings(BaseSettings):
     scratch_database: str = "sqlsynth_scratch"
     # Prefix of the sandbox accounts: <prefix>_owner creates fixtures, <prefix>_query runs SQL.
     sandbox_prefix: str = "sqlsynth_sx"
-    # Drop the scratch schemas this process created when it closes (they are only a cache).
+    # Drop the scratch schemas this process created when it closes, and delete SQLite files
+    # on eviction (they are only a cache). False keeps them for the next process to adopt.
     drop_on_close: bool = True

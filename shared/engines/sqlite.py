@@ -138,7 +138,6 @@ class SqliteEngine(SqlEngine):
     async def start(self) -> None:
         if self.settings.sqlite_dir:
             Path(self.settings.sqlite_dir).mkdir(parents=True, exist_ok=True)
-        self._keep_files = not self.settings.drop_on_close
         self._empty = await self._open(":memory:")
 
     async def close(self) -> None:
@@ -185,7 +184,7 @@ class SqliteEngine(SqlEngine):
         async with fx.lock:
             try:
                 if writes:
-                    return await self._write(fx, sql)
+                    return await self._run_write(fx, sql)
                 fx.guard.arm(Mode.READ, self.timeout_s)
                 cursor = await asyncio.wait_for(fx.conn.execute(sql), self.backstop_s)
                 rows = await asyncio.wait_for(
@@ -203,7 +202,7 @@ class SqliteEngine(SqlEngine):
         rows = list(rows)
         return QueryResult(columns, rows, too_many=len(rows) > self.settings.max_rows)
 
-    async def _write(self, fx: SqliteFixture, sql: str) -> QueryResult:
+    async def _run_write(self, fx: SqliteFixture, sql: str) -> QueryResult:
         fx.guard.arm(Mode.ADMIN, self.timeout_s)
         await fx.conn.execute("BEGIN")
         try:
@@ -267,7 +266,7 @@ class SqliteEngine(SqlEngine):
 
     async def _drop_fixture(self, handle: SqliteFixture) -> None:
         await handle.conn.close()
-        if handle.path is not None and not self._keep_files:
+        if handle.path is not None and self.settings.drop_on_close:
             with contextlib.suppress(FileNotFoundError):
                 handle.path.unlink()
 

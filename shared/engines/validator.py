@@ -54,8 +54,8 @@ class Validator:
             level=level,
             policy=policy,
             checks=ordered,
-            non_empty=_non_empty(ordered, level),
-            results_agree=_results_agree(ordered, level),
+            non_empty=_find_non_empty(ordered, level),
+            results_agree=_compare_digests(ordered, level),
         )
         return validation, texts
 
@@ -66,14 +66,14 @@ class Validator:
         )
 
 
-def _non_empty(checks: list[EngineCheck], level: Level) -> bool | None:
+def _find_non_empty(checks: list[EngineCheck], level: Level) -> bool | None:
     ran = [c for c in checks if c.ok and c.row_count is not None]
     if level is not Level.FULL or not ran:
         return None
     return all((c.row_count or 0) > 0 for c in ran)
 
 
-def _results_agree(checks: list[EngineCheck], level: Level) -> bool | None:
+def _compare_digests(checks: list[EngineCheck], level: Level) -> bool | None:
     """All engines that ran OK produced the same digest; None with fewer than two."""
     digests = [c.digest for c in checks if c.ok and c.digest is not None]
     if level is not Level.FULL or len(digests) < 2:

@@ -7,8 +7,8 @@ per round trip of a full window, as TCP's congestion avoidance does. The limit n
 but cannot stall it: there is always a call in flight or a pause about to end. (NeMo
 DataDesigner's issue #575 is the failure this prevents: sustained 429s produced zero records.)
 
-Only overloads of calls that *started after* the last decrease decrease the limit again: the
-replies of calls issued under the old, larger limit all arrive together and say nothing new.
+Only overloads of calls that *started after* the last decrease shrink the limit or pause again:
+the replies of calls issued under the old, larger limit arrive together and say nothing new.
 """
 
 from __future__ import annotations
@@ -108,18 +108,22 @@ class AdaptiveLimiter:
         ticket.outcome = "error"
 
     def overloaded(self, ticket: Ticket, retry_after_s: float | None = None) -> None:
-        """A 429/529: shrink once per epoch and pause new calls for the retry-after."""
+        """A 429/529: once per epoch, shrink and pause new calls for the retry-after.
+
+        Overloads of calls issued before the last decrease are stragglers of the same epoch:
+        they neither shrink the limit again nor extend the pause (their own samples still wait
+        their retry-after in the broker).
+        """
         ticket.outcome = "overload"
+        if ticket.started_at < self._last_decrease:
+            return
         now = self.clock()
-        pause = min(self.max_pause_s, retry_after_s if retry_after_s is not None else 0.0)
-        pause = max(pause, self.default_pause_s if retry_after_s is None else 0.0)
-        if now + pause > self._paused_until:
-            self._paused_until = now + pause
-            self._record("pause")
-        if ticket.started_at >= self._last_decrease:
-            self._limit = max(float(self.minimum), self._limit * self.decrease_factor)
-            self._last_decrease = now
-            self._record("decrease")
+        self._limit = max(float(self.minimum), self._limit * self.decrease_factor)
+        self._last_decrease = now
+        self._record("decrease")
+        pause = self.default_pause_s if retry_after_s is None else retry_after_s
+        self._paused_until = max(self._paused_until, now + min(self.max_pause_s, pause))
+        self._record("pause")
 
     def _grow(self) -> None:
         self.successes += 1

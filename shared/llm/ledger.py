@@ -11,8 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from proto.sample import TokenCost
+from shared.metrics import Metrics
 
 UsageObserver = Callable[[str, TokenCost], None]
+
+
+def metrics_observer(metrics: Metrics) -> UsageObserver:
+    """Feed every priced call into the Prometheus counters of HOUSE_STYLE 11."""
+
+    def observe(purpose: str, cost: TokenCost) -> None:
+        metrics.tokens.labels("input").inc(cost.input_tokens)
+        metrics.tokens.labels("output").inc(cost.output_tokens)
+        metrics.tokens.labels("cache_write").inc(cost.cache_creation_input_tokens)
+        metrics.tokens.labels("cache_read").inc(cost.cache_read_input_tokens)
+        metrics.dollars.inc(cost.usd)
+
+    return observe
 
 
 @dataclass

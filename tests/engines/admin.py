@@ -7,23 +7,27 @@ from typing import Any
 import aiomysql
 import asyncpg
 
-from shared.engines.provision import mysql_connect_args
+from shared.engines.provision import parse_mysql_dsn
 from shared.engines.settings import EngineSettings
 
 
-async def pg_fetch(settings: EngineSettings, sql: str, *args: Any, scratch: bool = True) -> list[Any]:
+async def fetch_pg(
+    settings: EngineSettings, sql: str, *args: Any, scratch: bool = True
+) -> list[Any]:
     assert settings.postgres_dsn
     database = settings.scratch_database if scratch else None
-    conn = await asyncpg.connect(settings.postgres_dsn, **({"database": database} if database else {}))
+    conn = await asyncpg.connect(
+        settings.postgres_dsn, **({"database": database} if database else {})
+    )
     try:
         return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
 
 
-async def my_fetch(settings: EngineSettings, sql: str, *args: Any) -> list[Any]:
+async def fetch_mysql(settings: EngineSettings, sql: str, *args: Any) -> list[Any]:
     assert settings.mysql_dsn
-    conn = await aiomysql.connect(**mysql_connect_args(settings.mysql_dsn), autocommit=True)
+    conn = await aiomysql.connect(**parse_mysql_dsn(settings.mysql_dsn), autocommit=True)
     try:
         async with conn.cursor() as cur:
             await cur.execute(sql, args or None)
@@ -32,10 +36,10 @@ async def my_fetch(settings: EngineSettings, sql: str, *args: Any) -> list[Any]:
         conn.close()
 
 
-async def scratch_copies(settings: EngineSettings, name: str) -> dict[str, int]:
+async def count_scratch_copies(settings: EngineSettings, name: str) -> dict[str, int]:
     """How many copies of a scratch schema exist on each server engine."""
-    pg = await pg_fetch(settings, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)
-    my = await my_fetch(
+    pg = await fetch_pg(settings, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)
+    my = await fetch_mysql(
         settings, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s", name
     )
     return {"postgres": int(pg[0][0]), "mysql": int(my[0][0])}

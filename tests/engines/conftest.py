@@ -27,7 +27,7 @@ def make_settings(stack: LocalStack, **overrides: object) -> EngineSettings:
         "max_rows": 200,
     }
     values.update(overrides)
-    return EngineSettings(**values)  # type: ignore[arg-type]
+    return EngineSettings.model_validate(values)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ def validator(engines: dict[Engine, SqlEngine]) -> Validator:
     return Validator(engines)
 
 
-def staff_fixture(tag: str = "") -> Fixture:
+def make_staff_fixture(tag: str = "") -> Fixture:
     """A small HR schema; `tag` makes a distinct fixture (its own scratch schema) per test."""
     ddl = (
         f"-- {tag}\n"

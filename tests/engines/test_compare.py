@@ -7,11 +7,11 @@ import pytest
 from proto.common import Engine, Level, Policy
 from proto.sample import ErrorClass
 from shared.engines.validator import Validator
-from tests.engines.conftest import ALL, staff_fixture
+from tests.engines.conftest import ALL, make_staff_fixture
 
 pytestmark = pytest.mark.engines
 
-FIXTURE = staff_fixture("compare")
+FIXTURE = make_staff_fixture("compare")
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_table_digest_is_by_table_name() -> None:
     assert digest_tables([a, b]) != digest_tables([a, ("b", 1, [(4,)])])
 
 
-def _plan(sql: str) -> OrderPlan:
+def _plan_of(sql: str) -> OrderPlan:
     return plan_order(sqlglot.parse_one(sql))
 
 
@@ -98,4 +98,4 @@ def _plan(sql: str) -> OrderPlan:
 def test_order_keys_resolve_to_projected_columns(
     sql: str, columns: list[str], keys: tuple[int, ...] | None
 ) -> None:
-    assert resolve_keys(_plan(sql), columns) == keys
+    assert resolve_keys(_plan_of(sql), columns) == keys

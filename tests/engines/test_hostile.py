@@ -19,13 +19,14 @@ from shared.engines.fixture import Fixture
 from shared.engines.registry import ENGINE_CLASSES, close_engines
 from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
-from tests.engines.admin import my_fetch, pg_fetch
-from tests.engines.conftest import ALL, staff_fixture
+from tests.engines.admin import fetch_mysql, fetch_pg
+from tests.engines.conftest import ALL, make_staff_fixture
 
 pytestmark = pytest.mark.engines
 
-CLEAR = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS,
-                   ErrorClass.SYNTAX})
+CLEAR = frozenset(
+    {ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS, ErrorClass.SYNTAX}
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Hostile:
     damaging: bool = True
 
 
-def hostile_statements(tmp: Path) -> list[Hostile]:
+def list_hostile_statements(tmp: Path) -> list[Hostile]:
     timeout = frozenset({ErrorClass.TIMEOUT})
     rows = frozenset({ErrorClass.TOO_MANY_ROWS})
     return [
@@ -84,61 +85,81 @@ def hostile_statements(tmp: Path) -> list[Hostile]:
         Hostile("EXPLAIN ANALYZE DELETE FROM t"),
         Hostile("PREPARE x AS SELECT 1", damaging=False),
         Hostile("CALL p()", damaging=False),
-        Hostile("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
-                "SELECT COUNT(*) FROM r", expect=timeout),
-        Hostile("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r",
-                expect=timeout | rows),
+        Hostile(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+            "SELECT COUNT(*) FROM r",
+            expect=timeout,
+        ),
+        Hostile(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r",
+            expect=timeout | rows,
+        ),
         Hostile("SELECT COUNT(*) FROM t a, t b, t c, t d, t e, t f, t g, t h", expect=timeout),
         Hostile("SELECT a.v FROM t a CROSS JOIN t b CROSS JOIN t c", expect=rows),
         Hostile("SELECT zeroblob(2000000000)", expect=timeout, engines=(Engine.SQLITE,)),
-        Hostile("SELECT * FROM generate_series(1, 100000000000)", expect=timeout,
-                engines=(Engine.POSTGRES,)),
+        Hostile(
+            "SELECT * FROM generate_series(1, 100000000000)",
+            expect=timeout,
+            engines=(Engine.POSTGRES,),
+        ),
     ]
 
 
-def victim(tag: str) -> Fixture:
+def make_victim(tag: str) -> Fixture:
     rows = TableRows(table="t", columns=["id", "v"], values=[[i, f"v{i}"] for i in range(30)])
-    return Fixture(f"-- {tag}\nCREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(20))", rows=(rows,))
+    return Fixture(
+        f"-- {tag}\nCREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(20))", rows=(rows,)
+    )
 
 
-async def admin_snapshot(settings: EngineSettings) -> dict[str, Any]:
+async def snapshot_admin(settings: EngineSettings) -> dict[str, Any]:
     """What an escape would change: databases, accounts, global settings, sentinel rows."""
     return {
-        "pg_databases": await pg_fetch(settings, "SELECT datname FROM pg_database ORDER BY 1",
-                                       scratch=False),
-        "pg_roles": await pg_fetch(settings, "SELECT rolname, rolsuper, rolcreaterole, "
-                                   "rolcreatedb FROM pg_roles ORDER BY 1", scratch=False),
-        "pg_settings": await pg_fetch(settings, "SELECT current_setting('max_connections')",
-                                      scratch=False),
-        "pg_sentinel": await pg_fetch(settings, "SELECT v FROM sx_sentinel", scratch=False),
-        "my_databases": await my_fetch(settings, "SHOW DATABASES"),
-        "my_users": await my_fetch(settings, "SELECT user, host FROM mysql.user ORDER BY 1, 2"),
-        "my_settings": await my_fetch(settings, "SELECT @@global.max_connections, "
-                                      "@@global.max_statement_time, @@global.read_only"),
-        "my_sentinel": await my_fetch(settings, "SELECT v FROM sentinel_admin.s"),
+        "pg_databases": await fetch_pg(
+            settings, "SELECT datname FROM pg_database ORDER BY 1", scratch=False
+        ),
+        "pg_roles": await fetch_pg(
+            settings,
+            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles ORDER BY 1",
+            scratch=False,
+        ),
+        "pg_settings": await fetch_pg(
+            settings, "SELECT current_setting('max_connections')", scratch=False
+        ),
+        "pg_sentinel": await fetch_pg(settings, "SELECT v FROM sx_sentinel", scratch=False),
+        "my_databases": await fetch_mysql(settings, "SHOW DATABASES"),
+        "my_users": await fetch_mysql(settings, "SELECT user, host FROM mysql.user ORDER BY 1, 2"),
+        "my_settings": await fetch_mysql(
+            settings,
+            "SELECT @@global.max_connections, @@global.max_statement_time, @@global.read_only",
+        ),
+        "my_sentinel": await fetch_mysql(settings, "SELECT v FROM sentinel_admin.s"),
     }
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sentinels(engine_settings: EngineSettings) -> AsyncIterator[None]:
-    await pg_fetch(engine_settings, "CREATE TABLE IF NOT EXISTS sx_sentinel (v INT)", scratch=False)
-    await pg_fetch(engine_settings, "INSERT INTO sx_sentinel VALUES (42)", scratch=False)
-    await my_fetch(engine_settings, "CREATE DATABASE IF NOT EXISTS sentinel_admin")
-    await my_fetch(engine_settings, "CREATE TABLE IF NOT EXISTS sentinel_admin.s (v INT)")
-    await my_fetch(engine_settings, "INSERT INTO sentinel_admin.s VALUES (42)")
+    await fetch_pg(engine_settings, "CREATE TABLE IF NOT EXISTS sx_sentinel (v INT)", scratch=False)
+    await fetch_pg(engine_settings, "INSERT INTO sx_sentinel VALUES (42)", scratch=False)
+    await fetch_mysql(engine_settings, "CREATE DATABASE IF NOT EXISTS sentinel_admin")
+    await fetch_mysql(engine_settings, "CREATE TABLE IF NOT EXISTS sentinel_admin.s (v INT)")
+    await fetch_mysql(engine_settings, "INSERT INTO sentinel_admin.s VALUES (42)")
     yield
-    await pg_fetch(engine_settings, "DROP TABLE sx_sentinel", scratch=False)
-    await my_fetch(engine_settings, "DROP DATABASE sentinel_admin")
+    await fetch_pg(engine_settings, "DROP TABLE sx_sentinel", scratch=False)
+    await fetch_mysql(engine_settings, "DROP DATABASE sentinel_admin")
 
 
-async def run_all(
+async def run_hostile(
     engines: dict[Engine, SqlEngine], fixture: Fixture, statements: list[Hostile]
 ) -> list[tuple[Hostile, EngineCheck]]:
     results: list[tuple[Hostile, EngineCheck]] = []
     for item in statements:
         targets = [engines[e] for e in item.engines]
         checks = await asyncio.gather(
-            *(t.check(fixture, item.sql, Level.FULL, allow_writes=item.allow_writes) for t in targets)
+            *(
+                t.check(fixture, item.sql, Level.FULL, allow_writes=item.allow_writes)
+                for t in targets
+            )
         )
         results.extend((item, check) for check in checks)
     return results
@@ -152,31 +173,37 @@ async def assert_intact(
     data_before: dict[Engine, str | None],
     tmp: Path,
 ) -> None:
-    reference = staff_fixture("hostile-reference")
+    reference = make_staff_fixture("hostile-reference")
     validator = Validator(engines)
     validation, _ = await validator.validate(reference, "SELECT name, salary FROM emp")
     assert all(c.ok for c in validation.checks) and validation.results_agree, validation
-    data_after = {e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
-                  for e, r in engines.items()}
+    data_after = {
+        e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
+        for e, r in engines.items()
+    }
     assert data_after == data_before
-    assert await admin_snapshot(settings) == snapshot
+    assert await snapshot_admin(settings) == snapshot
     assert list(tmp.iterdir()) == []
 
 
 async def test_hostile_statements_end_as_rejection_or_timeout(
-    engines: dict[Engine, SqlEngine], engine_settings: EngineSettings, sentinels: None,
+    engines: dict[Engine, SqlEngine],
+    engine_settings: EngineSettings,
+    sentinels: None,
     tmp_path: Path,
 ) -> None:
-    statements = hostile_statements(tmp_path)
+    statements = list_hostile_statements(tmp_path)
     assert len(statements) >= 30
-    fixture = victim("hostile-screened")
-    reference = staff_fixture("hostile-reference")
+    fixture = make_victim("hostile-screened")
+    reference = make_staff_fixture("hostile-reference")
     ref_before, _ = await Validator(engines).validate(reference, "SELECT name, salary FROM emp")
-    data_before = {e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
-                   for e, r in engines.items()}
-    snapshot = await admin_snapshot(engine_settings)
+    data_before = {
+        e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
+        for e, r in engines.items()
+    }
+    snapshot = await snapshot_admin(engine_settings)
 
-    results = await run_all(engines, fixture, statements)
+    results = await run_hostile(engines, fixture, statements)
 
     unclear = [
         (item.sql, check.engine.value, check.error_class, check.message)
@@ -184,8 +211,11 @@ async def test_hostile_statements_end_as_rejection_or_timeout(
         if check.ok or check.error_class not in item.expect
     ]
     assert unclear == []
-    slow = [(item.sql, check.engine.value, check.elapsed_ms) for item, check in results
-            if check.elapsed_ms > 3 * engine_settings.statement_timeout_ms]
+    slow = [
+        (item.sql, check.engine.value, check.elapsed_ms)
+        for item, check in results
+        if check.elapsed_ms > 3 * engine_settings.statement_timeout_ms
+    ]
     assert slow == []
     await assert_intact(engines, engine_settings, snapshot, fixture, data_before, tmp_path)
     ref_after, _ = await Validator(engines).validate(reference, "SELECT name, salary FROM emp")
@@ -197,16 +227,19 @@ async def test_engine_defences_hold_without_the_parser(
 ) -> None:
     """The parser layer switched off: roles, read-only transactions, the authorizer and the
     timeouts alone must still stop every damaging statement."""
-    bare: dict[Engine, SqlEngine] = {e: ENGINE_CLASSES[e](engine_settings, screen=False)
-                                     for e in ALL}
+    bare: dict[Engine, SqlEngine] = {
+        e: ENGINE_CLASSES[e](engine_settings, screen=False) for e in ALL
+    }
     await asyncio.gather(*(e.start() for e in bare.values()))
     try:
-        fixture = victim("hostile-bare")
-        data_before = {e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
-                       for e, r in bare.items()}
-        snapshot = await admin_snapshot(engine_settings)
-        statements = [s for s in hostile_statements(tmp_path) if s.damaging]
-        results = await run_all(bare, fixture, statements)
+        fixture = make_victim("hostile-bare")
+        data_before = {
+            e: (await r.check(fixture, "SELECT * FROM t", Level.FULL)).digest
+            for e, r in bare.items()
+        }
+        snapshot = await snapshot_admin(engine_settings)
+        statements = [s for s in list_hostile_statements(tmp_path) if s.damaging]
+        results = await run_hostile(bare, fixture, statements)
         ran = [(item.sql, check.engine.value) for item, check in results if check.ok]
         assert ran == []
         await assert_intact(bare, engine_settings, snapshot, fixture, data_before, tmp_path)

@@ -8,15 +8,17 @@ from proto.common import Engine, Level
 from proto.sample import ErrorClass
 from shared.engines.base import SqlEngine
 from shared.engines.fixture import Fixture
-from tests.engines.conftest import ALL, staff_fixture
+from tests.engines.conftest import ALL, make_staff_fixture
 
 pytestmark = pytest.mark.engines
 
-FIXTURE = staff_fixture("levels")
+FIXTURE = make_staff_fixture("levels")
 
 
 @pytest.mark.parametrize("engine", ALL)
-async def test_valid_query_passes_every_level(engines: dict[Engine, SqlEngine], engine: Engine) -> None:
+async def test_valid_query_passes_every_level(
+    engines: dict[Engine, SqlEngine], engine: Engine
+) -> None:
     sql = "SELECT name, salary FROM emp WHERE dept_id = 1"
     for level in Level:
         check = await engines[engine].check(FIXTURE, sql, level)
@@ -37,6 +39,15 @@ async def test_unknown_table_parses_but_does_not_prepare(
     assert syntax.ok, syntax
     assert not schema.ok and schema.error_class is ErrorClass.QUERY
     assert "missing_table" in (schema.message or "")
+
+
+@pytest.mark.parametrize("engine", ALL)
+async def test_unknown_function_is_a_query_error(
+    engines: dict[Engine, SqlEngine], engine: Engine
+) -> None:
+    check = await engines[engine].check(FIXTURE, "SELECT no_such_fn(name) FROM emp", Level.FULL)
+    assert not check.ok and check.error_class is ErrorClass.QUERY, check
+    assert "no_such_fn" in (check.message or "").lower()
 
 
 @pytest.mark.parametrize("engine", ALL)

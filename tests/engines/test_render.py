@@ -32,18 +32,32 @@ def test_key_is_stable_and_content_addressed() -> None:
 
 def test_fixture_from_draft_carries_ddl_dialect_and_rows() -> None:
     draft = Draft(
-        domain="d", schema_ddl="CREATE TABLE t (a INT, b TEXT)", rows=list(ROWS), sql="SELECT 1",
-        sql_dialect=Engine.POSTGRES, question="q", prompt_style=PromptStyle.DIRECT,
-        explanation="e", task_type=TaskType.RETRIEVAL, complexity=Complexity.EASY,
+        domain="d",
+        schema_ddl="CREATE TABLE t (a INT, b TEXT)",
+        rows=list(ROWS),
+        sql="SELECT 1",
+        sql_dialect=Engine.POSTGRES,
+        question="q",
+        prompt_style=PromptStyle.DIRECT,
+        explanation="e",
+        task_type=TaskType.RETRIEVAL,
+        complexity=Complexity.EASY,
     )
     fixture = fixture_from_draft(draft)
     assert (fixture.ddl, fixture.dialect, fixture.rows) == (draft.schema_ddl, Engine.POSTGRES, ROWS)
 
 
 def test_split_keeps_semicolons_inside_strings() -> None:
-    script = "CREATE TABLE t (a TEXT);\nINSERT INTO t VALUES ('a;b'); -- done;\n;INSERT INTO t VALUES ('c')"
+    script = (
+        "CREATE TABLE t (a TEXT);\nINSERT INTO t VALUES ('a;b'); -- done;\n"
+        ";INSERT INTO t VALUES ('c')"
+    )
     parts = split_statements(script, Engine.SQLITE)
-    assert parts == ["CREATE TABLE t (a TEXT)", "INSERT INTO t VALUES ('a;b')", "INSERT INTO t VALUES ('c')"]
+    assert parts == [
+        "CREATE TABLE t (a TEXT)",
+        "INSERT INTO t VALUES ('a;b')",
+        "INSERT INTO t VALUES ('c')",
+    ]
 
 
 @pytest.mark.parametrize("engine", list(Engine))
@@ -64,10 +78,11 @@ def test_render_sql_returns_unparseable_text_unchanged() -> None:
     assert render_sql("SELEC * FRM", Engine.SQLITE, Engine.POSTGRES) == "SELEC * FRM"
 
 
-def test_postgres_gets_varchar_for_text_with_length() -> None:
-    fixture = Fixture("CREATE TABLE Song (Title TEXT(30), Genre TEXT)")
+def test_postgres_gets_varchar_and_decimal_for_mysql_type_parameters() -> None:
+    fixture = Fixture("CREATE TABLE Song (Title TEXT(30), Genre TEXT, Price FLOAT(10, 2))")
     (pg,) = render_fixture(fixture, Engine.POSTGRES)
     assert "VARCHAR(30)" in pg and "TEXT(30)" not in pg
+    assert "DECIMAL(10, 2)" in pg and "Genre TEXT" in pg
 
 
 def test_mysql_gets_varchar_for_keyed_text_columns() -> None:
@@ -93,13 +108,16 @@ def test_same_dialect_keeps_the_original_statement_text() -> None:
 def test_row_inserts_use_the_driver_placeholders_and_ddl_spelling(
     engine: Engine, marks: str
 ) -> None:
-    fixture = Fixture('CREATE TABLE "order" (id INT, "group" TEXT)', rows=(
-        TableRows(table="order", columns=["id", "group"], values=[[1, "a"]]),
-    ))
+    fixture = Fixture(
+        'CREATE TABLE "order" (id INT, "group" TEXT)',
+        rows=(TableRows(table="order", columns=["id", "group"], values=[[1, "a"]]),),
+    )
     plan = plan_fixture(fixture, engine)
     (insert,) = plan.inserts
     quote = "`" if engine is Engine.MYSQL else '"'
-    assert insert.sql == f"INSERT INTO {quote}order{quote} (id, {quote}group{quote}) VALUES ({marks})"
+    assert (
+        insert.sql == f"INSERT INTO {quote}order{quote} (id, {quote}group{quote}) VALUES ({marks})"
+    )
     assert insert.rows == ((1, "a"),)
     assert plan.tables == (f"{quote}order{quote}",)
 

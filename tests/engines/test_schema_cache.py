@@ -15,8 +15,8 @@ from shared.engines.registry import close_engines, open_engines
 from shared.engines.settings import EngineSettings
 from shared.engines.sqlite import SqliteEngine
 from shared.runtime.local import LocalStack
-from tests.engines.admin import my_fetch, pg_fetch, scratch_copies
-from tests.engines.conftest import ALL, make_settings, staff_fixture
+from tests.engines.admin import count_scratch_copies, fetch_mysql, fetch_pg
+from tests.engines.conftest import ALL, make_settings, make_staff_fixture
 
 pytestmark = pytest.mark.engines
 
@@ -27,7 +27,7 @@ SQL = "SELECT dept_id, COUNT(*) FROM emp GROUP BY dept_id"
 async def test_concurrent_checks_create_the_schema_once(
     engines: dict[Engine, SqlEngine], engine_settings: EngineSettings, engine: Engine
 ) -> None:
-    fixture = staff_fixture(f"cache-once-{engine.value}")
+    fixture = make_staff_fixture(f"cache-once-{engine.value}")
     runner = engines[engine]
     before = runner.fixtures.stats.created
     checks = await asyncio.gather(*(runner.check(fixture, SQL, Level.FULL) for _ in range(12)))
@@ -36,19 +36,19 @@ async def test_concurrent_checks_create_the_schema_once(
     assert len({c.digest for c in checks if c.digest}) == 1
     assert runner.fixtures.stats.created - before == 1
     if engine is not Engine.SQLITE:
-        assert (await scratch_copies(engine_settings, fixture.name))[engine.value] == 1
+        assert (await count_scratch_copies(engine_settings, fixture.name))[engine.value] == 1
 
 
 async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
     settings = make_settings(stack, schema_cache_size=2)
     opened = await open_engines(settings, ALL)
-    fixtures = [staff_fixture(f"evict-{i}") for i in range(3)]
+    fixtures = [make_staff_fixture(f"evict-{i}") for i in range(3)]
     try:
         for fixture in fixtures:
             for runner in opened.values():
                 assert (await runner.check(fixture, SQL, Level.FULL)).ok
-        assert await scratch_copies(settings, fixtures[0].name) == {"postgres": 0, "mysql": 0}
-        assert await scratch_copies(settings, fixtures[2].name) == {"postgres": 1, "mysql": 1}
+        assert await count_scratch_copies(settings, fixtures[0].name) == {"postgres": 0, "mysql": 0}
+        assert await count_scratch_copies(settings, fixtures[2].name) == {"postgres": 1, "mysql": 1}
         for runner in opened.values():
             assert runner.fixtures.stats.evicted == 1 and len(runner.fixtures) == 2
             assert (await runner.check(fixtures[0], SQL, Level.FULL)).ok  # rebuilt on demand
@@ -56,17 +56,17 @@ async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
     finally:
         await close_engines(opened)
     # drop_on_close: the scratch schemas were only a cache.
-    assert await scratch_copies(settings, fixtures[2].name) == {"postgres": 0, "mysql": 0}
+    assert await count_scratch_copies(settings, fixtures[2].name) == {"postgres": 0, "mysql": 0}
 
 
 async def test_a_schema_dropped_behind_our_back_is_rebuilt(
     engines: dict[Engine, SqlEngine], engine_settings: EngineSettings
 ) -> None:
-    fixture = staff_fixture("dropped-behind")
+    fixture = make_staff_fixture("dropped-behind")
     first = {e: await engines[e].check(fixture, SQL, Level.FULL) for e in ALL}
-    await pg_fetch(engine_settings, f"DROP SCHEMA {fixture.name} CASCADE")
-    await my_fetch(engine_settings, f"DROP DATABASE {fixture.name}")
-    await my_fetch(
+    await fetch_pg(engine_settings, f"DROP SCHEMA {fixture.name} CASCADE")
+    await fetch_mysql(engine_settings, f"DROP DATABASE {fixture.name}")
+    await fetch_mysql(
         engine_settings,
         f"DELETE FROM {engine_settings.sandbox_prefix}_ctl.fixtures WHERE name = %s",
         fixture.name,
@@ -80,7 +80,9 @@ async def test_a_schema_dropped_behind_our_back_is_rebuilt(
 async def test_a_failed_fixture_is_answered_from_the_cache(
     engines: dict[Engine, SqlEngine], engine: Engine
 ) -> None:
-    broken = Fixture(f"CREATE TABLE t_{engine.value} (a INTEGER REFERENCES nowhere_at_all(id) , a INT)")
+    broken = Fixture(
+        f"CREATE TABLE t_{engine.value} (a INTEGER REFERENCES nowhere_at_all(id) , a INT)"
+    )
     runner = engines[engine]
     failed = runner.fixtures.stats.failed
     first = await runner.check(broken, "SELECT 1", Level.FULL)
@@ -90,7 +92,7 @@ async def test_a_failed_fixture_is_answered_from_the_cache(
 
 
 async def test_sqlite_dir_keeps_fixture_files(tmp_path: Path) -> None:
-    fixture = staff_fixture("sqlite-files")
+    fixture = make_staff_fixture("sqlite-files")
     settings = EngineSettings(sqlite_dir=str(tmp_path), drop_on_close=False)
     first = SqliteEngine(settings)
     await first.start()

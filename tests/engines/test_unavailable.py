@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+import socket
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable, is_retryable
 from shared.runtime.local import LocalStack, free_port
-from tests.engines.conftest import staff_fixture
+from tests.engines.conftest import make_staff_fixture
 
 DSN_TEMPLATES = {
     Engine.POSTGRES: ("postgres_dsn", "postgresql://u:p@127.0.0.1:{port}/postgres"),
@@ -28,7 +28,9 @@ DSN_TEMPLATES = {
 @pytest.mark.parametrize("engine", [Engine.POSTGRES, Engine.MYSQL])
 async def test_closed_port_is_engine_unavailable(engine: Engine) -> None:
     field, template = DSN_TEMPLATES[engine]
-    settings = EngineSettings(**{field: template.format(port=free_port())}, connect_timeout_s=2)
+    settings = EngineSettings.model_validate(
+        {field: template.format(port=free_port()), "connect_timeout_s": 2}
+    )
     with pytest.raises(EngineUnavailable) as caught:
         await open_engines(settings, [Engine.SQLITE, engine])
     assert str(caught.value).startswith(f"{engine.value}:")
@@ -41,38 +43,52 @@ async def test_missing_dsn_is_engine_unavailable(engine: Engine) -> None:
         await open_engines(EngineSettings(), [engine])
 
 
-async def _silent_server() -> AsyncIterator[int]:
-    async def ignore(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # accept, never answer
-
-    server = await asyncio.start_server(ignore, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-
-
 @pytest.mark.parametrize("engine", [Engine.POSTGRES, Engine.MYSQL])
 async def test_a_server_that_never_answers_times_out_as_unavailable(engine: Engine) -> None:
     field, template = DSN_TEMPLATES[engine]
-    async for port in _silent_server():
-        settings = EngineSettings(**{field: template.format(port=port)}, connect_timeout_s=0.5)
+    # Listening but never accepting: the kernel completes the handshake, nobody ever speaks.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        settings = EngineSettings.model_validate(
+            {field: template.format(port=port), "connect_timeout_s": 0.5}
+        )
         loop = asyncio.get_running_loop()
         started = loop.time()
-        with pytest.raises(EngineUnavailable):
+        with pytest.raises(EngineUnavailable, match=engine.value):
             await open_engines(settings, [engine])
         assert loop.time() - started < 10
 
 
+def _list_descendants(root: int) -> list[int]:
+    """root and every process below it (PostgreSQL backends leave the process group)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
 def _signal_server(stack: LocalStack, name: str, sig: signal.Signals) -> None:
-    os.killpg(stack.servers[name].proc.pid, sig)  # the server and all its backends
+    for pid in _list_descendants(stack.servers[name].proc.pid):
+        os.kill(pid, sig)
 
 
 @pytest.mark.engines
 @pytest.mark.slow
-async def test_engines_that_die_or_hang_mid_run_are_unavailable(tmp_path: Path) -> None:
+async def test_engines_that_die_or_hang_mid_run_are_unavailable() -> None:
     """Private servers (the session stack stays untouched): hung, then stopped."""
-    private = await asyncio.to_thread(LocalStack.start, ["postgres", "mysql"], tmp_path / "stack")
+    # Under /tmp with its own base: the servers' users cannot enter pytest's private tmp_path.
+    private = await asyncio.to_thread(LocalStack.start, ["postgres", "mysql"])
     try:
         assert not private.unavailable, private.unavailable
         settings = EngineSettings(
@@ -82,7 +98,7 @@ async def test_engines_that_die_or_hang_mid_run_are_unavailable(tmp_path: Path) 
         )
         engines = await open_engines(settings, [Engine.POSTGRES, Engine.MYSQL])
         validator = Validator(engines)
-        fixture = staff_fixture("down")
+        fixture = make_staff_fixture("down")
         try:
             ok, _ = await validator.validate(fixture, "SELECT name FROM emp")
             assert all(c.ok for c in ok.checks)
@@ -96,7 +112,7 @@ async def test_engines_that_die_or_hang_mid_run_are_unavailable(tmp_path: Path) 
                 for name in ("postgres", "mysql"):
                     _signal_server(private, name, signal.SIGCONT)
             # Back: a slow query is the SQL's fault again, a timeout check.
-            slow = "SELECT COUNT(*) FROM emp a, emp b, emp c, emp d, emp e, emp f, emp g, emp h, emp i, emp j"
+            slow = "SELECT COUNT(*) FROM " + ", ".join(f"emp t{i}" for i in range(10))
             back, _ = await validator.validate(fixture, slow)
             assert all(c.error_class is ErrorClass.TIMEOUT for c in back.checks), back.checks
             await asyncio.to_thread(private.stop)
@@ -104,7 +120,7 @@ async def test_engines_that_die_or_hang_mid_run_are_unavailable(tmp_path: Path) 
                 await validator.validate(fixture, "SELECT name FROM emp")
             assert is_retryable(caught.value)
             with pytest.raises(EngineUnavailable):
-                await validator.validate(staff_fixture("down-new"), "SELECT name FROM emp")
+                await validator.validate(make_staff_fixture("down-new"), "SELECT name FROM emp")
         finally:
             await close_engines(engines)
     finally:

@@ -7,11 +7,11 @@ import pytest
 from proto.common import Engine, Level
 from proto.sample import ErrorClass
 from shared.engines.validator import Validator
-from tests.engines.conftest import staff_fixture
+from tests.engines.conftest import make_staff_fixture
 
 pytestmark = pytest.mark.engines
 
-FIXTURE = staff_fixture("writes")
+FIXTURE = make_staff_fixture("writes")
 SNAPSHOT = "SELECT id, name, dept_id, salary, rating, hired FROM emp"
 
 

@@ -68,8 +68,14 @@ def sample_draft(blueprint: Blueprint, variation: int = 1) -> Draft:
     """A realistic draft without calling anything: the scripted model's plan for a blueprint."""
     plan = make_plan(blueprint, variation)
     return Draft(
-        domain=blueprint.domain, schema_ddl=plan.instance.ddl, rows=list(plan.instance.rows),
-        sql=plan.sql, question="Which ones have the largest totals?", prompt_style=blueprint.prompt_style,
+        domain=blueprint.domain,
+        schema_ddl=plan.instance.ddl,
+        rows=list(plan.instance.rows),
+        sql=plan.sql,
+        question="Which ones have the largest totals?",
+        prompt_style=blueprint.prompt_style,
         explanation="The query joins, groups, sums and keeps the five largest totals.",
-        task_type=blueprint.task_type, complexity=blueprint.complexity, engine="claude",
+        task_type=blueprint.task_type,
+        complexity=blueprint.complexity,
+        engine="claude",
     )

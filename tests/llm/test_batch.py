@@ -36,17 +36,21 @@ async def test_batch_run_maps_results_back_at_half_price(tmp_path: Path) -> None
             outcome = outcomes[key]
             assert outcome.error is None and outcome.draft is not None
             assert outcome.draft.domain == blueprint.domain
-            assert "ERROR" not in run_on_sqlite(outcome.draft.schema_ddl, outcome.draft.rows,
-                                                outcome.draft.sql)
+            assert "ERROR" not in run_on_sqlite(
+                outcome.draft.schema_ddl, outcome.draft.rows, outcome.draft.sql
+            )
             assert outcome.cost.calls == len(SECTIONS)
         assert fake.batches.created == len(SECTIONS) + 1  # one retry batch for s2
         billed = fake.billed()
         total = claude.client.ledger.total
         assert billed["calls"] == total.calls == 5 * len(SECTIONS)
         price = PriceBook().price("claude-haiku-5-5")
-        full = (billed["input_tokens"] * price.input + billed["output_tokens"] * price.output
-                + billed["cache_creation_input_tokens"] * price.cache_write_5m
-                + billed["cache_read_input_tokens"] * price.cache_read) / 1e6
+        full = (
+            billed["input_tokens"] * price.input
+            + billed["output_tokens"] * price.output
+            + billed["cache_creation_input_tokens"] * price.cache_write_5m
+            + billed["cache_read_input_tokens"] * price.cache_read
+        ) / 1e6
         assert total.usd == pytest.approx(full / 2)
         assert sum(o.cost.usd for o in outcomes.values()) == pytest.approx(total.usd)
         await claude.aclose()
@@ -58,8 +62,7 @@ async def test_a_request_the_batch_rejects_ends_only_that_sample(tmp_path: Path)
         fake.batches.error_fn = lambda cid, params: "invalid_request_error" if cid == "s1" else None
         runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
         outcomes = await BatchDraftGenerator(claude, runner).generate_many("bad", items(3))
-        assert outcomes["s1"].draft is None and "invalid_request_error" in str(
-            outcomes["s1"].error)
+        assert outcomes["s1"].draft is None and "invalid_request_error" in str(outcomes["s1"].error)
         assert outcomes["s0"].draft is not None and outcomes["s2"].draft is not None
         await claude.aclose()
 
@@ -69,12 +72,13 @@ async def test_a_crashed_job_resumes_without_resubmitting(tmp_path: Path) -> Non
         claude = build_claude_engine(make_settings(fake))
         first = BatchDraftGenerator(claude, BatchRunner(claude.client, tmp_path, poll_s=0.05))
         job = asyncio.create_task(first.generate_many("resume", items(3)))
-        while fake.batches.created < 2:  # the second round is submitted and running
-            await asyncio.sleep(0.02)
+        state = tmp_path / "resume-schema.batch.json"
+        while not state.exists():  # the second round is submitted, recorded and running
+            await asyncio.sleep(0.01)
         job.cancel()  # the process "dies" while polling
         with pytest.raises(asyncio.CancelledError):
             await job
-        assert (tmp_path / "resume-schema.batch.json").exists()
+        assert fake.batches.created == 2
         second = BatchDraftGenerator(claude, BatchRunner(claude.client, tmp_path, poll_s=0.05))
         outcomes = await second.generate_many("resume", items(3))
         assert all(o.draft is not None for o in outcomes.values())

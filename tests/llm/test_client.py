@@ -14,19 +14,21 @@ from shared.llm.errors import LlmConfigError, LlmRateLimited, LlmUnavailable, Re
 from shared.llm.pricing import PriceBook
 from shared.llm.settings import LlmSettings
 from shared.llm.testing import FakeAnthropic, FakeConfig, Fault, ModelTurn
-from tests.llm.conftest import KEY, make_settings
+from tests.llm.conftest import make_settings
 
 
 def echo(body: dict[str, Any]) -> ModelTurn:
     text = body["messages"][-1]["content"]
-    return ModelTurn([{"type": "tool_use", "name": "submit", "input": {"echo": str(text) * 20}}],
-                     "tool_use")
+    return ModelTurn(
+        [{"type": "tool_use", "name": "submit", "input": {"echo": str(text) * 20}}], "tool_use"
+    )
 
 
 PARAMS: dict[str, Any] = {
     "max_tokens": 2000,
-    "system": [{"type": "text", "text": "You are a test. " * 400,
-                "cache_control": {"type": "ephemeral"}}],
+    "system": [
+        {"type": "text", "text": "You are a test. " * 400, "cache_control": {"type": "ephemeral"}}
+    ],
     "messages": [{"role": "user", "content": "hello"}],
 }
 
@@ -47,15 +49,22 @@ async def test_cost_per_call_equals_server_usage_and_caching_reads(server: FakeA
     billed = server.billed()
     total = client.ledger.total
     assert billed["calls"] == total.calls == 3
-    for key in ("input_tokens", "output_tokens", "cache_creation_input_tokens",
-                "cache_read_input_tokens"):
+    for key in (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ):
         assert billed[key] == getattr(total, key), key
     assert costs[0].cache_creation_input_tokens > 0 and costs[0].cache_read_input_tokens == 0
     assert costs[1].cache_read_input_tokens == costs[0].cache_creation_input_tokens
     price = PriceBook().price("claude-haiku-5-5")
-    expected = (billed["input_tokens"] * price.input + billed["output_tokens"] * price.output
-                + billed["cache_creation_input_tokens"] * price.cache_write_5m
-                + billed["cache_read_input_tokens"] * price.cache_read) / 1e6
+    expected = (
+        billed["input_tokens"] * price.input
+        + billed["output_tokens"] * price.output
+        + billed["cache_creation_input_tokens"] * price.cache_write_5m
+        + billed["cache_read_input_tokens"] * price.cache_read
+    ) / 1e6
     assert total.usd == pytest.approx(expected)
     await client.aclose()
 

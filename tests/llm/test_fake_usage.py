@@ -35,9 +35,11 @@ def test_no_breakpoint_no_cache_and_short_prefixes_are_not_cached() -> None:
     cache = PromptCache(min_cache_tokens=1024)
     plain = cache.usage(prompt_blocks(body("x" * 40, mark_last=False, system_mark=False), 4.0))
     assert plain == (count_tokens(SYSTEM, 4.0) + 10, 0, 0, 0)
-    tiny = {"model": "m", "system": [{"type": "text", "text": "short",
-                                      "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": "user", "content": "hi"}]}
+    tiny = {
+        "model": "m",
+        "system": [{"type": "text", "text": "short", "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": "hi"}],
+    }
     assert cache.usage(prompt_blocks(tiny, 4.0)) == (3, 0, 0, 0)
     assert cache.usage(prompt_blocks(tiny, 4.0)) == (3, 0, 0, 0)
 
@@ -55,4 +57,6 @@ def test_tools_count_and_lead_the_prefix() -> None:
     tools = [{"name": "t", "description": "d" * 400, "input_schema": {"type": "object"}}]
     with_tools = {**body("q"), "tools": tools}
     blocks = prompt_blocks(with_tools, 4.0)
-    assert sum(b.tokens for b in blocks) > sum(b.tokens for b in prompt_blocks(body("q"), 4.0)) + 100
+    assert (
+        sum(b.tokens for b in blocks) > sum(b.tokens for b in prompt_blocks(body("q"), 4.0)) + 100
+    )

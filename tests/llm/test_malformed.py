@@ -38,8 +38,11 @@ async def test_generator_stage_rejects_with_the_reason(
 ) -> None:
     envelope = SampleEnvelope(run_id="r", sample_id="s1", blueprint=blueprints(1)[0])
     fake.set_fault_fn(
-        lambda i, body: Fault("malformed_tool_input")
-        if (body.get("tool_choice") or {}).get("name") == "submit_rows" else None
+        lambda i, body: (
+            Fault("malformed_tool_input")
+            if (body.get("tool_choice") or {}).get("name") == "submit_rows"
+            else None
+        )
     )
     emits = await GeneratorStage(engine).__call__(envelope)
     assert [e.subject for e in emits] == [subjects.SAMPLE_REJECTED]
@@ -52,8 +55,13 @@ async def test_malformed_repair_answer_ends_the_repair_with_reason(
     engine: ClaudeDraftEngine, fake: FakeAnthropic
 ) -> None:
     blueprint = blueprints(1)[0]
-    envelope = SampleEnvelope(run_id="r", sample_id="s2", blueprint=blueprint,
-                              draft=sample_draft(blueprint), max_attempts=3)
+    envelope = SampleEnvelope(
+        run_id="r",
+        sample_id="s2",
+        blueprint=blueprint,
+        draft=sample_draft(blueprint),
+        max_attempts=3,
+    )
     envelope.feedback = [Feedback(error_class=ErrorClass.QUERY, message="no such column: x")]
     fake.inject(Fault("malformed_tool_input"))
     emits = await ReviserStage(engine).repair(envelope)
@@ -67,8 +75,12 @@ async def test_malformed_agent_tool_call_is_answered_and_the_model_recovers() ->
 
     def break_run_query(index: int, body: dict[str, Any]) -> Fault | None:
         choice = body.get("tool_choice") or {}
-        ran = any(b.get("name") == "run_query" for m in body["messages"]
-                  if m["role"] == "assistant" for b in m["content"])
+        ran = any(
+            b.get("name") == "run_query"
+            for m in body["messages"]
+            if m["role"] == "assistant"
+            for b in m["content"]
+        )
         return Fault("malformed_tool_input") if choice.get("type") == "any" and not ran else None
 
     with FakeAnthropic(scripted, FakeConfig(keep_bodies=True)) as fake:
@@ -76,8 +88,14 @@ async def test_malformed_agent_tool_call_is_answered_and_the_model_recovers() ->
         claude = build_claude_engine(make_settings(fake))
         draft, cost = await claude.generate(blueprints(1, seed=3)[0], seed=4)
         assert "ERROR" not in run_on_sqlite(draft.schema_ddl, draft.rows, draft.sql)
-        errors = [b for c in fake.calls if c.body for m in c.body["messages"]
-                  for b in m["content"] if b.get("is_error")]
+        errors = [
+            b
+            for c in fake.calls
+            if c.body
+            for m in c.body["messages"]
+            for b in m["content"]
+            if b.get("is_error")
+        ]
         assert errors and "malformed run_query input" in errors[0]["content"]
         assert cost.calls == 7
         await claude.aclose()

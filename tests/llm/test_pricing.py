@@ -24,7 +24,9 @@ def test_haiku_cost_sums_every_token_kind_at_its_rate() -> None:
     usage = Usage(1_000, 2_000, cache_creation_input_tokens=4_000, cache_read_input_tokens=8_000)
     cost = book.cost("claude-haiku-5-5", usage)
     expected = (
-        1_000 * price.input + 2_000 * price.output + 4_000 * price.cache_write_5m
+        1_000 * price.input
+        + 2_000 * price.output
+        + 4_000 * price.cache_write_5m
         + 8_000 * price.cache_read
     ) / 1e6
     assert cost.usd == pytest.approx(expected)
@@ -71,3 +73,34 @@ def test_prices_are_configurable_from_the_environment(monkeypatch: pytest.Monkey
         input=2, output=4, cache_write_5m=2.5, cache_write_1h=4, cache_read=0.2
     )
     assert book.cost("my-model", Usage(1_000_000, 0)).usd == pytest.approx(2.0)
+
+
+def test_ledger_feeds_the_prometheus_counters() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from proto.sample import TokenCost
+    from shared.llm.ledger import UsageLedger, format_cost_line, metrics_observer, per_accepted
+    from shared.metrics import Metrics
+
+    metrics = Metrics(CollectorRegistry())
+    ledger = UsageLedger(observer=metrics_observer(metrics))
+    ledger.record(
+        "outline",
+        TokenCost(
+            calls=1,
+            input_tokens=10,
+            output_tokens=20,
+            cache_creation_input_tokens=30,
+            cache_read_input_tokens=40,
+            usd=0.5,
+        ),
+    )
+    ledger.record("review", TokenCost(calls=1, output_tokens=5, usd=0.25))
+    value = metrics.registry.get_sample_value
+    assert value("sqlsynth_llm_tokens_total", {"kind": "output"}) == 25
+    assert value("sqlsynth_llm_tokens_total", {"kind": "cache_read"}) == 40
+    assert value("sqlsynth_llm_dollars_total") == pytest.approx(0.75)
+    assert ledger.by_purpose["review"].calls == 1 and ledger.total.calls == 2
+    unit = per_accepted(ledger.total, accepted=2)
+    assert unit.calls == 1.0 and unit.usd == pytest.approx(0.375)
+    assert "per accepted: $0.37500, 1.00 calls" in format_cost_line(ledger.total, 2)

@@ -23,8 +23,9 @@ from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 
 def wrong_first() -> FakeAnthropic:
-    return FakeAnthropic(ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=0.0),
-                         FakeConfig(keep_bodies=True))
+    return FakeAnthropic(
+        ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=0.0), FakeConfig(keep_bodies=True)
+    )
 
 
 @pytest.mark.engines
@@ -35,15 +36,19 @@ async def test_wrong_sql_is_repaired_from_the_engines_errors(llm_validator: Vali
         draft, _ = await claude.generate(blueprint, seed=5)
         validation, _ = await llm_validator.validate(fixture_from_draft(draft), draft.sql)
         feedback = feedback_from(validation)
-        assert not validation.ok and {f.engine for f in feedback} >= {c.engine for c in
-                                                                       validation.checks}
+        assert not validation.ok and {f.engine for f in feedback} >= {
+            c.engine for c in validation.checks
+        }
         repaired, cost = await claude.repair(blueprint, draft, feedback, seed=6)
         assert cost.calls == 1
         fixed, _ = await llm_validator.validate(fixture_from_draft(repaired), repaired.sql)
         assert fixed.ok and fixed.non_empty
         # A minimal edit: only the SQL changed; the repair prompt carried every engine's error.
         assert (repaired.schema_ddl, repaired.rows, repaired.question) == (
-            draft.schema_ddl, draft.rows, draft.question)
+            draft.schema_ddl,
+            draft.rows,
+            draft.question,
+        )
         assert repaired.sql != draft.sql and "repair:" in (repaired.reasoning or "")
         body = fake.calls[-1].body
         assert body is not None
@@ -60,8 +65,9 @@ async def test_reviser_stage_republishes_the_repair_as_a_new_attempt() -> None:
         draft, cost = await claude.generate(blueprint, seed=1)
         error = run_on_sqlite(draft.schema_ddl, draft.rows, draft.sql)
         assert "ERROR" in error
-        envelope = SampleEnvelope(run_id="r", sample_id="s", blueprint=blueprint, draft=draft,
-                                  cost=cost, max_attempts=3)
+        envelope = SampleEnvelope(
+            run_id="r", sample_id="s", blueprint=blueprint, draft=draft, cost=cost, max_attempts=3
+        )
         envelope.feedback = [Feedback(error_class=ErrorClass.QUERY, message=error)]
         emits = await ReviserStage(claude).repair(envelope)
         assert [e.subject for e in emits] == [subjects.SAMPLE_DRAFTED]
@@ -69,29 +75,41 @@ async def test_reviser_stage_republishes_the_repair_as_a_new_attempt() -> None:
         assert out.attempt == 2 and out.history[-1].outcome is Outcome.REPAIRED
         assert out.history[-1].stage is Stage.REVISER
         assert out.cost.calls == cost.calls + 1
-        assert "ERROR" not in run_on_sqlite(out.draft.schema_ddl, out.draft.rows,  # type: ignore[union-attr]
-                                            out.draft.sql)  # type: ignore[union-attr]
+        assert out.draft is not None
+        assert "ERROR" not in run_on_sqlite(out.draft.schema_ddl, out.draft.rows, out.draft.sql)
         await claude.aclose()
 
 
 async def test_the_agent_tool_catches_its_own_mistake() -> None:
-    with FakeAnthropic(ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=1.0),
-                       FakeConfig(keep_bodies=True)) as fake:
+    with FakeAnthropic(
+        ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=1.0), FakeConfig(keep_bodies=True)
+    ) as fake:
         claude = build_claude_engine(make_settings(fake))
         draft, cost = await claude.generate(blueprints(1, seed=4)[0], seed=2)
         assert "ERROR" not in run_on_sqlite(draft.schema_ddl, draft.rows, draft.sql)
         choices = [c.tool_choice for c in fake.calls]
         assert choices.count("any") == 2 and cost.calls == 7  # run_query, then submit_sql
-        tool_results = [b for c in fake.calls if c.body for m in c.body["messages"]
-                        for b in m["content"] if b.get("type") == "tool_result"
-                        and "ERROR" in str(b.get("content"))]
+        tool_results = [
+            b
+            for c in fake.calls
+            if c.body
+            for m in c.body["messages"]
+            for b in m["content"]
+            if b.get("type") == "tool_result" and "ERROR" in str(b.get("content"))
+        ]
         assert tool_results
         await claude.aclose()
 
 
 def test_a_repair_that_changes_nothing_is_an_error() -> None:
     draft = sample_draft(blueprints(1)[0])
-    same = RepairAnswer(diagnosis="looks fine", ddl=draft.schema_ddl, rows=None, sql=draft.sql,
-                        question=None, explanation=None)
+    same = RepairAnswer(
+        diagnosis="looks fine",
+        ddl=draft.schema_ddl,
+        rows=None,
+        sql=draft.sql,
+        question=None,
+        explanation=None,
+    )
     with pytest.raises(GenerationError, match="changed nothing"):
         apply_repair(draft, same)

@@ -112,7 +112,9 @@ class BatchDraftGenerator:
             for item in live:
                 item.conv.user(text_block(SECTION_INSTRUCTIONS[section]))
                 requests[item.key] = item.conv.params(
-                    max_tokens=max_tokens, tool_choice=force(submit)
+                    max_tokens=max_tokens,
+                    tool_choice=force(submit),
+                    cache_tail=section != SECTIONS[-1],
                 )
             results = await self.runner.run(f"{name}-{section}", requests)
             for retry in range(1, self.retries + 1):

@@ -2,10 +2,12 @@
 
 Breakpoints (at most 4 per request; we use up to 3):
 1. the end of the system prompt: tools + system, identical for every call of every sample;
-2. the last block of the latest user turn: the next section of the same sample reads the whole
-   conversation so far from the cache and writes only the new turn;
-3. the last block of the previous user turn: the API looks back at most 20 blocks for an
-   earlier cache entry, and a tool loop can add more than that between two sections.
+2. the last block of the latest user turn, when the conversation goes on (`cache_tail`): the
+   next section of the same sample reads the whole conversation so far from the cache and
+   writes only the new turn. A last call (the explanation, a review) does not mark it: a cache
+   write costs 1.25x input and nobody would read it;
+3. the last block of the previous user turn: where the previous call wrote, so this call reads
+   it even when a tool loop added more than the API's 20-block lookback.
 Stored messages never carry cache_control; `params()` adds it to fresh copies.
 """
 
@@ -66,11 +68,12 @@ class Conversation:
             marker["ttl"] = self.cache_ttl
         return marker
 
-    def params(self, *, max_tokens: int, tool_choice: Json) -> Json:
+    def params(self, *, max_tokens: int, tool_choice: Json, cache_tail: bool = True) -> Json:
         """Request parameters (without model) with the cache breakpoints applied."""
         messages = copy.deepcopy(self.messages)
         user_turns = [m for m in messages if m["role"] == "user"]
-        for turn in user_turns[-2:]:
+        marked = user_turns[-2:] if cache_tail else user_turns[-2:-1]
+        for turn in marked:
             turn["content"][-1]["cache_control"] = self._marker()
         system = [{**text_block(self.system), "cache_control": self._marker()}]
         return {

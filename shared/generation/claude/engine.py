@@ -136,6 +136,7 @@ class ClaudeDraftEngine:
                 "submit_back_translation",
                 BackTranslationAnswer,
                 spend=spend,
+                last=True,
             )
             draft = assemble(
                 blueprint,

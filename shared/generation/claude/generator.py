@@ -123,7 +123,9 @@ class DraftWriter:
         conv.user(text_block(render_blueprint(blueprint, variation_of(seed), avoid)))
         toolbox = ToolBox(self.run_query, self.max_tool_calls)
 
-        async def section(name: str, answer: type[A], *, tools: bool = False) -> A:
+        async def section(
+            name: str, answer: type[A], *, tools: bool = False, last: bool = False
+        ) -> A:
             instruction = SECTION_INSTRUCTIONS[name]
             if name == "sql" and blueprint.seed_sql:
                 instruction = SEED_SQL_INSTRUCTION
@@ -135,6 +137,7 @@ class DraftWriter:
                 answer,
                 spend=spend,
                 toolbox=toolbox if tools else None,
+                last=last,
             )
 
         outline = await section("outline", OutlineAnswer)
@@ -152,11 +155,12 @@ class DraftWriter:
                 "submit_back_translation",
                 BackTranslationAnswer,
                 spend=spend,
+                last=True,
             )
             question, explanation = pair.question, pair.explanation
         else:
             question = (await section("question", QuestionAnswer)).question
-            explanation = (await section("explanation", ExplanationAnswer)).explanation
+            explanation = (await section("explanation", ExplanationAnswer, last=True)).explanation
         return assemble(
             blueprint,
             ddl=schema.ddl,

@@ -98,16 +98,25 @@ class Reviser:
             self.run_query, self.max_tool_calls, ddl=draft.schema_ddl, rows=list(draft.rows)
         )
         answer = await self.runner.ask(
-            conv, "repair", "submit_repair", RepairAnswer, spend=spend, toolbox=toolbox
+            conv, "repair", "submit_repair", RepairAnswer, spend=spend, toolbox=toolbox, last=True
         )
-        return apply_repair(draft, answer)
+        try:
+            return apply_repair(draft, answer)
+        except GenerationError as exc:
+            # Name what stays broken, so the rejection explains itself without the history.
+            unresolved = "; ".join(
+                f"{f.error_class.value}: {f.message[:120]}" for f in feedback[:3]
+            )
+            raise GenerationError(f"{exc}; unresolved: {unresolved}") from exc
 
     async def review(self, envelope: SampleEnvelope, spend: Spend) -> Review:
         if envelope.draft is None:
             return Review(verdict="fail", reasons=["no draft"], reviewer=self.reviewer)
         conv = self.conversation()
         conv.user(text_block(render_review_request(envelope)))
-        answer = await self.runner.ask(conv, "review", "submit_review", ReviewAnswer, spend=spend)
+        answer = await self.runner.ask(
+            conv, "review", "submit_review", ReviewAnswer, spend=spend, last=True
+        )
         reasons = [r.strip() for r in answer.reasons if r.strip()]
         return Review(
             verdict=answer.verdict,
@@ -132,7 +141,9 @@ class Reviser:
                 )
             )
         )
-        return await self.runner.ask(conv, "verify", "submit_review", ReviewAnswer, spend=spend)
+        return await self.runner.ask(
+            conv, "verify", "submit_review", ReviewAnswer, spend=spend, last=True
+        )
 
     @property
     def reviewer(self) -> str:

@@ -86,9 +86,17 @@ class StepRunner:
     max_tokens: int
 
     async def call(
-        self, conv: Conversation, tool_choice: dict[str, Any], *, purpose: str, spend: Spend
+        self,
+        conv: Conversation,
+        tool_choice: dict[str, Any],
+        *,
+        purpose: str,
+        spend: Spend,
+        cache_tail: bool = True,
     ) -> Reply:
-        params = conv.params(max_tokens=self.max_tokens, tool_choice=tool_choice)
+        params = conv.params(
+            max_tokens=self.max_tokens, tool_choice=tool_choice, cache_tail=cache_tail
+        )
         key = ReplyMemo.key(self.client.model, params)
         reply = self.memo.get(key)
         if reply is None:
@@ -106,16 +114,20 @@ class StepRunner:
         *,
         spend: Spend,
         toolbox: ToolBox | None = None,
+        last: bool = False,
     ) -> A:
         """Run the step until the model submits through `submit`; return the validated answer.
 
         The tool result acknowledging the answer is appended, so the next step's instruction
-        goes into the same user turn.
+        goes into the same user turn. `last`: no later call continues this conversation, so the
+        forced final answer does not write the conversation to the cache.
         """
         while True:
             agentic = toolbox is not None and not toolbox.exhausted
             choice = any_tool() if agentic else force(submit)
-            reply = await self.call(conv, choice, purpose=section, spend=spend)
+            reply = await self.call(
+                conv, choice, purpose=section, spend=spend, cache_tail=agentic or not last
+            )
             calls = conv.assistant(reply.message)
             call = check_reply(reply.message, calls, section, self.max_tokens, spend)
             if call.name == submit:

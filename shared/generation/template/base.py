@@ -9,7 +9,7 @@ filters are chosen so the witness passes every one of them: the query cannot com
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from proto.common import JoinKind
 from proto.sample import Scalar
@@ -17,7 +17,7 @@ from shared.errors import GenerationError
 from shared.generation.template import ir
 from shared.generation.template.context import SUBQUERY_FEATURES, Ctx
 from shared.generation.template.evaluate import Fragile, joined_rows
-from shared.generation.template.fields import Field, column_field
+from shared.generation.template.fields import Field, column_field, owned_label
 from shared.generation.template.join_paths import (
     Edge,
     JoinTree,
@@ -26,9 +26,8 @@ from shared.generation.template.join_paths import (
     cross_partner,
     order_tree,
 )
-from shared.generation.template.meaning import Cond
 from shared.generation.template.predicates import Candidate, column_filters, holds
-from shared.generation.template.rowstore import Row
+from shared.generation.template.rowstore import Row, RowStore
 
 FILTER_ROLES = ("category", "name", "label", "date", "measure")
 
@@ -52,11 +51,17 @@ class Base:
     slots: dict[tuple[str | None, str], int] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
+    _joins: tuple[ir.Join, ...] | None = None
 
-    def value_counts(self, at: int) -> Counter[Scalar]:
+    def value_counts(self, at: int, store: RowStore) -> Counter[Scalar]:
         """How often each value occurs at a position of the joined rows (for selectivity)."""
         if at not in self._counts:
-            self._counts[at] = Counter(r[at] for r in self.rows)
+            key = ("counts", self.source, self.joins(), at)
+            found = store.memo.get(key)
+            if found is None:
+                found = Counter(r[at] for r in self.rows)
+                store.memo[key] = found
+            self._counts[at] = found  # type: ignore[assignment]
         return self._counts[at]
 
     @property
@@ -69,6 +74,11 @@ class Base:
         return ir.TableRef(root, self.alias[root])
 
     def joins(self) -> tuple[ir.Join, ...]:
+        if self._joins is None:
+            self._joins = self._build_joins()
+        return self._joins
+
+    def _build_joins(self) -> tuple[ir.Join, ...]:
         out = []
         for step in self.tree.steps[1:]:
             src = ir.TableRef(step.table, self.alias[step.table])
@@ -177,8 +187,13 @@ def _detach(ctx: Ctx, tree: JoinTree) -> tuple[JoinTree, list[Detached]]:
 
 
 def table_fields(ctx: Ctx, table: str, alias: str) -> list[Field]:
-    t = ctx.store.table(table)
-    return [column_field(t, c, alias) for c in t.columns]
+    key = ("fields", table, alias)
+    found = ctx.store.memo.get(key)
+    if found is None:
+        t = ctx.store.table(table)
+        found = tuple(column_field(t, c, alias) for c in t.columns)
+        ctx.store.memo[key] = found
+    return list(found)  # type: ignore[call-overload, no-any-return]
 
 
 def pick_witness(ctx: Ctx, base: Base) -> Row:
@@ -188,57 +203,62 @@ def pick_witness(ctx: Ctx, base: Base) -> Row:
 def choose_filters(
     ctx: Ctx, base: Base, witness: Row, count: int, exclude: set[str] | None = None
 ) -> list[Candidate]:
-    """Up to `count` filters on distinct columns that keep the witness and drop some rows."""
-    pool: list[tuple[Candidate, float]] = []
+    """Up to `count` filters on distinct columns that keep the witness and drop some rows.
+
+    Columns are visited in random order and one candidate filter is tried per column; a
+    filter that keeps every row says nothing, and one on a name keeps a single row, leaving
+    nothing for the other filters: those are only used when nothing better turns up."""
     total = len(base.rows)
-    for table in base.filterable:
-        alias = base.alias[table]
-        for f in table_fields(ctx, table, alias):
-            if f.role not in FILTER_ROLES or f.label in (exclude or set()):
-                continue
-            at = base.slots[(alias, f.name)]
-            w = witness[at]
-            values = ctx.store.values(table, f.name)
-            for cand in column_filters(f, w, values, ctx.rng):
-                if not holds(cand[0], w):
-                    continue
-                kept = sum(n for v, n in base.value_counts(at).items() if holds(cand[0], v))
-                pool.append((cand, kept / total))
-    ctx.rng.shuffle(pool)
-    # Filters that drop rows first; a filter that keeps everything says nothing.
-    pool.sort(key=lambda p: 0 if 0 < p[1] < 0.85 else 1)
+    columns = [
+        (table, _owned(ctx, base, table, f))
+        for table in base.filterable
+        for f in table_fields(ctx, table, base.alias[table])
+        if f.role in FILTER_ROLES
+    ]
+    columns = [(t, f) for t, f in columns if f.label not in (exclude or set())]
+    ctx.rng.shuffle(columns)
     chosen: list[Candidate] = []
-    used: set[str] = set()
-    for cand, _share in pool:
-        label = cand[1].label
-        if label in used:
+    spare: list[tuple[float, Candidate]] = []
+    for table, f in columns:
+        at = base.slots[(base.alias[table], f.name)]
+        w = witness[at]
+        cands = [
+            c
+            for c in column_filters(f, w, ctx.store.values(table, f.name), ctx.rng)
+            if holds(c[0], w)
+        ]
+        if not cands:
             continue
-        chosen.append(cand)
-        used.add(label)
-        if len(chosen) >= count:
+        cand = ctx.rng.choice(cands)
+        counts = base.value_counts(at, ctx.store)
+        kept = sum(n for v, n in counts.items() if holds(cand[0], v))
+        if 0 < kept / total < 0.85 and kept > 1:
+            chosen.append(cand)
+            if len(chosen) >= count:
+                return chosen
+        else:
+            spare.append(((0.5 if kept <= 1 else 0.0) + (1.0 if kept == total else 0.0), cand))
+    spare.sort(key=lambda s: s[0])
+    for rank, cand in spare:
+        if len(chosen) >= count or (rank >= 0.5 and chosen):
             break
+        chosen.append(cand)
     return chosen
 
 
-def apply_filters(base: Base, preds: list[ir.Expr], ctx: Ctx) -> list[Row]:
-    """The base rows that pass every predicate (simple column predicates only)."""
-    if not preds:
-        return list(base.rows)
-    from shared.generation.template.evaluate import filter_rows
-
-    return filter_rows(ctx.store, base.slots, base.rows, preds)
+def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:
+    """A filter on another table's column names that table ("store region")."""
+    if table == base.subject:
+        return f
+    return replace(f, label=owned_label(ctx.store.table(table), f.label))
 
 
 def describe_join(ctx: Ctx, base: Base, step: Step) -> str:
     t = ctx.store.table(step.table)
     kind = base.kinds.get(step.table, JoinKind.INNER)
     if kind is JoinKind.CROSS:
-        return f"CROSS JOIN with {t.plural} pairs every row with every {t.noun}"
+        return f"cross-joins {step.table} (every row paired with every {t.noun})"
     assert step.edge is not None
     e = step.edge
-    how = "LEFT JOIN" if kind is JoinKind.LEFT else "joins"
-    return f"{how} {t.plural} on {e.child}.{e.fk.column} = {e.parent}.{e.fk.ref_column}"
-
-
-def filter_conds(cands: list[Candidate]) -> list[Cond]:
-    return [c for _, c in cands]
+    how = "LEFT JOINs" if kind is JoinKind.LEFT else "joins"
+    return f"{how} {step.table} on {e.child}.{e.fk.column} = {e.parent}.{e.fk.ref_column}"

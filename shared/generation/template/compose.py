@@ -9,6 +9,7 @@ engine-dependent raises Fragile and the engine retries with the next sub-seed.
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from proto.common import SqlFeature, TaskType
@@ -16,12 +17,13 @@ from shared.generation.template import ir
 from shared.generation.template.base import pick_witness, plan_base
 from shared.generation.template.context import MAX_ROWS, Ctx
 from shared.generation.template.core import CoreSpec, Level, build_core
-from shared.generation.template.eval_types import Fragile, Result
+from shared.generation.template.eval_types import Fragile, OutRow, Result
 from shared.generation.template.evaluate import run_query
 from shared.generation.template.fields import Field, Names
 from shared.generation.template.ir_features import tree_facts
 from shared.generation.template.meaning import Cond, Meaning, Metric, Ordering, SetPart
 from shared.generation.template.predicates import Candidate, column_filters, holds
+from shared.generation.template.question_parts import Vocabulary, condition, join_words
 from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.setops import make_set_operation
 
@@ -38,6 +40,7 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
     if window and grain == "totals":
         grain = "groups"
     top_n = wrapped and window and grain == "rows" and ctx.rng.random() < 0.7
+    # (the window of a top-k-per-group step is a ranking; see outputs.row_window)
     outer_totals = (
         wrapped and grain == "totals" and not ctx.wants(F.HAVING) and ctx.rng.random() < 0.6
     )
@@ -62,13 +65,15 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
             src: ir.Source = ir.CteRef(name, ctx.aliases.take(name))
             keep_keys = derived
             top = outer_level(ctx, core, src, env, top_n, outer_totals, keep_keys)
-            top.meaning.steps.insert(0, f"a CTE named {name} holds the first step")
+            top.meaning.steps.insert(0, f"the CTE {name} {_inner_words(core)}")
         if derived:
             inner = top
             alias = ctx.aliases.name("sub")
             src = ir.Derived(ir.Query(inner.select), alias)
             outer_top_n = top_n and not cte
             top = outer_level(ctx, inner, src, env, outer_top_n, outer_totals and not cte, False)
+            if not cte:
+                top.meaning.steps.insert(0, f"a derived table {_inner_words(core)}")
     if ctx.wants(F.DISTINCT) and F.DISTINCT not in tree_facts(ir.Query(top.select, ctes)).features:
         # The plan's DISTINCT did not fit inside (e.g. beside a top-k-per-group window).
         if any(f.approx for f in top.fields):
@@ -87,6 +92,15 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
     if len(result.rows) > MAX_ROWS * 3:
         raise Fragile("the query returns too many rows")
     return query, top.meaning
+
+
+def _inner_words(core: Level) -> str:
+    m = core.meaning
+    if core.grain == "groups" and m.per:
+        return f"computes the aggregates per {join_words(m.per)}"
+    if core.grain == "totals":
+        return "computes the totals"
+    return f"selects the matching {m.subject}"
 
 
 def _grain(ctx: Ctx) -> str:
@@ -122,14 +136,15 @@ def outer_level(
         win = inner.window.rebased(alias)
         k = ctx.rng.choice([1, 2, 3])
         pred = ir.Cmp("<=", win.expr, ir.Lit(k))
-        meaning.steps.append(f"keep rows whose {win.label} is at most {k}")
+        meaning.steps.append(f"the outer query keeps rows whose {win.label} is at most {k}")
         meaning.filters.append(Cond("le", win.label, (k,), ColumnType.INTEGER))
     else:
         cand = _outer_filter(ctx, inner, fields, rows)
         if cand is not None:
             pred = cand[0]
             (meaning.group_filters if inner.grain != "rows" else meaning.filters).append(cand[1])
-            meaning.steps.append("then filter that result")
+            words = condition(cand[1], random.Random(0), Vocabulary(), terse=False)
+            meaning.steps.append(f"the outer query keeps those {words}")
     select = ir.Select(
         items=tuple(ir.Item(f.expr, f.name) for f in shown),
         source=src,
@@ -142,12 +157,12 @@ def outer_level(
 
 
 def _outer_filter(
-    ctx: Ctx, inner: Level, fields: list[Field], rows: list[tuple[object, ...]]
+    ctx: Ctx, inner: Level, fields: list[Field], rows: list[OutRow]
 ) -> Candidate | None:
     if not rows:
         raise Fragile("the inner level is empty")
     prefer = ("count", "metric") if inner.grain != "rows" else ("measure", "date", "category")
-    used = {c.label for c in inner.meaning.filters}
+    used = {c.label for c in [*inner.meaning.filters, *inner.meaning.group_filters]}
     options = [
         (i, f)
         for i, f in enumerate(fields)
@@ -159,8 +174,7 @@ def _outer_filter(
         row = ctx.rng.choice(rows)
         values = [r[i] for r in rows]
         field = f if f.role not in ("count", "metric") else replace(f, role="measure")
-        cands = [c for c in column_filters(field, row[i], values, ctx.rng)  # type: ignore[arg-type]
-                 if holds(c[0], row[i])]  # type: ignore[arg-type]
+        cands = [c for c in column_filters(field, row[i], values, ctx.rng) if holds(c[0], row[i])]
         cands = [c for c in cands if not (f.approx and c[1].op in ("eq", "ne", "in"))]
         if cands:
             pred, cond = ctx.rng.choice(cands)
@@ -169,7 +183,7 @@ def _outer_filter(
 
 
 def _totals_over(
-    ctx: Ctx, inner: Level, src: ir.Source, fields: list[Field], rows: list[tuple[object, ...]]
+    ctx: Ctx, inner: Level, src: ir.Source, fields: list[Field], rows: list[OutRow]
 ) -> Level:
     """Aggregate the inner rows: how many, and a total or average of one measure."""
     names = Names()
@@ -186,21 +200,25 @@ def _totals_over(
         expr: ir.Expr = ir.Agg(func, m.expr)
         if func == "AVG":
             expr = ir.Func("ROUND", (expr, ir.Lit(2)))
-        f = Field(expr, names.take(f"{word}_{m.name}"), f"{word} {m.label}", ColumnType.DECIMAL,
-                  "metric", approx=func != "MAX")
+        f = Field(
+            expr,
+            names.take(f"{word}_{m.name}"),
+            f"{word} {m.label}",
+            ColumnType.DECIMAL,
+            "metric",
+            approx=func != "MAX",
+        )
         items.append(ir.Item(f.expr, f.name))
         out.append(f)
         metrics.append(Metric(f.label, word))
     meaning.metrics = metrics
     meaning.kind = "totals"
-    meaning.steps.append("then total the rows it keeps")
+    meaning.steps.append("the outer query counts and totals those rows")
     select = ir.Select(items=tuple(items), source=src)
     return Level(select, out, "totals", [], meaning, fields, list(rows), out[0])
 
 
-def order_and_limit(
-    ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...]
-) -> ir.Body:
+def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...]) -> ir.Body:
     want_order = ctx.wants(F.ORDER_BY) or ctx.wants(F.LIMIT)
     if not want_order:
         return body
@@ -241,9 +259,11 @@ def _sort_field(ctx: Ctx, top: Level) -> tuple[Field | None, bool]:
     if top.grain != "rows" and metric is not None and metric in top.fields and not metric.nullable:
         return metric, ctx.rng.random() < 0.75
     options = [
-        f for f in top.fields
+        f
+        for f in top.fields
         if f.role in ("measure", "date", "label", "name", "category", "count", "rank")
-        and not f.nullable and not f.approx
+        and not f.nullable
+        and not f.approx
     ]
     if not options:
         return None, False

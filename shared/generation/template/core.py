@@ -77,7 +77,7 @@ def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
         kind = base.kinds.get(step.table)
         if kind is JoinKind.CROSS:
             meaning.relations.append(f"paired with every {other.noun}")
-        elif kind is JoinKind.LEFT and step.downward:
+        elif kind is JoinKind.LEFT and step.downward and step.anchor == base.tree.root:
             meaning.relations.append(f"including {t.plural} without any {other.plural}")
         elif step.table != base.subject:
             meaning.relations.append(f"with their {other.noun}")
@@ -101,16 +101,19 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     else:
         level = _groups(ctx, base, witness, spec, probe, names, meaning)
     level.source_fields = [
-        relabel(ctx, base, f)
-        for t in base.filterable
-        for f in table_fields(ctx, t, base.alias[t])
+        relabel(ctx, base, f) for t in base.filterable for f in table_fields(ctx, t, base.alias[t])
     ]
     level.source_rows = base.rows
     return level
 
 
 def _rows(
-    ctx: Ctx, base: Base, witness: Row, spec: CoreSpec, probe: ir.Select, names: Names,
+    ctx: Ctx,
+    base: Base,
+    witness: Row,
+    spec: CoreSpec,
+    probe: ir.Select,
+    names: Names,
     meaning: Meaning,
 ) -> Level:
     fields = row_outputs(ctx, base, names)
@@ -122,8 +125,6 @@ def _rows(
     if spec.window:
         exact = spec.window_kind == "rank" or spec.distinct
         window = row_window(ctx, base, names, keys, exact=exact)
-        if window is None:
-            raise Fragile("no measure for a window function")
         fields.append(window)
         meaning.details.append(window.label)
     if spec.case:
@@ -135,8 +136,9 @@ def _rows(
     if spec.expose_keys:
         fields += _key_fields(ctx, base, names, fields)
     meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
-    select = replace(probe, items=tuple(ir.Item(f.expr, f.name) for f in fields),
-                     distinct=spec.distinct)
+    select = replace(
+        probe, items=tuple(ir.Item(f.expr, f.name) for f in fields), distinct=spec.distinct
+    )
     ties = [] if spec.distinct else keys
     return Level(select, fields, "rows", ties, meaning, window=window)
 
@@ -145,7 +147,8 @@ def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) ->
     """Columns that repeat across rows (categories, parents' names), so DISTINCT matters."""
     subject = base.subject
     repeat = [
-        f for f in fields
+        f
+        for f in fields
         if f.role in ("category", "date") or (f.table != subject and f.role in ("label", "name"))
     ]
     if not repeat:
@@ -155,8 +158,20 @@ def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) ->
             for f in table_fields(ctx, t, base.alias[t])
             if f.role == "category"
         ]
-        repeat = [Field(c.expr, names.take(c.name, f"{c.table}_{c.name}"), c.label, c.ctype,
-                        c.role, c.table, c.nullable, c.approx, c.kind) for c in cats[:1]]
+        repeat = [
+            Field(
+                c.expr,
+                names.take(c.name, f"{c.table}_{c.name}"),
+                c.label,
+                c.ctype,
+                c.role,
+                c.table,
+                c.nullable,
+                c.approx,
+                c.kind,
+            )
+            for c in cats[:1]
+        ]
     return repeat or fields[:1]
 
 
@@ -166,8 +181,17 @@ def _key_fields(ctx: Ctx, base: Base, names: Names, shown: list[Field]) -> list[
         t = ctx.store.table(table)
         nullable = base.kinds.get(table) is JoinKind.LEFT
         name = names.take(f"{t.noun}_{t.primary_key}", f"{table}_{t.primary_key}")
-        out.append(Field(ir.Col(base.alias[table], t.primary_key), name, f"{t.noun} id",
-                         ColumnType.INTEGER, "key", table, nullable))
+        out.append(
+            Field(
+                ir.Col(base.alias[table], t.primary_key),
+                name,
+                f"{t.noun} id",
+                ColumnType.INTEGER,
+                "key",
+                table,
+                nullable,
+            )
+        )
     return out
 
 
@@ -193,7 +217,12 @@ def _col_name(f: Field) -> str:
 
 
 def _groups(
-    ctx: Ctx, base: Base, witness: Row, spec: CoreSpec, probe: ir.Select, names: Names,
+    ctx: Ctx,
+    base: Base,
+    witness: Row,
+    spec: CoreSpec,
+    probe: ir.Select,
+    names: Names,
     meaning: Meaning,
 ) -> Level:
     grouped = spec.grain == "groups"
@@ -201,19 +230,34 @@ def _groups(
     shown: list[Field] = []
     if grouped:
         dims, shown, one, _many = group_dims(ctx, base)
-        shown = [Field(f.expr, names.take(f.name, f"{f.table}_{f.name}"), f.label, f.ctype,
-                       f.role, f.table, f.nullable, f.approx, f.kind) for f in shown]
+        shown = [
+            Field(
+                f.expr,
+                names.take(f.name, f"{f.table}_{f.name}"),
+                f.label,
+                f.ctype,
+                f.role,
+                f.table,
+                f.nullable,
+                f.approx,
+                f.kind,
+            )
+            for f in shown
+        ]
         meaning.per = [one]
     metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
     extra = value_metric(ctx, base, names)
     if extra and (ctx.rng.random() < 0.7 or not grouped):
         metrics.append(extra)
-    if spec.distinct:
-        found = distinct_metric(ctx, base, names)
+    # MariaDB 10.11 returns no rows for a wrapped, filtered SELECT that has both COUNT(DISTINCT)
+    # and a window function; with a window, DISTINCT goes on the SELECT instead.
+    select_distinct = spec.distinct and spec.window
+    if spec.distinct and not select_distinct:
+        found = distinct_metric(ctx, base, names, dims)
         if found is None:
             raise Fragile("nothing to count distinctly")
         metrics.append(found)
-        meaning.distinct = True
+    meaning.distinct = spec.distinct
     if spec.case:
         metrics.append(_case_metric(ctx, base, witness, names))
     ctx.rng.shuffle(metrics)
@@ -230,8 +274,12 @@ def _groups(
         key = dims[0]
         if not any(f.expr == key for f in fields):
             fields.append(Field(key, names.take("group_key"), "key", ColumnType.INTEGER, "key"))
-    select = replace(probe, items=tuple(ir.Item(f.expr, f.name) for f in fields),
-                     group_by=tuple(dims))
+    select = replace(
+        probe,
+        items=tuple(ir.Item(f.expr, f.name) for f in fields),
+        group_by=tuple(dims),
+        distinct=select_distinct,
+    )
     level = Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
     if ctx.wants(SqlFeature.HAVING):
         _add_having(ctx, level, [f for f, _ in metrics])
@@ -246,8 +294,9 @@ def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Fiel
         for f in table_fields(ctx, table, alias):
             if f.role in ("category", "measure", "date"):
                 value = witness[base.slots[(alias, f.name)]]
-                for pred, cond in column_filters(f, value, ctx.store.values(table, f.name),
-                                                 ctx.rng):
+                for pred, cond in column_filters(
+                    f, value, ctx.store.values(table, f.name), ctx.rng
+                ):
                     if cond.op in ("eq", "gt", "ge", "lt"):
                         options.append((relabel(ctx, base, f), pred, cond))
     if not options:
@@ -256,15 +305,20 @@ def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Fiel
     noun = ctx.store.table(base.subject).plural
     label = f"number of {noun} where {f.label} {_cond_words(cond)}"
     expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
-    out = Field(expr, names.take(f"{f.name}_matches", "matching_rows"), label,
-                ColumnType.INTEGER, "count")
+    out = Field(
+        expr, names.take(f"{f.name}_matches", "matching_rows"), label, ColumnType.INTEGER, "count"
+    )
     return out, Metric(label, "count")
 
 
 def _cond_words(cond: Cond) -> str:
     v = cond.values[0] if cond.values else ""
-    return {"eq": f"is '{v}'", "gt": f"is above {v}", "ge": f"is at least {v}",
-            "lt": f"is below {v}"}.get(cond.op, f"matches {v}")
+    return {
+        "eq": f"is '{v}'",
+        "gt": f"is above {v}",
+        "ge": f"is at least {v}",
+        "lt": f"is below {v}",
+    }.get(cond.op, f"matches {v}")
 
 
 def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
@@ -295,6 +349,13 @@ def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
     level.select = replace(level.select, having=having)
     word = "at least" if op == ">=" else "more than"
     level.meaning.group_filters.append(
-        Cond("ge" if op == ">=" else "gt", m.label, (threshold,), m.ctype,
-             vague=None, note=None, related=word)
+        Cond(
+            "ge" if op == ">=" else "gt",
+            m.label,
+            (threshold,),
+            m.ctype,
+            vague=None,
+            note=None,
+            related=word,
+        )
     )

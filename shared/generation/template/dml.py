@@ -61,6 +61,8 @@ def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
     affected = run_statement(ctx.store, statement).rows[0][0]
     if not affected:
         raise Fragile("the statement touches no rows")
+    if isinstance(statement, ir.Delete) and affected >= ctx.store.row_count(statement.table):
+        raise Fragile("the DELETE would empty the table")
     return statement, meaning
 
 
@@ -68,13 +70,15 @@ def _targets(ctx: Ctx, base: Base, witness: Row, verb: str) -> list[str]:
     left = any(k is JoinKind.LEFT for k in base.kinds.values())
     tables = [base.tree.root] if left else list(base.tables)
     tables = [
-        t for t in tables
+        t
+        for t in tables
         if witness[base.slots[(base.alias[t], ctx.store.table(t).primary_key)]] is not None
     ]
     if verb == "delete":
         # Rows other rows reference cannot go (PostgreSQL and MariaDB enforce the keys).
         tables = [
-            t for t in tables
+            t
+            for t in tables
             if witness[base.slots[(base.alias[t], ctx.store.table(t).primary_key)]]
             not in ctx.store.referenced_keys[t]
         ]
@@ -94,6 +98,7 @@ def _update_or_delete(
     preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 2))
     subs = subquery_predicates(ctx, base, witness)
     meaning = subject_meaning(ctx, base)
+    meaning.subject, meaning.subject_one = t.plural, t.noun
     meaning.kind = verb
     meaning.filters = [c for _, c in preds] + [c for _, c in subs]
     inner_where = [p for p, _ in preds] + [p for p, _ in subs]
@@ -112,9 +117,7 @@ def _update_or_delete(
         host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]])
         meaning.group_filters.append(cond)
     use_exists = (
-        ctx.wants(F.EXISTS_SUBQUERY)
-        and not ctx.wants(F.IN_SUBQUERY)
-        and not ctx.wants(F.DISTINCT)
+        ctx.wants(F.EXISTS_SUBQUERY) and not ctx.wants(F.IN_SUBQUERY) and not ctx.wants(F.DISTINCT)
     )
     if use_exists:
         corr = ir.Cmp("=", key, outer_key)
@@ -132,7 +135,8 @@ def _update_or_delete(
     meaning.dml = part
     if verb == "delete":
         return ir.Delete(target, where), meaning
-    column, value, change = change_column(ctx, target, target, witness_row(ctx, base, witness, target))
+    current = witness_row(ctx, base, witness, target)
+    column, value, change = change_column(ctx, target, target, current)
     part.change = change
     return ir.Update(target, ((column, value),), where), meaning
 
@@ -153,12 +157,15 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
         # an aggregate over the table instead.
         subs.append(aggregate_compare(ctx, base, witness, target))
     meaning = subject_meaning(ctx, base)
+    meaning.subject, meaning.subject_one = t.plural, t.noun
     meaning.kind = "insert"
     meaning.filters = [c for _, c in preds] + [c for _, c in subs]
     columns = tuple(c.name for c in t.columns)
     raw = tuple(ir.Item(ir.Col(alias, c), c) for c in columns)
     select = ir.Select(
-        items=raw, source=base.source, joins=base.joins(),
+        items=raw,
+        source=base.source,
+        joins=base.joins(),
         where=ir.conjoin([p for p, _ in preds] + [p for p, _ in subs]),
     )
     # One output row per target row: joins to children repeat it, GROUP BY folds them again.

@@ -13,7 +13,7 @@ from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_statement
 from shared.generation.template.fields import column_field
 from shared.generation.template.meaning import Cond, Meaning, SetPart
-from shared.generation.template.predicates import column_filters, holds
+from shared.generation.template.predicates import column_filters, fmt, holds
 from shared.generation.template.rowstore import column_role
 from shared.generation.template.schema_model import ColumnType
 
@@ -21,7 +21,7 @@ F = SqlFeature
 
 
 def change_column(
-    ctx: Ctx, table: str, qual: str, current: dict[str, Scalar]
+    ctx: Ctx, table: str, qual: str, current: dict[str, Scalar], dates: bool = True
 ) -> tuple[str, ir.Expr, str]:
     """(column, new value expression, words) for a column of `table` read as `qual`; the
     current (witness) row's value always changes, so the statement really writes."""
@@ -44,28 +44,34 @@ def change_column(
             options.append((col.name, expr, f"{verb} the {col.label} by {pct}%"))
         elif col.type is ColumnType.INTEGER and role == "measure":
             step = ctx.rng.choice([1, 5, 10])
-            options.append((col.name, ir.Arith("+", ref, ir.Lit(step)),
-                            f"increase the {col.label} by {step}"))
+            options.append(
+                (col.name, ir.Arith("+", ref, ir.Lit(step)), f"increase the {col.label} by {step}")
+            )
         elif col.type is ColumnType.TEXT and role == "category":
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = ctx.rng.choice(others)
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'"))
-        elif col.type is ColumnType.DATE and not col.after:
+        elif col.type is ColumnType.DATE and not col.after and dates:
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = max(str(v) for v in others)
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}"))
     if not options:
         raise Fragile(f"no column of {table} to change")
-    column, expr, words = ctx.rng.choice(options)
+    column, change, words = ctx.rng.choice(options)
     if ctx.wants(F.CASE):
-        expr, words = _case_change(ctx, table, qual, current, column, expr, words)
-    return column, expr, words
+        change, words = _case_change(ctx, table, qual, current, column, change, words)
+    return column, change, words
 
 
 def _case_change(
-    ctx: Ctx, table: str, qual: str, current: dict[str, Scalar], column: str, expr: ir.Expr,
+    ctx: Ctx,
+    table: str,
+    qual: str,
+    current: dict[str, Scalar],
+    column: str,
+    expr: ir.Expr,
     words: str,
 ) -> tuple[ir.Expr, str]:
     """CASE WHEN <a condition the current row meets> THEN <new> ELSE <unchanged> END."""
@@ -76,22 +82,29 @@ def _case_change(
             continue
         value = current.get(col.name)
         cands = [
-            c for c in column_filters(f, value, ctx.store.values(table, col.name), ctx.rng)
+            c
+            for c in column_filters(f, value, ctx.store.values(table, col.name), ctx.rng)
             if holds(c[0], value) and c[1].op in ("eq", "gt", "ge", "lt", "in")
         ]
         if cands:
             pred, cond = ctx.rng.choice(cands)
             case = ir.Case(((pred, expr),), ir.Col(qual, column))
-            shown = cond.values[0] if cond.values else ""
-            shown = f"'{shown}'" if isinstance(shown, str) and cond.ctype is ColumnType.TEXT else shown
+            shown = fmt(cond.values[0]) if cond.values else ""
+            if cond.ctype is ColumnType.TEXT:
+                shown = f"'{shown}'"
             where = f"where the {cond.label} {_op_words(cond.op)} {shown}"
             return case, f"{words} {where} (leaving the others unchanged)"
     raise Fragile("no condition for a CASE change")
 
 
 def _op_words(op: str) -> str:
-    return {"eq": "is", "gt": "is above", "ge": "is at least", "lt": "is below",
-            "in": "is one of"}.get(op, op)
+    return {
+        "eq": "is",
+        "gt": "is above",
+        "ge": "is at least",
+        "lt": "is below",
+        "in": "is one of",
+    }.get(op, op)
 
 
 def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Select, Cond]:
@@ -103,8 +116,9 @@ def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Sel
     k = ctx.rng.choice(sizes[: max(1, len(sizes) - 0)])
     having = ir.Cmp(">=", ir.Agg("COUNT", ir.Star()), ir.Lit(k))
     del key_value
-    return replace(select, having=having), Cond("ge", "number of matching rows", (k,),
-                                                ColumnType.INTEGER)
+    return replace(select, having=having), Cond(
+        "ge", "number of matching rows", (k,), ColumnType.INTEGER
+    )
 
 
 def insert_wrappers(
@@ -141,9 +155,11 @@ def insert_wrappers(
             items=tuple(ir.Item(ir.Col(qual, c), c) for c in columns), source=src
         )
     else:
-        qual = next(i.expr.qual for i in core.items if isinstance(i.expr, ir.Col))  # type: ignore[union-attr]
+        qual = _qual(core)
     window = ctx.wants(F.WINDOW)
-    column, value, change = change_column(ctx, target, qual or target, current)
+    # No date literal in an INSERT's SELECT: under UNION, DISTINCT or GROUP BY PostgreSQL
+    # types it as text, which a DATE column then refuses.
+    column, value, change = change_column(ctx, target, qual or target, current, dates=False)
 
     def branch(select: ir.Select, shift: int) -> ir.Select:
         key = ir.Col(qual, pk)
@@ -175,8 +191,13 @@ def insert_wrappers(
 
 
 def _insert_set_op(
-    ctx: Ctx, select: ir.Select, branch: object, offset: int, window: bool,
-    ctes: tuple[ir.Cte, ...], target: str,
+    ctx: Ctx,
+    select: ir.Select,
+    branch: object,
+    offset: int,
+    window: bool,
+    ctes: tuple[ir.Cte, ...],
+    target: str,
 ) -> tuple[ir.SetOp, SetPart]:
     assert callable(branch)
     rows = run_statement(ctx.store, ir.Query(select, ctes)).rows
@@ -193,8 +214,11 @@ def _insert_set_op(
             if f.role not in ("category", "measure", "date", "name", "label"):
                 continue
             row = ctx.rng.choice(rows)
-            cands = [c for c in column_filters(f, row[i], [r[i] for r in rows], ctx.rng)
-                     if holds(c[0], row[i])]
+            cands = [
+                c
+                for c in column_filters(f, row[i], [r[i] for r in rows], ctx.rng)
+                if holds(c[0], row[i])
+            ]
             if not cands:
                 continue
             pred, cond = ctx.rng.choice(cands)
@@ -224,7 +248,11 @@ def _order_limit(
     if isinstance(body, ir.SetOp):
         body = replace(body, order_by=(ir.Order(ir.Col(None, pk)),))
     else:
+        # Order by the source key (MariaDB rejects some window expressions in ORDER BY);
+        # under DISTINCT the ORDER BY must name a selected expression instead.
         key = next(i.expr for i in body.items if i.alias == pk)
+        if not body.distinct:
+            key = ir.Col(_qual(body), pk)
         body = replace(body, order_by=(ir.Order(key),))
     meaning.order = Ordering("new id", False)
     if ctx.wants(F.LIMIT):

@@ -35,10 +35,14 @@ class Approx(Inexact):
     rows that hold the same values (summation order), so it must not be deduplicated."""
 
 
+# A result row: scalars, or the float subclasses above.
+OutRow = tuple[Value, ...]
+
+
 @dataclass(frozen=True)
 class Result:
     names: tuple[str, ...]
-    rows: list[Row]
+    rows: list[OutRow]
     ordered: bool = False
 
 

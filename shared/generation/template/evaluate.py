@@ -18,6 +18,7 @@ from shared.generation.template.eval_types import (
     Env,
     EvalError,
     Fragile,
+    OutRow,
     Result,
     Scope,
     Value,
@@ -31,12 +32,13 @@ from shared.generation.template.evaluate_expr import compile_node
 from shared.generation.template.rowstore import Row, RowStore
 
 # Joins beyond this many rows make evaluation slow and results unreadable: pick other tables.
-MAX_JOINED = 4000
+MAX_JOINED = 1500
 
 __all__ = [
     "EvalError",
     "Fragile",
     "Result",
+    "combine_rows",
     "filter_rows",
     "joined_rows",
     "run_query",
@@ -73,18 +75,7 @@ def _body(
         return _select(store, body, parent, outer, ctes)
     left = _body(store, body.left, parent, outer, ctes)
     right = _select(store, body.right, parent, outer, ctes)
-    if body.op != "UNION ALL":
-        refuse_approx(left.rows + right.rows, body.op)
-    if body.op == "UNION ALL":
-        rows = left.rows + right.rows
-    elif body.op == "UNION":
-        rows = list(dict.fromkeys(left.rows + right.rows))
-    elif body.op == "INTERSECT":
-        keep = set(right.rows)
-        rows = [r for r in dict.fromkeys(left.rows) if r in keep]
-    else:
-        drop = set(right.rows)
-        rows = [r for r in dict.fromkeys(left.rows) if r not in drop]
+    rows = combine_rows(body.op, left.rows, right.rows)
     names = left.names
     if body.order_by:
         at = [names.index(_output_name(o.expr)) for o in body.order_by]
@@ -94,6 +85,20 @@ def _body(
     if body.limit is not None:
         rows = rows[: body.limit]
     return Result(names, rows, ordered=bool(body.order_by))
+
+
+def combine_rows(op: str, left: list[OutRow], right: list[OutRow]) -> list[OutRow]:
+    """UNION [ALL], INTERSECT or EXCEPT of two branches' rows (order: first appearance)."""
+    if op == "UNION ALL":
+        return left + right
+    refuse_approx(left + right, op)
+    if op == "UNION":
+        return list(dict.fromkeys(left + right))
+    if op == "INTERSECT":
+        keep = set(right)
+        return [r for r in dict.fromkeys(left) if r in keep]
+    drop = set(right)
+    return [r for r in dict.fromkeys(left) if r not in drop]
 
 
 def _output_name(node: ir.Expr) -> str:
@@ -127,8 +132,9 @@ def _from(
     )
     key = (sel.source, sel.joins)
     if plain and key in store.joins_memo:
-        slots, rows = store.joins_memo[key]  # type: ignore[misc]
-        return Scope(dict(slots), parent, ctes), rows
+        memo: tuple[dict[tuple[str | None, str], int], list[Row]]
+        memo = store.joins_memo[key]  # type: ignore[assignment]
+        return Scope(dict(memo[0]), parent, ctes), memo[1]
     scope, rows = _join_all(store, sel, parent, outer, ctes)
     if plain:
         if len(rows) > MAX_JOINED:
@@ -156,6 +162,8 @@ def _join_all(
             slots[(j_alias, n)] = width + i
         left_width, width = width, width + len(j_names)
         if join.kind is JoinKind.CROSS or join.on is None:
+            if len(rows) * len(j_rows) > MAX_JOINED:
+                raise Fragile(f"the cross join makes {len(rows) * len(j_rows)} rows")
             rows = [r + s for r in rows for s in j_rows]
             continue
         rows = _join_rows(rows, j_rows, join, scope, store, outer, (left_width, len(j_names)))
@@ -196,6 +204,8 @@ def _join_rows(
             joined.extend(r + s for s in matches)
             if not matches and join.kind is JoinKind.LEFT:
                 joined.append(r + pad)
+            if len(joined) > MAX_JOINED:
+                raise Fragile(f"the joins produce more than {MAX_JOINED} rows")
         return joined
     test = compile_node(on, scope, store)
     joined = []

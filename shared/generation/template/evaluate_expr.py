@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import lru_cache
 
 from shared.generation.template import ir
 from shared.generation.template.eval_types import (
     EPSILON,
     Approx,
-    Inexact,
     Env,
     EvalError,
     Fn,
     Fragile,
+    Inexact,
     Scope,
     Value,
     aggregate,
@@ -291,14 +292,15 @@ def _subquery(node: ir.ScalarSub | ir.InSub | ir.Exists, scope: Scope, store: Ro
     return member
 
 
-def free_columns(query: ir.Query) -> set[tuple[str | None, str]]:
+@lru_cache(maxsize=4096)
+def free_columns(query: ir.Query) -> frozenset[tuple[str | None, str]]:
     """Columns a query reads from enclosing queries (correlation)."""
     used: set[tuple[str | None, str]] = set()
     defined: set[str] = set()
     for node in _query_nodes(query, defined):
         if isinstance(node, ir.Col) and node.qual is not None:
             used.add((node.qual, node.name))
-    return {(q, n) for q, n in used if q not in defined}
+    return frozenset((q, n) for q, n in used if q not in defined)
 
 
 def _query_nodes(query: ir.Query, defined: set[str]) -> Iterator[ir.Expr]:

@@ -134,7 +134,3 @@ def _window(node: ir.Win, facts: TreeFacts, ctes: set[str]) -> None:
     # the window's own expressions still count.
     for child in children(node):
         _expr(child, facts, ctes)
-
-
-def missing_features(statement: ir.Statement, planned: frozenset[SqlFeature]) -> set[SqlFeature]:
-    return set(planned) - tree_facts(statement).features

@@ -80,9 +80,15 @@ class Meaning:
     joins: list[str] = field(default_factory=list)  # join descriptions for the explanation
     notes: list[str] = field(default_factory=list)  # interpretations of vague words
 
+    def vague_conds(self) -> list[Cond]:
+        """The conditions an informal question names by a vague word (at most two)."""
+        return [c for c in self.filters if c.vague][:2]
+
     def vague_notes(self) -> list[str]:
-        conds = [*self.filters, *self.group_filters]
-        if self.set_op:
-            conds += [*self.set_op.left, *self.set_op.right]
-        found = [c.note for c in conds if c.note]
+        """What the informal question's vague words mean, for the explanation."""
+        found = [c.note for c in self.vague_conds() if c.note]
+        if self.order is not None and self.order.vague:
+            found.append(
+                f"'{self.order.vague}' means sorting by {self.order.label} from highest to lowest"
+            )
         return list(dict.fromkeys([*found, *self.notes]))

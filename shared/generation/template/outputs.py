@@ -7,14 +7,15 @@ LEFT JOIN count the child key, so a parent without children counts 0.
 
 from __future__ import annotations
 
+from typing import Any
+
 from proto.common import JoinKind
 from shared.generation.template import ir
 from shared.generation.template.base import Base, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.fields import Field, Names, owned_label
 from shared.generation.template.meaning import Metric
-from shared.generation.template.predicates import column_filters, nice_below
-from shared.generation.template.rowstore import Row
+from shared.generation.template.predicates import nice_below
 from shared.generation.template.schema_model import ColumnType
 
 SHOWN_ROLES = ("label", "category", "date", "measure", "name")
@@ -25,8 +26,17 @@ def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     if f.table is None or f.table == base.subject:
         return f
     t = ctx.store.table(f.table)
-    return Field(f.expr, f.name, owned_label(t, f.label), f.ctype, f.role, f.table,
-                 f.nullable, f.approx, f.kind)
+    return Field(
+        f.expr,
+        f.name,
+        owned_label(t, f.label),
+        f.ctype,
+        f.role,
+        f.table,
+        f.nullable,
+        f.approx,
+        f.kind,
+    )
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
@@ -85,7 +95,7 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
         t = ctx.store.table(table)
         alias = base.alias[table]
         fields = table_fields(ctx, table, alias)
-        if t.label_column and (table != base.subject or len(base.tables) == 1):
+        if t.label_column and table != base.subject:
             lab = next(f for f in fields if f.name == t.label_column)
             key = ir.Col(alias, t.primary_key)
             options.append(([key, lab.expr], [lab], t.noun, t.plural))
@@ -93,7 +103,13 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
             if f.role == "category" and not f.nullable:
                 options.append(([f.expr], [f], f.label, f"{f.label} values"))
     if not options:
-        raise ValueError("no column to group by")
+        t = ctx.store.table(base.subject)
+        fields = table_fields(ctx, base.subject, base.alias[base.subject])
+        found = next((f for f in fields if f.name == t.label_column), None)
+        if found is None:
+            raise ValueError("no column to group by")
+        key = ir.Col(base.alias[base.subject], t.primary_key)
+        options.append(([key, found.expr], [found], t.noun, t.plural))
     exprs, shown, one, many = ctx.rng.choice(options)
     return exprs, [relabel(ctx, base, f) for f in shown], one, many
 
@@ -118,8 +134,9 @@ def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
     t = ctx.store.table(counted)
     arg: ir.Expr = ir.Col(base.alias[counted], t.primary_key) if child else ir.Star()
     label = f"number of {t.plural}"
-    f = Field(ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label,
-              ColumnType.INTEGER, "count")
+    f = Field(
+        ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label, ColumnType.INTEGER, "count"
+    )
     return f, Metric(label, "count")
 
 
@@ -132,8 +149,14 @@ def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | N
     if m.ctype is ColumnType.DATE:
         func = ctx.rng.choice(["MAX", "MIN"])
         word = "latest" if func == "MAX" else "earliest"
-        f = Field(ir.Agg(func, m.expr), names.take(f"{word}_{m.name}"), f"{word} {m.label}",
-                  m.ctype, "metric", nullable=left)
+        f = Field(
+            ir.Agg(func, m.expr),
+            names.take(f"{word}_{m.name}"),
+            f"{word} {m.label}",
+            m.ctype,
+            "metric",
+            nullable=left,
+        )
         return f, Metric(f.label, word)
     func = ctx.rng.choice(["SUM", "SUM", "AVG", "MAX", "MIN"])
     word = {"SUM": "total", "AVG": "average", "MAX": "highest", "MIN": "lowest"}[func]
@@ -144,52 +167,50 @@ def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | N
         expr = ir.Func("COALESCE", (expr, ir.Lit(0)))
     approx = (func in ("SUM", "AVG") and m.ctype is ColumnType.DECIMAL) or func == "AVG"
     ctype = ColumnType.DECIMAL if func == "AVG" else m.ctype
-    f = Field(expr, names.take(f"{word}_{m.name}"), f"{word} {m.label}", ctype, "metric",
-              nullable=left and func != "SUM", approx=approx)
+    f = Field(
+        expr,
+        names.take(f"{word}_{m.name}"),
+        f"{word} {m.label}",
+        ctype,
+        "metric",
+        nullable=left and func != "SUM",
+        approx=approx,
+    )
     return f, Metric(f.label, word)
 
 
-def distinct_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | None:
+def distinct_metric(
+    ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
+) -> tuple[Field, Metric] | None:
     fields = [
         relabel(ctx, base, f)
         for t in base.tables
         for f in table_fields(ctx, t, base.alias[t])
-        if f.role in ("category", "name", "label")
+        if f.role in ("category", "name", "label") and f.expr not in (grouped_by or [])
     ]
     if not fields:
         return None
     m = ctx.rng.choice(fields)
     label = f"number of distinct {m.label} values"
-    f = Field(ir.Agg("COUNT", m.expr, distinct=True), names.take(f"distinct_{m.name}_count"),
-              label, ColumnType.INTEGER, "count")
+    f = Field(
+        ir.Agg("COUNT", m.expr, distinct=True),
+        names.take(f"distinct_{m.name}_count"),
+        label,
+        ColumnType.INTEGER,
+        "count",
+    )
     return f, Metric(label, "distinct")
 
 
-def case_count_metric(
-    ctx: Ctx, base: Base, witness: Row, names: Names
-) -> tuple[Field, Metric] | None:
-    """SUM(CASE WHEN <condition> THEN 1 ELSE 0 END): how many rows meet a condition."""
-    table = base.subject
-    for f in table_fields(ctx, table, base.alias[table]):
-        if f.role != "category" or f.ctype is not ColumnType.TEXT:
-            continue
-        value = witness[base.slots[(base.alias[table], f.name)]]
-        if value is None:
-            continue
-        cond = ir.Cmp("=", f.expr, ir.Lit(value))
-        noun = ctx.store.table(table).plural
-        label = f"number of {noun} with {f.label} '{value}'"
-        expr = ir.Agg("SUM", ir.Case(((cond, ir.Lit(1)),), ir.Lit(0)))
-        field = Field(expr, names.take(f"{value}_{noun}"), label, ColumnType.INTEGER, "count")
-        return field, Metric(label, "count")
-    return None
-
-
-def case_bucket(ctx: Ctx, source: list[Field], rows: list[Row], names: Names) -> Field | None:
+def case_bucket(
+    ctx: Ctx, source: list[Field], rows: list[tuple[Any, ...]], names: Names
+) -> Field | None:
     """CASE WHEN x >= t THEN 'High' ELSE 'Low' END over a numeric or date field."""
     usable = [
-        (i, f) for i, f in enumerate(source)
-        if (f.numeric or f.ctype is ColumnType.DATE) and f.role not in ("key", "fk")
+        (i, f)
+        for i, f in enumerate(source)
+        if (f.numeric or f.ctype is ColumnType.DATE)
+        and f.role not in ("key", "fk")
         and not f.approx
     ]
     if not usable or not rows:
@@ -199,15 +220,16 @@ def case_bucket(ctx: Ctx, source: list[Field], rows: list[Row], names: Names) ->
     if not values:
         return None
     mid = values[len(values) // 2]
+    cut: str | int | float
     if f.ctype is ColumnType.DATE:
-        cut: object = str(mid)[:8] + "01"
+        cut = str(mid)[:8] + "01"
         high, low = ctx.rng.choice([("Recent", "Earlier"), ("New", "Old")])
     else:
         cut = nice_below(float(mid), f.ctype is ColumnType.INTEGER) if float(mid) > 0 else mid
         if f.ctype is ColumnType.INTEGER:
-            cut = int(cut)  # type: ignore[call-overload]
+            cut = int(cut)
         high, low = ctx.rng.choice([("High", "Low"), ("Large", "Small"), ("Above", "Below")])
-    cond = ir.Cmp(">=", f.expr, ir.Lit(cut))  # type: ignore[arg-type]
+    cond = ir.Cmp(">=", f.expr, ir.Lit(cut))
     label = f"a {f.label} band ('{high}' when at least {cut}, otherwise '{low}')"
     expr = ir.Case(((cond, ir.Lit(high)),), ir.Lit(low))
     return Field(expr, names.take(f"{f.name}_band"), label, ColumnType.TEXT, "bucket")
@@ -215,52 +237,61 @@ def case_bucket(ctx: Ctx, source: list[Field], rows: list[Row], names: Names) ->
 
 def row_window(
     ctx: Ctx, base: Base, names: Names, keys: list[ir.Expr], exact: bool = False
-) -> Field | None:
-    """A window over listed rows: rank within a category, category total, running total, or
-    the previous row's value. Orders end with primary keys, so ROW_NUMBER and LAG are stable."""
-    measures = [f for f in _measure_fields(ctx, base) if f.ctype is not ColumnType.DATE]
-    measures = [f for f in measures if base.kinds.get(f.table or "") is not JoinKind.LEFT]
-    dates = [
+) -> Field:
+    """A window over listed rows: rank within a category, category total, running total, the
+    previous row's value, rows per category, or a row number. Windows read only tables no
+    LEFT JOIN can blank (NULLs would sort differently per engine), and orders end with the
+    primary keys, so ROW_NUMBER and LAG are stable. `exact` asks for an integer window."""
+    preserved = [
         relabel(ctx, base, f)
         for t in base.filterable
         for f in table_fields(ctx, t, base.alias[t])
-        if f.role == "date" and not f.nullable
+        if not f.nullable
     ]
-    cats = [
-        relabel(ctx, base, f)
-        for t in base.filterable
-        for f in table_fields(ctx, t, base.alias[t])
-        if f.role == "category" and not f.nullable
+    measures = [f for f in preserved if f.role == "measure"]
+    ranked = measures + [
+        f for f in preserved if f.role == "date" or (f.role == "category" and f.numeric)
     ]
-    if not measures:
-        return None
-    m = ctx.rng.choice(measures)
+    dates = [f for f in preserved if f.role == "date"]
+    cats = [f for f in preserved if f.role == "category"]
     ties = tuple(ir.Order(k) for k in keys)
-    kinds = ["rank", "total"] + (["running", "previous"] if dates else [])
-    if exact:  # a ranking window: integers (DISTINCT and outer filters need exact values)
-        kinds = ["rank"]
+    kinds = ["number"] + (["rank"] * 3 if ranked else []) + (["count"] if cats else [])
+    if measures and not exact:
+        kinds += ["total", "total"] + (["running", "previous"] if dates else [])
     kind = ctx.rng.choice(kinds)
-    part = ctx.rng.choice(cats) if cats and kind in ("rank", "total") else None
+    part = ctx.rng.choice(cats) if cats and kind in ("rank", "total", "count") else None
     partition = (part.expr,) if part else ()
     within = f" within each {part.label}" if part else ""
+    if kind == "number":
+        win = ir.Win("ROW_NUMBER", None, (), ties)
+        return Field(
+            win, names.take("row_number"), "row number in id order", ColumnType.INTEGER, "rank"
+        )
+    if kind == "count":
+        assert part is not None
+        win = ir.Win("COUNT", ir.Star(), partition, ())
+        label = f"number of rows with the same {part.label}"
+        return Field(win, names.take(f"{part.name}_rows"), label, ColumnType.INTEGER, "rank")
     if kind == "rank":
+        r = ctx.rng.choice(ranked)
         func = ctx.rng.choice(["RANK", "DENSE_RANK", "ROW_NUMBER"])
-        order = (ir.Order(m.expr, desc=True), *(ties if func == "ROW_NUMBER" else ()))
+        order = (ir.Order(r.expr, desc=True), *(ties if func == "ROW_NUMBER" else ()))
         win = ir.Win(func, None, partition, order)
-        label = f"rank by {m.label} (highest first){within}"
-        return Field(win, names.take(f"{m.name}_rank"), label, ColumnType.INTEGER, "rank")
+        label = f"rank by {r.label} (highest first){within}"
+        return Field(win, names.take(f"{r.name}_rank"), label, ColumnType.INTEGER, "rank")
+    m = ctx.rng.choice(measures)
+    approx = m.ctype is ColumnType.DECIMAL
     if kind == "total":
         win = ir.Win("SUM", m.expr, partition, ())
         label = f"total {m.label}{within}" if part else f"overall total {m.label}"
-        return Field(win, names.take(f"{part.name if part else 'overall'}_total_{m.name}"),
-                     label, m.ctype, "share", approx=m.ctype is ColumnType.DECIMAL)
+        name = names.take(f"{part.name if part else 'overall'}_total_{m.name}")
+        return Field(win, name, label, m.ctype, "share", approx=approx)
     d = ctx.rng.choice(dates)
     order = (ir.Order(d.expr), *ties)
     if kind == "running":
         win = ir.Win("SUM", m.expr, (), order)
         label = f"running total of {m.label} by {d.label}"
-        return Field(win, names.take(f"running_{m.name}"), label, m.ctype, "share",
-                     approx=m.ctype is ColumnType.DECIMAL)
+        return Field(win, names.take(f"running_{m.name}"), label, m.ctype, "share", approx=approx)
     win = ir.Win("LAG", m.expr, (), order)
     label = f"{m.label} of the previous row by {d.label}"
     return Field(win, names.take(f"previous_{m.name}"), label, m.ctype, "share", nullable=True)
@@ -268,18 +299,21 @@ def row_window(
 
 def group_window(ctx: Ctx, metric: Field, names: Names) -> Field:
     """A window over groups: rank by a metric, or the metric's total over all groups."""
-    if metric.approx or ctx.rng.random() < 0.6:
+    if metric.approx or not metric.numeric or ctx.rng.random() < 0.6:
         func = ctx.rng.choice(["RANK", "DENSE_RANK"])
         win = ir.Win(func, None, (), (ir.Order(metric.expr, desc=True),))
-        return Field(win, names.take(f"{metric.name}_rank"), f"rank by {metric.label}",
-                     ColumnType.INTEGER, "rank")
+        return Field(
+            win,
+            names.take(f"{metric.name}_rank"),
+            f"rank by {metric.label}",
+            ColumnType.INTEGER,
+            "rank",
+        )
     win = ir.Win("SUM", metric.expr, (), ())
-    return Field(win, names.take(f"all_{metric.name}"), f"{metric.label} over all groups",
-                 metric.ctype, "share")
-
-
-def filter_on_field(
-    ctx: Ctx, f: Field, values: list[object], witness: object
-) -> list[tuple[ir.Expr, object]]:
-    """Candidate filters on an output field of a lower level (a CTE or derived table)."""
-    return list(column_filters(f, witness, values, ctx.rng))  # type: ignore[arg-type]
+    return Field(
+        win,
+        names.take(f"all_{metric.name}"),
+        f"{metric.label} over all groups",
+        metric.ctype,
+        "share",
+    )

@@ -126,12 +126,20 @@ def _with_vague(cand: Candidate, field: Field, high: bool, rng: random.Random) -
     word = vague_word(field, high, rng)
     if word is None:
         return cand
-    shown = cond.values[0] if cond.values else ""
+    shown = fmt(cond.values[0]) if cond.values else ""
     rel = {"gt": "above", "ge": "at least", "lt": "below", "le": "at most"}.get(cond.op, "")
     if field.ctype is ColumnType.DATE:
         rel = "on or after" if cond.op in ("ge", "gt") else "before"
     note = f"'{word}' is taken to mean a {field.label} {rel} {shown}".replace("  ", " ")
+    note = note.replace(" a a", " an a").replace(" a e", " an e").replace(" a o", " an o")
     return pred, Cond(cond.op, cond.label, cond.values, cond.ctype, vague=word, note=note)
+
+
+def fmt(value: Scalar) -> str:
+    """A value as the question prints it: 40 not 40.0, 12.5 not 12.50."""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def _date_filters(

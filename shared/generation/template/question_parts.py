@@ -7,6 +7,7 @@ every value and grouping the SQL uses is named.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 from proto.sample import Scalar
@@ -52,6 +53,14 @@ class Vocabulary:
         return label
 
 
+_VOWEL = re.compile(r"\b([Aa]) (?!(?:uni|use|usu|one|eu))([aeiouAEIOU])")
+
+
+def fix_articles(text: str) -> str:
+    """'a annual budget' reads 'an annual budget'."""
+    return _VOWEL.sub(lambda m: f"{m.group(1)}n {m.group(2)}", text)
+
+
 def value(v: Scalar, ctype: ColumnType | None, terse: bool) -> str:
     if isinstance(v, float):
         text = f"{v:.2f}".rstrip("0").rstrip(".")
@@ -68,14 +77,12 @@ def condition(c: Cond, rng: random.Random, vocab: Vocabulary, terse: bool) -> st
         return _related(c, rng, vocab, terse)
     if c.label.startswith("rank by") and c.op == "le":
         top = c.values[0]
-        return f"{'top' if terse else 'ranked in the top'} {top} by {c.label[len('rank by '):]}"
+        return f"{'top' if terse else 'ranked in the top'} {top} by {c.label[len('rank by ') :]}"
     table = DATE_COMPARE if c.ctype is ColumnType.DATE and c.op in DATE_COMPARE else COMPARE
     full, short = table.get(c.op, COMPARE["eq"])
     template = rng.choice(short if terse else full)
     vals = [value(v, c.ctype, terse) for v in c.values] or [""]
-    return template.format(
-        l=label, v=vals[0], a=vals[0], b=vals[-1] if len(vals) > 1 else vals[0]
-    )
+    return template.format(l=label, v=vals[0], a=vals[0], b=vals[-1] if len(vals) > 1 else vals[0])
 
 
 def _inner(c: Cond, rng: random.Random, vocab: Vocabulary, terse: bool) -> str:
@@ -90,8 +97,13 @@ def _related(c: Cond, rng: random.Random, vocab: Vocabulary, terse: bool) -> str
     if c.op == "has":
         if c.label == "parent":
             return f"whose {rel}{tail or ' exists'}" if inner else f"that have a {rel}"
-        return rng.choice([f"that have at least one {_one(rel)}{tail}",
-                           f"with some {rel}{tail}", f"having {rel}{tail}"])
+        return rng.choice(
+            [
+                f"that have at least one {_one(rel)}{tail}",
+                f"with some {rel}{tail}",
+                f"having {rel}{tail}",
+            ]
+        )
     if c.op == "has_no":
         return rng.choice([f"that have no {rel}", f"without any {rel}", f"with no {rel} at all"])
     if c.op == "among":
@@ -104,8 +116,13 @@ def _related(c: Cond, rng: random.Random, vocab: Vocabulary, terse: bool) -> str
         return f"that share a {c.label} with {rel}{tail}"
     if c.op == "vs_agg":
         op, word = c.values[0], c.values[1]
-        rel_words = {">": "above", "<": "below", "=": "equal to", ">=": "at least",
-                     "<=": "at most"}.get(str(op), str(op))
+        rel_words = {
+            ">": "above",
+            "<": "below",
+            "=": "equal to",
+            ">=": "at least",
+            "<=": "at most",
+        }.get(str(op), str(op))
         return f"whose {c.label} is {rel_words} the {word} {c.label} of all {rel}"
     op, k = c.values[0], c.values[1]
     if op == "=" and k == 0:
@@ -146,8 +163,11 @@ def metrics_phrase(metrics: list[Metric], rng: random.Random, vocab: Vocabulary)
 
 def sort_phrase(order: Ordering, rng: random.Random, terse: bool) -> str:
     dated = any(w in order.label for w in ("date", "day", "since", "on", "year"))
-    words = (DATE_DESC_WORDS if dated else DESC_WORDS) if order.desc else (
-        DATE_ASC_WORDS if dated else ASC_WORDS)
+    words = (
+        (DATE_DESC_WORDS if dated else DESC_WORDS)
+        if order.desc
+        else (DATE_ASC_WORDS if dated else ASC_WORDS)
+    )
     if terse:
         return f"by {order.label} {'desc' if order.desc else 'asc'}"
     return rng.choice(SORT_PHRASES).format(l=order.label, d=rng.choice(words))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from proto.common import JoinKind
 from shared.generation.template import ir
@@ -38,10 +39,15 @@ _RANKING: dict[str, type[exp.Func]] = {
 }
 
 
+_GENERATOR: list[Generator] = []
+
+
 def render_sql(statement: ir.Statement) -> str:
     """The portable SQL text of a statement."""
+    if not _GENERATOR:
+        _GENERATOR.append(Dialect.get_or_raise(DIALECT).generator())
     # The tree is built fresh for every call, so the generator may skip its defensive copy.
-    return Dialect.get_or_raise(DIALECT).generate(to_sqlglot(statement), copy=False)
+    return _GENERATOR[0].generate(to_sqlglot(statement), copy=False)
 
 
 def to_sqlglot(statement: ir.Statement) -> exp.Expr:
@@ -96,10 +102,12 @@ def _query(query: ir.Query) -> exp.Query:
     return body
 
 
-def _body(body: ir.Body) -> exp.Query:
+def _body(body: ir.Body, branch: bool = False) -> exp.Query:
     if isinstance(body, ir.Select):
-        return _select(body)
-    left, right = _body(body.left), _select(body.right)
+        return _select(body, branch)
+    # Branches name every column: SQLite matches a set operation's ORDER BY against names,
+    # and two columns both called full_name (c.full_name, s.full_name) would be ambiguous.
+    left, right = _body(body.left, True), _select(body.right, True)
     node: exp.SetOperation
     if body.op in ("UNION", "UNION ALL"):
         node = exp.Union(this=left, expression=right, distinct=body.op == "UNION")
@@ -114,9 +122,9 @@ def _body(body: ir.Body) -> exp.Query:
     return node
 
 
-def _select(sel: ir.Select) -> exp.Select:
+def _select(sel: ir.Select, branch: bool = False) -> exp.Select:
     node = exp.Select(
-        expressions=[_item(item) for item in sel.items],
+        expressions=[_item(item, branch) for item in sel.items],
         from_=exp.From(this=_source(sel.source)),
     )
     if sel.distinct:
@@ -136,9 +144,10 @@ def _select(sel: ir.Select) -> exp.Select:
     return node
 
 
-def _item(item: ir.Item) -> exp.Expr:
+def _item(item: ir.Item, branch: bool = False) -> exp.Expr:
     rendered = _expr(item.expr)
-    if not item.alias or (isinstance(item.expr, ir.Col) and item.expr.name == item.alias):
+    same = isinstance(item.expr, ir.Col) and item.expr.name == item.alias
+    if not item.alias or (same and not branch):
         return rendered
     return exp.Alias(this=rendered, alias=exp.to_identifier(item.alias))
 

@@ -37,6 +37,8 @@ class RowStore:
     )
     # Joined rows per (FROM source, joins) over base tables: the evaluator's memo.
     joins_memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    # Other per-instance memos of the builder (value counts, typed fields).
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, domain: Domain, rows: Sequence[TableRows], schema_id: str) -> RowStore:

@@ -13,8 +13,8 @@ from dataclasses import replace
 from shared.generation.template import ir
 from shared.generation.template.context import Ctx
 from shared.generation.template.core import Level
-from shared.generation.template.eval_types import Fragile
-from shared.generation.template.evaluate import run_query
+from shared.generation.template.eval_types import Fragile, OutRow
+from shared.generation.template.evaluate import combine_rows, run_query
 from shared.generation.template.fields import Field
 from shared.generation.template.ir_features import expr_features, tree_facts
 from shared.generation.template.meaning import SetPart
@@ -55,6 +55,7 @@ def _candidates(ctx: Ctx, top: Level) -> list[Candidate]:
     if not fields or not top.source_rows:
         return []
     out: list[Candidate] = []
+    existing = set(ir.predicates_of(top.select.where))
     for _ in range(6):
         row = ctx.rng.choice(top.source_rows)
         i, f = ctx.rng.choice(fields)
@@ -62,15 +63,15 @@ def _candidates(ctx: Ctx, top: Level) -> list[Candidate]:
         probe = f if f.role not in ("count", "metric") else replace(f, role="measure")
         values = [r[i] for r in top.source_rows]
         for pred, cond in column_filters(probe, value, values, ctx.rng):
+            if pred in existing:
+                continue
             if holds(pred, value) and not (f.approx and cond.op in ("eq", "ne", "in")):
                 out.append((pred, replace(cond, label=f.label)))
     ctx.rng.shuffle(out)
     return out
 
 
-def make_set_operation(
-    ctx: Ctx, top: Level, ctes: tuple[ir.Cte, ...]
-) -> tuple[ir.SetOp, SetPart]:
+def make_set_operation(ctx: Ctx, top: Level, ctes: tuple[ir.Cte, ...]) -> tuple[ir.SetOp, SetPart]:
     fields, all_only = _identity_fields(ctx, top)
     if not fields:
         raise Fragile("nothing to combine in a set operation")
@@ -85,16 +86,30 @@ def make_set_operation(
     order = [first] + [op for op in ops if op != first]
     if all_only:
         order = ["UNION ALL"]
+    branches: dict[ir.Expr, tuple[ir.Select, list[OutRow] | None]] = {}
+
+    def branch(pred: ir.Expr) -> tuple[ir.Select, list[OutRow] | None]:
+        # Each branch is evaluated once; the pairs combine cached rows.
+        if pred not in branches:
+            sel = replace(select, where=ir.conjoin([*base_preds, pred]))
+            try:
+                rows: list[OutRow] | None = run_query(
+                    ctx.store, ir.Query(sel, ctes), None, None, {}
+                ).rows
+            except Fragile:
+                rows = None
+            branches[pred] = (sel, rows)
+        return branches[pred]
+
     for op in order:
         for a, b in _pairs(cands):
             if a[1] == b[1]:
                 continue
-            left = replace(select, where=ir.conjoin([*base_preds, a[0]]))
-            right = replace(select, where=ir.conjoin([*base_preds, b[0]]))
-            node = ir.SetOp(op, left, right)
+            (left, left_rows), (right, right_rows) = branch(a[0]), branch(b[0])
+            if left_rows is None or right_rows is None:
+                continue
             try:
-                rows = run_query(ctx.store, ir.Query(node, ctes), None, None, {}).rows
-                left_rows = run_query(ctx.store, ir.Query(left, ctes), None, None, {}).rows
+                rows = combine_rows(op, left_rows, right_rows)
             except Fragile:
                 continue
             if not rows:
@@ -102,7 +117,7 @@ def make_set_operation(
             if op in ("INTERSECT", "EXCEPT") and len(set(rows)) == len(set(left_rows)):
                 continue  # the second branch changed nothing: a pointless set operation
             top.meaning.shown = [f.label for f in fields]
-            return node, SetPart(op, [a[1]], [b[1]])
+            return ir.SetOp(op, left, right), SetPart(op, [a[1]], [b[1]])
     raise Fragile("no pair of conditions gives a non-empty set operation")
 
 

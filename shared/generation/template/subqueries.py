@@ -67,7 +67,8 @@ def _pick_link(ctx: Ctx, base: Base, feature: SqlFeature) -> Link:
     ]
     roles = ("measure", "date") if feature is SqlFeature.SCALAR_SUBQUERY else ("category", "fk")
     selfish = [
-        t for t in base.filterable
+        t
+        for t in base.filterable
         if any(f.role in roles and not f.nullable for f in table_fields(ctx, t, base.alias[t]))
     ]
     if feature is SqlFeature.SCALAR_SUBQUERY:
@@ -118,8 +119,11 @@ def _inner_filter(ctx: Ctx, table: str, alias: str, row: Row) -> list[Candidate]
     ctx.rng.shuffle(fields)
     for f in fields:
         value = row[ctx.store.index(table, f.name)]
-        cands = [c for c in column_filters(f, value, ctx.store.values(table, f.name), ctx.rng)
-                 if holds(c[0], value)]
+        cands = [
+            c
+            for c in column_filters(f, value, ctx.store.values(table, f.name), ctx.rng)
+            if holds(c[0], value)
+        ]
         if cands:
             return [ctx.rng.choice(cands)]
     return []
@@ -163,9 +167,7 @@ def _related(ctx: Ctx, base: Base, witness: Row, link: Link, feature: SqlFeature
     return pred, Cond(op, relation, (), None, noun, conds)
 
 
-def _same_table(
-    ctx: Ctx, base: Base, witness: Row, table: str, feature: SqlFeature
-) -> Candidate:
+def _same_table(ctx: Ctx, base: Base, witness: Row, table: str, feature: SqlFeature) -> Candidate:
     """EXISTS/IN over the anchor's own table through a shared category ("products in a
     category that also has a product over 500")."""
     a_alias = base.alias[table]
@@ -238,8 +240,15 @@ def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candida
 
 
 def _scalar_pred(
-    ctx: Ctx, table: str, a_alias: str, column: str, label: str, ctype: ColumnType, func: str,
-    op: str, plural: str,
+    ctx: Ctx,
+    table: str,
+    a_alias: str,
+    column: str,
+    label: str,
+    ctype: ColumnType,
+    func: str,
+    op: str,
+    plural: str,
 ) -> Candidate:
     alias = ctx.aliases.take(table)
     body = ir.Select(
@@ -280,7 +289,8 @@ def _parent_lookup(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:
         )
         probe = replace(f, expr=lookup, label=owned_label(t, f.label), nullable=True)
         cands = [
-            c for c in column_filters(probe, value, ctx.store.values(link.table, f.name), ctx.rng)
+            c
+            for c in column_filters(probe, value, ctx.store.values(link.table, f.name), ctx.rng)
             if holds(c[0], value) and c[1].op not in ("null", "notnull")
         ]
         if cands:

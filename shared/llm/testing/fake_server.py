@@ -251,6 +251,7 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeAnthropic
     protocol_version = "HTTP/1.1"
+    _release: Callable[[], None]
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `calls`
         return
@@ -351,18 +352,31 @@ class _Handler(BaseHTTPRequestHandler):
         record = CallRecord("/v1/messages", 200, started, started, in_flight, tool_choice=choice)
         if fake.config.keep_bodies:
             record.body = body
+        released = False
+
+        def release() -> None:
+            # A slot is free once the answer is ready, before it is written: the client may
+            # start its next call as soon as it reads this one.
+            nonlocal released
+            if not released:
+                released = True
+                with fake.lock:
+                    fake.state.in_flight -= 1
+
+        self._release = release
         try:
             fault = fake.next_fault(body)
             capacity = fake.config.capacity
             if fault is None and capacity is not None and in_flight > capacity:
                 fault = Fault("rate_limit", fake.config.capacity_retry_after_s)
             record.fault = fault.kind if fault else None
-            time.sleep(fake.latency())
+            # A rate limiter or an overloaded front end answers at once; a model takes time.
+            if fault is None or fault.kind not in ("rate_limit", "overloaded", "server_error"):
+                time.sleep(fake.latency())
             self._reply(body, fault, record)
         finally:
+            release()
             record.ended = time.monotonic() - fake.t0
-            with fake.lock:
-                fake.state.in_flight -= 1
             fake.record(record)
 
     def _reply(self, body: dict[str, Any], fault: Fault | None, record: CallRecord) -> None:
@@ -372,6 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.retry_after_s is not None and status != 500:
                 retry["retry-after"] = f"{fault.retry_after_s:g}"
             record.status = status
+            self._release()
             self._send(status, error_body(status, f"injected {fault.kind}"), retry)
             return
         if fault is not None and fault.kind == "disconnect":
@@ -392,6 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
                 500, error_body(500, f"responder failed: {exc!r}"), {"x-should-retry": "false"}
             )
             return
+        self._release()
         if self._send(200, message):
             # Billed only when delivered: a reply to a client that timed out is not counted.
             record.usage = {k: v for k, v in message["usage"].items() if isinstance(v, int)}

@@ -1,0 +1,222 @@
+"""The offline template engine: blueprint + seed → Draft, with no LLM and no database.
+
+A draft is built in attempts. Each attempt walks the FK graph, builds a query tree, evaluates
+it in Python (non-empty, no engine-dependent ties or float comparisons), checks that the tree
+has every planned property, and writes a question and explanation from the tree's meaning. An
+attempt that fails any check is dropped and the next sub-seed tried; the result is
+deterministic for (blueprint, seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
+from proto.sample import Blueprint, Draft, ErrorClass, Feedback
+from shared.errors import GenerationError
+from shared.generation.template import ir
+from shared.generation.template.catalogue import domain_names
+from shared.generation.template.compose import build_select
+from shared.generation.template.context import Ctx
+from shared.generation.template.dml import build_dml
+from shared.generation.template.eval_types import EvalError, Fragile
+from shared.generation.template.explain import explain
+from shared.generation.template.ir_features import tree_facts
+from shared.generation.template.meaning import Meaning
+from shared.generation.template.question_parts import Vocabulary
+from shared.generation.template.questions import write_question
+from shared.generation.template.render import render_sql
+from shared.generation.template.rowstore import RowStore
+from shared.generation.template.schema_instance import SchemaInstance, build_schema
+
+ATTEMPTS = 16
+# Text the reviewer treats as an unfilled template slot (shared.pipeline.review).
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}|<[A-Z_]+>|\bNone\b|\bnan\b")
+# Failures that say nothing against the SQL: repair rewrites only the question.
+_WORDING = frozenset({ErrorClass.REVIEW})
+
+
+@dataclass(frozen=True)
+class Built:
+    statement: ir.Statement
+    meaning: Meaning
+    sql: str
+
+
+class TemplateEngine:
+    name = "template"
+
+    def __init__(self, *, schema_variants: int = 4) -> None:
+        if schema_variants < 1:
+            raise ValueError("schema_variants must be at least 1")
+        self.schema_variants = schema_variants
+        self._stores: dict[str, RowStore] = {}
+        self._vocab: dict[str, Vocabulary] = {}
+        # Meanings of recent drafts by SQL, so a repair can rewrite only the question.
+        self._meanings: OrderedDict[str, Meaning] = OrderedDict()
+
+    # ---- public API ------------------------------------------------------------------------
+
+    def generate(self, blueprint: Blueprint, *, seed: int) -> Draft:
+        instance = self._instance(blueprint, seed)
+        built = self._build(blueprint, instance, seed, avoid=None)
+        return self._draft(blueprint, instance, built, seed)
+
+    def repair(
+        self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], *, seed: int
+    ) -> Draft:
+        """Rewrite what failed: only the question and explanation when the review alone
+        objected, otherwise a new query (and question) on the same schema instance."""
+        instance = self._instance_of(blueprint, draft, seed)
+        classes = {f.error_class for f in feedback}
+        meaning = self._meanings.get(draft.sql)
+        if classes and classes <= _WORDING and meaning is not None:
+            for attempt in range(ATTEMPTS):
+                rng = random.Random(_mix(seed, "reword", attempt))
+                question = write_question(
+                    meaning, blueprint.prompt_style, rng, self._vocabulary(instance)
+                )
+                if question != draft.question and not _PLACEHOLDER.search(question):
+                    informal = blueprint.prompt_style is PromptStyle.INFORMAL
+                    explanation = explain(meaning, rng, vague=informal)
+                    return draft.model_copy(
+                        update={"question": question, "explanation": explanation}
+                    )
+        built = self._build(blueprint, instance, seed, avoid=draft.sql)
+        return self._draft(blueprint, instance, built, seed)
+
+    # ---- schema ----------------------------------------------------------------------------
+
+    def _instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:
+        domain, variant = blueprint.domain, None
+        if blueprint.schema_id:
+            name, _, number = blueprint.schema_id.partition("#")
+            domain = name or domain
+            variant = int(number) if number.isdigit() else None
+        if domain not in domain_names():
+            raise GenerationError(
+                f"domain {domain!r} is not in the template catalogue "
+                f"(known: {', '.join(domain_names())})"
+            )
+        if variant is None:
+            variant = _mix(seed, "variant") % self.schema_variants
+        return build_schema(domain, variant)
+
+    def _instance_of(self, blueprint: Blueprint, draft: Draft, seed: int) -> SchemaInstance:
+        """The instance a draft was built on (same rows), else a fresh pick."""
+        domain = blueprint.schema_id.partition("#")[0] if blueprint.schema_id else blueprint.domain
+        if domain in domain_names():
+            for variant in range(self.schema_variants):
+                instance = build_schema(domain, variant)
+                if [r.values for r in instance.rows] == [r.values for r in draft.rows]:
+                    return instance
+        return self._instance(blueprint, seed)
+
+    def _store(self, instance: SchemaInstance) -> RowStore:
+        store = self._stores.get(instance.schema_id)
+        if store is None:
+            store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
+            self._stores[instance.schema_id] = store
+        return store
+
+    def _vocabulary(self, instance: SchemaInstance) -> Vocabulary:
+        name = instance.domain.name
+        if name not in self._vocab:
+            self._vocab[name] = Vocabulary.build(instance.domain)
+        return self._vocab[name]
+
+    # ---- building --------------------------------------------------------------------------
+
+    def _build(
+        self, blueprint: Blueprint, instance: SchemaInstance, seed: int, avoid: str | None
+    ) -> Built:
+        store = self._store(instance)
+        reasons: dict[str, int] = {}
+        for attempt in range(ATTEMPTS):
+            ctx = Ctx.from_blueprint(blueprint, store, random.Random(_mix(seed, "sql", attempt)))
+            try:
+                if blueprint.task_type is TaskType.MANIPULATION:
+                    statement, meaning = build_dml(ctx)
+                else:
+                    statement, meaning = build_select(ctx)
+                problem = conformance_problem(blueprint, statement)
+                if problem:
+                    raise Fragile(problem)
+                sql = render_sql(statement)
+                if sql == avoid:
+                    raise Fragile("same SQL as the draft being repaired")
+            except (Fragile, EvalError, ValueError) as exc:
+                key = str(exc).split(":")[0][:80]
+                reasons[key] = reasons.get(key, 0) + 1
+                continue
+            return Built(statement, meaning, sql)
+        summary = "; ".join(f"{r} (x{n})" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        raise GenerationError(
+            f"no query for this blueprint on {instance.schema_id} after {ATTEMPTS} attempts: "
+            f"{summary}"
+        )
+
+    def _draft(
+        self, blueprint: Blueprint, instance: SchemaInstance, built: Built, seed: int
+    ) -> Draft:
+        vocab = self._vocabulary(instance)
+        for attempt in range(ATTEMPTS):
+            rng = random.Random(_mix(seed, "words", attempt))
+            question = write_question(built.meaning, blueprint.prompt_style, rng, vocab)
+            informal = blueprint.prompt_style is PromptStyle.INFORMAL
+            explanation = explain(built.meaning, rng, vague=informal)
+            if not _PLACEHOLDER.search(question) and not _PLACEHOLDER.search(explanation):
+                break
+        else:
+            raise GenerationError("every wording of the question contains a placeholder word")
+        self._remember(built.sql, built.meaning)
+        return Draft(
+            domain=blueprint.domain,
+            schema_ddl=instance.ddl,
+            rows=list(instance.rows),
+            sql=built.sql,
+            sql_dialect=Engine.SQLITE,
+            sql_by_dialect={},
+            question=question,
+            prompt_style=blueprint.prompt_style,
+            explanation=explanation,
+            task_type=blueprint.task_type,
+            complexity=blueprint.complexity,
+            sql_complexity=blueprint.sql_complexity,
+            engine="template",
+        )
+
+    def _remember(self, sql: str, meaning: Meaning) -> None:
+        self._meanings[sql] = meaning
+        self._meanings.move_to_end(sql)
+        while len(self._meanings) > 4096:
+            self._meanings.popitem(last=False)
+
+
+def conformance_problem(blueprint: Blueprint, statement: ir.Statement) -> str | None:
+    """Why the tree misses a planned property (the validator's conformance rules), or None."""
+    facts = tree_facts(statement)
+    if len(facts.tables) != blueprint.num_tables:
+        return f"reads {len(facts.tables)} tables, {blueprint.num_tables} planned"
+    missing_tables = {t.lower() for t in blueprint.tables} - facts.tables
+    if missing_tables:
+        return f"planned tables missing: {sorted(missing_tables)}"
+    kind = blueprint.join_kind
+    if kind is not None and blueprint.num_tables > 1 and facts.joins[kind] == 0:
+        return f"no {kind.value} join"
+    missing = set(blueprint.features) - facts.features
+    if missing:
+        return "missing features: " + ", ".join(sorted(f.value for f in missing))
+    return None
+
+
+def _mix(seed: int, *parts: object) -> int:
+    key = ":".join(str(p) for p in (seed, *parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+__all__ = ["JoinKind", "SqlFeature", "TemplateEngine", "conformance_problem"]

@@ -1,0 +1,120 @@
+"""The judge (consistency verifier with the validator's facts) and SQL-only seeds
+(back-translation, then verification)."""
+
+from __future__ import annotations
+
+import pytest
+
+from proto.common import Engine, Level
+from proto.sample import EngineCheck, ErrorClass, SampleEnvelope, Validation
+from shared.errors import GenerationError
+from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
+from shared.generation.claude.scripted import ScriptedModel
+from shared.llm.errors import MalformedOutput
+from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
+from tests.llm.conftest import blueprints, make_settings, sample_draft
+
+
+def checked(ok: bool) -> Validation:
+    checks = [EngineCheck(engine=e, level=Level.FULL, ok=True, row_count=5) for e in Engine]
+    if not ok:
+        checks[1] = EngineCheck(
+            engine=Engine.POSTGRES,
+            level=Level.FULL,
+            ok=False,
+            error_class=ErrorClass.QUERY,
+            message="column x does not exist",
+        )
+    return Validation(
+        checks=checks,
+        non_empty=True,
+        results_agree=ok,
+        measured={"num_tables": 2, "aggregate": True},
+    )
+
+
+async def test_review_passes_with_facts_and_fails_with_reasons(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    blueprint = blueprints(1)[0]
+    envelope = SampleEnvelope(
+        run_id="r",
+        sample_id="s",
+        blueprint=blueprint,
+        draft=sample_draft(blueprint),
+        validation=checked(True),
+    )
+    review, cost = await engine.review(envelope)
+    assert review.verdict == "pass" and review.reasons == []
+    assert review.reviewer == "claude:claude-haiku-5-5" and cost.calls == 1
+    prompt = fake.calls[-1].body["messages"][0]["content"][0]["text"]  # type: ignore[index]
+    assert "<facts>" in prompt and "measured SQL features: aggregate=True, num_tables=2" in prompt
+    assert fake.calls[-1].tool_choice == "submit_review"
+    envelope.validation = checked(False)
+    review, _ = await engine.review(envelope)
+    assert review.verdict == "fail" and review.reasons
+
+
+async def test_a_malformed_verdict_is_reported_not_guessed(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    blueprint = blueprints(1)[0]
+    envelope = SampleEnvelope(
+        run_id="r", sample_id="s", blueprint=blueprint, draft=sample_draft(blueprint)
+    )
+    fake.inject(Fault("malformed_tool_input"))
+    with pytest.raises(MalformedOutput, match="malformed review answer"):
+        await engine.review(envelope)
+
+
+async def test_sql_only_seed_is_back_translated_and_verified(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    blueprint = blueprints(1)[0]
+    seed_draft = sample_draft(blueprint)
+    draft, cost = await engine.back_translate(
+        blueprint, schema_ddl=seed_draft.schema_ddl, sql=seed_draft.sql, seed=3
+    )
+    assert draft.sql == seed_draft.sql and draft.question and draft.rows
+    assert [c.tool_choice for c in fake.calls] == [
+        "submit_rows",
+        "submit_back_translation",
+        "submit_review",
+    ]
+    assert cost.calls == 3
+
+
+async def test_generation_from_a_seed_query_keeps_it_and_verifies_the_pair(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    blueprint = blueprints(1)[0]
+    seeded = blueprint.model_copy(update={"seed_sql": sample_draft(blueprint).sql})
+    draft, cost = await engine.generate(seeded, seed=4)
+    tools = [c.tool_choice for c in fake.calls]
+    assert tools == [
+        "submit_outline",
+        "submit_schema",
+        "submit_rows",
+        "any",
+        "submit_back_translation",
+        "submit_review",
+    ]
+    assert "<seed_sql>" in fake.calls[0].body["messages"][0]["content"][0]["text"]  # type: ignore[index]
+    assert cost.calls == 6 and draft.question
+
+
+async def test_a_pair_the_verifier_rejects_is_a_generation_error() -> None:
+    with FakeAnthropic(ScriptedModel(review_fail_rate=1.0), FakeConfig()) as fake:
+        claude = build_claude_engine(make_settings(fake))
+        blueprint = blueprints(1)[0]
+        seed_draft = sample_draft(blueprint)
+        with pytest.raises(GenerationError, match="does not match its SQL") as caught:
+            await claude.back_translate(
+                blueprint,
+                schema_ddl=seed_draft.schema_ddl,
+                sql=seed_draft.sql,
+                rows=seed_draft.rows,
+                seed=1,
+            )
+        assert caught.value.cost.calls == 2  # type: ignore[attr-defined]
+        await claude.aclose()

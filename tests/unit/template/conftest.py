@@ -1,0 +1,36 @@
+"""Fixtures of the template engine tests: the hand-made shop domain, in a RowStore and in
+SQLite, and one engine shared by the session."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from shared.generation.template.ddl import ddl_statements, render_insert
+from shared.generation.template.engine import TemplateEngine
+from shared.generation.template.rowstore import RowStore
+from tests.unit.template.helpers import SHOP, SHOP_ROWS
+
+
+@pytest.fixture(scope="session")
+def shop() -> RowStore:
+    return RowStore.build(SHOP, SHOP_ROWS, "shop#0")
+
+
+@pytest.fixture()
+def shop_sqlite() -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(":memory:")
+    for stmt in ddl_statements(SHOP):
+        conn.execute(stmt)
+    for rows in SHOP_ROWS:
+        for stmt in render_insert(rows):
+            conn.execute(stmt)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def engine() -> TemplateEngine:
+    return TemplateEngine()

@@ -1,0 +1,125 @@
+"""Test data for the template engine: a small hand-made domain with rows, and random
+blueprints over the whole catalogue."""
+
+from __future__ import annotations
+
+import random
+
+from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
+from proto.sample import Blueprint, TableRows
+from shared.generation.template.catalogue import domain_names
+from shared.generation.template.schema_model import (
+    Column,
+    ColumnType,
+    Domain,
+    ForeignKey,
+    Table,
+    ValueKind,
+)
+
+K, T = ValueKind, ColumnType
+
+
+def _col(name: str, type_: ColumnType, kind: ValueKind, nullable: bool = False) -> Column:
+    return Column(name, type_, kind, name.replace("_", " "), nullable=nullable)
+
+
+SHOP = Domain(
+    name="shop",
+    description="A tiny shop for unit tests.",
+    tables=(
+        Table(
+            "categories",
+            "category",
+            "categories",
+            (_col("id", T.INTEGER, K.ID), _col("category_name", T.TEXT, K.TITLE)),
+            "id",
+            label_column="category_name",
+        ),
+        Table(
+            "products",
+            "product",
+            "products",
+            (
+                _col("id", T.INTEGER, K.ID),
+                _col("product_name", T.TEXT, K.TITLE),
+                _col("category_id", T.INTEGER, K.FOREIGN_KEY),
+                _col("price", T.DECIMAL, K.MONEY),
+                _col("color", T.TEXT, K.CATEGORY, nullable=True),
+            ),
+            "id",
+            (ForeignKey("category_id", "categories", "id"),),
+            label_column="product_name",
+        ),
+        Table(
+            "sales",
+            "sale",
+            "sales",
+            (
+                _col("id", T.INTEGER, K.ID),
+                _col("product_id", T.INTEGER, K.FOREIGN_KEY),
+                _col("sold_on", T.DATE, K.DATE),
+                _col("quantity", T.INTEGER, K.QUANTITY),
+            ),
+            "id",
+            (ForeignKey("product_id", "products", "id"),),
+        ),
+    ),
+)
+SHOP_ROWS = (
+    TableRows(
+        table="categories",
+        columns=["id", "category_name"],
+        values=[[1, "Tools"], [2, "Toys"], [3, "Books"]],
+    ),
+    TableRows(
+        table="products",
+        columns=["id", "product_name", "category_id", "price", "color"],
+        values=[
+            [1, "Hammer", 1, 12.5, "Red"],
+            [2, "Saw", 1, 30.0, None],
+            [3, "Kite", 2, 0.1, "Blue"],
+            [4, "Ball", 2, 0.2, "Red"],
+            [5, "Atlas", 3, 0.3, None],
+        ],
+    ),
+    TableRows(
+        table="sales",
+        columns=["id", "product_id", "sold_on", "quantity"],
+        values=[
+            [1, 1, "2024-01-05", 2],
+            [2, 1, "2024-02-10", 1],
+            [3, 3, "2024-02-10", 5],
+            [4, 4, "2024-03-01", 2],
+        ],
+    ),
+)
+
+
+def random_blueprints(
+    count: int,
+    seed: int,
+    *,
+    tasks: tuple[TaskType, ...] = tuple(TaskType),
+    feature_share: float = 0.25,
+) -> list[Blueprint]:
+    """Blueprints over every domain, 1-5 tables, inner/left/cross joins, every task type,
+    complexity and style, and random subsets of every SqlFeature."""
+    rng = random.Random(seed)
+    names = domain_names()
+    out = []
+    for _ in range(count):
+        n = rng.randint(1, 5)
+        kind = None if n == 1 else rng.choice([JoinKind.INNER, JoinKind.LEFT, JoinKind.CROSS])
+        out.append(
+            Blueprint(
+                domain=rng.choice(names),
+                task_type=rng.choice(tasks),
+                complexity=rng.choice(list(Complexity)),
+                prompt_style=rng.choice(list(PromptStyle)),
+                num_tables=n,
+                join_kind=kind,
+                features=[f for f in SqlFeature if rng.random() < feature_share],
+            )
+        )
+    return out
