@@ -77,6 +77,9 @@ def create_app(
     async def startup() -> None:
         if service.settings.metrics_port:
             start_http_server(service.settings.metrics_port, registry=service.metrics.registry)
+        # Connect before the broker starts its subscribers, so start-up hooks can create KV
+        # buckets and every stage object exists before the first message is delivered.
+        await service.broker.connect()
         if on_startup:
             await on_startup(service)
         structlog.get_logger().info("service started", service=service.name)

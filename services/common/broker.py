@@ -24,6 +24,8 @@ STREAM = JStream(
 
 
 def build_broker(settings: ServiceSettings, metrics: Metrics, app_name: str) -> NatsBroker:
+    # FastStream logs every subscriber task at INFO; our structlog lines say what matters.
+    logging.getLogger("faststream").setLevel(logging.WARNING)
     return NatsBroker(
         settings.nats_url,
         middlewares=[NatsPrometheusMiddleware(registry=metrics.registry, app_name=app_name)],

@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 
 from proto.sample import Blueprint, Draft, TokenCost
 from shared.errors import GenerationError, SqlsynthError
-from shared.generation.claude.conversation import Conversation, force, text_block, tool_result
+from shared.generation.claude.conversation import (
+    Conversation,
+    force_tool,
+    make_text_block,
+    make_tool_result,
+)
 from shared.generation.claude.engine import ClaudeDraftEngine
-from shared.generation.claude.generator import SECTIONS, assemble, table_rows, variation_of
+from shared.generation.claude.generator import SECTIONS, assemble, derive_variation, to_table_rows
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, TOOL_RESULT_OK
 from shared.generation.claude.render import render_blueprint
 from shared.generation.claude.schemas import (
@@ -72,7 +77,7 @@ def _draft(item: Pending) -> Draft:
     return assemble(
         item.blueprint,
         ddl=schema.ddl,
-        rows=table_rows(rows.tables),
+        rows=to_table_rows(rows.tables),
         sql=sql.sql,
         question=question.question,
         explanation=explanation.explanation,
@@ -98,10 +103,10 @@ class BatchDraftGenerator:
                 error = GenerationError("SQL-only seeds are generated online, not in batches")
                 outcomes[key] = BatchOutcome(key, None, TokenCost(), error)
                 continue
-            conv = self.engine.writer.conversation()
+            conv = self.engine.writer.start_conversation()
             # No "avoid settings" list: it changes as samples finish, and a resumed job must
             # rebuild byte-identical prompts.
-            conv.user(text_block(render_blueprint(blueprint, variation_of(seed), [])))
+            conv.user(make_text_block(render_blueprint(blueprint, derive_variation(seed), [])))
             live.append(Pending(key, blueprint, conv))
         max_tokens = self.engine.client.settings.max_tokens
         for section in SECTIONS:
@@ -110,10 +115,10 @@ class BatchDraftGenerator:
             submit = f"submit_{section}"
             requests = {}
             for item in live:
-                item.conv.user(text_block(SECTION_INSTRUCTIONS[section]))
+                item.conv.user(make_text_block(SECTION_INSTRUCTIONS[section]))
                 requests[item.key] = item.conv.params(
                     max_tokens=max_tokens,
-                    tool_choice=force(submit),
+                    tool_choice=force_tool(submit),
                     cache_tail=section != SECTIONS[-1],
                 )
             results = await self.runner.run(f"{name}-{section}", requests)
@@ -140,7 +145,7 @@ class BatchDraftGenerator:
                 item.answers[section] = answer
                 if isinstance(answer, OutlineAnswer):
                     self.engine.writer.tally.add(item.blueprint.domain, answer.setting)
-                item.conv.user(tool_result(call.id, TOOL_RESULT_OK))
+                item.conv.user(make_tool_result(call.id, TOOL_RESULT_OK))
                 survivors.append(item)
             live = survivors
         for item in live:

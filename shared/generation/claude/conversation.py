@@ -22,11 +22,11 @@ from anthropic.types import Message, TextBlock, ToolUseBlock
 Json = dict[str, Any]
 
 
-def text_block(text: str) -> Json:
+def make_text_block(text: str) -> Json:
     return {"type": "text", "text": text}
 
 
-def tool_result(tool_use_id: str, content: str, *, is_error: bool = False) -> Json:
+def make_tool_result(tool_use_id: str, content: str, *, is_error: bool = False) -> Json:
     block: Json = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content}
     if is_error:
         block["is_error"] = True
@@ -53,13 +53,13 @@ class Conversation:
         calls: list[ToolUseBlock] = []
         for block in message.content:
             if isinstance(block, TextBlock) and block.text:
-                content.append(text_block(block.text))
+                content.append(make_text_block(block.text))
             elif isinstance(block, ToolUseBlock):
                 content.append(
                     {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
                 )
                 calls.append(block)
-        self.messages.append({"role": "assistant", "content": content or [text_block("...")]})
+        self.messages.append({"role": "assistant", "content": content or [make_text_block("...")]})
         return calls
 
     def _marker(self) -> Json:
@@ -75,7 +75,7 @@ class Conversation:
         marked = user_turns[-2:] if cache_tail else user_turns[-2:-1]
         for turn in marked:
             turn["content"][-1]["cache_control"] = self._marker()
-        system = [{**text_block(self.system), "cache_control": self._marker()}]
+        system = [{**make_text_block(self.system), "cache_control": self._marker()}]
         return {
             "max_tokens": max_tokens,
             "system": system,
@@ -87,9 +87,9 @@ class Conversation:
         }
 
 
-def force(tool: str) -> Json:
+def force_tool(tool: str) -> Json:
     return {"type": "tool", "name": tool, "disable_parallel_tool_use": True}
 
 
-def any_tool() -> Json:
+def choose_any_tool() -> Json:
     return {"type": "any", "disable_parallel_tool_use": True}

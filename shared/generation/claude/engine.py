@@ -18,14 +18,14 @@ from contextlib import asynccontextmanager
 
 from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope, TableRows, TokenCost
 from shared.errors import GenerationError, SqlsynthError
-from shared.generation.claude.conversation import text_block
+from shared.generation.claude.conversation import make_text_block
 from shared.generation.claude.domains import SettingTally
 from shared.generation.claude.generator import (
     BACK_TRANSLATION_INSTRUCTION,
     DraftWriter,
     assemble,
-    table_rows,
-    variation_of,
+    derive_variation,
+    to_table_rows,
 )
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS
 from shared.generation.claude.render import render_blueprint, render_rows, tag
@@ -62,7 +62,7 @@ class ClaudeDraftEngine:
         )
         self.reviser = Reviser(
             self.runner,
-            self.writer.conversation,
+            self.writer.start_conversation,
             self._run_query,
             settings.max_tool_calls,
             client.model,
@@ -116,20 +116,20 @@ class ClaudeDraftEngine:
         """
         spend = Spend()
         async with self._operation(spend):
-            conv = self.writer.conversation()
+            conv = self.writer.start_conversation()
             parts = [
-                render_blueprint(blueprint, variation_of(seed), []),
+                render_blueprint(blueprint, derive_variation(seed), []),
                 tag("schema", schema_ddl),
                 tag("sql", sql),
             ]
             if rows:
                 parts.append(tag("rows", render_rows(rows)))
-            conv.user(text_block("\n".join(parts)))
+            conv.user(make_text_block("\n".join(parts)))
             if not rows:
-                conv.user(text_block(SECTION_INSTRUCTIONS["rows"]))
+                conv.user(make_text_block(SECTION_INSTRUCTIONS["rows"]))
                 answer = await self.runner.ask(conv, "rows", "submit_rows", RowsAnswer, spend=spend)
-                rows = table_rows(answer.tables)
-            conv.user(text_block(BACK_TRANSLATION_INSTRUCTION))
+                rows = to_table_rows(answer.tables)
+            conv.user(make_text_block(BACK_TRANSLATION_INSTRUCTION))
             pair = await self.runner.ask(
                 conv,
                 "back_translation",

@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 
 from proto.common import Engine
 from proto.sample import Blueprint, Draft, TableRows
-from shared.generation.claude.conversation import Conversation, text_block
+from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.domains import SettingTally
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, SYSTEM_PROMPT
 from shared.generation.claude.render import render_blueprint
@@ -28,7 +28,7 @@ from shared.generation.claude.schemas import (
     RowsTable,
     SchemaAnswer,
     SqlAnswer,
-    all_tools,
+    build_tools,
     rows_to_scalars,
 )
 from shared.generation.claude.steps import Spend, StepRunner
@@ -50,11 +50,11 @@ BACK_TRANSLATION_INSTRUCTION = (
 SECTIONS: tuple[str, ...] = ("outline", "schema", "rows", "sql", "question", "explanation")
 
 
-def variation_of(seed: int) -> int:
+def derive_variation(seed: int) -> int:
     return seed % 1_000_000_007
 
 
-def table_rows(tables: list[RowsTable]) -> list[TableRows]:
+def to_table_rows(tables: list[RowsTable]) -> list[TableRows]:
     return [
         TableRows(table=t.table, columns=t.columns, values=rows_to_scalars(t.values))
         for t in tables
@@ -114,13 +114,13 @@ class DraftWriter:
                 self._avoid.popitem(last=False)
         return self._avoid[key]
 
-    def conversation(self) -> Conversation:
-        return Conversation(SYSTEM_PROMPT, all_tools(), cache_ttl=self.cache_ttl)
+    def start_conversation(self) -> Conversation:
+        return Conversation(SYSTEM_PROMPT, build_tools(), cache_ttl=self.cache_ttl)
 
     async def write(self, blueprint: Blueprint, seed: int, spend: Spend) -> Draft:
-        conv = self.conversation()
+        conv = self.start_conversation()
         avoid = self._avoid_for(blueprint.domain, seed)
-        conv.user(text_block(render_blueprint(blueprint, variation_of(seed), avoid)))
+        conv.user(make_text_block(render_blueprint(blueprint, derive_variation(seed), avoid)))
         toolbox = ToolBox(self.run_query, self.max_tool_calls)
 
         async def section(
@@ -129,7 +129,7 @@ class DraftWriter:
             instruction = SECTION_INSTRUCTIONS[name]
             if name == "sql" and blueprint.seed_sql:
                 instruction = SEED_SQL_INSTRUCTION
-            conv.user(text_block(instruction))
+            conv.user(make_text_block(instruction))
             return await self.runner.ask(
                 conv,
                 name,
@@ -145,10 +145,10 @@ class DraftWriter:
         schema = await section("schema", SchemaAnswer)
         toolbox.ddl = schema.ddl
         rows = await section("rows", RowsAnswer)
-        toolbox.rows = table_rows(rows.tables)
+        toolbox.rows = to_table_rows(rows.tables)
         sql = await section("sql", SqlAnswer, tools=True)
         if blueprint.seed_sql:
-            conv.user(text_block(BACK_TRANSLATION_INSTRUCTION))
+            conv.user(make_text_block(BACK_TRANSLATION_INSTRUCTION))
             pair = await self.runner.ask(
                 conv,
                 "back_translation",

@@ -17,8 +17,8 @@ from typing import Any
 
 from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope
 from shared.errors import GenerationError
-from shared.generation.claude.conversation import Conversation, text_block
-from shared.generation.claude.generator import table_rows, variation_of
+from shared.generation.claude.conversation import Conversation, make_text_block
+from shared.generation.claude.generator import derive_variation, to_table_rows
 from shared.generation.claude.render import (
     render_blueprint,
     render_draft,
@@ -47,7 +47,7 @@ def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
     if answer.ddl is not None and answer.ddl.strip() != draft.schema_ddl.strip():
         update["schema_ddl"] = answer.ddl
     if answer.rows is not None:
-        rows = table_rows(answer.rows)
+        rows = to_table_rows(answer.rows)
         if rows != draft.rows:
             update["rows"] = rows
     if answer.sql is not None and answer.sql.strip() != draft.sql.strip():
@@ -74,25 +74,25 @@ class Reviser:
         model: str,
     ) -> None:
         self.runner = runner
-        self.conversation = conversation  # the writer's: same system prompt and tools (cache)
+        self.start_conversation = conversation  # the writer's: same system prompt and tools (cache)
         self.run_query, self.max_tool_calls = run_query, max_tool_calls
         self.model = model
 
     async def repair(
         self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], seed: int, spend: Spend
     ) -> Draft:
-        conv = self.conversation()
+        conv = self.start_conversation()
         conv.user(
-            text_block(
+            make_text_block(
                 "\n".join(
                     [
-                        render_blueprint(blueprint, variation_of(seed), []),
+                        render_blueprint(blueprint, derive_variation(seed), []),
                         render_draft(draft),
                         render_feedback(feedback),
                     ]
                 )
             ),
-            text_block(REPAIR_INSTRUCTION),
+            make_text_block(REPAIR_INSTRUCTION),
         )
         toolbox = ToolBox(
             self.run_query, self.max_tool_calls, ddl=draft.schema_ddl, rows=list(draft.rows)
@@ -112,8 +112,8 @@ class Reviser:
     async def review(self, envelope: SampleEnvelope, spend: Spend) -> Review:
         if envelope.draft is None:
             return Review(verdict="fail", reasons=["no draft"], reviewer=self.reviewer)
-        conv = self.conversation()
-        conv.user(text_block(render_review_request(envelope)))
+        conv = self.start_conversation()
+        conv.user(make_text_block(render_review_request(envelope)))
         answer = await self.runner.ask(
             conv, "review", "submit_review", ReviewAnswer, spend=spend, last=True
         )
@@ -126,9 +126,9 @@ class Reviser:
 
     async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
         """Seed 003's verifier for a back-translated pair: the SQL is fixed, the text is new."""
-        conv = self.conversation()
+        conv = self.start_conversation()
         conv.user(
-            text_block(
+            make_text_block(
                 "\n".join(
                     [
                         render_blueprint(blueprint, None, []),

@@ -142,7 +142,7 @@ AGENT_TOOLS: dict[str, tuple[type[Answer], str]] = {
 }
 
 
-def tool_param(name: str, model: type[Answer], description: str) -> dict[str, Any]:
+def make_tool_param(name: str, model: type[Answer], description: str) -> dict[str, Any]:
     return {
         "name": name,
         "description": description,
@@ -151,10 +151,10 @@ def tool_param(name: str, model: type[Answer], description: str) -> dict[str, An
     }
 
 
-def all_tools() -> list[dict[str, Any]]:
+def build_tools() -> list[dict[str, Any]]:
     """Every tool, in a fixed order: one prompt prefix for every call (see module docstring)."""
     tools = {**AGENT_TOOLS, **SUBMIT_TOOLS}
-    return [tool_param(name, model, text) for name, (model, text) in tools.items()]
+    return [make_tool_param(name, model, text) for name, (model, text) in tools.items()]
 
 
 def rows_to_scalars(values: list[list[str | int | float | None]]) -> list[list[Scalar]]:

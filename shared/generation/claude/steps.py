@@ -26,10 +26,10 @@ from proto.sample import TokenCost
 from shared.errors import GenerationError
 from shared.generation.claude.conversation import (
     Conversation,
-    any_tool,
-    force,
-    text_block,
-    tool_result,
+    choose_any_tool,
+    force_tool,
+    make_text_block,
+    make_tool_result,
 )
 from shared.generation.claude.prompts import FORCE_SUBMIT, TOOL_RESULT_OK
 from shared.generation.claude.schemas import AGENT_TOOLS, Answer
@@ -124,7 +124,7 @@ class StepRunner:
         """
         while True:
             agentic = toolbox is not None and not toolbox.exhausted
-            choice = any_tool() if agentic else force(submit)
+            choice = choose_any_tool() if agentic else force_tool(submit)
             reply = await self.call(
                 conv, choice, purpose=section, spend=spend, cache_tail=agentic or not last
             )
@@ -132,13 +132,13 @@ class StepRunner:
             call = check_reply(reply.message, calls, section, self.max_tokens, spend)
             if call.name == submit:
                 answer = validate_submission(call, section, answer_type, spend)
-                conv.user(tool_result(call.id, TOOL_RESULT_OK))
+                conv.user(make_tool_result(call.id, TOOL_RESULT_OK))
                 return answer
             if toolbox is not None and call.name in AGENT_TOOLS:
                 text, is_error = await toolbox.handle(call)
-                conv.user(tool_result(call.id, text, is_error=is_error))
+                conv.user(make_tool_result(call.id, text, is_error=is_error))
                 if toolbox.exhausted:
-                    conv.user(text_block(FORCE_SUBMIT))
+                    conv.user(make_text_block(FORCE_SUBMIT))
                 continue
             raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)
 

@@ -161,14 +161,17 @@ def _outer_filter(
 ) -> Candidate | None:
     if not rows:
         raise Fragile("the inner level is empty")
+    # Groups are filtered on an aggregate (a filter on the group key would repeat the inner
+    # WHERE); rows on a column no inner filter already reads.
     prefer = ("count", "metric") if inner.grain != "rows" else ("measure", "date", "category")
-    used = {c.label for c in [*inner.meaning.filters, *inner.meaning.group_filters]}
+    used = [c.label for c in [*inner.meaning.filters, *inner.meaning.group_filters]]
     options = [
         (i, f)
         for i, f in enumerate(fields)
-        if f.role in prefer and not f.nullable and f.label not in used
+        if f.role in prefer
+        and not f.nullable
+        and not any(u.endswith(f.label) or f.label.endswith(u) for u in used)
     ]
-    options = options or [(i, f) for i, f in enumerate(fields) if f.role not in ("key", "rank")]
     ctx.rng.shuffle(options)
     for i, f in options:
         row = ctx.rng.choice(rows)

@@ -277,7 +277,8 @@ def row_window(
         func = ctx.rng.choice(["RANK", "DENSE_RANK", "ROW_NUMBER"])
         order = (ir.Order(r.expr, desc=True), *(ties if func == "ROW_NUMBER" else ()))
         win = ir.Win(func, None, partition, order)
-        label = f"rank by {r.label} (highest first){within}"
+        first = "latest first" if r.ctype is ColumnType.DATE else "highest first"
+        label = f"rank by {r.label} ({first}){within}"
         return Field(win, names.take(f"{r.name}_rank"), label, ColumnType.INTEGER, "rank")
     m = ctx.rng.choice(measures)
     approx = m.ctype is ColumnType.DECIMAL

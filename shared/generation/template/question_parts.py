@@ -162,7 +162,8 @@ def metrics_phrase(metrics: list[Metric], rng: random.Random, vocab: Vocabulary)
 
 
 def sort_phrase(order: Ordering, rng: random.Random, terse: bool) -> str:
-    dated = any(w in order.label for w in ("date", "day", "since", "on", "year"))
+    tokens = order.label.split()
+    dated = bool({"date", "day", "year", "since"} & set(tokens)) or tokens[-1:] == ["on"]
     words = (
         (DATE_DESC_WORDS if dated else DESC_WORDS)
         if order.desc

@@ -185,6 +185,14 @@ def _lead(p: Parts, rng: random.Random) -> str:
     return f"the {_subject(p)}"
 
 
+def _of_lead(p: Parts, meaning: Meaning, rng: random.Random) -> str:
+    """' of the products' after the shown columns, unless a count already names them
+    ('the number of releases of the releases')."""
+    if meaning.kind in ("groups", "totals") and not p.limit and meaning.subject in p.what:
+        return ""
+    return f" of {_lead(p, rng)}"
+
+
 def _direct(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     tail = _tail(p, rng)
     if p.counting and not p.per and not p.limit:
@@ -192,8 +200,8 @@ def _direct(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     if meaning.kind in ("groups", "totals"):
         if p.per and rng.random() < 0.5:
             rest = _tail(Parts(**{**p.__dict__, "per": ""}), rng)
-            return f"{p.per.capitalize()}, what is {p.what} of {_lead(p, rng)} {rest}?"
-        return f"What is {p.what} of {_lead(p, rng)} {tail}?"
+            return f"{p.per.capitalize()}, what is {p.what}{_of_lead(p, meaning, rng)} {rest}?"
+        return f"What is {p.what}{_of_lead(p, meaning, rng)} {tail}?"
     if rng.random() < 0.5 and not p.limit:
         their = p.what.replace("the ", "their ", 1)
         return f"Which {_subject(p)} {tail}, and what are {their}?"
@@ -206,12 +214,12 @@ def _imperative(p: Parts, meaning: Meaning, rng: random.Random) -> str:
         first, *rest = p.conds
         tail = _tail(Parts(**{**p.__dict__, "conds": rest}), rng)
         return f"For {_subject(p)} {first}, {verb.lower()} {p.what} {tail}."
-    return f"{verb} {p.what} of {_lead(p, rng)} {_tail(p, rng)}."
+    return f"{verb} {p.what}{_of_lead(p, meaning, rng)} {_tail(p, rng)}."
 
 
 def _conversational(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     opener = rng.choice(CONVERSATIONAL_OPENERS)
-    body = f"{p.what} of {_lead(p, rng)} {_tail(p, rng)}"
+    body = f"{p.what}{_of_lead(p, meaning, rng)} {_tail(p, rng)}"
     if p.counting and not p.per and rng.random() < 0.5:
         body = f"how many {_subject(p)} there are {_tail(p, rng)}"
         opener = rng.choice(["Could you tell me", "Can you check", "Do you know"])
