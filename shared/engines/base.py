@@ -22,6 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import sqlglot
@@ -200,11 +201,9 @@ class SqlEngine(ABC):
             return FixtureFailure(ErrorClass.SCHEMA, str(exc))
         if self._screen:
             for number, statement in enumerate(plan.statements, start=1):
-                screened = screen_fixture_statement(statement, self.engine)
-                if not screened.ok and screened.error_class is not None:
-                    return _to_fixture_failure(
-                        screened.error_class, f"statement {number}: {screened.message}"
-                    )
+                error_class, message = _fixture_statement_verdict(statement, self.engine)
+                if error_class is not None:
+                    return _to_fixture_failure(error_class, f"statement {number}: {message}")
         try:
             return await self._create_fixture(fixture.name, plan)
         except CheckFailed as failure:
@@ -282,3 +281,12 @@ def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure
 
 def _elapsed_ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
+
+
+@lru_cache(maxsize=8192)
+def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorClass | None, str]:
+    """Screen a fixture statement once per process: schema variants share their DDL text."""
+    screened = screen_fixture_statement(statement, engine)
+    if screened.ok or screened.error_class is None:
+        return None, ""
+    return screened.error_class, screened.message or ""

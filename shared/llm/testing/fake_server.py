@@ -85,7 +85,8 @@ class FakeState:
     faults: deque[Fault] = field(default_factory=deque)
     fault_fn: Callable[[int, dict[str, Any]], Fault | None] | None = None
     calls: list[CallRecord] = field(default_factory=list)
-    in_flight: int = 0
+    in_flight: int = 0  # requests holding provider capacity (released once the answer is ready)
+    running: int = 0  # handlers not finished yet (their record is written last)
     requests: int = 0
 
 
@@ -146,7 +147,7 @@ class FakeAnthropic:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self.lock:
-                if self.state.in_flight == 0:
+                if self.state.running == 0:
                     return True
             time.sleep(0.01)
         return False
@@ -344,6 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.lock:
             fake.state.in_flight += 1
+            fake.state.running += 1
             in_flight = fake.state.in_flight
         started = time.monotonic() - fake.t0
         # The forced tool's name, or the choice type ("any", "auto").
@@ -378,6 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
             release()
             record.ended = time.monotonic() - fake.t0
             fake.record(record)
+            with fake.lock:
+                fake.state.running -= 1
 
     def _reply(self, body: dict[str, Any], fault: Fault | None, record: CallRecord) -> None:
         retry = {"x-should-retry": "true"}  # the SDK would obey it; our client must not
