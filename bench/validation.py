@@ -29,6 +29,7 @@ from shared.datasets import load_dataset
 from shared.datasets.check import check_records, summarise
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
+from shared.errors import EngineUnavailable
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "gretel" / "gretel_sample_1000.jsonl"
@@ -47,6 +48,8 @@ class Measurement:
     query_valid_any: float | None
     fixtures_created: int
     fixtures_reused: int
+    # Records an engine failed on mid-run (e.g. a server crashed): such a figure is not valid.
+    errors: int = 0
 
 
 def describe_machine() -> dict[str, str]:
@@ -116,6 +119,7 @@ async def measure(
         query_valid_any=summary["query_valid"]["any"],
         fixtures_created=sum(s.created + s.failed for s in stats),
         fixtures_reused=sum(s.reused for s in stats),
+        errors=summary["errors"],
     )
 
 
@@ -129,7 +133,7 @@ async def run_all(
 ) -> list[Measurement]:
     base = EngineSettings(postgres_dsn=dsns.get(Engine.POSTGRES), mysql_dsn=dsns.get(Engine.MYSQL))
     caches = {"on": base.schema_cache_size, "off": CACHE_OFF_SIZE}
-    measurements = []
+    measurements: list[Measurement] = []
     if warmup:
         # One unmeasured pass on every engine: the process-wide caches (sqlglot renderings of
         # each DDL, driver statement caches) are then warm for on and off alike.
@@ -141,7 +145,12 @@ async def run_all(
             # On and off back to back, so both see the same machine load.
             for cache, size in caches.items():
                 settings = base.model_copy(update={"schema_cache_size": size})
-                result = await measure(records, engines, settings, cache, concurrency)
+                try:
+                    result = await measure(records, engines, settings, cache, concurrency)
+                except EngineUnavailable as exc:
+                    # A server died: report what was measured before, do not guess the rest.
+                    print(f"stopping: {exc}", file=sys.stderr, flush=True)
+                    return measurements
                 print(json.dumps(asdict(result)), file=sys.stderr, flush=True)
                 measurements.append(result)
     return measurements
@@ -151,14 +160,15 @@ def render_markdown(measurements: list[Measurement]) -> str:
     """Every measurement, then per engine set the median records/s and on/off ratio."""
     lines = [
         "| engines | schema cache | seconds | records/s | query valid (any) "
-        "| fixtures built | fixtures reused |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| fixtures built | fixtures reused | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in measurements:
         valid = f"{100 * m.query_valid_any:.1f}%" if m.query_valid_any is not None else "n/a"
         lines.append(
             f"| {m.engines} | {m.cache} (size {m.cache_size}) | {m.seconds} "
-            f"| {m.records_per_s} | {valid} | {m.fixtures_created} | {m.fixtures_reused} |"
+            f"| {m.records_per_s} | {valid} | {m.fixtures_created} | {m.fixtures_reused} "
+            f"| {m.errors} |"
         )
     lines += [
         "",
@@ -166,16 +176,17 @@ def render_markdown(measurements: list[Measurement]) -> str:
         "| on/off ratio (median of pairs) |",
         "|---|---:|---:|---:|",
     ]
-    by_set: dict[str, list[Measurement]] = {}
-    for m in measurements:
-        by_set.setdefault(m.engines, []).append(m)
-    for engines, runs in by_set.items():
-        on = [m.records_per_s for m in runs if m.cache == "on"]
-        off = [m.records_per_s for m in runs if m.cache == "off"]
-        # run_all measures on and off back to back, so consecutive entries form a pair.
-        ratios = [a / b for a, b in zip(on, off, strict=True) if b]
+    # run_all measures on then off back to back: consecutive entries form a pair. A pair with
+    # errors (an engine failed mid-run) says nothing about throughput and is left out.
+    pairs: dict[str, list[tuple[Measurement, Measurement]]] = {}
+    for on, off in zip(measurements[::2], measurements[1::2], strict=False):
+        if on.engines == off.engines and not on.errors and not off.errors:
+            pairs.setdefault(on.engines, []).append((on, off))
+    for engines, runs in pairs.items():
+        ratios = [on.records_per_s / off.records_per_s for on, off in runs if off.records_per_s]
         lines.append(
-            f"| {engines} | {statistics.median(on):.1f} | {statistics.median(off):.1f} "
+            f"| {engines} | {statistics.median(on.records_per_s for on, _ in runs):.1f} "
+            f"| {statistics.median(off.records_per_s for _, off in runs):.1f} "
             f"| {statistics.median(ratios):.2f}× |"
         )
     return "\n".join(lines)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 from proto.sample import Blueprint, Draft, SampleEnvelope, TokenCost
 from shared.errors import RateLimited, is_retryable
@@ -47,6 +49,22 @@ async def test_storm_slows_the_run_but_loses_nothing(tmp_path: Path) -> None:
             fake.set_capacity(None)
             calm.append(limiter.clock())
 
+        # Besides the capacity storm, every sample's first rows call is refused: its redelivery
+        # must replay the outline and schema calls from the memo, not pay for them again.
+        refused: set[str] = set()
+        lock = threading.Lock()
+
+        def refuse_first_rows(index: int, body: dict[str, Any]) -> Fault | None:
+            if (body.get("tool_choice") or {}).get("name") != "submit_rows":
+                return None
+            plan = str(body["messages"][0]["content"][0]["text"])
+            with lock:
+                if plan in refused:
+                    return None
+                refused.add(plan)
+            return Fault("rate_limit", retry_after_s=0.1)
+
+        fake.set_fault_fn(refuse_first_rows)
         naks: list[float] = []
         started = loop.time()
         results = await asyncio.gather(
@@ -69,7 +87,7 @@ async def test_storm_slows_the_run_but_loses_nothing(tmp_path: Path) -> None:
         billed = fake.billed()
         assert billed["calls"] == SAMPLES * 6 == claude.client.ledger.total.calls
         assert sum(cost.calls for _, cost in drafts) >= billed["calls"]
-        assert claude.runner.memo.hits > 0
+        assert len(refused) == SAMPLES and claude.runner.memo.hits >= 2 * SAMPLES
         rejected = [c for c in fake.calls if c.status == 429]
         assert rejected and max(c.in_flight for c in fake.calls if c.status == 200) >= 4
         (tmp_path / "limiter_trace.json").write_text(

@@ -102,17 +102,25 @@ class DraftWriter:
         self.runner, self.run_query = runner, run_query
         self.max_tool_calls, self.tally = max_tool_calls, tally
         self.cache_ttl = cache_ttl
-        self._avoid: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+        # Per sample (domain, seed): its avoid list, and whether its setting was counted.
+        self._samples: OrderedDict[tuple[str, int], tuple[list[str], bool]] = OrderedDict()
 
     def _avoid_for(self, domain: str, seed: int) -> list[str]:
         """The avoid list of a sample, fixed at its first delivery: a redelivered sample must
         send byte-identical prompts, or the reply memo (and the prompt cache) would miss."""
         key = (domain, seed)
-        if key not in self._avoid:
-            self._avoid[key] = self.tally.avoid(domain)
-            while len(self._avoid) > 4096:
-                self._avoid.popitem(last=False)
-        return self._avoid[key]
+        if key not in self._samples:
+            self._samples[key] = (self.tally.avoid(domain), False)
+            while len(self._samples) > 4096:
+                self._samples.popitem(last=False)
+        return self._samples[key][0]
+
+    def _count_setting(self, domain: str, seed: int, setting: str) -> None:
+        """Count a sample's setting once, however often it is redelivered."""
+        avoid, counted = self._samples.get((domain, seed), ([], False))
+        if not counted:
+            self.tally.add(domain, setting)
+            self._samples[(domain, seed)] = (avoid, True)
 
     def start_conversation(self) -> Conversation:
         return Conversation(SYSTEM_PROMPT, build_tools(), cache_ttl=self.cache_ttl)
@@ -141,7 +149,7 @@ class DraftWriter:
             )
 
         outline = await section("outline", OutlineAnswer)
-        self.tally.add(blueprint.domain, outline.setting)
+        self._count_setting(blueprint.domain, seed, outline.setting)
         schema = await section("schema", SchemaAnswer)
         toolbox.ddl = schema.ddl
         rows = await section("rows", RowsAnswer)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared.llm.testing.types import CallRecord, error_body
+
 if TYPE_CHECKING:
     from shared.llm.testing.fake_server import FakeAnthropic
 
@@ -76,8 +78,6 @@ class BatchStore:
         return batch.as_json(self.fake.base_url)
 
     def _process(self, batch: FakeBatch) -> None:
-        from shared.llm.testing.fake_server import CallRecord, error_body
-
         time.sleep(self.fake.config.batch_delay_s)
         results: list[dict[str, Any]] = []
         for request in batch.requests:

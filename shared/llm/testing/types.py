@@ -1,0 +1,76 @@
+"""The fake Messages API's vocabulary: what the scripted model answers, faults, call records."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal[
+    "rate_limit", "overloaded", "server_error", "slow", "disconnect", "malformed_tool_input"
+]
+ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error"}
+
+
+@dataclass(frozen=True)
+class ModelTurn:
+    """What the scripted model answers: content blocks (text / tool_use) and the stop reason."""
+
+    content: list[dict[str, Any]]
+    stop_reason: str = "end_turn"
+
+
+Responder = Callable[[dict[str, Any]], ModelTurn]
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    retry_after_s: float | None = 1.0
+    delay_s: float = 0.0
+
+
+@dataclass
+class CallRecord:
+    path: str
+    status: int
+    started: float
+    ended: float
+    in_flight: int
+    fault: str | None = None
+    usage: dict[str, int] | None = None
+    tool_choice: str | None = None  # the forced tool's name, or "any" / "auto"
+    batch: bool = False
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class FakeConfig:
+    api_keys: frozenset[str] = frozenset({"sk-ant-test-key"})
+    latency_s: tuple[float, float] = (0.0, 0.0)
+    chars_per_token: float = 4.0
+    min_cache_tokens: int = 1024
+    capacity: int | None = None
+    capacity_retry_after_s: float = 1.0
+    batch_delay_s: float = 0.2
+    seed: int = 0
+    # Keep each request body in `calls` (tests read prompts; off for benchmarks).
+    keep_bodies: bool = False
+
+
+@dataclass
+class FakeState:
+    faults: deque[Fault] = field(default_factory=deque)
+    fault_fn: Callable[[int, dict[str, Any]], Fault | None] | None = None
+    calls: list[CallRecord] = field(default_factory=list)
+    in_flight: int = 0  # requests holding provider capacity (released once the answer is ready)
+    running: int = 0  # handlers not finished yet (their record is written last)
+    requests: int = 0
+
+
+def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": kind or ERROR_TYPES.get(status, "api_error"), "message": message},
+    }
