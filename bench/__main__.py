@@ -8,6 +8,8 @@ import sys
 # Benchmark name -> module with `main(argv: list[str]) -> int`. Add yours here.
 BENCHMARKS: dict[str, str] = {
     "validation": "bench.validation",
+    "pipeline": "bench.pipeline",
+    "generation": "bench.generation",
 }
 
 
