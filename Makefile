@@ -8,6 +8,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
+	rm -rf out/demo
 	$(VENV)/sqlsynth run --count 300 --out out/demo
 
 test: setup

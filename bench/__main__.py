@@ -10,6 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "validation": "bench.validation",
     "pipeline": "bench.pipeline",
     "generation": "bench.generation",
+    "llm": "bench.llm",
 }
 
 

@@ -138,7 +138,8 @@ async def run_all(
         # One unmeasured pass on every engine: the process-wide caches (sqlglot renderings of
         # each DDL, driver statement caches) are then warm for on and off alike.
         every = sorted({e for s in engine_sets for e in parse_engine_list(s)})
-        await measure(records, every, base, "warm-up", concurrency)
+        warm = await measure(records, every, base, "warm-up", concurrency)
+        print(json.dumps(asdict(warm)), file=sys.stderr, flush=True)
     for _ in range(repeat):
         for engine_set in engine_sets:
             engines = parse_engine_list(engine_set)

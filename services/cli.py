@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 import uuid
@@ -20,6 +21,8 @@ from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
 from shared.cli import ingest as ingest_cli
 from shared.cli.main import cli
+from shared.llm.ledger import format_cost_line
+from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
 from shared.sql.dialects import parse_engine
 
@@ -55,10 +58,27 @@ def progress_table(
         f"{rate:,.1f}",
         eta,
     )
+    lines = []
     if status and status.stages:
-        stages = ", ".join(f"{k}={v}" for k, v in sorted(status.stages.items()))
-        table.caption = stages
+        lines.append(", ".join(f"{k}={v}" for k, v in sorted(status.stages.items())))
+    if status and status.cost.calls:
+        lines.append(format_cost_line(status.cost, status.accepted))
+    if lines:
+        table.caption = "\n".join(lines)
     return table
+
+
+def check_claude() -> None:
+    """The preflight: a missing or rejected key, or an unknown model, stops here, before any
+    server, service or file is started."""
+    from shared.llm.errors import LlmConfigError
+    from shared.llm.select import preflight
+
+    try:
+        model = asyncio.run(preflight())
+    except LlmConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"Claude model {model}: key accepted")
 
 
 @cli.command("run")
@@ -71,7 +91,14 @@ def progress_table(
 @click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full")
 @click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable")
 @click.option("--max-attempts", type=int, default=3, show_default=True)
-@click.option("--generator", default="template", show_default=True)
+@click.option(
+    "--engine",
+    "--generator",
+    "engine",
+    type=click.Choice(sorted(DRAFT_ENGINES)),
+    default=None,
+    help="generation engine (default: claude when ANTHROPIC_API_KEY is set, else template)",
+)
 @click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")
 @click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN")
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
@@ -87,7 +114,7 @@ def run_command(
     level: str,
     policy: str,
     max_attempts: int,
-    generator: str,
+    engine: str | None,
     replicas: tuple[str, ...],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
@@ -95,11 +122,15 @@ def run_command(
     keep_state: bool,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
+    from shared.llm.select import GeneratorChoice, choose_generator
+
     if resume_dir is not None:
         out_dir = resume_dir
         request = load_request(resume_dir)
         console.print(f"resuming run {request.run_id} in {resume_dir}")
+        choice = GeneratorChoice(request.generator, f"as when run {request.run_id} started")
     else:
+        choice = choose_generator(engine, os.environ)
         try:
             spec = load_spec(spec_path)
             engine_list = [parse_engine(name) for name in engines.split(",") if name.strip()]
@@ -114,13 +145,13 @@ def run_command(
             level=Level(level),
             policy=Policy(policy),
             max_attempts=max_attempts,
-            generator=generator,
+            generator=choice.name,
             seeds_file=str(seeds_file) if seeds_file else None,
         )
-    console.print(
-        f"generator: {request.generator}; engines: "
-        f"{', '.join(e.value for e in request.engines)}; out: {out_dir}"
-    )
+    console.print(choice.describe())
+    if choice.name == "claude":
+        check_claude()
+    console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
     config = RunConfig(
         out_dir=out_dir,
         request=request,
@@ -148,6 +179,8 @@ def run_command(
         f"({status.accepted / max(result.elapsed_s, 1e-9):.1f} accepted/s) "
         f"→ {out_dir}/dataset.jsonl"
     )
+    if status.cost.calls:
+        console.print(format_cost_line(status.cost, status.accepted))
     if result.plan.exhausted:
         raise click.ClickException(
             f"stopped after {result.plan.planned} planned samples without reaching the target; "

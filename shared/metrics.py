@@ -45,3 +45,30 @@ class Metrics:
         self.dollars = Counter(
             "sqlsynth_llm_dollars_total", "LLM spend in USD", registry=self.registry
         )
+        # Dedup (shared/pipeline/near_dedup.py): verdicts per layer, time per step, and the
+        # saturation signal of seed 003 per run (rolling windows: shared/similarity/saturation.py).
+        self.dedup_verdicts = Counter(
+            "sqlsynth_dedup_verdicts_total",
+            "Dedup verdicts by layer (accepted, exact_question, exact_sql, question, sql)",
+            ["layer"],
+            registry=self.registry,
+        )
+        self.dedup_seconds = Histogram(
+            "sqlsynth_dedup_seconds",
+            "Near-duplicate judgement time by step (embed, lock, search, rescore, commit)",
+            ["step"],
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+            registry=self.registry,
+        )
+        self.dedup_duplicate_rate = Gauge(
+            "sqlsynth_dedup_duplicate_rate",
+            "Rolling duplicate rate of the run's newest samples",
+            ["run_id"],
+            registry=self.registry,
+        )
+        self.dedup_mean_similarity = Gauge(
+            "sqlsynth_dedup_mean_similarity",
+            "Rolling mean similarity of new samples to the accepted pool (kind: question, sql)",
+            ["run_id", "kind"],
+            registry=self.registry,
+        )

@@ -35,11 +35,29 @@ def build_broker(settings: ServiceSettings, metrics: Metrics, app_name: str) -> 
     )
 
 
+# Rate-limit naks do not spend a sample's retry budget (`settings.max_deliver`, enforced by the
+# delivery helper), but JetStream counts every delivery against the consumer's max_deliver and
+# silently stops redelivering at it. So the consumer allows this many deliveries on top of the
+# budget, for rate limits only; the helper rejects (with the reason) on the last delivery
+# JetStream would make, so that cap can never drop a sample. With rate-limit delays growing to
+# `backoff_max_s` (15 s) this is about 50 minutes of continuous 429s for one sample.
+RATE_LIMIT_DELIVERIES = 200
+# Rate-limit naks per message, shared by the replicas of a consumer (a redelivery can land on any
+# replica) and kept across restarts. Belongs in proto/subjects.py with the other buckets.
+DELIVERY_BUCKET = "sqlsynth_delivery"
+DELIVERY_BUCKET_TTL_S = 24 * 3600.0
+
+
+def consumer_max_deliver(settings: ServiceSettings) -> int:
+    """JetStream's own cap: always above the helper's budget (see RATE_LIMIT_DELIVERIES)."""
+    return settings.max_deliver + RATE_LIMIT_DELIVERIES
+
+
 def consumer_config(settings: ServiceSettings) -> ConsumerConfig:
-    """Explicit acks, bounded redelivery: after max_deliver the delivery helper rejects."""
+    """Explicit acks, bounded redelivery: the delivery helper rejects before JetStream gives up."""
     return ConsumerConfig(
         ack_policy=JsAckPolicy.EXPLICIT,
-        max_deliver=settings.max_deliver,
+        max_deliver=consumer_max_deliver(settings),
         ack_wait=settings.ack_wait_s,
         max_ack_pending=max(settings.workers * 16, 256),
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +15,15 @@ from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
 from services.runner.client import RunClient
 from services.runner.supervisor import Supervisor
+from shared.llm.ledger import per_accepted
 from shared.runtime.local import LocalStack
 
 RUN_FILE = "run.json"
 STATE_DIR = ".state"
 SERVER_FOR_ENGINE = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
+# What the Claude engine reads in the service processes (shared.llm.settings.LlmSettings).
+LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+LLM_ENV_PREFIX = "SQLSYNTH_LLM_"
 
 
 class RunFailed(RuntimeError):
@@ -73,14 +78,28 @@ def start_stack(config: RunConfig) -> LocalStack:
     return stack
 
 
-def service_env(config: RunConfig, stack: LocalStack) -> dict[str, str]:
+def llm_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The key, endpoint and SQLSYNTH_LLM_* settings, passed on explicitly: the services must
+    see what the preflight checked, whatever the supervisor's own environment handling."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in LLM_ENV or name.startswith(LLM_ENV_PREFIX)
+    }
+
+
+def service_env(
+    config: RunConfig, stack: LocalStack, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     request = config.request
     env = {
+        **llm_env(os.environ if environ is None else environ),
         "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
         "SQLSYNTH_OUT_DIR": str(config.out_dir),
         "SQLSYNTH_ENGINES": ",".join(e.value for e in request.engines),
         "SQLSYNTH_GENERATOR": request.generator,
-        # Short ack wait: a killed worker's messages come back within seconds.
+        # Short ack wait: a killed worker's messages come back within seconds (a long LLM
+        # handler keeps its message with in-progress acks, see services.common.delivery).
         "SQLSYNTH_ACK_WAIT_S": "15",
         **config.extra_env,
     }
@@ -162,5 +181,8 @@ def write_summary(result: RunResult) -> None:
         "rejection_reasons": status.rejection_reasons,
         "cost": status.cost.model_dump(mode="json"),
         "usd_per_accepted": status.cost.usd / status.accepted if status.accepted else None,
+        "calls_per_accepted": status.cost.calls / status.accepted if status.accepted else None,
+        # All spend (rejected and duplicate samples' included) per accepted sample.
+        "per_accepted": per_accepted(status.cost, status.accepted).as_dict(),
     }
     (result.out_dir / "summary.json").write_text(json.dumps(summary, indent=2))

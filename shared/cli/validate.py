@@ -290,8 +290,16 @@ def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError
     envvar="SQLSYNTH_MYSQL_DSN",
     help="Admin DSN; without it a private MariaDB is started for the run.",
 )
-@click.option("--schema-cache-size", type=click.IntRange(min=0), help="Schemas kept per engine.")
-@click.option("--statement-timeout-ms", type=click.IntRange(min=1))
+@click.option(
+    "--schema-cache-size",
+    type=click.IntRange(min=1),
+    help="Fixtures kept built per engine (engine default: 512).",
+)
+@click.option(
+    "--statement-timeout-ms",
+    type=click.IntRange(min=50),
+    help="Per-query limit (engine default: 2000).",
+)
 @click.option(
     "--read-only",
     is_flag=True,

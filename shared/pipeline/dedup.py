@@ -1,8 +1,10 @@
 """Exact-duplicate removal: the same schema and the same normalised question or SQL.
 
-Layer 1 of the near-duplicate design (the Qdrant layers build on it). Claims are made in a
-shared store with create-if-absent semantics, so two replicas can never both accept the same
-fingerprint, and a redelivered sample finds its own claim and is not called a duplicate.
+Layer 1 of the near-duplicate design (the Qdrant layers build on it: shared/pipeline/
+near_dedup.py). Claims are made in a shared store with create-if-absent semantics, so two replicas
+can never both accept the same fingerprint, and a redelivered sample finds its own claim and is
+not called a duplicate. The near-duplicate stage only looks claims up first (`find_exact`) and
+claims once a sample is accepted, so a sample that a later layer calls a duplicate owns nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class ClaimStore(Protocol):
         """Record `owner` under `key` unless present; return the key's owner either way."""
         ...
 
+    async def owner(self, key: str) -> str | None:
+        """The key's owner, or None when nobody claimed it."""
+        ...
+
 
 class MemoryClaimStore:
     """For tests and single-process use."""
@@ -36,6 +42,9 @@ class MemoryClaimStore:
 
     async def claim(self, key: str, owner: str) -> str:
         return self.owners.setdefault(key, owner)
+
+    async def owner(self, key: str) -> str | None:
+        return self.owners.get(key)
 
 
 def short_hash(text: str) -> str:
@@ -53,15 +62,47 @@ def normalize_sql(sql: str, dialect: str = "sqlite") -> str:
         return " ".join(sql.lower().split())
 
 
+def schema_scope(schema_ddl: str) -> str:
+    """The schema a sample is compared within (seed 004's schema-aware deduplication)."""
+    return short_hash(schema_ddl)
+
+
+def fingerprint_keys(scope: str, question: str | None, sql: str, dialect: str) -> dict[str, str]:
+    """Claim keys of one sample within `scope` (run and schema); no question, no question key."""
+    keys = {}
+    if question is not None and normalize_question(question):
+        keys["question"] = f"{scope}.q.{short_hash(normalize_question(question))}"
+    keys["sql"] = f"{scope}.s.{short_hash(normalize_sql(sql, dialect))}"
+    return keys
+
+
 def fingerprints(envelope: SampleEnvelope) -> dict[str, str]:
     draft = envelope.draft
     assert draft is not None
-    scope = f"{envelope.run_id}.{short_hash(draft.schema_ddl)}"
-    sql = normalize_sql(draft.sql, sqlglot_dialect(draft.sql_dialect))
-    return {
-        "question": f"{scope}.q.{short_hash(normalize_question(draft.question))}",
-        "sql": f"{scope}.s.{short_hash(sql)}",
-    }
+    scope = f"{envelope.run_id}.{schema_scope(draft.schema_ddl)}"
+    return fingerprint_keys(scope, draft.question, draft.sql, sqlglot_dialect(draft.sql_dialect))
+
+
+async def find_exact(
+    store: ClaimStore, keys: dict[str, str], sample_id: str
+) -> tuple[str, str] | None:
+    """(layer, owner) of the first key another sample owns, without claiming anything."""
+    for layer, key in keys.items():
+        owner = await store.owner(key)
+        if owner is not None and owner != sample_id:
+            return f"exact_{layer}", owner
+    return None
+
+
+async def claim_exact(
+    store: ClaimStore, keys: dict[str, str], sample_id: str
+) -> tuple[str, str] | None:
+    """Claim every key; (layer, owner) of the first one another sample already owns."""
+    for layer, key in keys.items():
+        owner = await store.claim(key, sample_id)
+        if owner != sample_id:
+            return f"exact_{layer}", owner
+    return None
 
 
 class ExactDedupStage:
@@ -69,17 +110,18 @@ class ExactDedupStage:
         self.store = store
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
-        for layer, key in fingerprints(envelope).items():
-            owner = await self.store.claim(key, envelope.sample_id)
-            if owner != envelope.sample_id:
-                envelope.dedup = DedupVerdict(
-                    duplicate=True,
-                    layer=f"exact_{layer}",
-                    nearest_sample_id=owner,
-                    scores={"similarity": 1.0},
-                )
-                envelope.record(Stage.DEDUP, Outcome.DUPLICATE, f"same {layer} as {owner}")
-                return [Emit(subjects.SAMPLE_DUPLICATE, envelope, Outcome.DUPLICATE)]
+        found = await claim_exact(self.store, fingerprints(envelope), envelope.sample_id)
+        if found is not None:
+            layer, owner = found
+            envelope.dedup = DedupVerdict(
+                duplicate=True,
+                layer=layer,
+                nearest_sample_id=owner,
+                scores={"similarity": 1.0},
+            )
+            what = layer.removeprefix("exact_")
+            envelope.record(Stage.DEDUP, Outcome.DUPLICATE, f"same {what} as {owner}")
+            return [Emit(subjects.SAMPLE_DUPLICATE, envelope, Outcome.DUPLICATE)]
         envelope.dedup = DedupVerdict(duplicate=False, layer="exact")
         envelope.record(Stage.DEDUP, Outcome.ACCEPTED)
         return [Emit(subjects.SAMPLE_ACCEPTED, envelope, Outcome.ACCEPTED)]

@@ -8,6 +8,7 @@ from proto.sample import ErrorClass, SampleEnvelope
 from shared.errors import GenerationError
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import DraftEngine
+from shared.pipeline.engines import spent_by
 
 
 class GeneratorStage:
@@ -18,7 +19,10 @@ class GeneratorStage:
         try:
             draft, cost = await self.engine.generate(envelope.blueprint, seed=sample_seed(envelope))
         except GenerationError as exc:
-            # The blueprint cannot be realised: regenerating it would fail the same way.
+            # The blueprint cannot be realised: regenerating it would fail the same way. What the
+            # failed attempt spent (a malformed section after several paid ones) stays on the
+            # sample, so the run's cost is what was billed.
+            envelope.cost = envelope.cost.add(spent_by(exc))
             return [reject(envelope, Stage.GENERATOR, str(exc), ErrorClass.GENERATION)]
         envelope.draft = draft
         envelope.cost = envelope.cost.add(cost)

@@ -8,7 +8,8 @@ from proto.sample import ErrorClass, Feedback, SampleEnvelope
 from shared.errors import GenerationError
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import DraftEngine
-from shared.pipeline.review import review_rules
+from shared.pipeline.engines import spent_by
+from shared.pipeline.review import Judge, review_sample
 
 
 def summarize_feedback(feedback: list[Feedback]) -> str:
@@ -22,12 +23,17 @@ def summarize_feedback(feedback: list[Feedback]) -> str:
 class ReviserStage:
     def __init__(self, engine: DraftEngine) -> None:
         self.engine = engine
+        # The template engine has no judge: its review is the rules alone.
+        self.judge: Judge | None = engine if isinstance(engine, Judge) else None
 
     async def review(self, envelope: SampleEnvelope) -> list[Emit]:
-        verdict = review_rules(envelope)
+        result = await review_sample(envelope, self.judge)
+        verdict = result.review
         envelope.review = verdict
+        envelope.cost = envelope.cost.add(result.cost)
         if verdict.verdict == "pass":
-            envelope.record(Stage.REVISER, Outcome.REVIEWED)
+            note = result.note[:300] if result.note else None
+            envelope.record(Stage.REVISER, Outcome.REVIEWED, note)
             return [Emit(subjects.SAMPLE_REVIEWED, envelope, Outcome.REVIEWED)]
         envelope.feedback = [
             Feedback(error_class=ErrorClass.REVIEW, message=r) for r in verdict.reasons
@@ -57,6 +63,7 @@ class ReviserStage:
                 envelope.blueprint, envelope.draft, envelope.feedback, seed=sample_seed(envelope)
             )
         except GenerationError as exc:
+            envelope.cost = envelope.cost.add(spent_by(exc))
             return [
                 reject(envelope, Stage.REVISER, f"repair impossible: {exc}", ErrorClass.GENERATION)
             ]

@@ -34,17 +34,19 @@ class RunOutput:
 
 
 def make_request(count: int, seed: int = 7, **overrides: Any) -> RunRequest:
+    values: dict[str, Any] = {"spec": load_spec(None).to_document(), "max_in_flight": 128}
     return RunRequest(
-        run_id=f"t-{uuid.uuid4().hex[:8]}",
-        count=count,
-        seed=seed,
-        spec=load_spec(None).to_document(),
-        max_in_flight=128,
-        **overrides,
+        run_id=f"t-{uuid.uuid4().hex[:8]}", count=count, seed=seed, **{**values, **overrides}
     )
 
 
-def start_services(stack: LocalStack, out_dir: Path, engines: list[Engine]) -> Supervisor:
+def start_services(
+    stack: LocalStack,
+    out_dir: Path,
+    engines: list[Engine],
+    extra_env: dict[str, str] | None = None,
+) -> Supervisor:
+    """Every service as a process; `extra_env` adds to (or overrides) their environment."""
     env = {
         "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
         "SQLSYNTH_POSTGRES_DSN": stack.dsn("postgres") or "",
@@ -53,6 +55,7 @@ def start_services(stack: LocalStack, out_dir: Path, engines: list[Engine]) -> S
         "SQLSYNTH_ENGINES": ",".join(e.value for e in engines),
         "SQLSYNTH_ACK_WAIT_S": "5",
         "SQLSYNTH_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     supervisor = Supervisor(env, out_dir / "logs")
     supervisor.start_all()

@@ -1,0 +1,142 @@
+"""Tree edit distance over sqlglot trees (Zhang & Shasha 1989), for seed 003's AST similarity.
+
+Seed 003 (SQL-Factory, eq. 4) scores structure as 1 - EditDist(AST(q), AST(q')) / max(|AST(q)|,
+|AST(q')|) with unit costs for insert, delete and relabel. A node's label is its sqlglot class,
+plus the scalar arguments that change meaning without adding a node (DESC, a join side, the
+name of an identifier, the value of a literal): without them `ORDER BY x DESC` and `ORDER BY x`
+would be the same tree.
+
+Zhang-Shasha runs in O(|A| |B| min(depth, leaves)^2): about 3 ms for two median Spider queries
+(17 nodes) and 0.1 s for the largest (88 nodes) in pure Python, so the stage re-scores only the
+top k candidates with it (bench/README.md, "Similarity").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+# Arguments that are structure-bearing scalars on some node classes; others (comments, quoting,
+# sqlglot's bookkeeping) do not change what a query means.
+_FLAG_ARGS = ("desc", "side", "kind", "distinct", "all", "not", "nulls_first", "is_string")
+_SKIPPED_ARGS = frozenset({"comments", "quoted"})
+
+
+@dataclass(frozen=True)
+class LabelledTree:
+    """A tree in post-order: labels, the leftmost leaf descendant of each node, the keyroots."""
+
+    labels: tuple[str, ...]
+    leftmost: tuple[int, ...]
+    keyroots: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def label_node(node: exp.Expr) -> str:
+    """The label of one node: its class, its name or value if it is a leaf, and its flags."""
+    name = type(node).__name__
+    if isinstance(node, exp.Identifier | exp.Var):
+        return f"{name}:{str(node.this).lower()}"
+    if isinstance(node, exp.Literal):
+        return f"{name}:{node.this}"
+    flags = [
+        f"{key}={value}"
+        for key in _FLAG_ARGS
+        if isinstance(value := node.args.get(key), bool | str) and value not in ("", False)
+    ]
+    return name + ("[" + ",".join(flags) + "]" if flags else "")
+
+
+def labelled_tree(root: exp.Expr) -> LabelledTree:
+    """Number `root`'s nodes in post-order (iteratively: deep trees must not hit recursion)."""
+    labels: list[str] = []
+    leftmost: list[int] = []
+    # (node, children visited?) pairs; children are pushed in reverse so they pop left to right.
+    stack: list[tuple[exp.Expr, bool]] = [(root, False)]
+    first_leaf: dict[int, int] = {}
+    while stack:
+        node, expanded = stack.pop()
+        if not expanded:
+            stack.append((node, True))
+            children = [
+                child for child in node.iter_expressions() if child.arg_key not in _SKIPPED_ARGS
+            ]
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        index = len(labels)
+        labels.append(label_node(node))
+        children = [c for c in node.iter_expressions() if c.arg_key not in _SKIPPED_ARGS]
+        leftmost.append(first_leaf[id(children[0])] if children else index)
+        first_leaf[id(node)] = leftmost[index]
+    return LabelledTree(tuple(labels), tuple(leftmost), _keyroots(leftmost))
+
+
+def _keyroots(leftmost: list[int]) -> tuple[int, ...]:
+    """The highest node of each distinct leftmost leaf (Zhang-Shasha's LR_keyroots)."""
+    highest: dict[int, int] = {}
+    for index, leaf in enumerate(leftmost):
+        highest[leaf] = index
+    return tuple(sorted(highest.values()))
+
+
+def tree_edit_distance(a: LabelledTree, b: LabelledTree) -> int:
+    """Unit-cost edit distance between two ordered labelled trees."""
+    if not a.size or not b.size:
+        return a.size + b.size
+    la, lb = a.labels, b.labels
+    ma, mb = a.leftmost, b.leftmost
+    tree_dist = [[0] * b.size for _ in range(a.size)]
+    for i in a.keyroots:
+        for j in b.keyroots:
+            _forest_distance(i, j, la, lb, ma, mb, tree_dist)
+    return tree_dist[a.size - 1][b.size - 1]
+
+
+def _forest_distance(
+    i: int,
+    j: int,
+    la: tuple[str, ...],
+    lb: tuple[str, ...],
+    ma: tuple[int, ...],
+    mb: tuple[int, ...],
+    tree_dist: list[list[int]],
+) -> None:
+    """Fill `tree_dist` for the subtrees rooted at i and j (the inner loop of Zhang-Shasha)."""
+    li, lj = ma[i], mb[j]
+    rows, cols = i - li + 2, j - lj + 2
+    forest = [[0] * cols for _ in range(rows)]
+    for x in range(1, rows):
+        forest[x][0] = x
+    first = forest[0]
+    for y in range(1, cols):
+        first[y] = y
+    for x in range(1, rows):
+        ix = li + x - 1
+        left_x = ma[ix]
+        current, previous = forest[x], forest[x - 1]
+        label = la[ix]
+        for y in range(1, cols):
+            jy = lj + y - 1
+            if left_x == li and mb[jy] == lj:
+                relabel = 0 if label == lb[jy] else 1
+                value = min(previous[y] + 1, current[y - 1] + 1, previous[y - 1] + relabel)
+                tree_dist[ix][jy] = value
+            else:
+                value = min(
+                    previous[y] + 1,
+                    current[y - 1] + 1,
+                    forest[left_x - li][mb[jy] - lj] + tree_dist[ix][jy],
+                )
+            current[y] = value
+
+
+def tree_similarity(a: LabelledTree, b: LabelledTree) -> float:
+    """Seed 003 eq. 4: 1 - distance / max size, in [0, 1]."""
+    largest = max(a.size, b.size)
+    if largest == 0:
+        return 1.0
+    return 1.0 - tree_edit_distance(a, b) / largest
