@@ -61,4 +61,6 @@ class RunPlan(Contract):
     max_planned: int
     exhausted: bool = False
     done: bool = False
+    # How often each "domain.table" anchored a planned sample (coverage-driven selection).
+    coverage: dict[str, int] = Field(default_factory=dict)
     updated_at: datetime = Field(default_factory=utc_now)

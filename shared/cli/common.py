@@ -6,11 +6,12 @@ own run and stops it at the end, on Ctrl-C and on SIGTERM too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -155,6 +156,32 @@ def terminate_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.asynccontextmanager
+async def cancel_on_terminate() -> AsyncIterator[None]:
+    """Inside the event loop, SIGTERM cancels the running task, as asyncio.run does for Ctrl-C.
+
+    Raising from a plain signal handler would interrupt the loop at an arbitrary point and leave
+    driver threads (aiosqlite) open, so the interpreter would hang at exit; a cancellation lets
+    every `finally` close its connections first.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    previous = signal.getsignal(signal.SIGTERM)
+    if task is None:
+        yield
+        return
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
         signal.signal(signal.SIGTERM, previous)
 
 

@@ -7,9 +7,11 @@ or with `--json` one JSON object with the same figures under stable keys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from rich.table import Table
 from proto.common import Engine, Level, Policy
 from shared.cli.common import (
     ALL_ENGINES,
+    cancel_on_terminate,
     engine_list_option,
     format_fraction,
     make_progress,
@@ -95,10 +98,37 @@ async def run_validation(
     progress_console: Console,
     show_progress: bool,
 ) -> None:
-    engines = await open_each(settings, run.requested, run.unavailable)
-    run.ran = [engine for engine in run.requested if engine in engines]
-    if not run.ran:
-        return
+    async with cancel_on_terminate():
+        engines = await open_each(settings, run.requested, run.unavailable)
+        run.ran = [engine for engine in run.requested if engine in engines]
+        if engines:
+            await validate_on(
+                engines,
+                records,
+                run,
+                level=level,
+                policy=policy,
+                concurrency=concurrency,
+                default_dialect=default_dialect,
+                allow_writes=allow_writes,
+                progress_console=progress_console,
+                show_progress=show_progress,
+            )
+
+
+async def validate_on(
+    engines: dict[Engine, SqlEngine],
+    records: list[DatasetRecord],
+    run: ValidationRun,
+    *,
+    level: Level,
+    policy: Policy,
+    concurrency: int,
+    default_dialect: Engine,
+    allow_writes: bool,
+    progress_console: Console,
+    show_progress: bool,
+) -> None:
     from shared.engines.validator import Validator
 
     try:
@@ -219,6 +249,15 @@ def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError
             f"{report['rows']} records in {report['elapsed_s']:.1f}s "
             f"({report['records_per_s']:.1f} records/s)"
         )
+
+
+@contextlib.contextmanager
+def cancelled_as_abort() -> Iterator[None]:
+    """A run cancelled by SIGTERM ends like one stopped with Ctrl-C ("Aborted!", exit 1)."""
+    try:
+        yield
+    except asyncio.CancelledError as exc:
+        raise click.Abort() from exc
 
 
 @click.command("validate")
@@ -348,7 +387,7 @@ def command(
         "statement_timeout_ms": statement_timeout_ms,
     }
     configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
-    with servers_for(engines, configured) as servers:
+    with servers_for(engines, configured) as servers, cancelled_as_abort():
         run.unavailable.update(servers.unavailable)
         asyncio.run(
             run_validation(

@@ -305,15 +305,22 @@ def _lap(timings: dict[str, float], step: str, since: float) -> float:
     return now
 
 
+# Called with every verdict: the service updates its metrics and saturation view with it.
+JudgedHook = Callable[[SampleEnvelope, Judgement], Awaitable[None]]
+
+
 class NearDedupStage:
     """The dedup service's stage: sample.reviewed → sample.accepted | sample.duplicate."""
 
-    def __init__(self, judge: NearDuplicateJudge) -> None:
+    def __init__(self, judge: NearDuplicateJudge, on_judged: JudgedHook | None = None) -> None:
         self.judge = judge
+        self.on_judged = on_judged
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         judgement = await self.judge.judge(candidate_of(envelope))
         envelope.dedup = judgement.verdict()
+        if self.on_judged is not None:
+            await self.on_judged(envelope, judgement)
         if judgement.duplicate:
             reason = f"{judgement.layer} duplicate of {judgement.nearest_sample_id}"
             envelope.record(Stage.DEDUP, Outcome.DUPLICATE, reason)

@@ -9,10 +9,13 @@ reaches exactly the target and every planned sample ends exactly once.
 
 from __future__ import annotations
 
+import random
+
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
-from proto.sample import SampleEnvelope
+from proto.sample import Blueprint, SampleEnvelope
+from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
 from shared.spec import BlueprintSampler, Spec
 
@@ -41,6 +44,25 @@ class RunPlanner:
         request = plan.request
         self.sampler = BlueprintSampler(Spec.from_document(request.spec), seed=request.seed)
 
+    def _blueprint(self, index: int) -> Blueprint:
+        blueprint = self.sampler.draw_at(index)
+        # An LLM invents its schema: no table to anchor on. A single-table query is anchored by
+        # the generator itself: a forced table may lack what the query needs (e.g. a column to
+        # group by), while in a join the anchor is one table among several.
+        if (
+            self.plan.request.generator != "template"
+            or blueprint.tables
+            or blueprint.num_tables < 2
+        ):
+            return blueprint
+        rng = random.Random(f"{self.plan.request.seed}:anchor:{index}")
+        anchor = choose_anchor(blueprint.domain, self.plan.coverage, rng)
+        if anchor is None:
+            return blueprint
+        key = coverage_key(blueprint.domain, anchor)
+        self.plan.coverage[key] = self.plan.coverage.get(key, 0) + 1
+        return blueprint.model_copy(update={"tables": [anchor]})
+
     def _envelope(self, index: int) -> SampleEnvelope:
         request = self.plan.request
         envelope = SampleEnvelope(
@@ -50,7 +72,7 @@ class RunPlanner:
             engines=request.engines,
             level=request.level,
             policy=request.policy,
-            blueprint=self.sampler.draw_at(index),
+            blueprint=self._blueprint(index),
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
 

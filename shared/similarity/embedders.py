@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import shutil
 import tempfile
@@ -152,18 +153,12 @@ def distilled_model_dir(
 
 def _distill_into(directory: Path, pca_dims: int) -> None:
     set_offline()
-    previous = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"  # a minute of progress bars in a service log says nothing
-    try:
-        from model2vec.distill import distill
+    from model2vec.distill import distill
 
+    # A minute of progress bars in a service log says nothing; errors still raise.
+    with contextlib.redirect_stderr(io.StringIO()):
         model = distill(model_name=str(full_model_dir()), pca_dims=pca_dims, device="cpu")
-        model.save_pretrained(str(directory))
-    finally:
-        if previous is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = previous
+    model.save_pretrained(str(directory))
 
 
 @contextlib.contextmanager

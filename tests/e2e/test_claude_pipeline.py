@@ -138,8 +138,15 @@ async def test_claude_run_ends_every_sample_once_at_the_billed_cost(
     config = FakeConfig(latency_s=(0.01, 0.05), keep_bodies=True)
     with FakeAnthropic(scripted, config) as fake:
         with claude_services(stack, tmp_path, fake) as services:
-            request = make_request(30, seed=21, spec=scripted_spec())
+            request = make_request(30, seed=21, spec=scripted_spec(), generator="claude")
             output = await run_to_completion(stack, services, request, tmp_path, timeout_s=150)
+        import json as _j  # DIAG
+        (tmp_path / "diag.json").write_text(_j.dumps([
+            {"status": c.status, "tool": c.tool_choice, "usage": c.usage, "started": c.started,
+             "first": first_text(c.body) if c.body else None,
+             "last": _j.dumps(c.body["messages"][-1]["content"])[:400] if c.body else None,
+             "n": len(c.body["messages"]) if c.body else 0}
+            for c in fake.calls]))
         assert_exactly_once(output)
         assert_cost_is_billed(output, fake)
         accepted = output.records("dataset.jsonl")
@@ -216,7 +223,7 @@ async def test_rate_limit_storm_mid_run_loses_and_rejects_nothing(
             "SQLSYNTH_LLM_MAX_PAUSE_S": "1",
         }
         with claude_services(stack, tmp_path, fake, **env) as services:
-            request = make_request(30, seed=23, spec=scripted_spec())
+            request = make_request(30, seed=23, spec=scripted_spec(), generator="claude")
             output = await run_to_completion(stack, services, request, tmp_path, timeout_s=150)
         assert storm.started is not None and storm.ended is not None, "no storm happened"
         assert_exactly_once(output)
@@ -266,7 +273,7 @@ async def test_malformed_answers_end_as_fallback_or_rejection_with_reason(
     with FakeAnthropic(scripted, FakeConfig(latency_s=(0.01, 0.03), keep_bodies=True)) as fake:
         fake.set_fault_fn(malformed)
         with claude_services(stack, tmp_path, fake) as services:
-            request = make_request(12, seed=29, spec=scripted_spec())
+            request = make_request(12, seed=29, spec=scripted_spec(), generator="claude")
             output = await run_to_completion(stack, services, request, tmp_path, timeout_s=150)
         assert broken == breaks
         assert_exactly_once(output)

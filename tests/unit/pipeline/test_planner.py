@@ -50,3 +50,25 @@ def test_runaway_guard_stops_planning_and_ends_the_run() -> None:
     assert planner.plan.planned == limit
     planner.advance(status(rejected=limit))
     assert planner.plan.exhausted and planner.plan.done
+
+
+def test_anchors_spread_over_the_least_covered_tables() -> None:
+    planner = RunPlanner(new_plan(request(count=600, window=600)))
+    emits = planner.advance(None)
+    anchored = [e.envelope.blueprint for e in emits if e.envelope.blueprint.tables]
+    joined = [e.envelope.blueprint for e in emits if e.envelope.blueprint.num_tables > 1]
+    assert len(anchored) == len(joined) > 300  # every joined template blueprint is anchored
+    by_domain: dict[str, list[int]] = {}
+    for key, count in planner.plan.coverage.items():
+        by_domain.setdefault(key.split(".")[0], []).append(count)
+    # Least-covered first: within a domain no table anchors two samples more than another.
+    spreads = [max(c) - min(c) for c in by_domain.values()]
+    assert spreads and max(spreads) <= 1, planner.plan.coverage
+    assert sum(planner.plan.coverage.values()) == len(joined)
+
+
+def test_no_anchor_for_llm_generated_schemas() -> None:
+    plan = new_plan(RunRequest(run_id="r", count=5, generator="claude"))
+    emits = RunPlanner(plan).advance(None)
+    assert all(not e.envelope.blueprint.tables for e in emits)
+    assert plan.coverage == {}
