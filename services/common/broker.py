@@ -1,13 +1,17 @@
-"""The JetStream stream and consumer definitions, and the broker factory."""
+"""The JetStream stream and consumer definitions, the broker factory, and the per-message
+rate-limit nak counts the delivery helper keeps in a KV bucket."""
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import StorageType
+from nats.js.errors import KeyNotFoundError
+from nats.js.kv import KeyValue
 
 from proto import subjects
 from shared.metrics import Metrics
@@ -64,4 +68,51 @@ def consumer_config(settings: ServiceSettings) -> ConsumerConfig:
 
 
 def pull(settings: ServiceSettings) -> PullSub:
-    return PullSub(batch_size=min(64, settings.workers * 4), timeout=1.0)
+    # A fetched message waits for a free worker without in-progress acks (FastStream hands it
+    # to the handler only then), and JetStream redelivers it after the ack wait: with slow
+    # handlers (an LLM sample takes seconds to minutes) a deep prefetch means double work and
+    # double spend. So fetch about a quarter of the workers at a time: enough to keep them
+    # busy, shallow enough that a fetched message waits a fraction of one handler's time.
+    return PullSub(batch_size=max(1, min(64, settings.workers // 4)), timeout=1.0)
+
+
+class NakCounter(Protocol):
+    """Rate-limit naks per message (see RATE_LIMIT_DELIVERIES and services.common.delivery)."""
+
+    async def get(self, key: str) -> int: ...
+
+    async def add(self, key: str) -> int: ...
+
+
+class MemoryNakCounter:
+    """Per process: the fallback when the KV bucket cannot be reached."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    async def get(self, key: str) -> int:
+        return self.counts.get(key, 0)
+
+    async def add(self, key: str) -> int:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+
+class KvNakCounter:
+    """In JetStream KV. One worker holds a message at a time (in-progress acks), so a plain
+    read-then-write is enough; the bucket's TTL forgets messages long finished."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def get(self, key: str) -> int:
+        try:
+            entry = await self.kv.get(key)
+        except KeyNotFoundError:
+            return 0
+        return int(entry.value or b"0")
+
+    async def add(self, key: str) -> int:
+        count = await self.get(key) + 1
+        await self.kv.put(key, str(count).encode())
+        return count

@@ -17,7 +17,10 @@ One policy for every service (HOUSE_STYLE 6 and 7):
   (broker.RATE_LIMIT_DELIVERIES), and the helper rejects on the last delivery JetStream would
   make, so no sample is ever dropped silently by the broker;
 - any other exception is a bug or poison for this sample: it is rejected with its reason;
-- bytes that are not a sample envelope go to the poison subject with the error, then ack.
+- bytes that are not a sample envelope go to the poison subject with the error, then ack;
+- a redelivery of a message this process is still handling (it waited for a worker past its ack
+  wait) is left to that handler, and one of a message it already acked is acked again: the
+  stage never runs twice at once for one message here, which would pay the LLM twice.
 Whatever a failed attempt had spent on an LLM (`exc.cost`) is added to a rejected envelope.
 """
 
@@ -27,23 +30,28 @@ import asyncio
 import contextlib
 import random
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import structlog
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.errors import Error as NatsError
 from nats.errors import NotJSMessageError
-from nats.js.errors import KeyNotFoundError
-from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope
-from services.common.broker import DELIVERY_BUCKET, DELIVERY_BUCKET_TTL_S, consumer_max_deliver
+from services.common.broker import (
+    DELIVERY_BUCKET,
+    DELIVERY_BUCKET_TTL_S,
+    KvNakCounter,
+    MemoryNakCounter,
+    NakCounter,
+    consumer_max_deliver,
+)
 from shared.errors import RateLimited, is_retryable
 from shared.logging import bind_sample
 from shared.metrics import Metrics
@@ -58,6 +66,8 @@ RATE_LIMIT_JITTER = 0.2
 # A handler still running after this long is presumed hung: stop the in-progress acks so
 # JetStream hands the message to another worker.
 KEEP_ALIVE_MAX_S = 900.0
+# Messages this process acked, remembered so a stale redelivery of one is acked, not redone.
+FINISHED_MEMORY = 10_000
 
 
 StageFn = Callable[[SampleEnvelope], Awaitable[Sequence[Emit]]]
@@ -140,46 +150,6 @@ def final_error_class(exc: BaseException, stage: Stage) -> ErrorClass:
     return ErrorClass.GENERATION if stage is Stage.GENERATOR else ErrorClass.MALFORMED
 
 
-class NakCounter(Protocol):
-    async def get(self, key: str) -> int: ...
-
-    async def add(self, key: str) -> int: ...
-
-
-class MemoryNakCounter:
-    """Per process: the fallback when the KV bucket cannot be reached."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    async def get(self, key: str) -> int:
-        return self.counts.get(key, 0)
-
-    async def add(self, key: str) -> int:
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return self.counts[key]
-
-
-class KvNakCounter:
-    """In JetStream KV. One worker holds a message at a time (in-progress acks), so a plain
-    read-then-write is enough; the bucket's TTL forgets messages long finished."""
-
-    def __init__(self, kv: KeyValue) -> None:
-        self.kv = kv
-
-    async def get(self, key: str) -> int:
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
-            return 0
-        return int(entry.value or b"0")
-
-    async def add(self, key: str) -> int:
-        count = await self.get(key) + 1
-        await self.kv.put(key, str(count).encode())
-        return count
-
-
 class SampleDelivery:
     """Wraps a stage function with the delivery policy above."""
 
@@ -199,6 +169,8 @@ class SampleDelivery:
         self.counter = counter
         self.fallback = MemoryNakCounter()
         self.caps: dict[str, int] = {}
+        self.active: dict[str, float] = {}
+        self.finished: OrderedDict[str, None] = OrderedDict()
 
     async def handle(self, msg: NatsMessage, fn: StageFn) -> None:
         started = time.perf_counter()
@@ -209,6 +181,25 @@ class SampleDelivery:
             return
         bind_sample(envelope.run_id, envelope.sample_id, attempt=envelope.attempt)
         delivery = describe_delivery(msg)
+        if await self._skip_redelivery(msg, delivery):
+            return
+        if delivery.key is not None:
+            self.active[delivery.key] = time.monotonic()
+        try:
+            await self._run(msg, envelope, fn, delivery, started)
+        finally:
+            if delivery.key is not None:
+                self.active.pop(delivery.key, None)
+
+    async def _run(
+        self,
+        msg: NatsMessage,
+        envelope: SampleEnvelope,
+        fn: StageFn,
+        delivery: Delivery,
+        started: float,
+    ) -> None:
+        """Run the stage, publish what it asks, ack; or hand the failure to `_on_error`."""
         self.metrics.in_flight.labels(self.stage.value).inc()
         try:
             async with self._keep_alive(msg, delivery):
@@ -221,8 +212,30 @@ class SampleDelivery:
         for emit in emits:
             await publish_sample(self.broker, emit)
             self.metrics.samples.labels(self.stage.value, emit.outcome.value).inc()
-        await msg.ack()
+        await self._ack(msg, delivery)
         self.metrics.stage_seconds.labels(self.stage.value).observe(time.perf_counter() - started)
+
+    async def _skip_redelivery(self, msg: NatsMessage, delivery: Delivery) -> bool:
+        key = delivery.key
+        if key is None or delivery.delivered == 1:
+            return False
+        if key in self.finished:
+            await msg.ack()  # the first delivery was handled and acked; this one is stale
+        else:
+            started = self.active.get(key)
+            # A handler past KEEP_ALIVE_MAX_S is presumed hung: let this delivery run.
+            if started is None or time.monotonic() - started > KEEP_ALIVE_MAX_S:
+                return False
+        self.log.warning("redelivery of a message handled here", delivered=delivery.delivered)
+        self.metrics.samples.labels(self.stage.value, "redelivery_skipped").inc()
+        return True
+
+    async def _ack(self, msg: NatsMessage, delivery: Delivery) -> None:
+        await msg.ack()
+        if delivery.key is not None:
+            self.finished[delivery.key] = None
+            while len(self.finished) > FINISHED_MEMORY:
+                self.finished.popitem(last=False)
 
     @contextlib.asynccontextmanager
     async def _keep_alive(self, msg: NatsMessage, delivery: Delivery) -> AsyncIterator[None]:
@@ -286,7 +299,7 @@ class SampleDelivery:
         emit = reject(envelope, self.stage, reason, final_error_class(exc, self.stage))
         await publish_sample(self.broker, emit)
         self.metrics.samples.labels(self.stage.value, Outcome.REJECTED.value).inc()
-        await msg.ack()
+        await self._ack(msg, delivery)
 
     async def _count(self, key: str, *, add: bool) -> int:
         """Rate-limit naks of this message so far (after adding one, when `add`)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -159,7 +158,7 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
     write_summary(result)
     if not config.keep_state:
-        shutil.rmtree(config.out_dir / STATE_DIR, ignore_errors=True)
+        stack.purge()  # broker store, logs and the servers' data
     return result
 
 

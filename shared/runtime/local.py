@@ -8,6 +8,7 @@ servers that are not installed are reported as unavailable, never silently skipp
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pwd
 import shutil
@@ -102,11 +103,28 @@ def find_pg_bin(name: str) -> Path | None:
     return Path(found) if found else None
 
 
+def server_dir(base: Path) -> Path:
+    """Where the database servers keep their files for a stack rooted at `base`.
+
+    Servers run as their own system users when we are root, and a root-owned folder on the way
+    (a home directory, pytest's tmp) would lock them out: their files then live under the system
+    temp folder, at a path derived from `base`, so `--resume` finds them again.
+    """
+    if os.geteuid() != 0:
+        return base
+    digest = hashlib.sha256(str(base.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"sqlsynth-servers-{digest}"
+    path.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(path, 0o755)
+    return path
+
+
 def start_postgres(base: Path, extra_args: list[str] | None = None) -> Server:
     """`extra_args` go after the defaults (e.g. ["-c", "log_statement=all"]) and so win."""
     initdb, postgres = find_pg_bin("initdb"), find_pg_bin("postgres")
     if not initdb or not postgres:
         raise ServerUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
+    base = server_dir(base)
     data, sock = base / "pg", base / "pg-sock"
     port = free_port()
     fresh = not (data / "PG_VERSION").exists()
@@ -179,6 +197,7 @@ def start_mariadb(base: Path, extra_args: list[str] | None = None) -> Server:
     install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not mariadbd or not install_db:
         raise ServerUnavailable("MariaDB is not installed (apt-get install mariadb-server)")
+    base = server_dir(base)
     data = base / "mariadb"
     port = free_port()
     fresh = not (data / "mysql").exists()
@@ -329,7 +348,12 @@ class LocalStack:
             server.stop()
         self.servers.clear()
         if self.owns_base:
-            shutil.rmtree(self.base, ignore_errors=True)
+            self.purge()
+
+    def purge(self) -> None:
+        """Delete every file of the stack (call after stop): the base and the servers' data."""
+        shutil.rmtree(server_dir(self.base), ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self) -> LocalStack:
         return self

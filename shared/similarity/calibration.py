@@ -50,7 +50,8 @@ def paraphrase_pairs(rows: Sequence[LabelledRow], dialect: str = "sqlite") -> Pa
     for index, row in enumerate(rows):
         by_scope[row.scope].append(index)
     normal = [normalize_sql(row.sql, dialect) for row in rows]
-    positives, negatives = [], []
+    positives: list[tuple[int, int]] = []
+    negatives: list[tuple[int, int]] = []
     for indices in by_scope.values():
         for i, j in itertools.combinations(indices, 2):
             (positives if normal[i] == normal[j] else negatives).append((i, j))
@@ -64,7 +65,10 @@ def pair_cosines(
         return np.zeros(0)
     left = np.array([i for i, _ in pairs])
     right = np.array([j for _, j in pairs])
-    return np.einsum("ij,ij->i", vectors[left], vectors[right]).astype(np.float64)
+    cosines: NDArray[np.float64] = np.einsum("ij,ij->i", vectors[left], vectors[right]).astype(
+        np.float64
+    )
+    return cosines
 
 
 @dataclass(frozen=True)

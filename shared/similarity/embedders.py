@@ -53,7 +53,8 @@ def normalise_rows(matrix: Any) -> Vectors:
         rows = rows[None, :]
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (rows / norms).astype(np.float32, copy=False)
+    normalised: Vectors = (rows / norms).astype(np.float32, copy=False)
+    return normalised
 
 
 def set_offline() -> None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import sqlglot
 from rapidfuzz.distance import Indel
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 from shared.similarity.tree_edit import LabelledTree, labelled_tree, tree_similarity
 

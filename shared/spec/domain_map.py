@@ -60,7 +60,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "sports_league": ("sports", "sport", "athletics", "league"),
     "library": ("library", "books", "publishing"),
     "human_resources": ("human resources", "hr", "employment", "workforce", "trade unions"),
-    "ecommerce_marketplace": ("ecommerce", "e-commerce", "marketplace", "online retail"),
+    "ecommerce_marketplace": ("ecommerce", "e commerce", "marketplace", "online retail"),
     "restaurant": ("restaurant", "food services", "dining", "catering"),
     "car_rental": ("car rental", "rental", "vehicle", "vehicles"),
     "cybersecurity": ("cybersecurity", "security", "defense", "defence", "military"),

@@ -45,7 +45,9 @@ from shared.spec.model import (
 from shared.spec.rules import WELL_KNOWN
 
 DEFAULT_SPEC_PATH = Path(__file__).with_name("default_spec.yaml")
-TOP_KEYS = ("version", "name", "description", "domains", "properties", "constraints")
+# `evidence` (top level and per property) holds the counts a spec was measured from
+# (`sqlsynth spec --seeds`); it documents the numbers and is not read.
+TOP_KEYS = ("version", "name", "description", "domains", "properties", "constraints", "evidence")
 PROPERTY_KEYS = (
     "name",
     "description",
@@ -55,6 +57,7 @@ PROPERTY_KEYS = (
     "bernoulli",
     "depends_on",
     "conditional",
+    "evidence",
 )
 LEAF_KINDS = ("values", "range", "bernoulli")
 

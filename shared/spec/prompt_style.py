@@ -33,20 +33,91 @@ CONVERSATIONAL = re.compile(
     r"help me|tell me|let me know|i'm looking for|i am looking for|do you know)\b"
 )
 COMMAND_VERBS = frozenset(
-    """
-    list show find get give display return count calculate compute determine identify retrieve
-    select fetch sum rank sort order update delete insert add remove increase decrease set
-    change create provide name obtain report summarize summarise compare modify mark record
-    register generate output print enumerate filter group track analyze analyse describe
-    include drop alter replace reduce raise lower assign move archive query check
-    """.split()
+    [
+        "list",
+        "show",
+        "find",
+        "get",
+        "give",
+        "display",
+        "return",
+        "count",
+        "calculate",
+        "compute",
+        "determine",
+        "identify",
+        "retrieve",
+        "select",
+        "fetch",
+        "sum",
+        "rank",
+        "sort",
+        "order",
+        "update",
+        "delete",
+        "insert",
+        "add",
+        "remove",
+        "increase",
+        "decrease",
+        "set",
+        "change",
+        "create",
+        "provide",
+        "name",
+        "obtain",
+        "report",
+        "summarize",
+        "summarise",
+        "compare",
+        "modify",
+        "mark",
+        "record",
+        "register",
+        "generate",
+        "output",
+        "print",
+        "enumerate",
+        "filter",
+        "group",
+        "track",
+        "analyze",
+        "analyse",
+        "describe",
+        "include",
+        "drop",
+        "alter",
+        "replace",
+        "reduce",
+        "raise",
+        "lower",
+        "assign",
+        "move",
+        "archive",
+        "query",
+        "check",
+    ]
 )
 MULTI_PART = re.compile(
     r"\b(and also|and then|in addition|additionally|as well as (?:show|list|give|display|find))\b"
 )
 # Narrower than COMMAND_VERBS: "the name and order date" must not read as a second command.
-SECOND_VERBS = ("show", "list", "give", "display", "find", "return", "calculate", "compute",
-                "determine", "identify", "retrieve", "rank", "provide", "tell")
+SECOND_VERBS = (
+    "show",
+    "list",
+    "give",
+    "display",
+    "find",
+    "return",
+    "calculate",
+    "compute",
+    "determine",
+    "identify",
+    "retrieve",
+    "rank",
+    "provide",
+    "tell",
+)
 SECOND_COMMAND = re.compile(r"\band (?:then )?(" + "|".join(SECOND_VERBS) + r")\b")
 # "most recent" is a precise superlative and "best-before" a compound, not vague wording.
 VAGUE = re.compile(
@@ -55,10 +126,37 @@ VAGUE = re.compile(
     r"five|six|seven|eight|nine|ten|twenty|hundred)\b)"
 )
 QUESTION_STARTS = frozenset(
-    """
-    what what's whats which who whom whose when where why how is are was were do does did has
-    have had can could should would will shall may might
-    """.split()
+    [
+        "what",
+        "what's",
+        "whats",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+    ]
 )
 # Words that make a text a sentence rather than keywords (a verb or a question word).
 VERB_HINTS = COMMAND_VERBS | QUESTION_STARTS | frozenset({"be", "been", "being", "there"})

@@ -112,7 +112,9 @@ def record_history(envelope: SampleEnvelope, steps: list[tuple[Stage, Outcome, i
     for stage, outcome, attempt in steps:
         envelope.attempt = attempt
         error = ErrorClass.QUERY if outcome in (Outcome.FAILED, Outcome.REJECTED) else None
-        envelope.record(stage, outcome, reason=f"{outcome.value} at {stage.value}", error_class=error)
+        envelope.record(
+            stage, outcome, reason=f"{outcome.value} at {stage.value}", error_class=error
+        )
 
 
 HAPPY = [

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,11 +25,11 @@ from shared.report.load import load_report_dataset
 
 
 @pytest.fixture
-def metrics(small_dataset: Path) -> dict:
+def metrics(small_dataset: Path) -> dict[str, Any]:
     return build_report([load_report_dataset(small_dataset)], options=ReportOptions())
 
 
-def test_counts(metrics: dict) -> None:
+def test_counts(metrics: dict[str, Any]) -> None:
     assert metrics["rows"] == 7
     assert metrics["parsed"] == 6
     assert metrics["parse_errors"] == 1
@@ -38,7 +39,7 @@ def test_counts(metrics: dict) -> None:
     assert metrics["validity"] is None  # plain rows carry no checks
 
 
-def test_complexity_means(metrics: dict) -> None:
+def test_complexity_means(metrics: dict[str, Any]) -> None:
     complexity = metrics["complexity"]
     assert complexity["tables"] == pytest.approx(11 / 6)
     assert complexity["joins"] == pytest.approx(3 / 6)
@@ -52,14 +53,14 @@ def test_complexity_means(metrics: dict) -> None:
     assert complexity["tokens"] == pytest.approx(87 / 6)
 
 
-def test_histograms(metrics: dict) -> None:
+def test_histograms(metrics: dict[str, Any]) -> None:
     assert metrics["histograms"]["tables"] == {"0": 0, "1": 2, "2": 3, "3": 1}
     assert metrics["histograms"]["nesting"] == {"0": 0, "1": 5, "2": 1}
     # Tokens in buckets of ten: 4, 4 | 13, 17 | 20, 29.
     assert metrics["histograms"]["tokens"] == {"0-9": 2, "10-19": 2, "20-29": 2}
 
 
-def test_seed_000_shares(metrics: dict) -> None:
+def test_seed_000_shares(metrics: dict[str, Any]) -> None:
     shares = metrics["shares"]
     assert shares["queries"] == 6 and shares["schemas"] == 6
     assert shares["query_tables_3_to_5"] == pytest.approx(1 / 6)
@@ -76,7 +77,7 @@ def test_seed_000_shares(metrics: dict) -> None:
     assert shares["foreign_key"] == pytest.approx(4 / 6)
 
 
-def test_patterns_and_entropy(metrics: dict) -> None:
+def test_patterns_and_entropy(metrics: dict[str, Any]) -> None:
     patterns = metrics["patterns"]
     # Q0 and Q6 share "SELECT c FROM t"; the other four are distinct.
     assert patterns["unique"] == 5
@@ -86,7 +87,7 @@ def test_patterns_and_entropy(metrics: dict) -> None:
     assert patterns["top"][0] == ["SELECT c FROM t", 2]
 
 
-def test_coverage(metrics: dict) -> None:
+def test_coverage(metrics: dict[str, Any]) -> None:
     coverage = metrics["coverage"]
     assert coverage["databases"] == 2
     # Used: B.t1; A.t1, A.t2, A.t3. Declared: the same four.
@@ -100,7 +101,7 @@ def test_coverage(metrics: dict) -> None:
     assert coverage["column_share"] == pytest.approx(5 / 7)
 
 
-def test_distributions_measured_for_any_dataset(metrics: dict) -> None:
+def test_distributions_measured_for_any_dataset(metrics: dict[str, Any]) -> None:
     measured = metrics["distributions"]["sql_complexity_measured"]
     # Q4 has a CTE; Q3 a subquery; Q1 and Q2 join; Q0 and Q6 are plain.
     assert measured["counts"] == {

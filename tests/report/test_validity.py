@@ -60,7 +60,12 @@ def test_summary_per_engine_and_level() -> None:
     summary = summarise_validity(results, engines, Level.FULL, "revalidated")
     assert summary["query_valid"] == {"sqlite": 0.75, "postgres": 0.5, "any": 0.75, "all": 0.5}
     # The PostgreSQL query error still parsed; the syntax error did not, anywhere.
-    assert summary["levels"]["syntax"] == {"sqlite": 0.75, "postgres": 0.75, "any": 0.75, "all": 0.75}
+    assert summary["levels"]["syntax"] == {
+        "sqlite": 0.75,
+        "postgres": 0.75,
+        "any": 0.75,
+        "all": 0.75,
+    }
     assert summary["levels"]["full"] == summary["query_valid"]
     assert summary["schema_valid"]["all"] == 1.0
     assert summary["source"] == "revalidated" and summary["level"] == "full"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import nats
@@ -110,7 +111,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class Harness:
     """One subscriber under the delivery policy, on its own subjects and durable."""
 
-    def __init__(self, url: str, ack_wait_s: float = 1.0) -> None:
+    def __init__(self, url: str, ack_wait_s: float = 1.0, workers: int = 8) -> None:
         token = uuid.uuid4().hex[:8]
         self.url = url
         self.inbox = f"{subjects.PREFIX}.test.{token}.in"
@@ -119,6 +120,7 @@ class Harness:
         self.settings = ServiceSettings(
             nats_url=url,
             max_deliver=3,
+            workers=workers,
             ack_wait_s=ack_wait_s,
             backoff_base_s=0.02,
             backoff_max_s=0.1,
@@ -132,15 +134,18 @@ class Harness:
         done: Callable[[], bool],
         timeout_s: float = 20.0,
         settle_s: float = 0.3,
+        samples: int = 1,
     ) -> None:
         self.service.sample_subscriber(self.inbox, self.durable, Stage.DEDUP, lambda: fn)
         broker = self.service.broker
         await broker.start()
         try:
-            envelope = make_envelope(self.sample_id, run_id="delivery-test")
-            await broker.publish(
-                envelope.model_dump_json().encode(), self.inbox, stream=subjects.STREAM
-            )
+            for i in range(samples):
+                sample_id = self.sample_id if samples == 1 else f"{self.sample_id}-{i}"
+                envelope = make_envelope(sample_id, run_id="delivery-test")
+                await broker.publish(
+                    envelope.model_dump_json().encode(), self.inbox, stream=subjects.STREAM
+                )
             deadline = asyncio.get_running_loop().time() + timeout_s
             while not done():
                 assert asyncio.get_running_loop().time() < deadline, "stage never finished"
@@ -299,3 +304,24 @@ async def test_a_handler_longer_than_the_ack_wait_keeps_its_message(nats_url: st
     await harness.run(slow, finished.is_set, settle_s=2.0)
     assert calls == 1
     assert len(await stream_envelopes(nats_url, harness.outbox, harness.sample_id)) == 1
+
+
+async def test_a_message_that_waited_past_its_ack_wait_is_handled_once(nats_url: str) -> None:
+    # Two workers busy for 2.5 s each: the third message waits for one of them (already
+    # fetched, so JetStream redelivers it after 1 s) and its redelivery arrives while the first
+    # copy is being handled.
+    harness = Harness(nats_url, ack_wait_s=1.0, workers=2)
+    calls: Counter[str] = Counter()
+
+    async def slow(envelope: SampleEnvelope) -> Sequence[Emit]:
+        calls[envelope.sample_id] += 1
+        await asyncio.sleep(2.5)
+        return harness.emit(envelope)
+
+    await harness.run(slow, lambda: len(calls) == 3 and sum(calls.values()) >= 3, settle_s=4.0)
+    assert sorted(calls.values()) == [1, 1, 1], calls
+    for i in range(3):
+        sample_id = f"{harness.sample_id}-{i}"
+        assert len(await stream_envelopes(nats_url, harness.outbox, sample_id)) == 1
+    skipped = harness.service.metrics.samples.labels("dedup", "redelivery_skipped")._value.get()
+    assert skipped >= 1  # the situation really arose
