@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from proto.common import Engine, Level, Policy
-from shared.cli.common import parse_engine_list, servers_for
+from shared.cli.common import cancel_on_terminate, parse_engine_list, servers_for
 from shared.datasets import load_dataset
 from shared.datasets.check import check_records, summarise
 from shared.engines.registry import EngineSettings, open_engines
@@ -157,6 +157,11 @@ async def run_all(
     return measurements
 
 
+async def run_cancellable(*args: Any, **kwargs: Any) -> list[Measurement]:
+    async with cancel_on_terminate():
+        return await run_all(*args, **kwargs)
+
+
 def render_markdown(measurements: list[Measurement]) -> str:
     """Every measurement, then per engine set the median records/s and on/off ratio."""
     lines = [
@@ -225,7 +230,7 @@ def main(argv: list[str]) -> int:
             print(f"unavailable engines: {servers.unavailable}", file=sys.stderr)
             return 3
         measurements = asyncio.run(
-            run_all(
+            run_cancellable(
                 records,
                 servers.dsns,
                 args.engine_sets,

@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -27,6 +28,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from proto.common import Engine
 from shared.runtime.local import LocalStack
@@ -187,3 +189,37 @@ async def cancel_on_terminate() -> AsyncIterator[None]:
 
 def format_fraction(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def render_validity_title(report: dict[str, Any]) -> str:
+    return (
+        f"{Path(report['file']).name}: {report['rows']} rows "
+        f"(level {report['level']}, policy {report['policy']})"
+    )
+
+
+def render_validity_table(report: dict[str, Any], requested: list[Engine]) -> Table:
+    """Seed 000's table from a `sqlsynth validate --json` report: schema valid and query valid
+    (and non-empty, at level full) per engine, then on any and on all engines."""
+    table = Table()
+    table.add_column("engine")
+    table.add_column("schema valid", justify="right")
+    table.add_column("query valid", justify="right")
+    non_empty = report["non_empty"]
+    if non_empty is not None:
+        table.add_column("non-empty result", justify="right")
+    labels = [(e.value, e.value) for e in requested] + [
+        ("any", "any engine"),
+        ("all", "all engines"),
+    ]
+    for key, label in labels:
+        if key in report.get("unavailable", {}):
+            label = f"{label} (unavailable)"
+        cells = [
+            format_fraction(report["schema_valid"][key]),
+            format_fraction(report["query_valid"][key]),
+        ]
+        if non_empty is not None:
+            cells.append(format_fraction(non_empty[key]))
+        table.add_row(label, *cells, end_section=key == requested[-1].value)
+    return table

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -25,16 +25,18 @@ from rich.console import Console
 from shared.cli.common import make_progress, parse_key_values, print_json, stderr_console
 from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
 from shared.pipeline.dedup import MemoryClaimStore, short_hash
-from shared.pipeline.near_dedup import (
-    Candidate,
-    Judgement,
-    NearDedupConfig,
-    NearDuplicateJudge,
-)
 from shared.similarity.embedders import DEFAULT_EMBEDDER, EMBEDDERS, load_embedder
-from shared.similarity.index import SimilarityIndex
 from shared.similarity.locks import MemoryScopeLock
 from shared.sql.dialects import parse_engine, sqlglot_dialect
+
+if TYPE_CHECKING:
+    # qdrant-client takes seconds to import; every `sqlsynth` subcommand imports this module.
+    from shared.pipeline.near_dedup import (
+        Candidate,
+        Judgement,
+        NearDedupConfig,
+        NearDuplicateJudge,
+    )
 
 ARRAY_FORMATS = {DatasetFormat.SPIDER, DatasetFormat.BIRD, DatasetFormat.JSON}
 EMBED_BATCH = 512
@@ -59,6 +61,8 @@ def record_scope(record: DatasetRecord) -> str:
 
 
 def candidate_of_record(index: int, record: DatasetRecord) -> Candidate:
+    from shared.pipeline.near_dedup import Candidate
+
     dialect = sqlglot_dialect(record.sql_dialect) if record.sql_dialect else "sqlite"
     scope = record_scope(record)
     return Candidate(
@@ -76,6 +80,9 @@ def candidate_of_record(index: int, record: DatasetRecord) -> Candidate:
 async def judge_records(
     run: DedupRun, model: str, config: NearDedupConfig, console: Console, show: bool
 ) -> NearDuplicateJudge:
+    from shared.pipeline.near_dedup import NearDuplicateJudge
+    from shared.similarity.index import SimilarityIndex
+
     embedder = await asyncio.to_thread(load_embedder, model)
     index = SimilarityIndex.open(dim=embedder.dim, model=embedder.name)
     judge = NearDuplicateJudge(index, embedder, MemoryClaimStore(), MemoryScopeLock(), config)
@@ -274,6 +281,8 @@ def command(
         run = DedupRun(records=list(reader))
     except (DatasetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    from shared.pipeline.near_dedup import NearDedupConfig
+
     config = NearDedupConfig(
         question_threshold=question_threshold, sql_threshold=sql_threshold, top_k=top_k
     )

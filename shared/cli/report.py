@@ -201,6 +201,13 @@ def render_headline(document: dict[str, Any]) -> Table:
 @click.option("--limit", type=click.IntRange(min=1), help="Measure only the first N rows of each.")
 @click.option("--max-pairs", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the pair sample.")
+@click.option(
+    "--embedder",
+    "embedder_name",
+    default="tfidf-char",
+    show_default=True,
+    help="Embeddings for cosine, Vendi and hybrid: tfidf-char, or minilm-static / minilm.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def command(
     dataset: Path,
@@ -223,11 +230,13 @@ def command(
     limit: int | None,
     max_pairs: int,
     seed: int,
+    embedder_name: str,
     progress: bool,
 ) -> None:
     """Quality report of DATASET (a file or a run folder), side by side with --compare ones."""
     # Imported here: every `sqlsynth` command imports this module, few need numpy and scipy.
     from shared.report.build import ReportOptions, build_report
+    from shared.report.embed import load_report_embedder
     from shared.report.facts import LABELS
     from shared.report.load import load_report_dataset, unique_names
     from shared.report.output import dump_json, write_report_files
@@ -252,6 +261,7 @@ def command(
             *(load_report_dataset(path, limit=limit) for path in compare),
         ]
         spec = read_spec(spec_path, loaded)
+        embedder = load_report_embedder(embedder_name)
     except (DatasetError, SpecError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     given = list(names) + [d.name for d in loaded[len(names) :]]
@@ -269,7 +279,7 @@ def command(
             console=console,
             show_progress=progress and console.is_terminal,
         )
-    options = ReportOptions(max_pairs=max_pairs, seed=seed, label_map=label_map)
+    options = ReportOptions(embedder=embedder, max_pairs=max_pairs, seed=seed, label_map=label_map)
     document = build_report(loaded, spec=spec, options=options, validity=validity)
     to_stdout = json_path == "-"
     write_report_files(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from proto.common import Engine, Level, Policy
 from shared.cli.common import (
@@ -29,11 +27,18 @@ from shared.cli.common import (
     make_progress,
     parse_key_values,
     print_json,
+    render_validity_table,
+    render_validity_title,
     servers_for,
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
-from shared.datasets.check import ALL, ANY, RecordResult, check_records, summarise
+from shared.datasets.check import (
+    RecordResult,
+    check_records,
+    summarise,
+    write_results,
+)
 from shared.errors import EngineUnavailable
 from shared.sql.dialects import parse_engine
 
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
 
 # Exit code when some requested engine could not be used: the figures cover only the others.
 EXIT_ENGINES_UNAVAILABLE = 3
+CLOSE_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -157,24 +163,24 @@ async def validate_on(
             )
             run.elapsed_s = time.perf_counter() - started
     finally:
-        from shared.engines.registry import close_engines
+        await close_within(engines, CLOSE_TIMEOUT_S)
 
-        await close_engines(engines)
+
+async def close_within(engines: dict[Engine, SqlEngine], timeout_s: float) -> None:
+    """Close the engines, but do not let a stuck pool (e.g. a connection a cancelled task still
+    holds) keep the command from exiting and stopping its servers."""
+    from shared.engines.registry import close_engines
+
+    try:
+        await asyncio.wait_for(close_engines(engines), timeout_s)
+    except TimeoutError:
+        stderr_console().print(f"[yellow]engines did not close within {timeout_s:.0f}s[/]")
 
 
 def build_report(
     path: Path, fmt: str, run: ValidationRun, errors: list[LoadError], level: Level, policy: Policy
 ) -> dict[str, Any]:
-    summary = summarise(run.results, run.ran, level)
-    for key in ("schema_valid", "query_valid", "non_empty"):
-        figures = summary[key]
-        if figures is None:
-            continue
-        # Stable keys: every requested engine appears, null when it could not be run.
-        summary[key] = {e.value: figures.get(e.value) for e in run.requested} | {
-            ANY: figures[ANY],
-            ALL: figures[ALL],
-        }
+    summary = summarise(run.results, run.ran, level, requested=run.requested)
     rate = len(run.results) / run.elapsed_s if run.elapsed_s else None
     return {
         "file": str(path),
@@ -188,43 +194,6 @@ def build_report(
         "elapsed_s": round(run.elapsed_s, 3),
         "records_per_s": round(rate, 1) if rate else None,
     }
-
-
-def write_results(out: Path, results: list[RecordResult], errors: list[LoadError]) -> None:
-    with out.open("w", encoding="utf-8") as handle:
-        for result in results:
-            handle.write(json.dumps({"kind": "record", **result.to_json()}) + "\n")
-        for error in errors:
-            handle.write(json.dumps({"kind": "malformed", **error.to_json()}) + "\n")
-
-
-def render_title(report: dict[str, Any]) -> str:
-    return (
-        f"{Path(report['file']).name}: {report['rows']} rows "
-        f"(level {report['level']}, policy {report['policy']})"
-    )
-
-
-def render_table(report: dict[str, Any], requested: list[Engine]) -> Table:
-    table = Table()
-    table.add_column("engine")
-    table.add_column("schema valid", justify="right")
-    table.add_column("query valid", justify="right")
-    non_empty = report["non_empty"]
-    if non_empty is not None:
-        table.add_column("non-empty result", justify="right")
-    labels = [(e.value, e.value) for e in requested] + [(ANY, "any engine"), (ALL, "all engines")]
-    for key, label in labels:
-        if key in report["unavailable"]:
-            label = f"{label} (unavailable)"
-        cells = [
-            format_fraction(report["schema_valid"][key]),
-            format_fraction(report["query_valid"][key]),
-        ]
-        if non_empty is not None:
-            cells.append(format_fraction(non_empty[key]))
-        table.add_row(label, *cells, end_section=key == requested[-1].value)
-    return table
 
 
 def print_notes(console: Console, report: dict[str, Any], errors: list[LoadError]) -> None:
@@ -421,8 +390,8 @@ def command(
         print_json(report)
     else:
         stdout = Console()
-        stdout.print(render_title(report), highlight=False)
-        stdout.print(render_table(report, engines))
+        stdout.print(render_validity_title(report), highlight=False)
+        stdout.print(render_validity_table(report, engines))
         print_notes(console, report, reader.errors)
     if run.unavailable:
         raise SystemExit(EXIT_ENGINES_UNAVAILABLE)

@@ -9,16 +9,18 @@ also given on `any` and on `all` of the engines that were run.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, ErrorClass, Validation
-from shared.datasets.record import DatasetRecord
+from shared.datasets.record import DatasetRecord, LoadError
 
 if TYPE_CHECKING:
     from shared.engines.fixture import Fixture
@@ -224,19 +226,31 @@ def has_rows(record: DatasetRecord) -> bool:
 
 
 def summarise(
-    results: Iterable[RecordResult], engines: list[Engine], level: Level
+    results: Iterable[RecordResult],
+    engines: list[Engine],
+    level: Level,
+    *,
+    requested: list[Engine] | None = None,
 ) -> dict[str, Any]:
-    """The seed-000 figures under stable keys (fractions in [0, 1])."""
+    """The seed-000 figures under stable keys (fractions in [0, 1]). Engines in `requested` but
+    not in `engines` (they could not be run) appear with None, so the keys do not move."""
     done = list(results)
     total = len(done)
+    order = requested or engines
+
+    def figures(passes: Callable[[RecordResult, Engine], bool]) -> dict[str, float | None]:
+        measured = fractions(done, engines, passes)
+        return {e.value: measured.get(e.value) for e in order} | {
+            ANY: measured[ANY],
+            ALL: measured[ALL],
+        }
+
     return {
         "rows": total,
-        "schema_valid": fractions(done, engines, RecordResult.schema_ok),
-        "query_valid": fractions(done, engines, RecordResult.query_ok),
+        "schema_valid": figures(RecordResult.schema_ok),
+        "query_valid": figures(RecordResult.query_ok),
         # Only level full runs the query, so only then is "returned rows" known.
-        "non_empty": fractions(done, engines, RecordResult.non_empty)
-        if level is Level.FULL
-        else None,
+        "non_empty": figures(RecordResult.non_empty) if level is Level.FULL else None,
         "with_rows": sum(has_rows(r.record) for r in done) / total if total else None,
         "results_agree": (
             sum(bool(r.validation and r.validation.results_agree) for r in done) / total
@@ -268,3 +282,12 @@ def count_failures(
                     counts[(check.error_class or ErrorClass.QUERY).value] += 1
         out[engine.value] = dict(counts.most_common())
     return out
+
+
+def write_results(out: Path, results: list[RecordResult], errors: list[LoadError]) -> None:
+    """One JSON line per record (its checks), then one per malformed row (`--out`)."""
+    with out.open("w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps({"kind": "record", **result.to_json()}) + "\n")
+        for error in errors:
+            handle.write(json.dumps({"kind": "malformed", **error.to_json()}) + "\n")

@@ -210,28 +210,42 @@ class NearDuplicateJudge:
             "sql", sql_vector, run, scope, self.config.top_k * self.config.candidate_factor, me
         )
         clock = _lap(timings, "search", clock)
-        sql, hybrid = await asyncio.to_thread(self._rescore, candidate, pool)
+        # Inline: bounded, the re-scoring costs ~1 ms, less than a hop to a thread.
+        sql, hybrid = self._rescore(candidate, pool)
         _lap(timings, "rescore", clock)
         return _Nearest(question, sql, hybrid)
 
     def _rescore(
         self, candidate: Candidate, pool: list[Neighbour]
     ) -> tuple[Neighbour | None, HybridScore | None]:
-        """Seed 003: of the k x 20 retrieved, re-score the top k with the hybrid similarity."""
+        """Seed 003: of the k x 20 retrieved, the best hybrid score among the top k.
+
+        Candidates go in order of an upper bound of their score (shared.similarity.hybrid
+        cheap_bound); the tree edit distance, the expensive term, is computed only while a
+        bound can still beat the best exact score, which gives the same maximum.
+        """
         if not pool:
             return None, None
         weights = self.config.weights
         mine = describe_sql(candidate.sql, candidate.dialect)
-        shapes = {n.sample_id: describe_sql(n.sql, n.dialect) for n in pool}
         bounded = sorted(
-            pool,
-            key=lambda n: cheap_bound(mine, shapes[n.sample_id], n.cosine, weights),
+            (
+                (cheap_bound(mine, shape, n.cosine, weights), n, shape)
+                for n in pool
+                for shape in [describe_sql(n.sql, n.dialect)]
+            ),
+            key=lambda item: item[0],
             reverse=True,
         )[: self.config.top_k]
-        scored = [
-            (n, hybrid_similarity(mine, shapes[n.sample_id], n.cosine, weights)) for n in bounded
-        ]
-        return max(scored, key=lambda pair: pair[1].total)
+        best: tuple[Neighbour, HybridScore] | None = None
+        for bound, neighbour, shape in bounded:
+            if best is not None and bound <= best[1].total:
+                break
+            score = hybrid_similarity(mine, shape, neighbour.cosine, weights)
+            if best is None or score.total > best[1].total:
+                best = (neighbour, score)
+        assert best is not None
+        return best
 
     def _decide(self, nearest: _Nearest, timings: dict[str, float]) -> Judgement:
         scores: dict[str, float] = {

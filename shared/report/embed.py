@@ -17,12 +17,13 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-Matrix = npt.NDArray[np.float64]
+# float64 here; the sentence models of shared.similarity return float32.
+Matrix = npt.NDArray[np.floating[Any]]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -50,7 +51,7 @@ class HashedTfidfEmbedder:
 
     @property
     def name(self) -> str:
-        return "tfidf-char"
+        return TFIDF_CHAR
 
     def extract_grams(self, text: str) -> Counter[str]:
         """Character n-grams of each lowercased word padded with spaces (" ab " gives " ab")."""
@@ -102,6 +103,20 @@ def normalise_rows(matrix: Matrix) -> Matrix:
     return out
 
 
+TFIDF_CHAR = "tfidf-char"
+
+
 def default_embedder() -> Embedder:
     """The embedder the report uses when none is given."""
     return HashedTfidfEmbedder()
+
+
+def load_report_embedder(name: str) -> Embedder:
+    """`tfidf-char`, or a sentence-embedding model of shared.similarity by its name
+    (`minilm-static`, `minilm`): those objects already have `name` and `embed`."""
+    if name == TFIDF_CHAR:
+        return HashedTfidfEmbedder()
+    # Imported only when asked for: the models load PyTorch or model2vec.
+    from shared.similarity.embedders import load_embedder
+
+    return load_embedder(name)

@@ -21,6 +21,7 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,19 +92,21 @@ class SentenceEmbedder:
 
         self.model = SentenceTransformer(str(model_dir or full_model_dir()), device="cpu")
         self.batch_size = batch_size
+        self._lock = threading.Lock()
         self.dim = 0  # read off one embedding: the accessor's name changed across versions
         self.dim = int(self.embed(["dimension probe"]).shape[1])
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:  # the Rust tokenizer is not re-entrant ("Already borrowed")
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return normalise_rows(vectors)
 
 
@@ -117,11 +120,16 @@ class StaticEmbedder:
 
         self.model = StaticModel.from_pretrained(str(model_dir))
         self.dim = int(self.model.dim)
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise_rows(self.model.encode(list(texts), show_progress_bar=False))
+        # model2vec re-sets truncation on the shared Rust tokenizer at every call: two threads
+        # at once fail with "Already borrowed" (found by tests/similarity/test_concurrency.py).
+        with self._lock:
+            vectors = self.model.encode(list(texts), show_progress_bar=False)
+        return normalise_rows(vectors)
 
 
 def distilled_model_dir(

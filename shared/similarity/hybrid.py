@@ -13,7 +13,8 @@ Weights are configurable (`HybridWeights`); they are normalised to sum to 1 only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlglot
@@ -47,6 +48,7 @@ class SqlShape:
 
     sorted_tokens: str
     tree: LabelledTree | None  # None when the text does not parse: AST similarity is then 0
+    labels: Counter[str] = field(default_factory=Counter, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def describe_sql(sql: str, dialect: str = "sqlite") -> SqlShape:
         tree = labelled_tree(sqlglot.parse_one(sql, read=dialect))
     except (sqlglot.errors.SqlglotError, RecursionError, ValueError):
         tree = None
-    return SqlShape(sorted_tokens, tree)
+    return SqlShape(sorted_tokens, tree, Counter(tree.labels) if tree else Counter())
 
 
 def token_sort_similarity(a: SqlShape, b: SqlShape) -> float:
@@ -98,14 +100,29 @@ def ast_similarity(a: SqlShape, b: SqlShape) -> float:
     return tree_similarity(a.tree, b.tree)
 
 
-def cheap_bound(a: SqlShape, b: SqlShape, cosine: float, weights: HybridWeights) -> float:
-    """An upper bound of the hybrid score without the tree edit distance (AST taken as 1).
+def ast_bound(a: SqlShape, b: SqlShape) -> float:
+    """An upper bound of the AST similarity from the label multisets alone.
 
-    The stage orders the k x 20 retrieved candidates by it and computes the expensive AST term
-    for the top k only (seed 003: retrieve k x 20 by embedding, evaluate the top k).
+    An edit operation fixes at most one unmatched node on each side, so the edit distance is at
+    least max(|A|, |B|) minus the number of labels the trees share, and the similarity at most
+    shared / max(|A|, |B|).
+    """
+    if a.tree is None or b.tree is None:
+        return 0.0
+    largest = max(a.tree.size, b.tree.size)
+    return sum((a.labels & b.labels).values()) / largest if largest else 1.0
+
+
+def cheap_bound(a: SqlShape, b: SqlShape, cosine: float, weights: HybridWeights) -> float:
+    """An upper bound of the hybrid score without the tree edit distance.
+
+    The judge orders the k x 20 retrieved candidates by it (seed 003: retrieve k x 20 by
+    embedding, evaluate the top k) and computes the exact score only while a candidate's bound
+    can still beat the best exact score found.
     """
     w = weights.normalised()
-    return w.token * token_sort_similarity(a, b) + w.ast + w.embedding * cosine
+    embedding = max(0.0, min(1.0, cosine))
+    return w.token * token_sort_similarity(a, b) + w.ast * ast_bound(a, b) + w.embedding * embedding
 
 
 def hybrid_similarity(

@@ -119,18 +119,25 @@ def _forest_distance(
         left_x = ma[ix]
         current, previous = forest[x], forest[x - 1]
         label = la[ix]
+        whole_x = left_x == li
+        dist_x = tree_dist[ix]
+        base = forest[left_x - li]
+        # min() and range arithmetic dominate in CPython: comparisons are written out.
         for y in range(1, cols):
             jy = lj + y - 1
-            if left_x == li and mb[jy] == lj:
-                relabel = 0 if label == lb[jy] else 1
-                value = min(previous[y] + 1, current[y - 1] + 1, previous[y - 1] + relabel)
-                tree_dist[ix][jy] = value
+            value = previous[y] + 1
+            other = current[y - 1] + 1
+            if other < value:
+                value = other
+            if whole_x and mb[jy] == lj:
+                other = previous[y - 1] + (label != lb[jy])
+                if other < value:
+                    value = other
+                dist_x[jy] = value
             else:
-                value = min(
-                    previous[y] + 1,
-                    current[y - 1] + 1,
-                    forest[left_x - li][mb[jy] - lj] + tree_dist[ix][jy],
-                )
+                other = base[mb[jy] - lj] + dist_x[jy]
+                if other < value:
+                    value = other
             current[y] = value
 
 

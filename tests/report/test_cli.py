@@ -160,6 +160,7 @@ def test_field_and_label_flags(tmp_path: Path) -> None:
     [
         (["--label", "colour=x"], "unknown label"),
         (["--spec", "/nonexistent/spec.yaml"], "cannot read"),
+        (["--embedder", "nope"], "unknown embedding model"),
     ],
 )
 def test_bad_flags(small_dataset: Path, args: list[str], message: str) -> None:
