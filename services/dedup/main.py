@@ -29,13 +29,14 @@ from services.common.app import Service, create_app, create_service
 from services.dedup.kv import KvClaimStore, KvLease
 from shared.metrics import Metrics
 from shared.pipeline.near_dedup import (
+    CheckedHook,
     Judgement,
     NearDedupConfig,
     NearDedupStage,
     NearDuplicateJudge,
 )
 from shared.settings import ServiceSettings
-from shared.similarity.embedders import DEFAULT_EMBEDDER, load_embedder
+from shared.similarity.embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from shared.similarity.hybrid import HybridWeights
 from shared.similarity.index import SimilarityIndex
 from shared.similarity.locks import MemoryScopeLock, ScopeLock
@@ -104,23 +105,27 @@ class DedupObserver:
         self.instance = instance
         self.every_s = every_s
         self._last: dict[str, float] = {}
+        self.log = structlog.get_logger(stage="dedup")
 
     async def after(self, envelope: SampleEnvelope, judgement: Judgement) -> None:
         self.metrics.dedup_verdicts.labels(judgement.layer or "accepted").inc()
         for step, seconds in judgement.timings.items():
             self.metrics.dedup_seconds.labels(step).observe(seconds)
         run_id = envelope.run_id
-        stats = self.tracker.stats(run_id)
-        self.metrics.dedup_duplicate_rate.labels(run_id).set(stats.run.duplicate_rate)
+        run = self.tracker.run_stats(run_id)
+        self.metrics.dedup_duplicate_rate.labels(run_id).set(run.duplicate_rate)
         similarity = self.metrics.dedup_mean_similarity
-        similarity.labels(run_id, "sql").set(stats.run.mean_sql_similarity)
-        similarity.labels(run_id, "question").set(stats.run.mean_question_similarity)
+        similarity.labels(run_id, "sql").set(run.mean_sql_similarity)
+        similarity.labels(run_id, "question").set(run.mean_question_similarity)
         now = time.monotonic()
         if now - self._last.get(run_id, float("-inf")) < self.every_s:
             return
         self._last[run_id] = now
-        body = json.dumps(stats.to_json(), separators=(",", ":")).encode()
-        await self.kv.put(saturation_key(run_id, self.instance), body)
+        body = json.dumps(self.tracker.stats(run_id).to_json(), separators=(",", ":")).encode()
+        try:
+            await self.kv.put(saturation_key(run_id, self.instance), body)
+        except Exception as exc:  # a missed update is replaced within a second: never fail a sample
+            self.log.warning("saturation not published", run_id=run_id, error=str(exc))
 
 
 def build_lock(settings: DedupSettings, kv: KeyValue) -> ScopeLock:
@@ -131,15 +136,8 @@ def build_lock(settings: DedupSettings, kv: KeyValue) -> ScopeLock:
     return MemoryScopeLock()
 
 
-async def start(service: Service) -> None:
-    settings = service.settings
-    assert isinstance(settings, DedupSettings)
-    log = structlog.get_logger()
-    kv = await service.broker.key_value(subjects.DEDUP_BUCKET)
-    started = time.perf_counter()
-    # The first start on a machine distils the static model (about a minute): off the loop.
-    embedder = await asyncio.to_thread(load_embedder, settings.embed_model, settings.model_cache)
-    index = SimilarityIndex.open(
+def open_index(settings: DedupSettings, embedder: Embedder) -> SimilarityIndex:
+    return SimilarityIndex.open(
         dim=embedder.dim,
         model=embedder.name,
         url=settings.qdrant_url,
@@ -147,20 +145,47 @@ async def start(service: Service) -> None:
         api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
         prefix=settings.qdrant_prefix,
     )
+
+
+def build_stage(
+    settings: DedupSettings,
+    kv: KeyValue,
+    metrics: Metrics,
+    embedder: Embedder,
+    index: SimilarityIndex,
+    on_checked: CheckedHook | None = None,
+) -> NearDedupStage:
+    """The stage with its KV claims, lock, saturation tracking and metrics (tests inject)."""
     tracker = SaturationTracker()
     judge = NearDuplicateJudge(
-        index, embedder, KvClaimStore(kv), build_lock(settings, kv), settings.near_config(), tracker
+        index,
+        embedder,
+        KvClaimStore(kv),
+        build_lock(settings, kv),
+        settings.near_config(),
+        tracker,
+        on_checked,
     )
-    observer = DedupObserver(
-        tracker, kv, service.metrics, settings.instance, settings.saturation_every_s
-    )
+    observer = DedupObserver(tracker, kv, metrics, settings.instance, settings.saturation_every_s)
+    return NearDedupStage(judge, on_judged=observer.after)
+
+
+async def start(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, DedupSettings)
+    kv = await service.broker.key_value(subjects.DEDUP_BUCKET)
+    started = time.perf_counter()
+    # The first start on a machine distils the static model (about a minute): off the loop.
+    embedder = await asyncio.to_thread(load_embedder, settings.embed_model, settings.model_cache)
+    index = open_index(settings, embedder)
+    stage = build_stage(settings, kv, service.metrics, embedder, index)
     service.state["index"] = index
-    service.state["stage"] = NearDedupStage(judge, on_judged=observer.after)
-    log.info(
+    service.state["stage"] = stage
+    structlog.get_logger().info(
         "dedup ready",
         model=embedder.name,
-        question_threshold=judge.question_threshold,
-        sql_threshold=judge.config.sql_threshold,
+        question_threshold=stage.judge.question_threshold,
+        sql_threshold=settings.sql_threshold,
         qdrant=settings.qdrant_url or str(settings.index_path()),
         load_s=round(time.perf_counter() - started, 2),
     )

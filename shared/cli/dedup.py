@@ -4,8 +4,8 @@ The same three layers as the dedup service (shared/pipeline/near_dedup.py), over
 file order: a row is kept unless an earlier kept row of the same schema is an exact, question or
 SQL near-duplicate of it. The schema scope is the row's `db_id` when it has one, else a hash of
 its `sql_context`. Kept rows are written unchanged: JSONL lines byte for byte, items of a JSON
-array file as one JSON object per line (a JSON array when --out ends in .json), CSV rows under
-the original header. Rows that cannot be read are reported, not written.
+array file as one JSON object per line, CSV rows under the original header; an --out ending in
+.json gets a JSON array of the same objects. Rows that cannot be read are reported, not written.
 """
 
 from __future__ import annotations
@@ -136,25 +136,24 @@ def build_report(
 def write_kept(source: Path, fmt: DatasetFormat, kept: list[DatasetRecord], out: Path) -> None:
     """Kept rows as they are in `source` (records know their line or item number)."""
     positions = {r.line for r in kept if r.line is not None}
+    if fmt is DatasetFormat.CSV:
+        write_kept_csv(source, positions, out)
+        return
     if fmt in ARRAY_FORMATS:
         items = json.loads(source.read_text(encoding="utf-8"))
-        chosen = [item for number, item in enumerate(items, start=1) if number in positions]
-        with out.open("w", encoding="utf-8") as handle:
-            if out.suffix.lower() == ".json":
-                json.dump(chosen, handle, ensure_ascii=False, indent=2)
-                handle.write("\n")
-            else:
-                handle.writelines(json.dumps(item, ensure_ascii=False) + "\n" for item in chosen)
-    elif fmt is DatasetFormat.CSV:
-        write_kept_csv(source, positions, out)
+        chosen = [
+            json.dumps(item, ensure_ascii=False)
+            for n, item in enumerate(items, 1)
+            if n in positions
+        ]
     else:
-        with (
-            source.open(encoding="utf-8", errors="replace") as src,
-            out.open("w", encoding="utf-8") as handle,
-        ):
-            for number, line in enumerate(src, start=1):
-                if number in positions:
-                    handle.write(line if line.endswith("\n") else line + "\n")
+        with source.open(encoding="utf-8", errors="replace") as src:
+            chosen = [line.rstrip("\r\n") for n, line in enumerate(src, 1) if n in positions]
+    with out.open("w", encoding="utf-8") as handle:
+        if out.suffix.lower() == ".json":
+            handle.write("[\n" + ",\n".join(chosen) + "\n]\n" if chosen else "[]\n")
+        else:
+            handle.writelines(line + "\n" for line in chosen)
 
 
 def write_kept_csv(source: Path, positions: set[int], out: Path) -> None:

@@ -125,16 +125,16 @@ def revalidate_all(
 
 
 def render_headline(document: dict[str, Any]) -> Table:
-    from shared.report.build import all_datasets
-    from shared.report.html_parts import dig, format_cell
+    from shared.report.build import list_datasets
+    from shared.report.html_parts import format_cell, get_path
 
-    datasets = all_datasets(document)
+    datasets = list_datasets(document)
     table = Table(title="sqlsynth report")
     table.add_column("metric")
     for dataset in datasets:
         table.add_column(str(dataset["name"]), justify="right")
     for label, path, kind in HEADLINE:
-        cells = [format_cell(dig(d, path), kind) for d in datasets]
+        cells = [format_cell(get_path(d, path), kind) for d in datasets]
         if all(cell == "n/a" for cell in cells):
             continue
         table.add_row(label, *cells)
@@ -238,7 +238,7 @@ def command(
     from shared.report.build import ReportOptions, build_report
     from shared.report.embed import load_report_embedder
     from shared.report.facts import LABELS
-    from shared.report.load import load_report_dataset, unique_names
+    from shared.report.load import load_report_dataset, make_unique_names
     from shared.report.output import dump_json, write_report_files
 
     console = stderr_console()
@@ -265,7 +265,7 @@ def command(
     except (DatasetError, SpecError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     given = list(names) + [d.name for d in loaded[len(names) :]]
-    for item, name in zip(loaded, unique_names(given), strict=True):
+    for item, name in zip(loaded, make_unique_names(given), strict=True):
         item.name = name
     validity = None
     if revalidate:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,11 +22,13 @@ from shared.cli.common import print_json, stderr_console
 from shared.datasets import DatasetError, DatasetFormat
 from shared.errors import SqlsynthError
 from shared.spec import Spec, SpecError, default_spec, load_spec, validate_spec
-from shared.spec.diff import SpecDiff, diff_specs
-from shared.spec.from_seeds import SeedSpec, spec_from_seeds
-from shared.spec.seed_measure import SeedMeasurements, measured_shares
 from shared.spec.spec_yaml import dump_spec_yaml
-from shared.spec.support import flag_unsupported
+
+if TYPE_CHECKING:
+    # Imported where used: every `sqlsynth` subcommand imports this module.
+    from shared.spec.diff import SpecDiff
+    from shared.spec.from_seeds import SeedSpec
+    from shared.spec.seed_measure import SeedMeasurements
 
 EXIT_NO_KEY = 2
 FORMATS = ["auto", "seeds", *(f.value for f in DatasetFormat if f is not DatasetFormat.AUTO)]
@@ -50,6 +52,8 @@ def describe_shares(shares: dict[Any, float], limit: int = 6) -> str:
 
 
 def print_measurements(console: Console, seeds: SeedMeasurements) -> None:
+    from shared.spec.seed_measure import measured_shares
+
     table = Table(title=f"measured on {seeds.total} seeds ({seeds.kind})", show_header=True)
     table.add_column("property")
     table.add_column("measured")
@@ -146,6 +150,9 @@ def load_named(name: str) -> Spec:
 @click.option("--strict", is_flag=True, help="no smoothing: values never seen get probability 0")
 @click.option("--weight-by-count", is_flag=True, help="weigh each ingest seed by its count")
 @click.option("--name", default="", help="the spec's name")
+@click.option(
+    "--dialect", default=None, help="SQL dialect of seeds that name none (e.g. tsql for SDSS)"
+)
 @click.option("--json", "as_json", is_flag=True, help="a JSON summary (with the spec) on stdout")
 @click.pass_context
 def command(
@@ -157,11 +164,17 @@ def command(
     strict: bool,
     weight_by_count: bool,
     name: str,
+    dialect: str | None,
     as_json: bool,
 ) -> None:
     """Build a spec from seeds (and objectives), or compare and check specs."""
     if ctx.invoked_subcommand is not None:
         return
+    from shared.spec.diff import diff_specs
+    from shared.spec.from_seeds import spec_from_seeds
+    from shared.spec.seed_measure import measured_shares
+    from shared.spec.support import flag_unsupported
+
     console = stderr_console()
     if seeds is None and objectives is None:
         raise click.UsageError("give --seeds FILE, --objectives FILE, or both")
@@ -172,7 +185,12 @@ def command(
     if seeds is not None:
         try:
             built = spec_from_seeds(
-                seeds, format=fmt, strict=strict, weight_by_count=weight_by_count, name=name
+                seeds,
+                format=fmt,
+                strict=strict,
+                weight_by_count=weight_by_count,
+                name=name,
+                dialect=dialect,
             )
         except (DatasetError, OSError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
@@ -228,6 +246,8 @@ def command(
 @click.option("--no-overall", is_flag=True, help="skip the overall (after rejection) shares")
 def diff_command(before: str, after: str, as_json: bool, no_overall: bool) -> None:
     """What changed from spec BEFORE to spec AFTER ("default" = the shipped spec)."""
+    from shared.spec.diff import diff_specs
+
     try:
         diff = diff_specs(load_named(before), load_named(after), overall=not no_overall)
     except SpecError as exc:
@@ -242,6 +262,8 @@ def diff_command(before: str, after: str, as_json: bool, no_overall: bool) -> No
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check_command(path: Path) -> None:
     """Validate a spec file and flag what some engine or generator cannot honour."""
+    from shared.spec.support import flag_unsupported
+
     console = stderr_console()
     try:
         spec = load_spec(path)

@@ -154,7 +154,7 @@ def build_report(
     }
 
 
-def all_datasets(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+def list_datasets(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The main dataset's metrics followed by the compared ones (for renderers)."""
     main = {k: v for k, v in document.items() if k not in ("report", "compare")}
     return [main, *document.get("compare", [])]

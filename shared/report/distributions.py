@@ -30,7 +30,7 @@ KNOWN_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def measured_sql_complexity(fact: RecordFacts) -> str | None:
+def measure_sql_complexity(fact: RecordFacts) -> str | None:
     """Gretel's label by the spec's rule (shared.spec.rules), from the measured features."""
     features = fact.features
     if features is None:
@@ -45,7 +45,7 @@ def compute_distributions(facts: Sequence[RecordFacts]) -> dict[str, dict[str, A
     columns: dict[str, list[str | None]] = {
         label: [f.labels.get(label) for f in facts] for label in LABELS
     }
-    columns[MEASURED_SQL_COMPLEXITY] = [measured_sql_complexity(f) for f in facts]
+    columns[MEASURED_SQL_COMPLEXITY] = [measure_sql_complexity(f) for f in facts]
     columns[STATEMENT_TYPE] = [f.features.statement_type if f.features else None for f in facts]
     columns[DATABASE] = [f.record.db_id for f in facts]
     return {name: summarise_values(name, values) for name, values in columns.items()}
@@ -67,17 +67,6 @@ def order_counts(name: str, counts: Counter[str]) -> dict[str, int]:
     known = [value for value in KNOWN_ORDER.get(name, ()) if value in counts]
     rest = sorted((v for v in counts if v not in known), key=lambda v: (-counts[v], v))
     return {value: counts[value] for value in [*known, *rest]}
-
-
-def merge_categories(distributions: Sequence[dict[str, Any]], name: str) -> list[str]:
-    """The union of values over datasets, in the first-seen (declared) order."""
-    seen: dict[str, None] = {}
-    for known in KNOWN_ORDER.get(name, ()):
-        if any(known in d.get("counts", {}) for d in distributions):
-            seen[known] = None
-    for distribution in distributions:
-        seen.update(dict.fromkeys(distribution.get("counts", {})))
-    return list(seen)
 
 
 # Features listed in the report's feature-usage chart (shares of queries with each).

@@ -16,7 +16,7 @@ from proto.common import Engine
 from proto.sample import Scalar
 from shared.datasets import DatasetRecord
 from shared.report.columns import ColumnRef, find_columns
-from shared.report.similarity import ast_node_sequence
+from shared.report.similarity import list_ast_nodes
 from shared.sql.feature_parse import parse_sql, resolve_dialect
 from shared.sql.features import QueryFeatures, analyze_query
 from shared.sql.schema_facts import SchemaFacts, extract_schema_facts
@@ -83,7 +83,7 @@ def measure_record(
         statements = parse_sql(record.sql, resolve_dialect(dialect)).statements
         declared = dict(schema.columns) if schema is not None and schema.tables else None
         columns = find_columns(statements, analysis.features.tables, declared)
-        tree = ast_node_sequence(statements)
+        tree = list_ast_nodes(statements)
     return RecordFacts(
         record=record,
         features=analysis.features,

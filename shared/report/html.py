@@ -10,20 +10,20 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from shared.report.build import all_datasets
+from shared.report.build import list_datasets
 from shared.report.distributions import FEATURE_ORDER
 from shared.report.html_parts import (
-    bucket_order,
-    dig,
+    build_metric_rows,
     format_cell,
-    merged_keys,
-    metric_rows,
-    section,
-    table,
+    get_path,
+    merge_keys,
+    rank_bucket,
+    render_section,
+    render_table,
 )
 from shared.report.html_run import render_run_section, render_spec_section
 from shared.report.metrics import COMPLEXITY_KEYS
-from shared.report.svg import horizontal_bars, vertical_bars
+from shared.report.svg import draw_horizontal_bars, draw_vertical_bars
 
 SHARE_LABELS = (
     ("query_tables_3_to_5", "queries over 3–5 tables"),
@@ -63,7 +63,7 @@ code{font-size:11px}details{margin:8px 0}svg.chart{display:block;margin:4px 0 12
 
 
 def render_html(document: Mapping[str, Any]) -> str:
-    datasets = all_datasets(document)
+    datasets = list_datasets(document)
     names = [str(d["name"]) for d in datasets]
     meta = document.get("report", {})
     sections = [
@@ -105,97 +105,101 @@ def render_overview(datasets: Sequence[dict[str, Any]], meta: Mapping[str, Any])
         f"most {escape(str(meta.get('max_pairs')))} pairs (seed {escape(str(meta.get('seed')))})"
         f"; built in {escape(str(meta.get('elapsed_s')))} s. Definitions: docs/report.md."
     )
-    return section("datasets", "Datasets", table(headers, rows), intro)
+    return render_section("datasets", "Datasets", render_table(headers, rows), intro)
 
 
 def render_validity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
     checked = [d.get("validity") for d in datasets]
     if not any(checked):
         return ""
-    engines = merged_keys([{e: None for e in (v or {}).get("engines", [])} for v in checked])
+    engines = merge_keys([{e: None for e in (v or {}).get("engines", [])} for v in checked])
     keys = [*engines, "any", "all"]
     rows: list[list[str]] = []
     for key in keys:
         rows.append(
             [f"schema valid · {key}"]
-            + [format_cell(dig(v, ["schema_valid", key]), "share") for v in checked]
+            + [format_cell(get_path(v, ["schema_valid", key]), "share") for v in checked]
         )
     for level in ("syntax", "schema", "full"):
         for key in keys:
-            cells = [format_cell(dig(v, ["levels", level, key]), "share") for v in checked]
+            cells = [format_cell(get_path(v, ["levels", level, key]), "share") for v in checked]
             if any(c != "n/a" for c in cells):
                 rows.append([f"query valid · {level} · {key}", *cells])
     for key in keys:
-        cells = [format_cell(dig(v, ["non_empty", key]), "share") for v in checked]
+        cells = [format_cell(get_path(v, ["non_empty", key]), "share") for v in checked]
         if any(c != "n/a" for c in cells):
             rows.append([f"non-empty result · {key}", *cells])
     rows.append(
-        ["results agree", *(format_cell(dig(v, ["results_agree"]), "share") for v in checked)]
+        ["results agree", *(format_cell(get_path(v, ["results_agree"]), "share") for v in checked)]
     )
-    rows.append(["source", *(str(dig(v, ["source"]) or "n/a") for v in checked)])
+    rows.append(["source", *(str(get_path(v, ["source"]) or "n/a") for v in checked)])
     series = [
-        (name, [dig(v, ["query_valid", key]) for key in keys])
+        (name, [get_path(v, ["query_valid", key]) for key in keys])
         for name, v in zip(names, checked, strict=True)
     ]
-    chart = horizontal_bars("validity", [f"query valid · {k}" for k in keys], series, scale_max=1)
+    chart = draw_horizontal_bars(
+        "validity", [f"query valid · {k}" for k in keys], series, scale_max=1
+    )
     intro = (
         "Seed 000: a schema is valid when its DDL and rows execute, a query when it passes the "
         "level checked; lower levels are derived from the error class (docs/report.md)."
     )
-    return section(
-        "validity", "Validity per engine and level", table(["", *names], rows) + chart, intro
+    return render_section(
+        "validity", "Validity per engine and level", render_table(["", *names], rows) + chart, intro
     )
 
 
 def render_shares(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
     specs = [(label, ["shares", key], "share") for key, label in SHARE_LABELS]
-    rows = metric_rows(datasets, specs)
+    rows = build_metric_rows(datasets, specs)
     rows.append(
-        ["queries measured", *(format_cell(dig(d, ["shares", "queries"])) for d in datasets)]
+        ["queries measured", *(format_cell(get_path(d, ["shares", "queries"])) for d in datasets)]
     )
     rows.append(
-        ["schemas measured", *(format_cell(dig(d, ["shares", "schemas"])) for d in datasets)]
+        ["schemas measured", *(format_cell(get_path(d, ["shares", "schemas"])) for d in datasets)]
     )
     series = [
-        (name, [dig(d, ["shares", key]) for key, _ in SHARE_LABELS])
+        (name, [get_path(d, ["shares", key]) for key, _ in SHARE_LABELS])
         for name, d in zip(names, datasets, strict=True)
     ]
-    chart = horizontal_bars("shares", [label for _, label in SHARE_LABELS], series, scale_max=1)
+    chart = draw_horizontal_bars(
+        "shares", [label for _, label in SHARE_LABELS], series, scale_max=1
+    )
     usage = [
-        (name, [dig(d, ["feature_usage", f]) for f in FEATURE_ORDER])
+        (name, [get_path(d, ["feature_usage", f]) for f in FEATURE_ORDER])
         for name, d in zip(names, datasets, strict=True)
     ]
-    features = horizontal_bars("feature_usage", list(FEATURE_ORDER), usage, scale_max=1)
+    features = draw_horizontal_bars("feature_usage", list(FEATURE_ORDER), usage, scale_max=1)
     body = (
-        table(["share of samples", *names], rows)
+        render_table(["share of samples", *names], rows)
         + chart
         + "<h3>Share of queries with each SQL feature</h3>"
         + features
     )
-    return section("shares", "Seed 000: what the samples contain", body)
+    return render_section("shares", "Seed 000: what the samples contain", body)
 
 
 def render_complexity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
     keys = [*COMPLEXITY_KEYS, "nesting_depth"]
-    rows = metric_rows(datasets, [(k, ["complexity", k], "number") for k in keys])
+    rows = build_metric_rows(datasets, [(k, ["complexity", k], "number") for k in keys])
     charts = []
     for key in COMPLEXITY_KEYS:
-        histograms = [dig(d, ["histograms", key]) or {} for d in datasets]
-        buckets = sorted(merged_keys(histograms), key=bucket_order)
+        histograms = [get_path(d, ["histograms", key]) or {} for d in datasets]
+        buckets = sorted(merge_keys(histograms), key=rank_bucket)
         series = []
         for name, histogram in zip(names, histograms, strict=True):
             total = sum(histogram.values())
             series.append((name, [histogram.get(b, 0) / total if total else None for b in buckets]))
-        chart = vertical_bars(f"histogram_{key}", buckets, series, x_title=f"{key} per query")
+        chart = draw_vertical_bars(f"histogram_{key}", buckets, series, x_title=f"{key} per query")
         charts.append(f"<div><h4>{escape(key)}</h4>{chart}</div>")
     body = (
-        table(["mean per query", *names], rows)
+        render_table(["mean per query", *names], rows)
         + "<h3>Histograms (share of queries)</h3><div class='grid'>"
         + "".join(charts)
         + "</div>"
     )
     intro = "Seed 004's table: mean count per query; nesting counts levels (a flat query is 1)."
-    return section("complexity", "Seed 004: complexity per query", body, intro)
+    return render_section("complexity", "Seed 004: complexity per query", body, intro)
 
 
 def render_diversity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
@@ -217,30 +221,30 @@ def render_diversity(datasets: Sequence[dict[str, Any]], names: list[str]) -> st
         ("· embedding cosine", ["hybrid_similarity", "embedding"], "number"),
         ("pairs measured", ["hybrid_similarity", "pairs"], "int"),
     ]
-    body = table(["metric", *names], metric_rows(datasets, specs))
+    body = render_table(["metric", *names], build_metric_rows(datasets, specs))
     for name, d in zip(names, datasets, strict=True):
-        top = dig(d, ["patterns", "top"]) or []
+        top = get_path(d, ["patterns", "top"]) or []
         rows = [[str(count), str(pattern)] for pattern, count in top]
         body += (
             f"<details><summary>Most frequent SQL patterns — {escape(name)}</summary>"
-            + table(["queries", "pattern"], rows, "patterns")
+            + render_table(["queries", "pattern"], rows, "patterns")
             + "</details>"
         )
     intro = (
         "Seeds 001 and 003. Lower cosine and hybrid similarity, higher entropy and Vendi score "
         "mean more diverse. Embeddings: the report's embedder (see the overview)."
     )
-    return section("diversity", "Seeds 001 and 003: coverage and diversity", body, intro)
+    return render_section("diversity", "Seeds 001 and 003: coverage and diversity", body, intro)
 
 
 def render_distributions(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
     parts: list[str] = []
     for key, title in DISTRIBUTIONS:
-        found = [dig(d, ["distributions", key]) or {} for d in datasets]
+        found = [get_path(d, ["distributions", key]) or {} for d in datasets]
         if not any(f.get("n") for f in found):
             continue
         shares = [f.get("shares", {}) for f in found]
-        categories = merged_keys(shares)
+        categories = merge_keys(shares)
         note = ""
         if len(categories) > MAX_CATEGORIES:
             categories.sort(key=lambda c: -max(s.get(c, 0.0) for s in shares))
@@ -255,9 +259,9 @@ def render_distributions(datasets: Sequence[dict[str, Any]], names: list[str]) -
         )
         parts.append(
             f"<h3>{escape(title)}</h3><p class='note'>records with a value — {escape(counts)}</p>"
-            + horizontal_bars(f"distribution_{key}", categories, series)
+            + draw_horizontal_bars(f"distribution_{key}", categories, series)
             + note
         )
     if not parts:
         return ""
-    return section("distributions", "Distributions", "".join(parts))
+    return render_section("distributions", "Distributions", "".join(parts))

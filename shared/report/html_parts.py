@@ -26,7 +26,7 @@ def format_cell(value: Cell, kind: str = "number") -> str:
     return f"{value:.4g}" if abs(value) >= 0.001 or value == 0 else f"{value:.2e}"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
     """Cells are already formatted text; everything is escaped here."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
@@ -36,18 +36,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") 
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def metric_rows(
+def build_metric_rows(
     datasets: Sequence[dict[str, Any]],
     rows: Sequence[tuple[str, Sequence[str], str]],
 ) -> list[list[str]]:
     """One row per (label, key path, kind) with one cell per dataset."""
     out: list[list[str]] = []
     for label, path, kind in rows:
-        out.append([label, *(format_cell(dig(d, path), kind) for d in datasets)])
+        out.append([label, *(format_cell(get_path(d, path), kind) for d in datasets)])
     return out
 
 
-def dig(document: Any, path: Sequence[str]) -> Any:
+def get_path(document: Any, path: Sequence[str]) -> Any:
     """document[path[0]][path[1]]...; None as soon as a key is missing."""
     for key in path:
         if not isinstance(document, dict) or key not in document:
@@ -56,7 +56,7 @@ def dig(document: Any, path: Sequence[str]) -> Any:
     return document
 
 
-def bucket_order(label: str) -> float:
+def rank_bucket(label: str) -> float:
     """Histogram bucket labels ("3", "10-19", "150+") in numeric order."""
     head = label.rstrip("+").split("-")[0]
     try:
@@ -65,13 +65,13 @@ def bucket_order(label: str) -> float:
         return float("inf")
 
 
-def merged_keys(mappings: Sequence[dict[str, Any]]) -> list[str]:
+def merge_keys(mappings: Sequence[dict[str, Any]]) -> list[str]:
     seen: dict[str, None] = {}
     for mapping in mappings:
         seen.update(dict.fromkeys(mapping))
     return list(seen)
 
 
-def section(anchor: str, title: str, body: str, intro: str = "") -> str:
+def render_section(anchor: str, title: str, body: str, intro: str = "") -> str:
     lead = f"<p class='intro'>{intro}</p>" if intro else ""
     return f"<section id='{escape(anchor)}'><h2>{escape(title)}</h2>{lead}{body}</section>"

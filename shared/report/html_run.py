@@ -6,8 +6,13 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from shared.report.html_parts import format_cell, merged_keys, section, table
-from shared.report.svg import format_number, horizontal_bars, vertical_bars, waterfall
+from shared.report.html_parts import format_cell, merge_keys, render_section, render_table
+from shared.report.svg import (
+    draw_horizontal_bars,
+    draw_vertical_bars,
+    draw_waterfall,
+    format_number,
+)
 
 
 def _fit_line(name: str, fit: dict[str, Any]) -> str:
@@ -43,8 +48,8 @@ def render_spec_section(datasets: Sequence[dict[str, Any]]) -> str:
     ]
     headers = ["dataset", "spec", "properties", "mean TVD", "max TVD", "conditionals"]
     headers += ["tests with p < 0.01", "not comparable"]
-    body = [table(headers, summary_rows)]
-    order = merged_keys([{p["property"]: None for p in spec["properties"]} for _, spec in compared])
+    body = [render_table(headers, summary_rows)]
+    order = merge_keys([{p["property"]: None for p in spec["properties"]} for _, spec in compared])
     for prop in order:
         fits = [
             (name, next((p for p in spec["properties"] if p["property"] == prop), None))
@@ -52,7 +57,7 @@ def render_spec_section(datasets: Sequence[dict[str, Any]]) -> str:
         ]
         present = [(name, fit) for name, fit in fits if fit is not None]
         target = present[0][1]["target"]
-        categories = merged_keys([target, *(fit["realised"] for _, fit in present)])
+        categories = merge_keys([target, *(fit["realised"] for _, fit in present)])
         series: list[tuple[str, Sequence[float | None]]] = [
             ("target", [target.get(c, 0.0) for c in categories])
         ]
@@ -66,7 +71,7 @@ def render_spec_section(datasets: Sequence[dict[str, Any]]) -> str:
             f"<h3>{escape(prop)}</h3><p class='note'>"
             + "<br>".join(escape(line) for line in lines)
             + "</p>"
-            + horizontal_bars(f"spec_{prop}", categories, series, first_is_target=True)
+            + draw_horizontal_bars(f"spec_{prop}", categories, series, first_is_target=True)
         )
     body.append(_conditionals_table(compared))
     intro = (
@@ -75,7 +80,7 @@ def render_spec_section(datasets: Sequence[dict[str, Any]]) -> str:
         "variation distance; p from a chi-square goodness-of-fit test (unreliable when expected "
         "counts are below 5)."
     )
-    return section("spec", "Spec: target vs realised", "".join(body), intro)
+    return render_section("spec", "Spec: target vs realised", "".join(body), intro)
 
 
 def _conditionals_table(compared: Sequence[tuple[str, dict[str, Any]]]) -> str:
@@ -86,7 +91,7 @@ def _conditionals_table(compared: Sequence[tuple[str, dict[str, Any]]]) -> str:
             shares = "; ".join(
                 f"{value} {format_cell(fit['target'].get(value, 0.0), 'share')}"
                 f"→{format_cell(fit['realised'].get(value, 0.0), 'share')}"
-                for value in merged_keys([fit["target"], fit["realised"]])
+                for value in merge_keys([fit["target"], fit["realised"]])
             )
             rows.append(
                 [
@@ -104,9 +109,13 @@ def _conditionals_table(compared: Sequence[tuple[str, dict[str, Any]]]) -> str:
     headers = ["dataset", "property", "given", "n", "TVD", "p", "target → realised"]
     return (
         f"<details><summary>Conditional distributions ({len(rows)})</summary>"
-        + table(headers, rows)
+        + render_table(headers, rows)
         + "</details>"
     )
+
+
+def _box(title: str, body: str) -> str:
+    return f"<div><h4>{escape(title)}</h4>{body}</div>"
 
 
 def render_run_section(datasets: Sequence[dict[str, Any]]) -> str:
@@ -135,7 +144,7 @@ def render_run_section(datasets: Sequence[dict[str, Any]]) -> str:
             ["accepted per s", format_cell(run.get("accepted_per_s"))],
         ]
         histogram = attempts["histogram"]
-        chart = vertical_bars(
+        chart = draw_vertical_bars(
             f"attempts_{name}",
             list(histogram),
             [(name, [float(v) for v in histogram.values()])],
@@ -144,17 +153,18 @@ def render_run_section(datasets: Sequence[dict[str, Any]]) -> str:
         )
         parts.append(
             f"<h3>{escape(name)}</h3>"
-            + waterfall(f"waterfall_{name}", steps)
+            + draw_waterfall(f"waterfall_{name}", steps)
             + "<div class='grid'>"
-            + f"<div><h4>Outcomes</h4>{table(['outcome', 'samples'], outcome_rows)}</div>"
-            + f"<div><h4>Cost and attempts</h4>{table(['', name], cost_rows)}</div>"
-            + f"<div><h4>Rejection reasons</h4>{table(['error class', 'samples'], reasons)}</div>"
-            + f"<div><h4>Duplicates by layer</h4>{table(['layer', 'samples'], layers)}</div>"
-            + f"<div><h4>Stage events</h4>{table(['stage.outcome', 'events'], stages)}</div>"
-            + f"<div><h4>Attempts</h4>{chart}</div></div>"
+            + _box("Outcomes", render_table(["outcome", "samples"], outcome_rows))
+            + _box("Cost and attempts", render_table(["", name], cost_rows))
+            + _box("Rejection reasons", render_table(["error class", "samples"], reasons))
+            + _box("Duplicates by layer", render_table(["layer", "samples"], layers))
+            + _box("Stage events", render_table(["stage.outcome", "events"], stages))
+            + _box("Attempts", chart)
+            + "</div>"
             + (
                 "<details><summary>Most frequent rejection messages</summary>"
-                + table(["samples", "message"], messages)
+                + render_table(["samples", "message"], messages)
                 + "</details>"
                 if messages
                 else ""
@@ -166,4 +176,6 @@ def render_run_section(datasets: Sequence[dict[str, Any]]) -> str:
         "Samples that reached each stage (planned → drafted → checked → reviewed → accepted); "
         "red: lost at that stage. Cost counts every sample's spend, rejected ones included."
     )
-    return section("run", "Run: waterfall, rejections, attempts, cost", "".join(parts), intro)
+    return render_section(
+        "run", "Run: waterfall, rejections, attempts, cost", "".join(parts), intro
+    )

@@ -132,7 +132,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def unique_names(names: list[str]) -> list[str]:
+def make_unique_names(names: list[str]) -> list[str]:
     """Make dataset names distinct for side-by-side columns: b, b (2), b (3)."""
     seen: dict[str, int] = {}
     out: list[str] = []

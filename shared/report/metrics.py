@@ -46,7 +46,7 @@ DEFAULT_CAP = 8
 TOP_PATTERNS = 10
 
 
-def complexity_values(features: QueryFeatures) -> dict[str, int]:
+def count_complexity(features: QueryFeatures) -> dict[str, int]:
     """Seed 004's per-query counts. Nesting counts levels, so a flat query has 1 (as seed 004's
     table, where Spider averages 1.07); `nesting_depth` is the extractor's 0-based depth."""
     return {
@@ -62,17 +62,17 @@ def complexity_values(features: QueryFeatures) -> dict[str, int]:
     }
 
 
-def parsed_features(facts: Sequence[RecordFacts]) -> list[QueryFeatures]:
+def list_parsed_features(facts: Sequence[RecordFacts]) -> list[QueryFeatures]:
     return [f.features for f in facts if f.features is not None]
 
 
-def given_schemas(facts: Sequence[RecordFacts]) -> list[SchemaFacts]:
+def list_schemas(facts: Sequence[RecordFacts]) -> list[SchemaFacts]:
     return [f.schema for f in facts if f.schema is not None]
 
 
 def compute_complexity(facts: Sequence[RecordFacts]) -> dict[str, float | None]:
     """Mean of each count over the queries that parse (None when none does)."""
-    rows = [complexity_values(features) for features in parsed_features(facts)]
+    rows = [count_complexity(features) for features in list_parsed_features(facts)]
     means: dict[str, float | None] = {
         key: _mean([row[key] for row in rows]) for key in COMPLEXITY_KEYS
     }
@@ -83,7 +83,7 @@ def compute_complexity(facts: Sequence[RecordFacts]) -> dict[str, float | None]:
 def compute_histograms(facts: Sequence[RecordFacts]) -> dict[str, dict[str, int]]:
     """Per complexity count: how many queries fall in each bucket (every bucket up to the
     largest one used, zeros included, so side-by-side bars line up)."""
-    rows = [complexity_values(features) for features in parsed_features(facts)]
+    rows = [count_complexity(features) for features in list_parsed_features(facts)]
     out: dict[str, dict[str, int]] = {}
     for key in COMPLEXITY_KEYS:
         width = HISTOGRAM_WIDTHS.get(key, 1)
@@ -91,12 +91,12 @@ def compute_histograms(facts: Sequence[RecordFacts]) -> dict[str, dict[str, int]
         buckets = Counter(min(row[key], cap) // width for row in rows)
         top = max(buckets, default=-1)
         out[key] = {
-            bucket_label(index, width, cap): buckets.get(index, 0) for index in range(top + 1)
+            label_bucket(index, width, cap): buckets.get(index, 0) for index in range(top + 1)
         }
     return out
 
 
-def bucket_label(index: int, width: int, cap: int) -> str:
+def label_bucket(index: int, width: int, cap: int) -> str:
     low = index * width
     if low >= cap:
         return f"{cap}+"
@@ -106,8 +106,8 @@ def bucket_label(index: int, width: int, cap: int) -> str:
 def compute_shares(facts: Sequence[RecordFacts]) -> dict[str, Any]:
     """Seed 000's table. Query shares are over the queries that parse, schema shares over the
     records that carry a schema; None when there is nothing to count."""
-    queries = parsed_features(facts)
-    schemas = given_schemas(facts)
+    queries = list_parsed_features(facts)
+    schemas = list_schemas(facts)
     joined = [q for q in queries if q.num_joins > 0]
 
     def share(items: Sequence[Any], test: Callable[[Any], bool]) -> float | None:
@@ -137,7 +137,7 @@ def _has_non_inner_join(features: QueryFeatures) -> bool:
 
 def compute_patterns(facts: Sequence[RecordFacts]) -> dict[str, Any]:
     """Seed 001: unique structural patterns and the Shannon entropy (bits) of their shares."""
-    counts = Counter(features.pattern for features in parsed_features(facts))
+    counts = Counter(features.pattern for features in list_parsed_features(facts))
     total = sum(counts.values())
     entropy = -sum((n / total) * math.log2(n / total) for n in counts.values()) if total else None
     return {

@@ -17,19 +17,19 @@ HTML_FILE = "report.html"
 METRICS_FILE = "metrics.json"
 
 
-def to_json_safe(value: Any) -> Any:
+def make_json_safe(value: Any) -> Any:
     """JSON has no NaN or infinity: they become null (a metric that could not be computed)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): to_json_safe(v) for k, v in value.items()}
+        return {str(k): make_json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_json_safe(v) for v in value]
+        return [make_json_safe(v) for v in value]
     return value
 
 
 def dump_json(document: dict[str, Any]) -> str:
-    return json.dumps(to_json_safe(document), indent=2, ensure_ascii=False, allow_nan=False)
+    return json.dumps(make_json_safe(document), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def write_report_files(
@@ -40,7 +40,7 @@ def write_report_files(
         json_path.write_text(dump_json(document) + "\n", encoding="utf-8")
     if html_path is not None:
         html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_html(to_json_safe(document)), encoding="utf-8")
+        html_path.write_text(render_html(make_json_safe(document)), encoding="utf-8")
 
 
 def write_run_report(

@@ -85,7 +85,7 @@ def token_sort_similarity(left: str, right: str) -> float:
     return fuzz.token_sort_ratio(left, right, processor=utils.default_process) / 100.0
 
 
-def ast_node_sequence(statements: Sequence[exp.Expr]) -> tuple[str, ...]:
+def list_ast_nodes(statements: Sequence[exp.Expr]) -> tuple[str, ...]:
     """Pre-order node types of the trees, identifiers pruned (their text is not structure)."""
     labels: list[str] = []
     for statement in statements:

@@ -18,7 +18,7 @@ from typing import Any
 from scipy.stats import chi2
 
 from proto.common import JoinKind, SqlFeature
-from shared.report.distributions import measured_sql_complexity
+from shared.report.distributions import measure_sql_complexity
 from shared.report.facts import RecordFacts
 from shared.spec import NO_JOIN, Spec, expected_distribution, feature_property
 from shared.spec.marginals import TooLarge, analyse_rejection, enumerate_joint
@@ -39,7 +39,7 @@ NON_INNER = (JoinKind.LEFT, JoinKind.RIGHT, JoinKind.FULL, JoinKind.CROSS)
 Reader = Callable[[RecordFacts], str | None]
 
 
-def measured_join_kind(fact: RecordFacts) -> str | None:
+def measure_join_kind(fact: RecordFacts) -> str | None:
     """none without joins; else the first non-inner kind present; else inner."""
     if fact.features is None:
         return None
@@ -56,9 +56,9 @@ def _measured(name: str) -> Reader | None:
     if name == "num_tables":
         return lambda f: str(f.features.num_tables) if f.features else None
     if name == "join_kind":
-        return measured_join_kind
+        return measure_join_kind
     if name == SQL_COMPLEXITY:
-        return measured_sql_complexity
+        return measure_sql_complexity
     for feature in SqlFeature:
         if name == feature_property(feature):
             return lambda f, feat=feature: (  # type: ignore[misc]

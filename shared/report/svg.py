@@ -27,7 +27,7 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def colours(count: int, first_is_target: bool = False) -> list[str]:
+def pick_colours(count: int, first_is_target: bool = False) -> list[str]:
     palette = list(PALETTE)
     if first_is_target:
         return [TARGET_COLOUR, *[palette[i % len(palette)] for i in range(count - 1)]]
@@ -73,7 +73,7 @@ def _svg(name: str, width: float, height: float, body: list[str]) -> str:
     )
 
 
-def horizontal_bars(
+def draw_horizontal_bars(
     name: str,
     categories: Sequence[str],
     series: Sequence[Series],
@@ -85,7 +85,7 @@ def horizontal_bars(
     """One row per category, one bar per series; bar length proportional to the value."""
     label_width, plot_width, value_width = 190.0, 380.0, 64.0
     bar, gap = 11.0, 7.0
-    fills = colours(len(series), first_is_target)
+    fills = pick_colours(len(series), first_is_target)
     width = label_width + plot_width + value_width
     legend, top = _legend([n for n, _ in series], fills, 10, 14, width)
     if len(series) == 1:
@@ -115,7 +115,7 @@ def horizontal_bars(
     return _svg(name, width, height, body)
 
 
-def vertical_bars(
+def draw_vertical_bars(
     name: str,
     categories: Sequence[str],
     series: Sequence[Series],
@@ -126,7 +126,7 @@ def vertical_bars(
     """Grouped columns (histograms): categories along x, one column per series."""
     column, gap, left, bottom = 10.0, 10.0, 46.0, 40.0
     plot_height = 150.0
-    fills = colours(len(series))
+    fills = pick_colours(len(series))
     group = column * len(series) + gap
     width = max(left + group * len(categories) + 20, 320.0)
     legend, top = _legend([n for n, _ in series], fills, 10, 14, width)
@@ -164,7 +164,7 @@ def vertical_bars(
     return _svg(name, width, height, body)
 
 
-def waterfall(name: str, steps: Sequence[tuple[str, int]]) -> str:
+def draw_waterfall(name: str, steps: Sequence[tuple[str, int]]) -> str:
     """Samples left after each stage; the part lost at each stage is drawn above in red."""
     column, gap, left, bottom, plot_height, top = 70.0, 30.0, 50.0, 30.0, 170.0, 14.0
     width = left + (column + gap) * len(steps) + 10

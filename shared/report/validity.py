@@ -44,7 +44,7 @@ def check_passes(check: EngineCheck, level: Level) -> bool:
     return False
 
 
-def passes_at(level: Level) -> Callable[[RecordResult, Engine], bool]:
+def make_level_check(level: Level) -> Callable[[RecordResult, Engine], bool]:
     def passes(result: RecordResult, engine: Engine) -> bool:
         checks = result.query_checks(engine)
         return bool(checks) and all(check_passes(check, level) for check in checks)
@@ -60,7 +60,8 @@ def summarise_validity(
     ran = list(engines)
     summary = summarise(done, ran, level)
     levels = {
-        lv.value: fractions(done, ran, passes_at(lv)) for lv in LEVEL_ORDER[: _RANK[level] + 1]
+        lv.value: fractions(done, ran, make_level_check(lv))
+        for lv in LEVEL_ORDER[: _RANK[level] + 1]
     }
     return {
         "source": source,

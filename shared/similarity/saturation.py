@@ -113,6 +113,11 @@ class SaturationTracker:
     def runs(self) -> list[str]:
         return list(self._runs)
 
+    def run_stats(self, run_id: str) -> WindowStats:
+        """The run's window alone (cheap enough for every verdict; `stats` walks every key)."""
+        run = self._runs.get(run_id)
+        return run.stats() if run else WindowStats()
+
     def stats(self, run_id: str) -> RunSaturation:
         run = self._runs.get(run_id)
         return RunSaturation(

@@ -131,7 +131,8 @@ def spec_from_seeds(
     strict: bool = False,
     weight_by_count: bool = False,
     name: str = "",
+    dialect: str | None = None,
 ) -> SeedSpec:
     """Measure the seeds of a file and build the spec that reproduces them."""
-    seeds = measure_seeds(path, format=format, weight_by_count=weight_by_count)
+    seeds = measure_seeds(path, format=format, weight_by_count=weight_by_count, dialect=dialect)
     return build_document(seeds, strict=strict, name=name)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from proto.common import Engine, JoinKind, SqlFeature, TaskType
@@ -60,7 +60,8 @@ class SeedRow:
     """One seed, whatever file it came from."""
 
     sql: str
-    dialect: Engine | None = None
+    # An Engine, or any dialect name sqlglot reads (e.g. "tsql" for an SDSS log).
+    dialect: Engine | str | None = None
     question: str | None = None
     domain: str | None = None
     schema_ddl: str | None = None
@@ -246,18 +247,20 @@ def _record_row(record: DatasetRecord) -> SeedRow:
 
 
 def read_seed_rows(
-    path: Path, *, format: str = "auto", weight_by_count: bool = False
+    path: Path, *, format: str = "auto", weight_by_count: bool = False, dialect: str | None = None
 ) -> tuple[str, Iterator[SeedRow], list[str]]:
     """(kind, rows, problems): a seeds JSONL (one row per statement shape; with
-    `weight_by_count` each weighs as often as it was seen) or any dataset file."""
+    `weight_by_count` each weighs as often as it was seen) or any dataset file. `dialect` is
+    the SQL dialect of seeds that do not name theirs (ingest leaves non-engine ones unnamed)."""
     if format in ("auto", "seeds") and is_seeds_file(path):
         seeds, issues = read_seeds(path)
         rows = (
             SeedRow(
                 sql=seed.sql,
-                dialect=seed.dialect,
+                dialect=seed.dialect or dialect,
                 question=seed.question,
                 schema_ddl=seed.schema_ddl,
+                # Ingest renders the schemas it infers in portable SQL.
                 schema_dialect=seed.dialect,
                 weight=seed.count if weight_by_count else 1,
             )
@@ -269,18 +272,25 @@ def read_seed_rows(
 
     def iterate() -> Iterator[SeedRow]:
         for record in reader:
-            yield _record_row(record)
+            row = _record_row(record)
+            yield replace(row, dialect=dialect) if dialect else row
         problems.extend(f"{e.position}: {e.message}" for e in reader.errors)
 
     return reader.format.value, iterate(), problems
 
 
 def measure_seeds(
-    path: str | Path, *, format: str = "auto", weight_by_count: bool = False
+    path: str | Path,
+    *,
+    format: str = "auto",
+    weight_by_count: bool = False,
+    dialect: str | None = None,
 ) -> SeedMeasurements:
     """Measure every seed of a file (DatasetError / OSError when it cannot be read at all)."""
     source = Path(path)
-    kind, rows, problems = read_seed_rows(source, format=format, weight_by_count=weight_by_count)
+    kind, rows, problems = read_seed_rows(
+        source, format=format, weight_by_count=weight_by_count, dialect=dialect
+    )
     seeds = SeedMeasurements(source=str(source), kind=kind)
     for row in rows:
         measured = measure_row(row, seeds)

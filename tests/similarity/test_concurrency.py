@@ -57,9 +57,7 @@ async def judge_at_once(
     replicas = [
         make_judge(index=index, claims=claims, lock=lock, on_checked=meeting) for lock in lock_for
     ]
-    judged = await asyncio.gather(
-        replicas[0].judge(pair[0]), replicas[1].judge(pair[1])
-    )
+    judged = await asyncio.gather(replicas[0].judge(pair[0]), replicas[1].judge(pair[1]))
     return list(judged), meeting, index
 
 

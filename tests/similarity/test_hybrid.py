@@ -29,7 +29,7 @@ def test_the_score_is_the_weighted_sum_of_its_terms() -> None:
 
 
 def test_weights_that_do_not_sum_to_one_are_normalised() -> None:
-    assert HybridWeights(6, 3, 1).normalised() == pytest.approx(HybridWeights())  # type: ignore[arg-type]
+    assert HybridWeights(6, 3, 1).normalised() == pytest.approx(HybridWeights())
     with pytest.raises(ValueError):
         HybridWeights(0, 0, 0).normalised()
 

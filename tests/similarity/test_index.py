@@ -39,9 +39,7 @@ async def test_search_stays_within_its_run_and_schema(
         assert found[0].cosine == pytest.approx(1.0, abs=1e-5)
         assert found[0].sql == SQL[0]
         assert await index.nearest("sql", vectors[2], "r1", "s3", limit=10) == []
-        assert [n.sample_id for n in await index.nearest("sql", vectors[1], "r1", "s2", 5)] == [
-            "b"
-        ]
+        assert [n.sample_id for n in await index.nearest("sql", vectors[1], "r1", "s2", 5)] == ["b"]
     finally:
         await index.close()
 
@@ -75,7 +73,9 @@ async def test_questions_are_optional_per_point(static_embedder: Embedder) -> No
         await index.close()
 
 
-async def test_the_local_index_survives_a_restart(static_embedder: Embedder, tmp_path: Path) -> None:
+async def test_the_local_index_survives_a_restart(
+    static_embedder: Embedder, tmp_path: Path
+) -> None:
     vectors = static_embedder.embed(SQL)
     path = tmp_path / "qdrant"
     index = SimilarityIndex.open(dim=static_embedder.dim, model=static_embedder.name, path=path)

@@ -76,7 +76,7 @@ async def test_thresholds_are_configurable(make_judge: JudgeFactory) -> None:
     strict = make_judge(question_threshold=0.999, sql_threshold=0.999)
     await strict.judge(candidate("a", PARIS, PARIS_SQL))
     judged = await strict.judge(
-        candidate("b", "List the names of the customers from Paris", PARIS_SQL.replace("'", "\""))
+        candidate("b", "List the names of the customers from Paris", PARIS_SQL.replace("'", '"'))
     )
     assert not judged.duplicate
 

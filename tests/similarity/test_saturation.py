@@ -76,9 +76,7 @@ def test_views_of_several_replicas_merge_and_round_trip() -> None:
     one, two = SaturationTracker(), SaturationTracker()
     feed(one, "a", "g", 10, dup_every=1)
     feed(two, "b", "g", 30, dup_every=0)
-    merged = merge_saturation(
-        [RunSaturation.from_json(one.stats("r").to_json()), two.stats("r")]
-    )
+    merged = merge_saturation([RunSaturation.from_json(one.stats("r").to_json()), two.stats("r")])
     assert merged is not None
     assert merged.run.seen == 40 and merged.run.duplicate_rate == 10 / 40
     assert set(merged.schemas) == {"a", "b"} and merged.regions["g"].window == 40

@@ -41,7 +41,7 @@ def flatten(tree: Tree) -> LabelledTree:
 def oracle(a: Tree, b: Tree) -> int:
     """The forest edit distance recursion on the rightmost roots (Zhang & Shasha, eq. 2)."""
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def forest(f: tuple[Tree, ...], g: tuple[Tree, ...]) -> int:
         if not f and not g:
             return 0

@@ -107,3 +107,24 @@ def test_check_reports_problems_and_flags(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["spec", "check", str(bad)])
     assert result.exit_code == 1
     assert "sum to 0.8" in result.output
+
+
+def test_seeds_from_ingest_of_a_real_query_log(data_dir: Path, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    log = data_dir / "querylogs" / "sdss_runtime.csv"
+    runner = CliRunner()
+    ingest = runner.invoke(cli, ["ingest", str(log), "--dialect", "tsql", "--out", str(seeds)])
+    assert ingest.exit_code == 0, ingest.output
+    out = tmp_path / "spec.yaml"
+    args = ["spec", "--seeds", str(seeds), "--dialect", "tsql", "--out", str(out), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["spec"]["evidence"]["format"] == "seeds"
+    measured = summary["seeds"]
+    unparsed = summary["excluded"].get("SQL does not parse", 0)
+    assert measured > 50 and unparsed < measured / 4
+    assert validate_spec(yaml.safe_load(out.read_text(encoding="utf-8"))) == []
+    # SDSS questions do not exist: the default prompt styles are kept, and said so.
+    styles = next(p for p in summary["spec"]["properties"] if p["name"] == "prompt_style")
+    assert styles["evidence"]["seeds"] == 0
