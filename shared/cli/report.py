@@ -25,7 +25,7 @@ from shared.cli.common import (
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetFormat
-from shared.spec import SpecError
+from shared.errors import SqlsynthError
 
 if TYPE_CHECKING:
     from shared.report.load import LoadedDataset
@@ -156,7 +156,12 @@ def render_headline(document: dict[str, Any]) -> Table:
     "spec_path",
     help="Spec file (or 'default') to compare against; a run folder's own spec by default.",
 )
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the self-contained HTML report (tables and plots) here.",
+)
 @click.option("--json", "json_path", help="Write every metric as JSON to this file ('-': stdout).")
 @click.option("--revalidate", is_flag=True, help="Recompute validity on the engines.")
 @click.option("--engines", default=ALL_ENGINES, show_default=True, callback=engine_list_option)
@@ -262,7 +267,7 @@ def command(
         ]
         spec = read_spec(spec_path, loaded)
         embedder = load_report_embedder(embedder_name)
-    except (DatasetError, SpecError, ValueError) as exc:
+    except (DatasetError, SqlsynthError, ValueError) as exc:  # SpecError is a SqlsynthError
         raise click.ClickException(str(exc)) from exc
     given = list(names) + [d.name for d in loaded[len(names) :]]
     for item, name in zip(loaded, make_unique_names(given), strict=True):
