@@ -15,6 +15,7 @@ from proto.run import RunPlan, RunRequest, RunStatus
 from services.runner.client import RunClient
 from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
+from shared.report import write_run_report
 from shared.runtime.local import LocalStack
 
 RUN_FILE = "run.json"
@@ -157,6 +158,7 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
         stack.stop()
     result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
     write_summary(result)
+    write_run_report(config.out_dir, config.request.spec)  # report.html + metrics.json
     if not config.keep_state:
         stack.purge()  # broker store, logs and the servers' data
     return result
