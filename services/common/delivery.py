@@ -93,7 +93,7 @@ class Delivery:
 
 
 def describe_delivery(msg: NatsMessage) -> Delivery:
-    """How many times JetStream delivered this message (1 for a core/in-memory message)."""
+    """JetStream's delivery count and the message's key (count 1, no key: core/in-memory)."""
     try:
         meta = msg.raw_message.metadata
     except NotJSMessageError:
@@ -104,6 +104,7 @@ def describe_delivery(msg: NatsMessage) -> Delivery:
 
 
 def delivery_count(msg: NatsMessage) -> int:
+    """How many times JetStream delivered this message (1 for a core/in-memory message)."""
     return describe_delivery(msg).delivered
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import json
+from pathlib import Path
 
+import pytest
 import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,30 +16,29 @@ from shared.similarity.tree_edit import (
     LabelledTree,
     labelled_tree,
     tree_edit_distance,
+    tree_from_preorder,
     tree_similarity,
+    zhang_shasha,
 )
 
 Tree = tuple[str, tuple["Tree", ...]]
 
 
 def flatten(tree: Tree) -> LabelledTree:
-    """Post-order numbering of a (label, children) tree, as labelled_tree does for sqlglot."""
+    """A (label, children) tree as the pre-order lists labelled_tree builds from sqlglot."""
     labels: list[str] = []
-    leftmost: list[int] = []
+    children: list[list[int]] = []
 
     def visit(node: Tree) -> int:
-        first = None
-        for child in node[1]:
-            index = visit(child)
-            if first is None:
-                first = leftmost[index]
+        index = len(labels)
         labels.append(node[0])
-        leftmost.append(len(labels) - 1 if first is None else first)
-        return len(labels) - 1
+        children.append([])
+        for child in node[1]:
+            children[index].append(visit(child))
+        return index
 
     visit(tree)
-    highest = {leaf: i for i, leaf in enumerate(leftmost)}
-    return LabelledTree(tuple(labels), tuple(leftmost), tuple(sorted(highest.values())))
+    return tree_from_preorder(labels, children)
 
 
 def oracle(a: Tree, b: Tree) -> int:
@@ -67,7 +70,9 @@ def test_the_zhang_shasha_paper_example_has_distance_2() -> None:
     # f(d(a c(b)) e) and f(c(d(a b)) e): delete c, insert c above d (the paper's Figure 1).
     left: Tree = ("f", (("d", (leaf("a"), ("c", (leaf("b"),)))), leaf("e")))
     right: Tree = ("f", (("c", (("d", (leaf("a"), leaf("b"))),)), leaf("e")))
-    assert tree_edit_distance(flatten(left), flatten(right)) == 2 == oracle(left, right)
+    assert oracle(left, right) == 2
+    assert tree_edit_distance(flatten(left), flatten(right)) == 2
+    assert zhang_shasha(flatten(left), flatten(right)) == 2
 
 
 labels = st.sampled_from(["a", "b", "c"])
@@ -81,9 +86,18 @@ trees = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(trees, trees)
 def test_matches_the_recursive_oracle_on_random_trees(a: Tree, b: Tree) -> None:
-    distance = tree_edit_distance(flatten(a), flatten(b))
+    distance = zhang_shasha(flatten(a), flatten(b))
     assert distance == oracle(a, b)
-    assert distance == tree_edit_distance(flatten(b), flatten(a))
+    assert distance == zhang_shasha(flatten(b), flatten(a))
+    assert distance == tree_edit_distance(flatten(a), flatten(b))  # compiled, when installed
+
+
+def test_compiled_and_pure_python_agree_on_spider_queries(data_dir: Path) -> None:
+    pytest.importorskip("edist")
+    queries = [row["query"] for row in json.loads((data_dir / "spider" / "dev.json").read_text())]
+    trees = [labelled_tree(sqlglot.parse_one(q)) for q in queries[::40]]
+    for a, b in itertools.combinations(trees[:12], 2):
+        assert tree_edit_distance(a, b) == zhang_shasha(a, b)
 
 
 def test_identical_queries_have_similarity_one_and_others_less() -> None:
