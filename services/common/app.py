@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from faststream import FastStream
@@ -21,6 +21,9 @@ from shared.metrics import Metrics
 from shared.settings import ServiceSettings
 
 
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[None]])
+
+
 @dataclass
 class Service:
     """What a service's handlers share: built at start-up, torn down at shutdown."""
@@ -32,9 +35,9 @@ class Service:
     log: Any
     state: dict[str, Any] = field(default_factory=dict)
 
-    def subscriber(self, subject: str, durable: str) -> Any:
+    def subscriber(self, subject: str, durable: str) -> Callable[[HandlerT], HandlerT]:
         """A durable pull consumer on the stream with manual acks (HOUSE_STYLE 6)."""
-        return self.broker.subscriber(
+        register = self.broker.subscriber(
             subject,
             stream=STREAM,
             durable=durable,
@@ -43,6 +46,12 @@ class Service:
             config=consumer_config(self.settings),
             max_workers=self.settings.workers,
         )
+
+        def decorate(handler: HandlerT) -> HandlerT:
+            register(handler)
+            return handler
+
+        return decorate
 
     def sample_subscriber(
         self, subject: str, durable: str, stage: Stage, fn: Callable[[], StageFn]
