@@ -16,7 +16,13 @@ import aiomysql
 import asyncpg
 import pytest
 
-from shared.runtime.local import ADMIN_PASSWORD, ServerUnavailable, start_mariadb, start_postgres
+from shared.runtime.local import (
+    ADMIN_PASSWORD,
+    ServerUnavailable,
+    server_dir,
+    start_mariadb,
+    start_postgres,
+)
 
 EMAILS = ["ann.lee@example.com", "bo.chan@mail.example.org", "cy@corp.example.net"]
 PHONES = ["+1 (555) 010-2030", "+44 20 7946 0958", "555-0199"]
@@ -132,8 +138,9 @@ def pg_logs() -> Iterator[PgLogs]:
         asyncio.run(feed_postgres(server.dsn))
     finally:
         server.stop()
-    log_dir = base / "pg" / "log"
+    log_dir = server_dir(base) / "pg" / "log"
     yield PgLogs(log_dir / "server.log", log_dir / "server.csv", log_dir / "server.json")
+    shutil.rmtree(server_dir(base), ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -156,5 +163,7 @@ def maria_logs() -> Iterator[MariaLogs]:
         asyncio.run(feed_mariadb(server.port))
     finally:
         server.stop()
-    yield MariaLogs(base / "mariadb" / "general.log", base / "mariadb" / "slow.log")
+    data = server_dir(base) / "mariadb"
+    yield MariaLogs(data / "general.log", data / "slow.log")
+    shutil.rmtree(server_dir(base), ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
