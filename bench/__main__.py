@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "pipeline": "bench.pipeline",
     "generation": "bench.generation",
     "llm": "bench.llm",
+    "similarity": "bench.similarity",
 }
 
 

@@ -31,3 +31,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+# The dedup embedder is a model2vec distillation of all-MiniLM-L6-v2 (from its wheel, offline):
+# build it once here, not in the first run (it takes a minute or two).
+.venv/bin/python -c "from shared.similarity.embedders import distilled_model_dir; distilled_model_dir()"

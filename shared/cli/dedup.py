@@ -25,7 +25,13 @@ from rich.console import Console
 from shared.cli.common import make_progress, parse_key_values, print_json, stderr_console
 from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
 from shared.pipeline.dedup import MemoryClaimStore, short_hash
-from shared.similarity.embedders import DEFAULT_EMBEDDER, EMBEDDERS, load_embedder
+from shared.similarity.embedders import (
+    DEFAULT_EMBEDDER,
+    EMBEDDERS,
+    STATIC,
+    distilled_model_dir,
+    load_embedder,
+)
 from shared.similarity.locks import MemoryScopeLock
 from shared.sql.dialects import parse_engine, sqlglot_dialect
 
@@ -83,6 +89,8 @@ async def judge_records(
     from shared.pipeline.near_dedup import NearDuplicateJudge
     from shared.similarity.index import SimilarityIndex
 
+    if model == STATIC and not distilled_model_dir(build=False).exists():
+        console.print("distilling the static embedding model (first use, about a minute)")
     embedder = await asyncio.to_thread(load_embedder, model)
     index = SimilarityIndex.open(dim=embedder.dim, model=embedder.name)
     judge = NearDuplicateJudge(index, embedder, MemoryClaimStore(), MemoryScopeLock(), config)

@@ -48,7 +48,7 @@ from shared.similarity.hybrid import (
 )
 from shared.similarity.index import IndexedSample, Neighbour, SimilarityIndex
 from shared.similarity.locks import ScopeLock
-from shared.similarity.saturation import Observation, SaturationTracker
+from shared.similarity.saturation import SaturationTracker, observation_from_scores
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -292,21 +292,11 @@ class NearDuplicateJudge:
 
     def _observe(self, candidate: Candidate, judgement: Judgement) -> Judgement:
         if self.tracker is not None:
-            scores = judgement.scores
-            exact = scores.get("similarity", 0.0)
-            observation = Observation(
-                duplicate=judgement.duplicate,
-                sql_similarity=scores.get("sql_hybrid", exact),
-                question_similarity=scores.get("question_cosine", exact)
-                if candidate.question
-                else None,
+            observation = observation_from_scores(
+                judgement.duplicate, judgement.scores, candidate.question is not None
             )
-            self.tracker.observe(
-                candidate.run_id,
-                candidate.schema_label or candidate.scope,
-                candidate.region,
-                observation,
-            )
+            label = candidate.schema_label or candidate.scope
+            self.tracker.observe(candidate.run_id, label, candidate.region, observation)
         return judgement
 
 

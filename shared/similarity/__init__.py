@@ -1,0 +1,1 @@
+"""Similarity for near-duplicate removal: embeddings, hybrid SQL score, Qdrant, saturation."""

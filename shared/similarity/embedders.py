@@ -116,6 +116,7 @@ class StaticEmbedder:
     name = STATIC
 
     def __init__(self, model_dir: Path) -> None:
+        set_offline()
         from model2vec import StaticModel
 
         self.model = StaticModel.from_pretrained(str(model_dir))

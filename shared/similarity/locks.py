@@ -3,7 +3,7 @@
 Without it two near-duplicates judged at the same time both search the index before either is
 added, and both are accepted (tests/similarity/test_concurrency.py shows the interleaving). The
 in-process lock here serves one process (the CLI, a single dedup replica, tests); across replicas
-the dedup service uses a lease in NATS KV with the same interface (services/dedup/lease.py).
+the dedup service uses a lease in NATS KV with the same interface (services/dedup/kv.py).
 """
 
 from __future__ import annotations

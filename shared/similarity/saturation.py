@@ -26,6 +26,19 @@ class Observation:
     question_similarity: float | None = None
 
 
+def observation_from_scores(
+    duplicate: bool, scores: dict[str, float], has_question: bool = True
+) -> Observation:
+    """The observation a DedupVerdict carries (its `duplicate` and `scores`), so that whoever
+    sees every verdict of a run (the sink) can track saturation exactly, across replicas."""
+    exact = scores.get("similarity", 0.0)  # the exact layer scores 1.0 and nothing else
+    return Observation(
+        duplicate=duplicate,
+        sql_similarity=scores.get("sql_hybrid", exact),
+        question_similarity=scores.get("question_cosine", exact) if has_question else None,
+    )
+
+
 @dataclass(frozen=True)
 class WindowStats:
     """Figures of one rolling window; `seen` counts every observation ever made for the key."""

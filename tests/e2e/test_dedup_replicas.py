@@ -27,12 +27,13 @@ from proto.common import Outcome, Stage
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_service
 from services.dedup.kv import KvLease, LeaseTimeout, lock_key
-from services.dedup.main import DedupSettings, build_stage, saturation_key
+from services.dedup.main import DedupSettings, build_lock, build_stage, saturation_key
 from shared.pipeline.emit import Emit
 from shared.pipeline.near_dedup import Candidate, CheckedHook, NearDedupStage
 from shared.runtime.local import LocalStack
 from shared.similarity.embedders import STATIC, Embedder, load_embedder
 from shared.similarity.index import SimilarityIndex
+from shared.similarity.locks import MemoryScopeLock
 from shared.similarity.saturation import RunSaturation
 from tests.unit.pipeline.conftest import make_envelope
 
@@ -306,3 +307,15 @@ async def test_the_index_survives_a_restart_and_saturation_is_published(
     assert second.dedup is not None and second.dedup.nearest_sample_id == first.sample_id
     view = RunSaturation.from_json(json.loads(entry.value or b"{}"))
     assert view.run_id == run_id and view.run.seen == 1 and view.run.duplicate_rate == 1.0
+
+
+def test_settings_put_the_local_index_beside_the_run_state_and_pick_the_lock(
+    tmp_path: Path,
+) -> None:
+    local = DedupSettings(out_dir=tmp_path)
+    assert local.index_path() == tmp_path / ".state" / "qdrant"
+    assert isinstance(build_lock(local, kv=None), MemoryScopeLock)  # type: ignore[arg-type]
+    server = DedupSettings(out_dir=tmp_path, qdrant_url="http://qdrant:6333")
+    assert isinstance(build_lock(server, kv=None), KvLease)  # type: ignore[arg-type]
+    weights = DedupSettings(weight_token=1, weight_ast=0, weight_embedding=0).near_config().weights
+    assert (weights.token, weights.ast, weights.embedding) == (1, 0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +102,35 @@ async def test_a_second_client_cannot_open_the_same_local_folder(
             SimilarityIndex.open(dim=static_embedder.dim, model="m", path=tmp_path)
     finally:
         await first.close()
+
+
+KILLED_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+import numpy as np
+from shared.similarity.index import IndexedSample, SimilarityIndex
+
+async def main() -> None:
+    index = SimilarityIndex.open(dim=8, model="m", path=Path(sys.argv[1]))
+    vector = np.ones(8, dtype=np.float32) / np.sqrt(8)
+    for i in range(20):
+        await index.add(IndexedSample(f"s{i}", "r1", "s1", "SELECT 1"), vector)
+    os.kill(os.getpid(), signal.SIGKILL)  # no close, no flush: a crash
+
+asyncio.run(main())
+"""
+
+
+async def test_every_acknowledged_add_survives_a_crash(tmp_path: Path) -> None:
+    """A dedup process killed with SIGKILL: its adds are on disk and the folder is free again."""
+    path = tmp_path / "qdrant"
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(path)], cwd=repo, capture_output=True
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-500:]
+    reopened = SimilarityIndex.open(dim=8, model="m", path=path)
+    try:
+        assert await reopened.count("r1", "s1") == 20
+    finally:
+        await reopened.close()

@@ -8,6 +8,7 @@ from shared.similarity.saturation import (
     SaturationPolicy,
     SaturationTracker,
     merge_saturation,
+    observation_from_scores,
     saturation_advice,
 )
 
@@ -81,3 +82,10 @@ def test_views_of_several_replicas_merge_and_round_trip() -> None:
     assert merged.run.seen == 40 and merged.run.duplicate_rate == 10 / 40
     assert set(merged.schemas) == {"a", "b"} and merged.regions["g"].window == 40
     assert merge_saturation([]) is None
+
+
+def test_a_verdicts_scores_are_an_observation() -> None:
+    near = observation_from_scores(True, {"question_cosine": 0.93, "sql_hybrid": 0.7})
+    assert near == Observation(True, 0.7, 0.93)
+    exact = observation_from_scores(True, {"similarity": 1.0}, has_question=False)
+    assert exact == Observation(True, 1.0, None)
