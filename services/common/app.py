@@ -9,17 +9,16 @@ from typing import Any, TypeVar
 import structlog
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
-from faststream.nats import NatsBroker
+from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from prometheus_client import start_http_server
 
 from proto.common import Stage
-from services.common.broker import STREAM, build_broker, consumer_config, pull
+from services.common.broker import build_broker, consumer_config, pull, stream_config
 from services.common.delivery import SampleDelivery, StageFn
 from shared.logging import configure_logging
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings
-
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[None]])
 
@@ -34,12 +33,13 @@ class Service:
     broker: NatsBroker
     log: Any
     state: dict[str, Any] = field(default_factory=dict)
+    stream: JStream = field(default_factory=stream_config)
 
     def subscriber(self, subject: str, durable: str) -> Callable[[HandlerT], HandlerT]:
         """A durable pull consumer on the stream with manual acks (HOUSE_STYLE 6)."""
         register = self.broker.subscriber(
             subject,
-            stream=STREAM,
+            stream=self.stream,
             durable=durable,
             pull_sub=pull(self.settings),
             ack_policy=AckPolicy.MANUAL,

@@ -17,14 +17,19 @@ from proto import subjects
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings
 
-# File storage so a broker restart loses nothing; the duplicate window makes Nats-Msg-Id
-# republishing harmless for ten minutes (a crashed publisher restarts well within that).
-STREAM = JStream(
-    name=subjects.STREAM,
-    subjects=subjects.STREAM_SUBJECTS,
-    storage=StorageType.FILE,
-    duplicate_window=600,
-)
+
+def stream_config() -> JStream:
+    """The stream every subscriber declares: a fresh object per broker, because FastStream marks
+    a JStream as declared after its first broker declares it (a second broker on another server,
+    as in tests, would otherwise find no stream)."""
+    # File storage so a broker restart loses nothing; the duplicate window makes Nats-Msg-Id
+    # republishing harmless for ten minutes (a crashed publisher restarts well within that).
+    return JStream(
+        name=subjects.STREAM,
+        subjects=subjects.STREAM_SUBJECTS,
+        storage=StorageType.FILE,
+        duplicate_window=600,
+    )
 
 
 def build_broker(settings: ServiceSettings, metrics: Metrics, app_name: str) -> NatsBroker:

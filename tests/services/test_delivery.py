@@ -11,7 +11,6 @@ from faststream.nats.annotations import NatsMessage
 from proto import SampleEnvelope, subjects
 from proto.common import Outcome, Stage
 from services.common.app import Service, create_service
-from services.common.broker import STREAM
 from shared.errors import EngineUnavailable
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore
 from shared.pipeline.emit import Emit
@@ -24,7 +23,7 @@ class Collected:
         self.messages: dict[str, list[NatsMessage]] = {}
 
     def on(self, service: Service, subject: str) -> None:
-        @service.broker.subscriber(subject, stream=STREAM)
+        @service.broker.subscriber(subject, stream=service.stream)
         async def collect(msg: NatsMessage) -> None:
             self.messages.setdefault(subject, []).append(msg)
 
