@@ -91,6 +91,14 @@ class SqlFeature(StrEnum):
     DERIVED_TABLE = "derived_table"
 
 
+class SeedMode(StrEnum):
+    """How a planned sample uses its seed (seed 003): keep the seed's SQL and write the question
+    for it, or write a new query over the seed's schema with the seed as the example."""
+
+    BACK_TRANSLATE = "back_translate"
+    EXPAND = "expand"
+
+
 class Stage(StrEnum):
     PLANNER = "planner"
     GENERATOR = "generator"

@@ -26,6 +26,40 @@ class RunRequest(Contract):
     # Planned-but-unfinished samples allowed at once; bounds memory and broker backlog.
     max_in_flight: int = Field(default=256, ge=1)
     seeds_file: str | None = None
+    # Seeds (seed.ingested events of this pool) the planner expands and back-translates; it
+    # starts planning once the pool holds `seed_count` of them (they travel separately).
+    seed_pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    seed_count: int = Field(default=0, ge=0)
+    # Share of seed-based samples that keep the seed's SQL and get a question written for it
+    # (back-translation); the rest are new queries over the seed schemas (expansion).
+    back_translate_share: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Stop planning once new samples are mostly redundant (seed 003's stopping criterion); the
+    # run then ends below `count`, which acts as a budget.
+    until_saturated: bool = False
+
+
+class SaturationWindow(Contract):
+    """Rolling figures over the last `window` judged samples of a run, schema or region."""
+
+    seen: int = 0
+    window: int = 0
+    duplicate_rate: float = 0.0
+    mean_sql_similarity: float = 0.0
+    mean_question_similarity: float = 0.0
+    # Newer half of the window minus the older half: > 0 means new samples get closer.
+    similarity_trend: float = 0.0
+
+
+class Saturation(Contract):
+    """Seed 003's saturation signal as the sink measures it over every verdict of a run."""
+
+    run: SaturationWindow = Field(default_factory=SaturationWindow)
+    # Schemas and property regions (domain/task type/complexity) whose recent samples are
+    # mostly duplicates: the planner plans elsewhere.
+    redundant_schemas: list[str] = Field(default_factory=list)
+    redundant_regions: list[str] = Field(default_factory=list)
+    # Non-empty when the run as a whole is saturated (why, in words).
+    stop_reasons: list[str] = Field(default_factory=list)
 
 
 class RunStatus(Contract):
@@ -41,6 +75,7 @@ class RunStatus(Contract):
     stages: dict[str, int] = Field(default_factory=dict)
     rejection_reasons: dict[str, int] = Field(default_factory=dict)
     cost: TokenCost = Field(default_factory=TokenCost)
+    saturation: Saturation = Field(default_factory=Saturation)
     done: bool = False
     started_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
@@ -60,6 +95,13 @@ class RunPlan(Contract):
     # Planning stops at this many samples even if the target is not reached (runaway guard).
     max_planned: int
     exhausted: bool = False
+    # Set when a run started with until_saturated stopped planning on the saturation signal.
+    saturated_reasons: list[str] = Field(default_factory=list)
+    # Seed-based planning: the pool's seed ids when planning started (fixed with the plan, so a
+    # restarted planner plans the same blueprints; the seeds stay in the seed bucket) and how
+    # often each seed was used.
+    seed_ids: list[str] = Field(default_factory=list)
+    seed_uses: dict[str, int] = Field(default_factory=dict)
     done: bool = False
     # How often each "domain.table" anchored a planned sample (coverage-driven selection).
     coverage: dict[str, int] = Field(default_factory=dict)

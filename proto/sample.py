@@ -18,6 +18,7 @@ from proto.common import (
     Outcome,
     Policy,
     PromptStyle,
+    SeedMode,
     SqlFeature,
     Stage,
     TaskType,
@@ -46,6 +47,10 @@ class Blueprint(Contract):
     tables: list[str] = Field(default_factory=list)
     seed_id: str | None = None
     seed_sql: str | None = None
+    # A sample planned from a seed: the seed's schema (given or inferred DDL) is the schema to
+    # write on, and the mode says whether the seed's SQL is kept or only serves as the example.
+    seed_schema: str | None = None
+    seed_mode: SeedMode | None = None
     # Every spec property as sampled, by name: the conformance check and the report read these.
     properties: dict[str, Scalar] = Field(default_factory=dict)
 

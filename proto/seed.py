@@ -24,3 +24,5 @@ class SeedEvent(Contract):
     rows: int | None = None
     error: str | None = None
     count: int = Field(default=1, ge=1, description="how often this statement shape was seen")
+    # The planner keeps seeds per pool; a run draws from one pool (RunRequest.seed_pool).
+    pool: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")

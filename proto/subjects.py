@@ -26,3 +26,5 @@ STREAM_SUBJECTS = [f"{PREFIX}.>"]
 RUN_STATUS_BUCKET = "sqlsynth_run_status"
 RUN_PLAN_BUCKET = "sqlsynth_run_plan"
 DEDUP_BUCKET = "sqlsynth_dedup"
+# Seeds the planner has received, keyed "<pool>.<seed_id>" (SeedEvent JSON).
+SEED_BUCKET = "sqlsynth_seeds"
