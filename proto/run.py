@@ -102,6 +102,12 @@ class RunPlan(Contract):
     # often each seed was used.
     seed_ids: list[str] = Field(default_factory=list)
     seed_uses: dict[str, int] = Field(default_factory=dict)
+    # A run from a seed pool waits (plans nothing) until the pool holds request.seed_count seeds.
+    waiting_for_seeds: bool = False
+    # Blueprints redrawn because their schema or region was saturated (the plan shifted).
+    shifted: int = 0
+    # Why planning could not do what the request asked (e.g. seeds without a usable schema).
+    problems: list[str] = Field(default_factory=list)
     done: bool = False
     # How often each "domain.table" anchored a planned sample (coverage-driven selection).
     coverage: dict[str, int] = Field(default_factory=dict)

@@ -7,6 +7,7 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -16,11 +17,13 @@ from rich.table import Table
 
 from proto.common import Level, Policy
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.seed import SeedEvent
 from services.ingest.publisher import SeedPublisher
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
 from shared.cli import ingest as ingest_cli
 from shared.cli.main import cli
+from shared.errors import EngineUnavailable
 from shared.llm.ledger import format_cost_line
 from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
@@ -63,9 +66,51 @@ def progress_table(
         lines.append(", ".join(f"{k}={v}" for k, v in sorted(status.stages.items())))
     if status and status.cost.calls:
         lines.append(format_cost_line(status.cost, status.accepted))
+    if status and status.saturation.run.window:
+        run = status.saturation.run
+        lines.append(
+            f"saturation: {run.duplicate_rate:.0%} duplicates and SQL similarity "
+            f"{run.mean_sql_similarity:.2f} over the last {run.window}; "
+            f"{len(status.saturation.redundant_regions)} regions redundant, "
+            f"{plan.shifted if plan else 0} blueprints shifted"
+        )
     if lines:
         table.caption = "\n".join(lines)
     return table
+
+
+def check_replicas(replicas: dict[str, int], environ: Mapping[str, str]) -> None:
+    """Qdrant local mode is one process's files: dedup replicas must share a Qdrant server."""
+    if replicas.get("dedup", 1) > 1 and not environ.get("SQLSYNTH_QDRANT_URL"):
+        raise click.UsageError(
+            "--replicas dedup>1 needs a shared Qdrant server (set SQLSYNTH_QDRANT_URL); "
+            "the embedded local index can be opened by one dedup process only"
+        )
+
+
+def batch_env(batch: bool, generator: str) -> dict[str, str]:
+    if not batch:
+        return {}
+    if generator != "claude":
+        raise click.UsageError("--batch is for the Claude engine (give --engine claude)")
+    return {"SQLSYNTH_BATCH": "1"}
+
+
+def read_run_seeds(path: Path, pool: str, schema_from: str) -> list[SeedEvent]:
+    from shared.ingest.run_seeds import load_run_seeds
+
+    try:
+        loaded = asyncio.run(load_run_seeds(path, pool, schema_from))
+    except (OSError, ValueError, EngineUnavailable) as exc:
+        raise click.UsageError(f"--seeds {path}: {exc}") from exc
+    for problem in loaded.problems[:10]:
+        console.print(f"[yellow]seeds:[/] {problem}")
+    if not loaded.seeds:
+        raise click.UsageError(f"--seeds {path}: no usable seed in it")
+    console.print(
+        f"seeds: {len(loaded.seeds)} from {path} ({loaded.with_schema} with a schema to write on)"
+    )
+    return loaded.seeds
 
 
 def check_claude() -> None:
@@ -84,7 +129,32 @@ def check_claude() -> None:
 @cli.command("run")
 @click.option("--count", type=int, default=100, show_default=True, help="accepted samples wanted")
 @click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path))
-@click.option("--seeds", "seeds_file", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--seeds",
+    "seeds_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="seeds JSONL of `sqlsynth ingest`, or any log/trace/dataset it reads: samples are "
+    "planned on the seeds' schemas (expansion; back-translation of their SQL with Claude)",
+)
+@click.option(
+    "--schema-from",
+    default="infer",
+    show_default=True,
+    help="schema for seeds without DDL: infer, none, a DDL file or a database DSN",
+)
+@click.option(
+    "--back-translate-share",
+    type=click.FloatRange(0, 1),
+    default=0.25,
+    show_default=True,
+    help="share of question-less seeds whose own SQL is kept and worded (needs Claude)",
+)
+@click.option(
+    "--until-saturated",
+    is_flag=True,
+    help="stop once new samples are mostly near-duplicates (--count is then the budget)",
+)
+@click.option("--batch", is_flag=True, help="Claude through the Message Batches API (half price)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/run"))
 @click.option("--engines", default="sqlite,postgres,mysql", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -108,6 +178,10 @@ def run_command(
     count: int,
     spec_path: Path | None,
     seeds_file: Path | None,
+    schema_from: str,
+    back_translate_share: float,
+    until_saturated: bool,
+    batch: bool,
     out_dir: Path,
     engines: str,
     seed: int,
@@ -124,6 +198,9 @@ def run_command(
     """Generate a dataset: start the runtime, run every service, write the files."""
     from shared.llm.select import GeneratorChoice, choose_generator
 
+    replica_counts = parse_replicas(replicas)
+    check_replicas(replica_counts, os.environ)
+    seeds: list[SeedEvent] = []
     if resume_dir is not None:
         out_dir = resume_dir
         request = load_request(resume_dir)
@@ -136,8 +213,11 @@ def run_command(
             engine_list = [parse_engine(name) for name in engines.split(",") if name.strip()]
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
+        run_id = f"run-{uuid.uuid4().hex[:10]}"
+        if seeds_file is not None:
+            seeds = read_run_seeds(seeds_file, run_id, schema_from)
         request = RunRequest(
-            run_id=f"run-{uuid.uuid4().hex[:10]}",
+            run_id=run_id,
             count=count,
             spec=spec.to_document(),
             seed=seed,
@@ -147,6 +227,10 @@ def run_command(
             max_attempts=max_attempts,
             generator=choice.name,
             seeds_file=str(seeds_file) if seeds_file else None,
+            seed_pool=run_id if seeds else None,
+            seed_count=len(seeds),
+            back_translate_share=back_translate_share,
+            until_saturated=until_saturated,
         )
     console.print(choice.describe())
     if choice.name == "claude":
@@ -156,9 +240,11 @@ def run_command(
         out_dir=out_dir,
         request=request,
         keep_state=keep_state,
-        replicas=parse_replicas(replicas),
+        replicas=replica_counts,
         postgres_dsn=postgres_dsn,
         mysql_dsn=mysql_dsn,
+        seeds=seeds,
+        extra_env=batch_env(batch, request.generator),
     )
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
@@ -181,6 +267,10 @@ def run_command(
     )
     if status.cost.calls:
         console.print(format_cost_line(status.cost, status.accepted))
+    for problem in result.plan.problems:
+        console.print(f"[yellow]planner:[/] {problem}")
+    if result.plan.saturated_reasons:
+        console.print("saturated: " + "; ".join(result.plan.saturated_reasons))
     if result.plan.exhausted:
         raise click.ClickException(
             f"stopped after {result.plan.planned} planned samples without reaching the target; "

@@ -13,18 +13,22 @@ from pydantic import ValidationError
 
 from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.seed import SeedEvent
 from services.common.app import Service, create_app, create_service
 from services.common.delivery import publish_sample
+from services.planner.seeds import SeedPools, list_keys
 from shared.pipeline.planner import RunPlanner, new_plan
+from shared.pipeline.seed_plan import usable
 from shared.settings import ServiceSettings
 
 
 class PlannerState:
     """Per-run planners, serialised by a lock per run (status events arrive concurrently)."""
 
-    def __init__(self, service: Service, kv: KeyValue) -> None:
+    def __init__(self, service: Service, kv: KeyValue, seeds: SeedPools) -> None:
         self.service = service
         self.kv = kv
+        self.seeds = seeds
         self.planners: dict[str, RunPlanner] = {}
         self.latest: dict[str, RunStatus] = {}
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -37,8 +41,48 @@ class PlannerState:
                 return None
             if entry.value is None:
                 return None
-            self.planners[run_id] = RunPlanner(RunPlan.model_validate_json(entry.value))
+            plan = RunPlan.model_validate_json(entry.value)
+            pool = plan.request.seed_pool
+            seeds = await self.seeds.load(f"{pool}.{i}" for i in plan.seed_ids)
+            self.planners[run_id] = RunPlanner(plan, seeds)
         return self.planners[run_id]
+
+    async def resume_waiting(self) -> None:
+        """After a restart: the runs still waiting for their seeds (nothing else wakes them)."""
+        for run_id in await list_keys(self.kv):
+            entry = await self.kv.get(run_id)
+            if entry.value and RunPlan.model_validate_json(entry.value).waiting_for_seeds:
+                planner = await self.load(run_id)
+                assert planner is not None
+                await self.on_seeds(planner.plan.request.seed_pool or "")
+
+    async def attach_seeds(self, planner: RunPlanner) -> None:
+        """Fix the run's seeds once its pool holds the seeds the request announced."""
+        plan, request = planner.plan, planner.plan.request
+        if request.seed_pool is None or plan.seed_ids or plan.problems:
+            return
+        ids = self.seeds.ids(request.seed_pool)
+        plan.waiting_for_seeds = len(ids) < max(request.seed_count, 1)
+        if plan.waiting_for_seeds:
+            return
+        seeds = await self.seeds.load([f"{request.seed_pool}.{i}" for i in sorted(ids)])
+        good = {seed.seed_id: seed for seed in seeds.values() if usable(seed)}
+        plan.seed_ids = sorted(good)
+        planner.seeds = good
+        if len(good) < len(seeds):
+            plan.problems.append(
+                f"{len(seeds) - len(good)} of {len(seeds)} seeds have no schema to write on "
+                "(give DDL with --schema-from, or seeds whose tables can be inferred)"
+            )
+        if not good:
+            plan.problems.append(f"no usable seed in pool {request.seed_pool!r}")
+
+    async def on_seeds(self, pool: str) -> None:
+        for run_id, planner in list(self.planners.items()):
+            if planner.plan.waiting_for_seeds and planner.plan.request.seed_pool == pool:
+                async with self.locks[run_id]:
+                    await self.attach_seeds(planner)
+                    await self.advance(planner, self.latest.get(run_id))
 
     async def advance(self, planner: RunPlanner, status: RunStatus | None) -> None:
         # Publish first, save after: a crash in between republishes the same ids (deduplicated).
@@ -51,6 +95,7 @@ class PlannerState:
             planner = await self.load(request.run_id)
             if planner is None:
                 planner = self.planners[request.run_id] = RunPlanner(new_plan(request))
+            await self.attach_seeds(planner)
             await self.advance(planner, self.latest.get(request.run_id))
 
     async def on_status(self, status: RunStatus) -> None:
@@ -67,7 +112,25 @@ class PlannerState:
 
 async def start(service: Service) -> None:
     kv = await service.broker.key_value(subjects.RUN_PLAN_BUCKET)
-    service.state["planner"] = PlannerState(service, kv)
+    seeds = await SeedPools.open(await service.broker.key_value(subjects.SEED_BUCKET))
+    state = service.state["planner"] = PlannerState(service, kv, seeds)
+    await state.resume_waiting()
+
+
+async def publish_poison(service: Service, msg: NatsMessage, exc: ValidationError) -> None:
+    """A seed that is not a SeedEvent: kept with its reason (the sink writes poison.jsonl)."""
+    service.log.error("malformed seed event", error=str(exc)[:500])
+    await service.broker.publish(
+        msg.body,
+        subjects.POISON,
+        headers={
+            "Sqlsynth-Error": str(exc).replace("\n", " ")[:1000],
+            "Sqlsynth-Subject": msg.raw_message.subject,
+            "Sqlsynth-Stage": "planner",
+        },
+        stream=subjects.STREAM,
+    )
+    await msg.ack()
 
 
 def register(service: Service) -> None:
@@ -80,6 +143,18 @@ def register(service: Service) -> None:
             await msg.ack()  # the sink keeps it in poison.jsonl
             return
         await service.state["planner"].on_request(request)
+        await msg.ack()
+
+    @service.subscriber(subjects.SEED_INGESTED, "planner-seeds")
+    async def on_seed(msg: NatsMessage) -> None:
+        try:
+            seed = SeedEvent.model_validate_json(msg.body)
+        except ValidationError as exc:
+            await publish_poison(service, msg, exc)
+            return
+        state: PlannerState = service.state["planner"]
+        await state.seeds.put(seed)
+        await state.on_seeds(seed.pool)
         await msg.ack()
 
     @service.subscriber(subjects.RUN_STATUS, "planner-status")

@@ -10,6 +10,7 @@ from nats.js.kv import KeyValue
 
 from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.seed import SeedEvent
 
 
 class RunClient:
@@ -36,6 +37,16 @@ class RunClient:
         status_kv = await js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET)
         plan_kv = await js.create_key_value(bucket=subjects.RUN_PLAN_BUCKET)
         return cls(nc, status_kv, plan_kv)
+
+    async def publish_seeds(self, seeds: list[SeedEvent]) -> None:
+        """The run's seeds, before its request; acked by the stream, so none can be lost."""
+        js = self.nc.jetstream()
+        for seed in seeds:
+            await js.publish(
+                subjects.SEED_INGESTED,
+                seed.model_dump_json(exclude_none=True).encode(),
+                headers={"Nats-Msg-Id": f"seed:{seed.pool}:{seed.seed_id}"},
+            )
 
     async def request_run(self, request: RunRequest) -> None:
         await self.nc.jetstream().publish(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.seed import SeedEvent
 from services.runner.client import RunClient
 from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
@@ -41,6 +42,8 @@ class RunConfig:
     # Seconds without any finished sample before the run is declared stalled.
     stall_timeout_s: float = 180.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The run's seeds (already in request.seed_pool), published before the request.
+    seeds: list[SeedEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +152,7 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     try:
         supervisor.start_all()
         client = await RunClient.connect(stack.dsn("nats") or "")
+        await client.publish_seeds(config.seeds)
         await client.request_run(config.request)
         status, plan = await watch(client, config, supervisor, progress)
     finally:
@@ -174,6 +178,12 @@ def write_summary(result: RunResult) -> None:
         "duplicate": status.duplicate,
         "rejected": status.rejected,
         "exhausted": result.plan.exhausted,
+        # Seed 003's stopping criterion, when the run was started with --until-saturated.
+        "saturated": result.plan.saturated_reasons,
+        "saturation": status.saturation.model_dump(mode="json"),
+        "shifted_blueprints": result.plan.shifted,
+        "seeds_used": len(result.plan.seed_uses),
+        "problems": result.plan.problems,
         "elapsed_s": round(result.elapsed_s, 2),
         "accepted_per_s": round(status.accepted / result.elapsed_s, 2)
         if result.elapsed_s

@@ -24,7 +24,8 @@ from shared.ingest.catalog import read_schema_source
 from shared.ingest.detect import InputFormat
 from shared.ingest.follow import Follower
 from shared.ingest.model import IngestStats
-from shared.ingest.schema_infer import InferredSchema, infer_schema
+from shared.ingest.run_seeds import resolve_schema
+from shared.ingest.schema_infer import infer_schema
 from shared.ingest.scrub import ScrubPolicy
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import SeedWriter, attach_schema
@@ -65,14 +66,6 @@ async def open_sink(out: str, publish: bool, nats_url: str) -> SeedSink:
     if factory is None:
         raise click.UsageError("--publish needs the services package (run the `sqlsynth` command)")
     return await factory(nats_url)
-
-
-async def resolve_schema(schema_from: str, seeds: list[SeedEvent]) -> InferredSchema | None:
-    if schema_from == "none":
-        return None
-    if schema_from == "infer":
-        return infer_schema(seeds)
-    return await read_schema_source(schema_from)
 
 
 async def run_batch(

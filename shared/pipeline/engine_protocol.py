@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from proto.sample import Blueprint, Draft, Feedback, TokenCost
+from proto.sample import Blueprint, Draft, Feedback, TableRows, TokenCost
 
 
 class DraftEngine(Protocol):
@@ -14,4 +14,19 @@ class DraftEngine(Protocol):
 
     async def repair(
         self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], *, seed: int
+    ) -> tuple[Draft, TokenCost]: ...
+
+
+@runtime_checkable
+class BackTranslator(Protocol):
+    """An engine that can word a kept SQL (seed 003's SQL-to-NL step): the Claude engine."""
+
+    async def back_translate(
+        self,
+        blueprint: Blueprint,
+        *,
+        schema_ddl: str,
+        sql: str,
+        seed: int,
+        rows: list[TableRows] | None = None,
     ) -> tuple[Draft, TokenCost]: ...

@@ -10,13 +10,17 @@ reaches exactly the target and every planned sample ends exactly once.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from proto import subjects
-from proto.common import Outcome, Stage
+from proto.common import Outcome, SeedMode, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.sample import Blueprint, SampleEnvelope
+from proto.seed import SeedEvent
 from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
+from shared.pipeline.seed_plan import back_translates, choose_seed, seed_blueprint, seed_domain
 from shared.spec import BlueprintSampler, Spec
 
 # Give up planning replacements after this many samples per accepted one wanted (runaway guard:
@@ -36,16 +40,65 @@ def sample_id(run_id: str, index: int) -> str:
     return f"{run_id}-{index:07d}"
 
 
-class RunPlanner:
-    """Pure planning for one run; the service persists `plan` after publishing the emits."""
+# A saturated schema or region is planned around by drawing the sample again at a distant index
+# (still a pure function of the index), at most this many times.
+REDRAWS = 8
+REDRAW_STRIDE = 1_000_000_007
 
-    def __init__(self, plan: RunPlan) -> None:
+
+def region_of(blueprint: Blueprint) -> str:
+    """The saturation vocabulary (shared.pipeline.saturation.region_label) for a blueprint."""
+    return f"{blueprint.domain}/{blueprint.task_type.value}/{blueprint.complexity.value}"
+
+
+@dataclass(frozen=True)
+class Avoid:
+    """Schemas (domains, seed schemas) and regions whose recent samples are mostly redundant."""
+
+    schemas: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, status: RunStatus | None) -> Avoid:
+        if status is None:
+            return cls()
+        saturation = status.saturation
+        return cls(frozenset(saturation.redundant_schemas), frozenset(saturation.redundant_regions))
+
+    def allows(self, blueprint: Blueprint) -> bool:
+        return blueprint.domain not in self.schemas and region_of(blueprint) not in self.regions
+
+
+class RunPlanner:
+    """Pure planning for one run; the service persists `plan` after publishing the emits.
+
+    `seeds` are the run's seeds by id (the service loads them from the seed bucket for the ids
+    fixed in the plan); with seeds, every sample starts from one (shared.pipeline.seed_plan).
+    """
+
+    def __init__(self, plan: RunPlan, seeds: Mapping[str, SeedEvent] | None = None) -> None:
         self.plan = plan
         request = plan.request
         self.sampler = BlueprintSampler(Spec.from_document(request.spec), seed=request.seed)
+        self.seeds = dict(seeds or {})
 
-    def _blueprint(self, index: int) -> Blueprint:
-        blueprint = self.sampler.draw_at(index)
+    def _draw(self, index: int, fits: Callable[[Blueprint], bool]) -> Blueprint:
+        """Sample `index`'s blueprint, redrawn while it lands where the run is saturated."""
+        first = self.sampler.draw_at(index)
+        candidate = first
+        for attempt in range(REDRAWS + 1):
+            if attempt:
+                candidate = self.sampler.draw_at(index + attempt * REDRAW_STRIDE)
+            if fits(candidate):
+                if attempt:
+                    self.plan.shifted += 1
+                return candidate
+        return first  # nowhere unsaturated to go: keep the spec's draw
+
+    def _blueprint(self, index: int, avoid: Avoid) -> Blueprint:
+        if self.plan.seed_ids:
+            return self._seeded(index, avoid)
+        blueprint = self._draw(index, avoid.allows)
         # An LLM invents its schema: no table to anchor on. A single-table query is anchored by
         # the generator itself: a forced table may lack what the query needs (e.g. a column to
         # group by), while in a join the anchor is one table among several.
@@ -63,7 +116,29 @@ class RunPlanner:
         self.plan.coverage[key] = self.plan.coverage.get(key, 0) + 1
         return blueprint.model_copy(update={"tables": [anchor]})
 
-    def _envelope(self, index: int) -> SampleEnvelope:
+    def _seeded(self, index: int, avoid: Avoid) -> Blueprint:
+        plan, request = self.plan, self.plan.request
+        rng = random.Random(f"{request.seed}:seed:{index}")
+        open_ids = [s for s in plan.seed_ids if seed_domain(self.seeds[s]) not in avoid.schemas]
+        if len(open_ids) < len(plan.seed_ids):
+            plan.shifted += 1
+        chosen = choose_seed(open_ids or plan.seed_ids, plan.seed_uses, rng)
+        assert chosen is not None, "a seeded plan has seed ids"
+        seed = self.seeds[chosen]
+        first_use = plan.seed_uses.get(chosen, 0) == 0
+        plan.seed_uses[chosen] = plan.seed_uses.get(chosen, 0) + 1
+        # The template engine writes new queries only: a kept SQL needs a model to word it.
+        can_back_translate = request.generator != "template"
+        if can_back_translate and back_translates(
+            seed, request.back_translate_share, request.seed, first_use
+        ):
+            mode = SeedMode.BACK_TRANSLATE
+        else:
+            mode = SeedMode.EXPAND
+        drawn = self._draw(index, lambda d: avoid.allows(seed_blueprint(d, seed, mode)))
+        return seed_blueprint(drawn, seed, mode)
+
+    def _envelope(self, index: int, avoid: Avoid) -> SampleEnvelope:
         request = self.plan.request
         envelope = SampleEnvelope(
             run_id=request.run_id,
@@ -72,22 +147,40 @@ class RunPlanner:
             engines=request.engines,
             level=request.level,
             policy=request.policy,
-            blueprint=self._blueprint(index),
+            blueprint=self._blueprint(index, avoid),
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
 
     def advance(self, status: RunStatus | None) -> list[Emit]:
-        """Plan what the status allows; mark the plan exhausted/done when it is."""
+        """Plan what the status allows; mark the plan exhausted/done when it is.
+
+        The status's saturation signal shifts new blueprints away from redundant schemas and
+        regions, and ends planning for a run started with until_saturated (seed 003).
+        """
         plan, request = self.plan, self.plan.request
+        if plan.waiting_for_seeds:
+            return []
         finished = status.finished if status else 0
         replacements = (status.duplicate + status.rejected) if status else 0
         accepted = status.accepted if status else 0
-        needed = min(request.count + replacements, plan.max_planned)
+        if request.until_saturated and status and status.saturation.stop_reasons:
+            plan.saturated_reasons = plan.saturated_reasons or list(status.saturation.stop_reasons)
+        stopped = bool(plan.saturated_reasons) or (
+            request.seed_pool is not None and not plan.seed_ids
+        )
+        needed = plan.planned if stopped else min(request.count + replacements, plan.max_planned)
+        avoid = Avoid.of(status)
         emits: list[Emit] = []
         while plan.planned < needed and plan.planned - finished < request.max_in_flight:
-            envelope = self._envelope(plan.planned)
+            envelope = self._envelope(plan.planned, avoid)
             emits.append(Emit(subjects.SAMPLE_PLANNED, envelope, Outcome.PLANNED))
             plan.planned += 1
-        plan.exhausted = plan.planned >= plan.max_planned and accepted < request.count
-        plan.done = finished >= plan.planned and (accepted >= request.count or plan.exhausted)
+        plan.exhausted = (
+            not plan.saturated_reasons
+            and plan.planned >= plan.max_planned
+            and accepted < request.count
+        )
+        plan.done = finished >= plan.planned and (
+            accepted >= request.count or plan.exhausted or stopped
+        )
         return emits

@@ -17,6 +17,7 @@ from proto.common import Outcome
 from proto.run import RunStatus
 from proto.sample import SampleEnvelope, TokenCost, utc_now
 from shared.pipeline.records import dataset_record, rejected_record
+from shared.pipeline.saturation import SaturationMonitor
 
 FILES: dict[Outcome, str] = {
     Outcome.ACCEPTED: "dataset.jsonl",
@@ -37,24 +38,37 @@ def drop_torn_tail(path: Path) -> None:
         handle.truncate(data.rfind(b"\n") + 1)
 
 
+def finished_at(record: dict[str, Any]) -> str:
+    """When a written sample finished: its last history entry's ISO time ('' if it has none)."""
+    history = record.get("history") or (record.get("envelope") or {}).get("history") or []
+    return str(history[-1].get("at", "")) if history else ""
+
+
 class DatasetSink:
-    def __init__(self, out_dir: Path, fsync: bool = False) -> None:
+    def __init__(
+        self, out_dir: Path, fsync: bool = False, saturation: SaturationMonitor | None = None
+    ) -> None:
         self.out_dir = out_dir
         self.fsync = fsync
+        self.saturation = saturation or SaturationMonitor()
         self.seen: set[tuple[str, str]] = set()
         self.status: dict[str, RunStatus] = {}
         self.handles: dict[str, TextIO] = {}
 
     def open(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        written: list[tuple[str, Outcome, dict[str, Any]]] = []
         for outcome, name in FILES.items():
             path = self.out_dir / name
             drop_torn_tail(path)
             if path.exists():
                 with path.open() as handle:
-                    for line in handle:
-                        self._count(outcome, json.loads(line))
+                    written += [(finished_at(r), outcome, r) for r in map(json.loads, handle)]
             self.handles[name] = path.open("a", encoding="utf-8")
+        # Recount in the order samples finished, so the saturation windows are the ones the
+        # sink had before it restarted.
+        for _, outcome, record in sorted(written, key=lambda item: item[0]):
+            self._count(outcome, record)
         drop_torn_tail(self.out_dir / POISON_FILE)
         self.handles[POISON_FILE] = (self.out_dir / POISON_FILE).open("a", encoding="utf-8")
 
@@ -115,6 +129,8 @@ class DatasetSink:
                 status.rejected += 1
                 key = record.get("error_class") or "unknown"
                 status.rejection_reasons[key] = status.rejection_reasons.get(key, 0) + 1
+        self.saturation.observe_record(outcome.value, record)
+        status.saturation = self.saturation.snapshot(run_id)
         stages = [f"{h['stage']}.{h['outcome']}" for h in history]
         counts = Counter(status.stages)
         counts.update(stages)

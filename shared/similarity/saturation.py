@@ -131,6 +131,14 @@ class SaturationTracker:
         run = self._runs.get(run_id)
         return run.stats() if run else WindowStats()
 
+    def schema_stats(self, run_id: str, schema: str) -> WindowStats:
+        window = self._schemas.get(run_id, {}).get(schema)
+        return window.stats() if window else WindowStats()
+
+    def region_stats(self, run_id: str, region: str) -> WindowStats:
+        window = self._regions.get(run_id, {}).get(region)
+        return window.stats() if window else WindowStats()
+
     def stats(self, run_id: str) -> RunSaturation:
         run = self._runs.get(run_id)
         return RunSaturation(

@@ -25,6 +25,7 @@ from shared.generation.claude.generator import (
     DraftWriter,
     assemble,
     derive_variation,
+    keeps_seed_sql,
     to_table_rows,
 )
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS
@@ -84,7 +85,7 @@ class ClaudeDraftEngine:
         spend = Spend()
         async with self._operation(spend):
             draft = await self.writer.write(blueprint, seed, spend)
-            if blueprint.seed_sql:
+            if keeps_seed_sql(blueprint):
                 await self._verify(blueprint, draft, spend)
         return draft, spend.total
 

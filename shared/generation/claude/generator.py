@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Literal, TypeVar
 
-from proto.common import Engine
+from proto.common import Engine, SeedMode
 from proto.sample import Blueprint, Draft, TableRows
 from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.domains import SettingTally
@@ -48,6 +48,11 @@ BACK_TRANSLATION_INSTRUCTION = (
 
 # The sections in order; each is answered through the tool `submit_<name>`.
 SECTIONS: tuple[str, ...] = ("outline", "schema", "rows", "sql", "question", "explanation")
+
+
+def keeps_seed_sql(blueprint: Blueprint) -> bool:
+    """A seed whose SQL is the sample's (back-translation), not only its example (expansion)."""
+    return bool(blueprint.seed_sql) and blueprint.seed_mode is not SeedMode.EXPAND
 
 
 def derive_variation(seed: int) -> int:
@@ -135,7 +140,7 @@ class DraftWriter:
             name: str, answer: type[A], *, tools: bool = False, last: bool = False
         ) -> A:
             instruction = SECTION_INSTRUCTIONS[name]
-            if name == "sql" and blueprint.seed_sql:
+            if name == "sql" and keeps_seed_sql(blueprint):
                 instruction = SEED_SQL_INSTRUCTION
             conv.user(make_text_block(instruction))
             return await self.runner.ask(
@@ -150,12 +155,16 @@ class DraftWriter:
 
         outline = await section("outline", OutlineAnswer)
         self._count_setting(blueprint.domain, seed, outline.setting)
-        schema = await section("schema", SchemaAnswer)
+        # A seed's schema is the users' own: written on as given, never rewritten by the model.
+        if blueprint.seed_schema:
+            schema = SchemaAnswer(ddl=blueprint.seed_schema)
+        else:
+            schema = await section("schema", SchemaAnswer)
         toolbox.ddl = schema.ddl
         rows = await section("rows", RowsAnswer)
         toolbox.rows = to_table_rows(rows.tables)
         sql = await section("sql", SqlAnswer, tools=True)
-        if blueprint.seed_sql:
+        if keeps_seed_sql(blueprint):
             conv.user(make_text_block(BACK_TRANSLATION_INSTRUCTION))
             pair = await self.runner.ask(
                 conv,

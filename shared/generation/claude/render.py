@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from proto.common import SeedMode
 from proto.sample import Blueprint, Draft, Feedback, SampleEnvelope, TableRows, Validation
 
 MAX_ROWS_SHOWN = 30
@@ -33,9 +34,18 @@ def render_blueprint(blueprint: Blueprint, variation: int | None, avoid: list[st
     for key in ("domain", "complexity", "task_type", "prompt_style", "num_tables", "join_kind"):
         extra.pop(key, None)
     lines += [f"{key.replace('_', ' ')}: {value}" for key, value in sorted(extra.items())]
-    if blueprint.seed_sql:
+    if blueprint.seed_schema:
+        lines.append("the schema is given in <seed_schema>: write on it exactly as it is")
+    if blueprint.seed_sql and blueprint.seed_mode is SeedMode.EXPAND:
+        lines.append(
+            "<seed_sql> is a query this schema's users run: write a NEW query for this plan on "
+            "the same schema, in the same spirit, not a copy or a light rewording of it"
+        )
+    elif blueprint.seed_sql:
         lines.append("a seed query is given below: keep its shape and intent")
     parts = [tag("blueprint", json.dumps(plan, sort_keys=True)), tag("plan", "\n".join(lines))]
+    if blueprint.seed_schema:
+        parts.append(tag("seed_schema", blueprint.seed_schema))
     if blueprint.seed_sql:
         parts.append(tag("seed_sql", blueprint.seed_sql))
     if avoid:

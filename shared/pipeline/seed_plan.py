@@ -1,0 +1,95 @@
+"""Planning from seeds: which seed a sample starts from, and what it does with it (seed 003).
+
+SQL-Factory grows its pool from seed queries two ways, and so does the planner:
+- back-translation: keep a seed's SQL (a real query from a trace) and have the model write the
+  question and explanation for it, then verify the pair — each seed at most once, since a second
+  back-translation of the same SQL is a duplicate by construction;
+- expansion: a new query over the seed's schema, with the seed as the example of what users ask
+  of it. The blueprint's other properties (style, complexity, features) still come from the spec,
+  so a run from seeds is as diverse as the spec says, on the users' own schemas.
+
+Seeds are scheduled least-used first (ties broken by a per-sample random draw), the coverage
+rule the planner also applies to catalogue tables: every seed is used once before any twice.
+Everything is a pure function of the plan and the sample index, so replanning is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Mapping, Sequence
+
+from proto.common import JoinKind, SeedMode
+from proto.sample import Blueprint
+from proto.seed import SeedEvent
+from shared.spec.model import DOMAIN
+from shared.spec.rules import NO_JOIN
+
+_CREATE_TABLE = re.compile(r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE)
+_LABEL = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def schema_tables(ddl: str) -> int:
+    """How many tables a DDL creates (what a query on it can join at most)."""
+    return len(_CREATE_TABLE.findall(ddl))
+
+
+def seed_domain(seed: SeedEvent) -> str:
+    """The domain label of a seed's schema: its database id, else a hash of its DDL."""
+    if seed.db_id and _LABEL.sub("", seed.db_id):
+        return "seed_" + _LABEL.sub("_", seed.db_id).strip("_")[:48]
+    digest = hashlib.sha256((seed.schema_ddl or "").encode()).hexdigest()[:10]
+    return f"seed_{digest}"
+
+
+def usable(seed: SeedEvent) -> bool:
+    """A seed the generators can work from: it has a schema to write on."""
+    return bool(seed.schema_ddl and schema_tables(seed.schema_ddl))
+
+
+def choose_seed(seed_ids: Sequence[str], uses: Mapping[str, int], rng: random.Random) -> str | None:
+    if not seed_ids:
+        return None
+    fewest = min(uses.get(s, 0) for s in seed_ids)
+    return rng.choice([s for s in seed_ids if uses.get(s, 0) == fewest])
+
+
+def back_translates(seed: SeedEvent, share: float, run_seed: int, first_use: bool) -> bool:
+    """Whether this use of the seed keeps its SQL: only its first use, only a seed without a
+    question, and only for the configured share of seeds (a fixed draw per seed)."""
+    if not first_use or seed.question or share <= 0:
+        return False
+    return random.Random(f"{run_seed}:back-translate:{seed.seed_id}").random() < share
+
+
+def seed_blueprint(drawn: Blueprint, seed: SeedEvent, mode: SeedMode) -> Blueprint:
+    """The spec's blueprint moved onto the seed: its schema, its SQL as kept query or example.
+
+    A query cannot join more tables than the schema has: the table count is capped, and a
+    single-table plan drops its join kind.
+    """
+    assert seed.schema_ddl is not None, "only usable seeds are planned"
+    num_tables = max(1, min(drawn.num_tables, schema_tables(seed.schema_ddl)))
+    join_kind: JoinKind | None = drawn.join_kind if num_tables > 1 else None
+    domain = seed_domain(seed)
+    # The sampled values follow the blueprint, so the report's spec check reads what was planned.
+    properties = {**drawn.properties, DOMAIN: domain}
+    if "num_tables" in properties:
+        properties["num_tables"] = num_tables
+    if join_kind is None and "join_kind" in properties:
+        properties["join_kind"] = NO_JOIN
+    return drawn.model_copy(
+        update={
+            "domain": domain,
+            "num_tables": num_tables,
+            "join_kind": join_kind,
+            "schema_id": None,
+            "tables": [],
+            "seed_id": seed.seed_id,
+            "seed_sql": seed.sql,
+            "seed_schema": seed.schema_ddl,
+            "seed_mode": mode,
+            "properties": properties,
+        }
+    )
