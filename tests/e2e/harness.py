@@ -12,6 +12,7 @@ from typing import Any
 
 from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.seed import SeedEvent
 from services.runner.client import RunClient
 from services.runner.supervisor import Supervisor
 from shared.runtime.local import LocalStack
@@ -69,10 +70,12 @@ async def run_to_completion(
     out_dir: Path,
     timeout_s: float = 600,
     during: Any = None,
+    seeds: list[SeedEvent] | None = None,
 ) -> RunOutput:
     client = await RunClient.connect(stack.dsn("nats") or "")
     started = time.monotonic()
     try:
+        await client.publish_seeds(seeds or [])
         await client.request_run(request)
         while time.monotonic() - started < timeout_s:
             status, plan = await client.status(request.run_id), await client.plan(request.run_id)
