@@ -88,6 +88,9 @@ def check_replicas(replicas: dict[str, int], environ: Mapping[str, str]) -> None
         )
 
 
+BATCH_STALL_TIMEOUT_S = 25 * 3600.0
+
+
 def batch_env(batch: bool, generator: str) -> dict[str, str]:
     if not batch:
         return {}
@@ -246,6 +249,9 @@ def run_command(
         seeds=seeds,
         extra_env=batch_env(batch, request.generator),
     )
+    if batch:
+        # A batch round may legitimately take hours (the API allows 24 h): not a stall.
+        config.stall_timeout_s = BATCH_STALL_TIMEOUT_S
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
         def progress(status: RunStatus | None, plan: RunPlan | None, elapsed: float) -> None:

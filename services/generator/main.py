@@ -1,16 +1,39 @@
-"""Generator service: blueprints in, drafts out (template engine, or Claude when configured)."""
+"""Generator service: blueprints in, drafts out (template engine, or Claude when configured).
+
+Batch mode (SQLSYNTH_BATCH=1, Claude only): planned samples are collected into Message Batches
+jobs at half price (services.generator.batch, shared.pipeline.batching) instead of one online
+generation per message. Settings, env prefix SQLSYNTH_:
+- BATCH (bool), BATCH_SIZE (samples per job, at most the consumer's max_ack_pending),
+  BATCH_WAIT_S (a job is submitted this long after its first sample, if not full before);
+- BATCH_STATE_DIR (default `<OUT_DIR>/.state/llm-batches`): submitted batches, their results
+  and the job journal, which make a restarted generator resume instead of paying again;
+- LLM_BATCH_POLL_S (shared.llm.settings): how often a running batch is polled.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import structlog
 from faststream import FastStream
+from faststream.nats.annotations import NatsMessage
+from pydantic import Field
 
 from proto import subjects
 from proto.common import Stage
 from services.common.app import Service, create_app, create_service
+from services.common.broker import consumer_config
+from services.common.delivery import SampleDelivery
+from services.generator.batch import BatchIntake
+from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
 from shared.pipeline.engines import OpenedEngine, open_draft_engine
 from shared.pipeline.generate import GeneratorStage
 from shared.settings import ServiceSettings
 from shared.sql.dialects import parse_engine
+
+# The runner keeps a run's server state here (services/runner/run.py STATE_DIR); services do
+# not import each other, so the name is repeated.
+STATE_DIR = ".state"
 
 
 class GeneratorSettings(ServiceSettings):
@@ -19,6 +42,15 @@ class GeneratorSettings(ServiceSettings):
     engines: str = "sqlite,postgres,mysql"
     # False keeps the tool on an in-memory SQLite copy of the sample (no engine connections).
     tools_on_engines: bool = True
+    out_dir: Path = Path("out")
+    # Batch mode: see the module docstring.
+    batch: bool = False
+    batch_size: int = Field(default=100, ge=1)
+    batch_wait_s: float = Field(default=30.0, gt=0)
+    batch_state_dir: Path | None = None
+
+    def batch_dir(self) -> Path:
+        return self.batch_state_dir or self.out_dir / STATE_DIR / "llm-batches"
 
 
 async def start(service: Service) -> None:
@@ -32,17 +64,79 @@ async def start(service: Service) -> None:
     )
     service.state["engine"] = opened
     service.state["stage"] = GeneratorStage(opened.engine)
+    if settings.batch:
+        service.state["intake"] = open_batch_intake(service, opened)
+
+
+def open_batch_intake(service: Service, opened: OpenedEngine) -> BatchIntake | None:
+    """The batch path for the Claude engine; None (online, with a warning) for the others."""
+    settings = service.settings
+    assert isinstance(settings, GeneratorSettings)
+    log = structlog.get_logger()
+    from shared.generation.claude.engine import ClaudeDraftEngine
+
+    engine = opened.engine
+    if not isinstance(engine, ClaudeDraftEngine):
+        log.warning("batch mode is for the Claude engine; generating online", engine=engine.name)
+        return None
+    from shared.generation.claude.batch import BatchDraftGenerator
+    from shared.llm.batches import BatchRunner
+
+    held_max = consumer_config(settings).max_ack_pending or settings.batch_size
+    if settings.batch_size > held_max:
+        log.warning(
+            "batch size above the messages the consumer hands out unacked; jobs fill up to that",
+            batch_size=settings.batch_size,
+            max_ack_pending=held_max,
+        )
+    state_dir = settings.batch_dir()
+    runner = BatchRunner(engine.client, state_dir, poll_s=engine.client.settings.batch_poll_s)
+    delivery = service.state["delivery"]
+    intake = BatchIntake(
+        service.broker,
+        service.metrics,
+        delivery,
+        service.state["stage"],
+        BatchGeneratorStage(BatchDraftGenerator(engine, runner), engine.name),
+        BatchJournal(state_dir),
+        size=settings.batch_size,
+        wait_s=settings.batch_wait_s,
+        beat_s=max(0.5, settings.ack_wait_s / 3),
+    )
+    log.info("batch mode", batch_size=settings.batch_size, state_dir=str(state_dir))
+    return intake
 
 
 async def stop(service: Service) -> None:
+    intake: BatchIntake | None = service.state.pop("intake", None)
+    if intake is not None:
+        await intake.aclose()
     opened: OpenedEngine | None = service.state.pop("engine", None)
     if opened is not None:
         await opened.aclose()
 
 
+def create_generator(settings: GeneratorSettings) -> tuple[Service, FastStream]:
+    """The service and its app; batch mode swaps the subscriber for the batch intake's."""
+    service = create_service("generator", settings)
+    if not settings.batch:
+        service.sample_subscriber(
+            subjects.SAMPLE_PLANNED, "generator", Stage.GENERATOR, lambda: service.state["stage"]
+        )
+        return service, create_app(service, on_startup=start, on_shutdown=stop)
+    delivery = SampleDelivery(Stage.GENERATOR, service.broker, settings, service.metrics)
+    service.state["delivery"] = delivery
+
+    @service.subscriber(subjects.SAMPLE_PLANNED, "generator")
+    async def handle(msg: NatsMessage) -> None:
+        intake: BatchIntake | None = service.state.get("intake")
+        if intake is None:  # not the Claude engine: online, as without batch mode
+            await delivery.handle(msg, service.state["stage"])
+        else:
+            await intake.handle(msg)
+
+    return service, create_app(service, on_startup=start, on_shutdown=stop)
+
+
 def main() -> FastStream:
-    service = create_service("generator", GeneratorSettings())
-    service.sample_subscriber(
-        subjects.SAMPLE_PLANNED, "generator", Stage.GENERATOR, lambda: service.state["stage"]
-    )
-    return create_app(service, on_startup=start, on_shutdown=stop)
+    return create_generator(GeneratorSettings())[1]

@@ -10,6 +10,8 @@ A group is flushed when it holds `size` samples or `wait_s` after its first samp
 is derived from its sample keys and written to the journal before anything is submitted, so a
 generator that crashed mid-batch and gets the same samples redelivered puts them back under the
 same name and BatchRunner resumes the job's rounds from its state files: nothing is paid twice.
+Such a resumed group is flushed as soon as all its unsettled samples are back (or `wait_s`
+after the first, for those acked before the crash or retried online elsewhere).
 Every added sample is settled exactly once (a failed job settles its samples with the error),
 unless the collector is closed first: then the broker redelivers them.
 """
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import Blueprint, ErrorClass, SampleEnvelope, TokenCost
+from shared.errors import is_retryable
 from shared.pipeline.emit import Emit, reject, sample_seed
 
 if TYPE_CHECKING:  # the template path never loads the Anthropic SDK
@@ -299,16 +302,33 @@ class ManyDrafts(Protocol):
 
 
 def batchable(envelope: SampleEnvelope) -> bool:
-    """SQL-only seeds keep their online verifier step (see shared.generation.claude.batch)."""
-    return not envelope.blueprint.seed_sql
+    """Samples planned from a seed stay online: a seed's SQL has its back-translation and
+    verifier steps, and a seed's schema is used as given instead of a schema section, which
+    the batch rounds (one fixed sequence of sections for all) do not do."""
+    blueprint = envelope.blueprint
+    return not (blueprint.seed_sql or blueprint.seed_schema)
 
 
 class BatchGeneratorStage:
-    """GeneratorStage for a whole job: one Message Batches job, one resolution per sample."""
+    """GeneratorStage for a whole job: one Message Batches job, one resolution per sample.
 
-    def __init__(self, generator: ManyDrafts, engine_name: str) -> None:
+    A round the provider refused as a whole (a 429 or 5xx on submitting or polling) is tried
+    again after a pause, `retries` times, before its samples go online at full price: the job
+    resumes from its state files, so finished rounds are not paid again.
+    """
+
+    def __init__(
+        self,
+        generator: ManyDrafts,
+        engine_name: str,
+        *,
+        retries: int = 2,
+        retry_delay_s: float = 15.0,
+    ) -> None:
         self.generator = generator
         self.engine_name = engine_name
+        self.retries = retries
+        self.retry_delay_s = retry_delay_s
 
     async def __call__(
         self, name: str, items: list[tuple[str, SampleEnvelope]]
@@ -317,7 +337,7 @@ class BatchGeneratorStage:
         requests = [
             (cid, envelope.blueprint, sample_seed(envelope)) for cid, (_, envelope) in ids.items()
         ]
-        outcomes = await self.generator.generate_many(name, requests)
+        outcomes = await self._generate(name, requests)
         resolved: dict[str, Resolution] = {}
         for cid, (key, envelope) in ids.items():
             outcome = outcomes.get(cid)
@@ -326,6 +346,26 @@ class BatchGeneratorStage:
             else:
                 resolved[key] = self._resolve(name, envelope, outcome)
         return resolved
+
+    async def _generate(
+        self, name: str, requests: list[tuple[str, Blueprint, int]]
+    ) -> dict[str, BatchOutcome]:
+        delay = self.retry_delay_s
+        for attempt in range(self.retries + 1):
+            outcomes = await self.generator.generate_many(name, requests)
+            transient = [
+                o.error
+                for o in outcomes.values()
+                if o.retry_online and o.error is not None and is_retryable(o.error)
+            ]
+            if not transient or attempt == self.retries:
+                break
+            log.warning(
+                "batch job %s: round failed (%s), again in %.0fs", name, transient[0], delay
+            )
+            await asyncio.sleep(delay)
+            delay *= 2
+        return outcomes
 
     def _resolve(self, name: str, envelope: SampleEnvelope, outcome: BatchOutcome) -> Resolution:
         if outcome.retry_online:

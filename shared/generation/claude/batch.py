@@ -8,6 +8,10 @@ conversation from the stored results of finished rounds and resumes polling the 
 (BatchRunner) — nothing is submitted or paid twice. Differences from the online engine: no agent
 tool calls (each tool round trip would cost a whole batch round; the validator and the repair
 step catch what run_query would have) and no SQL-only seeds (their verifier step stays online).
+
+A provider failure never raises out of `generate_many`: a round that cannot be submitted or
+polled, or requests the provider still failed after the retry batches, end those samples with
+`retry_online` set and what they had spent, so the caller can generate them online instead.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class BatchOutcome:
     draft: Draft | None
     cost: TokenCost
     error: SqlsynthError | None = None
+    # The provider failed, not the sample (whole round, or overloaded/expired after retries).
+    retry_online: bool = False
 
 
 def _draft(item: Pending) -> Draft:
@@ -121,16 +127,31 @@ class BatchDraftGenerator:
                     tool_choice=force_tool(submit),
                     cache_tail=section != SECTIONS[-1],
                 )
-            results = await self.runner.run(f"{name}-{section}", requests)
-            for retry in range(1, self.retries + 1):
-                again = {k: requests[k] for k, r in results.items() if r.retryable}
-                if not again:
-                    break
-                results.update(await self.runner.run(f"{name}-{section}-retry{retry}", again))
+            try:
+                results = await self.runner.run(f"{name}-{section}", requests)
+                for retry in range(1, self.retries + 1):
+                    # Only this job's requests: a resumed subset finds all the round's results.
+                    again = {
+                        k: requests[k] for k, r in results.items() if r.retryable and k in requests
+                    }
+                    if not again:
+                        break
+                    results.update(await self.runner.run(f"{name}-{section}-retry{retry}", again))
+            except SqlsynthError as exc:
+                for item in live:
+                    outcome = BatchOutcome(item.key, None, item.spend.total, exc, retry_online=True)
+                    outcomes[item.key] = outcome
+                return outcomes
             survivors: list[Pending] = []
             for item in live:
                 result = results[item.key]
                 item.spend.add(result.cost)
+                if result.message is None and result.retryable:
+                    error = GenerationError(f"batch request failed: {result.error}")
+                    outcomes[item.key] = BatchOutcome(
+                        item.key, None, item.spend.total, error, retry_online=True
+                    )
+                    continue
                 try:
                     if result.message is None:
                         raise GenerationError(f"batch request failed: {result.error}")

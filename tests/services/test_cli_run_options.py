@@ -1,0 +1,82 @@
+"""`sqlsynth run` options of seeds, saturation, batching and replicas: what reaches the run
+request and the services, and the clear refusals before anything starts. The runtime is the
+recording stand-in of test_cli_engine (execute_run is tested end to end in tests/e2e)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.runner.run import service_env
+from shared.llm.testing import FakeAnthropic
+from shared.runtime.local import LocalStack
+from tests.services.test_cli_engine import KEY, NO_KEY, Started, fake, run, started  # noqa: F401
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def test_seeds_go_to_the_run_pool_with_their_schemas(started: Started, tmp_path: Path) -> None:  # noqa: F811
+    result = run(
+        tmp_path / "run",
+        "--seeds",
+        str(DATA / "querylogs" / "googleplus_queries.csv"),
+        "--until-saturated",
+        env=NO_KEY,
+    )
+    assert result.exit_code == 0, result.output
+    [config] = started.configs
+    request = config.request
+    assert request.seed_pool == request.run_id and request.seed_count == len(config.seeds) > 100
+    assert request.until_saturated and request.seeds_file
+    assert {seed.pool for seed in config.seeds} == {request.run_id}
+    with_schema = sum(1 for seed in config.seeds if seed.schema_ddl)
+    assert with_schema >= 0.9 * len(config.seeds)  # inferred from the statements themselves
+    assert f"{with_schema} with a schema to write on" in " ".join(result.output.split())
+
+
+def test_unreadable_seeds_are_refused_before_anything_starts(
+    started: Started,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    garbage = tmp_path / "seeds.jsonl"
+    garbage.write_bytes(b"\x00\x01 not a log {{{\n" * 20)
+    out = tmp_path / "run"
+    result = run(out, "--seeds", str(garbage), env=NO_KEY)
+    assert result.exit_code == 2 and "no usable seed" in result.output, result.output
+    assert started.configs == [] and not out.exists()
+
+
+def test_dedup_replicas_need_a_qdrant_server(started: Started, tmp_path: Path) -> None:  # noqa: F811
+    result = run(
+        tmp_path / "run", "--replicas", "dedup=2", env={**NO_KEY, "SQLSYNTH_QDRANT_URL": None}
+    )
+    assert result.exit_code == 2 and "SQLSYNTH_QDRANT_URL" in result.output
+    assert started.configs == []
+    ok = run(
+        tmp_path / "run2",
+        "--replicas",
+        "dedup=2",
+        env={**NO_KEY, "SQLSYNTH_QDRANT_URL": "http://127.0.0.1:6333"},
+    )
+    assert ok.exit_code == 0, ok.output
+    assert started.configs[0].replicas == {"dedup": 2}
+
+
+def test_batch_is_for_claude(started: Started, tmp_path: Path) -> None:  # noqa: F811
+    result = run(tmp_path / "run", "--batch", env=NO_KEY)
+    assert result.exit_code == 2 and "--batch is for the Claude engine" in result.output
+    assert started.configs == []
+
+
+def test_batch_mode_reaches_the_generator_and_waits_for_slow_rounds(
+    started: Started,  # noqa: F811
+    fake: FakeAnthropic,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env = {**NO_KEY, "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake.base_url}
+    result = run(tmp_path / "run", "--engine", "claude", "--batch", env=env)
+    assert result.exit_code == 0, result.output
+    [config] = started.configs
+    assert config.extra_env["SQLSYNTH_BATCH"] == "1"
+    services = service_env(config, LocalStack(base=tmp_path), env)
+    assert services["SQLSYNTH_BATCH"] == "1"
+    assert config.stall_timeout_s >= 24 * 3600  # a batch round may take the API's full day
