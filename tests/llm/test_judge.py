@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from proto.common import Engine, Level
+from proto import subjects
+from proto.common import Engine, Level, SeedMode
 from proto.sample import EngineCheck, ErrorClass, SampleEnvelope, Validation
 from shared.errors import GenerationError
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
 from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.errors import MalformedOutput
 from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
+from shared.pipeline.generate import GeneratorStage
+from shared.pipeline.template_adapter import TemplateDraftEngine
 from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 
@@ -118,3 +123,55 @@ async def test_a_pair_the_verifier_rejects_is_a_generation_error() -> None:
             )
         assert caught.value.cost.calls == 2  # type: ignore[attr-defined]
         await claude.aclose()
+
+
+async def test_generator_stage_back_translates_a_kept_seed_and_expands_on_a_given_schema(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    """The planner's two seed modes through the generator stage and the real SDK: a kept SQL is
+    worded (no outline, schema or SQL asked), an expansion writes on the seed's schema (no
+    schema section asked; the schema is in the prompt as given)."""
+    blueprint = blueprints(1)[0]
+    seed_draft = sample_draft(blueprint)
+    kept = blueprint.model_copy(
+        update={
+            "seed_sql": seed_draft.sql,
+            "seed_schema": seed_draft.schema_ddl,
+            "seed_mode": SeedMode.BACK_TRANSLATE,
+        }
+    )
+    stage = GeneratorStage(engine)
+    [emit] = await stage(SampleEnvelope(run_id="r", sample_id="bt", blueprint=kept))
+    assert emit.subject == subjects.SAMPLE_DRAFTED and emit.envelope.draft is not None
+    assert emit.envelope.draft.sql == seed_draft.sql
+    assert [c.tool_choice for c in fake.calls] == [
+        "submit_rows",
+        "submit_back_translation",
+        "submit_review",
+    ]
+    assert emit.envelope.cost.calls == 3
+
+    before = len(fake.calls)
+    expand = kept.model_copy(update={"seed_mode": SeedMode.EXPAND})
+    [emit] = await stage(SampleEnvelope(run_id="r", sample_id="ex", blueprint=expand))
+    calls = fake.calls[before:]
+    tools = [c.tool_choice for c in calls]
+    assert "submit_schema" not in tools and "submit_review" not in tools
+    assert tools[:2] == ["submit_outline", "submit_rows"] and "submit_question" in tools
+    first_prompt = json.dumps(calls[0].body["messages"][0])
+    assert "<seed_schema>" in first_prompt and "NEW query" in first_prompt
+    assert emit.envelope.draft is not None
+    assert emit.envelope.draft.schema_ddl == seed_draft.schema_ddl
+
+
+async def test_the_template_engine_refuses_back_translation_with_a_reason() -> None:
+    blueprint = blueprints(1)[0]
+    kept = blueprint.model_copy(
+        update={"seed_sql": "SELECT 1", "seed_schema": "CREATE TABLE t (id INT);"}
+    )
+    kept = kept.model_copy(update={"seed_mode": SeedMode.BACK_TRANSLATE})
+    [emit] = await GeneratorStage(TemplateDraftEngine())(
+        SampleEnvelope(run_id="r", sample_id="t", blueprint=kept)
+    )
+    assert emit.subject == subjects.SAMPLE_REJECTED
+    assert "cannot back-translate" in (emit.envelope.history[-1].reason or "")
