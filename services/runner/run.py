@@ -124,7 +124,9 @@ async def watch(
     while True:
         status, plan = await client.status(run_id), await client.plan(run_id)
         progress(status, plan, time.monotonic() - started)
-        if status and plan and plan.done:
+        # The sink publishes a status before it stores it, so the planner can finish the plan
+        # from a status this KV read does not show yet: wait for the one that ends the run.
+        if status and plan and plan.done and status.finished >= plan.planned:
             return status, plan
         finished = status.finished if status else 0
         if finished != last_finished:

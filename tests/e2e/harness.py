@@ -81,7 +81,7 @@ async def run_to_completion(
             status, plan = await client.status(request.run_id), await client.plan(request.run_id)
             if during is not None and status is not None:
                 await during(status)
-            if status and plan and plan.done:
+            if status and plan and plan.done and status.finished >= plan.planned:
                 return RunOutput(request, status, plan, out_dir, time.monotonic() - started)
             await asyncio.sleep(0.2)
         logs = {p.name: p.read_text()[-2000:] for p in (out_dir / "logs").glob("*.log")}
