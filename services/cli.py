@@ -6,28 +6,24 @@ import asyncio
 import os
 import signal
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from proto.common import Level, Policy
-from proto.run import RunPlan, RunRequest, RunStatus
+from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services.ingest.publisher import SeedPublisher
+from services.run_request import build_request, request_options
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
 from shared.cli import ingest as ingest_cli
 from shared.cli.main import cli
-from shared.errors import EngineUnavailable
 from shared.llm.ledger import format_cost_line
-from shared.pipeline.engines import DRAFT_ENGINES
-from shared.spec import load_spec
-from shared.sql.dialects import parse_engine
 
 console = Console(stderr=True)
 ingest_cli.PUBLISHER["nats"] = SeedPublisher.connect
@@ -99,23 +95,6 @@ def batch_env(batch: bool, generator: str) -> dict[str, str]:
     return {"SQLSYNTH_BATCH": "1"}
 
 
-def read_run_seeds(path: Path, pool: str, schema_from: str) -> list[SeedEvent]:
-    from shared.ingest.run_seeds import load_run_seeds
-
-    try:
-        loaded = asyncio.run(load_run_seeds(path, pool, schema_from))
-    except (OSError, ValueError, EngineUnavailable) as exc:
-        raise click.UsageError(f"--seeds {path}: {exc}") from exc
-    for problem in loaded.problems[:10]:
-        console.print(f"[yellow]seeds:[/] {problem}")
-    if not loaded.seeds:
-        raise click.UsageError(f"--seeds {path}: no usable seed in it")
-    console.print(
-        f"seeds: {len(loaded.seeds)} from {path} ({loaded.with_schema} with a schema to write on)"
-    )
-    return loaded.seeds
-
-
 def check_claude() -> None:
     """The preflight: a missing or rejected key, or an unknown model, stops here, before any
     server, service or file is started."""
@@ -130,73 +109,23 @@ def check_claude() -> None:
 
 
 @cli.command("run")
-@click.option("--count", type=int, default=100, show_default=True, help="accepted samples wanted")
-@click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--seeds",
-    "seeds_file",
-    type=click.Path(exists=True, path_type=Path),
-    help="seeds JSONL of `sqlsynth ingest`, or any log/trace/dataset it reads: samples are "
-    "planned on the seeds' schemas (expansion; back-translation of their SQL with Claude)",
-)
-@click.option(
-    "--schema-from",
-    default="infer",
-    show_default=True,
-    help="schema for seeds without DDL: infer, none, a DDL file or a database DSN",
-)
-@click.option(
-    "--back-translate-share",
-    type=click.FloatRange(0, 1),
-    default=0.25,
-    show_default=True,
-    help="share of question-less seeds whose own SQL is kept and worded (needs Claude)",
-)
-@click.option(
-    "--until-saturated",
-    is_flag=True,
-    help="stop once new samples are mostly near-duplicates (--count is then the budget)",
-)
+@request_options
 @click.option("--batch", is_flag=True, help="Claude through the Message Batches API (half price)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/run"))
-@click.option("--engines", default="sqlite,postgres,mysql", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full")
-@click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable")
-@click.option("--max-attempts", type=int, default=3, show_default=True)
-@click.option(
-    "--engine",
-    "--generator",
-    "engine",
-    type=click.Choice(sorted(DRAFT_ENGINES)),
-    default=None,
-    help="generation engine (default: claude when ANTHROPIC_API_KEY is set, else template)",
-)
 @click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")
 @click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN")
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
 def run_command(
-    count: int,
-    spec_path: Path | None,
-    seeds_file: Path | None,
-    schema_from: str,
-    back_translate_share: float,
-    until_saturated: bool,
     batch: bool,
     out_dir: Path,
-    engines: str,
-    seed: int,
-    level: str,
-    policy: str,
-    max_attempts: int,
-    engine: str | None,
     replicas: tuple[str, ...],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
     resume_dir: Path | None,
     keep_state: bool,
+    **options: Any,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
     from shared.llm.select import GeneratorChoice, choose_generator
@@ -210,31 +139,8 @@ def run_command(
         console.print(f"resuming run {request.run_id} in {resume_dir}")
         choice = GeneratorChoice(request.generator, f"as when run {request.run_id} started")
     else:
-        choice = choose_generator(engine, os.environ)
-        try:
-            spec = load_spec(spec_path)
-            engine_list = [parse_engine(name) for name in engines.split(",") if name.strip()]
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from exc
-        run_id = f"run-{uuid.uuid4().hex[:10]}"
-        if seeds_file is not None:
-            seeds = read_run_seeds(seeds_file, run_id, schema_from)
-        request = RunRequest(
-            run_id=run_id,
-            count=count,
-            spec=spec.to_document(),
-            seed=seed,
-            engines=engine_list,
-            level=Level(level),
-            policy=Policy(policy),
-            max_attempts=max_attempts,
-            generator=choice.name,
-            seeds_file=str(seeds_file) if seeds_file else None,
-            seed_pool=run_id if seeds else None,
-            seed_count=len(seeds),
-            back_translate_share=back_translate_share,
-            until_saturated=until_saturated,
-        )
+        choice = choose_generator(options["engine"], os.environ)
+        request, seeds = build_request(options, choice.name)
     console.print(choice.describe())
     if choice.name == "claude":
         check_claude()

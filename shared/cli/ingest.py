@@ -10,6 +10,7 @@ stderr, or to stdout as JSON with `--json` when seeds go elsewhere.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import SeedWriter, attach_schema
 from shared.sql.feature_parse import resolve_dialect
 
+POOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Exit code when some input could not be read at all (the others were ingested).
 EXIT_ISSUES = 2
 
@@ -129,8 +131,22 @@ async def run_follow(
     return follower.stats, {"announced": announced, "shapes": len(follower.counter)}
 
 
+class PoolSink:
+    """Puts every seed into the named pool (the planner keeps one per name) before sending."""
+
+    def __init__(self, sink: SeedSink, pool: str) -> None:
+        self.sink, self.pool = sink, pool
+
+    async def send(self, seeds: list[SeedEvent]) -> None:
+        await self.sink.send([seed.model_copy(update={"pool": self.pool}) for seed in seeds])
+
+    async def close(self) -> None:
+        await self.sink.close()
+
+
 async def run(files: list[Path], options: dict[str, Any]) -> tuple[IngestStats, dict[str, Any]]:
-    sink = await open_sink(options["out"], options["publish"], options["nats_url"])
+    opened = await open_sink(options["out"], options["publish"], options["nats_url"])
+    sink = PoolSink(opened, options["pool"])
     try:
         if options["follow"]:
             stats, extra = await run_follow(files, options, sink)
@@ -140,9 +156,15 @@ async def run(files: list[Path], options: dict[str, Any]) -> tuple[IngestStats, 
         await sink.close()
     # A publisher also tells how many announcements JetStream had already (replays).
     for name in ("published", "duplicates"):
-        if hasattr(sink, name):
-            extra[name] = getattr(sink, name)
+        if hasattr(opened, name):
+            extra[name] = getattr(opened, name)
     return stats, extra
+
+
+def check_pool(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not POOL_NAME.fullmatch(value):
+        raise click.BadParameter("letters, digits, '_' and '-' only (at most 64)")
+    return value
 
 
 def check_dialect(
@@ -169,6 +191,13 @@ def check_dialect(
 @click.option("--out", default="-", show_default=True, help="seeds JSONL file (- for stdout)")
 @click.option("--publish", is_flag=True, help="publish seed.ingested events to NATS instead")
 @click.option("--nats-url", envvar="SQLSYNTH_NATS_URL", default="nats://127.0.0.1:4222")
+@click.option(
+    "--pool",
+    default="default",
+    show_default=True,
+    callback=check_pool,
+    help="seed pool for the planner (a run draws from one: sqlsynth submit --seed-pool)",
+)
 @click.option("--follow", is_flag=True, help="tail the files (rotation-safe, resumable)")
 @click.option(
     "--state",
@@ -198,6 +227,7 @@ def command(
     out: str,
     publish: bool,
     nats_url: str,
+    pool: str,
     follow: bool,
     state: Path | None,
     dialect: str | None,
@@ -218,6 +248,7 @@ def command(
         "out": out,
         "publish": publish,
         "nats_url": nats_url,
+        "pool": pool,
         "follow": follow,
         "state": state or Path(".sqlsynth-ingest.state.json"),
         "dialect": dialect,

@@ -180,18 +180,19 @@ def _key_fields(ctx: Ctx, base: Base, names: Names, shown: list[Field]) -> list[
     for table in base.tables:
         t = ctx.store.table(table)
         nullable = base.kinds.get(table) is JoinKind.LEFT
-        name = names.take(f"{t.noun}_{t.primary_key}", f"{table}_{t.primary_key}")
-        out.append(
-            Field(
-                ir.Col(base.alias[table], t.primary_key),
-                name,
-                f"{t.noun} id",
-                ColumnType.INTEGER,
-                "key",
-                table,
-                nullable,
+        for key in ctx.store.row_key(table):
+            name = names.take(f"{t.noun}_{key}", f"{table}_{key}")
+            out.append(
+                Field(
+                    ir.Col(base.alias[table], key),
+                    name,
+                    f"{t.noun} id",
+                    t.column(key).type,
+                    "key",
+                    table,
+                    nullable,
+                )
             )
-        )
     return out
 
 

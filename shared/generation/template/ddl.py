@@ -5,7 +5,7 @@ single-column integer primary keys, table-level FOREIGN KEY clauses)."""
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlglot.dialects.mysql import MySQL
 
@@ -122,15 +122,21 @@ def render_literal(value: Scalar) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def render_insert(rows: TableRows, chunk: int = 0) -> list[str]:
+def quote_name(name: str, quoted: Collection[str] = ()) -> str:
+    """An identifier as written: double-quoted when it is in `quoted` (a seed schema's names
+    that need it, see SeedInfo.quoted), bare otherwise."""
+    return '"' + name.replace('"', '""') + '"' if name in quoted else name
+
+
+def render_insert(rows: TableRows, chunk: int = 0, quoted: Collection[str] = ()) -> list[str]:
     """Multi-row INSERT statements for one table (`chunk` rows each; 0 means all in one)."""
     if not rows.values:
         return []
     size = chunk or len(rows.values)
-    cols = ", ".join(rows.columns)
+    cols = ", ".join(quote_name(c, quoted) for c in rows.columns)
     statements: list[str] = []
     for start in range(0, len(rows.values), size):
         batch: Sequence[list[Scalar]] = rows.values[start : start + size]
         tuples = ", ".join("(" + ", ".join(render_literal(v) for v in row) + ")" for row in batch)
-        statements.append(f"INSERT INTO {rows.table} ({cols}) VALUES {tuples};")
+        statements.append(f"INSERT INTO {quote_name(rows.table, quoted)} ({cols}) VALUES {tuples};")
     return statements

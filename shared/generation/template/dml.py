@@ -102,11 +102,14 @@ def _update_or_delete(
     meaning.kind = verb
     meaning.filters = [c for _, c in preds] + [c for _, c in subs]
     inner_where = [p for p, _ in preds] + [p for p, _ in subs]
-    key = ir.Col(alias, t.primary_key)
-    outer_key = ir.Col(target, t.primary_key)
+    # The column SQL names the target's rows by (a seed table without a key: its label).
+    row_key = ctx.store.row_key(target)
+    ident = row_key[0] if len(row_key) == 1 else t.primary_key
+    key = ir.Col(alias, ident)
+    outer_key = ir.Col(target, ident)
     grouped = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
     host = ir.Select(
-        items=(ir.Item(key, t.primary_key),),
+        items=(ir.Item(key, ident),),
         source=base.source,
         joins=base.joins(),
         where=ir.conjoin(inner_where),

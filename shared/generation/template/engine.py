@@ -32,8 +32,12 @@ from shared.generation.template.questions import write_question
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
 from shared.generation.template.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
 
 ATTEMPTS = 16
+# Row stores kept per engine: every catalogue instance (36 domains x 4 variants) and then some.
+_STORES = 512
+_NO_SYNONYMS = Vocabulary()
 # Text the reviewer treats as an unfilled template slot (shared.pipeline.review).
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}|<[A-Z_]+>|\bNone\b|\bnan\b")
 # Failures that say nothing against the SQL: repair rewrites only the question.
@@ -54,7 +58,8 @@ class TemplateEngine:
         if schema_variants < 1:
             raise ValueError("schema_variants must be at least 1")
         self.schema_variants = schema_variants
-        self._stores: dict[str, RowStore] = {}
+        # Row stores by schema id, least recently used dropped first: seed schemas are many.
+        self._stores: OrderedDict[str, RowStore] = OrderedDict()
         self._vocab: dict[str, Vocabulary] = {}
         # Meanings of recent drafts by SQL, so a repair can rewrite only the question.
         self._meanings: OrderedDict[str, Meaning] = OrderedDict()
@@ -63,7 +68,7 @@ class TemplateEngine:
 
     def generate(self, blueprint: Blueprint, *, seed: int) -> Draft:
         instance = self._instance(blueprint, seed)
-        built = self._build(blueprint, instance, seed, avoid=None)
+        built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
         return self._draft(blueprint, instance, built, seed)
 
     def repair(
@@ -86,12 +91,14 @@ class TemplateEngine:
                     return draft.model_copy(
                         update={"question": question, "explanation": explanation}
                     )
-        built = self._build(blueprint, instance, seed, avoid=draft.sql)
+        built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=draft.sql)
         return self._draft(blueprint, instance, built, seed)
 
     # ---- schema ----------------------------------------------------------------------------
 
     def _instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:
+        if blueprint.seed_schema:
+            return self._seed_instance(blueprint, seed)
         domain, variant = blueprint.domain, None
         if blueprint.schema_id:
             name, _, number = blueprint.schema_id.partition("#")
@@ -106,8 +113,24 @@ class TemplateEngine:
             variant = _mix(seed, "variant") % self.schema_variants
         return build_schema(domain, variant)
 
+    def _seed_instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:
+        """The seed schema's instance: the variant a `seed-<digest>#n` schema id names, else
+        one drawn from the seed."""
+        domain = seed_domain(blueprint)
+        name, _, number = (blueprint.schema_id or "").partition("#")
+        if name == domain.name and number.isdigit():
+            return build_seed_schema(domain, int(number))
+        return build_seed_schema(domain, _mix(seed, "variant") % self.schema_variants)
+
     def _instance_of(self, blueprint: Blueprint, draft: Draft, seed: int) -> SchemaInstance:
         """The instance a draft was built on (same rows), else a fresh pick."""
+        if blueprint.seed_schema:
+            domain_ = seed_domain(blueprint)
+            for variant in range(self.schema_variants):
+                found = build_seed_schema(domain_, variant)
+                if [r.values for r in found.rows] == [r.values for r in draft.rows]:
+                    return found
+            return self._instance(blueprint, seed)
         domain = blueprint.schema_id.partition("#")[0] if blueprint.schema_id else blueprint.domain
         if domain in domain_names():
             for variant in range(self.schema_variants):
@@ -119,12 +142,18 @@ class TemplateEngine:
     def _store(self, instance: SchemaInstance) -> RowStore:
         store = self._stores.get(instance.schema_id)
         if store is None:
-            store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
+            rows = instance.store_rows or instance.rows
+            store = RowStore.build(instance.domain, rows, instance.schema_id)
             self._stores[instance.schema_id] = store
+            while len(self._stores) > _STORES:
+                self._stores.popitem(last=False)
+        self._stores.move_to_end(instance.schema_id)
         return store
 
     def _vocabulary(self, instance: SchemaInstance) -> Vocabulary:
         name = instance.domain.name
+        if not instance.domain.synonyms:
+            return _NO_SYNONYMS  # seed domains: one per seed, nothing worth keeping
         if name not in self._vocab:
             self._vocab[name] = Vocabulary.build(instance.domain)
         return self._vocab[name]
@@ -146,7 +175,11 @@ class TemplateEngine:
                 problem = conformance_problem(blueprint, statement)
                 if problem:
                     raise Fragile(problem)
-                sql = render_sql(statement)
+                seed_info = instance.domain.seed
+                sql = render_sql(statement, seed_info.quoted if seed_info else ())
+                problem = seed_problem(instance.domain, statement, sql)
+                if problem:
+                    raise Fragile(problem)
                 if sql == avoid:
                     raise Fragile("same SQL as the draft being repaired")
             except (Fragile, EvalError, ValueError) as exc:
@@ -202,7 +235,7 @@ def conformance_problem(blueprint: Blueprint, statement: ir.Statement) -> str | 
     facts = tree_facts(statement)
     if len(facts.tables) != blueprint.num_tables:
         return f"reads {len(facts.tables)} tables, {blueprint.num_tables} planned"
-    missing_tables = {t.lower() for t in blueprint.tables} - facts.tables
+    missing_tables = {t.lower() for t in blueprint.tables} - {t.lower() for t in facts.tables}
     if missing_tables:
         return f"planned tables missing: {sorted(missing_tables)}"
     kind = blueprint.join_kind
@@ -212,6 +245,16 @@ def conformance_problem(blueprint: Blueprint, statement: ir.Statement) -> str | 
     if missing:
         return "missing features: " + ", ".join(sorted(f.value for f in missing))
     return None
+
+
+def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
+    """The blueprint as the builder reads it on a seed schema: planned tables matched to the
+    seed's spelling (names are case-insensitive in SQL), tables it does not have ignored."""
+    if instance.domain.seed is None or not blueprint.tables:
+        return blueprint
+    names = {t.name.lower(): t.name for t in instance.domain.tables}
+    tables = [names[t.lower()] for t in blueprint.tables if t.lower() in names]
+    return blueprint.model_copy(update={"tables": list(dict.fromkeys(tables))})
 
 
 def _mix(seed: int, *parts: object) -> int:

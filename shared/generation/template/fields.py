@@ -93,12 +93,17 @@ class Aliases:
     never ambiguous: initials of the table name ('order_items' is 'oi')."""
 
     def __init__(self, taken: set[str] | None = None) -> None:
-        self.used: set[str] = set(taken or ())
+        # Lower-cased: SQL names are case-insensitive, so alias `c` would clash with a seed
+        # table called `C`.
+        self.used: set[str] = {t.lower() for t in taken or ()}
 
     def take(self, table: str) -> str:
-        parts = [p for p in table.split("_") if p]
-        base = "".join(p[0] for p in parts) or "t"
-        candidates = [base, base + (parts[-1][1] if len(parts[-1]) > 1 else "x")]
+        parts = [p for p in table.lower().split("_") if p]
+        base = "".join(p[0] for p in parts if p[0].isascii() and p[0].isalnum()) or "t"
+        if not base[0].isalpha():
+            base = f"t{base}"
+        tail = next((c for c in (parts or ["t"])[-1][1:] if c.isascii() and c.isalnum()), "x")
+        candidates = [base, base + tail]
         for cand in candidates:
             if cand not in self.used and cand.upper() not in RESERVED_WORDS:
                 self.used.add(cand)

@@ -80,10 +80,11 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
 
 
 def key_exprs(base: Base, ctx: Ctx) -> list[ir.Expr]:
-    """Primary keys of the joined tables: the tie-breakers of a row-level ORDER BY."""
+    """Row keys of the joined tables (`RowStore.row_key`): the tie-breakers of a row-level
+    ORDER BY."""
     subject = base.subject
     order = [subject] + [t for t in base.tables if t != subject]
-    return [ir.Col(base.alias[t], ctx.store.table(t).primary_key) for t in order]
+    return [ir.Col(base.alias[t], c) for t in order for c in ctx.store.row_key(t)]
 
 
 def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, str]:
@@ -97,8 +98,8 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
         fields = table_fields(ctx, table, alias)
         if t.label_column and table != base.subject:
             lab = next(f for f in fields if f.name == t.label_column)
-            key = ir.Col(alias, t.primary_key)
-            options.append(([key, lab.expr], [lab], t.noun, t.plural))
+            keys = [ir.Col(alias, c) for c in ctx.store.row_key(table) if c != t.label_column]
+            options.append(([*keys, lab.expr], [lab], t.noun, t.plural))
         for f in fields:
             if f.role == "category" and not f.nullable:
                 options.append(([f.expr], [f], f.label, f"{f.label} values"))
@@ -108,8 +109,9 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
         found = next((f for f in fields if f.name == t.label_column), None)
         if found is None:
             raise ValueError("no column to group by")
-        key = ir.Col(base.alias[base.subject], t.primary_key)
-        options.append(([key, found.expr], [found], t.noun, t.plural))
+        alias = base.alias[base.subject]
+        keys = [ir.Col(alias, c) for c in ctx.store.row_key(t.name) if c != t.label_column]
+        options.append(([*keys, found.expr], [found], t.noun, t.plural))
     exprs, shown, one, many = ctx.rng.choice(options)
     return exprs, [relabel(ctx, base, f) for f in shown], one, many
 
@@ -132,7 +134,9 @@ def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
     child = _left_child(base)
     counted = child or base.subject
     t = ctx.store.table(counted)
-    arg: ir.Expr = ir.Col(base.alias[counted], t.primary_key) if child else ir.Star()
+    arg: ir.Expr = (
+        ir.Col(base.alias[counted], ctx.store.row_key(counted)[0]) if child else ir.Star()
+    )
     label = f"number of {t.plural}"
     f = Field(
         ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label, ColumnType.INTEGER, "count"

@@ -8,6 +8,8 @@ single quotes, decimals with two digits.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.generator import Generator
@@ -42,12 +44,18 @@ _RANKING: dict[str, type[exp.Func]] = {
 _GENERATOR: list[Generator] = []
 
 
-def render_sql(statement: ir.Statement) -> str:
-    """The portable SQL text of a statement."""
+def render_sql(statement: ir.Statement, quoted: Collection[str] = ()) -> str:
+    """The portable SQL text of a statement; names in `quoted` are double-quoted wherever they
+    occur (a seed schema's names that need it, see SeedInfo.quoted)."""
     if not _GENERATOR:
         _GENERATOR.append(Dialect.get_or_raise(DIALECT).generator())
+    tree = to_sqlglot(statement)
+    if quoted:
+        for ident in tree.find_all(exp.Identifier):
+            if ident.this in quoted:
+                ident.set("quoted", True)
     # The tree is built fresh for every call, so the generator may skip its defensive copy.
-    return _GENERATOR[0].generate(to_sqlglot(statement), copy=False)
+    return _GENERATOR[0].generate(tree, copy=False)
 
 
 def to_sqlglot(statement: ir.Statement) -> exp.Expr:

@@ -85,6 +85,19 @@ class RowStore:
                 out[fk.ref_table].update(r[at] for r in self.rows(table.name) if r[at] is not None)
         return {name: frozenset(keys) for name, keys in out.items()}
 
+    def row_key(self, table: str) -> tuple[str, ...]:
+        """The columns SQL names a row of `table` by: its primary key; for a seed table whose
+        key is synthetic (absent from the seed), its unique label or link pair instead (or its
+        links: the evaluator refuses orders they leave tied)."""
+        t = self.table(table)
+        seed = self.domain.seed
+        if seed is None or table not in seed.synthetic_keys:
+            return (t.primary_key,)
+        if t.label_column:
+            return (t.label_column,)
+        links = tuple(fk.column for fk in t.foreign_keys)
+        return t.unique_together or links or (t.primary_key,)
+
     def max_key(self, table: str) -> int:
         at = self.index(table, self.table(table).primary_key)
         keys = [v for v in (r[at] for r in self.rows(table)) if isinstance(v, int)]

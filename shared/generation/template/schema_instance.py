@@ -25,6 +25,9 @@ class SchemaInstance:
     # One entry per table, in FK order (parents first), columns in table order.
     rows: tuple[TableRows, ...]
     schema_id: str
+    # The rows the engine builds on when they hold more than `rows` (a seed table's synthetic
+    # key, which the draft leaves out); empty when they are `rows`.
+    store_rows: tuple[TableRows, ...] = ()
     _by_table: dict[str, TableRows] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,5 +71,6 @@ def build_schema(
 
 def render_sql_context(instance: SchemaInstance) -> str:
     """Gretel-style `sql_context`: the CREATE TABLEs, then one multi-row INSERT per table."""
-    inserts = [stmt for rows in instance.rows for stmt in render_insert(rows)]
+    quoted = instance.domain.seed.quoted if instance.domain.seed else frozenset()
+    inserts = [stmt for rows in instance.rows for stmt in render_insert(rows, quoted=quoted)]
     return "\n".join([instance.ddl, *inserts])

@@ -91,11 +91,36 @@ class Table:
 
 
 @dataclass(frozen=True)
+class SeedInfo:
+    """What a domain built from a user's DDL (`from_ddl.py`) adds to the catalogue's shape."""
+
+    # Hash (12 hex) of the DDL and example SQL the domain was built from.
+    digest: str
+    # Identifiers rendered in double quotes wherever they occur: names that are not plain
+    # identifiers, reserved words, and mixed-case names the seed quoted (PostgreSQL keeps case).
+    quoted: frozenset[str] = frozenset()
+    # Tables without a usable key in the seed: their `primary_key` is synthetic, kept by the
+    # engine for row identity only (absent from the draft's DDL and rows, never read by SQL).
+    synthetic_keys: frozenset[str] = frozenset()
+    # Tables whose key column is not an integer in the seed (codes): the fixture numbers them,
+    # and no INSERT targets them (it would do arithmetic on the seed's text key).
+    text_keys: frozenset[str] = frozenset()
+    # Tables whose declared composite primary key is their `unique_together`.
+    composite_keys: frozenset[str] = frozenset()
+    # (table, column) declared NOT NULL by the seed.
+    not_null: frozenset[tuple[str, str]] = frozenset()
+    # What was dropped or assumed while converting, and why.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     description: str
     tables: tuple[Table, ...]
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Set for domains built from a seed's DDL; None for catalogue domains.
+    seed: SeedInfo | None = None
 
     def table(self, name: str) -> Table:
         for table in self.tables:

@@ -4,10 +4,15 @@ SQLite, and one engine shared by the session."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 
+from proto.common import Engine
+from shared.engines.registry import close_engines, open_engines
+from shared.engines.settings import EngineSettings
+from shared.engines.validator import Validator
 from shared.generation.template.ddl import ddl_statements, render_insert
 from shared.generation.template.engine import TemplateEngine
 from shared.generation.template.rowstore import RowStore
@@ -34,3 +39,13 @@ def shop_sqlite() -> Iterator[sqlite3.Connection]:
 @pytest.fixture(scope="session")
 def engine() -> TemplateEngine:
     return TemplateEngine()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sqlite_validator() -> AsyncIterator[Validator]:
+    """The pipeline's validator with SQLite alone (in-process, no servers)."""
+    engines = await open_engines(EngineSettings(), [Engine.SQLITE])
+    try:
+        yield Validator(engines)
+    finally:
+        await close_engines(engines)

@@ -1,0 +1,127 @@
+"""What a run asks for, as command-line options: shared by `sqlsynth run` (embedded runtime) and
+`sqlsynth submit` (a running cluster), so both build the same RunRequest the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from proto.common import Level, Policy
+from proto.run import RunRequest
+from proto.seed import SeedEvent
+from shared.errors import EngineUnavailable
+from shared.pipeline.engines import DRAFT_ENGINES
+from shared.spec import load_spec
+from shared.sql.dialects import parse_engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console(stderr=True)
+
+REQUEST_OPTIONS = [
+    click.option(
+        "--count", type=int, default=100, show_default=True, help="accepted samples wanted"
+    ),
+    click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path)),
+    click.option(
+        "--seeds",
+        "seeds_file",
+        type=click.Path(exists=True, path_type=Path),
+        help="seeds JSONL of `sqlsynth ingest`, or any log/trace/dataset it reads: samples are "
+        "planned on the seeds' schemas (expansion; back-translation of their SQL with Claude)",
+    ),
+    click.option(
+        "--schema-from",
+        default="infer",
+        show_default=True,
+        help="schema for seeds without DDL: infer, none, a DDL file or a database DSN",
+    ),
+    click.option(
+        "--back-translate-share",
+        type=click.FloatRange(0, 1),
+        default=0.25,
+        show_default=True,
+        help="share of question-less seeds whose own SQL is kept and worded (needs Claude)",
+    ),
+    click.option(
+        "--until-saturated",
+        is_flag=True,
+        help="stop once new samples are mostly near-duplicates (--count is then the budget)",
+    ),
+    click.option("--engines", default="sqlite,postgres,mysql", show_default=True),
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full"),
+    click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable"),
+    click.option("--max-attempts", type=int, default=3, show_default=True),
+    click.option(
+        "--engine",
+        "--generator",
+        "engine",
+        type=click.Choice(sorted(DRAFT_ENGINES)),
+        default=None,
+        help="generation engine (default: claude when ANTHROPIC_API_KEY is set, else template)",
+    ),
+]
+
+
+def request_options(command: F) -> F:
+    for option in reversed(REQUEST_OPTIONS):
+        command = option(command)
+    return command
+
+
+def read_run_seeds(path: Path, pool: str, schema_from: str) -> list[SeedEvent]:
+    from shared.ingest.run_seeds import load_run_seeds
+
+    try:
+        loaded = asyncio.run(load_run_seeds(path, pool, schema_from))
+    except (OSError, ValueError, EngineUnavailable) as exc:
+        raise click.UsageError(f"--seeds {path}: {exc}") from exc
+    for problem in loaded.problems[:10]:
+        console.print(f"[yellow]seeds:[/] {problem}")
+    if not loaded.seeds:
+        raise click.UsageError(f"--seeds {path}: no usable seed in it")
+    console.print(
+        f"seeds: {len(loaded.seeds)} from {path} ({loaded.with_schema} with a schema to write on)"
+    )
+    return loaded.seeds
+
+
+def build_request(
+    options: dict[str, Any], generator: str, *, seed_pool: str | None = None, seed_count: int = 0
+) -> tuple[RunRequest, list[SeedEvent]]:
+    """The request and the seeds to publish before it. `seed_pool` names a pool the cluster
+    already holds (from the ingest service) instead of seeds read from `--seeds`."""
+    try:
+        spec = load_spec(options["spec_path"])
+        engines = [parse_engine(name) for name in options["engines"].split(",") if name.strip()]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    run_id = f"run-{uuid.uuid4().hex[:10]}"
+    seeds: list[SeedEvent] = []
+    seeds_file: Path | None = options["seeds_file"]
+    if seeds_file is not None:
+        seeds = read_run_seeds(seeds_file, run_id, options["schema_from"])
+        seed_pool, seed_count = run_id, len(seeds)
+    request = RunRequest(
+        run_id=run_id,
+        count=options["count"],
+        spec=spec.to_document(),
+        seed=options["seed"],
+        engines=engines,
+        level=Level(options["level"]),
+        policy=Policy(options["policy"]),
+        max_attempts=options["max_attempts"],
+        generator=generator,
+        seeds_file=str(seeds_file) if seeds_file else None,
+        seed_pool=seed_pool,
+        seed_count=seed_count,
+        back_translate_share=options["back_translate_share"],
+        until_saturated=options["until_saturated"],
+    )
+    return request, seeds

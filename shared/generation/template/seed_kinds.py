@@ -1,0 +1,288 @@
+"""What a seed column holds: its portable type and value kind, from its declared type, its name
+and the example values found for it; and which column names a table's rows.
+
+The portable type never widens the seed's: an integer stays INTEGER (a DECIMAL literal could
+not be stored back), a text column stays text (PostgreSQL will not compare text with numbers).
+It may narrow: a DECIMAL `year` holds integers, a TEXT `order_date` with ISO values holds dates.
+Booleans become INTEGER 0/1 (a rating-like category); timestamps become DATE.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from proto.sample import Scalar
+from shared.generation.template.rows import FIRST_NAMES, LAST_NAMES
+from shared.generation.template.schema_model import ColumnType, ValueKind
+from shared.generation.template.seed_keys import BOOL, DATE, DEC, INT, TEXT, UUID
+from shared.generation.template.seed_parse import RawColumn
+from shared.generation.template.seed_words import (
+    category_values,
+    is_company_table,
+    is_person_table,
+    made_up_names,
+    word_set,
+    words,
+)
+
+_INT_TYPES = word_set(
+    "TINYINT SMALLINT MEDIUMINT INT INTEGER BIGINT INT128 INT256 UTINYINT USMALLINT "
+    "UMEDIUMINT UINT UBIGINT UINT128 UINT256 SERIAL SMALLSERIAL BIGSERIAL YEAR"
+)
+_DEC_TYPES = word_set(
+    "DECIMAL DECIMAL32 DECIMAL64 DECIMAL128 DECIMAL256 UDECIMAL BIGDECIMAL DOUBLE FLOAT "
+    "UDOUBLE MONEY SMALLMONEY NUMERIC REAL"
+)
+_TEXT_TYPES = word_set(
+    "CHAR NCHAR VARCHAR NVARCHAR TEXT MEDIUMTEXT LONGTEXT TINYTEXT BPCHAR NAME CITEXT "
+    "STRING ENUM ENUM8 ENUM16 CLOB"
+)
+_DATE_TYPES = word_set(
+    "DATE DATE32 DATETIME DATETIME2 DATETIME64 SMALLDATETIME TIMESTAMP TIMESTAMPTZ "
+    "TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS"
+)
+_ISO_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+_MONEY = word_set(
+    """price cost amount salary revenue fee fees budget income payment balance fare wage wages
+    spend spending funding donation investment profit expense expenses earnings tax sales
+    tuition rent premium debt loan compensation bonus capital valuation turnover gdp charge
+    charges deposit bill subtotal prize grant cash dollars usd eur"""
+)
+_PERCENT = word_set(
+    "percent percentage pct rate ratio share proportion probability efficiency accuracy"
+)
+_RATING = word_set("rating ratings stars star")
+_YEAR = word_set("year yr")
+_CODE = word_set(
+    """code sku isbn plate serial iata icao abbreviation abbr symbol ticker zip zipcode postcode
+    postal phone telephone mobile fax license licence registration vin tracking barcode guid
+    hash uuid"""
+)
+_CODE_PATTERNS = {
+    "phone": "555-###-####",
+    "telephone": "555-###-####",
+    "mobile": "555-###-####",
+    "fax": "555-###-####",
+    "zip": "#####",
+    "zipcode": "#####",
+    "postcode": "#####",
+    "postal": "#####",
+    "isbn": "978-#-##-######-#",
+    "vin": "?????##########",
+}
+_PERSON_COLUMNS = word_set(
+    "author manager owner driver coach director customer employee student patient"
+)
+_COMPANY_COLUMNS = word_set(
+    "company manufacturer supplier vendor publisher airline employer sponsor carrier"
+)
+_NAMES = word_set("name title label headline caption")
+_LIMIT = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a column becomes in the domain."""
+
+    type: ColumnType
+    kind: ValueKind
+    values: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    pattern: str | None = None
+
+
+def type_class(column: RawColumn, seen: list[Scalar]) -> str | None:
+    """int, dec, text, date, bool, uuid; None for what the engine cannot use (JSON, BLOB,
+    TIME, arrays, ...)."""
+    dtype = column.dtype
+    if dtype == "BOOLEAN" or (dtype in ("TINYINT", "BIT") and column.width == 1):
+        return BOOL
+    if dtype in _INT_TYPES | {""} and _flag_name(column.name):
+        return BOOL
+    if dtype in _INT_TYPES:
+        return INT
+    if dtype in _DEC_TYPES:
+        return DEC
+    if dtype in _TEXT_TYPES:
+        return TEXT
+    if dtype in _DATE_TYPES:
+        return DATE
+    if dtype == "UUID":
+        return UUID
+    if dtype == "USERDEFINED":
+        return TEXT if column.enum_values else None
+    if dtype:
+        return None
+    # No declared type (SQLite): what the values are, else what the name says.
+    numbers = [v for v in seen if isinstance(v, int | float)]
+    if seen and len(numbers) == len(seen):
+        return INT if all(isinstance(v, int) for v in numbers) else DEC
+    parts = words(column.name)
+    if parts and (parts[-1] == "id" or parts[-1] in _YEAR or parts[-1] in ("count", "qty")):
+        return INT
+    if parts and parts[-1] in _MONEY:
+        return DEC
+    return DATE if parts and ("date" in parts or parts[-1] in ("at", "on")) else TEXT
+
+
+def _flag_name(name: str) -> bool:
+    """`is_active`, `hasParking`, `enabled`: a yes/no column stored as an integer."""
+    parts = words(name)
+    return bool(parts) and (
+        (parts[0] in ("is", "has", "can", "was", "uses") and len(parts) > 1)
+        or parts[-1] in ("flag", "active", "enabled", "deleted", "verified", "approved")
+    )
+
+
+def shape_column(
+    name: str, cls: str, table_noun: str, seen: list[Scalar], enum_values: tuple[str, ...]
+) -> Shape:
+    """The type, kind and value hints of a plain (non-key, non-link) column."""
+    parts = words(name) or ["value"]
+    numbers = [float(v) for v in seen if isinstance(v, int | float)]
+    texts = [v for v in seen if isinstance(v, str)]
+    if cls == BOOL:
+        return Shape(ColumnType.INTEGER, ValueKind.RATING, low=0, high=1)
+    if cls in (INT, DEC):
+        return _numeric(parts, cls, numbers)
+    if cls == DATE or (cls == TEXT and _looks_like_date(parts, texts)):
+        return _date(parts, texts)
+    return _text(parts, table_noun, texts or list(enum_values), bool(enum_values))
+
+
+def _numeric(parts: list[str], cls: str, numbers: list[float]) -> Shape:
+    last, words_set = parts[-1], set(parts)
+    integer = cls == INT
+    if last == "id" or (len(parts) == 1 and last.endswith("id")) or words_set & _CODE:
+        kind, default = ValueKind.ID, (1.0, 900.0)
+    elif words_set & _YEAR:
+        years = [n for n in numbers if 1800 <= n <= 2100]
+        low, high = (min(years) - 2, min(max(years) + 1, 2030)) if years else (1990, 2024)
+        return Shape(ColumnType.INTEGER, ValueKind.YEAR, low=low, high=high)
+    elif words_set & _RATING:
+        kind, default = ValueKind.RATING, (1.0, 5.0)
+    elif words_set & _MONEY:
+        kind, default = ValueKind.MONEY, (5.0, 500.0)
+    elif words_set & _PERCENT:
+        kind, default = ValueKind.PERCENT, (0.0, 100.0)
+    elif last == "age":
+        kind, default = ValueKind.QUANTITY, (18.0, 80.0)
+        integer = True
+    elif integer or last in ("count", "number", "num", "qty", "quantity"):
+        kind, default = ValueKind.QUANTITY, (1.0, 100.0)
+        integer = True
+    else:
+        kind, default = ValueKind.MEASURE, (1.0, 1000.0)
+    low, high = _range(numbers, default)
+    ctype = ColumnType.INTEGER if integer else ColumnType.DECIMAL
+    if kind is ValueKind.RATING and not integer:
+        low, high = max(low, 0.0), max(high, low + 1)
+    return Shape(ctype, kind, low=low, high=high)
+
+
+def _range(numbers: list[float], default: tuple[float, float]) -> tuple[float, float]:
+    if len(numbers) < 2 or min(numbers) == max(numbers):
+        low, high = default
+        if numbers:  # one example: a range around it
+            low, high = min(low, numbers[0]), max(high, numbers[0])
+    else:
+        low, high = min(numbers), max(numbers)
+    # Both portable types hold 10^9 (DECIMAL(12,2) has ten integer digits, INTEGER is 32-bit).
+    low = min(max(low, -float(_LIMIT)), float(_LIMIT) / 2)
+    high = max(min(high, float(_LIMIT)), low + 1)
+    return round(low, 2), round(high, 2)
+
+
+def _looks_like_date(parts: list[str], texts: list[str]) -> bool:
+    if texts:
+        return all(_ISO_DATE.match(t) for t in texts)
+    return "date" in parts or "dob" in parts or "birthday" in parts
+
+
+def _date(parts: list[str], texts: list[str]) -> Shape:
+    years = [int(m.group(1)) for t in texts if (m := _ISO_DATE.match(t))]
+    if years:
+        low, high = min(years), max(max(years), min(years) + 1)
+    elif {"birth", "dob", "birthday"} & set(parts):
+        low, high = 1950, 2005
+    else:
+        low, high = 2019, 2025
+    return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high)
+
+
+def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
+    last, words_set = parts[-1], set(parts)
+    if closed:  # an ENUM: exactly its values
+        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=tuple(texts))
+    if words_set & {"email", "mail"}:
+        return Shape(ColumnType.TEXT, ValueKind.EMAIL)
+    if last in ("city", "town"):
+        return Shape(ColumnType.TEXT, ValueKind.CITY)
+    if last in ("country", "nation", "nationality"):
+        return Shape(ColumnType.TEXT, ValueKind.COUNTRY)
+    if words_set & _CODE or last in ("no", "number"):
+        return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
+    name_like = bool(words_set & _NAMES)
+    if words_set & {"first", "given", "fname", "firstname"} and name_like:
+        return _title(texts, FIRST_NAMES)
+    if words_set & {"last", "family", "surname", "lname", "lastname"}:
+        return _title(texts, LAST_NAMES)
+    if (
+        (name_like and is_person_table(noun) and last == "name")
+        or (parts[0] in _PERSON_COLUMNS and (len(parts) == 1 or last == "name"))
+        or parts == ["full", "name"]
+    ):
+        return Shape(ColumnType.TEXT, ValueKind.PERSON_NAME)
+    if (name_like and is_company_table(noun) and last == "name") or (
+        parts[0] in _COMPANY_COLUMNS and (len(parts) == 1 or last == "name")
+    ):
+        return Shape(ColumnType.TEXT, ValueKind.COMPANY_NAME)
+    if name_like:
+        return _title(texts, made_up_names(noun, 16))
+    return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=_categories(parts, texts))
+
+
+def _title(texts: list[str], pool: tuple[str, ...]) -> Shape:
+    values = tuple(dict.fromkeys([*texts, *pool]))[: max(16, len(texts))]
+    return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
+
+
+def _categories(parts: list[str], texts: list[str]) -> tuple[str, ...]:
+    found = list(dict.fromkeys(texts))[:12]
+    if len(found) >= 3:
+        return tuple(found)
+    generic = list(category_values(parts))
+    if found and all(t == t.lower() for t in found):
+        generic = [g.lower() for g in generic]
+    return tuple(dict.fromkeys([*found, *generic]))[: max(4, len(found))]
+
+
+def _pattern(last: str, texts: list[str]) -> str:
+    """A CODE pattern: the shape of an example value (digits '#', letters '?'), else a
+    default for the column's word."""
+    for text in texts:
+        shape = re.sub(r"[0-9]", "#", text)
+        shape = re.sub(r"[A-Za-z]", "?", shape)
+        if shape.count("#") + shape.count("?") >= 3 and len(shape) <= 24:
+            return shape
+    return _CODE_PATTERNS.get(last, f"{last[:3].upper() or 'C'}-####")
+
+
+def title_label(shape: Shape, noun: str) -> Shape:
+    """A column promoted to name rows: unique values, so a closed list needs 8+ entries."""
+    if shape.kind in (ValueKind.CATEGORY, ValueKind.TITLE):
+        values = tuple(dict.fromkeys([*shape.values, *made_up_names(noun, 16)]))
+        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
+    return shape
+
+
+# The order in which a column is preferred as the one that names a row.
+LABEL_RANK = {
+    ValueKind.PERSON_NAME: 0,
+    ValueKind.COMPANY_NAME: 0,
+    ValueKind.TITLE: 1,
+    ValueKind.CODE: 2,
+    ValueKind.EMAIL: 3,
+}
