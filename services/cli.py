@@ -1,4 +1,4 @@
-"""The `sqlsynth` console command: the pure commands of shared.cli plus `run` and `up`."""
+"""The `sqlsynth` console command: the pure commands of shared.cli, plus run, up and submit."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rich.table import Table
 
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
+from services import submit as _submit  # noqa: F401  (registers `sqlsynth submit`)
 from services.ingest.publisher import SeedPublisher
 from services.run_request import build_request, request_options
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
