@@ -18,7 +18,7 @@ from services.common.app import Service, create_app, create_service
 from services.common.delivery import publish_sample
 from services.planner.seeds import SeedPools, list_keys
 from shared.pipeline.planner import RunPlanner, new_plan
-from shared.pipeline.seed_plan import usable
+from shared.pipeline.seed_plan import usable_by
 from shared.settings import ServiceSettings
 
 
@@ -66,13 +66,15 @@ class PlannerState:
         if plan.waiting_for_seeds:
             return
         seeds = await self.seeds.load([f"{request.seed_pool}.{i}" for i in sorted(ids)])
-        good = {seed.seed_id: seed for seed in seeds.values() if usable(seed)}
+        generator = request.generator
+        good = {seed.seed_id: seed for seed in seeds.values() if usable_by(seed, generator)}
         plan.seed_ids = sorted(good)
         planner.seeds = good
         if len(good) < len(seeds):
             plan.problems.append(
-                f"{len(seeds) - len(good)} of {len(seeds)} seeds have no schema to write on "
-                "(give DDL with --schema-from, or seeds whose tables can be inferred)"
+                f"{len(seeds) - len(good)} of {len(seeds)} seeds have no schema the {generator} "
+                "engine can write on (give DDL with --schema-from, or seeds whose tables can be "
+                "inferred)"
             )
         if not good:
             plan.problems.append(f"no usable seed in pool {request.seed_pool!r}")

@@ -20,7 +20,13 @@ from proto.sample import Blueprint, SampleEnvelope
 from proto.seed import SeedEvent
 from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
-from shared.pipeline.seed_plan import back_translates, choose_seed, seed_blueprint, seed_domain
+from shared.pipeline.seed_plan import (
+    back_translates,
+    choose_seed,
+    seed_blueprint,
+    seed_domain,
+    template_reach,
+)
 from shared.spec import BlueprintSampler, Spec
 
 # Give up planning replacements after this many samples per accepted one wanted (runaway guard:
@@ -135,8 +141,11 @@ class RunPlanner:
             mode = SeedMode.BACK_TRANSLATE
         else:
             mode = SeedMode.EXPAND
-        drawn = self._draw(index, lambda d: avoid.allows(seed_blueprint(d, seed, mode)))
-        return seed_blueprint(drawn, seed, mode)
+        reach = None
+        if request.generator == "template":
+            reach = template_reach(seed.schema_ddl or "", seed.sql)
+        drawn = self._draw(index, lambda d: avoid.allows(seed_blueprint(d, seed, mode, reach)))
+        return seed_blueprint(drawn, seed, mode, reach)
 
     def _envelope(self, index: int, avoid: Avoid) -> SampleEnvelope:
         request = self.plan.request

@@ -18,11 +18,15 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from proto.common import JoinKind, SeedMode
 from proto.sample import Blueprint
 from proto.seed import SeedEvent
+from shared.errors import GenerationError
+from shared.generation.template.seed_schema import seed_domain as template_seed_domain
 from shared.spec.model import DOMAIN
 from shared.spec.rules import NO_JOIN
 
@@ -48,6 +52,38 @@ def usable(seed: SeedEvent) -> bool:
     return bool(seed.schema_ddl and schema_tables(seed.schema_ddl))
 
 
+@lru_cache(maxsize=2048)
+def template_reach(ddl: str, sql: str) -> int:
+    """Most tables one template query can join on a seed schema: the largest group of tables
+    linked by foreign keys (declared, or found in the seed's joins). 0 when the template engine
+    cannot use the schema at all, so such seeds are not planned for it."""
+    probe = Blueprint(domain="seed", seed_schema=ddl, seed_sql=sql or None)
+    try:
+        domain = template_seed_domain(probe)
+    except GenerationError:
+        return 0
+    group = {table.name: table.name for table in domain.tables}
+
+    def root(name: str) -> str:
+        while group[name] != name:
+            name = group[name]
+        return name
+
+    for table in domain.tables:
+        for fk in table.foreign_keys:
+            if fk.ref_table in group:
+                group[root(table.name)] = root(fk.ref_table)
+    sizes = Counter(root(name) for name in group)
+    return max(sizes.values(), default=0)
+
+
+def usable_by(seed: SeedEvent, generator: str) -> bool:
+    """A seed this run's generator can write on (the template engine must model its schema)."""
+    if not usable(seed):
+        return False
+    return generator != "template" or template_reach(seed.schema_ddl or "", seed.sql) > 0
+
+
 def choose_seed(seed_ids: Sequence[str], uses: Mapping[str, int], rng: random.Random) -> str | None:
     if not seed_ids:
         return None
@@ -63,14 +99,17 @@ def back_translates(seed: SeedEvent, share: float, run_seed: int, first_use: boo
     return random.Random(f"{run_seed}:back-translate:{seed.seed_id}").random() < share
 
 
-def seed_blueprint(drawn: Blueprint, seed: SeedEvent, mode: SeedMode) -> Blueprint:
+def seed_blueprint(
+    drawn: Blueprint, seed: SeedEvent, mode: SeedMode, max_tables: int | None = None
+) -> Blueprint:
     """The spec's blueprint moved onto the seed: its schema, its SQL as kept query or example.
 
-    A query cannot join more tables than the schema has: the table count is capped, and a
-    single-table plan drops its join kind.
+    A query cannot join more tables than the schema has (or than `max_tables`, what the engine
+    can link): the table count is capped, and a single-table plan drops its join kind.
     """
     assert seed.schema_ddl is not None, "only usable seeds are planned"
-    num_tables = max(1, min(drawn.num_tables, schema_tables(seed.schema_ddl)))
+    limit = schema_tables(seed.schema_ddl) if max_tables is None else max_tables
+    num_tables = max(1, min(drawn.num_tables, limit))
     join_kind: JoinKind | None = drawn.join_kind if num_tables > 1 else None
     domain = seed_domain(seed)
     # The sampled values follow the blueprint, so the report's spec check reads what was planned.

@@ -15,7 +15,13 @@ from proto.common import SeedMode
 from proto.seed import SeedEvent
 from shared.ingest.run_seeds import load_run_seeds
 from shared.pipeline.planner import RunPlanner, new_plan
-from shared.pipeline.seed_plan import schema_tables, seed_domain, usable
+from shared.pipeline.seed_plan import (
+    schema_tables,
+    seed_domain,
+    template_reach,
+    usable,
+    usable_by,
+)
 
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
@@ -34,8 +40,9 @@ def seeded_planner(seeds: tuple[SeedEvent, ...], count: int, **overrides: object
         "seed_pool": "pool",
         "seed_count": len(seeds),
     }
-    plan = new_plan(RunRequest.model_validate({**values, **overrides}))
-    good = {s.seed_id: s for s in seeds if usable(s)}
+    request = RunRequest.model_validate({**values, **overrides})
+    plan = new_plan(request)
+    good = {s.seed_id: s for s in seeds if usable_by(s, request.generator)}
     plan.seed_ids = sorted(good)
     return RunPlanner(plan, good)
 
@@ -50,7 +57,9 @@ def test_template_runs_expand_every_seed_before_reusing_one() -> None:
         seed = by_id[blueprint.seed_id or ""]
         assert blueprint.seed_schema == seed.schema_ddl and blueprint.seed_sql == seed.sql
         assert blueprint.domain == seed_domain(seed) == f"seed_{seed.db_id}"
-        assert 1 <= blueprint.num_tables <= schema_tables(seed.schema_ddl or "")
+        # No more tables than the template engine can link by foreign keys on that schema.
+        reach = template_reach(seed.schema_ddl or "", seed.sql)
+        assert 1 <= blueprint.num_tables <= reach <= schema_tables(seed.schema_ddl or "")
         assert (blueprint.join_kind is None) == (blueprint.num_tables == 1)
     uses = Counter(b.seed_id for b in blueprints)
     assert len(uses) == len(seeds) and max(uses.values()) - min(uses.values()) <= 1
@@ -97,3 +106,16 @@ def test_a_pool_without_usable_seeds_ends_the_run() -> None:
 def test_seeds_without_a_table_are_not_usable(ddl: str) -> None:
     seed = SeedEvent(seed_id="x", sql="SELECT 1", source="t", schema_ddl=ddl or None)
     assert not usable(seed)
+
+
+def test_template_reach_is_the_largest_group_linked_by_foreign_keys() -> None:
+    linked = (
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), v INTEGER);"
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b(id), w INTEGER);"
+        "CREATE TABLE lone (id INTEGER PRIMARY KEY, note TEXT);"
+    )
+    assert template_reach(linked, "SELECT name FROM a") == 3
+    assert template_reach("not ddl at all", "SELECT 1") == 0
+    seed = SeedEvent(seed_id="x", sql="SELECT 1", source="t", schema_ddl="garbage; CREATE TABLE")
+    assert not usable_by(seed, "template")
