@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from proto.sample import Draft, SampleEnvelope, TableRows
@@ -17,19 +18,34 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def render_inserts(rows: list[TableRows]) -> str:
+_QUOTED = re.compile(r'"((?:[^"]|"")+)"')
+
+
+def quoted_names(ddl: str) -> set[str]:
+    """Identifiers the schema's DDL double-quotes (a seed schema's mixed-case or reserved
+    names): the INSERTs must spell them the same way to reach the same columns."""
+    return {match.replace('""', '"') for match in _QUOTED.findall(ddl)}
+
+
+def _name(name: str, quoted: set[str]) -> str:
+    return '"' + name.replace('"', '""') + '"' if name in quoted else name
+
+
+def render_inserts(rows: list[TableRows], ddl: str = "") -> str:
+    quoted = quoted_names(ddl)
     lines = []
     for table in rows:
         if not table.values:
             continue
         values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in table.values)
-        lines.append(f"INSERT INTO {table.table} ({', '.join(table.columns)}) VALUES {values};")
+        columns = ", ".join(_name(c, quoted) for c in table.columns)
+        lines.append(f"INSERT INTO {_name(table.table, quoted)} ({columns}) VALUES {values};")
     return "\n".join(lines)
 
 
 def sql_context(draft: Draft) -> str:
     """DDL followed by INSERTs: the `sql_context` field of Gretel's rows."""
-    inserts = render_inserts(draft.rows)
+    inserts = render_inserts(draft.rows, draft.schema_ddl)
     return draft.schema_ddl.strip() + ("\n" + inserts if inserts else "")
 
 

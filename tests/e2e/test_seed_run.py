@@ -72,6 +72,16 @@ async def test_a_run_expands_real_seeds_on_their_own_schemas(
         users_db.executescript(by_id[properties["seed_id"]].schema_ddl or "")
         users_db.execute(record["sql_by_dialect"].get("sqlite", record["sql"])).fetchall()
         users_db.close()
+        # The record alone (Gretel's sql_context: DDL + INSERTs) reproduces a non-empty result.
+        context_db = sqlite3.connect(":memory:")
+        context_db.executescript(record["sql_context"])
+        before = context_db.total_changes
+        result = context_db.execute(record["sql_by_dialect"].get("sqlite", record["sql"]))
+        if record["sql_task_type"] == "data manipulation":
+            assert context_db.total_changes > before
+        else:
+            assert result.fetchall()
+        context_db.close()
         validation = record["validation"]
         assert validation["results_agree"] is True and validation["non_empty"] is True
         assert all(check["ok"] for check in validation["checks"])

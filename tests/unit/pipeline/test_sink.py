@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 from proto import Outcome, SampleEnvelope, Stage
-from proto.sample import ErrorClass
+from proto.sample import ErrorClass, TableRows
+from shared.pipeline.records import render_inserts
 from shared.pipeline.sink import DatasetSink, drop_torn_tail
 from tests.unit.pipeline.conftest import make_envelope
 
@@ -66,3 +67,17 @@ def test_poison_is_kept_with_its_reason(tmp_path: Path) -> None:
     [record] = lines(tmp_path / "poison.jsonl")
     assert record["headers"] == {"error": "invalid JSON"}
     assert "not json" in str(record["body"])
+
+
+def test_inserts_quote_the_names_the_schema_quotes() -> None:
+    ddl = 'CREATE TABLE "Order" ("Id" INTEGER PRIMARY KEY, "Total ""net""" REAL, plain TEXT);'
+    rows = [
+        TableRows(table="Order", columns=["Id", 'Total "net"', "plain"], values=[[1, 2.5, "x"]])
+    ]
+    inserts = render_inserts(rows, ddl)
+    assert inserts == 'INSERT INTO "Order" ("Id", "Total ""net""", plain) VALUES (1, 2.5, \'x\');'
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.executescript(ddl + inserts)
+    assert db.execute('SELECT "Total ""net""" FROM "Order"').fetchall() == [(2.5,)]
