@@ -149,6 +149,9 @@ def _plan_insert(
         columns.get((rows.table.lower(), c.lower())) or exp.to_identifier(c).sql(dialect=write)
         for c in rows.columns
     ]
+    if target is Engine.MYSQL:
+        # The driver formats parameters with %: a % in a (quoted) identifier must be doubled.
+        table, cols = table.replace("%", "%%"), [c.replace("%", "%%") for c in cols]
     marks = ", ".join(PLACEHOLDERS[target](n) for n in range(1, len(cols) + 1))
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
     return RowInsert(sql, tuple(tuple(v) for v in rows.values))

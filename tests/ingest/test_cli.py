@@ -6,17 +6,16 @@ import asyncio
 import json
 from pathlib import Path
 
-import nats
 import pytest
 from click.testing import CliRunner
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from proto import subjects
+import services.cli  # noqa: F401  (registers run/up/submit and the NATS publisher)
 from proto.seed import SeedEvent
-from services.cli import cli
+from shared.cli.main import cli
 from shared.ingest.seeds_io import load_seeds
 from shared.runtime.local import LocalStack
 from tests.ingest.conftest import PgLogs
+from tests.ingest.published import published_seeds
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -83,23 +82,7 @@ async def test_publish_to_nats_is_idempotent(
     again = json.loads((await asyncio.to_thread(invoke, *args))[1])
     assert again["published"] == 0 and again["duplicates"] == first["shapes"]
 
-    nc = await nats.connect(stack.dsn("nats") or "")
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            subjects.SEED_INGESTED,
-            stream=subjects.STREAM,
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        received = []
-        for msg in await sub.fetch(500, timeout=2):
-            seed = SeedEvent.model_validate_json(msg.data)
-            if seed.source == str(log):
-                received.append((seed, msg.headers or {}))
-            await msg.ack()
-        await sub.unsubscribe()
-    finally:
-        await nc.close()
+    received = await published_seeds(stack.dsn("nats") or "", str(log))
     assert len(received) == first["shapes"]
     assert all(headers["Nats-Msg-Id"].startswith(seed.seed_id) for seed, headers in received)
     assert not any("@example" in seed.sql for seed, _ in received)

@@ -7,18 +7,16 @@ import time
 import uuid
 from pathlib import Path
 
-import nats
 import pytest
 from faststream import FastStream
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from proto import subjects
 from proto.seed import SeedEvent
 from services.common.app import Service, create_service
 from services.ingest.main import IngestSettings, main, start, stop
 from shared.ingest.seeds import ingest_files
 from shared.runtime.local import LocalStack
 from tests.ingest.conftest import PgLogs
+from tests.ingest.published import published_seeds
 
 pytestmark = pytest.mark.engines
 
@@ -43,23 +41,10 @@ async def run_until_caught_up(settings: IngestSettings, log: Path) -> Service:
 
 
 async def read_seeds(url: str, source: str) -> list[tuple[SeedEvent, str]]:
-    nc = await nats.connect(url)
-    try:
-        sub = await nc.jetstream().pull_subscribe(
-            subjects.SEED_INGESTED,
-            stream=subjects.STREAM,
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        found = []
-        for msg in await sub.fetch(1000, timeout=2):
-            seed = SeedEvent.model_validate_json(msg.data)
-            if seed.source == source:
-                found.append((seed, (msg.headers or {}).get("Nats-Msg-Id", "")))
-            await msg.ack()
-        await sub.unsubscribe()
-        return found
-    finally:
-        await nc.close()
+    return [
+        (seed, headers.get("Nats-Msg-Id", ""))
+        for seed, headers in await published_seeds(url, source)
+    ]
 
 
 async def test_service_follows_restarts_and_resumes(
