@@ -59,7 +59,8 @@ async def test_until_saturated_stops_a_redundant_run(stack: LocalStack, tmp_path
         supervisor.stop_all()
     status, plan = output.status, output.plan
     print(
-        f"planned {plan.planned} accepted {status.accepted} duplicate {status.duplicate}; {plan.saturated_reasons}"
+        f"planned {plan.planned} accepted {status.accepted} duplicate {status.duplicate}; "
+        f"{plan.saturated_reasons}"
     )
     assert plan.saturated_reasons, (status.saturation, plan)
     assert not plan.exhausted
