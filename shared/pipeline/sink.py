@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,10 +39,17 @@ def drop_torn_tail(path: Path) -> None:
         handle.truncate(data.rfind(b"\n") + 1)
 
 
-def finished_at(record: dict[str, Any]) -> str:
-    """When a written sample finished: its last history entry's ISO time ('' if it has none)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def finished_at(record: dict[str, Any]) -> datetime:
+    """When a written sample finished: its last history entry's time (records spell it
+    "+00:00", envelopes "Z": compared as datetimes, not text)."""
     history = record.get("history") or (record.get("envelope") or {}).get("history") or []
-    return str(history[-1].get("at", "")) if history else ""
+    try:
+        return datetime.fromisoformat(str(history[-1]["at"])) if history else EPOCH
+    except (KeyError, ValueError):
+        return EPOCH
 
 
 class DatasetSink:
@@ -57,7 +65,7 @@ class DatasetSink:
 
     def open(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        written: list[tuple[str, Outcome, dict[str, Any]]] = []
+        written: list[tuple[datetime, Outcome, dict[str, Any]]] = []
         for outcome, name in FILES.items():
             path = self.out_dir / name
             drop_torn_tail(path)
