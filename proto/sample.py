@@ -51,6 +51,9 @@ class Blueprint(Contract):
     # write on, and the mode says whether the seed's SQL is kept or only serves as the example.
     seed_schema: str | None = None
     seed_mode: SeedMode | None = None
+    # SQL of the run's seeds on the same schema (sorted, capped): the example values every sample
+    # on that schema shares, so they share one generated fixture too.
+    seed_examples: list[str] = Field(default_factory=list)
     # Every spec property as sampled, by name: the conformance check and the report read these.
     properties: dict[str, Scalar] = Field(default_factory=dict)
 

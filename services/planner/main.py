@@ -69,7 +69,7 @@ class PlannerState:
         generator = request.generator
         good = {seed.seed_id: seed for seed in seeds.values() if usable_by(seed, generator)}
         plan.seed_ids = sorted(good)
-        planner.seeds = good
+        planner.use_seeds(good)
         if len(good) < len(seeds):
             plan.problems.append(
                 f"{len(seeds) - len(good)} of {len(seeds)} seeds have no schema the {generator} "

@@ -23,6 +23,7 @@ from shared.pipeline.emit import Emit
 from shared.pipeline.seed_plan import (
     back_translates,
     choose_seed,
+    schema_examples,
     seed_blueprint,
     seed_domain,
     template_reach,
@@ -87,6 +88,7 @@ class RunPlanner:
         request = plan.request
         self.sampler = BlueprintSampler(Spec.from_document(request.spec), seed=request.seed)
         self.seeds = dict(seeds or {})
+        self._schema_examples: dict[str, tuple[str, ...]] | None = None
 
     def _draw(self, index: int, fits: Callable[[Blueprint], bool]) -> Blueprint:
         """Sample `index`'s blueprint, redrawn while it lands where the run is saturated."""
@@ -141,11 +143,24 @@ class RunPlanner:
             mode = SeedMode.BACK_TRANSLATE
         else:
             mode = SeedMode.EXPAND
-        reach = None
+        reach: int | None = None
+        examples: tuple[str, ...] = ()
         if request.generator == "template":
-            reach = template_reach(seed.schema_ddl or "", seed.sql)
-        drawn = self._draw(index, lambda d: avoid.allows(seed_blueprint(d, seed, mode, reach)))
-        return seed_blueprint(drawn, seed, mode, reach)
+            examples = self._examples().get(seed.schema_ddl or "", (seed.sql,))
+            reach = template_reach(seed.schema_ddl or "", examples)
+        drawn = self._draw(
+            index, lambda d: avoid.allows(seed_blueprint(d, seed, mode, reach, examples))
+        )
+        return seed_blueprint(drawn, seed, mode, reach, examples)
+
+    def use_seeds(self, seeds: Mapping[str, SeedEvent]) -> None:
+        self.seeds = dict(seeds)
+        self._schema_examples = None
+
+    def _examples(self) -> dict[str, tuple[str, ...]]:
+        if self._schema_examples is None:
+            self._schema_examples = schema_examples(self.seeds)
+        return self._schema_examples
 
     def _envelope(self, index: int, avoid: Avoid) -> SampleEnvelope:
         request = self.plan.request

@@ -52,12 +52,27 @@ def usable(seed: SeedEvent) -> bool:
     return bool(seed.schema_ddl and schema_tables(seed.schema_ddl))
 
 
+# Example statements shared by the samples of one schema (more add little and grow every envelope).
+MAX_EXAMPLES = 12
+
+
+def schema_examples(seeds: Mapping[str, SeedEvent]) -> dict[str, tuple[str, ...]]:
+    """Per schema DDL, the SQL of its seeds (by seed id, capped): the same for every sample on
+    that schema, so the template engine builds one domain and one fixture for all of them."""
+    grouped: dict[str, list[str]] = {}
+    for seed_id in sorted(seeds):
+        seed = seeds[seed_id]
+        if seed.schema_ddl:
+            grouped.setdefault(seed.schema_ddl, []).append(seed.sql)
+    return {ddl: tuple(sqls[:MAX_EXAMPLES]) for ddl, sqls in grouped.items()}
+
+
 @lru_cache(maxsize=2048)
-def template_reach(ddl: str, sql: str) -> int:
+def template_reach(ddl: str, examples: tuple[str, ...]) -> int:
     """Most tables one template query can join on a seed schema: the largest group of tables
     linked by foreign keys (declared, or found in the seed's joins). 0 when the template engine
     cannot use the schema at all, so such seeds are not planned for it."""
-    probe = Blueprint(domain="seed", seed_schema=ddl, seed_sql=sql or None)
+    probe = Blueprint(domain="seed", seed_schema=ddl, seed_examples=list(examples))
     try:
         domain = template_seed_domain(probe)
     except GenerationError:
@@ -81,7 +96,7 @@ def usable_by(seed: SeedEvent, generator: str) -> bool:
     """A seed this run's generator can write on (the template engine must model its schema)."""
     if not usable(seed):
         return False
-    return generator != "template" or template_reach(seed.schema_ddl or "", seed.sql) > 0
+    return generator != "template" or template_reach(seed.schema_ddl or "", (seed.sql,)) > 0
 
 
 def choose_seed(seed_ids: Sequence[str], uses: Mapping[str, int], rng: random.Random) -> str | None:
@@ -100,7 +115,11 @@ def back_translates(seed: SeedEvent, share: float, run_seed: int, first_use: boo
 
 
 def seed_blueprint(
-    drawn: Blueprint, seed: SeedEvent, mode: SeedMode, max_tables: int | None = None
+    drawn: Blueprint,
+    seed: SeedEvent,
+    mode: SeedMode,
+    max_tables: int | None = None,
+    examples: tuple[str, ...] = (),
 ) -> Blueprint:
     """The spec's blueprint moved onto the seed: its schema, its SQL as kept query or example.
 
@@ -129,6 +148,7 @@ def seed_blueprint(
             "seed_sql": seed.sql,
             "seed_schema": seed.schema_ddl,
             "seed_mode": mode,
+            "seed_examples": list(examples),
             "properties": properties,
         }
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 

@@ -34,9 +34,12 @@ _CACHE_SIZE = 256
 
 
 def seed_domain(blueprint: Blueprint) -> Domain:
-    """The domain of a blueprint's seed schema (its SQL serves as the example of values)."""
+    """The domain of a blueprint's seed schema; the SQL of the schema's seeds (or of its own
+    seed) serves as the example of values."""
     assert blueprint.seed_schema, "only blueprints with a seed schema"
-    examples = (blueprint.seed_sql,) if blueprint.seed_sql else ()
+    examples: tuple[str, ...] = tuple(blueprint.seed_examples)
+    if not examples and blueprint.seed_sql:
+        examples = (blueprint.seed_sql,)
     name = SEED_PREFIX + seed_digest(blueprint.seed_schema, examples)
     return domain_from_ddl(blueprint.seed_schema, name=name, example_sql=examples)
 

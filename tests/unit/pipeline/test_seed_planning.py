@@ -58,9 +58,15 @@ def test_template_runs_expand_every_seed_before_reusing_one() -> None:
         assert blueprint.seed_schema == seed.schema_ddl and blueprint.seed_sql == seed.sql
         assert blueprint.domain == seed_domain(seed) == f"seed_{seed.db_id}"
         # No more tables than the template engine can link by foreign keys on that schema.
-        reach = template_reach(seed.schema_ddl or "", seed.sql)
+        reach = template_reach(seed.schema_ddl or "", tuple(blueprint.seed_examples))
         assert 1 <= blueprint.num_tables <= reach <= schema_tables(seed.schema_ddl or "")
         assert (blueprint.join_kind is None) == (blueprint.num_tables == 1)
+    # Samples on one schema share its examples (so one domain and one fixture serve them all).
+    examples: dict[str, set[tuple[str, ...]]] = {}
+    for blueprint in blueprints:
+        examples.setdefault(blueprint.seed_schema or "", set()).add(tuple(blueprint.seed_examples))
+    assert all(len(shared) == 1 for shared in examples.values())
+    assert len(examples) == len({s.schema_ddl for s in seeds})
     uses = Counter(b.seed_id for b in blueprints)
     assert len(uses) == len(seeds) and max(uses.values()) - min(uses.values()) <= 1
     # The rest of each blueprint is the spec's: styles and complexities still vary.
@@ -115,7 +121,7 @@ def test_template_reach_is_the_largest_group_linked_by_foreign_keys() -> None:
         "CREATE TABLE c (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b(id), w INTEGER);"
         "CREATE TABLE lone (id INTEGER PRIMARY KEY, note TEXT);"
     )
-    assert template_reach(linked, "SELECT name FROM a") == 3
-    assert template_reach("not ddl at all", "SELECT 1") == 0
+    assert template_reach(linked, ("SELECT name FROM a",)) == 3
+    assert template_reach("not ddl at all", ("SELECT 1",)) == 0
     seed = SeedEvent(seed_id="x", sql="SELECT 1", source="t", schema_ddl="garbage; CREATE TABLE")
     assert not usable_by(seed, "template")
