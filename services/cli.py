@@ -184,6 +184,8 @@ def run_command(
         console.print(f"[yellow]planner:[/] {problem}")
     if result.plan.saturated_reasons:
         console.print("saturated: " + "; ".join(result.plan.saturated_reasons))
+    if result.plan.problems and not result.plan.planned:
+        raise click.ClickException("nothing could be planned: " + "; ".join(result.plan.problems))
     if result.plan.exhausted:
         raise click.ClickException(
             f"stopped after {result.plan.planned} planned samples without reaching the target; "

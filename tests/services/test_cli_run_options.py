@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.runner.run import service_env
+import pytest
+
+import services.cli as cli_module
+from proto.run import RunPlan, RunStatus
+from services.runner.run import ProgressFn, RunConfig, RunResult, service_env
 from shared.llm.testing import FakeAnthropic
 from shared.runtime.local import LocalStack
 from tests.services.test_cli_engine import KEY, NO_KEY, Started, fake, run, started  # noqa: F401
@@ -80,3 +84,23 @@ def test_batch_mode_reaches_the_generator_and_waits_for_slow_rounds(
     services = service_env(config, LocalStack(base=tmp_path), env)
     assert services["SQLSYNTH_BATCH"] == "1"
     assert config.stall_timeout_s >= 24 * 3600  # a batch round may take the API's full day
+
+
+def test_a_run_that_could_plan_nothing_fails_with_the_planners_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async def nothing_planned(config: RunConfig, progress: ProgressFn) -> RunResult:
+        request = config.request
+        plan = RunPlan(
+            request=request,
+            max_planned=10,
+            done=True,
+            problems=[f"no usable seed in pool {request.seed_pool!r}"],
+        )
+        return RunResult(RunStatus(run_id=request.run_id, target=2), plan, 1.0, config.out_dir)
+
+    monkeypatch.setattr(cli_module, "execute_run", nothing_planned)
+    seeds = DATA / "querylogs" / "googleplus_queries.csv"
+    result = run(tmp_path / "run", "--seeds", str(seeds), env=NO_KEY)
+    assert result.exit_code == 1
+    assert "nothing could be planned: no usable seed in pool" in " ".join(result.output.split())
