@@ -218,7 +218,9 @@ class SampleDelivery:
 
     async def _skip_redelivery(self, msg: NatsMessage, delivery: Delivery) -> bool:
         key = delivery.key
-        if key is None or delivery.delivered == 1:
+        # Any copy, not only a redelivery: when both copies wait for a worker, the redelivered
+        # one may get a worker first, and the original then arrives second.
+        if key is None:
             return False
         if key in self.finished:
             await msg.ack()  # the first delivery was handled and acked; this one is stale
