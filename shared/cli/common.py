@@ -11,11 +11,11 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -31,9 +31,11 @@ from rich.progress import (
 from rich.table import Table
 
 from proto.common import Engine
+from shared.datasets import DatasetFormat, DatasetReader, load_dataset
 from shared.runtime.local import LocalStack
 from shared.sql.dialects import parse_engine
 
+F = TypeVar("F", bound=Callable[..., Any])
 ALL_ENGINES = ",".join(engine.value for engine in Engine)
 # Engines that live in a server; SQLite runs in-process and needs none.
 SERVER_NAMES: dict[Engine, str] = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
@@ -223,3 +225,60 @@ def render_validity_table(report: dict[str, Any], requested: list[Engine]) -> Ta
             cells.append(format_fraction(non_empty[key]))
         table.add_row(label, *cells, end_section=key == requested[-1].value)
     return table
+
+
+def dataset_options(command: F) -> F:
+    """The options that say how to read a dataset FILE (see `open_dataset`)."""
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice([f.value for f in DatasetFormat]),
+            default="auto",
+            show_default=True,
+            help="Dataset format (auto-detected by default).",
+        ),
+        click.option(
+            "--dialect", help="Dialect of the SQL (default: from the format or file name)."
+        ),
+        click.option(
+            "--field",
+            "fields",
+            multiple=True,
+            metavar="NAME=COLUMN",
+            help="Map a column: sql, question, schema_ddl, id, db_id, sql_dialect.",
+        ),
+        click.option(
+            "--schema-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="BIRD: folder of <db_id>.sql files (default: schemas/ beside FILE).",
+        ),
+        click.option(
+            "--tables",
+            "tables_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Spider: tables.json (default: beside FILE).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def open_dataset(
+    file: Path,
+    fmt: str,
+    dialect: str | None,
+    fields: tuple[str, ...],
+    schema_dir: Path | None,
+    tables_path: Path | None,
+) -> DatasetReader:
+    """The reader for FILE as `dataset_options` describe it; bad options raise ValueError."""
+    return load_dataset(
+        file,
+        format=fmt,
+        field_map=parse_key_values(fields, "--field"),
+        dialect=parse_engine(dialect) if dialect else None,
+        schema_dir=schema_dir,
+        tables_path=tables_path,
+    )

@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from shared.cli.common import make_progress, parse_key_values, print_json, stderr_console
-from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
+from shared.cli.common import (
+    dataset_options,
+    make_progress,
+    open_dataset,
+    print_json,
+    stderr_console,
+)
+from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError
 from shared.pipeline.dedup import MemoryClaimStore, short_hash
 from shared.similarity.embedders import (
     DEFAULT_EMBEDDER,
@@ -33,7 +39,7 @@ from shared.similarity.embedders import (
     load_embedder,
 )
 from shared.similarity.locks import MemoryScopeLock
-from shared.sql.dialects import parse_engine, sqlglot_dialect
+from shared.sql.dialects import sqlglot_dialect
 
 if TYPE_CHECKING:
     # qdrant-client takes seconds to import; every `sqlsynth` subcommand imports this module.
@@ -216,33 +222,7 @@ def write_duplicates(path: Path, run: DedupRun) -> None:
     help="Write one JSON line per removed row: its layer, nearest kept row and scores.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the counts as one JSON object.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in DatasetFormat]),
-    default="auto",
-    show_default=True,
-    help="Dataset format (auto-detected by default).",
-)
-@click.option("--dialect", help="Dialect of the SQL (default: from the format or file name).")
-@click.option(
-    "--field",
-    "fields",
-    multiple=True,
-    metavar="NAME=COLUMN",
-    help="Map a column: sql, question, schema_ddl, id, db_id, sql_dialect.",
-)
-@click.option(
-    "--schema-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="BIRD: folder of <db_id>.sql files (default: schemas/ beside FILE).",
-)
-@click.option(
-    "--tables",
-    "tables_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Spider: tables.json (default: beside FILE).",
-)
+@dataset_options
 @click.option(
     "--model",
     type=click.Choice(sorted(EMBEDDERS)),
@@ -277,14 +257,7 @@ def command(
     """Remove near-duplicate rows from dataset FILE (exact, question and SQL layers)."""
     console = stderr_console()
     try:
-        reader = load_dataset(
-            file,
-            format=fmt,
-            field_map=parse_key_values(fields, "--field"),
-            dialect=parse_engine(dialect) if dialect else None,
-            schema_dir=schema_dir,
-            tables_path=tables_path,
-        )
+        reader = open_dataset(file, fmt, dialect, fields, schema_dir, tables_path)
         run = DedupRun(records=list(reader))
     except (DatasetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -22,17 +22,18 @@ from proto.common import Engine, Level, Policy
 from shared.cli.common import (
     ALL_ENGINES,
     cancel_on_terminate,
+    dataset_options,
     engine_list_option,
     format_fraction,
     make_progress,
-    parse_key_values,
+    open_dataset,
     print_json,
     render_validity_table,
     render_validity_title,
     servers_for,
     stderr_console,
 )
-from shared.datasets import DatasetError, DatasetFormat, DatasetRecord, LoadError, load_dataset
+from shared.datasets import DatasetError, DatasetRecord, LoadError
 from shared.datasets.check import (
     RecordResult,
     check_records,
@@ -260,33 +261,7 @@ def cancelled_as_abort() -> Iterator[None]:
     help="Write one JSON line per record (its checks) and per malformed row.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the summary as one JSON object.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in DatasetFormat]),
-    default="auto",
-    show_default=True,
-    help="Dataset format (auto-detected by default).",
-)
-@click.option("--dialect", help="Dialect of the SQL (default: from the format or file name).")
-@click.option(
-    "--field",
-    "fields",
-    multiple=True,
-    metavar="NAME=COLUMN",
-    help="Map a column: sql, question, schema_ddl, id, db_id, sql_dialect.",
-)
-@click.option(
-    "--schema-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="BIRD: folder of <db_id>.sql files (default: schemas/ beside FILE).",
-)
-@click.option(
-    "--tables",
-    "tables_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Spider: tables.json (default: beside FILE).",
-)
+@dataset_options
 @click.option("--limit", type=click.IntRange(min=1), help="Validate only the first N records.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option(
@@ -340,14 +315,7 @@ def command(
     console = stderr_console()
     try:
         sql_dialect = parse_engine(dialect) if dialect else None
-        reader = load_dataset(
-            file,
-            format=fmt,
-            field_map=parse_key_values(fields, "--field"),
-            dialect=sql_dialect,
-            schema_dir=schema_dir,
-            tables_path=tables_path,
-        )
+        reader = open_dataset(file, fmt, dialect, fields, schema_dir, tables_path)
         records = list(itertools.islice(reader, limit))
     except (DatasetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
