@@ -8,28 +8,47 @@ from typing import Protocol
 
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import StorageType
-from nats.js.errors import KeyNotFoundError
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from proto import subjects
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings
 
+# File storage so a broker restart loses nothing; the duplicate window makes Nats-Msg-Id
+# republishing harmless for ten minutes (a crashed publisher restarts well within that).
+DUPLICATE_WINDOW_S = 600
+
 
 def stream_config() -> JStream:
     """The stream every subscriber declares: a fresh object per broker, because FastStream marks
     a JStream as declared after its first broker declares it (a second broker on another server,
     as in tests, would otherwise find no stream)."""
-    # File storage so a broker restart loses nothing; the duplicate window makes Nats-Msg-Id
-    # republishing harmless for ten minutes (a crashed publisher restarts well within that).
     return JStream(
         name=subjects.STREAM,
         subjects=subjects.STREAM_SUBJECTS,
         storage=StorageType.FILE,
-        duplicate_window=600,
+        duplicate_window=DUPLICATE_WINDOW_S,
     )
+
+
+async def ensure_stream(js: JetStreamContext) -> None:
+    """The same stream for a plain nats-py client (the runner, the seed publisher), which may
+    publish before any service has declared it."""
+    try:
+        await js.stream_info(subjects.STREAM)
+    except NotFoundError:
+        await js.add_stream(
+            StreamConfig(
+                name=subjects.STREAM,
+                subjects=subjects.STREAM_SUBJECTS,
+                storage=StorageType.FILE,
+                duplicate_window=DUPLICATE_WINDOW_S,
+            )
+        )
 
 
 def build_broker(settings: ServiceSettings, metrics: Metrics, app_name: str) -> NatsBroker:

@@ -24,24 +24,22 @@ from proto.common import Stage
 from services.common.app import Service, create_app, create_service
 from services.common.broker import consumer_config
 from services.common.delivery import SampleDelivery
+from services.common.draft_engine import (
+    DraftEngineSettings,
+    close_service_engine,
+    open_service_engine,
+)
 from services.generator.batch import BatchIntake
 from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
-from shared.pipeline.engines import OpenedEngine, open_draft_engine
+from shared.pipeline.engines import OpenedEngine
 from shared.pipeline.generate import GeneratorStage
-from shared.settings import ServiceSettings
-from shared.sql.dialects import parse_engine
 
 # The runner keeps a run's server state here (services/runner/run.py STATE_DIR); services do
 # not import each other, so the name is repeated.
 STATE_DIR = ".state"
 
 
-class GeneratorSettings(ServiceSettings):
-    generator: str = "template"
-    # The run's engines (SQLSYNTH_ENGINES): Claude's run_query tool checks its SQL on them.
-    engines: str = "sqlite,postgres,mysql"
-    # False keeps the tool on an in-memory SQLite copy of the sample (no engine connections).
-    tools_on_engines: bool = True
+class GeneratorSettings(DraftEngineSettings):
     out_dir: Path = Path("out")
     # Batch mode: see the module docstring.
     batch: bool = False
@@ -56,13 +54,7 @@ class GeneratorSettings(ServiceSettings):
 async def start(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, GeneratorSettings)
-    tools = [parse_engine(n) for n in settings.engines.split(",") if n.strip()]
-    opened = await open_draft_engine(
-        settings.generator,
-        metrics=service.metrics,
-        tool_engines=tools if settings.tools_on_engines else [],
-    )
-    service.state["engine"] = opened
+    opened = await open_service_engine(service, settings)
     service.state["stage"] = GeneratorStage(opened.engine)
     if settings.batch:
         service.state["intake"] = open_batch_intake(service, opened)
@@ -111,9 +103,7 @@ async def stop(service: Service) -> None:
     intake: BatchIntake | None = service.state.pop("intake", None)
     if intake is not None:
         await intake.aclose()
-    opened: OpenedEngine | None = service.state.pop("engine", None)
-    if opened is not None:
-        await opened.aclose()
+    await close_service_engine(service)
 
 
 def create_generator(settings: GeneratorSettings) -> tuple[Service, FastStream]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import nats
 from nats.aio.client import Client
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
 from proto import subjects
 from proto.seed import SeedEvent
+from services.common.broker import ensure_stream
 from shared.ingest.shape import message_id
 
 
@@ -26,21 +25,8 @@ class SeedPublisher:
     async def connect(cls, url: str) -> SeedPublisher:
         nc = await nats.connect(url, max_reconnect_attempts=-1)
         publisher = cls(nc)
-        await publisher.ensure_stream()
+        await ensure_stream(publisher.js)
         return publisher
-
-    async def ensure_stream(self) -> None:
-        try:
-            await self.js.stream_info(subjects.STREAM)
-        except NotFoundError:
-            await self.js.add_stream(
-                StreamConfig(
-                    name=subjects.STREAM,
-                    subjects=subjects.STREAM_SUBJECTS,
-                    storage=StorageType.FILE,
-                    duplicate_window=600,
-                )
-            )
 
     async def send(self, seeds: list[SeedEvent]) -> None:
         for seed in seeds:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import nats
 from nats.aio.client import Client
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
+from services.common.broker import ensure_stream
 
 
 class RunClient:
@@ -23,17 +23,7 @@ class RunClient:
     async def connect(cls, url: str) -> RunClient:
         nc = await nats.connect(url, max_reconnect_attempts=-1)
         js = nc.jetstream()
-        try:
-            await js.stream_info(subjects.STREAM)
-        except NotFoundError:
-            await js.add_stream(
-                StreamConfig(
-                    name=subjects.STREAM,
-                    subjects=subjects.STREAM_SUBJECTS,
-                    storage=StorageType.FILE,
-                    duplicate_window=600,
-                )
-            )
+        await ensure_stream(js)
         status_kv = await js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET)
         plan_kv = await js.create_key_value(bucket=subjects.RUN_PLAN_BUCKET)
         return cls(nc, status_kv, plan_kv)
