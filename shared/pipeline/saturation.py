@@ -12,7 +12,7 @@ re-judged), so the cost per verdict does not grow with the number of schemas a r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from proto.run import Saturation, SaturationWindow
@@ -36,10 +36,6 @@ def schema_label(blueprint: dict[str, Any], domain: str) -> str:
 
 def region_label(domain: str, task_type: str, complexity: str) -> str:
     return f"{domain}/{task_type}/{complexity}"
-
-
-def _window(stats: WindowStats) -> SaturationWindow:
-    return SaturationWindow.model_validate(asdict(stats))
 
 
 @dataclass
@@ -112,7 +108,7 @@ class SaturationMonitor:
             RunSaturation(run_id=run_id, run=run, schemas=judged), self.policy
         )
         return Saturation(
-            run=_window(run),
+            run=SaturationWindow.model_validate(run.model_dump()),
             redundant_schemas=sorted(keys.redundant_schemas),
             redundant_regions=sorted(keys.redundant_regions),
             stop_reasons=list(advice.reasons),

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from proto.run import SaturationWindow
 
 RUN_WINDOW = 200
 KEY_WINDOW = 50
@@ -39,17 +41,9 @@ def observation_from_scores(
     )
 
 
-@dataclass(frozen=True)
-class WindowStats:
-    """Figures of one rolling window; `seen` counts every observation ever made for the key."""
-
-    seen: int = 0
-    window: int = 0
-    duplicate_rate: float = 0.0
-    mean_sql_similarity: float = 0.0
-    mean_question_similarity: float = 0.0
-    # Mean SQL similarity of the newer half of the window minus the older half: > 0 is rising.
-    similarity_trend: float = 0.0
+class WindowStats(SaturationWindow):
+    """Figures of one rolling window (the fields are the run status's SaturationWindow);
+    `seen` counts every observation ever made for the key."""
 
     @classmethod
     def of(cls, seen: int, window: Sequence[Observation]) -> WindowStats:
@@ -81,7 +75,15 @@ class RunSaturation:
     regions: dict[str, WindowStats] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        def dump(stats: dict[str, WindowStats]) -> dict[str, Any]:
+            return {key: value.model_dump() for key, value in stats.items()}
+
+        return {
+            "run_id": self.run_id,
+            "run": self.run.model_dump(),
+            "schemas": dump(self.schemas),
+            "regions": dump(self.regions),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSaturation:
