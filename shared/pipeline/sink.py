@@ -77,6 +77,8 @@ class DatasetSink:
         # sink had before it restarted.
         for _, outcome, record in sorted(written, key=lambda item: item[0]):
             self._count(outcome, record)
+        for run_id, status in self.status.items():  # summarised once, not per recounted line
+            status.saturation = self.saturation.snapshot(run_id)
         drop_torn_tail(self.out_dir / POISON_FILE)
         self.handles[POISON_FILE] = (self.out_dir / POISON_FILE).open("a", encoding="utf-8")
 
@@ -101,7 +103,9 @@ class DatasetSink:
             dataset_record(envelope) if outcome is Outcome.ACCEPTED else rejected_record(envelope)
         )
         self._append(FILES[outcome], record)
-        return self._count(outcome, record)
+        status = self._count(outcome, record)
+        status.saturation = self.saturation.snapshot(envelope.run_id)
+        return status
 
     def write_poison(self, body: bytes, headers: dict[str, str]) -> None:
         self._append(
@@ -138,7 +142,6 @@ class DatasetSink:
                 key = record.get("error_class") or "unknown"
                 status.rejection_reasons[key] = status.rejection_reasons.get(key, 0) + 1
         self.saturation.observe_record(outcome.value, record)
-        status.saturation = self.saturation.snapshot(run_id)
         stages = [f"{h['stage']}.{h['outcome']}" for h in history]
         counts = Counter(status.stages)
         counts.update(stages)
