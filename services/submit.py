@@ -17,7 +17,7 @@ from rich.console import Console
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.run_request import build_request, request_options
-from services.runner.client import RunClient
+from services.runner.client import RunClient, run_ended
 from shared.cli.main import cli
 
 console = Console(stderr=True)
@@ -35,7 +35,7 @@ async def submit(
         started = time.monotonic()
         while wait and time.monotonic() - started < timeout_s:
             status, plan = await client.status(request.run_id), await client.plan(request.run_id)
-            if status and plan and plan.done and status.finished >= plan.planned:
+            if run_ended(status, plan):
                 break
             await asyncio.sleep(0.5)
         return status, plan

@@ -13,6 +13,15 @@ from proto.seed import SeedEvent
 from services.common.broker import ensure_stream
 
 
+def run_ended(status: RunStatus | None, plan: RunPlan | None) -> bool:
+    """The planner marked the run done and the stored status shows every planned sample.
+
+    The sink publishes a status before it stores it, so the planner can mark the plan done
+    from a status a KV read does not show yet: waiting for it keeps the final counts exact.
+    """
+    return bool(status and plan and plan.done and status.finished >= plan.planned)
+
+
 class RunClient:
     def __init__(self, nc: Client, status_kv: KeyValue, plan_kv: KeyValue) -> None:
         self.nc = nc

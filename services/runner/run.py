@@ -13,7 +13,7 @@ from pathlib import Path
 from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
-from services.runner.client import RunClient
+from services.runner.client import RunClient, run_ended
 from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
 from shared.report import write_run_report
@@ -124,9 +124,8 @@ async def watch(
     while True:
         status, plan = await client.status(run_id), await client.plan(run_id)
         progress(status, plan, time.monotonic() - started)
-        # The sink publishes a status before it stores it, so the planner can finish the plan
-        # from a status this KV read does not show yet: wait for the one that ends the run.
-        if status and plan and plan.done and status.finished >= plan.planned:
+        if run_ended(status, plan):
+            assert status is not None and plan is not None
             return status, plan
         finished = status.finished if status else 0
         if finished != last_finished:

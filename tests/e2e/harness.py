@@ -13,7 +13,7 @@ from typing import Any
 from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
-from services.runner.client import RunClient
+from services.runner.client import RunClient, run_ended
 from services.runner.supervisor import Supervisor
 from shared.runtime.local import LocalStack
 from shared.spec import load_spec
@@ -81,7 +81,8 @@ async def run_to_completion(
             status, plan = await client.status(request.run_id), await client.plan(request.run_id)
             if during is not None and status is not None:
                 await during(status)
-            if status and plan and plan.done and status.finished >= plan.planned:
+            if run_ended(status, plan):
+                assert status is not None and plan is not None
                 return RunOutput(request, status, plan, out_dir, time.monotonic() - started)
             await asyncio.sleep(0.2)
         logs = {p.name: p.read_text()[-2000:] for p in (out_dir / "logs").glob("*.log")}
