@@ -19,6 +19,7 @@ from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services import submit as _submit  # noqa: F401  (registers `sqlsynth submit`)
 from services.ingest.publisher import SeedPublisher
+from services.review.cli import command as review_command
 from services.run_request import build_request, request_options
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
@@ -28,6 +29,7 @@ from shared.llm.ledger import format_cost_line
 
 console = Console(stderr=True)
 ingest_cli.PUBLISHER["nats"] = SeedPublisher.connect
+cli.add_command(review_command)
 
 
 def parse_replicas(values: tuple[str, ...]) -> dict[str, int]:

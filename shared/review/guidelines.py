@@ -1,0 +1,172 @@
+"""Reviewer guidelines: text for the Claude prompt, and rules where a guideline can be read as one.
+
+Seed 001: reviewers write guidelines that steer later generation. A guideline reaches the
+generator through `<run>/guidelines.json` (written by the review app, read by the generator
+service for samples of the same run). Every guideline goes into the Claude prompt as written.
+A guideline that names a pattern to avoid ("avoid CROSS JOIN", "never use SELECT *", "no LIMIT
+without ORDER BY") also becomes an `AvoidRule`: a check on the SQL that every engine's draft must
+pass (the template engine draws again, see shared/pipeline/generate.py). Only the patterns in
+`PATTERNS` can be rules; anything else ("questions should name units") stays prompt-only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+GUIDELINES_FILE = "guidelines.json"
+Probe = Callable[[exp.Expression], bool]
+
+
+def _has(*kinds: type[exp.Expression]) -> Probe:
+    return lambda tree: any(True for _ in tree.find_all(*kinds))
+
+
+def _has_join(kind: str = "", side: str = "") -> Probe:
+    def probe(tree: exp.Expression) -> bool:
+        return any(
+            (not kind or (j.args.get("kind") or "").upper() == kind)
+            and (not side or (j.args.get("side") or "").upper() == side)
+            for j in tree.find_all(exp.Join)
+        )
+
+    return probe
+
+
+def _has_star(tree: exp.Expression) -> bool:
+    return any(
+        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+        for select in tree.find_all(exp.Select)
+        for e in select.expressions
+    )
+
+
+def _has_limit_without_order(tree: exp.Expression) -> bool:
+    return any(s.args.get("limit") and not s.args.get("order") for s in tree.find_all(exp.Select))
+
+
+def _has_subquery(tree: exp.Expression) -> bool:
+    return _has(exp.Subquery, exp.Exists)(tree) or any(
+        i.args.get("query") is not None for i in tree.find_all(exp.In)
+    )
+
+
+def _has_not_in(tree: exp.Expression) -> bool:
+    return any(isinstance(n.this, exp.In) for n in tree.find_all(exp.Not))
+
+
+# Phrase (lower case, as a reviewer writes it) → what it forbids. Longer phrases are tried first.
+PATTERNS: dict[str, Probe] = {
+    "limit without order by": _has_limit_without_order,
+    "select *": _has_star,
+    "cross join": _has_join(kind="CROSS"),
+    "left join": _has_join(side="LEFT"),
+    "union": _has(exp.Union),
+    "set operation": _has(exp.SetOperation),
+    "intersect": _has(exp.Intersect),
+    "except": _has(exp.Except),
+    "window function": _has(exp.Window),
+    "cte": _has(exp.CTE),
+    "subquer": _has_subquery,
+    "not in": _has_not_in,
+    "distinct": _has(exp.Distinct),
+    "case": _has(exp.Case),
+    "having": _has(exp.Having),
+    "between": _has(exp.Between),
+    "like": _has(exp.Like),
+    "order by": _has(exp.Order),
+    "limit": _has(exp.Limit),
+}
+_AVOID = re.compile(r"\b(avoid|never|no|not|don't|do not|without using)\b(?P<rest>.*)", re.I)
+
+
+@dataclass(frozen=True)
+class AvoidRule:
+    pattern: str
+    guideline: str
+
+    def violated_by(self, sql: str, dialect: str = "sqlite") -> bool:
+        try:
+            trees = sqlglot.parse(sql, read=dialect)
+        except SqlglotError:
+            return False  # unreadable SQL is the validator's to reject, not a guideline's
+        return any(tree is not None and PATTERNS[self.pattern](tree) for tree in trees)
+
+
+def parse_avoid_rules(texts: Iterable[str]) -> list[AvoidRule]:
+    """The rules a list of guidelines expresses (one guideline may name several patterns)."""
+    rules: list[AvoidRule] = []
+    for text in texts:
+        for line in text.splitlines():
+            match = _AVOID.search(line)
+            if not match:
+                continue
+            rest = " " + re.sub(r"\s+", " ", match.group("rest").lower()) + " "
+            for phrase in sorted(PATTERNS, key=len, reverse=True):
+                if re.search(rf"(?<![a-z]){re.escape(phrase)}", rest):
+                    rest = rest.replace(phrase, " ")  # "left join" is not also "join"
+                    if all(r.pattern != phrase for r in rules):
+                        rules.append(AvoidRule(phrase, line.strip()))
+    return rules
+
+
+def find_violations(
+    sql: str, rules: Iterable[AvoidRule], dialect: str = "sqlite"
+) -> list[AvoidRule]:
+    return [rule for rule in rules if rule.violated_by(sql, dialect)]
+
+
+@dataclass(frozen=True)
+class RunGuidelines:
+    run_id: str
+    texts: tuple[str, ...]
+
+    @property
+    def rules(self) -> list[AvoidRule]:
+        return parse_avoid_rules(self.texts)
+
+
+def write_guidelines_file(run_dir: Path, guidelines: RunGuidelines) -> Path:
+    path = run_dir / GUIDELINES_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(
+        json.dumps({"run_id": guidelines.run_id, "guidelines": list(guidelines.texts)}, indent=2)
+    )
+    tmp.replace(path)  # the generator never reads half a file
+    return path
+
+
+class GuidelinesFile:
+    """The generator's view of `<out>/guidelines.json`: re-read when the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._value: RunGuidelines | None = None
+
+    def for_run(self, run_id: str) -> RunGuidelines | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            self._value = _read_guidelines(self.path)
+            self._stamp = stamp
+        value = self._value
+        return value if value is not None and value.run_id == run_id and value.texts else None
+
+
+def _read_guidelines(path: Path) -> RunGuidelines | None:
+    try:
+        payload = json.loads(path.read_text())
+        return RunGuidelines(str(payload["run_id"]), tuple(str(t) for t in payload["guidelines"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a malformed file steers nothing; the review app rewrites it whole
