@@ -33,6 +33,7 @@ from services.generator.batch import BatchIntake
 from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
 from shared.pipeline.engines import OpenedEngine
 from shared.pipeline.generate import GeneratorStage
+from shared.review.guidelines import GUIDELINES_FILE, GuidelinesFile
 
 # The runner keeps a run's server state here (services/runner/run.py STATE_DIR); services do
 # not import each other, so the name is repeated.
@@ -55,7 +56,9 @@ async def start(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, GeneratorSettings)
     opened = await open_service_engine(service, settings)
-    service.state["stage"] = GeneratorStage(opened.engine)
+    # Reviewer guidelines of the run in this output folder (written by `sqlsynth review`).
+    guidelines = GuidelinesFile(settings.out_dir / GUIDELINES_FILE)
+    service.state["stage"] = GeneratorStage(opened.engine, guidelines)
     if settings.batch:
         service.state["intake"] = open_batch_intake(service, opened)
 
