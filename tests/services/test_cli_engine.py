@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import services.cli as cli_module
+import services.cli.run as cli_module
 from proto.run import RunPlan, RunStatus
 from proto.sample import TokenCost
+from services.cli.main import cli
 from services.runner.run import ProgressFn, RunConfig, RunResult, service_env, write_summary
-from shared.cli.main import cli  # `run` is registered on it by importing services.cli
 from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.ledger import format_cost_line
 from shared.llm.testing import FakeAnthropic

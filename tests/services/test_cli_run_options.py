@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import services.cli as cli_module
+import services.cli.run as cli_module
 from proto.run import RunPlan, RunStatus
 from services.runner.run import ProgressFn, RunConfig, RunResult, service_env
 from shared.llm.testing import FakeAnthropic

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.llm.testing import FakeAnthropic, FakeConfig, ModelTurn
 from shared.spec import Spec, expected_distribution, validate_spec
 from shared.spec.objectives import TOOL_NAME
