@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from proto.sample import SampleEnvelope
 from shared.generation.claude.engine import ClaudeDraftEngine
-from shared.llm.testing import FakeAnthropic
 from shared.pipeline.generate import GeneratorStage
 from shared.review.guidelines import RunGuidelines
+from tests.fakes.llm import FakeAnthropic
 from tests.llm.conftest import blueprints
 
 GUIDELINE = "Questions name the unit of every amount (euros, days, points)."

@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 
 from proto.common import Engine
+from services.cli.common import engine_list_option, stderr_console
 from services.review.context import ReviewContext
-from shared.cli.common import engine_list_option, servers_for, stderr_console
 from shared.review.guidelines import RunGuidelines, write_guidelines_file
 from shared.review.items import RunNotFound
 from shared.review.store import ReviewStore, sqlite_url
+from shared.runtime.servers import servers_for
 
 REVIEW_DB = "review.sqlite"
 
