@@ -14,7 +14,7 @@ from proto.common import Engine
 from services.cli.common import engine_list_option, stderr_console
 from services.review.context import ReviewContext
 from shared.review.guidelines import RunGuidelines, write_guidelines_file
-from shared.review.items import RunNotFound
+from shared.review.items import DATASET_FILE, RunNotFound
 from shared.review.store import ReviewStore, sqlite_url
 from shared.runtime.servers import servers_for
 
@@ -81,6 +81,9 @@ def command(
 
     console = stderr_console()
     configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
+    if not (run_dir / DATASET_FILE).is_file():
+        # Checked before any server starts: a wrong folder costs nothing.
+        raise click.ClickException(f"{run_dir} has no {DATASET_FILE}: not a run folder")
     try:
         with servers_for(engines, configured) as servers:
             if servers.unavailable:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from proto import subjects
 from proto.common import Outcome, SeedMode, Stage
@@ -22,6 +22,14 @@ GUIDELINE_DRAWS = 4
 
 class GuidelineSource(Protocol):
     def for_run(self, run_id: str) -> RunGuidelines | None: ...
+
+
+class GuidedDraftEngine(Protocol):
+    """An engine that takes the run's reviewer guidelines (says so by `accepts_guidelines`)."""
+
+    async def generate(
+        self, blueprint: Blueprint, *, seed: int, guidelines: Sequence[str] = ()
+    ) -> tuple[Draft, TokenCost]: ...
 
 
 class GeneratorStage:
@@ -71,8 +79,8 @@ class GeneratorStage:
         """A new sample, or the seed's kept SQL worded by back-translation (seed 003)."""
         if blueprint.seed_mode is not SeedMode.BACK_TRANSLATE:
             if guidelines and getattr(self.engine, "accepts_guidelines", False):
-                engine: Any = self.engine
-                return await engine.generate(blueprint, seed=seed, guidelines=guidelines)
+                guided = cast(GuidedDraftEngine, self.engine)
+                return await guided.generate(blueprint, seed=seed, guidelines=guidelines)
             return await self.engine.generate(blueprint, seed=seed)
         if not isinstance(self.engine, BackTranslator):
             raise GenerationError(

@@ -97,7 +97,9 @@ class AvoidRule:
             trees = sqlglot.parse(sql, read=dialect)
         except SqlglotError:
             return False  # unreadable SQL is the validator's to reject, not a guideline's
-        return any(tree is not None and PATTERNS[self.pattern](tree) for tree in trees)
+        return any(
+            isinstance(tree, exp.Expression) and PATTERNS[self.pattern](tree) for tree in trees
+        )
 
 
 def parse_avoid_rules(texts: Iterable[str]) -> list[AvoidRule]:
