@@ -71,7 +71,7 @@ def test_queue_puts_sense_judge_engines_repairs_first(tmp_path: Path) -> None:
 
 def test_a_malformed_line_is_named(tmp_path: Path) -> None:
     (tmp_path / "dataset.jsonl").write_text('{"id": "a"}\n{broken\n')
-    with pytest.raises(ValueError, match="dataset.jsonl:2"):
+    with pytest.raises(ValueError, match=r"dataset\.jsonl:2"):
         load_items(tmp_path)
 
 
