@@ -6,7 +6,9 @@ service for samples of the same run). Every guideline goes into the Claude promp
 A guideline that names a pattern to avoid ("avoid CROSS JOIN", "never use SELECT *", "no LIMIT
 without ORDER BY") also becomes an `AvoidRule`: a check on the SQL that every engine's draft must
 pass (the template engine draws again, see shared/pipeline/generate.py). Only the patterns in
-`PATTERNS` can be rules; anything else ("questions should name units") stays prompt-only.
+`PATTERNS` can be rules, and SQL keywords only when written as SQL (upper case or `backticks`:
+"avoid CROSS JOIN between tables" is one rule, not also a rule against BETWEEN); anything else
+("questions should name units") stays prompt-only.
 """
 
 from __future__ import annotations
@@ -102,6 +104,24 @@ class AvoidRule:
         )
 
 
+# Patterns that are ordinary English words too ("between tables", "a case", "like this") count
+# only when written as SQL: in upper case or in backticks. The others are read in any case.
+PROSE_PATTERNS = frozenset({"window function", "set operation", "cte", "subquer"})
+
+
+def _mentions(rest: str, phrase: str) -> bool:
+    if phrase in PROSE_PATTERNS:
+        return re.search(rf"(?<![a-z]){re.escape(phrase)}", rest.lower()) is not None
+    # Keywords in upper case; the joining word of "LIMIT without ORDER BY" in any case.
+    written = r"\s+".join(
+        "(?i:without)" if word == "without" else re.escape(word.upper()) for word in phrase.split()
+    )
+    return (
+        re.search(rf"(?<![A-Za-z]){written}(?![A-Za-z])", rest) is not None
+        or re.search(rf"`\s*{re.escape(phrase)}\s*`", rest, re.I) is not None
+    )
+
+
 def parse_avoid_rules(texts: Iterable[str]) -> list[AvoidRule]:
     """The rules a list of guidelines expresses (one guideline may name several patterns)."""
     rules: list[AvoidRule] = []
@@ -110,10 +130,11 @@ def parse_avoid_rules(texts: Iterable[str]) -> list[AvoidRule]:
             match = _AVOID.search(line)
             if not match:
                 continue
-            rest = " " + re.sub(r"\s+", " ", match.group("rest").lower()) + " "
+            rest = " " + match.group("rest") + " "
             for phrase in sorted(PATTERNS, key=len, reverse=True):
-                if re.search(rf"(?<![a-z]){re.escape(phrase)}", rest):
-                    rest = rest.replace(phrase, " ")  # "left join" is not also "join"
+                if _mentions(rest, phrase):
+                    # "LEFT JOIN" is not also "JOIN", nor "NOT IN" also "IN".
+                    rest = re.sub(re.escape(phrase), " ", rest, flags=re.I)
                     if all(r.pattern != phrase for r in rules):
                         rules.append(AvoidRule(phrase, line.strip()))
     return rules
@@ -172,3 +193,20 @@ def _read_guidelines(path: Path) -> RunGuidelines | None:
         return RunGuidelines(str(payload["run_id"]), tuple(str(t) for t in payload["guidelines"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a malformed file steers nothing; the review app rewrites it whole
+
+
+class GuidelinesNotFound(FileNotFoundError):
+    """`--guidelines-from` names neither a guidelines file nor a reviewed run folder."""
+
+
+def carry_guidelines(source: Path, out_dir: Path, run_id: str) -> RunGuidelines:
+    """Seed 001's next cycle: a new run starts with the guidelines reviewers wrote for an earlier
+    one (`source` is that run's folder or its guidelines.json), re-keyed to the new run."""
+    path = source / GUIDELINES_FILE if source.is_dir() else source
+    previous = _read_guidelines(path) if path.is_file() else None
+    if previous is None:
+        raise GuidelinesNotFound(f"{source}: no readable {GUIDELINES_FILE} (review a run first)")
+    carried = RunGuidelines(run_id, previous.texts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_guidelines_file(out_dir, carried)
+    return carried

@@ -29,6 +29,9 @@ from shared.spec import BlueprintSampler, load_spec
         ("No LIMIT without ORDER BY", ["limit without order by"]),
         ("Do not use window functions or a UNION", ["window function", "union"]),
         ("avoid LEFT JOIN", ["left join"]),
+        ("Avoid CROSS JOIN between tables a foreign key links", ["cross join"]),
+        ("never a `case` expression, no subqueries", ["subquer", "case"]),
+        ("no select * please, and avoid the like of it", []),
         ("Questions should name the unit of every amount.", []),
         ("Prefer short questions", []),
     ],
@@ -53,7 +56,7 @@ def test_parse_avoid_rules(guideline: str, patterns: list[str]) -> None:
     ],
 )
 def test_rules_read_the_sql_tree(sql: str, pattern: str, violated: bool) -> None:
-    rules = [r for r in parse_avoid_rules([f"avoid {pattern}"]) if r.pattern == pattern]
+    rules = [r for r in parse_avoid_rules([f"avoid {pattern.upper()}"]) if r.pattern == pattern]
     assert len(rules) == 1
     assert bool(find_violations(sql, rules)) is violated
 
