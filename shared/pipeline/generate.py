@@ -68,9 +68,9 @@ class GeneratorStage:
                 return draft, spent
         error = GenerationError(
             f"every draft broke a reviewer guideline ({broken[0].guideline!r}: no "
-            f"{broken[0].pattern}) in {GUIDELINE_DRAWS} draws"
+            f"{broken[0].pattern}) in {GUIDELINE_DRAWS} draws",
+            cost=spent,
         )
-        error.cost = spent  # type: ignore[attr-defined]
         raise error
 
     async def _draft(

@@ -80,7 +80,7 @@ class ClaudeDraftEngine:
         try:
             yield
         except SqlsynthError as exc:
-            exc.cost = spend.total  # type: ignore[attr-defined]
+            exc.cost = spend.total
             raise
 
     async def generate(
