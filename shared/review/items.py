@@ -2,8 +2,8 @@
 
 Seed 001 puts reviewers where the pipeline is least sure: disagreements first. The order here is
 sense-check warnings, judge objections, engine disagreements, repairs, then the rest. Sense
-verdicts come from the sense-check stage when records carry them (`sense`); records without one
-simply have no such finding.
+verdicts come from the sense-check stage when records carry them (`validation.sense`:
+`{"findings": [{"check", "severity", "message"}]}`); records without one have no such finding.
 """
 
 from __future__ import annotations
@@ -117,8 +117,11 @@ def order_queue(items: Iterable[ReviewItem]) -> list[ReviewItem]:
 
 
 def classify_record(record: Mapping[str, Any]) -> list[Finding]:
+    validation = record.get("validation")
+    # The sense stage (branch `sense`, proto/sense.py) puts its verdict at validation.sense.
+    sense = validation.get("sense") if isinstance(validation, dict) else None
     return [
-        *_find_sense_warnings(record.get("sense")),
+        *_find_sense_warnings(sense or record.get("sense")),
         *_find_judge_objections(record.get("review")),
         *_find_engine_disagreements(record.get("validation")),
         *_find_repairs(record),
@@ -133,6 +136,8 @@ def _find_sense_warnings(sense: Any) -> list[Finding]:
     out: list[Finding] = []
     for finding in findings if isinstance(findings, list) else []:
         if isinstance(finding, dict):
+            if finding.get("severity") == "not_applicable":
+                continue
             check = finding.get("check") or finding.get("kind") or finding.get("code") or "sense"
             message = finding.get("message") or ""
             out.append(Finding(Need.SENSE_WARNING, f"{check}: {message}".rstrip(": ")))

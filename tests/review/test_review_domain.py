@@ -48,7 +48,13 @@ def test_queue_puts_sense_judge_engines_repairs_first(tmp_path: Path) -> None:
     marked[1]["attempts"] = 2
     marked[2]["validation"]["results_agree"] = False  # type: ignore[index]
     marked[3]["review"] = {"verdict": "pass", "reasons": ["LIMIT not asked"], "reviewer": "j"}
-    marked[4]["sense"] = {"findings": [{"check": "unused_join", "message": "t joined"}]}
+    marked[4]["validation"]["sense"] = {  # type: ignore[index]
+        "findings": [
+            {"check": "literal_not_in_question", "severity": "warning", "message": "'x' unnamed"},
+            {"check": "unwitnessed_predicate", "severity": "not_applicable", "message": ""},
+        ],
+        "not_applicable": [],
+    }
     run = tmp_path / "run"
     run.mkdir()
     (run / "dataset.jsonl").write_text("\n".join(json.dumps(r) for r in marked) + "\n")
@@ -62,6 +68,7 @@ def test_queue_puts_sense_judge_engines_repairs_first(tmp_path: Path) -> None:
     assert [i.record_id for i in queue[4:]] == [
         r["id"] for n, r in enumerate(records) if n not in {1, 2, 3, 4}
     ]
+    assert [f.message for f in queue[0].findings] == ["literal_not_in_question: 'x' unnamed"]
     assert [i.record_id for i in queue if QueueFilter(finding="repair").admits(i)] == [
         records[1]["id"]
     ]
