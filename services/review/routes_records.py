@@ -176,6 +176,7 @@ async def edit_record(
     record_id: str,
     question: FormText,
     sql: FormText,
+    explanation: FormText = "",
     opened_at: FormText = "",
 ) -> Any:
     context = get_context(request)
@@ -194,6 +195,7 @@ async def edit_record(
             sql=sql,
             opened_at=parse_time(opened_at),
             revalidation=result,
+            explanation=explanation or None,
         )
     except ReviewRefused as exc:
         return render(

@@ -56,9 +56,7 @@ async def start_cycle(request: Request) -> Response:
 @router.get("/measures", response_class=HTMLResponse)
 async def show_measures(request: Request) -> Any:
     context = get_context(request)
-    originals = {
-        i.record_id: (original_version(i).question, original_version(i).sql) for i in context.items
-    }
+    originals = {i.record_id: original_version(i) for i in context.items}
     measures = measure_cycles(context.store.all_decisions(context.run_id), originals)
     return render(
         request,

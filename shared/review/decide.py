@@ -22,17 +22,21 @@ class ReviewRefused(ValueError):
 class Version:
     question: str
     sql: str
+    explanation: str
 
 
 def original_version(item: ReviewItem) -> Version:
-    return Version(item.text("sql_prompt"), item.text("sql"))
+    return Version(item.text("sql_prompt"), item.text("sql"), item.text("sql_explanation"))
 
 
 def current_version(item: ReviewItem, latest: Decision | None) -> Version:
     """What the record says now: the latest decision's text, else the pipeline's."""
     if latest is None:
         return original_version(item)
-    return Version(latest.question, latest.sql)
+    explanation = latest.explanation
+    if explanation is None:
+        explanation = item.text("sql_explanation")
+    return Version(latest.question, latest.sql, explanation)
 
 
 def _check_reviewer(reviewer: str) -> str:
@@ -73,6 +77,7 @@ def decide(
         action=action,
         question=version.question,
         sql=version.sql,
+        explanation=version.explanation,
         edits=_count_edits(store, run_id, item.record_id),
         decided_at=now,
         opened_at=opened_at,
@@ -100,13 +105,15 @@ def save_edit(
     sql: str,
     opened_at: datetime | None,
     revalidation: Revalidation | None,
+    explanation: str | None = None,
 ) -> Decision:
-    """Keep the record with the reviewer's question and/or SQL; a changed SQL needs a passing
-    re-validation of that very text."""
+    """Keep the record with the reviewer's question, SQL and/or explanation (None keeps the
+    current one); a changed SQL needs a passing re-validation of that very text."""
     name = _check_reviewer(reviewer)
     latest = store.latest_decisions(run_id).get(item.record_id)
     before = current_version(item, latest)
     question, sql = question.strip(), sql.strip()
+    explanation = before.explanation if explanation is None else explanation.strip()
     if not question or not sql:
         raise ReviewRefused("the question and the SQL cannot be empty")
     if sql != before.sql:
@@ -120,6 +127,7 @@ def save_edit(
         for field, old, new in (
             (EditField.QUESTION, before.question, question),
             (EditField.SQL, before.sql, sql),
+            (EditField.EXPLANATION, before.explanation, explanation),
         )
         if old != new
     ]
@@ -143,6 +151,7 @@ def save_edit(
         action=Action.EDIT,
         question=question,
         sql=sql,
+        explanation=explanation,
         edits=_count_edits(store, run_id, item.record_id) + len(changes) - 1,
         decided_at=now,
         opened_at=opened_at,

@@ -28,7 +28,6 @@ KEPT_FIELDS = (
     "prompt_style",
     "complexity",
     "sql_context",
-    "sql_explanation",
     "generator",
 )
 
@@ -43,8 +42,14 @@ def build_export_rows(
             continue
         original = original_version(item)
         question = decision.question if decision else original.question
+        explanation = decision.explanation if decision else None
+        explanation = original.explanation if explanation is None else explanation
         sql = decision.sql if decision else original.sql
-        edited = (question, sql) != (original.question, original.sql)
+        edited = (question, sql, explanation) != (
+            original.question,
+            original.sql,
+            original.explanation,
+        )
         by_dialect = (
             render_dialects(sql, record_dialect(item.record))
             if edited
@@ -53,6 +58,7 @@ def build_export_rows(
         row: dict[str, Any] = {name: _text(item.record.get(name)) for name in KEPT_FIELDS}
         row.update(
             sql_prompt=question,
+            sql_explanation=explanation,
             sql=sql,
             sql_by_dialect={e.value: by_dialect.get(e, "") for e in Engine},
             evidence=_text(item.record.get("evidence")),
@@ -64,6 +70,7 @@ def build_export_rows(
             edited=edited,
             original_sql_prompt=original.question,
             original_sql=original.sql,
+            original_sql_explanation=original.explanation,
         )
         rows.append(row)
     return rows

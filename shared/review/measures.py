@@ -2,17 +2,19 @@
 
 Every record in a run's dataset was accepted by the pipeline, so for each record a cycle decided
 (its latest decision in that cycle):
-- disagreement rate: the reviewer rejected it or changed its question or SQL;
+- disagreement rate: the reviewer rejected it or changed its question, SQL or explanation;
 - acceptance rate: the record stays in the dataset (accepted as is, or kept with edits);
-- edits per record: question and SQL changes saved, per decided record;
+- edits per record: question, SQL and explanation changes saved, per decided record;
 - time per review: median seconds from opening the record's page to the decision.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.review.decide import Version
 from shared.review.store import Action, Decision
 
 
@@ -40,10 +42,10 @@ class CycleMeasures:
 
 
 def measure_cycles(
-    decisions: list[Decision], originals: dict[str, tuple[str, str]]
+    decisions: list[Decision], originals: Mapping[str, Version]
 ) -> list[CycleMeasures]:
-    """`decisions` in storage order; `originals` maps record id → (question, sql) as the
-    pipeline accepted it, so a record accepted after an edit still counts as edited."""
+    """`decisions` in storage order; `originals` maps record id → its version as the pipeline
+    accepted it, so a record accepted after an edit still counts as edited."""
     by_cycle: dict[int, dict[str, Decision]] = {}
     for decision in decisions:
         by_cycle.setdefault(decision.cycle, {})[decision.record_id] = decision
@@ -52,8 +54,7 @@ def measure_cycles(
         latest = list(by_cycle[cycle].values())
         rejected = sum(d.action is Action.REJECT for d in latest)
         edited = sum(
-            d.action is not Action.REJECT
-            and originals.get(d.record_id, (d.question, d.sql)) != (d.question, d.sql)
+            d.action is not Action.REJECT and _is_edited(d, originals.get(d.record_id))
             for d in latest
         )
         seconds = [
@@ -73,6 +74,13 @@ def measure_cycles(
             )
         )
     return out
+
+
+def _is_edited(decision: Decision, original: Version | None) -> bool:
+    if original is None:
+        return False
+    explanation = original.explanation if decision.explanation is None else decision.explanation
+    return Version(decision.question, decision.sql, explanation) != original
 
 
 def _count_cycle_edits(decisions: list[Decision], cycle: int) -> int:

@@ -31,6 +31,7 @@ decisions = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("question", sa.Text, nullable=False),
     sa.Column("sql", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=True),
     sa.Column("edits", sa.Integer, nullable=False),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
@@ -80,6 +81,7 @@ class Action(StrEnum):
 class EditField(StrEnum):
     QUESTION = "question"
     SQL = "sql"
+    EXPLANATION = "explanation"
     DECISION = "decision"
 
 
@@ -96,6 +98,8 @@ class Decision:
     decided_at: datetime
     opened_at: datetime | None = None
     reason: str | None = None
+    # None: the pipeline's explanation, unchanged.
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ class ReviewStore:
                     reason=decision.reason,
                     question=decision.question,
                     sql=decision.sql,
+                    explanation=decision.explanation,
                     edits=decision.edits,
                     opened_at=decision.opened_at,
                     decided_at=decision.decided_at,
@@ -277,4 +282,5 @@ def _to_decision(row: sa.RowMapping) -> Decision:
         decided_at=_aware(row["decided_at"]) or row["decided_at"],
         opened_at=_aware(row["opened_at"]),
         reason=row["reason"],
+        explanation=row["explanation"],
     )

@@ -70,6 +70,7 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
         page.click("#check")
         expect(page.locator("#check-passed")).to_be_visible()
         page.fill("#edit-question", f"How many rows does {table} have?")
+        page.fill("#edit-explanation", f"Counts the rows of {table}.")
         page.click("#save")
         expect(page.locator("#current-decision")).to_have_text("edit by ann")
         expect(page.locator(".review-change").first).to_be_visible()
@@ -93,6 +94,7 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
     assert latest[rejected_id].action is Action.REJECT
     changes = {(a.field.value, a.after) for a in store.history(context.run_id, edited_id)}
     assert ("sql", fixed_sql) in changes
+    assert ("explanation", f"Counts the rows of {table}.") in changes
     store.close()
 
     # The export: rejected left out, the edit with its original, loadable with `datasets`.
@@ -100,6 +102,7 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
     assert rejected_id not in by_id and len(by_id) == len(records) - 1
     assert by_id[edited_id]["sql"] == fixed_sql and by_id[edited_id]["edited"]
     assert by_id[edited_id]["original_sql"] == records[edited_id].text("sql")
+    assert by_id[edited_id]["sql_explanation"] == f"Counts the rows of {table}."
     assert by_id[accepted_id]["reviewed"] and not by_id[accepted_id]["edited"]
     import datasets
 

@@ -15,7 +15,7 @@ import pytest
 
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, Validation
-from shared.review.decide import ReviewRefused, decide, save_edit
+from shared.review.decide import ReviewRefused, decide, original_version, save_edit
 from shared.review.export import build_export_rows
 from shared.review.items import Need, QueueFilter, ReviewItem, load_items, order_queue
 from shared.review.measures import measure_cycles
@@ -176,6 +176,7 @@ def test_decisions_audit_measures_and_export(
         sql=new_sql,
         opened_at=opened(),
         revalidation=passing(new_sql),
+        explanation="Returns the constant one.",
     )
     store.add_guideline(run_id, "bo", "avoid CROSS JOIN")
     assert store.start_cycle(run_id, "bo") == 2
@@ -202,13 +203,14 @@ def test_decisions_audit_measures_and_export(
     assert [(e.field, e.reviewer) for e in trail] == [
         (EditField.QUESTION, "bo"),
         (EditField.SQL, "bo"),
+        (EditField.EXPLANATION, "bo"),
         (EditField.DECISION, "bo"),
     ]
     assert (trail[1].before, trail[1].after) == (c.text("sql"), new_sql)
     assert [e.after for e in store.history(run_id, a.record_id)] == ["accept", "reject"]
     assert [g.text for g in store.guidelines(run_id)] == ["avoid CROSS JOIN"]
 
-    originals = {i.record_id: (i.text("sql_prompt"), i.text("sql")) for i in items}
+    originals = {i.record_id: original_version(i) for i in items}
     first, second = measure_cycles(store.all_decisions(run_id), originals)
     assert (first.cycle, first.reviewed, first.accepted, first.edited, first.rejected) == (
         1,
@@ -219,7 +221,7 @@ def test_decisions_audit_measures_and_export(
     )
     assert first.disagreement_rate == pytest.approx(2 / 3)
     assert first.acceptance_rate == pytest.approx(2 / 3)
-    assert first.edits_per_record == pytest.approx(2 / 3)
+    assert first.edits_per_record == pytest.approx(3 / 3)
     assert first.median_seconds == 30.0  # the clock steps 30 s from opening to deciding
     assert (second.reviewed, second.accepted, second.rejected) == (2, 1, 1)
 
@@ -227,6 +229,8 @@ def test_decisions_audit_measures_and_export(
     assert a.record_id not in rows and b.record_id not in rows
     assert rows[c.record_id]["sql"] == new_sql and rows[c.record_id]["edited"] is True
     assert rows[c.record_id]["original_sql"] == c.text("sql")
+    assert rows[c.record_id]["sql_explanation"] == "Returns the constant one."
+    assert rows[c.record_id]["original_sql_explanation"] == c.text("sql_explanation")
     assert rows[c.record_id]["sql_by_dialect"]["postgres"] == new_sql
     assert rows[d.record_id]["reviewed"] and rows[d.record_id]["reviewer"] == "bo"
     assert not rows[items[5].record_id]["reviewed"]
