@@ -28,7 +28,10 @@ COPY --from=wheels /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels "sqlsynth==${SQLSYNTH_VERSION}" \
     && pip install --no-cache-dir --find-links /wheels "sqlsynth[distill]==${SQLSYNTH_VERSION}"
 ENV SQLSYNTH_MODEL_CACHE=/models
-RUN python -c "from shared.similarity.embedders import distilled_model_dir as d; print(d())"
+# The distiller writes through a private temporary folder (0700, files 0600): readable by all,
+# or uid 10001 cannot open the model it was given (found by tests/k8s/test_pods.py).
+RUN python -c "from shared.similarity.embedders import distilled_model_dir as d; print(d())" \
+    && chmod -R a+rX /models
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SQLSYNTH_VERSION

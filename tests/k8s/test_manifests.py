@@ -119,7 +119,9 @@ def test_every_pod_is_non_root_read_only_probed_and_limited(overlay: str) -> Non
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_workload_has_a_disruption_budget(overlay: str) -> None:
     docs = render(overlay)
-    budgets = [d["spec"]["selector"]["matchLabels"] for d in docs if d["kind"] == "PodDisruptionBudget"]
+    budgets = [
+        d["spec"]["selector"]["matchLabels"] for d in docs if d["kind"] == "PodDisruptionBudget"
+    ]
     for workload in workloads(docs):
         if workload["metadata"]["name"] in {"mysql", "postgres"} or workload["kind"] == "DaemonSet":
             continue  # dev's single-node databases; a DaemonSet pod belongs to its node
@@ -168,7 +170,9 @@ def test_no_placeholder_passwords_or_latest_images() -> None:
         text = "\n".join(str(d) for d in render(overlay))
         assert "change-me" not in text and ":latest" not in text, overlay
     images = {
-        c["image"] for w in workloads(render("prod")) for c in w["spec"]["template"]["spec"]["containers"]
+        c["image"]
+        for w in workloads(render("prod"))
+        for c in w["spec"]["template"]["spec"]["containers"]
     }
     assert "registry.invalid/sqlsynth:0.1.0" in images
 
@@ -214,6 +218,9 @@ def test_dedup_uses_the_qdrant_server_and_stream_is_replicated() -> None:
     assert env["SQLSYNTH_QDRANT_URL"]["value"] == "http://qdrant:6333"
     config = find(docs, "ConfigMap", "sqlsynth-config")["data"]
     assert config["SQLSYNTH_STREAM_REPLICAS"] == "3"
-    assert int(config["SQLSYNTH_STREAM_MAX_BYTES"]) > 0 and float(config["SQLSYNTH_STREAM_MAX_AGE_S"]) > 0
+    assert (
+        int(config["SQLSYNTH_STREAM_MAX_BYTES"]) > 0
+        and float(config["SQLSYNTH_STREAM_MAX_AGE_S"]) > 0
+    )
     nats_conf = find(docs, "ConfigMap", "nats-config")["data"]["nats.conf"]
     assert "authorization" in nats_conf and "$NATS_PASSWORD" in nats_conf
