@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -101,6 +102,7 @@ def create_app(
 ) -> FastStream:
     app = FastStream(service.broker, logger=None)
     health = HealthState(service.broker.ping)
+    probes: list[asyncio.Server] = []  # the probe server, once started
 
     @app.on_startup
     async def startup() -> None:
@@ -109,9 +111,7 @@ def create_app(
         if service.settings.health_port:
             # Up before the start-up hook: a slow start (dedup loads its model) is "alive, not
             # ready", which the kubelet's startup probe tolerates instead of restarting it.
-            service.state["health_server"] = await start_health_server(
-                health, service.settings.health_port
-            )
+            probes.append(await start_health_server(health, service.settings.health_port))
         # Connect before the broker starts its subscribers, so start-up hooks can create KV
         # buckets and every stage object exists before the first message is delivered.
         await service.broker.connect()
@@ -125,8 +125,7 @@ def create_app(
         health.ready = False
         if on_shutdown:
             await on_shutdown(service)
-        server = service.state.pop("health_server", None)
-        if server is not None:
+        for server in probes:
             server.close()
 
     return app
