@@ -39,6 +39,12 @@ class StreamSettings(BaseSettings):
     max_age_s: float = Field(default=0.0, ge=0.0)
 
 
+def kv_replicas() -> int:
+    """Key-value buckets (run status and plan, dedup claims, seeds, delivery counts) are streams
+    too: replicated like the stream, or losing the one node that holds a bucket stalls the run."""
+    return StreamSettings().replicas
+
+
 def stream_config() -> JStream:
     """The stream every subscriber declares: a fresh object per broker, because FastStream marks
     a JStream as declared after its first broker declares it (a second broker on another server,
