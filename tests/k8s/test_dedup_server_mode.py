@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 from qdrant_client import AsyncQdrantClient
+from qdrant_client.async_qdrant_remote import AsyncQdrantRemote
 from qdrant_client.http.exceptions import UnexpectedResponse
 
 from services.dedup.kv import KvLease
@@ -76,7 +77,7 @@ def test_settings_with_a_url_open_a_remote_client_and_the_kv_lease() -> None:
     index = open_index(settings, Embedder())  # type: ignore[arg-type]
     assert index.layout is ScopeLayout.FILTER
     remote = index.client._client  # qdrant-client's remote transport, not its local engine
-    assert type(remote).__name__ == "AsyncQdrantRemote"
+    assert isinstance(remote, AsyncQdrantRemote)
     assert remote._host == "qdrant" and remote._port == 6333 and remote._api_key == "k"
     assert isinstance(build_lock(settings, kv=None), KvLease)  # type: ignore[arg-type]
     asyncio.run(index.close())
@@ -93,7 +94,8 @@ async def http_listener(status: int) -> AsyncIterator[tuple[int, list[bytes]]]:
         body = b'{"status": {"error": "test listener"}, "time": 0}'
         writer.write(
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
         writer.close()

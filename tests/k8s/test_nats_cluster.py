@@ -23,7 +23,7 @@ from nats.js.api import ConsumerConfig
 from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
 
 from proto import subjects
-from services.common.broker import ensure_stream
+from services.common.broker import ensure_stream, kv_replicas
 from shared.runtime.local import free_port, nats_server_binary, wait_for_port
 from tests.k8s.manifests import find, render
 
@@ -134,6 +134,11 @@ async def survive_one_node_loss(
         assert info.config.max_bytes == int(env["SQLSYNTH_STREAM_MAX_BYTES"])
         assert info.config.max_age == float(env["SQLSYNTH_STREAM_MAX_AGE_S"])
         await publish(js, 0, 100)
+        # A bucket as the services open theirs (run status, claims): replicated the same way.
+        kv = await until(
+            lambda: js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET, replicas=kv_replicas())
+        )
+        await until(lambda: kv.put("run-1", b"before"))
         info = await until(lambda: js.stream_info(subjects.STREAM))
         assert info.cluster is not None
         leader = str(info.cluster.leader)
@@ -141,6 +146,8 @@ async def survive_one_node_loss(
         os.killpg(proc.pid, signal.SIGKILL)  # the stream's leader, the hardest one to lose
         proc.wait(10)
         await publish(js, 100, 100)
+        assert (await until(lambda: kv.get("run-1"))).value == b"before"
+        await until(lambda: kv.put("run-1", b"after"))
         await publish(js, 150, 50)  # republished ids: deduplicated, not stored twice
         sub = await until(
             lambda: js.pull_subscribe(
@@ -156,6 +163,9 @@ async def survive_one_node_loss(
             for msg in batch:
                 seen.append(msg.data.decode())
                 await msg.ack()
+        assert (await until(lambda: kv.get("run-1"))).value == b"after"
+        bucket = await until(lambda: js.stream_info(f"KV_{subjects.RUN_STATUS_BUCKET}"))
+        assert bucket.config.num_replicas == 3
         after = await until(lambda: js.stream_info(subjects.STREAM))
         assert after.cluster is not None
         return seen, after.state.messages, leader, str(after.cluster.leader)
