@@ -12,19 +12,10 @@ import click
 
 from proto.common import Engine
 from services.cli.common import engine_list_option, stderr_console
-from services.review.context import ReviewContext
-from shared.review.guidelines import RunGuidelines, write_guidelines_file
+from services.review.context import REVIEW_DB, ReviewContext, write_run_guidelines
 from shared.review.items import DATASET_FILE, RunNotFound
 from shared.review.store import ReviewStore, sqlite_url
 from shared.runtime.servers import servers_for
-
-REVIEW_DB = "review.sqlite"
-
-
-def write_run_guidelines(context: ReviewContext) -> None:
-    """Keep `<run>/guidelines.json` equal to the stored guidelines (the generator reads it)."""
-    texts = tuple(g.text for g in context.store.guidelines(context.run_id))
-    write_guidelines_file(context.run_dir, RunGuidelines(context.run_id, texts))
 
 
 def build_context(

@@ -10,10 +10,14 @@ from pathlib import Path
 from proto.common import Engine
 from shared.engines.base import SqlEngine
 from shared.engines.registry import EngineSettings
+from shared.review.guidelines import RunGuidelines, write_guidelines_file
 from shared.review.held import HeldSample
 from shared.review.items import ReviewItem, load_items, order_queue
 from shared.review.live import item_of
 from shared.review.store import ReviewStore
+
+# The decision store's default file in the run folder.
+REVIEW_DB = "review.sqlite"
 
 
 @dataclass
@@ -52,3 +56,9 @@ class ReviewContext:
 
     def find(self, record_id: str) -> ReviewItem | None:
         return next((i for i in self.items if i.record_id == record_id), None)
+
+
+def write_run_guidelines(context: ReviewContext) -> None:
+    """Keep `<run>/guidelines.json` equal to the stored guidelines (the generator reads it)."""
+    texts = tuple(g.text for g in context.store.guidelines(context.run_id))
+    write_guidelines_file(context.run_dir, RunGuidelines(context.run_id, texts))

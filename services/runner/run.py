@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from proto.common import Engine
+from proto.common import Engine, ReviewMode
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.runner.client import RunClient, run_ended
@@ -44,6 +44,8 @@ class RunConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The run's seeds (already in request.seed_pool), published before the request.
     seeds: list[SeedEvent] = field(default_factory=list)
+    # Where the review app listens when the run asks for review (request.review).
+    review_port: int = 8021
 
 
 @dataclass
@@ -104,6 +106,9 @@ def service_env(
         # Short ack wait: a killed worker's messages come back within seconds (a long LLM
         # handler keeps its message with in-progress acks, see services.common.delivery).
         "SQLSYNTH_ACK_WAIT_S": "15",
+        # Read by the review app only (started when the run asks for review).
+        "SQLSYNTH_REVIEW_PORT": str(config.review_port),
+        "SQLSYNTH_REVIEW_RUN_ID": request.run_id,
         **config.extra_env,
     }
     postgres = config.postgres_dsn or stack.dsn("postgres")
@@ -130,7 +135,11 @@ async def watch(
         finished = status.finished if status else 0
         if finished != last_finished:
             last_finished, last_change = finished, time.monotonic()
-        elif time.monotonic() - last_change > config.stall_timeout_s:
+        elif (
+            # A run under review waits for a person, who may take a break: never a stall.
+            config.request.review is ReviewMode.OFF
+            and time.monotonic() - last_change > config.stall_timeout_s
+        ):
             raise RunFailed(
                 f"no sample finished for {config.stall_timeout_s:.0f}s; "
                 f"see the service logs in {config.out_dir / STATE_DIR / 'logs'}"
@@ -139,6 +148,14 @@ async def watch(
             name = key.rsplit("-", 1)[0]
             supervisor.start(name, int(key.rsplit("-", 1)[1]))
         await asyncio.sleep(0.25)
+
+
+# services/review/__main__.py: the review app serving this run's held samples.
+REVIEW_PROCESS = "review"
+
+
+def review_url(config: RunConfig) -> str:
+    return f"http://127.0.0.1:{config.review_port}/"
 
 
 async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
@@ -152,6 +169,8 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     client: RunClient | None = None
     try:
         supervisor.start_all()
+        if config.request.review is not ReviewMode.OFF:
+            supervisor.start(REVIEW_PROCESS)  # restarted like any service if it dies
         client = await RunClient.connect(stack.dsn("nats") or "")
         await client.publish_seeds(config.seeds)
         await client.request_run(config.request)
