@@ -72,10 +72,10 @@ class LiveQueue:
         while True:
             try:
                 messages = await subscription.fetch(FETCH_BATCH, timeout=1.0)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):  # nothing waiting (the client raises either)
                 continue
             except Exception as exc:  # a broker hiccup: the consumer is durable, try again
-                self.log.warning("fetch failed", error=str(exc))
+                self.log.warning("fetch failed", error=repr(exc))
                 await asyncio.sleep(1.0)
                 continue
             for msg in messages:
