@@ -166,6 +166,7 @@ class SampleDelivery:
         self.broker = broker
         self.settings = settings
         self.metrics = metrics
+        metrics.prime(stage.value, [*(o.value for o in Outcome), "poison", "redelivery_skipped"])
         self.log = structlog.get_logger(stage=stage.value)
         self.counter = counter
         self.fallback = MemoryNakCounter()

@@ -12,6 +12,7 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from proto import subjects
+from proto.common import Outcome, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.common.app import Service, create_app, create_service
@@ -90,6 +91,7 @@ class PlannerState:
         # Publish first, save after: a crash in between republishes the same ids (deduplicated).
         for emit in planner.advance(status):
             await publish_sample(self.service.broker, emit)
+            self.service.metrics.samples.labels(Stage.PLANNER.value, Outcome.PLANNED.value).inc()
         await self.kv.put(planner.plan.request.run_id, planner.plan.model_dump_json().encode())
 
     async def on_request(self, request: RunRequest) -> None:
@@ -136,6 +138,8 @@ async def publish_poison(service: Service, msg: NatsMessage, exc: ValidationErro
 
 
 def register(service: Service) -> None:
+    service.metrics.prime(Stage.PLANNER.value, [Outcome.PLANNED.value])
+
     @service.subscriber(subjects.RUN_REQUESTED, "planner-runs")
     async def on_run(msg: NatsMessage) -> None:
         try:

@@ -9,7 +9,7 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
 from proto import subjects
-from proto.common import Outcome
+from proto.common import Outcome, Stage
 from proto.run import RunRequest, RunStatus
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
@@ -67,6 +67,7 @@ def final_handler(service: Service, outcome: Outcome):  # type: ignore[no-untype
             await msg.ack()
             return
         status = sink.write(outcome, envelope)
+        service.metrics.samples.labels(Stage.SINK.value, outcome.value).inc()
         if status is not None:
             await publish_status(service, status)
         await msg.ack()
@@ -75,6 +76,7 @@ def final_handler(service: Service, outcome: Outcome):  # type: ignore[no-untype
 
 
 def register(service: Service) -> None:
+    service.metrics.prime(Stage.SINK.value, [outcome.value for outcome in FINAL_SUBJECTS.values()])
     for subject, outcome in FINAL_SUBJECTS.items():
         service.subscriber(subject, f"sink-{outcome.value}")(final_handler(service, outcome))
 
