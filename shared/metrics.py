@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # Token kinds the LLM client counts (shared/llm/client.py usage fields).
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 DEDUP_LAYERS = ("accepted", "exact_question", "exact_sql", "question", "sql")
+# The retry reasons a stage records (exception class names of shared/errors.py RETRYABLE).
+RETRY_REASONS = ("EngineUnavailable", "RateLimited", "ConnectionError", "TimeoutError")
 
 
 class Metrics:
@@ -94,6 +96,8 @@ class Metrics:
             self.tokens.labels(kind)
         for layer in DEDUP_LAYERS:
             self.dedup_verdicts.labels(layer)
+        for reason in RETRY_REASONS:
+            self.retries.labels(stage, reason)
 
     def observe_engine(self, engine: str, level: str, seconds: float) -> None:
         self.engine_seconds.labels(engine, level).observe(seconds)

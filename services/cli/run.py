@@ -18,8 +18,8 @@ from rich.table import Table
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services.cli.run_request import build_request, request_options
-from services.runner.run import RunConfig, RunFailed, execute_run, load_request
-from services.runner.supervisor import Supervisor
+from services.runner.run import STATE_DIR, RunConfig, RunFailed, execute_run, load_request
+from services.runner.supervisor import TARGETS_FILE, Supervisor
 from shared.llm.ledger import format_cost_line
 
 console = Console(stderr=True)
@@ -141,6 +141,9 @@ def run_command(
     if choice.name == "claude":
         check_claude()
     console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
+    if os.environ.get("SQLSYNTH_METRICS_PORT"):
+        targets = out_dir / STATE_DIR / "logs" / TARGETS_FILE
+        console.print(f"metrics: one port per process from $SQLSYNTH_METRICS_PORT; see {targets}")
     config = RunConfig(
         out_dir=out_dir,
         request=request,
@@ -201,6 +204,8 @@ def up_command(nats_url: str, out_dir: Path, replicas: tuple[str, ...]) -> None:
     )
     supervisor.start_all()
     console.print(f"services up against {nats_url}; logs in {out_dir / 'logs'}; Ctrl-C stops")
+    if supervisor.metrics_ports:
+        console.print(f"metrics targets: {out_dir / 'logs' / TARGETS_FILE}")
     stop = False
 
     def on_signal(*_: object) -> None:
