@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from faststream import FastStream
 
 from proto import subjects
-from proto.common import Stage
+from proto.common import Engine, Stage
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
 from services.common.delivery import StageFn
+from shared.engines.base import SqlEngine
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
 from shared.metrics import Metrics
@@ -26,14 +28,21 @@ class ValidatorSettings(ServiceSettings):
     workers: int = 32
 
 
-async def start(service: Service) -> None:
+@dataclass
+class ValidatorState:
+    engines: dict[Engine, SqlEngine]
+    stage: StageFn
+
+
+ValidatorService = Service[ValidatorSettings, ValidatorState]
+
+
+async def start(service: ValidatorService) -> None:
     settings = service.settings
-    assert isinstance(settings, ValidatorSettings)
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
     engines = await open_engines(EngineSettings(), wanted)
-    service.state["engines"] = engines
     stage = ValidatorStage(Validator(engines), set(engines))
-    service.state["stage"] = timed(stage, service.metrics)
+    service.started = ValidatorState(engines, timed(stage, service.metrics))
 
 
 def timed(stage: StageFn, metrics: Metrics) -> StageFn:
@@ -51,14 +60,16 @@ def timed(stage: StageFn, metrics: Metrics) -> StageFn:
     return run
 
 
-async def stop(service: Service) -> None:
-    for engine in service.state.get("engines", {}).values():
-        await engine.close()
+async def stop(service: ValidatorService) -> None:
+    state, service.started = service.started, None
+    if state is not None:
+        for engine in state.engines.values():
+            await engine.close()
 
 
 def main() -> FastStream:
-    service = create_service("validator", ValidatorSettings())
+    service: ValidatorService = create_service("validator", ValidatorSettings())
     service.sample_subscriber(
-        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state["stage"]
+        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state.stage
     )
     return create_app(service, on_startup=start, on_shutdown=stop)
