@@ -21,6 +21,7 @@ from services.cli.run_request import build_request, request_options
 from services.runner.run import STATE_DIR, RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import TARGETS_FILE, Supervisor
 from shared.llm.ledger import format_cost_line
+from shared.runtime.signals import terminate_as_interrupt
 
 console = Console(stderr=True)
 
@@ -163,7 +164,8 @@ def run_command(
             live.update(progress_table(status, plan, elapsed, request.count))
 
         try:
-            result = asyncio.run(execute_run(config, progress))
+            with terminate_as_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C
+                result = asyncio.run(execute_run(config, progress))
         except RunFailed as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:

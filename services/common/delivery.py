@@ -52,7 +52,7 @@ from services.common.broker import (
     NakCounter,
     consumer_max_deliver,
 )
-from shared.errors import RateLimited, is_retryable
+from shared.errors import Outage, RateLimited, is_retryable
 from shared.logging import bind_sample
 from shared.metrics import Metrics
 from shared.pipeline.emit import Emit, reject
@@ -129,7 +129,7 @@ def retry_delay(
     """
     if not is_retryable(exc) or (cap > 0 and delivered >= cap):
         return None  # final, or JetStream would never deliver it again
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, Outage):
         backoff = backoff_delay(settings, rate_limited + 1)
         return max(retry_after(exc), backoff) * (1.0 + jitter)
     spent = delivered - min(rate_limited, delivered - 1)
@@ -283,7 +283,7 @@ class SampleDelivery:
             jitter=jitter,
         )
         if delay is not None:
-            limited = isinstance(exc, RateLimited)
+            limited = isinstance(exc, Outage)
             if limited and delivery.key is not None:
                 await self._count(delivery.key, add=True)
             self.metrics.retries.labels(self.stage.value, type(exc).__name__).inc()
@@ -292,8 +292,9 @@ class SampleDelivery:
             )
             await msg.nack(delay=delay)
             return
-        if isinstance(exc, RateLimited):
-            reason = f"rate limited on all {delivered} deliveries JetStream allows: {reason}"
+        if isinstance(exc, Outage):
+            waited = "rate limited" if isinstance(exc, RateLimited) else "unavailable"
+            reason = f"{waited} on all {delivered} deliveries JetStream allows: {reason}"
         elif is_retryable(exc):
             spent = delivered - min(rate_limited, delivered - 1)
             reason = f"retries exhausted after {spent} deliveries: {reason}"

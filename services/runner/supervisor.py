@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.runtime.orphans import PIDS_DIR, forget, record
+
 # Sinks first and planner last: consumers are ready before the first blueprint is published.
 SERVICE_ORDER = ["sink", "dedup", "reviser", "validator", "generator", "planner"]
 # With metrics on, the monitor exports JetStream's consumer lag (services/monitor).
@@ -61,7 +63,13 @@ class Supervisor:
             start_new_session=True,
         )
         self.procs[key] = proc
+        record(self.pids_dir, f"service-{key}", proc.pid)
         return proc
+
+    @property
+    def pids_dir(self) -> Path:
+        """Next to the logs: the same folder the run's servers record themselves in."""
+        return self.log_dir.parent / PIDS_DIR
 
     def write_targets(self) -> Path:
         """The processes' metrics endpoints as a Prometheus file_sd list (rewritten atomically,
@@ -102,3 +110,5 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+        for key in self.procs:
+            forget(self.pids_dir, f"service-{key}")

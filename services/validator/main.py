@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from faststream import FastStream
 
@@ -13,8 +14,10 @@ from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
 from services.common.delivery import StageFn
 from shared.engines.base import SqlEngine
+from shared.engines.probe import servers_down
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
+from shared.errors import EngineOutage, EngineUnavailable
 from shared.metrics import Metrics
 from shared.pipeline.emit import Emit
 from shared.pipeline.validate import ValidatorStage
@@ -40,9 +43,33 @@ ValidatorService = Service[ValidatorSettings, ValidatorState]
 async def start(service: ValidatorService) -> None:
     settings = service.settings
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
-    engines = await open_engines(EngineSettings(), wanted)
+    engine_settings = EngineSettings()
+    engines = await open_engines(engine_settings, wanted)
     stage = ValidatorStage(Validator(engines), set(engines))
-    service.started = ValidatorState(engines, timed(stage, service.metrics))
+    guarded = breaker(stage, engine_settings, set(engines), service.log)
+    service.started = ValidatorState(engines, timed(guarded, service.metrics))
+
+
+def breaker(stage: StageFn, settings: EngineSettings, engines: set[Engine], log: Any) -> StageFn:
+    """An engine error whose server is down becomes an outage: the sample waits (delayed
+    redelivery without spending its retry budget) instead of being rejected and replaced, so
+    the run's in-flight window fills and planning pauses until the server is back. If the
+    server answers the probe, the error stays the sample's own."""
+
+    async def run(envelope: SampleEnvelope) -> Sequence[Emit]:
+        try:
+            return await stage(envelope)
+        except EngineOutage:
+            raise
+        except EngineUnavailable as exc:
+            down = await servers_down(settings, engines & set(envelope.engines))
+            if not down:
+                raise
+            names = ", ".join(engine.value for engine in down)
+            log.warning("engine outage: sample waits", engines=names, error=str(exc)[:200])
+            raise EngineOutage(f"{names} not reachable (circuit open): {exc}") from exc
+
+    return run
 
 
 def timed(stage: StageFn, metrics: Metrics) -> StageFn:
