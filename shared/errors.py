@@ -39,6 +39,10 @@ class RateLimited(Outage):
     """An LLM provider asked us to slow down (429/529)."""
 
 
+class OversizedMessage(SqlsynthError):
+    """A stage's output does not fit in one broker message (final: it would be rebuilt alike)."""
+
+
 class GenerationError(SqlsynthError):
     """A generator could not produce a draft for a blueprint (final for this attempt)."""
 

@@ -38,12 +38,13 @@ import structlog
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.errors import Error as NatsError
-from nats.errors import NotJSMessageError
+from nats.errors import MaxPayloadError, NotJSMessageError
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope
+from proto.versions import UnsupportedVersion, decode
 from services.common.broker import (
     DELIVERY_BUCKET,
     DELIVERY_BUCKET_TTL_S,
@@ -52,7 +53,7 @@ from services.common.broker import (
     NakCounter,
     consumer_max_deliver,
 )
-from shared.errors import Outage, RateLimited, is_retryable
+from shared.errors import Outage, OversizedMessage, RateLimited, is_retryable
 from shared.logging import bind_sample
 from shared.metrics import Metrics
 from shared.pipeline.emit import Emit, reject
@@ -177,8 +178,8 @@ class SampleDelivery:
     async def handle(self, msg: NatsMessage, fn: StageFn) -> None:
         started = time.perf_counter()
         try:
-            envelope = SampleEnvelope.model_validate_json(msg.body)
-        except ValidationError as exc:
+            envelope = decode(SampleEnvelope, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             await self._poison(msg, exc)
             return
         bind_sample(envelope.run_id, envelope.sample_id, attempt=envelope.attempt)
@@ -211,9 +212,16 @@ class SampleDelivery:
             return
         finally:
             self.metrics.in_flight.labels(self.stage.value).dec()
-        for emit in emits:
-            await publish_sample(self.broker, emit)
-            self.metrics.samples.labels(self.stage.value, emit.outcome.value).inc()
+        try:
+            for emit in emits:
+                await publish_sample(self.broker, emit)
+                self.metrics.samples.labels(self.stage.value, emit.outcome.value).inc()
+        except MaxPayloadError:
+            # Redelivering would rebuild the same output: reject the sample (its input fitted).
+            size = max(len(emit.envelope.model_dump_json()) for emit in emits)
+            reason = f"this stage's output is {size} bytes, over the broker's payload limit"
+            await self._on_error(msg, envelope, OversizedMessage(reason), delivery)
+            return
         await self._ack(msg, delivery)
         self.metrics.stage_seconds.labels(self.stage.value).observe(time.perf_counter() - started)
 
@@ -347,7 +355,7 @@ class SampleDelivery:
             self.caps[consumer] = cap
         return self.caps[consumer]
 
-    async def _poison(self, msg: NatsMessage, exc: ValidationError) -> None:
+    async def _poison(self, msg: NatsMessage, exc: Exception) -> None:
         """Undecodable bytes: keep them with the reason on the poison subject, never drop."""
         self.log.error("malformed message", error=str(exc)[:500], subject=msg.raw_message.subject)
         await self.broker.publish(
