@@ -17,6 +17,7 @@ from proto.run import RunRequest, RunStatus
 from proto.sample import SampleEnvelope
 from proto.versions import UnsupportedVersion, decode
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from services.common.delivery import describe_delivery
 from services.sink.admission import PATIENCE_DELIVERIES, PlanBounds, patience_delay
 from shared.pipeline.sink import DatasetSink
@@ -60,8 +61,8 @@ async def start(service: SinkService) -> None:
     settings = service.settings
     sink = DatasetSink(settings.out_dir, fsync=settings.fsync)
     sink.open()
-    kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET)
-    plans = await service.broker.key_value(subjects.RUN_PLAN_BUCKET)
+    kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET, replicas=kv_replicas())
+    plans = await service.broker.key_value(subjects.RUN_PLAN_BUCKET, replicas=kv_replicas())
     service.started = SinkState(sink, kv, PlanBounds(plans))
     for status in sink.status.values():  # counts rebuilt from the files after a restart
         await kv.put(status.run_id, status.model_dump_json().encode())
