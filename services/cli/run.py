@@ -159,14 +159,11 @@ def run_command(
     if choice.name == "claude":
         check_claude()
     console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
-<<<<<<< HEAD
     if os.environ.get("SQLSYNTH_METRICS_PORT"):
         targets = out_dir / STATE_DIR / "logs" / TARGETS_FILE
         console.print(f"metrics: one port per process from $SQLSYNTH_METRICS_PORT; see {targets}")
-=======
     if guidelines_from is not None:
         start_with_guidelines(guidelines_from, out_dir, request.run_id)
->>>>>>> main
     config = RunConfig(
         out_dir=out_dir,
         request=request,
