@@ -43,6 +43,10 @@ class OversizedMessage(SqlsynthError):
     """A stage's output does not fit in one broker message (final: it would be rebuilt alike)."""
 
 
+class ProviderUnavailable(RetryableError):
+    """An LLM provider failed (5xx, timeout, connection) after its SDK's own retries."""
+
+
 class GenerationError(SqlsynthError):
     """A generator could not produce a draft for a blueprint (final for this attempt)."""
 

@@ -10,7 +10,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 DEDUP_LAYERS = ("accepted", "exact_question", "exact_sql", "question", "sql")
 # The retry reasons a stage records (exception class names of shared/errors.py RETRYABLE).
-RETRY_REASONS = ("EngineUnavailable", "RateLimited", "ConnectionError", "TimeoutError")
+RETRY_REASONS = (
+    "EngineUnavailable",
+    "EngineOutage",
+    "RateLimited",
+    "ProviderUnavailable",
+    "ConnectionError",
+    "TimeoutError",
+)
 
 
 class Metrics:

@@ -54,7 +54,13 @@ from services.common.broker import (
     consumer_max_deliver,
     kv_replicas,
 )
-from shared.errors import Outage, OversizedMessage, RateLimited, is_retryable
+from shared.errors import (
+    Outage,
+    OversizedMessage,
+    ProviderUnavailable,
+    RateLimited,
+    is_retryable,
+)
 from shared.logging import bind_sample
 from shared.metrics import Metrics
 from shared.pipeline.emit import Emit, reject
@@ -146,8 +152,8 @@ def retry_after(exc: BaseException) -> float:
 
 
 def final_error_class(exc: BaseException, stage: Stage) -> ErrorClass:
-    if isinstance(exc, RateLimited) or (is_retryable(exc) and hasattr(exc, "cost")):
-        return ErrorClass.LLM  # the provider's trouble, not an engine's (LLM errors carry cost)
+    if isinstance(exc, RateLimited | ProviderUnavailable):
+        return ErrorClass.LLM  # the provider's trouble, not an engine's
     if is_retryable(exc):
         return ErrorClass.ENGINE_UNAVAILABLE
     return ErrorClass.GENERATION if stage is Stage.GENERATOR else ErrorClass.MALFORMED
