@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import start_http_server
 
 from proto.common import Engine
 from services.review.app import create_app
@@ -42,6 +43,10 @@ def main() -> None:
         live=True,
         fixed_run_id=settings.review_run_id,
     )
+    if settings.metrics_port:
+        # The run's Prometheus lists every process as a target: serve at least the process's
+        # own metrics, so the target is up.
+        start_http_server(settings.metrics_port)
     app = create_app(context, settings.nats_url)
     uvicorn.run(app, host=settings.review_host, port=settings.review_port, log_level="warning")
 
