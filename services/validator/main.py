@@ -18,6 +18,8 @@ class ValidatorSettings(ServiceSettings):
     # Comma-separated engine names this replica checks on.
     engines: str = "sqlite,postgres,mysql"
     workers: int = 32
+    # Sense checks after execution (docs/sense.md); SQLSYNTH_SENSE=0 turns them off.
+    sense: bool = True
 
 
 async def start(service: Service) -> None:
@@ -26,7 +28,7 @@ async def start(service: Service) -> None:
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
     engines = await open_engines(EngineSettings(), wanted)
     service.state["engines"] = engines
-    service.state["stage"] = ValidatorStage(Validator(engines), set(engines))
+    service.state["stage"] = ValidatorStage(Validator(engines), set(engines), settings.sense)
 
 
 async def stop(service: Service) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from proto import subjects
 from proto.common import Engine, Outcome, Stage, TaskType
 from proto.sample import ErrorClass, Feedback, SampleEnvelope, Validation
@@ -9,6 +11,7 @@ from shared.engines.fixture import fixture_from_draft
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
+from shared.pipeline.sense import check_sense, sense_feedback
 from shared.sql.conformance import conformance_diffs
 from shared.sql.features import analyze_query
 
@@ -46,9 +49,11 @@ def feedback_from(validation: Validation) -> list[Feedback]:
 
 
 class ValidatorStage:
-    def __init__(self, validator: Validator, available: set[Engine]) -> None:
+    def __init__(self, validator: Validator, available: set[Engine], sense: bool = True) -> None:
         self.validator = validator
         self.available = available
+        # Sense checks after execution (docs/sense.md); off only to measure their effect.
+        self.sense = sense
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         draft = envelope.draft
@@ -75,10 +80,19 @@ class ValidatorStage:
         feedback = feedback_from(validation)
         if analysis.error:
             feedback.append(Feedback(error_class=ErrorClass.SYNTAX, message=analysis.error))
+        if not feedback and self.sense:
+            # Meaning is checked once the draft runs: sqlite in memory, off the event loop.
+            validation.sense = await asyncio.to_thread(check_sense, envelope, draft)
+            feedback = sense_feedback(validation.sense)
         if feedback:
             envelope.feedback = feedback
+            checks = [f.check for f in feedback if f.check is not None]
             envelope.record(
-                Stage.VALIDATOR, Outcome.FAILED, feedback[0].message[:300], feedback[0].error_class
+                Stage.VALIDATOR,
+                Outcome.FAILED,
+                feedback[0].message[:300],
+                feedback[0].error_class,
+                checks=checks,
             )
             return [Emit(subjects.SAMPLE_FAILED, envelope, Outcome.FAILED)]
         envelope.feedback = []

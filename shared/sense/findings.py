@@ -10,45 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from proto.sense import SenseCheck, Severity
 
-class SenseCheck(StrEnum):
-    # structure (static)
-    UNUSED_JOIN = "unused_join"
-    FAN_OUT = "fan_out_aggregate"
-    CROSS_JOIN_LINKED = "cross_join_linked"
-    PINNED_GROUPING = "pinned_grouping"
-    CONTRADICTION = "contradiction"
-    TAUTOLOGY = "tautology"
-    IDENTIFIER_AGGREGATE = "identifier_aggregate"
-    SINGLE_ROW_ORDER = "single_row_order"
-    LIMIT_WITHOUT_ORDER = "limit_without_total_order"
-    SET_BRANCHES_ONE_PREDICATE = "set_branches_one_predicate"
-    # data (executed on the record's rows)
-    UNWITNESSED_PREDICATE = "unwitnessed_predicate"
-    EMPTY_SET_BRANCH = "empty_set_branch"
-    ORDER_ON_ONE_ROW = "order_on_one_row"
-    INFLATED_COUNT = "inflated_count"
-    DML_ALL_OR_NONE = "dml_all_or_none"
-    # question <-> SQL
-    MISSING_OUTPUT = "missing_output"
-    EXTRA_OUTPUT = "extra_output"
-    RANKING_WORDS = "ranking_words"
-    LITERAL_NOT_IN_QUESTION = "literal_not_in_question"
-    VALUE_NOT_IN_SQL = "question_value_not_in_sql"
-    STYLE_MISMATCH = "style_mismatch"
-    QUESTION_LENGTH = "question_length"
+__all__ = [
+    "CHECK_GROUP",
+    "ERROR_CHECKS",
+    "CheckGroup",
+    "Finding",
+    "Origin",
+    "SenseCheck",
+    "SenseReport",
+    "Severity",
+    "severity_of",
+]
 
 
 class CheckGroup(StrEnum):
     STRUCTURE = "structure"
     DATA = "data"
     QUESTION = "question"
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOT_APPLICABLE = "not_applicable"
 
 
 class Origin(StrEnum):
