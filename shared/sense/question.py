@@ -3,6 +3,7 @@ grouping words against LIMIT/ORDER BY/GROUP BY, literals both ways, style and le
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from sqlglot import exp
 from proto.common import PromptStyle
 from shared.sense.findings import SenseCheck
 from shared.sense.record import ParsedRecord
+from shared.sense.roles import is_identifier
 from shared.sense.scopes import (
     SelectScope,
     Source,
@@ -31,7 +33,11 @@ from shared.spec.prompt_style import classify_prompt_style
 
 COUNT_WORDS = re.compile(r"\b(how many|number of|count of|total number|tally)\b")
 AVERAGE_WORDS = re.compile(r"\b(average|mean|avg)\b")
-TOTAL_WORDS = re.compile(r"(?<!in )\btotal\b(?! (number|count)s?\b)")
+TOTAL_WORDS = re.compile(r"(?<!in )(?<!how many )\btotal\b(?! (number|count)s?\b)")
+# "average number of beds" aggregates a stored count: not a request to count rows.
+_AGGREGATED_COUNT = re.compile(
+    r"\b(average|mean|max|maximum|min|minimum|median|highest|lowest|largest|smallest)\s+$"
+)
 GROUP_WORDS = re.compile(
     r"\b(by|per|each|every|for all|respective|which|breakdown|broken down|group|grouped|list)\b"
 )
@@ -42,7 +48,9 @@ NAME_WORDS = frozenset(
 ID_WORDS = frozenset({"id", "ids", "identifier", "number", "code", "key"})
 AGG_WORDS: dict[type[exp.Expr], frozenset[str]] = {
     exp.Count: frozenset({"how", "many", "number", "count", "total", "tally"}),
-    exp.Sum: frozenset({"total", "sum", "overall", "combined", "altogether", "much", "amount"}),
+    exp.Sum: frozenset(
+        {"total", "sum", "overall", "combined", "altogether", "much", "many", "amount"}
+    ),
     exp.Avg: frozenset({"average", "mean", "avg"}),
     exp.Max: frozenset(
         {
@@ -137,8 +145,17 @@ def _missing_outputs(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
     question = parsed.record.question.lower()
     tree = parsed.tree
     functions = {type(a) for a in tree.find_all(exp.AggFunc)}
+    referenced = _referenced_columns(tree)
     divides = any(True for _ in tree.find_all(exp.Div))
-    if AVERAGE_WORDS.search(question) and exp.Avg not in functions and not divides:
+    stored_average = any(
+        w in {"avg", "average", "mean"} for c in referenced for w in identifier_words(c)
+    )
+    if (
+        AVERAGE_WORDS.search(question)
+        and exp.Avg not in functions
+        and not divides
+        and not stored_average
+    ):
         yield Hit(
             SenseCheck.MISSING_OUTPUT,
             "the question asks for an average but the SQL computes none: add AVG(...) of what "
@@ -150,14 +167,13 @@ def _missing_outputs(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
             "the question asks for a count but the SQL counts nothing: add COUNT(...) to the "
             "SELECT list",
         )
-    if TOTAL_WORDS.search(question) and aggregates_in(scope.select) and exp.Sum not in functions:
+    if _asks_total(question, parsed) and aggregates_in(scope.select) and exp.Sum not in functions:
         yield Hit(
             SenseCheck.MISSING_OUTPUT,
             "the question asks for a total but the SQL sums nothing: add SUM(...) of what it "
             "names to the SELECT list",
         )
     words = set(question_words(parsed.record.question))
-    referenced = _referenced_columns(tree)
     referenced_words = {w for name in referenced for w in identifier_words(name)}
     schema = parsed.schema
     for source in scope.sources.values():
@@ -166,6 +182,8 @@ def _missing_outputs(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
         table_words = set(identifier_words(source.table))
         for column in schema.facts.columns.get(source.table, ()):
             if column in referenced or schema.is_primary_key(source.table, column):
+                continue
+            if is_identifier(schema, source.table, column, schema.spelling(column)):
                 continue
             if schema.foreign_key(source.table, column):
                 continue
@@ -186,6 +204,18 @@ def _missing_outputs(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
     yield from _grouping_asked(parsed, scope)
 
 
+def _asks_total(question: str, parsed: ParsedRecord) -> bool:
+    """ "total" that is not the name of a column ("total assets" is total_assets)."""
+    columns = {c for cols in parsed.schema.facts.columns.values() for c in cols}
+    for match in TOTAL_WORDS.finditer(question):
+        following = question_words(question[match.end() :])[:1]
+        if not following or not any(
+            c.startswith("total") and following[0] in identifier_words(c) for c in columns
+        ):
+            return True
+    return False
+
+
 def _asks_count(question: str, parsed: ParsedRecord) -> bool:
     """A count word that is not part of a column's name ("number of runways" is a column)."""
     columns = {
@@ -199,6 +229,8 @@ def _asks_count(question: str, parsed: ParsedRecord) -> bool:
         preceding = question_words(question[: match.start()])[-1:]
         if preceding and preceding[0] in columns:
             continue  # "follower count of all members": the count is a column
+        if _AGGREGATED_COUNT.search(question[: match.start()]):
+            continue
         if not following or following[0] not in columns:
             return True
     return False
@@ -224,6 +256,33 @@ def _evidence_outputs(
 
 
 _EACH_PHRASE = re.compile(r"\b(?:each|per|for every|for each)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)")
+_PHRASE_END = frozenset(
+    {
+        "in",
+        "of",
+        "for",
+        "the",
+        "from",
+        "at",
+        "on",
+        "with",
+        "by",
+        "and",
+        "or",
+        "to",
+        "that",
+        "who",
+        "which",
+        "where",
+        "during",
+        "over",
+        "since",
+        "between",
+        "as",
+        "ordered",
+        "sorted",
+    }
+)
 
 
 def _grouping_asked(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
@@ -233,7 +292,10 @@ def _grouping_asked(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
         return
     schema = parsed.schema
     for match in _EACH_PHRASE.finditer(parsed.record.question.lower()):
-        wanted = set(question_words(match.group(1)))
+        phrase = list(itertools.takewhile(lambda w: w not in _PHRASE_END, match.group(1).split()))
+        wanted = set(question_words(" ".join(phrase)))
+        if not wanted:
+            continue
         satisfied = False
         for key in group.expressions:
             for column in key.find_all(exp.Column):
@@ -252,7 +314,7 @@ def _grouping_asked(parsed: ParsedRecord, scope: SelectScope) -> Iterator[Hit]:
         if not satisfied:
             yield Hit(
                 SenseCheck.MISSING_OUTPUT,
-                f"the question asks per {match.group(1)!r} but the SQL groups by something "
+                f"the question asks per {' '.join(phrase)!r} but the SQL groups by something "
                 "else: group by (and select) what it names",
             )
 
@@ -357,9 +419,16 @@ def _filtered_columns(select: exp.Select) -> set[str]:
     }
 
 
+_FILTER_LEAD = r"(whose|where|with|having|without|excluding|except)"
+
+
 def _written_once(column: str, text: str) -> bool:
+    """Named once in the question, right after a filter word ("whose accessibility is not")."""
     phrase = r"\W+".join(re.escape(w) for w in identifier_words(column) if w not in GENERIC)
-    return bool(phrase) and len(re.findall(rf"\b{phrase}", question_text_stems(text))) == 1
+    stems = question_text_stems(text)
+    if not phrase or len(re.findall(rf"\b{phrase}", stems)) != 1:
+        return False
+    return bool(re.search(rf"\b{_FILTER_LEAD}\s+(the\s+)?{phrase}", stems))
 
 
 def _inner_key(source: Source | None, name: str) -> bool:
@@ -392,12 +461,12 @@ def _asked_by(column: str, text: str) -> bool:
 
 
 def _named(identifier: str, words: set[str]) -> bool:
+    parts = set(identifier_words(identifier))
+    if parts & {"name", "forename", "surname", "firstname", "lastname", "title"}:
+        return True  # the label of the thing asked for ("the city" shows its name)
     said = mostly_mentions(identifier, words)
     if said is not None:
         return said
-    parts = set(identifier_words(identifier))
-    if parts & {"name", "forename", "surname", "firstname", "lastname"}:
-        return True  # the label of the thing asked for ("the city" shows its name)
     return bool(ID_WORDS & words)
 
 
