@@ -32,6 +32,9 @@ async def start(service: Service) -> None:
 
 
 async def stop(service: Service) -> None:
+    stage = service.state.get("stage")
+    if stage is not None:
+        stage.close()
     for engine in service.state.get("engines", {}).values():
         await engine.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ProcessPoolExecutor
 
 from proto import subjects
 from proto.common import Engine, Outcome, Stage, TaskType
@@ -48,12 +49,27 @@ def feedback_from(validation: Validation) -> list[Feedback]:
     return items
 
 
+# One process per validator replica: the checks take milliseconds; replicas scale the rest.
+SENSE_WORKERS = 1
+
+
 class ValidatorStage:
     def __init__(self, validator: Validator, available: set[Engine], sense: bool = True) -> None:
         self.validator = validator
         self.available = available
         # Sense checks after execution (docs/sense.md); off only to measure their effect.
         self.sense = sense
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _sense_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=SENSE_WORKERS)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         draft = envelope.draft
@@ -81,8 +97,13 @@ class ValidatorStage:
         if analysis.error:
             feedback.append(Feedback(error_class=ErrorClass.SYNTAX, message=analysis.error))
         if not feedback and self.sense:
-            # Meaning is checked once the draft runs: sqlite in memory, off the event loop.
-            validation.sense = await asyncio.to_thread(check_sense, envelope, draft)
+            # Meaning is checked once the draft runs. In a worker process, not a thread: the
+            # checks are pure Python (sqlglot) and would hold the GIL, starving the event loop
+            # whose engine timings (statement timeouts are measured here) then look slow.
+            loop = asyncio.get_running_loop()
+            validation.sense = await loop.run_in_executor(
+                self._sense_pool(), check_sense, envelope, draft
+            )
             feedback = sense_feedback(validation.sense)
         if feedback:
             envelope.feedback = feedback

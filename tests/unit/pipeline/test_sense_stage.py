@@ -56,9 +56,11 @@ def envelope_for(sql: str, question: str, tables: int = 2) -> SampleEnvelope:
 @pytest.fixture
 async def stage() -> AsyncIterator[ValidatorStage]:
     engines = await open_engines(EngineSettings(), [Engine.SQLITE])
+    stage = ValidatorStage(Validator(engines), set(engines))
     try:
-        yield ValidatorStage(Validator(engines), set(engines))
+        yield stage
     finally:
+        stage.close()
         for engine in engines.values():
             await engine.close()
 
