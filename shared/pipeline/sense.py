@@ -37,7 +37,7 @@ def verdict_of(report: SenseReport) -> SenseVerdict:
 
 def check_sense(envelope: SampleEnvelope, draft: Draft) -> SenseVerdict:
     """Pure and synchronous (SQLite in memory): callers run it in a worker thread."""
-    return verdict_of(analyse_record(sense_input(envelope, draft)))
+    return verdict_of(analyse_record(sense_input(envelope, draft), stop_early=True))
 
 
 def sense_feedback(verdict: SenseVerdict) -> list[Feedback]:

@@ -13,6 +13,7 @@ from shared.sense.findings import (
     Finding,
     SenseCheck,
     SenseReport,
+    Severity,
     severity_of,
 )
 from shared.sense.fixture_db import FixtureError, open_fixture
@@ -25,8 +26,11 @@ from shared.sql.feature_parse import resolve_dialect
 _IMPLIED_BY = {SenseCheck.ORDER_ON_ONE_ROW: SenseCheck.SINGLE_ROW_ORDER}
 
 
-def analyse_record(record: SenseInput) -> SenseReport:
-    """Findings on one record; never raises (an unparsable SQL is reported in `error`)."""
+def analyse_record(record: SenseInput, *, stop_early: bool = False) -> SenseReport:
+    """Findings on one record; never raises (an unparsable SQL is reported in `error`).
+
+    `stop_early` skips the data checks when a static check already found an error (the
+    pipeline's choice: the draft is repaired anyway); reports on datasets run everything."""
     try:
         tree = sqlglot.parse_one(record.sql, read=resolve_dialect(record.sql_dialect))
     except Exception as exc:  # sqlglot raises more than ParseError on odd input
@@ -46,7 +50,9 @@ def analyse_record(record: SenseInput) -> SenseReport:
     try:
         hits += check_structure(parsed)
         hits += check_question(parsed)
-        if parsed.db is not None:
+        # A draft with a static error goes to repair anyway: executing variants of it is waste.
+        static_error = any(severity_of(h.check, record.origin) is Severity.ERROR for h in hits)
+        if parsed.db is not None and not (stop_early and static_error):
             hits += check_data(parsed, parsed.db)
     finally:
         if parsed.db is not None:

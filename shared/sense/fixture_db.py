@@ -16,7 +16,7 @@ from shared.sense.record import SenseInput
 from shared.sql.feature_parse import resolve_dialect
 
 # A runaway variant (a predicate dropped from a self-join) must not stall a worker.
-MAX_STEPS = 2_000_000
+MAX_STEPS = 500_000
 _STATEMENT = re.compile(r";\s*(?:\n|$)")
 
 

@@ -16,6 +16,7 @@ from shared.datasets import DatasetRecord
 from shared.sense.analyse import analyse_record
 from shared.sense.findings import (
     CHECK_GROUP,
+    ERROR_CHECKS,
     CheckGroup,
     Origin,
     SenseCheck,
@@ -55,6 +56,8 @@ class SenseSummary:
     unparsed: int = 0
     with_rows: int = 0
     with_error: int = 0
+    # Records with a finding of an error-level check, whatever its severity for this origin.
+    with_error_check: int = 0
     origin: Counter[str] = field(default_factory=Counter)
     counts: Counter[SenseCheck] = field(default_factory=Counter)
     errors: Counter[SenseCheck] = field(default_factory=Counter)
@@ -105,4 +108,5 @@ def summarise_sense(records: Iterable[DatasetRecord]) -> SenseSummary:
         summary.counts.update(fired)
         summary.errors.update(c for c in fired if severity_of(c, item.origin) is Severity.ERROR)
         summary.with_error += bool(report.errors)
+        summary.with_error_check += bool(fired & ERROR_CHECKS)
     return summary
