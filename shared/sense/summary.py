@@ -84,6 +84,9 @@ class SenseSummary:
             "with_error_share": round(self.with_error / self.analysed, 4)
             if self.analysed
             else None,
+            "with_error_check_share": round(self.with_error_check / self.analysed, 4)
+            if self.analysed
+            else None,
             "origin": dict(self.origin),
             "data_checks": "applicable" if self.with_rows else "not applicable (no rows)",
             "shares": shares,
