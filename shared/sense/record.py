@@ -141,6 +141,10 @@ class ParsedRecord:
     db: sqlite3.Connection | None = None
     notes: list[str] = field(default_factory=list)
 
+    def text(self) -> str:
+        """The question with BIRD's evidence, lowercased: where outputs and values are named."""
+        return f"{self.record.question} {self.record.evidence}".lower()
+
     def column_values(self, table: str, column: str) -> list[object] | None:
         """Every value of a column in the fixture, or None without a fixture."""
         if self.db is None:
