@@ -30,7 +30,7 @@ class GeneratorStage:
         return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]
 
     async def _draft(self, blueprint: Blueprint, seed: int) -> tuple[Draft, TokenCost]:
-        """A new sample, or the seed's kept SQL worded by back-translation (seed 003)."""
+        """A new sample, or the seed's kept SQL worded by back-translation (SQL-Factory)."""
         if blueprint.seed_mode is not SeedMode.BACK_TRANSLATE:
             return await self.engine.generate(blueprint, seed=seed)
         if not isinstance(self.engine, BackTranslator):

@@ -112,7 +112,7 @@ class ClaudeDraftEngine:
         seed: int,
         rows: list[TableRows] | None = None,
     ) -> tuple[Draft, TokenCost]:
-        """A SQL-only seed with its schema (seed 003): rows if missing, then SQL-to-NL, then the
+        """A SQL-only seed with its schema (SQL-Factory): rows if missing, then SQL-to-NL, then the
         consistency verifier; a pair the verifier rejects is a GenerationError with its reasons.
         """
         spend = Spend()
