@@ -2,7 +2,7 @@
 
 - DataFramer: shares of samples with 3-5 tables, non-inner joins, keys, advanced features;
 - EvolSQL: mean complexity per query (tables, joins, functions, tokens, ...);
-- Turing: table and column coverage, unique SQL patterns and their Shannon entropy;
+- Turing's HITL guide: table and column coverage, unique SQL patterns and their Shannon entropy;
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _has_non_inner_join(features: QueryFeatures) -> bool:
 
 
 def compute_patterns(facts: Sequence[RecordFacts]) -> dict[str, Any]:
-    """Turing: unique structural patterns and the Shannon entropy (bits) of their shares."""
+    """Turing's HITL: unique structural patterns and the Shannon entropy (bits) of their shares."""
     counts = Counter(features.pattern for features in list_parsed_features(facts))
     total = sum(counts.values())
     entropy = -sum((n / total) * math.log2(n / total) for n in counts.values()) if total else None
@@ -149,7 +149,7 @@ def compute_patterns(facts: Sequence[RecordFacts]) -> dict[str, Any]:
 
 
 def compute_coverage(facts: Sequence[RecordFacts]) -> dict[str, Any]:
-    """Turing: distinct tables and columns the queries read. A table is (database, name), the
+    """Turing's HITL: distinct tables and columns the queries read. A table is (database, name), the
     database being the record's schema key; `table_share`/`column_share` divide by what the
     schemas declare (None without schemas)."""
     used_tables: set[tuple[str, str]] = set()

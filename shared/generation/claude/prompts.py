@@ -3,7 +3,7 @@ repair, review, back-translation), so it is written once to the prompt cache and
 later call; everything that varies comes after it, in the messages.
 
 Sources: DataFramer (outline then sections, the six prompt styles, conformance revision, the three
-engines), Turing (agent tools: explore the schema, run the query, then give the final answer),
+engines), Turing's HITL guide (agent tools: explore the schema, run the query, then answer),
 SENSE (difficulty levels; "avoid domains that have been over-represented"), SQL-Factory (the
 SQL-to-NL back-translation and the semantic consistency verifier with chain of thought).
 """
@@ -131,6 +131,11 @@ difficulty right; (5) is the result plausible given the measured facts. The engi
 measured features you are given are facts from execution: trust them over your own reading. \
 Fail the sample only for a concrete disagreement, and state each one so a writer can fix it. \
 Answer through submit_review with your reasoning first.
+
+# Reviewer guidelines
+When <reviewer_guidelines> is given, the people who review this dataset wrote it after reading \
+earlier samples of the run: follow every guideline in the sample you write, unless it \
+contradicts the plan or the portability rules (the plan and the rules win).
 
 # Back-translation (SQL given, question wanted)
 When a query is given (for example from a production log), write the question a person would \
