@@ -33,7 +33,7 @@ class RunRequest(Contract):
     # Share of seed-based samples that keep the seed's SQL and get a question written for it
     # (back-translation); the rest are new queries over the seed schemas (expansion).
     back_translate_share: float = Field(default=0.25, ge=0.0, le=1.0)
-    # Stop planning once new samples are mostly redundant (seed 003's stopping criterion); the
+    # Stop planning once new samples are mostly redundant (SQL-Factory's stopping criterion); the
     # run then ends below `count`, which acts as a budget.
     until_saturated: bool = False
     # A person decides samples before acceptance (the review app's live queue): all of them, or
@@ -54,7 +54,7 @@ class SaturationWindow(Contract):
 
 
 class Saturation(Contract):
-    """Seed 003's saturation signal as the sink measures it over every verdict of a run."""
+    """SQL-Factory's saturation signal as the sink measures it over every verdict of a run."""
 
     run: SaturationWindow = Field(default_factory=SaturationWindow)
     # Schemas and property regions (domain/task type/complexity) whose recent samples are

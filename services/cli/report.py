@@ -66,7 +66,7 @@ HEADLINE: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 def read_spec(value: str | None, datasets: list[LoadedDataset]) -> Spec | None:
     """--spec PATH, --spec default, or (no flag) the spec in the main run folder's run.json."""
-    from shared.spec import Spec, default_spec, load_spec
+    from shared.spec import build_spec, default_spec, load_spec
 
     if value == "default":
         return default_spec()
@@ -74,7 +74,7 @@ def read_spec(value: str | None, datasets: list[LoadedDataset]) -> Spec | None:
         return load_spec(Path(value))
     run = datasets[0].run
     if run is not None and run.spec_document is not None:
-        return Spec.from_document(run.spec_document)
+        return build_spec(run.spec_document)
     return None
 
 

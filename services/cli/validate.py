@@ -1,6 +1,6 @@
 """`sqlsynth validate FILE`: how much of an existing dataset is valid on each engine.
 
-Prints seed 000's table (schema valid / query valid per engine, on any engine, on all engines),
+Prints DataFramer's table (schema valid / query valid per engine, on any engine, on all engines),
 or with `--json` one JSON object with the same figures under stable keys.
 """
 

@@ -252,7 +252,7 @@ def write_summary(result: RunResult) -> None:
         "duplicate": status.duplicate,
         "rejected": status.rejected,
         "exhausted": result.plan.exhausted,
-        # Seed 003's stopping criterion, when the run was started with --until-saturated.
+        # SQL-Factory's stopping criterion, when the run was started with --until-saturated.
         "saturated": result.plan.saturated_reasons,
         "saturation": status.saturation.model_dump(mode="json"),
         "shifted_blueprints": result.plan.shifted,

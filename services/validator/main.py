@@ -101,7 +101,7 @@ async def stop(service: ValidatorService) -> None:
 
 def main() -> FastStream:
     service: ValidatorService = create_service("validator", ValidatorSettings())
-    service.sample_subscriber(
-        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state.stage
+    service.subscribe_routes(
+        Stage.VALIDATOR, {subjects.SAMPLE_DRAFTED: lambda: service.state.stage}
     )
     return create_app(service, on_startup=start, on_shutdown=stop)

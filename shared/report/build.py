@@ -95,7 +95,7 @@ def _question(fact: RecordFacts) -> str:
 def _diversity(
     facts: Sequence[RecordFacts], parsed: Sequence[RecordFacts], options: ReportOptions
 ) -> dict[str, Any]:
-    """Seed 001's question cosine; seed 003's Vendi scores and hybrid similarity."""
+    """Turing's question cosine; SQL-Factory's Vendi scores and hybrid similarity."""
     embedder = options.embedder
     questions = [q for q in (_question(f) for f in facts) if q]
     question_vectors = embedder.embed(questions)

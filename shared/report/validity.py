@@ -1,6 +1,6 @@
 """Validity per engine and level, from the records' own checks or from a fresh validation.
 
-Figures are seed 000's (shared.datasets.check.summarise: schema valid, query valid, non-empty,
+Figures are DataFramer's (shared.datasets.check.summarise: schema valid, query valid, non-empty,
 per engine, on any and on all engines). Levels below the one checked are derived from each
 check's error class (docs/report.md): a syntax error fails every level; a schema error (the DDL
 does not run) fails schema and full; any other failure at level full fails the schema level too

@@ -191,10 +191,29 @@ def start_postgres(
     )
     try:
         wait_for_port(port, proc, 60, "postgres")
+        wait_for_postgres(port, proc, 60)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def wait_for_postgres(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the server accepts connections: it listens before its start-up is over and
+    refuses clients meanwhile ("the database system is starting up"), which a loaded machine
+    makes long enough for the first client to meet."""
+    isready = find_pg_bin("pg_isready")
+    if isready is None:
+        return  # shipped with the server binaries; without it the port check has to do
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerUnavailable(f"postgres exited with code {proc.returncode} during start-up")
+        check = [str(isready), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"]
+        if subprocess.run(check, stdin=subprocess.DEVNULL, capture_output=True).returncode == 0:
+            return
+        time.sleep(0.1)
+    raise ServerUnavailable(f"postgres did not accept connections within {timeout:.0f}s")
 
 
 def start_mariadb(

@@ -63,7 +63,7 @@ def render_blueprint(blueprint: Blueprint, variation: int | None, avoid: list[st
 
 
 def render_guidelines(guidelines: Sequence[str]) -> str:
-    """The run's reviewer guidelines (seed 001), numbered, as the reviewers wrote them."""
+    """The run's reviewer guidelines (Turing's HITL loop), numbered, as the reviewers wrote them."""
     lines = [f"{n}. {text.strip()}" for n, text in enumerate(guidelines, start=1) if text.strip()]
     return tag("reviewer_guidelines", "\n".join(lines)) if lines else ""
 

@@ -1,6 +1,6 @@
 """The reviser's two LLM jobs: judge a checked sample, repair a failed one.
 
-Judge (seed 003's consistency verifier, seed 000's conformance revision): question, SQL,
+Judge (SQL-Factory's consistency verifier, DataFramer's conformance revision): question, SQL,
 explanation and the planned properties must agree; the validator's measurements are given as
 facts; chain of thought comes first in the answer, then the verdict and concrete reasons.
 
@@ -125,7 +125,7 @@ class Reviser:
         )
 
     async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
-        """Seed 003's verifier for a back-translated pair: the SQL is fixed, the text is new."""
+        """SQL-Factory's verifier for a back-translated pair: the SQL is fixed, the text is new."""
         conv = self.start_conversation()
         conv.user(
             make_text_block(
