@@ -26,7 +26,6 @@ from proto.sample import ErrorClass
 from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
 from shared.engines.provision import (
     EMPTY_SCHEMA,
-    MYSQL_DATABASE_OPTIONS,
     MysqlFlavour,
     build_session_settings,
     parse_mysql_dsn,
@@ -102,6 +101,7 @@ class MysqlEngine(SqlEngine):
         try:
             self.flavour, accounts = await provision_mysql(dsn, self.settings)
             init = build_session_settings(self.flavour, self.settings)
+            owner_init = build_session_settings(self.flavour, self.settings, owner=True)
             base: dict[str, Any] = {
                 **parse_mysql_dsn(dsn),
                 "autocommit": True,
@@ -116,7 +116,7 @@ class MysqlEngine(SqlEngine):
                     maxsize=2,
                     **{**base, "user": accounts.owner, "password": accounts.owner_password},
                     # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
-                    init_command=f"{init}, sql_notes = 0",
+                    init_command=f"{owner_init}, sql_notes = 0",
                 )
             )
             # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
@@ -276,7 +276,7 @@ class MysqlEngine(SqlEngine):
                     if await cur.fetchone():
                         return fixture
                     await self._run(cur, f"DROP DATABASE IF EXISTS {name}")  # half-built copy
-                    await self._run(cur, f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
+                    await self._run(cur, f"CREATE DATABASE {name} {self.flavour.database_options}")
                     await self._run(cur, f"USE {name}")
                     await self._fill(cur, name, plan)
                 finally:
