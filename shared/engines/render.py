@@ -13,6 +13,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
+from shared.engines.quoting import unquote_where_safe
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -47,16 +48,22 @@ class FixturePlan:
 
 
 def render_sql(sql: str, source: Engine, target: Engine) -> str:
-    """sqlglot transpile; the text itself when source == target or when it does not parse."""
+    """sqlglot transpile; the text itself when source == target or when it does not parse.
+
+    Names are quoted only where the target needs it, as the fixture's DDL is (quoting.py).
+    """
     if source == target:
         return sql
+    write = sqlglot_dialect(target)
     try:
-        out = sqlglot.transpile(
-            sql,
-            read=sqlglot_dialect(source),
-            write=sqlglot_dialect(target),
-            unsupported_level=ErrorLevel.IGNORE,
-        )
+        trees = sqlglot.parse(sql, read=sqlglot_dialect(source))
+        out = [
+            unquote_where_safe(tree, target).sql(
+                dialect=write, unsupported_level=ErrorLevel.IGNORE
+            )
+            for tree in trees
+            if tree is not None
+        ]
     except SqlglotError:
         # The engine reports the problem in its own words; rendering never hides SQL.
         return sql
@@ -116,6 +123,8 @@ def _render_ddl(
                 continue
             raise FixtureRenderError(f"statement {number} does not parse as {read}: {exc}") from exc
         if source != target:
+            # SQLite's names are case-insensitive: bare wherever the target allows (quoting.py).
+            tree = unquote_where_safe(tree, target)
             for fixup in DDL_FIXUPS.get(target, ()):
                 tree = fixup(tree)
         statements.append(text if source == target else tree.sql(dialect=write))

@@ -10,6 +10,7 @@ from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, Validation
 from shared.engines.base import SqlEngine
 from shared.engines.fixture import Fixture
+from shared.engines.quoting import requote_identifiers
 from shared.engines.render import render_sql
 
 T = TypeVar("T")
@@ -35,12 +36,17 @@ class Validator:
     ) -> tuple[Validation, dict[Engine, str]]:
         """Checks per engine, non_empty, results_agree; and the SQL text each engine ran.
 
-        portable: every engine gets `sql` verbatim. transpiled: each gets sqlglot's rendering
-        from `sql_dialect`. The fixture is always rendered per engine. Raises EngineUnavailable
+        portable: every engine gets `sql` verbatim but for its quoted identifiers, spelled as
+        that engine reads them (a stock MySQL reads "x" as a string). transpiled: each gets
+        sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine. Raises EngineUnavailable
         (retryable) when an engine is down; invalid SQL is a failed check, never an exception.
         """
         texts = {
-            engine: sql if policy is Policy.PORTABLE else render_sql(sql, sql_dialect, engine)
+            engine: (
+                requote_identifiers(sql, sql_dialect, engine)
+                if policy is Policy.PORTABLE
+                else render_sql(sql, sql_dialect, engine)
+            )
             for engine in self._engines
         }
         checks = await _gather_all(
