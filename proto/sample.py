@@ -73,6 +73,9 @@ class Draft(Contract):
     sql: str
     sql_dialect: Engine = Engine.SQLITE
     sql_by_dialect: dict[Engine, str] = Field(default_factory=dict)
+    # The schema and rows as each engine read them (DDL in its quoting, then INSERTs): what a
+    # user loads to run sql_by_dialect[engine]. Filled by the validator next to sql_by_dialect.
+    sql_context_by_dialect: dict[Engine, str] = Field(default_factory=dict)
     question: str
     prompt_style: PromptStyle
     explanation: str

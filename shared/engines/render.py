@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,7 +13,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
-from shared.engines.quoting import unquote_where_safe
+from shared.engines.quoting import quote_name, unquote_where_safe
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -151,19 +151,71 @@ def _collect_names(
 def _plan_insert(
     rows: TableRows, target: Engine, tables: dict[str, str], columns: dict[tuple[str, str], str]
 ) -> RowInsert:
-    write = sqlglot_dialect(target)
-    # Reuse the DDL's spelling of each identifier so case folding and quoting agree with it.
-    table = tables.get(rows.table.lower()) or exp.to_identifier(rows.table).sql(dialect=write)
-    cols = [
-        columns.get((rows.table.lower(), c.lower())) or exp.to_identifier(c).sql(dialect=write)
-        for c in rows.columns
-    ]
+    table, cols = _insert_names(rows, target, tables, columns)
     if target is Engine.MYSQL:
         # The driver formats parameters with %: a % in a (quoted) identifier must be doubled.
         table, cols = table.replace("%", "%%"), [c.replace("%", "%%") for c in cols]
     marks = ", ".join(PLACEHOLDERS[target](n) for n in range(1, len(cols) + 1))
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
     return RowInsert(sql, tuple(tuple(v) for v in rows.values))
+
+
+def _insert_names(
+    rows: TableRows, target: Engine, tables: dict[str, str], columns: dict[tuple[str, str], str]
+) -> tuple[str, list[str]]:
+    """Reuse the DDL's spelling of each identifier so case folding and quoting agree with it."""
+    table = tables.get(rows.table.lower()) or quote_name(rows.table, target)
+    cols = [
+        columns.get((rows.table.lower(), c.lower())) or quote_name(c, target)
+        for c in rows.columns
+    ]
+    return table, cols
+
+
+def render_context(fixture: Fixture, target: Engine) -> str:
+    """The fixture as `target` reads it, as text: its DDL statements, then one INSERT per table.
+
+    A record's `sql_context_by_dialect`: what a user loads into that engine to run the
+    record's SQL for that engine (tests/engines/test_stock_mariadb.py loads every one).
+    """
+    statements, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
+    lines = [statement.strip().rstrip(";").rstrip() + ";" for statement in statements]
+    for rows in fixture.rows:
+        if not rows.values:
+            continue
+        table, cols = _insert_names(rows, target, tables, columns)
+        values = ", ".join(
+            "(" + ", ".join(render_literal(v, target) for v in row) + ")" for row in rows.values
+        )
+        lines.append(f"INSERT INTO {table} ({', '.join(cols)}) VALUES {values};")
+    return "\n".join(lines)
+
+
+def render_contexts(fixture: Fixture, engines: Iterable[Engine]) -> dict[Engine, str]:
+    """render_context for each engine whose rendering of the DDL succeeds."""
+    contexts: dict[Engine, str] = {}
+    for engine in engines:
+        try:
+            contexts[engine] = render_context(fixture, engine)
+        except FixtureRenderError:
+            continue  # that engine's check already failed with this reason
+    return contexts
+
+
+def render_literal(value: Scalar, target: Engine) -> str:
+    """A row value as a literal of `target` (MySQL reads backslash escapes in strings)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        if target is Engine.POSTGRES:
+            return "TRUE" if value else "FALSE"
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("'", "''")
+    if target is Engine.MYSQL:
+        text = text.replace("\\", "\\\\")
+    return f"'{text}'"
 
 
 _FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})

@@ -6,6 +6,7 @@ from proto import subjects
 from proto.common import Engine, Outcome, Stage, TaskType
 from proto.sample import ErrorClass, Feedback, SampleEnvelope, Validation
 from shared.engines.fixture import fixture_from_draft
+from shared.engines.render import render_contexts
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
@@ -58,8 +59,9 @@ class ValidatorStage:
         if missing:
             names = ", ".join(sorted(e.value for e in missing))
             raise EngineUnavailable(f"this validator has no {names} engine")
+        fixture = fixture_from_draft(draft)
         validation, by_engine = await self.validator.validate(
-            fixture_from_draft(draft),
+            fixture,
             draft.sql,
             sql_dialect=draft.sql_dialect,
             level=envelope.level,
@@ -71,6 +73,7 @@ class ValidatorStage:
             validation.measured = analysis.features.summary()
             validation.conformance = conformance_diffs(envelope.blueprint, analysis.features)
         draft.sql_by_dialect = {e: by_engine[e] for e in envelope.engines if e in by_engine}
+        draft.sql_context_by_dialect = render_contexts(fixture, draft.sql_by_dialect)
         envelope.validation = validation
         feedback = feedback_from(validation)
         if analysis.error:
