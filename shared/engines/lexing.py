@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from proto.common import Engine
 from proto.sample import ErrorClass
@@ -108,7 +108,9 @@ def find_lexical_problem(sql: str, tokens: Sequence[Token], engine: Engine) -> L
     return _check_gap(sql, position, len(sql), rules, engine)
 
 
-def _check_gap(sql: str, start: int, end: int, rules: LexRules, engine: Engine) -> LexProblem | None:
+def _check_gap(
+    sql: str, start: int, end: int, rules: LexRules, engine: Engine
+) -> LexProblem | None:
     """Between two tokens only whitespace and comments, ending inside the gap, may stand."""
     i = start
     while i < end:

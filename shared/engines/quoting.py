@@ -21,9 +21,14 @@ from shared.sql.dialects import sqlglot_dialect
 
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # pg_get_keywords() catcodes R and T of PostgreSQL 15/16: words that cannot be a bare table or
 # column name (tests/engines/test_quoting.py checks the list against the running server).
-POSTGRES_RESERVED = frozenset(
+POSTGRES_RESERVED = _words(
     """all analyse analyze and any array as asc asymmetric authorization binary both case cast
     check collate collation column concurrently constraint create cross current_catalog
     current_date current_role current_schema current_time current_timestamp current_user default
@@ -32,27 +37,27 @@ POSTGRES_RESERVED = frozenset(
     limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps
     placing primary references returning right select session_user similar some symmetric table
     tablesample then to trailing true union unique user using variadic verbose when where window
-    with""".split()
+    with"""
 )
 # MySQL 8's reserved words (sqlglot's list) and those MariaDB 10.11 adds (the test tries every
 # word of information_schema.KEYWORDS as a bare name on the running server).
-MARIADB_EXTRA_RESERVED = frozenset(
+MARIADB_EXTRA_RESERVED = _words(
     """current_role delete_domain_id do_domain_ids ignore_domain_ids master_demote_to_replica
     master_demote_to_slave offset page_checksum parse_vcol_expr portion ref_system_id returning
     sql_buffer_result sql_cache sql_no_cache stats_auto_recalc stats_persistent
-    stats_sample_pages""".split()
+    stats_sample_pages"""
 )
 MYSQL_RESERVED = frozenset(w.lower() for w in MySQLGenerator.RESERVED_KEYWORDS) | (
     MARIADB_EXTRA_RESERVED
 )
 # SQLite reads almost every keyword as a name where one is expected; these it does not.
-SQLITE_RESERVED = frozenset(
+SQLITE_RESERVED = _words(
     """add all alter and as autoincrement between case cast check collate commit constraint create
     current_date current_time current_timestamp returning
     default deferrable delete distinct drop else escape except exists foreign from group having
     if in index insert intersect into is isnull join limit not notnull null on or order primary
     references select set table then to transaction union unique update using values when where
-    """.split()
+    """
 )
 RESERVED: dict[Engine, frozenset[str]] = {
     Engine.POSTGRES: POSTGRES_RESERVED,

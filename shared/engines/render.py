@@ -58,9 +58,7 @@ def render_sql(sql: str, source: Engine, target: Engine) -> str:
     try:
         trees = sqlglot.parse(sql, read=sqlglot_dialect(source))
         out = [
-            unquote_where_safe(tree, target).sql(
-                dialect=write, unsupported_level=ErrorLevel.IGNORE
-            )
+            unquote_where_safe(tree, target).sql(dialect=write, unsupported_level=ErrorLevel.IGNORE)
             for tree in trees
             if tree is not None
         ]
@@ -166,8 +164,7 @@ def _insert_names(
     """Reuse the DDL's spelling of each identifier so case folding and quoting agree with it."""
     table = tables.get(rows.table.lower()) or quote_name(rows.table, target)
     cols = [
-        columns.get((rows.table.lower(), c.lower())) or quote_name(c, target)
-        for c in rows.columns
+        columns.get((rows.table.lower(), c.lower())) or quote_name(c, target) for c in rows.columns
     ]
     return table, cols
 

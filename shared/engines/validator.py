@@ -9,6 +9,7 @@ from typing import TypeVar
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, Validation
 from shared.engines.base import SqlEngine
+from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import requote_identifiers
 from shared.engines.render import render_sql
@@ -38,8 +39,9 @@ class Validator:
 
         portable: every engine gets `sql` verbatim but for its quoted identifiers, spelled as
         that engine reads them (a stock MySQL reads "x" as a string). transpiled: each gets
-        sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine. Raises EngineUnavailable
-        (retryable) when an engine is down; invalid SQL is a failed check, never an exception.
+        sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine.
+        Raises EngineUnavailable (retryable) when an engine is down; invalid SQL is a failed
+        check, never an exception. Disagreeing results come with their typed likely causes.
         """
         texts = {
             engine: (
@@ -56,12 +58,18 @@ class Validator:
             }
         )
         ordered = [checks[engine] for engine in self._engines]
+        agree = _compare_digests(ordered, level)
         validation = Validation(
             level=level,
             policy=policy,
             checks=ordered,
             non_empty=_find_non_empty(ordered, level),
-            results_agree=_compare_digests(ordered, level),
+            results_agree=agree,
+            disagreement=(
+                explain_disagreement(ordered, sql, sql_dialect, fixture.rows)
+                if agree is False
+                else None
+            ),
         )
         return validation, texts
 
