@@ -57,7 +57,9 @@ def explain_disagreement(
     examples: list[str] = []
     mysql_apart = any(g == [Engine.MYSQL] for g in groups.values())
     if mysql_apart and tree is not None and tree.find(*_TEXT_SENSITIVE):
-        collisions = find_collation_collisions(v for v in values if isinstance(v, str))
+        literals = [lit.this for lit in tree.find_all(exp.Literal) if lit.is_string]
+        texts = [v for v in values if isinstance(v, str)] + literals
+        collisions = find_collation_collisions(texts)
         if collisions or tree.find(exp.Order):
             kinds.append(DisagreementKind.TEXT_COLLATION)
             examples += [f"{a!r} = {b!r}" for a, b in collisions[:MAX_EXAMPLES]]

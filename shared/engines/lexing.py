@@ -57,6 +57,8 @@ class LexRules:
     nested_block_comments: bool
     # MySQL runs /*! ... */ and MariaDB /*M! ... */: code, not comment.
     executable_comments: tuple[str, ...] = ()
+    # Characters that end a line comment (PostgreSQL's scanner stops at \r too).
+    line_ends: str = "\n"
 
 
 LEX_RULES: dict[Engine, LexRules] = {
@@ -76,6 +78,7 @@ LEX_RULES: dict[Engine, LexRules] = {
         line_comments=("--",),
         dash_comment_needs_space=False,
         nested_block_comments=True,
+        line_ends="\r\n",
     ),
     Engine.SQLITE: LexRules(
         string_quotes="'",
@@ -131,8 +134,8 @@ def _check_gap(
             after = sql[i + len(line) : i + len(line) + 1]
             if line == "--" and rules.dash_comment_needs_space and after not in ("", *WHITESPACE):
                 return _unreadable(engine, '"--" not followed by a space is no comment there')
-            newline = sql.find("\n", i)
-            close = len(sql) if newline == -1 else newline
+            ends = [n for n in (sql.find(c, i) for c in rules.line_ends) if n != -1]
+            close = min(ends) if ends else len(sql)
             if close > end:
                 return _unreadable(engine, "a line comment ends elsewhere for the engine")
             i = close
