@@ -32,6 +32,27 @@ MARIADB_SQL_MODE = (
 )
 # NO PAD like MySQL 8's utf8mb4_0900_ai_ci ('a' <> 'a '), which utf8mb4_uca1400_ai_ci is not.
 MARIADB_COLLATION = "utf8mb4_uca1400_nopad_ai_ci"
+# What a record may assume of a MySQL server: these and nothing else (tests/engines/
+# test_stock_mariadb.py loads every accepted record on a server started with exactly these).
+MARIADB_STOCK_SETTINGS = (
+    "--character-set-server=utf8mb4",
+    f"--collation-server={MARIADB_COLLATION}",
+    f"--sql-mode={MARIADB_SQL_MODE}",
+)
+# The sandbox's own server adds an engine-side refusal of MyISAM/Aria/CONNECT/... tables (their
+# DATA DIRECTORY files and non-transactional writes; the screen refuses them first) and storage
+# tuning that changes no result.
+MARIADB_SANDBOX_SETTINGS = (
+    *MARIADB_STOCK_SETTINGS,
+    "--enforce-storage-engine=InnoDB",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-buffer-pool-size=128M",
+    # Scratch data only: one shared tablespace and no doublewrite make CREATE TABLE cheap (no
+    # file and fsync per table), which dominates building fixtures.
+    "--innodb-file-per-table=0",
+    "--innodb-doublewrite=0",
+    "--max-connections=300",
+)
 
 
 class ServerUnavailable(RuntimeError):
@@ -217,8 +238,13 @@ def start_postgres(base: Path, extra_args: list[str] | None = None) -> Server:
     return server
 
 
-def start_mariadb(base: Path, extra_args: list[str] | None = None) -> Server:
-    """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win."""
+def start_mariadb(
+    base: Path,
+    extra_args: list[str] | None = None,
+    settings: tuple[str, ...] = MARIADB_SANDBOX_SETTINGS,
+) -> Server:
+    """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win; `settings` are
+    the server's SQL settings (MARIADB_STOCK_SETTINGS: a stock MySQL 8 user's, nothing else)."""
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
     install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not mariadbd or not install_db:
@@ -254,20 +280,8 @@ def start_mariadb(base: Path, extra_args: list[str] | None = None) -> Server:
             f"--socket={socket_path}",
             f"--pid-file={data / 'mariadb.pid'}",
             f"--user={user}",
-            "--innodb-flush-log-at-trx-commit=0",
-            "--innodb-buffer-pool-size=128M",
-            # Scratch data only: one shared tablespace and no doublewrite make CREATE TABLE
-            # cheap (no file and fsync per table), which dominates building fixtures.
-            "--innodb-file-per-table=0",
-            "--innodb-doublewrite=0",
-            "--max-connections=300",
             "--skip-name-resolve",
-            "--character-set-server=utf8mb4",
-            f"--collation-server={MARIADB_COLLATION}",
-            f"--sql-mode={MARIADB_SQL_MODE}",
-            # Engine-side refusal of MyISAM/ARIA/CONNECT/... tables (their DATA DIRECTORY files
-            # and non-transactional writes); the screen refuses them first.
-            "--enforce-storage-engine=InnoDB",
+            *settings,
             *(extra_args or []),
         ],
         base / "mariadb.log",
