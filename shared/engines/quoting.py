@@ -88,12 +88,16 @@ def quote_name(name: str, target: Engine) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def requote_identifiers(sql: str, source: Engine, target: Engine) -> str:
+def requote_identifiers(
+    sql: str, source: Engine, target: Engine, known: frozenset[str] | None = None
+) -> str:
     """The same text with only its quoted identifiers respelled for `target`.
 
     The portable policy's one text, made readable on a stock MySQL (where "x" is a string)
     and on PostgreSQL (where "Date" keeps its case): every other character stays as written.
-    Text the source dialect cannot tokenize is returned unchanged for the engine to judge.
+    With `known` (lower-cased table, column and alias names) a double-quoted SQLite name that
+    names nothing becomes the string literal SQLite itself falls back to ("English" in
+    `WHERE language = "English"`). Text the source cannot tokenize is returned unchanged.
     """
     if source == target:
         return sql
@@ -107,7 +111,41 @@ def requote_identifiers(sql: str, source: Engine, target: Engine) -> str:
         if token.token_type != TokenType.IDENTIFIER:
             continue
         pieces.append(sql[position : token.start])
-        pieces.append(quote_name(token.text, target))
+        if _is_sqlite_string_fallback(sql[token.start], token.text, source, known):
+            pieces.append(string_literal(token.text, target))
+        else:
+            pieces.append(quote_name(token.text, target))
         position = token.end + 1
     pieces.append(sql[position:])
     return "".join(pieces)
+
+
+def _is_sqlite_string_fallback(
+    quote: str, name: str, source: Engine, known: frozenset[str] | None
+) -> bool:
+    return bool(known) and source is Engine.SQLITE and quote == '"' and name.lower() not in known
+
+
+def string_literal(text: str, target: Engine) -> str:
+    """A string literal of `target` (MySQL reads backslash escapes in strings)."""
+    text = text.replace("'", "''")
+    if target is Engine.MYSQL:
+        text = text.replace("\\", "\\\\")
+    return f"'{text}'"
+
+
+def find_query_names(sql: str, dialect: Engine) -> frozenset[str]:
+    """Lower-cased names a query defines itself: column and table aliases, CTE names."""
+    try:
+        trees = sqlglot.parse(sql, read=sqlglot_dialect(dialect))
+    except SqlglotError:
+        return frozenset()
+    names: set[str] = set()
+    for tree in trees:
+        if tree is None:
+            continue
+        for node in tree.find_all(exp.Alias, exp.TableAlias):
+            names.add(node.alias.lower() if isinstance(node, exp.Alias) else node.name.lower())
+            if isinstance(node, exp.TableAlias):
+                names.update(c.name.lower() for c in node.columns)
+    return frozenset(names)

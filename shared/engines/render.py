@@ -13,7 +13,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
-from shared.engines.quoting import quote_name, unquote_where_safe
+from shared.engines.quoting import quote_name, string_literal, unquote_where_safe
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -169,6 +169,15 @@ def _insert_names(
     return table, cols
 
 
+def find_schema_names(fixture: Fixture) -> frozenset[str]:
+    """Lower-cased table and column names the fixture's DDL creates (empty if unreadable)."""
+    try:
+        _, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, fixture.dialect)
+    except FixtureRenderError:
+        return frozenset()
+    return frozenset(tables) | frozenset(column for _, column in columns)
+
+
 def render_context(fixture: Fixture, target: Engine) -> str:
     """The fixture as `target` reads it, as text: its DDL statements, then one INSERT per table.
 
@@ -209,10 +218,7 @@ def render_literal(value: Scalar, target: Engine) -> str:
         return "1" if value else "0"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value).replace("'", "''")
-    if target is Engine.MYSQL:
-        text = text.replace("\\", "\\\\")
-    return f"'{text}'"
+    return string_literal(str(value), target)
 
 
 _FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})

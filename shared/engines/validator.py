@@ -11,8 +11,8 @@ from proto.sample import EngineCheck, Validation
 from shared.engines.base import SqlEngine
 from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
-from shared.engines.quoting import requote_identifiers
-from shared.engines.render import render_sql
+from shared.engines.quoting import find_query_names, requote_identifiers
+from shared.engines.render import find_schema_names, render_sql
 
 T = TypeVar("T")
 
@@ -43,9 +43,10 @@ class Validator:
         Raises EngineUnavailable (retryable) when an engine is down; invalid SQL is a failed
         check, never an exception. Disagreeing results come with their typed likely causes.
         """
+        known = find_schema_names(fixture) | find_query_names(sql, sql_dialect)
         texts = {
             engine: (
-                requote_identifiers(sql, sql_dialect, engine)
+                requote_identifiers(sql, sql_dialect, engine, known)
                 if policy is Policy.PORTABLE
                 else render_sql(sql, sql_dialect, engine)
             )
