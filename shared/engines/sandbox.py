@@ -190,6 +190,9 @@ def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Scr
     )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
+    portability = _find_mariadb_only_problem(root, engine)
+    if portability:
+        return reject(ErrorClass.SYNTAX, portability)
     return Screened(root, writes=writes)
 
 
@@ -300,6 +303,22 @@ def _find_engine_problem(create: exp.Create) -> str | None:
     for prop in props.expressions if props else []:
         if isinstance(prop, exp.EngineProperty) and prop.name.lower() not in MYSQL_TABLE_ENGINES:
             return f"sandbox: table engine {prop.name} is not allowed (InnoDB only)"
+    return None
+
+
+# Syntax MariaDB 10.11 runs and MySQL 8 rejects: valid on MySQL means valid on MySQL 8 too.
+MARIADB_ONLY_NODES: dict[type[exp.Expr], str] = {
+    exp.Returning: "RETURNING",
+    exp.Fetch: "FETCH FIRST ... ROWS",
+}
+
+
+def _find_mariadb_only_problem(root: exp.Expr, engine: Engine) -> str | None:
+    if engine is not Engine.MYSQL:
+        return None
+    for node_type, name in MARIADB_ONLY_NODES.items():
+        if root.find(node_type):
+            return f"{name} runs on MariaDB but not on MySQL 8; use a form both accept"
     return None
 
 

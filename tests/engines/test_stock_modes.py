@@ -115,6 +115,19 @@ def test_plain_innodb_table_options_pass() -> None:
     assert screen_fixture_statement(ddl, MYSQL).ok
 
 
+@pytest.mark.parametrize(
+    ("sql", "writes"),
+    [
+        ("DELETE FROM t WHERE a = 1 RETURNING a", True),
+        ("SELECT a FROM t ORDER BY a FETCH FIRST 1 ROWS ONLY", False),
+    ],
+)
+def test_mariadb_only_syntax_is_not_valid_on_mysql(sql: str, writes: bool) -> None:
+    screened = screen_query(sql, MYSQL, allow_writes=writes)
+    assert screened.error_class is ErrorClass.SYNTAX
+    assert "MySQL 8" in (screened.message or "")
+
+
 # --- both readings, on the live engines -------------------------------------------------------
 
 
