@@ -18,6 +18,8 @@ the fixture.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -42,7 +44,9 @@ from shared.sql.dialects import sqlglot_dialect
 # Tables read back after a write check, for the state digest; more rows is a failed check.
 STATE_ROW_CAP = 20_000
 # Fixture failures that keep their own class; every other one is a schema error.
-_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT})
+_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_LARGE})
+# Engines cut the text at a NUL (or refuse it in the protocol): it is the SQL's own error.
+NUL = "\x00"
 
 
 class _FixtureVanished(Exception):
@@ -108,11 +112,23 @@ class SqlEngine(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def scratch_name(self, fixture: Fixture) -> str:
+        """The fixture's schema / database / file name, keyed by the run's secret: a record
+        cannot name another record's fixture from its content alone."""
+        secret = self.settings.fixture_secret.get_secret_value().encode()
+        digest = hmac.new(secret, fixture.key.encode(), hashlib.sha256).hexdigest()
+        return f"sx_{digest[:24]}"
+
     async def check(
         self, fixture: Fixture, sql: str, level: Level, *, allow_writes: bool = False
     ) -> EngineCheck:
         """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
-        screened = self._screen_query(sql, allow_writes)
+        if NUL in sql:
+            return self._failed(level, sql, ErrorClass.SYNTAX, "a NUL byte in the SQL text", 0.0)
+        try:
+            screened = self._screen_query(sql, allow_writes)
+        except RecursionError:  # sqlglot recurses per nesting level: 5,000 parentheses
+            return self._failed(level, sql, ErrorClass.SYNTAX, "SQL nested too deeply", 0.0)
         if not screened.ok:
             return self._failed(level, sql, screened.error_class, screened.message, 0.0)
         if level is Level.SYNTAX:
@@ -195,17 +211,24 @@ class SqlEngine(ABC):
         return Screened(tree, writes=writes)
 
     async def _build_fixture(self, fixture: Fixture) -> Any:
+        size, limit = measure_fixture_bytes(fixture), self.settings.max_fixture_bytes
+        if size > limit:
+            return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
+        if NUL in fixture.ddl:
+            return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
         try:
             plan = plan_fixture(fixture, self.engine)
+            if self._screen:
+                for number, statement in enumerate(plan.statements, start=1):
+                    error_class, message = _fixture_statement_verdict(statement, self.engine)
+                    if error_class is not None:
+                        return _to_fixture_failure(error_class, f"statement {number}: {message}")
         except FixtureRenderError as exc:
             return FixtureFailure(ErrorClass.SCHEMA, str(exc))
-        if self._screen:
-            for number, statement in enumerate(plan.statements, start=1):
-                error_class, message = _fixture_statement_verdict(statement, self.engine)
-                if error_class is not None:
-                    return _to_fixture_failure(error_class, f"statement {number}: {message}")
+        except RecursionError:
+            return FixtureFailure(ErrorClass.SCHEMA, "DDL nested too deeply")
         try:
-            return await self._create_fixture(fixture.name, plan)
+            return await self._create_fixture(self.scratch_name(fixture), plan)
         except CheckFailed as failure:
             return _to_fixture_failure(failure.error_class, failure.message)
 
@@ -272,6 +295,15 @@ class SqlEngine(ABC):
             row_count=row_count,
             elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
         )
+
+
+def measure_fixture_bytes(fixture: Fixture) -> int:
+    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
+    size = len(fixture.ddl.encode())
+    for table in fixture.rows:
+        for row in table.values:
+            size += sum(len(str(value).encode()) + 1 for value in row)
+    return size
 
 
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
