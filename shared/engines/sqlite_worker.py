@@ -26,7 +26,12 @@ from typing import Any, BinaryIO
 HEADER = struct.Struct(">I")
 PROGRESS_STEPS = 2_000
 
-_READ = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+_READ = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_RECURSIVE,
+}
 _CHANGE = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 ALLOWED_ACTIONS: dict[str, set[int] | None] = {
     "admin": None,
