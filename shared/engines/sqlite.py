@@ -97,6 +97,7 @@ class SqliteEngine(SqlEngine):
                 "memory_bytes": self.settings.sqlite_worker_memory_mb * 1024 * 1024,
             },
         )
+        await self._workers.prestart()  # no check waits for a process to start
 
     async def close(self) -> None:
         await self.fixtures.close()
@@ -159,10 +160,15 @@ class SqliteEngine(SqlEngine):
                     raise CheckFailed(
                         ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows"
                     )
-            return QueryResult(affected=reply["affected"], tables=tables)
+            return QueryResult(
+                affected=reply["affected"], tables=tables, engine_ms=reply["engine_ms"]
+            )
         rows = reply["rows"]
         return QueryResult(
-            tuple(reply["columns"]), rows, too_many=len(rows) > self.settings.max_rows
+            tuple(reply["columns"]),
+            rows,
+            too_many=len(rows) > self.settings.max_rows,
+            engine_ms=reply["engine_ms"],
         )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> SqliteFixture:

@@ -94,6 +94,13 @@ class WorkerPool:
             self._idle.put_nowait(worker)
         return reply
 
+    async def prestart(self) -> None:
+        """Start every worker now rather than on first use."""
+        slots = [self._idle.get_nowait() for _ in range(self._idle.qsize())]
+        started = await asyncio.gather(*(self._spawn() for s in slots if s is None))
+        for worker in [*(s for s in slots if s is not None), *started]:
+            self._idle.put_nowait(worker)
+
     async def close(self) -> None:
         for worker in list(self._all):
             await self._retire(worker)

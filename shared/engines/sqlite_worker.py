@@ -131,12 +131,17 @@ class Worker:
                 self.guard.mode = "write" if mode == "write" else "read"
                 conn.execute(f"EXPLAIN {request['sql']}").close()
                 return {}
+            started = time.perf_counter()
             if mode == "write":
-                return self.run_write(conn, request)
-            cursor = conn.execute(request["sql"])
-            rows = fetch_bounded(cursor, request["max_rows"] + 1, request["max_result_bytes"])
-            columns = [d[0] for d in cursor.description or ()]
-            return {"columns": columns, "rows": rows}
+                reply = self.run_write(conn, request)
+            else:
+                cursor = conn.execute(request["sql"])
+                limit, budget = request["max_rows"] + 1, request["max_result_bytes"]
+                rows = fetch_bounded(cursor, limit, budget)
+                reply = {"columns": [d[0] for d in cursor.description or ()], "rows": rows}
+            # The statement's own time, apart from waiting for a worker and the pipe.
+            reply["engine_ms"] = (time.perf_counter() - started) * 1000
+            return reply
         finally:
             conn.close()
 

@@ -36,7 +36,9 @@ async def test_concurrent_checks_create_the_schema_once(
     assert len({c.digest for c in checks if c.digest}) == 1
     assert runner.fixtures.stats.created - before == 1
     if engine is not Engine.SQLITE:
-        assert (await count_scratch_copies(engine_settings, runner.scratch_name(fixture)))[engine.value] == 1
+        assert (await count_scratch_copies(engine_settings, runner.scratch_name(fixture)))[
+            engine.value
+        ] == 1
 
 
 async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
