@@ -95,6 +95,8 @@ class ErrorClass(StrEnum):
     FORBIDDEN = "forbidden"
     TIMEOUT = "timeout"
     TOO_MANY_ROWS = "too_many_rows"
+    # A result, fixture or value past its byte budget (EngineSettings.max_*_bytes).
+    TOO_LARGE = "too_large"
     EMPTY_RESULT = "empty_result"
     ENGINE_MISMATCH = "engine_mismatch"
     NONCONFORMANT = "nonconformant"

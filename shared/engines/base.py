@@ -18,6 +18,8 @@ the fixture.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -42,7 +44,9 @@ from shared.sql.dialects import sqlglot_dialect
 # Tables read back after a write check, for the state digest; more rows is a failed check.
 STATE_ROW_CAP = 20_000
 # Fixture failures that keep their own class; every other one is a schema error.
-_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT})
+_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_LARGE})
+# Engines cut the text at a NUL (or refuse it in the protocol): it is the SQL's own error.
+NUL = "\x00"
 
 
 class _FixtureVanished(Exception):
@@ -69,6 +73,9 @@ class QueryResult:
     affected: int | None = None
     # After a write: (table, column count, rows) for every fixture table, before rollback.
     tables: Sequence[tuple[str, int, Sequence[Sequence[Any]]]] = ()
+    # The statement's own time where the engine measures it apart from queueing (SQLite's
+    # worker); the deadline is judged on it, the reported elapsed_ms stays the real wait.
+    engine_ms: float | None = None
 
 
 class SqlEngine(ABC):
@@ -108,11 +115,23 @@ class SqlEngine(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def scratch_name(self, fixture: Fixture) -> str:
+        """The fixture's schema / database / file name, keyed by the run's secret: a record
+        cannot name another record's fixture from its content alone."""
+        secret = self.settings.fixture_secret.get_secret_value().encode()
+        digest = hmac.new(secret, fixture.key.encode(), hashlib.sha256).hexdigest()
+        return f"sx_{digest[:24]}"
+
     async def check(
         self, fixture: Fixture, sql: str, level: Level, *, allow_writes: bool = False
     ) -> EngineCheck:
         """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
-        screened = self._screen_query(sql, allow_writes)
+        if NUL in sql:
+            return self._failed(level, sql, ErrorClass.SYNTAX, "a NUL byte in the SQL text", 0.0)
+        try:
+            screened = self._screen_query(sql, allow_writes)
+        except RecursionError:  # sqlglot recurses per nesting level: 5,000 parentheses
+            return self._failed(level, sql, ErrorClass.SYNTAX, "SQL nested too deeply", 0.0)
         if not screened.ok:
             return self._failed(level, sql, screened.error_class, screened.message, 0.0)
         if level is Level.SYNTAX:
@@ -195,17 +214,24 @@ class SqlEngine(ABC):
         return Screened(tree, writes=writes)
 
     async def _build_fixture(self, fixture: Fixture) -> Any:
+        size, limit = measure_fixture_bytes(fixture), self.settings.max_fixture_bytes
+        if size > limit:
+            return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
+        if NUL in fixture.ddl:
+            return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
         try:
             plan = plan_fixture(fixture, self.engine)
+            if self._screen:
+                for number, statement in enumerate(plan.statements, start=1):
+                    error_class, message = _fixture_statement_verdict(statement, self.engine)
+                    if error_class is not None:
+                        return _to_fixture_failure(error_class, f"statement {number}: {message}")
         except FixtureRenderError as exc:
             return FixtureFailure(ErrorClass.SCHEMA, str(exc))
-        if self._screen:
-            for number, statement in enumerate(plan.statements, start=1):
-                error_class, message = _fixture_statement_verdict(statement, self.engine)
-                if error_class is not None:
-                    return _to_fixture_failure(error_class, f"statement {number}: {message}")
+        except RecursionError:
+            return FixtureFailure(ErrorClass.SCHEMA, "DDL nested too deeply")
         try:
-            return await self._create_fixture(fixture.name, plan)
+            return await self._create_fixture(self.scratch_name(fixture), plan)
         except CheckFailed as failure:
             return _to_fixture_failure(failure.error_class, failure.message)
 
@@ -213,6 +239,7 @@ class SqlEngine(ABC):
         self, sql: str, screened: Screened, result: QueryResult, started: float
     ) -> EngineCheck:
         elapsed = _elapsed_ms_since(started)
+        spent = result.engine_ms if result.engine_ms is not None else elapsed
         if result.too_many:
             limit = self.settings.max_rows
             return self._failed(
@@ -223,12 +250,10 @@ class SqlEngine(ABC):
                 started,
                 row_count=limit + 1,
             )
-        if elapsed >= self.settings.statement_timeout_ms:
+        if spent >= self.settings.statement_timeout_ms:
             # Some engines stop a function at the deadline and return what they have
             # (MariaDB's SLEEP/BENCHMARK): past the deadline is a timeout either way.
-            message = (
-                f"ran {elapsed:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
-            )
+            message = f"ran {spent:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
             return self._failed(Level.FULL, sql, ErrorClass.TIMEOUT, message, started)
         if screened.writes:
             digest, ordered, count = digest_tables(result.tables), False, result.affected
@@ -272,6 +297,46 @@ class SqlEngine(ABC):
             row_count=row_count,
             elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
         )
+
+
+def measure_row_bytes(row: Sequence[Any]) -> int:
+    """Bytes a fetched row holds, near enough to budget on: text and blobs by length."""
+    return 8 + sum(len(v) if isinstance(v, str | bytes | bytearray) else 8 for v in row)
+
+
+@dataclass
+class ResultBudget:
+    """Counts the bytes of fetched rows; past the budget the check fails as TOO_LARGE."""
+
+    limit: int
+    used: int = 0
+    largest_row: int = 1
+    # Chunks start small and double: a few huge rows never arrive in one large batch.
+    chunk: int = 4
+
+    def take(self, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            size = measure_row_bytes(row)
+            self.used += size
+            self.largest_row = max(self.largest_row, size)
+        if self.used > self.limit:
+            raise CheckFailed(ErrorClass.TOO_LARGE, f"result larger than {self.limit} bytes")
+
+    def next_chunk(self, wanted: int) -> int:
+        """Rows to fetch next so that one more chunk cannot pass the budget by much."""
+        room = max(self.limit - self.used, 0) // self.largest_row
+        size = max(1, min(wanted, room + 1, self.chunk))
+        self.chunk = min(self.chunk * 2, 256)
+        return size
+
+
+def measure_fixture_bytes(fixture: Fixture) -> int:
+    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
+    size = len(fixture.ddl.encode())
+    for table in fixture.rows:
+        for row in table.values:
+            size += sum(len(str(value).encode()) + 1 for value in row)
+    return size
 
 
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:

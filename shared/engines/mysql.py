@@ -23,7 +23,13 @@ from pymysql.constants import CLIENT
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.base import (
+    STATE_ROW_CAP,
+    CheckFailed,
+    QueryResult,
+    ResultBudget,
+    SqlEngine,
+)
 from shared.engines.provision import (
     EMPTY_SCHEMA,
     MysqlFlavour,
@@ -66,6 +72,9 @@ MYSQL_ERRORS: dict[int, ErrorClass | None] = {
     2013: None,  # lost connection during query
     2055: None,
 }
+# The protocol command that resets a session (variables, LAST_INSERT_ID, temporary tables,
+# prepared statements, role) without a new login; pymysql has no name for it.
+COM_RESET_CONNECTION = 0x1F
 MYSQL_MISSING = frozenset({1146, 1049})  # unknown table, unknown database
 _UNAVAILABLE = (OSError, asyncio.IncompleteReadError, pymysql.err.InterfaceError)
 
@@ -192,13 +201,22 @@ class MysqlEngine(SqlEngine):
             self._query.release(conn)
 
     async def _finish_session(self, conn: aiomysql.Connection) -> None:
-        """Drain what is left of a streamed result and roll back; a stuck connection is closed."""
+        """Roll back and reset the session for the next check; a stuck connection is closed."""
         if conn.closed:
             return
         try:
             await asyncio.wait_for(conn.rollback(), self.backstop_s)
+            await asyncio.wait_for(self._reset_session(conn), self.backstop_s)
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
             conn.close()
+
+    async def _reset_session(self, conn: aiomysql.Connection) -> None:
+        """COM_RESET_CONNECTION, then our session settings again (the reset drops them too):
+        nothing a check set (user variables, LAST_INSERT_ID) reaches the next one."""
+        await conn._execute_command(COM_RESET_CONNECTION, b"")
+        await conn._read_ok_packet()
+        async with conn.cursor(QuietCursor) as cur:
+            await cur.execute(self._query_args["init_command"])
 
     async def _parse(self, sql: str, *, writes: bool) -> None:
         try:
@@ -213,6 +231,7 @@ class MysqlEngine(SqlEngine):
 
     async def _execute(self, handle: MysqlFixture, sql: str, *, writes: bool) -> QueryResult:
         limit = self.settings.max_rows + 1
+        budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.database, writes=writes) as cur:
             conn = cur.connection
             await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
@@ -221,28 +240,47 @@ class MysqlEngine(SqlEngine):
                 if writes:
                     affected = max(cur.rowcount, 0)
                     await asyncio.wait_for(cur.fetchall(), self.backstop_s)
-                    tables = [await self._read_table(cur, t) for t in handle.tables]
+                    tables = [await self._read_table(cur, t, budget) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
-                rows = await asyncio.wait_for(cur.fetchmany(limit), self.backstop_s)
+                rows: list[Any] = []
+                while len(rows) < limit:
+                    # Streamed: rows arrive one packet at a time, counted as they come.
+                    chunk = await asyncio.wait_for(
+                        cur.fetchmany(budget.next_chunk(limit - len(rows))), self.backstop_s
+                    )
+                    budget.take(chunk)
+                    rows.extend(chunk)
+                    if not chunk:
+                        break
                 columns = tuple(d[0] for d in cur.description or ())
                 # Rows beyond the cap: sql_select_limit stops them, or (an explicit larger
                 # LIMIT) the statement timeout does while the cursor drains them on close.
                 await asyncio.wait_for(cur.close(), self.backstop_s)
             except TimeoutError as exc:
                 raise await self._timed_out(conn) from exc
+            except CheckFailed:
+                conn.close()  # a result left half-read: the connection cannot be reused
+                raise
         return QueryResult(columns, list(rows), too_many=len(rows) >= limit)
 
-    async def _read_table(self, cur: aiomysql.Cursor, table: str) -> tuple[str, int, list[Any]]:
+    async def _read_table(
+        self, cur: aiomysql.Cursor, table: str, budget: ResultBudget
+    ) -> tuple[str, int, list[Any]]:
         # An explicit LIMIT overrides the session's sql_select_limit.
         await self._run(cur, f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
         rows = list(await asyncio.wait_for(cur.fetchall(), self.backstop_s))
+        budget.take(rows)
         if len(rows) > STATE_ROW_CAP:
             raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
         return table, len(cur.description or ()), rows
 
     async def _timed_out(self, conn: aiomysql.Connection) -> CheckFailed:
-        """Past the client deadline: kill the statement; unavailable if that fails too."""
-        thread = conn.thread_id()
+        """Past the client deadline: KILL QUERY, then KILL CONNECTION, and drop the socket.
+
+        A function that never looks at the kill flag (LOCATE() over megabytes) runs on until
+        it returns; the check does not wait for it.
+        """
+        thread = int(conn.thread_id())
         conn.close()
         try:
             # A connection of its own: the pool may be full of statements just as stuck.
@@ -251,14 +289,16 @@ class MysqlEngine(SqlEngine):
             raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
         try:
             async with killer.cursor(QuietCursor) as cur:
-                await asyncio.wait_for(cur.execute(f"KILL QUERY {int(thread)}"), 2.0)
+                for kill in (f"KILL QUERY {thread}", f"KILL CONNECTION {thread}"):
+                    with contextlib.suppress(pymysql.err.MySQLError):  # it ended meanwhile
+                        await asyncio.wait_for(cur.execute(kill), 2.0)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
-        except pymysql.err.MySQLError:
-            pass  # the statement ended on its own meanwhile
         finally:
             killer.close()
-        return CheckFailed(ErrorClass.TIMEOUT, f"killed after {self.backstop_s:.1f} s")
+        return CheckFailed(
+            ErrorClass.TIMEOUT, f"stopped at the {self.backstop_s:.1f} s deadline (killed)"
+        )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> MysqlFixture:
         fixture = MysqlFixture(name, plan.tables)
@@ -298,16 +338,40 @@ class MysqlEngine(SqlEngine):
                 await self._run(cur, "EXECUTE sx_ddl")
             for insert in plan.inserts:
                 await asyncio.wait_for(cur.executemany(insert.sql, insert.rows), self.backstop_s)
+            await self._check_fixture_size(cur, name, plan.tables)
             marker = f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)"
             await self._run(cur, marker, (name,))
-        except (pymysql.err.MySQLError, ValueError, TypeError) as exc:
+        except (pymysql.err.MySQLError, ValueError, TypeError, CheckFailed) as exc:
             with contextlib.suppress(pymysql.err.MySQLError):
                 await self._run(cur, f"DROP DATABASE IF EXISTS {name}")
+            if isinstance(exc, CheckFailed):
+                raise
             if isinstance(exc, pymysql.err.MySQLError):
                 raise classify_mysql(exc) from exc
             raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
         except TimeoutError as exc:
             raise EngineUnavailable(f"mysql: inserting rows into {name} stalled") from exc
+
+    async def _check_fixture_size(
+        self, cur: aiomysql.Cursor, name: str, tables: tuple[str, ...]
+    ) -> None:
+        """Stored bytes of the fixture's tables (fresh statistics first: InnoDB updates them
+        in the background); past max_fixture_bytes the fixture is refused."""
+        if tables:
+            await self._run(cur, "ANALYZE TABLE " + ", ".join(tables))
+            await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+        await self._run(
+            cur,
+            "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
+            "WHERE table_schema = %s",
+            (name,),
+        )
+        size = int((await cur.fetchone() or (0,))[0])
+        if size > self.settings.max_fixture_bytes:
+            raise CheckFailed(
+                ErrorClass.TOO_LARGE,
+                f"fixture of {size} bytes, over {self.settings.max_fixture_bytes}",
+            )
 
     async def _run_as_owner(
         self, sql: str, args: tuple[Any, ...] | None = None

@@ -22,7 +22,13 @@ import asyncpg
 
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
-from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.base import (
+    STATE_ROW_CAP,
+    CheckFailed,
+    QueryResult,
+    ResultBudget,
+    SqlEngine,
+)
 from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
 from shared.engines.render import FixturePlan
 from shared.errors import EngineUnavailable
@@ -45,6 +51,11 @@ PG_SQLSTATES: dict[str, ErrorClass | None] = {
     "XX": None,  # internal errors (e.g. a relation dropped mid-query)
 }
 PG_MISSING = frozenset({"42P01", "3F000"})  # undefined table, undefined schema
+# Bytes of every table, index and TOAST table of a fixture's schema, as stored.
+FIXTURE_BYTES_SQL = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'"
+)
 _UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
@@ -127,11 +138,10 @@ class PostgresEngine(SqlEngine):
                 max_size=2,
                 server_settings=settings,
             )
-            self._probe_args = {
+            # Terminating another role's backend takes the admin account (never runs our SQL).
+            self._killer_args = {
                 "dsn": dsn,
                 "database": self.settings.scratch_database,
-                "user": accounts.query,
-                "password": accounts.query_password,
                 "timeout": 2.0,
             }
             self._query = await asyncpg.create_pool(
@@ -193,39 +203,58 @@ class PostgresEngine(SqlEngine):
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc
             except TimeoutError as exc:
-                raise await self._timed_out() from exc
+                raise await self._timed_out(conn) from exc
 
     async def _execute(self, handle: PgFixture, sql: str, *, writes: bool) -> QueryResult:
         limit = self.settings.max_rows + 1
+        budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.schema, writes=writes) as conn:
             try:
                 stmt = await conn.prepare(sql, timeout=self.backstop_s)
                 if writes:
                     await stmt.fetch(timeout=self.backstop_s)
                     affected = _count_affected(stmt.get_statusmsg())
-                    tables = [await _read_table(conn, t) for t in handle.tables]
+                    tables = [await _read_table(conn, t, budget) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
                 columns = tuple(a.name for a in stmt.get_attributes())
                 cursor = await stmt.cursor(timeout=self.backstop_s)
-                rows = await cursor.fetch(limit, timeout=self.backstop_s)
+                rows: list[tuple[Any, ...]] = []
+                while len(rows) < limit:
+                    # Chunks sized by the bytes seen so far: huge rows come a few at a time.
+                    chunk = await cursor.fetch(
+                        budget.next_chunk(limit - len(rows)), timeout=self.backstop_s
+                    )
+                    budget.take(chunk)
+                    rows.extend(tuple(r) for r in chunk)
+                    if not chunk:
+                        break
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc
             except TimeoutError as exc:
-                raise await self._timed_out() from exc
-        return QueryResult(columns, [tuple(r) for r in rows], too_many=len(rows) >= limit)
+                raise await self._timed_out(conn) from exc
+        return QueryResult(columns, rows, too_many=len(rows) >= limit)
 
-    async def _timed_out(self) -> CheckFailed:
-        """Past the client deadline: a timeout if the engine still answers, else unavailable."""
+    async def _timed_out(self, conn: asyncpg.Connection) -> CheckFailed:
+        """Past the client deadline: cancel, then terminate the backend, and drop the socket.
+
+        A function that never checks for interrupts (strpos() over megabytes) ignores the
+        cancel and even the terminate until it returns; the check does not wait for it.
+        """
+        pid = conn.get_server_pid()
+        conn.terminate()  # the pool opens a fresh connection in its place
         try:
             # A connection of its own: the pool may be full of statements just as stuck.
-            probe = await asyncpg.connect(**self._probe_args)
+            killer = await asyncpg.connect(**self._killer_args)
             try:
-                await probe.fetchval("SELECT 1", timeout=2.0)
+                await killer.fetchval("SELECT pg_cancel_backend($1)", pid, timeout=2.0)
+                await killer.fetchval("SELECT pg_terminate_backend($1)", pid, timeout=2.0)
             finally:
-                probe.terminate()
+                killer.terminate()
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: not answering: {exc!r}") from exc
-        return CheckFailed(ErrorClass.TIMEOUT, f"cancelled after {self.backstop_s:.1f} s")
+        return CheckFailed(
+            ErrorClass.TIMEOUT, f"stopped at the {self.backstop_s:.1f} s deadline (terminated)"
+        )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> PgFixture:
         fixture = PgFixture(name, plan.tables)
@@ -243,6 +272,12 @@ class PostgresEngine(SqlEngine):
                     await conn.fetch(statement)  # extended protocol: one statement per text
                 for insert in plan.inserts:
                     await _insert_rows(conn, insert.sql, insert.rows)
+                size = await conn.fetchval(FIXTURE_BYTES_SQL, name)
+                if size > self.settings.max_fixture_bytes:
+                    raise CheckFailed(
+                        ErrorClass.TOO_LARGE,
+                        f"fixture of {size} bytes, over {self.settings.max_fixture_bytes}",
+                    )
                 query = self._accounts.query
                 await conn.execute(
                     f'GRANT USAGE ON SCHEMA "{name}" TO {query}; '
@@ -297,9 +332,12 @@ async def _insert_rows(
     await stmt.executemany(args)
 
 
-async def _read_table(conn: asyncpg.Connection, table: str) -> tuple[str, int, list[Any]]:
+async def _read_table(
+    conn: asyncpg.Connection, table: str, budget: ResultBudget
+) -> tuple[str, int, list[Any]]:
     stmt = await conn.prepare(f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
     rows = await stmt.fetch()
+    budget.take(rows)
     if len(rows) > STATE_ROW_CAP:
         raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
     return table, len(stmt.get_attributes()), [tuple(r) for r in rows]

@@ -1,0 +1,202 @@
+"""Issue 14, sections 2-5 on every engine: records cannot reach each other, every check ends
+by its hard deadline, results and fixtures are byte-bounded, and odd text is the record's
+own syntax error. Budgets are set low here so the hostile inputs stay small."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from proto.common import Engine, Level
+from proto.sample import ErrorClass
+from shared.engines.base import SqlEngine
+from shared.engines.fixture import Fixture
+from shared.engines.registry import ENGINE_CLASSES, close_engines, open_engines
+from shared.engines.settings import EngineSettings
+from shared.engines.validator import Validator
+from shared.runtime.local import LocalStack
+from tests.engines.conftest import ALL, make_settings, make_staff_fixture
+
+pytestmark = pytest.mark.engines
+
+TIMEOUT_MS = 300
+# Text past the result budget: 6 rows of 40,000 characters against 100,000 bytes.
+WIDE_ROWS = {
+    Engine.SQLITE: "SELECT replace(hex(zeroblob(20000)), '0', 'x') FROM emp",
+    Engine.POSTGRES: "SELECT repeat('x', 40000) FROM emp",
+    Engine.MYSQL: "SELECT REPEAT('x', 40000) FROM emp",
+}
+# One function call that never looks at its deadline: a naive substring search whose needle
+# almost matches at every position (SQLite instr, PostgreSQL strpos, MariaDB LOCATE).
+NEVER_YIELDS = {
+    Engine.SQLITE: (
+        "SELECT instr(replace(hex(zeroblob(1000000)), '0', 'a'), "
+        "replace(hex(zeroblob(500000)), '0', 'a') || 'b')"
+    ),
+    Engine.POSTGRES: "SELECT strpos(repeat('a', 200000), 'b' || repeat('a', 100000))",
+    Engine.MYSQL: "SELECT LOCATE(CONCAT(REPEAT('a', 400000), 'b'), REPEAT('a', 800000))",
+}
+INNOCENT = "SELECT dept_id, COUNT(*) AS n FROM emp GROUP BY dept_id ORDER BY dept_id"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def tight(stack: LocalStack) -> AsyncIterator[dict[Engine, SqlEngine]]:
+    settings = make_settings(
+        stack, statement_timeout_ms=TIMEOUT_MS, max_result_bytes=100_000, pool_size=2
+    )
+    opened = await open_engines(settings, ALL)
+    try:
+        yield opened
+    finally:
+        await close_engines(opened)
+
+
+async def open_unscreened(settings: EngineSettings, engine: Engine) -> SqlEngine:
+    """An engine without the parser layer: only the engine-side defences stand."""
+    runner = ENGINE_CLASSES[engine](settings, screen=False)
+    await runner.start()
+    return runner
+
+
+# --- 2. records are isolated from each other ------------------------------------------------
+
+
+def test_scratch_names_are_keyed_by_the_run_secret() -> None:
+    fixture = make_staff_fixture("secret")
+    one, other = EngineSettings(), EngineSettings()
+    names = {ENGINE_CLASSES[e](s).scratch_name(fixture) for e in ALL for s in (one, other)}
+    assert len(names) == 2  # the same for every engine of a run, different across runs
+    assert all(fixture.key[:16] not in name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("engine", "setter", "reader", "clean"),
+    [
+        (Engine.MYSQL, "SELECT @leak := 42", "SELECT @leak", None),
+        (
+            Engine.MYSQL,
+            "INSERT INTO dept (id, name) VALUES (9, 'x')",
+            "SELECT LAST_INSERT_ID(), ROW_COUNT()",
+            None,
+        ),
+        (
+            Engine.POSTGRES,
+            "SELECT set_config('application_name', 'leaked', false)",
+            "SELECT current_setting('application_name')",
+            "sqlsynth-engines",
+        ),
+        (
+            Engine.SQLITE,
+            "INSERT INTO dept (id, name) VALUES (9, 'x')",
+            "SELECT last_insert_rowid(), total_changes(), changes()",
+            None,
+        ),
+    ],
+)
+async def test_session_state_does_not_reach_the_next_check(
+    stack: LocalStack, engine: Engine, setter: str, reader: str, clean: object
+) -> None:
+    settings = make_settings(stack, pool_size=1)  # one connection: the next check reuses it
+    runner = await open_unscreened(settings, engine)
+    fixture = make_staff_fixture(f"session-{engine.value}")
+    try:
+        before = await runner.check(fixture, reader, Level.FULL)
+        await runner.check(fixture, setter, Level.FULL, allow_writes=True)
+        after = await runner.check(fixture, reader, Level.FULL)
+    finally:
+        await runner.close()
+    assert before.ok and after.ok, (before, after)
+    assert after.digest == before.digest
+    if clean is not None:
+        assert before.digest is not None
+
+
+async def test_a_write_on_sqlite_leaves_no_trace_for_the_next_check(
+    tight: dict[Engine, SqlEngine],
+) -> None:
+    fixture = Fixture(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);"
+        "INSERT INTO t (v) VALUES ('a')"
+    )
+    runner = tight[Engine.SQLITE]
+    probe = "SELECT (SELECT seq FROM sqlite_sequence), COUNT(*) FROM t"
+    before = await runner.check(fixture, probe, Level.FULL)
+    wrote = await runner.check(
+        fixture, "INSERT INTO t (v) VALUES ('b')", Level.FULL, allow_writes=True
+    )
+    after = await runner.check(fixture, probe, Level.FULL)
+    assert wrote.ok and before.ok and after.digest == before.digest
+
+
+# --- 3. every check is bounded in time --------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ALL)
+async def test_a_call_that_never_yields_ends_at_the_hard_deadline(
+    tight: dict[Engine, SqlEngine], engine: Engine
+) -> None:
+    runner = tight[engine]
+    fixture = make_staff_fixture(f"never-yields-{engine.value}")
+    clean = await runner.check(fixture, INNOCENT, Level.FULL)
+    # The bound is the contract: the deadline (backstop_s) plus the kill, well under 10 s.
+    hostile = await asyncio.wait_for(
+        runner.check(fixture, NEVER_YIELDS[engine], Level.FULL), runner.backstop_s + 10
+    )
+    assert hostile.error_class is ErrorClass.TIMEOUT, hostile
+    # The reported duration is the real one: at least the engine's own deadline.
+    assert hostile.elapsed_ms >= TIMEOUT_MS
+    again = await runner.check(fixture, INNOCENT, Level.FULL)
+    assert again.ok and again.digest == clean.digest
+
+
+# --- 4. memory is bounded ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ALL)
+async def test_a_result_past_its_byte_budget_is_too_large(
+    tight: dict[Engine, SqlEngine], engine: Engine
+) -> None:
+    fixture = make_staff_fixture(f"wide-{engine.value}")
+    check = await tight[engine].check(fixture, WIDE_ROWS[engine], Level.FULL)
+    assert check.error_class is ErrorClass.TOO_LARGE, check
+    assert "100000 bytes" in (check.message or "")
+    assert (await tight[engine].check(fixture, INNOCENT, Level.FULL)).ok
+
+
+async def test_fixtures_past_their_byte_budget_are_too_large(stack: LocalStack) -> None:
+    settings = make_settings(stack, max_fixture_bytes=4096)
+    opened = await open_engines(settings, ALL)
+    try:
+        # Small as text (it passes the input bound), larger than 4 kB once stored.
+        stored = make_staff_fixture("stored-too-large")
+        given = Fixture("CREATE TABLE big (v TEXT);\n-- " + "x" * 5000)
+        for runner in opened.values():
+            built = await runner.check(stored, INNOCENT, Level.FULL)
+            assert built.error_class is ErrorClass.TOO_LARGE, built
+            text = await runner.check(given, "SELECT 1", Level.FULL)
+            assert text.error_class is ErrorClass.TOO_LARGE and "over 4096" in (text.message or "")
+    finally:
+        await close_engines(opened)
+
+
+# --- 5. odd text is the record's own error ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("SELECT 1\x00; DROP TABLE emp", "NUL byte"),
+        ("SELECT " + "(" * 5000 + "1" + ")" * 5000, "nested too deeply"),
+    ],
+)
+async def test_nul_bytes_and_deep_nesting_are_syntax_errors_everywhere(
+    validator: Validator, sql: str, words: str
+) -> None:
+    fixture = make_staff_fixture("odd-text")
+    validation, _ = await validator.validate(fixture, sql)
+    assert {c.engine for c in validation.checks} == set(ALL)
+    for check in validation.checks:
+        assert check.error_class is ErrorClass.SYNTAX and words in (check.message or ""), check
