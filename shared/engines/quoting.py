@@ -123,7 +123,9 @@ def requote_identifiers(
 def _is_sqlite_string_fallback(
     quote: str, name: str, source: Engine, known: frozenset[str] | None
 ) -> bool:
-    return bool(known) and source is Engine.SQLITE and quote == '"' and name.lower() not in known
+    if not known or source is not Engine.SQLITE or quote != '"':
+        return False
+    return name.lower() not in known
 
 
 def string_literal(text: str, target: Engine) -> str:
