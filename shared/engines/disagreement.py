@@ -97,5 +97,5 @@ def fold_text(text: str) -> str:
 def _parse(sql: str, dialect: Engine) -> exp.Expr | None:
     try:
         return sqlglot.parse_one(sql, read=sqlglot_dialect(dialect))
-    except SqlglotError:
+    except (SqlglotError, RecursionError):
         return None

@@ -140,7 +140,7 @@ def find_query_names(sql: str, dialect: Engine) -> frozenset[str]:
     """Lower-cased names a query defines itself: column and table aliases, CTE names."""
     try:
         trees = sqlglot.parse(sql, read=sqlglot_dialect(dialect))
-    except SqlglotError:
+    except (SqlglotError, RecursionError):  # deep nesting is the SQL's own error, judged later
         return frozenset()
     names: set[str] = set()
     for tree in trees:

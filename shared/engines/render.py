@@ -62,7 +62,7 @@ def render_sql(sql: str, source: Engine, target: Engine) -> str:
             for tree in trees
             if tree is not None
         ]
-    except SqlglotError:
+    except (SqlglotError, RecursionError):
         # The engine reports the problem in its own words; rendering never hides SQL.
         return sql
     return ";\n".join(s for s in out if s)
