@@ -124,6 +124,9 @@ def _check_gap(
         if sql.startswith("/*", i):
             if sql.startswith(rules.executable_comments, i):
                 return _forbidden("executable comment (/*! ... */)")
+            if sql.startswith("/*+", i):
+                # A comment here, a hint MySQL 8 runs: the same text gets one verdict everywhere.
+                return _forbidden("an optimizer hint (/*+ ... */)")
             close = _end_of_block_comment(sql, i, rules.nested_block_comments)
             if close is None or close > end:
                 return _unreadable(engine, "a /* comment ends elsewhere for the engine")

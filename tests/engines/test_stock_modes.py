@@ -253,3 +253,26 @@ async def test_mixed_case_names_resolve_as_on_sqlite(engines: dict[Engine, SqlEn
     )
     assert all(c.ok and c.row_count == 1 for c in checks), checks
     assert len({c.digest for c in checks}) == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT `a\\` FROM dept",
+        "SELECT id\u00a0FROM dept",
+        "SELECT @x FROM dept",
+        "SELECT GET_LOCK('sx_0123456789abcdef', 0) FROM dept",
+        "SELECT LAST_INSERT_ID(5) FROM dept",
+        "SELECT /*+ SET_VAR(sql_mode='ANSI_QUOTES') */ id FROM dept",
+    ],
+)
+async def test_hostile_readings_end_as_a_clear_refusal_on_every_engine(
+    validator: Validator, sql: str
+) -> None:
+    fixture = make_staff_fixture("stock-hostile")
+    validation, _ = await validator.validate(fixture, sql)
+    assert {c.engine for c in validation.checks} == {MYSQL, PG, LITE}
+    for check in validation.checks:
+        assert not check.ok and check.error_class in (ErrorClass.FORBIDDEN, ErrorClass.SYNTAX), (
+            check
+        )
