@@ -38,8 +38,8 @@ INNOCENT = [
 NEVER_YIELDS = [
     "SELECT instr(replace(hex(zeroblob(2000000)), '0', 'a'), "
     "replace(hex(zeroblob(1000000)), '0', 'a') || 'b')",
-    "SELECT strpos(repeat('a', 400000), 'b' || repeat('a', 200000))",
-    "SELECT LOCATE(CONCAT(REPEAT('a', 800000), 'b'), REPEAT('a', 1600000))",
+    "SELECT strpos(repeat('a', 60000), 'b' || repeat('a', 30000))",
+    "SELECT LOCATE(CONCAT(REPEAT('a', 25000), 'b'), REPEAT('a', 50000))",
 ]
 HOSTILE = [
     *NEVER_YIELDS,
