@@ -420,7 +420,11 @@ class MysqlEngine(SqlEngine):
         """The fixture's own role, the only grantee on its database; the query user holds it
         but runs with it only after SET ROLE (which our session does, per check)."""
         await self._run_as_admin(f"CREATE ROLE IF NOT EXISTS {name}")
-        await self._run_as_admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name}.* TO {name}")
+        # EXECUTE: no routines exist there; without it an unknown function reads "execute
+        # command denied" instead of "does not exist".
+        await self._run_as_admin(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON {name}.* TO {name}"
+        )
         await self._run_as_admin(f"GRANT {name} TO '{self._query_args['user']}'@'%'")
 
     async def _run_as_admin(self, sql: str) -> None:
