@@ -34,6 +34,8 @@ class DatasetRecord:
     db_id: str | None = None
     rows: tuple[TableRows, ...] = ()
     sql_by_dialect: dict[Engine, str] = field(default_factory=dict)
+    # Our records' sql_context_by_dialect: the schema and rows as each engine read them.
+    schema_by_dialect: dict[Engine, str] = field(default_factory=dict)
     source: str = ""
     # 1-based line of a JSONL/CSV row, or 1-based item number in a JSON array file.
     line: int | None = None

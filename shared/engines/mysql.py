@@ -32,7 +32,6 @@ from shared.engines.base import (
 )
 from shared.engines.provision import (
     EMPTY_SCHEMA,
-    MYSQL_DATABASE_OPTIONS,
     MysqlFlavour,
     build_session_settings,
     parse_mysql_dsn,
@@ -117,6 +116,7 @@ class MysqlEngine(SqlEngine):
         try:
             self.flavour, accounts = await provision_mysql(dsn, self.settings)
             init = build_session_settings(self.flavour, self.settings)
+            owner_init = build_session_settings(self.flavour, self.settings, owner=True)
             base: dict[str, Any] = {
                 **parse_mysql_dsn(dsn),
                 "autocommit": True,
@@ -135,7 +135,7 @@ class MysqlEngine(SqlEngine):
                     maxsize=2,
                     **{**base, "user": accounts.owner, "password": accounts.owner_password},
                     # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
-                    init_command=f"{init}, sql_notes = 0",
+                    init_command=f"{owner_init}, sql_notes = 0",
                 )
             )
             # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
@@ -336,7 +336,7 @@ class MysqlEngine(SqlEngine):
                     if await cur.fetchone():
                         return
                     await self._run(cur, f"DROP DATABASE IF EXISTS {name}")  # half-built copy
-                    await self._run(cur, f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
+                    await self._run(cur, f"CREATE DATABASE {name} {self.flavour.database_options}")
                     await self._run(cur, f"USE {name}")
                     await self._fill(cur, name, plan)
                 finally:

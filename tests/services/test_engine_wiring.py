@@ -14,9 +14,7 @@ from services.common.app import create_service
 from services.generator import main as generator_main
 from services.reviser import main as reviser_main
 from shared.generation.claude.engine import ClaudeDraftEngine
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.errors import MalformedOutput
-from shared.llm.testing import FakeAnthropic
 from shared.metrics import Metrics
 from shared.pipeline.engines import OpenedEngine, open_draft_engine, spent_by
 from shared.pipeline.generate import GeneratorStage
@@ -24,6 +22,8 @@ from shared.pipeline.review import Judge
 from shared.pipeline.revise import ReviserStage
 from shared.pipeline.template_adapter import TemplateDraftEngine
 from shared.spec import BlueprintSampler, load_spec
+from tests.fakes.llm import FakeAnthropic
+from tests.fakes.scripted import ScriptedModel
 
 KEY = "sk-ant-test-key"
 

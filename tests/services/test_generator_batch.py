@@ -21,9 +21,9 @@ from services.common.app import Service
 from services.generator import main as generator_main
 from services.generator.batch import BatchIntake
 from shared.generation.claude.generator import SECTIONS
-from shared.generation.claude.scripted import ScriptedModel
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.batching import custom_id, sample_key
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import KEY, blueprints
 
 

@@ -20,9 +20,8 @@ import click
 from rich.console import Console
 
 from proto.common import Engine, Level, Policy
-from shared.cli.common import (
+from services.cli.common import (
     ALL_ENGINES,
-    cancel_on_terminate,
     dataset_options,
     engine_list_option,
     format_fraction,
@@ -31,7 +30,6 @@ from shared.cli.common import (
     print_json,
     render_validity_table,
     render_validity_title,
-    servers_for,
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetRecord, LoadError
@@ -43,6 +41,8 @@ from shared.datasets.check import (
 )
 from shared.datasets.record import require_records
 from shared.errors import EngineUnavailable
+from shared.runtime.servers import servers_for
+from shared.runtime.signals import cancel_on_terminate
 from shared.sql.dialects import parse_engine
 
 if TYPE_CHECKING:
