@@ -18,9 +18,12 @@ the fixture.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +44,8 @@ from shared.engines.sandbox import Screened, screen_fixture_statement, screen_qu
 from shared.engines.settings import EngineSettings
 from shared.sql.dialects import sqlglot_dialect
 
+log = logging.getLogger(__name__)
+
 # Tables read back after a write check, for the state digest; more rows is a failed check.
 STATE_ROW_CAP = 20_000
 # Fixture failures that keep their own class; every other one is a schema error.
@@ -56,12 +61,16 @@ class _FixtureVanished(Exception):
 class CheckFailed(Exception):
     """A classified, final failure of the SQL under check (raised inside implementations)."""
 
-    def __init__(self, error_class: ErrorClass, message: str, *, missing: bool = False) -> None:
+    def __init__(
+        self, error_class: ErrorClass, message: str, *, missing: bool = False, killed: bool = False
+    ) -> None:
         super().__init__(message)
         self.error_class = error_class
         self.message = message
         # The error names an object that does not exist: maybe the fixture vanished.
         self.missing = missing
+        # Stopped from outside at the hard deadline: the server may still be running it.
+        self.killed = killed
 
 
 @dataclass
@@ -94,6 +103,14 @@ class SqlEngine(ABC):
         self.fixtures: FixtureCache[Any] = FixtureCache(
             self.settings.schema_cache_size, self._build_fixture, self._drop_fixture
         )
+        # One write check per fixture at a time: row locks and sequence restores never meet.
+        self._write_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        # Fixtures retired after a killed write (see _run_write): their copy number, and the
+        # old copies, dropped at close once whatever still runs on them has ended.
+        self._generations: dict[str, int] = {}
+        self._retired: list[Any] = []
 
     @property
     def timeout_s(self) -> float:
@@ -119,7 +136,9 @@ class SqlEngine(ABC):
         """The fixture's schema / database / file name, keyed by the run's secret: a record
         cannot name another record's fixture from its content alone."""
         secret = self.settings.fixture_secret.get_secret_value().encode()
-        digest = hmac.new(secret, fixture.key.encode(), hashlib.sha256).hexdigest()
+        generation = self._generations.get(fixture.key, 0)
+        message = fixture.key if not generation else f"{fixture.key}/{generation}"
+        digest = hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
         return f"sx_{digest[:24]}"
 
     async def check(
@@ -160,12 +179,60 @@ class SqlEngine(ABC):
                 if level is Level.SCHEMA:
                     await self._prepare(handle, sql, writes=screened.writes)
                     return self._passed(level, sql, started)
-                result = await self._execute(handle, sql, writes=screened.writes)
+                if screened.writes:
+                    result = await self._run_write(fixture, handle, sql)
+                else:
+                    result = await self._execute(handle, sql, writes=False)
             except CheckFailed as failure:
                 if failure.missing and not last_try and not await self._exists(handle):
                     raise _FixtureVanished from failure
                 return self._failed(level, sql, failure.error_class, failure.message, started)
         return self._judge_result(sql, screened, result, started)
+
+    async def _run_write(self, fixture: Fixture, handle: Any, sql: str) -> QueryResult:
+        """A write check, alone on its fixture, leaving nothing a later check could see.
+
+        The transaction is rolled back; sequences and AUTO_INCREMENT counters, which ignore
+        rollbacks, are put back (_restore_after_write). A write killed at the hard deadline
+        may still hold row locks on the server: that copy of the fixture is retired, and the
+        next record gets a fresh one under a new name.
+        """
+        lock = self._write_locks.setdefault(fixture.key, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._execute(handle, sql, writes=True)
+            except CheckFailed as failure:
+                if failure.killed:
+                    self._retire(fixture, handle)
+                raise
+            finally:
+                if not self._is_retired(handle):
+                    try:
+                        await self._restore_after_write(handle)
+                    except Exception as exc:  # a copy we cannot restore is a copy we retire
+                        log.warning("restoring %s after a write failed: %s", handle, exc)
+                        self._retire(fixture, handle)
+
+    def _retire(self, fixture: Fixture, handle: Any) -> None:
+        self._generations[fixture.key] = self._generations.get(fixture.key, 0) + 1
+        self.fixtures.forget(fixture)
+        self._retired.append(handle)
+
+    def _is_retired(self, handle: Any) -> bool:
+        return any(old is handle for old in self._retired)
+
+    async def _drop_retired(self) -> None:
+        """Best effort at close: a statement still running there may hold locks."""
+        while self._retired:
+            handle = self._retired.pop()
+            try:
+                await self._drop_fixture(handle)
+            except Exception as exc:
+                log.warning("dropping a retired fixture failed: %s", exc)
+
+    async def _restore_after_write(self, handle: Any) -> None:
+        """Put back what a rolled-back write changed anyway (engines with sequences)."""
+        return None
 
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""

@@ -75,6 +75,10 @@ MYSQL_ERRORS: dict[int, ErrorClass | None] = {
 # The protocol command that resets a session (variables, LAST_INSERT_ID, temporary tables,
 # prepared statements, role) without a new login; pymysql has no name for it.
 COM_RESET_CONNECTION = 0x1F
+COUNTERS_SQL = (
+    "SELECT table_name, auto_increment FROM information_schema.tables "
+    "WHERE table_schema = %s AND auto_increment IS NOT NULL"
+)
 MYSQL_MISSING = frozenset({1146, 1049})  # unknown table, unknown database
 _UNAVAILABLE = (OSError, asyncio.IncompleteReadError, pymysql.err.InterfaceError)
 
@@ -95,6 +99,8 @@ class QuietStreamCursor(aiomysql.SSCursor):  # type: ignore[misc]
 class MysqlFixture:
     database: str
     tables: tuple[str, ...] = ()
+    # (table, AUTO_INCREMENT) as built: InnoDB keeps counters a rolled-back INSERT advanced.
+    counters: tuple[tuple[str, int], ...] = ()
 
 
 class MysqlEngine(SqlEngine):
@@ -119,6 +125,10 @@ class MysqlEngine(SqlEngine):
                 "local_infile": False,
             }
             self._control = f"{self.settings.sandbox_prefix}_ctl"
+            # Fixture roles are made by the admin account; it never runs SQL from a record.
+            self._admin = await self._open_bounded(
+                aiomysql.create_pool(minsize=0, maxsize=1, **base)
+            )
             self._owner = await self._open_bounded(
                 aiomysql.create_pool(
                     minsize=1,
@@ -147,7 +157,8 @@ class MysqlEngine(SqlEngine):
         if self.settings.drop_on_close and hasattr(self, "_owner"):
             with contextlib.suppress(EngineUnavailable):
                 await self.fixtures.close()
-        for name in ("_query", "_owner"):
+                await self._drop_retired()
+        for name in ("_query", "_owner", "_admin"):
             pool = getattr(self, name, None)
             if pool is not None:
                 pool.close()
@@ -188,6 +199,9 @@ class MysqlEngine(SqlEngine):
         conn = await self._acquire(self._query)
         try:
             cur = await conn.cursor(QuietStreamCursor)
+            # The fixture's own role: this check reaches this fixture and no other database.
+            role = database if database != EMPTY_SCHEMA else "NONE"
+            await self._run(cur, f"SET ROLE {role}")
             await self._run(cur, f"USE {database}")
             await self._run(cur, "START TRANSACTION" if writes else "START TRANSACTION READ ONLY")
             yield cur
@@ -297,11 +311,17 @@ class MysqlEngine(SqlEngine):
         finally:
             killer.close()
         return CheckFailed(
-            ErrorClass.TIMEOUT, f"stopped at the {self.backstop_s:.1f} s deadline (killed)"
+            ErrorClass.TIMEOUT,
+            f"stopped at the {self.backstop_s:.1f} s deadline (killed)",
+            killed=True,
         )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> MysqlFixture:
-        fixture = MysqlFixture(name, plan.tables)
+        await self._create_fixture_role(name)
+        await self._build_database(name, plan)
+        return MysqlFixture(name, plan.tables, await self._read_counters(name))
+
+    async def _build_database(self, name: str, plan: FixturePlan) -> None:
         wait = self.backstop_s * 3
         conn = await self._acquire(self._owner)
         try:
@@ -314,7 +334,7 @@ class MysqlEngine(SqlEngine):
                     control = f"SELECT 1 FROM {self._control}.fixtures WHERE name = %s"
                     await self._run(cur, control, (name,))
                     if await cur.fetchone():
-                        return fixture
+                        return
                     await self._run(cur, f"DROP DATABASE IF EXISTS {name}")  # half-built copy
                     await self._run(cur, f"CREATE DATABASE {name} {self.flavour.database_options}")
                     await self._run(cur, f"USE {name}")
@@ -329,7 +349,6 @@ class MysqlEngine(SqlEngine):
             raise EngineUnavailable(f"mysql: {exc!r}") from exc
         finally:
             self._owner.release(conn)
-        return fixture
 
     async def _fill(self, cur: aiomysql.Cursor, name: str, plan: FixturePlan) -> None:
         try:
@@ -395,6 +414,51 @@ class MysqlEngine(SqlEngine):
             f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
         )
         await self._run_as_owner(f"DROP DATABASE IF EXISTS {handle.database}")
+        await self._run_as_admin(f"DROP ROLE IF EXISTS {handle.database}")
+
+    async def _create_fixture_role(self, name: str) -> None:
+        """The fixture's own role, the only grantee on its database; the query user holds it
+        but runs with it only after SET ROLE (which our session does, per check)."""
+        await self._run_as_admin(f"CREATE ROLE IF NOT EXISTS {name}")
+        # EXECUTE: no routines exist there; without it an unknown function reads "execute
+        # command denied" instead of "does not exist".
+        await self._run_as_admin(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON {name}.* TO {name}"
+        )
+        await self._run_as_admin(f"GRANT {name} TO '{self._query_args['user']}'@'%'")
+
+    async def _run_as_admin(self, sql: str) -> None:
+        conn = await self._acquire(self._admin)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, sql)
+        except pymysql.err.MySQLError as exc:
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._admin.release(conn)
+
+    async def _read_counters(self, database: str) -> tuple[tuple[str, int], ...]:
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, COUNTERS_SQL, (database,))
+                rows = await cur.fetchall()
+        except pymysql.err.MySQLError as exc:
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
+        return tuple((str(table), int(value)) for table, value in rows)
+
+    async def _restore_after_write(self, handle: MysqlFixture) -> None:
+        """AUTO_INCREMENT ignores ROLLBACK: put back counters a write check advanced."""
+        if not handle.counters:
+            return
+        now = dict(await self._read_counters(handle.database))
+        for table, value in handle.counters:
+            if now.get(table) != value:
+                await self._run_as_owner(
+                    f"ALTER TABLE {handle.database}.`{table}` AUTO_INCREMENT = {int(value)}"
+                )
 
     async def _exists(self, handle: MysqlFixture) -> bool:
         found = await self._run_as_owner(

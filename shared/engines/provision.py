@@ -11,6 +11,7 @@ replica provisions the same ones without sharing a secret store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import aiomysql
 import asyncpg
+import pymysql
 
 from shared.engines.settings import EngineSettings
 
@@ -62,6 +64,7 @@ PG_REVOKED_FUNCTIONS: tuple[str, ...] = (
     "pg_stat_file",
     "pg_terminate_backend",  # a role may signal its own backends: other checks in flight
     "pg_cancel_backend",
+    "set_config",  # set_config('role', ...) would switch to another fixture's role
 )
 
 
@@ -262,14 +265,20 @@ async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlav
                 )
             # `sx\_%`: databases whose name starts with "sx_" (the underscore is literal).
             await cur.execute(
-                "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES "
+                "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES, ALTER "
                 f"ON `sx\\_%`.* TO '{accounts.owner}'@'%'"
             )
-            # EXECUTE: no routines exist there (nobody may create one); without it an unknown
-            # function reads "execute command denied" instead of "does not exist".
+            # The query user reaches a fixture only through that fixture's role (SET ROLE per
+            # check); directly it holds the empty schema alone. EXECUTE: no routines exist
+            # there (nobody may create one); without it an unknown function reads "execute
+            # command denied" instead of "does not exist".
+            with contextlib.suppress(pymysql.err.MySQLError):  # granted by older versions
+                await cur.execute(
+                    "REVOKE SELECT, INSERT, UPDATE, DELETE, EXECUTE "
+                    f"ON `sx\\_%`.* FROM '{accounts.query}'@'%'"
+                )
             await cur.execute(
-                "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE "
-                f"ON `sx\\_%`.* TO '{accounts.query}'@'%'"
+                f"GRANT SELECT, EXECUTE ON {EMPTY_SCHEMA}.* TO '{accounts.query}'@'%'"
             )
             await cur.execute(f"CREATE DATABASE IF NOT EXISTS {control}")
             await cur.execute(
