@@ -43,7 +43,9 @@ async def test_mariadb_has_no_passwordless_or_remote_account(stack: LocalStack) 
         async with conn.cursor() as cur:
             await cur.execute(
                 "SELECT User, Host FROM mysql.global_priv WHERE "
-                "JSON_VALUE(Priv, '$.account_locked') IS NOT TRUE AND ("
+                # Roles (the sandbox's per-fixture roles) cannot log in: not accounts.
+                "JSON_VALUE(Priv, '$.account_locked') IS NOT TRUE "
+                "AND JSON_VALUE(Priv, '$.is_role') IS NOT TRUE AND ("
                 "User = '' OR COALESCE(JSON_VALUE(Priv, '$.authentication_string'), '') = '')"
             )
             assert await cur.fetchall() == ()
