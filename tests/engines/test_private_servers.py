@@ -42,8 +42,8 @@ async def test_mariadb_has_no_passwordless_or_remote_account(stack: LocalStack) 
     try:
         async with conn.cursor() as cur:
             await cur.execute(
+                # Roles (the per-fixture grants) cannot log in: only accounts count.
                 "SELECT User, Host FROM mysql.global_priv WHERE "
-                # Roles (the sandbox's per-fixture roles) cannot log in: not accounts.
                 "JSON_VALUE(Priv, '$.account_locked') IS NOT TRUE "
                 "AND JSON_VALUE(Priv, '$.is_role') IS NOT TRUE AND ("
                 "User = '' OR COALESCE(JSON_VALUE(Priv, '$.authentication_string'), '') = '')"
