@@ -29,6 +29,10 @@ class RateLimited(RetryableError):
     """An LLM provider asked us to slow down (429/529)."""
 
 
+class ProviderUnavailable(RetryableError):
+    """An LLM provider failed (5xx, timeout, connection) after its SDK's own retries."""
+
+
 class GenerationError(SqlsynthError):
     """A generator could not produce a draft for a blueprint (final for this attempt)."""
 

@@ -104,6 +104,17 @@ def check_claude() -> None:
     console.print(f"Claude model {model}: key accepted")
 
 
+def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
+    from shared.review.guidelines import GuidelinesNotFound, carry_guidelines
+
+    try:
+        carried = carry_guidelines(source, out_dir, run_id)
+    except GuidelinesNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    rules = ", ".join(r.pattern for r in carried.rules) or "none"
+    console.print(f"{len(carried.texts)} reviewer guidelines from {source}; rules: {rules}")
+
+
 @click.command("run")
 @request_options
 @click.option("--batch", is_flag=True, help="Claude through the Message Batches API (half price)")
@@ -113,6 +124,11 @@ def check_claude() -> None:
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
+@click.option(
+    "--guidelines-from",
+    type=click.Path(exists=True, path_type=Path),
+    help="a reviewed run folder (or its guidelines.json): its reviewers' guidelines steer this run",
+)
 def run_command(
     batch: bool,
     out_dir: Path,
@@ -121,6 +137,7 @@ def run_command(
     mysql_dsn: str | None,
     resume_dir: Path | None,
     keep_state: bool,
+    guidelines_from: Path | None,
     **options: Any,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
@@ -141,6 +158,8 @@ def run_command(
     if choice.name == "claude":
         check_claude()
     console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
+    if guidelines_from is not None:
+        start_with_guidelines(guidelines_from, out_dir, request.run_id)
     config = RunConfig(
         out_dir=out_dir,
         request=request,

@@ -51,8 +51,9 @@ from services.common.broker import (
     MemoryNakCounter,
     NakCounter,
     consumer_max_deliver,
+    kv_replicas,
 )
-from shared.errors import RateLimited, is_retryable
+from shared.errors import ProviderUnavailable, RateLimited, is_retryable
 from shared.logging import bind_sample
 from shared.metrics import Metrics
 from shared.pipeline.emit import Emit, reject
@@ -144,8 +145,8 @@ def retry_after(exc: BaseException) -> float:
 
 
 def final_error_class(exc: BaseException, stage: Stage) -> ErrorClass:
-    if isinstance(exc, RateLimited) or (is_retryable(exc) and hasattr(exc, "cost")):
-        return ErrorClass.LLM  # the provider's trouble, not an engine's (LLM errors carry cost)
+    if isinstance(exc, RateLimited | ProviderUnavailable):
+        return ErrorClass.LLM  # the provider's trouble, not an engine's
     if is_retryable(exc):
         return ErrorClass.ENGINE_UNAVAILABLE
     return ErrorClass.GENERATION if stage is Stage.GENERATOR else ErrorClass.MALFORMED
@@ -308,7 +309,9 @@ class SampleDelivery:
         """Rate-limit naks of this message so far (after adding one, when `add`)."""
         if self.counter is None:
             try:
-                kv = await self.broker.key_value(DELIVERY_BUCKET, ttl=DELIVERY_BUCKET_TTL_S)
+                kv = await self.broker.key_value(
+                    DELIVERY_BUCKET, ttl=DELIVERY_BUCKET_TTL_S, replicas=kv_replicas()
+                )
                 self.counter = KvNakCounter(kv)
             except (NatsError, OSError) as exc:
                 self.log.warning("nak counts kept in memory", error=str(exc))

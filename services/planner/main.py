@@ -15,6 +15,7 @@ from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from services.common.delivery import publish_sample
 from services.planner.seeds import SeedPools, list_keys
 from shared.pipeline.planner import RunPlanner, new_plan
@@ -115,8 +116,10 @@ class PlannerState:
 
 
 async def start(service: PlannerService) -> None:
-    kv = await service.broker.key_value(subjects.RUN_PLAN_BUCKET)
-    seeds = await SeedPools.open(await service.broker.key_value(subjects.SEED_BUCKET))
+    kv = await service.broker.key_value(subjects.RUN_PLAN_BUCKET, replicas=kv_replicas())
+    seeds = await SeedPools.open(
+        await service.broker.key_value(subjects.SEED_BUCKET, replicas=kv_replicas())
+    )
     state = service.started = PlannerState(service, kv, seeds)
     await state.resume_waiting()
 

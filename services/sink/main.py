@@ -16,6 +16,7 @@ from proto.common import Outcome
 from proto.run import RunRequest, RunStatus
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from shared.pipeline.sink import DatasetSink
 from shared.settings import ServiceSettings
 
@@ -56,7 +57,7 @@ async def start(service: SinkService) -> None:
     settings = service.settings
     sink = DatasetSink(settings.out_dir, fsync=settings.fsync)
     sink.open()
-    kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET)
+    kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET, replicas=kv_replicas())
     service.started = SinkState(sink, kv)
     for status in sink.status.values():  # counts rebuilt from the files after a restart
         await kv.put(status.run_id, status.model_dump_json().encode())
