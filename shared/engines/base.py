@@ -39,6 +39,7 @@ from proto.sample import EngineCheck, ErrorClass
 from shared.engines.cache import FixtureCache, FixtureFailure
 from shared.engines.digest import digest_rows, digest_tables, plan_order, resolve_keys
 from shared.engines.fixture import Fixture
+from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
 from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
@@ -147,10 +148,13 @@ class SqlEngine(ABC):
         """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
         if NUL in sql:
             return self._failed(level, sql, ErrorClass.SYNTAX, "a NUL byte in the SQL text", 0.0)
+        too_deep = f"SQL nested too deeply (over {MAX_NESTING} parentheses)"
+        if is_nested_too_deeply(sql):
+            return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         try:
             screened = self._screen_query(sql, allow_writes)
-        except RecursionError:  # sqlglot recurses per nesting level: 5,000 parentheses
-            return self._failed(level, sql, ErrorClass.SYNTAX, "SQL nested too deeply", 0.0)
+        except RecursionError:  # sqlglot recurses per nesting level
+            return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         if not screened.ok:
             return self._failed(level, sql, screened.error_class, screened.message, 0.0)
         if level is Level.SYNTAX:
@@ -286,6 +290,10 @@ class SqlEngine(ABC):
             return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
         if NUL in fixture.ddl:
             return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
+        if is_nested_too_deeply(fixture.ddl):
+            return FixtureFailure(
+                ErrorClass.SCHEMA, f"DDL nested too deeply (over {MAX_NESTING} parentheses)"
+            )
         try:
             plan = plan_fixture(fixture, self.engine)
             if self._screen:

@@ -17,6 +17,7 @@ from sqlglot.errors import SqlglotError
 from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
+from shared.engines.statement_names import is_known_statement, name_statement
 from shared.sql.dialects import sqlglot_dialect
 
 MAX_SQL_CHARS = 100_000
@@ -175,12 +176,13 @@ def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Scr
         if not allow_writes:
             return reject(
                 ErrorClass.FORBIDDEN,
-                f"sandbox: {root.key.upper()} is not allowed; this check is read-only",
+                f"sandbox: {name_statement(root, sql)} is not allowed; this check is read-only",
             )
         writes = True
     else:
         return reject(
-            ErrorClass.FORBIDDEN, f"sandbox: statement type {root.key.upper()} is not allowed"
+            ErrorClass.FORBIDDEN,
+            f"sandbox: statement type {name_statement(root, sql)} is not allowed",
         )
     problem = (
         _find_nested_problem(root)
@@ -202,7 +204,7 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
     if not parsed.ok or parsed.expression is None:
         return parsed
     root = parsed.expression
-    if isinstance(root, exp.Command):
+    if isinstance(root, exp.Command) and not is_known_statement(sql):
         # sqlglot's fallback for text it could not read: a broken statement, not a verdict.
         return reject(ErrorClass.SYNTAX, f"not understood as {engine.value}: {sql[:80]}")
     if isinstance(root, exp.Create):
@@ -218,7 +220,8 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
         problem = None
     else:
         return reject(
-            ErrorClass.FORBIDDEN, f"sandbox: {root.key.upper()} is not allowed in fixture DDL"
+            ErrorClass.FORBIDDEN,
+            f"sandbox: {name_statement(root, sql)} is not allowed in fixture DDL",
         )
     problem = (
         problem

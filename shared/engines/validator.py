@@ -11,6 +11,7 @@ from proto.sample import EngineCheck, Validation
 from shared.engines.base import SqlEngine
 from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
+from shared.engines.nesting import is_nested_too_deeply
 from shared.engines.quoting import find_query_names, requote_identifiers
 from shared.engines.render import find_schema_names, render_sql
 
@@ -43,15 +44,20 @@ class Validator:
         Raises EngineUnavailable (retryable) when an engine is down; invalid SQL is a failed
         check, never an exception. Disagreeing results come with their typed likely causes.
         """
-        known = find_schema_names(fixture) | find_query_names(sql, sql_dialect)
-        texts = {
-            engine: (
-                requote_identifiers(sql, sql_dialect, engine, known)
-                if policy is Policy.PORTABLE
-                else render_sql(sql, sql_dialect, engine)
-            )
-            for engine in self._engines
-        }
+        if is_nested_too_deeply(sql):
+            # Every reading would stall the event loop in sqlglot's recursion; each engine
+            # refuses the text at once (SqlEngine.check).
+            texts = dict.fromkeys(self._engines, sql)
+        else:
+            known = find_schema_names(fixture) | find_query_names(sql, sql_dialect)
+            texts = {
+                engine: (
+                    requote_identifiers(sql, sql_dialect, engine, known)
+                    if policy is Policy.PORTABLE
+                    else render_sql(sql, sql_dialect, engine)
+                )
+                for engine in self._engines
+            }
         checks = await _gather_all(
             {
                 engine: runner.check(fixture, texts[engine], level, allow_writes=allow_writes)

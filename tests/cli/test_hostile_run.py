@@ -64,8 +64,8 @@ def run_validate(stack: LocalStack, path: Path, out: Path, timeout_s: float) -> 
     env = {**os.environ, "PYTHONPATH": str(REPO), "SQLSYNTH_MAX_RESULT_BYTES": "100000"}
     command = [
         sys.executable,
-        "-c",
-        "from services.cli import cli; cli()",
+        "-m",
+        "services.cli",
         "validate",
         str(path),
         "--json",
