@@ -75,6 +75,9 @@ class Draft(Contract):
     sql: str
     sql_dialect: Engine = Engine.SQLITE
     sql_by_dialect: dict[Engine, str] = Field(default_factory=dict)
+    # The schema and rows as each engine read them (DDL in its quoting, then INSERTs): what a
+    # user loads to run sql_by_dialect[engine]. Filled by the validator next to sql_by_dialect.
+    sql_context_by_dialect: dict[Engine, str] = Field(default_factory=dict)
     question: str
     prompt_style: PromptStyle
     explanation: str
@@ -94,6 +97,8 @@ class ErrorClass(StrEnum):
     FORBIDDEN = "forbidden"
     TIMEOUT = "timeout"
     TOO_MANY_ROWS = "too_many_rows"
+    # A result, fixture or value past its byte budget (EngineSettings.max_*_bytes).
+    TOO_LARGE = "too_large"
     EMPTY_RESULT = "empty_result"
     ENGINE_MISMATCH = "engine_mismatch"
     NONCONFORMANT = "nonconformant"
@@ -130,12 +135,36 @@ class ConformanceDiff(Contract):
     measured: Scalar | list[str]
 
 
+class DisagreementKind(StrEnum):
+    """Why engines can legitimately return different results for the same query."""
+
+    # MySQL's default collation compares and sorts text case- and accent-insensitively.
+    TEXT_COLLATION = "text_collation"
+    # PostgreSQL sorts NULLs last in ascending order, SQLite and MySQL first.
+    NULL_ORDERING = "null_ordering"
+    # SQLite and PostgreSQL truncate integer / integer, MySQL's / is exact.
+    INTEGER_DIVISION = "integer_division"
+    # None of the known causes is present in the query and data.
+    UNEXPLAINED = "unexplained"
+
+
+class Disagreement(Contract):
+    """Engines ran the query and disagree: the groups of equal results and the likely causes."""
+
+    groups: list[list[Engine]]
+    kinds: list[DisagreementKind]
+    # Data that shows a cause, e.g. two values equal under MySQL's collation ("Ann", "ann").
+    examples: list[str] = Field(default_factory=list)
+
+
 class Validation(Contract):
     level: Level = Level.FULL
     policy: Policy = Policy.PORTABLE
     checks: list[EngineCheck] = Field(default_factory=list)
     non_empty: bool | None = None
     results_agree: bool | None = None
+    # Set when results_agree is False: which engines agree with which, and why they may not.
+    disagreement: Disagreement | None = None
     conformance: list[ConformanceDiff] = Field(default_factory=list)
     # Measured SQL features of the draft (the extractor's summary), for review and the report.
     measured: dict[str, Scalar] = Field(default_factory=dict)

@@ -24,6 +24,7 @@ from services.cli.common import (
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetFormat
+from shared.datasets.record import require_records
 from shared.errors import SqlsynthError
 from shared.runtime.servers import servers_for
 
@@ -265,6 +266,8 @@ def command(
             ),
             *(load_report_dataset(path, limit=limit) for path in compare),
         ]
+        for item in loaded:
+            require_records(str(item.path), item.records, item.errors)
         spec = read_spec(spec_path, loaded)
         embedder = load_report_embedder(embedder_name)
     except (DatasetError, SqlsynthError, ValueError) as exc:  # SpecError is a SqlsynthError

@@ -18,6 +18,7 @@ from proto.seed import SeedEvent
 from shared.errors import EngineUnavailable
 from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
+from shared.spec.model import SpecError
 from shared.sql.dialects import parse_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,7 +26,11 @@ console = Console(stderr=True)
 
 REQUEST_OPTIONS = [
     click.option(
-        "--count", type=int, default=100, show_default=True, help="accepted samples wanted"
+        "--count",
+        type=click.IntRange(min=1),
+        default=100,
+        show_default=True,
+        help="accepted samples wanted",
     ),
     click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path)),
     click.option(
@@ -108,6 +113,10 @@ def build_request(
     try:
         spec = load_spec(options["spec_path"])
         engines = [parse_engine(name) for name in options["engines"].split(",") if name.strip()]
+    except SpecError as exc:
+        # One line: YAML's own messages span several (the mark, the context).
+        problems = "; ".join(" ".join(error.split()) for error in exc.errors)
+        raise click.UsageError(f"bad spec: {problems}") from exc
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     run_id = f"run-{uuid.uuid4().hex[:10]}"

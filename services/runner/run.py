@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,8 +106,12 @@ def service_env(
     config: RunConfig, stack: LocalStack, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     request = config.request
+    source = os.environ if environ is None else environ
     env = {
-        **llm_env(os.environ if environ is None else environ),
+        **llm_env(source),
+        # One secret per run: the validator replicas share its fixtures, records cannot
+        # name them (shared.engines.base.SqlEngine.scratch_name).
+        "SQLSYNTH_FIXTURE_SECRET": source.get("SQLSYNTH_FIXTURE_SECRET") or secrets.token_hex(16),
         "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
         "SQLSYNTH_OUT_DIR": str(config.out_dir),
         "SQLSYNTH_ENGINES": ",".join(e.value for e in request.engines),

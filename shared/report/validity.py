@@ -25,7 +25,9 @@ _RANK = {level: rank for rank, level in enumerate(LEVEL_ORDER)}
 # Failures that mean the text was not accepted as SQL at all.
 SYNTAX_FAILURES = frozenset({ErrorClass.SYNTAX, ErrorClass.FORBIDDEN, ErrorClass.MALFORMED})
 # Failures that happen only after the query ran, so it prepared fine.
-RAN_FAILURES = frozenset({ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS, ErrorClass.EMPTY_RESULT})
+RAN_FAILURES = frozenset(
+    {ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS, ErrorClass.TOO_LARGE, ErrorClass.EMPTY_RESULT}
+)
 
 
 def check_passes(check: EngineCheck, level: Level) -> bool:

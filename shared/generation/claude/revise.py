@@ -46,10 +46,12 @@ def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
     update: dict[str, Any] = {}
     if answer.ddl is not None and answer.ddl.strip() != draft.schema_ddl.strip():
         update["schema_ddl"] = answer.ddl
+        update["sql_context_by_dialect"] = {}
     if answer.rows is not None:
         rows = to_table_rows(answer.rows)
         if rows != draft.rows:
             update["rows"] = rows
+            update["sql_context_by_dialect"] = {}
     if answer.sql is not None and answer.sql.strip() != draft.sql.strip():
         update["sql"] = answer.sql
         update["sql_by_dialect"] = {}
