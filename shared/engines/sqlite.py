@@ -110,7 +110,9 @@ class SqliteEngine(SqlEngine):
         """One worker round trip; CheckFailed for the statement's own failures."""
         request["seconds"] = seconds
         try:
-            reply = await self._workers.call(request, seconds + 1.0, acquire_s=self.acquire_s)
+            # The hard deadline, as on the server engines (backstop_s for a check).
+            hard = seconds * 1.5 + 1.0
+            reply = await self._workers.call(request, hard, acquire_s=self.acquire_s)
         except WorkerTimeout as exc:
             raise CheckFailed(ErrorClass.TIMEOUT, f"sqlite: {exc}") from exc
         except WorkerCrashed as exc:
