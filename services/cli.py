@@ -19,6 +19,7 @@ from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services import submit as _submit  # noqa: F401  (registers `sqlsynth submit`)
 from services.ingest.publisher import SeedPublisher
+from services.run_outputs import write_outputs
 from services.run_request import build_request, request_options
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
@@ -180,6 +181,8 @@ def run_command(
     )
     if status.cost.calls:
         console.print(format_cost_line(status.cost, status.accepted))
+    if status.accepted:
+        write_outputs(out_dir, console)
     for problem in result.plan.problems:
         console.print(f"[yellow]planner:[/] {problem}")
     if result.plan.saturated_reasons:
