@@ -119,6 +119,7 @@ def check_claude() -> None:
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
+@click.option("--pairs", is_flag=True, help="also write preferences.jsonl (preference pairs)")
 def run_command(
     batch: bool,
     out_dir: Path,
@@ -127,6 +128,7 @@ def run_command(
     mysql_dsn: str | None,
     resume_dir: Path | None,
     keep_state: bool,
+    pairs: bool,
     **options: Any,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
@@ -182,7 +184,14 @@ def run_command(
     if status.cost.calls:
         console.print(format_cost_line(status.cost, status.accepted))
     if status.accepted:
-        write_outputs(out_dir, console)
+        write_outputs(
+            out_dir,
+            console,
+            pairs=pairs,
+            engines=list(request.engines),
+            postgres_dsn=postgres_dsn,
+            mysql_dsn=mysql_dsn,
+        )
     for problem in result.plan.problems:
         console.print(f"[yellow]planner:[/] {problem}")
     if result.plan.saturated_reasons:

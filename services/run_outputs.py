@@ -1,19 +1,40 @@
-"""What `sqlsynth run` writes after the dataset: the training-ready export (and, asked for,
-preference pairs), each failure one printed line that leaves the dataset in place."""
+"""What `sqlsynth run` writes after the dataset: preference pairs when asked, then the
+training-ready export; each failure is one printed line that leaves the dataset in place."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from rich.console import Console
 
+from proto.common import Engine
+from shared.cli.pairs import describe_pairs, make_pairs
 from shared.export.records import ExportError
 from shared.export.writer import describe_summary, export_run
+from shared.pairs.build import PairPlan
 
 EXPORT_DIR = "export"
 
 
-def write_outputs(out_dir: Path, console: Console) -> None:
+def write_outputs(
+    out_dir: Path,
+    console: Console,
+    *,
+    pairs: bool = False,
+    engines: list[Engine] | None = None,
+    postgres_dsn: str | None = None,
+    mysql_dsn: str | None = None,
+) -> None:
+    if pairs:
+        try:
+            path, pairs_summary = make_pairs(
+                out_dir, engines or list(Engine), postgres_dsn, mysql_dsn, PairPlan()
+            )
+            console.print(describe_pairs(pairs_summary, path))
+        except (ExportError, OSError, click.ClickException) as exc:
+            message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+            console.print(f"[yellow]preference pairs skipped:[/] {message}")
     try:
         summary = export_run(out_dir, out_dir / EXPORT_DIR)
     except (ExportError, OSError) as exc:

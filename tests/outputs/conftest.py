@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from proto.common import Engine
+from shared.engines.registry import close_engines, open_engines
+from shared.engines.settings import EngineSettings
+from shared.engines.validator import Validator
 from shared.runtime.local import LocalStack
 from tests.e2e.harness import make_request, run_to_completion, start_services
 
@@ -34,3 +39,18 @@ def run_dir(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def validator(stack: LocalStack) -> AsyncIterator[Validator]:
+    """The real Validator on SQLite, PostgreSQL and MariaDB of the private stack."""
+    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
+    opened = await open_engines(settings, ALL)
+    try:
+        yield Validator(opened)
+    finally:
+        await close_engines(opened)
+
+
+def engine_args(stack: LocalStack) -> list[str]:
+    return ["--postgres-dsn", stack.dsn("postgres") or "", "--mysql-dsn", stack.dsn("mysql") or ""]

@@ -1,0 +1,69 @@
+"""Engines for the output commands (pairs, score): the servers a command needs, started when no
+DSN is configured, opened for one async job and closed whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from proto.common import Engine
+from shared.cli.common import ALL_ENGINES, cancel_on_terminate, engine_list_option, servers_for
+from shared.cli.validate import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
+
+if TYPE_CHECKING:
+    from shared.engines.validator import Validator
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def engine_options(command: F) -> F:
+    options = [
+        click.option(
+            "--engines",
+            default=ALL_ENGINES,
+            show_default=True,
+            callback=engine_list_option,
+            help="Comma-separated engines to execute on.",
+        ),
+        click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN", help="Admin DSN."),
+        click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN", help="Admin DSN."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_on_engines(
+    engines: list[Engine],
+    postgres_dsn: str | None,
+    mysql_dsn: str | None,
+    job: Callable[[Validator], Awaitable[T]],
+) -> T:
+    """Run `job` with a Validator over the engines; an engine that cannot be reached is a
+    one-line error (a score or a pair judged on fewer engines than asked would mislead)."""
+    from shared.engines.validator import Validator
+
+    configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
+    unavailable: dict[Engine, str] = {}
+
+    async def main(dsns: dict[Engine, str], overrides: dict[str, Any]) -> T:
+        async with cancel_on_terminate():
+            opened = await open_each(build_settings(dsns, overrides), engines, unavailable)
+            try:
+                if unavailable:
+                    reasons = "; ".join(f"{e.value}: {r}" for e, r in unavailable.items())
+                    raise click.ClickException(f"engines unavailable: {reasons}")
+                return await job(Validator(opened))
+            finally:
+                await close_within(opened, CLOSE_TIMEOUT_S)
+
+    with servers_for(engines, configured) as servers:
+        unavailable.update(servers.unavailable)
+        overrides: dict[str, Any] = {}
+        if not any(configured.get(e) for e in engines):
+            overrides["drop_on_close"] = False  # private servers are deleted at the end anyway
+        return asyncio.run(main(servers.dsns, overrides))
