@@ -120,6 +120,7 @@ def check_claude() -> None:
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
 @click.option("--pairs", is_flag=True, help="also write preferences.jsonl (preference pairs)")
+@click.option("--reasoning", is_flag=True, help="also write reasoning.jsonl (verified traces)")
 def run_command(
     batch: bool,
     out_dir: Path,
@@ -129,6 +130,7 @@ def run_command(
     resume_dir: Path | None,
     keep_state: bool,
     pairs: bool,
+    reasoning: bool,
     **options: Any,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
@@ -188,6 +190,9 @@ def run_command(
             out_dir,
             console,
             pairs=pairs,
+            reasoning=("claude" if request.generator == "claude" else "offline")
+            if reasoning
+            else None,
             engines=list(request.engines),
             postgres_dsn=postgres_dsn,
             mysql_dsn=mysql_dsn,

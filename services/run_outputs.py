@@ -1,4 +1,5 @@
-"""What `sqlsynth run` writes after the dataset: preference pairs when asked, then the
+"""What `sqlsynth run` writes after the dataset: preference pairs and reasoning traces when
+asked (Claude rejection sampling on a Claude run, offline traces otherwise), then the
 training-ready export; each failure is one printed line that leaves the dataset in place."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from rich.console import Console
 
 from proto.common import Engine
 from shared.cli.pairs import describe_pairs, make_pairs
+from shared.cli.reasoning import describe_reasoning, make_reasoning
 from shared.export.records import ExportError
 from shared.export.writer import describe_summary, export_run
 from shared.pairs.build import PairPlan
+from shared.reasoning.sampling import ReasoningPlan
 
 EXPORT_DIR = "export"
 
@@ -22,6 +25,7 @@ def write_outputs(
     console: Console,
     *,
     pairs: bool = False,
+    reasoning: str | None = None,
     engines: list[Engine] | None = None,
     postgres_dsn: str | None = None,
     mysql_dsn: str | None = None,
@@ -35,6 +39,20 @@ def write_outputs(
         except (ExportError, OSError, click.ClickException) as exc:
             message = exc.format_message() if isinstance(exc, click.ClickException) else exc
             console.print(f"[yellow]preference pairs skipped:[/] {message}")
+    if reasoning:
+        try:
+            path, traces = make_reasoning(
+                out_dir,
+                reasoning,
+                ReasoningPlan(),
+                engines=engines,
+                postgres_dsn=postgres_dsn,
+                mysql_dsn=mysql_dsn,
+            )
+            console.print(describe_reasoning(traces, path, reasoning))
+        except (ExportError, OSError, click.ClickException) as exc:
+            message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+            console.print(f"[yellow]reasoning skipped:[/] {message}")
     try:
         summary = export_run(out_dir, out_dir / EXPORT_DIR)
     except (ExportError, OSError) as exc:

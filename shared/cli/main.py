@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Modules under shared.cli that define a click command named `command`.
-SUBCOMMANDS = ["validate", "report", "ingest", "spec", "dedup", "export", "pairs"]
+SUBCOMMANDS = ["validate", "report", "ingest", "spec", "dedup", "export", "pairs", "reasoning"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -35,6 +35,8 @@ TRAINING = pa.schema(
         pa.field("sql_by_dialect", pa.struct([pa.field(e, pa.string()) for e in ENGINES])),
         pa.field("explanation", pa.string()),
         pa.field("reasoning", pa.string()),
+        # "generator" (the draft's own), "claude:<model>" (rejection-sampled), "offline-trace".
+        pa.field("reasoning_source", pa.string()),
         pa.field("complexity", pa.string()),
         pa.field("sql_complexity", pa.string()),
         pa.field("task_type", pa.string()),

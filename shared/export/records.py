@@ -106,8 +106,12 @@ def sense_kinds(row: dict[str, Any]) -> list[str]:
     return kinds
 
 
-def training_record(row: dict[str, Any]) -> dict[str, Any]:
+def training_record(row: dict[str, Any], trace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`trace`: the record's line of reasoning.jsonl, used when the draft has no reasoning."""
     by_dialect = row.get("sql_by_dialect") or {}
+    reasoning, source = row.get("reasoning") or None, "generator" if row.get("reasoning") else None
+    if reasoning is None and trace and trace.get("reasoning"):
+        reasoning, source = trace["reasoning"], trace.get("source")
     return {
         "id": row["id"],
         "base_schema": base_schema_of(row),
@@ -120,7 +124,8 @@ def training_record(row: dict[str, Any]) -> dict[str, Any]:
         "sql_dialect": row.get("sql_dialect") or "sqlite",
         "sql_by_dialect": {e: by_dialect.get(e) for e in ENGINES},
         "explanation": row.get("sql_explanation"),
-        "reasoning": row.get("reasoning") or None,
+        "reasoning": reasoning,
+        "reasoning_source": source,
         "complexity": row.get("complexity"),
         "sql_complexity": row.get("sql_complexity"),
         "task_type": row.get("sql_task_type"),

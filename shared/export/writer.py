@@ -30,6 +30,7 @@ from shared.export.records import (
     training_record,
 )
 from shared.export.splits import SPLITS, SplitPlan, assign_splits
+from shared.reasoning.output import REASONING_FILE
 
 PREFERENCES_FILE = "preferences.jsonl"
 
@@ -55,7 +56,10 @@ def export_run(run_dir: Path, out_dir: Path, plan: ExportPlan | None = None) -> 
     loaded = read_run_records(run_dir)
     if not loaded.rows:
         raise ExportError(f"{run_dir / 'dataset.jsonl'} has no usable record")
-    training = [training_record(row) for row in loaded.rows]
+    traces: dict[str, dict[str, Any]] = {}
+    if (run_dir / REASONING_FILE).is_file():
+        traces = {t["id"]: t for t in iterate_jsonl(run_dir / REASONING_FILE)}
+    training = [training_record(row, traces.get(row["id"])) for row in loaded.rows]
     counts = Counter(r["base_schema"] for r in training)
     by_schema = assign_splits(counts, plan.split)
     split_of = {r["id"]: by_schema[r["base_schema"]] for r in training}

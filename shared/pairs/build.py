@@ -85,6 +85,23 @@ def judge(checks: Sequence[EngineCheck], gold: dict[str, dict[str, Any] | None])
     return "error" if all(v == "error" for v in verdicts) else "wrong_result"
 
 
+async def run_candidate(
+    validator: Validator, row: dict[str, Any], sql: str, dialect: str
+) -> list[EngineCheck]:
+    """Execute a candidate on the record's fixture (DDL + INSERTs), as the run checked gold."""
+    fixture = Fixture(row["sql_context"], dialect=Engine(row.get("schema_dialect") or "sqlite"))
+    policy = Policy((row.get("validation") or {}).get("policy") or "portable")
+    validation, _ = await validator.validate(
+        fixture,
+        sql,
+        sql_dialect=Engine(dialect),
+        level=Level.FULL,
+        policy=policy,
+        allow_writes=True,
+    )
+    return validation.checks
+
+
 class PairBuilder:
     def __init__(
         self,
@@ -108,17 +125,7 @@ class PairBuilder:
         return [pair for pairs in results for pair in pairs]
 
     async def _run(self, row: dict[str, Any], sql: str) -> list[EngineCheck]:
-        fixture = Fixture(row["sql_context"], dialect=Engine(row.get("schema_dialect") or "sqlite"))
-        policy = Policy((row.get("validation") or {}).get("policy") or "portable")
-        validation, _ = await self.validator.validate(
-            fixture,
-            sql,
-            sql_dialect=Engine(self.plan.dialect),
-            level=Level.FULL,
-            policy=policy,
-            allow_writes=True,
-        )
-        return validation.checks
+        return await run_candidate(self.validator, row, sql, self.plan.dialect)
 
     async def pairs_for(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         self.summary.records += 1
