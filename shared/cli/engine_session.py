@@ -14,7 +14,7 @@ from shared.cli.common import ALL_ENGINES, cancel_on_terminate, engine_list_opti
 from shared.cli.validate import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
 
 if TYPE_CHECKING:
-    from shared.engines.validator import Validator
+    from shared.engines.base import SqlEngine
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,12 +41,10 @@ def run_on_engines(
     engines: list[Engine],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
-    job: Callable[[Validator], Awaitable[T]],
+    job: Callable[[dict[Engine, SqlEngine]], Awaitable[T]],
 ) -> T:
-    """Run `job` with a Validator over the engines; an engine that cannot be reached is a
+    """Run `job` with the opened engines; an engine that cannot be reached is a
     one-line error (a score or a pair judged on fewer engines than asked would mislead)."""
-    from shared.engines.validator import Validator
-
     configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
     unavailable: dict[Engine, str] = {}
 
@@ -57,7 +55,7 @@ def run_on_engines(
                 if unavailable:
                     reasons = "; ".join(f"{e.value}: {r}" for e, r in unavailable.items())
                     raise click.ClickException(f"engines unavailable: {reasons}")
-                return await job(Validator(opened))
+                return await job(opened)
             finally:
                 await close_within(opened, CLOSE_TIMEOUT_S)
 

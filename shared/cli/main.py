@@ -7,7 +7,18 @@ import importlib
 import click
 
 # Modules under shared.cli that define a click command named `command`.
-SUBCOMMANDS = ["validate", "report", "ingest", "spec", "dedup", "export", "pairs", "reasoning"]
+SUBCOMMANDS = [
+    "validate",
+    "report",
+    "ingest",
+    "spec",
+    "dedup",
+    "export",
+    "pairs",
+    "reasoning",
+    "score",
+    "overlap",
+]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

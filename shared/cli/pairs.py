@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from proto.common import Engine
 from shared.cli.common import print_json, stderr_console
 from shared.cli.engine_session import engine_options, run_on_engines
+from shared.engines.validator import Validator
 from shared.export.records import ExportError, read_run_records
 from shared.pairs.build import PairBuilder, PairPlan, PairsSummary
 from shared.pairs.output import write_preferences
 from shared.pairs.sources import CandidateSource, OfflineMistakes
-
-if TYPE_CHECKING:
-    from shared.engines.validator import Validator
 
 
 def describe_pairs(summary: PairsSummary, path: Path) -> str:
@@ -80,7 +78,7 @@ def make_pairs(
         engines,
         postgres_dsn,
         mysql_dsn,
-        lambda validator: build_run_pairs(validator, rows, plan, weak_model, weak_samples),
+        lambda engines: build_run_pairs(Validator(engines), rows, plan, weak_model, weak_samples),
     )
     return write_preferences(run_dir, pairs), summary
 

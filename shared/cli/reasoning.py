@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from proto.common import Engine
 from shared.cli.common import print_json, stderr_console
 from shared.cli.engine_session import engine_options, run_on_engines
+from shared.engines.validator import Validator
 from shared.export.records import ExportError, read_run_records
 from shared.reasoning.output import write_reasoning
 from shared.reasoning.sampling import (
@@ -18,9 +19,6 @@ from shared.reasoning.sampling import (
     ReasoningSummary,
     offline_reasoning,
 )
-
-if TYPE_CHECKING:
-    from shared.engines.validator import Validator
 
 MODES = ("offline", "claude")
 
@@ -76,7 +74,7 @@ def make_reasoning(
                 engines or list(Engine),
                 postgres_dsn,
                 mysql_dsn,
-                lambda validator: sample_with_claude(validator, rows, plan, model),
+                lambda engines: sample_with_claude(Validator(engines), rows, plan, model),
             )
         except LlmConfigError as exc:
             raise ExportError(str(exc)) from exc
