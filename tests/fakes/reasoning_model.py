@@ -13,9 +13,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from shared.llm.testing import ModelTurn
 from shared.pairs.mutations import propose_mutants, read_schema_columns
 from shared.reasoning.trace import derive_trace
+from tests.fakes.llm import ModelTurn
 
 
 class ScriptedReasoner:

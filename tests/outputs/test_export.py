@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import DatasetCard
 
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.export.splits import SPLITS
 from shared.export.writer import export_run
 from tests.outputs.conftest import read_jsonl

@@ -31,7 +31,7 @@ def run_cli(args: list[str], hub: FakeHub, token: str = TOKEN) -> subprocess.Com
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
-    code = "import sys; from shared.cli.main import cli; cli(sys.argv[1:])"
+    code = "import sys; from services.cli.main import cli; cli(sys.argv[1:])"
     return subprocess.run(
         [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300
     )

@@ -13,17 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from proto.common import Engine
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.engines.fixture import Fixture
 from shared.engines.validator import Validator
 from shared.export.writer import export_run
 from shared.llm.client import LlmClient
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic, ModelTurn
 from shared.pairs.build import PairBuilder, PairPlan
 from shared.pairs.mutations import ErrorKind
 from shared.pairs.weak_model import WeakModel
 from shared.runtime.local import LocalStack
+from tests.fakes.llm import FakeAnthropic, ModelTurn
 from tests.outputs.conftest import engine_args, read_jsonl
 
 pytestmark = [pytest.mark.e2e]

@@ -14,9 +14,9 @@ from shared.engines.validator import Validator
 from shared.export.writer import export_run
 from shared.llm.client import LlmClient
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic
 from shared.reasoning.output import write_reasoning
 from shared.reasoning.sampling import ReasoningPlan, ReasoningSampler, offline_reasoning
+from tests.fakes.llm import FakeAnthropic
 from tests.fakes.reasoning_model import ScriptedReasoner
 from tests.outputs.conftest import read_jsonl
 

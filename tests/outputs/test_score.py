@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.runtime.local import LocalStack
 from shared.scoring.dataset import read_export
 from tests.outputs.conftest import engine_args

@@ -10,8 +10,8 @@ import click
 from rich.console import Console
 
 from proto.common import Engine
-from shared.cli.pairs import describe_pairs, make_pairs
-from shared.cli.reasoning import describe_reasoning, make_reasoning
+from services.cli.pairs import describe_pairs, make_pairs
+from services.cli.reasoning import describe_reasoning, make_reasoning
 from shared.export.records import ExportError
 from shared.export.writer import describe_summary, export_run
 from shared.pairs.build import PairPlan

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from proto.common import Engine
-from shared.cli.common import format_fraction, print_json, stderr_console
-from shared.cli.engine_session import engine_options, run_on_engines
+from services.cli.common import format_fraction, print_json, stderr_console
+from services.cli.engine_session import engine_options, run_on_engines
 from shared.export.records import ExportError
 from shared.export.splits import SPLITS
 from shared.scoring.dataset import read_export, read_predictions

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from shared.cli.common import print_json, stderr_console
+from services.cli.common import print_json, stderr_console
 from shared.export.records import ExportError
 from shared.export.writer import ExportPlan, describe_summary, export_run, summary_json
 

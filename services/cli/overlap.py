@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.common import dataset_options, format_fraction, open_dataset, print_json
+from services.cli.common import dataset_options, format_fraction, open_dataset, print_json
 from shared.datasets import DatasetError
 from shared.export.records import ExportError
 from shared.scoring.dataset import read_export

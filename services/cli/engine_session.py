@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from proto.common import Engine
-from shared.cli.common import ALL_ENGINES, cancel_on_terminate, engine_list_option, servers_for
-from shared.cli.validate import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
+from services.cli.common import ALL_ENGINES, engine_list_option
+from services.cli.validate import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
+from shared.runtime.servers import servers_for
+from shared.runtime.signals import cancel_on_terminate
 
 if TYPE_CHECKING:
     from shared.engines.base import SqlEngine

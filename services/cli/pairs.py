@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from proto.common import Engine
-from shared.cli.common import print_json, stderr_console
-from shared.cli.engine_session import engine_options, run_on_engines
+from services.cli.common import print_json, stderr_console
+from services.cli.engine_session import engine_options, run_on_engines
 from shared.engines.validator import Validator
 from shared.export.records import ExportError, read_run_records
 from shared.pairs.build import PairBuilder, PairPlan, PairsSummary
