@@ -33,6 +33,11 @@ def engine_options(command: F) -> F:
         ),
         click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN", help="Admin DSN."),
         click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN", help="Admin DSN."),
+        click.option(
+            "--statement-timeout-ms",
+            type=click.IntRange(min=50),
+            help="Per-query limit (engine default: 2000).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -44,6 +49,7 @@ def run_on_engines(
     postgres_dsn: str | None,
     mysql_dsn: str | None,
     job: Callable[[dict[Engine, SqlEngine]], Awaitable[T]],
+    statement_timeout_ms: int | None = None,
 ) -> T:
     """Run `job` with the opened engines; an engine that cannot be reached is a
     one-line error (a score or a pair judged on fewer engines than asked would mislead)."""
@@ -63,7 +69,7 @@ def run_on_engines(
 
     with servers_for(engines, configured) as servers:
         unavailable.update(servers.unavailable)
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {"statement_timeout_ms": statement_timeout_ms}
         if not any(configured.get(e) for e in engines):
             overrides["drop_on_close"] = False  # private servers are deleted at the end anyway
         return asyncio.run(main(servers.dsns, overrides))

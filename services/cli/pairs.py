@@ -70,6 +70,7 @@ def make_pairs(
     plan: PairPlan,
     weak_model: str | None = None,
     weak_samples: int = 2,
+    statement_timeout_ms: int | None = None,
 ) -> tuple[Path, PairsSummary]:
     rows = read_run_records(run_dir).rows
     if not rows:
@@ -79,6 +80,7 @@ def make_pairs(
         postgres_dsn,
         mysql_dsn,
         lambda engines: build_run_pairs(Validator(engines), rows, plan, weak_model, weak_samples),
+        statement_timeout_ms,
     )
     return write_preferences(run_dir, pairs), summary
 
@@ -100,6 +102,7 @@ def command(
     engines: list[Engine],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
+    statement_timeout_ms: int | None,
     per_record: int,
     dialect: str,
     weak_model: str | None,
@@ -110,7 +113,14 @@ def command(
     plan = PairPlan(pairs_per_record=per_record, dialect=dialect)
     try:
         path, summary = make_pairs(
-            run_dir, engines, postgres_dsn, mysql_dsn, plan, weak_model, weak_samples
+            run_dir,
+            engines,
+            postgres_dsn,
+            mysql_dsn,
+            plan,
+            weak_model,
+            weak_samples,
+            statement_timeout_ms,
         )
     except (ExportError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc

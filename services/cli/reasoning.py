@@ -59,6 +59,7 @@ def make_reasoning(
     postgres_dsn: str | None = None,
     mysql_dsn: str | None = None,
     model: str | None = None,
+    statement_timeout_ms: int | None = None,
 ) -> tuple[Path, ReasoningSummary]:
     rows = read_run_records(run_dir).rows
     if not rows:
@@ -75,6 +76,7 @@ def make_reasoning(
                 postgres_dsn,
                 mysql_dsn,
                 lambda engines: sample_with_claude(Validator(engines), rows, plan, model),
+                statement_timeout_ms,
             )
         except LlmConfigError as exc:
             raise ExportError(str(exc)) from exc
@@ -98,6 +100,7 @@ def command(
     engines: list[Engine],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
+    statement_timeout_ms: int | None,
     as_json: bool,
 ) -> None:
     """Reasoning traces: Claude answers kept when their result equals gold, or offline traces."""
@@ -111,6 +114,7 @@ def command(
             postgres_dsn=postgres_dsn,
             mysql_dsn=mysql_dsn,
             model=model,
+            statement_timeout_ms=statement_timeout_ms,
         )
     except (ExportError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc

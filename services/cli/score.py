@@ -33,6 +33,12 @@ def render_report(report: dict[str, Any], engines: list[str]) -> Table:
         "all",
         str(report["records"]),
         *[format_fraction(overall[e]) for e in engines],
+    )
+    executes = report["executes"]
+    table.add_row(
+        "(runs without error)",
+        "",
+        *[format_fraction(executes[e]) for e in engines],
         end_section=True,
     )
     for name in GROUPS:
@@ -81,6 +87,7 @@ def command(
     engines: list[Engine],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
+    statement_timeout_ms: int | None,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -99,7 +106,7 @@ def command(
 
     from shared.scoring.score import ScoreReport
 
-    scores = run_on_engines(engines, postgres_dsn, mysql_dsn, job)
+    scores = run_on_engines(engines, postgres_dsn, mysql_dsn, job, statement_timeout_ms)
     report = ScoreReport([e.value for e in engines], scores).to_json()
     if out is not None:
         out.write_text(

@@ -85,6 +85,10 @@ def export_run(run_dir: Path, out_dir: Path, plan: ExportPlan | None = None) -> 
         with_findings=sum(1 for r in training if r["sense_findings"]),
         records=len(training),
         skipped=len(loaded.skipped),
+        reasoning_sources=Counter(r["reasoning_source"] for r in training if r["reasoning"]),
+        pair_kinds=Counter(p["error_kind"] for p in tables["dpo"][1])
+        if "dpo" in tables
+        else Counter(),
     )
     write_card(out_dir, configs, facts)
     return ExportSummary(

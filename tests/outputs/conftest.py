@@ -20,7 +20,7 @@ from shared.runtime.local import LocalStack
 from tests.e2e.harness import make_request, run_to_completion, start_services
 
 ALL = list(Engine)
-COUNT = 30
+COUNT = 24
 
 
 @pytest.fixture(scope="session")
