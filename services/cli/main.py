@@ -16,6 +16,7 @@ from services.cli import (
     pairs,
     reasoning,
     report,
+    review,
     run,
     score,
     spec,
@@ -37,6 +38,7 @@ COMMANDS: tuple[click.Command, ...] = (
     run.run_command,
     run.up_command,
     submit.submit_command,
+    review.command,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -16,6 +17,7 @@ from prometheus_client import start_http_server
 from proto.common import Stage
 from services.common.broker import build_broker, consumer_config, pull, stream_config
 from services.common.delivery import SampleDelivery, StageFn
+from services.common.health import HealthState, start_health_server
 from shared.logging import configure_logging
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings
@@ -99,21 +101,31 @@ def create_app(
     on_shutdown: Callable[[Service[SettingsT, StateT]], Awaitable[None]] | None = None,
 ) -> FastStream:
     app = FastStream(service.broker, logger=None)
+    health = HealthState(service.broker.ping)
+    probes: list[asyncio.Server] = []  # the probe server, once started
 
     @app.on_startup
     async def startup() -> None:
         if service.settings.metrics_port:
             start_http_server(service.settings.metrics_port, registry=service.metrics.registry)
+        if service.settings.health_port:
+            # Up before the start-up hook: a slow start (dedup loads its model) is "alive, not
+            # ready", which the kubelet's startup probe tolerates instead of restarting it.
+            probes.append(await start_health_server(health, service.settings.health_port))
         # Connect before the broker starts its subscribers, so start-up hooks can create KV
         # buckets and every stage object exists before the first message is delivered.
         await service.broker.connect()
         if on_startup:
             await on_startup(service)
+        health.ready = True
         structlog.get_logger().info("service started", service=service.name)
 
     @app.on_shutdown
     async def shutdown() -> None:
+        health.ready = False
         if on_shutdown:
             await on_shutdown(service)
+        for server in probes:
+            server.close()
 
     return app

@@ -27,6 +27,7 @@ from proto import subjects
 from proto.common import Stage
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from services.dedup.kv import KvClaimStore, KvLease
 from shared.metrics import Metrics
 from shared.pipeline.near_dedup import (
@@ -182,7 +183,7 @@ DedupService = Service[DedupSettings, DedupState]
 
 async def start(service: DedupService) -> None:
     settings = service.settings
-    kv = await service.broker.key_value(subjects.DEDUP_BUCKET)
+    kv = await service.broker.key_value(subjects.DEDUP_BUCKET, replicas=kv_replicas())
     started = time.perf_counter()
     # The first start on a machine distils the static model (about a minute): off the loop.
     embedder = await asyncio.to_thread(load_embedder, settings.embed_model, settings.model_cache)
