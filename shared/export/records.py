@@ -91,16 +91,27 @@ def gold_results(row: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
     return gold
 
 
+def sense_verdict(row: dict[str, Any]) -> Any:
+    """The sense stage's verdict: at validation.sense (where the sense stage puts it), else a
+    top-level `sense` field."""
+    validation = row.get("validation")
+    nested = validation.get("sense") if isinstance(validation, dict) else None
+    return nested or row.get("sense")
+
+
 def sense_kinds(row: dict[str, Any]) -> list[str]:
-    """Kinds of the sense findings on the record, when the run recorded any."""
-    sense = row.get("sense")
+    """Checks of the sense findings on the record (not_applicable ones skipped)."""
+    sense = sense_verdict(row)
     findings = sense.get("findings") if isinstance(sense, dict) else sense
     if not isinstance(findings, list):
         return []
     kinds = []
     for finding in findings:
         if isinstance(finding, dict):
-            kinds.append(str(finding.get("kind") or finding.get("code") or "finding"))
+            if finding.get("severity") == "not_applicable":
+                continue
+            name = finding.get("check") or finding.get("kind") or finding.get("code")
+            kinds.append(str(name or "finding"))
         elif isinstance(finding, str):
             kinds.append(finding)
     return kinds
@@ -150,7 +161,7 @@ def provenance_record(row: dict[str, Any]) -> dict[str, Any]:
         "validation": _json_or_none(row.get("validation")),
         "review": _json_or_none(row.get("review")),
         "dedup": _json_or_none(row.get("dedup")),
-        "sense": _json_or_none(row.get("sense")),
+        "sense": _json_or_none(sense_verdict(row)),
         "history": _json_or_none(row.get("history")),
         "cost": {
             "calls": int(cost.get("calls", 0)),
