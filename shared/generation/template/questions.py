@@ -99,7 +99,8 @@ def _parts(meaning: Meaning, style: PromptStyle, rng: random.Random, vocab: Voca
     if meaning.kind in ("groups", "totals") and meaning.distinct and "distinct" not in what:
         what = f"{what} (counting distinct values)"
     extras = list(meaning.details)
-    relations = [r for r in meaning.relations if r.startswith(("including", "paired with"))]
+    # Join types are not spoken: a person asks about customers, not about a LEFT JOIN.
+    relations: list[str] = []
     order = sort_phrase(meaning.order, rng, terse) if meaning.order else ""
     limit = limit_phrase(meaning.limit, meaning.order, terse) if meaning.limit else ""
     return Parts(
