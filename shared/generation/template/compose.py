@@ -256,7 +256,8 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
             order = tuple(ir.Order(i.expr) for i in body.items)
         label = sort.label if sort is not None else "their identifiers"
         body = replace(body, order_by=order)
-    meaning.order = Ordering(label, desc)
+    textual = sort is not None and sort.ctype is ColumnType.TEXT
+    meaning.order = Ordering(label, desc, textual=textual)
     if ctx.wants(F.LIMIT):
         size = len(run_query(ctx.store, ir.Query(body, ctes), None, None, {}).rows)
         options = [k for k in (1, 3, 5, 10) if k < size] or [max(1, size)]

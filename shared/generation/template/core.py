@@ -95,7 +95,7 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     # Group keys come first, so no filter pins the column the rows are grouped by.
     dims = group_dims(ctx, base) if spec.grain == "groups" else None
     avoid = {f.label for f in dims[1]} if dims else set()
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 3), avoid)
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), avoid)
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     if base.partner is not None and len(preds) < 2:
         # A cross product is only readable when both sides are narrowed.
@@ -158,7 +158,9 @@ def _witnessed_filters(
     else reads) and every filter changes the result (idle ones dropped)."""
     shown = {f.label for f in level.fields}
     # Keys exposed for an outer level's tie-breaks do not make a table contribute.
-    items = tuple(i for i, f in zip(level.select.items, level.fields, strict=True) if f.role != "key")
+    items = tuple(
+        i for i, f in zip(level.select.items, level.fields, strict=True) if f.role != "key"
+    )
     select = replace(level.select, items=items)
     extra: list[Candidate] = []
     for table in idle_tables(select, base.alias):
@@ -183,7 +185,9 @@ def _witnessed_filters(
         extra.append(found)
     keep = {p for p, _ in [*subs, *extra]}
     pairs = drop_idle_filters(ctx.store, level.select, [*preds, *subs, *extra], keep, ctx.strict)
-    if ctx.strict and idle_tables(replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias):
+    if ctx.strict and idle_tables(
+        replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias
+    ):
         raise Fragile("a joined table contributes nothing once idle filters are dropped")
     return pairs
 
@@ -413,7 +417,10 @@ def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
     values = sorted({r[at] for r in rows if r[at] is not None})
     if not values:
         raise Fragile("no groups to filter")
-    pick = ctx.rng.randrange(len(values))
+    if len(values) < 2 and ctx.strict:
+        raise Fragile("one group value: a HAVING would keep every group or none")
+    # Never the smallest value: `>= min` keeps every group (a tautology).
+    pick = ctx.rng.randrange(1, len(values)) if len(values) > 1 else 0
     target = values[pick]
     if m.ctype is ColumnType.INTEGER or isinstance(target, int):
         op, threshold = ">=", target

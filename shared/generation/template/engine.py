@@ -94,7 +94,7 @@ class TemplateEngine:
                         update={
                             "question": question,
                             "explanation": explanation,
-                            "evidence": "; ".join(meaning.vague_notes()),
+                            "evidence": _evidence(meaning, blueprint.prompt_style),
                         }
                     )
         built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=draft.sql)
@@ -235,7 +235,7 @@ class TemplateEngine:
             complexity=blueprint.complexity,
             sql_complexity=blueprint.sql_complexity,
             engine="template",
-            evidence="; ".join(built.meaning.vague_notes()),
+            evidence=_evidence(built.meaning, blueprint.prompt_style),
             schema_id=instance.schema_id,
         )
 
@@ -271,6 +271,13 @@ def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
     names = {t.name.lower(): t.name for t in instance.domain.tables}
     tables = [names[t.lower()] for t in blueprint.tables if t.lower() in names]
     return blueprint.model_copy(update={"tables": list(dict.fromkeys(tables))})
+
+
+def _evidence(meaning: Meaning, style: PromptStyle) -> str:
+    """What the question's vague words stand for; only the informal style uses them."""
+    if style is not PromptStyle.INFORMAL:
+        return ""
+    return "; ".join(meaning.vague_notes())
 
 
 def _mix(seed: int, *parts: object) -> int:

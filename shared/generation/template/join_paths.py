@@ -175,9 +175,7 @@ def upward_tree(
             placed = {subject}
             wanted = [r for r in dict.fromkeys(required) if r != subject]
             while len(steps) < n:
-                options = [
-                    e for e in edges if e.child in placed and e.parent not in placed
-                ]
+                options = [e for e in edges if e.child in placed and e.parent not in placed]
                 if not options:
                     break
                 reach = [e for e in options if e.parent in wanted]
