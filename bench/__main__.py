@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "llm": "bench.llm",
     "similarity": "bench.similarity",
     "quality": "bench.quality",
+    "cpu": "bench.cpu",
 }
 
 

@@ -38,13 +38,13 @@ from proto.sample import (
 )
 from shared.errors import GenerationError, RateLimited
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
 from shared.generation.claude.tools import run_on_sqlite
 from shared.llm.ledger import per_accepted
 from shared.llm.pricing import PriceBook
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.spec import BlueprintSampler, load_spec
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 
 KEY = "sk-ant-bench"
 T = TypeVar("T")

@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from proto.common import Engine, Level, Policy
-from shared.cli.common import cancel_on_terminate, parse_engine_list, servers_for
 from shared.datasets import load_dataset
 from shared.datasets.check import check_records, summarise
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
+from shared.runtime.servers import servers_for
+from shared.runtime.signals import cancel_on_terminate
+from shared.sql.dialects import parse_engine_list
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "gretel" / "gretel_sample_1000.jsonl"

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from proto.sample import TokenCost
+
 
 class SqlsynthError(Exception):
-    """Base of the project's own exceptions."""
+    """Base of the project's own exceptions.
+
+    `cost` is what the failing operation had already spent on an LLM (zero for most errors),
+    so a retry or a rejection still accounts for it.
+    """
+
+    def __init__(self, *args: object, cost: TokenCost | None = None) -> None:
+        super().__init__(*args)
+        self.cost = cost or TokenCost()
 
 
 class RetryableError(SqlsynthError):
@@ -17,10 +27,6 @@ class EngineUnavailable(RetryableError):
 
 class RateLimited(RetryableError):
     """An LLM provider asked us to slow down (429/529)."""
-
-
-class MalformedMessage(SqlsynthError):
-    """A message that cannot be decoded: poison, never retried."""
 
 
 class GenerationError(SqlsynthError):

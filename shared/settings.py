@@ -14,6 +14,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Prometheus /metrics port; 0 picks none (disabled).
     metrics_port: int = 0
+    # Liveness (/healthz) and readiness (/readyz) for Kubernetes probes; 0 serves none.
+    health_port: int = 0
     # Concurrent handlers per subscriber in one process.
     workers: int = Field(default=8, ge=1)
     # JetStream redelivery: attempts of one message before its sample is rejected, and backoff.

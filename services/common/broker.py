@@ -10,9 +10,11 @@ from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from proto import subjects
 from shared.metrics import Metrics
@@ -23,15 +25,40 @@ from shared.settings import ServiceSettings
 DUPLICATE_WINDOW_S = 600
 
 
+class StreamSettings(BaseSettings):
+    """Replication and limits of the stream (env SQLSYNTH_STREAM_*): one replica and no limits
+    on a laptop; three replicas and limits in Kubernetes (k8s/base/config.yaml)."""
+
+    model_config = SettingsConfigDict(env_prefix="SQLSYNTH_STREAM_", extra="ignore")
+
+    replicas: int = Field(default=1, ge=1, le=5)
+    # -1: no limit. At the limit JetStream discards the OLDEST messages (limits retention keeps
+    # acked ones too), so size it far above a run's backlog: docs/kubernetes.md.
+    max_bytes: int = Field(default=-1, ge=-1)
+    # 0: no limit; must outlast the longest run (and the duplicate window).
+    max_age_s: float = Field(default=0.0, ge=0.0)
+
+
+def kv_replicas() -> int:
+    """Key-value buckets (run status and plan, dedup claims, seeds, delivery counts) are streams
+    too: replicated like the stream, or losing the one node that holds a bucket stalls the run."""
+    return StreamSettings().replicas
+
+
 def stream_config() -> JStream:
     """The stream every subscriber declares: a fresh object per broker, because FastStream marks
     a JStream as declared after its first broker declares it (a second broker on another server,
     as in tests, would otherwise find no stream)."""
+    limits = StreamSettings()
     return JStream(
         name=subjects.STREAM,
         subjects=subjects.STREAM_SUBJECTS,
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_S,
+        num_replicas=limits.replicas,
+        max_bytes=limits.max_bytes,
+        max_age=limits.max_age_s,
+        discard=DiscardPolicy.OLD,
     )
 
 
@@ -41,12 +68,17 @@ async def ensure_stream(js: JetStreamContext) -> None:
     try:
         await js.stream_info(subjects.STREAM)
     except NotFoundError:
+        limits = StreamSettings()
         await js.add_stream(
             StreamConfig(
                 name=subjects.STREAM,
                 subjects=subjects.STREAM_SUBJECTS,
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=limits.replicas,
+                max_bytes=limits.max_bytes,
+                max_age=limits.max_age_s,
+                discard=DiscardPolicy.OLD,
             )
         )
 

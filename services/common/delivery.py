@@ -51,6 +51,7 @@ from services.common.broker import (
     MemoryNakCounter,
     NakCounter,
     consumer_max_deliver,
+    kv_replicas,
 )
 from shared.errors import RateLimited, is_retryable
 from shared.logging import bind_sample
@@ -308,7 +309,9 @@ class SampleDelivery:
         """Rate-limit naks of this message so far (after adding one, when `add`)."""
         if self.counter is None:
             try:
-                kv = await self.broker.key_value(DELIVERY_BUCKET, ttl=DELIVERY_BUCKET_TTL_S)
+                kv = await self.broker.key_value(
+                    DELIVERY_BUCKET, ttl=DELIVERY_BUCKET_TTL_S, replicas=kv_replicas()
+                )
                 self.counter = KvNakCounter(kv)
             except (NatsError, OSError) as exc:
                 self.log.warning("nak counts kept in memory", error=str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.common.app import Service
 from shared.pipeline.engines import OpenedEngine, open_draft_engine
 from shared.settings import ServiceSettings
@@ -16,19 +18,14 @@ class DraftEngineSettings(ServiceSettings):
     tools_on_engines: bool = True
 
 
-async def open_service_engine(service: Service, settings: DraftEngineSettings) -> OpenedEngine:
-    """Open the configured engine, count its spend in the service's metrics, keep it in state."""
+async def open_service_engine(
+    service: Service[Any, Any], settings: DraftEngineSettings
+) -> OpenedEngine:
+    """Open the configured engine and count its spend in the service's metrics; the caller
+    keeps it in its state and closes it at shutdown."""
     tools = [parse_engine(n) for n in settings.engines.split(",") if n.strip()]
-    opened = await open_draft_engine(
+    return await open_draft_engine(
         settings.generator,
         metrics=service.metrics,
         tool_engines=tools if settings.tools_on_engines else [],
     )
-    service.state["engine"] = opened
-    return opened
-
-
-async def close_service_engine(service: Service) -> None:
-    opened: OpenedEngine | None = service.state.pop("engine", None)
-    if opened is not None:
-        await opened.aclose()

@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +27,7 @@ from proto import subjects
 from proto.common import Stage
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from services.dedup.kv import KvClaimStore, KvLease
 from shared.metrics import Metrics
 from shared.pipeline.near_dedup import (
@@ -170,17 +172,24 @@ def build_stage(
     return NearDedupStage(judge, on_judged=observer.after)
 
 
-async def start(service: Service) -> None:
+@dataclass
+class DedupState:
+    index: SimilarityIndex
+    stage: NearDedupStage
+
+
+DedupService = Service[DedupSettings, DedupState]
+
+
+async def start(service: DedupService) -> None:
     settings = service.settings
-    assert isinstance(settings, DedupSettings)
-    kv = await service.broker.key_value(subjects.DEDUP_BUCKET)
+    kv = await service.broker.key_value(subjects.DEDUP_BUCKET, replicas=kv_replicas())
     started = time.perf_counter()
     # The first start on a machine distils the static model (about a minute): off the loop.
     embedder = await asyncio.to_thread(load_embedder, settings.embed_model, settings.model_cache)
     index = open_index(settings, embedder)
     stage = build_stage(settings, kv, service.metrics, embedder, index)
-    service.state["index"] = index
-    service.state["stage"] = stage
+    service.started = DedupState(index, stage)
     structlog.get_logger().info(
         "dedup ready",
         model=embedder.name,
@@ -191,15 +200,15 @@ async def start(service: Service) -> None:
     )
 
 
-async def stop(service: Service) -> None:
-    index = service.state.get("index")
-    if isinstance(index, SimilarityIndex):
-        await index.close()
+async def stop(service: DedupService) -> None:
+    state, service.started = service.started, None
+    if state is not None:
+        await state.index.close()
 
 
 def main() -> FastStream:
-    service = create_service("dedup", DedupSettings())
+    service: DedupService = create_service("dedup", DedupSettings())
     service.sample_subscriber(
-        subjects.SAMPLE_REVIEWED, "dedup", Stage.DEDUP, lambda: service.state["stage"]
+        subjects.SAMPLE_REVIEWED, "dedup", Stage.DEDUP, lambda: service.state.stage
     )
     return create_app(service, on_startup=start, on_shutdown=stop)

@@ -12,6 +12,7 @@ generation per message. Settings, env prefix SQLSYNTH_:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -24,11 +25,7 @@ from proto.common import Stage
 from services.common.app import Service, create_app, create_service
 from services.common.broker import consumer_config
 from services.common.delivery import SampleDelivery
-from services.common.draft_engine import (
-    DraftEngineSettings,
-    close_service_engine,
-    open_service_engine,
-)
+from services.common.draft_engine import DraftEngineSettings, open_service_engine
 from services.generator.batch import BatchIntake
 from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
 from shared.pipeline.engines import OpenedEngine
@@ -51,23 +48,37 @@ class GeneratorSettings(DraftEngineSettings):
         return self.batch_state_dir or self.out_dir / STATE_DIR / "llm-batches"
 
 
-async def start(service: Service) -> None:
+@dataclass
+class GeneratorState:
+    engine: OpenedEngine
+    stage: GeneratorStage
+    # One delivery policy for the online and the batch path of batch mode, so a copy of a
+    # message one path is handling is recognised by the other.
+    delivery: SampleDelivery
+    # None when not in batch mode, or in batch mode with an engine that has no batch path.
+    intake: BatchIntake | None = None
+
+
+GeneratorService = Service[GeneratorSettings, GeneratorState]
+
+
+async def start(service: GeneratorService) -> None:
     settings = service.settings
-    assert isinstance(settings, GeneratorSettings)
     opened = await open_service_engine(service, settings)
-    service.state["stage"] = GeneratorStage(opened.engine)
+    delivery = SampleDelivery(Stage.GENERATOR, service.broker, settings, service.metrics)
+    state = GeneratorState(opened, GeneratorStage(opened.engine), delivery)
     if settings.batch:
-        service.state["intake"] = open_batch_intake(service, opened)
+        state.intake = open_batch_intake(service, state)
+    service.started = state
 
 
-def open_batch_intake(service: Service, opened: OpenedEngine) -> BatchIntake | None:
+def open_batch_intake(service: GeneratorService, state: GeneratorState) -> BatchIntake | None:
     """The batch path for the Claude engine; None (online, with a warning) for the others."""
     settings = service.settings
-    assert isinstance(settings, GeneratorSettings)
     log = structlog.get_logger()
     from shared.generation.claude.engine import ClaudeDraftEngine
 
-    engine = opened.engine
+    engine = state.engine.engine
     if not isinstance(engine, ClaudeDraftEngine):
         log.warning("batch mode is for the Claude engine; generating online", engine=engine.name)
         return None
@@ -83,12 +94,11 @@ def open_batch_intake(service: Service, opened: OpenedEngine) -> BatchIntake | N
         )
     state_dir = settings.batch_dir()
     runner = BatchRunner(engine.client, state_dir, poll_s=engine.client.settings.batch_poll_s)
-    delivery = service.state["delivery"]
     intake = BatchIntake(
         service.broker,
         service.metrics,
-        delivery,
-        service.state["stage"],
+        state.delivery,
+        state.stage,
         BatchGeneratorStage(BatchDraftGenerator(engine, runner), engine.name),
         BatchJournal(state_dir),
         size=settings.batch_size,
@@ -99,31 +109,31 @@ def open_batch_intake(service: Service, opened: OpenedEngine) -> BatchIntake | N
     return intake
 
 
-async def stop(service: Service) -> None:
-    intake: BatchIntake | None = service.state.pop("intake", None)
-    if intake is not None:
-        await intake.aclose()
-    await close_service_engine(service)
+async def stop(service: GeneratorService) -> None:
+    state, service.started = service.started, None
+    if state is None:
+        return
+    if state.intake is not None:
+        await state.intake.aclose()
+    await state.engine.aclose()
 
 
-def create_generator(settings: GeneratorSettings) -> tuple[Service, FastStream]:
+def create_generator(settings: GeneratorSettings) -> tuple[GeneratorService, FastStream]:
     """The service and its app; batch mode swaps the subscriber for the batch intake's."""
-    service = create_service("generator", settings)
+    service: GeneratorService = create_service("generator", settings)
     if not settings.batch:
         service.sample_subscriber(
-            subjects.SAMPLE_PLANNED, "generator", Stage.GENERATOR, lambda: service.state["stage"]
+            subjects.SAMPLE_PLANNED, "generator", Stage.GENERATOR, lambda: service.state.stage
         )
         return service, create_app(service, on_startup=start, on_shutdown=stop)
-    delivery = SampleDelivery(Stage.GENERATOR, service.broker, settings, service.metrics)
-    service.state["delivery"] = delivery
 
     @service.subscriber(subjects.SAMPLE_PLANNED, "generator")
     async def handle(msg: NatsMessage) -> None:
-        intake: BatchIntake | None = service.state.get("intake")
-        if intake is None:  # not the Claude engine: online, as without batch mode
-            await delivery.handle(msg, service.state["stage"])
+        state = service.state
+        if state.intake is None:  # not the Claude engine: online, as without batch mode
+            await state.delivery.handle(msg, state.stage)
         else:
-            await intake.handle(msg)
+            await state.intake.handle(msg)
 
     return service, create_app(service, on_startup=start, on_shutdown=stop)
 

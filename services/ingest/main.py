@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -36,11 +37,20 @@ class IngestSettings(ServiceSettings):
     ingest_max_words: int = Field(default=12, ge=1)
 
 
-async def follow_loop(service: Service, follower: Follower, publisher: SeedPublisher) -> None:
+@dataclass
+class IngestState:
+    follower: Follower
+    publisher: SeedPublisher
+    task: asyncio.Task[None] | None = None
+
+
+IngestService = Service[IngestSettings, IngestState]
+
+
+async def follow_loop(service: IngestService, follower: Follower, publisher: SeedPublisher) -> None:
     """Poll, publish, then commit; a failed publish is retried before reading further, so the
     state file never gets ahead of what JetStream acknowledged."""
     settings = service.settings
-    assert isinstance(settings, IngestSettings)
     log = structlog.get_logger()
     announced = service.metrics.samples.labels(stage=Stage.INGEST.value, outcome="announced")
     issues = service.metrics.samples.labels(stage=Stage.INGEST.value, outcome="issue")
@@ -75,9 +85,8 @@ def state_file(settings: IngestSettings) -> Path:
     return settings.ingest_state_dir / f"{pattern_hash(key)}.state.json"
 
 
-async def start(service: Service) -> None:
+async def start(service: IngestService) -> None:
     settings = service.settings
-    assert isinstance(settings, IngestSettings)
     follower = Follower(
         settings.ingest_paths,
         settings.ingest_format,
@@ -89,24 +98,25 @@ async def start(service: Service) -> None:
     if not settings.ingest_paths:
         structlog.get_logger().warning("ingest has no paths to follow (SQLSYNTH_INGEST_PATHS)")
     publisher = await SeedPublisher.connect(settings.nats_url)
-    service.state["follower"] = follower
-    service.state["publisher"] = publisher
-    service.state["task"] = asyncio.create_task(follow_loop(service, follower, publisher))
+    state = service.started = IngestState(follower, publisher)
+    state.task = asyncio.create_task(follow_loop(service, follower, publisher))
 
 
-async def stop(service: Service) -> None:
-    task = service.state.get("task")
-    if task is not None:
-        task.cancel()
+async def stop(service: IngestService) -> None:
+    """Stop following; the state keeps its publisher's counts for whoever reads them after."""
+    state = service.started
+    if state is None:
+        return
+    if state.task is not None:
+        state.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
-    if "follower" in service.state:
-        service.state["follower"].commit()
-        service.state["follower"].close()
-    if "publisher" in service.state:
-        await service.state["publisher"].close()
+            await state.task
+        state.task = None
+    state.follower.commit()
+    state.follower.close()
+    await state.publisher.close()
 
 
 def main(settings: IngestSettings | None = None) -> FastStream:
-    service = create_service("ingest", settings or IngestSettings())
+    service: IngestService = create_service("ingest", settings or IngestSettings())
     return create_app(service, on_startup=start, on_shutdown=stop)

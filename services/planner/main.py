@@ -15,17 +15,20 @@ from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from services.common.delivery import publish_sample
 from services.planner.seeds import SeedPools, list_keys
 from shared.pipeline.planner import RunPlanner, new_plan
 from shared.pipeline.seed_plan import usable_by
 from shared.settings import ServiceSettings
 
+PlannerService = Service[ServiceSettings, "PlannerState"]
+
 
 class PlannerState:
     """Per-run planners, serialised by a lock per run (status events arrive concurrently)."""
 
-    def __init__(self, service: Service, kv: KeyValue, seeds: SeedPools) -> None:
+    def __init__(self, service: PlannerService, kv: KeyValue, seeds: SeedPools) -> None:
         self.service = service
         self.kv = kv
         self.seeds = seeds
@@ -112,14 +115,16 @@ class PlannerState:
             await self.advance(planner, status)
 
 
-async def start(service: Service) -> None:
-    kv = await service.broker.key_value(subjects.RUN_PLAN_BUCKET)
-    seeds = await SeedPools.open(await service.broker.key_value(subjects.SEED_BUCKET))
-    state = service.state["planner"] = PlannerState(service, kv, seeds)
+async def start(service: PlannerService) -> None:
+    kv = await service.broker.key_value(subjects.RUN_PLAN_BUCKET, replicas=kv_replicas())
+    seeds = await SeedPools.open(
+        await service.broker.key_value(subjects.SEED_BUCKET, replicas=kv_replicas())
+    )
+    state = service.started = PlannerState(service, kv, seeds)
     await state.resume_waiting()
 
 
-async def publish_poison(service: Service, msg: NatsMessage, exc: ValidationError) -> None:
+async def publish_poison(service: PlannerService, msg: NatsMessage, exc: ValidationError) -> None:
     """A seed that is not a SeedEvent: kept with its reason (the sink writes poison.jsonl)."""
     service.log.error("malformed seed event", error=str(exc)[:500])
     await service.broker.publish(
@@ -135,7 +140,7 @@ async def publish_poison(service: Service, msg: NatsMessage, exc: ValidationErro
     await msg.ack()
 
 
-def register(service: Service) -> None:
+def register(service: PlannerService) -> None:
     @service.subscriber(subjects.RUN_REQUESTED, "planner-runs")
     async def on_run(msg: NatsMessage) -> None:
         try:
@@ -144,7 +149,7 @@ def register(service: Service) -> None:
             service.log.error("malformed run request", error=str(exc)[:500])
             await msg.ack()  # the sink keeps it in poison.jsonl
             return
-        await service.state["planner"].on_request(request)
+        await service.state.on_request(request)
         await msg.ack()
 
     @service.subscriber(subjects.SEED_INGESTED, "planner-seeds")
@@ -154,7 +159,7 @@ def register(service: Service) -> None:
         except ValidationError as exc:
             await publish_poison(service, msg, exc)
             return
-        state: PlannerState = service.state["planner"]
+        state = service.state
         await state.seeds.put(seed)
         await state.on_seeds(seed.pool)
         await msg.ack()
@@ -162,11 +167,11 @@ def register(service: Service) -> None:
     @service.subscriber(subjects.RUN_STATUS, "planner-status")
     async def on_status(msg: NatsMessage) -> None:
         status = RunStatus.model_validate_json(msg.body)
-        await service.state["planner"].on_status(status)
+        await service.state.on_status(status)
         await msg.ack()
 
 
 def main() -> FastStream:
-    service = create_service("planner", ServiceSettings(workers=4))
+    service: PlannerService = create_service("planner", ServiceSettings(workers=4))
     register(service)
     return create_app(service, on_startup=start)

@@ -10,7 +10,7 @@ from nats.js.kv import KeyValue
 from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
-from services.common.broker import ensure_stream
+from services.common.broker import ensure_stream, kv_replicas
 
 
 def run_ended(status: RunStatus | None, plan: RunPlan | None) -> bool:
@@ -33,8 +33,10 @@ class RunClient:
         nc = await nats.connect(url, max_reconnect_attempts=-1)
         js = nc.jetstream()
         await ensure_stream(js)
-        status_kv = await js.create_key_value(bucket=subjects.RUN_STATUS_BUCKET)
-        plan_kv = await js.create_key_value(bucket=subjects.RUN_PLAN_BUCKET)
+        status_kv = await js.create_key_value(
+            bucket=subjects.RUN_STATUS_BUCKET, replicas=kv_replicas()
+        )
+        plan_kv = await js.create_key_value(bucket=subjects.RUN_PLAN_BUCKET, replicas=kv_replicas())
         return cls(nc, status_kv, plan_kv)
 
     async def publish_seeds(self, seeds: list[SeedEvent]) -> None:

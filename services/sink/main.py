@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from faststream import FastStream
 from faststream.nats.annotations import NatsMessage
+from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from proto import subjects
@@ -13,6 +16,7 @@ from proto.common import Outcome
 from proto.run import RunRequest, RunStatus
 from proto.sample import SampleEnvelope
 from services.common.app import Service, create_app, create_service
+from services.common.broker import kv_replicas
 from shared.pipeline.sink import DatasetSink
 from shared.settings import ServiceSettings
 
@@ -29,7 +33,16 @@ class SinkSettings(ServiceSettings):
     workers: int = 4
 
 
-async def publish_status(service: Service, status: RunStatus) -> None:
+@dataclass
+class SinkState:
+    sink: DatasetSink
+    kv: KeyValue
+
+
+SinkService = Service[SinkSettings, SinkState]
+
+
+async def publish_status(service: SinkService, status: RunStatus) -> None:
     body = status.model_dump_json().encode()
     await service.broker.publish(
         body,
@@ -37,28 +50,30 @@ async def publish_status(service: Service, status: RunStatus) -> None:
         stream=subjects.STREAM,
         headers={"Nats-Msg-Id": f"{status.run_id}:status:{status.finished}"},
     )
-    await service.state["kv"].put(status.run_id, body)
+    await service.state.kv.put(status.run_id, body)
 
 
-async def start(service: Service) -> None:
+async def start(service: SinkService) -> None:
     settings = service.settings
-    assert isinstance(settings, SinkSettings)
     sink = DatasetSink(settings.out_dir, fsync=settings.fsync)
     sink.open()
-    service.state["sink"] = sink
-    service.state["kv"] = await service.broker.key_value(subjects.RUN_STATUS_BUCKET)
+    kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET, replicas=kv_replicas())
+    service.started = SinkState(sink, kv)
     for status in sink.status.values():  # counts rebuilt from the files after a restart
-        await service.state["kv"].put(status.run_id, status.model_dump_json().encode())
+        await kv.put(status.run_id, status.model_dump_json().encode())
 
 
-async def stop(service: Service) -> None:
-    if "sink" in service.state:
-        service.state["sink"].close()
+async def stop(service: SinkService) -> None:
+    state, service.started = service.started, None
+    if state is not None:
+        state.sink.close()
 
 
-def final_handler(service: Service, outcome: Outcome):  # type: ignore[no-untyped-def]
+def final_handler(
+    service: SinkService, outcome: Outcome
+) -> Callable[[NatsMessage], Awaitable[None]]:
     async def on_final(msg: NatsMessage) -> None:
-        sink: DatasetSink = service.state["sink"]
+        sink = service.state.sink
         try:
             envelope = SampleEnvelope.model_validate_json(msg.body)
         except ValidationError as exc:
@@ -74,7 +89,7 @@ def final_handler(service: Service, outcome: Outcome):  # type: ignore[no-untype
     return on_final
 
 
-def register(service: Service) -> None:
+def register(service: SinkService) -> None:
     for subject, outcome in FINAL_SUBJECTS.items():
         service.subscriber(subject, f"sink-{outcome.value}")(final_handler(service, outcome))
 
@@ -84,20 +99,20 @@ def register(service: Service) -> None:
             request = RunRequest.model_validate_json(msg.body)
         except ValidationError as exc:
             error = str(exc).replace("\n", " ")[:1000]
-            service.state["sink"].write_poison(msg.body, {"error": error, "subject": "run"})
+            service.state.sink.write_poison(msg.body, {"error": error, "subject": "run"})
             await msg.ack()
             return
-        status = service.state["sink"].ensure_run(request.run_id, request.count)
+        status = service.state.sink.ensure_run(request.run_id, request.count)
         await publish_status(service, status)
         await msg.ack()
 
     @service.subscriber(subjects.POISON, "sink-poison")
     async def on_poison(msg: NatsMessage) -> None:
-        service.state["sink"].write_poison(msg.body, dict(msg.headers or {}))
+        service.state.sink.write_poison(msg.body, dict(msg.headers or {}))
         await msg.ack()
 
 
 def main() -> FastStream:
-    service = create_service("sink", SinkSettings())
+    service: SinkService = create_service("sink", SinkSettings())
     register(service)
     return create_app(service, on_startup=start, on_shutdown=stop)

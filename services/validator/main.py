@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from faststream import FastStream
 
 from proto import subjects
-from proto.common import Stage
+from proto.common import Engine, Stage
 from services.common.app import Service, create_app, create_service
+from shared.engines.base import SqlEngine
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
 from shared.pipeline.validate import ValidatorStage
@@ -20,23 +23,32 @@ class ValidatorSettings(ServiceSettings):
     workers: int = 32
 
 
-async def start(service: Service) -> None:
+@dataclass
+class ValidatorState:
+    engines: dict[Engine, SqlEngine]
+    stage: ValidatorStage
+
+
+ValidatorService = Service[ValidatorSettings, ValidatorState]
+
+
+async def start(service: ValidatorService) -> None:
     settings = service.settings
-    assert isinstance(settings, ValidatorSettings)
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
     engines = await open_engines(EngineSettings(), wanted)
-    service.state["engines"] = engines
-    service.state["stage"] = ValidatorStage(Validator(engines), set(engines))
+    service.started = ValidatorState(engines, ValidatorStage(Validator(engines), set(engines)))
 
 
-async def stop(service: Service) -> None:
-    for engine in service.state.get("engines", {}).values():
-        await engine.close()
+async def stop(service: ValidatorService) -> None:
+    state, service.started = service.started, None
+    if state is not None:
+        for engine in state.engines.values():
+            await engine.close()
 
 
 def main() -> FastStream:
-    service = create_service("validator", ValidatorSettings())
+    service: ValidatorService = create_service("validator", ValidatorSettings())
     service.sample_subscriber(
-        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state["stage"]
+        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state.stage
     )
     return create_app(service, on_startup=start, on_shutdown=stop)

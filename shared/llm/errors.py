@@ -1,7 +1,9 @@
-"""LLM failures sorted once (HOUSE_STYLE 7): the SDK's exceptions become the project's here.
+"""LLM failures sorted once, here: the SDK's exceptions become the project's, so the services
+see only shared.errors' retryable/final split.
 
 - 429 and 529 are `LlmRateLimited` (a `shared.errors.RateLimited`): the service naks with a
-  delay, the limiter slows down; nothing in this process retries them (HOUSE_STYLE 8).
+  delay, the limiter slows down; nothing in this process retries them (one owner per retry:
+  the pipeline's redelivery, so every attempt is visible).
 - other 5xx, timeouts and connection failures left after the SDK's own retries are
   `LlmUnavailable` (retryable: they say nothing about the sample).
 - a key, permission, billing or model problem is `LlmConfigError`: nothing will succeed until
@@ -10,7 +12,8 @@
 - an answer that does not match its schema is `MalformedOutput` (a `GenerationError` that names
   the section and the validation error, so the rejection or repair explains itself).
 
-Each carries the `cost` already spent by the failing operation, so spend is never invisible.
+Each carries (as every SqlsynthError) the `cost` already spent by the failing operation, so
+spend is never invisible.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ class LlmRateLimited(RateLimited):
         super().__init__(message)
         self.status = status
         self.retry_after_s = retry_after_s
-        self.cost = TokenCost()
 
 
 class LlmUnavailable(RetryableError):
@@ -43,7 +45,6 @@ class LlmUnavailable(RetryableError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.cost = TokenCost()
 
 
 class LlmConfigError(SqlsynthError):
@@ -54,10 +55,9 @@ class MalformedOutput(GenerationError):
     """The model's answer for a section failed validation (or was cut off)."""
 
     def __init__(self, section: str, reason: str, cost: TokenCost | None = None) -> None:
-        super().__init__(f"malformed {section} answer: {reason}")
+        super().__init__(f"malformed {section} answer: {reason}", cost=cost)
         self.section = section
         self.reason = reason
-        self.cost = cost or TokenCost()
 
 
 class RequestRejected(GenerationError):
@@ -66,7 +66,6 @@ class RequestRejected(GenerationError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
-        self.cost = TokenCost()
 
 
 CONFIG_STATUSES = {401: "authentication", 402: "billing", 403: "permission", 404: "not found"}

@@ -129,6 +129,24 @@ class BatchJournal:
             out.write(key + "\n")
 
 
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Timers(Protocol):
+    """Where a group's wait timer runs: the event loop, or a manual clock in tests (so a test
+    advances time instead of sleeping against the timer)."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable: ...
+
+
+class LoopTimers:
+    """Timers on the running event loop."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
 RunFn = Callable[[str, list[tuple[str, T]]], Awaitable[Mapping[str, R]]]
 SettleFn = Callable[[str, str, T, "R | BaseException"], Awaitable[None]]
 
@@ -138,7 +156,7 @@ class _Group(Generic[T]):
     name: str | None  # None: a new job, named from its keys when flushed
     expected: frozenset[str] | None = None  # a resumed job: the keys that may come back
     items: dict[str, T] = field(default_factory=dict)
-    timer: asyncio.TimerHandle | None = None
+    timer: Cancellable | None = None
     flushed: bool = False
 
 
@@ -159,6 +177,7 @@ class BatchCollector(Generic[T, R]):
         wait_s: float,
         journal: BatchJournal | None = None,
         prefix: str = "gen",
+        timers: Timers | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("batch size must be at least 1")
@@ -168,6 +187,7 @@ class BatchCollector(Generic[T, R]):
         self.wait_s = wait_s
         self.journal = journal
         self.prefix = prefix
+        self.timers = timers or LoopTimers()
         self.fresh: _Group[T] | None = None
         self.resumed: dict[str, _Group[T]] = {}
         self.pending: set[str] = set()
@@ -199,8 +219,7 @@ class BatchCollector(Generic[T, R]):
 
     def _open(self, name: str | None, expected: frozenset[str] | None) -> _Group[T]:
         group: _Group[T] = _Group(name, expected)
-        loop = asyncio.get_running_loop()
-        group.timer = loop.call_later(self.wait_s, self._flush, group)
+        group.timer = self.timers.call_later(self.wait_s, lambda: self._flush(group))
         return group
 
     def _flush(self, group: _Group[T]) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from proto.common import Engine
 from proto.sample import TableRows, TokenCost
-from shared.errors import EngineUnavailable
+from shared.errors import EngineUnavailable, SqlsynthError
 from shared.llm.ledger import UsageLedger, metrics_observer
 from shared.metrics import Metrics
 from shared.pipeline.engine_protocol import DraftEngine
@@ -70,9 +70,8 @@ def build_draft_engine(name: str) -> DraftEngine:
 
 
 def spent_by(exc: BaseException) -> TokenCost:
-    """What a failed engine operation had already spent (LLM errors carry it as `cost`)."""
-    cost = getattr(exc, "cost", None)
-    return cost if isinstance(cost, TokenCost) else TokenCost()
+    """What a failed engine operation had already spent (the project's errors carry it)."""
+    return exc.cost if isinstance(exc, SqlsynthError) else TokenCost()
 
 
 def observe_spend(engine: DraftEngine, metrics: Metrics) -> bool:

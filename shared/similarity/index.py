@@ -16,10 +16,11 @@ Two layouts, chosen by where Qdrant runs:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,9 @@ from typing import Any, Literal
 
 from numpy.typing import NDArray
 from qdrant_client import AsyncQdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from shared.errors import RetryableError
 
 VectorName = Literal["question", "sql"]
 _POINT_NAMESPACE = uuid.UUID("6f1c1f2e-3d0b-4b7e-9a51-5e3c2b1d0a77")
@@ -58,6 +62,25 @@ class Neighbour:
     sql: str
     dialect: str
     question: str | None
+
+
+class IndexUnavailable(RetryableError):
+    """The Qdrant server did not answer, or answered 429/5xx (restarting, overloaded): the
+    sample is retried later, not rejected (a Qdrant pod moved by a node drain is routine)."""
+
+
+@contextlib.contextmanager
+def server_errors_as_retryable() -> Iterator[None]:
+    """qdrant-client's transport errors, sorted at the boundary (HOUSE_STYLE 7)."""
+    try:
+        yield
+    except ResponseHandlingException as exc:  # no HTTP answer: refused, reset, timed out
+        raise IndexUnavailable(f"qdrant unreachable: {exc}") from exc
+    except UnexpectedResponse as exc:
+        status = exc.status_code or 0
+        if status == 429 or status >= 500:
+            raise IndexUnavailable(f"qdrant answered {status}") from exc
+        raise
 
 
 def point_id(run_id: str, sample_id: str) -> str:
@@ -119,6 +142,11 @@ class SimilarityIndex:
     async def _ensure(self, name: str) -> None:
         if name in self._ready:
             return
+        with server_errors_as_retryable():
+            await self._create(name)
+        self._ready.add(name)
+
+    async def _create(self, name: str) -> None:
         if not await self.client.collection_exists(name):
             vector = models.VectorParams(size=self.dim, distance=models.Distance.COSINE)
             try:
@@ -133,15 +161,15 @@ class SimilarityIndex:
                     await self.client.create_payload_index(
                         name, field, models.PayloadSchemaType.KEYWORD
                     )
-        self._ready.add(name)
 
     async def _exists(self, name: str) -> bool:
         if name in self._ready:
             return True
-        if await self.client.collection_exists(name):
+        with server_errors_as_retryable():
+            exists = await self.client.collection_exists(name)
+        if exists:
             self._ready.add(name)
-            return True
-        return False
+        return exists
 
     def _scope_filter(self, run_id: str, scope: str) -> models.Filter | None:
         if self.layout is ScopeLayout.COLLECTIONS:
@@ -170,14 +198,15 @@ class SimilarityIndex:
         name = self.collection(run_id, scope)
         if not await self._exists(name):
             return []
-        response = await self.client.query_points(
-            name,
-            query=[float(x) for x in vector],
-            using=using,
-            query_filter=self._scope_filter(run_id, scope),
-            limit=limit + (1 if exclude else 0),
-            with_payload=_PAYLOAD_FIELDS,
-        )
+        with server_errors_as_retryable():
+            response = await self.client.query_points(
+                name,
+                query=[float(x) for x in vector],
+                using=using,
+                query_filter=self._scope_filter(run_id, scope),
+                limit=limit + (1 if exclude else 0),
+                with_payload=_PAYLOAD_FIELDS,
+            )
         found = []
         for point in response.points:
             payload = point.payload or {}
@@ -229,13 +258,15 @@ class SimilarityIndex:
             by_collection.setdefault(name, []).append(point)
         for name, points in by_collection.items():
             await self._ensure(name)
-            await self.client.upsert(name, points, wait=True)
+            with server_errors_as_retryable():
+                await self.client.upsert(name, points, wait=True)
 
     async def count(self, run_id: str, scope: str) -> int:
         name = self.collection(run_id, scope)
         if not await self._exists(name):
             return 0
-        result = await self.client.count(
-            name, count_filter=self._scope_filter(run_id, scope), exact=True
-        )
+        with server_errors_as_retryable():
+            result = await self.client.count(
+                name, count_filter=self._scope_filter(run_id, scope), exact=True
+            )
         return int(result.count)

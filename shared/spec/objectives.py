@@ -94,9 +94,10 @@ class ObjectivesFailed(SqlsynthError):
 
     def __init__(self, problems: list[str], cost: TokenCost) -> None:
         self.problems = problems
-        self.cost = cost
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"the edited spec is still invalid after one correction:\n{lines}")
+        super().__init__(
+            f"the edited spec is still invalid after one correction:\n{lines}", cost=cost
+        )
 
 
 @dataclass

@@ -37,3 +37,17 @@ def parse_engine(name: str) -> Engine:
     except ValueError as exc:
         known = ", ".join(e.value for e in Engine)
         raise ValueError(f"unknown engine {name!r} (known: {known})") from exc
+
+
+def parse_engine_list(text: str) -> list[Engine]:
+    """`sqlite,postgres,mysql` (aliases like pg/mariadb accepted) in the order given, no repeats."""
+    engines: list[Engine] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        engine = parse_engine(part)
+        if engine not in engines:
+            engines.append(engine)
+    if not engines:
+        raise ValueError("no engine given")
+    return engines

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from proto.common import Engine
-from shared.cli.common import servers_for
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.runtime.local import LocalStack, free_port
+from shared.runtime.servers import servers_for
 
 ENGINES = ["sqlite", "postgres", "mysql"]
 

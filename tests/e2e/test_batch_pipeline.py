@@ -20,14 +20,14 @@ from anthropic.types import Usage
 
 from services.runner.supervisor import Supervisor
 from shared.generation.claude.generator import SECTIONS
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.pricing import DEFAULT_MODEL, PriceBook
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.batching import custom_id
 from shared.runtime.local import LocalStack
 from tests.e2e.harness import RunOutput, make_request, run_to_completion
 from tests.e2e.test_claude_pipeline import asks_for, claude_services, scripted_spec, summarize
 from tests.e2e.test_pipeline import assert_exactly_once
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 BATCH_ENV = {

@@ -1,5 +1,5 @@
 """The Claude path end to end: every service as a process on real nats-server, PostgreSQL and
-MariaDB, talking HTTP to the fake Messages API (shared.llm.testing) in this process.
+MariaDB, talking HTTP to the fake Messages API (tests.fakes.llm) in this process.
 
 Every planned sample ends exactly once; the run's cost (summed by the sink from the envelopes)
 is exactly what the fake server billed; a rate-limit storm mid-run loses and rejects nothing
@@ -24,13 +24,13 @@ from anthropic.types import Usage
 
 from proto.common import Engine
 from services.runner.supervisor import Supervisor
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.pricing import DEFAULT_MODEL, PriceBook
-from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
 from shared.runtime.local import LocalStack
 from shared.spec import load_spec
 from tests.e2e.harness import RunOutput, make_request, run_to_completion, start_services
 from tests.e2e.test_pipeline import assert_exactly_once
+from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault
+from tests.fakes.scripted import ScriptedModel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 ALL = [Engine.SQLITE, Engine.POSTGRES, Engine.MYSQL]

@@ -99,7 +99,6 @@ async def replicas(
             await service.broker.connect()
             kv = await service.broker.key_value(subjects.DEDUP_BUCKET)
             stage = build_stage(settings, kv, service.metrics, embedder, index, on_checked)
-            service.state["stage"] = stage
             if durable:
                 service.sample_subscriber(
                     subjects.SAMPLE_REVIEWED, durable, Stage.DEDUP, provide(stage)

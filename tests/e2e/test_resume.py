@@ -37,7 +37,7 @@ def server_pids(out: Path) -> list[int]:
 
 
 def sqlsynth(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from services.cli import cli; cli()", *args]
+    return [sys.executable, "-m", "services.cli", *args]
 
 
 def test_interrupt_then_resume(tmp_path: Path) -> None:

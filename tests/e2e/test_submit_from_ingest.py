@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import services.cli  # noqa: F401  (registers run/up/submit on the command group)
 from proto.common import Engine
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.runtime.local import LocalStack
 from tests.e2e.harness import start_services
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import services.cli  # noqa: F401  (registers run/up/submit and the NATS publisher)
 from proto.seed import SeedEvent
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.ingest.seeds_io import load_seeds
 from shared.runtime.local import LocalStack
 from tests.ingest.conftest import PgLogs

@@ -26,7 +26,7 @@ async def run_until_caught_up(settings: IngestSettings, log: Path) -> Service:
     await start(service)
     try:
         deadline = time.monotonic() + 20
-        follower = service.state["follower"]
+        follower = service.state.follower
         while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
             tail = follower.files[0]
@@ -67,11 +67,11 @@ async def test_service_follows_restarts_and_resumes(
         instance=f"test-{uuid.uuid4().hex[:6]}",
     )
     first = await run_until_caught_up(settings, log)
-    assert first.state["publisher"].published > 0
+    assert first.state.publisher.published > 0
     with log.open("a") as handle:
         handle.write("".join(lines[half:]))
     second = await run_until_caught_up(settings, log)  # a new process, same state dir
-    assert second.state["publisher"].duplicates == 0  # nothing from the first half again
+    assert second.state.publisher.duplicates == 0  # nothing from the first half again
 
     received = await read_seeds(settings.nats_url, str(log))
     ids = [msg_id for _, msg_id in received]

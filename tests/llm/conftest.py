@@ -15,11 +15,11 @@ from shared.engines.registry import close_engines, open_engines
 from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel, make_plan
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.runtime.local import LocalStack
 from shared.spec import BlueprintSampler, load_spec
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel, make_plan
 
 KEY = "sk-ant-test-key"
 

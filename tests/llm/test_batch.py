@@ -12,11 +12,11 @@ import pytest
 from shared.generation.claude.batch import BatchDraftGenerator
 from shared.generation.claude.engine import build_claude_engine
 from shared.generation.claude.generator import SECTIONS
-from shared.generation.claude.scripted import ScriptedModel
 from shared.generation.claude.tools import run_on_sqlite
 from shared.llm.batches import BatchRunner
 from shared.llm.pricing import PriceBook
-from shared.llm.testing import FakeAnthropic, FakeConfig
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings
 
 

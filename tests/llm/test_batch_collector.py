@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from shared.pipeline.batching import BatchCollector, BatchJournal, batch_name
+from tests.fakes.clock import ManualClock
 
 
 @dataclass
 class Jobs:
-    """A scripted job runner: records each job, can hold jobs, fail them or drop keys."""
+    """A scripted job runner: records each job (with the manual clock's time), can hold jobs,
+    fail them or drop keys."""
 
+    clock: ManualClock = field(default_factory=ManualClock)
     calls: list[tuple[str, list[str], float]] = field(default_factory=list)
     settled: list[tuple[str, str, object]] = field(default_factory=list)
     gate: asyncio.Event | None = None
@@ -29,7 +31,7 @@ class Jobs:
     most_running: Counter[str] = field(default_factory=Counter)
 
     async def run(self, name: str, items: list[tuple[str, int]]) -> Mapping[str, str]:
-        self.calls.append((name, [k for k, _ in items], time.monotonic()))
+        self.calls.append((name, [k for k, _ in items], self.clock.now()))
         self.running += 1
         self.most_running[name] = max(self.most_running[name], self.running)
         try:
@@ -53,24 +55,28 @@ class Jobs:
 def collector(
     jobs: Jobs, *, size: int = 3, wait_s: float = 10.0, journal: BatchJournal | None = None
 ) -> BatchCollector[int, str]:
-    return BatchCollector(jobs.run, jobs.settle, size=size, wait_s=wait_s, journal=journal)
+    return BatchCollector(
+        jobs.run, jobs.settle, size=size, wait_s=wait_s, journal=journal, timers=jobs.clock
+    )
 
 
-async def until(predicate: object, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.005)
+async def until(predicate: Callable[[], bool], turns: int = 1000) -> None:
+    """Let the event loop run the collector's tasks until `predicate` holds. Jobs here never
+    wait on time, so a bounded number of loop turns is enough on any machine."""
+    for _ in range(turns):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the collector's tasks did not get there")
 
 
 async def test_a_full_group_is_submitted_at_once() -> None:
     jobs = Jobs()
     batches = collector(jobs, size=3, wait_s=30.0)
-    started = time.monotonic()
     for i in range(7):
         assert batches.add(f"k{i}", i)
     await until(lambda: len(jobs.settled) == 6)
-    assert time.monotonic() - started < 5.0  # the size trigger, not the 30 s wait
+    assert jobs.clock.now() == 0.0  # the size trigger: no time passed, no timer fired
     assert [keys for _, keys, _ in jobs.calls] == [["k0", "k1", "k2"], ["k3", "k4", "k5"]]
     assert [name for name, _, _ in jobs.calls] == [
         batch_name(["k2", "k1", "k0"]),
@@ -83,21 +89,28 @@ async def test_a_full_group_is_submitted_at_once() -> None:
 
 async def test_a_partial_group_is_submitted_after_the_wait() -> None:
     jobs = Jobs()
+    clock = jobs.clock
     batches = collector(jobs, size=50, wait_s=0.2)
-    opened = time.monotonic()
     batches.add("a", 1)
-    await asyncio.sleep(0.05)
+    clock.advance(0.05)
     batches.add("b", 2)
-    await asyncio.sleep(0.05)
-    assert jobs.calls == []
+    clock.advance(0.1)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert jobs.calls == []  # 0.15 s after the first sample: still waiting
+    clock.advance(0.05)
     await until(lambda: len(jobs.settled) == 2)
     [(_, keys, at)] = jobs.calls
     assert keys == ["a", "b"]
-    assert 0.2 <= at - opened < 2.0  # timed from the group's first sample
-    # The next sample opens a new group with its own clock.
+    assert at == pytest.approx(0.2)  # timed from the group's first sample, not the last
+    # The next sample opens a new group with its own timer.
     batches.add("c", 3)
+    clock.advance(0.19)
+    assert len(jobs.calls) == 1
+    clock.advance(0.01)
     await until(lambda: len(jobs.settled) == 3)
     assert [keys for _, keys, _ in jobs.calls] == [["a", "b"], ["c"]]
+    assert jobs.calls[1][2] == pytest.approx(0.4)
     await batches.aclose()
 
 
@@ -110,7 +123,8 @@ async def test_every_sample_is_settled_exactly_once_whatever_its_job_does() -> N
         assert batches.add(key, i)
         assert not batches.add(key, i)  # a redelivery while queued is not queued twice
         if rng.random() < 0.2:
-            await asyncio.sleep(0.01)
+            jobs.clock.advance(0.01)
+            await asyncio.sleep(0)
     await batches.flush_all()
     assert Counter(k for _, k, _ in jobs.settled) == Counter(keys)
     failed_jobs = {name for name, members, _ in jobs.calls if jobs.fail & set(members)}
@@ -132,7 +146,9 @@ async def test_a_failing_settle_does_not_stop_the_others() -> None:
             raise OSError("broker gone")
         jobs.settled.append((name, key, outcome))
 
-    batches: BatchCollector[int, str] = BatchCollector(jobs.run, settle, size=3, wait_s=1.0)
+    batches: BatchCollector[int, str] = BatchCollector(
+        jobs.run, settle, size=3, wait_s=1.0, timers=jobs.clock
+    )
     for i, key in enumerate("abc"):
         batches.add(key, i)
     await batches.flush_all()
@@ -174,6 +190,9 @@ async def test_a_job_resumed_in_part_waits_then_keeps_its_name(tmp_path: Path) -
     jobs = Jobs()
     batches = collector(jobs, size=10, wait_s=0.1, journal=BatchJournal(tmp_path))
     batches.add("b", 1)  # "c" never comes back (say it is retried online elsewhere)
+    jobs.clock.advance(0.09)
+    assert jobs.calls == []  # waits for "c" ...
+    jobs.clock.advance(0.01)  # ... until wait_s after "b"
     await until(lambda: len(jobs.settled) == 1)
     assert [(name, keys) for name, keys, _ in jobs.calls] == [("gen-old", ["b"])]
     await batches.aclose()
@@ -195,10 +214,14 @@ async def test_jobs_with_the_same_name_never_run_at_once(tmp_path: Path) -> None
     jobs = Jobs(gate=asyncio.Event())
     batches = collector(jobs, size=10, wait_s=0.02, journal=journal)
     batches.add("a", 1)
+    jobs.clock.advance(0.02)
     await until(lambda: len(jobs.calls) == 1)
     batches.add("b", 2)  # a second part of the same job, while the first part runs
-    await asyncio.sleep(0.1)
-    assert len(jobs.calls) == 1  # queued behind the first: it would resubmit the same rounds
+    jobs.clock.advance(0.02)
+    await until(lambda: len(batches.tasks) == 2)  # both parts flushed ...
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(jobs.calls) == 1  # ... the second queued behind the first (same rounds)
     jobs.gate.set()  # type: ignore[union-attr]
     await batches.flush_all()
     assert [name for name, _, _ in jobs.calls] == ["gen-same", "gen-same"]

@@ -15,9 +15,7 @@ from proto.sample import ErrorClass, SampleEnvelope
 from shared.generation.claude.batch import BatchDraftGenerator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
 from shared.generation.claude.generator import SECTIONS
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.batches import BatchRunner
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.batching import (
     BatchGeneratorStage,
     GoOnline,
@@ -26,6 +24,8 @@ from shared.pipeline.batching import (
     custom_id,
     sample_key,
 )
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings
 
 

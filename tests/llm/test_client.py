@@ -13,7 +13,7 @@ from shared.llm.client import LlmClient
 from shared.llm.errors import LlmConfigError, LlmRateLimited, LlmUnavailable, RequestRejected
 from shared.llm.pricing import PriceBook
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic, FakeConfig, Fault, ModelTurn
+from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault, ModelTurn
 from tests.llm.conftest import make_settings
 
 

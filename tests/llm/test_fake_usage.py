@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.llm.testing.usage import PromptCache, count_tokens, prompt_blocks
+from tests.fakes.llm.usage import PromptCache, count_tokens, prompt_blocks
 
 SYSTEM = "rules " * 1000  # 6,000 chars: 1,500 tokens at 4 chars per token
 

@@ -11,12 +11,12 @@ from proto.common import Engine, JoinKind, Outcome, PromptStyle, SqlFeature, Tas
 from proto.sample import Blueprint, ErrorClass, SampleEnvelope, TokenCost
 from shared.engines.validator import Validator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.emit import Emit
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.revise import ReviserStage
 from shared.pipeline.validate import ValidatorStage
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import make_settings
 
 pytestmark = pytest.mark.engines

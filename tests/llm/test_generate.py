@@ -11,9 +11,9 @@ from proto.common import PromptStyle
 from shared.engines.fixture import fixture_from_draft
 from shared.engines.validator import Validator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
 from shared.generation.claude.tools import run_on_sqlite, validator_run_query
-from shared.llm.testing import FakeAnthropic, FakeConfig
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings
 
 SECTION_TOOLS = [

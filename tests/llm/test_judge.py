@@ -12,11 +12,11 @@ from proto.common import Engine, Level, SeedMode
 from proto.sample import EngineCheck, ErrorClass, SampleEnvelope, Validation
 from shared.errors import GenerationError
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.errors import MalformedOutput
-from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.template_adapter import TemplateDraftEngine
+from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 

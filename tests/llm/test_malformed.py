@@ -11,12 +11,12 @@ from proto import subjects
 from proto.common import Outcome
 from proto.sample import ErrorClass, Feedback, SampleEnvelope
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
 from shared.generation.claude.tools import run_on_sqlite
 from shared.llm.errors import MalformedOutput
-from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.revise import ReviserStage
+from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 

@@ -14,11 +14,11 @@ from shared.errors import GenerationError
 from shared.generation.claude.engine import build_claude_engine
 from shared.generation.claude.revise import apply_repair
 from shared.generation.claude.schemas import RepairAnswer
-from shared.generation.claude.scripted import ScriptedModel
 from shared.generation.claude.tools import run_on_sqlite
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.revise import ReviserStage
 from shared.pipeline.validate import feedback_from
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 

@@ -7,8 +7,8 @@ import pytest
 from shared.llm.errors import LlmConfigError
 from shared.llm.select import choose_generator, preflight
 from shared.llm.settings import LlmSettings
-from shared.llm.testing import FakeAnthropic
 from shared.pipeline.engines import DRAFT_ENGINES
+from tests.fakes.llm import FakeAnthropic
 from tests.llm.conftest import make_settings
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from proto.sample import Blueprint, Draft, SampleEnvelope, TokenCost
 from shared.errors import RateLimited, is_retryable
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.generation.claude.scripted import ScriptedModel
-from shared.llm.testing import FakeAnthropic, FakeConfig, Fault
 from shared.pipeline.generate import GeneratorStage
+from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings
 
 SAMPLES = 24

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from shared.cli.main import cli
+from services.cli.main import cli
 
 COMPLEXITY = {
     "tables",

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from proto.common import Engine
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.report.build import build_report
 from shared.report.load import load_report_dataset
 from shared.runtime.local import LocalStack

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import services.cli as cli_module
+import services.cli.run as cli_module
 from proto.run import RunPlan, RunStatus
 from proto.sample import TokenCost
+from services.cli.main import cli
 from services.runner.run import ProgressFn, RunConfig, RunResult, service_env, write_summary
-from shared.cli.main import cli  # `run` is registered on it by importing services.cli
-from shared.generation.claude.scripted import ScriptedModel
 from shared.llm.ledger import format_cost_line
-from shared.llm.testing import FakeAnthropic
 from shared.runtime.local import LocalStack
+from tests.fakes.llm import FakeAnthropic
+from tests.fakes.scripted import ScriptedModel
 
 KEY = "sk-ant-test-key"
 NO_KEY: dict[str, str | None] = {

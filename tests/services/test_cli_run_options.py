@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import services.cli as cli_module
+import services.cli.run as cli_module
 from proto.run import RunPlan, RunStatus
 from services.runner.run import ProgressFn, RunConfig, RunResult, service_env
-from shared.llm.testing import FakeAnthropic
 from shared.runtime.local import LocalStack
+from tests.fakes.llm import FakeAnthropic
 from tests.services.test_cli_engine import KEY, NO_KEY, Started, fake, run, started  # noqa: F401
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

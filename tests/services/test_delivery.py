@@ -33,10 +33,7 @@ class Collected:
 
 def build(fn: object, *, max_deliver: int = 6) -> tuple[Service, Collected]:
     service = create_service("test", ServiceSettings(max_deliver=max_deliver))
-    service.state["stage"] = fn
-    service.sample_subscriber(
-        subjects.SAMPLE_REVIEWED, "test", Stage.DEDUP, lambda: service.state["stage"]
-    )
+    service.sample_subscriber(subjects.SAMPLE_REVIEWED, "test", Stage.DEDUP, lambda: fn)
     collected = Collected()
     for subject in (subjects.SAMPLE_ACCEPTED, subjects.SAMPLE_REJECTED, subjects.POISON):
         collected.on(service, subject)

@@ -19,11 +19,10 @@ from proto import subjects
 from proto.sample import SampleEnvelope
 from services.common.app import Service
 from services.generator import main as generator_main
-from services.generator.batch import BatchIntake
 from shared.generation.claude.generator import SECTIONS
-from shared.generation.claude.scripted import ScriptedModel
-from shared.llm.testing import FakeAnthropic, FakeConfig
 from shared.pipeline.batching import custom_id, sample_key
+from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import KEY, blueprints
 
 
@@ -85,7 +84,8 @@ def planned(n: int, **blueprint: Any) -> list[SampleEnvelope]:
 
 
 def spy(service: Service, outputs: Outputs) -> None:
-    intake: BatchIntake = service.state["intake"]
+    intake = service.state.intake
+    assert intake is not None
     handle = intake.handle
 
     async def seen(msg: NatsMessage) -> None:
@@ -123,7 +123,7 @@ async def test_planned_samples_are_drafted_in_batches_and_acked_once(
         await publish(broker, envelopes)
         await outputs.wait_for(4)
         elapsed = time.monotonic() - started
-        ledger_total = service.state["engine"].engine.client.ledger.total
+        ledger_total = service.state.engine.engine.client.ledger.total
         await generator_main.stop(service)
     drafted = outputs.envelopes[subjects.SAMPLE_DRAFTED]
     assert sorted(e.sample_id for e in drafted) == [e.sample_id for e in envelopes]
@@ -160,7 +160,7 @@ async def test_seed_samples_and_provider_failures_go_online(
     async with TestNatsBroker(service.broker) as broker:
         await generator_main.start(service)
         spy(service, outputs)
-        engine = service.state["engine"].engine
+        engine = service.state.engine.engine
         await publish(broker, envelopes)
         await outputs.wait_for(4)
         ledger_total = engine.client.ledger.total
@@ -200,7 +200,7 @@ async def test_template_engine_with_batch_mode_runs_online(tmp_path: Path) -> No
     outputs = Outputs(service)
     async with TestNatsBroker(service.broker) as broker:
         await generator_main.start(service)
-        assert service.state["intake"] is None
+        assert service.state.intake is None
         await publish(broker, planned(3))
         await outputs.wait_for(3)
         await generator_main.stop(service)

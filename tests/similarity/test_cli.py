@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.pipeline.dedup import normalize_sql
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from shared.cli.main import cli
+from services.cli.main import cli
 from shared.spec import load_spec, validate_spec
 
 KEYS = ("ANTHROPIC_API_KEY", "SQLSYNTH_LLM_API_KEY")

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from shared.cli.main import cli
-from shared.llm.testing import FakeAnthropic, FakeConfig, ModelTurn
+from services.cli.main import cli
 from shared.spec import Spec, expected_distribution, validate_spec
 from shared.spec.objectives import TOOL_NAME
+from tests.fakes.llm import FakeAnthropic, FakeConfig, ModelTurn
 
 KEY = "sk-ant-test-key"
 # Seed 000: "Here's what we wrote in DataFramer's Generation Objectives field".

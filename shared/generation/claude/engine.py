@@ -78,7 +78,7 @@ class ClaudeDraftEngine:
         try:
             yield
         except SqlsynthError as exc:
-            exc.cost = spend.total  # type: ignore[attr-defined]
+            exc.cost = spend.total
             raise
 
     async def generate(self, blueprint: Blueprint, *, seed: int) -> tuple[Draft, TokenCost]:

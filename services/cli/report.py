@@ -17,15 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from proto.common import Engine, Level, Policy
-from shared.cli.common import (
+from services.cli.common import (
     ALL_ENGINES,
     engine_list_option,
     parse_key_values,
-    servers_for,
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetFormat
 from shared.errors import SqlsynthError
+from shared.runtime.servers import servers_for
 
 if TYPE_CHECKING:
     from shared.report.load import LoadedDataset
@@ -90,7 +90,7 @@ def revalidate_all(
     show_progress: bool,
 ) -> list[dict[str, Any] | None]:
     """Validate every dataset on the engines, as `sqlsynth validate` does, one server stack."""
-    from shared.cli.validate import ValidationRun, build_settings, run_validation
+    from services.cli.validate import ValidationRun, build_settings, run_validation
     from shared.report.validity import summarise_validity
 
     out: list[dict[str, Any] | None] = []

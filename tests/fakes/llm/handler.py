@@ -11,10 +11,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from shared.llm.testing.types import CallRecord, Fault, error_body
+from tests.fakes.llm.types import CallRecord, Fault, error_body
 
 if TYPE_CHECKING:
-    from shared.llm.testing.fake_server import FakeAnthropic
+    from tests.fakes.llm.fake_server import FakeAnthropic
 
 
 class Handler(BaseHTTPRequestHandler):

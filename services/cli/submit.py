@@ -16,9 +16,8 @@ from rich.console import Console
 
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
-from services.run_request import build_request, request_options
+from services.cli.run_request import build_request, request_options
 from services.runner.client import RunClient, run_ended
-from shared.cli.main import cli
 
 console = Console(stderr=True)
 
@@ -43,7 +42,7 @@ async def submit(
         await client.close()
 
 
-@cli.command("submit")
+@click.command("submit")
 @request_options
 @click.option("--nats-url", envvar="SQLSYNTH_NATS_URL", required=True)
 @click.option("--seed-pool", help="seeds the cluster already holds (the ingest service: default)")

@@ -1,20 +1,15 @@
-"""Helpers every `sqlsynth` subcommand shares: engine lists, JSON output, progress, servers.
+"""Helpers every `sqlsynth` subcommand shares: engine lists, JSON output, progress, datasets.
 
-When no DSN is configured for PostgreSQL or MySQL, a command starts a private LocalStack for its
-own run and stops it at the end, on Ctrl-C and on SIGTERM too.
+The servers a command starts for its run and its signal handling are runtime concerns, in
+shared.runtime (servers_for, terminate_as_interrupt, cancel_on_terminate).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -32,27 +27,10 @@ from rich.table import Table
 
 from proto.common import Engine
 from shared.datasets import DatasetFormat, DatasetReader, load_dataset
-from shared.runtime.local import LocalStack
-from shared.sql.dialects import parse_engine
+from shared.sql.dialects import parse_engine, parse_engine_list
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALL_ENGINES = ",".join(engine.value for engine in Engine)
-# Engines that live in a server; SQLite runs in-process and needs none.
-SERVER_NAMES: dict[Engine, str] = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
-
-
-def parse_engine_list(text: str) -> list[Engine]:
-    """`sqlite,postgres,mysql` (aliases like pg/mariadb accepted) in the order given, no repeats."""
-    engines: list[Engine] = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        engine = parse_engine(part)
-        if engine not in engines:
-            engines.append(engine)
-    if not engines:
-        raise ValueError("no engine given")
-    return engines
 
 
 def engine_list_option(
@@ -100,93 +78,6 @@ def make_progress(console: Console, *, enabled: bool = True) -> Progress:
         disable=not enabled,
         transient=False,
     )
-
-
-@dataclass
-class ServerDsns:
-    """Admin DSNs per engine, whether given by the user or started here, and what failed."""
-
-    dsns: dict[Engine, str] = field(default_factory=dict)
-    unavailable: dict[Engine, str] = field(default_factory=dict)
-    stack: LocalStack | None = None
-
-
-@contextlib.contextmanager
-def servers_for(
-    engines: list[Engine], configured: dict[Engine, str | None]
-) -> Iterator[ServerDsns]:
-    """Yield DSNs for the server engines among `engines`, starting a private LocalStack for those
-    with no configured DSN; the stack is stopped on exit, whatever the exit."""
-    result = ServerDsns()
-    missing: list[Engine] = []
-    for engine in engines:
-        if engine not in SERVER_NAMES:
-            continue
-        dsn = configured.get(engine)
-        if dsn:
-            result.dsns[engine] = dsn
-        else:
-            missing.append(engine)
-    with terminate_as_interrupt():
-        try:
-            if missing:
-                result.stack = LocalStack.start([SERVER_NAMES[e] for e in missing])
-                for engine in missing:
-                    name = SERVER_NAMES[engine]
-                    started = result.stack.dsn(name)
-                    if started:
-                        result.dsns[engine] = started
-                    else:
-                        reason = result.stack.unavailable.get(name, "did not start")
-                        result.unavailable[engine] = reason
-            yield result
-        finally:
-            if result.stack is not None:
-                result.stack.stop()
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C so `finally` blocks stop the servers we started."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (e.g. under a test runner's worker thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.asynccontextmanager
-async def cancel_on_terminate() -> AsyncIterator[None]:
-    """Inside the event loop, SIGTERM cancels the running task, as asyncio.run does for Ctrl-C.
-
-    Raising from a plain signal handler would interrupt the loop at an arbitrary point and leave
-    driver threads (aiosqlite) open, so the interpreter would hang at exit; a cancellation lets
-    every `finally` close its connections first.
-    """
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    previous = signal.getsignal(signal.SIGTERM)
-    if task is None:
-        yield
-        return
-    try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, previous)
 
 
 def format_fraction(value: float | None) -> str:

@@ -1,4 +1,4 @@
-"""The `sqlsynth` console command: the pure commands of shared.cli, plus run, up and submit."""
+"""`sqlsynth run` (the embedded runtime: servers, services, progress) and `sqlsynth up`."""
 
 from __future__ import annotations
 
@@ -17,17 +17,12 @@ from rich.table import Table
 
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
-from services import submit as _submit  # noqa: F401  (registers `sqlsynth submit`)
-from services.ingest.publisher import SeedPublisher
-from services.run_request import build_request, request_options
+from services.cli.run_request import build_request, request_options
 from services.runner.run import RunConfig, RunFailed, execute_run, load_request
 from services.runner.supervisor import Supervisor
-from shared.cli import ingest as ingest_cli
-from shared.cli.main import cli
 from shared.llm.ledger import format_cost_line
 
 console = Console(stderr=True)
-ingest_cli.PUBLISHER["nats"] = SeedPublisher.connect
 
 
 def parse_replicas(values: tuple[str, ...]) -> dict[str, int]:
@@ -109,7 +104,7 @@ def check_claude() -> None:
     console.print(f"Claude model {model}: key accepted")
 
 
-@cli.command("run")
+@click.command("run")
 @request_options
 @click.option("--batch", is_flag=True, help="Claude through the Message Batches API (half price)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out/run"))
@@ -193,7 +188,7 @@ def run_command(
         )
 
 
-@cli.command("up")
+@click.command("up")
 @click.option("--nats-url", envvar="SQLSYNTH_NATS_URL", required=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"))
 @click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")

@@ -19,9 +19,8 @@ import click
 from rich.console import Console
 
 from proto.common import Engine, Level, Policy
-from shared.cli.common import (
+from services.cli.common import (
     ALL_ENGINES,
-    cancel_on_terminate,
     dataset_options,
     engine_list_option,
     format_fraction,
@@ -30,7 +29,6 @@ from shared.cli.common import (
     print_json,
     render_validity_table,
     render_validity_title,
-    servers_for,
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetRecord, LoadError
@@ -41,6 +39,8 @@ from shared.datasets.check import (
     write_results,
 )
 from shared.errors import EngineUnavailable
+from shared.runtime.servers import servers_for
+from shared.runtime.signals import cancel_on_terminate
 from shared.sql.dialects import parse_engine
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """A local fake of the Anthropic Messages API for tests and benchmarks (no network needed)."""
 
-from shared.llm.testing.fake_server import (
+from tests.fakes.llm.fake_server import (
     CallRecord,
     FakeAnthropic,
     FakeConfig,

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.llm.testing.types import CallRecord, error_body
+from tests.fakes.llm.types import CallRecord, error_body
 
 if TYPE_CHECKING:
-    from shared.llm.testing.fake_server import FakeAnthropic
+    from tests.fakes.llm.fake_server import FakeAnthropic
 
 
 def _iso(at: datetime) -> str:

@@ -22,7 +22,7 @@ from proto.sample import Blueprint
 from shared.generation.template.catalogue import domain_names, get_domain
 from shared.generation.template.schema_instance import SchemaInstance, build_schema
 from shared.generation.template.schema_model import Column, Table, ValueKind
-from shared.llm.testing.types import ModelTurn
+from tests.fakes.llm.types import ModelTurn
 
 NUMERIC = (ValueKind.MONEY, ValueKind.MEASURE, ValueKind.QUANTITY)
 STYLE_TEMPLATES = {

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from shared.cli.common import (
+from services.cli.common import (
     dataset_options,
     make_progress,
     open_dataset,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import click
 
 from proto.seed import SeedEvent
-from shared.cli.common import print_json, stderr_console, terminate_as_interrupt
+from services.cli.common import print_json, stderr_console
+from services.ingest.publisher import SeedPublisher
 from shared.errors import EngineUnavailable
 from shared.ingest.catalog import read_schema_source
 from shared.ingest.detect import InputFormat
@@ -30,6 +30,7 @@ from shared.ingest.schema_infer import infer_schema
 from shared.ingest.scrub import ScrubPolicy
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import SeedWriter, attach_schema
+from shared.runtime.signals import terminate_as_interrupt
 from shared.sql.feature_parse import resolve_dialect
 
 POOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -55,19 +56,10 @@ class FileSink:
         self.writer.close()
 
 
-# The NATS client lives with the services (nothing in shared/ imports nats): the console entry
-# point (services/cli.py) installs the publisher here; without it --publish is refused clearly.
-PublisherFactory = Callable[[str], Awaitable[SeedSink]]
-PUBLISHER: dict[str, PublisherFactory] = {}
-
-
 async def open_sink(out: str, publish: bool, nats_url: str) -> SeedSink:
     if not publish:
         return FileSink(out)
-    factory = PUBLISHER.get("nats")
-    if factory is None:
-        raise click.UsageError("--publish needs the services package (run the `sqlsynth` command)")
-    return await factory(nats_url)
+    return await SeedPublisher.connect(nats_url)
 
 
 async def run_batch(

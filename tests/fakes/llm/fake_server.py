@@ -20,9 +20,9 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from shared.llm.testing.batches import BatchStore
-from shared.llm.testing.handler import Handler
-from shared.llm.testing.types import (
+from tests.fakes.llm.batches import BatchStore
+from tests.fakes.llm.handler import Handler
+from tests.fakes.llm.types import (
     CallRecord,
     FakeConfig,
     FakeState,
@@ -32,7 +32,7 @@ from shared.llm.testing.types import (
     Responder,
     error_body,
 )
-from shared.llm.testing.usage import PromptCache, output_tokens, prompt_blocks
+from tests.fakes.llm.usage import PromptCache, output_tokens, prompt_blocks
 
 __all__ = [
     "CallRecord",

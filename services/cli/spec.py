@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.common import print_json, stderr_console
+from services.cli.common import print_json, stderr_console
 from shared.datasets import DatasetError, DatasetFormat
 from shared.errors import SqlsynthError
 from shared.spec import Spec, SpecError, default_spec, load_spec, validate_spec

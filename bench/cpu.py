@@ -1,0 +1,131 @@
+"""CPU time per accepted sample, per service and per server: what Kubernetes CPU requests and
+replica counts are sized from (docs/kubernetes.md "Scaling").
+
+`python -m bench cpu [--count 300] [--warmup 60]` starts the local stack (nats-server,
+PostgreSQL, MariaDB) and every service as its own process (as `sqlsynth run` does), runs a
+warm-up run (imports, model load, first schema fixtures), then the measured run, and reads each
+process tree's user+system CPU from /proc before and after the measured run. CPU time, unlike
+wall time, does not grow with the other jobs on a shared machine (caches and frequency aside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from proto.run import RunRequest
+from services.runner.client import RunClient, run_ended
+from services.runner.supervisor import Supervisor
+from shared.runtime.local import LocalStack
+from shared.spec import load_spec
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, own CPU seconds + that of its reaped children)."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        table[int(entry)] = (int(fields[1]), (utime + stime + cutime + cstime) / TICKS)
+    return table
+
+
+def tree_cpu(root: int, table: dict[int, tuple[int, float]]) -> float:
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += table.get(pid, (0, 0.0))[1]
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def snapshot(stack: LocalStack, supervisor: Supervisor) -> dict[str, float]:
+    table = process_table()
+    found = {key: tree_cpu(proc.pid, table) for key, proc in supervisor.procs.items()}
+    for name, server in stack.servers.items():
+        found[f"server:{name}"] = tree_cpu(server.proc.pid, table)
+    return found
+
+
+async def run(url: str, count: int, seed: int) -> int:
+    client = await RunClient.connect(url)
+    request = RunRequest(
+        run_id=f"cpu-{uuid.uuid4().hex[:8]}",
+        count=count,
+        seed=seed,
+        spec=load_spec(None).to_document(),
+        max_in_flight=128,
+    )
+    try:
+        await client.request_run(request)
+        while True:
+            status, plan = await client.status(request.run_id), await client.plan(request.run_id)
+            if run_ended(status, plan):
+                assert status is not None
+                return status.accepted
+            await asyncio.sleep(0.5)
+    finally:
+        await client.close()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench cpu")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=60)
+    args = parser.parse_args(argv)
+    out = Path(tempfile.mkdtemp(prefix="sqlsynth-bench-cpu-"))
+    stack = LocalStack.start(["nats", "postgres", "mysql"])
+    env = {
+        "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
+        "SQLSYNTH_POSTGRES_DSN": stack.dsn("postgres") or "",
+        "SQLSYNTH_MYSQL_DSN": stack.dsn("mysql") or "",
+        "SQLSYNTH_OUT_DIR": str(out),
+        "SQLSYNTH_ENGINES": "sqlite,postgres,mysql",
+        "SQLSYNTH_LOG_LEVEL": "WARNING",
+    }
+    supervisor = Supervisor(env, out / "logs")
+    try:
+        supervisor.start_all()
+        url = stack.dsn("nats") or ""
+        asyncio.run(run(url, args.warmup, seed=1))
+        before, started = snapshot(stack, supervisor), time.monotonic()
+        accepted = asyncio.run(run(url, args.count, seed=2))
+        after, elapsed = snapshot(stack, supervisor), time.monotonic() - started
+    finally:
+        supervisor.stop_all()
+        stack.stop()
+    per_sample = {
+        name: round(1000 * (after[name] - before.get(name, 0.0)) / max(accepted, 1), 2)
+        for name in after
+    }
+    total = round(sum(per_sample.values()), 2)
+    print(
+        json.dumps(
+            {
+                "accepted": accepted,
+                "wall_s": round(elapsed, 1),
+                "cpu_ms_per_accepted": per_sample,
+                "total_cpu_ms_per_accepted": total,
+                "load_average": os.getloadavg(),
+            },
+            indent=2,
+        )
+    )
+    return 0

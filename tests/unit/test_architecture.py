@@ -1,0 +1,98 @@
+"""The package map of docs/architecture.md, checked over the real tree: imports go one way,
+services → shared → proto, services never import each other (the CLI, the outer edge, may),
+nothing in the product imports the tests or the benchmarks, and shared/ has no broker code."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCT = ("proto", "shared", "services")
+BROKER_LIBRARIES = ("faststream", "nats")
+# Packages under services/ that every service may use; the CLI may import any service.
+SERVICE_COMMONS = {"common"}
+OUTER_EDGE = {"cli"}
+
+
+def imported_modules(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every absolute module an import statement names (relative imports stay in a package)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+
+
+def service_of(parts: tuple[str, ...]) -> str | None:
+    """`services/validator/main.py` → `validator`; a module directly in services/ → None."""
+    return parts[1] if len(parts) > 2 else None
+
+
+def find_violation(source: tuple[str, ...], target: str) -> str | None:
+    """Why `source` (a path's parts) may not import `target`, or None when it may."""
+    top, *rest = target.split(".")
+    layer = source[0]
+    if top in ("tests", "bench"):
+        return f"the product imports {top}/"
+    if layer == "proto" and top in ("shared", "services"):
+        return "proto imports upwards"
+    if layer == "shared" and top == "services":
+        return "shared imports upwards"
+    if layer == "shared" and top in BROKER_LIBRARIES:
+        return "shared imports broker code"
+    if layer == "services" and top == "services" and rest:
+        mine, theirs = service_of(source), rest[0]
+        if mine not in OUTER_EDGE and theirs != mine and theirs not in SERVICE_COMMONS:
+            return f"service {mine} imports service {theirs}"
+    return None
+
+
+def collect_violations(root: Path) -> list[str]:
+    found = []
+    for layer in PRODUCT:
+        for path in sorted((root / layer).rglob("*.py")):
+            parts = path.relative_to(root).parts
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for line, module in imported_modules(tree):
+                reason = find_violation(parts, module)
+                if reason:
+                    found.append(f"{'/'.join(parts)}:{line} imports {module}: {reason}")
+    return found
+
+
+def test_the_tree_follows_the_package_map() -> None:
+    assert collect_violations(REPO) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "reason"),
+    [
+        (("shared", "sql", "x.py"), "services.cli.main", "shared imports upwards"),
+        (("proto", "x.py"), "shared.errors", "proto imports upwards"),
+        (("shared", "x.py"), "nats.aio.client", "shared imports broker code"),
+        (("services", "dedup", "x.py"), "services.sink.w", "service dedup imports service sink"),
+        (("shared", "llm", "x.py"), "tests.fakes.llm", "the product imports tests/"),
+        (("services", "validator", "main.py"), "services.common.app", None),
+        (("services", "cli", "run.py"), "services.runner.run", None),
+        (("services", "sink", "main.py"), "shared.pipeline.sink", None),
+    ],
+)
+def test_each_rule_catches_its_import(
+    source: tuple[str, ...], target: str, reason: str | None
+) -> None:
+    assert find_violation(source, target) == reason
+
+
+def test_a_planted_upward_import_is_found(tmp_path: Path) -> None:
+    for layer in PRODUCT:
+        (tmp_path / layer).mkdir()
+    (tmp_path / "proto" / "ok.py").write_text("import pydantic\n")
+    (tmp_path / "shared" / "bad.py").write_text("from services.cli import main\n")
+    assert collect_violations(tmp_path) == [
+        "shared/bad.py:1 imports services.cli: shared imports upwards"
+    ]
