@@ -74,6 +74,12 @@ class RunStatus(Contract):
     # Counts per "stage.outcome" (e.g. "validator.failed"), as the sink sees history.
     stages: dict[str, int] = Field(default_factory=dict)
     rejection_reasons: dict[str, int] = Field(default_factory=dict)
+    # Sense checks (docs/sense.md), by check: how often an error finding sent a draft to repair,
+    # which checks still failed the rejected samples, and the warnings accepted records carry.
+    sense_repaired: dict[str, int] = Field(default_factory=dict)
+    sense_rejected: dict[str, int] = Field(default_factory=dict)
+    sense_warnings: dict[str, int] = Field(default_factory=dict)
+    sense_checked: int = 0
     cost: TokenCost = Field(default_factory=TokenCost)
     saturation: Saturation = Field(default_factory=Saturation)
     done: bool = False

@@ -23,6 +23,7 @@ from proto.common import (
     Stage,
     TaskType,
 )
+from proto.sense import SenseCheck, SenseVerdict
 
 Scalar = str | int | float | bool | None
 
@@ -104,6 +105,8 @@ class ErrorClass(StrEnum):
     ENGINE_UNAVAILABLE = "engine_unavailable"
     MALFORMED = "malformed"
     REVIEW = "review_failed"
+    # An error-level sense finding (docs/sense.md): the SQL runs but does not mean what it should.
+    SENSE = "sense_error"
     DUPLICATE = "duplicate"
     GENERATION = "generation_error"
     LLM = "llm_error"
@@ -141,6 +144,8 @@ class Validation(Contract):
     conformance: list[ConformanceDiff] = Field(default_factory=list)
     # Measured SQL features of the draft (the extractor's summary), for review and the report.
     measured: dict[str, Scalar] = Field(default_factory=dict)
+    # The sense checks' verdict, after execution (None when they did not run).
+    sense: SenseVerdict | None = None
 
     @property
     def ok(self) -> bool:
@@ -149,6 +154,7 @@ class Validation(Contract):
             and self.non_empty is not False
             and self.results_agree is not False
             and not self.conformance
+            and not (self.sense is not None and self.sense.errors)
         )
 
 
@@ -191,6 +197,8 @@ class HistoryEntry(Contract):
     attempt: int
     reason: str | None = None
     error_class: ErrorClass | None = None
+    # The sense checks that failed the sample at this step (error_class SENSE).
+    checks: list[SenseCheck] = Field(default_factory=list)
     at: datetime = Field(default_factory=utc_now)
 
 
@@ -200,6 +208,7 @@ class Feedback(Contract):
     error_class: ErrorClass
     message: str
     engine: Engine | None = None
+    check: SenseCheck | None = None
 
 
 class SampleEnvelope(Contract):
@@ -228,6 +237,7 @@ class SampleEnvelope(Contract):
         outcome: Outcome,
         reason: str | None = None,
         error_class: ErrorClass | None = None,
+        checks: list[SenseCheck] | None = None,
     ) -> SampleEnvelope:
         """Append a history entry (mutates and returns self, for chaining in handlers)."""
         self.history.append(
@@ -237,6 +247,7 @@ class SampleEnvelope(Contract):
                 attempt=self.attempt,
                 reason=reason,
                 error_class=error_class,
+                checks=checks or [],
             )
         )
         return self

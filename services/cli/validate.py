@@ -31,6 +31,7 @@ from services.cli.common import (
     render_validity_title,
     stderr_console,
 )
+from services.cli.sense_table import render_sense_table
 from shared.datasets import DatasetError, DatasetRecord, LoadError
 from shared.datasets.check import (
     RecordResult,
@@ -289,6 +290,11 @@ def cancelled_as_abort() -> Iterator[None]:
     is_flag=True,
     help="Fail INSERT/UPDATE/DELETE queries instead of running them rolled back.",
 )
+@click.option(
+    "--sense",
+    is_flag=True,
+    help="Also run the sense checks (docs/sense.md): share of records per finding.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def command(
     file: Path,
@@ -309,6 +315,7 @@ def command(
     schema_cache_size: int | None,
     statement_timeout_ms: int | None,
     read_only: bool,
+    sense: bool,
     progress: bool,
 ) -> None:
     """Validate an existing dataset FILE on SQLite, PostgreSQL and MySQL."""
@@ -352,6 +359,10 @@ def command(
     report = build_report(
         file, reader.format.value, run, reader.errors, Level(level), Policy(policy)
     )
+    if sense:
+        from shared.sense.summary import summarise_sense
+
+        report["sense"] = summarise_sense(records).to_json()
     if out is not None:
         write_results(out, run.results, reader.errors)
     if as_json:
@@ -360,6 +371,8 @@ def command(
         stdout = Console()
         stdout.print(render_validity_title(report), highlight=False)
         stdout.print(render_validity_table(report, engines))
+        if sense:
+            stdout.print(render_sense_table(report["sense"]))
         print_notes(console, report, reader.errors)
     if run.unavailable:
         raise SystemExit(EXIT_ENGINES_UNAVAILABLE)

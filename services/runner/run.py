@@ -191,6 +191,14 @@ def write_summary(result: RunResult) -> None:
         else None,
         "stages": status.stages,
         "rejection_reasons": status.rejection_reasons,
+        # Sense checks by check (docs/sense.md): drafts sent to repair, samples rejected, and
+        # warnings kept on accepted records (out of sense_checked accepted records).
+        "sense": {
+            "checked": status.sense_checked,
+            "repaired": status.sense_repaired,
+            "rejected": status.sense_rejected,
+            "warnings": status.sense_warnings,
+        },
         "cost": status.cost.model_dump(mode="json"),
         "usd_per_accepted": status.cost.usd / status.accepted if status.accepted else None,
         "calls_per_accepted": status.cost.calls / status.accepted if status.accepted else None,

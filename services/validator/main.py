@@ -21,6 +21,8 @@ class ValidatorSettings(ServiceSettings):
     # Comma-separated engine names this replica checks on.
     engines: str = "sqlite,postgres,mysql"
     workers: int = 32
+    # Sense checks after execution (docs/sense.md); SQLSYNTH_SENSE=0 turns them off.
+    sense: bool = True
 
 
 @dataclass
@@ -36,12 +38,14 @@ async def start(service: ValidatorService) -> None:
     settings = service.settings
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
     engines = await open_engines(EngineSettings(), wanted)
-    service.started = ValidatorState(engines, ValidatorStage(Validator(engines), set(engines)))
+    stage = ValidatorStage(Validator(engines), set(engines), settings.sense)
+    service.started = ValidatorState(engines, stage)
 
 
 async def stop(service: ValidatorService) -> None:
     state, service.started = service.started, None
     if state is not None:
+        state.stage.close()
         for engine in state.engines.values():
             await engine.close()
 

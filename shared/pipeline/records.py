@@ -78,6 +78,8 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
                 "outcome": h.outcome.value,
                 "attempt": h.attempt,
                 "at": h.at.isoformat(),
+                # the sense checks that failed this attempt (docs/sense.md), when any did
+                **({"checks": [c.value for c in h.checks]} if h.checks else {}),
             }
             for h in envelope.history
         ],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ProcessPoolExecutor
+
 from proto import subjects
 from proto.common import Engine, Outcome, Stage, TaskType
 from proto.sample import ErrorClass, Feedback, SampleEnvelope, Validation
@@ -9,6 +12,7 @@ from shared.engines.fixture import fixture_from_draft
 from shared.engines.validator import Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
+from shared.pipeline.sense import check_sense, sense_feedback
 from shared.sql.conformance import conformance_diffs
 from shared.sql.features import analyze_query
 
@@ -45,10 +49,27 @@ def feedback_from(validation: Validation) -> list[Feedback]:
     return items
 
 
+# One process per validator replica: the checks take milliseconds; replicas scale the rest.
+SENSE_WORKERS = 1
+
+
 class ValidatorStage:
-    def __init__(self, validator: Validator, available: set[Engine]) -> None:
+    def __init__(self, validator: Validator, available: set[Engine], sense: bool = True) -> None:
         self.validator = validator
         self.available = available
+        # Sense checks after execution (docs/sense.md); off only to measure their effect.
+        self.sense = sense
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _sense_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=SENSE_WORKERS)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         draft = envelope.draft
@@ -75,10 +96,24 @@ class ValidatorStage:
         feedback = feedback_from(validation)
         if analysis.error:
             feedback.append(Feedback(error_class=ErrorClass.SYNTAX, message=analysis.error))
+        if not feedback and self.sense:
+            # Meaning is checked once the draft runs. In a worker process, not a thread: the
+            # checks are pure Python (sqlglot) and would hold the GIL, starving the event loop
+            # whose engine timings (statement timeouts are measured here) then look slow.
+            loop = asyncio.get_running_loop()
+            validation.sense = await loop.run_in_executor(
+                self._sense_pool(), check_sense, envelope, draft
+            )
+            feedback = sense_feedback(validation.sense)
         if feedback:
             envelope.feedback = feedback
+            checks = [f.check for f in feedback if f.check is not None]
             envelope.record(
-                Stage.VALIDATOR, Outcome.FAILED, feedback[0].message[:300], feedback[0].error_class
+                Stage.VALIDATOR,
+                Outcome.FAILED,
+                feedback[0].message[:300],
+                feedback[0].error_class,
+                checks=checks,
             )
             return [Emit(subjects.SAMPLE_FAILED, envelope, Outcome.FAILED)]
         envelope.feedback = []

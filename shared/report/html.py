@@ -23,6 +23,7 @@ from shared.report.html_parts import (
 )
 from shared.report.html_run import render_run_section, render_spec_section
 from shared.report.metrics import COMPLEXITY_KEYS
+from shared.report.sense_section import render_sense
 from shared.report.svg import draw_horizontal_bars, draw_vertical_bars
 
 SHARE_LABELS = (
@@ -69,6 +70,7 @@ def render_html(document: Mapping[str, Any]) -> str:
     sections = [
         render_overview(datasets, meta),
         render_validity(datasets, names),
+        render_sense(datasets, names),
         render_shares(datasets, names),
         render_complexity(datasets, names),
         render_diversity(datasets, names),

@@ -110,6 +110,12 @@ def render_facts(validation: Validation | None) -> str:
         lines.append(f"measured SQL features: {measured}")
     for diff in validation.conformance:
         lines.append(f"planned {diff.property}={diff.planned} but measured {diff.measured}")
+    if validation.sense is not None:
+        # Sense findings are facts too (docs/sense.md): warnings the draft keeps.
+        for finding in validation.sense.findings:
+            lines.append(f"sense {finding.severity.value} {finding.check.value}: {finding.message}")
+        if not validation.sense.findings:
+            lines.append("sense checks: no finding")
     return tag("facts", "\n".join(lines))
 
 
