@@ -5,7 +5,9 @@ For a default template run (generated in-process from the default spec), any dat
 sample, it prints: median words per question by prompt style (the planned style for generated
 records, the classifier's for the others), distinct schemas per 1,000 samples, the share of
 SELECTs returning one row and 2-20 rows (on SQLite, where the record carries rows), and the
-Shannon entropy of the structural SQL patterns with the distinct patterns per 1,000.
+Shannon entropy of the structural SQL patterns with the distinct patterns per 1,000, and the
+sense checks' finding rates (issue 12, `shared.sense`): generated records at the generator's
+severity, the others as a user's dataset.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from proto.common import PromptStyle
+from shared.datasets.spider import render_spider_ddl
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
 from shared.pipeline.records import sql_context
+from shared.sense.analyse import analyse_record
+from shared.sense.findings import Origin, SenseReport
+from shared.sense.record import SenseInput
 from shared.spec.prompt_style import classify_prompt_style
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
@@ -41,6 +48,9 @@ class Item:
     style: str
     schema: str  # a key naming the schema (id or a digest of the DDL)
     context: str | None  # DDL + INSERTs to run the SQL on, or None (no rows)
+    ddl: str = ""  # the schema for the sense checks when `context` is None
+    evidence: str = ""
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,9 @@ class Figures:
     two_to_twenty: float | None
     entropy: float
     patterns_per_1000: float
+    # Share of records with at least one error-level sense finding, and per check (any level).
+    sense_errors: float
+    sense_checks: dict[str, float]
 
 
 def main(argv: list[str]) -> int:
@@ -90,6 +103,8 @@ def template_items(count: int) -> Iterator[Item]:
             draft.prompt_style.value,
             draft.schema_id,
             sql_context(draft),
+            evidence=draft.evidence,
+            generated=True,
         )
 
 
@@ -104,13 +119,24 @@ def dataset_items(path: Path) -> Iterator[Item]:
             style = row.get("prompt_style") or _classified(question)
             ddl = "\n".join(s for s in context.split("\n") if not s.startswith("INSERT"))
             schema = hashlib.blake2b(ddl.encode(), digest_size=8).hexdigest()
-            yield Item(question, row["sql"], style, schema, context or None)
+            generated = "generator" in row
+            yield Item(
+                question,
+                row["sql"],
+                style,
+                schema,
+                context or None,
+                evidence=row.get("evidence") or "",
+                generated=generated,
+            )
 
 
 def spider_items(path: Path) -> Iterator[Item]:
+    tables = {t["db_id"]: t for t in json.loads((path.parent / "tables.json").read_text())}
     for row in json.loads(path.read_text()):
-        question = row["question"]
-        yield Item(question, row["query"], _classified(question), row["db_id"], None)
+        question, db = row["question"], row["db_id"]
+        ddl = render_spider_ddl(tables[db])
+        yield Item(question, row["query"], _classified(question), db, None, ddl=ddl)
 
 
 def _classified(question: str) -> str:
@@ -128,6 +154,8 @@ def measure(name: str, items: list[Item]) -> Figures:
     patterns = Counter(_pattern(i.sql) for i in items)
     total = sum(patterns.values())
     entropy = -sum(n / total * math.log2(n / total) for n in patterns.values())
+    reports = [sense_report(i) for i in items]
+    checks = Counter(c.value for r in reports for c in r.checks)
     return Figures(
         name=name,
         count=len(items),
@@ -139,7 +167,30 @@ def measure(name: str, items: list[Item]) -> Figures:
         ),
         entropy=round(entropy, 2),
         patterns_per_1000=round(1000 * len(patterns) / len(items), 1),
+        sense_errors=round(sum(bool(r.errors) for r in reports) / len(items), 3),
+        sense_checks={c: round(n / len(items), 3) for c, n in sorted(checks.items())},
     )
+
+
+def sense_report(item: Item) -> SenseReport:
+    """Issue 12's checks on one record: generated records are held to the generator's bar."""
+    return analyse_record(
+        SenseInput(
+            question=item.question,
+            sql=item.sql,
+            schema_ddl=item.context or item.ddl,
+            evidence=item.evidence,
+            origin=Origin.GENERATED if item.generated else Origin.USER,
+            planned_style=_style(item.style) if item.generated else None,
+        )
+    )
+
+
+def _style(value: str) -> PromptStyle | None:
+    try:
+        return PromptStyle(value)
+    except ValueError:
+        return None
 
 
 def result_size(item: Item) -> int | None:
@@ -175,6 +226,11 @@ def render_table(figures: list[Figures]) -> str:
     rows.append(["SELECTs returning 2-20 rows", *(_num(f.two_to_twenty) for f in figures)])
     rows.append(["pattern entropy (bits)", *(_num(f.entropy) for f in figures)])
     rows.append(["distinct patterns / 1,000", *(_num(f.patterns_per_1000) for f in figures)])
+    rows.append(
+        ["records with an error-level sense finding", *(_num(f.sense_errors) for f in figures)]
+    )
+    checks = sorted({c for f in figures for c in f.sense_checks})
+    rows += [[f"sense: {c}", *(_num(f.sense_checks.get(c, 0.0)) for f in figures)] for c in checks]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
