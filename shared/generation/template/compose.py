@@ -185,6 +185,9 @@ def _outer_filter(
         values = [r[i] for r in rows]
         field = f if f.role not in ("count", "metric") else replace(f, role="measure")
         cands = [c for c in column_filters(field, row[i], values, ctx.rng) if holds(c[0], row[i])]
+        if ctx.strict:
+            # The outer filter must drop some inner row, or the data does not witness it.
+            cands = [c for c in cands if not all(holds(c[0], v) for v in values)]
         cands = [c for c in cands if not (f.approx and c[1].op in ("eq", "ne", "in"))]
         if cands:
             pred, cond = ctx.rng.choice(cands)
