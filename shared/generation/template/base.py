@@ -125,7 +125,11 @@ class Base:
         return tuple(t for t in self.tables if self.kinds.get(t) is not JoinKind.LEFT)
 
 
-def plan_base(ctx: Ctx) -> Base:
+def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base:
+    """The FROM part; `leaf_subject` puts a table nothing references at the bottom of the
+    tree when one fits (the rows a DELETE may remove). `shaped=False` keeps the free walk of
+    the FK graph (an UPDATE/DELETE subquery aggregates nothing, so a fan-out inflates
+    nothing, and the free walk reaches the child tables whose rows may be deleted)."""
     n, kind, rng = ctx.num_tables, ctx.join_kind, ctx.rng
     domain = ctx.store.domain
     counts = {t.name: ctx.store.row_count(t.name) for t in domain.tables}
@@ -133,6 +137,9 @@ def plan_base(ctx: Ctx) -> Base:
     detached: list[Detached] = []
     if n == 1:
         names = list(ctx.required) or [t.name for t in domain.tables if counts[t.name] > 0]
+        if leaf_subject and not ctx.required:
+            leaves = [t for t in names if not ctx.store.referenced_keys[t]]
+            names = leaves if leaves and rng.random() < 0.5 else names
         tree = JoinTree((Step(rng.choice(names)),))
     elif kind is JoinKind.CROSS:
         req = list(ctx.required)
@@ -149,8 +156,11 @@ def plan_base(ctx: Ctx) -> Base:
         tree = JoinTree((*tree.steps, Step(partner)))
     else:
         # Trees without a fan-out first: every aggregate over them counts each row once.
-        shaped = left_tree if kind is JoinKind.LEFT else upward_tree
-        planned = shaped(domain, n, rng, ctx.required)
+        planned: JoinTree | None = None
+        if shaped and kind is JoinKind.LEFT:
+            planned = left_tree(domain, n, rng, ctx.required)
+        elif shaped:
+            planned = upward_tree(domain, n, rng, ctx.required, leaf_first=leaf_subject)
         if planned is None:
             tables = connected_tables(domain, n, rng, ctx.required)
             planned = order_tree(domain, tables, rng, prefer_downward=kind is JoinKind.LEFT)

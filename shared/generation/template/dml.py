@@ -47,7 +47,7 @@ def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
             verb = "update"
     else:
         verb = "insert"
-    base = plan_base(ctx)
+    base = plan_base(ctx, leaf_subject=verb == "delete", shaped=verb == "insert")
     witness = pick_witness(ctx, base)
     if verb == "delete":
         try:

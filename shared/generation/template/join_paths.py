@@ -160,7 +160,11 @@ def cross_partner(
 
 
 def upward_tree(
-    domain: Domain, n: int, rng: random.Random, required: tuple[str, ...] = ()
+    domain: Domain,
+    n: int,
+    rng: random.Random,
+    required: tuple[str, ...] = (),
+    leaf_first: bool = False,
 ) -> JoinTree | None:
     """A join tree whose every step goes from a child to its parent (many-to-one), rooted at
     the subject: the joined rows are exactly the subject's rows, so counts and sums over them
@@ -169,6 +173,9 @@ def upward_tree(
     edges = fk_edges(domain)
     names = [t.name for t in domain.tables]
     subjects = [r for r in required if r in names][:1] or rng.sample(names, len(names))
+    if leaf_first:
+        # Tables no foreign key references first (a DELETE can remove their rows).
+        subjects.sort(key=lambda t: any(e.parent == t for e in edges))
     for subject in subjects:
         for _ in range(6):
             steps = [Step(subject)]
