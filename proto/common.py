@@ -99,6 +99,15 @@ class SeedMode(StrEnum):
     EXPAND = "expand"
 
 
+class ReviewMode(StrEnum):
+    """Which samples a person decides before they are accepted (`sqlsynth run --review`)."""
+
+    OFF = "off"
+    # Only samples with a finding: sense warnings, judge objections, engine disagreements, repairs.
+    WARNINGS = "warnings"
+    ALL = "all"
+
+
 class Stage(StrEnum):
     PLANNER = "planner"
     GENERATOR = "generator"
@@ -107,6 +116,8 @@ class Stage(StrEnum):
     DEDUP = "dedup"
     SINK = "sink"
     INGEST = "ingest"
+    # A person in the review app (live review of a run).
+    REVIEW = "review"
 
 
 class Outcome(StrEnum):
@@ -116,6 +127,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     REVIEWED = "reviewed"
     REPAIRED = "repaired"
+    # Held for a person before acceptance (run with --review).
+    AWAITING_REVIEW = "awaiting_review"
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"

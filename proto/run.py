@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy
+from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy, ReviewMode
 from proto.sample import TokenCost, utc_now
 
 
@@ -36,6 +36,9 @@ class RunRequest(Contract):
     # Stop planning once new samples are mostly redundant (seed 003's stopping criterion); the
     # run then ends below `count`, which acts as a budget.
     until_saturated: bool = False
+    # A person decides samples before acceptance (the review app's live queue): all of them, or
+    # only those with findings. Off by default: the pipeline accepts on its own.
+    review: ReviewMode = ReviewMode.OFF
 
 
 class SaturationWindow(Contract):

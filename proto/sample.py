@@ -18,6 +18,7 @@ from proto.common import (
     Outcome,
     Policy,
     PromptStyle,
+    ReviewMode,
     SeedMode,
     SqlFeature,
     Stage,
@@ -222,6 +223,7 @@ class SampleEnvelope(Contract):
     engines: list[Engine] = Field(default_factory=lambda: list(Engine))
     level: Level = Level.FULL
     policy: Policy = Policy.PORTABLE
+    review_mode: ReviewMode = ReviewMode.OFF
     blueprint: Blueprint
     draft: Draft | None = None
     validation: Validation | None = None

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from proto.common import Level, Policy
+from proto.common import Level, Policy, ReviewMode
 from proto.run import RunRequest
 from proto.seed import SeedEvent
 from shared.errors import EngineUnavailable
@@ -58,6 +58,14 @@ REQUEST_OPTIONS = [
     click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full"),
     click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable"),
     click.option("--max-attempts", type=int, default=3, show_default=True),
+    click.option(
+        "--review",
+        type=click.Choice([m.value for m in ReviewMode]),
+        default=ReviewMode.OFF.value,
+        show_default=True,
+        help="a person decides samples before acceptance in the review app: all of them, or "
+        "those with warnings (sense, judge, engine disagreement, repair)",
+    ),
     click.option(
         "--engine",
         "--generator",
@@ -123,5 +131,6 @@ def build_request(
         seed_count=seed_count,
         back_translate_share=options["back_translate_share"],
         until_saturated=options["until_saturated"],
+        review=ReviewMode(options.get("review") or ReviewMode.OFF.value),
     )
     return request, seeds

@@ -37,6 +37,7 @@ from shared.pipeline.dedup import (
     schema_scope,
 )
 from shared.pipeline.emit import Emit
+from shared.review.live import needs_person
 from shared.similarity.calibration import question_threshold_for
 from shared.similarity.embedders import Embedder
 from shared.similarity.hybrid import (
@@ -329,5 +330,9 @@ class NearDedupStage:
             reason = f"{judgement.layer} duplicate of {judgement.nearest_sample_id}"
             envelope.record(Stage.DEDUP, Outcome.DUPLICATE, reason)
             return [Emit(subjects.SAMPLE_DUPLICATE, envelope, Outcome.DUPLICATE)]
+        if needs_person(envelope):
+            # The run asked for review: a person accepts it (the review app publishes it on).
+            envelope.record(Stage.DEDUP, Outcome.AWAITING_REVIEW)
+            return [Emit(subjects.SAMPLE_AWAITING_REVIEW, envelope, Outcome.AWAITING_REVIEW)]
         envelope.record(Stage.DEDUP, Outcome.ACCEPTED)
         return [Emit(subjects.SAMPLE_ACCEPTED, envelope, Outcome.ACCEPTED)]

@@ -171,6 +171,7 @@ class RunPlanner:
             engines=request.engines,
             level=request.level,
             policy=request.policy,
+            review_mode=request.review,
             blueprint=self._blueprint(index, avoid),
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
