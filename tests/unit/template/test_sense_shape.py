@@ -111,7 +111,8 @@ def test_select_drafts_make_sense(engine: TemplateEngine) -> None:
     # Random blueprints pile up features (a quarter of all of them each) far beyond the default
     # spec, so the lenient last attempts run more often here: ~2% of a default run, ~7% here.
     assert found["idle join"] <= 0.1 * len(blueprints), found
-    assert sizes["2-20"] >= 0.7 * sizes["listed"], sizes  # ~0.76 here, 0.73 of a default run
+    # Grouped results without LIMIT: ~0.69 here (lenient attempts included), 0.70 of a default run.
+    assert sizes["2-20"] >= 0.65 * sizes["listed"], sizes
 
 
 def test_pinned_columns_are_equalities_on_one_value() -> None:
