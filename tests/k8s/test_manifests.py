@@ -16,6 +16,7 @@ import kubernetes_validate
 import pytest
 from cloudcoil.models.keda.v1alpha1 import ScaledObject
 
+from shared.pipeline.routes import ROUTES
 from tests.k8s.manifests import K8S, OVERLAYS, REPO, Doc, find, render, render_dir, workloads
 
 # The oldest Kubernetes the manifests promise to run on (docs/kubernetes.md).
@@ -178,8 +179,9 @@ def test_no_placeholder_passwords_or_latest_images() -> None:
 
 
 def durable_names() -> set[str]:
+    """The stages' durables from the routing table, and the other services' from their code."""
     source = "\n".join(p.read_text() for p in (REPO / "services").glob("*/main.py"))
-    return set(re.findall(r'"([a-z]+(?:-[a-z]+)?)"', source))
+    return set(re.findall(r'"([a-z]+(?:-[a-z]+)?)"', source)) | {r.durable for r in ROUTES}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
