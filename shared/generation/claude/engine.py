@@ -54,7 +54,9 @@ class ClaudeDraftEngine:
         self.client = client
         # Replaceable after construction: the service injects one backed by the Validator.
         self.run_query: RunQuery = run_query or sqlite_run_query
-        self.runner = StepRunner(client, memo or ReplyMemo(), settings.max_tokens)
+        self.runner = StepRunner(
+            client, memo or ReplyMemo(), settings.max_tokens, settings.answer_retries
+        )
         self.writer = DraftWriter(
             self.runner,
             self._run_query,
