@@ -15,7 +15,6 @@ from shared.pipeline.budget import tokens_of
 from shared.runtime.local import LocalStack
 from tests.e2e.harness import make_request, run_to_completion
 from tests.e2e.test_claude_pipeline import claude_services, scripted_spec
-from tests.e2e.test_pipeline import assert_exactly_once
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
 
@@ -49,7 +48,11 @@ async def test_token_budget_stops_planning_and_in_flight_samples_finish(
     plan = output.plan
     assert plan.budget_reasons and "token budget" in plan.budget_reasons[0]
     assert plan.planned < 40 and output.status.accepted < 40
-    assert_exactly_once(output)  # in-flight samples finished, nothing lost
+    # The samples in flight finished: every planned id ended exactly once (fewer than count).
+    ended = [r["id"] for name in ("dataset.jsonl", "rejected.jsonl") for r in output.records(name)]
+    status = output.status
+    assert status.finished == plan.planned and status.accepted > 0
+    assert len(set(ended)) == len(ended) == status.accepted + status.rejected
     # Every billed token went through the shared counter, from both replicas and the reviser.
     assert spent["tokens"] == tokens_of(output.status.cost) >= 200_000
     assert spent["usd"] == pytest.approx(output.status.cost.usd, rel=1e-9)
