@@ -9,6 +9,8 @@ need_apt=()
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server mariadb-client)
 # Headless Chromium renders the HTML report in its test.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# Prometheus and promtool: the alert-rule unit tests and the end-to-end scrape of a real run.
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need_apt+=(prometheus)
 # tests/k8s starts the services as their pods would: read-only root, only volumes writable.
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 if [ ${#need_apt[@]} -gt 0 ]; then

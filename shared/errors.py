@@ -21,12 +21,30 @@ class RetryableError(SqlsynthError):
     """A transient condition: the same message may succeed later (delayed nak, not a reject)."""
 
 
+class Outage(RetryableError):
+    """A dependency is down or throttling us: the sample waits for it without spending its
+    retry budget (bounded by JetStream's own cap), so an outage pauses a run instead of
+    rejecting — and replacing — every sample that meets it."""
+
+
 class EngineUnavailable(RetryableError):
     """An engine is down, unreachable or overloaded: not the sample's fault."""
 
 
-class RateLimited(RetryableError):
+class EngineOutage(EngineUnavailable, Outage):
+    """An engine's server does not accept connections at all (the breaker's probe failed)."""
+
+
+class RateLimited(Outage):
     """An LLM provider asked us to slow down (429/529)."""
+
+
+class OversizedMessage(SqlsynthError):
+    """A stage's output does not fit in one broker message (final: it would be rebuilt alike)."""
+
+
+class ProviderUnavailable(RetryableError):
+    """An LLM provider failed (5xx, timeout, connection) after its SDK's own retries."""
 
 
 class GenerationError(SqlsynthError):

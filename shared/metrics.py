@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Token kinds the LLM client counts (shared/llm/client.py usage fields).
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+DEDUP_LAYERS = ("accepted", "exact_question", "exact_sql", "question", "sql")
+# The retry reasons a stage records (exception class names of shared/errors.py RETRYABLE).
+RETRY_REASONS = (
+    "EngineUnavailable",
+    "EngineOutage",
+    "RateLimited",
+    "ProviderUnavailable",
+    "ConnectionError",
+    "TimeoutError",
+)
 
 
 class Metrics:
@@ -72,3 +87,24 @@ class Metrics:
             ["run_id", "kind"],
             registry=self.registry,
         )
+
+    def prime(self, stage: str, outcomes: Iterable[str]) -> None:
+        """Create a stage's label sets at zero before the first message.
+
+        A labelled series appears only on first use, so `rate()` misses a burst's first
+        increments and a dashboard shows nothing until a second scrape: a stage creates its
+        series at start-up instead.
+        """
+        for outcome in outcomes:
+            self.samples.labels(stage, outcome)
+        self.stage_seconds.labels(stage)
+        self.in_flight.labels(stage).set(0)
+        for kind in TOKEN_KINDS:
+            self.tokens.labels(kind)
+        for layer in DEDUP_LAYERS:
+            self.dedup_verdicts.labels(layer)
+        for reason in RETRY_REASONS:
+            self.retries.labels(stage, reason)
+
+    def observe_engine(self, engine: str, level: str, seconds: float) -> None:
+        self.engine_seconds.labels(engine, level).observe(seconds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from services.cli import dedup, ingest, report, run, spec, submit, validate
+from services.cli import dedup, ingest, report, review, run, spec, submit, validate
 
 COMMANDS: tuple[click.Command, ...] = (
     validate.command,
@@ -19,6 +19,7 @@ COMMANDS: tuple[click.Command, ...] = (
     run.run_command,
     run.up_command,
     submit.submit_command,
+    review.command,
 )
 
 

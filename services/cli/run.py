@@ -18,9 +18,10 @@ from rich.table import Table
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services.cli.run_request import build_request, request_options
-from services.runner.run import RunConfig, RunFailed, execute_run, load_request
-from services.runner.supervisor import Supervisor
+from services.runner.run import STATE_DIR, RunConfig, RunFailed, execute_run, load_request
+from services.runner.supervisor import TARGETS_FILE, Supervisor
 from shared.llm.ledger import format_cost_line
+from shared.runtime.signals import terminate_as_interrupt
 
 console = Console(stderr=True)
 
@@ -104,6 +105,17 @@ def check_claude() -> None:
     console.print(f"Claude model {model}: key accepted")
 
 
+def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
+    from shared.review.guidelines import GuidelinesNotFound, carry_guidelines
+
+    try:
+        carried = carry_guidelines(source, out_dir, run_id)
+    except GuidelinesNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    rules = ", ".join(r.pattern for r in carried.rules) or "none"
+    console.print(f"{len(carried.texts)} reviewer guidelines from {source}; rules: {rules}")
+
+
 @click.command("run")
 @request_options
 @click.option("--batch", is_flag=True, help="Claude through the Message Batches API (half price)")
@@ -113,6 +125,11 @@ def check_claude() -> None:
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
+@click.option(
+    "--guidelines-from",
+    type=click.Path(exists=True, path_type=Path),
+    help="a reviewed run folder (or its guidelines.json): its reviewers' guidelines steer this run",
+)
 def run_command(
     batch: bool,
     out_dir: Path,
@@ -121,6 +138,7 @@ def run_command(
     mysql_dsn: str | None,
     resume_dir: Path | None,
     keep_state: bool,
+    guidelines_from: Path | None,
     **options: Any,
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
@@ -141,6 +159,11 @@ def run_command(
     if choice.name == "claude":
         check_claude()
     console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
+    if os.environ.get("SQLSYNTH_METRICS_PORT"):
+        targets = out_dir / STATE_DIR / "logs" / TARGETS_FILE
+        console.print(f"metrics: one port per process from $SQLSYNTH_METRICS_PORT; see {targets}")
+    if guidelines_from is not None:
+        start_with_guidelines(guidelines_from, out_dir, request.run_id)
     config = RunConfig(
         out_dir=out_dir,
         request=request,
@@ -160,7 +183,8 @@ def run_command(
             live.update(progress_table(status, plan, elapsed, request.count))
 
         try:
-            result = asyncio.run(execute_run(config, progress))
+            with terminate_as_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C
+                result = asyncio.run(execute_run(config, progress))
         except RunFailed as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:
@@ -201,6 +225,8 @@ def up_command(nats_url: str, out_dir: Path, replicas: tuple[str, ...]) -> None:
     )
     supervisor.start_all()
     console.print(f"services up against {nats_url}; logs in {out_dir / 'logs'}; Ctrl-C stops")
+    if supervisor.metrics_ports:
+        console.print(f"metrics targets: {out_dir / 'logs' / TARGETS_FILE}")
     stop = False
 
     def on_signal(*_: object) -> None:

@@ -76,8 +76,8 @@ def submit_command(
     )
     try:
         status, plan = asyncio.run(submit(nats_url, request, seeds, wait, timeout_s))
-    except (OSError, TimeoutError) as exc:
-        raise click.ClickException(f"cannot reach NATS at {nats_url}: {exc}") from exc
+    except (OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+        raise click.ClickException(str(exc) or f"cannot reach NATS at {nats_url}") from exc
     console.print(f"run {request.run_id} submitted")
     print(request.run_id)
     if not wait:

@@ -38,12 +38,13 @@ import structlog
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.errors import Error as NatsError
-from nats.errors import NotJSMessageError
+from nats.errors import MaxPayloadError, NotJSMessageError
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope, TokenCost
+from proto.versions import UnsupportedVersion, decode
 from services.common.broker import (
     DELIVERY_BUCKET,
     DELIVERY_BUCKET_TTL_S,
@@ -54,7 +55,13 @@ from services.common.broker import (
     kv_replicas,
 )
 from services.common.spend import SpendCounter
-from shared.errors import RateLimited, is_retryable
+from shared.errors import (
+    Outage,
+    OversizedMessage,
+    ProviderUnavailable,
+    RateLimited,
+    is_retryable,
+)
 from shared.logging import bind_sample
 from shared.metrics import Metrics
 from shared.pipeline.budget import Spent, spent_between
@@ -132,7 +139,7 @@ def retry_delay(
     """
     if not is_retryable(exc) or (cap > 0 and delivered >= cap):
         return None  # final, or JetStream would never deliver it again
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, Outage):
         backoff = backoff_delay(settings, rate_limited + 1)
         return max(retry_after(exc), backoff) * (1.0 + jitter)
     spent = delivered - min(rate_limited, delivered - 1)
@@ -147,8 +154,8 @@ def retry_after(exc: BaseException) -> float:
 
 
 def final_error_class(exc: BaseException, stage: Stage) -> ErrorClass:
-    if isinstance(exc, RateLimited) or (is_retryable(exc) and hasattr(exc, "cost")):
-        return ErrorClass.LLM  # the provider's trouble, not an engine's (LLM errors carry cost)
+    if isinstance(exc, RateLimited | ProviderUnavailable):
+        return ErrorClass.LLM  # the provider's trouble, not an engine's
     if is_retryable(exc):
         return ErrorClass.ENGINE_UNAVAILABLE
     return ErrorClass.GENERATION if stage is Stage.GENERATOR else ErrorClass.MALFORMED
@@ -169,6 +176,7 @@ class SampleDelivery:
         self.broker = broker
         self.settings = settings
         self.metrics = metrics
+        metrics.prime(stage.value, [*(o.value for o in Outcome), "poison", "redelivery_skipped"])
         self.log = structlog.get_logger(stage=stage.value)
         self.counter = counter
         self.fallback = MemoryNakCounter()
@@ -194,8 +202,8 @@ class SampleDelivery:
     async def handle(self, msg: NatsMessage, fn: StageFn) -> None:
         started = time.perf_counter()
         try:
-            envelope = SampleEnvelope.model_validate_json(msg.body)
-        except ValidationError as exc:
+            envelope = decode(SampleEnvelope, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             await self._poison(msg, exc)
             return
         bind_sample(envelope.run_id, envelope.sample_id, attempt=envelope.attempt)
@@ -230,9 +238,16 @@ class SampleDelivery:
         finally:
             self.metrics.in_flight.labels(self.stage.value).dec()
         await self._charge(envelope.run_id, before, emits)
-        for emit in emits:
-            await publish_sample(self.broker, emit)
-            self.metrics.samples.labels(self.stage.value, emit.outcome.value).inc()
+        try:
+            for emit in emits:
+                await publish_sample(self.broker, emit)
+                self.metrics.samples.labels(self.stage.value, emit.outcome.value).inc()
+        except MaxPayloadError:
+            # Redelivering would rebuild the same output: reject the sample (its input fitted).
+            size = max(len(emit.envelope.model_dump_json()) for emit in emits)
+            reason = f"this stage's output is {size} bytes, over the broker's payload limit"
+            await self._on_error(msg, envelope, OversizedMessage(reason), delivery)
+            return
         await self._ack(msg, delivery)
         self.metrics.stage_seconds.labels(self.stage.value).observe(time.perf_counter() - started)
 
@@ -302,7 +317,7 @@ class SampleDelivery:
             jitter=jitter,
         )
         if delay is not None:
-            limited = isinstance(exc, RateLimited)
+            limited = isinstance(exc, Outage)
             if limited and delivery.key is not None:
                 await self._count(delivery.key, add=True)
             self.metrics.retries.labels(self.stage.value, type(exc).__name__).inc()
@@ -311,8 +326,9 @@ class SampleDelivery:
             )
             await msg.nack(delay=delay)
             return
-        if isinstance(exc, RateLimited):
-            reason = f"rate limited on all {delivered} deliveries JetStream allows: {reason}"
+        if isinstance(exc, Outage):
+            waited = "rate limited" if isinstance(exc, RateLimited) else "unavailable"
+            reason = f"{waited} on all {delivered} deliveries JetStream allows: {reason}"
         elif is_retryable(exc):
             spent = delivered - min(rate_limited, delivered - 1)
             reason = f"retries exhausted after {spent} deliveries: {reason}"
@@ -367,7 +383,7 @@ class SampleDelivery:
             self.caps[consumer] = cap
         return self.caps[consumer]
 
-    async def _poison(self, msg: NatsMessage, exc: ValidationError) -> None:
+    async def _poison(self, msg: NatsMessage, exc: Exception) -> None:
         """Undecodable bytes: keep them with the reason on the poison subject, never drop."""
         self.log.error("malformed message", error=str(exc)[:500], subject=msg.raw_message.subject)
         await self.broker.publish(

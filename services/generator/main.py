@@ -30,6 +30,7 @@ from services.generator.batch import BatchIntake
 from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
 from shared.pipeline.engines import OpenedEngine
 from shared.pipeline.generate import GeneratorStage
+from shared.review.guidelines import GUIDELINES_FILE, GuidelinesFile
 
 # The runner keeps a run's server state here (services/runner/run.py STATE_DIR); services do
 # not import each other, so the name is repeated.
@@ -66,7 +67,9 @@ async def start(service: GeneratorService) -> None:
     settings = service.settings
     opened = await open_service_engine(service, settings)
     delivery = SampleDelivery(Stage.GENERATOR, service.broker, settings, service.metrics)
-    state = GeneratorState(opened, GeneratorStage(opened.engine), delivery)
+    # Reviewer guidelines of the run in this output folder (written by `sqlsynth review`).
+    guidelines = GuidelinesFile(settings.out_dir / GUIDELINES_FILE)
+    state = GeneratorState(opened, GeneratorStage(opened.engine, guidelines), delivery)
     if settings.batch:
         state.intake = open_batch_intake(service, state)
     service.started = state

@@ -12,8 +12,10 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from proto import subjects
+from proto.common import Outcome, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
+from proto.versions import UnsupportedVersion, decode
 from services.common.app import Service, create_app, create_service
 from services.common.broker import kv_replicas
 from services.common.delivery import publish_sample
@@ -99,6 +101,7 @@ class PlannerState:
         spent = await self.spend.read(request.run_id) if has_budget(request) else None
         for emit in planner.advance(status, spent):
             await publish_sample(self.service.broker, emit)
+            self.service.metrics.samples.labels(Stage.PLANNER.value, Outcome.PLANNED.value).inc()
         await self.kv.put(planner.plan.request.run_id, planner.plan.model_dump_json().encode())
 
     async def on_request(self, request: RunRequest) -> None:
@@ -130,9 +133,10 @@ async def start(service: PlannerService) -> None:
     await state.resume_waiting()
 
 
-async def publish_poison(service: PlannerService, msg: NatsMessage, exc: ValidationError) -> None:
-    """A seed that is not a SeedEvent: kept with its reason (the sink writes poison.jsonl)."""
-    service.log.error("malformed seed event", error=str(exc)[:500])
+async def publish_poison(service: PlannerService, msg: NatsMessage, exc: Exception) -> None:
+    """A message the planner cannot read (a malformed seed or status, a version it does not
+    read): kept with its reason on the poison subject (the sink writes poison.jsonl)."""
+    service.log.error("malformed message", error=str(exc)[:500], subject=msg.raw_message.subject)
     await service.broker.publish(
         msg.body,
         subjects.POISON,
@@ -147,11 +151,13 @@ async def publish_poison(service: PlannerService, msg: NatsMessage, exc: Validat
 
 
 def register(service: PlannerService) -> None:
+    service.metrics.prime(Stage.PLANNER.value, [Outcome.PLANNED.value])
+
     @service.subscriber(subjects.RUN_REQUESTED, "planner-runs")
     async def on_run(msg: NatsMessage) -> None:
         try:
-            request = RunRequest.model_validate_json(msg.body)
-        except ValidationError as exc:
+            request = decode(RunRequest, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             service.log.error("malformed run request", error=str(exc)[:500])
             await msg.ack()  # the sink keeps it in poison.jsonl
             return
@@ -161,8 +167,8 @@ def register(service: PlannerService) -> None:
     @service.subscriber(subjects.SEED_INGESTED, "planner-seeds")
     async def on_seed(msg: NatsMessage) -> None:
         try:
-            seed = SeedEvent.model_validate_json(msg.body)
-        except ValidationError as exc:
+            seed = decode(SeedEvent, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             await publish_poison(service, msg, exc)
             return
         state = service.state
@@ -172,7 +178,11 @@ def register(service: PlannerService) -> None:
 
     @service.subscriber(subjects.RUN_STATUS, "planner-status")
     async def on_status(msg: NatsMessage) -> None:
-        status = RunStatus.model_validate_json(msg.body)
+        try:
+            status = decode(RunStatus, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
+            await publish_poison(service, msg, exc)  # once, not redelivered forever
+            return
         await service.state.on_status(status)
         await msg.ack()
 

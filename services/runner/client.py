@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import nats
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
@@ -11,6 +14,8 @@ from proto import subjects
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.common.broker import ensure_stream, kv_replicas
+
+CONNECT_TIMEOUT_S = 15.0
 
 
 def run_ended(status: RunStatus | None, plan: RunPlan | None) -> bool:
@@ -29,8 +34,20 @@ class RunClient:
         self.plan_kv = plan_kv
 
     @classmethod
-    async def connect(cls, url: str) -> RunClient:
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
+    async def connect(cls, url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> RunClient:
+        """Connect, reconnecting for ever once connected; an unreachable server at the start
+        is one ConnectionError after `timeout_s`, not an endless loop of logged retries."""
+
+        async def quiet(exc: Exception) -> None:  # nats-py logs each failed try otherwise
+            return None
+
+        try:
+            nc = await asyncio.wait_for(
+                nats.connect(url, max_reconnect_attempts=-1, connect_timeout=2, error_cb=quiet),
+                timeout_s,
+            )
+        except (TimeoutError, OSError, NatsError) as exc:
+            raise ConnectionError(f"cannot reach NATS at {url} within {timeout_s:.0f}s") from exc
         js = nc.jetstream()
         await ensure_stream(js)
         status_kv = await js.create_key_value(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import structlog
+from nats.errors import Error as NatsError
 
 from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
@@ -18,6 +22,7 @@ from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
 from shared.report import write_run_report
 from shared.runtime.local import LocalStack
+from shared.runtime.orphans import PIDS_DIR, living, start_reaper, stop_reaper
 
 RUN_FILE = "run.json"
 STATE_DIR = ".state"
@@ -25,6 +30,9 @@ SERVER_FOR_ENGINE = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
 # What the Claude engine reads in the service processes (shared.llm.settings.LlmSettings).
 LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 LLM_ENV_PREFIX = "SQLSYNTH_LLM_"
+# A status read that takes longer means the broker is down or restarting: try again later.
+BROKER_READ_TIMEOUT_S = 5.0
+log = structlog.get_logger()
 
 
 class RunFailed(RuntimeError):
@@ -115,14 +123,37 @@ def service_env(
     return env
 
 
+async def read_progress(
+    client: RunClient, run_id: str
+) -> tuple[RunStatus | None, RunPlan | None] | None:
+    """Status and plan, or None while the broker does not answer (it is being restarted)."""
+    try:
+        return await asyncio.wait_for(
+            asyncio.gather(client.status(run_id), client.plan(run_id)), BROKER_READ_TIMEOUT_S
+        )
+    except (NatsError, OSError, TimeoutError):
+        return None
+
+
 async def watch(
-    client: RunClient, config: RunConfig, supervisor: Supervisor, progress: ProgressFn
+    client: RunClient,
+    config: RunConfig,
+    supervisor: Supervisor,
+    progress: ProgressFn,
+    stack: LocalStack | None = None,
 ) -> tuple[RunStatus, RunPlan]:
     run_id = config.request.run_id
     started = time.monotonic()
     last_finished, last_change = -1, time.monotonic()
     while True:
-        status, plan = await client.status(run_id), await client.plan(run_id)
+        if stack is not None:
+            for name in stack.revive():  # the embedded servers: same data, same port
+                log.warning("restarted a server that died", server=name)
+        read = await read_progress(client, run_id)
+        if read is None:
+            await asyncio.sleep(0.5)
+            continue
+        status, plan = read
         progress(status, plan, time.monotonic() - started)
         if run_ended(status, plan):
             assert status is not None and plan is not None
@@ -141,30 +172,53 @@ async def watch(
         await asyncio.sleep(0.25)
 
 
+def refuse_if_running(out_dir: Path) -> None:
+    """One run per folder: the processes of an earlier run (a killed CLI's children, not yet
+    reaped) would share its broker store and data directories."""
+    alive = living(out_dir / STATE_DIR / PIDS_DIR)
+    if alive:
+        groups = ", ".join(f"{name} (pgid {pgid})" for name, pgid in alive.items())
+        raise RunFailed(
+            f"processes of an earlier run in {out_dir} are still running: {groups}. "
+            "They stop within seconds of their command's end; wait, or stop them with "
+            "kill -- -PGID, then resume."
+        )
+
+
 async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     config.out_dir.mkdir(parents=True, exist_ok=True)
+    refuse_if_running(config.out_dir)
     (config.out_dir / RUN_FILE).write_text(config.request.model_dump_json(indent=2))
-    stack = start_stack(config)
-    supervisor = Supervisor(
-        service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
-    )
-    started = time.monotonic()
+    # Started before any child: if this process dies, even by SIGKILL, the reaper stops them.
+    reaper = start_reaper(config.out_dir / STATE_DIR / PIDS_DIR)
+    stack: LocalStack | None = None
+    supervisor: Supervisor | None = None
     client: RunClient | None = None
+    started = time.monotonic()
     try:
+        stack = start_stack(config)
+        supervisor = Supervisor(
+            service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
+        )
         supervisor.start_all()
         client = await RunClient.connect(stack.dsn("nats") or "")
         await client.publish_seeds(config.seeds)
         await client.request_run(config.request)
-        status, plan = await watch(client, config, supervisor, progress)
+        status, plan = await watch(client, config, supervisor, progress, stack)
     finally:
+        # Each step on its own: a broker that died must not keep the servers running.
         if client is not None:
-            await client.close()
-        supervisor.stop_all()
-        stack.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 5)
+        if supervisor is not None:
+            supervisor.stop_all()
+        if stack is not None:
+            stack.stop()
+        stop_reaper(reaper)
     result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
     write_summary(result)
     write_run_report(config.out_dir, config.request.spec)  # report.html + metrics.json
-    if not config.keep_state:
+    if not config.keep_state and stack is not None:
         stack.purge()  # broker store, logs and the servers' data
     return result
 

@@ -12,11 +12,14 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from proto import subjects
-from proto.common import Outcome
+from proto.common import Outcome, Stage
 from proto.run import RunRequest, RunStatus
 from proto.sample import SampleEnvelope
+from proto.versions import UnsupportedVersion, decode
 from services.common.app import Service, create_app, create_service
 from services.common.broker import kv_replicas
+from services.common.delivery import describe_delivery
+from services.sink.admission import PATIENCE_DELIVERIES, PlanBounds, patience_delay
 from shared.pipeline.sink import DatasetSink
 from shared.settings import ServiceSettings
 
@@ -37,6 +40,7 @@ class SinkSettings(ServiceSettings):
 class SinkState:
     sink: DatasetSink
     kv: KeyValue
+    bounds: PlanBounds
 
 
 SinkService = Service[SinkSettings, SinkState]
@@ -58,7 +62,8 @@ async def start(service: SinkService) -> None:
     sink = DatasetSink(settings.out_dir, fsync=settings.fsync)
     sink.open()
     kv = await service.broker.key_value(subjects.RUN_STATUS_BUCKET, replicas=kv_replicas())
-    service.started = SinkState(sink, kv)
+    plans = await service.broker.key_value(subjects.RUN_PLAN_BUCKET, replicas=kv_replicas())
+    service.started = SinkState(sink, kv, PlanBounds(plans))
     for status in sink.status.values():  # counts rebuilt from the files after a restart
         await kv.put(status.run_id, status.model_dump_json().encode())
 
@@ -74,15 +79,26 @@ def final_handler(
 ) -> Callable[[NatsMessage], Awaitable[None]]:
     async def on_final(msg: NatsMessage) -> None:
         sink = service.state.sink
+        subject = msg.raw_message.subject
         try:
-            envelope = SampleEnvelope.model_validate_json(msg.body)
-        except ValidationError as exc:
+            envelope = decode(SampleEnvelope, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             error = str(exc).replace("\n", " ")[:1000]
-            sink.write_poison(msg.body, {"error": error, "subject": msg.raw_message.subject})
+            sink.write_poison(msg.body, {"error": error, "subject": subject})
+            await msg.ack()
+            return
+        refusal = await service.state.bounds.refusal(envelope)
+        if refusal is not None:
+            delivered = describe_delivery(msg).delivered
+            if delivered < PATIENCE_DELIVERIES:  # the planner may not have saved its plan yet
+                await msg.nack(delay=patience_delay(delivered))
+                return
+            sink.write_poison(msg.body, {"error": refusal, "subject": subject})
             await msg.ack()
             return
         status = sink.write(outcome, envelope)
         if status is not None:
+            service.metrics.samples.labels(Stage.SINK.value, outcome.value).inc()
             await publish_status(service, status)
         await msg.ack()
 
@@ -90,14 +106,15 @@ def final_handler(
 
 
 def register(service: SinkService) -> None:
+    service.metrics.prime(Stage.SINK.value, [outcome.value for outcome in FINAL_SUBJECTS.values()])
     for subject, outcome in FINAL_SUBJECTS.items():
         service.subscriber(subject, f"sink-{outcome.value}")(final_handler(service, outcome))
 
     @service.subscriber(subjects.RUN_REQUESTED, "sink-runs")
     async def on_run(msg: NatsMessage) -> None:
         try:
-            request = RunRequest.model_validate_json(msg.body)
-        except ValidationError as exc:
+            request = decode(RunRequest, msg.body)
+        except (ValidationError, UnsupportedVersion) as exc:
             error = str(exc).replace("\n", " ")[:1000]
             service.state.sink.write_poison(msg.body, {"error": error, "subject": "run"})
             await msg.ack()

@@ -24,7 +24,7 @@ import time
 import anthropic
 
 from proto.sample import TokenCost
-from shared.errors import GenerationError, RateLimited, RetryableError, SqlsynthError
+from shared.errors import GenerationError, ProviderUnavailable, RateLimited, SqlsynthError
 
 # Cap on a provider's retry-after we honour: a broken header must not park a worker for hours.
 MAX_RETRY_AFTER_S = 120.0
@@ -39,7 +39,7 @@ class LlmRateLimited(RateLimited):
         self.retry_after_s = retry_after_s
 
 
-class LlmUnavailable(RetryableError):
+class LlmUnavailable(ProviderUnavailable):
     """The provider failed (5xx, timeout, connection) after the SDK's connection retries."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol, cast
+
 from proto import subjects
 from proto.common import Outcome, SeedMode, Stage
 from proto.sample import Blueprint, Draft, ErrorClass, SampleEnvelope, TokenCost
@@ -9,15 +12,35 @@ from shared.errors import GenerationError
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import BackTranslator, DraftEngine
 from shared.pipeline.engines import spent_by
+from shared.review.guidelines import RunGuidelines, find_violations
+from shared.sql.dialects import sqlglot_dialect
+
+# Draws of a blueprint before a draft that breaks a reviewer's rule is rejected (seed 001's
+# guidelines as rules); each draw uses another seed, so the engine makes another choice.
+GUIDELINE_DRAWS = 4
+
+
+class GuidelineSource(Protocol):
+    def for_run(self, run_id: str) -> RunGuidelines | None: ...
+
+
+class GuidedDraftEngine(Protocol):
+    """An engine that takes the run's reviewer guidelines (says so by `accepts_guidelines`)."""
+
+    async def generate(
+        self, blueprint: Blueprint, *, seed: int, guidelines: Sequence[str] = ()
+    ) -> tuple[Draft, TokenCost]: ...
 
 
 class GeneratorStage:
-    def __init__(self, engine: DraftEngine) -> None:
+    def __init__(self, engine: DraftEngine, guidelines: GuidelineSource | None = None) -> None:
         self.engine = engine
+        self.guidelines = guidelines
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
+        guidelines = self.guidelines.for_run(envelope.run_id) if self.guidelines else None
         try:
-            draft, cost = await self._draft(envelope.blueprint, sample_seed(envelope))
+            draft, cost = await self._draft_within_rules(envelope, guidelines)
         except GenerationError as exc:
             # The blueprint cannot be realised: regenerating it would fail the same way. What the
             # failed attempt spent (a malformed section after several paid ones) stays on the
@@ -29,9 +52,35 @@ class GeneratorStage:
         envelope.record(Stage.GENERATOR, Outcome.DRAFTED, f"engine={self.engine.name}")
         return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]
 
-    async def _draft(self, blueprint: Blueprint, seed: int) -> tuple[Draft, TokenCost]:
+    async def _draft_within_rules(
+        self, envelope: SampleEnvelope, guidelines: RunGuidelines | None
+    ) -> tuple[Draft, TokenCost]:
+        """A draft that breaks none of the run's guideline rules, within GUIDELINE_DRAWS."""
+        texts = guidelines.texts if guidelines else ()
+        rules = guidelines.rules if guidelines else []
+        seed = sample_seed(envelope)
+        spent = TokenCost()
+        for draw in range(GUIDELINE_DRAWS):
+            draft, cost = await self._draft(envelope.blueprint, seed + draw * 7919, texts)
+            spent = spent.add(cost)
+            broken = find_violations(draft.sql, rules, sqlglot_dialect(draft.sql_dialect))
+            if not broken:
+                return draft, spent
+        error = GenerationError(
+            f"every draft broke a reviewer guideline ({broken[0].guideline!r}: no "
+            f"{broken[0].pattern}) in {GUIDELINE_DRAWS} draws",
+            cost=spent,
+        )
+        raise error
+
+    async def _draft(
+        self, blueprint: Blueprint, seed: int, guidelines: Sequence[str] = ()
+    ) -> tuple[Draft, TokenCost]:
         """A new sample, or the seed's kept SQL worded by back-translation (seed 003)."""
         if blueprint.seed_mode is not SeedMode.BACK_TRANSLATE:
+            if guidelines and getattr(self.engine, "accepts_guidelines", False):
+                guided = cast(GuidedDraftEngine, self.engine)
+                return await guided.generate(blueprint, seed=seed, guidelines=guidelines)
             return await self.engine.generate(blueprint, seed=seed)
         if not isinstance(self.engine, BackTranslator):
             raise GenerationError(

@@ -20,6 +20,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+from shared.runtime.orphans import PIDS_DIR, forget, record
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
 ADMIN_PASSWORD = "sqlsynth-admin"
@@ -119,14 +122,17 @@ def server_dir(base: Path) -> Path:
     return path
 
 
-def start_postgres(base: Path, extra_args: list[str] | None = None) -> Server:
-    """`extra_args` go after the defaults (e.g. ["-c", "log_statement=all"]) and so win."""
+def start_postgres(
+    base: Path, extra_args: list[str] | None = None, port: int | None = None
+) -> Server:
+    """`extra_args` go after the defaults (e.g. ["-c", "log_statement=all"]) and so win;
+    `port` restarts a server where its clients expect it."""
     initdb, postgres = find_pg_bin("initdb"), find_pg_bin("postgres")
     if not initdb or not postgres:
         raise ServerUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
     base = server_dir(base)
     data, sock = base / "pg", base / "pg-sock"
-    port = free_port()
+    port = port or free_port()
     fresh = not (data / "PG_VERSION").exists()
     data.mkdir(parents=True, exist_ok=True)
     sock.mkdir(parents=True, exist_ok=True)
@@ -191,15 +197,18 @@ def start_postgres(base: Path, extra_args: list[str] | None = None) -> Server:
     return server
 
 
-def start_mariadb(base: Path, extra_args: list[str] | None = None) -> Server:
-    """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win."""
+def start_mariadb(
+    base: Path, extra_args: list[str] | None = None, port: int | None = None
+) -> Server:
+    """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win; `port` restarts
+    a server where its clients expect it."""
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
     install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not mariadbd or not install_db:
         raise ServerUnavailable("MariaDB is not installed (apt-get install mariadb-server)")
     base = server_dir(base)
     data = base / "mariadb"
-    port = free_port()
+    port = port or free_port()
     fresh = not (data / "mysql").exists()
     data.mkdir(parents=True, exist_ok=True)
     user = "mysql" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
@@ -281,8 +290,8 @@ def nats_server_binary() -> str:
     return found
 
 
-def start_nats(base: Path) -> Server:
-    port = free_port()
+def start_nats(base: Path, port: int | None = None) -> Server:
+    port = port or free_port()
     store = base / "nats"
     store.mkdir(parents=True, exist_ok=True)
     proc = _spawn(
@@ -298,7 +307,15 @@ def start_nats(base: Path) -> Server:
     return server
 
 
-STARTERS = {"nats": start_nats, "postgres": start_postgres, "mysql": start_mariadb}
+class Starter(Protocol):
+    def __call__(self, base: Path, *, port: int | None = None) -> Server: ...
+
+
+STARTERS: dict[str, Starter] = {
+    "nats": start_nats,
+    "postgres": start_postgres,
+    "mysql": start_mariadb,
+}
 
 
 @dataclass
@@ -309,6 +326,18 @@ class LocalStack:
     servers: dict[str, Server] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     owns_base: bool = False
+    # Restarts per server by `revive`, and when each may next be tried (backoff).
+    restarts: dict[str, int] = field(default_factory=dict)
+    next_try: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pids_dir(self) -> Path:
+        return self.base / PIDS_DIR
+
+    def _started(self, name: str, server: Server) -> Server:
+        self.servers[name] = server
+        record(self.pids_dir, f"server-{name}", server.proc.pid)
+        return server
 
     @classmethod
     def start(cls, names: list[str], base: Path | None = None) -> LocalStack:
@@ -320,7 +349,7 @@ class LocalStack:
         try:
             for name in names:
                 try:
-                    stack.servers[name] = STARTERS[name](root)
+                    stack._started(name, STARTERS[name](root))
                 except (ServerUnavailable, subprocess.CalledProcessError, OSError) as exc:
                     detail = (
                         exc.stderr.decode(errors="replace")[-500:]
@@ -338,14 +367,40 @@ class LocalStack:
         return server.dsn if server else None
 
     def restart(self, name: str) -> Server:
-        """Stop and start one server on its data dir (for chaos tests); the DSN port changes."""
-        self.servers[name].stop()
-        self.servers[name] = STARTERS[name](self.base)
-        return self.servers[name]
+        """Stop and start one server on its data dir and port (its DSN stays valid)."""
+        server = self.servers[name]
+        server.stop()
+        return self._started(name, STARTERS[name](self.base, port=server.port))
+
+    def dead(self) -> list[str]:
+        return [name for name, server in self.servers.items() if server.proc.poll() is not None]
+
+    def revive(self, now: float | None = None) -> list[str]:
+        """Restart every server that died, on its data dir and port, with exponential backoff
+        per server (1 s, 2 s, … 30 s between tries); returns the names restarted now.
+
+        A server that cannot come back yet (port still held, recovery running) is tried again
+        later; clients reconnect to the same address once it is up.
+        """
+        clock = time.monotonic() if now is None else now
+        revived = []
+        for name in self.dead():
+            if clock < self.next_try.get(name, 0.0):
+                continue
+            tries = self.restarts.get(name, 0)
+            self.restarts[name] = tries + 1
+            self.next_try[name] = clock + min(30.0, 2.0**tries)
+            try:
+                self._started(name, STARTERS[name](self.base, port=self.servers[name].port))
+            except (ServerUnavailable, subprocess.CalledProcessError, OSError):
+                continue
+            revived.append(name)
+        return revived
 
     def stop(self) -> None:
-        for server in reversed(list(self.servers.values())):
+        for name, server in reversed(list(self.servers.items())):
             server.stop()
+            forget(self.pids_dir, f"server-{name}")
         self.servers.clear()
         if self.owns_base:
             self.purge()

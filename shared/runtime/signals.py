@@ -1,4 +1,5 @@
-"""SIGTERM handled like Ctrl-C, so the servers and connections a process opened are closed."""
+"""SIGTERM and SIGHUP handled like Ctrl-C, so the servers and connections a process opened are
+closed (a CI job's timeout sends SIGTERM; a closed terminal sends SIGHUP)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Iterator
 from types import FrameType
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
@@ -17,14 +20,15 @@ def terminate_as_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt(f"signal {signum}")
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {sig: signal.signal(sig, interrupt) for sig in STOP_SIGNALS}
     except ValueError:  # not the main thread (e.g. under a test runner's worker thread)
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.asynccontextmanager
@@ -37,17 +41,19 @@ async def cancel_on_terminate() -> AsyncIterator[None]:
     """
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     if task is None:
         yield
         return
     try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, task.cancel)
     except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, handler)

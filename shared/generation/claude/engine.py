@@ -13,7 +13,7 @@ attempt and say why. Every exception carries `cost`, what the operation had spen
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope, TableRows, TokenCost
@@ -40,6 +40,8 @@ from shared.llm.settings import LlmSettings
 
 
 class ClaudeDraftEngine:
+    # Reviewer guidelines (seed 001) go into its prompt: see shared/pipeline/generate.py.
+    accepts_guidelines = True
     name = "claude"
 
     def __init__(
@@ -88,10 +90,12 @@ class ClaudeDraftEngine:
             exc.cost = spend.total
             raise
 
-    async def generate(self, blueprint: Blueprint, *, seed: int) -> tuple[Draft, TokenCost]:
+    async def generate(
+        self, blueprint: Blueprint, *, seed: int, guidelines: Sequence[str] = ()
+    ) -> tuple[Draft, TokenCost]:
         spend = Spend()
         async with self._operation(spend):
-            draft = await self.writer.write(blueprint, seed, spend)
+            draft = await self.writer.write(blueprint, seed, spend, guidelines)
             if keeps_seed_sql(blueprint):
                 await self._verify(blueprint, draft, spend)
         return draft, spend.total

@@ -10,6 +10,7 @@ query and gets its question by back-translation, then a consistency check (seed 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Literal, TypeVar
 
 from proto.common import Engine, SeedMode
@@ -17,7 +18,7 @@ from proto.sample import Blueprint, Draft, TableRows
 from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.domains import SettingTally
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, SYSTEM_PROMPT
-from shared.generation.claude.render import render_blueprint
+from shared.generation.claude.render import render_blueprint, render_guidelines
 from shared.generation.claude.schemas import (
     Answer,
     BackTranslationAnswer,
@@ -130,10 +131,16 @@ class DraftWriter:
     def start_conversation(self) -> Conversation:
         return Conversation(SYSTEM_PROMPT, build_tools(), cache_ttl=self.cache_ttl)
 
-    async def write(self, blueprint: Blueprint, seed: int, spend: Spend) -> Draft:
+    async def write(
+        self, blueprint: Blueprint, seed: int, spend: Spend, guidelines: Sequence[str] = ()
+    ) -> Draft:
         conv = self.start_conversation()
         avoid = self._avoid_for(blueprint.domain, seed)
-        conv.user(make_text_block(render_blueprint(blueprint, derive_variation(seed), avoid)))
+        plan = render_blueprint(blueprint, derive_variation(seed), avoid)
+        # The run's reviewer guidelines ride in the first turn, not the system prompt: the
+        # system prompt stays one cached prefix for every run.
+        extra = render_guidelines(guidelines)
+        conv.user(make_text_block(plan + ("\n" + extra if extra else "")))
         toolbox = ToolBox(self.run_query, self.max_tool_calls)
 
         async def section(

@@ -179,6 +179,11 @@ measured features you are given are facts from execution: trust them over your o
 Fail the sample only for a concrete disagreement, and state each one so a writer can fix it. \
 Answer through submit_review with your reasoning first.
 
+# Reviewer guidelines
+When <reviewer_guidelines> is given, the people who review this dataset wrote it after reading \
+earlier samples of the run: follow every guideline in the sample you write, unless it \
+contradicts the plan or the portability rules (the plan and the rules win).
+
 # Back-translation (SQL given, question wanted)
 When a query is given (for example from a production log), write the question a person would \
 ask to get exactly this result, in the planned style, and an explanation of the query, through \

@@ -7,6 +7,7 @@ the scripted fake model) can find them; the blueprint is also given as JSON, exa
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from proto.common import SeedMode
 from proto.sample import Blueprint, Draft, Feedback, SampleEnvelope, TableRows, Validation
@@ -59,6 +60,12 @@ def render_blueprint(blueprint: Blueprint, variation: int | None, avoid: list[st
         # Varies the model's choices between samples with the same plan (and marks the sample).
         parts.append(tag("variation", str(variation)))
     return "\n".join(parts)
+
+
+def render_guidelines(guidelines: Sequence[str]) -> str:
+    """The run's reviewer guidelines (seed 001), numbered, as the reviewers wrote them."""
+    lines = [f"{n}. {text.strip()}" for n, text in enumerate(guidelines, start=1) if text.strip()]
+    return tag("reviewer_guidelines", "\n".join(lines)) if lines else ""
 
 
 def render_rows(rows: list[TableRows], limit: int = MAX_ROWS_SHOWN) -> str:

@@ -1,0 +1,1 @@
+"""Monitor: JetStream consumer lag and NATS reachability as Prometheus metrics."""

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.monitor.main import main
+
+asyncio.run(main())
