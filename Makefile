@@ -15,10 +15,10 @@ test: setup
 	$(VENV)/python -m pytest -q -p no:cacheprovider; status=$$?; bash scripts/stop-leftovers.sh; exit $$status
 
 test-fast: setup
-	$(VENV)/python -m pytest -q -m "not e2e and not slow"
+	$(VENV)/python -m pytest -q -m "not e2e and not slow and not engines"
 
 lint: setup
-	$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy proto shared services
+	$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy proto shared services tests bench
 
 bench: setup
 	$(VENV)/python -m bench

@@ -20,20 +20,24 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from proto import RunRequest, subjects
 from proto.common import Engine
+from proto.sample import SampleEnvelope
 from services.runner.run import RunConfig, execute_run
 from shared.engines.registry import EngineSettings, open_engines
 from shared.engines.validator import Validator
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore
+from shared.pipeline.emit import Emit
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.near_dedup import NearDedupStage, NearDuplicateJudge
 from shared.pipeline.planner import RunPlanner, new_plan
 from shared.pipeline.revise import ReviserStage
+from shared.pipeline.routes import PipelineDriver, StageFn
 from shared.pipeline.template_adapter import TemplateDraftEngine
 from shared.pipeline.validate import ValidatorStage
 from shared.runtime.local import LocalStack
@@ -103,10 +107,6 @@ async def measure_stages(count: int) -> dict[str, Any]:
         engines = await open_engines(settings, list(Engine))
         try:
             engine = TemplateDraftEngine()
-            stages: dict[str, Any] = {
-                subjects.SAMPLE_PLANNED: GeneratorStage(engine),
-                subjects.SAMPLE_DRAFTED: ValidatorStage(Validator(engines), set(engines)),
-            }
             reviser = ReviserStage(engine)
             # The stage the dedup service runs: near-duplicates over an in-memory Qdrant index
             # with the default (distilled) embedder; the exact stage is timed beside it.
@@ -120,31 +120,38 @@ async def measure_stages(count: int) -> dict[str, Any]:
             emits = planner.advance(None)
             plan_ms = (time.perf_counter() - started) * 1000 / len(emits)
             totals: dict[str, float] = defaultdict(float)
-            # First half warms the schema caches (one build per fixture and engine); then timed.
-            for phase, batch in (("warm", emits[:count]), ("timed", emits[count:])):
-                queue = list(batch)
-                while queue:
-                    emit = queue.pop()
+            timing = {"on": False}
+
+            def timed(name: str, fn: StageFn) -> StageFn:
+                async def run(envelope: SampleEnvelope) -> Sequence[Emit]:
                     started = time.perf_counter()
-                    if emit.subject in stages:
-                        out = await stages[emit.subject](emit.envelope)
-                    elif emit.subject == subjects.SAMPLE_CHECKED:
-                        out = await reviser.review(emit.envelope)
-                    elif emit.subject == subjects.SAMPLE_FAILED:
-                        out = await reviser.repair(emit.envelope)
-                    elif emit.subject == subjects.SAMPLE_REVIEWED:
-                        exact_started = time.perf_counter()
-                        await exact(emit.envelope.model_copy(deep=True))
-                        exact_s = time.perf_counter() - exact_started
-                        if phase == "timed":
-                            totals["reviewed (exact dedup)"] += exact_s
-                        started = time.perf_counter()
-                        out = await dedup(emit.envelope)
-                    else:
-                        continue
-                    if phase == "timed":
-                        totals[emit.subject.rsplit(".", 1)[1]] += time.perf_counter() - started
-                    queue.extend(out)
+                    out = await fn(envelope)
+                    if timing["on"]:
+                        totals[name] += time.perf_counter() - started
+                    return out
+
+                return run
+
+            async def exact_then_near(envelope: SampleEnvelope) -> Sequence[Emit]:
+                await timed("reviewed (exact dedup)", exact)(envelope.model_copy(deep=True))
+                return await timed("reviewed", dedup)(envelope)
+
+            # The services' routing table, run in this process: each subject to its stage.
+            driver = PipelineDriver(
+                {
+                    subjects.SAMPLE_PLANNED: timed("planned", GeneratorStage(engine)),
+                    subjects.SAMPLE_DRAFTED: timed(
+                        "drafted", ValidatorStage(Validator(engines), set(engines))
+                    ),
+                    subjects.SAMPLE_CHECKED: timed("checked", reviser.review),
+                    subjects.SAMPLE_FAILED: timed("failed", reviser.repair),
+                    subjects.SAMPLE_REVIEWED: exact_then_near,
+                }
+            )
+            # First half warms the schema caches (one build per fixture and engine); then timed.
+            await driver.run(emits[:count])
+            timing["on"] = True
+            await driver.run(emits[count:])
             per_sample = {name: round(1000 * t / count, 2) for name, t in totals.items()}
             per_sample["planning"] = round(plan_ms, 2)
             await index.close()

@@ -124,7 +124,7 @@ async def lookups(
 async def measure_qdrant(sizes: list[int], queries: int, dim: int) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     out: dict[str, Any] = {}
-    limit = 5 * 20  # k x 20 (seed 003)
+    limit = 5 * 20  # k x 20 (SQL-Factory)
     for size in sizes:
         vectors = rng.standard_normal((size, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

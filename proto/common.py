@@ -23,7 +23,7 @@ class Engine(StrEnum):
 
 
 class Level(StrEnum):
-    """Validation levels of seed 000: parse only; DDL+rows execute and the query prepares; run."""
+    """Validation levels of DataFramer: parse only; DDL+rows execute and the query prepares; run."""
 
     SYNTAX = "syntax"
     SCHEMA = "schema"
@@ -38,7 +38,7 @@ class Policy(StrEnum):
 
 
 class PromptStyle(StrEnum):
-    """The six question styles of seed 000."""
+    """The six question styles of DataFramer."""
 
     DIRECT = "direct_question"
     IMPERATIVE = "imperative"
@@ -49,7 +49,7 @@ class PromptStyle(StrEnum):
 
 
 class Complexity(StrEnum):
-    """Difficulty levels of seed 002 (SENSE)."""
+    """Difficulty levels of SENSE (easy, medium, hard)."""
 
     EASY = "easy"
     MEDIUM = "medium"
@@ -92,11 +92,20 @@ class SqlFeature(StrEnum):
 
 
 class SeedMode(StrEnum):
-    """How a planned sample uses its seed (seed 003): keep the seed's SQL and write the question
+    """How a planned sample uses its seed (SQL-Factory): keep the seed's SQL and write the question
     for it, or write a new query over the seed's schema with the seed as the example."""
 
     BACK_TRANSLATE = "back_translate"
     EXPAND = "expand"
+
+
+class ReviewMode(StrEnum):
+    """Which samples a person decides before they are accepted (`sqlsynth run --review`)."""
+
+    OFF = "off"
+    # Only samples with a finding: sense warnings, judge objections, engine disagreements, repairs.
+    WARNINGS = "warnings"
+    ALL = "all"
 
 
 class Stage(StrEnum):
@@ -107,6 +116,8 @@ class Stage(StrEnum):
     DEDUP = "dedup"
     SINK = "sink"
     INGEST = "ingest"
+    # A person in the review app (live review of a run).
+    REVIEW = "review"
 
 
 class Outcome(StrEnum):
@@ -116,6 +127,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     REVIEWED = "reviewed"
     REPAIRED = "repaired"
+    # Held for a person before acceptance (run with --review).
+    AWAITING_REVIEW = "awaiting_review"
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy
+from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy, ReviewMode
 from proto.sample import TokenCost, utc_now
 
 
@@ -33,13 +33,16 @@ class RunRequest(Contract):
     # Share of seed-based samples that keep the seed's SQL and get a question written for it
     # (back-translation); the rest are new queries over the seed schemas (expansion).
     back_translate_share: float = Field(default=0.25, ge=0.0, le=1.0)
-    # Stop planning once new samples are mostly redundant (seed 003's stopping criterion); the
+    # Stop planning once new samples are mostly redundant (SQL-Factory's stopping criterion); the
     # run then ends below `count`, which acts as a budget.
     until_saturated: bool = False
     # Spending limit of the run over all replicas: planning stops once reached, samples in
     # flight finish (so the final spend can pass it by what they cost).
     budget_usd: float | None = Field(default=None, gt=0)
     budget_tokens: int | None = Field(default=None, ge=1)
+    # A person decides samples before acceptance (the review app's live queue): all of them, or
+    # only those with findings. Off by default: the pipeline accepts on its own.
+    review: ReviewMode = ReviewMode.OFF
 
 
 class SaturationWindow(Contract):
@@ -55,7 +58,7 @@ class SaturationWindow(Contract):
 
 
 class Saturation(Contract):
-    """Seed 003's saturation signal as the sink measures it over every verdict of a run."""
+    """SQL-Factory's saturation signal as the sink measures it over every verdict of a run."""
 
     run: SaturationWindow = Field(default_factory=SaturationWindow)
     # Schemas and property regions (domain/task type/complexity) whose recent samples are
@@ -78,6 +81,12 @@ class RunStatus(Contract):
     # Counts per "stage.outcome" (e.g. "validator.failed"), as the sink sees history.
     stages: dict[str, int] = Field(default_factory=dict)
     rejection_reasons: dict[str, int] = Field(default_factory=dict)
+    # Sense checks (docs/sense.md), by check: how often an error finding sent a draft to repair,
+    # which checks still failed the rejected samples, and the warnings accepted records carry.
+    sense_repaired: dict[str, int] = Field(default_factory=dict)
+    sense_rejected: dict[str, int] = Field(default_factory=dict)
+    sense_warnings: dict[str, int] = Field(default_factory=dict)
+    sense_checked: int = 0
     cost: TokenCost = Field(default_factory=TokenCost)
     saturation: Saturation = Field(default_factory=Saturation)
     done: bool = False

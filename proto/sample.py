@@ -18,11 +18,13 @@ from proto.common import (
     Outcome,
     Policy,
     PromptStyle,
+    ReviewMode,
     SeedMode,
     SqlFeature,
     Stage,
     TaskType,
 )
+from proto.sense import SenseCheck, SenseVerdict
 
 Scalar = str | int | float | bool | None
 
@@ -73,6 +75,9 @@ class Draft(Contract):
     sql: str
     sql_dialect: Engine = Engine.SQLITE
     sql_by_dialect: dict[Engine, str] = Field(default_factory=dict)
+    # The schema and rows as each engine read them (DDL in its quoting, then INSERTs): what a
+    # user loads to run sql_by_dialect[engine]. Filled by the validator next to sql_by_dialect.
+    sql_context_by_dialect: dict[Engine, str] = Field(default_factory=dict)
     question: str
     prompt_style: PromptStyle
     explanation: str
@@ -92,12 +97,16 @@ class ErrorClass(StrEnum):
     FORBIDDEN = "forbidden"
     TIMEOUT = "timeout"
     TOO_MANY_ROWS = "too_many_rows"
+    # A result, fixture or value past its byte budget (EngineSettings.max_*_bytes).
+    TOO_LARGE = "too_large"
     EMPTY_RESULT = "empty_result"
     ENGINE_MISMATCH = "engine_mismatch"
     NONCONFORMANT = "nonconformant"
     ENGINE_UNAVAILABLE = "engine_unavailable"
     MALFORMED = "malformed"
     REVIEW = "review_failed"
+    # An error-level sense finding (docs/sense.md): the SQL runs but does not mean what it should.
+    SENSE = "sense_error"
     DUPLICATE = "duplicate"
     GENERATION = "generation_error"
     LLM = "llm_error"
@@ -126,15 +135,41 @@ class ConformanceDiff(Contract):
     measured: Scalar | list[str]
 
 
+class DisagreementKind(StrEnum):
+    """Why engines can legitimately return different results for the same query."""
+
+    # MySQL's default collation compares and sorts text case- and accent-insensitively.
+    TEXT_COLLATION = "text_collation"
+    # PostgreSQL sorts NULLs last in ascending order, SQLite and MySQL first.
+    NULL_ORDERING = "null_ordering"
+    # SQLite and PostgreSQL truncate integer / integer, MySQL's / is exact.
+    INTEGER_DIVISION = "integer_division"
+    # None of the known causes is present in the query and data.
+    UNEXPLAINED = "unexplained"
+
+
+class Disagreement(Contract):
+    """Engines ran the query and disagree: the groups of equal results and the likely causes."""
+
+    groups: list[list[Engine]]
+    kinds: list[DisagreementKind]
+    # Data that shows a cause, e.g. two values equal under MySQL's collation ("Ann", "ann").
+    examples: list[str] = Field(default_factory=list)
+
+
 class Validation(Contract):
     level: Level = Level.FULL
     policy: Policy = Policy.PORTABLE
     checks: list[EngineCheck] = Field(default_factory=list)
     non_empty: bool | None = None
     results_agree: bool | None = None
+    # Set when results_agree is False: which engines agree with which, and why they may not.
+    disagreement: Disagreement | None = None
     conformance: list[ConformanceDiff] = Field(default_factory=list)
     # Measured SQL features of the draft (the extractor's summary), for review and the report.
     measured: dict[str, Scalar] = Field(default_factory=dict)
+    # The sense checks' verdict, after execution (None when they did not run).
+    sense: SenseVerdict | None = None
 
     @property
     def ok(self) -> bool:
@@ -143,6 +178,7 @@ class Validation(Contract):
             and self.non_empty is not False
             and self.results_agree is not False
             and not self.conformance
+            and not (self.sense is not None and self.sense.errors)
         )
 
 
@@ -189,6 +225,8 @@ class HistoryEntry(Contract):
     attempt: int
     reason: str | None = None
     error_class: ErrorClass | None = None
+    # The sense checks that failed the sample at this step (error_class SENSE).
+    checks: list[SenseCheck] = Field(default_factory=list)
     at: datetime = Field(default_factory=utc_now)
 
 
@@ -198,6 +236,7 @@ class Feedback(Contract):
     error_class: ErrorClass
     message: str
     engine: Engine | None = None
+    check: SenseCheck | None = None
 
 
 class SampleEnvelope(Contract):
@@ -211,6 +250,7 @@ class SampleEnvelope(Contract):
     engines: list[Engine] = Field(default_factory=lambda: list(Engine))
     level: Level = Level.FULL
     policy: Policy = Policy.PORTABLE
+    review_mode: ReviewMode = ReviewMode.OFF
     blueprint: Blueprint
     draft: Draft | None = None
     validation: Validation | None = None
@@ -226,6 +266,7 @@ class SampleEnvelope(Contract):
         outcome: Outcome,
         reason: str | None = None,
         error_class: ErrorClass | None = None,
+        checks: list[SenseCheck] | None = None,
     ) -> SampleEnvelope:
         """Append a history entry (mutates and returns self, for chaining in handlers)."""
         self.history.append(
@@ -235,6 +276,7 @@ class SampleEnvelope(Contract):
                 attempt=self.attempt,
                 reason=reason,
                 error_class=error_class,
+                checks=checks or [],
             )
         )
         return self

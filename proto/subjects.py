@@ -13,6 +13,9 @@ SAMPLE_CHECKED = f"{PREFIX}.sample.checked"
 SAMPLE_FAILED = f"{PREFIX}.sample.failed"
 SAMPLE_REVIEWED = f"{PREFIX}.sample.reviewed"
 SAMPLE_ACCEPTED = f"{PREFIX}.sample.accepted"
+# A sample dedup would accept, held for a person when the run asks for review (`--review`);
+# the review app publishes it to sample.accepted or sample.rejected once decided.
+SAMPLE_AWAITING_REVIEW = f"{PREFIX}.sample.awaiting_review"
 SAMPLE_DUPLICATE = f"{PREFIX}.sample.duplicate"
 SAMPLE_REJECTED = f"{PREFIX}.sample.rejected"
 # The sink publishes the run's status after each write: the planner plans replacements from it.

@@ -1,4 +1,4 @@
-"""Domain metrics, the same names in every service (HOUSE_STYLE 11)."""
+"""Domain metrics, the same names in every service, so one dashboard reads them all."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class Metrics:
             "sqlsynth_llm_dollars_total", "LLM spend in USD", registry=self.registry
         )
         # Dedup (shared/pipeline/near_dedup.py): verdicts per layer, time per step, and the
-        # saturation signal of seed 003 per run (rolling windows: shared/similarity/saturation.py).
+        # SQL-Factory saturation signal per run (rolling windows: shared/similarity/saturation.py).
         self.dedup_verdicts = Counter(
             "sqlsynth_dedup_verdicts_total",
             "Dedup verdicts by layer (accepted, exact_question, exact_sql, question, sql)",

@@ -92,7 +92,7 @@ def render_validity_title(report: dict[str, Any]) -> str:
 
 
 def render_validity_table(report: dict[str, Any], requested: list[Engine]) -> Table:
-    """Seed 000's table from a `sqlsynth validate --json` report: schema valid and query valid
+    """DataFramer's table from a `sqlsynth validate --json` report: schema valid and query valid
     (and non-empty, at level full) per engine, then on any and on all engines."""
     table = Table()
     table.add_column("engine")

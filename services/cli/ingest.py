@@ -27,6 +27,7 @@ from shared.ingest.follow import Follower
 from shared.ingest.model import IngestStats
 from shared.ingest.run_seeds import resolve_schema
 from shared.ingest.schema_infer import infer_schema
+from shared.ingest.schema_render import render_ddl
 from shared.ingest.scrub import ScrubPolicy
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import SeedWriter, attach_schema
@@ -77,7 +78,7 @@ async def run_batch(
             schema.declared.update(infer_schema(result.ddl).declared)
         seeds = attach_schema(seeds, schema)
         if options["schema_out"]:
-            Path(options["schema_out"]).write_text(schema.to_ddl() + "\n", encoding="utf-8")
+            Path(options["schema_out"]).write_text(render_ddl(schema) + "\n", encoding="utf-8")
     await sink.send(seeds)
     extra = {
         "formats": result.formats,

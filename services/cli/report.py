@@ -24,6 +24,7 @@ from services.cli.common import (
     stderr_console,
 )
 from shared.datasets import DatasetError, DatasetFormat
+from shared.datasets.record import require_records
 from shared.errors import SqlsynthError
 from shared.runtime.servers import servers_for
 
@@ -66,7 +67,7 @@ HEADLINE: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 def read_spec(value: str | None, datasets: list[LoadedDataset]) -> Spec | None:
     """--spec PATH, --spec default, or (no flag) the spec in the main run folder's run.json."""
-    from shared.spec import Spec, default_spec, load_spec
+    from shared.spec import build_spec, default_spec, load_spec
 
     if value == "default":
         return default_spec()
@@ -74,7 +75,7 @@ def read_spec(value: str | None, datasets: list[LoadedDataset]) -> Spec | None:
         return load_spec(Path(value))
     run = datasets[0].run
     if run is not None and run.spec_document is not None:
-        return Spec.from_document(run.spec_document)
+        return build_spec(run.spec_document)
     return None
 
 
@@ -265,6 +266,8 @@ def command(
             ),
             *(load_report_dataset(path, limit=limit) for path in compare),
         ]
+        for item in loaded:
+            require_records(str(item.path), item.records, item.errors)
         spec = read_spec(spec_path, loaded)
         embedder = load_report_embedder(embedder_name)
     except (DatasetError, SqlsynthError, ValueError) as exc:  # SpecError is a SqlsynthError

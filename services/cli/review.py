@@ -12,23 +12,20 @@ import click
 
 from proto.common import Engine
 from services.cli.common import engine_list_option, stderr_console
-from services.review.context import ReviewContext
-from shared.review.guidelines import RunGuidelines, write_guidelines_file
+from services.review.context import REVIEW_DB, ReviewContext, write_run_guidelines
 from shared.review.items import DATASET_FILE, RunNotFound
 from shared.review.store import ReviewStore, sqlite_url
 from shared.runtime.servers import servers_for
 
-REVIEW_DB = "review.sqlite"
-
-
-def write_run_guidelines(context: ReviewContext) -> None:
-    """Keep `<run>/guidelines.json` equal to the stored guidelines (the generator reads it)."""
-    texts = tuple(g.text for g in context.store.guidelines(context.run_id))
-    write_guidelines_file(context.run_dir, RunGuidelines(context.run_id, texts))
-
 
 def build_context(
-    run_dir: Path, db_url: str | None, engines: list[Engine], dsns: dict[Engine, str]
+    run_dir: Path,
+    db_url: str | None,
+    engines: list[Engine],
+    dsns: dict[Engine, str],
+    *,
+    live: bool = False,
+    run_id: str | None = None,
 ) -> ReviewContext:
     from shared.engines.registry import EngineSettings
 
@@ -41,6 +38,8 @@ def build_context(
         ),
         engines=engines,
         on_guidelines=write_run_guidelines,
+        live=live,
+        fixed_run_id=run_id,
     )
 
 
@@ -64,6 +63,14 @@ def build_context(
 )
 @click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN")
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Review a running run (`sqlsynth run --review`): consume its held samples from NATS "
+    "and send each decision on to the pipeline.",
+)
+@click.option("--nats-url", envvar="SQLSYNTH_NATS_URL", help="The run's broker (with --live).")
+@click.option("--run-id", help="With --live: only this run's samples (default: every held one).")
 def command(
     run_dir: Path,
     port: int,
@@ -72,6 +79,9 @@ def command(
     engines: list[Engine],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
+    live: bool,
+    nats_url: str | None,
+    run_id: str | None,
 ) -> None:
     """Review a finished run in the browser: queue, edits re-run on the engines, guidelines,
     per-cycle measures and the reviewed export."""
@@ -81,7 +91,11 @@ def command(
 
     console = stderr_console()
     configured = {Engine.POSTGRES: postgres_dsn, Engine.MYSQL: mysql_dsn}
-    if not (run_dir / DATASET_FILE).is_file():
+    if live and not nats_url:
+        raise click.ClickException("--live needs --nats-url (or SQLSYNTH_NATS_URL)")
+    if live:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    elif not (run_dir / DATASET_FILE).is_file():
         # Checked before any server starts: a wrong folder costs nothing.
         raise click.ClickException(f"{run_dir} has no {DATASET_FILE}: not a run folder")
     try:
@@ -89,12 +103,17 @@ def command(
             if servers.unavailable:
                 missing = ", ".join(f"{e.value} ({why})" for e, why in servers.unavailable.items())
                 raise click.ClickException(f"engines unavailable: {missing}")
-            context = build_context(run_dir, db_url, engines, servers.dsns)
-            console.print(
-                f"reviewing {len(context.items)} records of run {context.run_id} "
-                f"at http://{host}:{port}/ (Ctrl-C stops)"
+            context = build_context(
+                run_dir, db_url, engines, servers.dsns, live=live, run_id=run_id
             )
-            uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+            what = (
+                f"the live queue of {run_id or 'every run'} on {nats_url}"
+                if live
+                else f"{len(context.items)} records of run {context.run_id}"
+            )
+            console.print(f"reviewing {what} at http://{host}:{port}/ (Ctrl-C stops)")
+            app = create_app(context, nats_url if live else None)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     except ValueError as exc:

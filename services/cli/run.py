@@ -15,10 +15,18 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from proto.common import ReviewMode
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
 from services.cli.run_request import build_request, request_options
-from services.runner.run import STATE_DIR, RunConfig, RunFailed, execute_run, load_request
+from services.runner.run import (
+    STATE_DIR,
+    RunConfig,
+    RunFailed,
+    execute_run,
+    load_request,
+    review_url,
+)
 from services.runner.supervisor import TARGETS_FILE, Supervisor
 from shared.llm.ledger import format_cost_line
 from shared.runtime.signals import terminate_as_interrupt
@@ -123,6 +131,7 @@ def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
 @click.option("--replicas", multiple=True, help="e.g. validator=2 (repeatable)")
 @click.option("--postgres-dsn", envvar="SQLSYNTH_POSTGRES_DSN")
 @click.option("--mysql-dsn", envvar="SQLSYNTH_MYSQL_DSN")
+@click.option("--review-port", type=int, default=8021, show_default=True, help="with --review")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
 @click.option(
@@ -136,6 +145,7 @@ def run_command(
     replicas: tuple[str, ...],
     postgres_dsn: str | None,
     mysql_dsn: str | None,
+    review_port: int,
     resume_dir: Path | None,
     keep_state: bool,
     guidelines_from: Path | None,
@@ -173,10 +183,16 @@ def run_command(
         mysql_dsn=mysql_dsn,
         seeds=seeds,
         extra_env=batch_env(batch, request.generator),
+        review_port=review_port,
     )
     if batch:
         # A batch round may legitimately take hours (the API allows 24 h): not a stall.
         config.stall_timeout_s = BATCH_STALL_TIMEOUT_S
+    if request.review is not ReviewMode.OFF:
+        console.print(
+            f"review ({request.review.value}): decide the held samples at {review_url(config)} "
+            "— the run ends when every sample is decided"
+        )
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
         def progress(status: RunStatus | None, plan: RunPlan | None, elapsed: float) -> None:

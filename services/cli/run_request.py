@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from proto.common import Level, Policy
+from proto.common import Level, Policy, ReviewMode
 from proto.run import RunRequest
 from proto.seed import SeedEvent
 from shared.errors import EngineUnavailable
 from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
+from shared.spec.model import SpecError
 from shared.sql.dialects import parse_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,7 +26,11 @@ console = Console(stderr=True)
 
 REQUEST_OPTIONS = [
     click.option(
-        "--count", type=int, default=100, show_default=True, help="accepted samples wanted"
+        "--count",
+        type=click.IntRange(min=1),
+        default=100,
+        show_default=True,
+        help="accepted samples wanted",
     ),
     click.option("--spec", "spec_path", type=click.Path(exists=True, path_type=Path)),
     click.option(
@@ -72,6 +77,14 @@ REQUEST_OPTIONS = [
     click.option("--policy", type=click.Choice([p.value for p in Policy]), default="portable"),
     click.option("--max-attempts", type=int, default=3, show_default=True),
     click.option(
+        "--review",
+        type=click.Choice([m.value for m in ReviewMode]),
+        default=ReviewMode.OFF.value,
+        show_default=True,
+        help="a person decides samples before acceptance in the review app: all of them, or "
+        "those with warnings (sense, judge, engine disagreement, repair)",
+    ),
+    click.option(
         "--engine",
         "--generator",
         "engine",
@@ -113,6 +126,10 @@ def build_request(
     try:
         spec = load_spec(options["spec_path"])
         engines = [parse_engine(name) for name in options["engines"].split(",") if name.strip()]
+    except SpecError as exc:
+        # One line: YAML's own messages span several (the mark, the context).
+        problems = "; ".join(" ".join(error.split()) for error in exc.errors)
+        raise click.UsageError(f"bad spec: {problems}") from exc
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     run_id = f"run-{uuid.uuid4().hex[:10]}"
@@ -138,5 +155,6 @@ def build_request(
         until_saturated=options["until_saturated"],
         budget_usd=options.get("budget_usd"),
         budget_tokens=options.get("budget_tokens"),
+        review=ReviewMode(options.get("review") or ReviewMode.OFF.value),
     )
     return request, seeds

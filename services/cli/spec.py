@@ -21,7 +21,7 @@ from rich.table import Table
 from services.cli.common import print_json, stderr_console
 from shared.datasets import DatasetError, DatasetFormat
 from shared.errors import SqlsynthError
-from shared.spec import Spec, SpecError, default_spec, load_spec, validate_spec
+from shared.spec import Spec, SpecError, build_spec, default_spec, load_spec, validate_spec
 from shared.spec.spec_yaml import dump_spec_yaml
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def command(
     if objectives is not None:
         from shared.spec.objectives import ObjectivesFailed
 
-        before = Spec.from_document(document)
+        before = build_spec(document)
         try:
             result = run_objectives(document, objectives.read_text(encoding="utf-8"))
         except ObjectivesFailed as exc:
@@ -215,8 +215,8 @@ def command(
         except SqlsynthError as exc:
             raise click.ClickException(f"Claude call failed: {exc}") from exc
         document = result.document
-        print_changes(console, result, diff_specs(before, Spec.from_document(document)))
-    flags = flag_unsupported(Spec.from_document(document))
+        print_changes(console, result, diff_specs(before, build_spec(document)))
+    flags = flag_unsupported(build_spec(document))
     for flag in flags:
         console.print(f"flag: {flag}", markup=False, soft_wrap=True)
     text = dump_spec_yaml(document, header_lines(built, objectives))

@@ -1,6 +1,6 @@
 """`sqlsynth validate FILE`: how much of an existing dataset is valid on each engine.
 
-Prints seed 000's table (schema valid / query valid per engine, on any engine, on all engines),
+Prints DataFramer's table (schema valid / query valid per engine, on any engine, on all engines),
 or with `--json` one JSON object with the same figures under stable keys.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from services.cli.common import (
     render_validity_title,
     stderr_console,
 )
+from services.cli.sense_table import render_sense_table
 from shared.datasets import DatasetError, DatasetRecord, LoadError
 from shared.datasets.check import (
     RecordResult,
@@ -38,6 +40,7 @@ from shared.datasets.check import (
     summarise,
     write_results,
 )
+from shared.datasets.record import require_records
 from shared.errors import EngineUnavailable
 from shared.runtime.servers import servers_for
 from shared.runtime.signals import cancel_on_terminate
@@ -47,7 +50,8 @@ if TYPE_CHECKING:
     from shared.engines.base import SqlEngine
     from shared.engines.registry import EngineSettings
 
-# Exit code when some requested engine could not be used: the figures cover only the others.
+# Exit code when some requested engine could not be used, or some records could not be
+# checked (an engine failed under them): the figures then cover only what was checked.
 EXIT_ENGINES_UNAVAILABLE = 3
 CLOSE_TIMEOUT_S = 30.0
 
@@ -289,6 +293,11 @@ def cancelled_as_abort() -> Iterator[None]:
     is_flag=True,
     help="Fail INSERT/UPDATE/DELETE queries instead of running them rolled back.",
 )
+@click.option(
+    "--sense",
+    is_flag=True,
+    help="Also run the sense checks (docs/sense.md): share of records per finding.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def command(
     file: Path,
@@ -309,14 +318,19 @@ def command(
     schema_cache_size: int | None,
     statement_timeout_ms: int | None,
     read_only: bool,
+    sense: bool,
     progress: bool,
 ) -> None:
     """Validate an existing dataset FILE on SQLite, PostgreSQL and MySQL."""
     console = stderr_console()
+    if as_json:
+        # sqlglot logs its rendering warnings; with --json stderr carries errors only.
+        logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
         sql_dialect = parse_engine(dialect) if dialect else None
         reader = open_dataset(file, fmt, dialect, fields, schema_dir, tables_path)
         records = list(itertools.islice(reader, limit))
+        require_records(str(file), records, reader.errors)
     except (DatasetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     run = ValidationRun(requested=engines)
@@ -352,6 +366,10 @@ def command(
     report = build_report(
         file, reader.format.value, run, reader.errors, Level(level), Policy(policy)
     )
+    if sense:
+        from shared.sense.summary import summarise_sense
+
+        report["sense"] = summarise_sense(records).to_json()
     if out is not None:
         write_results(out, run.results, reader.errors)
     if as_json:
@@ -360,6 +378,8 @@ def command(
         stdout = Console()
         stdout.print(render_validity_title(report), highlight=False)
         stdout.print(render_validity_table(report, engines))
+        if sense:
+            stdout.print(render_sense_table(report["sense"]))
         print_notes(console, report, reader.errors)
-    if run.unavailable:
+    if run.unavailable or report["errors"]:
         raise SystemExit(EXIT_ENGINES_UNAVAILABLE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +20,7 @@ from services.common.delivery import SampleDelivery, StageFn
 from services.common.health import HealthState, start_health_server
 from shared.logging import configure_logging
 from shared.metrics import Metrics
+from shared.pipeline.routes import check_handlers, routes_of
 from shared.settings import ServiceSettings
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[None]])
@@ -84,6 +85,19 @@ class Service(Generic[SettingsT, StateT]):
             await delivery.handle(msg, fn())
 
         self.subscriber(subject, durable)(handle)
+
+    def subscribe_routes(
+        self, consumer: Stage, handlers: Mapping[str, Callable[[], StageFn]]
+    ) -> None:
+        """Subscribe every route the routing table (shared.pipeline.routes) gives `consumer`,
+        each to its stage function; a missing or extra handler is a wiring error."""
+        routes = routes_of(consumer)
+        check_handlers(handlers, [route.subject for route in routes])
+        for route in routes:
+            if route.subject not in handlers:
+                raise ValueError(f"{consumer.value}: no handler for routed {route.subject}")
+            fn = handlers[route.subject]
+            self.sample_subscriber(route.subject, route.durable, route.stage, fn)
 
 
 def create_service(name: str, settings: SettingsT) -> Service[SettingsT, Any]:

@@ -1,6 +1,7 @@
 """How a sample message is handled: decode, run the stage, publish, then ack — or retry/reject.
 
-One policy for every service (HOUSE_STYLE 6 and 7):
+One policy for every service, with the ack set explicitly (FastStream's NATS default would
+terminate a message whose handler raised) and errors sorted once (shared.errors):
 - the stage function returns the messages to publish; they are published with a Nats-Msg-Id
   before the input is acked, so a crash in between only causes a deduplicated republish;
 - while the stage runs, the message is kept alive with in-progress acks: an LLM sample takes
@@ -111,11 +112,6 @@ def describe_delivery(msg: NatsMessage) -> Delivery:
     return Delivery(
         int(meta.num_delivered), f"{meta.consumer}.{meta.sequence.stream}", meta.consumer
     )
-
-
-def delivery_count(msg: NatsMessage) -> int:
-    """How many times JetStream delivered this message (1 for a core/in-memory message)."""
-    return describe_delivery(msg).delivered
 
 
 def backoff_delay(settings: ServiceSettings, delivered: int) -> float:

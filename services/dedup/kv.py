@@ -24,7 +24,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
@@ -67,14 +67,22 @@ def lock_key(key: str) -> str:
 
 
 class _Lease:
-    def __init__(self, kv: KeyValue, key: str, revision: int, expires: float) -> None:
+    def __init__(
+        self,
+        kv: KeyValue,
+        key: str,
+        revision: int,
+        expires: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.kv = kv
         self.key = key
         self.revision = revision
         self.expires = expires
+        self.clock = clock
 
     async def still_held(self) -> bool:
-        if time.time() >= self.expires:
+        if self.clock() >= self.expires:
             return False
         try:
             entry = await self.kv.get(self.key)
@@ -93,12 +101,16 @@ class KvLease:
         ttl_s: float = 15.0,
         wait_s: float = 30.0,
         max_poll_s: float = 0.05,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.kv = kv
         self.owner = owner
         self.ttl_s = ttl_s
         self.wait_s = wait_s
         self.max_poll_s = max_poll_s
+        # Wall-clock time, shared by replicas on other hosts (lease expiries are compared
+        # across processes); injectable so tests expire a lease without waiting for it.
+        self.clock = clock
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[LockHandle]:
@@ -109,7 +121,7 @@ class KvLease:
             await self._release(lease)
 
     def _body(self) -> tuple[bytes, float]:
-        expires = time.time() + self.ttl_s
+        expires = self.clock() + self.ttl_s
         return json.dumps({"owner": self.owner, "expires": expires}).encode(), expires
 
     async def _acquire(self, key: str) -> _Lease:
@@ -118,7 +130,8 @@ class KvLease:
         while True:
             body, expires = self._body()
             try:
-                return _Lease(self.kv, key, await self.kv.create(key, body), expires)
+                revision = await self.kv.create(key, body)
+                return _Lease(self.kv, key, revision, expires, self.clock)
             except KeyWrongLastSequenceError:
                 pass
             taken = await self._take_over_expired(key)
@@ -139,14 +152,14 @@ class KvLease:
             held_until = float(json.loads(entry.value or b"{}").get("expires", 0))
         except (ValueError, AttributeError):
             held_until = 0.0  # unreadable: treat as expired rather than block forever
-        if held_until > time.time():
+        if held_until > self.clock():
             return None
         body, expires = self._body()
         try:
             revision = await self.kv.update(key, body, last=entry.revision)
         except KeyWrongLastSequenceError:
             return None  # another waiter took it over first
-        return _Lease(self.kv, key, revision, expires)
+        return _Lease(self.kv, key, revision, expires, self.clock)
 
     async def _release(self, lease: _Lease) -> None:
         # Delete only our revision: after a take-over the entry is someone else's.

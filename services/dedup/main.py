@@ -208,7 +208,5 @@ async def stop(service: DedupService) -> None:
 
 def main() -> FastStream:
     service: DedupService = create_service("dedup", DedupSettings())
-    service.sample_subscriber(
-        subjects.SAMPLE_REVIEWED, "dedup", Stage.DEDUP, lambda: service.state.stage
-    )
+    service.subscribe_routes(Stage.DEDUP, {subjects.SAMPLE_REVIEWED: lambda: service.state.stage})
     return create_app(service, on_startup=start, on_shutdown=stop)

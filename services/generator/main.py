@@ -30,6 +30,7 @@ from services.generator.batch import BatchIntake
 from shared.pipeline.batching import BatchGeneratorStage, BatchJournal
 from shared.pipeline.engines import OpenedEngine
 from shared.pipeline.generate import GeneratorStage
+from shared.pipeline.routes import routes_of
 from shared.review.guidelines import GUIDELINES_FILE, GuidelinesFile
 
 # The runner keeps a run's server state here (services/runner/run.py STATE_DIR); services do
@@ -125,12 +126,15 @@ def create_generator(settings: GeneratorSettings) -> tuple[GeneratorService, Fas
     """The service and its app; batch mode swaps the subscriber for the batch intake's."""
     service: GeneratorService = create_service("generator", settings)
     if not settings.batch:
-        service.sample_subscriber(
-            subjects.SAMPLE_PLANNED, "generator", Stage.GENERATOR, lambda: service.state.stage
+        service.subscribe_routes(
+            Stage.GENERATOR, {subjects.SAMPLE_PLANNED: lambda: service.state.stage}
         )
         return service, create_app(service, on_startup=start, on_shutdown=stop)
 
-    @service.subscriber(subjects.SAMPLE_PLANNED, "generator")
+    # The batch intake replaces the shared delivery wrapper, on the same route.
+    [route] = routes_of(Stage.GENERATOR)
+
+    @service.subscriber(route.subject, route.durable)
     async def handle(msg: NatsMessage) -> None:
         state = service.state
         if state.intake is None:  # not the Claude engine: online, as without batch mode

@@ -16,18 +16,27 @@ from fastapi.staticfiles import StaticFiles
 
 from services.review import routes_records, routes_run
 from services.review.context import ReviewContext
+from services.review.live import LiveQueue
 from shared.engines.registry import close_engines, open_engines
 
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(context: ReviewContext) -> FastAPI:
+def create_app(context: ReviewContext, nats_url: str | None = None) -> FastAPI:
+    """With `nats_url` the app reviews a running run: it consumes the held samples and sends
+    each decision on (services/review/live.py)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context.opened = await open_engines(context.engine_settings, context.engines)
+        queue = LiveQueue(nats_url, context) if nats_url else None
+        if queue is not None:
+            await queue.start()
         try:
             yield
         finally:
+            if queue is not None:
+                await queue.stop()
             await close_engines(context.opened)
             context.opened = {}
             context.store.close()

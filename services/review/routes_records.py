@@ -113,7 +113,7 @@ async def show_record(request: Request, record_id: str) -> Any:
 async def accept_record(
     request: Request, record_id: str, opened_at: FormText = "", query: FormText = ""
 ) -> Response:
-    return _decide(request, record_id, Action.ACCEPT, opened_at, query, "")
+    return await _decide(request, record_id, Action.ACCEPT, opened_at, query, "")
 
 
 @router.post("/records/{record_id}/reject")
@@ -124,15 +124,27 @@ async def reject_record(
     opened_at: FormText = "",
     query: FormText = "",
 ) -> Response:
-    return _decide(request, record_id, Action.REJECT, opened_at, query, reason)
+    return await _decide(request, record_id, Action.REJECT, opened_at, query, reason)
 
 
-def _decide(
+def _refuse_if_sent(context: ReviewContext, record_id: str) -> None:
+    """Live review: the pipeline already has this record's decision; it cannot change now."""
+    if record_id in context.sent:
+        raise ReviewRefused("this record's decision already went to the pipeline")
+
+
+async def _send_on(context: ReviewContext, record_id: str) -> None:
+    if context.on_decided is not None:
+        await context.on_decided(record_id)
+
+
+async def _decide(
     request: Request, record_id: str, action: Action, opened_at: str, query: str, reason: str
 ) -> Response:
     context = get_context(request)
     item = _find_item(context, record_id)
     try:
+        _refuse_if_sent(context, record_id)
         decide(
             context.store,
             item,
@@ -145,6 +157,7 @@ def _decide(
     except ReviewRefused as exc:
         separator = "&" if query else "?"
         return _go(request, f"/records/{record_id}{query}{separator}error={quote(str(exc))}")
+    await _send_on(context, record_id)
     next_id = _find_next(context, record_id, QueueFilter())
     return _go(request, f"/records/{next_id}{query}" if next_id else f"/{query}")
 
@@ -186,6 +199,7 @@ async def edit_record(
     # The SQL is run again here, whatever the page showed before: a save never trusts the form.
     result = await _revalidate(context, item, sql.strip()) if changed_sql else None
     try:
+        _refuse_if_sent(context, record_id)
         save_edit(
             context.store,
             item,
@@ -207,4 +221,5 @@ async def edit_record(
             saved=False,
             refusal=str(exc),
         )
+    await _send_on(context, record_id)
     return _go(request, f"/records/{record_id}")

@@ -79,5 +79,10 @@ def render(request: Request, name: str, **values: Any) -> Any:
     return templates.TemplateResponse(
         request,
         name,
-        {"reviewer": get_reviewer(request), "run_id": context.run_id, **values},
+        {
+            "reviewer": get_reviewer(request),
+            "run_id": context.run_id,
+            "live": context.live,
+            **values,
+        },
     )

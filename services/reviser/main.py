@@ -42,16 +42,11 @@ async def stop(service: ReviserService) -> None:
 
 def main() -> FastStream:
     service: ReviserService = create_service("reviser", ReviserSettings())
-    service.sample_subscriber(
-        subjects.SAMPLE_CHECKED,
-        "reviser-review",
+    service.subscribe_routes(
         Stage.REVISER,
-        lambda: service.state.stage.review,
-    )
-    service.sample_subscriber(
-        subjects.SAMPLE_FAILED,
-        "reviser-repair",
-        Stage.REVISER,
-        lambda: service.state.stage.repair,
+        {
+            subjects.SAMPLE_CHECKED: lambda: service.state.stage.review,
+            subjects.SAMPLE_FAILED: lambda: service.state.stage.repair,
+        },
     )
     return create_app(service, on_startup=start, on_shutdown=stop)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import structlog
 from nats.errors import Error as NatsError
 
-from proto.common import Engine
+from proto.common import Engine, ReviewMode
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.runner.client import RunClient, run_ended
@@ -52,6 +53,8 @@ class RunConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The run's seeds (already in request.seed_pool), published before the request.
     seeds: list[SeedEvent] = field(default_factory=list)
+    # Where the review app listens when the run asks for review (request.review).
+    review_port: int = 8021
 
 
 @dataclass
@@ -103,8 +106,12 @@ def service_env(
     config: RunConfig, stack: LocalStack, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     request = config.request
+    source = os.environ if environ is None else environ
     env = {
-        **llm_env(os.environ if environ is None else environ),
+        **llm_env(source),
+        # One secret per run: the validator replicas share its fixtures, records cannot
+        # name them (shared.engines.base.SqlEngine.scratch_name).
+        "SQLSYNTH_FIXTURE_SECRET": source.get("SQLSYNTH_FIXTURE_SECRET") or secrets.token_hex(16),
         "SQLSYNTH_NATS_URL": stack.dsn("nats") or "",
         "SQLSYNTH_OUT_DIR": str(config.out_dir),
         "SQLSYNTH_ENGINES": ",".join(e.value for e in request.engines),
@@ -112,6 +119,9 @@ def service_env(
         # Short ack wait: a killed worker's messages come back within seconds (a long LLM
         # handler keeps its message with in-progress acks, see services.common.delivery).
         "SQLSYNTH_ACK_WAIT_S": "15",
+        # Read by the review app only (started when the run asks for review).
+        "SQLSYNTH_REVIEW_PORT": str(config.review_port),
+        "SQLSYNTH_REVIEW_RUN_ID": request.run_id,
         **config.extra_env,
     }
     postgres = config.postgres_dsn or stack.dsn("postgres")
@@ -161,7 +171,11 @@ async def watch(
         finished = status.finished if status else 0
         if finished != last_finished:
             last_finished, last_change = finished, time.monotonic()
-        elif time.monotonic() - last_change > config.stall_timeout_s:
+        elif (
+            # A run under review waits for a person, who may take a break: never a stall.
+            config.request.review is ReviewMode.OFF
+            and time.monotonic() - last_change > config.stall_timeout_s
+        ):
             raise RunFailed(
                 f"no sample finished for {config.stall_timeout_s:.0f}s; "
                 f"see the service logs in {config.out_dir / STATE_DIR / 'logs'}"
@@ -170,6 +184,14 @@ async def watch(
             name = key.rsplit("-", 1)[0]
             supervisor.start(name, int(key.rsplit("-", 1)[1]))
         await asyncio.sleep(0.25)
+
+
+# services/review/__main__.py: the review app serving this run's held samples.
+REVIEW_PROCESS = "review"
+
+
+def review_url(config: RunConfig) -> str:
+    return f"http://127.0.0.1:{config.review_port}/"
 
 
 def refuse_if_running(out_dir: Path) -> None:
@@ -201,6 +223,8 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
             service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
         )
         supervisor.start_all()
+        if config.request.review is not ReviewMode.OFF:
+            supervisor.start(REVIEW_PROCESS)  # restarted like any service if it dies
         client = await RunClient.connect(stack.dsn("nats") or "")
         await client.publish_seeds(config.seeds)
         await client.request_run(config.request)
@@ -233,7 +257,7 @@ def write_summary(result: RunResult) -> None:
         "duplicate": status.duplicate,
         "rejected": status.rejected,
         "exhausted": result.plan.exhausted,
-        # Seed 003's stopping criterion, when the run was started with --until-saturated.
+        # SQL-Factory's stopping criterion, when the run was started with --until-saturated.
         "saturated": result.plan.saturated_reasons,
         # The run's spending limit stopped planning (in-flight samples still finished).
         "budget_reached": result.plan.budget_reasons,
@@ -251,6 +275,14 @@ def write_summary(result: RunResult) -> None:
         else None,
         "stages": status.stages,
         "rejection_reasons": status.rejection_reasons,
+        # Sense checks by check (docs/sense.md): drafts sent to repair, samples rejected, and
+        # warnings kept on accepted records (out of sense_checked accepted records).
+        "sense": {
+            "checked": status.sense_checked,
+            "repaired": status.sense_repaired,
+            "rejected": status.sense_rejected,
+            "warnings": status.sense_warnings,
+        },
         "cost": status.cost.model_dump(mode="json"),
         "usd_per_accepted": status.cost.usd / status.accepted if status.accepted else None,
         "calls_per_accepted": status.cost.calls / status.accepted if status.accepted else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +29,16 @@ class ValidatorSettings(ServiceSettings):
     # Comma-separated engine names this replica checks on.
     engines: str = "sqlite,postgres,mysql"
     workers: int = 32
+    # Sense checks after execution (docs/sense.md); SQLSYNTH_SENSE=0 turns them off.
+    sense: bool = True
 
 
 @dataclass
 class ValidatorState:
     engines: dict[Engine, SqlEngine]
     stage: StageFn
+    # Stops the sense checks' worker process (docs/sense.md).
+    close_stage: Callable[[], None]
 
 
 ValidatorService = Service[ValidatorSettings, ValidatorState]
@@ -45,9 +49,9 @@ async def start(service: ValidatorService) -> None:
     wanted = [parse_engine(name) for name in settings.engines.split(",") if name.strip()]
     engine_settings = EngineSettings()
     engines = await open_engines(engine_settings, wanted)
-    stage = ValidatorStage(Validator(engines), set(engines))
+    stage = ValidatorStage(Validator(engines), set(engines), settings.sense)
     guarded = breaker(stage, engine_settings, set(engines), service.log)
-    service.started = ValidatorState(engines, timed(guarded, service.metrics))
+    service.started = ValidatorState(engines, timed(guarded, service.metrics), stage.close)
 
 
 def breaker(stage: StageFn, settings: EngineSettings, engines: set[Engine], log: Any) -> StageFn:
@@ -90,13 +94,14 @@ def timed(stage: StageFn, metrics: Metrics) -> StageFn:
 async def stop(service: ValidatorService) -> None:
     state, service.started = service.started, None
     if state is not None:
+        state.close_stage()
         for engine in state.engines.values():
             await engine.close()
 
 
 def main() -> FastStream:
     service: ValidatorService = create_service("validator", ValidatorSettings())
-    service.sample_subscriber(
-        subjects.SAMPLE_DRAFTED, "validator", Stage.VALIDATOR, lambda: service.state.stage
+    service.subscribe_routes(
+        Stage.VALIDATOR, {subjects.SAMPLE_DRAFTED: lambda: service.state.stage}
     )
     return create_app(service, on_startup=start, on_shutdown=stop)

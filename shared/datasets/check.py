@@ -1,8 +1,8 @@
-"""Validate dataset records on engines and sum them up the way seed 000's table does.
+"""Validate dataset records on engines and sum them up the way DataFramer's table does.
 
 Per record and engine: "schema valid" = the fixture (DDL + rows) executes there; "query valid" =
 the query passes the requested level there (at level full: it executes, whether or not it
-returns rows, as in seed 000); "non-empty" = it also returned at least one row. Each figure is
+returns rows, as in DataFramer); "non-empty" = it also returned at least one row. Each figure is
 also given on `any` and on `all` of the engines that were run.
 """
 

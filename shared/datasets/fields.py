@@ -89,15 +89,16 @@ def read_text(value: Any, what: str) -> str | None:
     raise MalformedRow(f"{what} must be text, got {type(value).__name__}")
 
 
-def read_sql_by_dialect(value: Any) -> dict[Engine, str]:
+def read_sql_by_dialect(value: Any, field_name: str = "sql_by_dialect") -> dict[Engine, str]:
+    """sql_by_dialect or sql_context_by_dialect: engine name → text."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise MalformedRow("sql_by_dialect must be an object of engine name to SQL")
+        raise MalformedRow(f"{field_name} must be an object of engine name to SQL")
     out: dict[Engine, str] = {}
     for name, sql in value.items():
-        engine = read_dialect(name, "sql_by_dialect key")
-        text = read_text(sql, f"sql_by_dialect[{name}]")
+        engine = read_dialect(name, f"{field_name} key")
+        text = read_text(sql, f"{field_name}[{name}]")
         if engine is not None and text:
             out[engine] = text
     return out
@@ -137,15 +138,19 @@ def build_record(
     sql_dialect = read_dialect(values.get("sql_dialect"), "sql_dialect") or defaults.sql_dialect
     used = set(fields.values())
     sql_by_dialect: dict[Engine, str] = {}
+    schema_by_dialect: dict[Engine, str] = {}
     rows: tuple[TableRows, ...] = ()
     schema_dialect = defaults.schema_dialect
     if defaults.structured:
         sql_by_dialect = read_sql_by_dialect(obj.get("sql_by_dialect"))
+        schema_by_dialect = read_sql_by_dialect(
+            obj.get("sql_context_by_dialect"), "sql_context_by_dialect"
+        )
         rows = read_rows(obj.get("rows"))
         schema_dialect = read_dialect(obj.get("schema_dialect"), "schema_dialect") or (
             schema_dialect or sql_dialect
         )
-        used |= {"sql_by_dialect", "rows", "schema_dialect"}
+        used |= {"sql_by_dialect", "sql_context_by_dialect", "rows", "schema_dialect"}
     record_id = read_text(values.get("id"), "id")
     return DatasetRecord(
         id=record_id if record_id not in (None, "") else fallback_id,
@@ -157,6 +162,7 @@ def build_record(
         db_id=read_text(values.get("db_id"), "db_id"),
         rows=rows,
         sql_by_dialect=sql_by_dialect,
+        schema_by_dialect=schema_by_dialect,
         source=source,
         line=line,
         extra={key: value for key, value in obj.items() if key not in used},

@@ -34,6 +34,8 @@ class DatasetRecord:
     db_id: str | None = None
     rows: tuple[TableRows, ...] = ()
     sql_by_dialect: dict[Engine, str] = field(default_factory=dict)
+    # Our records' sql_context_by_dialect: the schema and rows as each engine read them.
+    schema_by_dialect: dict[Engine, str] = field(default_factory=dict)
     source: str = ""
     # 1-based line of a JSONL/CSV row, or 1-based item number in a JSON array file.
     line: int | None = None
@@ -68,3 +70,17 @@ class LoadError:
 def truncate_raw(text: str, limit: int = 300) -> str:
     """Keep error reports readable: a malformed row may be a megabyte of garbage."""
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def require_records(source: str, records: list[DatasetRecord], errors: list[LoadError]) -> None:
+    """An empty file, or one with no row that became a record, is a DatasetError naming why."""
+    if records:
+        return
+    if not errors:
+        raise DatasetError(f"{source}: no records (the file is empty)")
+    first = errors[0]
+    message = " ".join(first.message.split())[:200]
+    raise DatasetError(
+        f"{source}: no valid record; {len(errors)} malformed row(s), "
+        f"the first at {first.position}: {message}"
+    )

@@ -18,7 +18,12 @@ the fixture.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import logging
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,15 +39,20 @@ from proto.sample import EngineCheck, ErrorClass
 from shared.engines.cache import FixtureCache, FixtureFailure
 from shared.engines.digest import digest_rows, digest_tables, plan_order, resolve_keys
 from shared.engines.fixture import Fixture
+from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
 from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
 from shared.sql.dialects import sqlglot_dialect
 
+log = logging.getLogger(__name__)
+
 # Tables read back after a write check, for the state digest; more rows is a failed check.
 STATE_ROW_CAP = 20_000
 # Fixture failures that keep their own class; every other one is a schema error.
-_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT})
+_FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_LARGE})
+# Engines cut the text at a NUL (or refuse it in the protocol): it is the SQL's own error.
+NUL = "\x00"
 
 
 class _FixtureVanished(Exception):
@@ -52,12 +62,16 @@ class _FixtureVanished(Exception):
 class CheckFailed(Exception):
     """A classified, final failure of the SQL under check (raised inside implementations)."""
 
-    def __init__(self, error_class: ErrorClass, message: str, *, missing: bool = False) -> None:
+    def __init__(
+        self, error_class: ErrorClass, message: str, *, missing: bool = False, killed: bool = False
+    ) -> None:
         super().__init__(message)
         self.error_class = error_class
         self.message = message
         # The error names an object that does not exist: maybe the fixture vanished.
         self.missing = missing
+        # Stopped from outside at the hard deadline: the server may still be running it.
+        self.killed = killed
 
 
 @dataclass
@@ -69,6 +83,9 @@ class QueryResult:
     affected: int | None = None
     # After a write: (table, column count, rows) for every fixture table, before rollback.
     tables: Sequence[tuple[str, int, Sequence[Sequence[Any]]]] = ()
+    # The statement's own time where the engine measures it apart from queueing (SQLite's
+    # worker); the deadline is judged on it, the reported elapsed_ms stays the real wait.
+    engine_ms: float | None = None
 
 
 class SqlEngine(ABC):
@@ -87,6 +104,14 @@ class SqlEngine(ABC):
         self.fixtures: FixtureCache[Any] = FixtureCache(
             self.settings.schema_cache_size, self._build_fixture, self._drop_fixture
         )
+        # One write check per fixture at a time: row locks and sequence restores never meet.
+        self._write_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        # Fixtures retired after a killed write (see _run_write): their copy number, and the
+        # old copies, dropped at close once whatever still runs on them has ended.
+        self._generations: dict[str, int] = {}
+        self._retired: list[Any] = []
 
     @property
     def timeout_s(self) -> float:
@@ -108,11 +133,28 @@ class SqlEngine(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def scratch_name(self, fixture: Fixture) -> str:
+        """The fixture's schema / database / file name, keyed by the run's secret: a record
+        cannot name another record's fixture from its content alone."""
+        secret = self.settings.fixture_secret.get_secret_value().encode()
+        generation = self._generations.get(fixture.key, 0)
+        message = fixture.key if not generation else f"{fixture.key}/{generation}"
+        digest = hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+        return f"sx_{digest[:24]}"
+
     async def check(
         self, fixture: Fixture, sql: str, level: Level, *, allow_writes: bool = False
     ) -> EngineCheck:
         """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
-        screened = self._screen_query(sql, allow_writes)
+        if NUL in sql:
+            return self._failed(level, sql, ErrorClass.SYNTAX, "a NUL byte in the SQL text", 0.0)
+        too_deep = f"SQL nested too deeply (over {MAX_NESTING} parentheses)"
+        if is_nested_too_deeply(sql):
+            return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
+        try:
+            screened = self._screen_query(sql, allow_writes)
+        except RecursionError:  # sqlglot recurses per nesting level
+            return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         if not screened.ok:
             return self._failed(level, sql, screened.error_class, screened.message, 0.0)
         if level is Level.SYNTAX:
@@ -141,12 +183,60 @@ class SqlEngine(ABC):
                 if level is Level.SCHEMA:
                     await self._prepare(handle, sql, writes=screened.writes)
                     return self._passed(level, sql, started)
-                result = await self._execute(handle, sql, writes=screened.writes)
+                if screened.writes:
+                    result = await self._run_write(fixture, handle, sql)
+                else:
+                    result = await self._execute(handle, sql, writes=False)
             except CheckFailed as failure:
                 if failure.missing and not last_try and not await self._exists(handle):
                     raise _FixtureVanished from failure
                 return self._failed(level, sql, failure.error_class, failure.message, started)
         return self._judge_result(sql, screened, result, started)
+
+    async def _run_write(self, fixture: Fixture, handle: Any, sql: str) -> QueryResult:
+        """A write check, alone on its fixture, leaving nothing a later check could see.
+
+        The transaction is rolled back; sequences and AUTO_INCREMENT counters, which ignore
+        rollbacks, are put back (_restore_after_write). A write killed at the hard deadline
+        may still hold row locks on the server: that copy of the fixture is retired, and the
+        next record gets a fresh one under a new name.
+        """
+        lock = self._write_locks.setdefault(fixture.key, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._execute(handle, sql, writes=True)
+            except CheckFailed as failure:
+                if failure.killed:
+                    self._retire(fixture, handle)
+                raise
+            finally:
+                if not self._is_retired(handle):
+                    try:
+                        await self._restore_after_write(handle)
+                    except Exception as exc:  # a copy we cannot restore is a copy we retire
+                        log.warning("restoring %s after a write failed: %s", handle, exc)
+                        self._retire(fixture, handle)
+
+    def _retire(self, fixture: Fixture, handle: Any) -> None:
+        self._generations[fixture.key] = self._generations.get(fixture.key, 0) + 1
+        self.fixtures.forget(fixture)
+        self._retired.append(handle)
+
+    def _is_retired(self, handle: Any) -> bool:
+        return any(old is handle for old in self._retired)
+
+    async def _drop_retired(self) -> None:
+        """Best effort at close: a statement still running there may hold locks."""
+        while self._retired:
+            handle = self._retired.pop()
+            try:
+                await self._drop_fixture(handle)
+            except Exception as exc:
+                log.warning("dropping a retired fixture failed: %s", exc)
+
+    async def _restore_after_write(self, handle: Any) -> None:
+        """Put back what a rolled-back write changed anyway (engines with sequences)."""
+        return None
 
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""
@@ -195,17 +285,28 @@ class SqlEngine(ABC):
         return Screened(tree, writes=writes)
 
     async def _build_fixture(self, fixture: Fixture) -> Any:
+        size, limit = measure_fixture_bytes(fixture), self.settings.max_fixture_bytes
+        if size > limit:
+            return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
+        if NUL in fixture.ddl:
+            return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
+        if is_nested_too_deeply(fixture.ddl):
+            return FixtureFailure(
+                ErrorClass.SCHEMA, f"DDL nested too deeply (over {MAX_NESTING} parentheses)"
+            )
         try:
             plan = plan_fixture(fixture, self.engine)
+            if self._screen:
+                for number, statement in enumerate(plan.statements, start=1):
+                    error_class, message = _fixture_statement_verdict(statement, self.engine)
+                    if error_class is not None:
+                        return _to_fixture_failure(error_class, f"statement {number}: {message}")
         except FixtureRenderError as exc:
             return FixtureFailure(ErrorClass.SCHEMA, str(exc))
-        if self._screen:
-            for number, statement in enumerate(plan.statements, start=1):
-                error_class, message = _fixture_statement_verdict(statement, self.engine)
-                if error_class is not None:
-                    return _to_fixture_failure(error_class, f"statement {number}: {message}")
+        except RecursionError:
+            return FixtureFailure(ErrorClass.SCHEMA, "DDL nested too deeply")
         try:
-            return await self._create_fixture(fixture.name, plan)
+            return await self._create_fixture(self.scratch_name(fixture), plan)
         except CheckFailed as failure:
             return _to_fixture_failure(failure.error_class, failure.message)
 
@@ -213,6 +314,7 @@ class SqlEngine(ABC):
         self, sql: str, screened: Screened, result: QueryResult, started: float
     ) -> EngineCheck:
         elapsed = _elapsed_ms_since(started)
+        spent = result.engine_ms if result.engine_ms is not None else elapsed
         if result.too_many:
             limit = self.settings.max_rows
             return self._failed(
@@ -223,12 +325,10 @@ class SqlEngine(ABC):
                 started,
                 row_count=limit + 1,
             )
-        if elapsed >= self.settings.statement_timeout_ms:
+        if spent >= self.settings.statement_timeout_ms:
             # Some engines stop a function at the deadline and return what they have
             # (MariaDB's SLEEP/BENCHMARK): past the deadline is a timeout either way.
-            message = (
-                f"ran {elapsed:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
-            )
+            message = f"ran {spent:.0f} ms, past the {self.settings.statement_timeout_ms} ms limit"
             return self._failed(Level.FULL, sql, ErrorClass.TIMEOUT, message, started)
         if screened.writes:
             digest, ordered, count = digest_tables(result.tables), False, result.affected
@@ -272,6 +372,46 @@ class SqlEngine(ABC):
             row_count=row_count,
             elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
         )
+
+
+def measure_row_bytes(row: Sequence[Any]) -> int:
+    """Bytes a fetched row holds, near enough to budget on: text and blobs by length."""
+    return 8 + sum(len(v) if isinstance(v, str | bytes | bytearray) else 8 for v in row)
+
+
+@dataclass
+class ResultBudget:
+    """Counts the bytes of fetched rows; past the budget the check fails as TOO_LARGE."""
+
+    limit: int
+    used: int = 0
+    largest_row: int = 1
+    # Chunks start small and double: a few huge rows never arrive in one large batch.
+    chunk: int = 4
+
+    def take(self, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            size = measure_row_bytes(row)
+            self.used += size
+            self.largest_row = max(self.largest_row, size)
+        if self.used > self.limit:
+            raise CheckFailed(ErrorClass.TOO_LARGE, f"result larger than {self.limit} bytes")
+
+    def next_chunk(self, wanted: int) -> int:
+        """Rows to fetch next so that one more chunk cannot pass the budget by much."""
+        room = max(self.limit - self.used, 0) // self.largest_row
+        size = max(1, min(wanted, room + 1, self.chunk))
+        self.chunk = min(self.chunk * 2, 256)
+        return size
+
+
+def measure_fixture_bytes(fixture: Fixture) -> int:
+    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
+    size = len(fixture.ddl.encode())
+    for table in fixture.rows:
+        for row in table.values:
+            size += sum(len(str(value).encode()) + 1 for value in row)
+    return size
 
 
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:

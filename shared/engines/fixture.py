@@ -34,11 +34,6 @@ class Fixture:
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    @property
-    def name(self) -> str:
-        """Scratch schema / database / file name of this fixture on every engine."""
-        return f"sx_{self.key[:16]}"
-
     def __hash__(self) -> int:
         return hash(self.key)
 

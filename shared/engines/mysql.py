@@ -23,10 +23,15 @@ from pymysql.constants import CLIENT
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.base import (
+    STATE_ROW_CAP,
+    CheckFailed,
+    QueryResult,
+    ResultBudget,
+    SqlEngine,
+)
 from shared.engines.provision import (
     EMPTY_SCHEMA,
-    MYSQL_DATABASE_OPTIONS,
     MysqlFlavour,
     build_session_settings,
     parse_mysql_dsn,
@@ -67,6 +72,13 @@ MYSQL_ERRORS: dict[int, ErrorClass | None] = {
     2013: None,  # lost connection during query
     2055: None,
 }
+# The protocol command that resets a session (variables, LAST_INSERT_ID, temporary tables,
+# prepared statements, role) without a new login; pymysql has no name for it.
+COM_RESET_CONNECTION = 0x1F
+COUNTERS_SQL = (
+    "SELECT table_name, auto_increment FROM information_schema.tables "
+    "WHERE table_schema = %s AND auto_increment IS NOT NULL"
+)
 MYSQL_MISSING = frozenset({1146, 1049})  # unknown table, unknown database
 _UNAVAILABLE = (OSError, asyncio.IncompleteReadError, pymysql.err.InterfaceError)
 
@@ -87,6 +99,8 @@ class QuietStreamCursor(aiomysql.SSCursor):  # type: ignore[misc]
 class MysqlFixture:
     database: str
     tables: tuple[str, ...] = ()
+    # (table, AUTO_INCREMENT) as built: InnoDB keeps counters a rolled-back INSERT advanced.
+    counters: tuple[tuple[str, int], ...] = ()
 
 
 class MysqlEngine(SqlEngine):
@@ -102,6 +116,7 @@ class MysqlEngine(SqlEngine):
         try:
             self.flavour, accounts = await provision_mysql(dsn, self.settings)
             init = build_session_settings(self.flavour, self.settings)
+            owner_init = build_session_settings(self.flavour, self.settings, owner=True)
             base: dict[str, Any] = {
                 **parse_mysql_dsn(dsn),
                 "autocommit": True,
@@ -110,13 +125,17 @@ class MysqlEngine(SqlEngine):
                 "local_infile": False,
             }
             self._control = f"{self.settings.sandbox_prefix}_ctl"
+            # Fixture roles are made by the admin account; it never runs SQL from a record.
+            self._admin = await self._open_bounded(
+                aiomysql.create_pool(minsize=0, maxsize=1, **base)
+            )
             self._owner = await self._open_bounded(
                 aiomysql.create_pool(
                     minsize=1,
                     maxsize=2,
                     **{**base, "user": accounts.owner, "password": accounts.owner_password},
                     # sql_notes=0: "IF [NOT] EXISTS" notes would surface as Python warnings.
-                    init_command=f"{init}, sql_notes = 0",
+                    init_command=f"{owner_init}, sql_notes = 0",
                 )
             )
             # FOUND_ROWS: an UPDATE reports matched rows, as PostgreSQL and SQLite do.
@@ -138,7 +157,8 @@ class MysqlEngine(SqlEngine):
         if self.settings.drop_on_close and hasattr(self, "_owner"):
             with contextlib.suppress(EngineUnavailable):
                 await self.fixtures.close()
-        for name in ("_query", "_owner"):
+                await self._drop_retired()
+        for name in ("_query", "_owner", "_admin"):
             pool = getattr(self, name, None)
             if pool is not None:
                 pool.close()
@@ -179,6 +199,9 @@ class MysqlEngine(SqlEngine):
         conn = await self._acquire(self._query)
         try:
             cur = await conn.cursor(QuietStreamCursor)
+            # The fixture's own role: this check reaches this fixture and no other database.
+            role = database if database != EMPTY_SCHEMA else "NONE"
+            await self._run(cur, f"SET ROLE {role}")
             await self._run(cur, f"USE {database}")
             await self._run(cur, "START TRANSACTION" if writes else "START TRANSACTION READ ONLY")
             yield cur
@@ -192,13 +215,22 @@ class MysqlEngine(SqlEngine):
             self._query.release(conn)
 
     async def _finish_session(self, conn: aiomysql.Connection) -> None:
-        """Drain what is left of a streamed result and roll back; a stuck connection is closed."""
+        """Roll back and reset the session for the next check; a stuck connection is closed."""
         if conn.closed:
             return
         try:
             await asyncio.wait_for(conn.rollback(), self.backstop_s)
+            await asyncio.wait_for(self._reset_session(conn), self.backstop_s)
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
             conn.close()
+
+    async def _reset_session(self, conn: aiomysql.Connection) -> None:
+        """COM_RESET_CONNECTION, then our session settings again (the reset drops them too):
+        nothing a check set (user variables, LAST_INSERT_ID) reaches the next one."""
+        await conn._execute_command(COM_RESET_CONNECTION, b"")
+        await conn._read_ok_packet()
+        async with conn.cursor(QuietCursor) as cur:
+            await cur.execute(self._query_args["init_command"])
 
     async def _parse(self, sql: str, *, writes: bool) -> None:
         try:
@@ -213,6 +245,7 @@ class MysqlEngine(SqlEngine):
 
     async def _execute(self, handle: MysqlFixture, sql: str, *, writes: bool) -> QueryResult:
         limit = self.settings.max_rows + 1
+        budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.database, writes=writes) as cur:
             conn = cur.connection
             await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
@@ -221,28 +254,47 @@ class MysqlEngine(SqlEngine):
                 if writes:
                     affected = max(cur.rowcount, 0)
                     await asyncio.wait_for(cur.fetchall(), self.backstop_s)
-                    tables = [await self._read_table(cur, t) for t in handle.tables]
+                    tables = [await self._read_table(cur, t, budget) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
-                rows = await asyncio.wait_for(cur.fetchmany(limit), self.backstop_s)
+                rows: list[Any] = []
+                while len(rows) < limit:
+                    # Streamed: rows arrive one packet at a time, counted as they come.
+                    chunk = await asyncio.wait_for(
+                        cur.fetchmany(budget.next_chunk(limit - len(rows))), self.backstop_s
+                    )
+                    budget.take(chunk)
+                    rows.extend(chunk)
+                    if not chunk:
+                        break
                 columns = tuple(d[0] for d in cur.description or ())
                 # Rows beyond the cap: sql_select_limit stops them, or (an explicit larger
                 # LIMIT) the statement timeout does while the cursor drains them on close.
                 await asyncio.wait_for(cur.close(), self.backstop_s)
             except TimeoutError as exc:
                 raise await self._timed_out(conn) from exc
+            except CheckFailed:
+                conn.close()  # a result left half-read: the connection cannot be reused
+                raise
         return QueryResult(columns, list(rows), too_many=len(rows) >= limit)
 
-    async def _read_table(self, cur: aiomysql.Cursor, table: str) -> tuple[str, int, list[Any]]:
+    async def _read_table(
+        self, cur: aiomysql.Cursor, table: str, budget: ResultBudget
+    ) -> tuple[str, int, list[Any]]:
         # An explicit LIMIT overrides the session's sql_select_limit.
         await self._run(cur, f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
         rows = list(await asyncio.wait_for(cur.fetchall(), self.backstop_s))
+        budget.take(rows)
         if len(rows) > STATE_ROW_CAP:
             raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
         return table, len(cur.description or ()), rows
 
     async def _timed_out(self, conn: aiomysql.Connection) -> CheckFailed:
-        """Past the client deadline: kill the statement; unavailable if that fails too."""
-        thread = conn.thread_id()
+        """Past the client deadline: KILL QUERY, then KILL CONNECTION, and drop the socket.
+
+        A function that never looks at the kill flag (LOCATE() over megabytes) runs on until
+        it returns; the check does not wait for it.
+        """
+        thread = int(conn.thread_id())
         conn.close()
         try:
             # A connection of its own: the pool may be full of statements just as stuck.
@@ -251,17 +303,25 @@ class MysqlEngine(SqlEngine):
             raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
         try:
             async with killer.cursor(QuietCursor) as cur:
-                await asyncio.wait_for(cur.execute(f"KILL QUERY {int(thread)}"), 2.0)
+                for kill in (f"KILL QUERY {thread}", f"KILL CONNECTION {thread}"):
+                    with contextlib.suppress(pymysql.err.MySQLError):  # it ended meanwhile
+                        await asyncio.wait_for(cur.execute(kill), 2.0)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"mysql: not answering: {exc!r}") from exc
-        except pymysql.err.MySQLError:
-            pass  # the statement ended on its own meanwhile
         finally:
             killer.close()
-        return CheckFailed(ErrorClass.TIMEOUT, f"killed after {self.backstop_s:.1f} s")
+        return CheckFailed(
+            ErrorClass.TIMEOUT,
+            f"stopped at the {self.backstop_s:.1f} s deadline (killed)",
+            killed=True,
+        )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> MysqlFixture:
-        fixture = MysqlFixture(name, plan.tables)
+        await self._create_fixture_role(name)
+        await self._build_database(name, plan)
+        return MysqlFixture(name, plan.tables, await self._read_counters(name))
+
+    async def _build_database(self, name: str, plan: FixturePlan) -> None:
         wait = self.backstop_s * 3
         conn = await self._acquire(self._owner)
         try:
@@ -274,9 +334,9 @@ class MysqlEngine(SqlEngine):
                     control = f"SELECT 1 FROM {self._control}.fixtures WHERE name = %s"
                     await self._run(cur, control, (name,))
                     if await cur.fetchone():
-                        return fixture
+                        return
                     await self._run(cur, f"DROP DATABASE IF EXISTS {name}")  # half-built copy
-                    await self._run(cur, f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
+                    await self._run(cur, f"CREATE DATABASE {name} {self.flavour.database_options}")
                     await self._run(cur, f"USE {name}")
                     await self._fill(cur, name, plan)
                 finally:
@@ -289,7 +349,6 @@ class MysqlEngine(SqlEngine):
             raise EngineUnavailable(f"mysql: {exc!r}") from exc
         finally:
             self._owner.release(conn)
-        return fixture
 
     async def _fill(self, cur: aiomysql.Cursor, name: str, plan: FixturePlan) -> None:
         try:
@@ -298,16 +357,40 @@ class MysqlEngine(SqlEngine):
                 await self._run(cur, "EXECUTE sx_ddl")
             for insert in plan.inserts:
                 await asyncio.wait_for(cur.executemany(insert.sql, insert.rows), self.backstop_s)
+            await self._check_fixture_size(cur, name, plan.tables)
             marker = f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)"
             await self._run(cur, marker, (name,))
-        except (pymysql.err.MySQLError, ValueError, TypeError) as exc:
+        except (pymysql.err.MySQLError, ValueError, TypeError, CheckFailed) as exc:
             with contextlib.suppress(pymysql.err.MySQLError):
                 await self._run(cur, f"DROP DATABASE IF EXISTS {name}")
+            if isinstance(exc, CheckFailed):
+                raise
             if isinstance(exc, pymysql.err.MySQLError):
                 raise classify_mysql(exc) from exc
             raise CheckFailed(ErrorClass.SCHEMA, f"row values: {exc}") from exc
         except TimeoutError as exc:
             raise EngineUnavailable(f"mysql: inserting rows into {name} stalled") from exc
+
+    async def _check_fixture_size(
+        self, cur: aiomysql.Cursor, name: str, tables: tuple[str, ...]
+    ) -> None:
+        """Stored bytes of the fixture's tables (fresh statistics first: InnoDB updates them
+        in the background); past max_fixture_bytes the fixture is refused."""
+        if tables:
+            await self._run(cur, "ANALYZE TABLE " + ", ".join(tables))
+            await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+        await self._run(
+            cur,
+            "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
+            "WHERE table_schema = %s",
+            (name,),
+        )
+        size = int((await cur.fetchone() or (0,))[0])
+        if size > self.settings.max_fixture_bytes:
+            raise CheckFailed(
+                ErrorClass.TOO_LARGE,
+                f"fixture of {size} bytes, over {self.settings.max_fixture_bytes}",
+            )
 
     async def _run_as_owner(
         self, sql: str, args: tuple[Any, ...] | None = None
@@ -331,6 +414,51 @@ class MysqlEngine(SqlEngine):
             f"DELETE FROM {self._control}.fixtures WHERE name = %s", (handle.database,)
         )
         await self._run_as_owner(f"DROP DATABASE IF EXISTS {handle.database}")
+        await self._run_as_admin(f"DROP ROLE IF EXISTS {handle.database}")
+
+    async def _create_fixture_role(self, name: str) -> None:
+        """The fixture's own role, the only grantee on its database; the query user holds it
+        but runs with it only after SET ROLE (which our session does, per check)."""
+        await self._run_as_admin(f"CREATE ROLE IF NOT EXISTS {name}")
+        # EXECUTE: no routines exist there; without it an unknown function reads "execute
+        # command denied" instead of "does not exist".
+        await self._run_as_admin(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON {name}.* TO {name}"
+        )
+        await self._run_as_admin(f"GRANT {name} TO '{self._query_args['user']}'@'%'")
+
+    async def _run_as_admin(self, sql: str) -> None:
+        conn = await self._acquire(self._admin)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, sql)
+        except pymysql.err.MySQLError as exc:
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._admin.release(conn)
+
+    async def _read_counters(self, database: str) -> tuple[tuple[str, int], ...]:
+        conn = await self._acquire(self._owner)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, COUNTERS_SQL, (database,))
+                rows = await cur.fetchall()
+        except pymysql.err.MySQLError as exc:
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._owner.release(conn)
+        return tuple((str(table), int(value)) for table, value in rows)
+
+    async def _restore_after_write(self, handle: MysqlFixture) -> None:
+        """AUTO_INCREMENT ignores ROLLBACK: put back counters a write check advanced."""
+        if not handle.counters:
+            return
+        now = dict(await self._read_counters(handle.database))
+        for table, value in handle.counters:
+            if now.get(table) != value:
+                await self._run_as_owner(
+                    f"ALTER TABLE {handle.database}.`{table}` AUTO_INCREMENT = {int(value)}"
+                )
 
     async def _exists(self, handle: MysqlFixture) -> bool:
         found = await self._run_as_owner(

@@ -22,7 +22,13 @@ import asyncpg
 
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
-from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.base import (
+    STATE_ROW_CAP,
+    CheckFailed,
+    QueryResult,
+    ResultBudget,
+    SqlEngine,
+)
 from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
 from shared.engines.render import FixturePlan
 from shared.errors import EngineUnavailable
@@ -45,6 +51,14 @@ PG_SQLSTATES: dict[str, ErrorClass | None] = {
     "XX": None,  # internal errors (e.g. a relation dropped mid-query)
 }
 PG_MISSING = frozenset({"42P01", "3F000"})  # undefined table, undefined schema
+SEQUENCES_SQL = (
+    "SELECT sequencename, last_value, start_value FROM pg_sequences WHERE schemaname = $1"
+)
+# Bytes of every table, index and TOAST table of a fixture's schema, as stored.
+FIXTURE_BYTES_SQL = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'"
+)
 _UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
@@ -92,12 +106,15 @@ PG_PARAM_CONVERTERS: dict[str, Callable[[Scalar], object]] = {
 class PgFixture:
     schema: str
     tables: tuple[str, ...] = ()
+    # (name, last_value, start_value) of each sequence as built: restored after every write.
+    sequences: tuple[tuple[str, int | None, int], ...] = ()
 
 
 class PostgresEngine(SqlEngine):
     engine = Engine.POSTGRES
     _owner: asyncpg.Pool
     _query: asyncpg.Pool
+    _admin: asyncpg.Pool
     _accounts: Accounts
 
     async def start(self) -> None:
@@ -127,11 +144,19 @@ class PostgresEngine(SqlEngine):
                 max_size=2,
                 server_settings=settings,
             )
-            self._probe_args = {
+            # Fixture roles and terminating a stuck backend take the admin account; it never
+            # runs SQL from a record.
+            self._admin = await asyncpg.create_pool(
+                dsn,
+                database=self.settings.scratch_database,
+                min_size=0,
+                max_size=1,
+                timeout=self.settings.connect_timeout_s,
+                command_timeout=self.backstop_s,
+            )
+            self._killer_args = {
                 "dsn": dsn,
                 "database": self.settings.scratch_database,
-                "user": accounts.query,
-                "password": accounts.query_password,
                 "timeout": 2.0,
             }
             self._query = await asyncpg.create_pool(
@@ -150,7 +175,10 @@ class PostgresEngine(SqlEngine):
         if self.settings.drop_on_close and hasattr(self, "_owner"):
             with contextlib.suppress(EngineUnavailable):
                 await self.fixtures.close()
-        for name in ("_query", "_owner"):
+        if self.settings.drop_on_close and hasattr(self, "_owner"):
+            with contextlib.suppress(EngineUnavailable):
+                await self._drop_retired()
+        for name in ("_query", "_owner", "_admin"):
             pool = getattr(self, name, None)
             if pool is None:
                 continue
@@ -168,7 +196,9 @@ class PostgresEngine(SqlEngine):
             raise EngineUnavailable(f"postgres: no connection: {exc!r}") from exc
         try:
             mode = "READ WRITE" if writes else "READ ONLY"
-            await conn.execute(f'BEGIN {mode}; SET LOCAL search_path TO "{schema}"')
+            # The fixture's own role: this check reads this fixture and no other.
+            role = f'SET LOCAL ROLE "{schema}"; ' if schema != EMPTY_SCHEMA else ""
+            await conn.execute(f'BEGIN {mode}; {role}SET LOCAL search_path TO "{schema}"')
             yield conn
         except (*_UNAVAILABLE, TimeoutError) as exc:
             # The statement under check handles its own timeouts: this one is ours.
@@ -193,65 +223,72 @@ class PostgresEngine(SqlEngine):
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc
             except TimeoutError as exc:
-                raise await self._timed_out() from exc
+                raise await self._timed_out(conn) from exc
 
     async def _execute(self, handle: PgFixture, sql: str, *, writes: bool) -> QueryResult:
         limit = self.settings.max_rows + 1
+        budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.schema, writes=writes) as conn:
             try:
                 stmt = await conn.prepare(sql, timeout=self.backstop_s)
                 if writes:
                     await stmt.fetch(timeout=self.backstop_s)
                     affected = _count_affected(stmt.get_statusmsg())
-                    tables = [await _read_table(conn, t) for t in handle.tables]
+                    tables = [await _read_table(conn, t, budget) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables)
                 columns = tuple(a.name for a in stmt.get_attributes())
                 cursor = await stmt.cursor(timeout=self.backstop_s)
-                rows = await cursor.fetch(limit, timeout=self.backstop_s)
+                rows: list[tuple[Any, ...]] = []
+                while len(rows) < limit:
+                    # Chunks sized by the bytes seen so far: huge rows come a few at a time.
+                    chunk = await cursor.fetch(
+                        budget.next_chunk(limit - len(rows)), timeout=self.backstop_s
+                    )
+                    budget.take(chunk)
+                    rows.extend(tuple(r) for r in chunk)
+                    if not chunk:
+                        break
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc
             except TimeoutError as exc:
-                raise await self._timed_out() from exc
-        return QueryResult(columns, [tuple(r) for r in rows], too_many=len(rows) >= limit)
+                raise await self._timed_out(conn) from exc
+        return QueryResult(columns, rows, too_many=len(rows) >= limit)
 
-    async def _timed_out(self) -> CheckFailed:
-        """Past the client deadline: a timeout if the engine still answers, else unavailable."""
+    async def _timed_out(self, conn: asyncpg.Connection) -> CheckFailed:
+        """Past the client deadline: cancel, then terminate the backend, and drop the socket.
+
+        A function that never checks for interrupts (strpos() over megabytes) ignores the
+        cancel and even the terminate until it returns; the check does not wait for it.
+        """
+        pid = conn.get_server_pid()
+        conn.terminate()  # the pool opens a fresh connection in its place
         try:
             # A connection of its own: the pool may be full of statements just as stuck.
-            probe = await asyncpg.connect(**self._probe_args)
+            killer = await asyncpg.connect(**self._killer_args)
             try:
-                await probe.fetchval("SELECT 1", timeout=2.0)
+                await killer.fetchval("SELECT pg_cancel_backend($1)", pid, timeout=2.0)
+                await killer.fetchval("SELECT pg_terminate_backend($1)", pid, timeout=2.0)
             finally:
-                probe.terminate()
+                killer.terminate()
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: not answering: {exc!r}") from exc
-        return CheckFailed(ErrorClass.TIMEOUT, f"cancelled after {self.backstop_s:.1f} s")
+        return CheckFailed(
+            ErrorClass.TIMEOUT,
+            f"stopped at the {self.backstop_s:.1f} s deadline (terminated)",
+            killed=True,
+        )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> PgFixture:
-        fixture = PgFixture(name, plan.tables)
         try:
             conn = await self._owner.acquire(timeout=self.acquire_s)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: no owner connection: {exc!r}") from exc
         try:
-            async with conn.transaction():
-                if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name):
-                    return fixture  # built earlier, by us or another replica
-                await conn.execute(f'CREATE SCHEMA "{name}"')
-                await conn.execute(f'SET LOCAL search_path TO "{name}"')
-                for statement in plan.statements:
-                    await conn.fetch(statement)  # extended protocol: one statement per text
-                for insert in plan.inserts:
-                    await _insert_rows(conn, insert.sql, insert.rows)
-                query = self._accounts.query
-                await conn.execute(
-                    f'GRANT USAGE ON SCHEMA "{name}" TO {query}; '
-                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{name}" '
-                    f"TO {query}; "
-                    f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{name}" TO {query}'
-                )
-        except (asyncpg.UniqueViolationError, asyncpg.DuplicateSchemaError):
-            return fixture  # another replica created it concurrently and committed first
+            await self._create_fixture_role(name)
+            with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateSchemaError):
+                # Raised when another replica created it concurrently and committed first.
+                await self._fill_schema(conn, name, plan)
+            rows = await conn.fetch(SEQUENCES_SQL, name)
         except asyncpg.PostgresError as exc:
             raise classify_pg(exc) from exc
         except (asyncpg.DataError, ValueError, TypeError) as exc:
@@ -261,11 +298,66 @@ class PostgresEngine(SqlEngine):
         finally:
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 await self._owner.release(conn, timeout=self.backstop_s)
-        return fixture
+        sequences = tuple((r["sequencename"], r["last_value"], r["start_value"]) for r in rows)
+        return PgFixture(name, plan.tables, sequences)
+
+    async def _create_fixture_role(self, name: str) -> None:
+        """The fixture's own role, the only one with rights on its schema. The query role may
+        SET ROLE to it (NOINHERIT: holding the membership alone grants nothing)."""
+        async with self._admin.acquire(timeout=self.acquire_s) as admin:
+            await admin.execute(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') "
+                f'THEN CREATE ROLE "{name}" NOLOGIN; END IF; END $$; '
+                f'GRANT "{name}" TO {self._accounts.query}'
+            )
+
+    async def _fill_schema(self, conn: asyncpg.Connection, name: str, plan: FixturePlan) -> None:
+        async with conn.transaction():
+            if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name):
+                return  # built earlier, by us or another replica
+            await conn.execute(f'CREATE SCHEMA "{name}"')
+            await conn.execute(f'SET LOCAL search_path TO "{name}"')
+            for statement in plan.statements:
+                await conn.fetch(statement)  # extended protocol: one statement per text
+            for insert in plan.inserts:
+                await _insert_rows(conn, insert.sql, insert.rows)
+            size = await conn.fetchval(FIXTURE_BYTES_SQL, name)
+            if size > self.settings.max_fixture_bytes:
+                raise CheckFailed(
+                    ErrorClass.TOO_LARGE,
+                    f"fixture of {size} bytes, over {self.settings.max_fixture_bytes}",
+                )
+            await conn.execute(
+                f'GRANT USAGE ON SCHEMA "{name}" TO "{name}"; '
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{name}" '
+                f'TO "{name}"; '
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{name}" TO "{name}"'
+            )
+
+    async def _restore_after_write(self, handle: PgFixture) -> None:
+        """Sequences ignore ROLLBACK: put back any a write check advanced."""
+        if not handle.sequences:
+            return
+        rows = await self._owner.fetch(SEQUENCES_SQL, handle.schema)
+        now = {r["sequencename"]: r["last_value"] for r in rows}
+        for name, last_value, start_value in handle.sequences:
+            if now.get(name) == last_value:
+                continue
+            qualified = f'"{handle.schema}"."{name}"'
+            if last_value is None:  # never used: the next nextval() returns start_value
+                await self._owner.execute(
+                    "SELECT setval($1::regclass, $2, false)", qualified, start_value
+                )
+            else:
+                await self._owner.execute(
+                    "SELECT setval($1::regclass, $2, true)", qualified, last_value
+                )
 
     async def _drop_fixture(self, handle: PgFixture) -> None:
         try:
             await self._owner.execute(f'DROP SCHEMA IF EXISTS "{handle.schema}" CASCADE')
+            async with self._admin.acquire(timeout=self.acquire_s) as admin:
+                await admin.execute(f'DROP ROLE IF EXISTS "{handle.schema}"')
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
 
@@ -297,9 +389,12 @@ async def _insert_rows(
     await stmt.executemany(args)
 
 
-async def _read_table(conn: asyncpg.Connection, table: str) -> tuple[str, int, list[Any]]:
+async def _read_table(
+    conn: asyncpg.Connection, table: str, budget: ResultBudget
+) -> tuple[str, int, list[Any]]:
     stmt = await conn.prepare(f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
     rows = await stmt.fetch()
+    budget.take(rows)
     if len(rows) > STATE_ROW_CAP:
         raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
     return table, len(stmt.get_attributes()), [tuple(r) for r in rows]

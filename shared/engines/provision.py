@@ -11,6 +11,7 @@ replica provisions the same ones without sharing a secret store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import aiomysql
 import asyncpg
+import pymysql
 
 from shared.engines.settings import EngineSettings
 
@@ -62,6 +64,7 @@ PG_REVOKED_FUNCTIONS: tuple[str, ...] = (
     "pg_stat_file",
     "pg_terminate_backend",  # a role may signal its own backends: other checks in flight
     "pg_cancel_backend",
+    "set_config",  # set_config('role', ...) would switch to another fixture's role
 )
 
 
@@ -146,9 +149,16 @@ async def _try_hardening(conn: asyncpg.Connection, sql: str) -> None:
 
 # --- MySQL / MariaDB ----------------------------------------------------------------------
 
-# ANSI_QUOTES as on the local stack: "x" is an identifier on every engine alike.
-MYSQL_SQL_MODE = "ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
-MYSQL_DATABASE_OPTIONS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"  # compare like the others
+# MySQL 8's default sql_mode, exactly: a record valid here reads the same on a stock MySQL 8
+# ("x" is a string there, `x` an identifier; no ANSI_QUOTES, no PIPES_AS_CONCAT). The screen
+# (sandbox.py, lexing.py) tokenises with the same reading.
+MYSQL_SQL_MODE = (
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
+# The owner (fixture builder) also ignores DATA/INDEX DIRECTORY: table files stay in the
+# server's data folder whatever the DDL says. It changes no reading of SQL.
+MYSQL_OWNER_SQL_MODE = f"{MYSQL_SQL_MODE},NO_DIR_IN_CREATE"
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,14 @@ class MysqlFlavour:
     timeout_errors: frozenset[int]
     # Appended to ALTER USER for the query account ("" when the server has no such limit).
     user_limits: str
+    # The stock default collation of MySQL 8 (utf8mb4_0900_ai_ci), or MariaDB 10.11's nearest:
+    # case- and accent-insensitive UCA 14.0 and, like 0900_ai_ci, NO PAD ('a' <> 'a '), which
+    # the PAD SPACE utf8mb4_uca1400_ai_ci is not. Text compares as a user's server compares it.
+    collation: str
+
+    @property
+    def database_options(self) -> str:
+        return f"CHARACTER SET utf8mb4 COLLATE {self.collation}"
 
 
 MYSQL_FLAVOURS: dict[str, MysqlFlavour] = {
@@ -174,6 +192,7 @@ MYSQL_FLAVOURS: dict[str, MysqlFlavour] = {
         "max_recursive_iterations = 4294967295",
         frozenset({1969}),
         "WITH MAX_STATEMENT_TIME {s}",
+        "utf8mb4_uca1400_nopad_ai_ci",
     ),
     # MySQL 8: max_execution_time (ms) covers SELECT only; writes rely on the client deadline.
     "mysql": MysqlFlavour(
@@ -182,6 +201,7 @@ MYSQL_FLAVOURS: dict[str, MysqlFlavour] = {
         "cte_max_recursion_depth = 4294967295",
         frozenset({3024, 3636}),
         "",
+        "utf8mb4_0900_ai_ci",
     ),
 }
 
@@ -201,12 +221,16 @@ def parse_mysql_dsn(dsn: str) -> dict[str, object]:
     }
 
 
-def build_session_settings(flavour: MysqlFlavour, settings: EngineSettings) -> str:
+def build_session_settings(
+    flavour: MysqlFlavour, settings: EngineSettings, *, owner: bool = False
+) -> str:
     ms = settings.statement_timeout_ms
     timeout = flavour.session_timeout.format(s=ms / 1000, ms=ms)
+    mode = MYSQL_OWNER_SQL_MODE if owner else MYSQL_SQL_MODE
+    # collation_connection: literals compare as the columns do (the database default).
     return (
-        f"SET SESSION sql_mode = '{MYSQL_SQL_MODE}', time_zone = '+00:00', {timeout}, "
-        + flavour.session_recursion
+        f"SET SESSION sql_mode = '{mode}', time_zone = '+00:00', "
+        f"collation_connection = '{flavour.collation}', {timeout}, " + flavour.session_recursion
     )
 
 
@@ -241,14 +265,20 @@ async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlav
                 )
             # `sx\_%`: databases whose name starts with "sx_" (the underscore is literal).
             await cur.execute(
-                "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES "
+                "GRANT SELECT, INSERT, CREATE, DROP, INDEX, REFERENCES, ALTER "
                 f"ON `sx\\_%`.* TO '{accounts.owner}'@'%'"
             )
-            # EXECUTE: no routines exist there (nobody may create one); without it an unknown
-            # function reads "execute command denied" instead of "does not exist".
+            # The query user reaches a fixture only through that fixture's role (SET ROLE per
+            # check); directly it holds the empty schema alone. EXECUTE: no routines exist
+            # there (nobody may create one); without it an unknown function reads "execute
+            # command denied" instead of "does not exist".
+            with contextlib.suppress(pymysql.err.MySQLError):  # granted by older versions
+                await cur.execute(
+                    "REVOKE SELECT, INSERT, UPDATE, DELETE, EXECUTE "
+                    f"ON `sx\\_%`.* FROM '{accounts.query}'@'%'"
+                )
             await cur.execute(
-                "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE "
-                f"ON `sx\\_%`.* TO '{accounts.query}'@'%'"
+                f"GRANT SELECT, EXECUTE ON {EMPTY_SCHEMA}.* TO '{accounts.query}'@'%'"
             )
             await cur.execute(f"CREATE DATABASE IF NOT EXISTS {control}")
             await cur.execute(
@@ -259,7 +289,7 @@ async def provision_mysql(dsn: str, settings: EngineSettings) -> tuple[MysqlFlav
                 f"GRANT SELECT, INSERT, DELETE ON {control}.* TO '{accounts.owner}'@'%'"
             )
             await cur.execute(
-                f"CREATE DATABASE IF NOT EXISTS {EMPTY_SCHEMA} {MYSQL_DATABASE_OPTIONS}"
+                f"CREATE DATABASE IF NOT EXISTS {EMPTY_SCHEMA} {flavour.database_options}"
             )
             await cur.execute("SELECT RELEASE_LOCK('sqlsynth-provision')")
     finally:

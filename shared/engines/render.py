@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +13,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
+from shared.engines.quoting import quote_name, string_literal, unquote_where_safe
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -47,17 +48,21 @@ class FixturePlan:
 
 
 def render_sql(sql: str, source: Engine, target: Engine) -> str:
-    """sqlglot transpile; the text itself when source == target or when it does not parse."""
+    """sqlglot transpile; the text itself when source == target or when it does not parse.
+
+    Names are quoted only where the target needs it, as the fixture's DDL is (quoting.py).
+    """
     if source == target:
         return sql
+    write = sqlglot_dialect(target)
     try:
-        out = sqlglot.transpile(
-            sql,
-            read=sqlglot_dialect(source),
-            write=sqlglot_dialect(target),
-            unsupported_level=ErrorLevel.IGNORE,
-        )
-    except SqlglotError:
+        trees = sqlglot.parse(sql, read=sqlglot_dialect(source))
+        out = [
+            unquote_where_safe(tree, target).sql(dialect=write, unsupported_level=ErrorLevel.IGNORE)
+            for tree in trees
+            if tree is not None
+        ]
+    except (SqlglotError, RecursionError):
         # The engine reports the problem in its own words; rendering never hides SQL.
         return sql
     return ";\n".join(s for s in out if s)
@@ -116,6 +121,8 @@ def _render_ddl(
                 continue
             raise FixtureRenderError(f"statement {number} does not parse as {read}: {exc}") from exc
         if source != target:
+            # SQLite's names are case-insensitive: bare wherever the target allows (quoting.py).
+            tree = unquote_where_safe(tree, target)
             for fixup in DDL_FIXUPS.get(target, ()):
                 tree = fixup(tree)
         statements.append(text if source == target else tree.sql(dialect=write))
@@ -142,19 +149,76 @@ def _collect_names(
 def _plan_insert(
     rows: TableRows, target: Engine, tables: dict[str, str], columns: dict[tuple[str, str], str]
 ) -> RowInsert:
-    write = sqlglot_dialect(target)
-    # Reuse the DDL's spelling of each identifier so case folding and quoting agree with it.
-    table = tables.get(rows.table.lower()) or exp.to_identifier(rows.table).sql(dialect=write)
-    cols = [
-        columns.get((rows.table.lower(), c.lower())) or exp.to_identifier(c).sql(dialect=write)
-        for c in rows.columns
-    ]
+    table, cols = _insert_names(rows, target, tables, columns)
     if target is Engine.MYSQL:
         # The driver formats parameters with %: a % in a (quoted) identifier must be doubled.
         table, cols = table.replace("%", "%%"), [c.replace("%", "%%") for c in cols]
     marks = ", ".join(PLACEHOLDERS[target](n) for n in range(1, len(cols) + 1))
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
     return RowInsert(sql, tuple(tuple(v) for v in rows.values))
+
+
+def _insert_names(
+    rows: TableRows, target: Engine, tables: dict[str, str], columns: dict[tuple[str, str], str]
+) -> tuple[str, list[str]]:
+    """Reuse the DDL's spelling of each identifier so case folding and quoting agree with it."""
+    table = tables.get(rows.table.lower()) or quote_name(rows.table, target)
+    cols = [
+        columns.get((rows.table.lower(), c.lower())) or quote_name(c, target) for c in rows.columns
+    ]
+    return table, cols
+
+
+def find_schema_names(fixture: Fixture) -> frozenset[str]:
+    """Lower-cased table and column names the fixture's DDL creates (empty if unreadable)."""
+    try:
+        _, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, fixture.dialect)
+    except FixtureRenderError:
+        return frozenset()
+    return frozenset(tables) | frozenset(column for _, column in columns)
+
+
+def render_context(fixture: Fixture, target: Engine) -> str:
+    """The fixture as `target` reads it, as text: its DDL statements, then one INSERT per table.
+
+    A record's `sql_context_by_dialect`: what a user loads into that engine to run the
+    record's SQL for that engine (tests/engines/test_stock_mariadb.py loads every one).
+    """
+    statements, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
+    lines = [statement.strip().rstrip(";").rstrip() + ";" for statement in statements]
+    for rows in fixture.rows:
+        if not rows.values:
+            continue
+        table, cols = _insert_names(rows, target, tables, columns)
+        values = ", ".join(
+            "(" + ", ".join(render_literal(v, target) for v in row) + ")" for row in rows.values
+        )
+        lines.append(f"INSERT INTO {table} ({', '.join(cols)}) VALUES {values};")
+    return "\n".join(lines)
+
+
+def render_contexts(fixture: Fixture, engines: Iterable[Engine]) -> dict[Engine, str]:
+    """render_context for each engine whose rendering of the DDL succeeds."""
+    contexts: dict[Engine, str] = {}
+    for engine in engines:
+        try:
+            contexts[engine] = render_context(fixture, engine)
+        except FixtureRenderError:
+            continue  # that engine's check already failed with this reason
+    return contexts
+
+
+def render_literal(value: Scalar, target: Engine) -> str:
+    """A row value as a literal of `target` (MySQL reads backslash escapes in strings)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        if target is Engine.POSTGRES:
+            return "TRUE" if value else "FALSE"
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    return string_literal(str(value), target)
 
 
 _FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})

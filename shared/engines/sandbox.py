@@ -16,6 +16,8 @@ from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
 from proto.sample import ErrorClass
+from shared.engines.lexing import find_lexical_problem
+from shared.engines.statement_names import is_known_statement, name_statement
 from shared.sql.dialects import sqlglot_dialect
 
 MAX_SQL_CHARS = 100_000
@@ -57,6 +59,8 @@ DENIED_FUNCTIONS: dict[Engine, frozenset[str]] = {
             "source_pos_wait",
             "sys_exec",
             "sys_eval",
+            # Session state: LAST_INSERT_ID(expr) sets what the next call returns.
+            "last_insert_id",
         }
     ),
     Engine.SQLITE: frozenset(
@@ -172,18 +176,25 @@ def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Scr
         if not allow_writes:
             return reject(
                 ErrorClass.FORBIDDEN,
-                f"sandbox: {root.key.upper()} is not allowed; this check is read-only",
+                f"sandbox: {name_statement(root, sql)} is not allowed; this check is read-only",
             )
         writes = True
     else:
         return reject(
-            ErrorClass.FORBIDDEN, f"sandbox: statement type {root.key.upper()} is not allowed"
+            ErrorClass.FORBIDDEN,
+            f"sandbox: statement type {name_statement(root, sql)} is not allowed",
         )
     problem = (
-        _find_nested_problem(root) or _find_function_problem(root) or _find_qualified_problem(root)
+        _find_nested_problem(root)
+        or _find_function_problem(root)
+        or _find_qualified_problem(root)
+        or _find_variable_problem(root)
     )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
+    portability = _find_mariadb_only_problem(root, engine)
+    if portability:
+        return reject(ErrorClass.SYNTAX, portability)
     return Screened(root, writes=writes)
 
 
@@ -193,7 +204,7 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
     if not parsed.ok or parsed.expression is None:
         return parsed
     root = parsed.expression
-    if isinstance(root, exp.Command):
+    if isinstance(root, exp.Command) and not is_known_statement(sql):
         # sqlglot's fallback for text it could not read: a broken statement, not a verdict.
         return reject(ErrorClass.SYNTAX, f"not understood as {engine.value}: {sql[:80]}")
     if isinstance(root, exp.Create):
@@ -204,18 +215,20 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
             return reject(ErrorClass.FORBIDDEN, "sandbox: CREATE TABLE ... AS is not allowed")
         if _is_temporary(root):
             return reject(ErrorClass.FORBIDDEN, "sandbox: temporary tables are not allowed")
-        problem = _find_engine_problem(root)
+        problem = _find_engine_problem(root) or _find_table_option_problem(root, engine)
     elif isinstance(root, exp.Insert):
         problem = None
     else:
         return reject(
-            ErrorClass.FORBIDDEN, f"sandbox: {root.key.upper()} is not allowed in fixture DDL"
+            ErrorClass.FORBIDDEN,
+            f"sandbox: {name_statement(root, sql)} is not allowed in fixture DDL",
         )
     problem = (
         problem
         or _find_nested_problem(root)
         or _find_function_problem(root)
         or _find_qualified_problem(root)
+        or _find_variable_problem(root)
     )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
@@ -233,6 +246,10 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
         return reject(
             ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line_of(exc)}"
         )
+    # sqlglot's tokens must be the engine's tokens, or the tree below is not what runs.
+    lexical = find_lexical_problem(sql, tokens, engine)
+    if lexical:
+        return reject(lexical.error_class, lexical.message)
     for token in tokens:
         for comment in token.comments:
             # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
@@ -289,6 +306,54 @@ def _find_engine_problem(create: exp.Create) -> str | None:
     for prop in props.expressions if props else []:
         if isinstance(prop, exp.EngineProperty) and prop.name.lower() not in MYSQL_TABLE_ENGINES:
             return f"sandbox: table engine {prop.name} is not allowed (InnoDB only)"
+    return None
+
+
+# Syntax MariaDB 10.11 runs and MySQL 8 rejects: valid on MySQL means valid on MySQL 8 too.
+MARIADB_ONLY_NODES: dict[type[exp.Expr], str] = {
+    exp.Returning: "RETURNING",
+    exp.Fetch: "FETCH FIRST ... ROWS",
+}
+
+
+def _find_mariadb_only_problem(root: exp.Expr, engine: Engine) -> str | None:
+    if engine is not Engine.MYSQL:
+        return None
+    for node_type, name in MARIADB_ONLY_NODES.items():
+        if root.find(node_type):
+            return f"{name} runs on MariaDB but not on MySQL 8; use a form both accept"
+    return None
+
+
+def _find_variable_problem(root: exp.Expr) -> str | None:
+    """@x and @@x: state that outlives the statement or belongs to the server, not the fixture."""
+    for node in root.walk():
+        if isinstance(node, exp.SessionParameter):
+            return f"sandbox: server variable @@{node.name} is not allowed"
+        if isinstance(node, exp.Parameter | exp.Placeholder):
+            return f"sandbox: variable or parameter {node.sql()} is not allowed"
+    return None
+
+
+# Table options a fixture may carry on MySQL; DATA/INDEX DIRECTORY, CONNECTION, UNION,
+# TABLESPACE and the rest reach files, other servers or other tables.
+MYSQL_TABLE_OPTIONS: tuple[type[exp.Expr], ...] = (
+    exp.EngineProperty,
+    exp.CharacterSetProperty,
+    exp.CollateProperty,
+    exp.SchemaCommentProperty,
+    exp.AutoIncrementProperty,
+    exp.RowFormatProperty,
+)
+
+
+def _find_table_option_problem(create: exp.Create, engine: Engine) -> str | None:
+    props = create.args.get("properties")
+    if engine is not Engine.MYSQL or not props:
+        return None
+    for prop in props.expressions:
+        if not isinstance(prop, MYSQL_TABLE_OPTIONS):
+            return f"sandbox: table option {prop.sql(dialect='mysql')[:40]} is not allowed"
     return None
 
 

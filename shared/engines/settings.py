@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import secrets
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,3 +33,12 @@ class EngineSettings(BaseSettings):
     # Drop the scratch schemas this process created when it closes, and delete SQLite files
     # on eviction (they are only a cache). False keeps them for the next process to adopt.
     drop_on_close: bool = True
+    # Bytes a result (rows of a read, or tables read back after a write) may hold in memory.
+    max_result_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Bytes a fixture may take: its text and rows before building, its tables after.
+    max_fixture_bytes: int = Field(default=64 * 1024 * 1024, ge=4096)
+    # Address space of one SQLite worker process (it is killed, not the run, past it).
+    sqlite_worker_memory_mb: int = Field(default=1024, ge=64)
+    # Keys the scratch names: without it nobody can name another record's fixture. Replicas
+    # of one run share it (SQLSYNTH_FIXTURE_SECRET); unset, each process draws its own.
+    fixture_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_hex(16)))

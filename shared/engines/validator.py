@@ -9,8 +9,11 @@ from typing import TypeVar
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, Validation
 from shared.engines.base import SqlEngine
+from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
-from shared.engines.render import render_sql
+from shared.engines.nesting import is_nested_too_deeply
+from shared.engines.quoting import find_query_names, requote_identifiers
+from shared.engines.render import find_schema_names, render_sql
 
 T = TypeVar("T")
 
@@ -35,14 +38,26 @@ class Validator:
     ) -> tuple[Validation, dict[Engine, str]]:
         """Checks per engine, non_empty, results_agree; and the SQL text each engine ran.
 
-        portable: every engine gets `sql` verbatim. transpiled: each gets sqlglot's rendering
-        from `sql_dialect`. The fixture is always rendered per engine. Raises EngineUnavailable
-        (retryable) when an engine is down; invalid SQL is a failed check, never an exception.
+        portable: every engine gets `sql` verbatim but for its quoted identifiers, spelled as
+        that engine reads them (a stock MySQL reads "x" as a string). transpiled: each gets
+        sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine.
+        Raises EngineUnavailable (retryable) when an engine is down; invalid SQL is a failed
+        check, never an exception. Disagreeing results come with their typed likely causes.
         """
-        texts = {
-            engine: sql if policy is Policy.PORTABLE else render_sql(sql, sql_dialect, engine)
-            for engine in self._engines
-        }
+        if is_nested_too_deeply(sql):
+            # Every reading would stall the event loop in sqlglot's recursion; each engine
+            # refuses the text at once (SqlEngine.check).
+            texts = dict.fromkeys(self._engines, sql)
+        else:
+            known = find_schema_names(fixture) | find_query_names(sql, sql_dialect)
+            texts = {
+                engine: (
+                    requote_identifiers(sql, sql_dialect, engine, known)
+                    if policy is Policy.PORTABLE
+                    else render_sql(sql, sql_dialect, engine)
+                )
+                for engine in self._engines
+            }
         checks = await _gather_all(
             {
                 engine: runner.check(fixture, texts[engine], level, allow_writes=allow_writes)
@@ -50,12 +65,18 @@ class Validator:
             }
         )
         ordered = [checks[engine] for engine in self._engines]
+        agree = _compare_digests(ordered, level)
         validation = Validation(
             level=level,
             policy=policy,
             checks=ordered,
             non_empty=_find_non_empty(ordered, level),
-            results_agree=_compare_digests(ordered, level),
+            results_agree=agree,
+            disagreement=(
+                explain_disagreement(ordered, sql, sql_dialect, fixture.rows)
+                if agree is False
+                else None
+            ),
         )
         return validation, texts
 

@@ -11,7 +11,8 @@ import aiomysql
 import asyncpg
 
 from shared.errors import EngineUnavailable
-from shared.ingest.schema_infer import (
+from shared.ingest.schema_infer import infer_schema
+from shared.ingest.schema_model import (
     BOOLEAN,
     DATE,
     DECIMAL,
@@ -20,7 +21,6 @@ from shared.ingest.schema_infer import (
     VARCHAR,
     ColumnInfo,
     InferredSchema,
-    infer_schema,
 )
 
 # Catalogue type names → portable types; the first matching prefix wins.

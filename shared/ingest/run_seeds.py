@@ -14,7 +14,8 @@ from pathlib import Path
 
 from proto.seed import SeedEvent
 from shared.ingest.catalog import read_schema_source
-from shared.ingest.schema_infer import InferredSchema, infer_schema
+from shared.ingest.schema_infer import infer_schema
+from shared.ingest.schema_model import InferredSchema
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import attach_schema, read_seeds
 from shared.spec.seed_measure import is_seeds_file

@@ -11,26 +11,25 @@ CREATE TABLE statements seen in the log win over inference for their tables.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from proto.seed import SeedEvent
-from shared.ingest.schema_render import render_ddl
+from shared.ingest.schema_model import (
+    BOOLEAN,
+    DATE,
+    DECIMAL,
+    INTEGER,
+    TIMESTAMP,
+    VARCHAR,
+    InferredSchema,
+    type_from_name,
+)
 from shared.sql.feature_parse import parse_sql, resolve_dialect
 
-INTEGER, DECIMAL, VARCHAR, DATE, TIMESTAMP, BOOLEAN = (
-    "INTEGER",
-    "DECIMAL",
-    "VARCHAR",
-    "DATE",
-    "TIMESTAMP",
-    "BOOLEAN",
-)
 # Evidence weights: what a statement shows beats what a name suggests.
 _LITERAL, _FUNCTION, _NAME = 3, 2, 1
 _NUMERIC_FUNCS = (exp.Sum, exp.Avg, exp.Stddev, exp.Variance, exp.Round, exp.Abs)
@@ -41,9 +40,6 @@ _DATE_FUNCS = tuple(
 )
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _DATE_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CAMEL_ID = re.compile(r"[a-z](?:Id|ID)$")
-# Split names into words at underscores and lower→upper case changes.
-_WORDS = re.compile(r"[_\W]+|(?<=[a-z])(?=[A-Z])")
 # Catalogue tables of the engines: never part of an application's schema.
 _SYSTEM_SCHEMAS = frozenset(
     {"information_schema", "pg_catalog", "mysql", "sys", "performance_schema"}
@@ -58,85 +54,6 @@ def is_user_table(table: exp.Table) -> bool:
 
 
 _TIMESTAMP_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
-
-
-@dataclass
-class ColumnInfo:
-    name: str
-    votes: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def type(self) -> str:
-        if not self.votes:
-            return type_from_name(self.name) or VARCHAR
-        return self.votes.most_common(1)[0][0]
-
-
-@dataclass
-class TableInfo:
-    name: str
-    columns: dict[str, ColumnInfo] = field(default_factory=dict)
-    primary_key: str | None = None
-    # column → (referenced table, referenced column)
-    foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
-    statements: int = 0
-
-    def column(self, name: str) -> ColumnInfo:
-        key = name.lower()
-        if key not in self.columns:
-            self.columns[key] = ColumnInfo(name)
-        return self.columns[key]
-
-
-@dataclass
-class InferredSchema:
-    tables: dict[str, TableInfo] = field(default_factory=dict)
-    # CREATE TABLE text seen in the input, by lower-cased table name.
-    declared: dict[str, str] = field(default_factory=dict)
-    # Join equalities whose direction could not be told: (table, column, table, column).
-    joins: list[tuple[str, str, str, str]] = field(default_factory=list)
-    # Unqualified columns of multi-table scopes: (candidate tables, column), settled at the end.
-    ambiguous: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
-    parsed: int = 0
-    unparsed: int = 0
-
-    def settle_ambiguous(self) -> None:
-        """A column some candidate already has needs nothing; else it joins the first table."""
-        for candidates, column in self.ambiguous:
-            if not any(column.lower() in self.table(name).columns for name in candidates):
-                self.table(candidates[0]).column(column)
-        self.ambiguous.clear()
-
-    def table(self, name: str) -> TableInfo:
-        key = name.lower()
-        if key not in self.tables:
-            self.tables[key] = TableInfo(name)
-        return self.tables[key]
-
-    def to_ddl(self, dialect: str | None = None, tables: Iterable[str] | None = None) -> str:
-        """Portable CREATE TABLE statements (referenced tables first), or a dialect's."""
-        return render_ddl(self, dialect, tables)
-
-
-def type_from_name(name: str) -> str | None:
-    """A guess from the column's name alone, by its words (`created_at`, `totalAmount`)."""
-    words = [w.lower() for w in _WORDS.split(name) if w]
-    if not words:
-        return None
-    last = words[-1]
-    if last == "id" or _CAMEL_ID.search(name):
-        return INTEGER
-    if last in ("count", "quantity", "qty", "number", "num") or words[0] in ("num", "n"):
-        return INTEGER
-    if last == "at" or last in ("created", "modified", "updated", "timestamp", "time"):
-        return TIMESTAMP
-    if "date" in words or last.endswith("date") or last in ("day", "birthday"):
-        return DATE
-    if words[0] in ("is", "has") or name.lower() in ("active", "enabled", "deleted"):
-        return BOOLEAN
-    if set(words) & {"amount", "price", "cost", "total", "balance", "salary", "fee", "revenue"}:
-        return DECIMAL
-    return None
 
 
 def literal_type(node: exp.Expr) -> str | None:

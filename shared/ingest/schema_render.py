@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot.errors import SqlglotError
 
-if TYPE_CHECKING:
-    from shared.ingest.schema_infer import InferredSchema, TableInfo
+from shared.ingest.schema_model import InferredSchema, TableInfo
 
 # One spelling each engine accepts; lengths because MySQL wants them on VARCHAR.
 PORTABLE_TYPES = {

@@ -6,7 +6,6 @@ hold several lines per seed id: readers keep the line with the highest count.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -19,7 +18,9 @@ from sqlglot.errors import SqlglotError
 
 from proto.seed import SeedEvent
 from shared.ingest.model import IngestIssue, truncate_raw
-from shared.ingest.schema_infer import InferredSchema, is_user_table
+from shared.ingest.schema_infer import is_user_table
+from shared.ingest.schema_model import InferredSchema
+from shared.ingest.schema_render import render_ddl
 from shared.sql.feature_parse import parse_sql, resolve_dialect
 
 
@@ -102,12 +103,6 @@ def attach_schema(
             names = tables_of(seed.sql, seed.dialect.value if seed.dialect else None)
             known = [n for n in names if n.lower() in schema.tables or n.lower() in schema.declared]
             if known:
-                seed = seed.model_copy(update={"schema_ddl": schema.to_ddl(dialect, known)})
+                seed = seed.model_copy(update={"schema_ddl": render_ddl(schema, dialect, known)})
         out.append(seed)
     return out
-
-
-def dump_jsonl(seeds: Iterable[SeedEvent]) -> str:
-    return "".join(
-        json.dumps(seed.model_dump(mode="json", exclude_none=True)) + "\n" for seed in seeds
-    )

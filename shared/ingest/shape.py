@@ -1,8 +1,9 @@
 """Statement shapes: the text with its literals replaced by placeholders, hashed into seed ids.
 
 Two executions of `SELECT * FROM t WHERE id = 1` and `... id = 2` are one shape, counted twice.
-Unlike `shared.sql.pattern.structural_pattern` (seed 001's pattern, which also abstracts table
-and column names), a shape keeps identifiers: a seed must say which tables it reads.
+Unlike `shared.sql.features.structural_pattern` (the pattern reviewers group queries by, which
+also abstracts table and column names), a shape keeps identifiers: a seed must say which tables
+it reads.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The one way this project calls Claude: AsyncAnthropic behind an adaptive limiter, with errors
 sorted, every call priced and recorded.
 
-Retry ownership (HOUSE_STYLE 8): the SDK retries what it alone can see, a dropped connection or
-a timeout (`max_retries` times, with its own backoff). It does *not* retry HTTP statuses: 429
-and 529 feed the limiter and go back to the pipeline as `RateLimited` (a delayed nak, visible in
-the sample's history and the retry metrics); other statuses are sorted in `shared.llm.errors`.
+Retry ownership (one owner per retry, so every attempt is visible): the SDK retries what it
+alone can see, a dropped connection or a timeout (`max_retries` times, with its own backoff).
+It does *not* retry HTTP statuses: 429 and 529 feed the limiter and go back to the pipeline as
+`RateLimited` (a delayed nak, visible in the sample's history and the retry metrics); other
+statuses are sorted in `shared.llm.errors`.
 The SDK decides status retries in `_should_retry(response)` (it also obeys the server's
 `x-should-retry` header there), so the subclass below answers "no" for every status; the
 connection-error path (`_should_retry_exception` -> `APIConnectionError`) is untouched. The

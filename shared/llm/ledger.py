@@ -17,7 +17,7 @@ UsageObserver = Callable[[str, TokenCost], None]
 
 
 def metrics_observer(metrics: Metrics) -> UsageObserver:
-    """Feed every priced call into the Prometheus counters of HOUSE_STYLE 11."""
+    """Feed every priced call into the service's Prometheus token and dollar counters."""
 
     def observe(purpose: str, cost: TokenCost) -> None:
         metrics.tokens.labels("input").inc(cost.input_tokens)

@@ -132,10 +132,3 @@ class PriceBook:
             cache_read_input_tokens=cache_read,
             usd=usd,
         )
-
-
-def sum_costs(costs: list[TokenCost]) -> TokenCost:
-    total = TokenCost()
-    for cost in costs:
-        total = total.add(cost)
-    return total

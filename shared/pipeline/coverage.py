@@ -1,4 +1,4 @@
-"""Coverage-driven table selection (seed 003's Management Team: schedule by schema coverage).
+"""Coverage-driven table selection (SQL-Factory's Management Team: schedule by schema coverage).
 
 SQL-Factory observes that treating all tables alike under-uses structurally rich tables and
 over-uses easy ones. The planner therefore anchors each sample on one of the tables that anchored

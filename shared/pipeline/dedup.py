@@ -63,7 +63,7 @@ def normalize_sql(sql: str, dialect: str = "sqlite") -> str:
 
 
 def schema_scope(schema_ddl: str) -> str:
-    """The schema a sample is compared within (seed 004's schema-aware deduplication)."""
+    """The schema a sample is compared within (EvolSQL's schema-aware deduplication)."""
     return short_hash(schema_ddl)
 
 

@@ -19,7 +19,7 @@ class DraftEngine(Protocol):
 
 @runtime_checkable
 class BackTranslator(Protocol):
-    """An engine that can word a kept SQL (seed 003's SQL-to-NL step): the Claude engine."""
+    """An engine that can word a kept SQL (SQL-Factory's SQL-to-NL step): the Claude engine."""
 
     async def back_translate(
         self,

@@ -107,7 +107,7 @@ class OpenedEngine:
 async def attach_tool_engines(
     engine: DraftEngine, wanted: Sequence[Engine], settings: EngineSettings | None = None
 ) -> dict[Engine, SqlEngine]:
-    """Back the model's run_query tool with the validation engines (seed 001: run the query
+    """Back the model's run_query tool with the validation engines (Turing's HITL: run the query
     where it will be judged), so it sees each engine's error before the validator does.
 
     Returns what it opened. The tool is an aid, not a check: when the engines cannot be reached

@@ -15,7 +15,7 @@ from shared.pipeline.engines import spent_by
 from shared.review.guidelines import RunGuidelines, find_violations
 from shared.sql.dialects import sqlglot_dialect
 
-# Draws of a blueprint before a draft that breaks a reviewer's rule is rejected (seed 001's
+# Draws of a blueprint before a draft that breaks a reviewer's rule is rejected (Turing's
 # guidelines as rules); each draw uses another seed, so the engine makes another choice.
 GUIDELINE_DRAWS = 4
 
@@ -76,7 +76,7 @@ class GeneratorStage:
     async def _draft(
         self, blueprint: Blueprint, seed: int, guidelines: Sequence[str] = ()
     ) -> tuple[Draft, TokenCost]:
-        """A new sample, or the seed's kept SQL worded by back-translation (seed 003)."""
+        """A new sample, or the seed's kept SQL worded by back-translation (SQL-Factory)."""
         if blueprint.seed_mode is not SeedMode.BACK_TRANSLATE:
             if guidelines and getattr(self.engine, "accepts_guidelines", False):
                 guided = cast(GuidedDraftEngine, self.engine)

@@ -2,9 +2,9 @@
 
 1. exact (shared/pipeline/dedup.py): the normalised question, or the normalised SQL (its
    pattern with literals), was already accepted;
-2. question (seed 004, EvolSQL): cosine of the question embeddings >= τ (0.9 for the full model;
+2. question (EvolSQL): cosine of the question embeddings >= τ (0.9 for the full model;
    the distilled model's τ is calibrated against it: shared/similarity/calibration.py);
-3. SQL (seed 003, SQL-Factory): the k x 20 nearest SQL embeddings come from Qdrant, the top k by
+3. SQL (SQL-Factory): the k x 20 nearest SQL embeddings come from Qdrant, the top k by
    a cheap bound are re-scored with the hybrid similarity (0.6 token-sort + 0.3 AST + 0.1
    cosine), and a score >= the SQL threshold is a duplicate.
 
@@ -37,6 +37,7 @@ from shared.pipeline.dedup import (
     schema_scope,
 )
 from shared.pipeline.emit import Emit
+from shared.review.live import needs_person
 from shared.similarity.calibration import question_threshold_for
 from shared.similarity.embedders import Embedder
 from shared.similarity.hybrid import (
@@ -89,7 +90,7 @@ def candidate_of(envelope: SampleEnvelope) -> Candidate:
 
 @dataclass(frozen=True)
 class NearDedupConfig:
-    # None: the embedder's own calibrated threshold (0.9 for the full model, seed 004).
+    # None: the embedder's own calibrated threshold (0.9 for the full model, EvolSQL).
     question_threshold: float | None = None
     sql_threshold: float = 0.95
     top_k: int = 5
@@ -218,7 +219,7 @@ class NearDuplicateJudge:
     def _rescore(
         self, candidate: Candidate, pool: list[Neighbour]
     ) -> tuple[Neighbour | None, HybridScore | None]:
-        """Seed 003: of the k x 20 retrieved, the best hybrid score among the top k.
+        """SQL-Factory: of the k x 20 retrieved, the best hybrid score among the top k.
 
         Candidates go in order of an upper bound of their score (shared.similarity.hybrid
         cheap_bound); the tree edit distance, the expensive term, is computed only while a
@@ -329,5 +330,9 @@ class NearDedupStage:
             reason = f"{judgement.layer} duplicate of {judgement.nearest_sample_id}"
             envelope.record(Stage.DEDUP, Outcome.DUPLICATE, reason)
             return [Emit(subjects.SAMPLE_DUPLICATE, envelope, Outcome.DUPLICATE)]
+        if needs_person(envelope):
+            # The run asked for review: a person accepts it (the review app publishes it on).
+            envelope.record(Stage.DEDUP, Outcome.AWAITING_REVIEW)
+            return [Emit(subjects.SAMPLE_AWAITING_REVIEW, envelope, Outcome.AWAITING_REVIEW)]
         envelope.record(Stage.DEDUP, Outcome.ACCEPTED)
         return [Emit(subjects.SAMPLE_ACCEPTED, envelope, Outcome.ACCEPTED)]

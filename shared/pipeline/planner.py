@@ -29,7 +29,7 @@ from shared.pipeline.seed_plan import (
     seed_domain,
     template_reach,
 )
-from shared.spec import BlueprintSampler, Spec
+from shared.spec import BlueprintSampler, build_spec
 
 # Give up planning replacements after this many samples per accepted one wanted (runaway guard:
 # a spec no engine can satisfy must end the run with its rejections, not loop forever).
@@ -87,7 +87,7 @@ class RunPlanner:
     def __init__(self, plan: RunPlan, seeds: Mapping[str, SeedEvent] | None = None) -> None:
         self.plan = plan
         request = plan.request
-        self.sampler = BlueprintSampler(Spec.from_document(request.spec), seed=request.seed)
+        self.sampler = BlueprintSampler(build_spec(request.spec), seed=request.seed)
         self.seeds = dict(seeds or {})
         self._schema_examples: dict[str, tuple[str, ...]] | None = None
 
@@ -172,6 +172,7 @@ class RunPlanner:
             engines=request.engines,
             level=request.level,
             policy=request.policy,
+            review_mode=request.review,
             blueprint=self._blueprint(index, avoid),
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
@@ -180,7 +181,7 @@ class RunPlanner:
         """Plan what the status allows; mark the plan exhausted/done when it is.
 
         The status's saturation signal shifts new blueprints away from redundant schemas and
-        regions, and ends planning for a run started with until_saturated (seed 003).
+        regions, and ends planning for a run started with until_saturated (SQL-Factory).
         """
         plan, request = self.plan, self.plan.request
         if plan.waiting_for_seeds:

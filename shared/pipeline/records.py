@@ -64,6 +64,8 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
         "sql": draft.sql,
         "sql_explanation": draft.explanation,
         "sql_by_dialect": {e.value: s for e, s in draft.sql_by_dialect.items()},
+        # sql_context stays Gretel's form in the schema's own dialect; this is per engine.
+        "sql_context_by_dialect": {e.value: s for e, s in draft.sql_context_by_dialect.items()},
         "prompt_style": draft.prompt_style.value,
         "complexity": draft.complexity.value,
         "properties": envelope.blueprint.model_dump(mode="json", exclude={"seed_sql"}),
@@ -77,6 +79,8 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
                 "outcome": h.outcome.value,
                 "attempt": h.attempt,
                 "at": h.at.isoformat(),
+                # the sense checks that failed this attempt (docs/sense.md), when any did
+                **({"checks": [c.value for c in h.checks]} if h.checks else {}),
             }
             for h in envelope.history
         ],

@@ -1,6 +1,6 @@
 """Review: question, SQL, explanation and planned properties must agree.
 
-Two reviewers, cheapest first. `review_rules` is programmatic (seed 003's consistency verifier,
+Two reviewers, cheapest first. `review_rules` is programmatic (SQL-Factory's consistency verifier,
 in its deterministic part) and is the whole review of the template engine. An engine that can
 judge (Claude: `review(envelope) -> (Review, TokenCost)`) then reviews what the rules passed,
 with the validator's measurements as facts. A draft the rules fail is not sent to the judge:

@@ -2,7 +2,7 @@
 
 Dedup replicas each see a share of a run's samples; the sink sees all of them, in the order they
 finished, and rebuilds its counts from the files after a restart. So it keeps the rolling windows
-of seed 003's stopping criterion (shared.similarity.saturation) and puts the result in the run
+of SQL-Factory's stopping criterion (shared.similarity.saturation) and puts the result in the run
 status the planner already consumes: the run's window, the schemas and property regions that are
 mostly redundant (plan elsewhere), and the reasons the run as a whole is saturated.
 

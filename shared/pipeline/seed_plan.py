@@ -1,4 +1,4 @@
-"""Planning from seeds: which seed a sample starts from, and what it does with it (seed 003).
+"""Planning from seeds: which seed a sample starts from, and what it does with it (SQL-Factory).
 
 SQL-Factory grows its pool from seed queries two ways, and so does the planner:
 - back-translation: keep a seed's SQL (a real query from a trace) and have the model write the

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from proto.common import Outcome
+from proto.common import Outcome, Stage
 from proto.run import RunStatus
 from proto.sample import SampleEnvelope, TokenCost, utc_now
 from shared.pipeline.records import dataset_record, rejected_record
@@ -141,6 +141,7 @@ class DatasetSink:
                 status.rejected += 1
                 key = record.get("error_class") or "unknown"
                 status.rejection_reasons[key] = status.rejection_reasons.get(key, 0) + 1
+        count_sense(status, outcome, record)
         self.saturation.observe_record(outcome.value, record)
         stages = [f"{h['stage']}.{h['outcome']}" for h in history]
         counts = Counter(status.stages)
@@ -148,3 +149,34 @@ class DatasetSink:
         status.stages = dict(counts)
         status.updated_at = utc_now()
         return status
+
+
+def count_sense(status: RunStatus, outcome: Outcome, record: dict[str, Any]) -> None:
+    """Sense counters by check, from a written record (so a restarted sink recounts them):
+    failures sent to repair, the checks that still failed a rejected sample, and the findings
+    (warnings) an accepted record keeps."""
+    envelope = record.get("envelope") or {}
+    history = record.get("history") if outcome is Outcome.ACCEPTED else envelope.get("history")
+    last_failure: list[str] = []
+    entries = list(history or [])
+    for index, entry in enumerate(entries):
+        names = sorted(set(entry.get("checks") or []))
+        if not names:
+            continue
+        after = [e for e in entries[index + 1 :] if e.get("stage") == Stage.REVISER.value]
+        repaired = bool(after) and after[0].get("outcome") == Outcome.REPAIRED.value
+        if repaired:
+            _bump(status.sense_repaired, names)
+        last_failure = [] if repaired else names
+    if outcome is Outcome.REJECTED and last_failure:
+        _bump(status.sense_rejected, last_failure)
+    validation = record.get("validation") if outcome is Outcome.ACCEPTED else None
+    sense = (validation or {}).get("sense")
+    if sense is not None:
+        status.sense_checked += 1
+        _bump(status.sense_warnings, sorted({f["check"] for f in sense.get("findings", [])}))
+
+
+def _bump(counter: dict[str, int], keys: list[str]) -> None:
+    for key in keys:
+        counter[key] = counter.get(key, 0) + 1

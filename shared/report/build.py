@@ -34,6 +34,7 @@ from shared.report.similarity import (
 from shared.report.spec_compare import SpecTargets, compare_to_spec
 from shared.report.validity import validity_from_records
 from shared.report.waterfall import compute_waterfall
+from shared.sense.summary import summarise_sense
 from shared.spec import Spec
 
 REPORT_VERSION = 1
@@ -71,6 +72,7 @@ def measure_dataset(
         "with_schema": sum(1 for f in facts if f.schema is not None),
         "with_question": sum(1 for f in facts if _question(f)),
         "validity": validity if validity is not None else validity_from_records(facts),
+        "sense": summarise_sense(dataset.records).to_json(),
         "shares": compute_shares(facts),
         "complexity": compute_complexity(facts),
         "histograms": compute_histograms(facts),
@@ -93,7 +95,7 @@ def _question(fact: RecordFacts) -> str:
 def _diversity(
     facts: Sequence[RecordFacts], parsed: Sequence[RecordFacts], options: ReportOptions
 ) -> dict[str, Any]:
-    """Seed 001's question cosine; seed 003's Vendi scores and hybrid similarity."""
+    """Turing's question cosine; SQL-Factory's Vendi scores and hybrid similarity."""
     embedder = options.embedder
     questions = [q for q in (_question(f) for f in facts) if q]
     question_vectors = embedder.embed(questions)

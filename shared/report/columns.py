@@ -1,4 +1,4 @@
-"""Which schema columns a query reads: seed 001's column coverage needs (table, column) pairs.
+"""Which schema columns a query reads: Turing's column coverage needs (table, column) pairs.
 
 The feature extractor lists a query's tables but not its columns, so the report resolves column
 references itself, conservatively (docs/report.md): a column counts when it is qualified by a

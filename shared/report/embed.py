@@ -1,7 +1,7 @@
 """Text embeddings for the report: a small interface and a deterministic offline default.
 
-The report needs vectors for two things: the mean pairwise cosine of questions (seed 001) and
-the Vendi score and the embedding part of the hybrid similarity (seed 003). Any object with a
+The report needs vectors for two things: the mean pairwise cosine of questions (Turing's HITL) and
+the Vendi score and the embedding part of the hybrid similarity (SQL-Factory). Any object with a
 `name` and an `embed(texts)` returning one L2-normalised row per text fits `Embedder`, so a real
 sentence-embedding model drops in by passing it as `embedder=` (see docs/report.md).
 

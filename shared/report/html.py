@@ -1,7 +1,7 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no script, no URL).
 
 Every table has one column per dataset and every chart one bar per dataset, so `--compare`
-puts seeds and generated data side by side, as seed 000's tables do.
+puts seeds and generated data side by side, as DataFramer's tables do.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from shared.report.html_parts import (
 )
 from shared.report.html_run import render_run_section, render_spec_section
 from shared.report.metrics import COMPLEXITY_KEYS
+from shared.report.sense_section import render_sense
 from shared.report.svg import draw_horizontal_bars, draw_vertical_bars
 
 SHARE_LABELS = (
@@ -69,6 +70,7 @@ def render_html(document: Mapping[str, Any]) -> str:
     sections = [
         render_overview(datasets, meta),
         render_validity(datasets, names),
+        render_sense(datasets, names),
         render_shares(datasets, names),
         render_complexity(datasets, names),
         render_diversity(datasets, names),
@@ -141,7 +143,7 @@ def render_validity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str
         "validity", [f"query valid · {k}" for k in keys], series, scale_max=1
     )
     intro = (
-        "Seed 000: a schema is valid when its DDL and rows execute, a query when it passes the "
+        "DataFramer: a schema is valid when its DDL and rows execute, a query when it passes the "
         "level checked; lower levels are derived from the error class (docs/report.md)."
     )
     return render_section(
@@ -176,7 +178,7 @@ def render_shares(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
         + "<h3>Share of queries with each SQL feature</h3>"
         + features
     )
-    return render_section("shares", "Seed 000: what the samples contain", body)
+    return render_section("shares", "DataFramer: what the samples contain", body)
 
 
 def render_complexity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:
@@ -198,8 +200,8 @@ def render_complexity(datasets: Sequence[dict[str, Any]], names: list[str]) -> s
         + "".join(charts)
         + "</div>"
     )
-    intro = "Seed 004's table: mean count per query; nesting counts levels (a flat query is 1)."
-    return render_section("complexity", "Seed 004: complexity per query", body, intro)
+    intro = "EvolSQL's table: mean count per query; nesting counts levels (a flat query is 1)."
+    return render_section("complexity", "EvolSQL: complexity per query", body, intro)
 
 
 def render_diversity(datasets: Sequence[dict[str, Any]], names: list[str]) -> str:

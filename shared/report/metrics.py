@@ -1,8 +1,8 @@
 """The seed documents' dataset metrics, computed from RecordFacts (definitions: docs/report.md).
 
-- seed 000: shares of samples with 3-5 tables, non-inner joins, keys, advanced features;
-- seed 004: mean complexity per query (tables, joins, functions, tokens, ...);
-- seed 001: table and column coverage, unique SQL patterns and their Shannon entropy;
+- DataFramer: shares of samples with 3-5 tables, non-inner joins, keys, advanced features;
+- EvolSQL: mean complexity per query (tables, joins, functions, tokens, ...);
+- Turing's HITL guide: table and column coverage, unique SQL patterns and their Shannon entropy;
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ TOP_PATTERNS = 10
 
 
 def count_complexity(features: QueryFeatures) -> dict[str, int]:
-    """Seed 004's per-query counts. Nesting counts levels, so a flat query has 1 (as seed 004's
+    """EvolSQL's per-query counts. Nesting counts levels, so a flat query has 1 (as EvolSQL's
     table, where Spider averages 1.07); `nesting_depth` is the extractor's 0-based depth."""
     return {
         "tables": features.num_tables,
@@ -104,7 +104,7 @@ def label_bucket(index: int, width: int, cap: int) -> str:
 
 
 def compute_shares(facts: Sequence[RecordFacts]) -> dict[str, Any]:
-    """Seed 000's table. Query shares are over the queries that parse, schema shares over the
+    """DataFramer's table. Query shares are over the queries that parse, schema shares over the
     records that carry a schema; None when there is nothing to count."""
     queries = list_parsed_features(facts)
     schemas = list_schemas(facts)
@@ -123,7 +123,7 @@ def compute_shares(facts: Sequence[RecordFacts]) -> dict[str, Any]:
         "set_operation": share(queries, lambda q: bool(q.set_operations)),
         "window_function": share(queries, lambda q: q.window_functions > 0),
         "subquery": share(queries, lambda q: sum(q.subqueries.values()) > 0),
-        # Beyond seed 000's table: the join share and non-inner joins among joined queries.
+        # Beyond DataFramer's table: the join share and non-inner joins among joined queries.
         "join": share(queries, lambda q: q.num_joins > 0),
         "non_inner_join_among_joined": share(joined, _has_non_inner_join),
         "queries": len(queries),
@@ -136,7 +136,7 @@ def _has_non_inner_join(features: QueryFeatures) -> bool:
 
 
 def compute_patterns(facts: Sequence[RecordFacts]) -> dict[str, Any]:
-    """Seed 001: unique structural patterns and the Shannon entropy (bits) of their shares."""
+    """Turing's HITL: unique structural patterns and the Shannon entropy (bits) of their shares."""
     counts = Counter(features.pattern for features in list_parsed_features(facts))
     total = sum(counts.values())
     entropy = -sum((n / total) * math.log2(n / total) for n in counts.values()) if total else None
@@ -149,7 +149,7 @@ def compute_patterns(facts: Sequence[RecordFacts]) -> dict[str, Any]:
 
 
 def compute_coverage(facts: Sequence[RecordFacts]) -> dict[str, Any]:
-    """Seed 001: distinct tables and columns the queries read. A table is (database, name), the
+    """Turing's HITL: distinct tables and columns the queries read. A table is (database, name), the
     database being the record's schema key; `table_share`/`column_share` divide by what the
     schemas declare (None without schemas)."""
     used_tables: set[tuple[str, str]] = set()

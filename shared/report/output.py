@@ -11,7 +11,7 @@ from shared.report.build import ReportOptions, build_report
 from shared.report.embed import Embedder
 from shared.report.html import render_html
 from shared.report.load import load_report_dataset
-from shared.spec import Spec, SpecError
+from shared.spec import Spec, SpecError, build_spec
 
 HTML_FILE = "report.html"
 METRICS_FILE = "metrics.json"
@@ -59,7 +59,7 @@ def write_run_report(
     spec_error: str | None = None
     if spec_document is not None:
         try:
-            spec = Spec.from_document(spec_document)
+            spec = build_spec(spec_document)
         except SpecError as exc:
             spec_error = str(exc)
     options = ReportOptions() if embedder is None else ReportOptions(embedder=embedder)

@@ -1,4 +1,4 @@
-"""Diversity measures over a set of texts or queries (seed 001's cosine, seed 003's Vendi and
+"""Diversity measures over a set of texts or queries (Turing's cosine, SQL-Factory's Vendi and
 hybrid similarity). Definitions, and where they approximate the papers, are in docs/report.md.
 """
 
@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from shared.report.embed import Matrix
 
-# SQL-Factory (seed 003, eq. 3): alpha, beta, gamma for the token, AST and embedding parts.
+# SQL-Factory (eq. 3): alpha, beta, gamma for the token, AST and embedding parts.
 HYBRID_WEIGHTS = (0.6, 0.3, 0.1)
 DEFAULT_MAX_PAIRS = 2000
 
@@ -98,7 +98,7 @@ def _pruned(node: exp.Expr) -> bool:
 
 
 def ast_similarity(left: Sequence[str], right: Sequence[str]) -> float:
-    """1 - EditDist / max(|A|, |B|) (seed 003, eq. 4) with the edit distance taken between the
+    """1 - EditDist / max(|A|, |B|) (SQL-Factory, eq. 4) with the edit distance taken between the
     pre-order node sequences: a lower bound of the tree edit distance, so this is an upper
     bound of the tree similarity (see docs/report.md)."""
     longest = max(len(left), len(right))

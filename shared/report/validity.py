@@ -1,6 +1,6 @@
 """Validity per engine and level, from the records' own checks or from a fresh validation.
 
-Figures are seed 000's (shared.datasets.check.summarise: schema valid, query valid, non-empty,
+Figures are DataFramer's (shared.datasets.check.summarise: schema valid, query valid, non-empty,
 per engine, on any and on all engines). Levels below the one checked are derived from each
 check's error class (docs/report.md): a syntax error fails every level; a schema error (the DDL
 does not run) fails schema and full; any other failure at level full fails the schema level too
@@ -25,7 +25,9 @@ _RANK = {level: rank for rank, level in enumerate(LEVEL_ORDER)}
 # Failures that mean the text was not accepted as SQL at all.
 SYNTAX_FAILURES = frozenset({ErrorClass.SYNTAX, ErrorClass.FORBIDDEN, ErrorClass.MALFORMED})
 # Failures that happen only after the query ran, so it prepared fine.
-RAN_FAILURES = frozenset({ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS, ErrorClass.EMPTY_RESULT})
+RAN_FAILURES = frozenset(
+    {ErrorClass.TIMEOUT, ErrorClass.TOO_MANY_ROWS, ErrorClass.TOO_LARGE, ErrorClass.EMPTY_RESULT}
+)
 
 
 def check_passes(check: EngineCheck, level: Level) -> bool:

@@ -1,6 +1,6 @@
 """Reviewer guidelines: text for the Claude prompt, and rules where a guideline can be read as one.
 
-Seed 001: reviewers write guidelines that steer later generation. A guideline reaches the
+Turing's HITL guide: reviewers write guidelines that steer later generation. A guideline reaches the
 generator through `<run>/guidelines.json` (written by the review app, read by the generator
 service for samples of the same run). Every guideline goes into the Claude prompt as written.
 A guideline that names a pattern to avoid ("avoid CROSS JOIN", "never use SELECT *", "no LIMIT
@@ -200,7 +200,7 @@ class GuidelinesNotFound(FileNotFoundError):
 
 
 def carry_guidelines(source: Path, out_dir: Path, run_id: str) -> RunGuidelines:
-    """Seed 001's next cycle: a new run starts with the guidelines reviewers wrote for an earlier
+    """Turing's next cycle: a new run starts with the guidelines reviewers wrote for an earlier
     one (`source` is that run's folder or its guidelines.json), re-keyed to the new run."""
     path = source / GUIDELINES_FILE if source.is_dir() else source
     previous = _read_guidelines(path) if path.is_file() else None

@@ -1,6 +1,6 @@
 """The review queue: a run's accepted records, each with the reasons it needs a person.
 
-Seed 001 puts reviewers where the pipeline is least sure: disagreements first. The order here is
+Turing's HITL puts reviewers where the pipeline is least sure: disagreements first. The order is
 sense-check warnings, judge objections, engine disagreements, repairs, then the rest. Sense
 verdicts come from the sense-check stage when records carry them (`validation.sense`:
 `{"findings": [{"check", "severity", "message"}]}`); records without one have no such finding.

@@ -1,4 +1,4 @@
-"""Seed 001's measures per review cycle: "disagreement rates are minimized with each cycle".
+"""Turing's measures per review cycle: "disagreement rates are minimized with each cycle".
 
 Every record in a run's dataset was accepted by the pipeline, so for each record a cycle decided
 (its latest decision in that cycle):

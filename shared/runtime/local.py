@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -25,7 +26,36 @@ from typing import Protocol
 from shared.runtime.orphans import PIDS_DIR, forget, record
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
-ADMIN_PASSWORD = "sqlsynth-admin"
+ADMIN_USER = "sqlsynth"
+# MySQL 8's default sql_mode and MariaDB 10.11's nearest to its default collation: a private
+# server judges records as a stock MySQL 8 would (docs/validation.md, "valid on MySQL").
+MARIADB_SQL_MODE = (
+    "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
+# NO PAD like MySQL 8's utf8mb4_0900_ai_ci ('a' <> 'a '), which utf8mb4_uca1400_ai_ci is not.
+MARIADB_COLLATION = "utf8mb4_uca1400_nopad_ai_ci"
+# What a record may assume of a MySQL server: these and nothing else (tests/engines/
+# test_stock_mariadb.py loads every accepted record on a server started with exactly these).
+MARIADB_STOCK_SETTINGS = (
+    "--character-set-server=utf8mb4",
+    f"--collation-server={MARIADB_COLLATION}",
+    f"--sql-mode={MARIADB_SQL_MODE}",
+)
+# The sandbox's own server adds an engine-side refusal of MyISAM/Aria/CONNECT/... tables (their
+# DATA DIRECTORY files and non-transactional writes; the screen refuses them first) and storage
+# tuning that changes no result.
+MARIADB_SANDBOX_SETTINGS = (
+    *MARIADB_STOCK_SETTINGS,
+    "--enforce-storage-engine=InnoDB",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-buffer-pool-size=128M",
+    # Scratch data only: one shared tablespace and no doublewrite make CREATE TABLE cheap (no
+    # file and fsync per table), which dominates building fixtures.
+    "--innodb-file-per-table=0",
+    "--innodb-doublewrite=0",
+    "--max-connections=300",
+)
 
 
 class ServerUnavailable(RuntimeError):
@@ -106,6 +136,22 @@ def find_pg_bin(name: str) -> Path | None:
     return Path(found) if found else None
 
 
+def admin_password(data_dir: Path) -> str:
+    """The admin password of the server whose files live in `data_dir`: random, made once.
+
+    Per stack (a fresh data dir gets a fresh secret), kept beside the data (mode 0600) so a
+    resumed run reaches the same server; never a fixed word shared by every installation.
+    """
+    path = data_dir / "admin-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password)
+    return password
+
+
 def server_dir(base: Path) -> Path:
     """Where the database servers keep their files for a stack rooted at `base`.
 
@@ -136,11 +182,12 @@ def start_postgres(
     fresh = not (data / "PG_VERSION").exists()
     data.mkdir(parents=True, exist_ok=True)
     sock.mkdir(parents=True, exist_ok=True)
+    password = admin_password(base)
     if fresh:
         _chown_tree(data, "postgres")
         _chown_tree(sock, "postgres")
         pwfile = base / "pg-pw"
-        pwfile.write_text(ADMIN_PASSWORD)
+        pwfile.write_text(password)
         _chown_tree(pwfile, "postgres")
         subprocess.run(
             [
@@ -149,7 +196,7 @@ def start_postgres(
                 "-D",
                 str(data),
                 "-U",
-                "sqlsynth",
+                ADMIN_USER,
                 "--auth=scram-sha-256",
                 f"--pwfile={pwfile}",
                 "-E",
@@ -160,6 +207,7 @@ def start_postgres(
             stdin=subprocess.DEVNULL,
             capture_output=True,
         )
+        pwfile.unlink()
     proc = _spawn(
         [
             *_as_user("postgres"),
@@ -186,22 +234,44 @@ def start_postgres(
         ],
         base / "pg.log",
     )
-    server = Server(
-        "postgres", port, proc, f"postgresql://sqlsynth:{ADMIN_PASSWORD}@127.0.0.1:{port}/postgres"
-    )
+    dsn = f"postgresql://{ADMIN_USER}:{password}@127.0.0.1:{port}/postgres"
+    server = Server("postgres", port, proc, dsn)
     try:
         wait_for_port(port, proc, 60, "postgres")
+        wait_for_postgres(port, proc, 60)
     except BaseException:
         server.stop()
         raise
     return server
 
 
+def wait_for_postgres(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the server accepts connections: it listens before its start-up is over and
+    refuses clients meanwhile ("the database system is starting up"), which a loaded machine
+    makes long enough for the first client to meet."""
+    isready = find_pg_bin("pg_isready")
+    if isready is None:
+        return  # shipped with the server binaries; without it the port check has to do
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerUnavailable(f"postgres exited with code {proc.returncode} during start-up")
+        check = [str(isready), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"]
+        if subprocess.run(check, stdin=subprocess.DEVNULL, capture_output=True).returncode == 0:
+            return
+        time.sleep(0.1)
+    raise ServerUnavailable(f"postgres did not accept connections within {timeout:.0f}s")
+
+
 def start_mariadb(
-    base: Path, extra_args: list[str] | None = None, port: int | None = None
+    base: Path,
+    extra_args: list[str] | None = None,
+    port: int | None = None,
+    settings: tuple[str, ...] = MARIADB_SANDBOX_SETTINGS,
 ) -> Server:
     """`extra_args` go after the defaults (e.g. ["--general-log"]) and so win; `port` restarts
-    a server where its clients expect it."""
+    a server where its clients expect it; `settings` are the server's SQL settings
+    (MARIADB_STOCK_SETTINGS: a stock MySQL 8 user's, nothing else)."""
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld", path="/usr/sbin:/usr/bin")
     install_db = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not mariadbd or not install_db:
@@ -237,38 +307,41 @@ def start_mariadb(
             f"--socket={socket_path}",
             f"--pid-file={data / 'mariadb.pid'}",
             f"--user={user}",
-            "--innodb-flush-log-at-trx-commit=0",
-            "--innodb-buffer-pool-size=128M",
-            # Scratch data only: one shared tablespace and no doublewrite make CREATE TABLE
-            # cheap (no file and fsync per table), which dominates building fixtures.
-            "--innodb-file-per-table=0",
-            "--innodb-doublewrite=0",
-            "--max-connections=300",
             "--skip-name-resolve",
-            "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_bin",
-            "--sql-mode=ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES",
+            *settings,
             *(extra_args or []),
         ],
         base / "mariadb.log",
     )
     server = Server("mysql", port, proc, "")
+    password = admin_password(base)
     try:
         wait_for_port(port, proc, 60, "mariadb")
         if fresh:
-            _create_mariadb_admin(socket_path)
+            _create_mariadb_admin(socket_path, password)
     except BaseException:
         server.stop()
         raise
-    server.dsn = f"mysql://sqlsynth:{ADMIN_PASSWORD}@127.0.0.1:{port}/mysql"
+    server.dsn = f"mysql://{ADMIN_USER}:{password}@127.0.0.1:{port}/mysql"
     return server
 
 
-def _create_mariadb_admin(socket_path: Path) -> None:
-    # A password-protected loopback admin, so clients never depend on the unix socket.
+def _create_mariadb_admin(socket_path: Path, password: str) -> None:
+    """One password-protected loopback admin; no account without a password is left.
+
+    mariadb-install-db creates root (and anonymous users on some builds) for localhost,
+    127.0.0.1, ::1 and the host name, all without a password: anyone on the machine could
+    connect over TCP as root. Only root@localhost stays, with a random password of its own
+    that nobody keeps (the admin below is the way in).
+    """
+    root_password = secrets.token_urlsafe(24)
     sql = (
-        f"CREATE USER IF NOT EXISTS 'sqlsynth'@'127.0.0.1' IDENTIFIED BY '{ADMIN_PASSWORD}';"
-        "GRANT ALL PRIVILEGES ON *.* TO 'sqlsynth'@'127.0.0.1' WITH GRANT OPTION;"
+        "DELETE FROM mysql.global_priv WHERE User = '' "
+        "OR (User = 'root' AND Host <> 'localhost');"
+        "FLUSH PRIVILEGES;"
+        f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{root_password}';"
+        f"CREATE USER IF NOT EXISTS '{ADMIN_USER}'@'127.0.0.1' IDENTIFIED BY '{password}';"
+        f"GRANT ALL PRIVILEGES ON *.* TO '{ADMIN_USER}'@'127.0.0.1' WITH GRANT OPTION;"
         "FLUSH PRIVILEGES;"
     )
     client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"

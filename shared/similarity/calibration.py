@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from shared.pipeline.dedup import normalize_sql
 from shared.similarity.embedders import FULL, STATIC
 
-FULL_THRESHOLD = 0.9  # seed 004 (EvolSQL, τ = 0.9 with all-mpnet-base-v2)
+FULL_THRESHOLD = 0.9  # EvolSQL (τ = 0.9 with all-mpnet-base-v2)
 QUESTION_THRESHOLDS: dict[str, float] = {FULL: FULL_THRESHOLD, STATIC: 0.91}
 
 

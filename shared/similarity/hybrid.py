@@ -1,4 +1,4 @@
-"""SQL-Factory's hybrid similarity (seed 003, §4.1.2, eq. 3).
+"""SQL-Factory's hybrid similarity (§4.1.2, eq. 3).
 
     Sim(q, q') = 0.6 · Sim_token + 0.3 · Sim_AST + 0.1 · Sim_embedding
 
@@ -116,7 +116,7 @@ def ast_bound(a: SqlShape, b: SqlShape) -> float:
 def cheap_bound(a: SqlShape, b: SqlShape, cosine: float, weights: HybridWeights) -> float:
     """An upper bound of the hybrid score without the tree edit distance.
 
-    The judge orders the k x 20 retrieved candidates by it (seed 003: retrieve k x 20 by
+    The judge orders the k x 20 retrieved candidates by it (SQL-Factory: retrieve k x 20 by
     embedding, evaluate the top k) and computes the exact score only while a candidate's bound
     can still beat the best exact score found.
     """

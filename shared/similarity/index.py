@@ -71,7 +71,7 @@ class IndexUnavailable(RetryableError):
 
 @contextlib.contextmanager
 def server_errors_as_retryable() -> Iterator[None]:
-    """qdrant-client's transport errors, sorted at the boundary (HOUSE_STYLE 7)."""
+    """qdrant-client's transport errors, wrapped at the boundary as retryable ones."""
     try:
         yield
     except ResponseHandlingException as exc:  # no HTTP answer: refused, reset, timed out

@@ -1,4 +1,4 @@
-"""Saturation: is the pool still growing in new directions? (seed 003, §5.2.5)
+"""Saturation: is the pool still growing in new directions? (SQL-Factory, §5.2.5)
 
 SQL-Factory stops when its expansion dominates and "the similarity curve shows a persistent
 upward trend". Here each judged sample is one observation (duplicate or not, its nearest
@@ -198,7 +198,7 @@ class SaturationPolicy:
     key_duplicate_rate: float = 0.5
     # The run is saturated at this duplicate rate over its window...
     stop_duplicate_rate: float = 0.7
-    # ... or when new samples sit this close to the pool and keep getting closer (seed 003).
+    # ... or when new samples sit this close to the pool and keep getting closer (SQL-Factory).
     stop_similarity: float = 0.85
 
 

@@ -1,6 +1,6 @@
-"""Tree edit distance over sqlglot trees (Zhang & Shasha 1989), for seed 003's AST similarity.
+"""Tree edit distance over sqlglot trees (Zhang & Shasha 1989), for SQL-Factory's AST similarity.
 
-Seed 003 (SQL-Factory, eq. 4) scores structure as 1 - EditDist(AST(q), AST(q')) / max(|AST(q)|,
+SQL-Factory (SQL-Factory, eq. 4) scores structure as 1 - EditDist(AST(q), AST(q')) / max(|AST(q)|,
 |AST(q')|) with unit costs for insert, delete and relabel. A node's label is its sqlglot class,
 plus the scalar arguments that change meaning without adding a node (DESC, a join side, the
 name of an identifier, the value of a literal): without them `ORDER BY x DESC` and `ORDER BY x`
@@ -189,7 +189,7 @@ def _forest_distance(
 
 
 def tree_similarity(a: LabelledTree, b: LabelledTree) -> float:
-    """Seed 003 eq. 4: 1 - distance / max size, in [0, 1]."""
+    """SQL-Factory eq. 4: 1 - distance / max size, in [0, 1]."""
     largest = max(a.size, b.size)
     if largest == 0:
         return 1.0

@@ -29,7 +29,7 @@ from shared.spec.rules import (
     label_sql_complexity,
 )
 from shared.spec.sampler import BlueprintSampler, SamplingError
-from shared.spec.validate import default_spec, load_spec, validate_spec
+from shared.spec.validate import build_spec, default_spec, load_spec, validate_spec
 
 __all__ = [
     "DEFAULT_SPEC_PATH",
@@ -51,6 +51,7 @@ __all__ = [
     "ValueType",
     "acceptance_rate",
     "build_blueprint",
+    "build_spec",
     "default_spec",
     "expected_distribution",
     "feature_property",

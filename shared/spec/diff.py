@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from shared.spec.marginals import expected_distribution
-from shared.spec.model import Spec, Value, format_key
+from shared.spec.model import Spec, format_key
 
 EPSILON = 5e-5
 Leaf = dict[str, Any]
@@ -287,14 +287,3 @@ def diff_specs(a: Spec, b: Spec, *, overall: bool = True) -> SpecDiff:
             diff.changes += diff_overall(a, b, name)
     diff.changes += diff_constraints(doc_a["constraints"], doc_b["constraints"])
     return diff
-
-
-def count_by_kind(diff: SpecDiff) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for change in diff.changes:
-        counts[change.kind] = counts.get(change.kind, 0) + 1
-    return counts
-
-
-def values_of(distribution: Mapping[Value, float]) -> dict[str, float]:
-    return {format_key(v): p for v, p in distribution.items()}

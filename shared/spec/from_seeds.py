@@ -1,4 +1,4 @@
-"""The spec that reproduces a set of seeds (seed 000: "seeds define the distribution you want to
+"""The spec that reproduces a set of seeds (DataFramer: "seeds define the distribution you want to
 match"), with the counts behind every probability kept as evidence.
 
 Every property of the default spec is estimated from the measured seeds (shared.spec.

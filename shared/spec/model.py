@@ -1,6 +1,6 @@
 """The typed spec: properties with (conditional) distributions, domains and constraints.
 
-A spec is DataFramer's (seed 000) data specification made explicit: every property has a
+A spec is DataFramer's data specification made explicit: every property has a
 marginal distribution or a distribution conditional on other properties ("join type given the
 number of tables"). Instances are built by `shared.spec.parse` and are immutable.
 """
@@ -314,7 +314,7 @@ def order_properties(parents: Mapping[str, Sequence[str]]) -> tuple[list[str], l
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated spec. Build it with `Spec.from_document` or `shared.spec.load_spec`."""
+    """A validated spec. Build it with `shared.spec.build_spec` (a document) or `load_spec`."""
 
     properties: tuple[Property, ...]
     domains: tuple[tuple[str, float], ...]
@@ -368,11 +368,3 @@ class Spec:
             "properties": [p.to_document() for p in self.properties],
             "constraints": [c.to_document() for c in self.constraints],
         }
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> Spec:
-        """Parse and validate; an empty document means the shipped default spec."""
-        # Imported here because validation needs this module's classes (a cycle otherwise).
-        from shared.spec.validate import build_spec
-
-        return build_spec(document)

@@ -1,4 +1,4 @@
-"""Written objectives (seed 000's "Generation Objectives" field) turned into spec edits by Claude.
+"""Written objectives (DataFramer's "Generation Objectives" field) turned into spec edits by Claude.
 
 One call with structured output: the model answers through the `submit_spec_edits` tool (a list
 of edits, each with its `why`; shared.spec.edits). The edits are applied to the spec document
@@ -60,7 +60,7 @@ decimals. Values are text: numbers as "3", booleans as "true"/"false".
 the listed values. Coherence rules always apply: {"; ".join(rule.reason for rule in RULES)}.
 
 # Properties the pipeline understands
-- complexity: easy, medium, hard (seed 002: easy = one table, simple; medium = joins or \
+- complexity: easy, medium, hard (SENSE: easy = one table, simple; medium = joins or \
 aggregates; hard = several advanced features).
 - task_type: {", ".join(t.value for t in TaskType)} (data definition is never generated).
 - prompt_style: {", ".join(s.value for s in PromptStyle)}.

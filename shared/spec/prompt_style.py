@@ -1,6 +1,6 @@
-"""A small rule-based classifier of a question's style, into seed 000's six prompt styles.
+"""A small rule-based classifier of a question's style, into DataFramer's six prompt styles.
 
-Seed 000 lists the styles by example: direct questions ("What is the average delivery time for
+DataFramer lists the styles by example: direct questions ("What is the average delivery time for
 orders in Q3?"), imperatives ("List all products with inventory below threshold"), conversational
 requests ("Can you show me which customers haven't ordered recently?"), terse keywords ("total
 sales by region 2024"), complex multi-part asks ("Find the top 5 suppliers by volume and also

@@ -23,7 +23,7 @@ ALPHA = 0.5
 PRIOR_STRENGTH = 4.0
 DECIMALS = 4
 SMALLEST = 10.0**-DECIMALS
-# Seed 000 asks for 3-5 tables, so 1..5 are always allowed values (more when seeds have more).
+# DataFramer asks for 3-5 tables, so 1..5 are always allowed values (more when seeds have more).
 MIN_TABLE_SPAN = 5
 MAX_COLUMNS = 40
 LEVELS = [c.value for c in Complexity]
@@ -98,7 +98,7 @@ def tally(rows: Sequence[Measured], read: Callable[[Measured], Value | None]) ->
 
 # The default spec's descriptions, except where they quote the default's own numbers.
 DESCRIPTIONS = {
-    "complexity": "Seed 002's level, measured: easy = one table, no aggregate, grouping or "
+    "complexity": "SENSE's level, measured: easy = one table, no aggregate, grouping or "
     "advanced feature; medium = a join, an aggregate or one advanced feature; hard = two or "
     "more advanced features (CTE, set operation, window, subquery, HAVING; 3+ tables count).",
     "task_type": "From the statement: SELECT with an aggregate = analytics, without = "
@@ -176,7 +176,7 @@ class Builder:
         return self.entry(name, body, evidence)
 
     def task_type(self) -> dict[str, Any]:
-        # Analytics means an aggregate, which an easy query never has (seed 002's levels).
+        # Analytics means an aggregate, which an easy query never has (SENSE's levels).
         def allowed(level: str) -> Sequence[Value]:
             return [t for t in TASKS if not (level == "easy" and t == TaskType.ANALYTICS.value)]
 

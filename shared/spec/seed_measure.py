@@ -13,7 +13,7 @@ well-known properties (docs/spec.md, "Spec from seeds", has the rules with their
 - features projected onto the coherence rules a blueprint must satisfy (LIMIT needs ORDER BY,
   GROUP BY needs an aggregate, HAVING needs GROUP BY, >= 2 tables need a join kind, 1 table
   none); each projection is counted as an adjustment.
-- complexity by seed 002's levels (see `label_complexity`).
+- complexity by SENSE's levels (see `label_complexity`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from shared.sql.schema_facts import extract_schema_facts
 
 MANIPULATION_STATEMENTS = frozenset({"insert", "update", "delete", "replace", "merge"})
 DDL_STATEMENTS = frozenset({"create", "alter", "drop", "truncate", "rename", "comment"})
-# Seed 002: "hard ... answers that use multiple advanced features"; 3+ tables count as one.
+# SENSE: "hard ... answers that use multiple advanced features"; 3+ tables count as one.
 ADVANCED = frozenset(
     {
         SqlFeature.CTE,
@@ -104,7 +104,7 @@ class SeedMeasurements:
 
 
 def label_complexity(features: Iterable[SqlFeature], num_tables: int) -> str:
-    """Seed 002's level. hard: two or more advanced features (CTE, set operation, window,
+    """SENSE's level. hard: two or more advanced features (CTE, set operation, window,
     any subquery, HAVING; reading 3+ tables counts as one); medium: one advanced feature, a
     join (2+ tables), an aggregate or GROUP BY; easy: one table, nothing of the above."""
     present = set(features)

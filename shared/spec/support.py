@@ -18,7 +18,7 @@ GENERATION_SETTINGS = frozenset(
     {"columns_per_table", "rows_per_table", "declares_primary_keys", "declares_foreign_keys"}
 )
 NOT_PORTABLE_JOINS = {
-    JoinKind.RIGHT.value: "RIGHT JOIN is excluded from portable SQL (seed 000 removed it too)",
+    JoinKind.RIGHT.value: "RIGHT JOIN is excluded from portable SQL (DataFramer removed it too)",
     JoinKind.FULL.value: "FULL JOIN does not exist in MySQL/MariaDB",
 }
 

@@ -79,7 +79,7 @@ def build_spec(document: Mapping[str, Any]) -> Spec:
 
 @lru_cache(maxsize=1)
 def default_spec() -> Spec:
-    """The shipped spec modelled on seed 000's objectives (immutable, so cached)."""
+    """The shipped spec modelled on DataFramer's objectives (immutable, so cached)."""
     return load_spec(DEFAULT_SPEC_PATH)
 
 

@@ -1,4 +1,4 @@
-"""Does a draft's SQL have the properties its blueprint planned? (seed 000: "If a sample claims
+"""Does a draft's SQL have the properties its blueprint planned? (DataFramer: "If a sample claims
 to use aggregation but the query has no aggregation functions, it gets revised".)
 
 Each rule yields at most one ConformanceDiff; an empty list means the query conforms. Features

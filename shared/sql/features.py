@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
+from sqlglot import exp
+
 from proto.common import Engine, JoinKind, SqlFeature
 from shared.sql.feature_parse import describe_error, parse_sql, resolve_dialect
 from shared.sql.feature_roles import SUBQUERY_ROLES, statement_type
@@ -174,3 +176,20 @@ def extract_query_features(sql: str, dialect: Engine | str = Engine.SQLITE) -> Q
     if analysis.features is None:
         raise ValueError(f"cannot analyze SQL: {analysis.error}")
     return analysis.features
+
+
+def structural_pattern(sql_or_tree: str | exp.Expr, dialect: Engine | str = Engine.SQLITE) -> str:
+    """The structural pattern of a SQL text (parsed in `dialect`) or of a tree (not modified).
+
+    Raises ValueError when the text does not parse; `analyze_query`
+    returns a result that carries the error instead.
+    """
+    if isinstance(sql_or_tree, str):
+        analysis = analyze_query(sql_or_tree, dialect)  # cached, and already holds the pattern
+        if analysis.features is None:
+            raise ValueError(f"cannot parse SQL: {analysis.error}")
+        return analysis.features.pattern
+    owners: list[ListOwner] = []
+    root = walk_statement(sql_or_tree.copy(), FeatureTally(), owners)
+    collapse_lists(owners)
+    return render_pattern([root])

@@ -1,6 +1,6 @@
 """The structural pattern of a query: its shape with identifiers and literals abstracted.
 
-Seed 001 counts "unique SQL patterns": parse, keep the clauses, recurse into subqueries, and
+Turing counts "unique SQL patterns": parse, keep the clauses, recurse into subqueries, and
 replace column names, table names and values with placeholders. Here that means (docs/features.md
 has the full list): columns become `c`, tables and CTE names `t`, literals `?`, aliases go,
 join keywords are normalised, runs of identical items in a list collapse to one, and the tree is
@@ -19,7 +19,6 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from proto.common import Engine
 from shared.sql.feature_roles import is_helper, join_condition, join_kind
 
 COLUMN = "c"
@@ -227,24 +226,3 @@ def render_pattern(statements: Sequence[exp.Expr]) -> str:
 def pattern_hash(pattern: str) -> str:
     """A short stable identifier of a pattern (16 hex digits of BLAKE2b)."""
     return hashlib.blake2b(pattern.encode("utf-8"), digest_size=8).hexdigest()
-
-
-def structural_pattern(sql_or_tree: str | exp.Expr, dialect: Engine | str = Engine.SQLITE) -> str:
-    """The structural pattern of a SQL text (parsed in `dialect`) or of a tree (not modified).
-
-    Raises ValueError when the text does not parse; `shared.sql.features.analyze_query`
-    returns a result that carries the error instead.
-    """
-    # Imported here: both modules import this one.
-    from shared.sql.feature_walk import FeatureTally, walk_statement
-    from shared.sql.features import analyze_query
-
-    if isinstance(sql_or_tree, str):
-        analysis = analyze_query(sql_or_tree, dialect)  # cached, and already holds the pattern
-        if analysis.features is None:
-            raise ValueError(f"cannot parse SQL: {analysis.error}")
-        return analysis.features.pattern
-    owners: list[ListOwner] = []
-    root = walk_statement(sql_or_tree.copy(), FeatureTally(), owners)
-    collapse_lists(owners)
-    return render_pattern([root])

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def accepted_lines(out: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def assert_exactly_once(out: Path, count: int) -> dict[str, int]:
+def assert_exactly_once(out: Path, count: int) -> dict[str, Any]:
     records = []
     for name in ("dataset.jsonl", "duplicates.jsonl", "rejected.jsonl"):
         path = out / name
@@ -65,7 +66,7 @@ def assert_exactly_once(out: Path, count: int) -> dict[str, int]:
             records += [json.loads(line) for line in path.read_text().splitlines()]
     ids = Counter(record["id"] for record in records)
     assert not [i for i, n in ids.items() if n > 1], "a sample written twice"
-    summary = json.loads((out / "summary.json").read_text())
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     assert summary["accepted"] == count
     assert len(ids) == summary["planned"], "a planned sample lost"
     return summary

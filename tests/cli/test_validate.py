@@ -63,7 +63,7 @@ def test_gretel_slice_on_three_engines(stack: LocalStack, data_dir: Path, tmp_pa
     assert report["unavailable"] == {} and report["malformed"] == 0
     for key in ("schema_valid", "query_valid", "non_empty"):
         assert_consistent(report[key], ENGINES)
-    # Seed 000 counts a query valid when it executes; a non-empty result is a stricter bar.
+    # DataFramer counts a query valid when it executes; a non-empty result is a stricter bar.
     for engine in [*ENGINES, "any"]:
         assert report["non_empty"][engine] <= report["query_valid"][engine]
     # Gretel's context was printed for SQLite and its SQL mostly runs there.

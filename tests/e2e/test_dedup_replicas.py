@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -35,6 +36,7 @@ from shared.similarity.embedders import STATIC, Embedder, load_embedder
 from shared.similarity.index import SimilarityIndex
 from shared.similarity.locks import MemoryScopeLock
 from shared.similarity.saturation import RunSaturation
+from tests.fakes.clock import ManualClock
 from tests.unit.pipeline.conftest import make_envelope
 
 pytestmark = [pytest.mark.e2e]
@@ -64,7 +66,7 @@ def embedder() -> Embedder:
 
 @dataclass
 class Replica:
-    service: Service
+    service: Service[DedupSettings, Any]
     stage: NearDedupStage
     kv: KeyValue
 
@@ -277,15 +279,22 @@ async def test_a_lease_excludes_others_until_released(kv: KeyValue) -> None:
 async def test_a_dead_holders_lease_is_taken_over_and_the_holder_is_fenced(
     kv: KeyValue,
 ) -> None:
-    dead = KvLease(kv, "dead", ttl_s=0.5)
+    clock = ManualClock(now_s=time.time())  # lease expiries are wall-clock times
+    dead = KvLease(kv, "dead", ttl_s=0.5, clock=clock.now)
     stale = await dead._acquire(lock_key("run.schema"))  # never released: its holder died
-    started = time.monotonic()
-    async with KvLease(kv, "live", wait_s=5).hold("run.schema") as live:
-        assert time.monotonic() - started >= 0.3
+    waiter = KvLease(kv, "live", wait_s=30, clock=clock.now)
+    taking = asyncio.create_task(waiter._acquire(lock_key("run.schema")))
+    await asyncio.sleep(0.2)  # the waiter polls the KV meanwhile; the manual clock stands still
+    assert not taking.done()  # not before the dead holder's lease expired
+    clock.advance(0.5)
+    live = await taking
+    try:
         assert await live.still_held()
         assert not await stale.still_held()  # a paused old holder must not commit now
         await dead._release(stale)  # its late release does not free the new holder's lease
         assert await live.still_held()
+    finally:
+        await waiter._release(live)
 
 
 async def test_the_index_survives_a_restart_and_saturation_is_published(

@@ -1,4 +1,4 @@
-"""Seed 003's stopping criterion through the real services: a spec too narrow to stay new
+"""SQL-Factory's stopping criterion through the real services: a spec too narrow to stay new
 saturates, the sink's status says so, and a run started with until_saturated stops planning
 well below its budget with every planned sample finished exactly once."""
 

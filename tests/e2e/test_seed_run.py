@@ -1,4 +1,4 @@
-"""A run from seeds through the real services (seed 003's expansion): real Spider seeds, the
+"""A run from seeds through the real services (SQL-Factory's expansion): real Spider seeds, the
 template engine writing new queries on the seeds' own schemas, checked on three engines.
 
 The run request is published before its seeds, so the planner must wait for the pool; a

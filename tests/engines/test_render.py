@@ -27,7 +27,6 @@ def test_key_is_stable_and_content_addressed() -> None:
     other_dialect = Fixture("CREATE TABLE t (a INT, b TEXT)", Engine.MYSQL, ROWS)
     assert one.key == same.key and one == same and hash(one) == hash(same)
     assert len({one.key, other_rows.key, other_dialect.key}) == 3
-    assert one.name == f"sx_{one.key[:16]}"
 
 
 def test_fixture_from_draft_carries_ddl_dialect_and_rows() -> None:

@@ -36,7 +36,9 @@ async def test_concurrent_checks_create_the_schema_once(
     assert len({c.digest for c in checks if c.digest}) == 1
     assert runner.fixtures.stats.created - before == 1
     if engine is not Engine.SQLITE:
-        assert (await count_scratch_copies(engine_settings, fixture.name))[engine.value] == 1
+        assert (await count_scratch_copies(engine_settings, runner.scratch_name(fixture)))[
+            engine.value
+        ] == 1
 
 
 async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
@@ -47,8 +49,9 @@ async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
         for fixture in fixtures:
             for runner in opened.values():
                 assert (await runner.check(fixture, SQL, Level.FULL)).ok
-        assert await count_scratch_copies(settings, fixtures[0].name) == {"postgres": 0, "mysql": 0}
-        assert await count_scratch_copies(settings, fixtures[2].name) == {"postgres": 1, "mysql": 1}
+        names = [opened[Engine.POSTGRES].scratch_name(f) for f in fixtures]
+        assert await count_scratch_copies(settings, names[0]) == {"postgres": 0, "mysql": 0}
+        assert await count_scratch_copies(settings, names[2]) == {"postgres": 1, "mysql": 1}
         for runner in opened.values():
             assert runner.fixtures.stats.evicted == 1 and len(runner.fixtures) == 2
             assert (await runner.check(fixtures[0], SQL, Level.FULL)).ok  # rebuilt on demand
@@ -56,7 +59,7 @@ async def test_eviction_drops_the_oldest_schema(stack: LocalStack) -> None:
     finally:
         await close_engines(opened)
     # drop_on_close: the scratch schemas were only a cache.
-    assert await count_scratch_copies(settings, fixtures[2].name) == {"postgres": 0, "mysql": 0}
+    assert await count_scratch_copies(settings, names[2]) == {"postgres": 0, "mysql": 0}
 
 
 async def test_a_schema_dropped_behind_our_back_is_rebuilt(
@@ -64,12 +67,13 @@ async def test_a_schema_dropped_behind_our_back_is_rebuilt(
 ) -> None:
     fixture = make_staff_fixture("dropped-behind")
     first = {e: await engines[e].check(fixture, SQL, Level.FULL) for e in ALL}
-    await fetch_pg(engine_settings, f"DROP SCHEMA {fixture.name} CASCADE")
-    await fetch_mysql(engine_settings, f"DROP DATABASE {fixture.name}")
+    name = engines[Engine.POSTGRES].scratch_name(fixture)
+    await fetch_pg(engine_settings, f"DROP SCHEMA {name} CASCADE")
+    await fetch_mysql(engine_settings, f"DROP DATABASE {name}")
     await fetch_mysql(
         engine_settings,
         f"DELETE FROM {engine_settings.sandbox_prefix}_ctl.fixtures WHERE name = %s",
-        fixture.name,
+        name,
     )
     for engine in (Engine.POSTGRES, Engine.MYSQL):
         again = await engines[engine].check(fixture, SQL, Level.FULL)
@@ -95,12 +99,15 @@ async def test_sqlite_dir_keeps_fixture_files(tmp_path: Path) -> None:
     fixture = make_staff_fixture("sqlite-files")
     settings = EngineSettings(sqlite_dir=str(tmp_path), drop_on_close=False)
     first = SqliteEngine(settings)
+    name = first.scratch_name(fixture)
     await first.start()
     check = await first.check(fixture, SQL, Level.FULL)
     await first.close()
-    assert check.ok and [p.name for p in tmp_path.iterdir()] == [f"{fixture.name}.sqlite"]
+    assert check.ok and [p.name for p in tmp_path.iterdir()] == [f"{name}.sqlite"]
     # A second process reuses the file instead of building the fixture again.
-    second = SqliteEngine(EngineSettings(sqlite_dir=str(tmp_path)))
+    # Replicas of one run share the run's secret, so they find each other's fixtures.
+    shared = EngineSettings(sqlite_dir=str(tmp_path), fixture_secret=settings.fixture_secret)
+    second = SqliteEngine(shared)
     await second.start()
     again = await second.check(fixture, SQL, Level.FULL)
     assert again.digest == check.digest

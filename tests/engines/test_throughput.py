@@ -41,4 +41,3 @@ async def test_checks_per_second_on_a_cached_schema(
     rate = CHECKS / (time.perf_counter() - started)
     print(f"\n{engine.value}: {rate:.0f} checks/s ({CONCURRENCY} concurrent, full level)")
     assert runner.fixtures.stats.created == created  # every check reused the schema
-    assert rate > 0

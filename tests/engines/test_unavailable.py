@@ -52,11 +52,9 @@ async def test_a_server_that_never_answers_times_out_as_unavailable(engine: Engi
         settings = EngineSettings.model_validate(
             {field: template.format(port=port), "connect_timeout_s": 0.5}
         )
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        # The connect timeout (0.5 s) ends it; a hang would be caught by the test timeout.
         with pytest.raises(EngineUnavailable, match=engine.value):
             await open_engines(settings, [engine])
-        assert loop.time() - started < 10
 
 
 def _list_descendants(root: int) -> list[int]:

@@ -16,8 +16,8 @@ import aiomysql
 import asyncpg
 import pytest
 
+from shared.engines.provision import parse_mysql_dsn
 from shared.runtime.local import (
-    ADMIN_PASSWORD,
     ServerUnavailable,
     server_dir,
     start_mariadb,
@@ -89,10 +89,8 @@ async def feed_postgres(dsn: str) -> None:
         await conn.close()
 
 
-async def feed_mariadb(port: int) -> None:
-    conn = await aiomysql.connect(
-        host="127.0.0.1", port=port, user="sqlsynth", password=ADMIN_PASSWORD, autocommit=True
-    )
+async def feed_mariadb(dsn: str) -> None:
+    conn = await aiomysql.connect(**parse_mysql_dsn(dsn), autocommit=True)
     try:
         async with conn.cursor() as cur:
             await cur.execute("CREATE DATABASE shop")
@@ -160,7 +158,7 @@ def maria_logs() -> Iterator[MariaLogs]:
     except ServerUnavailable as exc:
         pytest.fail(f"MariaDB is needed for the real-log tests: {exc}")
     try:
-        asyncio.run(feed_mariadb(server.port))
+        asyncio.run(feed_mariadb(server.dsn))
     finally:
         server.stop()
     data = server_dir(base) / "mariadb"

@@ -7,7 +7,6 @@ reader walks the whole subject, skips what is not a SeedEvent, and keeps one sou
 from __future__ import annotations
 
 import nats
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
@@ -27,7 +26,7 @@ async def published_seeds(url: str, source: str) -> list[tuple[SeedEvent, dict[s
         while True:
             try:
                 batch = await sub.fetch(500, timeout=2)
-            except NatsTimeout:
+            except TimeoutError:  # nats-py raises its own or asyncio's, depending on the path
                 break
             for msg in batch:
                 await msg.ack()

@@ -14,6 +14,7 @@ import pytest
 
 from shared.ingest.catalog import read_ddl_file, read_mysql, read_postgres
 from shared.ingest.schema_infer import infer_schema
+from shared.ingest.schema_render import render_ddl
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import attach_schema, tables_of
 from shared.runtime.local import LocalStack
@@ -41,7 +42,7 @@ def test_infer_tables_columns_types_and_keys() -> None:
     assert orders.foreign_keys["customer_id"] == ("customers", "id")
     assert schema.tables["payments"].foreign_keys["order_id"] == ("orders", "id")
     assert customers.primary_key == "id" and orders.primary_key == "id"
-    ddl = schema.to_ddl()
+    ddl = render_ddl(schema)
     # Parents first, so the DDL runs top to bottom.
     assert ddl.index("CREATE TABLE customers") < ddl.index("CREATE TABLE orders")
     assert ddl.index("CREATE TABLE orders") < ddl.index("CREATE TABLE payments")
@@ -61,7 +62,7 @@ def test_pocketdata_schema(data_dir: Path) -> None:
     )
     assert {"activity_id", "modified", "data_state"} <= set(schema.tables["activities"].columns)
     with sqlite3.connect(":memory:") as conn:
-        conn.executescript(schema.to_ddl())
+        conn.executescript(render_ddl(schema))
         prepared = 0
         for seed in result.seeds:
             try:
@@ -90,7 +91,7 @@ def test_ddl_file_and_tables_of(tmp_path: Path) -> None:
 
 @pytest.mark.engines
 async def test_inferred_ddl_runs_on_servers(stack: LocalStack) -> None:
-    ddl = infer_schema(SHOP, "postgres").to_ddl()
+    ddl = render_ddl(infer_schema(SHOP, "postgres"))
     name = f"ingest_{uuid.uuid4().hex[:8]}"
     pg = await asyncpg.connect(stack.dsn("postgres"))
     try:
@@ -106,7 +107,7 @@ async def test_inferred_ddl_runs_on_servers(stack: LocalStack) -> None:
         async with my.cursor() as cur:
             await cur.execute(f"CREATE DATABASE {name}")
             await cur.execute(f"USE {name}")
-            for statement in infer_schema(SHOP, "postgres").to_ddl("mysql").split(";\n"):
+            for statement in render_ddl(infer_schema(SHOP, "postgres"), "mysql").split(";\n"):
                 await cur.execute(statement.rstrip(";"))
             await cur.execute(f"DROP DATABASE {name}")
     finally:
@@ -159,8 +160,8 @@ async def test_live_postgres_catalogue(stack: LocalStack) -> None:
     assert books.foreign_keys["author_id"] == ("authors", "id")
     assert books.columns["price"].type == "DECIMAL" and books.columns["in_print"].type == "BOOLEAN"
     assert schema.tables["authors"].columns["born"].type == "DATE"
-    check_catalogue(schema.tables, schema.to_ddl())
-    assert "FOREIGN KEY (author_id) REFERENCES authors (id)" in schema.to_ddl()
+    check_catalogue(schema.tables, render_ddl(schema))
+    assert "FOREIGN KEY (author_id) REFERENCES authors (id)" in render_ddl(schema)
 
 
 @pytest.mark.engines
@@ -188,4 +189,4 @@ async def test_live_mysql_catalogue(stack: LocalStack) -> None:
     assert books.foreign_keys["author_id"] == ("authors", "id")
     assert books.columns["in_print"].type == "BOOLEAN"
     assert books.columns["published"].type == "TIMESTAMP"
-    check_catalogue(schema.tables, schema.to_ddl())
+    check_catalogue(schema.tables, render_ddl(schema))

@@ -11,8 +11,8 @@ import pytest
 from faststream import FastStream
 
 from proto.seed import SeedEvent
-from services.common.app import Service, create_service
-from services.ingest.main import IngestSettings, main, start, stop
+from services.common.app import create_service
+from services.ingest.main import IngestService, IngestSettings, main, start, stop
 from shared.ingest.seeds import ingest_files
 from shared.runtime.local import LocalStack
 from tests.ingest.conftest import PgLogs
@@ -21,8 +21,8 @@ from tests.ingest.published import published_seeds
 pytestmark = pytest.mark.engines
 
 
-async def run_until_caught_up(settings: IngestSettings, log: Path) -> Service:
-    service = create_service("ingest", settings)
+async def run_until_caught_up(settings: IngestSettings, log: Path) -> IngestService:
+    service: IngestService = create_service("ingest", settings)
     await start(service)
     try:
         deadline = time.monotonic() + 20

@@ -36,7 +36,6 @@ from proto.seed import SeedEvent
 from services.runner.client import RunClient, run_ended
 from shared.engines.provision import parse_mysql_dsn
 from shared.runtime.local import (
-    ADMIN_PASSWORD,
     Server,
     free_port,
     nats_server_binary,
@@ -152,9 +151,8 @@ async def prepare_engines(docs: tuple[Doc, ...], pg: Server, maria: Server) -> N
     finally:
         await conn.close()
     mysql_password = str(parse_mysql_dsn(engines["SQLSYNTH_MYSQL_DSN"])["password"])
-    admin = await aiomysql.connect(
-        host="127.0.0.1", port=maria.port, user="sqlsynth", password=ADMIN_PASSWORD
-    )
+    # The private server's admin password is random per stack: it is in the server's DSN.
+    admin = await aiomysql.connect(**parse_mysql_dsn(maria.dsn))
     try:
         async with admin.cursor() as cur:
             await cur.execute(f"CREATE USER 'sqlsynth'@'%' IDENTIFIED BY '{mysql_password}'")

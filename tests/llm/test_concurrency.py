@@ -74,15 +74,23 @@ async def test_capacity_blocks_and_releases() -> None:
 
 
 async def test_pause_follows_retry_after_and_is_capped() -> None:
-    limiter = AdaptiveLimiter(4, max_pause_s=0.2)
+    clock = Clock()
+    limiter = AdaptiveLimiter(4, max_pause_s=0.2, clock=clock)
     async with limiter.slot() as ticket:
         limiter.overloaded(ticket, retry_after_s=30)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    async with limiter.slot():
-        pass
-    waited = loop.time() - started
-    assert 0.15 <= waited < 1.0
+
+    async def call() -> None:
+        async with limiter.slot():
+            pass
+
+    waiting = asyncio.create_task(call())
+    clock.now = 0.19
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # still paused 0.19 s in
+    clock.now = 0.2  # the 30 s retry-after, capped at max_pause_s
+    await asyncio.wait_for(waiting, timeout=30)  # the pause re-checks the clock every 0.2 s
+    assert limiter.in_flight == 0
 
 
 def test_bad_bounds_are_refused() -> None:

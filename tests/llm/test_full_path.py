@@ -11,9 +11,9 @@ from proto.common import Engine, JoinKind, Outcome, PromptStyle, SqlFeature, Tas
 from proto.sample import Blueprint, ErrorClass, SampleEnvelope, TokenCost
 from shared.engines.validator import Validator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
-from shared.pipeline.emit import Emit
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.revise import ReviserStage
+from shared.pipeline.routes import PipelineDriver
 from shared.pipeline.validate import ValidatorStage
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
@@ -47,20 +47,20 @@ def plans() -> list[Blueprint]:
 async def drive(
     claude: ClaudeDraftEngine, validator: Validator, envelope: SampleEnvelope
 ) -> SampleEnvelope:
-    generate, check = GeneratorStage(claude), ValidatorStage(validator, set(Engine))
+    """The pipeline's routes up to review (no dedup), in this process."""
     revise = ReviserStage(claude)
-    emits: list[Emit] = await generate(envelope)
-    while True:
-        emit = emits[0]
-        env = emit.envelope
-        if emit.subject in (subjects.SAMPLE_REJECTED, subjects.SAMPLE_REVIEWED):
-            return env
-        if emit.subject == subjects.SAMPLE_DRAFTED:
-            emits = await check(env)
-        elif emit.subject == subjects.SAMPLE_FAILED:
-            emits = await revise.repair(env)
-        else:  # checked: the reviser judges (rules, then the LLM judge) and repairs
-            emits = await revise.review(env)
+    driver = PipelineDriver(
+        {
+            subjects.SAMPLE_PLANNED: GeneratorStage(claude),
+            subjects.SAMPLE_DRAFTED: ValidatorStage(validator, set(Engine)),
+            subjects.SAMPLE_FAILED: revise.repair,
+            # checked: the reviser judges (rules, then the LLM judge) and repairs
+            subjects.SAMPLE_CHECKED: revise.review,
+        }
+    )
+    [left] = await driver.run_envelope(subjects.SAMPLE_PLANNED, envelope)
+    assert left.subject in (subjects.SAMPLE_REJECTED, subjects.SAMPLE_REVIEWED)
+    return left.envelope
 
 
 async def test_every_sample_ends_accepted_or_rejected_with_reason(

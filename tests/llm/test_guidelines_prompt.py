@@ -1,4 +1,4 @@
-"""Reviewer guidelines of a run reach the Claude prompt of its later samples (seed 001's loop),
+"""Reviewer guidelines of a run reach the Claude prompt of its later samples (Turing's loop),
 through the real SDK against the fake Messages API; other runs' samples do not get them."""
 
 from __future__ import annotations

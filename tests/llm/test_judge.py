@@ -135,7 +135,7 @@ async def test_a_pair_the_verifier_rejects_is_a_generation_error() -> None:
                 rows=seed_draft.rows,
                 seed=1,
             )
-        assert caught.value.cost.calls == 2  # type: ignore[attr-defined]
+        assert caught.value.cost.calls == 2
         await claude.aclose()
 
 
@@ -172,6 +172,7 @@ async def test_generator_stage_back_translates_a_kept_seed_and_expands_on_a_give
     tools = [c.tool_choice for c in calls]
     assert "submit_schema" not in tools and "submit_review" not in tools
     assert tools[:2] == ["submit_outline", "submit_rows"] and "submit_question" in tools
+    assert calls[0].body is not None
     first_prompt = json.dumps(calls[0].body["messages"][0])
     assert "<seed_schema>" in first_prompt and "NEW query" in first_prompt
     assert emit.envelope.draft is not None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.llm.pricing import PRICES, ModelPrice, PriceBook
+from shared.llm.pricing import ModelPrice, PriceBook
 from shared.llm.settings import LlmSettings
 
 
@@ -20,16 +20,10 @@ class Usage:
 
 def test_haiku_cost_sums_every_token_kind_at_its_rate() -> None:
     book = PriceBook()
-    price = book.price("claude-haiku-5-5")
     usage = Usage(1_000, 2_000, cache_creation_input_tokens=4_000, cache_read_input_tokens=8_000)
     cost = book.cost("claude-haiku-5-5", usage)
-    expected = (
-        1_000 * price.input
-        + 2_000 * price.output
-        + 4_000 * price.cache_write_5m
-        + 8_000 * price.cache_read
-    ) / 1e6
-    assert cost.usd == pytest.approx(expected)
+    # $/Mtok 0.10 in, 0.50 out, 0.125 cache write, 0.01 cache read: 100 + 1000 + 500 + 80 µ$.
+    assert cost.usd == pytest.approx(0.001680)
     assert (cost.calls, cost.input_tokens, cost.output_tokens) == (1, 1_000, 2_000)
     assert (cost.cache_creation_input_tokens, cost.cache_read_input_tokens) == (4_000, 8_000)
 
@@ -38,18 +32,19 @@ def test_batch_halves_and_one_hour_writes_cost_more() -> None:
     book = PriceBook()
     usage = Usage(10_000, 1_000, cache_creation_input_tokens=5_000)
     online = book.cost("claude-haiku-5-5", usage)
-    assert book.cost("claude-haiku-5-5", usage, batch=True).usd == pytest.approx(online.usd / 2)
+    assert online.usd == pytest.approx(0.002125)  # 1000 + 500 + 625 µ$
+    assert book.cost("claude-haiku-5-5", usage, batch=True).usd == pytest.approx(0.0010625)
+    # The same 5000 cache-write tokens at the 1 h rate (0.20 $/Mtok instead of 0.125).
     hour = book.cost("claude-haiku-5-5", usage, cache_write_1h_tokens=5_000)
-    price = PRICES["claude-haiku-5-5"]
-    delta = 5_000 * (price.cache_write_1h - price.cache_write_5m) / 1e6
-    assert hour.usd == pytest.approx(online.usd + delta)
+    assert hour.usd == pytest.approx(0.0025)
 
 
 def test_long_prompts_use_the_model_multiplier() -> None:
     book = PriceBook()
     short = book.cost("claude-haiku-5-5", Usage(100_000, 0))
     long = book.cost("claude-haiku-5-5", Usage(100_001, 0))
-    assert long.usd == pytest.approx(short.usd * 100_001 / 100_000 * 5)
+    assert short.usd == pytest.approx(0.01)  # at the 100k threshold: the plain rate
+    assert long.usd == pytest.approx(0.0500005)  # one token past it: every token x5
 
 
 def test_standard_ratios_and_dated_ids() -> None:

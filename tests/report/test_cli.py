@@ -44,6 +44,7 @@ DATASET_KEYS = {
     "with_schema",
     "with_question",
     "validity",
+    "sense",
     "shares",
     "complexity",
     "histograms",

@@ -67,6 +67,9 @@ def test_side_by_side(report_html: Path) -> None:
     charts = re.findall(r'data-chart="([^"]+)"', text)
     for name in ("validity", "shares", "feature_usage", "histogram_tables", "waterfall_run"):
         assert name in charts
+    # The sense section puts both datasets' shares per finding side by side.
+    sense = text[text.index("id='sense'") :]
+    assert "unused_join (error)" in sense and "<th>run</th>" in sense and "<th>small</th>" in sense
     assert any(name.startswith("spec_") for name in charts)
     assert any(name.startswith("distribution_") for name in charts)
 

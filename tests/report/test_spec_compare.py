@@ -13,7 +13,7 @@ import pytest
 from shared.report.build import build_report
 from shared.report.load import load_report_dataset
 from shared.report.spec_compare import SpecTargets, fit_distribution
-from shared.spec import Spec, default_spec, expected_distribution
+from shared.spec import build_spec, default_spec, expected_distribution
 from shared.spec.model import format_key
 
 TINY_SPEC = {
@@ -88,7 +88,7 @@ def test_spec_section_on_a_tiny_spec(tmp_path: Path) -> None:
     ]
     path = tmp_path / "labelled.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    spec = Spec.from_document(TINY_SPEC)
+    spec = build_spec(TINY_SPEC)
     section = build_report([load_report_dataset(path)], spec=spec)["spec"]
     by_name = {p["property"]: p for p in section["properties"]}
 

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from proto.common import Engine
-from services.cli.review import REVIEW_DB, build_context
+from services.cli.review import build_context
+from services.review.context import REVIEW_DB
 from shared.review.store import Action, ReviewStore, sqlite_url
 from shared.runtime.local import LocalStack
 from tests.review.browser import open_browser, serve

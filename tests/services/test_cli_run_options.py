@@ -81,7 +81,9 @@ def test_batch_mode_reaches_the_generator_and_waits_for_slow_rounds(
     assert result.exit_code == 0, result.output
     [config] = started.configs
     assert config.extra_env["SQLSYNTH_BATCH"] == "1"
-    services = service_env(config, LocalStack(base=tmp_path), env)
+    # None in a CliRunner env unsets the variable; the services see only what is set.
+    present = {name: value for name, value in env.items() if value is not None}
+    services = service_env(config, LocalStack(base=tmp_path), present)
     assert services["SQLSYNTH_BATCH"] == "1"
     assert config.stall_timeout_s >= 24 * 3600  # a batch round may take the API's full day
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
-from faststream.nats import TestNatsBroker
+from faststream.nats import NatsBroker, TestNatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from proto import SampleEnvelope, subjects
 from proto.common import Outcome, Stage
 from services.common.app import Service, create_service
+from services.common.delivery import StageFn
 from shared.errors import EngineUnavailable
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore
 from shared.pipeline.emit import Emit
@@ -22,7 +24,7 @@ class Collected:
     def __init__(self) -> None:
         self.messages: dict[str, list[NatsMessage]] = {}
 
-    def on(self, service: Service, subject: str) -> None:
+    def on(self, service: Service[ServiceSettings, Any], subject: str) -> None:
         @service.broker.subscriber(subject, stream=service.stream)
         async def collect(msg: NatsMessage) -> None:
             self.messages.setdefault(subject, []).append(msg)
@@ -31,7 +33,7 @@ class Collected:
         return [m.body for m in self.messages.get(subject, [])]
 
 
-def build(fn: object, *, max_deliver: int = 6) -> tuple[Service, Collected]:
+def build(fn: StageFn, *, max_deliver: int = 6) -> tuple[Service[ServiceSettings, Any], Collected]:
     service = create_service("test", ServiceSettings(max_deliver=max_deliver))
     service.sample_subscriber(subjects.SAMPLE_REVIEWED, "test", Stage.DEDUP, lambda: fn)
     collected = Collected()
@@ -40,7 +42,7 @@ def build(fn: object, *, max_deliver: int = 6) -> tuple[Service, Collected]:
     return service, collected
 
 
-async def publish(broker: TestNatsBroker, body: bytes) -> None:
+async def publish(broker: NatsBroker, body: bytes) -> None:
     await broker.publish(body, subjects.SAMPLE_REVIEWED, stream=subjects.STREAM)
 
 

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 import nats
 import pytest
@@ -125,7 +126,7 @@ class Harness:
             backoff_base_s=0.02,
             backoff_max_s=0.1,
         )
-        self.service: Service = create_service("test", self.settings)
+        self.service: Service[ServiceSettings, Any] = create_service("test", self.settings)
         self.sample_id = f"s-{token}"
 
     async def run(
@@ -133,7 +134,6 @@ class Harness:
         fn: StageFn,
         done: Callable[[], bool],
         timeout_s: float = 20.0,
-        settle_s: float = 0.3,
         samples: int = 1,
     ) -> None:
         self.service.sample_subscriber(self.inbox, self.durable, Stage.DEDUP, lambda: fn)
@@ -150,9 +150,25 @@ class Harness:
             while not done():
                 assert asyncio.get_running_loop().time() < deadline, "stage never finished"
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(settle_s)  # let the last publish and ack land
+            await self.wait_settled(deadline)
         finally:
             await broker.stop()
+
+    async def wait_settled(self, deadline: float) -> None:
+        """Until JetStream holds nothing undelivered or unacked for the consumer: every copy was
+        handled or skipped and acked (outputs are published before the ack), and an acked
+        message is never redelivered, so nothing can happen after this."""
+        nc = await nats.connect(self.url)
+        try:
+            js = nc.jetstream()
+            while True:
+                info = await js.consumer_info(subjects.STREAM, self.durable)
+                if not info.num_ack_pending and not info.num_pending:
+                    return
+                assert asyncio.get_running_loop().time() < deadline, f"never settled: {info}"
+                await asyncio.sleep(0.05)
+        finally:
+            await nc.close()
 
     def emit(self, envelope: SampleEnvelope) -> list[Emit]:
         envelope.record(Stage.DEDUP, Outcome.ACCEPTED)
@@ -300,8 +316,7 @@ async def test_a_handler_longer_than_the_ack_wait_keeps_its_message(nats_url: st
         finished.set()
         return harness.emit(envelope)
 
-    # Kept running 2 s after the stage ended: a redelivery, if any, would have started by then.
-    await harness.run(slow, finished.is_set, settle_s=2.0)
+    await harness.run(slow, finished.is_set)
     assert calls == 1
     assert len(await stream_envelopes(nats_url, harness.outbox, harness.sample_id)) == 1
 
@@ -318,7 +333,7 @@ async def test_a_message_that_waited_past_its_ack_wait_is_handled_once(nats_url:
         await asyncio.sleep(2.5)
         return harness.emit(envelope)
 
-    await harness.run(slow, lambda: len(calls) == 3, settle_s=4.0, samples=3)
+    await harness.run(slow, lambda: len(calls) == 3, samples=3)
     assert sorted(calls.values()) == [1, 1, 1], calls
     for i in range(3):
         sample_id = f"{harness.sample_id}-{i}"

@@ -53,7 +53,7 @@ async def test_generator_lifespan_wires_metrics_tools_and_shutdown(fake: FakeAnt
     assert set(opened.tool_engines) == {Engine.SQLITE}
     blueprint = BlueprintSampler(load_spec(None), seed=3).draw_at(0)
     draft, cost = await engine.generate(blueprint, seed=11)
-    # Every priced call reached the service's counters (HOUSE_STYLE 11).
+    # Every priced call reached the service's token and dollar counters.
     assert counter(service.metrics, "sqlsynth_llm_dollars_total") == pytest.approx(cost.usd)
     tokens = counter(service.metrics, "sqlsynth_llm_tokens_total", kind="output")
     assert tokens == cost.output_tokens == fake.billed()["output_tokens"]

@@ -1,4 +1,4 @@
-"""Rolling windows and the advice the planner acts on (seed 003's stopping criterion)."""
+"""Rolling windows and the advice the planner acts on (SQL-Factory's stopping criterion)."""
 
 from __future__ import annotations
 

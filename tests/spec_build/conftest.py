@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from proto.sample import Blueprint
-from shared.spec import BlueprintSampler, Spec
+from shared.spec import BlueprintSampler, Spec, build_spec
 from shared.spec.from_seeds import SeedSpec, spec_from_seeds
 from shared.spec.spec_yaml import dump_spec_yaml
 
@@ -38,7 +38,7 @@ def spider_built(spider_path: Path) -> SeedSpec:
 
 def reload(built: SeedSpec) -> Spec:
     """The spec as a user gets it: written as YAML and read back."""
-    return Spec.from_document(yaml.safe_load(dump_spec_yaml(built.document)))
+    return build_spec(yaml.safe_load(dump_spec_yaml(built.document)))
 
 
 @pytest.fixture(scope="session")

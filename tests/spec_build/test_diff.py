@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.spec import Spec, default_spec
+from shared.spec import build_spec, default_spec
 from shared.spec.diff import diff_specs
 
 
@@ -29,7 +29,7 @@ def test_identical_specs_have_no_changes() -> None:
 def test_probability_changes_show_before_and_after(document: dict[str, Any]) -> None:
     prop(document, "complexity")["values"] = {"easy": 0.2, "medium": 0.4, "hard": 0.4}
     prop(document, "join_kind")["conditional"]["2"] = {"inner": 0.7, "left": 0.2, "cross": 0.1}
-    diff = diff_specs(default_spec(), Spec.from_document(document))
+    diff = diff_specs(default_spec(), build_spec(document))
     changes = {(c.target, c.where, c.detail) for c in diff.changes}
     assert ("complexity", "", "p(easy) 0.3 -> 0.2") in changes
     assert ("complexity", "", "p(hard) 0.3 -> 0.4") in changes
@@ -47,7 +47,7 @@ def test_added_and_removed_properties_constraints_domains(document: dict[str, An
     )
     document["constraints"] = [c for c in document["constraints"] if c["name"] != "easy_is_small"]
     document["domains"] = {"retail": 2, "banking": 1}
-    diff = diff_specs(default_spec(), Spec.from_document(document))
+    diff = diff_specs(default_spec(), build_spec(document))
     kinds = {(c.section, c.target or c.where, c.kind) for c in diff.changes}
     assert ("property", "uses_case", "removed") in kinds
     assert ("property", "nesting_depth", "added") in kinds
@@ -61,7 +61,7 @@ def test_new_parents_show_the_whole_distribution(document: dict[str, Any]) -> No
     prop(document, "uses_order_by").pop("conditional")
     prop(document, "uses_order_by").pop("depends_on")
     prop(document, "uses_order_by")["bernoulli"] = 0.5
-    diff = diff_specs(default_spec(), Spec.from_document(document), overall=False)
+    diff = diff_specs(default_spec(), build_spec(document), overall=False)
     where = {c.where: c for c in diff.changes if c.target == "uses_order_by"}
     assert where["depends on"].detail == "[complexity] -> []"
     assert "p 0.5" in where["distribution"].detail

@@ -1,6 +1,6 @@
 """Specs measured from the real Gretel sample and Spider dev: valid, and they reproduce the seeds.
 
-"Seeds define the distribution you want to match" (seed 000): 5,000 blueprints drawn from the
+"Seeds define the distribution you want to match" (DataFramer): 5,000 blueprints drawn from the
 spec must show the measured distribution of every headline property and feature, up to
 sampling noise and the small smoothing the spec adds.
 """
@@ -16,6 +16,7 @@ from proto.common import SqlFeature
 from proto.sample import Blueprint
 from shared.spec import (
     Spec,
+    build_spec,
     expected_distribution,
     realised_counts,
     realised_distribution,
@@ -40,9 +41,7 @@ def test_measured_spec_validates(which: str, request: pytest.FixtureRequest) -> 
     built: SeedSpec = request.getfixturevalue(which)
     text = dump_spec_yaml(built.document)
     assert validate_spec(yaml.safe_load(text)) == []
-    assert len(built.document["properties"]) == len(
-        Spec.from_document(yaml.safe_load(text)).properties
-    )
+    assert len(built.document["properties"]) == len(build_spec(yaml.safe_load(text)).properties)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +87,7 @@ def test_evidence_holds_the_counts(gretel_built: SeedSpec) -> None:
 
 def test_definitional_zeros_and_smoothing(gretel_built: SeedSpec) -> None:
     by_name = {p["name"]: p for p in gretel_built.document["properties"]}
-    # Easy queries read one table and never aggregate (seed 002), so no smoothing there.
+    # Easy queries read one table and never aggregate (SENSE), so no smoothing there.
     assert by_name["num_tables"]["conditional"]["easy"][1] == 1.0
     assert by_name["task_type"]["conditional"]["easy"]["analytics and reporting"] == 0.0
     assert by_name["uses_cte"]["conditional"]["easy"] == 0.0
@@ -102,8 +101,8 @@ def test_strict_gives_zero_to_values_never_seen(spider_path: Path) -> None:
     smoothed = spec_from_seeds(spider_path)
     assert validate_spec(strict.document) == []
     spec_strict, spec_smoothed = (
-        Spec.from_document(strict.document),
-        Spec.from_document(smoothed.document),
+        build_spec(strict.document),
+        build_spec(smoothed.document),
     )
     # Spider has no INSERT/UPDATE/DELETE and no query over 5 tables.
     assert expected_distribution(spec_strict, "task_type").get("data manipulation", 0.0) == 0.0
@@ -115,6 +114,6 @@ def test_right_and_full_joins_are_flagged_and_kept_out(gretel_built: SeedSpec) -
     assert any("RIGHT or FULL" in note for note in gretel_built.notes)
     names = [c["name"] for c in gretel_built.document["constraints"]]
     assert "portable_joins" in names
-    spec = Spec.from_document(gretel_built.document)
+    spec = build_spec(gretel_built.document)
     assert flag_unsupported(spec) == []
     assert {"right", "full"}.isdisjoint(expected_distribution(spec, "join_kind"))

@@ -1,4 +1,4 @@
-"""Seed 000's six objectives turned into spec edits by a scripted Claude (the fake Messages API):
+"""DataFramer's six objectives turned into spec edits by a scripted Claude (the fake Messages API):
 one call, edits applied and explained, the result valid; a failed validation goes back once."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import yaml
 from click.testing import CliRunner
 
 from services.cli.main import cli
-from shared.spec import Spec, expected_distribution, validate_spec
+from shared.spec import Spec, build_spec, expected_distribution, validate_spec
 from shared.spec.objectives import TOOL_NAME
 from tests.fakes.llm import FakeAnthropic, FakeConfig, ModelTurn
 
 KEY = "sk-ant-test-key"
-# Seed 000: "Here's what we wrote in DataFramer's Generation Objectives field".
+# DataFramer: "Here's what we wrote in DataFramer's Generation Objectives field".
 SIX_BULLETS = """\
 Generally include advanced SQL features with somewhat greater prevalence than in seed data.
 Prompts should have much greater diversity across styles: direct questions, imperatives,
@@ -178,7 +178,7 @@ def test_six_objectives_become_a_valid_explained_spec(
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert validate_spec(document) == []
-    spec = Spec.from_document(document)
+    spec = build_spec(document)
     assert joined_non_inner(spec) >= 0.10
     tables = expected_distribution(spec, "num_tables")
     assert sum(tables.get(n, 0.0) for n in (3, 4, 5)) > 0.15  # the seeds have 2.8%

@@ -1,4 +1,4 @@
-"""The rule-based prompt-style classifier, on seed 000's examples and the cases its rules name."""
+"""The rule-based prompt-style classifier, on DataFramer's examples and the cases its rules name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from proto.common import PromptStyle
 from shared.spec.prompt_style import classify_prompt_style
 
-# Seed 000's six examples first, then one more per rule.
+# DataFramer's six examples first, then one more per rule.
 CASES = [
     ("What is the average delivery time for orders in Q3?", PromptStyle.DIRECT),
     ("List all products with inventory below threshold", PromptStyle.IMPERATIVE),

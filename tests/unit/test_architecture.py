@@ -12,6 +12,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = ("proto", "shared", "services")
+# A recursive evaluator split over three modules for size; they belong together by design.
+ALLOWED_CYCLES = [
+    [
+        "shared.generation.template.evaluate",
+        "shared.generation.template.evaluate_dml",
+        "shared.generation.template.evaluate_expr",
+    ]
+]
 BROKER_LIBRARIES = ("faststream", "nats")
 # Packages under services/ that every service may use; the CLI may import any service.
 SERVICE_COMMONS = {"common"}
@@ -67,6 +75,68 @@ def collect_violations(root: Path) -> list[str]:
 
 def test_the_tree_follows_the_package_map() -> None:
     assert collect_violations(REPO) == []
+
+
+def module_imports(root: Path, folders: tuple[str, ...]) -> dict[str, set[str]]:
+    """Module → the modules of the same tree it imports, at any level (lazy and
+    TYPE_CHECKING imports count: they are how a cycle hides)."""
+    paths = {}
+    for folder in folders:
+        for path in (root / folder).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        named = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                named |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        named |= {target for _, target in imported_modules(tree)}
+        graph[module] = {name for name in named if name in paths and name != module}
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
+def test_no_import_cycles_in_the_library_or_the_fakes() -> None:
+    graph = module_imports(REPO, ("proto", "shared", "services", "tests/fakes"))
+    assert find_cycles(graph) == ALLOWED_CYCLES
+
+
+def test_a_cycle_is_found() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(graph) == [["a", "b", "c"]]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Keep settings diverse inside a domain (seed 002: "avoid domains that have been
+"""Keep settings diverse inside a domain (SENSE: "avoid domains that have been
 over-represented in our repository").
 
 The planner fixes the domain; the model picks the concrete setting in the outline. This tally

@@ -40,7 +40,7 @@ from shared.llm.settings import LlmSettings
 
 
 class ClaudeDraftEngine:
-    # Reviewer guidelines (seed 001) go into its prompt: see shared/pipeline/generate.py.
+    # Reviewer guidelines (Turing's HITL guide) go into its prompt: see shared/pipeline/generate.py.
     accepts_guidelines = True
     name = "claude"
 
@@ -123,7 +123,7 @@ class ClaudeDraftEngine:
         seed: int,
         rows: list[TableRows] | None = None,
     ) -> tuple[Draft, TokenCost]:
-        """A SQL-only seed with its schema (seed 003): rows if missing, then SQL-to-NL, then the
+        """A SQL-only seed with its schema (SQL-Factory): rows if missing, then SQL-to-NL, then the
         consistency verifier; a pair the verifier rejects is a GenerationError with its reasons.
         """
         spend = Spend()

@@ -1,10 +1,11 @@
-"""Outline, then sections (seed 000's "outlining and modular generation"), in one conversation.
+"""Outline, then sections (DataFramer's "outlining and modular generation"), in one conversation.
 
 Each section is a turn whose answer comes through its own tool; the conversation carries every
 earlier section, so the schema is written against the outline, the rows against the schema, the
-SQL against the rows (checked with the agent tools, seed 001), the question against the SQL, and
-the explanation against both. A SQL-only seed (blueprint.seed_sql, e.g. from a trace) keeps its
-query and gets its question by back-translation, then a consistency check (seed 003).
+SQL against the rows (checked with agent tools, as in Turing's HITL guide), the question against
+the SQL, and the explanation against both. A SQL-only seed (blueprint.seed_sql, e.g. from a
+trace) keeps its query and gets its question by back-translation, then a consistency check
+(SQL-Factory).
 """
 
 from __future__ import annotations

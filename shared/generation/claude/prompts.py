@@ -2,9 +2,9 @@
 repair, review, back-translation), so it is written once to the prompt cache and read by every
 later call; everything that varies comes after it, in the messages.
 
-Sources: seed 000 (outline then sections, the six prompt styles, conformance revision, the three
-engines), seed 001 (agent tools: explore the schema, run the query, then give the final answer),
-seed 002 (difficulty levels; "avoid domains that have been over-represented"), seed 003 (the
+Sources: DataFramer (outline then sections, the six prompt styles, conformance revision, the three
+engines), Turing's HITL guide (agent tools: explore the schema, run the query, then answer),
+SENSE (difficulty levels; "avoid domains that have been over-represented"), SQL-Factory (the
 SQL-to-NL back-translation and the semantic consistency verifier with chain of thought).
 """
 

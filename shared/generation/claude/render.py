@@ -63,7 +63,7 @@ def render_blueprint(blueprint: Blueprint, variation: int | None, avoid: list[st
 
 
 def render_guidelines(guidelines: Sequence[str]) -> str:
-    """The run's reviewer guidelines (seed 001), numbered, as the reviewers wrote them."""
+    """The run's reviewer guidelines (Turing's HITL loop), numbered, as the reviewers wrote them."""
     lines = [f"{n}. {text.strip()}" for n, text in enumerate(guidelines, start=1) if text.strip()]
     return tag("reviewer_guidelines", "\n".join(lines)) if lines else ""
 
@@ -117,6 +117,12 @@ def render_facts(validation: Validation | None) -> str:
         lines.append(f"measured SQL features: {measured}")
     for diff in validation.conformance:
         lines.append(f"planned {diff.property}={diff.planned} but measured {diff.measured}")
+    if validation.sense is not None:
+        # Sense findings are facts too (docs/sense.md): warnings the draft keeps.
+        for finding in validation.sense.findings:
+            lines.append(f"sense {finding.severity.value} {finding.check.value}: {finding.message}")
+        if not validation.sense.findings:
+            lines.append("sense checks: no finding")
     return tag("facts", "\n".join(lines))
 
 

@@ -1,6 +1,6 @@
 """The reviser's two LLM jobs: judge a checked sample, repair a failed one.
 
-Judge (seed 003's consistency verifier, seed 000's conformance revision): question, SQL,
+Judge (SQL-Factory's consistency verifier, DataFramer's conformance revision): question, SQL,
 explanation and the planned properties must agree; the validator's measurements are given as
 facts; chain of thought comes first in the answer, then the verdict and concrete reasons.
 
@@ -46,10 +46,12 @@ def apply_repair(draft: Draft, answer: RepairAnswer) -> Draft:
     update: dict[str, Any] = {}
     if answer.ddl is not None and answer.ddl.strip() != draft.schema_ddl.strip():
         update["schema_ddl"] = answer.ddl
+        update["sql_context_by_dialect"] = {}
     if answer.rows is not None:
         rows = to_table_rows(answer.rows)
         if rows != draft.rows:
             update["rows"] = rows
+            update["sql_context_by_dialect"] = {}
     if answer.sql is not None and answer.sql.strip() != draft.sql.strip():
         update["sql"] = answer.sql
         update["sql_by_dialect"] = {}
@@ -125,7 +127,7 @@ class Reviser:
         )
 
     async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
-        """Seed 003's verifier for a back-translated pair: the SQL is fixed, the text is new."""
+        """SQL-Factory's verifier for a back-translated pair: the SQL is fixed, the text is new."""
         conv = self.start_conversation()
         conv.user(
             make_text_block(

@@ -1,4 +1,5 @@
-"""The agent tools of seed 001 (explore the schema, run the query) for the model's SQL step.
+"""Agent tools for the model's SQL step (explore the schema, run the query), as in Turing's
+human-in-the-loop workflow.
 
 `run_query(ddl, rows, sql) -> str` is injected by the service (backed by the validation engines,
 so the model sees each engine's rows or error); without one, the query runs on an in-memory

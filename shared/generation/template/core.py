@@ -53,9 +53,6 @@ class Level:
     metric: Field | None = None  # the main aggregate (for ORDER BY and HAVING)
     window: Field | None = None
 
-    def with_select(self, select: ir.Select) -> Level:
-        return replace(self, select=select)
-
 
 @dataclass(frozen=True)
 class CoreSpec:

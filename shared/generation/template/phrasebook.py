@@ -110,7 +110,3 @@ SORT_PHRASES = (
 )
 GROUP_PHRASES = ("for each {p}", "per {p}", "broken down by {p}", "grouped by {p}", "by {p}")
 FILLERS_INFORMAL = ("", "", " lol", " pls", " thx", "?")
-
-
-def style_is_question(style: PromptStyle) -> bool:
-    return style in (S.DIRECT, S.CONVERSATIONAL)

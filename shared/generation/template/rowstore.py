@@ -70,10 +70,6 @@ class RowStore:
             self._distinct[key] = found
         return found
 
-    def has_nulls(self, table: str, column: str) -> bool:
-        at = self.index(table, column)
-        return any(r[at] is None for r in self.rows(table))
-
     @cached_property
     def referenced_keys(self) -> dict[str, frozenset[Scalar]]:
         """For each table, the primary-key values some child row points at (DELETE must spare
@@ -121,10 +117,6 @@ def column_role(table: Table, column: Column) -> str:
     if column.kind in NAMING:
         return "name"
     return "other"
-
-
-def columns_with_role(table: Table, *roles: str) -> list[Column]:
-    return [c for c in table.columns if column_role(table, c) in roles]
 
 
 def label_column(table: Table) -> Column | None:

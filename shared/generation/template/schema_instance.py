@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from proto.sample import Scalar, TableRows
 from shared.generation.template.catalogue import get_domain
-from shared.generation.template.ddl import render_ddl, render_insert
+from shared.generation.template.ddl import render_ddl
 from shared.generation.template.rows import generate_rows
 from shared.generation.template.schema_model import Domain
 
@@ -67,10 +67,3 @@ def build_schema(
         rows=generate_rows(domain, variant, rows_per_table),
         schema_id=f"{domain.name}#{variant}",
     )
-
-
-def render_sql_context(instance: SchemaInstance) -> str:
-    """Gretel-style `sql_context`: the CREATE TABLEs, then one multi-row INSERT per table."""
-    quoted = instance.domain.seed.quoted if instance.domain.seed else frozenset()
-    inserts = [stmt for rows in instance.rows for stmt in render_insert(rows, quoted=quoted)]
-    return "\n".join([instance.ddl, *inserts])

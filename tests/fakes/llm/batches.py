@@ -14,12 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tests.fakes.llm.types import CallRecord, error_body
-
-if TYPE_CHECKING:
-    from tests.fakes.llm.fake_server import FakeAnthropic
+from tests.fakes.llm.types import Answering, CallRecord, error_body
 
 
 def _iso(at: datetime) -> str:
@@ -60,7 +57,7 @@ class FakeBatch:
 
 
 class BatchStore:
-    def __init__(self, fake: FakeAnthropic) -> None:
+    def __init__(self, fake: Answering) -> None:
         self.fake = fake
         self.batches: dict[str, FakeBatch] = {}
         self.created = 0

@@ -9,16 +9,13 @@ import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tests.fakes.llm.types import CallRecord, Fault, error_body
-
-if TYPE_CHECKING:
-    from tests.fakes.llm.fake_server import FakeAnthropic
+from tests.fakes.llm.types import CallRecord, Fault, Serving, error_body
 
 
 class Handler(BaseHTTPRequestHandler):
-    fake: FakeAnthropic
+    fake: Serving
     protocol_version = "HTTP/1.1"
     _release: Callable[[], None]
 

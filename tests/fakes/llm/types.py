@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from shared.llm.api_rules import Violation
 
@@ -82,3 +83,40 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
         "error": {"type": kind or ERROR_TYPES.get(status, "api_error"), "message": message},
         "request_id": f"req_{uuid.uuid4().hex[:24]}",
     }
+
+
+class BatchEndpoints(Protocol):
+    """The Message Batches routes the request handler forwards to (batches.BatchStore)."""
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def get(self, path: str, base_url: str) -> tuple[int, Any, str]: ...
+
+
+class Answering(Protocol):
+    """What the batch store needs of the server (fake_server.FakeAnthropic): declared here so
+    the server's parts depend on this module, not on the server that assembles them."""
+
+    config: FakeConfig
+    t0: float
+
+    @property
+    def base_url(self) -> str: ...
+
+    def answer(
+        self, body: dict[str, Any], fault: Fault | None, *, batch: bool
+    ) -> dict[str, Any]: ...
+
+    def record(self, record: CallRecord) -> None: ...
+
+
+class Serving(Answering, Protocol):
+    """What the request handler needs of the server, beyond answering."""
+
+    state: FakeState
+    lock: threading.Lock
+    batches: BatchEndpoints
+
+    def next_fault(self, body: dict[str, Any]) -> Fault | None: ...
+
+    def latency(self) -> float: ...

@@ -1,5 +1,5 @@
 """The planner acts on the sink's saturation signal: shift away from redundant regions and
-schemas, and stop a run started with until_saturated (seed 003's stopping criterion)."""
+schemas, and stop a run started with until_saturated (SQL-Factory's stopping criterion)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Planning from seeds (seed 003): expansion over the seeds' schemas, back-translation of
+"""Planning from seeds (SQL-Factory): expansion over the seeds' schemas, back-translation of
 question-less seeds with an LLM engine, least-used seeds first, idempotent replanning."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The shipped spec meets seed 000's objectives, as targets and as realised by the sampler."""
+"""The shipped spec meets DataFramer's objectives, as targets and as realised by the sampler."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _share(draws: list[Blueprint], keep: list[Blueprint]) -> float:
 def test_three_to_five_tables_like_seed_000(spec: Spec, draws: list[Blueprint]) -> None:
     target = expected_distribution(spec, "num_tables")
     expected = sum(p for n, p in target.items() if n in (3, 4, 5))
-    assert 0.33 <= expected <= 0.42  # seed 000 realised 36% (its seeds: 2.5%)
+    assert 0.33 <= expected <= 0.42  # DataFramer realised 36% (its seeds: 2.5%)
     realised = _share(draws, [b for b in draws if 3 <= b.num_tables <= 5])
     assert realised == pytest.approx(expected, abs=0.02)
     assert max(b.num_tables for b in draws) == 5
@@ -76,7 +76,7 @@ def test_advanced_features_are_present(draws: list[Blueprint]) -> None:
 
 def test_more_keys_and_columns(spec: Spec, draws: list[Blueprint]) -> None:
     primary = _share(draws, [b for b in draws if b.properties["declares_primary_keys"]])
-    assert primary > 0.36  # seed 000's generated data: 36% (seeds: 7%)
+    assert primary > 0.36  # DataFramer's generated data: 36% (seeds: 7%)
     joined = [b for b in draws if b.num_tables >= 2]
     foreign = [b for b in joined if b.properties["declares_foreign_keys"]]
     assert len(foreign) / len(joined) > 0.75

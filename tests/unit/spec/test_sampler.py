@@ -13,6 +13,7 @@ from shared.spec import (
     BlueprintSampler,
     SamplingError,
     Spec,
+    build_spec,
     feature_property,
     label_sql_complexity,
 )
@@ -79,9 +80,7 @@ def test_every_draw_is_coherent(spec: Spec, draws: list[Blueprint]) -> None:
 
 
 def _spec(properties: list[dict[str, Any]], constraints: list[dict[str, Any]]) -> Spec:
-    return Spec.from_document(
-        {"domains": ["retail"], "properties": properties, "constraints": constraints}
-    )
+    return build_spec({"domains": ["retail"], "properties": properties, "constraints": constraints})
 
 
 def test_incoherent_spec_is_repaired_by_rejection() -> None:

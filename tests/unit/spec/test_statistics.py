@@ -14,6 +14,7 @@ from shared.spec import (
     Spec,
     Value,
     acceptance_rate,
+    build_spec,
     expected_distribution,
     marginals,
     realised_counts,
@@ -83,9 +84,7 @@ def test_realised_distribution_is_shares_of_counts(draws: list[Blueprint]) -> No
 
 
 def _spec(properties: list[dict[str, Any]], constraints: list[dict[str, Any]]) -> Spec:
-    return Spec.from_document(
-        {"domains": ["retail"], "properties": properties, "constraints": constraints}
-    )
+    return build_spec({"domains": ["retail"], "properties": properties, "constraints": constraints})
 
 
 def test_target_accounts_for_rejection_exactly() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.spec import Spec, SpecError, load_spec, validate_spec
+from shared.spec import SpecError, build_spec, load_spec, validate_spec
 
 Document = dict[str, Any]
 
@@ -168,7 +168,7 @@ def test_broken_spec_is_reported(
     problems = validate_spec(document)
     assert any(message in p for p in problems), problems
     with pytest.raises(SpecError) as caught:
-        Spec.from_document(document)
+        build_spec(document)
     assert caught.value.errors == problems
 
 
@@ -196,7 +196,7 @@ def test_spec_error_lists_every_problem(document: Document) -> None:
     _drop_branch(document)
     document["surprise"] = True
     with pytest.raises(SpecError) as caught:
-        Spec.from_document(document)
+        build_spec(document)
     text = str(caught.value)
     assert "invalid spec (3 problem(s))" in text
     for fragment in ("sum to 1.1", "num_tables=3", "unknown key 'surprise'"):

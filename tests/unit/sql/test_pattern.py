@@ -8,8 +8,8 @@ import pytest
 import sqlglot
 
 from proto.common import Engine
-from shared.sql.features import extract_query_features
-from shared.sql.pattern import pattern_hash, structural_pattern
+from shared.sql.features import extract_query_features, structural_pattern
+from shared.sql.pattern import pattern_hash
 from tests.unit.sql.fixture_cases import load_yaml
 
 PATTERNS = load_yaml("features", "patterns.yaml")

@@ -22,12 +22,21 @@ import asyncpg
 import sqlglot
 from sqlglot import exp
 
+from proto.common import Engine
 from proto.sample import Draft
+from shared.engines.provision import MYSQL_FLAVOURS, MYSQL_SQL_MODE
+from shared.engines.quoting import requote_identifiers
 from shared.generation.template.ddl import ddl_statements, render_insert
 from shared.generation.template.schema_instance import SchemaInstance
 
-MYSQL_SQL_MODE = "ANSI_QUOTES,ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
+# The validator's MySQL settings: MySQL 8's stock sql_mode and MariaDB's nearest collation.
+MYSQL_DATABASE_OPTIONS = MYSQL_FLAVOURS["mariadb"].database_options
 Rows = list[tuple[Any, ...]]
+
+
+def to_mysql(sql: str) -> str:
+    """The portable text as the validator sends it to MySQL: quoted names respelled."""
+    return requote_identifiers(sql, Engine.SQLITE, Engine.MYSQL)
 
 
 def normalise(value: Any) -> Any:
@@ -127,10 +136,10 @@ class Engines:
             ((leftover,),) = await cur.fetchall()
             if leftover:
                 await cur.execute(f"DROP DATABASE {name}")
-            await cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            await cur.execute(f"CREATE DATABASE {name} {MYSQL_DATABASE_OPTIONS}")
             await cur.execute(f"USE {name}")
             for stmt in creates + inserts:
-                await cur.execute(stmt.rstrip(";"))
+                await cur.execute(to_mysql(stmt.rstrip(";")))
         self.created.add(name)
         return name
 
@@ -186,7 +195,7 @@ class Engines:
             await cur.execute(f"USE {name}")
             await self.my.begin()
             try:
-                await cur.execute(sql)
+                await cur.execute(to_mysql(sql))
                 if target is None:
                     return Outcome(True, normalise_rows(list(await cur.fetchall()), ordered))
                 await cur.execute(f"SELECT * FROM {target}")

@@ -8,6 +8,8 @@ import random
 from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, TableRows
 from shared.generation.template.catalogue import domain_names
+from shared.generation.template.ddl import render_insert
+from shared.generation.template.schema_instance import SchemaInstance
 from shared.generation.template.schema_model import (
     Column,
     ColumnType,
@@ -123,3 +125,10 @@ def random_blueprints(
             )
         )
     return out
+
+
+def render_sql_context(instance: SchemaInstance) -> str:
+    """Gretel-style `sql_context`: the CREATE TABLEs, then one multi-row INSERT per table."""
+    quoted = instance.domain.seed.quoted if instance.domain.seed else frozenset()
+    inserts = [stmt for rows in instance.rows for stmt in render_insert(rows, quoted=quoted)]
+    return "\n".join([instance.ddl, *inserts])

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from shared.ingest.schema_infer import infer_schema
+from shared.ingest.schema_render import render_ddl
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -114,5 +115,5 @@ def querylog_seeds() -> tuple[Seed, ...]:
     out = []
     for name, statements, dialect in (("googleplus", mobile, "sqlite"), ("sdss", sdss, "tsql")):
         schema = infer_schema(statements, dialect)
-        out.append(Seed("querylog", name, schema.to_ddl(), tuple(statements[:3])))
+        out.append(Seed("querylog", name, render_ddl(schema), tuple(statements[:3])))
     return tuple(out)

@@ -16,9 +16,9 @@ from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_statement
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
-from shared.generation.template.schema_instance import build_schema, render_sql_context
+from shared.generation.template.schema_instance import build_schema
 from tests.unit.template.execution import normalise_rows
-from tests.unit.template.helpers import random_blueprints
+from tests.unit.template.helpers import random_blueprints, render_sql_context
 
 C = ir.Col
 
