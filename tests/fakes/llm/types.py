@@ -109,6 +109,8 @@ class Answering(Protocol):
 
     def record(self, record: CallRecord) -> None: ...
 
+    def refusal(self, body: dict[str, Any]) -> dict[str, Any] | None: ...
+
 
 class Serving(Answering, Protocol):
     """What the request handler needs of the server, beyond answering."""
