@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "generation": "bench.generation",
     "llm": "bench.llm",
     "similarity": "bench.similarity",
+    "quality": "bench.quality",
     "cpu": "bench.cpu",
 }
 

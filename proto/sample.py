@@ -86,6 +86,12 @@ class Draft(Contract):
     sql_complexity: str = "basic SQL"
     reasoning: str | None = None
     engine: str = "template"
+    # What a vague word of the question was taken to mean ("recent" means on or after
+    # 2024-06-01), as BIRD's evidence field: the question stays natural, the SQL exact.
+    evidence: str = ""
+    # The schema instance the draft was built on (a template engine `domain#variant` or
+    # `seed-<digest>#n`), so a repair finds it again without comparing rows.
+    schema_id: str = ""
 
 
 class ErrorClass(StrEnum):

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 import click
 
-from services.cli import dedup, ingest, report, review, run, spec, submit, validate
+from services.cli import (
+    dedup,
+    export,
+    ingest,
+    overlap,
+    pairs,
+    reasoning,
+    report,
+    review,
+    run,
+    score,
+    spec,
+    submit,
+    validate,
+)
 
 COMMANDS: tuple[click.Command, ...] = (
     validate.command,
@@ -16,6 +30,11 @@ COMMANDS: tuple[click.Command, ...] = (
     ingest.command,
     spec.command,
     dedup.command,
+    export.command,
+    pairs.command,
+    reasoning.command,
+    score.command,
+    overlap.command,
     run.run_command,
     run.up_command,
     submit.submit_command,

@@ -18,6 +18,7 @@ from rich.table import Table
 from proto.common import ReviewMode
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
+from services.cli.run_outputs import write_outputs
 from services.cli.run_request import build_request, request_options
 from services.runner.run import (
     STATE_DIR,
@@ -134,6 +135,8 @@ def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
 @click.option("--review-port", type=int, default=8021, show_default=True, help="with --review")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, path_type=Path))
 @click.option("--keep-state", is_flag=True, help="keep the broker and engine data after the run")
+@click.option("--pairs", is_flag=True, help="also write preferences.jsonl (preference pairs)")
+@click.option("--reasoning", is_flag=True, help="also write reasoning.jsonl (verified traces)")
 @click.option(
     "--guidelines-from",
     type=click.Path(exists=True, path_type=Path),
@@ -148,6 +151,8 @@ def run_command(
     review_port: int,
     resume_dir: Path | None,
     keep_state: bool,
+    pairs: bool,
+    reasoning: bool,
     guidelines_from: Path | None,
     **options: Any,
 ) -> None:
@@ -215,6 +220,18 @@ def run_command(
     )
     if status.cost.calls:
         console.print(format_cost_line(status.cost, status.accepted))
+    if status.accepted:
+        write_outputs(
+            out_dir,
+            console,
+            pairs=pairs,
+            reasoning=("claude" if request.generator == "claude" else "offline")
+            if reasoning
+            else None,
+            engines=list(request.engines),
+            postgres_dsn=postgres_dsn,
+            mysql_dsn=mysql_dsn,
+        )
     for problem in result.plan.problems:
         console.print(f"[yellow]planner:[/] {problem}")
     if result.plan.saturated_reasons:

@@ -63,6 +63,7 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
         "sql_context": sql_context(draft),
         "sql": draft.sql,
         "sql_explanation": draft.explanation,
+        "evidence": draft.evidence,
         "sql_by_dialect": {e.value: s for e, s in draft.sql_by_dialect.items()},
         # sql_context stays Gretel's form in the schema's own dialect; this is per engine.
         "sql_context_by_dialect": {e.value: s for e, s in draft.sql_context_by_dialect.items()},

@@ -141,6 +141,10 @@ def bwrap_command(pod: Pod, blocked: Path) -> list[str]:
     ]  # fmt: skip
     if str(real_python).startswith("/root/"):
         install = real_python.parents[1]
+        # Parents bwrap would make 0700 (root's): the pod user must traverse them to exec the
+        # interpreter again (the validator's SQLite worker processes).
+        for parent in reversed(install.parents[:-2]):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", str(install), str(install)]
     for target, source in pod.readonly.items():
         cmd += ["--ro-bind", str(source), target]

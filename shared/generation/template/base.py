@@ -24,7 +24,9 @@ from shared.generation.template.join_paths import (
     Step,
     connected_tables,
     cross_partner,
+    left_tree,
     order_tree,
+    upward_tree,
 )
 from shared.generation.template.predicates import Candidate, column_filters, holds
 from shared.generation.template.rowstore import Row, RowStore
@@ -50,6 +52,8 @@ class Base:
     detached: list[Detached]
     slots: dict[tuple[str | None, str], int] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
+    # Columns a WHERE conjunct pins to one value: never grouped, partitioned or listed.
+    pinned: set[ir.Expr] = field(default_factory=set)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
     _joins: tuple[ir.Join, ...] | None = None
 
@@ -108,15 +112,24 @@ class Base:
         return children[0] if children else self.tree.root
 
     @property
+    def grain(self) -> str:
+        """The table with one joined row per row of its own (the first LEFT-joined child, else
+        the subject): only its measures may be summed or averaged."""
+        lefts = [s.table for s in self.tree.steps[1:] if self.kinds.get(s.table) is JoinKind.LEFT]
+        return lefts[0] if lefts else self.subject
+
+    @property
     def filterable(self) -> tuple[str, ...]:
-        """Tables a WHERE may filter on: under LEFT JOIN only the root, or the join would
-        quietly become an inner join."""
-        if any(k is JoinKind.LEFT for k in self.kinds.values()):
-            return (self.tree.root,)
-        return self.tables
+        """Tables a WHERE may filter on: under LEFT JOIN not the outer-joined ones, or the join
+        would quietly become an inner join."""
+        return tuple(t for t in self.tables if self.kinds.get(t) is not JoinKind.LEFT)
 
 
-def plan_base(ctx: Ctx) -> Base:
+def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base:
+    """The FROM part; `leaf_subject` puts a table nothing references at the bottom of the
+    tree when one fits (the rows a DELETE may remove). `shaped=False` keeps the free walk of
+    the FK graph (an UPDATE/DELETE subquery aggregates nothing, so a fan-out inflates
+    nothing, and the free walk reaches the child tables whose rows may be deleted)."""
     n, kind, rng = ctx.num_tables, ctx.join_kind, ctx.rng
     domain = ctx.store.domain
     counts = {t.name: ctx.store.row_count(t.name) for t in domain.tables}
@@ -124,28 +137,44 @@ def plan_base(ctx: Ctx) -> Base:
     detached: list[Detached] = []
     if n == 1:
         names = list(ctx.required) or [t.name for t in domain.tables if counts[t.name] > 0]
+        if leaf_subject and not ctx.required:
+            leaves = [t for t in names if not ctx.store.referenced_keys[t]]
+            names = leaves if leaves and rng.random() < 0.5 else names
         tree = JoinTree((Step(rng.choice(names)),))
     elif kind is JoinKind.CROSS:
         req = list(ctx.required)
         if len(req) >= n:
             partner = min(req, key=lambda t: (counts[t], t))
             req.remove(partner)
-        tables = connected_tables(domain, n - 1, rng, tuple(req))
+        found = upward_tree(domain, n - 1, rng, tuple(req))
+        tables = list(found.tables) if found else connected_tables(domain, n - 1, rng, tuple(req))
         if partner is None:
             partner = cross_partner(domain, tables, counts, rng)
         if partner in tables:
             raise GenerationError(f"no table left for a CROSS JOIN in domain {domain.name}")
-        tree = order_tree(domain, tables, rng, prefer_downward=False)
+        tree = found or order_tree(domain, tables, rng, prefer_downward=False)
         tree = JoinTree((*tree.steps, Step(partner)))
     else:
-        tables = connected_tables(domain, n, rng, ctx.required)
-        tree = order_tree(domain, tables, rng, prefer_downward=kind is JoinKind.LEFT)
-        tree, detached = _detach(ctx, tree)
+        # Trees without a fan-out first: every aggregate over them counts each row once.
+        planned: JoinTree | None = None
+        if shaped and kind is JoinKind.LEFT:
+            planned = left_tree(domain, n, rng, ctx.required)
+        elif shaped:
+            planned = upward_tree(domain, n, rng, ctx.required, leaf_first=leaf_subject)
+        if planned is None:
+            tables = connected_tables(domain, n, rng, ctx.required)
+            planned = order_tree(domain, tables, rng, prefer_downward=kind is JoinKind.LEFT)
+        tree, detached = _detach(ctx, planned)
     kinds = {}
+    # Under a planned LEFT JOIN, only the child side is outer-joined: the root's parents are
+    # inner joins (a WHERE on them narrows the parents, not the children).
+    left_side: set[str] = set()
     for step in tree.steps[1:]:
+        if kind is JoinKind.LEFT and (step.downward or step.anchor in left_side):
+            left_side.add(step.table)
         if step.table == partner:
             kinds[step.table] = JoinKind.CROSS
-        elif kind is JoinKind.LEFT:
+        elif step.table in left_side:
             kinds[step.table] = JoinKind.LEFT
         else:
             kinds[step.table] = JoinKind.INNER
@@ -201,7 +230,12 @@ def pick_witness(ctx: Ctx, base: Base) -> Row:
 
 
 def choose_filters(
-    ctx: Ctx, base: Base, witness: Row, count: int, exclude: set[str] | None = None
+    ctx: Ctx,
+    base: Base,
+    witness: Row,
+    count: int,
+    exclude: set[str] | None = None,
+    tables: tuple[str, ...] | None = None,
 ) -> list[Candidate]:
     """Up to `count` filters on distinct columns that keep the witness and drop some rows.
 
@@ -211,7 +245,7 @@ def choose_filters(
     total = len(base.rows)
     columns = [
         (table, _owned(ctx, base, table, f))
-        for table in base.filterable
+        for table in (tables if tables is not None else base.filterable)
         for f in table_fields(ctx, table, base.alias[table])
         if f.role in FILTER_ROLES
     ]

@@ -39,6 +39,7 @@ _TYPE_BY_KIND: dict[ValueKind, ColumnType] = {
     ValueKind.QUANTITY: ColumnType.INTEGER,
     ValueKind.YEAR: ColumnType.INTEGER,
     ValueKind.RATING: ColumnType.INTEGER,
+    ValueKind.ORDINAL: ColumnType.INTEGER,
     ValueKind.MONEY: ColumnType.DECIMAL,
     ValueKind.PERCENT: ColumnType.DECIMAL,
     ValueKind.MEASURE: ColumnType.DECIMAL,

@@ -89,6 +89,10 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
     result = run_query(ctx.store, query, None, None, {})
     if not result.rows:
         raise Fragile("the query returns no rows")
+    listed = top.grain != "totals" and top.meaning.limit is None
+    if ctx.strict and listed and not 2 <= len(result.rows) <= 20:
+        # A list a person asks for has a handful of rows, not one and not a page of them.
+        raise Fragile(f"a list of {len(result.rows)} rows")
     if len(result.rows) > MAX_ROWS * 3:
         raise Fragile("the query returns too many rows")
     return query, top.meaning
@@ -107,6 +111,9 @@ def _grain(ctx: Ctx) -> str:
     if ctx.wants(F.GROUP_BY):
         return "groups"
     if ctx.wants(F.AGGREGATE):
+        # An order or a limit on one row of totals means nothing: rank groups instead.
+        if ctx.wants(F.ORDER_BY) or ctx.wants(F.LIMIT):
+            return "groups"
         if ctx.task is TaskType.ANALYTICS and ctx.rng.random() < 0.5:
             return "groups"
         return "totals"
@@ -178,6 +185,9 @@ def _outer_filter(
         values = [r[i] for r in rows]
         field = f if f.role not in ("count", "metric") else replace(f, role="measure")
         cands = [c for c in column_filters(field, row[i], values, ctx.rng) if holds(c[0], row[i])]
+        if ctx.strict:
+            # The outer filter must drop some inner row, or the data does not witness it.
+            cands = [c for c in cands if not all(holds(c[0], v) for v in values)]
         cands = [c for c in cands if not (f.approx and c[1].op in ("eq", "ne", "in"))]
         if cands:
             pred, cond = ctx.rng.choice(cands)
@@ -195,10 +205,14 @@ def _totals_over(
     items = [ir.Item(ir.Agg("COUNT", ir.Star()), names.take("row_count"))]
     out = [Field(items[0].expr, items[0].alias, f"number of {noun}", ColumnType.INTEGER, "count")]
     metrics = [Metric(f"number of {noun}", "count")]
-    measures = [f for f in fields if f.role == "measure" and not f.approx]
+    measures = [
+        f
+        for f in fields
+        if f.role == "measure" and not f.approx and f.table in (None, inner.grain_table)
+    ]
     if measures:
         m = ctx.rng.choice(measures)
-        func = ctx.rng.choice(["SUM", "AVG", "MAX"])
+        func = ctx.rng.choice(["AVG", "MAX"] if m.kind == "percent" else ["SUM", "AVG", "MAX"])
         word = {"SUM": "total", "AVG": "average", "MAX": "highest"}[func]
         expr: ir.Expr = ir.Agg(func, m.expr)
         if func == "AVG":
@@ -245,7 +259,8 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
             order = tuple(ir.Order(i.expr) for i in body.items)
         label = sort.label if sort is not None else "their identifiers"
         body = replace(body, order_by=order)
-    meaning.order = Ordering(label, desc)
+    textual = sort is not None and sort.ctype is ColumnType.TEXT
+    meaning.order = Ordering(label, desc, textual=textual)
     if ctx.wants(F.LIMIT):
         size = len(run_query(ctx.store, ir.Query(body, ctes), None, None, {}).rows)
         options = [k for k in (1, 3, 5, 10) if k < size] or [max(1, size)]

@@ -30,6 +30,10 @@ class Ctx:
     join_kind: JoinKind | None
     required: tuple[str, ...] = ()
     aliases: Aliases = field(default_factory=Aliases)
+    # Strict attempts reject what does not make sense (idle tables, unwitnessed subqueries,
+    # lists of one row or of a page); the engine's last attempts relax them so every planned
+    # feature stays realisable, at the price of a sense finding the pipeline then repairs.
+    strict: bool = True
 
     @classmethod
     def from_blueprint(cls, blueprint: Blueprint, store: RowStore, rng: random.Random) -> Ctx:

@@ -34,10 +34,16 @@ from shared.generation.template.outputs import (
     row_window,
     value_metric,
 )
-from shared.generation.template.predicates import column_filters, nice_below
+from shared.generation.template.predicates import Candidate, column_filters, nice_below
 from shared.generation.template.rowstore import Row
 from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.subqueries import subquery_predicates
+from shared.generation.template.tidy import (
+    changes_rows,
+    drop_idle_filters,
+    idle_tables,
+    pinned_columns,
+)
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Level:
     source_rows: list[Row] = field(default_factory=list)
     metric: Field | None = None  # the main aggregate (for ORDER BY and HAVING)
     window: Field | None = None
+    grain_table: str = ""  # the table with one source row per row of its own (Base.grain)
 
 
 @dataclass(frozen=True)
@@ -82,26 +89,104 @@ def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
 
 
 def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 3))
-    subs = subquery_predicates(ctx, base, witness)
+    # Group keys come first, so no filter pins the column the rows are grouped by.
+    dims = group_dims(ctx, base) if spec.grain == "groups" else None
+    avoid = {f.label for f in dims[1]} if dims else set()
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), avoid)
+    subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     if base.partner is not None and len(preds) < 2:
         # A cross product is only readable when both sides are narrowed.
-        more = choose_filters(ctx, base, witness, 3, {c.label for _, c in preds})
+        more = choose_filters(ctx, base, witness, 3, avoid | {c.label for _, c in preds})
         preds += more[: 2 - len(preds)]
+    base.pinned = pinned_columns([p for p, _ in preds])
     meaning = subject_meaning(ctx, base)
-    meaning.filters = [c for _, c in preds] + [c for _, c in subs]
     where = ir.conjoin([p for p, _ in preds] + [p for p, _ in subs])
     names = Names()
     probe = ir.Select(items=(), source=base.source, joins=base.joins(), where=where)
     if spec.grain == "rows":
         level = _rows(ctx, base, witness, spec, probe, names, meaning)
     else:
-        level = _groups(ctx, base, witness, spec, probe, names, meaning)
+        level = _groups(ctx, base, witness, spec, probe, names, meaning, dims)
+    pairs = _witnessed_filters(ctx, base, witness, level, preds, subs, avoid)
+    level.select = replace(level.select, where=ir.conjoin([p for p, _ in pairs]))
+    meaning.filters = [c for _, c in pairs]
+    if spec.grain != "rows" and ctx.wants(SqlFeature.HAVING):
+        _add_having(ctx, level, [f for f in level.fields if f.role in ("count", "metric")])
     level.source_fields = [
         relabel(ctx, base, f) for t in base.filterable for f in table_fields(ctx, t, base.alias[t])
     ]
     level.source_rows = base.rows
+    level.grain_table = base.grain
     return level
+
+
+def _witnessed_subqueries(
+    ctx: Ctx, base: Base, witness: Row, preds: list[ir.Expr]
+) -> list[Candidate]:
+    """Subquery predicates each of which removes rows the others keep (an EXISTS that every
+    joined row satisfies says nothing); drawn again a few times before giving up."""
+    keys = [ir.Col(base.alias[t], k) for t in base.tables for k in ctx.store.row_key(t)]
+    probe = ir.Select(
+        items=tuple(ir.Item(k, f"k{i}") for i, k in enumerate(keys)),
+        source=base.source,
+        joins=base.joins(),
+    )
+    for _ in range(6):
+        subs = subquery_predicates(ctx, base, witness)
+        mine = [p for p, _ in subs]
+        if not ctx.strict or all(
+            changes_rows(ctx.store, probe, [*preds, *(q for q in mine if q is not p)], p)
+            for p in mine
+        ):
+            return subs
+    raise Fragile("no subquery predicate that removes rows")
+
+
+def _witnessed_filters(
+    ctx: Ctx,
+    base: Base,
+    witness: Row,
+    level: Level,
+    preds: list[Candidate],
+    subs: list[Candidate],
+    avoid: set[str],
+) -> list[Candidate]:
+    """The level's filters once every joined table contributes (a filter on a table nothing
+    else reads) and every filter changes the result (idle ones dropped)."""
+    shown = {f.label for f in level.fields}
+    # Keys exposed for an outer level's tie-breaks do not make a table contribute.
+    items = tuple(
+        i for i, f in zip(level.select.items, level.fields, strict=True) if f.role != "key"
+    )
+    select = replace(level.select, items=items)
+    extra: list[Candidate] = []
+    for table in idle_tables(select, base.alias):
+        if table not in base.filterable:
+            if not ctx.strict:
+                continue
+            raise Fragile(f"the LEFT-joined table {table} contributes nothing")
+        used = avoid | shown | {c.label for _, c in [*preds, *extra]}
+        now = [p for p, _ in [*preds, *subs, *extra]]
+        found = next(
+            (
+                c
+                for c in choose_filters(ctx, base, witness, 3, used, tables=(table,))
+                if changes_rows(ctx.store, select, now, c[0])
+            ),
+            None,
+        )
+        if found is None:
+            if not ctx.strict:
+                continue
+            raise Fragile(f"no filter makes {table} contribute")
+        extra.append(found)
+    keep = {p for p, _ in [*subs, *extra]}
+    pairs = drop_idle_filters(ctx.store, level.select, [*preds, *subs, *extra], keep, ctx.strict)
+    if ctx.strict and idle_tables(
+        replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias
+    ):
+        raise Fragile("a joined table contributes nothing once idle filters are dropped")
+    return pairs
 
 
 def _rows(
@@ -153,7 +238,7 @@ def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) ->
             relabel(ctx, base, f)
             for t in base.filterable
             for f in table_fields(ctx, t, base.alias[t])
-            if f.role == "category"
+            if f.role == "category" and f.expr not in base.pinned
         ]
         repeat = [
             Field(
@@ -222,12 +307,13 @@ def _groups(
     probe: ir.Select,
     names: Names,
     meaning: Meaning,
+    grouping: tuple[list[ir.Expr], list[Field], str, str] | None,
 ) -> Level:
-    grouped = spec.grain == "groups"
+    grouped = grouping is not None
     dims: list[ir.Expr] = []
     shown: list[Field] = []
-    if grouped:
-        dims, shown, one, _many = group_dims(ctx, base)
+    if grouping is not None:
+        dims, shown, one, _many = grouping
         shown = [
             Field(
                 f.expr,
@@ -278,10 +364,7 @@ def _groups(
         group_by=tuple(dims),
         distinct=select_distinct,
     )
-    level = Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
-    if ctx.wants(SqlFeature.HAVING):
-        _add_having(ctx, level, [f for f, _ in metrics])
-    return level
+    return Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
 
 
 def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Field, Metric]:
@@ -331,7 +414,10 @@ def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
     values = sorted({r[at] for r in rows if r[at] is not None})
     if not values:
         raise Fragile("no groups to filter")
-    pick = ctx.rng.randrange(len(values))
+    if len(values) < 2 and ctx.strict:
+        raise Fragile("one group value: a HAVING would keep every group or none")
+    # Never the smallest value: `>= min` keeps every group (a tautology).
+    pick = ctx.rng.randrange(1, len(values)) if len(values) > 1 else 0
     target = values[pick]
     if m.ctype is ColumnType.INTEGER or isinstance(target, int):
         op, threshold = ">=", target

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from proto.common import JoinKind, SqlFeature
+from proto.common import SqlFeature
 from proto.sample import Scalar
 from shared.generation.template import ir
 from shared.generation.template.base import Base, choose_filters, pick_witness, plan_base
@@ -47,7 +47,7 @@ def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
             verb = "update"
     else:
         verb = "insert"
-    base = plan_base(ctx)
+    base = plan_base(ctx, leaf_subject=verb == "delete", shaped=verb == "insert")
     witness = pick_witness(ctx, base)
     if verb == "delete":
         try:
@@ -67,8 +67,7 @@ def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
 
 
 def _targets(ctx: Ctx, base: Base, witness: Row, verb: str) -> list[str]:
-    left = any(k is JoinKind.LEFT for k in base.kinds.values())
-    tables = [base.tree.root] if left else list(base.tables)
+    tables = list(base.filterable)
     tables = [
         t
         for t in tables

@@ -35,6 +35,8 @@ from shared.generation.template.schema_instance import SchemaInstance, build_sch
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
 
 ATTEMPTS = 16
+# Attempts at the end that relax the sense rules (Ctx.strict) rather than fail the blueprint.
+LENIENT_ATTEMPTS = 4
 # Row stores kept per engine: every catalogue instance (36 domains x 4 variants) and then some.
 _STORES = 512
 _NO_SYNONYMS = Vocabulary()
@@ -89,7 +91,11 @@ class TemplateEngine:
                     informal = blueprint.prompt_style is PromptStyle.INFORMAL
                     explanation = explain(meaning, rng, vague=informal)
                     return draft.model_copy(
-                        update={"question": question, "explanation": explanation}
+                        update={
+                            "question": question,
+                            "explanation": explanation,
+                            "evidence": _evidence(meaning, blueprint.prompt_style),
+                        }
                     )
         built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=draft.sql)
         return self._draft(blueprint, instance, built, seed)
@@ -123,7 +129,14 @@ class TemplateEngine:
         return build_seed_schema(domain, _mix(seed, "variant") % self.schema_variants)
 
     def _instance_of(self, blueprint: Blueprint, draft: Draft, seed: int) -> SchemaInstance:
-        """The instance a draft was built on (same rows), else a fresh pick."""
+        """The instance a draft was built on (its schema id; same rows for drafts written
+        before the id existed), else a fresh pick."""
+        name, _, number = draft.schema_id.partition("#")
+        if number.isdigit():
+            if blueprint.seed_schema and name == seed_domain(blueprint).name:
+                return build_seed_schema(seed_domain(blueprint), int(number))
+            if not blueprint.seed_schema and name in domain_names():
+                return build_schema(name, int(number))
         if blueprint.seed_schema:
             domain_ = seed_domain(blueprint)
             for variant in range(self.schema_variants):
@@ -167,6 +180,7 @@ class TemplateEngine:
         reasons: dict[str, int] = {}
         for attempt in range(ATTEMPTS):
             ctx = Ctx.from_blueprint(blueprint, store, random.Random(_mix(seed, "sql", attempt)))
+            ctx.strict = attempt < ATTEMPTS - LENIENT_ATTEMPTS
             try:
                 if blueprint.task_type is TaskType.MANIPULATION:
                     statement, meaning = build_dml(ctx)
@@ -221,6 +235,8 @@ class TemplateEngine:
             complexity=blueprint.complexity,
             sql_complexity=blueprint.sql_complexity,
             engine="template",
+            evidence=_evidence(built.meaning, blueprint.prompt_style),
+            schema_id=instance.schema_id,
         )
 
     def _remember(self, sql: str, meaning: Meaning) -> None:
@@ -255,6 +271,13 @@ def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
     names = {t.name.lower(): t.name for t in instance.domain.tables}
     tables = [names[t.lower()] for t in blueprint.tables if t.lower() in names]
     return blueprint.model_copy(update={"tables": list(dict.fromkeys(tables))})
+
+
+def _evidence(meaning: Meaning, style: PromptStyle) -> str:
+    """What the question's vague words stand for; only the informal style uses them."""
+    if style is not PromptStyle.INFORMAL:
+        return ""
+    return "; ".join(meaning.vague_notes())
 
 
 def _mix(seed: int, *parts: object) -> int:

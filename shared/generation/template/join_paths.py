@@ -157,3 +157,93 @@ def cross_partner(
     pool = outside or tables
     smallest = sorted(pool, key=lambda t: (row_counts.get(t, 0), t))
     return rng.choice(smallest[:2])
+
+
+def upward_tree(
+    domain: Domain,
+    n: int,
+    rng: random.Random,
+    required: tuple[str, ...] = (),
+    leaf_first: bool = False,
+) -> JoinTree | None:
+    """A join tree whose every step goes from a child to its parent (many-to-one), rooted at
+    the subject: the joined rows are exactly the subject's rows, so counts and sums over them
+    are not inflated by a fan-out. None when no subject reaches n tables (with `required`)
+    upward."""
+    edges = fk_edges(domain)
+    names = [t.name for t in domain.tables]
+    subjects = [r for r in required if r in names][:1] or rng.sample(names, len(names))
+    if leaf_first:
+        # Tables no foreign key references first (a DELETE can remove their rows).
+        subjects.sort(key=lambda t: any(e.parent == t for e in edges))
+    for subject in subjects:
+        for _ in range(6):
+            steps = [Step(subject)]
+            placed = {subject}
+            wanted = [r for r in dict.fromkeys(required) if r != subject]
+            while len(steps) < n:
+                options = [e for e in edges if e.child in placed and e.parent not in placed]
+                if not options:
+                    break
+                reach = [e for e in options if e.parent in wanted]
+                edge = rng.choice(sorted(reach or options, key=lambda e: (e.parent, e.fk.column)))
+                steps.append(Step(edge.parent, edge.child, edge))
+                placed.add(edge.parent)
+            if len(steps) == n and all(w in placed for w in wanted):
+                return JoinTree(tuple(steps))
+    return None
+
+
+def left_tree(
+    domain: Domain, n: int, rng: random.Random, required: tuple[str, ...] = ()
+) -> JoinTree | None:
+    """A tree for LEFT JOIN: a parent (the root), the root's own parents (many-to-one, inner
+    joined and filterable), then one child of the root (the single one-to-many step, which a
+    LEFT JOIN keeps childless parents through) and only many-to-one steps above that child,
+    so nothing fans out beyond the child. Trees that need fewer tables above the child come
+    first (a WHERE must not filter them). None when no such tree has n tables."""
+    edges = fk_edges(domain)
+    pairs = [(e.parent, e) for e in edges]
+    rng.shuffle(pairs)
+    pairs.sort(key=lambda p: p[0] not in required)
+    found: list[tuple[int, JoinTree]] = []
+    for root, first in pairs[:16]:
+        steps = [Step(root)]
+        placed = {root}
+        wanted = [r for r in dict.fromkeys(required) if r not in (root, first.child)]
+        _grow_up(steps, placed, edges, n - 1, wanted, rng, exclude=first.child)
+        steps.append(Step(first.child, root, first))
+        placed.add(first.child)
+        above_child = len(steps)
+        _grow_up(steps, placed, edges, n, wanted, rng, exclude=None, start=first.child)
+        if len(steps) == n and all(w in placed for w in wanted):
+            found.append((len(steps) - above_child, JoinTree(tuple(steps))))
+    return min(found, key=lambda f: f[0])[1] if found else None
+
+
+def _grow_up(
+    steps: list[Step],
+    placed: set[str],
+    edges: list[Edge],
+    n: int,
+    wanted: list[str],
+    rng: random.Random,
+    exclude: str | None,
+    start: str | None = None,
+) -> None:
+    """Add many-to-one steps from the placed tables (or only from `start` and what it
+    reaches) until there are n steps."""
+    reach_from = {start} if start else set(placed)
+    while len(steps) < n:
+        options = [
+            e
+            for e in edges
+            if e.child in reach_from and e.parent not in placed and e.parent != exclude
+        ]
+        if not options:
+            return
+        wanted_here = [e for e in options if e.parent in wanted]
+        edge = rng.choice(sorted(wanted_here or options, key=lambda e: (e.parent, e.fk.column)))
+        steps.append(Step(edge.parent, edge.child, edge))
+        placed.add(edge.parent)
+        reach_from.add(edge.parent)

@@ -41,6 +41,7 @@ class Ordering:
     label: str
     desc: bool
     vague: str | None = None  # "top", "best", "latest"
+    textual: bool = False  # sorted by a text (first alphabetically), not by an amount
 
 
 @dataclass

@@ -61,10 +61,14 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     first = label_field(ctx, base, subject)
     if first:
         out.append(first)
+    if first is not None and first.expr in base.pinned:
+        first = None
     extra = [
         f
         for f in table_fields(ctx, subject, base.alias[subject])
-        if f.role in SHOWN_ROLES and (first is None or f.name != first.name)
+        if f.role in SHOWN_ROLES
+        and (first is None or f.name != first.name)
+        and f.expr not in base.pinned
     ]
     ctx.rng.shuffle(extra)
     out += extra[: ctx.count(1, 1, 2)]
@@ -72,7 +76,7 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         if table == subject:
             continue
         f = label_field(ctx, base, table)
-        if f is not None:
+        if f is not None and f.expr not in base.pinned:
             out.append(f)
     if not out:
         out = [f for f in table_fields(ctx, subject, base.alias[subject]) if f.role != "key"][:2]
@@ -118,6 +122,8 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
 
 def _measure_fields(ctx: Ctx, base: Base) -> list[Field]:
     out = []
+    # MAX and MIN read any joined table; SUM and AVG only the grain's (value_metric), or a
+    # parent's value would be added once per child row.
     for table in base.tables:
         for f in table_fields(ctx, table, base.alias[table]):
             if f.role == "measure" or (f.role == "date" and ctx.rng.random() < 0.3):
@@ -162,7 +168,12 @@ def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | N
             nullable=left,
         )
         return f, Metric(f.label, word)
-    func = ctx.rng.choice(["SUM", "SUM", "AVG", "MAX", "MIN"])
+    funcs = ["SUM", "SUM", "AVG", "MAX", "MIN"]
+    if m.table != base.grain:
+        funcs = ["MAX", "MIN"]
+    elif m.kind == "percent":
+        funcs = ["AVG", "MAX", "MIN"]  # a sum of percentages means nothing
+    func = ctx.rng.choice(funcs)
     word = {"SUM": "total", "AVG": "average", "MAX": "highest", "MIN": "lowest"}[func]
     expr: ir.Expr = ir.Agg(func, m.expr)
     if func == "AVG":
@@ -190,7 +201,9 @@ def distinct_metric(
         relabel(ctx, base, f)
         for t in base.tables
         for f in table_fields(ctx, t, base.alias[t])
-        if f.role in ("category", "name", "label") and f.expr not in (grouped_by or [])
+        if f.role in ("category", "name", "label")
+        and f.expr not in (grouped_by or [])
+        and f.expr not in base.pinned
     ]
     if not fields:
         return None
@@ -257,7 +270,7 @@ def row_window(
         f for f in preserved if f.role == "date" or (f.role == "category" and f.numeric)
     ]
     dates = [f for f in preserved if f.role == "date"]
-    cats = [f for f in preserved if f.role == "category"]
+    cats = [f for f in preserved if f.role == "category" and f.expr not in base.pinned]
     ties = tuple(ir.Order(k) for k in keys)
     kinds = ["number"] + (["rank"] * 3 if ranked else []) + (["count"] if cats else [])
     if measures and not exact:

@@ -159,15 +159,12 @@ def _date_filters(
         upper = bound[:8] + "01" if bound[:8] + "01" > witness else bound
         out.append(_with_vague(_compare(field, "<", upper), field, False, rng))
     year = int(witness[:4])
-    start, end = f"{year}-01-01", f"{year + 1}-01-01"
+    # One BETWEEN, not two comparisons: each conjunct of a WHERE must remove rows on its own,
+    # and the upper half of a year range rarely does.
+    start, end = f"{year}-01-01", f"{year}-12-31"
     out.append(
         (
-            ir.And(
-                (
-                    ir.Cmp(">=", field.expr, ir.Lit(start)),
-                    ir.Cmp("<", field.expr, ir.Lit(end)),
-                )
-            ),
+            ir.Between(field.expr, ir.Lit(start), ir.Lit(end)),
             Cond("year", field.label, (year,), field.ctype),
         )
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import inflect
+
 from proto.common import PromptStyle
 from shared.generation.template.meaning import Cond, Meaning
 from shared.generation.template.phrasebook import (
@@ -34,6 +36,8 @@ from shared.generation.template.question_parts import (
 )
 
 S = PromptStyle
+_INFLECT = inflect.engine()
+_PARTICLES = frozenset({"since", "from", "of", "in", "on", "at", "per", "by"})
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Parts:
     order: str
     limit: str
     steps: list[str]
+    ranked: str = ""  # the lead when it names order and limit ("the 3 latest orders")
 
 
 def write_question(
@@ -99,9 +104,22 @@ def _parts(meaning: Meaning, style: PromptStyle, rng: random.Random, vocab: Voca
     if meaning.kind in ("groups", "totals") and meaning.distinct and "distinct" not in what:
         what = f"{what} (counting distinct values)"
     extras = list(meaning.details)
-    relations = [r for r in meaning.relations if r.startswith(("including", "paired with"))]
+    # Join types are not spoken: a person asks about customers, not about a LEFT JOIN.
+    relations: list[str] = []
     order = sort_phrase(meaning.order, rng, terse) if meaning.order else ""
     limit = limit_phrase(meaning.limit, meaning.order, terse) if meaning.limit else ""
+    adjectives = [c.vague for c in vague if c.vague]
+    described = " ".join([*adjectives, subject])
+    # Groups of vaguely described rows keep the longer wording, which names those rows.
+    ranked = ""
+    if not terse and not (adjectives and meaning.kind == "groups"):
+        ranked = _ranked_lead(meaning, described, adjectives)
+    if ranked:
+        # "the 3 products with the highest price" says the order and the limit at once
+        # (and, for groups, what the groups are).
+        limit, order = "", ""
+        if meaning.kind == "groups":
+            per = ""
     return Parts(
         subject,
         [c.vague for c in vague if c.vague],
@@ -115,6 +133,7 @@ def _parts(meaning: Meaning, style: PromptStyle, rng: random.Random, vocab: Voca
         order,
         limit,
         list(meaning.steps),
+        ranked,
     )
 
 
@@ -175,8 +194,60 @@ def _subject(p: Parts, adjectives: bool = True) -> str:
     return f"{adj}{p.subject}"
 
 
+def _ranked_lead(meaning: Meaning, subject: str, adjectives: list[str]) -> str:
+    """'the product with the highest price', 'the 3 visit types with the most prescriptions':
+    a result cut to its first rows by an order, or '' when there is no such cut."""
+    order, k = meaning.order, meaning.limit
+    if order is None or k is None or meaning.set_op is not None:
+        return ""
+    if meaning.kind == "groups" and len(meaning.per) == 1:
+        group = meaning.per[0] if k == 1 else f"{k} {plural(meaning.per[0])}"
+        if order.vague:
+            return f"the {order.vague} {group}"
+        if order.label.startswith("number of "):
+            most = "most" if order.desc else "fewest"
+            return f"the {group} with the {most} {order.label.removeprefix('number of ')}"
+        return f"the {group} with the {'highest' if order.desc else 'lowest'} {order.label}"
+    if meaning.kind != "rows":
+        return ""
+    one = " ".join([*adjectives, meaning.subject_one])
+    if order.textual:
+        first = "last" if order.desc else "first"
+        head = f"{first} {one}" if k == 1 else f"{first} {k} {subject}"
+        return f"the {head} by {order.label}"
+    if order.vague:
+        return f"the {order.vague} {k} {subject}" if k > 1 else f"the {order.vague} {one}"
+    tokens = order.label.split()
+    dated = bool({"date", "day", "year", "since"} & set(tokens)) or tokens[-1:] == ["on"]
+    most = (
+        ("latest" if order.desc else "earliest")
+        if dated
+        else ("highest" if order.desc else "lowest")
+    )
+    if k == 1:
+        return f"the {one} with the {most} {order.label}"
+    return f"the {k} {subject} with the {most} {order.label}"
+
+
+def plural(label: str) -> str:
+    """The plural of a column or noun label through `inflect`: 'drug class' -> 'drug
+    classes', and 'year opened' -> 'years opened' (a trailing participle or particle keeps
+    the noun before it)."""
+    words = label.split()
+    tail = next(
+        (i for i, w in enumerate(words) if i > 0 and (w.endswith("ed") or w in _PARTICLES)),
+        None,
+    )
+    if tail is None:
+        return str(_INFLECT.plural_noun(label))
+    head = " ".join(words[:tail])
+    return f"{_INFLECT.plural_noun(head)} {' '.join(words[tail:])}"
+
+
 def _lead(p: Parts, rng: random.Random) -> str:
     """'the top 5 products' / 'the products'."""
+    if p.ranked:
+        return p.ranked
     if p.limit:
         head = p.limit.replace("only the ", "the ")
         if head.endswith(" one"):
@@ -188,29 +259,30 @@ def _lead(p: Parts, rng: random.Random) -> str:
 def _of_lead(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     """' of the products' after the shown columns, unless a count already names them
     ('the number of releases of the releases')."""
-    if meaning.kind in ("groups", "totals") and not p.limit and meaning.subject in p.what:
+    if (
+        meaning.kind in ("groups", "totals")
+        and not (p.limit or p.ranked)
+        and meaning.subject in p.what
+    ):
         return ""
     return f" of {_lead(p, rng)}"
 
 
 def _direct(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     tail = _tail(p, rng)
-    if p.counting and not p.per and not p.limit:
+    if p.counting and not p.per and not p.limit and not p.ranked:
         return f"How many {_subject(p)} are there {tail}?"
     if meaning.kind in ("groups", "totals"):
         if p.per and rng.random() < 0.5:
             rest = _tail(Parts(**{**p.__dict__, "per": ""}), rng)
             return f"{p.per.capitalize()}, what is {p.what}{_of_lead(p, meaning, rng)} {rest}?"
         return f"What is {p.what}{_of_lead(p, meaning, rng)} {tail}?"
-    if rng.random() < 0.5 and not p.limit:
-        their = p.what.replace("the ", "their ", 1)
-        return f"Which {_subject(p)} {tail}, and what are {their}?"
     return f"What are {p.what} of {_lead(p, rng)} {tail}?"
 
 
 def _imperative(p: Parts, meaning: Meaning, rng: random.Random) -> str:
     verb = rng.choice(LIST_VERBS)
-    if rng.random() < 0.35 and p.conds and not p.limit:
+    if rng.random() < 0.35 and p.conds and not p.limit and not p.ranked:
         first, *rest = p.conds
         tail = _tail(Parts(**{**p.__dict__, "conds": rest}), rng)
         return f"For {_subject(p)} {first}, {verb.lower()} {p.what} {tail}."

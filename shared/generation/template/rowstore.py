@@ -18,7 +18,14 @@ Row = tuple[Scalar, ...]
 
 # Kinds that make sense as a WHERE equality or a GROUP BY key.
 CATEGORICAL = frozenset(
-    {ValueKind.CATEGORY, ValueKind.CITY, ValueKind.COUNTRY, ValueKind.YEAR, ValueKind.RATING}
+    {
+        ValueKind.CATEGORY,
+        ValueKind.CITY,
+        ValueKind.COUNTRY,
+        ValueKind.YEAR,
+        ValueKind.RATING,
+        ValueKind.ORDINAL,
+    }
 )
 # Kinds that name one row (an equality on them picks a single entity).
 NAMING = frozenset({ValueKind.TITLE, ValueKind.PERSON_NAME, ValueKind.COMPANY_NAME, ValueKind.CODE})

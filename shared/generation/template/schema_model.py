@@ -41,6 +41,9 @@ class ValueKind(StrEnum):
     # Added for the catalogue (additive): a unique code from `pattern` ('#' digit, '?' letter),
     # e.g. flight numbers, SKUs, plates, invoice numbers.
     CODE = "code"
+    # A number that names or orders rather than measures (shirt number, floor, display order):
+    # grouped and filtered like a category, never summed or averaged.
+    ORDINAL = "ordinal"
 
 
 @dataclass(frozen=True)

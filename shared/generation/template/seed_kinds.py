@@ -54,6 +54,8 @@ _PERCENT = word_set(
 )
 _RATING = word_set("rating ratings stars star")
 _YEAR = word_set("year yr")
+_ORDINAL = word_set("number num no nr position order rank floor seat")
+_COUNTING = word_set("num number count total")
 _CODE = word_set(
     """code sku isbn plate serial iata icao abbreviation abbr symbol ticker zip zipcode postcode
     postal phone telephone mobile fax license licence registration vin tracking barcode guid
@@ -167,6 +169,9 @@ def _numeric(parts: list[str], cls: str, numbers: list[float]) -> Shape:
         kind, default = ValueKind.MONEY, (5.0, 500.0)
     elif words_set & _PERCENT:
         kind, default = ValueKind.PERCENT, (0.0, 100.0)
+    elif integer and len(parts) > 1 and parts[0] not in _COUNTING and last in _ORDINAL:
+        # shirt_number, floor_no, display_order: labels and positions, not amounts.
+        kind, default = ValueKind.ORDINAL, (1.0, 20.0)
     elif last == "age":
         kind, default = ValueKind.QUANTITY, (18.0, 80.0)
         integer = True

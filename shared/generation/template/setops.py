@@ -87,6 +87,9 @@ def make_set_operation(ctx: Ctx, top: Level, ctes: tuple[ir.Cte, ...]) -> tuple[
     if all_only:
         order = ["UNION ALL"]
     branches: dict[ir.Expr, tuple[ir.Select, list[OutRow] | None]] = {}
+    unfiltered = sorted(
+        map(repr, run_query(ctx.store, ir.Query(select, ctes), None, None, {}).rows)
+    )
 
     def branch(pred: ir.Expr) -> tuple[ir.Select, list[OutRow] | None]:
         # Each branch is evaluated once; the pairs combine cached rows.
@@ -98,6 +101,8 @@ def make_set_operation(ctx: Ctx, top: Level, ctes: tuple[ir.Cte, ...]) -> tuple[
                 ).rows
             except Fragile:
                 rows = None
+            if ctx.strict and rows is not None and sorted(map(repr, rows)) == unfiltered:
+                rows = None  # the branch's condition removes nothing: the data does not witness it
             branches[pred] = (sel, rows)
         return branches[pred]
 

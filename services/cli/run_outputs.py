@@ -1,0 +1,61 @@
+"""What `sqlsynth run` writes after the dataset: preference pairs and reasoning traces when
+asked (Claude rejection sampling on a Claude run, offline traces otherwise), then the
+training-ready export; each failure is one printed line that leaves the dataset in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from proto.common import Engine
+from services.cli.pairs import describe_pairs, make_pairs
+from services.cli.reasoning import describe_reasoning, make_reasoning
+from shared.export.records import ExportError
+from shared.export.writer import describe_summary, export_run
+from shared.pairs.build import PairPlan
+from shared.reasoning.sampling import ReasoningPlan
+
+EXPORT_DIR = "export"
+
+
+def write_outputs(
+    out_dir: Path,
+    console: Console,
+    *,
+    pairs: bool = False,
+    reasoning: str | None = None,
+    engines: list[Engine] | None = None,
+    postgres_dsn: str | None = None,
+    mysql_dsn: str | None = None,
+) -> None:
+    if pairs:
+        try:
+            path, pairs_summary = make_pairs(
+                out_dir, engines or list(Engine), postgres_dsn, mysql_dsn, PairPlan()
+            )
+            console.print(describe_pairs(pairs_summary, path))
+        except (ExportError, OSError, click.ClickException) as exc:
+            message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+            console.print(f"[yellow]preference pairs skipped:[/] {message}")
+    if reasoning:
+        try:
+            path, traces = make_reasoning(
+                out_dir,
+                reasoning,
+                ReasoningPlan(),
+                engines=engines,
+                postgres_dsn=postgres_dsn,
+                mysql_dsn=mysql_dsn,
+            )
+            console.print(describe_reasoning(traces, path, reasoning))
+        except (ExportError, OSError, click.ClickException) as exc:
+            message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+            console.print(f"[yellow]reasoning skipped:[/] {message}")
+    try:
+        summary = export_run(out_dir, out_dir / EXPORT_DIR)
+    except (ExportError, OSError) as exc:
+        console.print(f"[yellow]export skipped:[/] {exc}")
+        return
+    console.print(describe_summary(summary))
