@@ -36,6 +36,10 @@ class RunRequest(Contract):
     # Stop planning once new samples are mostly redundant (SQL-Factory's stopping criterion); the
     # run then ends below `count`, which acts as a budget.
     until_saturated: bool = False
+    # Spending limit of the run over all replicas: planning stops once reached, samples in
+    # flight finish (so the final spend can pass it by what they cost).
+    budget_usd: float | None = Field(default=None, gt=0)
+    budget_tokens: int | None = Field(default=None, ge=1)
     # A person decides samples before acceptance (the review app's live queue): all of them, or
     # only those with findings. Off by default: the pipeline accepts on its own.
     review: ReviewMode = ReviewMode.OFF
@@ -106,6 +110,8 @@ class RunPlan(Contract):
     exhausted: bool = False
     # Set when a run started with until_saturated stopped planning on the saturation signal.
     saturated_reasons: list[str] = Field(default_factory=list)
+    # Set when the run's budget (request.budget_usd / budget_tokens) stopped planning.
+    budget_reasons: list[str] = Field(default_factory=list)
     # Seed-based planning: the pool's seed ids when planning started (fixed with the plan, so a
     # restarted planner plans the same blueprints; the seeds stay in the seed bucket) and how
     # often each seed was used.

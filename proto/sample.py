@@ -208,10 +208,14 @@ class TokenCost(Contract):
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     usd: float = 0.0
+    # Calls that re-asked for an answer cut off at max_tokens or failing its schema (their
+    # tokens are in the figures above): a sample kept by a retry still shows what it cost.
+    answer_retries: int = 0
 
     def add(self, other: TokenCost) -> TokenCost:
         return TokenCost(
             calls=self.calls + other.calls,
+            answer_retries=self.answer_retries + other.answer_retries,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cache_creation_input_tokens=self.cache_creation_input_tokens

@@ -28,6 +28,8 @@ STREAM_SUBJECTS = [f"{PREFIX}.>"]
 # Key-value buckets: live run status and plan (one key each per run id), dedup claims.
 RUN_STATUS_BUCKET = "sqlsynth_run_status"
 RUN_PLAN_BUCKET = "sqlsynth_run_plan"
+# What a run spent so far (dollars, tokens), summed over every replica: its budget is checked on it.
+RUN_SPEND_BUCKET = "sqlsynth_run_spend"
 DEDUP_BUCKET = "sqlsynth_dedup"
 # Seeds the planner has received, keyed "<pool>.<seed_id>" (SeedEvent JSON).
 SEED_BUCKET = "sqlsynth_seeds"

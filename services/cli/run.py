@@ -236,6 +236,8 @@ def run_command(
         console.print(f"[yellow]planner:[/] {problem}")
     if result.plan.saturated_reasons:
         console.print("saturated: " + "; ".join(result.plan.saturated_reasons))
+    if result.plan.budget_reasons:
+        console.print("budget reached: " + "; ".join(result.plan.budget_reasons))
     if result.plan.problems and not result.plan.planned:
         raise click.ClickException("nothing could be planned: " + "; ".join(result.plan.problems))
     if result.plan.exhausted:

@@ -58,6 +58,19 @@ REQUEST_OPTIONS = [
         is_flag=True,
         help="stop once new samples are mostly near-duplicates (--count is then the budget)",
     ),
+    click.option(
+        "--budget-usd",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="stop planning once the run spent this many dollars (all replicas); in-flight "
+        "samples finish, so the final spend passes it by what they cost",
+    ),
+    click.option(
+        "--budget-tokens",
+        type=click.IntRange(min=1),
+        default=None,
+        help="the same limit in billed tokens (input, output and cache)",
+    ),
     click.option("--engines", default="sqlite,postgres,mysql", show_default=True),
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full"),
@@ -140,6 +153,8 @@ def build_request(
         seed_count=seed_count,
         back_translate_share=options["back_translate_share"],
         until_saturated=options["until_saturated"],
+        budget_usd=options.get("budget_usd"),
+        budget_tokens=options.get("budget_tokens"),
         review=ReviewMode(options.get("review") or ReviewMode.OFF.value),
     )
     return request, seeds

@@ -92,3 +92,5 @@ def submit_command(
         console.print(f"[yellow]planner:[/] {problem}")
     if plan.saturated_reasons:
         console.print("saturated: " + "; ".join(plan.saturated_reasons))
+    if plan.budget_reasons:
+        console.print("budget reached: " + "; ".join(plan.budget_reasons))

@@ -44,7 +44,7 @@ from pydantic import ValidationError
 
 from proto import subjects
 from proto.common import Outcome, Stage
-from proto.sample import ErrorClass, SampleEnvelope
+from proto.sample import ErrorClass, SampleEnvelope, TokenCost
 from proto.versions import UnsupportedVersion, decode
 from services.common.broker import (
     DELIVERY_BUCKET,
@@ -55,6 +55,7 @@ from services.common.broker import (
     consumer_max_deliver,
     kv_replicas,
 )
+from services.common.spend import SpendCounter
 from shared.errors import (
     Outage,
     OversizedMessage,
@@ -64,6 +65,7 @@ from shared.errors import (
 )
 from shared.logging import bind_sample
 from shared.metrics import Metrics
+from shared.pipeline.budget import Spent, spent_between
 from shared.pipeline.emit import Emit, reject
 from shared.pipeline.engines import spent_by
 from shared.settings import ServiceSettings
@@ -176,7 +178,22 @@ class SampleDelivery:
         self.fallback = MemoryNakCounter()
         self.caps: dict[str, int] = {}
         self.active: dict[str, float] = {}
+        self.spend = SpendCounter(broker)
         self.finished: OrderedDict[str, None] = OrderedDict()
+
+    async def _charge(self, run_id: str, before: TokenCost, emits: Sequence[Emit]) -> None:
+        """Add what this stage spent to the run's shared counter (its budget is read by the
+        planner). Before publishing: a crash in between re-runs the stage, which is paid again."""
+        delta = max(
+            (spent_between(before, e.envelope.cost) for e in emits),
+            key=lambda s: (s.usd, s.tokens),
+            default=Spent(),
+        )
+        if delta.usd > 0 or delta.tokens > 0:
+            try:
+                await self.spend.add(run_id, delta)
+            except Exception as exc:  # the sample must not be lost to the counter: say so
+                self.log.error("spend counter not updated", error=repr(exc)[:300])
 
     async def handle(self, msg: NatsMessage, fn: StageFn) -> None:
         started = time.perf_counter()
@@ -207,6 +224,7 @@ class SampleDelivery:
     ) -> None:
         """Run the stage, publish what it asks, ack; or hand the failure to `_on_error`."""
         self.metrics.in_flight.labels(self.stage.value).inc()
+        before = envelope.cost  # stages replace envelope.cost in place; keep the old total
         try:
             async with self._keep_alive(msg, delivery):
                 emits = await fn(envelope)
@@ -215,6 +233,7 @@ class SampleDelivery:
             return
         finally:
             self.metrics.in_flight.labels(self.stage.value).dec()
+        await self._charge(envelope.run_id, before, emits)
         try:
             for emit in emits:
                 await publish_sample(self.broker, emit)

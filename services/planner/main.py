@@ -19,7 +19,9 @@ from proto.versions import UnsupportedVersion, decode
 from services.common.app import Service, create_app, create_service
 from services.common.broker import kv_replicas
 from services.common.delivery import publish_sample
+from services.common.spend import SpendCounter
 from services.planner.seeds import SeedPools, list_keys
+from shared.pipeline.budget import has_budget
 from shared.pipeline.planner import RunPlanner, new_plan
 from shared.pipeline.seed_plan import usable_by
 from shared.settings import ServiceSettings
@@ -37,6 +39,7 @@ class PlannerState:
         self.planners: dict[str, RunPlanner] = {}
         self.latest: dict[str, RunStatus] = {}
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.spend = SpendCounter(service.broker)
 
     async def load(self, run_id: str) -> RunPlanner | None:
         if run_id not in self.planners:
@@ -93,7 +96,10 @@ class PlannerState:
 
     async def advance(self, planner: RunPlanner, status: RunStatus | None) -> None:
         # Publish first, save after: a crash in between republishes the same ids (deduplicated).
-        for emit in planner.advance(status):
+        request = planner.plan.request
+        # The shared counter is read only for runs with a budget (one KV read per status).
+        spent = await self.spend.read(request.run_id) if has_budget(request) else None
+        for emit in planner.advance(status, spent):
             await publish_sample(self.service.broker, emit)
             self.service.metrics.samples.labels(Stage.PLANNER.value, Outcome.PLANNED.value).inc()
         await self.kv.put(planner.plan.request.run_id, planner.plan.model_dump_json().encode())

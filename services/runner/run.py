@@ -259,6 +259,12 @@ def write_summary(result: RunResult) -> None:
         "exhausted": result.plan.exhausted,
         # SQL-Factory's stopping criterion, when the run was started with --until-saturated.
         "saturated": result.plan.saturated_reasons,
+        # The run's spending limit stopped planning (in-flight samples still finished).
+        "budget_reached": result.plan.budget_reasons,
+        "budget": {
+            "usd": result.plan.request.budget_usd,
+            "tokens": result.plan.request.budget_tokens,
+        },
         "saturation": status.saturation.model_dump(mode="json"),
         "shifted_blueprints": result.plan.shifted,
         "seeds_used": len(result.plan.seed_uses),

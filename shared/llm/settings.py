@@ -36,6 +36,9 @@ class LlmSettings(BaseSettings):
     max_pause_s: float = Field(default=60.0, gt=0)
     # Agent tool calls (inspect schema, run query) allowed per section before an answer is forced.
     max_tool_calls: int = Field(default=4, ge=0)
+    # Re-asks per section for an answer cut off at max_tokens or failing its schema, before the
+    # attempt fails (each is a paid call, counted in the sample's cost as answer_retries).
+    answer_retries: int = Field(default=2, ge=0)
     cache_ttl: Literal["5m", "1h"] = "5m"
     # Extra or corrected prices, USD per million tokens: {"model": {"input": 1, "output": 5, ...}}.
     prices: dict[str, ModelPrice] = Field(default_factory=dict)

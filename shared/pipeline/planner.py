@@ -18,6 +18,7 @@ from proto.common import Outcome, SeedMode, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.sample import Blueprint, SampleEnvelope
 from proto.seed import SeedEvent
+from shared.pipeline.budget import Spent, budget_reasons
 from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
 from shared.pipeline.seed_plan import (
@@ -176,7 +177,7 @@ class RunPlanner:
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
 
-    def advance(self, status: RunStatus | None) -> list[Emit]:
+    def advance(self, status: RunStatus | None, spent: Spent | None = None) -> list[Emit]:
         """Plan what the status allows; mark the plan exhausted/done when it is.
 
         The status's saturation signal shifts new blueprints away from redundant schemas and
@@ -190,8 +191,12 @@ class RunPlanner:
         accepted = status.accepted if status else 0
         if request.until_saturated and status and status.saturation.stop_reasons:
             plan.saturated_reasons = plan.saturated_reasons or list(status.saturation.stop_reasons)
-        stopped = bool(plan.saturated_reasons) or (
-            request.seed_pool is not None and not plan.seed_ids
+        if spent is not None and not plan.budget_reasons:
+            plan.budget_reasons = budget_reasons(request, spent)
+        stopped = (
+            bool(plan.saturated_reasons)
+            or bool(plan.budget_reasons)
+            or (request.seed_pool is not None and not plan.seed_ids)
         )
         needed = plan.planned if stopped else min(request.count + replacements, plan.max_planned)
         avoid = Avoid.of(status)
@@ -202,6 +207,7 @@ class RunPlanner:
             plan.planned += 1
         plan.exhausted = (
             not plan.saturated_reasons
+            and not plan.budget_reasons
             and plan.planned >= plan.max_planned
             and accepted < request.count
         )

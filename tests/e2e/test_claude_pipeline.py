@@ -90,7 +90,7 @@ def assert_cost_is_billed(output: RunOutput, fake: FakeAnthropic) -> None:
     """Every call the server billed is in exactly one envelope, and priced as billed."""
     billed = fake.billed()
     cost = output.status.cost
-    assert cost.model_dump(exclude={"usd"}) == billed, (cost, billed)
+    assert cost.model_dump(exclude={"usd", "answer_retries"}) == billed, (cost, billed)
     # Priced call by call, as the client does (a long prompt's surcharge is per call).
     prices = PriceBook()
     usd = sum(
@@ -266,7 +266,10 @@ async def test_malformed_answers_end_as_fallback_or_rejection_with_reason(
     scripted = ScriptedModel(wrong_sql_rate=0.4, use_tools_rate=0.0)
     with FakeAnthropic(scripted, FakeConfig(latency_s=(0.01, 0.03), keep_bodies=True)) as fake:
         fake.set_fault_fn(malformed)
-        with claude_services(stack, tmp_path, fake) as services:
+        # Without answer retries (they are tested in tests/llm/test_answer_retries.py): the path
+        # where a bad answer is final must still end with a reason.
+        retries = {"SQLSYNTH_LLM_ANSWER_RETRIES": "0"}
+        with claude_services(stack, tmp_path, fake, **retries) as services:
             request = make_request(12, seed=29, spec=scripted_spec(), generator="claude")
             output = await run_to_completion(stack, services, request, tmp_path, timeout_s=150)
         assert broken == breaks

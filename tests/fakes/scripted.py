@@ -6,7 +6,10 @@ a catalogue domain's portable DDL and rows (shared.generation.template), a join/
 over them, and a question in the planned style. Answers are deterministic per variation.
 Knobs make it imperfect on purpose: `wrong_sql_rate` (a misspelt column in the first SQL, fixed
 by the agent tool or by a repair), `use_tools_rate` (checks its SQL with run_query first),
-`review_fail_rate` (the judge objects).
+`review_fail_rate` (the judge objects), `truncated_rate` / `malformed_rate` (the first answer of
+a section is cut off at max_tokens / breaks its schema; asked again, the model answers well —
+the rates are per section of a sample, first answers only, so they are fixed error rates that
+a retry can recover from).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import json
 import random
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,10 +139,17 @@ class ScriptedModel:
         wrong_sql_rate: float = 0.0,
         use_tools_rate: float = 0.5,
         review_fail_rate: float = 0.0,
+        truncated_rate: float = 0.0,
+        malformed_rate: float = 0.0,
     ) -> None:
         self.wrong_sql_rate = wrong_sql_rate
         self.use_tools_rate = use_tools_rate
         self.review_fail_rate = review_fail_rate
+        self.truncated_rate = truncated_rate
+        self.malformed_rate = malformed_rate
+        self._answered: set[str] = set()  # (sample, section) keys answered once already
+        self._lock = threading.Lock()
+        self.broken = {"truncated": 0, "malformed": 0}
 
     def __call__(self, body: dict[str, Any]) -> ModelTurn:
         messages = body["messages"]
@@ -164,7 +175,25 @@ class ScriptedModel:
             name = self._agent_step(plan, ctx)
             if name.startswith("{"):
                 return ModelTurn([json.loads(name)], "tool_use")
-        return ModelTurn([self._submit(name, plan, ctx)], "tool_use")
+        return self._maybe_broken(self._submit(name, plan, ctx), first)
+
+    def _maybe_broken(self, block: dict[str, Any], first: str) -> ModelTurn:
+        """The first answer of a section, broken at the configured rates (see the docstring)."""
+        key = hashlib.sha256(f"{block['name']}:{first}".encode()).hexdigest()
+        with self._lock:
+            seen = key in self._answered
+            self._answered.add(key)
+        if not seen and self._chance(key, "truncated", self.truncated_rate):
+            self.broken["truncated"] += 1
+            # What the API returns when output stops inside a tool call: the input is cut.
+            return ModelTurn([{**block, "input": {}}], "max_tokens")
+        if not seen and self._chance(key, "malformed", self.malformed_rate):
+            self.broken["malformed"] += 1
+            broken = dict(block["input"])
+            broken.pop(sorted(broken)[0], None)
+            broken["unexpected_field"] = "???"
+            return ModelTurn([{**block, "input": broken}], "tool_use")
+        return ModelTurn([block], "tool_use")
 
     def _chance(self, plan: Plan | str, salt: str, rate: float) -> bool:
         key = plan if isinstance(plan, str) else str(plan.variation)

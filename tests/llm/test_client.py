@@ -27,7 +27,8 @@ def echo(body: dict[str, Any]) -> ModelTurn:
 PARAMS: dict[str, Any] = {
     "max_tokens": 2000,
     "system": [
-        {"type": "text", "text": "You are a test. " * 400, "cache_control": {"type": "ephemeral"}}
+        # ~5,000 tokens: above the 4,096-token caching minimum of the default model.
+        {"type": "text", "text": "You are a test. " * 1250, "cache_control": {"type": "ephemeral"}}
     ],
     "messages": [{"role": "user", "content": "hello"}],
 }

@@ -67,9 +67,23 @@ async def test_a_malformed_verdict_is_reported_not_guessed(
     envelope = SampleEnvelope(
         run_id="r", sample_id="s", blueprint=blueprint, draft=sample_draft(blueprint)
     )
-    fake.inject(Fault("malformed_tool_input"))
-    with pytest.raises(MalformedOutput, match="malformed review answer"):
+    # Every answer broken: the retry budget (2) is spent, then the error is reported.
+    fake.inject(Fault("malformed_tool_input"), times=3)
+    with pytest.raises(MalformedOutput, match="malformed review answer") as caught:
         await engine.review(envelope)
+    assert caught.value.cost.answer_retries == 2 and caught.value.cost.calls == 3
+
+
+async def test_one_malformed_verdict_is_asked_again(
+    engine: ClaudeDraftEngine, fake: FakeAnthropic
+) -> None:
+    blueprint = blueprints(1)[0]
+    envelope = SampleEnvelope(
+        run_id="r", sample_id="s", blueprint=blueprint, draft=sample_draft(blueprint)
+    )
+    fake.inject(Fault("malformed_tool_input"))
+    review, cost = await engine.review(envelope)
+    assert review.verdict and cost.answer_retries == 1 and cost.calls == 2
 
 
 async def test_sql_only_seed_is_back_translated_and_verified(

@@ -1,8 +1,10 @@
-"""A malformed model answer ends as a rejection or a failed repair with its reason, never as a
-silent retry; a malformed agent-tool call is answered with the error and the model goes on."""
+"""With the answer-retry budget spent (or set to 0), a malformed model answer ends as a rejection
+or a failed repair with its reason; a malformed agent-tool call is answered with the error and the
+model goes on. The retries themselves: tests/llm/test_answer_retries.py."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,6 +20,13 @@ from shared.pipeline.revise import ReviserStage
 from tests.fakes.llm import FakeAnthropic, FakeConfig, Fault
 from tests.fakes.scripted import ScriptedModel
 from tests.llm.conftest import blueprints, make_settings, sample_draft
+
+
+@pytest.fixture
+async def engine(fake: FakeAnthropic) -> AsyncIterator[ClaudeDraftEngine]:
+    claude = build_claude_engine(make_settings(fake, answer_retries=0))
+    yield claude
+    await claude.aclose()
 
 
 async def test_malformed_section_answer_is_a_generation_error_with_reason(
@@ -102,7 +111,7 @@ async def test_malformed_agent_tool_call_is_answered_and_the_model_recovers() ->
 
 
 async def test_truncated_answer_is_malformed(fake: FakeAnthropic) -> None:
-    claude = build_claude_engine(make_settings(fake, max_tokens=256))
+    claude = build_claude_engine(make_settings(fake, max_tokens=256, answer_retries=0))
     with pytest.raises(MalformedOutput, match="cut off at max_tokens=256") as caught:
         await claude.generate(blueprints(1)[0], seed=1)
     assert caught.value.section in {"outline", "rows"}

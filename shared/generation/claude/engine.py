@@ -34,6 +34,7 @@ from shared.generation.claude.revise import Reviser
 from shared.generation.claude.schemas import BackTranslationAnswer, RowsAnswer
 from shared.generation.claude.steps import ReplyMemo, Spend, StepRunner
 from shared.generation.claude.tools import RunQuery, sqlite_run_query
+from shared.llm.api_rules import estimate_prefix
 from shared.llm.client import LlmClient
 from shared.llm.settings import LlmSettings
 
@@ -55,7 +56,9 @@ class ClaudeDraftEngine:
         self.client = client
         # Replaceable after construction: the service injects one backed by the Validator.
         self.run_query: RunQuery = run_query or sqlite_run_query
-        self.runner = StepRunner(client, memo or ReplyMemo(), settings.max_tokens)
+        self.runner = StepRunner(
+            client, memo or ReplyMemo(), settings.max_tokens, settings.answer_retries
+        )
         self.writer = DraftWriter(
             self.runner,
             self._run_query,
@@ -63,6 +66,10 @@ class ClaudeDraftEngine:
             tally=tally or SettingTally(),
             cache_ttl=settings.cache_ttl,
         )
+        conv = self.writer.start_conversation()
+        # Reported, and checked by the tests for every model in the table: a prefix below the
+        # model's caching minimum would be billed in full on every call, silently.
+        self.prefix_estimate = estimate_prefix(client.model, conv.system, conv.tools)
         self.reviser = Reviser(
             self.runner,
             self.writer.start_conversation,

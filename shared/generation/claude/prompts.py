@@ -42,8 +42,11 @@ Schema:
 - Column types only: INTEGER, DECIMAL(12,2), VARCHAR(n) with n <= 255, DATE. No BOOLEAN (use \
 INTEGER 0/1), no SERIAL, AUTO_INCREMENT, AUTOINCREMENT, ENUM, JSON, TEXT, TIMESTAMP, DEFAULT \
 expressions, CHECK constraints, indexes, or schema names.
-- Every table has a single-column INTEGER PRIMARY KEY named id. Foreign keys are table-level \
-`FOREIGN KEY (col) REFERENCES parent (id)` clauses. Parents are created before children.
+- Every table has a single-column INTEGER column named id holding 1..n. By default it is the \
+PRIMARY KEY and foreign keys are table-level `FOREIGN KEY (col) REFERENCES parent (id)` \
+clauses. When the plan says "declares primary keys: False" (or foreign keys: False), write no \
+PRIMARY KEY (or FOREIGN KEY) clause at all: the id and reference columns stay, only the \
+declarations go. The plan wins over this default. Parents are created before children.
 - NOT NULL where a value is always present; a nullable column only when the plan needs NULLs.
 Rows:
 - Dates are 'YYYY-MM-DD' strings; decimals have at most two decimals; integers are plain \
@@ -68,6 +71,50 @@ WHERE or GROUP BY of the same level.
 RECURSIVE) are allowed; UNION / UNION ALL are allowed; INTERSECT and EXCEPT only when planned.
 - For data manipulation tasks write one INSERT, UPDATE or DELETE that changes at least one row \
 and is valid on all three engines (no UPDATE ... FROM, no DELETE with JOIN, no RETURNING).
+
+# Portability traps (each one runs everywhere but returns different rows, or fails on MySQL)
+- NULL ordering: SQLite and MySQL sort NULLs first in ascending order, PostgreSQL sorts them \
+last. Never ORDER BY (or window-order by) a column that can hold NULL; if you must, order by \
+`CASE WHEN col IS NULL THEN 1 ELSE 0 END, col` so every engine agrees. MIN/MAX/COUNT(col) \
+ignore NULLs everywhere; that is safe.
+- LIKE and case: SQLite's LIKE ignores ASCII case, PostgreSQL's LIKE is case-sensitive, and \
+MariaDB/MySQL follow the column's collation (case-insensitive by default, case-sensitive under a \
+binary collation). Write LIKE patterns and = comparisons in exactly the case stored in the rows, \
+and choose rows where no value differs from a match only by case ('north' vs 'North'), so the \
+result is the same whatever the engine does with case.
+- MySQL error 1093 ("You can't specify target table for update in FROM clause"): an UPDATE or \
+DELETE may not read its own target table in a subquery (WHERE x > (SELECT AVG(x) FROM same)). \
+Filter the target with literals, with its own columns, or with a subquery on other tables only.
+- Ties: RANK/DENSE_RANK and ORDER BY ... LIMIT return engine-dependent rows when values tie; \
+order by a unique column as the last key, and choose rows without ties at the cut.
+- Integer division and rounding: 7 / 2 is 3 on SQLite and PostgreSQL, 3.5000 on MySQL; always \
+multiply by 1.0 or CAST to DECIMAL, and ROUND(..., 2) the result.
+
+# A worked example (hard, analytics and reporting, cte + window_function + aggregate)
+Plan: regional ferry operator; 3 tables; inner join; features aggregate, group_by, cte, \
+window_function, order_by.
+Schema: routes (id, name VARCHAR(60), region VARCHAR(30)); vessels (id, name VARCHAR(60), \
+capacity INTEGER); sailings (id, route_id -> routes.id, vessel_id -> vessels.id, sail_date \
+DATE, passengers INTEGER NOT NULL), with 6 routes in 2 regions, 4 vessels and 12 sailings whose \
+passenger totals per route all differ (no ties).
+SQL:
+WITH route_totals AS (SELECT r.id, r.name, r.region, SUM(s.passengers) AS total_passengers \
+FROM routes r JOIN sailings s ON s.route_id = r.id WHERE s.sail_date >= '2024-01-01' \
+GROUP BY r.id, r.name, r.region) SELECT region, name, total_passengers, RANK() OVER \
+(PARTITION BY region ORDER BY total_passengers DESC, id) AS region_rank FROM route_totals \
+ORDER BY region, region_rank, id
+Question (direct_question): "How does each route rank within its region by passengers \
+carried since the start of 2024?"
+Explanation: "The query adds up passengers per route over sailings from 1 January 2024 on, \
+then ranks routes inside each region from the busiest down, and lists every region's routes in \
+rank order." Every planned feature appears, no unplanned one does, the ORDER BY keys end in a \
+unique id, and the rows were chosen so that every region has routes on both sides of 2024.
+A MySQL-accepted DML for comparison (data manipulation, in_subquery): UPDATE sailings SET \
+passengers = passengers + 10 WHERE route_id IN (SELECT id FROM routes WHERE region = 'North') \
+— it reads routes, not sailings, in the subquery, so MySQL accepts it (no error 1093), and the \
+rows include North routes with sailings, so it changes at least one row. Its wrong twin, \
+DELETE FROM sailings WHERE passengers < (SELECT AVG(passengers) FROM sailings), runs on SQLite \
+and PostgreSQL but fails on MySQL with error 1093.
 
 # The plan
 Domain: the field the sample belongs to. Pick a concrete, specific setting inside it (a \

@@ -78,12 +78,38 @@ class Spend:
     def add(self, cost: TokenCost) -> None:
         self.total = self.total.add(cost)
 
+    def count_retry(self) -> None:
+        self.total = self.total.model_copy(update={"answer_retries": self.total.answer_retries + 1})
+
+
+# The SDK refuses non-streaming requests whose max_tokens implies more than 10 minutes of
+# output (about 21K tokens); a continuation stays below that.
+CONTINUATION_MAX_TOKENS = 16_384
+
+
+@dataclass
+class AnswerRetries:
+    """The per-step budget for re-asking instead of rejecting the sample (one bad answer must
+    not cost the plan): a truncated answer is asked again with more room, a malformed one is
+    answered with its validation error and asked again."""
+
+    budget: int
+    used: int = 0
+
+    def take(self, spend: Spend) -> bool:
+        if self.used >= self.budget:
+            return False
+        self.used += 1
+        spend.count_retry()
+        return True
+
 
 @dataclass
 class StepRunner:
     client: LlmClient
     memo: ReplyMemo
     max_tokens: int
+    answer_retries: int = 2
 
     async def call(
         self,
@@ -93,9 +119,10 @@ class StepRunner:
         purpose: str,
         spend: Spend,
         cache_tail: bool = True,
+        max_tokens: int | None = None,
     ) -> Reply:
         params = conv.params(
-            max_tokens=self.max_tokens, tool_choice=tool_choice, cache_tail=cache_tail
+            max_tokens=max_tokens or self.max_tokens, tool_choice=tool_choice, cache_tail=cache_tail
         )
         key = ReplyMemo.key(self.client.model, params)
         reply = self.memo.get(key)
@@ -122,16 +149,42 @@ class StepRunner:
         goes into the same user turn. `last`: no later call continues this conversation, so the
         forced final answer does not write the conversation to the cache.
         """
+        retries = AnswerRetries(self.answer_retries)
+        max_tokens = self.max_tokens
         while True:
             agentic = toolbox is not None and not toolbox.exhausted
             choice = choose_any_tool() if agentic else force_tool(submit)
             reply = await self.call(
-                conv, choice, purpose=section, spend=spend, cache_tail=agentic or not last
+                conv,
+                choice,
+                purpose=section,
+                spend=spend,
+                cache_tail=agentic or not last,
+                max_tokens=max_tokens,
             )
+            roomier = min(max_tokens * 2, CONTINUATION_MAX_TOKENS)
+            if (
+                reply.message.stop_reason == "max_tokens"
+                and roomier > max_tokens
+                and retries.take(spend)
+            ):
+                # A tool call cut off mid-input cannot be resumed (its block would need a
+                # tool_result), so the same turn is asked again with twice the room; the cut
+                # reply is not added to the conversation.
+                max_tokens = roomier
+                continue
             calls = conv.assistant(reply.message)
-            call = check_reply(reply.message, calls, section, self.max_tokens, spend)
+            call = check_reply(reply.message, calls, section, max_tokens, spend)
             if call.name == submit:
-                answer = validate_submission(call, section, answer_type, spend)
+                try:
+                    answer = validate_submission(call, section, answer_type, spend)
+                except MalformedOutput as exc:
+                    if not retries.take(spend):
+                        raise
+                    conv.user(
+                        make_tool_result(call.id, reask_text(submit, exc.reason), is_error=True)
+                    )
+                    continue
                 conv.user(make_tool_result(call.id, TOOL_RESULT_OK))
                 return answer
             if toolbox is not None and call.name in AGENT_TOOLS:
@@ -141,6 +194,13 @@ class StepRunner:
                     conv.user(make_text_block(FORCE_SUBMIT))
                 continue
             raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)
+
+
+def reask_text(submit: str, reason: str) -> str:
+    return (
+        f"The input of {submit} did not validate: {reason}. Call {submit} again with the whole "
+        "input corrected."
+    )
 
 
 def check_reply(

@@ -81,6 +81,13 @@ class BatchStore:
             custom_id, params = request["custom_id"], request["params"]
             error = self.error_fn(custom_id, params) if self.error_fn else None
             started = time.monotonic() - self.fake.t0
+            refused = self.fake.refusal(params)
+            if refused is not None:
+                # A batch request the API would refuse ends "errored" with the same 400 body.
+                results.append(
+                    {"custom_id": custom_id, "result": {"type": "errored", "error": refused}}
+                )
+                continue
             if error is not None:
                 body = error_body(500, f"injected {error}", error)
                 results.append(

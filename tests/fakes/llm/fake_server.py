@@ -20,6 +20,8 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from shared.llm.api_rules import find_limits
+from shared.llm.request_check import check_request
 from tests.fakes.llm.batches import BatchStore
 from tests.fakes.llm.handler import Handler
 from tests.fakes.llm.types import (
@@ -142,6 +144,17 @@ class FakeAnthropic:
                 return self.state.faults.popleft()
         return self.state.fault_fn(index, body) if self.state.fault_fn else None
 
+    def refusal(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The 400 body the real API would answer to this request, or None if it is valid."""
+        if not self.config.enforce_rules:
+            return None
+        violations = check_request(body)
+        with self.lock:
+            self.state.violations.extend(violations)
+        if not violations:
+            return None
+        return error_body(400, violations[0].message, "invalid_request_error")
+
     def answer(self, body: dict[str, Any], fault: Fault | None, *, batch: bool) -> dict[str, Any]:
         """The message JSON for a request (usage computed), with a malformed-input fault applied."""
         turn = self.responder(body)
@@ -165,7 +178,8 @@ class FakeAnthropic:
         if out > int(body.get("max_tokens", 1 << 30)):
             stop_reason, out = "max_tokens", int(body["max_tokens"])
             content = [b if b.get("type") != "tool_use" else {**b, "input": {}} for b in content]
-        uncached, write_5m, write_1h, read = self.cache.usage(prompt_blocks(body, cpt))
+        minimum = find_limits(str(body.get("model", ""))).min_cache_tokens
+        uncached, write_5m, write_1h, read = self.cache.usage(prompt_blocks(body, cpt), minimum)
         usage = {
             "input_tokens": uncached,
             "output_tokens": out,

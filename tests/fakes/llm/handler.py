@@ -132,6 +132,13 @@ class Handler(BaseHTTPRequestHandler):
 
         self._release = release
         try:
+            refused = fake.refusal(body)
+            if refused is not None:
+                # Validation comes before rate limiting and the model: a 400 costs nothing.
+                record.status = 400
+                self._release()
+                self._send(400, refused, {"x-should-retry": "false"})
+                return
             fault = fake.next_fault(body)
             capacity = fake.config.capacity
             if fault is None and capacity is not None and in_flight > capacity:

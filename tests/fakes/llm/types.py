@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from shared.llm.api_rules import Violation
 
 FaultKind = Literal[
     "rate_limit", "overloaded", "server_error", "slow", "disconnect", "malformed_tool_input"
@@ -51,7 +54,10 @@ class FakeConfig:
     api_keys: frozenset[str] = frozenset({"sk-ant-test-key"})
     latency_s: tuple[float, float] = (0.0, 0.0)
     chars_per_token: float = 4.0
-    min_cache_tokens: int = 1024
+    # None: each model's documented minimum (shared.llm.api_rules.MODEL_LIMITS).
+    min_cache_tokens: int | None = None
+    # Refuse what the real API refuses (shared.llm.request_check) with its 400 body.
+    enforce_rules: bool = True
     capacity: int | None = None
     capacity_retry_after_s: float = 1.0
     batch_delay_s: float = 0.2
@@ -68,12 +74,14 @@ class FakeState:
     in_flight: int = 0  # requests holding provider capacity (released once the answer is ready)
     running: int = 0  # handlers not finished yet (their record is written last)
     requests: int = 0
+    violations: list[Violation] = field(default_factory=list)  # every rule a request broke
 
 
 def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
     return {
         "type": "error",
         "error": {"type": kind or ERROR_TYPES.get(status, "api_error"), "message": message},
+        "request_id": f"req_{uuid.uuid4().hex[:24]}",
     }
 
 
@@ -100,6 +108,8 @@ class Answering(Protocol):
     ) -> dict[str, Any]: ...
 
     def record(self, record: CallRecord) -> None: ...
+
+    def refusal(self, body: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
 class Serving(Answering, Protocol):

@@ -106,14 +106,18 @@ def prompt_blocks(body: dict[str, Any], chars_per_token: float) -> list[Block]:
 class PromptCache:
     """Prefix entries shared by every request to one fake server (thread-safe)."""
 
-    def __init__(self, min_cache_tokens: int = 1024, clock: Any = time.monotonic) -> None:
+    def __init__(self, min_cache_tokens: int | None = 1024, clock: Any = time.monotonic) -> None:
+        # None: the minimum is given per request (the model's, from shared.llm.api_rules).
         self.min_cache_tokens = min_cache_tokens
         self.clock = clock
         self._entries: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def usage(self, blocks: list[Block]) -> tuple[int, int, int, int]:
+    def usage(
+        self, blocks: list[Block], min_tokens: int | None = None
+    ) -> tuple[int, int, int, int]:
         """(input, cache_write_5m, cache_write_1h, cache_read) for one request, updating entries."""
+        minimum = self.min_cache_tokens if self.min_cache_tokens is not None else min_tokens or 0
         cumulative: list[int] = []
         running = 0
         for block in blocks:
@@ -137,14 +141,14 @@ class PromptCache:
             read = cumulative[read_at] if read_at >= 0 else 0
             last = marks[-1]
             write_5m = write_1h = 0
-            if last > read_at and cumulative[last] >= self.min_cache_tokens:
+            if last > read_at and cumulative[last] >= minimum:
                 written = cumulative[last] - read
                 if blocks[last].ttl_s > 300:
                     write_1h = written
                 else:
                     write_5m = written
                 for mark in marks:
-                    if cumulative[mark] >= self.min_cache_tokens:
+                    if cumulative[mark] >= minimum:
                         self._entries[blocks[mark].digest] = now + blocks[mark].ttl_s
             uncached_from = last if (write_5m or write_1h) else read_at
             uncached = total - (cumulative[uncached_from] if uncached_from >= 0 else 0)

@@ -72,3 +72,20 @@ def test_no_anchor_for_llm_generated_schemas() -> None:
     emits = RunPlanner(plan).advance(None)
     assert all(not e.envelope.blueprint.tables for e in emits)
     assert plan.coverage == {}
+
+
+def test_a_reached_budget_stops_planning_and_the_run_ends_when_in_flight_finish() -> None:
+    from shared.pipeline.budget import Spent
+
+    request = RunRequest(run_id="b", count=10, max_in_flight=3, budget_usd=0.5, budget_tokens=900)
+    planner = RunPlanner(new_plan(request))
+    assert len(planner.advance(None, Spent(0.1, 100))) == 3
+    assert planner.plan.budget_reasons == []
+    status = RunStatus(run_id="b", target=10, planned=3, accepted=1)
+    assert planner.advance(status, Spent(0.2, 900)) == []  # the token budget is reached
+    assert planner.plan.budget_reasons == ["spent 900 of the 900 token budget"]
+    assert not planner.plan.done  # two samples still in flight
+    done = RunStatus(run_id="b", target=10, planned=3, accepted=2, rejected=1)
+    assert planner.advance(done, Spent(0.6, 950)) == [] and planner.plan.done
+    assert not planner.plan.exhausted
+    assert planner.plan.budget_reasons == ["spent 900 of the 900 token budget"]  # the first cause
