@@ -132,6 +132,8 @@ def bwrap_command(pod: Pod, blocked: Path) -> list[str]:
         shutil.which("bwrap") or "bwrap",
         *root_filesystem([*pod.readonly, *pod.writable]),
         "--dev", "/dev",
+        # A pod has a writable /dev/shm (multiprocessing locks of the sense worker pool).
+        "--perms", "1777", "--tmpfs", "/dev/shm",
         "--proc", "/proc",
         "--unshare-pid",
         "--unshare-ipc",
