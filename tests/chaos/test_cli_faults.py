@@ -138,12 +138,15 @@ def test_cli_terminated_cleans_up_and_names_the_resume(tmp_path: Path) -> None:
     assert not pids_of(out), "pid files left behind after a clean stop"
 
 
-def test_engine_killed_mid_run_pauses_instead_of_burning_samples(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["postgres", "mysql"])
+def test_engine_killed_mid_run_pauses_instead_of_burning_samples(
+    tmp_path: Path, server: str
+) -> None:
     out = tmp_path / "run"
-    proc = start_run(out, "--count", "30", "--engines", "sqlite,postgres", "--seed", "14")
+    proc = start_run(out, "--count", "30", "--engines", f"sqlite,{server}", "--seed", "14")
     wait_until(lambda: accepted_lines(out) >= 5, 300, "first accepted samples")
     groups = pids_of(out)
-    os.killpg(groups["server-postgres"], signal.SIGKILL)
+    os.killpg(groups[f"server-{server}"], signal.SIGKILL)
     killed = time.monotonic()
     before = accepted_lines(out)
     wait_until(lambda: accepted_lines(out) > before + 1, 240, "progress after the engine restart")
@@ -155,4 +158,4 @@ def test_engine_killed_mid_run_pauses_instead_of_burning_samples(tmp_path: Path)
     assert unavailable == 0, summary["rejection_reasons"]
     assert_no_orphans({**groups, **pids_of(out)})
     rejected = summary["rejected"]
-    print(f"postgres SIGKILL: progress again after {recovered_s:.1f}s; rejected {rejected}")
+    print(f"{server} SIGKILL: progress again after {recovered_s:.1f}s; rejected {rejected}")
