@@ -2,7 +2,7 @@
 # Safety net after the test suite: stop any private server or service a crashed test left
 # behind (they are recognisable by their private data folders). Prints what it stopped, so a
 # leak is visible rather than silent.
-pattern='sqlsynth-(servers|stack|ingest)-|-m services\.(planner|generator|validator|reviser|dedup|sink|ingest)'
+pattern='sqlsynth-(servers|stack|ingest)-|-m services\.(planner|generator|validator|reviser|dedup|sink|ingest|monitor|review)|shared\.runtime\.orphans'
 pids=$(pgrep -f -- "$pattern" || true)
 [ -z "$pids" ] && exit 0
 echo "stop-leftovers: stopping processes a test left running:" >&2
