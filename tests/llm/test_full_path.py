@@ -52,7 +52,9 @@ async def drive(
     driver = PipelineDriver(
         {
             subjects.SAMPLE_PLANNED: GeneratorStage(claude),
-            subjects.SAMPLE_DRAFTED: ValidatorStage(validator, set(Engine)),
+            # Sense checks off: the scripted model's fixed SQL is not written to mean its
+            # questions; their repair path is tested in tests/unit/pipeline/test_sense_stage.py.
+            subjects.SAMPLE_DRAFTED: ValidatorStage(validator, set(Engine), sense=False),
             subjects.SAMPLE_FAILED: revise.repair,
             # checked: the reviser judges (rules, then the LLM judge) and repairs
             subjects.SAMPLE_CHECKED: revise.review,
