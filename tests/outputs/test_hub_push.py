@@ -30,6 +30,9 @@ def run_cli(args: list[str], hub: FakeHub, token: str = TOKEN) -> subprocess.Com
         "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
+        # The embedder sets offline mode in this process (no hub at run time); the push talks
+        # to the local fake hub, so its subprocess must be online.
+        "HF_HUB_OFFLINE": "0",
     }
     code = "import sys; from services.cli.main import cli; cli(sys.argv[1:])"
     return subprocess.run(

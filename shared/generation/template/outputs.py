@@ -13,6 +13,7 @@ from proto.common import JoinKind
 from shared.generation.template import ir
 from shared.generation.template.base import Base, table_fields
 from shared.generation.template.context import Ctx
+from shared.generation.template.eval_types import Fragile
 from shared.generation.template.fields import Field, Names, owned_label
 from shared.generation.template.meaning import Metric
 from shared.generation.template.predicates import nice_below
@@ -112,7 +113,7 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
         fields = table_fields(ctx, base.subject, base.alias[base.subject])
         found = next((f for f in fields if f.name == t.label_column), None)
         if found is None:
-            raise ValueError("no column to group by")
+            raise Fragile("no column to group by")  # this draw cannot group: draw again
         alias = base.alias[base.subject]
         keys = [ir.Col(alias, c) for c in ctx.store.row_key(t.name) if c != t.label_column]
         options.append(([*keys, found.expr], [found], t.noun, t.plural))

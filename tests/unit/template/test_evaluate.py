@@ -34,7 +34,9 @@ def test_evaluator_matches_sqlite_on_generated_statements() -> None:
     conns: dict[str, sqlite3.Connection] = {}
     stores: dict[str, RowStore] = {}
     checked = 0
-    for i, bp in enumerate(random_blueprints(300, seed=61)):
+    # 500 plans: a single draw (no retries here) is Fragile more often since the builder refuses
+    # unwitnessed filters and fan-out; the check still needs more than 250 built statements.
+    for i, bp in enumerate(random_blueprints(500, seed=61)):
         instance = build_schema(bp.domain, i % 4)
         key = instance.schema_id
         if key not in conns:
