@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import pytest
@@ -142,7 +142,10 @@ async def test_a_prefix_below_the_model_minimum_is_not_cached(server: FakeAnthro
     written = {}
     for model in ("claude-sonnet-4-5", "claude-haiku-4-5"):
         reply = await sdk.messages.create(
-            model=model, max_tokens=100, system=system, messages=[user(text("hi"))]
+            model=model,
+            max_tokens=100,
+            system=cast(Any, system),  # raw dicts, as the rules under test see them
+            messages=cast(Any, [user(text("hi"))]),
         )
         written[model] = reply.usage.cache_creation_input_tokens
     await sdk.close()
