@@ -13,9 +13,6 @@ from proto.sample import EngineCheck, Validation
 from shared.datasets.check import RecordValidator, check_record
 from shared.datasets.record import DatasetRecord
 from shared.engines.render import render_sql
-from shared.sense import analyse_record
-from shared.sense.findings import Finding, Origin
-from shared.sense.record import SenseInput
 
 
 @dataclass(frozen=True)
@@ -25,17 +22,12 @@ class Revalidation:
     validation: Validation
     renderings: dict[Engine, str]
     error: str | None = None
-    # The sense checks' error-level findings on the edited record (issue 12): as in the
-    # pipeline, an edit that makes the record say something else cannot be saved.
-    sense_errors: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
-        """What the pipeline requires: every engine ran it, rows came back, they agree, and
-        no sense check finds an error."""
+        """What the pipeline requires: every engine ran it, rows came back, and they agree."""
         return (
             self.error is None
-            and not self.sense_errors
             and bool(self.validation.checks)
             and (
                 all(c.ok for c in self.validation.checks)
@@ -89,21 +81,10 @@ async def revalidate_sql(
         default_dialect=dialect,
         allow_writes=record.get("sql_task_type") == "data manipulation",
     )
-    sense = analyse_record(
-        SenseInput(
-            question=candidate.question or "",
-            sql=sql,
-            schema_ddl=candidate.schema_ddl or "",
-            sql_dialect=dialect,
-            evidence=str(record.get("evidence") or ""),
-            origin=Origin.GENERATED,
-        )
-    )
     return Revalidation(
         sql=sql,
         dialect=dialect,
         validation=result.validation or Validation(),
         renderings=render_dialects(sql, dialect),
         error=result.error,
-        sense_errors=sense.errors,
     )
