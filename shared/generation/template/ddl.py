@@ -1,6 +1,7 @@
 """Portable DDL and INSERT text for a catalogue domain: one spelling that runs unchanged on
-SQLite, PostgreSQL and MySQL/MariaDB (unquoted lower-case identifiers, four column types,
-single-column integer primary keys, table-level FOREIGN KEY clauses)."""
+SQLite, PostgreSQL and MySQL/MariaDB (unquoted lower-case identifiers, column types every engine
+reads alike — INTEGER/SMALLINT/BIGINT, DECIMAL(p,2), VARCHAR(n), DATE —, single-column integer
+keys, table-level FOREIGN KEY clauses; keys declared or not as the domain says)."""
 
 from __future__ import annotations
 
@@ -78,24 +79,47 @@ def fk_order(domain: Domain) -> tuple[Table, ...]:
     return tuple(domain.table(name) for name in ordered)
 
 
-def render_create_table(table: Table) -> str:
-    """One CREATE TABLE statement without the trailing ';'."""
+def render_create_table(
+    table: Table, *, primary_keys: bool = True, foreign_keys: bool = True
+) -> str:
+    """One CREATE TABLE statement without the trailing ';'. Without declared keys the key
+    columns stay (NOT NULL) and rows keep their values: only the constraints are left out."""
     parts: list[str] = []
     for col in table.columns:
+        col_type = col.sql_type or (
+            ColumnType.INTEGER.value if col.name == table.primary_key else col.type.value
+        )
         if col.name == table.primary_key:
-            parts.append(f"{col.name} {ColumnType.INTEGER.value} PRIMARY KEY")
-        else:
-            parts.append(f"{col.name} {col.type.value}{'' if col.nullable else ' NOT NULL'}")
+            parts.append(f"{col.name} {col_type} {_key_clause(primary_keys, foreign_keys)}")
+            continue
+        default = f" DEFAULT {col.default}" if col.default is not None else ""
+        parts.append(f"{col.name} {col_type}{default}{'' if col.nullable else ' NOT NULL'}")
     if table.unique_together:
         parts.append(f"UNIQUE ({', '.join(table.unique_together)})")
-    for fk in table.foreign_keys:
-        parts.append(f"FOREIGN KEY ({fk.column}) REFERENCES {fk.ref_table} ({fk.ref_column})")
+    if foreign_keys:
+        for fk in table.foreign_keys:
+            parts.append(f"FOREIGN KEY ({fk.column}) REFERENCES {fk.ref_table} ({fk.ref_column})")
     return f"CREATE TABLE {table.name} ({', '.join(parts)})"
+
+
+def _key_clause(primary_keys: bool, foreign_keys: bool) -> str:
+    # A foreign key must reference a unique column on every engine: without a declared
+    # primary key, the key column is declared UNIQUE so the references stay legal.
+    if primary_keys:
+        return "PRIMARY KEY"
+    return "NOT NULL UNIQUE" if foreign_keys else "NOT NULL"
 
 
 def ddl_statements(domain: Domain) -> list[str]:
     """The CREATE TABLE statements in FK order, without ';' (for drivers that run one at once)."""
-    return [render_create_table(table) for table in fk_order(domain)]
+    return [
+        render_create_table(
+            table,
+            primary_keys=domain.declares_primary_keys,
+            foreign_keys=domain.declares_foreign_keys,
+        )
+        for table in fk_order(domain)
+    ]
 
 
 def render_ddl(domain: Domain) -> str:

@@ -19,7 +19,7 @@ from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft, ErrorClass, Feedback
 from shared.errors import GenerationError
 from shared.generation.template import ir
-from shared.generation.template.catalogue import domain_names
+from shared.generation.template.catalogue import domain_names, get_domain
 from shared.generation.template.compose import build_select
 from shared.generation.template.context import Ctx
 from shared.generation.template.dml import build_dml
@@ -32,12 +32,17 @@ from shared.generation.template.questions import write_question
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
 from shared.generation.template.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.schema_model import Domain
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
+from shared.generation.template.variants import SchemaShape, largest_component, parse_schema_id
 
 ATTEMPTS = 16
+# Schema variants per catalogue domain (before the spec's shape multiplies them): enough that a
+# 1,000-sample run holds hundreds of distinct schemas (issue 17).
+SCHEMA_VARIANTS = 24
 # Attempts at the end that relax the sense rules (Ctx.strict) rather than fail the blueprint.
 LENIENT_ATTEMPTS = 4
-# Row stores kept per engine: every catalogue instance (36 domains x 4 variants) and then some.
+# Row stores kept per engine, least recently used dropped first.
 _STORES = 512
 _NO_SYNONYMS = Vocabulary()
 # Text the reviewer treats as an unfilled template slot (shared.pipeline.review).
@@ -56,7 +61,7 @@ class Built:
 class TemplateEngine:
     name = "template"
 
-    def __init__(self, *, schema_variants: int = 4) -> None:
+    def __init__(self, *, schema_variants: int = SCHEMA_VARIANTS) -> None:
         if schema_variants < 1:
             raise ValueError("schema_variants must be at least 1")
         self.schema_variants = schema_variants
@@ -70,7 +75,16 @@ class TemplateEngine:
 
     def generate(self, blueprint: Blueprint, *, seed: int) -> Draft:
         instance = self._instance(blueprint, seed)
-        built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
+        try:
+            built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
+        except GenerationError:
+            for fallback in self._fallbacks(blueprint, instance):
+                try:
+                    built = self._build(blueprint, fallback, seed, avoid=None)
+                except GenerationError:
+                    continue
+                return self._draft(blueprint, fallback, built, seed)
+            raise
         return self._draft(blueprint, instance, built, seed)
 
     def repair(
@@ -106,18 +120,39 @@ class TemplateEngine:
         if blueprint.seed_schema:
             return self._seed_instance(blueprint, seed)
         domain, variant = blueprint.domain, None
+        shape = SchemaShape.from_properties(blueprint.properties)
         if blueprint.schema_id:
-            name, _, number = blueprint.schema_id.partition("#")
-            domain = name or domain
-            variant = int(number) if number.isdigit() else None
+            parsed = parse_schema_id(blueprint.schema_id)
+            if parsed is not None:
+                domain, variant, shape = parsed
+            else:
+                domain = blueprint.schema_id.partition("#")[0] or domain
         if domain not in domain_names():
             raise GenerationError(
                 f"domain {domain!r} is not in the template catalogue "
                 f"(known: {', '.join(domain_names())})"
             )
-        if variant is None:
-            variant = _mix(seed, "variant") % self.schema_variants
-        return build_schema(domain, variant)
+        if variant is not None:
+            return build_schema(domain, variant, shape=shape)
+        start = _mix(seed, "variant") % self.schema_variants
+        for step in range(self.schema_variants):
+            # A variant that left out a planned table (or too many) cannot hold the plan.
+            instance = build_schema(domain, (start + step) % self.schema_variants, shape=shape)
+            if _holds_plan(blueprint, instance.domain):
+                return instance
+        return build_schema(domain, 0, shape=shape)
+
+    def _fallbacks(self, blueprint: Blueprint, instance: SchemaInstance) -> list[SchemaInstance]:
+        """Other variants (same shape) to try when a drawn one could not hold the plan: fewer
+        tables, columns or rows leave some plans without witness rows. The full catalogue
+        variant first."""
+        parsed = parse_schema_id(instance.schema_id)
+        if blueprint.seed_schema or blueprint.schema_id or parsed is None:
+            return []
+        name, variant, shape = parsed
+        others = [0, *((variant + step) % self.schema_variants for step in (1, 2))]
+        found = [build_schema(name, v, shape=shape) for v in dict.fromkeys(others) if v != variant]
+        return [f for f in found if _holds_plan(blueprint, f.domain)]
 
     def _seed_instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:
         """The seed schema's instance: the variant a `seed-<digest>#n` schema id names, else
@@ -132,24 +167,17 @@ class TemplateEngine:
         """The instance a draft was built on (its schema id; same rows for drafts written
         before the id existed), else a fresh pick."""
         name, _, number = draft.schema_id.partition("#")
-        if number.isdigit():
-            if blueprint.seed_schema and name == seed_domain(blueprint).name:
-                return build_seed_schema(seed_domain(blueprint), int(number))
-            if not blueprint.seed_schema and name in domain_names():
-                return build_schema(name, int(number))
+        parsed = None if blueprint.seed_schema else parse_schema_id(draft.schema_id)
+        if parsed is not None and parsed[0] in domain_names():
+            return build_schema(parsed[0], parsed[1], shape=parsed[2])
+        if blueprint.seed_schema and number.isdigit() and name == seed_domain(blueprint).name:
+            return build_seed_schema(seed_domain(blueprint), int(number))
         if blueprint.seed_schema:
             domain_ = seed_domain(blueprint)
             for variant in range(self.schema_variants):
                 found = build_seed_schema(domain_, variant)
                 if [r.values for r in found.rows] == [r.values for r in draft.rows]:
                     return found
-            return self._instance(blueprint, seed)
-        domain = blueprint.schema_id.partition("#")[0] if blueprint.schema_id else blueprint.domain
-        if domain in domain_names():
-            for variant in range(self.schema_variants):
-                instance = build_schema(domain, variant)
-                if [r.values for r in instance.rows] == [r.values for r in draft.rows]:
-                    return instance
         return self._instance(blueprint, seed)
 
     def _store(self, instance: SchemaInstance) -> RowStore:
@@ -168,7 +196,8 @@ class TemplateEngine:
         if not instance.domain.synonyms:
             return _NO_SYNONYMS  # seed domains: one per seed, nothing worth keeping
         if name not in self._vocab:
-            self._vocab[name] = Vocabulary.build(instance.domain)
+            # The whole catalogue domain: a variant may have left out a table it names.
+            self._vocab[name] = Vocabulary.build(get_domain(name))
         return self._vocab[name]
 
     # ---- building --------------------------------------------------------------------------
@@ -271,6 +300,10 @@ def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
     names = {t.name.lower(): t.name for t in instance.domain.tables}
     tables = [names[t.lower()] for t in blueprint.tables if t.lower() in names]
     return blueprint.model_copy(update={"tables": list(dict.fromkeys(tables))})
+
+
+def _holds_plan(blueprint: Blueprint, domain: Domain) -> bool:
+    return largest_component(domain, blueprint.tables) >= blueprint.num_tables
 
 
 def _evidence(meaning: Meaning, style: PromptStyle) -> str:

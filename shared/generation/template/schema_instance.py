@@ -1,7 +1,8 @@
-"""A concrete schema: a catalogue domain with its DDL and generated rows, ready to execute.
+"""A concrete schema: a variant of a catalogue domain with its DDL and rows, ready to execute.
 
-`variant` changes only the data (row counts and values); the DDL of a domain is the same for
-every variant. `schema_id` ("retail#3") names the instance in blueprints.
+`variant` and the spec's `SchemaShape` choose the tables, columns, types and keys
+(`variants.py`) and the data. `schema_id` ("retail#3", or "retail#3~c6r12k11" with a shape)
+names the instance in blueprints and drafts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from shared.generation.template.catalogue import get_domain
 from shared.generation.template.ddl import render_ddl
 from shared.generation.template.rows import generate_rows
 from shared.generation.template.schema_model import Domain
+from shared.generation.template.variants import SchemaShape, derive_domain, format_schema_id
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,21 @@ class SchemaInstance:
         return len(self.table_rows(table).values)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def build_schema(
-    domain_name: str, variant: int = 0, rows_per_table: int | None = None
+    domain_name: str,
+    variant: int = 0,
+    rows_per_table: int | None = None,
+    shape: SchemaShape | None = None,
 ) -> SchemaInstance:
-    """The instance for (domain, variant[, size]); deterministic and cached."""
-    domain = get_domain(domain_name)
+    """The instance for (domain, variant[, size][, shape]); deterministic and cached. A
+    shape's rows_per_table wins over the `rows_per_table` argument."""
+    shape = shape or SchemaShape(rows_per_table=rows_per_table)
+    domain = derive_domain(get_domain(domain_name), variant, shape)
     return SchemaInstance(
         domain=domain,
         variant=variant,
         ddl=render_ddl(domain),
-        rows=generate_rows(domain, variant, rows_per_table),
-        schema_id=f"{domain.name}#{variant}",
+        rows=generate_rows(domain, variant, shape.rows_per_table),
+        schema_id=format_schema_id(domain.name, variant, shape),
     )

@@ -62,6 +62,15 @@ class Column:
     # DATE columns: a column of the same table this date falls after (shipped after ordered);
     # `low`/`high` are then the gap in days.
     after: str | None = None
+    # The type as the DDL spells it ("VARCHAR(80)", "SMALLINT", a seed's "text"); empty means
+    # `type.value`. `type` stays the portable class the query builder reasons with.
+    sql_type: str = ""
+    # A DEFAULT literal rendered in the DDL (already a SQL literal), or None.
+    default: str | None = None
+
+    @property
+    def ddl_type(self) -> str:
+        return self.sql_type or self.type.value
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,10 @@ class Domain:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Set for domains built from a seed's DDL; None for catalogue domains.
     seed: SeedInfo | None = None
+    # Whether the DDL declares PRIMARY KEY and FOREIGN KEY clauses (spec properties
+    # declares_primary_keys / declares_foreign_keys); rows keep their keys either way.
+    declares_primary_keys: bool = True
+    declares_foreign_keys: bool = True
 
     def table(self, name: str) -> Table:
         for table in self.tables:
