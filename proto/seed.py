@@ -18,6 +18,9 @@ class SeedEvent(Contract):
     question: str | None = None
     schema_ddl: str | None = None
     db_id: str | None = None
+    # What the seed's question takes as known (BIRD's `evidence`); carried into the records of
+    # samples planned from the seed as `properties.seed_evidence`.
+    evidence: str | None = None
     source: str = Field(description="file or stream the seed came from")
     position: str | None = Field(default=None, description="line/offset in the source")
     duration_ms: float | None = None

@@ -71,7 +71,12 @@ def record_statement(record: DatasetRecord, unit: str, dialect: str | None) -> S
         question=record.question,
         schema_ddl=record.schema_ddl,
         db_id=record.db_id,
+        evidence=_text(record.extra.get("evidence")),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _duration_ms(extra: dict[str, Any]) -> float | None:

@@ -29,6 +29,8 @@ class Statement:
     question: str | None = None
     schema_ddl: str | None = None
     db_id: str | None = None
+    # Knowledge the question relies on (BIRD's `evidence`: "eligible free rate = ...").
+    evidence: str | None = None
 
     @property
     def engine(self) -> Engine | None:

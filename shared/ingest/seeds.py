@@ -51,6 +51,7 @@ def build_seed(statement: Statement, policy: ScrubPolicy = DEFAULT_POLICY) -> Se
         if statement.schema_ddl
         else None,
         db_id=statement.db_id,
+        evidence=scrub_text(statement.evidence, policy) if statement.evidence else None,
         source=statement.source,
         position=statement.position,
         duration_ms=statement.duration_ms,

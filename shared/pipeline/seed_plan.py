@@ -137,6 +137,8 @@ def seed_blueprint(
         properties["num_tables"] = num_tables
     if join_kind is None and "join_kind" in properties:
         properties["join_kind"] = NO_JOIN
+    if seed.evidence:
+        properties["seed_evidence"] = seed.evidence
     return drawn.model_copy(
         update={
             "domain": domain,

@@ -50,7 +50,18 @@ _TYPE_BY_KIND: dict[ValueKind, ColumnType] = {
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TYPE_LIMITS = {ColumnType.DECIMAL: 10**10, ColumnType.INTEGER: 2**31}
 _NEEDS_VALUES = {ValueKind.CATEGORY, ValueKind.TITLE}
-_COLUMN_KEYS = {"kind", "type", "label", "values", "low", "high", "nullable", "pattern", "after"}
+_COLUMN_KEYS = {
+    "kind",
+    "type",
+    "label",
+    "values",
+    "low",
+    "high",
+    "nullable",
+    "pattern",
+    "after",
+    "countries",
+}
 _TABLE_KEYS = {"noun", "plural", "label", "unique", "columns", "primary_key"}
 
 
@@ -154,14 +165,25 @@ def _parse_column(table: str, name: str, spec: Any, noun: str) -> tuple[Column, 
         type=col_type or ColumnType.TEXT,
         kind=kind,
         label=str(spec.get("label", default_label)),
-        values=tuple(str(v) for v in spec.get("values", ())),
+        values=tuple(str(v) for v in spec.get("values", ()))
+        or tuple(v for v, _ in _value_countries(spec.get("countries"))),
         low=_optional_float(spec.get("low")),
         high=_optional_float(spec.get("high")),
         nullable=bool(spec.get("nullable", False)),
         pattern=spec.get("pattern"),
         after=spec.get("after"),
+        value_countries=_value_countries(spec.get("countries")),
     )
     return column, (str(ref) if ref else None)
+
+
+def _value_countries(spec: Any) -> tuple[tuple[str, str], ...]:
+    """`countries: {Country: [value, ...]}` as (value, country) pairs."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict):
+        raise CatalogueError("`countries` maps a country to the values that belong to it")
+    return tuple((str(v), str(country)) for country, vs in spec.items() for v in vs)
 
 
 def _optional_float(value: Any) -> float | None:

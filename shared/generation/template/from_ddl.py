@@ -33,6 +33,7 @@ from shared.generation.template.schema_model import (
     Table,
     ValueKind,
 )
+from shared.generation.template.seed_comments import harvest_comments
 from shared.generation.template.seed_keys import UUID, SeedTable, assign_keys
 from shared.generation.template.seed_kinds import (
     LABEL_RANK,
@@ -41,7 +42,7 @@ from shared.generation.template.seed_kinds import (
     title_label,
     type_class,
 )
-from shared.generation.template.seed_parse import RawSchema, Values, harvest, parse_ddl
+from shared.generation.template.seed_parse import RawSchema, Values, add_value, harvest, parse_ddl
 from shared.generation.template.seed_words import (
     CATEGORY_WORDS,
     label_words,
@@ -99,6 +100,8 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     raw = parse_ddl(ddl)
     notes = list(raw.notes)
     evidence = harvest(raw, examples)
+    # After the seeds' literals, so the values the seeds query come first.
+    harvest_comments(ddl, evidence.values, add_value)
     values = evidence.values
     tables = _usable_tables(raw, values, notes)
     if not tables:

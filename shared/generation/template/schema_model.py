@@ -67,6 +67,9 @@ class Column:
     sql_type: str = ""
     # A DEFAULT literal rendered in the DDL (already a SQL literal), or None.
     default: str | None = None
+    # Closed-list values that belong to a country (a Bordeaux winery is French): (value,
+    # country) pairs; the row's place follows the first such value, later ones are narrowed.
+    value_countries: tuple[tuple[str, str], ...] = ()
 
     @property
     def ddl_type(self) -> str:

@@ -223,9 +223,10 @@ def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
         return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=tuple(texts))
     if words_set & {"email", "mail"}:
         return Shape(ColumnType.TEXT, ValueKind.EMAIL)
-    if last in ("city", "town"):
+    # Places with real example values keep them ('CZE', not a made-up 'Brazil').
+    if last in ("city", "town") and len(texts) < 2:
         return Shape(ColumnType.TEXT, ValueKind.CITY)
-    if last in ("country", "nation", "nationality"):
+    if last in ("country", "nation", "nationality") and len(texts) < 2:
         return Shape(ColumnType.TEXT, ValueKind.COUNTRY)
     if words_set & _CODE or last in ("no", "number"):
         return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
@@ -256,7 +257,8 @@ def _title(texts: list[str], pool: tuple[str, ...]) -> Shape:
 
 def _categories(parts: list[str], texts: list[str]) -> tuple[str, ...]:
     found = list(dict.fromkeys(texts))[:12]
-    if len(found) >= 3:
+    # Two real values make a category; padding them with generic words would be placeholders.
+    if len(found) >= 2:
         return tuple(found)
     generic = list(category_values(parts))
     if found and all(t == t.lower() for t in found):

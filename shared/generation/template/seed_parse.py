@@ -305,6 +305,11 @@ def harvest(schema: RawSchema, example_sql: Iterable[str]) -> Evidence:
     return found
 
 
+def add_value(found: Values, table: str, column: str, value: Scalar) -> None:
+    """Record an example value of a column (filtered: no slot words, at most MAX_VALUES)."""
+    _add(found, table, column, value)
+
+
 def _add(found: Values, table: str, column: str, value: Scalar) -> None:
     if isinstance(value, str) and (not _VALUE_OK.match(value) or _SLOT_WORDS.search(value)):
         return

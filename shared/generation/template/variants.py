@@ -267,12 +267,14 @@ def _choose_columns(table: Table, target: int | None, rng: random.Random) -> lis
         return columns
     required = {table.primary_key, table.label_column, *table.unique_together}
     required |= {fk.column for fk in table.foreign_keys}
-    required |= {c.after for c in columns if c.after}
     optional = [c.name for c in columns if c.name not in required]
     rng.shuffle(optional)
-    while len(columns) > target and optional:
-        name = optional.pop()
-        columns = [c for c in columns if c.name != name and c.after != name]
+    for name in optional:
+        # A date that others fall `after` leaves together with them, if the target allows.
+        group = {name} | {c.name for c in columns if c.after == name}
+        present = [c for c in columns if c.name in group]
+        if present and len(columns) - len(present) >= target:
+            columns = [c for c in columns if c.name not in group]
     names = {c.name for c in columns}
     for extra in _EXTRAS:
         if len(columns) >= target:

@@ -1,0 +1,47 @@
+"""Example values from the comments of a schema file (BIRD's `schemas/<db>.sql`).
+
+BIRD's schema files describe each column in `--` comments just above it, with the values the
+real database holds: "Possible values are 'SME', 'LAM', and 'KAM'", "Sample values: 'CZE'
+(Czech Republic)". Those literals are real values of the column, as good as the seeds' own
+literals, so the fixture draws from them instead of inventing placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from proto.sample import Scalar
+from shared.generation.template.seed_parse import Values
+
+Adder = Callable[[Values, str, str, Scalar], None]
+
+__all__ = ["harvest_comments"]
+
+_CREATE = re.compile(r'^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([^`"\]\s(]+)', re.I)
+_COLUMN = re.compile(r'^\s*(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z0-9_]*))\s+\w')
+_QUOTED = re.compile(r"'([^'\n]{1,80})'")
+_NOT_COLUMNS = frozenset({"primary", "foreign", "unique", "constraint", "check", "key"})
+
+
+def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
+    """Add every quoted literal of a column's comment lines to `values[(table, column)]`
+    through `add(values, table, column, value)` (which filters and caps them)."""
+    table: str | None = None
+    pending: list[str] = []
+    for line in ddl.splitlines():
+        stripped = line.strip()
+        created = _CREATE.match(stripped)
+        if created:
+            table, pending = created.group(1), []
+            continue
+        if stripped.startswith("--"):
+            pending += _QUOTED.findall(stripped)
+            continue
+        column = _COLUMN.match(stripped)
+        if table is not None and column is not None:
+            name = next(g for g in column.groups() if g)
+            if name.lower() not in _NOT_COLUMNS:
+                for value in pending:
+                    add(values, table, name, value)
+        pending = []
