@@ -276,10 +276,10 @@ class _TableFiller:
         if kind is ValueKind.CITY:
             return rng.choice(CITIES)[0]
         if kind is ValueKind.COUNTRY:
-            city = self._sibling(row, ValueKind.CITY)
+            sibling = self._sibling(row, ValueKind.CITY)
             countries = dict(CITIES)
-            if isinstance(city, str) and city in countries and attempt == 0:
-                return countries[city]
+            if isinstance(sibling, str) and sibling in countries and attempt == 0:
+                return countries[sibling]
             if attempt == 0:
                 return self._place(row)[1]
             return rng.choice(sorted(set(countries.values())))
