@@ -280,9 +280,20 @@ def _choose_columns(table: Table, target: int | None, rng: random.Random) -> lis
         if len(columns) >= target:
             break
         if extra.name not in names and (extra.after is None or extra.after in names):
-            columns.append(extra)
+            columns.append(_anchored(extra, columns))
             names.add(extra.name)
     return columns
+
+
+def _anchored(extra: Column, columns: list[Column]) -> Column:
+    """A record's creation date follows the business date it records (a loan's row is
+    created when the loan is made, not years before)."""
+    if extra.name != "created_on":
+        return extra
+    first = next((c for c in columns if c.kind is ValueKind.DATE and not c.nullable), None)
+    if first is None:
+        return extra
+    return replace(extra, after=first.name, low=0, high=3)
 
 
 def _sql_type(column: Column, style: _Style) -> str:
