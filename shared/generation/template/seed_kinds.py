@@ -72,6 +72,10 @@ _CODE_PATTERNS = {
     "postal": "#####",
     "isbn": "978-#-##-######-#",
     "vin": "?????##########",
+    "id": "ID-######",
+    "url": "https://www.example.org/p/######",
+    "link": "https://www.example.org/p/######",
+    "website": "https://www.example-####.org",
 }
 _PERSON_COLUMNS = word_set(
     "author manager owner driver coach director customer employee student patient"
@@ -228,7 +232,8 @@ def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
         return Shape(ColumnType.TEXT, ValueKind.CITY)
     if last in ("country", "nation", "nationality") and len(texts) < 2:
         return Shape(ColumnType.TEXT, ValueKind.COUNTRY)
-    if words_set & _CODE or last in ("no", "number"):
+    # A text key or link without example values gets codes, not 'Id A' / 'Url A'.
+    if words_set & _CODE or last in ("no", "number", "id", "url", "link", "website"):
         return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
     name_like = bool(words_set & _NAMES)
     if words_set & {"first", "given", "fname", "firstname"} and name_like:
