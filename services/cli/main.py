@@ -10,6 +10,7 @@ import click
 
 from services.cli import (
     dedup,
+    evolve,
     export,
     ingest,
     overlap,
@@ -32,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     dedup.command,
     export.command,
     pairs.command,
+    evolve.command,
     reasoning.command,
     score.command,
     overlap.command,

@@ -1,0 +1,110 @@
+"""The evolved question: the parent's question with the change put into words.
+
+This is the one place evolved SQL gets words (swap point for the typed-meaning realizer of the
+questions issue, #13). Until that lands it reuses the template engine's phrase functions for
+conditions (`question_parts.condition`, the phrasebook's comparisons) and writes one clause per
+`ChangeKind`; a change it cannot word (a widened value not found in the question) gives None,
+and the candidate is not used.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import replace
+
+from proto.common import PromptStyle
+from proto.sample import Scalar
+from shared.generation.template.meaning import Cond
+from shared.generation.template.question_parts import Vocabulary, condition, fix_articles, value
+from shared.generation.template.schema_model import ColumnType
+from shared.evolution.model import Change, ChangeKind
+
+_END = re.compile(r"[\s?.!]+$")
+_OPS = {"gt": "above", "lt": "below"}
+
+
+def _ctype(change: Change) -> ColumnType:
+    if change.is_date:
+        return ColumnType.DATE
+    return ColumnType.TEXT if change.is_text else ColumnType.DECIMAL
+
+
+def _condition(change: Change, rng: random.Random, terse: bool) -> str:
+    cond = Cond(op=change.op, label=change.label, values=change.values, ctype=_ctype(change))
+    return condition(cond, rng, Vocabulary(), terse)
+
+
+def _show(v: Scalar, change: Change, terse: bool = False) -> str:
+    return value(v, _ctype(change), terse)
+
+
+def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
+    """The clause that says what the change added (appended to the parent's question)."""
+    kind = change.kind
+    if kind is ChangeKind.ADD_METRIC:
+        return f"and also the {change.word} {change.label}"
+    if kind is ChangeKind.ADD_RANK:
+        return f"along with each one's rank by {change.label} (highest first)"
+    if kind is ChangeKind.ADD_BETWEEN:
+        return f"only those {_condition(change, rng, terse)}"
+    if kind is ChangeKind.ADD_BAND:
+        cut, high, low = change.values
+        at_least = "on or after" if change.is_date else "at least"
+        return (
+            f"along with a {change.label} band ('{high}' when {at_least} "
+            f"{_show(cut, change)}, otherwise '{low}')"
+        )
+    if kind is ChangeKind.ADD_FILTER:
+        lead = f"counting only {change.noun}" if change.noun else "only those"
+        return f"{lead} {_condition(change, rng, terse)}"
+    if kind is ChangeKind.ADD_HAVING:
+        return f"keeping only groups with at least {change.values[0]} {change.noun}"
+    if kind is ChangeKind.JOIN_SHOW:
+        label = change.label if change.label.startswith(change.noun) else f"{change.noun} {change.label}"
+        return f"along with the {label} of each"
+    if kind is ChangeKind.JOIN_FILTER:
+        cond = _condition(replace(change, label=f"{change.noun} {change.label}"), rng, terse)
+        return f"only for those {cond}"
+    if kind is ChangeKind.ABOVE_AVERAGE:
+        return f"only those with {change.label} {_OPS[change.op]} the average {change.label} of all {change.noun}"
+    if kind is ChangeKind.CTE_ABOVE_AVERAGE:
+        return f"keeping only the groups whose {change.label} is above the average {change.label} of all groups"
+    if kind is ChangeKind.EXISTS_CHILD:
+        has = "no" if change.negated else "at least one"
+        return f"considering only {change.noun} that have {has} {change.label}"
+    if kind is ChangeKind.EXCEPT_FILTER:
+        return f"excluding those {_condition(change, rng, terse)}"
+    raise ValueError(f"no words for {kind}")  # WIDEN_IN rewrites in place (reword_question)
+
+
+def _widen(question: str, change: Change) -> str | None:
+    current, other = change.values
+    for quoted in (f"'{current}'", f'"{current}"', str(current)):
+        if quoted in question:
+            mark = quoted[0] if quoted[0] in "'\"" else ""
+            return question.replace(quoted, f"{quoted} or {mark}{other}{mark}", 1)
+    return None
+
+
+def reword_question(
+    question: str, change: Change, style: PromptStyle, rng: random.Random
+) -> str | None:
+    """The parent's question, reworded for the evolved SQL; None when the change cannot be said."""
+    if change.kind is ChangeKind.WIDEN_IN:
+        return _widen(question, change)
+    terse = style is PromptStyle.TERSE
+    end = _END.search(question)
+    stem = question[: end.start()] if end else question
+    closing = "" if terse else ("?" if end and "?" in end.group() else ".")
+    separator = " " if terse else ", "
+    return fix_articles(f"{stem}{separator}{phrase_of(change, rng, terse)}{closing}")
+
+
+def explain_change(explanation: str, change: Change, rng: random.Random) -> str:
+    """The parent's explanation and one sentence for what the evolution changed."""
+    if change.kind is ChangeKind.WIDEN_IN:
+        what = f"the {change.label} may also be {_show(change.values[1], change)}"
+    else:
+        what = phrase_of(change, rng)
+    return f"{explanation.rstrip()} The evolved query then adds: {what}."
