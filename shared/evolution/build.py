@@ -37,6 +37,12 @@ def column(alias: str, name: str) -> exp.Column:
     return exp.column(name, table=alias)
 
 
+def aliased_table(name: str, alias: str) -> exp.Table:
+    return exp.Table(
+        this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias))
+    )
+
+
 def compare(op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
     return COMPARISONS[op](this=left, expression=right)
 

@@ -87,7 +87,9 @@ class EvolveContext:
         """Distinct non-null values of a column in the fixture, sorted."""
         key = (table, column)
         if key not in self._values:
-            found = self.run(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
+            found = self.run(
+                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+            )
             self._values[key] = sorted((r[0] for r in found or []), key=_sort_key)
         return self._values[key]
 
@@ -128,7 +130,7 @@ class QueryView:
     """The query and its outermost SELECT; `sources` maps each base table's alias (or name)
     in that SELECT's FROM and JOINs to the table, lowercased."""
 
-    tree: exp.Query
+    tree: exp.Select
     select: exp.Select | None
     sources: dict[str, str]
     grouped: bool

@@ -49,9 +49,7 @@ class OperatorTally:
     ) -> dict[Operator, float]:
         return {op: s * self.scarcity(op, config) for op, s in feasibility.items()}
 
-    def select(
-        self, feasibility: dict[Operator, float], config: DirectionConfig
-    ) -> list[Operator]:
+    def select(self, feasibility: dict[Operator, float], config: DirectionConfig) -> list[Operator]:
         """The top-K operators by utility, infeasible ones (U = 0) never; ties keep enum order."""
         utility = self.utilities(feasibility, config)
         ranked = sorted(

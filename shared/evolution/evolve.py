@@ -139,7 +139,9 @@ def _try(
     return _evolved(parent, candidate, question, rng)
 
 
-def _evolved(parent: Parent, candidate: Evolution, question: str, rng: random.Random) -> EvolvedDraft:
+def _evolved(
+    parent: Parent, candidate: Evolution, question: str, rng: random.Random
+) -> EvolvedDraft:
     draft = parent.draft.model_copy(
         update={
             "sql": candidate.sql,

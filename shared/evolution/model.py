@@ -8,7 +8,6 @@ from enum import StrEnum
 from proto.common import EvolutionOperator
 from proto.sample import Scalar
 
-
 # The enum lives in proto (the blueprint carries a sample's lineage); named here for short.
 Operator = EvolutionOperator
 

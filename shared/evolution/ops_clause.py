@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from proto.sample import Scalar
 from shared.evolution.build import (
+    aliased_table,
     column,
     compare,
     fresh_alias,
@@ -32,7 +33,7 @@ BUSY_PREDICATES = 4
 
 
 def singular(noun: str) -> str:
-    found = _INFLECT.singular_noun(noun)  # type: ignore[arg-type]
+    found = _INFLECT.singular_noun(noun)
     return found if isinstance(found, str) else noun
 
 
@@ -51,7 +52,9 @@ def feasible_logic(view: QueryView, ctx: EvolveContext) -> float:
     return max(0.2, 1.0 - 0.8 * min(_predicates(view), BUSY_PREDICATES) / BUSY_PREDICATES)
 
 
-def filter_values(ctx: EvolveContext, table: str, name: str, rng: random.Random) -> Iterator[tuple[str, Scalar]]:
+def filter_values(
+    ctx: EvolveContext, table: str, name: str, rng: random.Random
+) -> Iterator[tuple[str, Scalar]]:
     """(comparison, value) pairs for a new filter on a column, drawn from its rows."""
     kind = ctx.kind(table, name)
     values = ctx.values(table, name)
@@ -64,7 +67,12 @@ def filter_values(ctx: EvolveContext, table: str, name: str, rng: random.Random)
             yield ("eq", value)
         return
     for value in thresholds(values, rng):
-        yield (rng.choice(("gt", "ge", "lt", "le")) if kind is Kind.NUMBER else rng.choice(("ge", "lt")), value)
+        yield (
+            rng.choice(("gt", "ge", "lt", "le"))
+            if kind is Kind.NUMBER
+            else rng.choice(("ge", "lt")),
+            value,
+        )
 
 
 def propose_logic(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
@@ -100,7 +108,9 @@ def _having(view: QueryView, ctx: EvolveContext) -> Iterator[Evolution]:
     for least in (2, 3, 4):
         tree = view.tree.copy()
         tree.having(exp.GTE(this=exp.Count(this=exp.Star()), expression=literal(least)), copy=False)
-        change = Change(ChangeKind.ADD_HAVING, noun=words(main[1]), op="ge", values=(least,))
+        # COUNT(*) counts the main table's rows only when nothing is joined to them.
+        noun = "" if view.select.args.get("joins") else words(main[1])
+        change = Change(ChangeKind.ADD_HAVING, noun=noun, op="ge", values=(least,))
         yield Evolution(tree.sql(dialect="sqlite"), Operator.LOGIC, change)
 
 
@@ -127,7 +137,7 @@ def _shown_column(ctx: EvolveContext, parent: str) -> str | None:
     """The parent's column that names a row: one called *name*/*title*, else its first text."""
     texts = ctx.columns_of(parent, Kind.TEXT)
     named = [c for c in texts if "name" in c or "title" in c]
-    return (named or texts or [None])[0]
+    return (named or texts)[0] if texts else None
 
 
 def propose_join(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
@@ -140,14 +150,14 @@ def propose_join(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
         shown = _shown_column(ctx, parent)
         if shown is not None and not view.aggregated:
             tree = view.tree.copy()
-            tree.join(exp.Table(this=exp.to_identifier(parent), alias=exp.TableAlias(this=exp.to_identifier(new))), on=on, join_type="INNER", copy=False)
+            tree.join(aliased_table(parent, new), on=on, join_type="INNER", copy=False)
             tree.select(column(new, shown), copy=False)
             change = Change(ChangeKind.JOIN_SHOW, label=words(shown), noun=noun)
             yield Evolution(tree.sql(dialect="sqlite"), Operator.JOIN, change)
         for name in ctx.columns_of(parent, Kind.TEXT, Kind.NUMBER, Kind.DATE):
             for op, value in filter_values(ctx, parent, name, rng):
                 tree = view.tree.copy()
-                tree.join(exp.Table(this=exp.to_identifier(parent), alias=exp.TableAlias(this=exp.to_identifier(new))), on=on.copy(), join_type="INNER", copy=False)
+                tree.join(aliased_table(parent, new), on=on.copy(), join_type="INNER", copy=False)
                 tree.where(compare(op, column(new, name), literal(value)), copy=False)
                 change = Change(
                     ChangeKind.JOIN_FILTER,

@@ -26,7 +26,11 @@ def feasible_func(view: QueryView, ctx: EvolveContext) -> float:
     if view.select is None or not numbers:
         return 0.0
     if view.aggregated:
-        aggregated = {c.name.lower() for a in view.select.find_all(exp.AggFunc) for c in a.find_all(exp.Column)}
+        aggregated = {
+            c.name.lower()
+            for a in view.select.find_all(exp.AggFunc)
+            for c in a.find_all(exp.Column)
+        }
         return 0.9 if any(col not in aggregated for _, _, col in numbers) else 0.3
     has_window = view.select.find(exp.Window) is not None
     return 0.3 if has_window or view.select.args.get("distinct") else 0.8
@@ -38,7 +42,11 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
     numbers = sources_of(view, ctx, Kind.NUMBER)
     rng.shuffle(numbers)
     if view.aggregated:
-        taken = {c.name.lower() for a in view.select.find_all(exp.AggFunc) for c in a.find_all(exp.Column)}
+        taken = {
+            c.name.lower()
+            for a in view.select.find_all(exp.AggFunc)
+            for c in a.find_all(exp.Column)
+        }
         for alias, _table, name in sorted(numbers, key=lambda s: s[2] in taken):
             for fn, word in rng.sample(METRICS, len(METRICS)):
                 tree = view.tree.copy()
@@ -81,7 +89,11 @@ def feasible_op(view: QueryView, ctx: EvolveContext) -> float:
         return 0.0
     if _text_equalities(view, ctx):
         return 1.0
-    free = [s for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE) if s[2] not in where_columns(view.select)]
+    free = [
+        s
+        for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE)
+        if s[2] not in where_columns(view.select)
+    ]
     return 0.7 if free else 0.0
 
 
@@ -123,7 +135,9 @@ def _widen(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[
         for other in others[:3]:
             tree = view.tree.copy()
             target = list(_text_equalities(view_of(tree), ctx))[index][0]
-            target.replace(exp.In(this=target.this.copy(), expressions=[literal(current), literal(other)]))
+            target.replace(
+                exp.In(this=target.this.copy(), expressions=[literal(current), literal(other)])
+            )
             change = Change(
                 ChangeKind.WIDEN_IN,
                 label=words(name),
@@ -143,7 +157,12 @@ def _band(
     for cut in list(thresholds(ctx.values(table, name), rng))[:2]:
         tree = view.tree.copy()
         case = exp.Case(
-            ifs=[exp.If(this=exp.GTE(this=column(alias, name), expression=literal(cut)), true=exp.Literal.string(high))],
+            ifs=[
+                exp.If(
+                    this=exp.GTE(this=column(alias, name), expression=literal(cut)),
+                    true=exp.Literal.string(high),
+                )
+            ],
             default=exp.Literal.string(low),
         )
         tree.select(exp.alias_(case, f"{name}_band"), copy=False)

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from shared.evolution.build import column, compare, fresh_alias, literal, sources_of, where_columns
+from shared.evolution.build import (
+    aliased_table,
+    column,
+    compare,
+    fresh_alias,
+    literal,
+    sources_of,
+    where_columns,
+)
 from shared.evolution.context import EvolveContext, Kind, QueryView, words
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.ops_clause import filter_values, singular
@@ -41,7 +49,7 @@ def propose_nest(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
             tree = view.tree.copy()
             inner_alias = fresh_alias(tree, table)
             average = exp.select(exp.func("AVG", column(inner_alias, name))).from_(
-                exp.Table(this=exp.to_identifier(table), alias=exp.TableAlias(this=exp.to_identifier(inner_alias)))
+                aliased_table(table, inner_alias)
             )
             tree.where(compare(op, column(alias, name), exp.Subquery(this=average)), copy=False)
             change = Change(ChangeKind.ABOVE_AVERAGE, label=words(name), noun=words(table), op=op)
@@ -84,7 +92,9 @@ def _cte(view: QueryView) -> Iterator[Evolution]:
         if not match:
             return  # an ORDER BY term the outer query cannot name: the order would be lost
         ordered.append(exp.Ordered(this=exp.column(match[0]), desc=term.args.get("desc")))
-    metrics = [p.alias for p in select.expressions if isinstance(p, exp.Alias) and p.find(exp.AggFunc)]
+    metrics = [
+        p.alias for p in select.expressions if isinstance(p, exp.Alias) and p.find(exp.AggFunc)
+    ]
     for metric in metrics:
         average = exp.select(exp.func("AVG", exp.column(metric))).from_(CTE_NAME)
         outer = (
@@ -126,7 +136,7 @@ def propose_set(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iter
             inner_alias = fresh_alias(tree, child)
             probe = (
                 exp.select(exp.Literal.number(1))
-                .from_(exp.Table(this=exp.to_identifier(child), alias=exp.TableAlias(this=exp.to_identifier(inner_alias))))
+                .from_(aliased_table(child, inner_alias))
                 .where(exp.EQ(this=column(inner_alias, fk), expression=column(alias, key)))
             )
             exists: exp.Expr = exp.Exists(this=probe)

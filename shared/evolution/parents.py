@@ -53,8 +53,8 @@ def _scalar(node: exp.Expr) -> Scalar:
         return -inner if isinstance(inner, int | float) else inner
     if isinstance(node, exp.Literal):
         if node.is_string:
-            return node.this
-        text = node.this
+            return str(node.this)
+        text = str(node.this)
         return int(text) if text.lstrip("-").isdigit() else float(text)
     raise ValueError(f"not a literal: {node.sql()}")
 

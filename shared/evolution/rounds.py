@@ -43,9 +43,7 @@ class RoundResult:
         return Counter(env.blueprint.evolution[-1] for env in self.by_subject(subject))
 
 
-def envelope_of(
-    evolved: EvolvedDraft, run_id: str, engines: Sequence[Engine]
-) -> SampleEnvelope:
+def envelope_of(evolved: EvolvedDraft, run_id: str, engines: Sequence[Engine]) -> SampleEnvelope:
     """One attempt only: the reviser's repair regenerates a draft from its plan, which for an
     evolved sample would be an unrelated query; a failing evolution is rejected with its reason
     (the other chosen operators are this parent's other chances)."""

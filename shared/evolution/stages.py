@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from proto import subjects
 from proto.common import Engine
 from shared.engines.validator import Validator
+from shared.evolution.parents import split_context
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore, fingerprint_keys, schema_scope
 from shared.pipeline.revise import ReviserStage
 from shared.pipeline.routes import PipelineDriver
 from shared.pipeline.template_adapter import TemplateDraftEngine
 from shared.pipeline.validate import ValidatorStage
-from shared.evolution.parents import split_context
 
 if TYPE_CHECKING:
     from shared.engines.base import SqlEngine

@@ -15,10 +15,10 @@ from dataclasses import replace
 
 from proto.common import PromptStyle
 from proto.sample import Scalar
+from shared.evolution.model import Change, ChangeKind
 from shared.generation.template.meaning import Cond
 from shared.generation.template.question_parts import Vocabulary, condition, fix_articles, value
 from shared.generation.template.schema_model import ColumnType
-from shared.evolution.model import Change, ChangeKind
 
 _END = re.compile(r"[\s?.!]+$")
 _OPS = {"gt": "above", "lt": "below"}
@@ -37,6 +37,17 @@ def _condition(change: Change, rng: random.Random, terse: bool) -> str:
 
 def _show(v: Scalar, change: Change, terse: bool = False) -> str:
     return value(v, _ctype(change), terse)
+
+
+def _owned(noun: str, label: str) -> str:
+    """A parent's column named with the parent: "research site" + "site name" reads
+    "research site name", "warehouse" + "city" reads "warehouse city"."""
+    if label.startswith(noun):
+        return label
+    first, _, rest = label.partition(" ")
+    if rest and noun.split()[-1] == first:
+        return f"{noun} {rest}"
+    return f"{noun} {label}"
 
 
 def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
@@ -59,17 +70,18 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         lead = f"counting only {change.noun}" if change.noun else "only those"
         return f"{lead} {_condition(change, rng, terse)}"
     if kind is ChangeKind.ADD_HAVING:
-        return f"keeping only groups with at least {change.values[0]} {change.noun}"
+        return f"keeping only groups of at least {change.values[0]} {change.noun or 'rows'}"
     if kind is ChangeKind.JOIN_SHOW:
-        label = change.label if change.label.startswith(change.noun) else f"{change.noun} {change.label}"
-        return f"along with the {label} of each"
+        return f"along with the {_owned(change.noun, change.label)} of each"
     if kind is ChangeKind.JOIN_FILTER:
-        cond = _condition(replace(change, label=f"{change.noun} {change.label}"), rng, terse)
+        cond = _condition(replace(change, label=_owned(change.noun, change.label)), rng, terse)
         return f"only for those {cond}"
     if kind is ChangeKind.ABOVE_AVERAGE:
-        return f"only those with {change.label} {_OPS[change.op]} the average {change.label} of all {change.noun}"
+        label, noun = change.label, change.noun
+        return f"only those with {label} {_OPS[change.op]} the average {label} of all {noun}"
     if kind is ChangeKind.CTE_ABOVE_AVERAGE:
-        return f"keeping only the groups whose {change.label} is above the average {change.label} of all groups"
+        label = change.label
+        return f"keeping only the groups whose {label} is above the average {label} of all groups"
     if kind is ChangeKind.EXISTS_CHILD:
         has = "no" if change.negated else "at least one"
         return f"considering only {change.noun} that have {has} {change.label}"
