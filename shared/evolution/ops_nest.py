@@ -91,7 +91,11 @@ def _cte(view: QueryView) -> Iterator[Evolution]:
         ]
         if not match:
             return  # an ORDER BY term the outer query cannot name: the order would be lost
-        ordered.append(exp.Ordered(this=exp.column(match[0]), desc=term.args.get("desc")))
+        # The term itself, renamed: a new Ordered would lose its NULLS placement, which
+        # sqlglot then spells out (NULLS LAST) in a form MySQL does not parse.
+        renamed = term.copy()
+        renamed.set("this", exp.column(match[0]))
+        ordered.append(renamed)
     metrics = [
         p.alias for p in select.expressions if isinstance(p, exp.Alias) and p.find(exp.AggFunc)
     ]

@@ -96,7 +96,7 @@ def write_outputs(
             handle.close()
     all_accepted: Counter[str] = Counter()
     for result in results:
-        all_accepted.update(op.value for op in result.operators())
+        all_accepted.update({op.value: n for op, n in result.operators().items()})
     summary = {
         **meta,
         "parents": {

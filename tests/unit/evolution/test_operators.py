@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 import sqlglot
 
-from proto.common import PromptStyle
+from proto.common import Engine, PromptStyle
+from shared.engines.render import render_sql
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
 from shared.evolution.model import Change, ChangeKind, Operator
 from shared.evolution.operators import score_feasibility
+from shared.evolution.ops_nest import _cte
 from shared.evolution.parents import Parent, Skip, parent_from_record
 from shared.evolution.wording import reword_question
 from shared.pipeline.records import sql_context
@@ -150,3 +152,17 @@ def test_a_widened_value_missing_from_the_question_is_not_worded() -> None:
         "Items of kind 'a' or 'b'?"
     )
     assert reword_question("All items?", change, PromptStyle.DIRECT, rng) is None
+
+
+def test_the_cte_form_keeps_the_order_portable() -> None:
+    """A CTE's outer ORDER BY names the outputs and keeps each term's NULLS placement: a rebuilt
+    term was rendered `NULLS LAST`, which MariaDB refused (found in a run's rejected.jsonl)."""
+    sql = (
+        "SELECT gc.class_type, COUNT(*) AS class_count FROM group_classes AS gc"
+        " GROUP BY gc.class_type ORDER BY COUNT(*) DESC, gc.class_type ASC"
+    )
+    view = view_query(sqlglot.parse_one(sql))
+    assert view is not None
+    [evolution] = list(_cte(view))
+    assert evolution.sql.endswith("ORDER BY class_count DESC, class_type ASC")
+    assert "NULLS" not in render_sql(evolution.sql, Engine.SQLITE, Engine.MYSQL)
