@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import inflect
 from sqlglot import exp
 
 from proto.sample import Scalar, TableRows
@@ -45,9 +46,28 @@ def kind_of(info: SchemaInfo, table: str, column: str) -> Kind:
     return Kind.OTHER
 
 
+_INFLECT = inflect.engine()
+
+
 def words(name: str) -> str:
     """An identifier in words: `unit_price` reads "unit price"."""
     return name.replace("_", " ").strip().lower()
+
+
+def singular(noun: str) -> str:
+    found = _INFLECT.singular_noun(noun)
+    return found if isinstance(found, str) else noun
+
+
+def owned(noun: str, label: str) -> str:
+    """A column named with its table: "research site" + "site name" reads "research site
+    name", "warehouse" + "city" reads "warehouse city"."""
+    if label.startswith(noun):
+        return label
+    first, _, rest = label.partition(" ")
+    if rest and noun.split()[-1] == first:
+        return f"{noun} {rest}"
+    return f"{noun} {label}"
 
 
 @dataclass
@@ -140,6 +160,13 @@ class QueryView:
     def tables(self) -> set[str]:
         return {t.name.lower() for t in self.tree.find_all(exp.Table)}
 
+    def label(self, table: str, column: str) -> str:
+        """A column in words, with its table's name unless it is the main table's."""
+        main = self.main
+        if main is not None and main[1] == table:
+            return words(column)
+        return owned(singular(words(table)), words(column))
+
     @property
     def main(self) -> tuple[str, str] | None:
         """(alias, table) of the FROM clause's base table."""
@@ -172,4 +199,14 @@ def view_query(tree: exp.Expr) -> QueryView | None:
     return QueryView(tree, tree, sources, grouped, aggregated or grouped)
 
 
-__all__ = ["EvolveContext", "FixtureError", "Kind", "QueryView", "Row", "view_query", "words"]
+__all__ = [
+    "EvolveContext",
+    "FixtureError",
+    "Kind",
+    "QueryView",
+    "Row",
+    "owned",
+    "singular",
+    "view_query",
+    "words",
+]

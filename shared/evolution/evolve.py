@@ -8,13 +8,20 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import sqlglot
 
 from proto.sample import Blueprint, Draft
-from shared.evolution.context import EvolveContext, FixtureError, Row, view_query
+from shared.evolution.context import (
+    EvolveContext,
+    FixtureError,
+    QueryView,
+    Row,
+    view_query,
+    words,
+)
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.model import Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
@@ -90,12 +97,22 @@ def evolve_parent(
         for op in chosen:
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
+                candidate = _situated(candidate, view)
                 evolved = _try(parent, candidate, ctx, _sorted_rows(before), rng, log)
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
                     break
         return out
+
+
+def _situated(candidate: Evolution, view: QueryView) -> Evolution:
+    """The change with what the question needs to know of the query around it."""
+    select = view.select
+    counted = words(view.main[1]) if view.aggregated and view.main is not None else ""
+    limited = select is not None and select.args.get("limit") is not None
+    change = replace(candidate.change, counted=counted, limited=limited)
+    return replace(candidate, change=change)
 
 
 def _try(

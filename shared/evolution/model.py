@@ -46,6 +46,10 @@ class Change:
     replaces: Scalar = None
     is_date: bool = False
     is_text: bool = False
+    # Set from the query, not by the operator: what a filter restricts in an aggregate query
+    # ("counting only invoices ..."), and whether a LIMIT follows the filter ("among those").
+    counted: str = ""
+    limited: bool = False
 
 
 @dataclass(frozen=True)

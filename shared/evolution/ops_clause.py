@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-import inflect
 from sqlglot import exp
 
 from proto.sample import Scalar
@@ -24,17 +23,11 @@ from shared.evolution.build import (
     thresholds,
     where_columns,
 )
-from shared.evolution.context import EvolveContext, Kind, QueryView, words
+from shared.evolution.context import EvolveContext, Kind, QueryView, singular, words
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 
-_INFLECT = inflect.engine()
 # Past this many predicates a query gains little from one more (feasibility falls off).
 BUSY_PREDICATES = 4
-
-
-def singular(noun: str) -> str:
-    found = _INFLECT.singular_noun(noun)
-    return found if isinstance(found, str) else noun
 
 
 def _predicates(view: QueryView) -> int:
@@ -89,8 +82,7 @@ def propose_logic(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
             tree.where(compare(op, column(alias, name), literal(value)), copy=False)
             change = Change(
                 ChangeKind.ADD_FILTER,
-                label=words(name),
-                noun=words(table) if view.aggregated else "",
+                label=view.label(table, name),
                 op=op,
                 values=(value,),
                 is_date=ctx.kind(table, name) is Kind.DATE,
@@ -150,7 +142,11 @@ def propose_join(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
         shown = _shown_column(ctx, parent)
         if shown is not None and not view.aggregated:
             tree = view.tree.copy()
-            tree.join(aliased_table(parent, new), on=on, join_type="INNER", copy=False)
+            # Showing a parent's column keeps every row: a nullable key takes a LEFT JOIN, or
+            # rows without a parent would vanish from a question that only adds a column.
+            table = view.sources[alias]
+            kind = "INNER" if ctx.info.is_not_null(table, fk) else "LEFT"
+            tree.join(aliased_table(parent, new), on=on, join_type=kind, copy=False)
             tree.select(column(new, shown), copy=False)
             change = Change(ChangeKind.JOIN_SHOW, label=words(shown), noun=noun)
             yield Evolution(tree.sql(dialect="sqlite"), Operator.JOIN, change)

@@ -47,26 +47,26 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
             for a in view.select.find_all(exp.AggFunc)
             for c in a.find_all(exp.Column)
         }
-        for alias, _table, name in sorted(numbers, key=lambda s: s[2] in taken):
+        for alias, table, name in sorted(numbers, key=lambda s: s[2] in taken):
             for fn, word in rng.sample(METRICS, len(METRICS)):
                 tree = view.tree.copy()
                 call: exp.Expr = exp.func(fn, column(alias, name))
                 if fn == "AVG":  # as the template writes it: engines round AVG differently
                     call = exp.func("ROUND", call, exp.Literal.number(2))
                 tree.select(exp.alias_(call, f"{word}_{name}"), copy=False)
-                change = Change(ChangeKind.ADD_METRIC, label=words(name), word=word)
+                change = Change(ChangeKind.ADD_METRIC, label=view.label(table, name), word=word)
                 yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
         return
     if view.select.args.get("distinct"):
         return
-    for alias, _table, name in numbers:
+    for alias, table, name in numbers:
         tree = view.tree.copy()
         window = exp.Window(
             this=exp.func("RANK"),
             order=exp.Order(expressions=[exp.Ordered(this=column(alias, name), desc=True)]),
         )
         tree.select(exp.alias_(window, f"{name}_rank"), copy=False)
-        change = Change(ChangeKind.ADD_RANK, label=words(name))
+        change = Change(ChangeKind.ADD_RANK, label=view.label(table, name))
         yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
 
 
@@ -117,7 +117,7 @@ def propose_op(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Itera
             tree.where(between, copy=False)
             change = Change(
                 ChangeKind.ADD_BETWEEN,
-                label=words(name),
+                label=view.label(table, name),
                 op="between",
                 values=(low, high),
                 is_date=kind is Kind.DATE,
@@ -167,7 +167,10 @@ def _band(
         )
         tree.select(exp.alias_(case, f"{name}_band"), copy=False)
         change = Change(
-            ChangeKind.ADD_BAND, label=words(name), values=(cut, high, low), is_date=is_date
+            ChangeKind.ADD_BAND,
+            label=view.label(table, name),
+            values=(cut, high, low),
+            is_date=is_date,
         )
         yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
 

@@ -22,9 +22,9 @@ from shared.evolution.build import (
     sources_of,
     where_columns,
 )
-from shared.evolution.context import EvolveContext, Kind, QueryView, words
+from shared.evolution.context import EvolveContext, Kind, QueryView, singular, words
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
-from shared.evolution.ops_clause import filter_values, singular
+from shared.evolution.ops_clause import filter_values
 
 CTE_NAME = "grouped"
 
@@ -52,7 +52,8 @@ def propose_nest(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
                 aliased_table(table, inner_alias)
             )
             tree.where(compare(op, column(alias, name), exp.Subquery(this=average)), copy=False)
-            change = Change(ChangeKind.ABOVE_AVERAGE, label=words(name), noun=words(table), op=op)
+            label = view.label(table, name)
+            change = Change(ChangeKind.ABOVE_AVERAGE, label=label, noun=words(table), op=op)
             yield Evolution(tree.sql(dialect="sqlite"), Operator.NEST, change)
     if _cte_ready(view):
         yield from _cte(view)
@@ -164,6 +165,9 @@ def _except_ready(view: QueryView) -> bool:
         and not select.args.get("order")
         and not select.args.get("limit")
         and not select.args.get("with_")
+        # A window's value depends on the rows around it: the filtered copy's RANK differs,
+        # so EXCEPT would keep rows it should remove.
+        and select.find(exp.Window) is None
     )
 
 
@@ -179,7 +183,7 @@ def _except(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator
             tree = exp.Except(this=select.copy(), expression=right, distinct=True)
             change = Change(
                 ChangeKind.EXCEPT_FILTER,
-                label=words(name),
+                label=view.label(table, name),
                 op=op,
                 values=(value,),
                 is_text=ctx.kind(table, name) is Kind.TEXT,

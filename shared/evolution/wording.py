@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from proto.common import PromptStyle
 from proto.sample import Scalar
+from shared.evolution.context import owned
 from shared.evolution.model import Change, ChangeKind
 from shared.generation.template.meaning import Cond
 from shared.generation.template.question_parts import Vocabulary, condition, fix_articles, value
@@ -39,15 +40,12 @@ def _show(v: Scalar, change: Change, terse: bool = False) -> str:
     return value(v, _ctype(change), terse)
 
 
-def _owned(noun: str, label: str) -> str:
-    """A parent's column named with the parent: "research site" + "site name" reads
-    "research site name", "warehouse" + "city" reads "warehouse city"."""
-    if label.startswith(noun):
-        return label
-    first, _, rest = label.partition(" ")
-    if rest and noun.split()[-1] == first:
-        return f"{noun} {rest}"
-    return f"{noun} {label}"
+def _restrict(change: Change, condition: str) -> str:
+    """A filter's lead: in an aggregate query it restricts the rows counted, not the groups;
+    before a LIMIT it restricts the rows ranked ("among those"), not the ones returned."""
+    if change.counted:
+        return f"counting only {change.counted} {condition}"
+    return f"{'among' if change.limited else 'only'} those {condition}"
 
 
 def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
@@ -58,7 +56,7 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
     if kind is ChangeKind.ADD_RANK:
         return f"along with each one's rank by {change.label} (highest first)"
     if kind is ChangeKind.ADD_BETWEEN:
-        return f"only those {_condition(change, rng, terse)}"
+        return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_BAND:
         cut, high, low = change.values
         at_least = "on or after" if change.is_date else "at least"
@@ -67,18 +65,17 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
             f"{_show(cut, change)}, otherwise '{low}')"
         )
     if kind is ChangeKind.ADD_FILTER:
-        lead = f"counting only {change.noun}" if change.noun else "only those"
-        return f"{lead} {_condition(change, rng, terse)}"
+        return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_HAVING:
         return f"keeping only groups of at least {change.values[0]} {change.noun or 'rows'}"
     if kind is ChangeKind.JOIN_SHOW:
-        return f"along with the {_owned(change.noun, change.label)} of each"
+        return f"along with the {owned(change.noun, change.label)} of each"
     if kind is ChangeKind.JOIN_FILTER:
-        cond = _condition(replace(change, label=_owned(change.noun, change.label)), rng, terse)
-        return f"only for those {cond}"
+        cond = _condition(replace(change, label=owned(change.noun, change.label)), rng, terse)
+        return _restrict(change, cond)
     if kind is ChangeKind.ABOVE_AVERAGE:
-        label, noun = change.label, change.noun
-        return f"only those with {label} {_OPS[change.op]} the average {label} of all {noun}"
+        label, side = change.label, _OPS[change.op]
+        return _restrict(change, f"with {label} {side} the average {label} of all {change.noun}")
     if kind is ChangeKind.CTE_ABOVE_AVERAGE:
         label = change.label
         return f"keeping only the groups whose {label} is above the average {label} of all groups"

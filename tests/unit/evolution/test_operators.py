@@ -21,7 +21,8 @@ from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
 from shared.evolution.model import Change, ChangeKind, Operator
 from shared.evolution.operators import score_feasibility
-from shared.evolution.ops_nest import _cte
+from shared.evolution.ops_clause import propose_join
+from shared.evolution.ops_nest import _cte, propose_set
 from shared.evolution.parents import Parent, Skip, parent_from_record
 from shared.evolution.wording import reword_question
 from shared.pipeline.records import sql_context
@@ -166,3 +167,38 @@ def test_the_cte_form_keeps_the_order_portable() -> None:
     [evolution] = list(_cte(view))
     assert evolution.sql.endswith("ORDER BY class_count DESC, class_type ASC")
     assert "NULLS" not in render_sql(evolution.sql, Engine.SQLITE, Engine.MYSQL)
+
+
+NULLABLE_PARENT = (
+    "CREATE TABLE shops (id INTEGER PRIMARY KEY, shop_name VARCHAR(20) NOT NULL);\n"
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, kind VARCHAR(20) NOT NULL,"
+    " price DECIMAL(12,2) NOT NULL, shop_id INTEGER,"
+    " FOREIGN KEY (shop_id) REFERENCES shops (id));\n"
+    "INSERT INTO shops (id, shop_name) VALUES (1, 'North'), (2, 'South');\n"
+    "INSERT INTO items (id, kind, price, shop_id) VALUES (1, 'a', 1.5, 1), (2, 'b', 2.5, NULL),"
+    " (3, 'a', 9.0, 2), (4, 'c', 4.0, 1), (5, 'b', 7.0, 2);"
+)
+
+
+def test_a_shown_parent_on_a_nullable_key_keeps_every_row() -> None:
+    """Found reading a run: `INNER JOIN sprints` to show a sprint code dropped the tickets
+    without a sprint, while the question only asked for one more column."""
+    view = view_query(sqlglot.parse_one("SELECT i.kind, i.price FROM items AS i"))
+    assert view is not None
+    with EvolveContext.open(NULLABLE_PARENT, ()) as ctx:
+        shown = [
+            e
+            for e in propose_join(view, ctx, random.Random(0))
+            if e.change.kind is ChangeKind.JOIN_SHOW
+        ]
+        assert shown and "LEFT JOIN shops" in shown[0].sql
+        assert len(ctx.run(shown[0].sql) or []) == 5
+
+
+def test_no_except_over_a_window() -> None:
+    """A RANK computed over the filtered copy differs, so EXCEPT would remove nothing."""
+    ranked = "SELECT i.kind, RANK() OVER (ORDER BY i.price DESC) AS r FROM items AS i"
+    view = view_query(sqlglot.parse_one(ranked))
+    assert view is not None
+    with EvolveContext.open(SINGLE_TABLE, ()) as ctx:
+        assert not list(propose_set(view, ctx, random.Random(0)))
