@@ -98,7 +98,7 @@ def evolve_parent(
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = _situated(candidate, view)
-                evolved = _try(parent, candidate, ctx, _sorted_rows(before), rng, log)
+                evolved = _try(parent, candidate, ctx, before, rng, log)
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -119,10 +119,23 @@ def _try(
     parent: Parent,
     candidate: Evolution,
     ctx: EvolveContext,
-    before: list[str],
+    before: list[Row],
     rng: random.Random,
     log: EvolveLog,
 ) -> EvolvedDraft | None:
+    checked = check_candidate(parent, candidate, ctx, before, rng, log)
+    return None if checked is None else _evolved(parent, candidate, checked)
+
+
+def check_candidate(
+    parent: Parent,
+    candidate: Evolution,
+    ctx: EvolveContext,
+    before: list[Row],
+    rng: random.Random,
+    log: EvolveLog,
+) -> Draft | None:
+    """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
     rows = ctx.run(candidate.sql)
     if rows is None:
         log.dropped["fails_on_sqlite"] += 1
@@ -130,7 +143,7 @@ def _try(
     if not rows:
         log.dropped["empty_result"] += 1
         return None
-    if _sorted_rows(rows) == before:
+    if _sorted_rows(rows) == _sorted_rows(before):
         log.dropped["unchanged_result"] += 1
         return None
     draft = parent.draft
@@ -153,13 +166,7 @@ def _try(
         first = sense.errors[0].check.value if sense.errors else "sense_unparsable"
         log.dropped[f"sense:{first}"] += 1
         return None
-    return _evolved(parent, candidate, question, rng)
-
-
-def _evolved(
-    parent: Parent, candidate: Evolution, question: str, rng: random.Random
-) -> EvolvedDraft:
-    draft = parent.draft.model_copy(
+    return parent.draft.model_copy(
         update={
             "sql": candidate.sql,
             "question": question,
@@ -169,6 +176,9 @@ def _evolved(
             "reasoning": None,
         }
     )
+
+
+def _evolved(parent: Parent, candidate: Evolution, draft: Draft) -> EvolvedDraft:
     features = analyze_query(candidate.sql).features
     updates: dict[str, object] = {
         "parent_id": parent.id,

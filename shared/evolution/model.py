@@ -28,6 +28,7 @@ class ChangeKind(StrEnum):
     CTE_ABOVE_AVERAGE = "cte_above_average"  # nest: groups in a CTE above the groups' average
     EXISTS_CHILD = "exists_child"  # set: EXISTS / NOT EXISTS over a referencing table
     EXCEPT_FILTER = "except_filter"  # set: EXCEPT the rows of a filtered copy
+    SWAP_VALUE = "swap_value"  # expansion: the same structure with another literal
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,32 @@ def _widen(question: str, change: Change) -> str | None:
     return None
 
 
+def _swap(question: str, change: Change) -> str | None:
+    current, other = change.values
+    for form in spellings(current):
+        if form in question:
+            mark = "'" if form.startswith("'") else ""
+            shown = other if isinstance(other, str) else value(other, None, False)
+            return question.replace(form, f"{mark}{shown}{mark}", 1)
+    return None
+
+
+def spellings(v: Scalar) -> list[str]:
+    """How a question may write a literal: quoted, bare, or as the template prints numbers."""
+    forms = [f"'{v}'", str(v)]
+    if isinstance(v, float):
+        forms += [value(v, None, False), f"{v:.2f}"]
+    return list(dict.fromkeys(forms))
+
+
 def reword_question(
     question: str, change: Change, style: PromptStyle, rng: random.Random
 ) -> str | None:
     """The parent's question, reworded for the evolved SQL; None when the change cannot be said."""
     if change.kind is ChangeKind.WIDEN_IN:
         return _widen(question, change)
+    if change.kind is ChangeKind.SWAP_VALUE:
+        return _swap(question, change)
     terse = style is PromptStyle.TERSE
     end = _END.search(question)
     stem = question[: end.start()] if end else question
@@ -112,6 +132,8 @@ def reword_question(
 
 def explain_change(explanation: str, change: Change, rng: random.Random) -> str:
     """The parent's explanation and one sentence for what the evolution changed."""
+    if change.kind is ChangeKind.SWAP_VALUE:
+        return explanation  # the same query with another value: the explanation's words hold
     if change.kind is ChangeKind.WIDEN_IN:
         what = f"the {change.label} may also be {_show(change.values[1], change)}"
     else:
