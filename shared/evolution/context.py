@@ -50,8 +50,13 @@ _INFLECT = inflect.engine()
 
 
 def words(name: str) -> str:
-    """An identifier in words: `unit_price` reads "unit price"."""
-    return name.replace("_", " ").strip().lower()
+    """An identifier in words: `unit_price` reads "unit price", `opened_on` "date opened"
+    (read as "opened on on or after 2021-09-10" once a date comparison follows)."""
+    text = name.replace("_", " ").strip().lower()
+    for suffix, lead in ((" on", "date"), (" at", "time")):
+        if text.endswith(suffix) and " " in text:
+            return f"{lead} {text.removesuffix(suffix)}"
+    return text
 
 
 def singular(noun: str) -> str:

@@ -23,7 +23,7 @@ from shared.evolution.context import (
     words,
 )
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.model import Evolution, Operator
+from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
 from shared.evolution.wording import explain_change, reword_question
@@ -106,10 +106,17 @@ def evolve_parent(
         return out
 
 
+_OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})
+
+
 def _situated(candidate: Evolution, view: QueryView) -> Evolution:
     """The change with what the question needs to know of the query around it."""
     select = view.select
-    counted = words(view.main[1]) if view.aggregated and view.main is not None else ""
+    main = words(view.main[1]) if view.main is not None else ""
+    # An aggregate counts the rows of the table a filter reads (a child's rows when the filter
+    # is on the child), not necessarily the FROM table's.
+    own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
+    counted = (own or main) if view.aggregated else ""
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)

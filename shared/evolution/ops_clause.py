@@ -83,6 +83,7 @@ def propose_logic(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
             change = Change(
                 ChangeKind.ADD_FILTER,
                 label=view.label(table, name),
+                noun=words(table),
                 op=op,
                 values=(value,),
                 is_date=ctx.kind(table, name) is Kind.DATE,

@@ -118,6 +118,7 @@ def propose_op(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Itera
             change = Change(
                 ChangeKind.ADD_BETWEEN,
                 label=view.label(table, name),
+                noun=words(table),
                 op="between",
                 values=(low, high),
                 is_date=kind is Kind.DATE,
