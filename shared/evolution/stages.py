@@ -12,8 +12,9 @@ from proto.common import Engine
 from shared.engines.validator import Validator
 from shared.evolution.parents import split_context
 from shared.pipeline.dedup import ExactDedupStage, MemoryClaimStore, fingerprint_keys, schema_scope
+from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.revise import ReviserStage
-from shared.pipeline.routes import PipelineDriver
+from shared.pipeline.routes import PipelineDriver, StageFn
 from shared.pipeline.template_adapter import TemplateDraftEngine
 from shared.pipeline.validate import ValidatorStage
 
@@ -34,13 +35,22 @@ async def claim_parents(
 
 
 def build_driver(
-    engines: Mapping[Engine, SqlEngine], store: MemoryClaimStore, sense: bool = True
+    engines: Mapping[Engine, SqlEngine],
+    store: MemoryClaimStore,
+    sense: bool = True,
+    generate: bool = False,
 ) -> tuple[PipelineDriver, ValidatorStage]:
-    """The driver and its validator stage (close it when done: it owns the sense workers)."""
+    """The driver and its validator stage (close it when done: it owns the sense workers).
+    `generate` adds the generator stage (template engine) for planned samples."""
     validator = ValidatorStage(Validator(dict(engines)), set(engines), sense=sense)
-    reviser = ReviserStage(TemplateDraftEngine())
+    engine = TemplateDraftEngine()
+    reviser = ReviserStage(engine)
+    handlers: dict[str, StageFn] = (
+        {subjects.SAMPLE_PLANNED: GeneratorStage(engine)} if generate else {}
+    )
     driver = PipelineDriver(
         {
+            **handlers,
             subjects.SAMPLE_DRAFTED: validator,
             subjects.SAMPLE_CHECKED: reviser.review,
             subjects.SAMPLE_FAILED: reviser.repair,
