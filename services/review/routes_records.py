@@ -199,11 +199,13 @@ async def edit_record(
     context = get_context(request)
     item = _find_item(context, record_id)
     latest = context.store.latest_decisions(context.run_id).get(record_id)
-    current = current_version(item, latest)
-    changed = sql.strip() != current.sql or question.strip() != current.question
-    # Run again here, whatever the page showed before: a save never trusts the form. A new
-    # question alone is checked too: the sense checks compare it with the SQL.
-    result = await _revalidate(context, item, sql.strip(), question.strip()) if changed else None
+    changed_sql = sql.strip() != current_version(item, latest).sql
+    # Run again here, whatever the page showed before: a save never trusts the form. The sense
+    # checks hold the new SQL to the question being saved with it. A new question alone is the
+    # reviewer's judgement (the page shows the checks' findings when asked, without blocking).
+    result = (
+        await _revalidate(context, item, sql.strip(), question.strip()) if changed_sql else None
+    )
     try:
         _refuse_if_sent(context, record_id)
         save_edit(

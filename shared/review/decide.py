@@ -118,8 +118,8 @@ def save_edit(
         raise ReviewRefused("the question and the SQL cannot be empty")
     if sql != before.sql and (revalidation is None or revalidation.sql.strip() != sql):
         raise ReviewRefused("run the edited SQL on the engines before saving it")
-    if revalidation is not None and revalidation.sense_errors:
-        # A new question is held to the SQL as the pipeline holds a generated one.
+    if sql != before.sql and revalidation is not None and revalidation.sense_errors:
+        # A new SQL is held to its question as the pipeline holds a generated one.
         found = "; ".join(f"{f.check.value}: {f.message}" for f in revalidation.sense_errors)
         raise ReviewRefused(f"the question and the SQL do not agree ({found})")
     if sql != before.sql and revalidation is not None and not revalidation.passed:
