@@ -95,13 +95,17 @@ async def grow(driver: PipelineDriver, request: RunRequest, config: GrowConfig) 
     pool: list[SampleEnvelope] = []
     patterns: Counter[str] = Counter()
     tables: Counter[str] = Counter()
+    # Each accepted sample seeds one expansion at most: one without a swappable literal would
+    # otherwise head the queue (its pattern stays thin) in every expanding cycle.
+    used: set[str] = set()
     for cycle in range(config.cycles):
         mode = next_mode(report.evaluations, config.manage) if config.expand else Mode.EXPLORE
         started = time.process_time()
         if mode is Mode.EXPAND:
-            seeds = select_seeds(
-                pool, patterns, tables, max(1, config.cycle_size // config.variants)
-            )
+            fresh = [e for e in pool if e.sample_id not in used]
+            wanted = max(1, config.cycle_size // config.variants)
+            seeds = select_seeds(fresh, patterns, tables, wanted)
+            used.update(e.sample_id for e in seeds)
             emits = _expand(seeds, request, config, report)
         else:
             emits = _explore(request, cycle, config.cycle_size)
