@@ -4,14 +4,19 @@ finding, with its lineage; a bad run folder is a one-line error."""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
+from proto.common import Engine
 from services.cli.main import cli
+from services.cli.run_outputs import write_outputs
 from shared.runtime.local import LocalStack
 from shared.sql.features import analyze_query
 from tests.conftest import FIXTURES
@@ -79,3 +84,27 @@ def test_a_folder_without_a_dataset_is_a_one_line_error(tmp_path: Path, stack: L
     result = CliRunner().invoke(cli, ["evolve", str(tmp_path), *engine_args(stack)])
     assert result.exit_code != 0
     assert "no dataset.jsonl" in result.output and "Traceback" not in result.output
+
+
+def test_run_evolve_rounds_evolves_the_runs_own_records(
+    run_dir: Path, stack: LocalStack, tmp_path: Path
+) -> None:
+    """`sqlsynth run --evolve-rounds N` ends in write_outputs: a real run's records evolved into
+    OUT/evolved, beside the export."""
+    out = tmp_path / "run"
+    shutil.copytree(run_dir, out)
+    console = Console(file=io.StringIO(), width=200)
+    write_outputs(
+        out,
+        console,
+        engines=list(Engine),
+        postgres_dsn=stack.dsn("postgres"),
+        mysql_dsn=stack.dsn("mysql"),
+        evolve_rounds=1,
+    )
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    records = read_jsonl(out / "evolved" / "dataset.jsonl")
+    assert records and f"{len(records)} evolved records" in printed
+    parents = {r["id"] for r in read_jsonl(out / "dataset.jsonl")}
+    assert all(r["parent_id"] in parents and len(r["evolution"]) == 1 for r in records)
+    assert (out / "export").is_dir()
