@@ -82,9 +82,11 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         label = change.label
         return f"keeping only the groups whose {label} is above the average {label} of all groups"
     if kind is ChangeKind.EXISTS_CHILD:
+        # Before a LIMIT the check picks the candidates ranked, not the rows returned.
+        lead = "among" if change.limited else "considering only"
         if change.negated:
-            return f"considering only {change.noun} that have no {change.label}"
-        return f"considering only {change.noun} that have a {change.label} on record"
+            return f"{lead} {change.noun} that have no {change.label}"
+        return f"{lead} {change.noun} that have a {change.label} on record"
     if kind is ChangeKind.EXCEPT_FILTER:
         return f"excluding those {_condition(change, rng, terse)}"
     raise ValueError(f"no words for {kind}")  # WIDEN_IN rewrites in place (reword_question)
