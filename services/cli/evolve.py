@@ -13,6 +13,7 @@ import click
 from proto.common import Engine
 from services.cli.common import print_json, stderr_console
 from services.cli.engine_session import engine_options, run_on_engines
+from shared.errors import EngineUnavailable
 from shared.evolution.direction import DirectionConfig
 from shared.evolution.outputs import write_outputs
 from shared.evolution.rounds import RoundResult, evolve_rounds
@@ -70,17 +71,28 @@ def make_evolved(
     statement_timeout_ms: int | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    rows = read_run_records(run_dir).rows
+    read = read_run_records(run_dir)
+    rows = read.rows
     if not rows:
         raise ExportError(f"{run_dir / 'dataset.jsonl'} has no usable record")
+    if read.skipped:
+        first = read.skipped[0]
+        stderr_console().print(
+            f"[yellow]{len(read.skipped)} unreadable line(s) not evolved[/]; "
+            f"line {first.line}: {first.reason}"
+        )
     run_id = f"evolve-{uuid.uuid4().hex[:8]}"
-    results = run_on_engines(
-        engines,
-        postgres_dsn,
-        mysql_dsn,
-        lambda opened: evolve_job(opened, rows, config, run_id, seed),
-        statement_timeout_ms,
-    )
+    try:
+        results = run_on_engines(
+            engines,
+            postgres_dsn,
+            mysql_dsn,
+            lambda opened: evolve_job(opened, rows, config, run_id, seed),
+            statement_timeout_ms,
+        )
+    except EngineUnavailable as exc:
+        # In one process there is no redelivery to wait an outage out: stop, write nothing.
+        raise click.ClickException(f"an engine went away during evolution ({exc}); rerun") from exc
     meta = {
         "run_id": run_id,
         "source": str(run_dir),
@@ -89,6 +101,7 @@ def make_evolved(
         "epsilon": config.epsilon,
         "seed": seed,
         "engines": [e.value for e in engines],
+        "unreadable_lines": len(read.skipped),
     }
     return write_outputs(out_dir, results, rows, meta)
 

@@ -29,16 +29,19 @@ PARENTS = FIXTURES / "evolution" / "parents.jsonl"
 @pytest.fixture(scope="module")
 def evolved_dir(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("evolve-source")
-    (run / "dataset.jsonl").write_text(PARENTS.read_text())
+    # A torn line among the records: reported and skipped, the rest evolved.
+    (run / "dataset.jsonl").write_text(PARENTS.read_text() + '{"id": "torn", "sql_con\n')
     out = run / "evolved"
     args = ["evolve", str(run), "--rounds", "2", "--out", str(out), "--json", *engine_args(stack)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
+    assert "1 unreadable line(s) not evolved" in " ".join(result.output.split())
     return out
 
 
 def test_two_rounds_pass_the_pipeline_with_lineage(evolved_dir: Path) -> None:
     summary = json.loads((evolved_dir / "summary.json").read_text())
+    assert summary["unreadable_lines"] == 1
     rounds = summary["rounds"]
     assert [r["round"] for r in rounds] == [1, 2]
     for r in rounds:
