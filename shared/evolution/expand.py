@@ -27,20 +27,31 @@ from shared.evolution.parents import Parent
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 
+def _column_of(literal_node: exp.Literal) -> exp.Column | None:
+    """The column a literal is compared with: `col = v`, `col BETWEEN v AND w`, `col IN (v)`."""
+    owner = literal_node.parent
+    compared = isinstance(owner, _COMPARISONS) and owner.expression is literal_node
+    listed = isinstance(owner, exp.Between | exp.In) and literal_node is not owner.this
+    if owner is None or not (compared or listed):
+        return None
+    column = owner.this
+    return column if isinstance(column, exp.Column) else None
+
+
 def _swappable(view: QueryView, ctx: EvolveContext) -> list[tuple[int, str, str, Scalar]]:
-    """(index among comparisons, table, column, current value) of literal comparisons."""
+    """(index among the WHERE's literals, table, column, current value) of the literals
+    compared with a column of the query's own tables (not those of a subquery)."""
     where = view.select.args.get("where") if view.select is not None else None
     found = []
-    nodes = [n for n in where.find_all(*_COMPARISONS)] if where is not None else []
-    for index, node in enumerate(nodes):
-        left, right = node.this, node.expression
-        if not (isinstance(left, exp.Column) and isinstance(right, exp.Literal)):
+    for index, node in enumerate(where.find_all(exp.Literal) if where is not None else []):
+        column = _column_of(node)
+        table = view.sources.get(column.table) if column is not None else None
+        if column is None or table is None:
             continue
-        table = view.sources.get(left.table)
-        name = left.name.lower()
-        if table is None or ctx.kind(table, name) in (Kind.KEY, Kind.OTHER):
+        name = column.name.lower()
+        if ctx.kind(table, name) in (Kind.KEY, Kind.OTHER):
             continue
-        current: Scalar = right.this if right.is_string else float(right.this)
+        current: Scalar = node.this if node.is_string else float(node.this)
         found.append((index, table, name, current))
     return found
 
@@ -49,15 +60,14 @@ def propose_swaps(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
     targets = _swappable(view, ctx)
     rng.shuffle(targets)
     for index, table, name, current in targets:
-        others = [v for v in ctx.values(table, name) if v != current and str(v) != str(current)]
         if ctx.kind(table, name) is Kind.TEXT and not ctx.categorical(table, name):
             continue
+        others = [v for v in ctx.values(table, name) if v != current and str(v) != str(current)]
         rng.shuffle(others)
         for other in others[:3]:
             tree = view.tree.copy()
-            where = tree.args["where"]
-            node = list(where.find_all(*_COMPARISONS))[index]
-            node.expression.replace(literal(other))
+            node = list(tree.args["where"].find_all(exp.Literal))[index]
+            node.replace(literal(other))
             change = Change(ChangeKind.SWAP_VALUE, label=name, values=(current, other))
             # Expansion is not one of the six operators; Operator.OP only types the container.
             yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from proto.common import PromptStyle
@@ -92,23 +93,42 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
     raise ValueError(f"no words for {kind}")  # WIDEN_IN rewrites in place (reword_question)
 
 
+def _find_once(question: str, form: str) -> re.Match[str] | None:
+    """The one place `form` stands alone in the question ("4" not inside "2024-04-01"); None
+    when it is absent or appears twice (which of them the SQL's literal is would be a guess)."""
+    pattern = re.compile(r"(?<![\w.-])" + re.escape(form) + r"(?![\w-]|\.\d)")
+    found = list(pattern.finditer(question))
+    return found[0] if len(found) == 1 else None
+
+
+def _replace_literal(question: str, forms: list[str], make: Callable[[str], str]) -> str | None:
+    for form in forms:
+        match = _find_once(question, form)
+        if match is not None:
+            return question[: match.start()] + make(form) + question[match.end() :]
+    return None
+
+
 def _widen(question: str, change: Change) -> str | None:
     current, other = change.values
-    for quoted in (f"'{current}'", f'"{current}"', str(current)):
-        if quoted in question:
-            mark = quoted[0] if quoted[0] in "'\"" else ""
-            return question.replace(quoted, f"{quoted} or {mark}{other}{mark}", 1)
-    return None
+    forms = [f"'{current}'", f'"{current}"', str(current)]
+
+    def widened(form: str) -> str:
+        mark = form[0] if form[0] in "'\"" else ""
+        return f"{form} or {mark}{other}{mark}"
+
+    return _replace_literal(question, forms, widened)
 
 
 def _swap(question: str, change: Change) -> str | None:
     current, other = change.values
-    for form in spellings(current):
-        if form in question:
-            mark = "'" if form.startswith("'") else ""
-            shown = other if isinstance(other, str) else value(other, None, False)
-            return question.replace(form, f"{mark}{shown}{mark}", 1)
-    return None
+    shown = other if isinstance(other, str) else value(other, None, False)
+
+    def swapped(form: str) -> str:
+        mark = "'" if form.startswith("'") else ""
+        return f"{mark}{shown}{mark}"
+
+    return _replace_literal(question, spellings(current), swapped)
 
 
 def spellings(v: Scalar) -> list[str]:

@@ -6,11 +6,14 @@ import random
 
 import sqlglot
 
+from proto.common import PromptStyle
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.evolve import EvolveLog
 from shared.evolution.expand import expand_parent, propose_swaps
 from shared.evolution.manage import CycleEvaluation, ManageConfig, Mode, next_mode
+from shared.evolution.model import Change, ChangeKind
 from shared.evolution.parents import Parent, parent_from_record
+from shared.evolution.wording import reword_question
 from shared.sql.features import QueryFeatures, analyze_query
 from tests.unit.evolution.test_operators import SINGLE_TABLE, load_records
 
@@ -73,3 +76,23 @@ def test_expansions_of_real_records_are_worded_and_pass_the_trial_run() -> None:
         assert before.pattern_hash == after.pattern_hash
         if isinstance(new, str):
             assert new in variant.draft.question
+
+
+def test_a_swapped_literal_is_found_standing_alone_and_once() -> None:
+    """'4' inside '2024-03-04' is not the literal; a literal written twice is not guessed."""
+    change = Change(ChangeKind.SWAP_VALUE, values=(4.0, 2.54))
+    rng = random.Random(0)
+    assert (
+        reword_question("Since 2024-03-04, rate less than 4.", change, PromptStyle.DIRECT, rng)
+        == "Since 2024-03-04, rate less than 2.54."
+    )
+    assert reword_question("Rate 4 or 4?", change, PromptStyle.DIRECT, rng) is None
+
+
+def test_swaps_reach_between_bounds_and_in_lists() -> None:
+    sql = "SELECT i.kind FROM items AS i WHERE i.price BETWEEN 2.5 AND 7.0 AND i.kind IN ('a', 'b')"
+    view = view_query(sqlglot.parse_one(sql))
+    assert view is not None
+    with EvolveContext.open(SINGLE_TABLE, ()) as ctx:
+        replaced = {s.change.values[0] for s in propose_swaps(view, ctx, random.Random(2))}
+    assert {2.5, 7.0} <= replaced
