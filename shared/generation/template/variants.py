@@ -290,7 +290,18 @@ def _anchored(extra: Column, columns: list[Column]) -> Column:
     created when the loan is made, not years before)."""
     if extra.name != "created_on":
         return extra
-    first = next((c for c in columns if c.kind is ValueKind.DATE and not c.nullable), None)
+    # A business event of the data's years, not a birth date.
+    first = next(
+        (
+            c
+            for c in columns
+            if c.kind is ValueKind.DATE
+            and not c.nullable
+            and "birth" not in c.name
+            and (c.high is None or c.high >= 2015)
+        ),
+        None,
+    )
     if first is None:
         return extra
     return replace(extra, after=first.name, low=0, high=3)
