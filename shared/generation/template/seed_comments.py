@@ -20,7 +20,11 @@ __all__ = ["harvest_comments"]
 
 _CREATE = re.compile(r'^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([^`"\]\s(]+)', re.I)
 _COLUMN = re.compile(r'^\s*(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z0-9_]*))\s+\w')
-_QUOTED = re.compile(r"'([^'\n]{1,80})'")
+# A quoted literal stands apart from words: the apostrophes of "player's ... team's" do not
+# quote anything.
+_QUOTED = re.compile(r"(?<![A-Za-z0-9])'([^'\n]{1,60})'(?![A-Za-z0-9])")
+# Format descriptions quoted like values ('YYYY-MM-DD', 'minutes:seconds.milliseconds').
+_FORMAT = re.compile(r"(?i)yyyy|mm-dd|hh:mm|minutes|seconds|\bformat\b")
 _NOT_COLUMNS = frozenset({"primary", "foreign", "unique", "constraint", "check", "key"})
 
 
@@ -36,7 +40,7 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
             table, pending = created.group(1), []
             continue
         if stripped.startswith("--"):
-            pending += _QUOTED.findall(stripped)
+            pending += [v for v in _QUOTED.findall(stripped) if _is_value(v)]
             continue
         column = _COLUMN.match(stripped)
         if table is not None and column is not None:
@@ -45,3 +49,7 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
                 for value in pending:
                     add(values, table, name, value)
         pending = []
+
+
+def _is_value(text: str) -> bool:
+    return text == text.strip() and any(ch.isalnum() for ch in text) and not _FORMAT.search(text)

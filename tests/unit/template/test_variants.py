@@ -139,3 +139,18 @@ def test_bird_evidence_reaches_the_seed_and_the_plan() -> None:
     seed = with_evidence[0]
     planned = seed_blueprint(Blueprint(domain="x"), seed, SeedMode.EXPAND)
     assert planned.properties["seed_evidence"] == seed.evidence
+
+
+def test_apostrophes_in_bird_comments_are_not_values() -> None:
+    """ "the player's date of birth in 'YYYY-MM-DD' format" quotes no value "s date of birth"."""
+    for path in sorted((BIRD_SCHEMAS / "schemas").glob("*.sql")):
+        domain = domain_from_ddl(path.read_text(), name=f"seed-{path.stem}")
+        for table in domain.tables:
+            for column in table.columns:
+                for value in column.values:
+                    assert value == value.strip() and not value.startswith("s "), (
+                        path.stem,
+                        column.name,
+                        value,
+                    )
+                    assert "YYYY" not in value and "milliseconds" not in value, value
