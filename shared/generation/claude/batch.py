@@ -27,29 +27,31 @@ from shared.generation.claude.conversation import (
     make_tool_result,
 )
 from shared.generation.claude.engine import ClaudeDraftEngine
-from shared.generation.claude.generator import SECTIONS, assemble, derive_variation, to_table_rows
+from shared.generation.claude.generator import (
+    SECTIONS,
+    add_rows,
+    assemble,
+    derive_variation,
+    describe_plan,
+    keeps_seed_sql,
+    to_table_rows,
+)
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, TOOL_RESULT_OK
 from shared.generation.claude.render import render_blueprint
 from shared.generation.claude.schemas import (
     Answer,
-    ExplanationAnswer,
-    OutlineAnswer,
-    QuestionAnswer,
-    RowsAnswer,
-    SchemaAnswer,
-    SqlAnswer,
+    DesignAnswer,
+    NewSchemaDesign,
+    QueryAnswer,
 )
 from shared.generation.claude.steps import Spend, check_reply, validate_submission
 from shared.llm.batches import BatchRunner
 
-ANSWERS: dict[str, type[Answer]] = {
-    "outline": OutlineAnswer,
-    "schema": SchemaAnswer,
-    "rows": RowsAnswer,
-    "sql": SqlAnswer,
-    "question": QuestionAnswer,
-    "explanation": ExplanationAnswer,
-}
+def answer_type(section: str, blueprint: Blueprint) -> type[Answer]:
+    """As online: a design on a seed schema may leave its DDL out, any other must write it."""
+    if section == "design":
+        return DesignAnswer if blueprint.seed_schema else NewSchemaDesign
+    return QueryAnswer
 
 
 @dataclass
@@ -74,20 +76,17 @@ class BatchOutcome:
 
 
 def _draft(item: Pending) -> Draft:
-    a = item.answers
-    outline, schema, rows, sql = a["outline"], a["schema"], a["rows"], a["sql"]
-    question, explanation = a["question"], a["explanation"]
-    assert isinstance(outline, OutlineAnswer) and isinstance(schema, SchemaAnswer)
-    assert isinstance(rows, RowsAnswer) and isinstance(sql, SqlAnswer)
-    assert isinstance(question, QuestionAnswer) and isinstance(explanation, ExplanationAnswer)
+    design, query = item.answers["design"], item.answers["query"]
+    assert isinstance(design, DesignAnswer) and isinstance(query, QueryAnswer)
     return assemble(
         item.blueprint,
-        ddl=schema.ddl,
-        rows=to_table_rows(rows.tables),
-        sql=sql.sql,
-        question=question.question,
-        explanation=explanation.explanation,
-        reasoning=f"setting: {outline.setting}. plan: {outline.sql_plan}. sql: {sql.reasoning}",
+        # A seed's schema is the users' own, as online (it was asked again here before).
+        ddl=item.blueprint.seed_schema or design.ddl or "",
+        rows=add_rows(to_table_rows(design.rows), query.added_rows),
+        sql=query.sql,
+        question=query.question,
+        explanation=query.explanation,
+        reasoning=describe_plan(design, query),
     )
 
 
@@ -105,7 +104,7 @@ class BatchDraftGenerator:
         outcomes: dict[str, BatchOutcome] = {}
         live: list[Pending] = []
         for key, blueprint, seed in items:
-            if blueprint.seed_sql:
+            if keeps_seed_sql(blueprint):
                 error = GenerationError("SQL-only seeds are generated online, not in batches")
                 outcomes[key] = BatchOutcome(key, None, TokenCost(), error)
                 continue
@@ -159,12 +158,14 @@ class BatchDraftGenerator:
                     call = check_reply(result.message, calls, section, max_tokens, item.spend)
                     if call.name != submit:
                         raise GenerationError(f"{section}: called {call.name} instead of {submit}")
-                    answer = validate_submission(call, section, ANSWERS[section], item.spend)
+                    answer = validate_submission(
+                        call, section, answer_type(section, item.blueprint), item.spend
+                    )
                 except SqlsynthError as exc:
                     outcomes[item.key] = BatchOutcome(item.key, None, item.spend.total, exc)
                     continue
                 item.answers[section] = answer
-                if isinstance(answer, OutlineAnswer):
+                if isinstance(answer, DesignAnswer):
                     self.engine.writer.tally.add(item.blueprint.domain, answer.setting)
                 item.conv.user(make_tool_result(call.id, TOOL_RESULT_OK))
                 survivors.append(item)
