@@ -194,13 +194,16 @@ class ScriptedModel:
         blueprint = Blueprint.model_validate_json(blueprint_json)
         variation = int(_between(first, "variation") or 0)
         plan = make_plan(blueprint, variation)
-        ran = any(
-            block.get("name") == "run_query"
-            for m in messages
-            if m["role"] == "assistant"
-            for block in m["content"]
-            if isinstance(block, dict)
-        )
+        ran = (
+            any(
+                block.get("name") == "run_query"
+                for m in messages
+                if m["role"] == "assistant"
+                for block in m["content"]
+                if isinstance(block, dict)
+            )
+            or "Checked on the sample's data" in last
+        )  # the batch fix round showed the error
         ctx = Ctx(first, last, ran)
         name = choice.get("name") if choice.get("type") == "tool" else None
         if name is None:

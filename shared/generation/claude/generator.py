@@ -18,11 +18,11 @@ from typing import Literal, TypeVar
 
 from proto.common import Engine, SeedMode
 from proto.sample import Blueprint, Draft, TableRows
+from shared.errors import GenerationError
 from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.domains import SettingTally
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, SYSTEM_PROMPT
 from shared.generation.claude.render import render_blueprint, render_guidelines
-from shared.errors import GenerationError
 from shared.generation.claude.schemas import (
     Answer,
     DesignAnswer,
@@ -83,7 +83,8 @@ def add_rows(rows: list[TableRows], added: list[RowsTable] | None) -> list[Table
             raise GenerationError(
                 f"added rows for {extra.table} name columns it lacks: {', '.join(unknown)}"
             )
-        positions = [extra.columns.index(c) if c in extra.columns else None for c in current.columns]
+        given = {name: i for i, name in enumerate(extra.columns)}
+        positions = [given.get(c) for c in current.columns]
         values = [
             [row[i] if i is not None else None for i in positions]
             for row in rows_to_scalars(extra.values)

@@ -63,7 +63,7 @@ def snapshot(conn: sqlite3.Connection, tables: Sequence[str]) -> tuple[Row, ...]
     """Every row of every table, tagged with its table: the state a data change left."""
     rows: list[Row] = []
     for table in tables:
-        for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():  # noqa: S608
+        for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
             rows.append((table, *(normalize(v) for v in row)))
     return tuple(rows)
 
@@ -143,9 +143,7 @@ def compare_outcomes(sample: Outcome, judge: Outcome) -> Comparison:
         )
     if len(sample.rows) != len(judge.rows):
         return Comparison(Agreement.DISAGREE, diff)
-    narrow, wide = (
-        (sample, judge) if len(sample.columns) <= len(judge.columns) else (judge, sample)
-    )
+    narrow, wide = (sample, judge) if len(sample.columns) <= len(judge.columns) else (judge, sample)
     matched = match_columns(narrow, wide)
     if isinstance(matched, str):
         return Comparison(Agreement.DISAGREE, f"{diff} (no column matches {matched!r})")

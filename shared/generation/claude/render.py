@@ -126,9 +126,7 @@ def render_facts(validation: Validation | None) -> str:
     return tag("facts", "\n".join(lines))
 
 
-def render_review_request(
-    blueprint: Blueprint, draft: Draft, validation: Validation | None
-) -> str:
+def render_review_request(blueprint: Blueprint, draft: Draft, validation: Validation | None) -> str:
     """The judge's prompt: everything but the sample's SQL, which it must not see (it writes its
     own, and the two are compared by execution)."""
     return "\n".join(

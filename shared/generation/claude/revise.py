@@ -132,7 +132,8 @@ class Reviser:
         answer = await self.runner.ask(
             conv, "review", "submit_review", ReviewAnswer, spend=spend, last=True
         )
-        reasons = [r.strip() for r in answer.reasons if r.strip()] if answer.verdict == "fail" else []
+        opinion = answer.reasons if answer.verdict == "fail" else []
+        reasons = [r.strip() for r in opinion if r.strip()]
         comparison = await self._compare(draft, answer.sql)
         if comparison.agreement is Agreement.DISAGREE:
             reasons.append(comparison.detail)
