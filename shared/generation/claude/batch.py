@@ -176,7 +176,7 @@ class BatchDraftGenerator:
                 outcomes[item.key] = BatchOutcome(item.key, None, item.spend.total, exc)
                 continue
             if isinstance(answer, DesignAnswer) and section not in item.answers:
-                self.engine.writer.tally.add(item.blueprint.domain, answer.setting)
+                await self.engine.writer.tally.record(item.blueprint.domain, answer.setting)
             item.answers[section] = answer
             item.call_id = call.id
             survivors.append(item)

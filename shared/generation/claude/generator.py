@@ -141,22 +141,23 @@ class DraftWriter:
         # Per sample (domain, seed): its avoid list, and whether its setting was counted.
         self._samples: OrderedDict[tuple[str, int], tuple[list[str], bool]] = OrderedDict()
 
-    def _avoid_for(self, domain: str, seed: int) -> list[str]:
+    async def _avoid_for(self, domain: str, seed: int) -> list[str]:
         """The avoid list of a sample, fixed at its first delivery: a redelivered sample must
         send byte-identical prompts, or the reply memo (and the prompt cache) would miss."""
         key = (domain, seed)
         if key not in self._samples:
+            await self.tally.refresh(domain)
             self._samples[key] = (self.tally.avoid(domain), False)
             while len(self._samples) > 4096:
                 self._samples.popitem(last=False)
         return self._samples[key][0]
 
-    def _count_setting(self, domain: str, seed: int, setting: str) -> None:
+    async def _count_setting(self, domain: str, seed: int, setting: str) -> None:
         """Count a sample's setting once, however often it is redelivered."""
         avoid, counted = self._samples.get((domain, seed), ([], False))
         if not counted:
-            self.tally.add(domain, setting)
             self._samples[(domain, seed)] = (avoid, True)
+            await self.tally.record(domain, setting)
 
     def start_conversation(self) -> Conversation:
         return Conversation(SYSTEM_PROMPT, build_tools(), cache_ttl=self.cache_ttl)
@@ -165,7 +166,7 @@ class DraftWriter:
         self, blueprint: Blueprint, seed: int, spend: Spend, guidelines: Sequence[str] = ()
     ) -> Draft:
         conv = self.start_conversation()
-        avoid = self._avoid_for(blueprint.domain, seed)
+        avoid = await self._avoid_for(blueprint.domain, seed)
         plan = render_blueprint(blueprint, derive_variation(seed), avoid)
         # The run's reviewer guidelines ride in the first turn, not the system prompt: the
         # system prompt stays one cached prefix for every run.
@@ -192,7 +193,7 @@ class DraftWriter:
 
         # A seed's schema is the users' own: written on as given, never rewritten by the model.
         design = await section("design", DesignAnswer if blueprint.seed_schema else NewSchemaDesign)
-        self._count_setting(blueprint.domain, seed, design.setting)
+        await self._count_setting(blueprint.domain, seed, design.setting)
         toolbox.ddl = blueprint.seed_schema or design.ddl or ""
         toolbox.rows = to_table_rows(design.rows)
         query = await section("query", QueryAnswer, tools=True, last=True)
