@@ -23,6 +23,7 @@ from shared.generation.template.evaluate import run_statement
 from shared.generation.template.meaning import DmlPart, Meaning
 from shared.generation.template.rowstore import Row
 from shared.generation.template.subqueries import aggregate_compare, subquery_predicates
+from shared.generation.template.words.intent import Change, ChangeKind
 
 F = SqlFeature
 # Features an UPDATE or DELETE can carry in its WHERE subquery; anything else needs INSERT.
@@ -136,10 +137,12 @@ def _update_or_delete(
     part = DmlPart(verb, t.noun, t.plural)
     meaning.dml = part
     if verb == "delete":
+        meaning.change = Change(ChangeKind.REMOVE, t.noun, t.plural)
         return ir.Delete(target, where), meaning
     current = witness_row(ctx, base, witness, target)
-    column, value, change = change_column(ctx, target, target, current)
+    column, value, change, typed = change_column(ctx, target, target, current)
     part.change = change
+    meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
 
 

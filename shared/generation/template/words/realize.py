@@ -1,0 +1,335 @@
+"""The realizer: one question, in one prompt style, from a typed meaning.
+
+`realize(meaning, style, rng)` is the entry point every generator uses to word a query (the
+template engine, the expander, and evolved queries): build a `QuestionMeaning` (directly, or
+with `freeze_meaning` from the template builder's record) and call it. The question is said
+by intent (which / how many / list / per group / top k / change), not clause by clause; the
+styles differ in how a person phrases the same ask (a question, a command, a request, keywords,
+two asks, chat), not in how much they add.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from proto.common import PromptStyle
+from shared.generation.template.words.changes import realize_change
+from shared.generation.template.words.intent import Combine, Intent, QuestionMeaning, Ranking
+from shared.generation.template.words.phrases import (
+    bare,
+    group_condition,
+    join_and,
+    measure,
+    modifier,
+    modifiers,
+    order_words,
+    plural,
+    ranked_groups,
+    ranked_rows,
+)
+
+S = PromptStyle
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Synonyms a domain offers: for table plurals and for column labels."""
+
+    nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The pieces of one ask in words, before a style arranges them."""
+
+    what: str  # "the name and price", "the number of orders"
+    target: str  # "products with price over 50", "the 3 products with the highest price"
+    per: str  # "per category", ""
+    order: str  # "most orders first", ""
+    counting: bool  # the only output is a count of the subject
+    plural_what: bool  # "What are" rather than "What is"
+    holds_target: bool = False  # `what` already names the subject and its conditions
+    others: str = ""  # `what` without the count of the subject
+
+
+def _of(a: Ask) -> str:
+    return "" if a.holds_target else f" of {a.target}"
+
+
+def realize(
+    meaning: QuestionMeaning,
+    style: PromptStyle,
+    rng: random.Random,
+    wording: Wording | None = None,
+) -> str:
+    """One question for `meaning` in `style`; `rng` varies the choice of words."""
+    if meaning.change is not None:
+        text = realize_change(meaning, style, rng)
+    else:
+        ask = _ask(meaning, style, rng, wording or Wording())
+        text = _STYLES[style](ask, meaning, rng)
+    return _tidy(text, style)
+
+
+def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording) -> Ask:
+    informal = style is S.INFORMAL
+    vague = m.vague_filters() if informal else ()
+    filters = [f for f in m.filters if f not in vague]
+    many = _noun(m.subject_many, w, rng)
+    adjectives = " ".join(f.vague for f in vague if f.vague)
+    described = f"{adjectives} {many}".strip()
+    one = f"{adjectives} {m.subject_one}".strip()
+    terse = style is S.TERSE
+    cond = " ".join(bare(f, rng) for f in filters) if terse else modifiers(filters, rng)
+    combo = _combination(m, rng, terse)
+    ranking = m.ranking
+    cut = ranking is not None and ranking.limit is not None and m.combination is None
+    order = ""
+    if ranking is not None and not cut:
+        order = _terse_order(ranking) if terse else order_words(ranking, rng)
+    per = ""
+    groups = [_label(g, w, rng) for g in m.groups]
+    having = [group_condition(f, m.subject_many, rng) for f in m.group_filters]
+    measures = list(m.measures)
+    if m.intent is Intent.BREAKDOWN and groups:
+        per = f"{rng.choice(['per', 'for each', 'by']) if not terse else 'by'} {join_and(groups)}"
+        if having:
+            per += " " + join_and(having)
+    target = f"{described} {cond} {combo}".strip()
+    counting = m.intent is Intent.COUNT
+    if cut and ranking is not None and not terse:
+        if m.intent is Intent.LIST:
+            target = f"{ranked_rows(ranking, one, described)} {cond} {combo}".strip()
+        elif m.intent is Intent.BREAKDOWN and len(groups) == 1:
+            ranked = [x for x in measures if x.label == ranking.by]
+            if ranked and not ranking.vague:
+                # "the number of orders per channel ... for the 3 channels with the most": the
+                # ranked measure is listed last and named once.
+                measures = [x for x in measures if x.label != ranking.by] + ranked
+                lead = ranked_groups(ranking, groups[0], elide=True)
+            else:
+                lead = ranked_groups(ranking, groups[0], elide=False)
+            per = f"for {lead}" + (f" {join_and(having)}" if having else "")
+    elif cut and ranking is not None and terse:
+        order = f"{_terse_order(ranking)} top {ranking.limit}"
+    elif m.limit is not None and ranking is None and not terse:
+        target = f"any {m.limit} {target}"
+    what_items = [_label(s, w, rng) for s in m.shown] + [_label(e, w, rng) for e in m.extras]
+    # A count of the subject carries the subject and its conditions: "the number of orders
+    # with status 'Open'", so nothing follows as "of the orders".
+    counts = [x for x in measures if x.counts_subject]
+    holds_target = bool(counts) and not terse
+    other_items = list(what_items)
+    for x in measures:
+        if x.counts_subject and not terse:
+            what_items.append(f"the number of {target}")
+        else:
+            what_items.append(_label(measure(x), w, rng))
+            other_items.append(what_items[-1])
+    if terse:
+        what_items = [i.removeprefix("the ") for i in what_items]
+    what = join_and(what_items)
+    if m.intent is Intent.LIST and not terse:
+        what = f"the {'distinct ' if m.distinct else ''}{what}"
+    if m.intent is Intent.BREAKDOWN and not what_items:
+        what = ""
+    return Ask(
+        what=what,
+        target=target,
+        per=per,
+        order=order,
+        counting=counting,
+        plural_what=len(what_items) > 1 or m.intent is Intent.LIST,
+        holds_target=holds_target,
+        others=join_and(other_items),
+    )
+
+
+def _terse_order(r: Ranking) -> str:
+    return f"by {r.by} {'desc' if r.descending else 'asc'}"
+
+
+def _combination(m: QuestionMeaning, rng: random.Random, terse: bool) -> str:
+    c = m.combination
+    if c is None:
+        return ""
+    say = (lambda fs: " ".join(bare(f, rng) for f in fs)) if terse else (
+        lambda fs: modifiers(fs, rng)
+    )
+    left, right = say(c.left), say(c.right)
+    if terse:
+        sign = {
+            Combine.UNION: "or",
+            Combine.UNION_ALL: "plus",
+            Combine.INTERSECT: "and",
+            Combine.EXCEPT: "not",
+        }[c.combine]
+        return f"{left} {sign} {right}".strip()
+    if not left:
+        return {
+            Combine.UNION: f"plus those {right}",
+            Combine.UNION_ALL: f"plus those {right}, repeats kept",
+            Combine.INTERSECT: f"that are also {right.removeprefix('with ')}"
+            if not right.startswith("with ")
+            else f"also {right}",
+            Combine.EXCEPT: f"except those {right}",
+        }[c.combine]
+    return {
+        Combine.UNION: f"either {left} or {right}",
+        Combine.UNION_ALL: f"{left}, plus those {right}, repeats kept",
+        Combine.INTERSECT: f"both {left} and {right}",
+        Combine.EXCEPT: f"{left} but not {right}",
+    }[c.combine]
+
+
+def _noun(plural_noun: str, w: Wording, rng: random.Random) -> str:
+    options = w.nouns.get(plural_noun, ())
+    return rng.choice(options) if options and rng.random() < 0.35 else plural_noun
+
+
+def _label(label: str, w: Wording, rng: random.Random) -> str:
+    for known, options in w.labels.items():
+        if known in label and rng.random() < 0.3:
+            return label.replace(known, rng.choice(options))
+    return label
+
+
+def _tail(a: Ask) -> str:
+    return ", ".join(p for p in (a.per, a.order) if p)
+
+
+def _joined(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+# ---- styles ------------------------------------------------------------------------------
+
+
+def _direct(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    if a.counting:
+        return f"How many {a.target} are there?"
+    if m.intent is Intent.BREAKDOWN:
+        if not a.what:
+            return f"Which {_group_noun(m)} have {a.target}{_having(m, rng)}{_comma(a.order)}?"
+        if len(m.measures) == 1 and m.measures[0].counts_subject and rng.random() < 0.6:
+            head, _, rest = a.per.partition(" ")
+            if head in ("per", "by") and a.per:
+                return f"How many {a.target} are there per {rest}{_comma(a.order)}?"
+            return f"{a.per.capitalize()}, how many {a.target} are there{_comma(a.order)}?"
+        be = "are" if a.plural_what else "is"
+        if a.per.startswith("for each") and rng.random() < 0.5:
+            return f"{a.per.capitalize()}, what {be} {a.what}{_of(a)}{_comma(a.order)}?"
+        return f"What {be} {a.what}{_of(a)} {_tail(a)}?"
+    be = "are" if a.plural_what else "is"
+    return f"What {be} {a.what} of {a.target}{_comma(a.order)}?"
+
+
+def _having(m: QuestionMeaning, rng: random.Random) -> str:
+    conds = [group_condition(f, m.subject_many, rng) for f in m.group_filters]
+    return f", {join_and(conds)}" if conds else ""
+
+
+def plural_groups(m: QuestionMeaning) -> str:
+    return join_and([plural(g) for g in m.groups])
+
+
+def _group_noun(m: QuestionMeaning) -> str:
+    return plural_groups(m)
+
+
+def _comma(text: str) -> str:
+    return f", {text}" if text else ""
+
+
+_VERBS = ("List", "Show", "Give", "Find", "Return", "Get")
+
+
+def _command(a: Ask, m: QuestionMeaning, verb: str) -> str:
+    if a.counting:
+        return f"{'Count' if verb in _VERBS else verb} the {a.target}"
+    if m.intent is Intent.BREAKDOWN and not a.what:
+        return f"{verb} the {_group_noun(m)} that have {a.target}{_having(m, rng)}{_comma(a.order)}"
+    return f"{verb} {a.what}{_of(a)} {_tail(a)}"
+
+
+def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    return _command(a, m, rng.choice(_VERBS)) + "."
+
+
+def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    opener = rng.choice(["Can you show me", "Could you list", "I'd like to see", "Please show"])
+    if a.counting:
+        return f"{rng.choice(['Can you tell me', 'Could you check'])} how many {a.target} there are?"
+    body = _command(a, m, opener)
+    return body + ("?" if opener.startswith(("Can", "Could")) else ".")
+
+
+def _terse(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    what = "count" if a.counting else a.what
+    return _joined(what, a.target, a.per, a.order)
+
+
+def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    verb = rng.choice(["Find", "Identify", "Look up"])
+    if a.counting:
+        return f"{verb} the {a.target}, and also count them{_semi(a.order)}."
+    if m.intent is Intent.LIST:
+        target = a.target if a.target.startswith(("the ", "any ")) else f"the {a.target}"
+        return f"{verb} {target}, and also show their {a.what.removeprefix('the ')}{_semi(a.order)}."
+    if m.intent is Intent.BREAKDOWN:
+        if not a.what:
+            return f"Group the {a.target} {a.per}, and also list the {_group_noun(m)}{_semi(a.order)}."
+        return f"Group the {a.target} {a.per}, and also {_give(a)}{_semi(a.order)}."
+    return f"{verb} the {a.target}, and also {_give(a)}{_semi(a.order)}."
+
+
+def _give(a: Ask) -> str:
+    """The measures of the rows just named: 'give their total amount', 'count them'."""
+    if a.holds_target:
+        others = a.others.replace("the ", "their ", 1)
+        return f"count them{' and give ' + others if others else ''}"
+    return "give " + a.what.replace("the ", "their ", 1)
+
+
+def _semi(text: str) -> str:
+    return f"; {text}" if text else ""
+
+
+def _informal(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+    end = rng.choice(["", "", " pls", " thx", "?"])
+    if a.counting:
+        return f"{rng.choice(['how many', 'so how many', 'quick q: how many'])} {a.target}?"
+    if m.intent is Intent.LIST:
+        opener = rng.choice(["need", "gimme", "looking for", "hey, can i get"])
+        end = "?" if opener.endswith("get") else end
+        return f"{opener} {a.what} of {a.target}{_comma(a.order)}{end}"
+    if m.intent is Intent.BREAKDOWN and not a.what:
+        return f"which {_group_noun(m)} have {a.target}{_having(m, rng)}{_comma(a.order)}?"
+    opener = rng.choice(["what's", "so what's", "need", "gimme"])
+    end = "?" if opener.endswith("'s") else end
+    return f"{opener} {a.what}{_of(a)}{_comma(_tail(a))}{end}"
+
+
+_STYLES: dict[PromptStyle, Callable[[Ask, QuestionMeaning, random.Random], str]] = {
+    S.DIRECT: _direct,
+    S.IMPERATIVE: _imperative,
+    S.CONVERSATIONAL: _conversational,
+    S.TERSE: _terse,
+    S.MULTI_PART: _multi_part,
+    S.INFORMAL: _informal,
+}
+
+
+def _tidy(text: str, style: PromptStyle) -> str:
+    text = " ".join(text.split())
+    for bad, good in ((" ,", ","), (" ?", "?"), (" .", "."), (",,", ","), (" ;", ";"), ("..", ".")):
+        text = text.replace(bad, good)
+    if style not in (S.TERSE, S.INFORMAL) and text:
+        text = text[0].upper() + text[1:]
+    return text
+
+
+__all__ = ["Wording", "realize"]
