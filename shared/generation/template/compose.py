@@ -144,7 +144,12 @@ def outer_level(
         k = ctx.rng.choice([1, 2, 3])
         pred = ir.Cmp("<=", win.expr, ir.Lit(k))
         meaning.steps.append(f"the outer query keeps rows whose {win.label} is at most {k}")
-        meaning.filters.append(Cond("le", win.label, (k,), ColumnType.INTEGER))
+        # A rank window's label is "rank by <what>": the words say "in the top k by <what>".
+        ranked_by = win.label.removeprefix("rank by ")
+        op = "rank_top" if ranked_by != win.label else "le"
+        meaning.filters.append(
+            Cond(op, ranked_by if op == "rank_top" else win.label, (k,), ColumnType.INTEGER)
+        )
     else:
         cand = _outer_filter(ctx, inner, fields, rows)
         if cand is not None:

@@ -7,6 +7,7 @@ in its ORDER BY, and its meaning. Outer levels (CTE, derived table, set operatio
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field, replace
 
 from proto.common import JoinKind, SqlFeature
@@ -44,6 +45,8 @@ from shared.generation.template.tidy import (
     idle_tables,
     pinned_columns,
 )
+from shared.generation.template.words.freeze import freeze_cond
+from shared.generation.template.words.phrases import bare
 
 
 @dataclass
@@ -384,22 +387,12 @@ def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Fiel
         raise Fragile("no condition for a CASE count")
     f, pred, cond = ctx.rng.choice(options)
     noun = ctx.store.table(base.subject).plural
-    label = f"number of {noun} where {f.label} {_cond_words(cond)}"
+    label = f"number of {noun} with {bare(freeze_cond(cond, noun), random.Random(0))}"
     expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
     out = Field(
         expr, names.take(f"{f.name}_matches", "matching_rows"), label, ColumnType.INTEGER, "count"
     )
     return out, Metric(label, "count")
-
-
-def _cond_words(cond: Cond) -> str:
-    v = cond.values[0] if cond.values else ""
-    return {
-        "eq": f"is '{v}'",
-        "gt": f"is above {v}",
-        "ge": f"is at least {v}",
-        "lt": f"is below {v}",
-    }.get(cond.op, f"matches {v}")
 
 
 def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:

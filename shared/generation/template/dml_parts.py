@@ -55,17 +55,13 @@ def change_column(
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = ctx.rng.choice(others)
-                typed = Change(
-                    ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.TEXT
-                )
+                typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.TEXT)
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'", typed))
         elif col.type is ColumnType.DATE and not col.after and dates:
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = max(str(v) for v in others)
-                typed = Change(
-                    ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.DATE
-                )
+                typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.DATE)
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}", typed))
     if not options:
         raise Fragile(f"no column of {table} to change")
@@ -170,9 +166,7 @@ def insert_wrappers(
     window = ctx.wants(F.WINDOW)
     # No date literal in an INSERT's SELECT: under UNION, DISTINCT or GROUP BY PostgreSQL
     # types it as text, which a DATE column then refuses.
-    column, value, change, typed = change_column(
-        ctx, target, qual or target, current, dates=False
-    )
+    column, value, change, typed = change_column(ctx, target, qual or target, current, dates=False)
     meaning.change = replace(typed, kind=ChangeKind.COPY, renumbered=True)
 
     def branch(select: ir.Select, shift: int) -> ir.Select:

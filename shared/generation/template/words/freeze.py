@@ -44,9 +44,9 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         # A set operation over groups selects only what its branches share: name those.
         measures = tuple(m for m in measures if m.label in shown)
         extras = tuple(e for e in extras if e in shown)
-        shown = tuple(s for s in shown if s not in {m.label for m in measures} | set(extras))
-    elif intent is Intent.BREAKDOWN:
-        shown = ()
+    if intent in (Intent.BREAKDOWN, Intent.TOTALS):
+        shown = ()  # the group keys are said by "per <group>", totals by their measures
+    measures = tuple({m.label: m for m in measures}.values())
     if intent is Intent.TOTALS and len(measures) == 1 and measures[0].counts_subject:
         intent = Intent.COUNT
     if intent is Intent.LIST:
@@ -55,10 +55,12 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
     if meaning.order is not None:
         order = meaning.order
         tokens = set(order.label.split())
+        # Groups sorted by their key (not a measure) read as sorted by a name.
+        by_key = intent is Intent.BREAKDOWN and order.label not in {m.label for m in measures}
         ranking = Ranking(
             by=order.label,
             descending=order.desc,
-            textual=order.textual,
+            textual=order.textual or by_key,
             dated=bool(_DATE_WORDS & tokens) or order.label.endswith((" on", " at")),
             counted=order.label.removeprefix("number of ")
             if order.label.startswith("number of ")
@@ -119,4 +121,5 @@ def freeze_cond(c: Cond, subject: str) -> Filter:
 
 def _measure(m: Metric, subject: str) -> Measure:
     agg = Agg(m.word) if m.word in {a.value for a in Agg} else Agg.TOTAL
-    return Measure(agg, m.label, counts_subject=agg is Agg.COUNT and m.label == f"number of {subject}")
+    counts_subject = agg is Agg.COUNT and m.label == f"number of {subject}"
+    return Measure(agg, m.label, counts_subject=counts_subject)

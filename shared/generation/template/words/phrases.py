@@ -82,7 +82,9 @@ def bare(f: Filter, rng: random.Random) -> str:
                 return f"{label} {rng.choice(['on or after', 'since'])} {a}"
             return rng.choice([f"{label} of at least {a}", f"{label} of {a} or more"])
         case Op.LT:
-            return f"{label} before {a}" if dated else f"{label} {rng.choice(['under', 'below'])} {a}"
+            if dated:
+                return f"{label} before {a}"
+            return f"{label} {rng.choice(['under', 'below'])} {a}"
         case Op.LE:
             return f"{label} on or before {a}" if dated else f"{label} of at most {a}"
         case Op.BETWEEN:
@@ -196,6 +198,8 @@ def order_words(r: Ranking, rng: random.Random) -> str:
     if r.textual:
         return f"sorted by {r.by}" + (" in reverse" if r.descending else "")
     if r.by.split()[0] in _AGG_WORDS:
+        if r.dated:
+            return f"sorted by {r.by}, {'latest' if r.descending else 'earliest'} first"
         return f"sorted by {r.by}, {'highest' if r.descending else 'lowest'} first"
     if r.dated:
         return f"{'latest' if r.descending else 'earliest'} {r.by} first"
@@ -212,9 +216,8 @@ def superlative(r: Ranking) -> str:
     if r.counted:
         return f"the {'most' if r.descending else 'fewest'} {r.counted}"
     first = r.by.split()[0]
-    if first in ("highest", "latest") and r.descending or first in ("lowest", "earliest") and not (
-        r.descending
-    ):
+    same_end = ("highest", "latest") if r.descending else ("lowest", "earliest")
+    if first in same_end:
         return f"the {r.by}"  # the group with the highest MAX holds the highest value
     if r.dated:
         return f"the {'latest' if r.descending else 'earliest'} {r.by}"

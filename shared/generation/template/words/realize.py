@@ -22,7 +22,6 @@ from shared.generation.template.words.phrases import (
     group_condition,
     join_and,
     measure,
-    modifier,
     modifiers,
     order_words,
     plural,
@@ -94,21 +93,22 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     groups = [_label(g, w, rng) for g in m.groups]
     having = [group_condition(f, m.subject_many, rng) for f in m.group_filters]
     measures = list(m.measures)
+    elided = ""  # the measure a ranked lead names by "with the most" alone
     if m.intent is Intent.BREAKDOWN and groups:
         per = f"{rng.choice(['per', 'for each', 'by']) if not terse else 'by'} {join_and(groups)}"
         if having:
             per += " " + join_and(having)
-    target = f"{described} {cond} {combo}".strip()
+    target = _joined(described, _and_combo(cond, combo))
     counting = m.intent is Intent.COUNT
     if cut and ranking is not None and not terse:
         if m.intent is Intent.LIST:
-            target = f"{ranked_rows(ranking, one, described)} {cond} {combo}".strip()
+            target = _joined(ranked_rows(ranking, one, described), _and_combo(cond, combo))
         elif m.intent is Intent.BREAKDOWN and len(groups) == 1:
             ranked = [x for x in measures if x.label == ranking.by]
-            if ranked and not ranking.vague:
+            if ranked and not ranking.vague and not having and style is not S.MULTI_PART:
                 # "the number of orders per channel ... for the 3 channels with the most": the
                 # ranked measure is listed last and named once.
-                measures = [x for x in measures if x.label != ranking.by] + ranked
+                elided = ranking.by
                 lead = ranked_groups(ranking, groups[0], elide=True)
             else:
                 lead = ranked_groups(ranking, groups[0], elide=False)
@@ -117,12 +117,17 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         order = f"{_terse_order(ranking)} top {ranking.limit}"
     elif m.limit is not None and ranking is None and not terse:
         target = f"any {m.limit} {target}"
-    what_items = [_label(s, w, rng) for s in m.shown] + [_label(e, w, rng) for e in m.extras]
+    # Listed rows have many values: "the names and prices of products".
+    shown = [plural(s) if m.intent is Intent.LIST and not terse else s for s in m.shown]
+    extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras]
+    what_items = [_label(s, w, rng) for s in shown] + [_label(e, w, rng) for e in extras]
     # A count of the subject carries the subject and its conditions: "the number of orders
     # with status 'Open'", so nothing follows as "of the orders".
     counts = [x for x in measures if x.counts_subject]
     holds_target = bool(counts) and not terse
     other_items = list(what_items)
+    # The count that carries the subject's conditions goes last, next to what follows it.
+    measures.sort(key=lambda x: (x.label == elided, x.counts_subject))
     for x in measures:
         if x.counts_subject and not terse:
             what_items.append(f"the number of {target}")
@@ -148,6 +153,13 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     )
 
 
+def _and_combo(cond: str, combo: str) -> str:
+    """The conditions, then the set combination: "with X and either with Y or with Z"."""
+    if cond and combo and not combo.startswith(("plus ", "except ", "also ", "that are also")):
+        return f"{cond} and {combo}"
+    return _joined(cond, combo)
+
+
 def _terse_order(r: Ranking) -> str:
     return f"by {r.by} {'desc' if r.descending else 'asc'}"
 
@@ -156,8 +168,10 @@ def _combination(m: QuestionMeaning, rng: random.Random, terse: bool) -> str:
     c = m.combination
     if c is None:
         return ""
-    say = (lambda fs: " ".join(bare(f, rng) for f in fs)) if terse else (
-        lambda fs: modifiers(fs, rng)
+    say = (
+        (lambda fs: " ".join(bare(f, rng) for f in fs))
+        if terse
+        else (lambda fs: modifiers(fs, rng))
     )
     left, right = say(c.left), say(c.right)
     if terse:
@@ -224,7 +238,7 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
             return f"{a.per.capitalize()}, what {be} {a.what}{_of(a)}{_comma(a.order)}?"
         return f"What {be} {a.what}{_of(a)} {_tail(a)}?"
     be = "are" if a.plural_what else "is"
-    return f"What {be} {a.what} of {a.target}{_comma(a.order)}?"
+    return f"What {be} {a.what}{_of(a)}{_comma(a.order)}?"
 
 
 def _having(m: QuestionMeaning, rng: random.Random) -> str:
@@ -247,23 +261,25 @@ def _comma(text: str) -> str:
 _VERBS = ("List", "Show", "Give", "Find", "Return", "Get")
 
 
-def _command(a: Ask, m: QuestionMeaning, verb: str) -> str:
+def _command(a: Ask, m: QuestionMeaning, verb: str, rng: random.Random) -> str:
     if a.counting:
         return f"{'Count' if verb in _VERBS else verb} the {a.target}"
     if m.intent is Intent.BREAKDOWN and not a.what:
-        return f"{verb} the {_group_noun(m)} that have {a.target}{_having(m, rng)}{_comma(a.order)}"
+        having = _having(m, rng)
+        return f"{verb} the {_group_noun(m)} that have {a.target}{having}{_comma(a.order)}"
     return f"{verb} {a.what}{_of(a)} {_tail(a)}"
 
 
 def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
-    return _command(a, m, rng.choice(_VERBS)) + "."
+    return _command(a, m, rng.choice(_VERBS), rng) + "."
 
 
 def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
     opener = rng.choice(["Can you show me", "Could you list", "I'd like to see", "Please show"])
     if a.counting:
-        return f"{rng.choice(['Can you tell me', 'Could you check'])} how many {a.target} there are?"
-    body = _command(a, m, opener)
+        opener = rng.choice(["Can you tell me", "Could you check"])
+        return f"{opener} how many {a.target} there are?"
+    body = _command(a, m, opener, rng)
     return body + ("?" if opener.startswith(("Can", "Could")) else ".")
 
 
@@ -278,10 +294,12 @@ def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
         return f"{verb} the {a.target}, and also count them{_semi(a.order)}."
     if m.intent is Intent.LIST:
         target = a.target if a.target.startswith(("the ", "any ")) else f"the {a.target}"
-        return f"{verb} {target}, and also show their {a.what.removeprefix('the ')}{_semi(a.order)}."
+        shown = a.what.removeprefix("the ")
+        return f"{verb} {target}, and also show their {shown}{_semi(a.order)}."
     if m.intent is Intent.BREAKDOWN:
         if not a.what:
-            return f"Group the {a.target} {a.per}, and also list the {_group_noun(m)}{_semi(a.order)}."
+            groups = _group_noun(m)
+            return f"Group the {a.target} {a.per}, and also list the {groups}{_semi(a.order)}."
         return f"Group the {a.target} {a.per}, and also {_give(a)}{_semi(a.order)}."
     return f"{verb} the {a.target}, and also {_give(a)}{_semi(a.order)}."
 
