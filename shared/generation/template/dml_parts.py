@@ -167,7 +167,7 @@ def insert_wrappers(
     # No date literal in an INSERT's SELECT: under UNION, DISTINCT or GROUP BY PostgreSQL
     # types it as text, which a DATE column then refuses.
     column, value, change, typed = change_column(ctx, target, qual or target, current, dates=False)
-    meaning.change = replace(typed, kind=ChangeKind.COPY, renumbered=True)
+    meaning.change = replace(typed, renumbered=True)
 
     def branch(select: ir.Select, shift: int) -> ir.Select:
         key = ir.Col(qual, pk)

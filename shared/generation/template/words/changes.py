@@ -42,7 +42,7 @@ def realize_change(m: QuestionMeaning, style: PromptStyle, rng: random.Random) -
     """(the action on the rows, the rows) arranged in the style."""
     c = m.change
     assert c is not None
-    rows = _rows(m, rng)
+    rows = _rows(m, rng, informal=style is S.INFORMAL)
     if m.intent is Intent.DELETE:
         verb = rng.choice(["delete", "remove"])
         action, on_them = f"{verb} {rows}", f"{verb} them"
@@ -61,8 +61,9 @@ def realize_change(m: QuestionMeaning, style: PromptStyle, rng: random.Random) -
         action = f"copy {rows} as new {c.table_many}{changed}"
         on_them = f"copy them as new {c.table_many}{changed}"
     if m.limit and m.ranking is not None:
-        action += f", only the first {m.limit} by {m.ranking.by}"
-        on_them += f", only the first {m.limit} by {m.ranking.by}"
+        first = "the first one" if m.limit == 1 else f"the first {m.limit}"
+        action += f", only {first} by {m.ranking.by}"
+        on_them += f", only {first} by {m.ranking.by}"
     if style is S.DIRECT:
         return f"How do I {action}?"
     if style is S.CONVERSATIONAL:
@@ -76,12 +77,14 @@ def realize_change(m: QuestionMeaning, style: PromptStyle, rng: random.Random) -
     return action[0].upper() + action[1:] + "."
 
 
-def _rows(m: QuestionMeaning, rng: random.Random) -> str:
-    conds = modifiers(m.filters, rng)
+def _rows(m: QuestionMeaning, rng: random.Random, *, informal: bool) -> str:
+    vague = m.vague_filters() if informal else ()
+    conds = modifiers([f for f in m.filters if f not in vague], rng)
     having = [group_condition(f, m.subject_many, rng) for f in m.group_filters]
     combo = ""
     if m.combination is not None:
         right = join_and([modifier(f, rng) for f in m.combination.right])
         combo = f"plus those {right}" if right else ""
-    noun = f"{'the distinct ' if m.distinct else 'the '}{m.subject_many}"
+    adjectives = " ".join(f.vague or "" for f in vague)
+    noun = f"{'the distinct ' if m.distinct else 'the '}{adjectives} {m.subject_many}"
     return " ".join(p for p in (noun, conds, join_and(having), combo) if p)

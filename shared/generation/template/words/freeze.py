@@ -56,7 +56,12 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         order = meaning.order
         tokens = set(order.label.split())
         # Groups sorted by their key (not a measure) read as sorted by a name.
-        by_key = intent is Intent.BREAKDOWN and order.label not in {m.label for m in measures}
+        keys = set(meaning.per) | set(meaning.shown)
+        by_key = (
+            intent is Intent.BREAKDOWN
+            and order.label in keys
+            and order.label not in {m.label for m in measures}
+        )
         ranking = Ranking(
             by=order.label,
             descending=order.desc,

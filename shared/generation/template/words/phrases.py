@@ -193,6 +193,8 @@ def measure(m: Measure) -> str:
 
 def order_words(r: Ranking, rng: random.Random) -> str:
     """How the rows are sorted, when no cut to the first rows names it already."""
+    if r.vague:
+        return f"{r.vague} first"  # informal only: the evidence states the order
     if r.counted:
         return f"{'most' if r.descending else 'fewest'} {r.counted} first"
     if r.textual:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from proto.common import PromptStyle
 from shared.generation.template.words.changes import realize_change
@@ -52,6 +52,7 @@ class Ask:
     plural_what: bool  # "What are" rather than "What is"
     holds_target: bool = False  # `what` already names the subject and its conditions
     others: str = ""  # `what` without the count of the subject
+    lead: str = ""  # a ranked cut of groups in full: "the 3 channels with the most orders"
 
 
 def _of(a: Ask) -> str:
@@ -85,6 +86,9 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     cond = " ".join(bare(f, rng) for f in filters) if terse else modifiers(filters, rng)
     combo = _combination(m, rng, terse)
     ranking = m.ranking
+    if ranking is not None and ranking.vague and not informal:
+        # Only the informal style says "top" or "best" (its evidence states the order).
+        ranking = replace(ranking, vague=None)
     cut = ranking is not None and ranking.limit is not None and m.combination is None
     order = ""
     if ranking is not None and not cut:
@@ -94,6 +98,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     having = [group_condition(f, m.subject_many, rng) for f in m.group_filters]
     measures = list(m.measures)
     elided = ""  # the measure a ranked lead names by "with the most" alone
+    full_lead = ""
     if m.intent is Intent.BREAKDOWN and groups:
         per = f"{rng.choice(['per', 'for each', 'by']) if not terse else 'by'} {join_and(groups)}"
         if having:
@@ -104,6 +109,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         if m.intent is Intent.LIST:
             target = _joined(ranked_rows(ranking, one, described), _and_combo(cond, combo))
         elif m.intent is Intent.BREAKDOWN and len(groups) == 1:
+            full_lead = ranked_groups(ranking, groups[0], elide=False)
             ranked = [x for x in measures if x.label == ranking.by]
             if ranked and not ranking.vague and not having and style is not S.MULTI_PART:
                 # "the number of orders per channel ... for the 3 channels with the most": the
@@ -150,6 +156,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         plural_what=len(what_items) > 1 or m.intent is Intent.LIST,
         holds_target=holds_target,
         others=join_and(other_items),
+        lead=full_lead,
     )
 
 
@@ -226,6 +233,8 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
     if a.counting:
         return f"How many {a.target} are there?"
     if m.intent is Intent.BREAKDOWN:
+        if not a.what and a.lead:
+            return f"Which are {a.lead}{_having(m, rng)}?"
         if not a.what:
             return f"Which {_group_noun(m)} have {a.target}{_having(m, rng)}{_comma(a.order)}?"
         if len(m.measures) == 1 and m.measures[0].counts_subject and rng.random() < 0.6:
@@ -264,6 +273,8 @@ _VERBS = ("List", "Show", "Give", "Find", "Return", "Get")
 def _command(a: Ask, m: QuestionMeaning, verb: str, rng: random.Random) -> str:
     if a.counting:
         return f"{'Count' if verb in _VERBS else verb} the {a.target}"
+    if m.intent is Intent.BREAKDOWN and not a.what and a.lead:
+        return f"{verb} {a.lead}{_having(m, rng)}"
     if m.intent is Intent.BREAKDOWN and not a.what:
         having = _having(m, rng)
         return f"{verb} the {_group_noun(m)} that have {a.target}{having}{_comma(a.order)}"
