@@ -95,7 +95,9 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     # Group keys come first, so no filter pins the column the rows are grouped by.
     dims = group_dims(ctx, base) if spec.grain == "groups" else None
     avoid = {f.label for f in dims[1]} if dims else set()
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), avoid)
+    # One stated filter: joined tables, subqueries and HAVING add their own conditions, and
+    # every condition costs the question a phrase (issue 13: questions of about 20 words).
+    preds = choose_filters(ctx, base, witness, 1, avoid)
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     if base.partner is not None and len(preds) < 2:
         # A cross product is only readable when both sides are narrowed.
@@ -221,6 +223,9 @@ def _rows(
     if spec.expose_keys:
         fields += _key_fields(ctx, base, names, fields)
     meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
+    # The first output names the subject's rows (its label column): "Which products ...?"
+    meaning.named = bool(fields) and fields[0].table == base.subject
+
     select = replace(
         probe, items=tuple(ir.Item(f.expr, f.name) for f in fields), distinct=spec.distinct
     )
@@ -334,7 +339,7 @@ def _groups(
         meaning.per = [one]
     metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
     extra = value_metric(ctx, base, names)
-    if extra and (ctx.rng.random() < 0.7 or not grouped):
+    if extra and (ctx.rng.random() < 0.45 or not grouped):
         metrics.append(extra)
     # MariaDB 10.11 returns no rows for a wrapped, filtered SELECT that has both COUNT(DISTINCT)
     # and a window function; with a window, DISTINCT goes on the SELECT instead.

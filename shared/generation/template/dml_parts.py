@@ -120,7 +120,10 @@ def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Sel
     sizes = sorted({r[0] for r in run_statement(ctx.store, ir.Query(probe)).rows})
     if not sizes:
         raise Fragile("no groups")
-    k = ctx.rng.choice(sizes[: max(1, len(sizes) - 0)])
+    # k above the smallest size, so the HAVING leaves some rows out (a witnessed predicate).
+    if len(sizes) < 2 and ctx.strict:
+        raise Fragile("every group has the same size: HAVING would keep them all")
+    k = ctx.rng.choice(sizes[1:] or sizes)
     having = ir.Cmp(">=", ir.Agg("COUNT", ir.Star()), ir.Lit(k))
     del key_value
     return replace(select, having=having), Cond(

@@ -69,6 +69,7 @@ class Meaning:
     subject_one: str
     kind: str = "rows"  # rows, groups, totals, update, delete, insert
     shown: list[str] = field(default_factory=list)
+    named: bool = False  # shown[0] is the subject's own label ("product name")
     metrics: list[Metric] = field(default_factory=list)
     per: list[str] = field(default_factory=list)
     filters: list[Cond] = field(default_factory=list)

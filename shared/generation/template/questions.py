@@ -15,12 +15,17 @@ from shared.generation.template.meaning import Meaning
 from shared.generation.template.question_parts import Vocabulary
 from shared.generation.template.words import Wording, freeze_meaning, realize
 from shared.generation.template.words.phrases import plural
+from shared.spec.question_lead import Lead
 
 __all__ = ["plural", "write_question"]
 
 
 def write_question(
-    meaning: Meaning, style: PromptStyle, rng: random.Random, vocab: Vocabulary
+    meaning: Meaning,
+    style: PromptStyle,
+    rng: random.Random,
+    vocab: Vocabulary,
+    lead: Lead | None = None,
 ) -> str:
     wording = Wording(nouns=dict(vocab.nouns), labels=dict(vocab.labels))
-    return realize(freeze_meaning(meaning), style, rng, wording)
+    return realize(freeze_meaning(meaning), style, rng, wording, lead)

@@ -18,6 +18,7 @@ from shared.generation.template.words.phrases import (
     join_and,
     modifier,
     modifiers,
+    ranked_rows,
     value,
     with_article,
 )
@@ -58,9 +59,11 @@ def realize_change(m: QuestionMeaning, style: PromptStyle, rng: random.Random) -
         on_them = f"{new} for it"
     else:
         changed = f", but {change_words(c, rng)}" if c.field else ""
+        if c.only_if is not None:
+            changed += f" where it has {bare(c.only_if, rng)}"
         action = f"copy {rows} as new {c.table_many}{changed}"
         on_them = f"copy them as new {c.table_many}{changed}"
-    if m.limit and m.ranking is not None:
+    if m.limit and m.ranking is not None and m.intent is Intent.INSERT:
         first = "the first one" if m.limit == 1 else f"the first {m.limit}"
         action += f", only {first} by {m.ranking.by}"
         on_them += f", only {first} by {m.ranking.by}"
@@ -87,4 +90,8 @@ def _rows(m: QuestionMeaning, rng: random.Random, *, informal: bool) -> str:
         combo = f"plus those {right}" if right else ""
     adjectives = " ".join(f.vague or "" for f in vague)
     noun = f"{'the distinct ' if m.distinct else 'the '}{adjectives} {m.subject_many}"
+    if m.ranking is not None and m.ranking.limit and m.intent is not Intent.INSERT:
+        # "the 3 orders with the earliest order date": the rows an UPDATE or DELETE ranks.
+        one = f"{adjectives} {m.subject_one}".strip()
+        noun = ranked_rows(m.ranking, one, f"{adjectives} {m.subject_many}".strip())
     return " ".join(p for p in (noun, conds, join_and(having), combo) if p)

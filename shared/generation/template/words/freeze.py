@@ -87,6 +87,7 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         subject_one=meaning.subject_one,
         subject_many=subject,
         shown=shown,
+        named=meaning.named and intent is Intent.LIST and shown[:1] == tuple(meaning.shown[:1]),
         measures=measures,
         groups=tuple(meaning.per),
         filters=tuple(freeze_cond(c, subject) for c in meaning.filters),

@@ -156,6 +156,7 @@ class QuestionMeaning:
     subject_one: str
     subject_many: str
     shown: tuple[str, ...] = ()
+    named: bool = False  # shown[0] is the subject's label: "Which products ..." names it
     measures: tuple[Measure, ...] = ()
     groups: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()

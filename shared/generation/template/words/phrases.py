@@ -200,9 +200,7 @@ def order_words(r: Ranking, rng: random.Random) -> str:
     if r.textual:
         return f"sorted by {r.by}" + (" in reverse" if r.descending else "")
     if r.by.split()[0] in _AGG_WORDS:
-        if r.dated:
-            return f"sorted by {r.by}, {'latest' if r.descending else 'earliest'} first"
-        return f"sorted by {r.by}, {'highest' if r.descending else 'lowest'} first"
+        return f"sorted by {r.by}" + (" descending" if r.descending else "")
     if r.dated:
         return f"{'latest' if r.descending else 'earliest'} {r.by} first"
     return rng.choice(

@@ -28,6 +28,7 @@ from shared.generation.template.words.phrases import (
     ranked_groups,
     ranked_rows,
 )
+from shared.spec.question_lead import VERBS, Lead
 
 S = PromptStyle
 
@@ -64,14 +65,26 @@ def realize(
     style: PromptStyle,
     rng: random.Random,
     wording: Wording | None = None,
+    lead: Lead | None = None,
 ) -> str:
-    """One question for `meaning` in `style`; `rng` varies the choice of words."""
+    """One question for `meaning` in `style`; `rng` varies the choice of words, `lead` (how
+    the question opens, planned from seed questions) is honoured where the intent allows."""
     if meaning.change is not None:
         text = realize_change(meaning, style, rng)
     else:
         ask = _ask(meaning, style, rng, wording or Wording())
-        text = _STYLES[style](ask, meaning, rng)
+        if lead is None or lead is Lead.OTHER:
+            lead = _default_lead(meaning, style, rng)
+        text = _STYLES[style](ask, meaning, rng, lead)
     return _tidy(text, style)
+
+
+def _default_lead(m: QuestionMeaning, style: PromptStyle, rng: random.Random) -> Lead:
+    if style is S.DIRECT:
+        if m.intent is Intent.LIST and m.named and rng.random() < 0.4:
+            return Lead.WHICH
+        return Lead.HOW_MANY if m.intent is Intent.COUNT else Lead.WHAT
+    return rng.choice(list(VERBS))
 
 
 def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording) -> Ask:
@@ -142,7 +155,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
             other_items.append(what_items[-1])
     if terse:
         what_items = [i.removeprefix("the ") for i in what_items]
-    what = join_and(what_items)
+    what = join_and(what_items[:1] + [i.removeprefix("the ") for i in what_items[1:]])
     if m.intent is Intent.LIST and not terse:
         what = f"the {'distinct ' if m.distinct else ''}{what}"
     if m.intent is Intent.BREAKDOWN and not what_items:
@@ -229,15 +242,23 @@ def _joined(*parts: str) -> str:
 # ---- styles ------------------------------------------------------------------------------
 
 
-def _direct(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     if a.counting:
+        if lead is Lead.WHAT:
+            return f"What is the number of {a.target}?"
         return f"How many {a.target} are there?"
+    if m.intent is Intent.LIST and m.named and lead is Lead.WHICH:
+        rest = [plural(s) for s in m.shown[1:]] + list(m.extras)
+        if not rest:
+            return f"Which {a.target}{_comma(a.order)}?"
+        return f"Which {a.target}{_comma(a.order)}, and what are their {join_and(rest)}?"
     if m.intent is Intent.BREAKDOWN:
         if not a.what and a.lead:
             return f"Which are {a.lead}{_having(m, rng)}?"
         if not a.what:
             return f"Which {_group_noun(m)} have {a.target}{_having(m, rng)}{_comma(a.order)}?"
-        if len(m.measures) == 1 and m.measures[0].counts_subject and rng.random() < 0.6:
+        only_count = len(m.measures) == 1 and m.measures[0].counts_subject
+        if only_count and (lead is Lead.HOW_MANY or rng.random() < 0.5):
             head, _, rest = a.per.partition(" ")
             if head in ("per", "by") and a.per:
                 return f"How many {a.target} are there per {rest}{_comma(a.order)}?"
@@ -267,12 +288,9 @@ def _comma(text: str) -> str:
     return f", {text}" if text else ""
 
 
-_VERBS = ("List", "Show", "Give", "Find", "Return", "Get")
-
-
 def _command(a: Ask, m: QuestionMeaning, verb: str, rng: random.Random) -> str:
     if a.counting:
-        return f"{'Count' if verb in _VERBS else verb} the {a.target}"
+        return f"{verb} the number of {a.target}"
     if m.intent is Intent.BREAKDOWN and not a.what and a.lead:
         return f"{verb} {a.lead}{_having(m, rng)}"
     if m.intent is Intent.BREAKDOWN and not a.what:
@@ -281,11 +299,14 @@ def _command(a: Ask, m: QuestionMeaning, verb: str, rng: random.Random) -> str:
     return f"{verb} {a.what}{_of(a)} {_tail(a)}"
 
 
-def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
-    return _command(a, m, rng.choice(_VERBS), rng) + "."
+def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
+    if a.counting and lead not in VERBS:
+        return f"Count the {a.target}."
+    verb = VERBS.get(lead) or rng.choice(list(VERBS.values()))
+    return _command(a, m, verb, rng) + "."
 
 
-def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     opener = rng.choice(["Can you show me", "Could you list", "I'd like to see", "Please show"])
     if a.counting:
         opener = rng.choice(["Can you tell me", "Could you check"])
@@ -294,12 +315,12 @@ def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
     return body + ("?" if opener.startswith(("Can", "Could")) else ".")
 
 
-def _terse(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+def _terse(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     what = "count" if a.counting else a.what
     return _joined(what, a.target, a.per, a.order)
 
 
-def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     verb = rng.choice(["Find", "Identify", "Look up"])
     if a.counting:
         return f"{verb} the {a.target}, and also count them{_semi(a.order)}."
@@ -327,7 +348,7 @@ def _semi(text: str) -> str:
     return f"; {text}" if text else ""
 
 
-def _informal(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
+def _informal(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     end = rng.choice(["", "", " pls", " thx", "?"])
     if a.counting:
         return f"{rng.choice(['how many', 'so how many', 'quick q: how many'])} {a.target}?"
@@ -342,7 +363,7 @@ def _informal(a: Ask, m: QuestionMeaning, rng: random.Random) -> str:
     return f"{opener} {a.what}{_of(a)}{_comma(_tail(a))}{end}"
 
 
-_STYLES: dict[PromptStyle, Callable[[Ask, QuestionMeaning, random.Random], str]] = {
+_STYLES: dict[PromptStyle, Callable[[Ask, QuestionMeaning, random.Random, Lead], str]] = {
     S.DIRECT: _direct,
     S.IMPERATIVE: _imperative,
     S.CONVERSATIONAL: _conversational,
