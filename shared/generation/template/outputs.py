@@ -75,7 +75,8 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     ctx.rng.shuffle(extra)
     # A person asks for one or two things of a row: each joined table already adds its name.
     joined = len(base.tables) - 1
-    out += extra[: max(0, ctx.count(1, 1, 2) - joined)]
+    wanted = ctx.count(ctx.rng.choice([0, 1]), 1, 2)  # an easy ask is often for one field
+    out += extra[: max(0, wanted - joined)]
     for table in base.tables:
         if table == subject:
             continue

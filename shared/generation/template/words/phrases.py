@@ -33,6 +33,20 @@ def plural(label: str) -> str:
     return f"{_INFLECT.plural_noun(head)} {' '.join(words[tail:])}"
 
 
+_NOT_NOUNS = frozenset({"is", "has", "if", "was", "did", "does", "can", "are", "had"})
+
+
+def list_plural(label: str) -> str:
+    """A listed field's plural ("the names and prices"), or the label as it is when it does
+    not end in a countable noun ("is official", "written by", "ranking points")."""
+    words = label.split()
+    if not words or words[0] in _NOT_NOUNS or len(words[-1]) <= 2:
+        return label
+    if words[-1].endswith("s") or any(w in _PARTICLES for w in words[1:]):
+        return label
+    return plural(label)
+
+
 def singular(noun: str) -> str:
     """'order lines' -> 'order line' (a noun already singular is kept)."""
     found = _INFLECT.singular_noun(noun)

@@ -21,6 +21,7 @@ from shared.generation.template.words.phrases import (
     bare,
     group_condition,
     join_and,
+    list_plural,
     measure,
     modifiers,
     order_words,
@@ -137,7 +138,9 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     elif m.limit is not None and ranking is None and not terse:
         target = f"any {m.limit} {target}"
     # Listed rows have many values: "the names and prices of products".
-    shown = [plural(s) if m.intent is Intent.LIST and not terse else s for s in m.shown]
+    shown = [list_plural(s) if m.intent is Intent.LIST and not terse else s for s in m.shown]
+    if m.intent is Intent.LIST and not shown and not m.extras:
+        shown = ["ids"]  # only the rows' keys are selected
     extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras]
     what_items = [_label(s, w, rng) for s in shown] + [_label(e, w, rng) for e in extras]
     # A count of the subject carries the subject and its conditions: "the number of orders
@@ -247,11 +250,10 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
         if lead is Lead.WHAT:
             return f"What is the number of {a.target}?"
         return f"How many {a.target} are there?"
-    if m.intent is Intent.LIST and m.named and lead is Lead.WHICH:
-        rest = [plural(s) for s in m.shown[1:]] + list(m.extras)
-        if not rest:
-            return f"Which {a.target}{_comma(a.order)}?"
-        return f"Which {a.target}{_comma(a.order)}, and what are their {join_and(rest)}?"
+    if m.intent is Intent.LIST and m.named and lead is Lead.WHICH and len(m.shown) == 1:
+        which = _which(a, m)
+        if which:
+            return f"{which}{_comma(a.order)}?"
     if m.intent is Intent.BREAKDOWN:
         if not a.what and a.lead:
             return f"Which are {a.lead}{_having(m, rng)}?"
@@ -269,6 +271,22 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
         return f"What {be} {a.what}{_of(a)} {_tail(a)}?"
     be = "are" if a.plural_what else "is"
     return f"What {be} {a.what}{_of(a)}{_comma(a.order)}?"
+
+
+def _which(a: Ask, m: QuestionMeaning) -> str:
+    """'Which products have price over 50', 'Which are the 3 products with ...' (or '' when
+    the conditions do not read after "have")."""
+    if a.target.startswith("the "):
+        return f"Which are {a.target}"
+    subject = m.subject_many
+    if not a.target.startswith(subject + " "):
+        return ""
+    rest = a.target[len(subject) + 1 :]
+    if rest.startswith("with "):
+        return f"Which {subject} have {rest[5:]}"
+    if rest.startswith("that "):
+        return f"Which {subject} {rest[5:]}"
+    return ""
 
 
 def _having(m: QuestionMeaning, rng: random.Random) -> str:
