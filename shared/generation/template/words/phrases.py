@@ -178,6 +178,8 @@ def related(f: Filter, rng: random.Random) -> str:
 _RELATED = frozenset(
     {Op.HAS, Op.HAS_NO, Op.AMONG, Op.NOT_AMONG, Op.SHARE, Op.VS_AGG, Op.COUNT_RELATED}
 )
+# Conditions that read as "<field> <comparison>": after "with", and after "have".
+PLAIN_OPS = frozenset(set(Op) - _RELATED - {Op.RANK_TOP, Op.NULL, Op.NOT_NULL})
 
 
 def group_condition(f: Filter, subject: str, rng: random.Random) -> str:

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field, replace
 
 from proto.common import PromptStyle
 from shared.generation.template.words.changes import realize_change
-from shared.generation.template.words.intent import Combine, Intent, QuestionMeaning, Ranking
+from shared.generation.template.words.intent import (
+    Combine,
+    Filter,
+    Intent,
+    QuestionMeaning,
+    Ranking,
+)
 from shared.generation.template.words.phrases import (
+    PLAIN_OPS,
     bare,
     group_condition,
     join_and,
@@ -55,6 +62,9 @@ class Ask:
     holds_target: bool = False  # `what` already names the subject and its conditions
     others: str = ""  # `what` without the count of the subject
     lead: str = ""  # a ranked cut of groups in full: "the 3 channels with the most orders"
+    ranked: bool = False  # `target` is a ranked cut of rows ("the 3 products with ...")
+    subject: str = ""  # the subject's plural as said
+    have: str = ""  # the plain conditions after "have" ("price over 50 and status 'Open'")
 
 
 def _of(a: Ask) -> str:
@@ -98,6 +108,8 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     one = f"{adjectives} {m.subject_one}".strip()
     terse = style is S.TERSE
     cond = " ".join(bare(f, rng) for f in filters) if terse else modifiers(filters, rng)
+    plain = filters and all(f.op in PLAIN_OPS for f in filters) and m.combination is None
+    have = join_and([bare(f, rng) for f in filters]) if plain else ""
     combo = _combination(m, rng, terse)
     ranking = m.ranking
     if ranking is not None and ranking.vague and not informal:
@@ -173,6 +185,9 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         holds_target=holds_target,
         others=join_and(other_items),
         lead=full_lead,
+        ranked=cut and m.intent is Intent.LIST and not terse,
+        subject=described,
+        have=have,
     )
 
 
@@ -191,11 +206,10 @@ def _combination(m: QuestionMeaning, rng: random.Random, terse: bool) -> str:
     c = m.combination
     if c is None:
         return ""
-    say = (
-        (lambda fs: " ".join(bare(f, rng) for f in fs))
-        if terse
-        else (lambda fs: modifiers(fs, rng))
-    )
+
+    def say(filters: tuple[Filter, ...]) -> str:
+        return " ".join(bare(f, rng) for f in filters) if terse else modifiers(filters, rng)
+
     left, right = say(c.left), say(c.right)
     if terse:
         sign = {
@@ -276,17 +290,9 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
 def _which(a: Ask, m: QuestionMeaning) -> str:
     """'Which products have price over 50', 'Which are the 3 products with ...' (or '' when
     the conditions do not read after "have")."""
-    if a.target.startswith("the "):
+    if a.ranked:
         return f"Which are {a.target}"
-    subject = m.subject_many
-    if not a.target.startswith(subject + " "):
-        return ""
-    rest = a.target[len(subject) + 1 :]
-    if rest.startswith("with "):
-        return f"Which {subject} have {rest[5:]}"
-    if rest.startswith("that "):
-        return f"Which {subject} {rest[5:]}"
-    return ""
+    return f"Which {a.subject} have {a.have}" if a.have else ""
 
 
 def _having(m: QuestionMeaning, rng: random.Random) -> str:
