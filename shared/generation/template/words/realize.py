@@ -63,6 +63,7 @@ class Ask:
     others: str = ""  # `what` without the count of the subject
     lead: str = ""  # a ranked cut of groups in full: "the 3 channels with the most orders"
     ranked: bool = False  # `target` is a ranked cut of rows ("the 3 products with ...")
+    which_most: str = ""  # "Which channel has the most" (a ranked count of the subject)
     subject: str = ""  # the subject's plural as said
     have: str = ""  # the plain conditions after "have" ("price over 50 and status 'Open'")
 
@@ -125,6 +126,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     measures = list(m.measures)
     elided = ""  # the measure a ranked lead names by "with the most" alone
     full_lead = ""
+    which_most = ""  # "Which channel has the most": a ranked count asked as a question
     if m.intent is Intent.BREAKDOWN and groups:
         per = f"{rng.choice(['per', 'for each', 'by']) if not terse else 'by'} {join_and(groups)}"
         if having:
@@ -144,7 +146,13 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
                 lead = ranked_groups(ranking, groups[0], elide=True)
             else:
                 lead = ranked_groups(ranking, groups[0], elide=False)
-            per = f"for {lead}" + (f" {join_and(having)}" if having else "")
+            among = f", among {plural(groups[0])} {join_and(having)}" if having else ""
+            per = f"for {lead}{among}"
+            if len(measures) == 1 and measures[0].counts_subject and ranking.counted:
+                k = ranking.limit or 1
+                head = f"{groups[0]} has" if k == 1 else f"{k} {plural(groups[0])} have"
+                most = "most" if ranking.descending else "fewest"
+                which_most = f"Which {head} the {most}"
     elif cut and ranking is not None and terse:
         order = f"{_terse_order(ranking)} top {ranking.limit}"
     elif m.limit is not None and ranking is None and not terse:
@@ -165,6 +173,9 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     for x in measures:
         if x.counts_subject and not terse:
             what_items.append(f"the number of {target}")
+        elif x.counts_subject:
+            what_items.append("count")  # terse: "count orders status 'Open' by channel"
+            other_items.append("count")
         else:
             what_items.append(_label(measure(x), w, rng))
             other_items.append(what_items[-1])
@@ -186,6 +197,7 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         others=join_and(other_items),
         lead=full_lead,
         ranked=cut and m.intent is Intent.LIST and not terse,
+        which_most="" if having else which_most,
         subject=described,
         have=have,
     )
@@ -273,6 +285,8 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
             return f"Which are {a.lead}{_having(m, rng)}?"
         if not a.what:
             return f"Which {_group_noun(m)} have {a.target}{_having(m, rng)}{_comma(a.order)}?"
+        if a.which_most:
+            return f"{a.which_most} {a.target}, and how many?"
         only_count = len(m.measures) == 1 and m.measures[0].counts_subject
         if only_count and (lead is Lead.HOW_MANY or rng.random() < 0.5):
             head, _, rest = a.per.partition(" ")
