@@ -97,7 +97,8 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     avoid = {f.label for f in dims[1]} if dims else set()
     # One stated filter: joined tables, subqueries and HAVING add their own conditions, and
     # every condition costs the question a phrase (issue 13: questions of about 20 words).
-    preds = choose_filters(ctx, base, witness, 1, avoid)
+    # (The lenient last attempts take as many as before, so no planned feature is lost.)
+    preds = choose_filters(ctx, base, witness, 1 if ctx.strict else ctx.count(1, 1, 2), avoid)
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     if base.partner is not None and len(preds) < 2:
         # A cross product is only readable when both sides are narrowed.
