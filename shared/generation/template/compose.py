@@ -272,8 +272,10 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
         k = ctx.rng.choice(options)
         body = replace(body, limit=k)
         meaning.limit = k
-        if ctx.informal and desc:
-            meaning.order.vague = ctx.rng.choice(["top", "best", "biggest"])
+        if ctx.informal and desc and sort is not None and not textual:
+            # Only "top": "best" or "biggest" mislead when the amount is a cost or a defect
+            # count, and nothing vague fits an alphabetical order. The evidence states it.
+            meaning.order.vague = "top"
     return body
 
 
