@@ -32,6 +32,9 @@ class Cond:
     # mean, for the informal style and the explanation.
     vague: str | None = None
     note: str | None = None
+    # For related rows: the noun of the joined table the condition restricts, when it is not
+    # the subject ("community" in "comments whose community has memberships …").
+    owner: str = ""
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def freeze_cond(c: Cond, subject: str) -> Filter:
         vague=c.vague,
         note=c.note,
         counts_subject=c.label == f"number of {subject}",
+        owner=c.owner,
     )
 
 

@@ -105,6 +105,7 @@ class Filter:
     # For a count of the subject's own rows ("number of orders"): the group filter reads
     # "with at least 3 orders".
     counts_subject: bool = False
+    owner: str = ""  # related rows: the joined table restricted, when not the subject
 
 
 @dataclass(frozen=True)

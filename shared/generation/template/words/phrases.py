@@ -147,6 +147,14 @@ def related(f: Filter, rng: random.Random) -> str:
     rel = f.related
     inner = join_and([bare(i, rng) for i in f.inner])
     with_inner = f" with {inner}" if inner else ""
+    if f.owner and f.op in (Op.HAS, Op.HAS_NO, Op.AMONG, Op.NOT_AMONG):
+        # The condition is on a joined table's rows: say whose.
+        if f.parent:
+            return (
+                f"whose {f.owner}'s {rel} has {inner}" if inner else f"whose {f.owner} has a {rel}"
+            )
+        no = "no " if f.op in (Op.HAS_NO, Op.NOT_AMONG) else ""
+        return f"whose {f.owner} has {no}{rel}{with_inner}"
     match f.op:
         case Op.HAS if f.parent:
             return f"whose {rel} has {inner}" if inner else f"that have {with_article(rel)}"
