@@ -248,6 +248,21 @@ def superlative(r: Ranking) -> str:
     return f"the {'highest' if r.descending else 'lowest'} {r.by}"
 
 
+def _ranked_by(r: Ranking) -> str:
+    """'with the highest price'; a measure that already says the other end reads 'whose
+    lowest price is highest' (not 'with the highest lowest price')."""
+    first = r.by.split()[0] if r.by else ""
+    opposite = ("lowest", "earliest") if r.descending else ("highest", "latest")
+    if first in opposite:
+        end = (
+            ("latest" if r.descending else "earliest")
+            if r.dated
+            else ("highest" if r.descending else "lowest")
+        )
+        return f"whose {r.by} is {end}"
+    return f"with {superlative(r)}"
+
+
 def ranked_rows(r: Ranking, one: str, many: str) -> str:
     """'the 3 products with the highest price', 'the first 5 stops by stop name'."""
     k = r.limit or 1
@@ -257,7 +272,7 @@ def ranked_rows(r: Ranking, one: str, many: str) -> str:
     if r.vague:
         return f"the {r.vague} {one}" if k == 1 else f"the {r.vague} {k} {many}"
     head = one if k == 1 else f"{k} {many}"
-    return f"the {head} with {superlative(r)}"
+    return f"the {head} {_ranked_by(r)}"
 
 
 def ranked_groups(r: Ranking, group: str, *, elide: bool) -> str:
@@ -270,7 +285,7 @@ def ranked_groups(r: Ranking, group: str, *, elide: bool) -> str:
     if r.textual:
         return f"the {'last' if r.descending else 'first'} {head} by {r.by}"
     if not elide:
-        return f"the {head} with {superlative(r)}"
+        return f"the {head} {_ranked_by(r)}"
     first = r.by.split()[0]
     if r.counted:
         word = "most" if r.descending else "fewest"
