@@ -99,6 +99,17 @@ class SeedMode(StrEnum):
     EXPAND = "expand"
 
 
+class EvolutionOperator(StrEnum):
+    """EvolSQL's six atomic transformation operators (seed 004, §4.2, Eq. 3-8)."""
+
+    FUNC = "functional_wrapping"
+    OP = "operator_mutation"
+    LOGIC = "logical_clause_expansion"
+    JOIN = "relational_expansion"
+    NEST = "nesting_evolution"
+    SET = "set_composition"
+
+
 class ReviewMode(StrEnum):
     """Which samples a person decides before they are accepted (`sqlsynth run --review`)."""
 

@@ -13,6 +13,7 @@ from proto.common import (
     Complexity,
     Contract,
     Engine,
+    EvolutionOperator,
     JoinKind,
     Level,
     Outcome,
@@ -58,6 +59,10 @@ class Blueprint(Contract):
     seed_examples: list[str] = Field(default_factory=list)
     # Every spec property as sampled, by name: the conformance check and the report read these.
     properties: dict[str, Scalar] = Field(default_factory=dict)
+    # An evolved sample (EvolSQL §4.2): the accepted sample it was evolved from, and every
+    # operator applied since the first generation, oldest first (its lineage).
+    parent_id: str | None = None
+    evolution: list[EvolutionOperator] = Field(default_factory=list)
 
 
 class TableRows(Contract):
