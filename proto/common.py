@@ -22,6 +22,15 @@ class Engine(StrEnum):
     MYSQL = "mysql"
 
 
+class Agreement(StrEnum):
+    """The LLM judge's own SQL for the question against the sample's, by execution."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    # The judge's SQL did not run, or answered a different kind of task: not a finding.
+    INCONCLUSIVE = "inconclusive"
+
+
 class Level(StrEnum):
     """Validation levels of DataFramer: parse only; DDL+rows execute and the query prepares; run."""
 

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from proto.common import (
     SCHEMA_VERSION,
+    Agreement,
     Complexity,
     Contract,
     Engine,
@@ -197,6 +198,10 @@ class Review(Contract):
     verdict: Literal["pass", "fail"]
     reasons: list[str] = Field(default_factory=list)
     reviewer: str = "rules"
+    # The judge's own SQL for the question (written without seeing the sample's) and how its
+    # result compared with the sample's on the sample's data.
+    judge_sql: str | None = None
+    agreement: Agreement | None = None
 
 
 class DedupVerdict(Contract):

@@ -35,6 +35,7 @@ from shared.generation.template.schema_instance import SchemaInstance, build_sch
 from shared.generation.template.schema_model import Domain
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
 from shared.generation.template.variants import SchemaShape, largest_component, parse_schema_id
+from shared.spec.question_lead import Lead, parse_lead
 
 ATTEMPTS = 16
 # Schema variants per catalogue domain (before the spec's shape multiplies them): enough that a
@@ -99,7 +100,11 @@ class TemplateEngine:
             for attempt in range(ATTEMPTS):
                 rng = random.Random(_mix(seed, "reword", attempt))
                 question = write_question(
-                    meaning, blueprint.prompt_style, rng, self._vocabulary(instance)
+                    meaning,
+                    blueprint.prompt_style,
+                    rng,
+                    self._vocabulary(instance),
+                    _lead(blueprint),
                 )
                 if question != draft.question and not _PLACEHOLDER.search(question):
                     informal = blueprint.prompt_style is PromptStyle.INFORMAL
@@ -242,7 +247,9 @@ class TemplateEngine:
         vocab = self._vocabulary(instance)
         for attempt in range(ATTEMPTS):
             rng = random.Random(_mix(seed, "words", attempt))
-            question = write_question(built.meaning, blueprint.prompt_style, rng, vocab)
+            question = write_question(
+                built.meaning, blueprint.prompt_style, rng, vocab, _lead(blueprint)
+            )
             informal = blueprint.prompt_style is PromptStyle.INFORMAL
             explanation = explain(built.meaning, rng, vague=informal)
             if not _PLACEHOLDER.search(question) and not _PLACEHOLDER.search(explanation):
@@ -304,6 +311,11 @@ def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
 
 def _holds_plan(blueprint: Blueprint, domain: Domain) -> bool:
     return largest_component(domain, blueprint.tables) >= blueprint.num_tables
+
+
+def _lead(blueprint: Blueprint) -> Lead | None:
+    """How the question opens, when the spec plans it (`question_lead`, from seed questions)."""
+    return parse_lead(blueprint.properties.get("question_lead"))
 
 
 def _evidence(meaning: Meaning, style: PromptStyle) -> str:
