@@ -73,10 +73,15 @@ _CODE_PATTERNS = {
     "isbn": "978-#-##-######-#",
     "vin": "?????##########",
     "id": "ID-######",
+    # Clock times and lap durations kept as text: shaped like the real ones ('14:25:00',
+    # '23.227'), never 'Time A'.
+    "time": "1#:2#:00",
+    "duration": "2#.###",
     "url": "https://www.example.org/p/######",
     "link": "https://www.example.org/p/######",
     "website": "https://www.example-####.org",
 }
+_CODED_TEXT = frozenset({"no", "number", "id", "url", "link", "website", "time", "duration"})
 _PERSON_COLUMNS = word_set(
     "author manager owner driver coach director customer employee student patient"
 )
@@ -233,7 +238,7 @@ def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
     if last in ("country", "nation", "nationality") and len(texts) < 2:
         return Shape(ColumnType.TEXT, ValueKind.COUNTRY)
     # A text key or link without example values gets codes, not 'Id A' / 'Url A'.
-    if words_set & _CODE or last in ("no", "number", "id", "url", "link", "website"):
+    if words_set & _CODE or last in _CODED_TEXT:
         return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
     name_like = bool(words_set & _NAMES)
     if words_set & {"first", "given", "fname", "firstname"} and name_like:
