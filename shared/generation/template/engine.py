@@ -76,17 +76,23 @@ class TemplateEngine:
 
     def generate(self, blueprint: Blueprint, *, seed: int) -> Draft:
         instance = self._instance(blueprint, seed)
-        try:
+        fallbacks = self._fallbacks(blueprint, instance)
+        if not fallbacks:
             built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
-        except GenerationError:
-            for fallback in self._fallbacks(blueprint, instance):
+            return self._draft(blueprint, instance, built, seed)
+        # Strict attempts on every candidate variant before any lenient one: a variant that
+        # holds the plan cleanly beats a relaxed query (an idle join) on the drawn one.
+        last: GenerationError | None = None
+        for lenient in (False, True):
+            for candidate in (instance, *fallbacks):
                 try:
-                    built = self._build(blueprint, fallback, seed, avoid=None)
-                except GenerationError:
+                    built = self._build(blueprint, candidate, seed, avoid=None, lenient=lenient)
+                except GenerationError as exc:
+                    last = exc
                     continue
-                return self._draft(blueprint, fallback, built, seed)
-            raise
-        return self._draft(blueprint, instance, built, seed)
+                return self._draft(blueprint, candidate, built, seed)
+        assert last is not None
+        raise last
 
     def repair(
         self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], *, seed: int
@@ -208,11 +214,18 @@ class TemplateEngine:
     # ---- building --------------------------------------------------------------------------
 
     def _build(
-        self, blueprint: Blueprint, instance: SchemaInstance, seed: int, avoid: str | None
+        self,
+        blueprint: Blueprint,
+        instance: SchemaInstance,
+        seed: int,
+        avoid: str | None,
+        *,
+        lenient: bool = True,
     ) -> Built:
+        """A query for the plan; without `lenient`, only the strict attempts are made."""
         store = self._store(instance)
         reasons: dict[str, int] = {}
-        for attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS if lenient else ATTEMPTS - LENIENT_ATTEMPTS):
             ctx = Ctx.from_blueprint(blueprint, store, random.Random(_mix(seed, "sql", attempt)))
             ctx.strict = attempt < ATTEMPTS - LENIENT_ATTEMPTS
             try:
