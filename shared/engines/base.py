@@ -43,6 +43,7 @@ from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
 from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
+from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, round_column_chars
 from shared.sql.dialects import sqlglot_dialect
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,9 @@ class SqlEngine(ABC):
         # old copies, dropped at close once whatever still runs on them has ended.
         self._generations: dict[str, int] = {}
         self._retired: list[Any] = []
+        # The longest string value of each fixture (rounded), by key: what the screen lets a
+        # query's searches over its columns cost (strings.py).
+        self._column_chars: dict[str, int] = {}
 
     @property
     def timeout_s(self) -> float:
@@ -152,7 +156,7 @@ class SqlEngine(ABC):
         if is_nested_too_deeply(sql):
             return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         try:
-            screened = self._screen_query(sql, allow_writes)
+            screened = self._screen_query(sql, allow_writes, self._measure_column_chars(fixture))
         except RecursionError:  # sqlglot recurses per nesting level
             return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         if not screened.ok:
@@ -273,8 +277,12 @@ class SqlEngine(ABC):
 
     # --- shared plumbing -------------------------------------------------------------------
 
-    def _screen_query(self, sql: str, allow_writes: bool) -> Screened:
-        screened = screen_query(sql, self.engine, allow_writes=allow_writes)
+    def _screen_query(
+        self, sql: str, allow_writes: bool, column_chars: int = MIN_COLUMN_CHARS
+    ) -> Screened:
+        screened = screen_query(
+            sql, self.engine, allow_writes=allow_writes, column_chars=column_chars
+        )
         if screened.ok or self._screen:
             return screened
         try:  # parser layer off (tests): keep the parse for digests, let the engine judge
@@ -284,10 +292,34 @@ class SqlEngine(ABC):
         writes = allow_writes and not isinstance(tree, exp.Select | exp.SetOperation)
         return Screened(tree, writes=writes)
 
+    def _measure_column_chars(self, fixture: Fixture) -> int:
+        """The fixture's longest string, as given (rows) or as its statements build it."""
+        known = self._column_chars.get(fixture.key)
+        if known is not None:
+            return known
+        longest = find_longest_row_value(fixture)
+        if NUL not in fixture.ddl and not is_nested_too_deeply(fixture.ddl):
+            try:
+                for statement in plan_fixture(fixture, self.engine).statements:
+                    longest = max(longest, _fixture_statement_longest(statement, self.engine))
+            except (FixtureRenderError, RecursionError):
+                pass  # the fixture fails to build: its queries get no further than that
+        if len(self._column_chars) >= 4 * self.settings.schema_cache_size:
+            self._column_chars.clear()
+        self._column_chars[fixture.key] = chars = round_column_chars(longest)
+        return chars
+
     async def _build_fixture(self, fixture: Fixture) -> Any:
         size, limit = measure_fixture_bytes(fixture), self.settings.max_fixture_bytes
         if size > limit:
             return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
+        longest = find_longest_row_value(fixture)
+        if longest > MAX_VALUE_CHARS:
+            # Every query's searches over it would be unbounded work (strings.py).
+            return FixtureFailure(
+                ErrorClass.TOO_LARGE,
+                f"a string value of {longest} characters, over {MAX_VALUE_CHARS}",
+            )
         if NUL in fixture.ddl:
             return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
         if is_nested_too_deeply(fixture.ddl):
@@ -414,6 +446,17 @@ def measure_fixture_bytes(fixture: Fixture) -> int:
     return size
 
 
+def find_longest_row_value(fixture: Fixture) -> int:
+    """Characters of the longest string among the fixture's rows."""
+    longest = 0
+    for table in fixture.rows:
+        for row in table.values:
+            for value in row:
+                if isinstance(value, str) and len(value) > longest:
+                    longest = len(value)
+    return longest
+
+
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
     kept = error_class if error_class in _FIXTURE_OWN_CLASSES else ErrorClass.SCHEMA
     return FixtureFailure(kept, message)
@@ -430,3 +473,9 @@ def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorCla
     if screened.ok or screened.error_class is None:
         return None, ""
     return screened.error_class, screened.message or ""
+
+
+@lru_cache(maxsize=8192)
+def _fixture_statement_longest(statement: str, engine: Engine) -> int:
+    """The longest string a fixture statement stores (a refused one stores nothing)."""
+    return screen_fixture_statement(statement, engine).longest_string
