@@ -54,6 +54,9 @@ STATE_ROW_CAP = 20_000
 _FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_LARGE})
 # Engines cut the text at a NUL (or refuse it in the protocol): it is the SQL's own error.
 NUL = "\x00"
+# Closing a pool waits this long for its connections to come back; then they are dropped
+# (a connection a cancelled task still holds must not keep the process from exiting).
+POOL_CLOSE_S = 2.0
 
 
 class _FixtureVanished(Exception):

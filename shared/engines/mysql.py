@@ -24,6 +24,7 @@ from pymysql.constants import CLIENT
 from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.base import (
+    POOL_CLOSE_S,
     STATE_ROW_CAP,
     CheckFailed,
     QueryResult,
@@ -158,11 +159,16 @@ class MysqlEngine(SqlEngine):
             with contextlib.suppress(EngineUnavailable):
                 await self.fixtures.close()
                 await self._drop_retired()
-        for name in ("_query", "_owner", "_admin"):
-            pool = getattr(self, name, None)
-            if pool is not None:
-                pool.close()
-                await pool.wait_closed()
+        pools = [getattr(self, name, None) for name in ("_query", "_owner", "_admin")]
+        opened = [pool for pool in pools if pool is not None]
+        for pool in opened:
+            pool.close()
+        try:
+            # wait_closed waits for every connection in use: a stuck one would hold us forever.
+            await asyncio.wait_for(asyncio.gather(*(p.wait_closed() for p in opened)), POOL_CLOSE_S)
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
+            for pool in opened:
+                pool.terminate()
 
     async def _open_bounded(self, opening: Awaitable[aiomysql.Pool]) -> aiomysql.Pool:
         """connect_timeout bounds the TCP connect only; a server that never greets needs this."""

@@ -23,6 +23,7 @@ import asyncpg
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
 from shared.engines.base import (
+    POOL_CLOSE_S,
     STATE_ROW_CAP,
     CheckFailed,
     QueryResult,
@@ -178,13 +179,13 @@ class PostgresEngine(SqlEngine):
         if self.settings.drop_on_close and hasattr(self, "_owner"):
             with contextlib.suppress(EngineUnavailable):
                 await self._drop_retired()
-        for name in ("_query", "_owner", "_admin"):
-            pool = getattr(self, name, None)
-            if pool is None:
-                continue
-            try:
-                await asyncio.wait_for(pool.close(), self.backstop_s)
-            except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+        pools = [getattr(self, name, None) for name in ("_query", "_owner", "_admin")]
+        opened = [pool for pool in pools if pool is not None]
+        try:
+            # Together, in one bound: not one backstop per pool.
+            await asyncio.wait_for(asyncio.gather(*(p.close() for p in opened)), POOL_CLOSE_S)
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+            for pool in opened:
                 pool.terminate()
 
     @contextlib.asynccontextmanager
