@@ -379,6 +379,8 @@ def command(
         write_results(out, run.results, reader.errors)
     if as_json:
         print_json(report)
+        if report["errors"]:  # stderr carries errors only, one line: why the exit code is 3
+            console.print(f"{report['errors']} record(s) could not be checked", highlight=False)
     else:
         stdout = Console()
         stdout.print(render_validity_title(report), highlight=False)
