@@ -19,6 +19,7 @@ the fixture.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -209,7 +210,9 @@ class SqlEngine(ABC):
         next record gets a fresh one under a new name.
         """
         lock = self._write_locks.setdefault(fixture.key, asyncio.Lock())
-        async with lock:
+        # One writer per fixture in this process, then across processes (replicas share the
+        # run's secret, so the same fixture has the same name on the server for all of them).
+        async with lock, self._lock_writes(handle):
             try:
                 return await self._execute(handle, sql, writes=True)
             except CheckFailed as failure:
@@ -244,6 +247,11 @@ class SqlEngine(ABC):
     async def _restore_after_write(self, handle: Any) -> None:
         """Put back what a rolled-back write changed anyway (engines with sequences)."""
         return None
+
+    def _lock_writes(self, handle: Any) -> contextlib.AbstractAsyncContextManager[None]:
+        """A server-side lock on the fixture for a write check and its restore, held against
+        other processes; none where writes run on a private copy (SQLite)."""
+        return contextlib.nullcontext()
 
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""
