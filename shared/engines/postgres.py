@@ -162,11 +162,12 @@ class PostgresEngine(SqlEngine):
                 "timeout": 2.0,
             }
             # Write locks across processes (advisory locks, revoked from the sandbox accounts)
-            # are held by the admin account too; waiting for one is bounded like a pool wait.
+            # are held by the admin account too, in the DSN's own database (the scratch one
+            # revokes them from PUBLIC, which binds an admin that is not a superuser); waiting
+            # for one is bounded like a pool wait.
             wait_ms = str(int(self.acquire_s * 1000))
             self._locks = await asyncpg.create_pool(
                 dsn,
-                database=self.settings.scratch_database,
                 min_size=0,
                 max_size=self.settings.pool_size,
                 timeout=self.settings.connect_timeout_s,
