@@ -37,8 +37,13 @@ from sqlglot.errors import SqlglotError
 
 from proto.common import Engine, Level
 from proto.sample import EngineCheck, ErrorClass
+from shared.engines.budgets import (
+    find_longest_row_value,
+    measure_fixture_bytes,
+)
 from shared.engines.cache import FixtureCache, FixtureFailure
 from shared.engines.digest import digest_rows, digest_tables, plan_order, resolve_keys
+from shared.engines.failures import CheckFailed
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
 from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
@@ -62,21 +67,6 @@ POOL_CLOSE_S = 2.0
 
 class _FixtureVanished(Exception):
     """The fixture's schema is gone from the engine although the cache still lists it."""
-
-
-class CheckFailed(Exception):
-    """A classified, final failure of the SQL under check (raised inside implementations)."""
-
-    def __init__(
-        self, error_class: ErrorClass, message: str, *, missing: bool = False, killed: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.error_class = error_class
-        self.message = message
-        # The error names an object that does not exist: maybe the fixture vanished.
-        self.missing = missing
-        # Stopped from outside at the hard deadline: the server may still be running it.
-        self.killed = killed
 
 
 @dataclass
@@ -415,57 +405,6 @@ class SqlEngine(ABC):
             row_count=row_count,
             elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
         )
-
-
-def measure_row_bytes(row: Sequence[Any]) -> int:
-    """Bytes a fetched row holds, near enough to budget on: text and blobs by length."""
-    return 8 + sum(len(v) if isinstance(v, str | bytes | bytearray) else 8 for v in row)
-
-
-@dataclass
-class ResultBudget:
-    """Counts the bytes of fetched rows; past the budget the check fails as TOO_LARGE."""
-
-    limit: int
-    used: int = 0
-    largest_row: int = 1
-    # Chunks start small and double: a few huge rows never arrive in one large batch.
-    chunk: int = 4
-
-    def take(self, rows: Sequence[Sequence[Any]]) -> None:
-        for row in rows:
-            size = measure_row_bytes(row)
-            self.used += size
-            self.largest_row = max(self.largest_row, size)
-        if self.used > self.limit:
-            raise CheckFailed(ErrorClass.TOO_LARGE, f"result larger than {self.limit} bytes")
-
-    def next_chunk(self, wanted: int) -> int:
-        """Rows to fetch next so that one more chunk cannot pass the budget by much."""
-        room = max(self.limit - self.used, 0) // self.largest_row
-        size = max(1, min(wanted, room + 1, self.chunk))
-        self.chunk = min(self.chunk * 2, 256)
-        return size
-
-
-def measure_fixture_bytes(fixture: Fixture) -> int:
-    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
-    size = len(fixture.ddl.encode())
-    for table in fixture.rows:
-        for row in table.values:
-            size += sum(len(str(value).encode()) + 1 for value in row)
-    return size
-
-
-def find_longest_row_value(fixture: Fixture) -> int:
-    """Characters of the longest string among the fixture's rows."""
-    longest = 0
-    for table in fixture.rows:
-        for row in table.values:
-            for value in row:
-                if isinstance(value, str) and len(value) > longest:
-                    longest = len(value)
-    return longest
 
 
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:

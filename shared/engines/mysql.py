@@ -23,14 +23,9 @@ from pymysql.constants import CLIENT
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import (
-    POOL_CLOSE_S,
-    STATE_ROW_CAP,
-    CheckFailed,
-    QueryResult,
-    ResultBudget,
-    SqlEngine,
-)
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.budgets import ResultBudget
+from shared.engines.failures import CheckFailed
 from shared.engines.provision import (
     EMPTY_SCHEMA,
     MysqlFlavour,

@@ -23,14 +23,9 @@ import asyncpg
 
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
-from shared.engines.base import (
-    POOL_CLOSE_S,
-    STATE_ROW_CAP,
-    CheckFailed,
-    QueryResult,
-    ResultBudget,
-    SqlEngine,
-)
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.budgets import ResultBudget
+from shared.engines.failures import CheckFailed
 from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
 from shared.engines.render import FixturePlan
 from shared.errors import EngineUnavailable

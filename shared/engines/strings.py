@@ -19,10 +19,12 @@ MAX_SEARCH_WORK. The tree is the engine's own reading (sandbox.py parses per dia
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlglot import exp
+
+from shared.engines.string_scopes import Scope, ScopeWalker, StringRefused, list_children
 
 # A fixture's string value (row value or literal) and any string a fixture statement builds.
 MAX_VALUE_CHARS = 65_536
@@ -99,46 +101,8 @@ _SCALARS: tuple[type[exp.Expr], ...] = (
 _FORMAT_SPEC = re.compile(r"%(?:\d+\$)?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
-class StringRefused(Exception):
-    """The statement could build strings (or search them) past the bounds above."""
-
-
 @dataclass
-class _Scope:
-    """What the names of one SELECT can reach: its sources' columns, then the outer scopes'."""
-
-    column_chars: int
-    env: dict[str, dict[str, int]]
-    parent: _Scope | None = None
-    # alias -> column -> bound; None for a base table (its values are the fixture's).
-    sources: dict[str, dict[str, int] | None] = field(default_factory=dict)
-
-    def resolve(self, column: exp.Column) -> int:
-        name, table = column.name.lower(), column.table.lower()
-        scope: _Scope | None = self
-        while scope is not None:
-            if table and table in scope.sources:
-                return _lookup(scope.sources[table], name, scope.column_chars)
-            if not table:
-                hits = [
-                    _lookup(cols, name, scope.column_chars)
-                    for cols in scope.sources.values()
-                    if cols is None or name in cols or "*" in cols
-                ]
-                if hits:
-                    return max(hits)
-            scope = scope.parent
-        return self.column_chars
-
-
-def _lookup(columns: dict[str, int] | None, name: str, default: int) -> int:
-    if columns is None:
-        return default
-    return columns.get(name, columns.get("*", default))
-
-
-@dataclass
-class StringBudget:
+class StringBudget(ScopeWalker):
     """Walks one statement; raises StringRefused at the first bound it passes."""
 
     column_chars: int
@@ -150,135 +114,10 @@ class StringBudget:
     work: int = 0
     longest: int = 0
 
-    def check_statement(self, root: exp.Expr) -> None:
-        scope = _Scope(self.column_chars, {})
-        if isinstance(root, exp.Query | exp.Values):
-            self.query(root, scope.env, None)
-            return
-        for table in root.find_all(exp.Table):
-            if not isinstance(table.this, exp.Func):
-                scope.sources[table.alias_or_name.lower()] = None
-        for child in _children(root):
-            if isinstance(child, exp.Query | exp.Values):
-                self.query(child, scope.env, scope)
-            elif not isinstance(child, exp.Table | exp.Schema):
-                self.measure(child, scope)
-
-    # --- queries -------------------------------------------------------------------------
-
-    def query(
-        self, node: exp.Expr, env: dict[str, dict[str, int]], parent: _Scope | None
-    ) -> list[tuple[str, int]]:
-        """The output columns (name, bound) of a query, checking everything inside it."""
-        if isinstance(node, exp.Subquery):
-            return self.query(node.this, env, parent)
-        env = self.add_ctes(node.args.get("with_") or node.args.get("with"), env, parent)
-        if isinstance(node, exp.SetOperation):
-            left = self.query(node.left, env, parent)
-            right = self.query(node.right, env, parent)
-            return _merge_positions(left, right)
-        if isinstance(node, exp.Values):
-            scope = _Scope(self.column_chars, env, parent)
-            return self.values(node, scope)
-        if not isinstance(node, exp.Select):
-            scope = _Scope(self.column_chars, env, parent)
-            return [("*", self.measure(node, scope))]
-        scope = _Scope(self.column_chars, env, parent)
-        from_ = node.args.get("from_") or node.args.get("from")
-        for source in [from_.this] if from_ else []:
-            self.add_source(source, scope)
-        for join in node.args.get("joins") or []:
-            self.add_source(join.this, scope)
-        outputs: list[tuple[str, int]] = []
-        for projection in node.expressions:
-            if isinstance(projection, exp.Star) or (
-                isinstance(projection, exp.Column) and projection.is_star
-            ):
-                outputs.extend(_expand_star(projection, scope))
-            else:
-                outputs.append((projection.alias_or_name.lower(), self.measure(projection, scope)))
-        for key, value in node.args.items():
-            if key in {"expressions", "from_", "from", "with_", "with"}:
-                continue
-            for child in value if isinstance(value, list) else [value]:
-                if isinstance(child, exp.Join):
-                    self.measure_all([child.args.get("on"), *child.args.get("using", [])], scope)
-                elif isinstance(child, exp.Expr):
-                    self.measure(child, scope)
-        return outputs
-
-    def add_ctes(
-        self, with_: exp.Expr | None, env: dict[str, dict[str, int]], parent: _Scope | None
-    ) -> dict[str, dict[str, int]]:
-        if not isinstance(with_, exp.With):
-            return env
-        env = dict(env)
-        for cte in with_.expressions:
-            name, body = cte.alias.lower(), cte.this
-            names = _alias_columns(cte.args.get("alias"))
-            if with_.args.get("recursive") and isinstance(body, exp.SetOperation):
-                # Two steps: a column whose bound still rises at the second grows with every
-                # step (s || 'a'); n + 1 or substr(s, 2) settle after the first.
-                anchor = _rename(self.query(body.left, env, parent), names)
-                first = _merge_positions(
-                    anchor,
-                    _rename(self.query(body.right, {**env, name: dict(anchor)}, parent), names),
-                )
-                second = _rename(self.query(body.right, {**env, name: dict(first)}, parent), names)
-                for (column, before), (_, after) in zip(first, second, strict=False):
-                    if after > before:
-                        raise StringRefused(
-                            f"a string that grows at each step of the recursive query {name} "
-                            f"(column {column}) is not allowed: its length has no bound"
-                        )
-                env[name] = dict(_merge_positions(first, second))
-            else:
-                env[name] = dict(_rename(self.query(body, env, parent), names))
-        return env
-
-    def add_source(self, source: exp.Expr, scope: _Scope) -> None:
-        alias = source.alias_or_name.lower() if isinstance(source, exp.Expr) else ""
-        names = _alias_columns(source.args.get("alias"))
-        if isinstance(source, exp.Table) and not isinstance(source.this, exp.Func):
-            known = scope.env.get(source.name.lower())
-            if known is None or source.args.get("db"):
-                scope.sources[alias] = None
-            else:
-                columns = list(known.items())
-                scope.sources[alias] = dict(_rename(columns, names)) if names else dict(known)
-            return
-        if isinstance(source, exp.Subquery | exp.Lateral) and source.find(exp.Query):
-            inner = source.this if isinstance(source.this, exp.Query) else source.find(exp.Query)
-            assert inner is not None
-            outputs = self.query(inner, scope.env, scope)
-            scope.sources[alias] = dict(_rename(outputs, names))
-            return
-        if isinstance(source, exp.Values):
-            scope.sources[alias] = dict(_rename(self.values(source, scope), names))
-            return
-        # Table functions (generate_series, unnest, json_each, ...): bounded by their arguments.
-        scope.sources[alias] = {"*": self.measure(source, scope)}
-
-    def values(self, node: exp.Values, scope: _Scope) -> list[tuple[str, int]]:
-        widths: list[int] = []
-        for row in node.expressions:
-            items = row.expressions if isinstance(row, exp.Tuple) else [row]
-            if len(items) == 1 and isinstance(items[0], exp.Anonymous):  # MySQL's ROW(...)
-                items = items[0].expressions
-            for index, item in enumerate(items):
-                size = self.measure(item, scope)
-                if index < len(widths):
-                    widths[index] = max(widths[index], size)
-                else:
-                    widths.append(size)
-        return [(f"column{i + 1}", size) for i, size in enumerate(widths)]
-
-    # --- expressions ---------------------------------------------------------------------
-
-    def measure_all(self, nodes: Iterable[exp.Expr | None], scope: _Scope) -> int:
+    def measure_all(self, nodes: Iterable[exp.Expr | None], scope: Scope) -> int:
         return _saturate(sum(self.measure(n, scope) for n in nodes if isinstance(n, exp.Expr)))
 
-    def measure(self, node: exp.Expr, scope: _Scope) -> int:
+    def measure(self, node: exp.Expr, scope: Scope) -> int:
         """The most characters `node` can produce, after checking it and everything inside."""
         size = _saturate(self.bound(node, scope))
         if size >= UNBOUNDED and not self.allow_unbounded:
@@ -292,7 +131,7 @@ class StringBudget:
             self.longest = max(self.longest, size)
         return size
 
-    def bound(self, node: exp.Expr, scope: _Scope) -> int:
+    def bound(self, node: exp.Expr, scope: Scope) -> int:
         if isinstance(node, exp.Literal):
             return len(str(node.this))
         if isinstance(node, exp.Column):
@@ -312,7 +151,7 @@ class StringBudget:
             text = self.measure(node.this, scope)
             return self.grown(node, text, self.count(node, node.args.get("times")))
         if isinstance(node, exp.Pad) or name in _PAD_NAMES:
-            self.measure_all(_children(node), scope)
+            self.measure_all(list_children(node), scope)
             length = node.args.get("expression") if isinstance(node, exp.Pad) else None
             if length is None and len(node.expressions) > 1:
                 length = node.expressions[1]
@@ -324,21 +163,21 @@ class StringBudget:
         if isinstance(node, exp.Format) or name in _FORMAT_NAMES:
             return self.formatted(node, scope)
         if isinstance(node, _AGGREGATES) or name in _AGGREGATE_NAMES:
-            self.measure_all(_children(node), scope)
+            self.measure_all(list_children(node), scope)
             return UNBOUNDED
         if isinstance(node, exp.Cast):
             return max(self.measure(node.this, scope), _char_width(node.to))
         if isinstance(node, exp.DPipe | exp.Concat | exp.ConcatWs | exp.Overlay | exp.Stuff):
-            return self.measure_all(_children(node), scope)
+            return self.measure_all(list_children(node), scope)
         if isinstance(node, exp.Case | exp.If | exp.Coalesce | exp.Paren | exp.Alias):
-            return max((self.measure(c, scope) for c in _children(node)), default=0)
+            return max((self.measure(c, scope) for c in list_children(node)), default=0)
         if isinstance(node, _SCALARS):
-            self.measure_all(_children(node), scope)
+            self.measure_all(list_children(node), scope)
             return SCALAR_CHARS
         if isinstance(node, exp.Func):  # other functions: at most all their inputs together
-            return self.measure_all(_children(node), scope)
+            return self.measure_all(list_children(node), scope)
         # Clauses and lists (WHERE, ORDER BY, a tuple): each part on its own.
-        return max((self.measure(c, scope) for c in _children(node)), default=0)
+        return max((self.measure(c, scope) for c in list_children(node)), default=0)
 
     def count(self, node: exp.Expr, count: exp.Expr | None) -> int:
         """A builder's count must be a literal number: a column or expression could be anything."""
@@ -361,9 +200,9 @@ class StringBudget:
             text = node.sql()
         return text if len(text) <= 60 else text[:57] + "..."
 
-    def search(self, node: exp.Expr, scope: _Scope) -> None:
+    def search(self, node: exp.Expr, scope: Scope) -> None:
         """Worst-case comparisons of one search call: its two longest string arguments."""
-        sizes = sorted((self.measure(c, scope) for c in _children(node)), reverse=True)
+        sizes = sorted((self.measure(c, scope) for c in list_children(node)), reverse=True)
         haystack, needle = [*sizes, 0, 0][:2]
         self.add_work(node, haystack, needle)
 
@@ -378,14 +217,14 @@ class StringBudget:
                 "stop them"
             )
 
-    def replace(self, node: exp.Expr, scope: _Scope) -> int:
+    def replace(self, node: exp.Expr, scope: Scope) -> int:
         """A search for the pattern, then every match may become the replacement."""
         text = self.measure(node.this, scope)
         pattern, replacement = node.args.get("expression"), node.args.get("replacement")
         found = self.measure(pattern, scope) if isinstance(pattern, exp.Expr) else 1
         by = self.measure(replacement, scope) if isinstance(replacement, exp.Expr) else 0
         self.measure_all(
-            [c for c in _children(node) if c not in (node.this, pattern, replacement)], scope
+            [c for c in list_children(node) if c not in (node.this, pattern, replacement)], scope
         )
         self.add_work(node, text, found)
         step = len(str(pattern.this)) if isinstance(pattern, exp.Literal) else 1
@@ -396,8 +235,8 @@ class StringBudget:
             raise StringRefused(f"{self.show(node)} repeats a string an aggregate built")
         return text * count
 
-    def formatted(self, node: exp.Expr, scope: _Scope) -> int:
-        args = list(_children(node))
+    def formatted(self, node: exp.Expr, scope: Scope) -> int:
+        args = list(list_children(node))
         template = args[0] if args else None
         rest = self.measure_all(args[1:], scope)
         numeric = isinstance(template, exp.Literal) and not template.is_string
@@ -443,24 +282,6 @@ def round_column_chars(longest: int) -> int:
     return size
 
 
-def _children(node: exp.Expr) -> Iterator[exp.Expr]:
-    for value in node.args.values():
-        for child in value if isinstance(value, list) else [value]:
-            if isinstance(child, exp.Expr) and not isinstance(child, exp.DataType):
-                yield child
-
-
-def _expand_star(star: exp.Expr, scope: _Scope) -> list[tuple[str, int]]:
-    """SELECT * / t.*: the sources' own columns, so a derived column keeps its bound."""
-    table = star.table.lower() if isinstance(star, exp.Column) else ""
-    outputs: list[tuple[str, int]] = []
-    for alias, columns in scope.sources.items():
-        if table and alias != table:
-            continue
-        outputs.extend(columns.items() if columns is not None else [("*", scope.column_chars)])
-    return outputs or [("*", scope.column_chars)]
-
-
 def _first(items: list[exp.Expr]) -> exp.Expr | None:
     return items[0] if items else None
 
@@ -478,27 +299,6 @@ def _char_width(to: exp.Expr | None) -> int:
 
 def _is_string_literal(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
-
-
-def _alias_columns(alias: exp.Expr | None) -> list[str]:
-    if not isinstance(alias, exp.TableAlias):
-        return []
-    return [column.name.lower() for column in alias.columns]
-
-
-def _rename(outputs: list[tuple[str, int]], names: list[str]) -> list[tuple[str, int]]:
-    if not names:
-        return outputs
-    return [(names[i] if i < len(names) else name, size) for i, (name, size) in enumerate(outputs)]
-
-
-def _merge_positions(
-    left: list[tuple[str, int]], right: list[tuple[str, int]]
-) -> list[tuple[str, int]]:
-    merged = list(left)
-    for index, (_, size) in enumerate(right[: len(left)]):
-        merged[index] = (merged[index][0], max(merged[index][1], size))
-    return merged
 
 
 def _saturate(size: int) -> int:
