@@ -162,16 +162,20 @@ async def _decide(
     return _go(request, f"/records/{next_id}{query}" if next_id else f"/{query}")
 
 
-async def _revalidate(context: ReviewContext, item: ReviewItem, sql: str) -> Revalidation:
+async def _revalidate(
+    context: ReviewContext, item: ReviewItem, sql: str, question: str | None
+) -> Revalidation:
     validator = Validator(context.opened)
-    return await revalidate_sql(validator, list(context.opened), item.record, sql)
+    return await revalidate_sql(validator, list(context.opened), item.record, sql, question)
 
 
 @router.post("/records/{record_id}/check", response_class=HTMLResponse)
-async def check_sql(request: Request, record_id: str, sql: FormText) -> Any:
+async def check_sql(
+    request: Request, record_id: str, sql: FormText, question: FormText = ""
+) -> Any:
     context = get_context(request)
     item = _find_item(context, record_id)
-    result = await _revalidate(context, item, sql.strip())
+    result = await _revalidate(context, item, sql.strip(), question.strip() or None)
     return render(
         request,
         "_check.html",
@@ -196,8 +200,12 @@ async def edit_record(
     item = _find_item(context, record_id)
     latest = context.store.latest_decisions(context.run_id).get(record_id)
     changed_sql = sql.strip() != current_version(item, latest).sql
-    # The SQL is run again here, whatever the page showed before: a save never trusts the form.
-    result = await _revalidate(context, item, sql.strip()) if changed_sql else None
+    # Run again here, whatever the page showed before: a save never trusts the form. The sense
+    # checks hold the new SQL to the question being saved with it. A new question alone is the
+    # reviewer's judgement (the page shows the checks' findings when asked, without blocking).
+    result = (
+        await _revalidate(context, item, sql.strip(), question.strip()) if changed_sql else None
+    )
     try:
         _refuse_if_sent(context, record_id)
         save_edit(

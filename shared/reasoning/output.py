@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from shared.datasets.write import write_jsonl_atomically
 
 REASONING_FILE = "reasoning.jsonl"
 
 
 def write_reasoning(run_dir: Path, lines: Sequence[dict[str, Any]]) -> Path:
-    path = run_dir / REASONING_FILE
-    partial = path.with_suffix(".jsonl.partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    partial.replace(path)
-    return path
+    return write_jsonl_atomically(run_dir / REASONING_FILE, lines)

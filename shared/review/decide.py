@@ -116,11 +116,14 @@ def save_edit(
     explanation = before.explanation if explanation is None else explanation.strip()
     if not question or not sql:
         raise ReviewRefused("the question and the SQL cannot be empty")
-    if sql != before.sql:
-        if revalidation is None or revalidation.sql.strip() != sql:
-            raise ReviewRefused("run the edited SQL on the engines before saving it")
-        if not revalidation.passed:
-            raise ReviewRefused("the edited SQL does not pass on every engine yet")
+    if sql != before.sql and (revalidation is None or revalidation.sql.strip() != sql):
+        raise ReviewRefused("run the edited SQL on the engines before saving it")
+    if sql != before.sql and revalidation is not None and revalidation.sense_errors:
+        # A new SQL is held to its question as the pipeline holds a generated one.
+        found = "; ".join(f"{f.check.value}: {f.message}" for f in revalidation.sense_errors)
+        raise ReviewRefused(f"the question and the SQL do not agree ({found})")
+    if sql != before.sql and revalidation is not None and not revalidation.passed:
+        raise ReviewRefused("the edited SQL does not pass on every engine yet")
     now = store.now()
     changes = [
         AuditEntry(item.record_id, name, now, field, old, new)

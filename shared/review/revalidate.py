@@ -13,6 +13,9 @@ from proto.sample import EngineCheck, Validation
 from shared.datasets.check import RecordValidator, check_record
 from shared.datasets.record import DatasetRecord
 from shared.engines.render import render_sql
+from shared.sense import analyse_record
+from shared.sense.findings import Finding, Origin
+from shared.sense.record import SenseInput
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,17 @@ class Revalidation:
     validation: Validation
     renderings: dict[Engine, str]
     error: str | None = None
+    # The sense checks' error-level findings on the edited record (issue 12): as in the
+    # pipeline, an edit that makes the record say something else cannot be saved.
+    sense_errors: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
-        """What the pipeline requires: every engine ran it, rows came back, and they agree."""
+        """What the pipeline requires: every engine ran it, rows came back, they agree, and
+        no sense check finds an error."""
         return (
             self.error is None
+            and not self.sense_errors
             and bool(self.validation.checks)
             and (
                 all(c.ok for c in self.validation.checks)
@@ -62,12 +70,15 @@ async def revalidate_sql(
     engines: Sequence[Engine],
     record: Mapping[str, Any],
     sql: str,
+    question: str | None = None,
 ) -> Revalidation:
+    """Run `sql` (with the reviewer's `question`, else the record's) as the pipeline would:
+    the engines, then the sense checks that compare the question with the SQL."""
     dialect = record_dialect(record)
     candidate = DatasetRecord(
         id=str(record.get("id")),
         sql=sql,
-        question=str(record.get("sql_prompt") or ""),
+        question=question if question is not None else str(record.get("sql_prompt") or ""),
         sql_dialect=dialect,
         schema_ddl=str(record.get("sql_context") or ""),
         schema_dialect=Engine.SQLITE,
@@ -81,10 +92,21 @@ async def revalidate_sql(
         default_dialect=dialect,
         allow_writes=record.get("sql_task_type") == "data manipulation",
     )
+    sense = analyse_record(
+        SenseInput(
+            question=candidate.question or "",
+            sql=sql,
+            schema_ddl=candidate.schema_ddl or "",
+            sql_dialect=dialect,
+            evidence=str(record.get("evidence") or ""),
+            origin=Origin.GENERATED,
+        )
+    )
     return Revalidation(
         sql=sql,
         dialect=dialect,
         validation=result.validation or Validation(),
         renderings=render_dialects(sql, dialect),
         error=result.error,
+        sense_errors=sense.errors,
     )

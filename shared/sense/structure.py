@@ -160,6 +160,20 @@ def _linked(schema: SchemaInfo, a: str, b: str) -> bool:
     return any({fk[0], fk[2]} == {a, b} for fk in schema.facts.foreign_keys)
 
 
+def _link_between(schema: SchemaInfo, a: str, b: str) -> str | None:
+    """How `a` and `b` are linked: "a foreign key", or through a bridge table whose foreign keys
+    reference both (students and courses through enrollments); None when they are not."""
+    if _linked(schema, a, b):
+        return "a foreign key"
+    references: dict[str, set[str]] = {}
+    for table, _, target, *_ in schema.facts.foreign_keys:
+        references.setdefault(table, set()).add(target)
+    for bridge, targets in sorted(references.items()):
+        if bridge not in (a, b) and {a, b} <= targets:
+            return f"the bridge table {bridge}"
+    return None
+
+
 def _cross_joins(scope: SelectScope, schema: SchemaInfo) -> Iterator[Hit]:
     tables = [s.table for s in scope.sources.values() if s.table is not None]
     for join in scope.joins:
@@ -168,11 +182,15 @@ def _cross_joins(scope: SelectScope, schema: SchemaInfo) -> Iterator[Hit]:
         if join.kind not in ("CROSS", None, "") and join.side:
             continue
         joined = join.this.name.lower() if isinstance(join.this, exp.Table) else None
-        if joined and any(_linked(schema, joined, t) for t in tables if t != joined):
+        if not joined:
+            continue
+        links = (_link_between(schema, joined, t) for t in tables if t != joined)
+        link = next((found for found in links if found), None)
+        if link:
             yield Hit(
                 SenseCheck.CROSS_JOIN_LINKED,
-                f"{joined} is cross-joined although a foreign key links it to another table of "
-                "the query: join on that key",
+                f"{joined} is cross-joined although {link} links it to another table of the "
+                "query: join along that link",
             )
 
 

@@ -68,9 +68,10 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
         table = first_table(records[edited_id].text("sql_context"))
         fixed_sql = f"SELECT COUNT(*) AS row_count FROM {table}"
         page.fill("#edit-sql", fixed_sql)
+        # The sense checks hold the SQL to the question on the page: word it for the new SQL.
+        page.fill("#edit-question", f"How many rows does {table} have?")
         page.click("#check")
         expect(page.locator("#check-passed")).to_be_visible()
-        page.fill("#edit-question", f"How many rows does {table} have?")
         page.fill("#edit-explanation", f"Counts the rows of {table}.")
         page.click("#save")
         expect(page.locator("#current-decision")).to_have_text("edit by ann")

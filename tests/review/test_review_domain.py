@@ -7,6 +7,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, Validation
+from proto.sense import SenseCheck, Severity
 from shared.review.decide import ReviewRefused, decide, original_version, save_edit
 from shared.review.export import build_export_rows
 from shared.review.items import Need, QueueFilter, ReviewItem, load_items, order_queue
@@ -22,6 +24,7 @@ from shared.review.measures import measure_cycles
 from shared.review.revalidate import Revalidation
 from shared.review.store import Action, EditField, ReviewStore, sqlite_url
 from shared.runtime.local import LocalStack
+from shared.sense.findings import Finding
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "review_run"
 
@@ -166,6 +169,19 @@ def test_decisions_audit_measures_and_export(
             sql=new_sql,
             opened_at=None,
             revalidation=passing("SELECT 2 AS two"),
+        )
+    # It runs everywhere but the question and the SQL disagree: the sense finding is named.
+    finding = Finding(SenseCheck.UNUSED_JOIN, Severity.ERROR, "orders is joined but never used")
+    with pytest.raises(ReviewRefused, match="unused_join"):
+        save_edit(
+            store,
+            c,
+            run_id=run_id,
+            reviewer="bo",
+            question="Edited?",
+            sql=new_sql,
+            opened_at=None,
+            revalidation=replace(passing(new_sql), sense_errors=(finding,)),
         )
     save_edit(
         store,

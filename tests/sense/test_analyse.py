@@ -76,3 +76,32 @@ def test_style_and_length_are_warnings_when_a_style_was_planned() -> None:
     )
     checks = {f.check: f.severity for f in report.findings}
     assert checks[SenseCheck.STYLE_MISMATCH] is Severity.WARNING
+
+
+BRIDGED = (
+    "CREATE TABLE students (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+    "CREATE TABLE courses (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n"
+    "CREATE TABLE rooms (id INTEGER PRIMARY KEY, label TEXT NOT NULL);\n"
+    "CREATE TABLE enrollments (student_id INTEGER NOT NULL REFERENCES students (id), "
+    "course_id INTEGER NOT NULL REFERENCES courses (id));\n"
+    "INSERT INTO students VALUES (1, 'Ann'), (2, 'Bob');\n"
+    "INSERT INTO courses VALUES (1, 'Maths'), (2, 'Art');\n"
+    "INSERT INTO rooms VALUES (1, 'A1'), (2, 'B2');\n"
+    "INSERT INTO enrollments VALUES (1, 1), (2, 2);"
+)
+
+
+def test_a_cross_join_of_tables_a_bridge_table_links_is_found() -> None:
+    """A warning, as the severity table of docs/sense.md has it for every cross join."""
+    question = "How many courses did the student named Ann take?"
+    crossed = "SELECT COUNT(*) FROM students AS s CROSS JOIN courses AS c WHERE s.name = 'Ann'"
+    report = analyse_record(SenseInput(question, crossed, BRIDGED, origin=Origin.GENERATED))
+    found = {f.check: f for f in report.findings}
+    assert found[SenseCheck.CROSS_JOIN_LINKED].severity is Severity.WARNING
+    assert "bridge table enrollments" in found[SenseCheck.CROSS_JOIN_LINKED].message
+    # Tables nothing links (students and rooms) may be crossed: every pairing is the question.
+    pairing = "SELECT s.name, r.label FROM students AS s CROSS JOIN rooms AS r"
+    unlinked = analyse_record(
+        SenseInput("Pair every student with every room.", pairing, BRIDGED, origin=Origin.GENERATED)
+    )
+    assert SenseCheck.CROSS_JOIN_LINKED not in {f.check for f in unlinked.findings}

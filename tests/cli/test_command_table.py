@@ -1,0 +1,56 @@
+"""The group's command table: every entry loads the command it names, its summary is the
+command's own short help, and `sqlsynth --help` imports none of the commands' dependencies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from services.cli.main import COMMANDS, cli
+
+
+@pytest.mark.parametrize("entry", COMMANDS, ids=lambda e: e.name)
+def test_each_entry_loads_its_command_and_says_what_it_says(entry: object) -> None:
+    from services.cli.main import CommandEntry
+
+    assert isinstance(entry, CommandEntry)
+    command = entry.load()
+    assert command.name == entry.name
+    assert entry.summary == command.get_short_help_str(limit=10_000)
+
+
+def test_group_help_lists_every_command_and_a_command_help_loads_it() -> None:
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["--help"])
+    assert listing.exit_code == 0
+    for entry in COMMANDS:
+        assert f"  {entry.name} " in listing.output
+    detail = runner.invoke(cli, ["pairs", "--help"])
+    assert detail.exit_code == 0 and "pairs [OPTIONS] RUN_DIR" in detail.output
+    unknown = runner.invoke(cli, ["no-such-command"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output
+
+
+HEAVY = ("scipy", "anthropic", "datasets", "sqlglot", "faststream", "fastapi", "numpy", "pydantic")
+
+
+def test_group_help_imports_nothing_heavy() -> None:
+    """Import-based, not timed: what `--help` loads is what makes it slow."""
+    script = (
+        "import sys, json, contextlib, io\n"
+        "from services.cli.main import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        cli(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
