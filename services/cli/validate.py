@@ -379,8 +379,12 @@ def command(
         write_results(out, run.results, reader.errors)
     if as_json:
         print_json(report)
-        if report["errors"]:  # stderr carries errors only, one line: why the exit code is 3
+        # stderr carries errors only, one line each: why the exit code is 3.
+        if report["errors"]:
             console.print(f"{report['errors']} record(s) could not be checked", highlight=False)
+        for engine, reason in report["unavailable"].items():
+            first = (reason.splitlines() or [""])[0][:300]
+            console.print(f"{engine} unavailable: {first}", highlight=False, markup=False)
     else:
         stdout = Console()
         stdout.print(render_validity_title(report), highlight=False)

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from services.cli.validate import EXIT_ENGINES_UNAVAILABLE
@@ -30,15 +31,15 @@ SLOW = "SELECT COUNT(*) FROM " + ", ".join(f"t a{n}" for n in range(12))
 RECORDS = [SLOW] + [f"SELECT v FROM t WHERE id = {n % 5 + 1}" for n in range(40)]
 
 
-def _sandbox_connected(dsn: str) -> bool:
-    """Has the CLI opened its MariaDB pools (its sandbox accounts are connected)?"""
-    rows = asyncio.run(
-        fetch_mysql(
-            EngineSettings(mysql_dsn=dsn),
-            "SELECT COUNT(*) FROM information_schema.processlist WHERE user LIKE %s",
-            "sqlsynth\\_sx\\_%",
+def _checking_records(dsn: str) -> bool:
+    """Is the CLI checking records on MariaDB (its engines open, a fixture built there)?"""
+    settings = EngineSettings(mysql_dsn=dsn)
+    try:
+        rows = asyncio.run(
+            fetch_mysql(settings, f"SELECT COUNT(*) FROM {settings.sandbox_prefix}_ctl.fixtures")
         )
-    )
+    except pymysql.err.MySQLError:  # not provisioned yet
+        return False
     return int(rows[0][0]) > 0
 
 
@@ -69,7 +70,7 @@ def test_validate_exits_3_when_its_mariadb_dies_mid_run(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + 120
-            while not _sandbox_connected(dsn):
+            while not _checking_records(dsn):
                 assert proc.poll() is None, proc.communicate()
                 assert time.monotonic() < deadline, "the CLI never connected"
                 time.sleep(0.05)
