@@ -105,6 +105,9 @@ def main(argv: list[str]) -> int:
     stack = LocalStack.start(["postgres", "mysql"])
     stack.stop_grace_s = THROWAWAY_STOP_GRACE_S
     try:
+        if stack.unavailable:
+            print(f"servers did not start: {stack.unavailable}")
+            return 1
         for row in asyncio.run(time_searches(stack, sizes)):
             print(json.dumps({k: round(v, 3) for k, v in row.items()}))
     finally:
