@@ -31,8 +31,8 @@ MAX_VALUE_CHARS = 65_536
 # Any string a query builds (a plain copy of a few MB costs milliseconds; searches are bounded
 # apart, below).
 MAX_BUILT_CHARS = 1_048_576
-# Character comparisons a statement's searches may need in the worst case, summed: about 0.3 s
-# for MariaDB's LIKE on this project's 2-core hosts (bench figure in docs/validation.md).
+# Character comparisons a statement's searches may need in the worst case, summed: MariaDB's
+# LIKE, the slowest, took 0.66 s for 16.8 M at load 9 on 2 cores (`python -m bench strings`).
 MAX_SEARCH_WORK = 16_000_000
 # The bound on a base column's values when the fixture has only short strings (numbers as
 # text, dates).
