@@ -205,10 +205,10 @@ def screen_query(
     portability = _find_mariadb_only_problem(root, engine)
     if portability:
         return reject(ErrorClass.SYNTAX, portability)
-    strings, longest = find_string_problem(root, column_chars, dialect=sqlglot_dialect(engine))
-    if strings:
-        return reject(ErrorClass.FORBIDDEN, strings)
-    return Screened(root, writes=writes, longest_string=longest)
+    strings = find_string_problem(root, column_chars, dialect=sqlglot_dialect(engine))
+    if strings.problem:
+        return reject(ErrorClass.FORBIDDEN, strings.problem)
+    return Screened(root, writes=writes, longest_string=strings.longest)
 
 
 def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
@@ -246,16 +246,17 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     # Stored values are searched by every later query: bounded here, aggregates refused.
-    strings, longest = find_string_problem(
+    strings = find_string_problem(
         root,
         MAX_VALUE_CHARS,
         built_limit=MAX_VALUE_CHARS,
         allow_unbounded=False,
         dialect=sqlglot_dialect(engine),
     )
-    if strings:
-        return reject(ErrorClass.TOO_LARGE, strings)
-    return Screened(root, writes=True, longest_string=longest)
+    if strings.problem:
+        kind = ErrorClass.TOO_LARGE if strings.too_long else ErrorClass.FORBIDDEN
+        return reject(kind, strings.problem)
+    return Screened(root, writes=True, longest_string=strings.longest)
 
 
 def _parse_single(sql: str, engine: Engine) -> Screened:

@@ -19,6 +19,10 @@ class StringRefused(Exception):
     """The statement could build strings (or search them) past the bounds in strings.py."""
 
 
+class StringTooLong(StringRefused):
+    """A string past the length bound itself (a fixture's: too large, not a forbidden form)."""
+
+
 @dataclass
 class Scope:
     """What the names of one SELECT can reach: its sources' columns, then the outer scopes'."""

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from shared.engines.string_scopes import Scope, ScopeWalker, StringRefused, list_children
+from shared.engines.string_scopes import (
+    Scope,
+    ScopeWalker,
+    StringRefused,
+    StringTooLong,
+    list_children,
+)
 
 # A fixture's string value (row value or literal) and any string a fixture statement builds.
 MAX_VALUE_CHARS = 65_536
@@ -121,9 +127,9 @@ class StringBudget(ScopeWalker):
         """The most characters `node` can produce, after checking it and everything inside."""
         size = _saturate(self.bound(node, scope))
         if size >= UNBOUNDED and not self.allow_unbounded:
-            raise StringRefused(f"{self.show(node)} builds a string of unbounded length")
+            raise StringTooLong(f"{self.show(node)} builds a string of unbounded length")
         if self.built_limit < size < UNBOUNDED:
-            raise StringRefused(
+            raise StringTooLong(
                 f"{self.show(node)} can build a string of {size} characters, "
                 f"over {self.built_limit}"
             )
@@ -255,6 +261,16 @@ class StringBudget(ScopeWalker):
         return len(text) + widths + rest
 
 
+@dataclass(frozen=True)
+class StringVerdict:
+    """Why a statement is refused (None: it is not), and the longest string it builds."""
+
+    problem: str | None
+    longest: int
+    # The refusal is a length past the bound (not a count, format or search that is refused).
+    too_long: bool = False
+
+
 def find_string_problem(
     root: exp.Expr,
     column_chars: int,
@@ -262,16 +278,16 @@ def find_string_problem(
     built_limit: int = MAX_BUILT_CHARS,
     allow_unbounded: bool = True,
     dialect: str | None = None,
-) -> tuple[str | None, int]:
-    """(why the statement is refused or None, the longest bounded string it builds)."""
+) -> StringVerdict:
     budget = StringBudget(column_chars, built_limit, allow_unbounded, dialect)
     try:
         budget.check_statement(root)
     except StringRefused as refused:
-        return f"sandbox: {refused}", budget.longest
+        too_long = isinstance(refused, StringTooLong)
+        return StringVerdict(f"sandbox: {refused}", budget.longest, too_long)
     except RecursionError:
-        return "sandbox: statement nested too deeply to bound its strings", budget.longest
-    return None, budget.longest
+        return StringVerdict("sandbox: statement nested too deeply to bound its strings", 0)
+    return StringVerdict(None, budget.longest)
 
 
 def round_column_chars(longest: int) -> int:

@@ -143,6 +143,9 @@ def test_fixture_statements_cannot_store_unbounded_strings() -> None:
         ErrorClass.TOO_LARGE,
         ErrorClass.FORBIDDEN,  # also longer than a statement may be
     )
+    # A count that is not a literal is a refused form, not a size.
+    counted = screen_fixture_statement("INSERT INTO t (v) SELECT repeat('a', id) FROM t", PG)
+    assert counted.error_class is ErrorClass.FORBIDDEN, counted
     ok = screen_fixture_statement("INSERT INTO t (v) VALUES (repeat('a', 100))", PG)
     assert ok.ok and ok.longest_string == 100
 
