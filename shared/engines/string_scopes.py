@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+# The source key of a SELECT's own output aliases (no table is named with an empty name).
+SELF = ""
+
 
 class StringRefused(Exception):
     """The statement could build strings (or search them) past the bounds in strings.py."""
@@ -112,6 +115,8 @@ class ScopeWalker(ABC):
                 outputs.extend(_expand_star(projection, scope))
             else:
                 outputs.append((projection.alias_or_name.lower(), self.measure(projection, scope)))
+        # MySQL and SQLite let WHERE, HAVING and ORDER BY name the SELECT's own aliases.
+        scope.sources[SELF] = {name: size for name, size in outputs if name != "*"}
         for key, value in node.args.items():
             if key in {"expressions", "from_", "from", "with_", "with"}:
                 continue
