@@ -103,6 +103,38 @@ _SCALARS: tuple[type[exp.Expr], ...] = (
     exp.Count,
     exp.Interval,
 )
+# Functions whose output can be longer than their inputs together: hex doubles, base64 adds a
+# third, quoting doubles quotes, JSON escapes a control character as six (\u0001).
+_EXPANSION: dict[str, int] = {
+    "hex": 2,
+    "to_hex": 2,
+    "encode": 2,
+    "to_base64": 2,
+    "quote": 2,
+    "quote_literal": 2,
+    "quote_ident": 2,
+    "quote_nullable": 2,
+    "json_quote": 6,
+    "to_json": 6,
+    "to_jsonb": 6,
+    "row_to_json": 6,
+    "json_array": 6,
+    "json_object": 6,
+    "json_build_array": 6,
+    "json_build_object": 6,
+    "jsonb_build_array": 6,
+    "jsonb_build_object": 6,
+    "xmlelement": 6,
+    "xmlforest": 6,
+}
+_EXPANSION_NODES: dict[type[exp.Expr], int] = {
+    exp.Hex: 2,
+    exp.LowerHex: 2,
+    exp.Encode: 2,
+    exp.ToBase64: 2,
+    exp.JSONObject: 6,
+    exp.JSONArray: 6,
+}
 # printf-style conversions: %[n$][flags][width][.precision]
 _FORMAT_SPEC = re.compile(r"%(?:\d+\$)?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
@@ -164,8 +196,7 @@ class StringBudget(ScopeWalker):
             return self.count(node, length)
         if isinstance(node, exp.Space) or name in _COUNT_BUILDER_NAMES:
             count = node.this if isinstance(node, exp.Space) else _first(node.expressions)
-            size = self.count(node, count)
-            return size * 2 if name in {"zeroblob", "randomblob"} else size  # shown as hex
+            return self.count(node, count)  # zeroblob: bytes (hex() doubles them, above)
         if isinstance(node, exp.Format) or name in _FORMAT_NAMES:
             return self.formatted(node, scope)
         if isinstance(node, _AGGREGATES) or name in _AGGREGATE_NAMES:
@@ -181,7 +212,10 @@ class StringBudget(ScopeWalker):
             self.measure_all(list_children(node), scope)
             return SCALAR_CHARS
         if isinstance(node, exp.Func):  # other functions: at most all their inputs together
-            return self.measure_all(list_children(node), scope)
+            inputs = self.measure_all(list_children(node), scope)
+            # ... times what an encoding or escaping can multiply them by (nested, it compounds).
+            factor = _EXPANSION.get(name, 1) if name else _EXPANSION_NODES.get(type(node), 1)
+            return inputs * factor + (2 if factor > 1 else 0)
         # Clauses and lists (WHERE, ORDER BY, a tuple): each part on its own.
         return max((self.measure(c, scope) for c in list_children(node)), default=0)
 

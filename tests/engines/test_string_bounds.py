@@ -27,7 +27,7 @@ REFUSED = [
     (PG, "SELECT strpos(repeat('a', 80000), 'b' || repeat('a', 40000))", "80000 x 40001"),
     (MY, "SELECT LOCATE(CONCAT('b', REPEAT('a', 40000)), REPEAT('a', 80000))", "80000 x 40001"),
     (MY, "SELECT SPACE(100000) LIKE CONCAT('%', SPACE(50000), 'x')", "100000 x 50002"),
-    (LITE, "SELECT instr(hex(zeroblob(50000)), '1' || hex(zeroblob(20000)))", "100000 x 40001"),
+    (LITE, "SELECT instr(hex(zeroblob(50000)), '1' || hex(zeroblob(20000)))", "100002 x 40003"),
     (PG, "SELECT repeat('*', rating) FROM emp", "count that is not a literal number"),
     (MY, "SELECT LPAD(name, salary, '0') FROM emp", "count that is not a literal number"),
     (MY, "SELECT SPACE(id) FROM emp", "count that is not a literal number"),
@@ -75,6 +75,18 @@ REFUSED = [
         "characters, over",
     ),
     (PG, "UPDATE emp SET name = repeat(name, 100000) WHERE id = 1", "6400000 characters"),
+    # Encodings compound: eight hex() of 1,000 bytes are 512,000 characters.
+    (
+        LITE,
+        "SELECT instr(hex(hex(hex(hex(hex(hex(hex(hex(zeroblob(1000))))))))), "
+        "hex(hex(hex(zeroblob(1000)))))",
+        "string searches over up to",
+    ),
+    (
+        MY,
+        "SELECT LOCATE(TO_BASE64(HEX(s)), JSON_QUOTE(s)) FROM (SELECT REPEAT('a', 3000) AS s) AS q",
+        "18002 x 12006",
+    ),
     # The SELECT's own aliases, which MySQL's HAVING and SQLite's WHERE may name.
     (MY, "SELECT REPEAT('a', 8000) AS s FROM emp HAVING LOCATE(s, s) > 0", "8000 x 8000"),
     (LITE, "SELECT printf('%8000d', 1) AS s FROM emp WHERE instr(s, s) > 0", "8007 x 8007"),
