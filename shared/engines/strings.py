@@ -63,6 +63,15 @@ _SEARCHES: tuple[type[exp.Expr], ...] = (
     exp.Levenshtein,
     exp.Contains,
 )
+# Searches whose result is pieces of their input (a part, or an array of parts).
+_PIECES: tuple[type[exp.Expr], ...] = (
+    exp.SplitPart,
+    exp.SubstringIndex,
+    exp.RegexpExtract,
+    exp.Split,
+    exp.StringToArray,
+    exp.RegexpSplit,
+)
 _SEARCH_NAMES = frozenset({"instr", "locate", "strpos", "position", "find_in_set", "levenshtein"})
 _COUNT_BUILDER_NAMES = frozenset({"space", "replicate", "zeroblob", "randomblob"})
 _PAD_NAMES = frozenset({"lpad", "rpad"})
@@ -180,9 +189,16 @@ class StringBudget(ScopeWalker):
         name = node.name.lower() if isinstance(node, exp.Anonymous) else ""
         if isinstance(node, _SEARCHES) or name in _SEARCH_NAMES:
             self.search(node, scope)
-            if isinstance(node, exp.SplitPart | exp.SubstringIndex | exp.RegexpExtract):
+            if isinstance(node, _PIECES):  # parts of the input: no longer than it together
                 return self.measure(node.this, scope)
             return SCALAR_CHARS
+        if isinstance(node, exp.ArrayToString):
+            # Up to one separator per element, and an array has at most as many elements as
+            # characters it was split from.
+            parts = self.measure(node.this, scope)
+            separator = node.args.get("expression")
+            between = self.measure(separator, scope) if isinstance(separator, exp.Expr) else 0
+            return parts * (1 + between)
         if isinstance(node, exp.Replace | exp.RegexpReplace):
             return self.replace(node, scope)
         if isinstance(node, exp.Repeat):

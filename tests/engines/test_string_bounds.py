@@ -87,6 +87,13 @@ REFUSED = [
         "SELECT LOCATE(TO_BASE64(HEX(s)), JSON_QUOTE(s)) FROM (SELECT REPEAT('a', 3000) AS s) AS q",
         "18002 x 12006",
     ),
+    # Split into characters and joined again with a separator: each character gains one.
+    (
+        PG,
+        "SELECT strpos(array_to_string(string_to_array(s, NULL), repeat('x', 100)), s) "
+        "FROM (SELECT repeat('a', 5000) AS s) AS q",
+        "505000 x 5000",
+    ),
     # The SELECT's own aliases, which MySQL's HAVING and SQLite's WHERE may name.
     (MY, "SELECT REPEAT('a', 8000) AS s FROM emp HAVING LOCATE(s, s) > 0", "8000 x 8000"),
     (LITE, "SELECT printf('%8000d', 1) AS s FROM emp WHERE instr(s, s) > 0", "8007 x 8007"),
