@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "quality": "bench.quality",
     "cpu": "bench.cpu",
     "strings": "bench.strings",
+    "growth": "bench.growth",
 }
 
 

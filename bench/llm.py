@@ -39,6 +39,7 @@ from proto.sample import (
 from shared.errors import GenerationError, RateLimited
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
 from shared.generation.claude.tools import run_on_sqlite
+from shared.llm.errors import MalformedOutput
 from shared.llm.ledger import per_accepted
 from shared.llm.pricing import PriceBook
 from shared.llm.settings import LlmSettings
@@ -57,6 +58,9 @@ class Tally:
     rejected: int = 0
     naks: int = 0
     repairs: int = 0
+    # Samples rejected because an answer stayed malformed or cut off after its retries.
+    lost_to_malformed: int = 0
+    disagreements: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     cost: TokenCost = field(default_factory=TokenCost)
 
@@ -110,14 +114,22 @@ async def run_sample(
         draft, cost = await retrying(lambda: claude.generate(blueprint, seed=index), tally)
     except GenerationError as exc:
         tally.cost = tally.cost.add(getattr(exc, "cost", TokenCost()))
+        tally.lost_to_malformed += isinstance(exc, MalformedOutput)
         tally.reject(str(exc))
         return
     envelope.draft, envelope.cost = draft, cost
     while True:
         feedback = check_on_sqlite(envelope)
         if not feedback:
-            review, cost = await retrying(lambda: claude.review(envelope), tally)
+            try:
+                review, cost = await retrying(lambda: claude.review(envelope), tally)
+            except GenerationError as exc:
+                # The reviser keeps the rules' verdict when the judge fails (review_sample).
+                envelope.cost = envelope.cost.add(getattr(exc, "cost", TokenCost()))
+                tally.accepted += 1
+                break
             envelope.cost = envelope.cost.add(cost)
+            tally.disagreements += review.agreement == "disagree"
             if review.verdict == "pass":
                 tally.accepted += 1
                 break
@@ -132,6 +144,8 @@ async def run_sample(
             repair = partial(claude.repair, blueprint, current, feedback, seed=index * 10 + 1)
             repaired, cost = await retrying(repair, tally)
         except GenerationError as exc:
+            envelope.cost = envelope.cost.add(getattr(exc, "cost", TokenCost()))
+            tally.lost_to_malformed += isinstance(exc, MalformedOutput)
             tally.reject(f"repair impossible: {exc}")
             break
         envelope.draft, envelope.cost = repaired, envelope.cost.add(cost)
@@ -144,6 +158,9 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         wrong_sql_rate=args.wrong_sql,
         use_tools_rate=args.use_tools,
         review_fail_rate=args.review_fail,
+        drift_rate=args.drift,
+        truncated_rate=args.truncated,
+        malformed_rate=args.malformed,
     )
     config = FakeConfig(
         api_keys=frozenset({KEY}), latency_s=(low, high), capacity=args.capacity, seed=args.seed
@@ -191,6 +208,10 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     call_ceiling_per_min = slots * 60 / mean_latency
     accepted_per_min = tally.accepted * 60 / elapsed
     accepted_ceiling = call_ceiling_per_min / max(unit.calls, 1e-9)
+    total = ledger.total
+    prompt_tokens = (
+        total.input_tokens + total.cache_creation_input_tokens + total.cache_read_input_tokens
+    )
     book = PriceBook()
     haiku_now = ledger.total.usd / max(tally.accepted, 1) * 1000
     haiku45 = (
@@ -199,7 +220,7 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         * 1000
     )
     return {
-        "command": "python -m bench.llm " + " ".join(args.argv),
+        "command": "python -m bench llm " + " ".join(args.argv),
         "samples": args.samples,
         "concurrency_limit": args.concurrency,
         "provider_capacity": args.capacity,
@@ -210,6 +231,28 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         "rejected": tally.rejected,
         "rejection_reasons": tally.reasons,
         "repairs": tally.repairs,
+        "judge_disagreements": tally.disagreements,
+        "lost_to_malformed": tally.lost_to_malformed,
+        "answer_retries": tally.cost.answer_retries,
+        "broken_first_answers": dict(scripted.broken),
+        "error_rates": {
+            "wrong_sql": args.wrong_sql,
+            "use_tools": args.use_tools,
+            "review_fail": args.review_fail,
+            "drift": args.drift,
+            "truncated": args.truncated,
+            "malformed": args.malformed,
+        },
+        "cache_hit_share": round(total.cache_read_input_tokens / max(prompt_tokens, 1), 4),
+        "tokens_per_1000_accepted": {
+            k: round(getattr(total, k) / max(tally.accepted, 1) * 1000)
+            for k in (
+                "input_tokens",
+                "output_tokens",
+                "cache_creation_input_tokens",
+                "cache_read_input_tokens",
+            )
+        },
         "rate_limit_naks": tally.naks,
         "accepted_per_min": round(accepted_per_min, 2),
         "accepted_per_min_ceiling": round(accepted_ceiling, 2),
@@ -264,6 +307,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--wrong-sql", type=float, default=0.15)
     parser.add_argument("--use-tools", type=float, default=0.5)
     parser.add_argument("--review-fail", type=float, default=0.05)
+    parser.add_argument(
+        "--drift", type=float, default=0.0, help="SQL that runs but misreads its question"
+    )
+    parser.add_argument("--truncated", type=float, default=0.05, help="first answers cut off")
+    parser.add_argument("--malformed", type=float, default=0.05, help="first answers invalid")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args(argv)

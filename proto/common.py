@@ -22,6 +22,15 @@ class Engine(StrEnum):
     MYSQL = "mysql"
 
 
+class Agreement(StrEnum):
+    """The LLM judge's own SQL for the question against the sample's, by execution."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    # The judge's SQL did not run, or answered a different kind of task: not a finding.
+    INCONCLUSIVE = "inconclusive"
+
+
 class Level(StrEnum):
     """Validation levels of DataFramer: parse only; DDL+rows execute and the query prepares; run."""
 
@@ -97,6 +106,17 @@ class SeedMode(StrEnum):
 
     BACK_TRANSLATE = "back_translate"
     EXPAND = "expand"
+
+
+class EvolutionOperator(StrEnum):
+    """EvolSQL's six atomic transformation operators (seed 004, §4.2, Eq. 3-8)."""
+
+    FUNC = "functional_wrapping"
+    OP = "operator_mutation"
+    LOGIC = "logical_clause_expansion"
+    JOIN = "relational_expansion"
+    NEST = "nesting_evolution"
+    SET = "set_composition"
 
 
 class ReviewMode(StrEnum):

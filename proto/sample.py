@@ -10,9 +10,11 @@ from pydantic import Field
 
 from proto.common import (
     SCHEMA_VERSION,
+    Agreement,
     Complexity,
     Contract,
     Engine,
+    EvolutionOperator,
     JoinKind,
     Level,
     Outcome,
@@ -58,6 +60,10 @@ class Blueprint(Contract):
     seed_examples: list[str] = Field(default_factory=list)
     # Every spec property as sampled, by name: the conformance check and the report read these.
     properties: dict[str, Scalar] = Field(default_factory=dict)
+    # An evolved sample (EvolSQL §4.2): the accepted sample it was evolved from, and every
+    # operator applied since the first generation, oldest first (its lineage).
+    parent_id: str | None = None
+    evolution: list[EvolutionOperator] = Field(default_factory=list)
 
 
 class TableRows(Contract):
@@ -192,6 +198,10 @@ class Review(Contract):
     verdict: Literal["pass", "fail"]
     reasons: list[str] = Field(default_factory=list)
     reviewer: str = "rules"
+    # The judge's own SQL for the question (written without seeing the sample's) and how its
+    # result compared with the sample's on the sample's data.
+    judge_sql: str | None = None
+    agreement: Agreement | None = None
 
 
 class DedupVerdict(Contract):

@@ -30,6 +30,8 @@ RUN_STATUS_BUCKET = "sqlsynth_run_status"
 RUN_PLAN_BUCKET = "sqlsynth_run_plan"
 # What a run spent so far (dollars, tokens), summed over every replica: its budget is checked on it.
 RUN_SPEND_BUCKET = "sqlsynth_run_spend"
+# Concrete settings generated per domain, shared by the generator replicas (the avoid list).
+AVOID_SETTINGS_BUCKET = "sqlsynth_avoid_settings"
 DEDUP_BUCKET = "sqlsynth_dedup"
 # Seeds the planner has received, keyed "<pool>.<seed_id>" (SeedEvent JSON).
 SEED_BUCKET = "sqlsynth_seeds"

@@ -72,6 +72,11 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "Preference pairs: gold SQL against weak candidates that fail or differ in result.",
     ),
     CommandEntry(
+        "evolve",
+        "services.cli.evolve:command",
+        "Evolve a run's accepted records into harder ones (EvolSQL operators, N rounds).",
+    ),
+    CommandEntry(
         "reasoning",
         "services.cli.reasoning:command",
         "Reasoning traces: Claude answers kept when their result equals gold, or offline traces.",

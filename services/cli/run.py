@@ -138,6 +138,13 @@ def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
 @click.option("--pairs", is_flag=True, help="also write preferences.jsonl (preference pairs)")
 @click.option("--reasoning", is_flag=True, help="also write reasoning.jsonl (verified traces)")
 @click.option(
+    "--evolve-rounds",
+    type=click.IntRange(min=0, max=5),
+    default=0,
+    show_default=True,
+    help="then evolve the accepted records N rounds (EvolSQL operators) into OUT/evolved",
+)
+@click.option(
     "--guidelines-from",
     type=click.Path(exists=True, path_type=Path),
     help="a reviewed run folder (or its guidelines.json): its reviewers' guidelines steer this run",
@@ -153,6 +160,7 @@ def run_command(
     keep_state: bool,
     pairs: bool,
     reasoning: bool,
+    evolve_rounds: int,
     guidelines_from: Path | None,
     **options: Any,
 ) -> None:
@@ -231,6 +239,7 @@ def run_command(
             engines=list(request.engines),
             postgres_dsn=postgres_dsn,
             mysql_dsn=mysql_dsn,
+            evolve_rounds=evolve_rounds,
         )
     for problem in result.plan.problems:
         console.print(f"[yellow]planner:[/] {problem}")

@@ -10,8 +10,10 @@ import click
 from rich.console import Console
 
 from proto.common import Engine
+from services.cli.evolve import DEFAULT_OUT, make_evolved
 from services.cli.pairs import describe_pairs, make_pairs
 from services.cli.reasoning import describe_reasoning, make_reasoning
+from shared.evolution.direction import DirectionConfig
 from shared.export.records import ExportError
 from shared.export.writer import describe_summary, export_run
 from shared.pairs.build import PairPlan
@@ -29,7 +31,24 @@ def write_outputs(
     engines: list[Engine] | None = None,
     postgres_dsn: str | None = None,
     mysql_dsn: str | None = None,
+    evolve_rounds: int = 0,
 ) -> None:
+    if evolve_rounds:
+        try:
+            evolved = make_evolved(
+                out_dir,
+                out_dir / DEFAULT_OUT,
+                DirectionConfig(rounds=evolve_rounds),
+                engines=engines or list(Engine),
+                postgres_dsn=postgres_dsn,
+                mysql_dsn=mysql_dsn,
+            )
+            console.print(
+                f"{evolved['accepted']} evolved records → {out_dir / DEFAULT_OUT / 'dataset.jsonl'}"
+            )
+        except (ExportError, OSError, click.ClickException) as exc:
+            message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+            console.print(f"[yellow]evolution skipped:[/] {message}")
     if pairs:
         try:
             path, pairs_summary = make_pairs(

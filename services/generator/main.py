@@ -23,6 +23,7 @@ from pydantic import Field
 from proto import subjects
 from proto.common import Stage
 from services.common.app import Service, create_app, create_service
+from services.common.avoid_list import KvAvoidStore
 from services.common.broker import consumer_config
 from services.common.delivery import SampleDelivery
 from services.common.draft_engine import DraftEngineSettings, open_service_engine
@@ -67,6 +68,7 @@ GeneratorService = Service[GeneratorSettings, GeneratorState]
 async def start(service: GeneratorService) -> None:
     settings = service.settings
     opened = await open_service_engine(service, settings)
+    share_avoid_list(service, opened)
     delivery = SampleDelivery(Stage.GENERATOR, service.broker, settings, service.metrics)
     # Reviewer guidelines of the run in this output folder (written by `sqlsynth review`).
     guidelines = GuidelinesFile(settings.out_dir / GUIDELINES_FILE)
@@ -74,6 +76,14 @@ async def start(service: GeneratorService) -> None:
     if settings.batch:
         state.intake = open_batch_intake(service, state)
     service.started = state
+
+
+def share_avoid_list(service: GeneratorService, opened: OpenedEngine) -> None:
+    """The Claude engine's avoid-settings list, shared with the other replicas through NATS KV."""
+    from shared.generation.claude.engine import ClaudeDraftEngine
+
+    if isinstance(opened.engine, ClaudeDraftEngine):
+        opened.engine.writer.tally.store = KvAvoidStore(service.broker)
 
 
 def open_batch_intake(service: GeneratorService, state: GeneratorState) -> BatchIntake | None:

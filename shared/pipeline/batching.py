@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from proto import subjects
-from proto.common import Outcome, Stage
+from proto.common import Outcome, SeedMode, Stage
 from proto.sample import Blueprint, ErrorClass, SampleEnvelope, TokenCost
 from shared.errors import is_retryable
 from shared.pipeline.emit import Emit, reject, sample_seed
@@ -321,11 +321,11 @@ class ManyDrafts(Protocol):
 
 
 def batchable(envelope: SampleEnvelope) -> bool:
-    """Samples planned from a seed stay online: a seed's SQL has its back-translation and
-    verifier steps, and a seed's schema is used as given instead of a schema section, which
-    the batch rounds (one fixed sequence of sections for all) do not do."""
+    """A seed's kept SQL stays online (its back-translation and verifier steps); a seed's schema
+    and an expansion of a seed's SQL are batched like any plan (the batch rounds write on the
+    given schema, as the online engine does)."""
     blueprint = envelope.blueprint
-    return not (blueprint.seed_sql or blueprint.seed_schema)
+    return not (blueprint.seed_sql and blueprint.seed_mode is not SeedMode.EXPAND)
 
 
 class BatchGeneratorStage:

@@ -93,6 +93,9 @@ def build_document(seeds: SeedMeasurements, *, strict: bool = False, name: str =
         build.primary_keys(),
         build.foreign_keys(),
     ]
+    lead = build.question_lead()
+    if lead is not None:
+        properties.append(lead)
     domains, domain_evidence = build_domains(seeds, notes)
     portable = (
         seeds.raw_join_kinds[JoinKind.RIGHT.value] + seeds.raw_join_kinds[JoinKind.FULL.value]

@@ -13,6 +13,7 @@ from typing import Any
 from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint
 from shared.spec.model import DOMAIN, Spec, Value, ValueType
+from shared.spec.question_lead import Lead
 
 # join_kind's value for "no join" (a one-table query); JSON and YAML have no portable null key.
 NO_JOIN = "none"
@@ -43,6 +44,7 @@ WELL_KNOWN: dict[str, WellKnown] = {
     "prompt_style": WellKnown(ValueType.STR, tuple(s.value for s in PromptStyle)),
     "num_tables": WellKnown(ValueType.INT, low=1, high=MAX_TABLES),
     "join_kind": WellKnown(ValueType.STR, (NO_JOIN, *(k.value for k in JoinKind))),
+    "question_lead": WellKnown(ValueType.STR, tuple(lead.value for lead in Lead)),
 } | {feature_property(f): WellKnown(ValueType.BOOL) for f in SqlFeature}
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
 from shared.spec.model import WILDCARD, Value
+from shared.spec.question_lead import Lead
 from shared.spec.rules import NO_JOIN, feature_property
 from shared.spec.seed_measure import NOT_EASY, Measured, SeedMeasurements
 from shared.spec.validate import default_spec
@@ -110,6 +111,8 @@ DESCRIPTIONS = {
     "query, no retrieval query.",
     "columns_per_table": "Columns of each table the seeds' queries read, from their schemas.",
     "declares_primary_keys": "The schema's tables declare PRIMARY KEY.",
+    "question_lead": "How the seeds' questions open (what, which, how many, list, show ...), "
+    "given their prompt style; generated questions open the same way.",
 }
 
 
@@ -215,6 +218,26 @@ class Builder:
         shares = round_shares(estimate(observed, styles, self.smooth.alpha))
         evidence = {"seeds": sum(observed.values()), "counts": _ordered(observed, styles)}
         return self.entry("prompt_style", {"values": shares}, evidence)
+
+    def question_lead(self) -> dict[str, Any] | None:
+        """How questions open, given their style (None when no seed has a question): the
+        realizer opens generated questions the same way (seed 001's style references)."""
+        asked = [r for r in self.rows if r.lead and r.prompt_style]
+        if not asked:
+            return None
+        leads: list[Value] = [lead.value for lead in Lead]
+        branches: dict[Value, Any] = {}
+        counts: dict[Value, Any] = {}
+        for style in PromptStyle:
+            observed = tally([r for r in asked if r.prompt_style == style.value], lambda r: r.lead)
+            if observed:
+                branches[style.value] = round_shares(estimate(observed, leads, 0.0))
+                counts[style.value] = _ordered(observed, leads)
+            else:
+                branches[style.value] = {Lead.OTHER.value: 1.0}
+        evidence = {"seeds": sum(r.weight for r in asked), "counts": counts}
+        body = {"depends_on": ["prompt_style"], "conditional": branches}
+        return self.entry("question_lead", body, evidence)
 
     def feature(self, feature: SqlFeature) -> dict[str, Any]:
         """P(feature | complexity), or | (needed feature, complexity) for GROUP BY, HAVING,

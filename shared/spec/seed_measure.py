@@ -28,6 +28,7 @@ from shared.datasets import DatasetRecord, load_dataset
 from shared.datasets.loader import peek_jsonl
 from shared.ingest.seeds_io import read_seeds
 from shared.spec.prompt_style import classify_prompt_style
+from shared.spec.question_lead import lead_of
 from shared.spec.rules import MAX_TABLES, NO_JOIN
 from shared.sql.features import QueryFeatures, analyze_query
 from shared.sql.schema_facts import extract_schema_facts
@@ -79,6 +80,7 @@ class Measured:
     join_kind: str
     features: frozenset[SqlFeature]
     prompt_style: str | None = None
+    lead: str | None = None  # how the question opens (words.leads.Lead)
     domain: str | None = None
     columns: tuple[int, ...] = ()
     primary_keys: bool | None = None
@@ -215,6 +217,7 @@ def measure_row(row: SeedRow, seeds: SeedMeasurements) -> Measured | None:
         join_kind=join,
         features=frozenset(kept),
         prompt_style=style.value if style else None,
+        lead=lead_of(row.question).value if row.question else None,
         domain=row.domain,
         columns=schema.columns,
         primary_keys=schema.primary_keys,

@@ -252,7 +252,7 @@ async def test_rate_limit_storm_mid_run_loses_and_rejects_nothing(
 async def test_malformed_answers_end_as_fallback_or_rejection_with_reason(
     stack: LocalStack, tmp_path: Path
 ) -> None:
-    breaks = {"submit_rows": 2, "submit_review": 2, "submit_repair": 1}
+    breaks = {"submit_design": 2, "submit_review": 2, "submit_repair": 1}
     broken: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -277,10 +277,10 @@ async def test_malformed_answers_end_as_fallback_or_rejection_with_reason(
         assert_exactly_once(output)
         assert_cost_is_billed(output, fake)
         rejected = output.records("rejected.jsonl")
-        rows = [r for r in rejected if (r["reason"] or "").startswith("malformed rows answer:")]
+        rows = [r for r in rejected if (r["reason"] or "").startswith("malformed design answer:")]
         assert len(rows) == 2 and {r["error_class"] for r in rows} == {"generation_error"}
         assert all("unexpected_field" in r["reason"] for r in rows)
-        assert all(r["envelope"]["cost"]["calls"] >= 3 for r in rows)  # outline, schema, rows
+        assert all(r["envelope"]["cost"]["calls"] >= 1 for r in rows)  # the design, paid
         repairs = [r for r in rejected if "repair impossible: malformed repair" in r["reason"]]
         assert len(repairs) == 1
         # A judge that answered nonsense leaves the rules' verdict, and says so (the sample may

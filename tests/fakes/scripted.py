@@ -6,10 +6,13 @@ a catalogue domain's portable DDL and rows (shared.generation.template), a join/
 over them, and a question in the planned style. Answers are deterministic per variation.
 Knobs make it imperfect on purpose: `wrong_sql_rate` (a misspelt column in the first SQL, fixed
 by the agent tool or by a repair), `use_tools_rate` (checks its SQL with run_query first),
-`review_fail_rate` (the judge objects), `truncated_rate` / `malformed_rate` (the first answer of
-a section is cut off at max_tokens / breaks its schema; asked again, the model answers well —
-the rates are per section of a sample, first answers only, so they are fixed error rates that
-a retry can recover from).
+`review_fail_rate` (the judge objects), `drift_rate` (the SQL computes an average where the
+question asks for a total: it runs and returns rows, only a judge reading the question finds it),
+`truncated_rate` / `malformed_rate` (the first answer of a section is cut off at max_tokens /
+breaks its schema; asked again, the model answers well — the rates are per section of a sample,
+first answers only, so they are fixed error rates that a retry can recover from).
+As a judge it reads the question and the schema (never the sample's SQL, which it is not shown)
+and writes its own SQL for it (`read_question`).
 """
 
 from __future__ import annotations
@@ -92,12 +95,10 @@ def _catalogue_name(domain: str) -> str:
     return names[digest % len(names)]
 
 
-def make_plan(blueprint: Blueprint, variation: int) -> Plan:
-    rng = random.Random(variation)
-    rows = int(blueprint.properties.get("rows_per_table") or 6)
-    instance = build_schema(_catalogue_name(blueprint.domain), variation % 3, max(4, min(rows, 10)))
-    domain = get_domain(instance.domain.name)
-    pairs = [
+def candidate_pairs(domain_name: str) -> list[tuple[Table, str, Table, Column]]:
+    """(child, fk column, parent, numeric measure of the child) the scripted query can use."""
+    domain = get_domain(domain_name)
+    return [
         (t, fk.column, domain.table(fk.ref_table), c)
         for t in domain.tables
         for fk in t.foreign_keys
@@ -106,16 +107,45 @@ def make_plan(blueprint: Blueprint, variation: int) -> Plan:
         and fk.ref_table != t.name
         and domain.table(fk.ref_table).label_column is not None
     ]
-    child, fk, parent, measure = pairs[rng.randrange(len(pairs))]
+
+
+def write_sql(blueprint: Blueprint, parent: Table, child: Table, fk: str, measure: Column) -> str:
     label = parent.label_column
     join = "LEFT JOIN" if blueprint.join_kind and blueprint.join_kind.value == "left" else "JOIN"
-    sql = (
+    return (
         f"SELECT p.{label}, COUNT(c.id) AS {child.name}_count, "
         # COALESCE: a nullable measure gives NULL sums, which engines order differently.
         f"ROUND(COALESCE(SUM(c.{measure.name}), 0), 2) AS total_{measure.name} "
         f"FROM {parent.name} p {join} {child.name} c ON c.{fk} = p.id "
         f"GROUP BY p.id, p.{label} ORDER BY total_{measure.name} DESC, p.id LIMIT 5"
     )
+
+
+def read_question(blueprint: Blueprint, question: str, ddl: str) -> str | None:
+    """The judge's own SQL: which parents, children and measure the question names, among the
+    schema's tables; None if it cannot tell."""
+    present = {name.lower() for name in re.findall(r"CREATE TABLE (\w+)", ddl, re.I)}
+    text = question.lower()
+    named = [
+        (child.plural.lower() in text, len(measure.label), child, fk, parent, measure)
+        for child, fk, parent, measure in candidate_pairs(_catalogue_name(blueprint.domain))
+        if {child.name, parent.name} <= present
+        and parent.plural.lower() in text
+        and measure.label.lower() in text
+    ]
+    if not named:
+        return None
+    *_, child, fk, parent, measure = max(named, key=lambda n: (n[0], n[1]))
+    return write_sql(blueprint, parent, child, fk, measure)
+
+
+def make_plan(blueprint: Blueprint, variation: int) -> Plan:
+    rng = random.Random(variation)
+    rows = int(blueprint.properties.get("rows_per_table") or 6)
+    instance = build_schema(_catalogue_name(blueprint.domain), variation % 3, max(4, min(rows, 10)))
+    pairs = candidate_pairs(instance.domain.name)
+    child, fk, parent, measure = pairs[rng.randrange(len(pairs))]
+    sql = write_sql(blueprint, parent, child, fk, measure)
     wrong = sql.replace(f"SUM(c.{measure.name})", f"SUM(c.{measure.name}_amt)")
     return Plan(
         blueprint=blueprint,
@@ -139,12 +169,14 @@ class ScriptedModel:
         wrong_sql_rate: float = 0.0,
         use_tools_rate: float = 0.5,
         review_fail_rate: float = 0.0,
+        drift_rate: float = 0.0,
         truncated_rate: float = 0.0,
         malformed_rate: float = 0.0,
     ) -> None:
         self.wrong_sql_rate = wrong_sql_rate
         self.use_tools_rate = use_tools_rate
         self.review_fail_rate = review_fail_rate
+        self.drift_rate = drift_rate
         self.truncated_rate = truncated_rate
         self.malformed_rate = malformed_rate
         self._answered: set[str] = set()  # (sample, section) keys answered once already
@@ -162,13 +194,16 @@ class ScriptedModel:
         blueprint = Blueprint.model_validate_json(blueprint_json)
         variation = int(_between(first, "variation") or 0)
         plan = make_plan(blueprint, variation)
-        ran = any(
-            block.get("name") == "run_query"
-            for m in messages
-            if m["role"] == "assistant"
-            for block in m["content"]
-            if isinstance(block, dict)
-        )
+        ran = (
+            any(
+                block.get("name") == "run_query"
+                for m in messages
+                if m["role"] == "assistant"
+                for block in m["content"]
+                if isinstance(block, dict)
+            )
+            or "Checked on the sample's data" in last
+        )  # the batch fix round showed the error
         ctx = Ctx(first, last, ran)
         name = choice.get("name") if choice.get("type") == "tool" else None
         if name is None:
@@ -205,17 +240,25 @@ class ScriptedModel:
         if "submit_repair" in ctx.last or "<feedback>" in ctx.first:
             return "submit_repair"
         if not ctx.ran_query and self._chance(plan, "tools", self.use_tools_rate):
-            sql = plan.wrong_sql if self._chance(plan, "wrong", self.wrong_sql_rate) else plan.sql
+            sql = self._written_sql(plan, wrong=self._chance(plan, "wrong", self.wrong_sql_rate))
             call = {"type": "tool_use", "name": "run_query", "input": {"sql": sql}}
             return json.dumps(call)
-        return "submit_sql"
+        return "submit_query"
 
     def _submit(self, name: str, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         payload: dict[str, Any] = getattr(self, f"_{name.removeprefix('submit_')}")(plan, ctx)
         return {"type": "tool_use", "name": name, "input": payload}
 
-    def _outline(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+    def _written_sql(self, plan: Plan, *, wrong: bool) -> str:
+        sql = plan.wrong_sql if wrong else plan.sql
+        if self._chance(plan, "drift", self.drift_rate):
+            # Runs and returns rows, but averages where the question asks for a total.
+            sql = sql.replace("COALESCE(SUM(", "COALESCE(AVG(")
+        return sql
+
+    def _design(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         domain = plan.instance.domain
+        seeded = _between(ctx.first, "seed_schema") is not None
         return {
             "setting": f"{domain.description} (variation {plan.variation % 97})",
             "tables": [
@@ -235,21 +278,25 @@ class ScriptedModel:
             f"{plan.child.plural}",
             "sql_plan": f"join {plan.child.name} to {plan.parent.name}, group by the "
             f"{plan.parent.noun}, count and sum, order by the sum, keep five",
+            "ddl": None if seeded else plan.instance.ddl,
+            "rows": [r.model_dump() for r in plan.instance.rows],
         }
-
-    def _schema(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
-        return {"ddl": plan.instance.ddl}
 
     def _rows(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
         return {"tables": [r.model_dump() for r in plan.instance.rows]}
 
-    def _sql(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+    def _query(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
+        seed_sql = _between(ctx.first, "seed_sql")
+        kept = seed_sql is not None and "NEW query" not in ctx.first
         # Checked with run_query first: an error was seen and fixed, or the SQL was right.
         wrong = not ctx.ran_query and self._chance(plan, "wrong", self.wrong_sql_rate)
+        words = self._question(plan, ctx) | self._explanation(plan, ctx)
         return {
             "reasoning": f"join {plan.child.name} to {plan.parent.name} on {plan.fk}, "
             "aggregate per parent, order and limit",
-            "sql": plan.wrong_sql if wrong else plan.sql,
+            "sql": seed_sql if kept and seed_sql else self._written_sql(plan, wrong=wrong),
+            "added_rows": None,
+            **words,
         }
 
     def _words(self, plan: Plan) -> dict[str, str]:
@@ -283,13 +330,15 @@ class ScriptedModel:
             "question": None,
             "explanation": None,
         }
-        if "review_failed" in ctx.first:
+        if "review_failed" in ctx.first and "independent SQL" not in ctx.first:
             edit["explanation"] = (_between(ctx.first, "explanation") or "") + (
                 " Only the five largest totals are returned."
             )
             return {"diagnosis": "the explanation did not mention the limit", **edit}
-        # The minimal edit: undo the misspelt column in the SQL as given.
-        edit["sql"] = re.sub(r"(\w+)_amt\)", r"\1)", _between(ctx.first, "sql") or plan.sql)
+        # The minimal edit: undo the misspelt column (and the average the judge's reading of
+        # the question did not match) in the SQL as given.
+        given = _between(ctx.first, "sql") or plan.sql
+        edit["sql"] = re.sub(r"(\w+)_amt\)", r"\1)", given).replace("AVG(", "SUM(")
         return {
             "diagnosis": "the query referenced a column that does not exist; use "
             f"{plan.measure.name}",
@@ -297,16 +346,16 @@ class ScriptedModel:
         }
 
     def _review(self, plan: Plan, ctx: Ctx) -> dict[str, Any]:
-        sample = _between(ctx.first, "sql") or ""
-        failed = "FAILED" in ctx.first or self._chance(sample, "review", self.review_fail_rate)
-        reasons = (
-            ["the question asks for the top five but the SQL result is not limited"]
-            if (failed)
-            else []
-        )
+        question = _between(ctx.first, "question") or ""
+        own_sql = read_question(plan.blueprint, question, _between(ctx.first, "schema") or "")
+        # Keyed on the text it judges: a repaired explanation is judged afresh.
+        judged = question + (_between(ctx.first, "explanation") or "")
+        failed = "FAILED" in ctx.first or self._chance(judged, "review", self.review_fail_rate)
+        reasons = ["the explanation does not say that only five rows are kept"] if failed else []
         return {
-            "reasoning": "Compared the question, SQL and explanation clause by clause, then "
-            "checked the execution facts.",
+            "reasoning": "Read the question against the schema and wrote the query it asks for, "
+            "then compared the explanation and the execution facts with it.",
+            "sql": own_sql,
             "verdict": "fail" if failed else "pass",
             "reasons": reasons,
         }

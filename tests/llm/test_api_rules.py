@@ -11,6 +11,7 @@ from typing import Any, cast
 import anthropic
 import pytest
 
+from proto.sample import SampleEnvelope
 from shared.errors import GenerationError
 from shared.generation.claude.engine import build_claude_engine
 from shared.generation.claude.schemas import build_tools
@@ -196,10 +197,15 @@ async def test_the_engines_request_shapes_pass_every_rule() -> None:
             await claude.generate(blueprint, seed=40 + i)
         with contextlib.suppress(GenerationError):  # "changed nothing" is fine: shapes count
             await claude.repair(blueprint, sample_draft(blueprint), [], seed=7)
+        envelope = SampleEnvelope(
+            run_id="r", sample_id="s", blueprint=blueprint, draft=sample_draft(blueprint)
+        )
+        await claude.review(envelope)
         await claude.aclose()
         calls = fake.calls
         assert fake.state.violations == []
-    assert len(calls) >= 18 and all(c.status == 200 for c in calls)
-    assert {c.tool_choice for c in calls} >= {"any", "submit_outline", "submit_explanation"}
+    # Per draft: design, run_query, submit_query; then a repair (>= 1 call) and a review.
+    assert len(calls) >= 11 and all(c.status == 200 for c in calls)
+    assert {c.tool_choice for c in calls} >= {"any", "submit_design", "submit_review"}
     for call in calls:
         assert call.body is not None and check_request(call.body) == []

@@ -17,7 +17,7 @@ from shared.llm.batches import BatchRunner
 from shared.llm.pricing import PriceBook
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
-from tests.llm.conftest import blueprints, make_settings
+from tests.llm.conftest import blueprints, make_settings, sample_draft
 
 
 def items(n: int) -> list[tuple[str, Any, int]]:
@@ -72,7 +72,7 @@ async def test_a_crashed_job_resumes_without_resubmitting(tmp_path: Path) -> Non
         claude = build_claude_engine(make_settings(fake))
         first = BatchDraftGenerator(claude, BatchRunner(claude.client, tmp_path, poll_s=0.05))
         job = asyncio.create_task(first.generate_many("resume", items(3)))
-        state = tmp_path / "resume-schema.batch.json"
+        state = tmp_path / "resume-query.batch.json"
         while not state.exists():  # the second round is submitted, recorded and running
             await asyncio.sleep(0.01)
         job.cancel()  # the process "dies" while polling
@@ -84,3 +84,36 @@ async def test_a_crashed_job_resumes_without_resubmitting(tmp_path: Path) -> Non
         assert all(o.draft is not None for o in outcomes.values())
         assert fake.batches.created == len(SECTIONS)  # the interrupted round was not resent
         await claude.aclose()
+
+
+async def test_failing_queries_get_one_fix_round_with_the_error(tmp_path: Path) -> None:
+    """Batch parity with the online agent tools: every submitted query runs on its sample's data;
+    the failing ones (here: all, a misspelt column) get one more round with the error."""
+    scripted = ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=0.0)
+    with FakeAnthropic(scripted, FakeConfig(batch_delay_s=0.02, keep_bodies=True)) as fake:
+        claude = build_claude_engine(make_settings(fake))
+        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        outcomes = await BatchDraftGenerator(claude, runner).generate_many("fix", items(3))
+        await claude.aclose()
+    assert fake.batches.created == len(SECTIONS) + 1  # design, query, fix
+    for outcome in outcomes.values():
+        assert outcome.draft is not None and outcome.cost.calls == len(SECTIONS) + 1
+        assert "ERROR" not in run_on_sqlite(
+            outcome.draft.schema_ddl, outcome.draft.rows, outcome.draft.sql
+        )
+    assert fake.state.violations == []  # the fix requests answer the submit call properly
+
+
+async def test_a_seed_schema_is_not_asked_again_in_a_batch(tmp_path: Path) -> None:
+    with FakeAnthropic(ScriptedModel(), FakeConfig(batch_delay_s=0.02)) as fake:
+        claude = build_claude_engine(make_settings(fake))
+        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        key, blueprint, seed = items(1)[0]
+        given = sample_draft(blueprint).schema_ddl
+        seeded = blueprint.model_copy(update={"seed_schema": given})
+        outcomes = await BatchDraftGenerator(claude, runner).generate_many(
+            "seeded", [(key, seeded, seed)]
+        )
+        await claude.aclose()
+    draft = outcomes[key].draft
+    assert draft is not None and draft.schema_ddl == given

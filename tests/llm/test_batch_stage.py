@@ -63,7 +63,7 @@ async def test_each_sample_is_drafted_rejected_or_sent_online(
     def error_fn(cid: str, params: dict[str, Any]) -> str | None:
         if cid == custom_id(bad):
             return "invalid_request_error"  # this sample's request is wrong: final
-        if cid == custom_id(flaky) and asks(params, "rows"):
+        if cid == custom_id(flaky) and asks(params, "query"):
             return "overloaded_error"  # the provider keeps failing it: worth trying online
         return None
 
@@ -75,7 +75,7 @@ async def test_each_sample_is_drafted_rejected_or_sent_online(
         outcome = resolved[key]
         if key == flaky:
             assert isinstance(outcome, GoOnline) and "overloaded_error" in outcome.reason
-            assert outcome.spent.calls == 2  # outline and schema were answered and billed
+            assert outcome.spent.calls == 1  # the design was answered and billed
             assert envelope.cost.calls == 0  # added by the online path, not twice
             continue
         assert isinstance(outcome, Publish)
@@ -94,7 +94,7 @@ async def test_each_sample_is_drafted_rejected_or_sent_online(
     spent = sum(e.cost.usd for _, e in items) + resolved[flaky].spent.usd  # type: ignore[union-attr]
     assert spent == pytest.approx(claude.client.ledger.total.usd)
     assert server.billed()["calls"] == claude.client.ledger.total.calls
-    # The six rounds, and the rows round retried twice for the flaky sample.
+    # The two rounds, and the query round retried twice for the flaky sample.
     assert server.batches.created == len(SECTIONS) + 2
     await claude.aclose()
 
@@ -106,7 +106,7 @@ async def test_a_round_that_cannot_be_submitted_goes_online_then_resumes(
     create = server.batches.create
 
     def broken(body: dict[str, Any]) -> dict[str, Any]:
-        if server.batches.created >= 2:  # outline and schema went through
+        if server.batches.created >= 1:  # the design round went through
             raise ConnectionResetError("load balancer dropped the request")
         return create(body)
 
@@ -117,8 +117,8 @@ async def test_a_round_that_cannot_be_submitted_goes_online_then_resumes(
     for key, _ in items:
         outcome = resolved[key]
         assert isinstance(outcome, GoOnline) and "LlmUnavailable" in outcome.reason
-        assert outcome.spent.calls == 2
-    assert server.batches.created == 2
+        assert outcome.spent.calls == 1
+    assert server.batches.created == 1
 
     # A redelivery of the same samples: the finished rounds come from disk, unpaid.
     server.batches.create = create  # type: ignore[method-assign]
@@ -138,7 +138,7 @@ async def test_a_round_refused_once_is_tried_again_before_going_online(
     refused: list[int] = []
 
     def flaky(body: dict[str, Any]) -> dict[str, Any]:
-        if server.batches.created == 3 and not refused:  # the sql round, once
+        if server.batches.created == 1 and not refused:  # the query round, once
             refused.append(server.batches.created)
             raise ConnectionResetError("load balancer dropped the request")
         return create(body)
@@ -146,8 +146,8 @@ async def test_a_round_refused_once_is_tried_again_before_going_online(
     server.batches.create = flaky  # type: ignore[method-assign]
     items = planned(3)
     resolved = await stage_for(claude, tmp_path, retries=1)(batch_name(k for k, _ in items), items)
-    assert refused == [3]
+    assert refused == [1]
     assert all(isinstance(resolved[k], Publish) for k, _ in items)
-    assert server.batches.created == len(SECTIONS)  # the three finished rounds were not resent
+    assert server.batches.created == len(SECTIONS)  # the finished round was not resent
     assert all(e.cost.calls == len(SECTIONS) for _, e in items)
     await claude.aclose()

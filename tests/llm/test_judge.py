@@ -110,16 +110,10 @@ async def test_generation_from_a_seed_query_keeps_it_and_verifies_the_pair(
     seeded = blueprint.model_copy(update={"seed_sql": sample_draft(blueprint).sql})
     draft, cost = await engine.generate(seeded, seed=4)
     tools = [c.tool_choice for c in fake.calls]
-    assert tools == [
-        "submit_outline",
-        "submit_schema",
-        "submit_rows",
-        "any",
-        "submit_back_translation",
-        "submit_review",
-    ]
+    # The query turn keeps the seed's SQL and words it; the judge then checks the pair.
+    assert tools == ["submit_design", "any", "submit_review"]
     assert "<seed_sql>" in fake.calls[0].body["messages"][0]["content"][0]["text"]  # type: ignore[index]
-    assert cost.calls == 6 and draft.question
+    assert cost.calls == 3 and draft.question and draft.sql == seeded.seed_sql
 
 
 async def test_a_pair_the_verifier_rejects_is_a_generation_error() -> None:
@@ -170,8 +164,15 @@ async def test_generator_stage_back_translates_a_kept_seed_and_expands_on_a_give
     [emit] = await stage(SampleEnvelope(run_id="r", sample_id="ex", blueprint=expand))
     calls = fake.calls[before:]
     tools = [c.tool_choice for c in calls]
-    assert "submit_schema" not in tools and "submit_review" not in tools
-    assert tools[:2] == ["submit_outline", "submit_rows"] and "submit_question" in tools
+    assert tools == ["submit_design", "any"]  # no review: the SQL is the model's own
+    design = [
+        b["input"]
+        for m in (calls[1].body or {})["messages"]
+        if m["role"] == "assistant"
+        for b in m["content"]
+        if b.get("name") == "submit_design"
+    ]
+    assert design and design[0]["ddl"] is None  # the seed's schema is not written again
     assert calls[0].body is not None
     first_prompt = json.dumps(calls[0].body["messages"][0])
     assert "<seed_schema>" in first_prompt and "NEW query" in first_prompt

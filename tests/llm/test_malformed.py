@@ -36,7 +36,7 @@ async def test_malformed_section_answer_is_a_generation_error_with_reason(
     with pytest.raises(MalformedOutput) as caught:
         await engine.generate(blueprints(1)[0], seed=1)
     error = caught.value
-    assert error.section == "outline"
+    assert error.section == "design"
     assert "unexpected_field" in error.reason and "Field required" in error.reason
     assert error.cost.calls == 1 == fake.billed()["calls"]
     assert error.cost.output_tokens == fake.billed()["output_tokens"]
@@ -49,7 +49,8 @@ async def test_generator_stage_rejects_with_the_reason(
     fake.set_fault_fn(
         lambda i, body: (
             Fault("malformed_tool_input")
-            if (body.get("tool_choice") or {}).get("name") == "submit_rows"
+            # the query turn: agent tools allowed, so tool_choice is "any"
+            if (body.get("tool_choice") or {}).get("type") == "any"
             else None
         )
     )
@@ -57,7 +58,7 @@ async def test_generator_stage_rejects_with_the_reason(
     assert [e.subject for e in emits] == [subjects.SAMPLE_REJECTED]
     last = emits[0].envelope.history[-1]
     assert last.outcome is Outcome.REJECTED and last.error_class is ErrorClass.GENERATION
-    assert last.reason is not None and last.reason.startswith("malformed rows answer:")
+    assert last.reason is not None and last.reason.startswith("malformed query answer:")
 
 
 async def test_malformed_repair_answer_ends_the_repair_with_reason(
@@ -106,7 +107,7 @@ async def test_malformed_agent_tool_call_is_answered_and_the_model_recovers() ->
             if b.get("is_error")
         ]
         assert errors and "malformed run_query input" in errors[0]["content"]
-        assert cost.calls == 7
+        assert cost.calls == 3  # design, the broken run_query, then submit_query
         await claude.aclose()
 
 
@@ -114,5 +115,5 @@ async def test_truncated_answer_is_malformed(fake: FakeAnthropic) -> None:
     claude = build_claude_engine(make_settings(fake, max_tokens=256, answer_retries=0))
     with pytest.raises(MalformedOutput, match="cut off at max_tokens=256") as caught:
         await claude.generate(blueprints(1)[0], seed=1)
-    assert caught.value.section in {"outline", "rows"}
+    assert caught.value.section == "design"
     await claude.aclose()

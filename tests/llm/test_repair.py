@@ -88,7 +88,7 @@ async def test_the_agent_tool_catches_its_own_mistake() -> None:
         draft, cost = await claude.generate(blueprints(1, seed=4)[0], seed=2)
         assert "ERROR" not in run_on_sqlite(draft.schema_ddl, draft.rows, draft.sql)
         choices = [c.tool_choice for c in fake.calls]
-        assert choices.count("any") == 2 and cost.calls == 7  # run_query, then submit_sql
+        assert choices.count("any") == 2 and cost.calls == 3  # design, run_query, submit_query
         tool_results = [
             b
             for c in fake.calls

@@ -113,7 +113,7 @@ def online_generation(fake: FakeAnthropic) -> list[str]:
     return [
         c.body["messages"][0]["content"][0]["text"]
         for c in fake.calls
-        if not c.batch and c.body is not None and c.tool_choice == "submit_outline"
+        if not c.batch and c.body is not None and c.tool_choice == "submit_design"
     ]
 
 
@@ -133,7 +133,7 @@ async def test_planned_samples_are_drafted_in_batches_and_acked_once(
     drafted = outputs.envelopes[subjects.SAMPLE_DRAFTED]
     assert sorted(e.sample_id for e in drafted) == [e.sample_id for e in envelopes]
     assert all((e.history[-1].reason or "").startswith("engine=claude batch=gen-") for e in drafted)
-    # One job of three (size), one of the last sample (time): six rounds each, nothing online.
+    # One job of three (size), one of the last sample (time): two rounds each, nothing online.
     assert fake.batches.created == 2 * len(SECTIONS)
     assert online_generation(fake) == []
     jobs = Counter(e.history[-1].reason for e in drafted)
@@ -155,8 +155,8 @@ async def test_seed_samples_and_provider_failures_go_online(
     failing = custom_id(sample_key(envelopes[2]))
 
     def error_fn(cid: str, params: dict[str, Any]) -> str | None:
-        # The provider keeps failing one sample's rows: after the retry batches, it goes online.
-        rows = params.get("tool_choice", {}).get("name") == "submit_rows"
+        # The provider keeps failing one sample's query: after the retry batches, it goes online.
+        rows = params.get("tool_choice", {}).get("name") == "submit_query"
         return "overloaded_error" if cid == failing and rows else None
 
     fake.batches.error_fn = error_fn
@@ -175,29 +175,41 @@ async def test_seed_samples_and_provider_failures_go_online(
     fallback = done[envelopes[2].sample_id]
     assert fallback.draft is not None
     assert fallback.history[-1].reason == "engine=claude"  # drafted online
-    # Its cost holds the batch rounds it had (outline, schema) and the online calls.
-    assert fallback.cost.calls == 2 + len(SECTIONS)
+    # Its cost holds the batch round it had (the design) and the online calls.
+    assert fallback.cost.calls == 1 + len(SECTIONS)
     assert len(online_generation(fake)) == 1
     assert sum(e.cost.usd for e in done.values()) == pytest.approx(ledger_total.usd)
     assert ledger_total.calls == fake.billed()["calls"]
     assert all(m.committed is AckStatus.ACKED for m in outputs.received)
 
 
-async def test_a_seed_sample_skips_the_batch(fake: FakeAnthropic, tmp_path: Path) -> None:
-    [envelope] = planned(1)
+async def test_a_seed_schema_is_batched_and_a_kept_seed_query_stays_online(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    schema_seed, sql_seed = planned(2)
     schema = "CREATE TABLE shop (id INTEGER PRIMARY KEY, name TEXT);"
-    envelope.blueprint = envelope.blueprint.model_copy(update={"seed_schema": schema})
-    service, _ = generator_main.create_generator(settings(tmp_path))
+    schema_seed.blueprint = schema_seed.blueprint.model_copy(update={"seed_schema": schema})
+    sql_seed.blueprint = sql_seed.blueprint.model_copy(
+        update={"seed_schema": schema, "seed_sql": "SELECT name FROM shop"}
+    )
+    service, _ = generator_main.create_generator(settings(tmp_path, batch_size=1))
     outputs = Outputs(service)
     async with TestNatsBroker(service.broker) as broker:
         await generator_main.start(service)
-        await publish(broker, [envelope])  # handled online within the handler
-        await outputs.wait_for(1)
+        spy(service, outputs)
+        await publish(broker, [schema_seed, sql_seed])
+        await outputs.wait_for(2)
         await generator_main.stop(service)
-    [done] = outputs.all()
-    assert done.sample_id == envelope.sample_id
-    assert fake.batches.created == 0
+    done = {e.sample_id: e for e in outputs.all()}
+    batched = done[schema_seed.sample_id]
+    assert (batched.history[-1].reason or "").startswith("engine=claude batch=gen-")
+    assert batched.draft is not None and batched.draft.schema_ddl == schema  # as given
+    # The scripted query is written for its own catalogue, not this seed's schema: the batch's
+    # check runs it on the sample's data, finds it failing, and one fix round follows.
+    assert fake.batches.created == len(SECTIONS) + 1
+    # The kept query is worded and verified online (one online generation conversation).
     assert len(online_generation(fake)) == 1
+    assert done[sql_seed.sample_id].history[-1].reason == "engine=claude"
 
 
 async def test_template_engine_with_batch_mode_runs_online(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
-"""Outline, then sections (DataFramer's "outlining and modular generation"), in one conversation.
+"""Outline, then sections (DataFramer's "outlining and modular generation"), in two turns.
 
-Each section is a turn whose answer comes through its own tool; the conversation carries every
-earlier section, so the schema is written against the outline, the rows against the schema, the
-SQL against the rows (checked with agent tools, as in Turing's HITL guide), the question against
-the SQL, and the explanation against both. A SQL-only seed (blueprint.seed_sql, e.g. from a
-trace) keeps its query and gets its question by back-translation, then a consistency check
-(SQL-Factory).
+The design turn answers outline, schema and rows through one tool, in that order, so each part
+is still written against the parts before it; the query turn answers the SQL (checked with agent
+tools, as in Turing's HITL guide), the rows it needs added, the question and the explanation.
+Why two turns and not six: every call re-reads the whole conversation and waits a full round
+trip, and the sections were strictly sequential — six calls per draft made the Claude path cost
+7.7 calls per accepted sample. Rows can be added by the query turn, so a non-empty result no
+longer depends on the design's foresight. A seed's SQL (blueprint.seed_sql, e.g. from a trace)
+is kept by the query turn, which words it, then a consistency check (SQL-Factory).
 """
 
 from __future__ import annotations
@@ -16,20 +18,17 @@ from typing import Literal, TypeVar
 
 from proto.common import Engine, SeedMode
 from proto.sample import Blueprint, Draft, TableRows
+from shared.errors import GenerationError
 from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.domains import SettingTally
 from shared.generation.claude.prompts import SECTION_INSTRUCTIONS, SYSTEM_PROMPT
 from shared.generation.claude.render import render_blueprint, render_guidelines
 from shared.generation.claude.schemas import (
     Answer,
-    BackTranslationAnswer,
-    ExplanationAnswer,
-    OutlineAnswer,
-    QuestionAnswer,
-    RowsAnswer,
+    DesignAnswer,
+    NewSchemaDesign,
+    QueryAnswer,
     RowsTable,
-    SchemaAnswer,
-    SqlAnswer,
     build_tools,
     rows_to_scalars,
 )
@@ -40,7 +39,8 @@ A = TypeVar("A", bound=Answer)
 
 SEED_SQL_INSTRUCTION = (
     "The query is given in <seed_sql>: keep its intent and shape, and change it only as much as "
-    "the schema and the portability rules require. Call submit_sql."
+    "the schema and the portability rules require; then write the question a person would ask "
+    "to get exactly its result, in the planned style, and its explanation. Call submit_query."
 )
 BACK_TRANSLATION_INSTRUCTION = (
     "Write the question a person would ask to get exactly this query's result, in the planned "
@@ -49,7 +49,7 @@ BACK_TRANSLATION_INSTRUCTION = (
 
 
 # The sections in order; each is answered through the tool `submit_<name>`.
-SECTIONS: tuple[str, ...] = ("outline", "schema", "rows", "sql", "question", "explanation")
+SECTIONS: tuple[str, ...] = ("design", "query")
 
 
 def keeps_seed_sql(blueprint: Blueprint) -> bool:
@@ -66,6 +66,35 @@ def to_table_rows(tables: list[RowsTable]) -> list[TableRows]:
         TableRows(table=t.table, columns=t.columns, values=rows_to_scalars(t.values))
         for t in tables
     ]
+
+
+def add_rows(rows: list[TableRows], added: list[RowsTable] | None) -> list[TableRows]:
+    """The design's rows plus the rows the query turn added, aligned by column name."""
+    merged = {t.table: t for t in rows}
+    order = [t.table for t in rows]
+    for extra in added or []:
+        current = merged.get(extra.table)
+        if current is None:
+            merged[extra.table] = to_table_rows([extra])[0]
+            order.append(extra.table)
+            continue
+        unknown = [c for c in extra.columns if c not in current.columns]
+        if unknown:
+            raise GenerationError(
+                f"added rows for {extra.table} name columns it lacks: {', '.join(unknown)}"
+            )
+        given = {name: i for i, name in enumerate(extra.columns)}
+        positions = [given.get(c) for c in current.columns]
+        values = [
+            [row[i] if i is not None else None for i in positions]
+            for row in rows_to_scalars(extra.values)
+        ]
+        merged[extra.table] = current.model_copy(update={"values": [*current.values, *values]})
+    return [merged[name] for name in order]
+
+
+def describe_plan(design: DesignAnswer, query: QueryAnswer) -> str:
+    return f"setting: {design.setting}. plan: {design.sql_plan}. sql: {query.reasoning}"
 
 
 def assemble(
@@ -112,22 +141,23 @@ class DraftWriter:
         # Per sample (domain, seed): its avoid list, and whether its setting was counted.
         self._samples: OrderedDict[tuple[str, int], tuple[list[str], bool]] = OrderedDict()
 
-    def _avoid_for(self, domain: str, seed: int) -> list[str]:
+    async def _avoid_for(self, domain: str, seed: int) -> list[str]:
         """The avoid list of a sample, fixed at its first delivery: a redelivered sample must
         send byte-identical prompts, or the reply memo (and the prompt cache) would miss."""
         key = (domain, seed)
         if key not in self._samples:
+            await self.tally.refresh(domain)
             self._samples[key] = (self.tally.avoid(domain), False)
             while len(self._samples) > 4096:
                 self._samples.popitem(last=False)
         return self._samples[key][0]
 
-    def _count_setting(self, domain: str, seed: int, setting: str) -> None:
+    async def _count_setting(self, domain: str, seed: int, setting: str) -> None:
         """Count a sample's setting once, however often it is redelivered."""
         avoid, counted = self._samples.get((domain, seed), ([], False))
         if not counted:
-            self.tally.add(domain, setting)
             self._samples[(domain, seed)] = (avoid, True)
+            await self.tally.record(domain, setting)
 
     def start_conversation(self) -> Conversation:
         return Conversation(SYSTEM_PROMPT, build_tools(), cache_ttl=self.cache_ttl)
@@ -136,7 +166,7 @@ class DraftWriter:
         self, blueprint: Blueprint, seed: int, spend: Spend, guidelines: Sequence[str] = ()
     ) -> Draft:
         conv = self.start_conversation()
-        avoid = self._avoid_for(blueprint.domain, seed)
+        avoid = await self._avoid_for(blueprint.domain, seed)
         plan = render_blueprint(blueprint, derive_variation(seed), avoid)
         # The run's reviewer guidelines ride in the first turn, not the system prompt: the
         # system prompt stays one cached prefix for every run.
@@ -148,7 +178,7 @@ class DraftWriter:
             name: str, answer: type[A], *, tools: bool = False, last: bool = False
         ) -> A:
             instruction = SECTION_INSTRUCTIONS[name]
-            if name == "sql" and keeps_seed_sql(blueprint):
+            if name == "query" and keeps_seed_sql(blueprint):
                 instruction = SEED_SQL_INSTRUCTION
             conv.user(make_text_block(instruction))
             return await self.runner.ask(
@@ -161,37 +191,18 @@ class DraftWriter:
                 last=last,
             )
 
-        outline = await section("outline", OutlineAnswer)
-        self._count_setting(blueprint.domain, seed, outline.setting)
         # A seed's schema is the users' own: written on as given, never rewritten by the model.
-        if blueprint.seed_schema:
-            schema = SchemaAnswer(ddl=blueprint.seed_schema)
-        else:
-            schema = await section("schema", SchemaAnswer)
-        toolbox.ddl = schema.ddl
-        rows = await section("rows", RowsAnswer)
-        toolbox.rows = to_table_rows(rows.tables)
-        sql = await section("sql", SqlAnswer, tools=True)
-        if keeps_seed_sql(blueprint):
-            conv.user(make_text_block(BACK_TRANSLATION_INSTRUCTION))
-            pair = await self.runner.ask(
-                conv,
-                "back_translation",
-                "submit_back_translation",
-                BackTranslationAnswer,
-                spend=spend,
-                last=True,
-            )
-            question, explanation = pair.question, pair.explanation
-        else:
-            question = (await section("question", QuestionAnswer)).question
-            explanation = (await section("explanation", ExplanationAnswer, last=True)).explanation
+        design = await section("design", DesignAnswer if blueprint.seed_schema else NewSchemaDesign)
+        await self._count_setting(blueprint.domain, seed, design.setting)
+        toolbox.ddl = blueprint.seed_schema or design.ddl or ""
+        toolbox.rows = to_table_rows(design.rows)
+        query = await section("query", QueryAnswer, tools=True, last=True)
         return assemble(
             blueprint,
-            ddl=schema.ddl,
-            rows=toolbox.rows,
-            sql=sql.sql,
-            question=question,
-            explanation=explanation,
-            reasoning=f"setting: {outline.setting}. plan: {outline.sql_plan}. sql: {sql.reasoning}",
+            ddl=toolbox.ddl,
+            rows=add_rows(toolbox.rows, query.added_rows),
+            sql=query.sql,
+            question=query.question,
+            explanation=query.explanation,
+            reasoning=describe_plan(design, query),
         )

@@ -20,15 +20,20 @@ fixes the domain, difficulty, task type, question style, number of tables, join 
 features before you write anything; your job is to realise exactly that plan.
 
 # How you work
-You write a sample in sections, each in its own turn, each through its tool: the outline \
-(submit_outline), the schema (submit_schema), the rows (submit_rows), the SQL (submit_sql), the \
-question (submit_question), then the explanation (submit_explanation). Every section must agree \
-with the sections before it: the schema realises the outline, the rows fit the schema, the \
-query uses only tables and columns of the schema and returns rows on the data, the question \
-asks exactly what the query computes, and the explanation describes that query. Always answer \
-through the requested tool; never answer in plain text.
+You write a sample in two turns, each answered through its tool. First the design \
+(submit_design): the outline (the concrete setting, the tables with their purpose and key \
+columns, the relationships, what the person asking wants to know, how the query will realise \
+the plan), then the schema DDL that realises it, then the rows of every table — in that order, \
+in one answer, each part written against the parts before it. Second the query \
+(submit_query): a short plan, the SQL, any rows the query needs added, the question the SQL \
+answers, and the explanation of that SQL — again in that order. The query uses only tables and \
+columns of the schema and returns rows on the data; when the rows of the design do not give it a \
+meaningful non-empty result, add whole rows (columns named, keys continuing the existing ids, \
+every foreign key pointing to an existing or added parent) in added_rows, otherwise null. The \
+question asks exactly what the query computes, and the explanation describes that final query. \
+Always answer through the requested tool; never answer in plain text.
 
-While writing the SQL (and when repairing) you may call inspect_schema to look at the tables \
+While writing the query (and when repairing) you may call inspect_schema to look at the tables \
 and run_query to execute a statement on the sample's schema and rows. run_query returns the \
 first rows or the error from each engine. Use it to check that the query runs everywhere and \
 returns a sensible, non-empty result; a result that is empty or is every row of a table usually \
@@ -169,15 +174,22 @@ everything else as it is; return only the parts you changed (null for the others
 submit_repair. If you change the SQL, make sure the question and explanation still match it, \
 and return them too if they must change. If you change the schema, return rows that fit it.
 
-# Review (consistency verifier)
-When asked to review, check step by step, before deciding: (1) does the SQL compute exactly \
-what the question asks — same entities, filters, grouping, ordering, limits, and output \
-columns; (2) does the explanation describe this SQL; (3) does the question follow the planned \
-style; (4) does the SQL have the planned features, join kind and number of tables, and is the \
-difficulty right; (5) is the result plausible given the measured facts. The engine results and \
-measured features you are given are facts from execution: trust them over your own reading. \
-Fail the sample only for a concrete disagreement, and state each one so a writer can fix it. \
-Answer through submit_review with your reasoning first.
+# Review (independent judge, checked by execution)
+When asked to review, you get the plan, the schema, some rows, the question and the \
+explanation, but not the sample's SQL: read the question as a careful analyst would and write \
+your own SQL for it, from the schema and rows alone, following the portability rules and the \
+way the explanation says any vague word was read. Your SQL and the sample's are then both run \
+on the sample's data and their results compared; a different result is a finding in itself, so \
+write the query the question asks for, not a guess at the sample's. Then check step by step, \
+before deciding: (1) is the question answerable from this schema without guessing, and does it \
+mention every literal a query would need; (2) does the explanation describe a query that \
+computes what the question asks (same entities, filters, grouping, ordering, limits, output \
+columns); (3) does the question follow the planned style; (4) do the measured features, join \
+kind and number of tables fit the plan and the difficulty; (5) is the result plausible given \
+the facts. The engine results, measured features and sense findings you are given are facts \
+from execution: trust them over your own reading. Fail the sample only for a concrete \
+disagreement, and state each one so a writer can fix it. Answer through submit_review: your \
+reasoning first, then your SQL, then the verdict and reasons.
 
 # Reviewer guidelines
 When <reviewer_guidelines> is given, the people who review this dataset wrote it after reading \
@@ -191,29 +203,23 @@ submit_back_translation. Do not change the SQL. Mention every literal it filters
 """
 
 SECTION_INSTRUCTIONS: dict[str, str] = {
-    "outline": (
-        "Write the outline for this plan: the concrete setting, the tables with their purpose "
-        "and key columns, the relationships, what the person asking wants to know, and how the "
-        "query will realise every planned feature. Call submit_outline."
+    "design": (
+        "Write the design for this plan: the outline, the schema DDL (following the portability "
+        "rules and the planned columns per table and keys; null if the schema is given in "
+        "<seed_schema>) and the rows of every table, parents first, following the planned rows "
+        "per table, so that the planned query will return a meaningful non-empty result. Call "
+        "submit_design."
     ),
-    "schema": (
-        "Write the schema DDL for the outline, following the portability rules and the planned "
-        "columns per table and keys. Call submit_schema."
+    "query": (
+        "Write the SQL query for the outline's intent with exactly the planned features, join "
+        "kind and number of tables, any rows it needs added, then the question it answers in the "
+        "planned style and the explanation of that SQL. You may check the query with run_query "
+        "first. Call submit_query."
     ),
     "rows": (
         "Write the rows of every table in the schema, parents first, following the planned rows "
-        "per table, so that the planned query will return a meaningful non-empty result. Call "
+        "per table, so that the query will return a meaningful non-empty result. Call "
         "submit_rows."
-    ),
-    "sql": (
-        "Write the SQL query for the outline's intent with exactly the planned features, join "
-        "kind and number of tables. You may check it with run_query first. Call submit_sql."
-    ),
-    "question": (
-        "Write the question this SQL answers, in the planned style. Call submit_question."
-    ),
-    "explanation": (
-        "Write the explanation of the final SQL for this question. Call submit_explanation."
     ),
 }
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 
 from proto.common import SeedMode
-from proto.sample import Blueprint, Draft, Feedback, SampleEnvelope, TableRows, Validation
+from proto.sample import Blueprint, Draft, Feedback, TableRows, Validation
 
 MAX_ROWS_SHOWN = 30
 
@@ -126,14 +126,18 @@ def render_facts(validation: Validation | None) -> str:
     return tag("facts", "\n".join(lines))
 
 
-def render_review_request(envelope: SampleEnvelope) -> str:
-    assert envelope.draft is not None
-    blueprint = envelope.blueprint
+def render_review_request(blueprint: Blueprint, draft: Draft, validation: Validation | None) -> str:
+    """The judge's prompt: everything but the sample's SQL, which it must not see (it writes its
+    own, and the two are compared by execution)."""
     return "\n".join(
         [
             render_blueprint(blueprint, None, []),
-            render_draft(envelope.draft, rows_limit=8),
-            render_facts(envelope.validation),
-            "Review this sample as the consistency verifier. Call submit_review.",
+            tag("schema", draft.schema_ddl),
+            tag("rows", render_rows(draft.rows, 8)),
+            tag("question", draft.question),
+            tag("explanation", draft.explanation),
+            render_facts(validation),
+            "Review this sample as the independent judge: write your own SQL for the question, "
+            "then check it. Call submit_review.",
         ]
     )

@@ -1,8 +1,11 @@
 """The reviser's two LLM jobs: judge a checked sample, repair a failed one.
 
-Judge (SQL-Factory's consistency verifier, DataFramer's conformance revision): question, SQL,
-explanation and the planned properties must agree; the validator's measurements are given as
-facts; chain of thought comes first in the answer, then the verdict and concrete reasons.
+Judge (SQL-Factory's consistency verifier, made independent): the judge sees the plan, schema,
+rows, question and explanation — not the sample's SQL — and writes its own SQL for the question;
+both run on the sample's data and a different result fails the sample with both results as the
+reason (shared/generation/claude/judge.py). Its opinion (style, explanation, plan fit, with the
+validator's measurements and sense findings as facts) is in the same answer, chain of thought
+first. One call per review, as before; the execution costs no call.
 
 Repair: the concrete feedback (engine errors per dialect, empty result, engines disagreeing,
 conformance diffs, the reviewer's reasons) goes back to the model with the sample; it returns
@@ -15,16 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope
+from proto.common import Agreement, Engine
+from proto.sample import Blueprint, Draft, Feedback, Review, SampleEnvelope, Validation
 from shared.errors import GenerationError
 from shared.generation.claude.conversation import Conversation, make_text_block
 from shared.generation.claude.generator import derive_variation, to_table_rows
+from shared.generation.claude.judge import CompareSql, Comparison, compare_on_sqlite
 from shared.generation.claude.render import (
     render_blueprint,
     render_draft,
     render_feedback,
     render_review_request,
-    tag,
 )
 from shared.generation.claude.schemas import RepairAnswer, ReviewAnswer
 from shared.generation.claude.steps import Spend, StepRunner
@@ -34,10 +38,6 @@ REPAIR_INSTRUCTION = (
     "This sample failed. Fix every item of the feedback with the smallest change, keep "
     "everything else, and return only the changed parts (null for the rest). You may check a "
     "corrected query with run_query first. Call submit_repair."
-)
-VERIFY_INSTRUCTION = (
-    "Review this question and SQL pair as the consistency verifier: does the question ask for "
-    "exactly what the SQL returns, and does the explanation describe it? Call submit_review."
 )
 
 
@@ -74,8 +74,10 @@ class Reviser:
         run_query: RunQuery,
         max_tool_calls: int,
         model: str,
+        compare: CompareSql = compare_on_sqlite,
     ) -> None:
         self.runner = runner
+        self.compare = compare
         self.start_conversation = conversation  # the writer's: same system prompt and tools (cache)
         self.run_query, self.max_tool_calls = run_query, max_tool_calls
         self.model = model
@@ -114,38 +116,41 @@ class Reviser:
     async def review(self, envelope: SampleEnvelope, spend: Spend) -> Review:
         if envelope.draft is None:
             return Review(verdict="fail", reasons=["no draft"], reviewer=self.reviewer)
+        return await self.judge(envelope.blueprint, envelope.draft, envelope.validation, spend)
+
+    async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> Review:
+        """SQL-Factory's verifier for a back-translated pair (the SQL is fixed, the text new):
+        the same independent judge, so a question that does not ask for the seed's result is
+        found by execution."""
+        return await self.judge(blueprint, draft, None, spend)
+
+    async def judge(
+        self, blueprint: Blueprint, draft: Draft, validation: Validation | None, spend: Spend
+    ) -> Review:
         conv = self.start_conversation()
-        conv.user(make_text_block(render_review_request(envelope)))
+        conv.user(make_text_block(render_review_request(blueprint, draft, validation)))
         answer = await self.runner.ask(
             conv, "review", "submit_review", ReviewAnswer, spend=spend, last=True
         )
-        reasons = [r.strip() for r in answer.reasons if r.strip()]
+        opinion = answer.reasons if answer.verdict == "fail" else []
+        reasons = [r.strip() for r in opinion if r.strip()]
+        comparison = await self._compare(draft, answer.sql)
+        if comparison.agreement is Agreement.DISAGREE:
+            reasons.append(comparison.detail)
         return Review(
-            verdict=answer.verdict,
-            reasons=reasons if answer.verdict == "fail" else [],
+            verdict="fail" if reasons else "pass",
+            reasons=reasons,
             reviewer=self.reviewer,
+            judge_sql=answer.sql,
+            agreement=comparison.agreement,
         )
 
-    async def verify_pair(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> ReviewAnswer:
-        """SQL-Factory's verifier for a back-translated pair: the SQL is fixed, the text is new."""
-        conv = self.start_conversation()
-        conv.user(
-            make_text_block(
-                "\n".join(
-                    [
-                        render_blueprint(blueprint, None, []),
-                        tag("schema", draft.schema_ddl),
-                        tag("sql", draft.sql),
-                        tag("question", draft.question),
-                        tag("explanation", draft.explanation),
-                        VERIFY_INSTRUCTION,
-                    ]
-                )
-            )
-        )
-        return await self.runner.ask(
-            conv, "verify", "submit_review", ReviewAnswer, spend=spend, last=True
-        )
+    async def _compare(self, draft: Draft, judge_sql: str | None) -> Comparison:
+        if not (judge_sql or "").strip():
+            return Comparison(Agreement.INCONCLUSIVE, "the judge wrote no SQL")
+        assert judge_sql is not None
+        sample_sql = draft.sql_by_dialect.get(Engine.SQLITE) or draft.sql
+        return await self.compare(draft.schema_ddl, list(draft.rows), sample_sql, judge_sql)
 
     @property
     def reviewer(self) -> str:

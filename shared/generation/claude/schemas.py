@@ -31,18 +31,6 @@ class OutlineTable(Answer):
     key_columns: list[str] = Field(description="the columns the query will rely on")
 
 
-class OutlineAnswer(Answer):
-    setting: Text = Field(description="the concrete setting inside the planned domain")
-    tables: list[OutlineTable] = Field(min_length=1)
-    relationships: list[str] = Field(description="'child.fk_column -> parent.id' per foreign key")
-    intent: Text = Field(description="what the person asking wants to know, in plain words")
-    sql_plan: Text = Field(description="how the query will use the planned features and joins")
-
-
-class SchemaAnswer(Answer):
-    ddl: Text = Field(description="CREATE TABLE statements, parents first, each ending with ';'")
-
-
 class RowsTable(Answer):
     table: Text
     columns: list[str] = Field(min_length=1)
@@ -63,17 +51,44 @@ class RowsAnswer(Answer):
     tables: list[RowsTable] = Field(min_length=1, description="every table, parents first")
 
 
-class SqlAnswer(Answer):
+class DesignAnswer(Answer):
+    """The first call of a sample: outline, schema and rows in one answer (they were three
+    sequential calls, each re-reading the conversation)."""
+
+    setting: Text = Field(description="the concrete setting inside the planned domain")
+    tables: list[OutlineTable] = Field(min_length=1)
+    relationships: list[str] = Field(description="'child.fk_column -> parent.id' per foreign key")
+    intent: Text = Field(description="what the person asking wants to know, in plain words")
+    sql_plan: Text = Field(description="how the query will use the planned features and joins")
+    ddl: str | None = Field(
+        description="CREATE TABLE statements, parents first, each ending with ';'; null only "
+        "when the schema is given in <seed_schema>"
+    )
+    rows: list[RowsTable] = Field(min_length=1, description="every table's rows, parents first")
+
+
+class NewSchemaDesign(DesignAnswer):
+    """A design without a seed schema must write its DDL (checked on the answer, so a missing
+    DDL is re-asked with the reason like any malformed answer)."""
+
+    @model_validator(mode="after")
+    def check_ddl(self) -> NewSchemaDesign:
+        if not (self.ddl or "").strip():
+            raise ValueError("ddl is required: no schema was given in <seed_schema>")
+        return self
+
+
+class QueryAnswer(Answer):
+    """The second call: the SQL, rows it needs, then the question and explanation written for it."""
+
     reasoning: Text = Field(description="a short plan: tables, joins, filters, features")
     sql: Text = Field(description="one portable SQL statement, no trailing comment")
-
-
-class QuestionAnswer(Answer):
-    question: Text
-
-
-class ExplanationAnswer(Answer):
-    explanation: Text
+    added_rows: list[RowsTable] | None = Field(
+        description="whole rows to add (columns named) so the query returns a meaningful "
+        "non-empty result; null when the rows already do"
+    )
+    question: Text = Field(description="the question this SQL answers, in the planned style")
+    explanation: Text = Field(description="how this SQL answers the question")
 
 
 class RepairAnswer(Answer):
@@ -91,6 +106,10 @@ class RepairAnswer(Answer):
 
 class ReviewAnswer(Answer):
     reasoning: Text = Field(description="step-by-step check, written before the verdict")
+    sql: str | None = Field(
+        description="your own SQL for the question, from the schema and rows alone; null "
+        "only when no query is asked for"
+    )
     verdict: Literal["pass", "fail"]
     reasons: list[str] = Field(description="each concrete disagreement; empty when passing")
 
@@ -115,14 +134,21 @@ class RunQueryInput(Answer):
 
 
 SUBMIT_TOOLS: dict[str, tuple[type[Answer], str]] = {
-    "submit_outline": (OutlineAnswer, "Submit the outline of the sample."),
-    "submit_schema": (SchemaAnswer, "Submit the schema DDL."),
+    "submit_design": (
+        DesignAnswer,
+        "Submit the outline, the schema DDL and the rows of every table of the sample.",
+    ),
+    "submit_query": (
+        QueryAnswer,
+        "Submit the final SQL query, any rows it needs added, the question it answers and the "
+        "explanation.",
+    ),
     "submit_rows": (RowsAnswer, "Submit the rows of every table."),
-    "submit_sql": (SqlAnswer, "Submit the final SQL query."),
-    "submit_question": (QuestionAnswer, "Submit the natural-language question."),
-    "submit_explanation": (ExplanationAnswer, "Submit the explanation of the query."),
     "submit_repair": (RepairAnswer, "Submit a minimal repair of the sample."),
-    "submit_review": (ReviewAnswer, "Submit a review verdict with reasons."),
+    "submit_review": (
+        ReviewAnswer,
+        "Submit a review: your reasoning, your own SQL for the question, a verdict with reasons.",
+    ),
     "submit_back_translation": (
         BackTranslationAnswer,
         "Submit a question and explanation written for a given SQL query.",

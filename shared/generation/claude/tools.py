@@ -46,29 +46,40 @@ def _format_result(engine: str, columns: list[str], rows: list[tuple[object, ...
     return "\n".join(lines)
 
 
-def run_on_sqlite(ddl: str, rows: list[TableRows], sql: str) -> str:
-    """Build the sample in memory and run `sql`; the rows or the error, as text for the model."""
+def open_sqlite_fixture(ddl: str, rows: list[TableRows]) -> sqlite3.Connection:
+    """An in-memory SQLite database holding the sample, with a deadline and no ATTACH/PRAGMA for
+    the statements run on it afterwards. Raises sqlite3.Error or ValueError if it cannot be
+    built (the connection is closed then)."""
     conn = sqlite3.connect(":memory:")
     deadline = time.monotonic() + SQLITE_TIMEOUT_S
     conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        try:
-            conn.executescript(ddl)
-            for table in rows:
-                for statement in render_insert(table):
-                    conn.execute(statement)
-        except (sqlite3.Error, ValueError) as exc:
-            return f"sqlite: the schema or rows fail before the query runs: {exc}"
-        conn.set_authorizer(_authorize)
-        try:
-            cursor = conn.execute(sql)
-            if cursor.description is None:
-                return f"sqlite: statement ran, {cursor.rowcount} rows affected"
-            columns = [d[0] for d in cursor.description]
-            return _format_result("sqlite", columns, cursor.fetchmany(SHOWN_ROWS + 1))
-        except sqlite3.Error as exc:
-            return f"sqlite: ERROR {exc}"
+        conn.executescript(ddl)
+        for table in rows:
+            for statement in render_insert(table):
+                conn.execute(statement)
+    except (sqlite3.Error, ValueError):
+        conn.close()
+        raise
+    conn.set_authorizer(_authorize)
+    return conn
+
+
+def run_on_sqlite(ddl: str, rows: list[TableRows], sql: str) -> str:
+    """Build the sample in memory and run `sql`; the rows or the error, as text for the model."""
+    try:
+        conn = open_sqlite_fixture(ddl, rows)
+    except (sqlite3.Error, ValueError) as exc:
+        return f"sqlite: the schema or rows fail before the query runs: {exc}"
+    try:
+        cursor = conn.execute(sql)
+        if cursor.description is None:
+            return f"sqlite: statement ran, {cursor.rowcount} rows affected"
+        columns = [d[0] for d in cursor.description]
+        return _format_result("sqlite", columns, cursor.fetchmany(SHOWN_ROWS + 1))
+    except sqlite3.Error as exc:
+        return f"sqlite: ERROR {exc}"
     finally:
         conn.close()
 

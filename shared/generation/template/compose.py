@@ -144,7 +144,12 @@ def outer_level(
         k = ctx.rng.choice([1, 2, 3])
         pred = ir.Cmp("<=", win.expr, ir.Lit(k))
         meaning.steps.append(f"the outer query keeps rows whose {win.label} is at most {k}")
-        meaning.filters.append(Cond("le", win.label, (k,), ColumnType.INTEGER))
+        # A rank window's label is "rank by <what>": the words say "in the top k by <what>".
+        ranked_by = win.label.removeprefix("rank by ")
+        op = "rank_top" if ranked_by != win.label else "le"
+        meaning.filters.append(
+            Cond(op, ranked_by if op == "rank_top" else win.label, (k,), ColumnType.INTEGER)
+        )
     else:
         cand = _outer_filter(ctx, inner, fields, rows)
         if cand is not None:
@@ -267,8 +272,10 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
         k = ctx.rng.choice(options)
         body = replace(body, limit=k)
         meaning.limit = k
-        if ctx.informal and desc:
-            meaning.order.vague = ctx.rng.choice(["top", "best", "biggest"])
+        if ctx.informal and desc and sort is not None and not textual:
+            # Only "top": "best" or "biggest" mislead when the amount is a cost or a defect
+            # count, and nothing vague fits an alphabetical order. The evidence states it.
+            meaning.order.vague = "top"
     return body
 
 

@@ -14,15 +14,22 @@ from dataclasses import replace
 from proto.common import SqlFeature
 from proto.sample import Scalar
 from shared.generation.template import ir
-from shared.generation.template.base import Base, choose_filters, pick_witness, plan_base
+from shared.generation.template.base import (
+    Base,
+    choose_filters,
+    pick_witness,
+    plan_base,
+    table_fields,
+)
 from shared.generation.template.context import Ctx
 from shared.generation.template.core import subject_meaning
 from shared.generation.template.dml_parts import change_column, having_count, insert_wrappers
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_statement
-from shared.generation.template.meaning import DmlPart, Meaning
+from shared.generation.template.meaning import DmlPart, Meaning, Ordering
 from shared.generation.template.rowstore import Row
 from shared.generation.template.subqueries import aggregate_compare, subquery_predicates
+from shared.generation.template.words.intent import Change, ChangeKind
 
 F = SqlFeature
 # Features an UPDATE or DELETE can carry in its WHERE subquery; anything else needs INSERT.
@@ -40,9 +47,16 @@ SIMPLE = frozenset(
 )
 
 
+# An UPDATE or DELETE can also take "the 3 oldest" rows: ORDER BY and LIMIT inside the
+# subquery that names them (in a derived table, which MySQL requires for a LIMIT there).
+RANKED = frozenset({F.ORDER_BY, F.LIMIT})
+# What people do to data: mostly fix values or remove rows; copying rows is rarer.
+VERB_WEIGHTS = {"update": 0.45, "delete": 0.35, "insert": 0.20}
+
+
 def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
-    if ctx.features <= SIMPLE:
-        verb = ctx.rng.choices(["update", "delete", "insert"], [0.45, 0.25, 0.30])[0]
+    if ctx.features <= SIMPLE | RANKED and not (ctx.features & RANKED and ctx.wants(F.GROUP_BY)):
+        verb = ctx.rng.choices(list(VERB_WEIGHTS), list(VERB_WEIGHTS.values()))[0]
         if verb == "delete" and ctx.wants(F.CASE):
             verb = "update"
     else:
@@ -94,7 +108,7 @@ def _update_or_delete(
     target = ctx.rng.choice(_targets(ctx, base, witness, verb))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
     subs = subquery_predicates(ctx, base, witness)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
@@ -118,8 +132,14 @@ def _update_or_delete(
     if grouped:
         host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]])
         meaning.group_filters.append(cond)
+    ranked = bool(ctx.features & RANKED)
+    if ranked:
+        host = _first_rows(ctx, host, target, alias, key, meaning)
     use_exists = (
-        ctx.wants(F.EXISTS_SUBQUERY) and not ctx.wants(F.IN_SUBQUERY) and not ctx.wants(F.DISTINCT)
+        ctx.wants(F.EXISTS_SUBQUERY)
+        and not ctx.wants(F.IN_SUBQUERY)
+        and not ctx.wants(F.DISTINCT)
+        and not ranked
     )
     if use_exists:
         corr = ir.Cmp("=", key, outer_key)
@@ -130,17 +150,52 @@ def _update_or_delete(
             distinct=False,
         )
         where: ir.Expr = ir.Exists(ir.Query(body))
+    elif ranked:
+        picked = ctx.aliases.name("picked")
+        outer = ir.Select(
+            items=(ir.Item(ir.Col(picked, ident), ident),),
+            source=ir.Derived(ir.Query(host), picked),
+        )
+        where = ir.InSub(outer_key, ir.Query(outer))
     else:
         where = ir.InSub(outer_key, ir.Query(host))
     meaning.distinct = ctx.wants(F.DISTINCT)
     part = DmlPart(verb, t.noun, t.plural)
     meaning.dml = part
     if verb == "delete":
+        meaning.change = Change(ChangeKind.REMOVE, t.noun, t.plural)
         return ir.Delete(target, where), meaning
     current = witness_row(ctx, base, witness, target)
-    column, value, change = change_column(ctx, target, target, current)
+    column, value, change, typed = change_column(ctx, target, target, current)
     part.change = change
+    meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def _first_rows(
+    ctx: Ctx, host: ir.Select, target: str, alias: str, key: ir.Col, meaning: Meaning
+) -> ir.Select:
+    """The first k rows by a date or amount of the target ("the 3 oldest orders"): ORDER BY
+    that column (ties by key, so every engine picks the same rows) and LIMIT k, with k below
+    the number of matching rows so the cut matters."""
+    matched = len(run_statement(ctx.store, ir.Query(host)).rows)
+    if matched < 2:
+        raise Fragile("too few rows to take the first of")
+    fields = [
+        f
+        for f in table_fields(ctx, target, alias)
+        if f.role in ("date", "measure") and not f.nullable
+    ]
+    if not fields:
+        raise Fragile(f"nothing to rank {target} by")
+    f = ctx.rng.choice(fields)
+    desc = ctx.rng.random() < 0.5
+    k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
+    order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr
+    host = replace(host, order_by=(ir.Order(order_expr, desc), ir.Order(key)), limit=k)
+    meaning.order = Ordering(f.label, desc)
+    meaning.limit = k
+    return host
 
 
 def witness_row(ctx: Ctx, base: Base, witness: Row, table: str) -> dict[str, Scalar]:
@@ -152,7 +207,7 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     target = ctx.rng.choice(_targets(ctx, base, witness, "insert"))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 2, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
     subs = subquery_predicates(ctx, base, witness)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with

@@ -16,17 +16,19 @@ from shared.generation.template.meaning import Cond, Meaning, SetPart
 from shared.generation.template.predicates import column_filters, fmt, holds
 from shared.generation.template.rowstore import column_role
 from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.words.freeze import freeze_cond
+from shared.generation.template.words.intent import Change, ChangeKind, ValueKind
 
 F = SqlFeature
 
 
 def change_column(
     ctx: Ctx, table: str, qual: str, current: dict[str, Scalar], dates: bool = True
-) -> tuple[str, ir.Expr, str]:
-    """(column, new value expression, words) for a column of `table` read as `qual`; the
-    current (witness) row's value always changes, so the statement really writes."""
+) -> tuple[str, ir.Expr, str, Change]:
+    """(column, new value expression, words, typed change) for a column of `table` read as
+    `qual`; the current (witness) row's value always changes, so the statement really writes."""
     t = ctx.store.table(table)
-    options: list[tuple[str, ir.Expr, str]] = []
+    options: list[tuple[str, ir.Expr, str, Change]] = []
     for col in t.columns:
         role = column_role(t, col)
         if role in ("key", "fk") or current.get(col.name) is None:
@@ -41,28 +43,33 @@ def change_column(
             factor = round(1 + pct / 100 if up else 1 - pct / 100, 2)
             expr = ir.Func("ROUND", (ir.Arith("*", ref, ir.Lit(factor)), ir.Lit(2)))
             verb = "raise" if up else "cut"
-            options.append((col.name, expr, f"{verb} the {col.label} by {pct}%"))
+            kind = ChangeKind.RAISE_PCT if up else ChangeKind.CUT_PCT
+            typed = Change(kind, t.noun, t.plural, col.label, amount=pct)
+            options.append((col.name, expr, f"{verb} the {col.label} by {pct}%", typed))
         elif col.type is ColumnType.INTEGER and role == "measure":
             step = ctx.rng.choice([1, 5, 10])
-            options.append(
-                (col.name, ir.Arith("+", ref, ir.Lit(step)), f"increase the {col.label} by {step}")
-            )
+            typed = Change(ChangeKind.ADD, t.noun, t.plural, col.label, amount=step)
+            words = f"increase the {col.label} by {step}"
+            options.append((col.name, ir.Arith("+", ref, ir.Lit(step)), words, typed))
         elif col.type is ColumnType.TEXT and role == "category":
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = ctx.rng.choice(others)
-                options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'"))
+                typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.TEXT)
+                options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'", typed))
         elif col.type is ColumnType.DATE and not col.after and dates:
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             if others:
                 new = max(str(v) for v in others)
-                options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}"))
+                typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.DATE)
+                options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}", typed))
     if not options:
         raise Fragile(f"no column of {table} to change")
-    column, change, words = ctx.rng.choice(options)
+    column, change, words, typed = ctx.rng.choice(options)
     if ctx.wants(F.CASE):
-        change, words = _case_change(ctx, table, qual, current, column, change, words)
-    return column, change, words
+        change, words, only = _case_change(ctx, table, qual, current, column, change, words)
+        typed = replace(typed, only_if=freeze_cond(only, t.plural))
+    return column, change, words, typed
 
 
 def _case_change(
@@ -73,7 +80,7 @@ def _case_change(
     column: str,
     expr: ir.Expr,
     words: str,
-) -> tuple[ir.Expr, str]:
+) -> tuple[ir.Expr, str, Cond]:
     """CASE WHEN <a condition the current row meets> THEN <new> ELSE <unchanged> END."""
     t = ctx.store.table(table)
     for col in ctx.rng.sample(list(t.columns), len(t.columns)):
@@ -93,7 +100,7 @@ def _case_change(
             if cond.ctype is ColumnType.TEXT:
                 shown = f"'{shown}'"
             where = f"where the {cond.label} {_op_words(cond.op)} {shown}"
-            return case, f"{words} {where} (leaving the others unchanged)"
+            return case, f"{words} {where} (leaving the others unchanged)", cond
     raise Fragile("no condition for a CASE change")
 
 
@@ -113,7 +120,10 @@ def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Sel
     sizes = sorted({r[0] for r in run_statement(ctx.store, ir.Query(probe)).rows})
     if not sizes:
         raise Fragile("no groups")
-    k = ctx.rng.choice(sizes[: max(1, len(sizes) - 0)])
+    # k above the smallest size, so the HAVING leaves some rows out (a witnessed predicate).
+    if len(sizes) < 2 and ctx.strict:
+        raise Fragile("every group has the same size: HAVING would keep them all")
+    k = ctx.rng.choice(sizes[1:] or sizes)
     having = ir.Cmp(">=", ir.Agg("COUNT", ir.Star()), ir.Lit(k))
     del key_value
     return replace(select, having=having), Cond(
@@ -159,7 +169,8 @@ def insert_wrappers(
     window = ctx.wants(F.WINDOW)
     # No date literal in an INSERT's SELECT: under UNION, DISTINCT or GROUP BY PostgreSQL
     # types it as text, which a DATE column then refuses.
-    column, value, change = change_column(ctx, target, qual or target, current, dates=False)
+    column, value, change, typed = change_column(ctx, target, qual or target, current, dates=False)
+    meaning.change = replace(typed, renumbered=True)
 
     def branch(select: ir.Select, shift: int) -> ir.Select:
         key = ir.Col(qual, pk)

@@ -33,6 +33,7 @@ from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
 from shared.generation.template.schema_instance import SchemaInstance, build_schema
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
+from shared.spec.question_lead import Lead, parse_lead
 
 ATTEMPTS = 16
 # Attempts at the end that relax the sense rules (Ctx.strict) rather than fail the blueprint.
@@ -85,7 +86,11 @@ class TemplateEngine:
             for attempt in range(ATTEMPTS):
                 rng = random.Random(_mix(seed, "reword", attempt))
                 question = write_question(
-                    meaning, blueprint.prompt_style, rng, self._vocabulary(instance)
+                    meaning,
+                    blueprint.prompt_style,
+                    rng,
+                    self._vocabulary(instance),
+                    _lead(blueprint),
                 )
                 if question != draft.question and not _PLACEHOLDER.search(question):
                     informal = blueprint.prompt_style is PromptStyle.INFORMAL
@@ -213,7 +218,9 @@ class TemplateEngine:
         vocab = self._vocabulary(instance)
         for attempt in range(ATTEMPTS):
             rng = random.Random(_mix(seed, "words", attempt))
-            question = write_question(built.meaning, blueprint.prompt_style, rng, vocab)
+            question = write_question(
+                built.meaning, blueprint.prompt_style, rng, vocab, _lead(blueprint)
+            )
             informal = blueprint.prompt_style is PromptStyle.INFORMAL
             explanation = explain(built.meaning, rng, vague=informal)
             if not _PLACEHOLDER.search(question) and not _PLACEHOLDER.search(explanation):
@@ -271,6 +278,11 @@ def _on_schema(blueprint: Blueprint, instance: SchemaInstance) -> Blueprint:
     names = {t.name.lower(): t.name for t in instance.domain.tables}
     tables = [names[t.lower()] for t in blueprint.tables if t.lower() in names]
     return blueprint.model_copy(update={"tables": list(dict.fromkeys(tables))})
+
+
+def _lead(blueprint: Blueprint) -> Lead | None:
+    """How the question opens, when the spec plans it (`question_lead`, from seed questions)."""
+    return parse_lead(blueprint.properties.get("question_lead"))
 
 
 def _evidence(meaning: Meaning, style: PromptStyle) -> str:

@@ -4,9 +4,13 @@ read this record, which the builder fills while it builds the tree (so words and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from proto.sample import Scalar
 from shared.generation.template.schema_model import ColumnType
+
+if TYPE_CHECKING:  # words.freeze reads this module: a runtime import would be a cycle
+    from shared.generation.template.words.intent import Change
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class Cond:
     # mean, for the informal style and the explanation.
     vague: str | None = None
     note: str | None = None
+    # For related rows: the noun of the joined table the condition restricts, when it is not
+    # the subject ("community" in "comments whose community has memberships …").
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Meaning:
     subject_one: str
     kind: str = "rows"  # rows, groups, totals, update, delete, insert
     shown: list[str] = field(default_factory=list)
+    named: bool = False  # shown[0] is the subject's own label ("product name")
     metrics: list[Metric] = field(default_factory=list)
     per: list[str] = field(default_factory=list)
     filters: list[Cond] = field(default_factory=list)
@@ -77,6 +85,7 @@ class Meaning:
     set_op: SetPart | None = None
     steps: list[str] = field(default_factory=list)
     dml: DmlPart | None = None
+    change: Change | None = None  # the typed change a DML statement makes
     tables: list[str] = field(default_factory=list)  # table names read, for the explanation
     joins: list[str] = field(default_factory=list)  # join descriptions for the explanation
     notes: list[str] = field(default_factory=list)  # interpretations of vague words

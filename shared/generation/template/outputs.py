@@ -18,6 +18,7 @@ from shared.generation.template.fields import Field, Names, owned_label
 from shared.generation.template.meaning import Metric
 from shared.generation.template.predicates import nice_below
 from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.words.phrases import plural
 
 SHOWN_ROLES = ("label", "category", "date", "measure", "name")
 
@@ -72,7 +73,10 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         and f.expr not in base.pinned
     ]
     ctx.rng.shuffle(extra)
-    out += extra[: ctx.count(1, 1, 2)]
+    # A person asks for one or two things of a row: each joined table already adds its name.
+    joined = len(base.tables) - 1
+    wanted = ctx.count(ctx.rng.choice([0, 1]), 1, 2)  # an easy ask is often for one field
+    out += extra[: max(0, wanted - joined)]
     for table in base.tables:
         if table == subject:
             continue
@@ -209,7 +213,7 @@ def distinct_metric(
     if not fields:
         return None
     m = ctx.rng.choice(fields)
-    label = f"number of distinct {m.label} values"
+    label = f"number of distinct {plural(m.label)}"
     f = Field(
         ir.Agg("COUNT", m.expr, distinct=True),
         names.take(f"distinct_{m.name}_count"),
@@ -248,7 +252,7 @@ def case_bucket(
             cut = int(cut)
         high, low = ctx.rng.choice([("High", "Low"), ("Large", "Small"), ("Above", "Below")])
     cond = ir.Cmp(">=", f.expr, ir.Lit(cut))
-    label = f"a {f.label} band ('{high}' when at least {cut}, otherwise '{low}')"
+    label = f"{f.label} band ({high} from {cut}, else {low})"
     expr = ir.Case(((cond, ir.Lit(high)),), ir.Lit(low))
     return Field(expr, names.take(f"{f.name}_band"), label, ColumnType.TEXT, "bucket")
 
@@ -295,8 +299,9 @@ def row_window(
         func = ctx.rng.choice(["RANK", "DENSE_RANK", "ROW_NUMBER"])
         order = (ir.Order(r.expr, desc=True), *(ties if func == "ROW_NUMBER" else ()))
         win = ir.Win(func, None, partition, order)
-        first = "latest first" if r.ctype is ColumnType.DATE else "highest first"
-        label = f"rank by {r.label} ({first}){within}"
+        # A rank reads highest first; only a date needs saying which end comes first.
+        first = " (latest first)" if r.ctype is ColumnType.DATE else ""
+        label = f"rank by {r.label}{first}{within}"
         return Field(win, names.take(f"{r.name}_rank"), label, ColumnType.INTEGER, "rank")
     m = ctx.rng.choice(measures)
     approx = m.ctype is ColumnType.DECIMAL

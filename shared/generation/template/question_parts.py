@@ -75,9 +75,9 @@ def condition(c: Cond, rng: random.Random, vocab: Vocabulary, terse: bool) -> st
     label = vocab.label(c.label, rng) if c.label not in ("child", "parent") else c.label
     if c.op in ("has", "has_no", "among", "not_among", "share", "vs_agg", "count_related"):
         return _related(c, rng, vocab, terse)
-    if c.label.startswith("rank by") and c.op == "le":
+    if c.op == "rank_top":
         top = c.values[0]
-        return f"{'top' if terse else 'ranked in the top'} {top} by {c.label[len('rank by ') :]}"
+        return f"{'top' if terse else 'ranked in the top'} {top} by {c.label}"
     table = DATE_COMPARE if c.ctype is ColumnType.DATE and c.op in DATE_COMPARE else COMPARE
     full, short = table.get(c.op, COMPARE["eq"])
     template = rng.choice(short if terse else full)

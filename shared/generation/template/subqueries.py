@@ -147,6 +147,9 @@ def _related(ctx: Ctx, base: Base, witness: Row, link: Link, feature: SqlFeature
         raise Fragile("the witness has no parent row (NULL foreign key)")
     relation = "child" if child else "parent"
     noun = t.plural if child else t.noun
+    # The rows the condition restricts, when they are not the subject's own ("comments whose
+    # community has memberships …", not "comments that appear in memberships …").
+    owner = "" if link.anchor == base.subject else ctx.store.table(link.anchor).noun
     if feature is SqlFeature.EXISTS_SUBQUERY:
         corr = ir.Cmp("=", ir.Col(alias, inner_col), ir.Col(a_alias, anchor_col))
         body = ir.Select(
@@ -155,7 +158,8 @@ def _related(ctx: Ctx, base: Base, witness: Row, link: Link, feature: SqlFeature
             where=ir.conjoin([corr, *preds]),
         )
         op = "has_no" if negate else "has"
-        return ir.Exists(ir.Query(body), negate=negate), Cond(op, relation, (), None, noun, conds)
+        cond = Cond(op, relation, (), None, noun, conds, owner=owner)
+        return ir.Exists(ir.Query(body), negate=negate), cond
     guard = [ir.IsNull(ir.Col(alias, inner_col), negate=True)] if negate else []
     body = ir.Select(
         items=(ir.Item(ir.Col(alias, inner_col), inner_col),),
@@ -164,7 +168,7 @@ def _related(ctx: Ctx, base: Base, witness: Row, link: Link, feature: SqlFeature
     )
     op = "not_among" if negate else "among"
     pred = ir.InSub(ir.Col(a_alias, anchor_col), ir.Query(body), negate=negate)
-    return pred, Cond(op, relation, (), None, noun, conds)
+    return pred, Cond(op, relation, (), None, noun, conds, owner=owner)
 
 
 def _same_table(ctx: Ctx, base: Base, witness: Row, table: str, feature: SqlFeature) -> Candidate:

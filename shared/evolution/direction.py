@@ -1,0 +1,59 @@
+"""Adaptive directional evolution (EvolSQL §4.2, Eq. 10-11, Algorithm 1 lines 7-15).
+
+W_div(φ) = P_target(φ) / (P_accum(φ) + ε) with P_accum = C(φ) / (N_total + ε), U = S_feas · W_div,
+and the top-K operators by U. C counts the evolutions that passed (Algorithm 1 line 23), so an
+operator whose outputs keep failing does not look used.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from shared.evolution.model import Operator
+
+
+@dataclass(frozen=True)
+class DirectionConfig:
+    """K operators per sample per round (the paper's budget), the smoothing ε, the rounds T
+    (the paper ran 2), and the target distribution (uniform when empty)."""
+
+    top_k: int = 2
+    epsilon: float = 0.05
+    rounds: int = 2
+    target: dict[Operator, float] = field(default_factory=dict)
+
+    def target_of(self, op: Operator) -> float:
+        return self.target.get(op, 0.0) if self.target else 1.0 / len(Operator)
+
+
+@dataclass
+class OperatorTally:
+    """C(φ) and N_total over the evolutions accepted so far."""
+
+    counts: Counter[Operator] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, op: Operator) -> None:
+        self.counts[op] += 1
+
+    def scarcity(self, op: Operator, config: DirectionConfig) -> float:
+        accumulated = self.counts[op] / (self.total + config.epsilon)
+        return config.target_of(op) / (accumulated + config.epsilon)
+
+    def utilities(
+        self, feasibility: dict[Operator, float], config: DirectionConfig
+    ) -> dict[Operator, float]:
+        return {op: s * self.scarcity(op, config) for op, s in feasibility.items()}
+
+    def select(self, feasibility: dict[Operator, float], config: DirectionConfig) -> list[Operator]:
+        """The top-K operators by utility, infeasible ones (U = 0) never; ties keep enum order."""
+        utility = self.utilities(feasibility, config)
+        ranked = sorted(
+            (op for op in Operator if utility.get(op, 0.0) > 0.0),
+            key=lambda op: -utility[op],
+        )
+        return ranked[: config.top_k]

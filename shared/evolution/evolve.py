@@ -1,0 +1,201 @@
+"""One parent into evolved drafts: feasibility, top-K by utility, and for each chosen operator
+the first candidate that passes the trial run (EvolSQL's execution-grounded refinement, here a
+filter: runs on the record's rows, returns rows, changes the parent's result, can be worded,
+and has no error-level sense finding). The pipeline then checks it like any draft."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from itertools import islice
+
+import sqlglot
+
+from proto.sample import Blueprint, Draft
+from shared.evolution.context import (
+    EvolveContext,
+    FixtureError,
+    QueryView,
+    Row,
+    view_query,
+    words,
+)
+from shared.evolution.direction import DirectionConfig, OperatorTally
+from shared.evolution.model import ChangeKind, Evolution, Operator
+from shared.evolution.operators import OPERATORS, score_feasibility
+from shared.evolution.parents import Parent
+from shared.evolution.wording import explain_change, reword_question
+from shared.sense import Origin, SenseInput, analyse_record
+from shared.sql.features import analyze_query
+
+# Candidates tried per chosen operator before it is given up for this parent.
+MAX_TRIES = 8
+CODES: dict[Operator, str] = {
+    Operator.FUNC: "fn",
+    Operator.OP: "op",
+    Operator.LOGIC: "lg",
+    Operator.JOIN: "jn",
+    Operator.NEST: "ns",
+    Operator.SET: "st",
+}
+
+
+@dataclass(frozen=True)
+class EvolvedDraft:
+    sample_id: str
+    parent: Parent
+    evolution: Evolution
+    draft: Draft
+    blueprint: Blueprint
+
+
+@dataclass
+class EvolveLog:
+    """What happened to the candidates (why the ones not kept were dropped), per operator."""
+
+    chosen: Counter[Operator] = field(default_factory=Counter)
+    kept: Counter[Operator] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def _sorted_rows(rows: Iterable[Row]) -> list[str]:
+    return sorted(repr(r) for r in rows)
+
+
+def evolve_parent(
+    parent: Parent,
+    tally: OperatorTally,
+    config: DirectionConfig,
+    rng: random.Random,
+    log: EvolveLog,
+) -> list[EvolvedDraft]:
+    draft = parent.draft
+    try:
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        log.skipped["unparsable"] += 1
+        return []
+    view = view_query(tree)
+    if view is None:
+        log.skipped["not_a_select"] += 1
+        return []
+    try:
+        ctx = EvolveContext.open(draft.schema_ddl, tuple(draft.rows))
+    except FixtureError:
+        log.skipped["fixture"] += 1
+        return []
+    with ctx:
+        before = ctx.run(draft.sql)
+        if not before:
+            log.skipped["parent_empty_on_sqlite"] += 1
+            return []
+        chosen = tally.select(score_feasibility(view, ctx), config)
+        out: list[EvolvedDraft] = []
+        for op in chosen:
+            log.chosen[op] += 1
+            for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
+                candidate = _situated(candidate, view)
+                evolved = _try(parent, candidate, ctx, before, rng, log)
+                if evolved is not None:
+                    log.kept[op] += 1
+                    out.append(evolved)
+                    break
+        return out
+
+
+_OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})
+
+
+def _situated(candidate: Evolution, view: QueryView) -> Evolution:
+    """The change with what the question needs to know of the query around it."""
+    select = view.select
+    main = words(view.main[1]) if view.main is not None else ""
+    # An aggregate counts the rows of the table a filter reads (a child's rows when the filter
+    # is on the child), not necessarily the FROM table's.
+    own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
+    counted = (own or main) if view.aggregated else ""
+    limited = select is not None and select.args.get("limit") is not None
+    change = replace(candidate.change, counted=counted, limited=limited)
+    return replace(candidate, change=change)
+
+
+def _try(
+    parent: Parent,
+    candidate: Evolution,
+    ctx: EvolveContext,
+    before: list[Row],
+    rng: random.Random,
+    log: EvolveLog,
+) -> EvolvedDraft | None:
+    checked = check_candidate(parent, candidate, ctx, before, rng, log)
+    return None if checked is None else _evolved(parent, candidate, checked)
+
+
+def check_candidate(
+    parent: Parent,
+    candidate: Evolution,
+    ctx: EvolveContext,
+    before: list[Row],
+    rng: random.Random,
+    log: EvolveLog,
+) -> Draft | None:
+    """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
+    rows = ctx.run(candidate.sql)
+    if rows is None:
+        log.dropped["fails_on_sqlite"] += 1
+        return None
+    if not rows:
+        log.dropped["empty_result"] += 1
+        return None
+    if _sorted_rows(rows) == _sorted_rows(before):
+        log.dropped["unchanged_result"] += 1
+        return None
+    draft = parent.draft
+    question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
+    if question is None:
+        log.dropped["unworded"] += 1
+        return None
+    sense = analyse_record(
+        SenseInput(
+            question=question,
+            sql=candidate.sql,
+            schema_ddl=draft.schema_ddl,
+            rows=tuple(draft.rows),
+            origin=Origin.GENERATED,
+            planned_style=draft.prompt_style,
+        ),
+        stop_early=True,
+    )
+    if sense.error or sense.errors:
+        first = sense.errors[0].check.value if sense.errors else "sense_unparsable"
+        log.dropped[f"sense:{first}"] += 1
+        return None
+    return parent.draft.model_copy(
+        update={
+            "sql": candidate.sql,
+            "question": question,
+            "explanation": explain_change(parent.draft.explanation, candidate.change, rng),
+            "sql_by_dialect": {},
+            "sql_context_by_dialect": {},
+            "reasoning": None,
+        }
+    )
+
+
+def _evolved(parent: Parent, candidate: Evolution, draft: Draft) -> EvolvedDraft:
+    features = analyze_query(candidate.sql).features
+    updates: dict[str, object] = {
+        "parent_id": parent.id,
+        "evolution": [*parent.blueprint.evolution, candidate.operator],
+    }
+    if features is not None:
+        # The plan of an evolved sample is what it has: conformance then holds by construction.
+        updates["num_tables"] = max(1, min(8, features.num_tables))
+        updates["features"] = sorted(features.features, key=lambda f: f.value)
+        updates["tables"] = []
+    blueprint = parent.blueprint.model_copy(update=updates)
+    sample_id = f"{parent.id}~{CODES[candidate.operator]}"
+    return EvolvedDraft(sample_id, parent, candidate, draft, blueprint)

@@ -1,0 +1,109 @@
+"""Expansion (SQL-Factory §4.3, the Expansion Team): the same query structure with other values.
+
+A parent's comparison literals (`col = 'a'`, `col > 10`) are swapped for other values its rows
+hold; the structural pattern stays, so the variant costs no model call and no new structure.
+The question is the parent's with the literal swapped in place; a literal the question does not
+spell is not swapped (the variant could not be worded). Each variant passes the same trial run
+as an evolution before the pipeline sees it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from itertools import islice
+
+import sqlglot
+from sqlglot import exp
+
+from proto.common import SeedMode
+from proto.sample import Scalar
+from shared.evolution.build import literal
+from shared.evolution.context import EvolveContext, FixtureError, Kind, QueryView, view_query
+from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_candidate
+from shared.evolution.model import Change, ChangeKind, Evolution, Operator
+from shared.evolution.parents import Parent
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _column_of(literal_node: exp.Literal) -> exp.Column | None:
+    """The column a literal is compared with: `col = v`, `col BETWEEN v AND w`, `col IN (v)`."""
+    owner = literal_node.parent
+    compared = isinstance(owner, _COMPARISONS) and owner.expression is literal_node
+    listed = isinstance(owner, exp.Between | exp.In) and literal_node is not owner.this
+    if owner is None or not (compared or listed):
+        return None
+    column = owner.this
+    return column if isinstance(column, exp.Column) else None
+
+
+def _swappable(view: QueryView, ctx: EvolveContext) -> list[tuple[int, str, str, Scalar]]:
+    """(index among the WHERE's literals, table, column, current value) of the literals
+    compared with a column of the query's own tables (not those of a subquery)."""
+    where = view.select.args.get("where") if view.select is not None else None
+    found = []
+    for index, node in enumerate(where.find_all(exp.Literal) if where is not None else []):
+        column = _column_of(node)
+        table = view.sources.get(column.table) if column is not None else None
+        if column is None or table is None:
+            continue
+        name = column.name.lower()
+        if ctx.kind(table, name) in (Kind.KEY, Kind.OTHER):
+            continue
+        current: Scalar = node.this if node.is_string else float(node.this)
+        found.append((index, table, name, current))
+    return found
+
+
+def propose_swaps(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    targets = _swappable(view, ctx)
+    rng.shuffle(targets)
+    for index, table, name, current in targets:
+        if ctx.kind(table, name) is Kind.TEXT and not ctx.categorical(table, name):
+            continue
+        others = [v for v in ctx.values(table, name) if v != current and str(v) != str(current)]
+        rng.shuffle(others)
+        for other in others[:3]:
+            tree = view.tree.copy()
+            node = list(tree.args["where"].find_all(exp.Literal))[index]
+            node.replace(literal(other))
+            change = Change(ChangeKind.SWAP_VALUE, label=name, values=(current, other))
+            # Expansion is not one of the six operators; Operator.OP only types the container.
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
+
+
+def expand_parent(
+    parent: Parent, variants: int, rng: random.Random, log: EvolveLog
+) -> list[EvolvedDraft]:
+    """Up to `variants` value variants of one parent, each through the trial run."""
+    try:
+        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
+    except sqlglot.errors.SqlglotError:
+        view = None
+    if view is None:
+        log.skipped["not_a_select"] += 1
+        return []
+    try:
+        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
+    except FixtureError:
+        log.skipped["fixture"] += 1
+        return []
+    out: list[EvolvedDraft] = []
+    with ctx:
+        before = ctx.run(parent.draft.sql)
+        if not before:
+            log.skipped["parent_empty_on_sqlite"] += 1
+            return []
+        swaps = islice(propose_swaps(view, ctx, rng), MAX_TRIES * variants)
+        for n, candidate in enumerate(swaps):
+            draft = check_candidate(parent, candidate, ctx, before, rng, log)
+            if draft is None:
+                continue
+            blueprint = parent.blueprint.model_copy(
+                update={"parent_id": parent.id, "seed_id": parent.id, "seed_mode": SeedMode.EXPAND}
+            )
+            out.append(EvolvedDraft(f"{parent.id}~x{n}", parent, candidate, draft, blueprint))
+            if len(out) >= variants:
+                break
+    return out

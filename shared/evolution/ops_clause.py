@@ -1,0 +1,168 @@
+"""Clause operators: logical clause expansion (Eq. 5) and relational expansion (Eq. 6).
+
+Logical expansion adds a conjunct to WHERE (a value the record's rows hold) or a HAVING to a
+grouped query. Relational expansion joins a parent table along a foreign key the query does not
+follow yet (many-to-one, so no aggregate is inflated) and uses it: a column shown, or a filter.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from proto.sample import Scalar
+from shared.evolution.build import (
+    aliased_table,
+    column,
+    compare,
+    fresh_alias,
+    literal,
+    sources_of,
+    thresholds,
+    where_columns,
+)
+from shared.evolution.context import EvolveContext, Kind, QueryView, singular, words
+from shared.evolution.model import Change, ChangeKind, Evolution, Operator
+
+# Past this many predicates a query gains little from one more (feasibility falls off).
+BUSY_PREDICATES = 4
+
+
+def _predicates(view: QueryView) -> int:
+    where = view.select.args.get("where") if view.select is not None else None
+    return 0 if where is None else len(list(where.find_all(exp.Predicate)))
+
+
+def feasible_logic(view: QueryView, ctx: EvolveContext) -> float:
+    if view.select is None:
+        return 0.0
+    used = where_columns(view.select)
+    free = [s for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE, Kind.TEXT) if s[2] not in used]
+    if not free and not view.grouped:
+        return 0.0
+    return max(0.2, 1.0 - 0.8 * min(_predicates(view), BUSY_PREDICATES) / BUSY_PREDICATES)
+
+
+def filter_values(
+    ctx: EvolveContext, table: str, name: str, rng: random.Random
+) -> Iterator[tuple[str, Scalar]]:
+    """(comparison, value) pairs for a new filter on a column, drawn from its rows."""
+    kind = ctx.kind(table, name)
+    values = ctx.values(table, name)
+    if kind is Kind.TEXT:
+        if not ctx.categorical(table, name):
+            return
+        picks = list(values)
+        rng.shuffle(picks)
+        for value in picks[:3]:
+            yield ("eq", value)
+        return
+    for value in thresholds(values, rng):
+        yield (
+            rng.choice(("gt", "ge", "lt", "le"))
+            if kind is Kind.NUMBER
+            else rng.choice(("ge", "lt")),
+            value,
+        )
+
+
+def propose_logic(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    if view.select is None:
+        return
+    if view.grouped and rng.random() < 0.5:
+        yield from _having(view, ctx)
+    used = where_columns(view.select)
+    free = [s for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE, Kind.TEXT) if s[2] not in used]
+    rng.shuffle(free)
+    for alias, table, name in free[:4]:
+        for op, value in filter_values(ctx, table, name, rng):
+            tree = view.tree.copy()
+            tree.where(compare(op, column(alias, name), literal(value)), copy=False)
+            change = Change(
+                ChangeKind.ADD_FILTER,
+                label=view.label(table, name),
+                noun=words(table),
+                op=op,
+                values=(value,),
+                is_date=ctx.kind(table, name) is Kind.DATE,
+                is_text=ctx.kind(table, name) is Kind.TEXT,
+            )
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.LOGIC, change)
+    if view.grouped:
+        yield from _having(view, ctx)
+
+
+def _having(view: QueryView, ctx: EvolveContext) -> Iterator[Evolution]:
+    main = view.main
+    if main is None or view.select is None:
+        return
+    for least in (2, 3, 4):
+        tree = view.tree.copy()
+        tree.having(exp.GTE(this=exp.Count(this=exp.Star()), expression=literal(least)), copy=False)
+        # COUNT(*) counts the main table's rows only when nothing is joined to them.
+        noun = "" if view.select.args.get("joins") else words(main[1])
+        change = Change(ChangeKind.ADD_HAVING, noun=noun, op="ge", values=(least,))
+        yield Evolution(tree.sql(dialect="sqlite"), Operator.LOGIC, change)
+
+
+def _parent_links(view: QueryView, ctx: EvolveContext) -> list[tuple[str, str, str, str]]:
+    """(alias, fk column, parent table, parent column) for parents the query does not read."""
+    present = view.tables
+    return [
+        (alias, fk, parent, key)
+        for alias, table in view.sources.items()
+        for fk, parent, key in ctx.parents_of(table)
+        if parent not in present and ctx.columns(parent)
+    ]
+
+
+def feasible_join(view: QueryView, ctx: EvolveContext) -> float:
+    if view.select is None:
+        return 0.0
+    links = _parent_links(view, ctx)
+    usable = [link for link in links if ctx.columns_of(link[2], Kind.TEXT, Kind.NUMBER, Kind.DATE)]
+    return 1.0 if usable else 0.0
+
+
+def _shown_column(ctx: EvolveContext, parent: str) -> str | None:
+    """The parent's column that names a row: one called *name*/*title*, else its first text."""
+    texts = ctx.columns_of(parent, Kind.TEXT)
+    named = [c for c in texts if "name" in c or "title" in c]
+    return (named or texts)[0] if texts else None
+
+
+def propose_join(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    links = _parent_links(view, ctx)
+    rng.shuffle(links)
+    for alias, fk, parent, key in links:
+        new = fresh_alias(view.tree, parent)
+        on = exp.EQ(this=column(new, key), expression=column(alias, fk))
+        noun = singular(words(parent))
+        shown = _shown_column(ctx, parent)
+        if shown is not None and not view.aggregated:
+            tree = view.tree.copy()
+            # Showing a parent's column keeps every row: a nullable key takes a LEFT JOIN, or
+            # rows without a parent would vanish from a question that only adds a column.
+            table = view.sources[alias]
+            kind = "INNER" if ctx.info.is_not_null(table, fk) else "LEFT"
+            tree.join(aliased_table(parent, new), on=on, join_type=kind, copy=False)
+            tree.select(column(new, shown), copy=False)
+            change = Change(ChangeKind.JOIN_SHOW, label=words(shown), noun=noun)
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.JOIN, change)
+        for name in ctx.columns_of(parent, Kind.TEXT, Kind.NUMBER, Kind.DATE):
+            for op, value in filter_values(ctx, parent, name, rng):
+                tree = view.tree.copy()
+                tree.join(aliased_table(parent, new), on=on.copy(), join_type="INNER", copy=False)
+                tree.where(compare(op, column(new, name), literal(value)), copy=False)
+                change = Change(
+                    ChangeKind.JOIN_FILTER,
+                    label=words(name),
+                    noun=noun,
+                    op=op,
+                    values=(value,),
+                    is_date=ctx.kind(parent, name) is Kind.DATE,
+                    is_text=ctx.kind(parent, name) is Kind.TEXT,
+                )
+                yield Evolution(tree.sql(dialect="sqlite"), Operator.JOIN, change)

@@ -1,0 +1,182 @@
+"""Expression operators: functional wrapping (Eq. 3) and operator mutation (Eq. 4).
+
+Functional wrapping puts a column inside a function: another aggregate in an aggregate query,
+a RANK() window in a row query. Operator mutation moves a comparison into a richer operator:
+`= a` becomes `IN (a, b)`, a range becomes BETWEEN, a column becomes a CASE WHEN band.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from shared.evolution.build import column, literal, sources_of, thresholds, where_columns
+from shared.evolution.context import EvolveContext, Kind, QueryView, view_query, words
+from shared.evolution.model import Change, ChangeKind, Evolution, Operator
+
+# Aggregates whose result does not grow with duplicated rows come first: a join before the
+# aggregate then cannot inflate them (the sense check `fan_out_aggregate`).
+METRICS: tuple[tuple[str, str], ...] = (("MAX", "highest"), ("MIN", "lowest"), ("AVG", "average"))
+
+
+def feasible_func(view: QueryView, ctx: EvolveContext) -> float:
+    numbers = sources_of(view, ctx, Kind.NUMBER)
+    if view.select is None or not numbers:
+        return 0.0
+    if view.aggregated:
+        aggregated = {
+            c.name.lower()
+            for a in view.select.find_all(exp.AggFunc)
+            for c in a.find_all(exp.Column)
+        }
+        return 0.9 if any(col not in aggregated for _, _, col in numbers) else 0.3
+    has_window = view.select.find(exp.Window) is not None
+    return 0.3 if has_window or view.select.args.get("distinct") else 0.8
+
+
+def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    if view.select is None:
+        return
+    numbers = sources_of(view, ctx, Kind.NUMBER)
+    rng.shuffle(numbers)
+    if view.aggregated:
+        taken = {
+            c.name.lower()
+            for a in view.select.find_all(exp.AggFunc)
+            for c in a.find_all(exp.Column)
+        }
+        for alias, table, name in sorted(numbers, key=lambda s: s[2] in taken):
+            for fn, word in rng.sample(METRICS, len(METRICS)):
+                tree = view.tree.copy()
+                call: exp.Expr = exp.func(fn, column(alias, name))
+                if fn == "AVG":  # as the template writes it: engines round AVG differently
+                    call = exp.func("ROUND", call, exp.Literal.number(2))
+                tree.select(exp.alias_(call, f"{word}_{name}"), copy=False)
+                change = Change(ChangeKind.ADD_METRIC, label=view.label(table, name), word=word)
+                yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
+        return
+    if view.select.args.get("distinct"):
+        return
+    for alias, table, name in numbers:
+        tree = view.tree.copy()
+        window = exp.Window(
+            this=exp.func("RANK"),
+            order=exp.Order(expressions=[exp.Ordered(this=column(alias, name), desc=True)]),
+        )
+        tree.select(exp.alias_(window, f"{name}_rank"), copy=False)
+        change = Change(ChangeKind.ADD_RANK, label=view.label(table, name))
+        yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
+
+
+def _text_equalities(view: QueryView, ctx: EvolveContext) -> list[tuple[exp.EQ, str, str]]:
+    """`alias.col = 'text'` conjuncts of the WHERE on a categorical column: (node, table, col)."""
+    where = view.select.args.get("where") if view.select is not None else None
+    found: list[tuple[exp.EQ, str, str]] = []
+    for node in where.find_all(exp.EQ) if where is not None else []:
+        left, right = node.this, node.expression
+        if not (isinstance(left, exp.Column) and isinstance(right, exp.Literal)):
+            continue
+        table = view.sources.get(left.table)
+        if table and right.is_string and ctx.kind(table, left.name.lower()) is Kind.TEXT:
+            found.append((node, table, left.name.lower()))
+    return found
+
+
+def feasible_op(view: QueryView, ctx: EvolveContext) -> float:
+    if view.select is None:
+        return 0.0
+    if _text_equalities(view, ctx):
+        return 1.0
+    free = [
+        s
+        for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE)
+        if s[2] not in where_columns(view.select)
+    ]
+    return 0.7 if free else 0.0
+
+
+def propose_op(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    if view.select is None:
+        return
+    yield from _widen(view, ctx, rng)
+    used = where_columns(view.select)
+    ranged = [s for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE) if s[2] not in used]
+    rng.shuffle(ranged)
+    for alias, table, name in ranged:
+        kind = ctx.kind(table, name)
+        if not view.aggregated and rng.random() < 0.5:
+            yield from _band(view, ctx, rng, alias, table, name)
+        values = ctx.values(table, name)
+        lows = list(thresholds(values[: len(values) // 2 + 1], rng))
+        highs = list(thresholds(values[len(values) // 2 :], rng))
+        for low, high in zip(lows, highs, strict=False):
+            tree = view.tree.copy()
+            between = exp.Between(this=column(alias, name), low=literal(low), high=literal(high))
+            tree.where(between, copy=False)
+            change = Change(
+                ChangeKind.ADD_BETWEEN,
+                label=view.label(table, name),
+                noun=words(table),
+                op="between",
+                values=(low, high),
+                is_date=kind is Kind.DATE,
+            )
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
+        if not view.aggregated:
+            yield from _band(view, ctx, rng, alias, table, name)
+
+
+def _widen(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
+    for index, (node, table, name) in enumerate(_text_equalities(view, ctx)):
+        current = node.expression.name
+        others = [v for v in ctx.values(table, name) if v != current]
+        rng.shuffle(others)
+        for other in others[:3]:
+            tree = view.tree.copy()
+            target = list(_text_equalities(view_of(tree), ctx))[index][0]
+            target.replace(
+                exp.In(this=target.this.copy(), expressions=[literal(current), literal(other)])
+            )
+            change = Change(
+                ChangeKind.WIDEN_IN,
+                label=words(name),
+                op="in",
+                values=(current, other),
+                replaces=current,
+                is_text=True,
+            )
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
+
+
+def _band(
+    view: QueryView, ctx: EvolveContext, rng: random.Random, alias: str, table: str, name: str
+) -> Iterator[Evolution]:
+    is_date = ctx.kind(table, name) is Kind.DATE
+    high, low = ("Recent", "Earlier") if is_date else ("High", "Low")
+    for cut in list(thresholds(ctx.values(table, name), rng))[:2]:
+        tree = view.tree.copy()
+        case = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GTE(this=column(alias, name), expression=literal(cut)),
+                    true=exp.Literal.string(high),
+                )
+            ],
+            default=exp.Literal.string(low),
+        )
+        tree.select(exp.alias_(case, f"{name}_band"), copy=False)
+        change = Change(
+            ChangeKind.ADD_BAND,
+            label=view.label(table, name),
+            values=(cut, high, low),
+            is_date=is_date,
+        )
+        yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
+
+
+def view_of(tree: exp.Expr) -> QueryView:
+    view = view_query(tree)
+    assert view is not None, "a copy of a SELECT is a SELECT"
+    return view

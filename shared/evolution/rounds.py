@@ -1,0 +1,116 @@
+"""Rounds of evolution (Algorithm 1): each round evolves the previous round's accepted samples
+(the first round: the run's accepted records), sends every evolved draft through the pipeline's
+own stages from `sample.drafted` (three engines, sense checks, review, dedup), and counts
+C(φ) over the evolutions the pipeline accepted."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from proto import subjects
+from proto.common import Engine, Outcome, Stage
+from proto.sample import SampleEnvelope
+from shared.evolution.direction import DirectionConfig, OperatorTally
+from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.model import Operator
+from shared.evolution.parents import Parent, parent_from_record
+from shared.pipeline.emit import Emit
+
+# The stages from sample.drafted to a final subject (a PipelineDriver's `run`).
+Check = Callable[[Sequence[Emit]], Awaitable[list[Emit]]]
+
+
+@dataclass
+class RoundResult:
+    round: int
+    parents: int
+    drafted: int
+    final: list[Emit] = field(default_factory=list)
+    log: EvolveLog = field(default_factory=EvolveLog)
+
+    def by_subject(self, subject: str) -> list[SampleEnvelope]:
+        return [e.envelope for e in self.final if e.subject == subject]
+
+    @property
+    def accepted(self) -> list[SampleEnvelope]:
+        return self.by_subject(subjects.SAMPLE_ACCEPTED)
+
+    def operators(self, subject: str = subjects.SAMPLE_ACCEPTED) -> Counter[Operator]:
+        return Counter(env.blueprint.evolution[-1] for env in self.by_subject(subject))
+
+
+def envelope_of(evolved: EvolvedDraft, run_id: str, engines: Sequence[Engine]) -> SampleEnvelope:
+    """One attempt only: the reviser's repair regenerates a draft from its plan, which for an
+    evolved sample would be an unrelated query; a failing evolution is rejected with its reason
+    (the other chosen operators are this parent's other chances)."""
+    envelope = SampleEnvelope(
+        run_id=run_id,
+        sample_id=evolved.sample_id,
+        max_attempts=1,
+        engines=list(engines),
+        blueprint=evolved.blueprint,
+        draft=evolved.draft,
+    )
+    chain = " > ".join(op.value for op in evolved.blueprint.evolution)
+    return envelope.record(
+        Stage.GENERATOR, Outcome.DRAFTED, f"evolved from {evolved.parent.id}: {chain}"
+    )
+
+
+def parents_of(records: Iterable[Mapping[str, Any]], log: EvolveLog) -> list[Parent]:
+    parents: list[Parent] = []
+    for record in records:
+        parent = parent_from_record(record)
+        if isinstance(parent, Parent):
+            parents.append(parent)
+        else:
+            log.skipped[parent.value] += 1
+    return parents
+
+
+def parent_of_envelope(envelope: SampleEnvelope) -> Parent:
+    assert envelope.draft is not None, "accepted samples carry a draft"
+    return Parent(id=envelope.sample_id, draft=envelope.draft, blueprint=envelope.blueprint)
+
+
+async def evolve_rounds(
+    records: Iterable[Mapping[str, Any]],
+    check: Check,
+    *,
+    run_id: str,
+    engines: Sequence[Engine],
+    config: DirectionConfig,
+    seed: int = 0,
+    on_round: Callable[[RoundResult], None] | None = None,
+) -> list[RoundResult]:
+    rng = random.Random(seed)
+    tally = OperatorTally()
+    first_log = EvolveLog()
+    parents = parents_of(records, first_log)
+    results: list[RoundResult] = []
+    for number in range(1, config.rounds + 1):
+        result = RoundResult(number, len(parents), 0, log=first_log if number == 1 else EvolveLog())
+        emits: list[Emit] = []
+        for parent in parents:
+            for evolved in evolve_parent(parent, tally, config, rng, result.log):
+                # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next
+                # parent's choice already sees it; taken back below if the pipeline refuses it.
+                tally.add(evolved.evolution.operator)
+                envelope = envelope_of(evolved, run_id, engines)
+                emits.append(Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED))
+        result.drafted = len(emits)
+        result.final = await check(emits)
+        for emit in result.final:
+            if emit.subject != subjects.SAMPLE_ACCEPTED:
+                tally.counts[emit.envelope.blueprint.evolution[-1]] -= 1
+        results.append(result)
+        if on_round is not None:
+            on_round(result)
+        parents = [parent_of_envelope(env) for env in result.accepted]
+        if not parents:
+            break
+    return results

@@ -1,0 +1,204 @@
+"""The six operators on real accepted records (tests/fixtures/evolution, from a template run):
+every kept evolution runs on the record's rows, returns rows, changes the parent's result, is
+worded in its question and passes the sense checks; feasibility is zero where an operator
+cannot apply."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+
+from proto.common import Engine, PromptStyle
+from shared.engines.render import render_sql
+from shared.evolution.context import EvolveContext, view_query
+from shared.evolution.direction import DirectionConfig, OperatorTally
+from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.model import Change, ChangeKind, Operator
+from shared.evolution.operators import score_feasibility
+from shared.evolution.ops_clause import propose_join
+from shared.evolution.ops_nest import _cte, propose_set
+from shared.evolution.parents import Parent, Skip, parent_from_record
+from shared.evolution.wording import reword_question
+from shared.pipeline.records import sql_context
+from shared.sense import Origin, SenseInput, analyse_record
+from tests.conftest import FIXTURES
+
+RECORDS = FIXTURES / "evolution" / "parents.jsonl"
+
+
+def load_records(path: Path = RECORDS) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def parents() -> list[Parent]:
+    found = [parent_from_record(r) for r in load_records()]
+    return [p for p in found if isinstance(p, Parent)]
+
+
+@pytest.fixture(scope="module")
+def evolved(parents: list[Parent]) -> list[EvolvedDraft]:
+    """Every feasible operator tried on every parent (K = 6)."""
+    config = DirectionConfig(top_k=6)
+    out: list[EvolvedDraft] = []
+    for parent in parents:
+        out += evolve_parent(parent, OperatorTally(), config, random.Random(7), EvolveLog())
+    return out
+
+
+def test_records_round_trip_and_dml_is_skipped() -> None:
+    records = load_records()
+    outcomes = Counter(
+        "ok" if isinstance(p := parent_from_record(r), Parent) else p.value for r in records
+    )
+    assert outcomes[Skip.MANIPULATION.value] == sum(
+        r["sql_task_type"] == "data manipulation" for r in records
+    )
+    for record in records:
+        parent = parent_from_record(record)
+        if isinstance(parent, Parent):
+            # DDL and rows parsed back render the same sql_context: the same fixture key.
+            assert sql_context(parent.draft) == record["sql_context"]
+    assert parent_from_record({"id": "x"}) is Skip.MALFORMED
+
+
+def test_every_operator_evolves_some_record(evolved: list[EvolvedDraft]) -> None:
+    kept = Counter(e.evolution.operator for e in evolved)
+    assert set(kept) == set(Operator), kept
+
+
+def test_each_evolution_runs_changes_the_result_and_makes_sense(
+    evolved: list[EvolvedDraft],
+) -> None:
+    for item in evolved:
+        parent, draft = item.parent.draft, item.draft
+        with EvolveContext.open(draft.schema_ddl, tuple(draft.rows)) as ctx:
+            before, after = ctx.run(parent.sql), ctx.run(draft.sql)
+        assert after, draft.sql
+        assert sorted(map(repr, after)) != sorted(map(repr, before or [])), draft.sql
+        assert draft.question != parent.question
+        report = analyse_record(
+            SenseInput(
+                question=draft.question,
+                sql=draft.sql,
+                schema_ddl=draft.schema_ddl,
+                rows=tuple(draft.rows),
+                origin=Origin.GENERATED,
+                planned_style=draft.prompt_style,
+            )
+        )
+        assert not report.errors, (draft.sql, draft.question, report.errors)
+        assert item.blueprint.parent_id == item.parent.id
+        assert item.blueprint.evolution == [item.evolution.operator]
+
+
+def test_new_literals_are_named_in_the_question(evolved: list[EvolvedDraft]) -> None:
+    for item in evolved:
+        change = item.evolution.change
+        for value in change.values:
+            if isinstance(value, str) and change.kind is not ChangeKind.ADD_BAND:
+                assert value in item.draft.question, (value, item.draft.question)
+
+
+def test_operators_change_the_tree_as_the_paper_defines(evolved: list[EvolvedDraft]) -> None:
+    def count(sql: str, node: type[sqlglot.exp.Expr]) -> int:
+        return len(list(sqlglot.parse_one(sql, read="sqlite").find_all(node)))
+
+    for item in evolved:
+        before, after, op = item.parent.draft.sql, item.draft.sql, item.evolution.operator
+        if op is Operator.JOIN:  # Eq. 6: one more JOIN subtree
+            assert count(after, sqlglot.exp.Join) == count(before, sqlglot.exp.Join) + 1
+        if op is Operator.NEST:  # Eq. 7: a value became a query (subquery or CTE)
+            assert count(after, sqlglot.exp.Select) > count(before, sqlglot.exp.Select)
+        if op is Operator.SET:  # Eq. 8: a set operator, or EXISTS / NOT EXISTS
+            assert count(after, sqlglot.exp.Exists) + count(after, sqlglot.exp.Except) > count(
+                before, sqlglot.exp.Exists
+            ) + count(before, sqlglot.exp.Except)
+        if op is Operator.FUNC:  # Eq. 3: a column inside a new function
+            assert count(after, sqlglot.exp.Func) > count(before, sqlglot.exp.Func)
+
+
+SINGLE_TABLE = (
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, kind VARCHAR(20) NOT NULL,"
+    " price DECIMAL(12,2) NOT NULL);\n"
+    "INSERT INTO items (id, kind, price) VALUES (1, 'a', 1.5), (2, 'b', 2.5), (3, 'a', 9.0),"
+    " (4, 'c', 4.0), (5, 'b', 7.0);"
+)
+
+
+def test_feasibility_is_zero_where_an_operator_cannot_apply() -> None:
+    with EvolveContext.open(SINGLE_TABLE, ()) as ctx:
+        view = view_query(sqlglot.parse_one("SELECT i.kind, i.price FROM items AS i"))
+        assert view is not None
+        scores = score_feasibility(view, ctx)
+    # No foreign key: nothing to join along and no referencing table for EXISTS; no ORDER BY,
+    # LIMIT or aggregate, so EXCEPT of a filtered copy stays possible.
+    assert scores[Operator.JOIN] == 0.0
+    assert scores[Operator.SET] == 0.5
+    assert all(scores[op] > 0 for op in (Operator.FUNC, Operator.OP, Operator.LOGIC))
+    dml = view_query(sqlglot.parse_one("DELETE FROM items WHERE id = 1"))
+    assert dml is None
+
+
+def test_a_widened_value_missing_from_the_question_is_not_worded() -> None:
+    change = Change(ChangeKind.WIDEN_IN, label="kind", op="in", values=("a", "b"), replaces="a")
+    rng = random.Random(0)
+    assert reword_question("Items of kind 'a'?", change, PromptStyle.DIRECT, rng) == (
+        "Items of kind 'a' or 'b'?"
+    )
+    assert reword_question("All items?", change, PromptStyle.DIRECT, rng) is None
+
+
+def test_the_cte_form_keeps_the_order_portable() -> None:
+    """A CTE's outer ORDER BY names the outputs and keeps each term's NULLS placement: a rebuilt
+    term was rendered `NULLS LAST`, which MariaDB refused (found in a run's rejected.jsonl)."""
+    sql = (
+        "SELECT gc.class_type, COUNT(*) AS class_count FROM group_classes AS gc"
+        " GROUP BY gc.class_type ORDER BY COUNT(*) DESC, gc.class_type ASC"
+    )
+    view = view_query(sqlglot.parse_one(sql))
+    assert view is not None
+    [evolution] = list(_cte(view))
+    assert evolution.sql.endswith("ORDER BY class_count DESC, class_type ASC")
+    assert "NULLS" not in render_sql(evolution.sql, Engine.SQLITE, Engine.MYSQL)
+
+
+NULLABLE_PARENT = (
+    "CREATE TABLE shops (id INTEGER PRIMARY KEY, shop_name VARCHAR(20) NOT NULL);\n"
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, kind VARCHAR(20) NOT NULL,"
+    " price DECIMAL(12,2) NOT NULL, shop_id INTEGER,"
+    " FOREIGN KEY (shop_id) REFERENCES shops (id));\n"
+    "INSERT INTO shops (id, shop_name) VALUES (1, 'North'), (2, 'South');\n"
+    "INSERT INTO items (id, kind, price, shop_id) VALUES (1, 'a', 1.5, 1), (2, 'b', 2.5, NULL),"
+    " (3, 'a', 9.0, 2), (4, 'c', 4.0, 1), (5, 'b', 7.0, 2);"
+)
+
+
+def test_a_shown_parent_on_a_nullable_key_keeps_every_row() -> None:
+    """Found reading a run: `INNER JOIN sprints` to show a sprint code dropped the tickets
+    without a sprint, while the question only asked for one more column."""
+    view = view_query(sqlglot.parse_one("SELECT i.kind, i.price FROM items AS i"))
+    assert view is not None
+    with EvolveContext.open(NULLABLE_PARENT, ()) as ctx:
+        shown = [
+            e
+            for e in propose_join(view, ctx, random.Random(0))
+            if e.change.kind is ChangeKind.JOIN_SHOW
+        ]
+        assert shown and "LEFT JOIN shops" in shown[0].sql
+        assert len(ctx.run(shown[0].sql) or []) == 5
+
+
+def test_no_except_over_a_window() -> None:
+    """A RANK computed over the filtered copy differs, so EXCEPT would remove nothing."""
+    ranked = "SELECT i.kind, RANK() OVER (ORDER BY i.price DESC) AS r FROM items AS i"
+    view = view_query(sqlglot.parse_one(ranked))
+    assert view is not None
+    with EvolveContext.open(SINGLE_TABLE, ()) as ctx:
+        assert not list(propose_set(view, ctx, random.Random(0)))
