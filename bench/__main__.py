@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "similarity": "bench.similarity",
     "quality": "bench.quality",
     "cpu": "bench.cpu",
+    "strings": "bench.strings",
     "growth": "bench.growth",
 }
 

@@ -19,6 +19,7 @@ the fixture.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -36,13 +37,19 @@ from sqlglot.errors import SqlglotError
 
 from proto.common import Engine, Level
 from proto.sample import EngineCheck, ErrorClass
+from shared.engines.budgets import (
+    find_longest_row_value,
+    measure_fixture_bytes,
+)
 from shared.engines.cache import FixtureCache, FixtureFailure
 from shared.engines.digest import digest_rows, digest_tables, plan_order, resolve_keys
+from shared.engines.failures import CheckFailed
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
 from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
+from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, round_column_chars
 from shared.sql.dialects import sqlglot_dialect
 
 log = logging.getLogger(__name__)
@@ -53,25 +60,13 @@ STATE_ROW_CAP = 20_000
 _FIXTURE_OWN_CLASSES = frozenset({ErrorClass.FORBIDDEN, ErrorClass.TIMEOUT, ErrorClass.TOO_LARGE})
 # Engines cut the text at a NUL (or refuse it in the protocol): it is the SQL's own error.
 NUL = "\x00"
+# Closing a pool waits this long for its connections to come back; then they are dropped
+# (a connection a cancelled task still holds must not keep the process from exiting).
+POOL_CLOSE_S = 2.0
 
 
 class _FixtureVanished(Exception):
     """The fixture's schema is gone from the engine although the cache still lists it."""
-
-
-class CheckFailed(Exception):
-    """A classified, final failure of the SQL under check (raised inside implementations)."""
-
-    def __init__(
-        self, error_class: ErrorClass, message: str, *, missing: bool = False, killed: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.error_class = error_class
-        self.message = message
-        # The error names an object that does not exist: maybe the fixture vanished.
-        self.missing = missing
-        # Stopped from outside at the hard deadline: the server may still be running it.
-        self.killed = killed
 
 
 @dataclass
@@ -112,6 +107,9 @@ class SqlEngine(ABC):
         # old copies, dropped at close once whatever still runs on them has ended.
         self._generations: dict[str, int] = {}
         self._retired: list[Any] = []
+        # The longest string value of each fixture (rounded), by key: what the screen lets a
+        # query's searches over its columns cost (strings.py).
+        self._column_chars: dict[str, int] = {}
 
     @property
     def timeout_s(self) -> float:
@@ -152,7 +150,7 @@ class SqlEngine(ABC):
         if is_nested_too_deeply(sql):
             return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         try:
-            screened = self._screen_query(sql, allow_writes)
+            screened = self._screen_query(sql, allow_writes, self._measure_column_chars(fixture))
         except RecursionError:  # sqlglot recurses per nesting level
             return self._failed(level, sql, ErrorClass.SYNTAX, too_deep, 0.0)
         if not screened.ok:
@@ -202,7 +200,9 @@ class SqlEngine(ABC):
         next record gets a fresh one under a new name.
         """
         lock = self._write_locks.setdefault(fixture.key, asyncio.Lock())
-        async with lock:
+        # One writer per fixture in this process, then across processes (replicas share the
+        # run's secret, so the same fixture has the same name on the server for all of them).
+        async with lock, self._lock_writes(handle):
             try:
                 return await self._execute(handle, sql, writes=True)
             except CheckFailed as failure:
@@ -237,6 +237,11 @@ class SqlEngine(ABC):
     async def _restore_after_write(self, handle: Any) -> None:
         """Put back what a rolled-back write changed anyway (engines with sequences)."""
         return None
+
+    def _lock_writes(self, handle: Any) -> contextlib.AbstractAsyncContextManager[None]:
+        """A server-side lock on the fixture for a write check and its restore, held against
+        other processes; none where writes run on a private copy (SQLite)."""
+        return contextlib.nullcontext()
 
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""
@@ -273,8 +278,12 @@ class SqlEngine(ABC):
 
     # --- shared plumbing -------------------------------------------------------------------
 
-    def _screen_query(self, sql: str, allow_writes: bool) -> Screened:
-        screened = screen_query(sql, self.engine, allow_writes=allow_writes)
+    def _screen_query(
+        self, sql: str, allow_writes: bool, column_chars: int = MIN_COLUMN_CHARS
+    ) -> Screened:
+        screened = screen_query(
+            sql, self.engine, allow_writes=allow_writes, column_chars=column_chars
+        )
         if screened.ok or self._screen:
             return screened
         try:  # parser layer off (tests): keep the parse for digests, let the engine judge
@@ -284,10 +293,34 @@ class SqlEngine(ABC):
         writes = allow_writes and not isinstance(tree, exp.Select | exp.SetOperation)
         return Screened(tree, writes=writes)
 
+    def _measure_column_chars(self, fixture: Fixture) -> int:
+        """The fixture's longest string, as given (rows) or as its statements build it."""
+        known = self._column_chars.get(fixture.key)
+        if known is not None:
+            return known
+        longest = find_longest_row_value(fixture)
+        if NUL not in fixture.ddl and not is_nested_too_deeply(fixture.ddl):
+            try:
+                for statement in plan_fixture(fixture, self.engine).statements:
+                    longest = max(longest, _fixture_statement_longest(statement, self.engine))
+            except (FixtureRenderError, RecursionError):
+                pass  # the fixture fails to build: its queries get no further than that
+        if len(self._column_chars) >= 4 * self.settings.schema_cache_size:
+            self._column_chars.clear()
+        self._column_chars[fixture.key] = chars = round_column_chars(longest)
+        return chars
+
     async def _build_fixture(self, fixture: Fixture) -> Any:
         size, limit = measure_fixture_bytes(fixture), self.settings.max_fixture_bytes
         if size > limit:
             return FixtureFailure(ErrorClass.TOO_LARGE, f"fixture of {size} bytes, over {limit}")
+        longest = find_longest_row_value(fixture)
+        if longest > MAX_VALUE_CHARS:
+            # Every query's searches over it would be unbounded work (strings.py).
+            return FixtureFailure(
+                ErrorClass.TOO_LARGE,
+                f"a string value of {longest} characters, over {MAX_VALUE_CHARS}",
+            )
         if NUL in fixture.ddl:
             return FixtureFailure(ErrorClass.SCHEMA, "a NUL byte in the DDL text")
         if is_nested_too_deeply(fixture.ddl):
@@ -374,46 +407,6 @@ class SqlEngine(ABC):
         )
 
 
-def measure_row_bytes(row: Sequence[Any]) -> int:
-    """Bytes a fetched row holds, near enough to budget on: text and blobs by length."""
-    return 8 + sum(len(v) if isinstance(v, str | bytes | bytearray) else 8 for v in row)
-
-
-@dataclass
-class ResultBudget:
-    """Counts the bytes of fetched rows; past the budget the check fails as TOO_LARGE."""
-
-    limit: int
-    used: int = 0
-    largest_row: int = 1
-    # Chunks start small and double: a few huge rows never arrive in one large batch.
-    chunk: int = 4
-
-    def take(self, rows: Sequence[Sequence[Any]]) -> None:
-        for row in rows:
-            size = measure_row_bytes(row)
-            self.used += size
-            self.largest_row = max(self.largest_row, size)
-        if self.used > self.limit:
-            raise CheckFailed(ErrorClass.TOO_LARGE, f"result larger than {self.limit} bytes")
-
-    def next_chunk(self, wanted: int) -> int:
-        """Rows to fetch next so that one more chunk cannot pass the budget by much."""
-        room = max(self.limit - self.used, 0) // self.largest_row
-        size = max(1, min(wanted, room + 1, self.chunk))
-        self.chunk = min(self.chunk * 2, 256)
-        return size
-
-
-def measure_fixture_bytes(fixture: Fixture) -> int:
-    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
-    size = len(fixture.ddl.encode())
-    for table in fixture.rows:
-        for row in table.values:
-            size += sum(len(str(value).encode()) + 1 for value in row)
-    return size
-
-
 def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure:
     kept = error_class if error_class in _FIXTURE_OWN_CLASSES else ErrorClass.SCHEMA
     return FixtureFailure(kept, message)
@@ -430,3 +423,9 @@ def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorCla
     if screened.ok or screened.error_class is None:
         return None, ""
     return screened.error_class, screened.message or ""
+
+
+@lru_cache(maxsize=8192)
+def _fixture_statement_longest(statement: str, engine: Engine) -> int:
+    """The longest string a fixture statement stores (a refused one stores nothing)."""
+    return screen_fixture_statement(statement, engine).longest_string

@@ -23,13 +23,9 @@ from pymysql.constants import CLIENT
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import (
-    STATE_ROW_CAP,
-    CheckFailed,
-    QueryResult,
-    ResultBudget,
-    SqlEngine,
-)
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.budgets import ResultBudget
+from shared.engines.failures import CheckFailed
 from shared.engines.provision import (
     EMPTY_SCHEMA,
     MysqlFlavour,
@@ -129,6 +125,10 @@ class MysqlEngine(SqlEngine):
             self._admin = await self._open_bounded(
                 aiomysql.create_pool(minsize=0, maxsize=1, **base)
             )
+            # Write locks across processes (GET_LOCK), held by the admin account as well.
+            self._locks = await self._open_bounded(
+                aiomysql.create_pool(minsize=0, maxsize=self.settings.pool_size, **base)
+            )
             self._owner = await self._open_bounded(
                 aiomysql.create_pool(
                     minsize=1,
@@ -158,11 +158,17 @@ class MysqlEngine(SqlEngine):
             with contextlib.suppress(EngineUnavailable):
                 await self.fixtures.close()
                 await self._drop_retired()
-        for name in ("_query", "_owner", "_admin"):
-            pool = getattr(self, name, None)
-            if pool is not None:
-                pool.close()
-                await pool.wait_closed()
+        names = ("_query", "_owner", "_admin", "_locks")
+        pools = [getattr(self, name, None) for name in names]
+        opened = [pool for pool in pools if pool is not None]
+        for pool in opened:
+            pool.close()
+        try:
+            # wait_closed waits for every connection in use: a stuck one would hold us forever.
+            await asyncio.wait_for(asyncio.gather(*(p.wait_closed() for p in opened)), POOL_CLOSE_S)
+        except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
+            for pool in opened:
+                pool.terminate()
 
     async def _open_bounded(self, opening: Awaitable[aiomysql.Pool]) -> aiomysql.Pool:
         """connect_timeout bounds the TCP connect only; a server that never greets needs this."""
@@ -231,6 +237,33 @@ class MysqlEngine(SqlEngine):
         await conn._read_ok_packet()
         async with conn.cursor(QuietCursor) as cur:
             await cur.execute(self._query_args["init_command"])
+
+    @contextlib.asynccontextmanager
+    async def _lock_writes(self, handle: MysqlFixture) -> AsyncIterator[None]:
+        """GET_LOCK on `<database>:w` (the builder locks `<database>`): released at the end,
+        or by the server when this process's connection dies."""
+        name, wait = f"{handle.database}:w", self.acquire_s
+        conn = await self._acquire(self._locks)
+        try:
+            async with conn.cursor(QuietCursor) as cur:
+                await self._run(cur, "SELECT GET_LOCK(%s, %s)", (name, wait), timeout=wait + 2)
+                if (await cur.fetchone() or (0,))[0] != 1:
+                    raise EngineUnavailable(
+                        "mysql: another process writes on this fixture for too long"
+                    )
+                try:
+                    yield
+                finally:
+                    try:
+                        await self._run(cur, "SELECT RELEASE_LOCK(%s)", (name,))
+                        await cur.fetchall()
+                    except (EngineUnavailable, pymysql.err.MySQLError):
+                        conn.close()  # the server releases a dead session's locks
+        except pymysql.err.MySQLError as exc:
+            conn.close()
+            raise EngineUnavailable(f"mysql: {exc!r}") from exc
+        finally:
+            self._locks.release(conn)
 
     async def _parse(self, sql: str, *, writes: bool) -> None:
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,13 +23,9 @@ import asyncpg
 
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
-from shared.engines.base import (
-    STATE_ROW_CAP,
-    CheckFailed,
-    QueryResult,
-    ResultBudget,
-    SqlEngine,
-)
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.budgets import ResultBudget
+from shared.engines.failures import CheckFailed
 from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
 from shared.engines.render import FixturePlan
 from shared.errors import EngineUnavailable
@@ -159,6 +156,23 @@ class PostgresEngine(SqlEngine):
                 "database": self.settings.scratch_database,
                 "timeout": 2.0,
             }
+            # Write locks across processes (advisory locks, revoked from the sandbox accounts)
+            # are held by the admin account too, in the DSN's own database (the scratch one
+            # revokes them from PUBLIC, which binds an admin that is not a superuser); waiting
+            # for one is bounded like a pool wait.
+            wait_ms = str(int(self.acquire_s * 1000))
+            self._locks = await asyncpg.create_pool(
+                dsn,
+                min_size=0,
+                max_size=self.settings.pool_size,
+                timeout=self.settings.connect_timeout_s,
+                command_timeout=self.acquire_s + 2,
+                server_settings={
+                    "application_name": "sqlsynth-engines-locks",
+                    "lock_timeout": wait_ms,
+                    "statement_timeout": wait_ms,
+                },
+            )
             self._query = await asyncpg.create_pool(
                 **base,
                 user=accounts.query,
@@ -178,13 +192,14 @@ class PostgresEngine(SqlEngine):
         if self.settings.drop_on_close and hasattr(self, "_owner"):
             with contextlib.suppress(EngineUnavailable):
                 await self._drop_retired()
-        for name in ("_query", "_owner", "_admin"):
-            pool = getattr(self, name, None)
-            if pool is None:
-                continue
-            try:
-                await asyncio.wait_for(pool.close(), self.backstop_s)
-            except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+        names = ("_query", "_owner", "_admin", "_locks")
+        pools = [getattr(self, name, None) for name in names]
+        opened = [pool for pool in pools if pool is not None]
+        try:
+            # Together, in one bound: not one backstop per pool.
+            await asyncio.wait_for(asyncio.gather(*(p.close() for p in opened)), POOL_CLOSE_S)
+        except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+            for pool in opened:
                 pool.terminate()
 
     @contextlib.asynccontextmanager
@@ -208,6 +223,37 @@ class PostgresEngine(SqlEngine):
                 await conn.execute("ROLLBACK", timeout=self.backstop_s)
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 await self._query.release(conn, timeout=self.backstop_s)
+
+    @contextlib.asynccontextmanager
+    async def _lock_writes(self, handle: PgFixture) -> AsyncIterator[None]:
+        """A session advisory lock keyed by the fixture's schema: released at the end, or by
+        the server when this process (and its connection) dies."""
+        key = advisory_key(handle.schema)
+        try:
+            conn = await self._locks.acquire(timeout=self.acquire_s)
+        except (*_UNAVAILABLE, TimeoutError) as exc:
+            raise EngineUnavailable(f"postgres: no lock connection: {exc!r}") from exc
+        try:
+            try:
+                await conn.execute("SELECT pg_advisory_lock($1)", key)
+            except asyncpg.PostgresError as exc:  # lock_timeout: held elsewhere too long
+                raise EngineUnavailable(
+                    f"postgres: another process writes on this fixture for too long: {exc}"
+                ) from exc
+            except (*_UNAVAILABLE, TimeoutError) as exc:
+                raise EngineUnavailable(f"postgres: {exc!r}") from exc
+            try:
+                yield
+            finally:
+                try:
+                    await conn.execute(
+                        "SELECT pg_advisory_unlock($1)", key, timeout=self.backstop_s
+                    )
+                except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+                    conn.terminate()  # the server releases a dead session's locks
+        finally:
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+                await self._locks.release(conn, timeout=self.backstop_s)
 
     async def _parse(self, sql: str, *, writes: bool) -> None:
         try:
@@ -398,6 +444,13 @@ async def _read_table(
     if len(rows) > STATE_ROW_CAP:
         raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
     return table, len(stmt.get_attributes()), [tuple(r) for r in rows]
+
+
+def advisory_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for a scratch name."""
+    return int.from_bytes(
+        hashlib.sha256(f"sqlsynth-write:{name}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 def _count_affected(status: str) -> int:

@@ -18,6 +18,7 @@ from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
 from shared.engines.statement_names import is_known_statement, name_statement
+from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
 from shared.sql.dialects import sqlglot_dialect
 
 MAX_SQL_CHARS = 100_000
@@ -140,6 +141,8 @@ class Screened:
     writes: bool = False
     error_class: ErrorClass | None = None
     message: str | None = None
+    # The longest string the statement can build (strings.py); a fixture's values bound.
+    longest_string: int = 0
 
     @property
     def ok(self) -> bool:
@@ -158,11 +161,18 @@ def is_denied_function(name: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Screened:
+def screen_query(
+    sql: str,
+    engine: Engine,
+    *,
+    allow_writes: bool = False,
+    column_chars: int = MIN_COLUMN_CHARS,
+) -> Screened:
     """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE).
 
-    Cached: the same text comes back at each level and on every retry. Callers must treat
-    the returned expression as read-only.
+    `column_chars` bounds the fixture's string values (strings.py: what searches over them
+    may cost). Cached: the same text comes back at each level and on every retry. Callers must
+    treat the returned expression as read-only.
     """
     parsed = _parse_single(sql, engine)
     if not parsed.ok or parsed.expression is None:
@@ -195,7 +205,10 @@ def screen_query(sql: str, engine: Engine, *, allow_writes: bool = False) -> Scr
     portability = _find_mariadb_only_problem(root, engine)
     if portability:
         return reject(ErrorClass.SYNTAX, portability)
-    return Screened(root, writes=writes)
+    strings = find_string_problem(root, column_chars, dialect=sqlglot_dialect(engine))
+    if strings.problem:
+        return reject(ErrorClass.FORBIDDEN, strings.problem)
+    return Screened(root, writes=writes, longest_string=strings.longest)
 
 
 def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
@@ -232,7 +245,18 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
     )
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
-    return Screened(root, writes=True)
+    # Stored values are searched by every later query: bounded here, aggregates refused.
+    strings = find_string_problem(
+        root,
+        MAX_VALUE_CHARS,
+        built_limit=MAX_VALUE_CHARS,
+        allow_unbounded=False,
+        dialect=sqlglot_dialect(engine),
+    )
+    if strings.problem:
+        kind = ErrorClass.TOO_LARGE if strings.too_long else ErrorClass.FORBIDDEN
+        return reject(kind, strings.problem)
+    return Screened(root, writes=True, longest_string=strings.longest)
 
 
 def _parse_single(sql: str, engine: Engine) -> Screened:

@@ -23,7 +23,8 @@ from typing import Any
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import STATE_ROW_CAP, CheckFailed, QueryResult, SqlEngine
+from shared.engines.base import STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.failures import CheckFailed
 from shared.engines.render import FixturePlan
 from shared.engines.sandbox import (
     ALL_DENIED_FUNCTIONS,

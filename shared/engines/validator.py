@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from typing import TypeVar
 
 from proto.common import Engine, Level, Policy
-from proto.sample import EngineCheck, Validation
+from proto.sample import EngineCheck, ErrorClass, Validation
 from shared.engines.base import SqlEngine
 from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import is_nested_too_deeply
 from shared.engines.quoting import find_query_names, requote_identifiers
 from shared.engines.render import find_schema_names, render_sql
+from shared.errors import EngineUnavailable
 
-T = TypeVar("T")
+
+class PartialChecks(EngineUnavailable):
+    """Some engines could not check: the verdicts of the others, kept.
+
+    Still an EngineUnavailable, so the validator service retries the sample as before; callers
+    that report (the CLI, a rejected sample) show each engine's own verdict, the unavailable
+    ones as ENGINE_UNAVAILABLE checks. `checks` has every engine, in the validator's order.
+    """
+
+    def __init__(self, unavailable: Mapping[Engine, str], checks: Mapping[Engine, EngineCheck]):
+        reasons = "; ".join(reason for reason in unavailable.values())
+        super().__init__(reasons)
+        self.unavailable = dict(unavailable)
+        self.checks = dict(checks)
+
+
+class PartialValidation(PartialChecks):
+    """validate() with some engine unavailable: the Validation of all, and the texts run."""
+
+    def __init__(
+        self,
+        unavailable: Mapping[Engine, str],
+        validation: Validation,
+        sql_by_engine: Mapping[Engine, str],
+    ) -> None:
+        super().__init__(unavailable, {check.engine: check for check in validation.checks})
+        self.validation = validation
+        self.sql_by_engine = dict(sql_by_engine)
 
 
 class Validator:
@@ -41,8 +68,9 @@ class Validator:
         portable: every engine gets `sql` verbatim but for its quoted identifiers, spelled as
         that engine reads them (a stock MySQL reads "x" as a string). transpiled: each gets
         sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine.
-        Raises EngineUnavailable (retryable) when an engine is down; invalid SQL is a failed
-        check, never an exception. Disagreeing results come with their typed likely causes.
+        Raises PartialValidation (an EngineUnavailable: retryable) when an engine is down,
+        carrying the other engines' verdicts; invalid SQL is a failed check, never an exception.
+        Disagreeing results come with their typed likely causes.
         """
         if is_nested_too_deeply(sql):
             # Every reading would stall the event loop in sqlglot's recursion; each engine
@@ -58,11 +86,13 @@ class Validator:
                 )
                 for engine in self._engines
             }
-        checks = await _gather_all(
+        checks, unavailable = await _gather_checks(
             {
                 engine: runner.check(fixture, texts[engine], level, allow_writes=allow_writes)
                 for engine, runner in self._engines.items()
-            }
+            },
+            level,
+            texts,
         )
         ordered = [checks[engine] for engine in self._engines]
         agree = _compare_digests(ordered, level)
@@ -78,13 +108,20 @@ class Validator:
                 else None
             ),
         )
+        if unavailable:
+            raise PartialValidation(unavailable, validation, texts)
         return validation, texts
 
     async def check_fixture(self, fixture: Fixture) -> dict[Engine, EngineCheck]:
-        """Schema validity alone (DDL and rows execute), per engine."""
-        return await _gather_all(
-            {engine: runner.check_fixture(fixture) for engine, runner in self._engines.items()}
+        """Schema validity alone (DDL and rows execute), per engine. Raises PartialChecks
+        (with the other engines' verdicts) when an engine is down."""
+        checks, unavailable = await _gather_checks(
+            {engine: runner.check_fixture(fixture) for engine, runner in self._engines.items()},
+            Level.SCHEMA,
         )
+        if unavailable:
+            raise PartialChecks(unavailable, checks)
+        return checks
 
 
 def _find_non_empty(checks: list[EngineCheck], level: Level) -> bool | None:
@@ -102,10 +139,31 @@ def _compare_digests(checks: list[EngineCheck], level: Level) -> bool | None:
     return len(set(digests)) == 1
 
 
-async def _gather_all(calls: Mapping[Engine, Awaitable[T]]) -> dict[Engine, T]:
-    """Run concurrently and let every call finish before re-raising the first error."""
+async def _gather_checks(
+    calls: Mapping[Engine, Awaitable[EngineCheck]],
+    level: Level,
+    texts: Mapping[Engine, str] | None = None,
+) -> tuple[dict[Engine, EngineCheck], dict[Engine, str]]:
+    """Run concurrently; an engine that is unavailable gets an ENGINE_UNAVAILABLE check (and
+    its reason in the second dict) while the others keep theirs. Anything else (a bug) is
+    re-raised once every call has finished."""
     results = await asyncio.gather(*calls.values(), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
+    checks: dict[Engine, EngineCheck] = {}
+    unavailable: dict[Engine, str] = {}
+    for engine, result in zip(calls, results, strict=True):
+        if isinstance(result, EngineUnavailable):
+            reason = str(result) or type(result).__name__
+            unavailable[engine] = reason
+            checks[engine] = EngineCheck(
+                engine=engine,
+                level=level,
+                ok=False,
+                error_class=ErrorClass.ENGINE_UNAVAILABLE,
+                message=reason[:500],
+                sql=(texts or {}).get(engine, ""),
+            )
+        elif isinstance(result, BaseException):
             raise result
-    return dict(zip(calls, results, strict=True))  # type: ignore[arg-type]
+        else:
+            checks[engine] = result
+    return checks, unavailable

@@ -18,7 +18,7 @@ from proto.sample import (
 )
 from shared.engines.fixture import fixture_from_draft
 from shared.engines.render import render_contexts
-from shared.engines.validator import Validator
+from shared.engines.validator import PartialValidation, Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
 from shared.pipeline.sense import check_sense, sense_feedback
@@ -125,14 +125,20 @@ class ValidatorStage:
             names = ", ".join(sorted(e.value for e in missing))
             raise EngineUnavailable(f"this validator has no {names} engine")
         fixture = fixture_from_draft(draft)
-        validation, by_engine = await self.validator.validate(
-            fixture,
-            draft.sql,
-            sql_dialect=draft.sql_dialect,
-            level=envelope.level,
-            policy=envelope.policy,
-            allow_writes=draft.task_type is TaskType.MANIPULATION,
-        )
+        try:
+            validation, by_engine = await self.validator.validate(
+                fixture,
+                draft.sql,
+                sql_dialect=draft.sql_dialect,
+                level=envelope.level,
+                policy=envelope.policy,
+                allow_writes=draft.task_type is TaskType.MANIPULATION,
+            )
+        except PartialValidation as partial:
+            # Still retried (an EngineUnavailable); if retries run out, the rejected sample
+            # shows what each engine said, the unavailable one marked as such.
+            envelope.validation = partial.validation
+            raise
         analysis = analyze_query(draft.sql, draft.sql_dialect)
         if analysis.features is not None:
             validation.measured = analysis.features.summary()

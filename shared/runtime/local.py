@@ -58,6 +58,23 @@ MARIADB_SANDBOX_SETTINGS = (
 )
 
 
+# Stopping a server: its first signal, then this long for it to end by itself, before the next.
+STOP_GRACE_S = 20.0
+# A throwaway stack (one command's private servers, deleted right after): nothing to save, so
+# a short grace; a backend stuck in a call that ignores interrupts does not hold the exit.
+THROWAWAY_STOP_GRACE_S = 2.0
+# After each harder signal (PostgreSQL's immediate shutdown, then SIGKILL).
+ESCALATION_WAIT_S = 1.5
+# First signal, then harder ones. PostgreSQL: SIGINT is the fast shutdown (SIGTERM's "smart"
+# one waits for every client to leave); SIGQUIT is the immediate one, which makes each backend
+# exit at once, even inside strpos(), where a SIGKILL of the postmaster would leave them running
+# (backends have their own process groups).
+STOP_SIGNALS: dict[str, tuple[signal.Signals, ...]] = {
+    "postgres": (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL),
+}
+DEFAULT_STOP_SIGNALS = (signal.SIGTERM, signal.SIGKILL)
+
+
 class ServerUnavailable(RuntimeError):
     """A server binary is missing or the server did not come up."""
 
@@ -115,17 +132,43 @@ class Server:
     proc: subprocess.Popen[bytes]
     dsn: str
 
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+    def stop(self, timeout: float = STOP_GRACE_S) -> None:
+        stop_servers([self], timeout)
+
+    @property
+    def stop_signals(self) -> tuple[signal.Signals, ...]:
+        return STOP_SIGNALS.get(self.name, DEFAULT_STOP_SIGNALS)
+
+    def send(self, sig: signal.Signals) -> None:
+        if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
+                os.killpg(self.proc.pid, sig)
+
+
+def stop_servers(servers: list[Server], grace_s: float) -> None:
+    """Stop servers together: each gets its first signal at once and `grace_s` to end; those
+    still running get the next signal and ESCALATION_WAIT_S, and so on. Bounded by grace_s +
+    ESCALATION_WAIT_S per harder signal, however many servers there are."""
+    step = 0
+    waiting = [server for server in servers if server.proc.poll() is None]
+    while waiting:
+        for server in waiting:
+            server.send(server.stop_signals[min(step, len(server.stop_signals) - 1)])
+        deadline = time.monotonic() + (grace_s if step == 0 else ESCALATION_WAIT_S)
+        for server in waiting:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.proc.wait(max(0.0, deadline - time.monotonic()))
+        last = all(step >= len(server.stop_signals) - 1 for server in waiting)
+        waiting = [server for server in waiting if server.proc.poll() is None]
+        if last:
+            break  # SIGKILLed and still there: nothing more a signal can do
+        step += 1
+
+
+def stop_budget_s(grace_s: float) -> float:
+    """The longest stop_servers can take with this grace (the CLI's exit bound adds it up)."""
+    escalations = max(len(signals) for signals in [*STOP_SIGNALS.values(), DEFAULT_STOP_SIGNALS])
+    return grace_s + (escalations - 1) * ESCALATION_WAIT_S
 
 
 def find_pg_bin(name: str) -> Path | None:
@@ -399,6 +442,9 @@ class LocalStack:
     servers: dict[str, Server] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     owns_base: bool = False
+    # How long stop() lets the servers end by themselves (THROWAWAY_STOP_GRACE_S when the
+    # stack is deleted right after).
+    stop_grace_s: float = STOP_GRACE_S
     # Restarts per server by `revive`, and when each may next be tried (backoff).
     restarts: dict[str, int] = field(default_factory=dict)
     next_try: dict[str, float] = field(default_factory=dict)
@@ -471,8 +517,8 @@ class LocalStack:
         return revived
 
     def stop(self) -> None:
-        for name, server in reversed(list(self.servers.items())):
-            server.stop()
+        stop_servers(list(reversed(self.servers.values())), self.stop_grace_s)
+        for name in self.servers:
             forget(self.pids_dir, f"server-{name}")
         self.servers.clear()
         if self.owns_base:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from proto.common import Engine
-from shared.runtime.local import LocalStack
+from shared.runtime.local import THROWAWAY_STOP_GRACE_S, LocalStack
 from shared.runtime.signals import terminate_as_interrupt
 
 # Engines that live in a server; SQLite runs in-process and needs none.
@@ -47,6 +47,8 @@ def servers_for(
         try:
             if missing:
                 result.stack = LocalStack.start([SERVER_NAMES[e] for e in missing])
+                # Deleted at the end: nothing to save, the command's exit must not wait.
+                result.stack.stop_grace_s = THROWAWAY_STOP_GRACE_S
                 for engine in missing:
                     name = SERVER_NAMES[engine]
                     started = result.stack.dsn(name)

@@ -4,6 +4,7 @@ own, and the command exits by itself well within its documented bound."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from shared.engines.settings import EngineSettings
 from shared.runtime.local import LocalStack
+from tests.engines.admin import fetch_mysql, fetch_pg
 from tests.engines.test_isolation import WIDE_ROWS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,8 +46,16 @@ NEVER_ENDS = [
     "replace(hex(zeroblob(1000000)), '0', 'a') || 'b')",
     "SELECT COUNT(*) FROM " + ", ".join(f"emp e{n}" for n in range(11)),
 ]
+# Calls PostgreSQL and MariaDB cannot interrupt (they ran on for minutes after their check was
+# stopped): the screen refuses them before they start (shared/engines/strings.py).
+RUNAWAY_STRINGS = [
+    "SELECT strpos(repeat('a', 80000), 'b' || repeat('a', 40000))",
+    "SELECT LOCATE(CONCAT('b', REPEAT('a', 40000)), REPEAT('a', 80000))",
+    "SELECT name FROM emp WHERE REPEAT(name, 500) LIKE CONCAT('%', REPEAT(name, 250), 'x')",
+]
 HOSTILE = [
     *NEVER_ENDS,
+    *RUNAWAY_STRINGS,
     *WIDE_ROWS.values(),
     "SELECT 1\x00",
     "SELECT " + "(" * 5000 + "1" + ")" * 5000,
@@ -138,9 +149,35 @@ def test_innocent_records_keep_their_verdicts_among_hostile_ones(
         assert after[record_id]["error"] is None
         assert not any(ok for ok, *_ in checks.values()), (record_id, checks)
         assert all(cls != "engine_unavailable" for _, cls, *_ in checks.values()), checks
+    for record_id, sql in hostile:
+        if sql in RUNAWAY_STRINGS:
+            assert any("sandbox: " in str(m) for m in messages[record_id]), messages[record_id]
     classes = {
         engine: {after[r]["checks"][engine][1] for r, _ in hostile}
         for engine in ("sqlite", "postgres", "mysql")
     }
     for engine, seen in classes.items():
         assert {"timeout", "too_large", "syntax_error"} <= seen, (engine, seen)
+    # Nothing of the run goes on on the servers once the command has ended.
+    assert count_running_sandbox_statements(stack) == {"postgres": 0, "mysql": 0}
+
+
+def count_running_sandbox_statements(stack: LocalStack) -> dict[str, int]:
+    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
+    query = f"{settings.sandbox_prefix}_query"
+    pg = asyncio.run(
+        fetch_pg(
+            settings,
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state <> 'idle'",
+            query,
+        )
+    )
+    my = asyncio.run(
+        fetch_mysql(
+            settings,
+            "SELECT count(*) FROM information_schema.processlist "
+            "WHERE user = %s AND command <> 'Sleep'",
+            query,
+        )
+    )
+    return {"postgres": int(pg[0][0]), "mysql": int(my[0][0])}

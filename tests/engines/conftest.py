@@ -49,6 +49,26 @@ def validator(engines: dict[Engine, SqlEngine]) -> Validator:
     return Validator(engines)
 
 
+# Tests of what a statement returns, not of how long it may take, get a budget a loaded 2-core
+# machine (a test run beside stress-ng) cannot exhaust; the session's 1 s budget stays for the
+# tests of timeouts and hostile statements. A module opts in with `validator = roomy_validator`.
+ROOMY_TIMEOUT_MS = 15_000
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def roomy_engines(stack: LocalStack) -> AsyncIterator[dict[Engine, SqlEngine]]:
+    opened = await open_engines(make_settings(stack, statement_timeout_ms=ROOMY_TIMEOUT_MS), ALL)
+    try:
+        yield opened
+    finally:
+        await close_engines(opened)
+
+
+@pytest.fixture(scope="session")
+def roomy_validator(roomy_engines: dict[Engine, SqlEngine]) -> Validator:
+    return Validator(roomy_engines)
+
+
 def make_staff_fixture(tag: str = "") -> Fixture:
     """A small HR schema; `tag` makes a distinct fixture (its own scratch schema) per test."""
     ddl = (
