@@ -1,6 +1,6 @@
 """Distinct schemas among the first N blueprints of the default spec (issue 17's measure).
 
-    python bench/seeded_values/distinct_schemas.py [N] [VARIANTS]
+python bench/seeded_values/distinct_schemas.py [N] [VARIANTS]
 """
 
 from __future__ import annotations
