@@ -154,9 +154,23 @@ def cross_partner(
     """A small, dimension-like table outside `tables` for a CROSS JOIN (few rows keep the
     product readable), or the smallest table of the set when nothing is left outside."""
     outside = [t.name for t in domain.tables if t.name not in tables]
-    pool = outside or tables
+    # A partner a key links to the joined tables (directly, or through a bridge table that
+    # references both) is a join written as a product: every pairing is then the wrong answer.
+    unlinked = [t for t in outside if not any(_linked(domain, t, other) for other in tables)]
+    pool = unlinked or outside or tables
     smallest = sorted(pool, key=lambda t: (row_counts.get(t, 0), t))
     return rng.choice(smallest[:2])
+
+
+def _linked(domain: Domain, a: str, b: str) -> bool:
+    """A foreign key between `a` and `b`, or a third table whose keys reference both."""
+    edges = fk_edges(domain)
+    if any({e.child, e.parent} == {a, b} for e in edges):
+        return True
+    parents: dict[str, set[str]] = {}
+    for e in edges:
+        parents.setdefault(e.child, set()).add(e.parent)
+    return any(t not in (a, b) and {a, b} <= refs for t, refs in parents.items())
 
 
 def upward_tree(
