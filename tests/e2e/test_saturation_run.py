@@ -35,6 +35,9 @@ def narrow_spec() -> dict[str, Any]:
         "prompt_style": {"values": {"terse_keyword": 1.0}},
         "num_tables": {"values": {"1": 1.0}},
         "join_kind": {"values": {"none": 1.0}},
+        # One schema shape: the spec's columns and rows per table would each make another.
+        "columns_per_table": {"values": {"6": 1.0}},
+        "rows_per_table": {"values": {"12": 1.0}},
     }
     properties = []
     for prop in doc["properties"]:
@@ -52,7 +55,9 @@ async def test_until_saturated_stops_a_redundant_run(stack: LocalStack, tmp_path
     request = make_request(
         BUDGET, spec=narrow_spec(), until_saturated=True, engines=[Engine.SQLITE], max_in_flight=32
     )
-    supervisor = start_services(stack, tmp_path, [Engine.SQLITE])
+    # One schema variant per domain: with the default 24 the library domain alone gives the
+    # template engine enough new schemas to stay new past the budget.
+    supervisor = start_services(stack, tmp_path, [Engine.SQLITE], {"SQLSYNTH_SCHEMA_VARIANTS": "1"})
     try:
         output = await run_to_completion(stack, supervisor, request, tmp_path, timeout_s=420)
     finally:

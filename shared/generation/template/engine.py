@@ -10,6 +10,7 @@ deterministic for (blueprint, seed).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 from collections import OrderedDict
@@ -62,7 +63,10 @@ class Built:
 class TemplateEngine:
     name = "template"
 
-    def __init__(self, *, schema_variants: int = SCHEMA_VARIANTS) -> None:
+    def __init__(self, *, schema_variants: int | None = None) -> None:
+        if schema_variants is None:
+            # SQLSYNTH_SCHEMA_VARIANTS narrows (or widens) the schemas a run may draw per domain.
+            schema_variants = int(os.environ.get("SQLSYNTH_SCHEMA_VARIANTS", SCHEMA_VARIANTS))
         if schema_variants < 1:
             raise ValueError("schema_variants must be at least 1")
         self.schema_variants = schema_variants
