@@ -14,7 +14,7 @@ import os
 import random
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft, ErrorClass, Feedback
@@ -167,6 +167,10 @@ class TemplateEngine:
         name, variant, shape = parsed
         others = [0, *((variant + step) % self.schema_variants for step in (1, 2))]
         found = [build_schema(name, v, shape=shape) for v in dict.fromkeys(others) if v != variant]
+        if shape.columns_per_table is not None:
+            # Last: the catalogue's own columns. A plan that needs more columns than the spec's
+            # narrow tables have (a measured spec of two-column seeds) still gets its query.
+            found.append(build_schema(name, 0, shape=replace(shape, columns_per_table=None)))
         return [f for f in found if _holds_plan(blueprint, f.domain)]
 
     def _seed_instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:

@@ -118,12 +118,6 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
         found = next((f for f in fields if f.name == t.label_column), None)
         if found is None:
             raise Fragile("no column to group by")  # this draw cannot group: draw again
-        if ctx.strict and _left_child(base) is None:
-            # Grouping the subject by its own key makes groups of one row ("count trips by
-            # trip" is 1 everywhere): only a one-to-many child gives such a group its rows. The
-            # lenient last attempts may still do it, so a plan on a seed table with nothing to
-            # group by stays realisable.
-            raise Fragile("the subject grouped by itself has groups of one row")
         alias = base.alias[base.subject]
         keys = [ir.Col(alias, c) for c in ctx.store.row_key(t.name) if c != t.label_column]
         options.append(([*keys, found.expr], [found], t.noun, t.plural))
