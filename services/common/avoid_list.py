@@ -11,10 +11,9 @@ import re
 
 from faststream.nats import NatsBroker
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from proto import subjects
-from services.common.broker import kv_replicas
+from services.common.broker import LazyBucket
 
 CAS_ATTEMPTS = 50
 # Kept per domain: the most frequent settings (the prompt lists at most 8 of them).
@@ -30,18 +29,10 @@ def domain_key(domain: str) -> str:
 
 class KvAvoidStore:
     def __init__(self, broker: NatsBroker) -> None:
-        self.broker = broker
-        self._kv: KeyValue | None = None
-
-    async def _bucket(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self.broker.key_value(
-                subjects.AVOID_SETTINGS_BUCKET, replicas=kv_replicas()
-            )
-        return self._kv
+        self.bucket = LazyBucket(broker, subjects.AVOID_SETTINGS_BUCKET)
 
     async def load(self, domain: str) -> dict[str, int]:
-        kv = await self._bucket()
+        kv = await self.bucket.get()
         try:
             entry = await kv.get(domain_key(domain))
         except KeyNotFoundError:
@@ -49,7 +40,7 @@ class KvAvoidStore:
         return _decode(entry.value)
 
     async def record(self, domain: str, setting: str) -> None:
-        kv = await self._bucket()
+        kv = await self.bucket.get()
         key = domain_key(domain)
         for _ in range(CAS_ATTEMPTS):
             try:

@@ -45,6 +45,20 @@ def kv_replicas() -> int:
     return StreamSettings().replicas
 
 
+class LazyBucket:
+    """A KV bucket opened (and created, replicated as the stream) on first use, then kept."""
+
+    def __init__(self, broker: NatsBroker, name: str) -> None:
+        self.broker = broker
+        self.name = name
+        self._kv: KeyValue | None = None
+
+    async def get(self) -> KeyValue:
+        if self._kv is None:
+            self._kv = await self.broker.key_value(self.name, replicas=kv_replicas())
+        return self._kv
+
+
 def stream_config() -> JStream:
     """The stream every subscriber declares: a fresh object per broker, because FastStream marks
     a JStream as declared after its first broker declares it (a second broker on another server,

@@ -8,10 +8,9 @@ import json
 
 from faststream.nats import NatsBroker
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
 from proto import subjects
-from services.common.broker import kv_replicas
+from services.common.broker import LazyBucket
 from shared.pipeline.budget import Spent
 
 CAS_ATTEMPTS = 50
@@ -19,18 +18,10 @@ CAS_ATTEMPTS = 50
 
 class SpendCounter:
     def __init__(self, broker: NatsBroker) -> None:
-        self.broker = broker
-        self._kv: KeyValue | None = None
-
-    async def _bucket(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self.broker.key_value(
-                subjects.RUN_SPEND_BUCKET, replicas=kv_replicas()
-            )
-        return self._kv
+        self.bucket = LazyBucket(broker, subjects.RUN_SPEND_BUCKET)
 
     async def read(self, run_id: str) -> Spent:
-        kv = await self._bucket()
+        kv = await self.bucket.get()
         try:
             entry = await kv.get(run_id)
         except KeyNotFoundError:
@@ -38,7 +29,7 @@ class SpendCounter:
         return _decode(entry.value)
 
     async def add(self, run_id: str, delta: Spent) -> Spent:
-        kv = await self._bucket()
+        kv = await self.bucket.get()
         for _ in range(CAS_ATTEMPTS):
             try:
                 entry = await kv.get(run_id)
