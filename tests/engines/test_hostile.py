@@ -142,6 +142,18 @@ async def snapshot_admin(settings: EngineSettings) -> dict[str, Any]:
     }
 
 
+# Hostile statements are stopped by the statement budget: this module runs them under the
+# tight one, so a runaway costs 1 s and `elapsed_ms` is measured against it.
+@pytest.fixture(scope="session")
+def engine_settings(tight_settings: EngineSettings) -> EngineSettings:
+    return tight_settings
+
+
+@pytest.fixture(scope="session")
+def engines(tight_engines: dict[Engine, SqlEngine]) -> dict[Engine, SqlEngine]:
+    return tight_engines
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def sentinels(engine_settings: EngineSettings) -> AsyncIterator[None]:
     await fetch_pg(engine_settings, "CREATE TABLE IF NOT EXISTS sx_sentinel (v INT)", scratch=False)
@@ -219,7 +231,7 @@ async def test_hostile_statements_end_as_rejection_or_timeout(
     slow = [
         (item.sql, check.engine.value, check.elapsed_ms)
         for item, check in results
-        if check.elapsed_ms > 3 * engine_settings.statement_timeout_ms
+        if check.elapsed_ms > 10 * engine_settings.statement_timeout_ms  # stopped, not run out
     ]
     assert slow == []
     await assert_intact(engines, engine_settings, snapshot, fixture, data_before, tmp_path)

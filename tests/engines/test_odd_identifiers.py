@@ -13,12 +13,6 @@ from shared.engines.validator import Validator
 pytestmark = pytest.mark.engines
 
 
-@pytest.fixture(scope="session")
-def validator(roomy_validator: Validator) -> Validator:
-    """Correctness, not speed: the roomy budget (tests/engines/conftest.py)."""
-    return roomy_validator
-
-
 DDL = (
     'CREATE TABLE "Order Lines" ("Id" INTEGER PRIMARY KEY, "discount%" DECIMAL(5,2), '
     '"order" INTEGER);'

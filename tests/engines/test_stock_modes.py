@@ -24,12 +24,6 @@ from tests.engines.conftest import make_staff_fixture
 pytestmark = pytest.mark.engines
 
 
-@pytest.fixture(scope="session")
-def validator(roomy_validator: Validator) -> Validator:
-    """Correctness, not speed: the roomy budget (tests/engines/conftest.py)."""
-    return roomy_validator
-
-
 MYSQL, PG, LITE = Engine.MYSQL, Engine.POSTGRES, Engine.SQLITE
 MYSQL8_DEFAULT_MODE = {
     "ONLY_FULL_GROUP_BY",

@@ -12,12 +12,6 @@ from tests.engines.conftest import make_staff_fixture
 pytestmark = pytest.mark.engines
 
 
-@pytest.fixture(scope="session")
-def validator(roomy_validator: Validator) -> Validator:
-    """Correctness, not speed: the roomy budget (tests/engines/conftest.py)."""
-    return roomy_validator
-
-
 FIXTURE = make_staff_fixture("writes")
 SNAPSHOT = "SELECT id, name, dept_id, salary, rating, hired FROM emp"
 
