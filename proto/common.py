@@ -106,6 +106,10 @@ class SeedMode(StrEnum):
 
     BACK_TRANSLATE = "back_translate"
     EXPAND = "expand"
+    # SQL-Factory's Expansion Team (§4.3) in an explore-expand run: an accepted sample of the run
+    # (the planned envelope carries its draft) re-instantiated on other tables, columns or
+    # values of its schema, with no model call.
+    PATTERN = "pattern"
 
 
 class EvolutionOperator(StrEnum):
