@@ -112,6 +112,14 @@ class SeedMode(StrEnum):
     PATTERN = "pattern"
 
 
+class ExpansionKind(StrEnum):
+    """What an expansion varied (SQL-Factory §4.3.2), from the farthest move to the nearest."""
+
+    TABLE = "table"  # the skeleton on another table with matching column kinds
+    COLUMN = "column"  # one column for another of its table, of the same kind
+    VALUE = "value"  # a compared literal for another value the rows hold
+
+
 class EvolutionOperator(StrEnum):
     """EvolSQL's six atomic transformation operators (seed 004, §4.2, Eq. 3-8)."""
 

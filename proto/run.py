@@ -147,6 +147,8 @@ class Growth(Contract):
     rounds: list[GrowthRound] = Field(default_factory=list)
     pool: list[PatternSeed] = Field(default_factory=list)
     used: list[str] = Field(default_factory=list)
+    # Accepted samples already counted (the latest SEEN_CAP: a redelivery is recent).
+    seen: list[str] = Field(default_factory=list)
     patterns: dict[str, int] = Field(default_factory=dict)
     tables: dict[str, int] = Field(default_factory=dict)
     # Status counters when the current round started (round figures are deltas).

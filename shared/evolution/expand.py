@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from enum import StrEnum
 from itertools import islice
 
 import sqlglot
 from sqlglot import exp
 
-from proto.common import SeedMode
+from proto.common import ExpansionKind, SeedMode
 from proto.sample import Draft, Scalar
 from shared.evolution.build import literal
 from shared.evolution.context import EvolveContext, FixtureError, Kind, QueryView, view_query
@@ -76,12 +75,8 @@ def propose_swaps(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
             yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
 
 
-class ExpandKind(StrEnum):
-    """What an expansion varies (SQL-Factory §4.3.2), the cheapest to judge last."""
-
-    TABLE = "table"  # the skeleton on another table with matching column kinds
-    COLUMN = "column"  # one column for another of its table, of the same kind
-    VALUE = "value"  # a compared literal for another value the rows hold
+# The enum lives in proto (the blueprint carries it); named here for short.
+ExpandKind = ExpansionKind
 
 
 def _proposals(

@@ -104,8 +104,11 @@ def _redraw(
 
 
 def _apply(
-    view: QueryView, mapping: dict[ColumnRef, ColumnRef], table: tuple[str, str] | None,
-    ctx: EvolveContext, rng: random.Random,
+    view: QueryView,
+    mapping: dict[ColumnRef, ColumnRef],
+    table: tuple[str, str] | None,
+    ctx: EvolveContext,
+    rng: random.Random,
 ) -> Evolution | None:
     tree = view.tree.copy()
     used = _used(tree, ctx)
@@ -125,9 +128,9 @@ def _apply(
             renames[words(old[1])] = words(new[1])
             idents[old[1]] = new[1]
     if table is not None:
-        for node in tree.find_all(exp.Table):
-            if node.name.lower() == table[0]:
-                node.set("this", exp.to_identifier(table[1]))
+        for source in tree.find_all(exp.Table):
+            if source.name.lower() == table[0]:
+                source.set("this", exp.to_identifier(table[1]))
         for spoken, form in _forms(table[0]):
             nouns.setdefault(spoken, _noun_as(form, table[1]))
         idents[table[0]] = table[1]
