@@ -11,6 +11,7 @@ as an evolution before the pipeline sees it.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from itertools import islice
 
@@ -75,6 +76,8 @@ def propose_swaps(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
             yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
 
 
+# Variants that passed the trial run among which the farthest is kept.
+PICK_FROM = 4
 # The enum lives in proto (the blueprint carries it); named here for short.
 ExpandKind = ExpansionKind
 
@@ -112,12 +115,25 @@ def expand_pattern(
         if not before:
             log.skipped["parent_empty_on_sqlite"] += 1
             return None
+        passed: list[tuple[ExpandKind, Draft]] = []
         for kind in ExpandKind:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
                 draft = check_candidate(parent, candidate, ctx, before, rng, log)
                 if draft is not None:
-                    return kind, draft
-    return None
+                    passed.append((kind, draft))
+                if len(passed) >= PICK_FROM:
+                    break
+    if not passed:
+        return None
+    # The variant whose question shares the fewest words with the parent's: SQL-Factory keeps
+    # only novel expansions (§4.1.2), and the dedup service would refuse a near-copy anyway.
+    return min(passed, key=lambda found: word_overlap(parent.draft.question, found[1].question))
+
+
+def word_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the two texts' lowercased word sets."""
+    left, right = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return len(left & right) / len(left | right) if left | right else 1.0
 
 
 def expand_parent(

@@ -90,6 +90,13 @@ def _redraw(
     if ctx.kind(*new) is Kind.TEXT and not ctx.categorical(*new):
         return None
     values = ctx.values(*new)
+    if old == new:  # a refreshed filter: other values than the ones it had
+        had = {str(n.this) for n in literals}
+        values = (
+            [v for v in values if str(v) not in had and f"{v:.2f}" not in had]
+            if all(not isinstance(v, str) for v in values)
+            else [v for v in values if str(v) not in had]
+        )
     if len(values) < len(literals):
         return None
     chosen = rng.sample(values, len(literals))
@@ -110,9 +117,15 @@ def _apply(
     ctx: EvolveContext,
     rng: random.Random,
 ) -> Evolution | None:
+    """The skeleton with `mapping`'s columns (and `table`) renamed; every other filter on a
+    literal gets another value too, so the variant differs in more than one word (a one-word
+    change reads as a near-duplicate question to the dedup service, rightly)."""
     tree = view.tree.copy()
     used = _used(tree, ctx)
     swaps: list[tuple[Scalar, Scalar]] = []
+    for ref, nodes in used.items():
+        if ref not in mapping and ctx.kind(*ref) is not Kind.KEY:
+            swaps += _redraw(nodes, ref, ref, ctx, rng) or []
     renames: dict[str, str] = {}
     idents: dict[str, str] = {}
     nouns: dict[str, str] = {}
@@ -150,13 +163,36 @@ def _apply(
     return Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
 
 
+def _others(
+    ref: ColumnRef, used: dict[ColumnRef, list[exp.Column]], ctx: EvolveContext, rng: random.Random
+) -> list[str]:
+    table, name = ref
+    found = [
+        c
+        for c in ctx.columns_of(table, ctx.kind(table, name))
+        if (table, c) not in used and _same_kind(ctx, ref, (table, c))
+    ]
+    rng.shuffle(found)
+    return found
+
+
 def propose_column_swaps(
     view: QueryView, ctx: EvolveContext, rng: random.Random
 ) -> Iterator[Evolution]:
-    """One column the query uses replaced by an unused column of its table of the same kind."""
+    """Columns the query uses replaced by unused columns of their table of the same kind."""
     used = _used(view.tree, ctx)
     refs = [r for r in used if ctx.kind(*r) in _SWAPPABLE]
     rng.shuffle(refs)
+    # Two columns at once first: the farther variant, when the query has two to swap.
+    pairs = [(a, b) for i, a in enumerate(refs) for b in refs[i + 1 :]]
+    for first, second in pairs[:3]:
+        one, two = _others(first, used, ctx, rng), _others(second, used, ctx, rng)
+        options = [(x, y) for x in one[:2] for y in two[:2] if (first[0], x) != (second[0], y)]
+        for x, y in options[:2]:
+            mapping = {first: (first[0], x), second: (second[0], y)}
+            found = _apply(view, mapping, None, ctx, rng)
+            if found is not None:
+                yield found
     for table, name in refs:
         others = [
             c
