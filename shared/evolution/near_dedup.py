@@ -52,10 +52,10 @@ async def near_dedup_stage(
     records: Iterable[Mapping[str, Any]], run_id: str, embedder: Embedder | None = None
 ) -> AsyncIterator[NearDedupStage]:
     """The dedup service's stage over a local index holding the parents; closed on exit."""
-    embedder = embedder or await asyncio.to_thread(load_embedder)
-    index = SimilarityIndex.open(dim=embedder.dim, model=embedder.name)
+    model = embedder if embedder is not None else await asyncio.to_thread(load_embedder)
+    index = SimilarityIndex.open(dim=model.dim, model=model.name)
     try:
-        judge = NearDuplicateJudge(index, embedder, MemoryClaimStore(), MemoryScopeLock())
+        judge = NearDuplicateJudge(index, model, MemoryClaimStore(), MemoryScopeLock())
         await seed_parents(judge, records, run_id)
         yield NearDedupStage(judge)
     finally:

@@ -55,7 +55,8 @@ def test_explore_expand_run_expands_accepted_patterns_exactly_once(
     planned_expansions = sum(r.expand for r in growth.rounds)
 
     def blueprint(row: dict[str, Any]) -> dict[str, Any]:
-        return row.get("properties") or row["envelope"]["blueprint"]
+        found: dict[str, Any] = row.get("properties") or row["envelope"]["blueprint"]
+        return found
 
     expanded = [
         r for r in accepted + duplicates + rejected if blueprint(r)["seed_mode"] == "pattern"
