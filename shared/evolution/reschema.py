@@ -80,6 +80,16 @@ def _noun_as(form_kind: str, noun: str) -> str:
     return plural if form_kind == "plural" else singular(plural)
 
 
+def _spoken_like(old: str, new: str) -> str:
+    """The new column's words in the old one's shape: `words` leads `completed_on` with "date"
+    ("date completed"), which after "planned start" in "planned start date" would read "date
+    completed date"; without a lead in the old words, the new ones lose theirs too."""
+    for lead in ("date ", "time "):
+        if new.startswith(lead) and not old.startswith(lead):
+            return new.removeprefix(lead)
+    return new
+
+
 def _redraw(
     nodes: list[exp.Column], old: ColumnRef, new: ColumnRef, ctx: EvolveContext, rng: random.Random
 ) -> list[tuple[Scalar, Scalar]] | None:
@@ -138,7 +148,7 @@ def _apply(
         for node in nodes:
             node.set("this", exp.to_identifier(new[1]))
         if old[1] != new[1]:
-            renames[words(old[1])] = words(new[1])
+            renames[words(old[1])] = _spoken_like(words(old[1]), words(new[1]))
             idents[old[1]] = new[1]
     if table is not None:
         for source in tree.find_all(exp.Table):
