@@ -110,6 +110,9 @@ class SeedMode(StrEnum):
     # (the planned envelope carries its draft) re-instantiated on other tables, columns or
     # values of its schema, with no model call.
     PATTERN = "pattern"
+    # EvolSQL inside an explore-expand run (a planner option): the planner chose the operator
+    # by feasibility and scarcity (`blueprint.evolution` ends with it); the generator applies it.
+    EVOLVE = "evolve"
 
 
 class ExpansionKind(StrEnum):

@@ -50,6 +50,9 @@ class RunRequest(Contract):
     expand_ratio: float = Field(default=0.0, ge=0.0, le=1.0)
     # Samples per round of an explore-expand run (0: chosen from count and max_in_flight).
     round_size: int = Field(default=0, ge=0)
+    # Of an expanding round's seeds, the share evolved (EvolSQL's operators, chosen by the planner
+    # by feasibility and scarcity) instead of expanded.
+    evolve_share: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class SaturationWindow(Contract):
@@ -128,6 +131,7 @@ class GrowthRound(Contract):
     first: int  # index of its first planned sample
     explore: int = 0
     expand: int = 0
+    evolve: int = 0
     closed: bool = False
     accepted: int = 0
     duplicate: int = 0
@@ -136,6 +140,7 @@ class GrowthRound(Contract):
     observed: int = 0
     redundant: int = 0
     accepted_expand: int = 0
+    accepted_evolve: int = 0
     mean_sql_similarity: float = 0.0
     # Why the manager chose the next round's mode (words for the report, written once here).
     decision: str = ""
@@ -151,6 +156,8 @@ class Growth(Contract):
     seen: list[str] = Field(default_factory=list)
     patterns: dict[str, int] = Field(default_factory=dict)
     tables: dict[str, int] = Field(default_factory=dict)
+    # C(φ): accepted evolutions per operator (EvolSQL's scarcity weight reads it).
+    operators: dict[str, int] = Field(default_factory=dict)
     # Status counters when the current round started (round figures are deltas).
     base_accepted: int = 0
     base_duplicate: int = 0

@@ -12,10 +12,12 @@ from proto.sample import ErrorClass, SampleEnvelope
 from shared.evolution.evolve import EvolveLog
 from shared.evolution.expand import expand_pattern
 from shared.evolution.parents import Parent
+from shared.evolution.plan_evolve import apply_operator
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.sql.features import analyze_query
 
 ENGINE_NAME = "expander"
+EVOLVER_NAME = "evolver"
 
 
 def expand_envelope(envelope: SampleEnvelope) -> list[Emit]:
@@ -41,4 +43,26 @@ def expand_envelope(envelope: SampleEnvelope) -> list[Emit]:
     envelope.draft = draft.model_copy(update={"engine": ENGINE_NAME})
     reason = f"engine={ENGINE_NAME} kind={kind.value} from={parent.id}"
     envelope.record(Stage.GENERATOR, Outcome.DRAFTED, reason)
+    return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]
+
+
+def evolve_envelope(envelope: SampleEnvelope) -> list[Emit]:
+    """The planner's chosen operator (the last of `blueprint.evolution`) applied to the carried
+    draft, or the sample rejected with why no candidate of it passed the trial run."""
+    blueprint = envelope.blueprint
+    if envelope.draft is None or blueprint.parent_id is None or not blueprint.evolution:
+        reason = "an evolution needs the accepted sample's draft, id and chosen operator"
+        return [reject(envelope, Stage.GENERATOR, reason, ErrorClass.GENERATION)]
+    op = blueprint.evolution[-1]
+    before = blueprint.model_copy(update={"evolution": blueprint.evolution[:-1]})
+    parent = Parent(blueprint.parent_id, envelope.draft, before)
+    log = EvolveLog()
+    evolved = apply_operator(parent, op, random.Random(sample_seed(envelope)), log)
+    if evolved is None:
+        why = ", ".join(f"{k} {n}" for k, n in (log.dropped + log.skipped).most_common(3))
+        reason = f"no {op.value} of {parent.id} passed the trial run ({why or 'none'})"
+        return [reject(envelope, Stage.GENERATOR, reason, ErrorClass.GENERATION)]
+    envelope.blueprint = evolved.blueprint
+    envelope.draft = evolved.draft.model_copy(update={"engine": EVOLVER_NAME})
+    envelope.record(Stage.GENERATOR, Outcome.DRAFTED, f"engine={EVOLVER_NAME} op={op.value}")
     return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]

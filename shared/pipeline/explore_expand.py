@@ -72,7 +72,7 @@ def _promising(envelope: SampleEnvelope) -> bool:
     return (
         envelope.draft is not None
         and envelope.attempt == 1
-        and envelope.blueprint.seed_mode is not SeedMode.PATTERN
+        and envelope.blueprint.seed_mode not in (SeedMode.PATTERN, SeedMode.EVOLVE)
         and not envelope.blueprint.evolution
         and envelope.blueprint.task_type is not TaskType.MANIPULATION
         and envelope.draft.sql.lstrip().upper().startswith(("SELECT", "WITH"))
@@ -96,6 +96,10 @@ def observe_accepted(growth: Growth, envelope: SampleEnvelope, config: GrowthCon
         owner.observed += 1
         owner.redundant += growth.patterns.get(pattern, 0) >= config.pattern_cap
         owner.accepted_expand += envelope.blueprint.seed_mode is SeedMode.PATTERN
+        owner.accepted_evolve += envelope.blueprint.seed_mode is SeedMode.EVOLVE
+    if envelope.blueprint.seed_mode is SeedMode.EVOLVE and envelope.blueprint.evolution:
+        op = envelope.blueprint.evolution[-1].value
+        growth.operators[op] = growth.operators.get(op, 0) + 1
     growth.patterns[pattern] = growth.patterns.get(pattern, 0) + 1
     for table in tables:
         growth.tables[table] = growth.tables.get(table, 0) + 1

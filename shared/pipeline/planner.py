@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from proto import subjects
-from proto.common import Outcome, SeedMode, Stage
+from proto.common import EvolutionOperator, Outcome, SeedMode, Stage
 from proto.run import Growth, GrowthMode, GrowthRound, PatternSeed, RunPlan, RunRequest, RunStatus
 from proto.sample import Blueprint, SampleEnvelope
 from proto.seed import SeedEvent
+from shared.evolution.plan_evolve import choose_operator
 from shared.pipeline.budget import Spent, budget_reasons
 from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
@@ -192,18 +193,22 @@ class RunPlanner:
             self.plan.growth = self.plan.growth or Growth()
             observe_accepted(self.plan.growth, envelope, self.growth_config)
 
-    def _expansion(self, index: int, seed: PatternSeed) -> SampleEnvelope:
+    def _expansion(
+        self, index: int, seed: PatternSeed, op: EvolutionOperator | None = None
+    ) -> SampleEnvelope:
         """An accepted sample's pattern to re-instantiate: the generator varies its tables,
-        columns or values (no model call). One attempt: a repair would regenerate from the
-        blueprint, an unrelated query; a failing variant is rejected with its reason."""
+        columns or values, or applies the operator `op` chosen here (EvolSQL); no model call.
+        One attempt: a repair would regenerate from the blueprint, an unrelated query; a
+        failing variant is rejected with its reason."""
         request = self.plan.request
-        blueprint = seed.blueprint.model_copy(
-            update={
-                "seed_mode": SeedMode.PATTERN,
-                "seed_id": seed.sample_id,
-                "parent_id": seed.sample_id,
-            }
-        )
+        update: dict[str, object] = {
+            "seed_mode": SeedMode.PATTERN if op is None else SeedMode.EVOLVE,
+            "seed_id": seed.sample_id,
+            "parent_id": seed.sample_id,
+        }
+        if op is not None:
+            update["evolution"] = [*seed.blueprint.evolution, op]
+        blueprint = seed.blueprint.model_copy(update=update)
         envelope = SampleEnvelope(
             run_id=request.run_id,
             sample_id=sample_id(request.run_id, index),
@@ -235,13 +240,20 @@ class RunPlanner:
         seeds = select_seeds(growth, wanted, avoid.schemas)
         current = GrowthRound(index=len(growth.rounds), mode=mode, first=plan.planned)
         growth.rounds.append(current)
+        evolving = round(len(seeds) * plan.request.evolve_share)
         emits: list[Emit] = []
         for position in range(size):
             index = plan.planned
             if position < len(seeds):
-                growth.used.append(seeds[position].sample_id)
-                envelope = self._expansion(index, seeds[position])
-                current.expand += 1
+                seed = seeds[position]
+                growth.used.append(seed.sample_id)
+                op = choose_operator(seed.draft, growth.operators) if position < evolving else None
+                if op is not None:
+                    envelope = self._expansion(index, seed, op)
+                    current.evolve += 1
+                else:
+                    envelope = self._expansion(index, seed)
+                    current.expand += 1
             else:
                 envelope = self._envelope(index, avoid)
                 current.explore += 1

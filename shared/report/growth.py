@@ -14,11 +14,12 @@ from shared.datasets import DatasetRecord
 
 EVOLVED_SUMMARY = Path("evolved") / "summary.json"
 PATTERN = "pattern"  # proto.common.SeedMode.PATTERN as the records spell it
+EVOLVE = "evolve"  # SeedMode.EVOLVE: the planner's evolver option
 
 
 def _mode_of(properties: Any) -> str:
     seed_mode = properties.get("seed_mode") if isinstance(properties, Mapping) else None
-    return "expand" if seed_mode == PATTERN else "explore"
+    return {PATTERN: "expand", EVOLVE: "evolve"}.get(str(seed_mode), "explore")
 
 
 def _envelope_mode(row: Mapping[str, Any]) -> str:
@@ -34,7 +35,7 @@ def _mode_figures(
 ) -> dict[str, dict[str, Any]]:
     figures: dict[str, dict[str, Any]] = {}
     total = len(records)
-    for mode in ("explore", "expand"):
+    for mode in ("explore", "expand", "evolve"):
         mine = [r for r in records if _mode_of(r.extra.get("properties")) == mode]
         costs = [r.extra.get("cost") or {} for r in mine]
         usd = sum(float(c.get("usd") or 0.0) for c in costs)

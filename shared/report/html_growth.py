@@ -20,16 +20,19 @@ def _rounds_table(rounds: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for r in rounds:
         finished = int(r.get("finished") or 0)
-        planned = int(r.get("explore") or 0) + int(r.get("expand") or 0)
+        varied = int(r.get("expand") or 0) + int(r.get("evolve") or 0)
+        planned = int(r.get("explore") or 0) + varied
         rows.append(
             [
                 format_cell(r.get("index"), "int"),
                 str(r.get("mode")),
                 format_cell(r.get("explore"), "int"),
                 format_cell(r.get("expand"), "int"),
-                format_cell(int(r.get("expand") or 0) / planned if planned else None, "share"),
+                format_cell(r.get("evolve", 0), "int"),
+                format_cell(varied / planned if planned else None, "share"),
                 format_cell(r.get("accepted"), "int"),
                 format_cell(r.get("accepted_expand"), "int"),
+                format_cell(r.get("accepted_evolve", 0), "int"),
                 format_cell(r.get("duplicate"), "int"),
                 format_cell(r.get("accepted", 0) / finished if finished else None, "share"),
                 format_cell(r.get("redundant"), "int"),
@@ -41,9 +44,11 @@ def _rounds_table(rounds: Sequence[Mapping[str, Any]]) -> str:
         "mode",
         "explore",
         "expand",
-        "expand share",
+        "evolve",
+        "expand+evolve share",
         "accepted",
         "accepted (expand)",
+        "accepted (evolve)",
         "duplicate",
         "pass rate",
         "redundant",
@@ -66,7 +71,7 @@ def _modes_table(modes: Mapping[str, Mapping[str, Any]]) -> str:
     ]
     rows = [[key, *(format_cell(modes[m].get(key), kind) for m in modes)] for key, kind in keys]
     kinds = modes.get("expand", {}).get("kinds") or {}
-    rows += [[f"expanded by {k}", "", format_cell(n, "int")] for k, n in sorted(kinds.items())]
+    rows += [[f"expanded by {k}", "", format_cell(n, "int"), ""] for k, n in sorted(kinds.items())]
     return render_table(["", *modes], rows)
 
 

@@ -132,3 +132,41 @@ def test_the_generator_expands_without_a_model_and_keeps_the_skeleton() -> None:
         assert after.features == before.features and after.num_joins == before.num_joins
     assert drafted >= len(PARENTS) // 2
     assert {ExpansionKind.TABLE, ExpansionKind.COLUMN, ExpansionKind.VALUE} <= kinds
+
+
+def test_the_evolver_option_plans_operators_by_scarcity_and_the_generator_applies_them() -> None:
+    request = RunRequest(
+        run_id="r",
+        count=20,
+        seed=3,
+        expand_ratio=1.0,
+        round_size=4,
+        evolve_share=1.0,
+        max_in_flight=64,
+    )
+    runner = RunPlanner(new_plan(request))
+    for done in (0, 4):
+        emits = runner.advance(status(accepted=done) if done else None)
+        accept(runner, emits, done)
+    planned = [e.envelope for e in runner.advance(status(accepted=8))]
+    evolving = [e for e in planned if e.blueprint.seed_mode is SeedMode.EVOLVE]
+    assert evolving, [e.blueprint.seed_mode for e in planned]
+    growth = runner.plan.growth
+    assert growth is not None and growth.rounds[-1].evolve == len(evolving)
+    stage = GeneratorStage(TemplateDraftEngine())
+    drafted = 0
+    for envelope in evolving:
+        op = envelope.blueprint.evolution[-1]
+        (out,) = asyncio.run(stage(envelope.model_copy(deep=True)))
+        if out.subject != subjects.SAMPLE_DRAFTED:
+            assert f"no {op.value}" in (out.envelope.history[-1].reason or "")
+            continue
+        drafted += 1
+        variant = out.envelope
+        assert variant.draft is not None and variant.draft.engine == "evolver"
+        assert variant.blueprint.evolution[-1] is op and variant.cost.calls == 0
+        assert variant.blueprint.parent_id == envelope.blueprint.parent_id
+        # Its acceptance counts toward C(φ): the next choice weighs that operator down.
+        runner.observe_accepted(variant)
+        assert growth.operators[op.value] >= 1
+    assert drafted >= 1
