@@ -116,11 +116,14 @@ def test_explore_expand_mode_reaches_the_request(started: Started, tmp_path: Pat
     given = run(
         tmp_path / "run2",
         *("--mode", "explore-expand", "--expand-ratio", "0.3", "--round-size", "7"),
+        *("--evolve-share", "0.5"),
         env=NO_KEY,
     )
     assert given.exit_code == 0, given.output
     assert started.configs[1].request.expand_ratio == 0.3
     assert started.configs[1].request.round_size == 7
+    assert started.configs[1].request.evolve_share == 0.5
+    assert started.configs[0].request.evolve_share == 0.0
     plain = run(tmp_path / "run3", env=NO_KEY)
     assert plain.exit_code == 0 and started.configs[2].request.expand_ratio == 0.0
 
