@@ -34,8 +34,9 @@ from shared.generation.claude.conversation import (
 from shared.generation.claude.prompts import FORCE_SUBMIT, TOOL_RESULT_OK
 from shared.generation.claude.schemas import AGENT_TOOLS, Answer
 from shared.generation.claude.tools import ToolBox
-from shared.llm.client import LlmClient, Reply
+from shared.llm.client import ModelClient, Reply
 from shared.llm.errors import MalformedOutput
+from shared.llm.openai_adapter import INVALID_ARGUMENTS
 
 A = TypeVar("A", bound=Answer)
 
@@ -106,7 +107,7 @@ class AnswerRetries:
 
 @dataclass
 class StepRunner:
-    client: LlmClient
+    client: ModelClient
     memo: ReplyMemo
     max_tokens: int
     answer_retries: int = 2
@@ -219,6 +220,9 @@ def check_reply(
 
 
 def validate_submission(call: ToolUseBlock, section: str, answer_type: type[A], spend: Spend) -> A:
+    if isinstance(call.input, dict) and INVALID_ARGUMENTS in call.input:
+        # A chat completion's arguments that were not JSON (shared.llm.openai_adapter).
+        raise MalformedOutput(section, str(call.input[INVALID_ARGUMENTS]), spend.total)
     try:
         return answer_type.model_validate(call.input)
     except ValidationError as exc:
