@@ -118,7 +118,7 @@ async def test_preflight_and_choice(chat_fake: FakeOpenAI, monkeypatch: pytest.M
     assert choose_generator(None, {**env, "ANTHROPIC_API_KEY": "sk-ant-x"}).name == "claude"
     assert await preflight(engine="openai") == "gpt-4o-mini"
     monkeypatch.setenv("SQLSYNTH_OPENAI_MODEL", "gpt-9")
-    with pytest.raises(LlmConfigError, match="'gpt-9' is not served .* qwen2.5-coder:7b"):
+    with pytest.raises(LlmConfigError, match=r"'gpt-9' is not served .* qwen2\.5-coder:7b"):
         await preflight(engine="openai")
     monkeypatch.delenv("SQLSYNTH_OPENAI_BASE_URL")
     monkeypatch.delenv("OPENAI_API_KEY")

@@ -116,7 +116,7 @@ def to_completion(body: Json, turn: ModelTurn, usage: tuple[int, int], *, bad_js
     """The chat.completion object for the scripted model's turn."""
     limit = max_tokens_of(body)
     text = "".join(b.get("text", "") for b in turn.content if b.get("type") == "text")
-    calls = []
+    calls: list[Json] = []
     for block in turn.content:
         if block.get("type") != "tool_use":
             continue
