@@ -155,3 +155,22 @@ async def test_a_weak_model_on_the_openai_endpoint(
     assert [c.sql for c in candidates] == ["SELECT COUNT(*) FROM users"] * 2
     assert {c.source for c in candidates} == {f"weak:{LOCAL}"}
     assert client.ledger.by_purpose["weak_candidate"].calls == 2
+
+
+async def test_a_text_answer_instead_of_the_call_is_asked_again(chat_fake: FakeOpenAI) -> None:
+    """A model ignoring tool_choice (answers in prose) gets one more request per section."""
+    scripted = ScriptedModel(use_tools_rate=0.0)
+    prose: set[str] = set()
+
+    def respond(body: dict[str, Any]) -> ModelTurn:
+        last = body["messages"][-1]["content"][-1].get("text", "")
+        if last not in prose and "do not answer in text" not in last:
+            prose.add(last)
+            return ModelTurn([{"type": "text", "text": "Sure! Here is the design: ..."}])
+        return scripted(body)
+
+    chat_fake.responder = respond
+    engine = build_openai_engine(LlmSettings(), endpoint(chat_fake))
+    draft, cost = await engine.generate(blueprints(1)[0], seed=1)
+    await engine.aclose()
+    assert draft.sql and cost.answer_retries == 2 and cost.calls == 4

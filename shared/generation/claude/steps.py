@@ -175,6 +175,11 @@ class StepRunner:
                 max_tokens = roomier
                 continue
             calls = conv.assistant(reply.message)
+            if not calls and reply.message.stop_reason == "end_turn" and retries.take(spend):
+                # A model that answered in text despite the tool choice (weaker self-hosted
+                # models behind an OpenAI-compatible server do): ask for the call once more.
+                conv.user(make_text_block(NO_CALL_REASK.format(submit=submit)))
+                continue
             call = check_reply(reply.message, calls, section, max_tokens, spend)
             if call.name == submit:
                 try:
@@ -195,6 +200,9 @@ class StepRunner:
                     conv.user(make_text_block(FORCE_SUBMIT))
                 continue
             raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)
+
+
+NO_CALL_REASK = "Answer by calling {submit} with the whole input; do not answer in text."
 
 
 def reask_text(submit: str, reason: str) -> str:
