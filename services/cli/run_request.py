@@ -120,7 +120,9 @@ REQUEST_OPTIONS = [
         "engine",
         type=click.Choice(sorted(DRAFT_ENGINES)),
         default=None,
-        help="generation engine (default: claude when ANTHROPIC_API_KEY is set, else template)",
+        help="generation engine: claude, openai (any /v1/chat/completions server, see "
+        "SQLSYNTH_OPENAI_*) or template (default: claude when ANTHROPIC_API_KEY is set, openai "
+        "when SQLSYNTH_OPENAI_BASE_URL is set, else template)",
     ),
 ]
 

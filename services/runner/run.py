@@ -30,8 +30,8 @@ RUN_FILE = "run.json"
 STATE_DIR = ".state"
 SERVER_FOR_ENGINE = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
 # What the Claude engine reads in the service processes (shared.llm.settings.LlmSettings).
-LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
-LLM_ENV_PREFIX = "SQLSYNTH_LLM_"
+LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+LLM_ENV_PREFIX = ("SQLSYNTH_LLM_", "SQLSYNTH_OPENAI_")
 # A status read that takes longer means the broker is down or restarting: try again later.
 BROKER_READ_TIMEOUT_S = 5.0
 log = structlog.get_logger()
