@@ -19,7 +19,7 @@ pytestmark = pytest.mark.engines
 
 @pytest.mark.parametrize(
     ("tasks", "count"),
-    [((TaskType.ANALYTICS, TaskType.RETRIEVAL), 300), ((TaskType.MANIPULATION,), 100)],
+    [((TaskType.ANALYTICS, TaskType.RETRIEVAL), 150), ((TaskType.MANIPULATION,), 80)],
 )
 async def test_drafts_agree_on_three_engines(
     stack: LocalStack, tasks: tuple[TaskType, ...], count: int

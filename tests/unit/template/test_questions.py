@@ -79,7 +79,7 @@ def test_vague_words_are_explained_only_for_the_informal_style() -> None:
 
 
 def test_questions_vary_across_seeds_and_styles(engine: TemplateEngine) -> None:
-    blueprints = random_blueprints(400, seed=41)
+    blueprints = random_blueprints(200, seed=41)
     questions = [engine.generate(bp, seed=i).question for i, bp in enumerate(blueprints)]
     assert len(set(questions)) / len(questions) > 0.97
     bp = Blueprint(
@@ -95,7 +95,7 @@ def test_questions_vary_across_seeds_and_styles(engine: TemplateEngine) -> None:
 
 
 def test_generated_words_have_no_placeholders(engine: TemplateEngine) -> None:
-    for i, bp in enumerate(random_blueprints(600, seed=42)):
+    for i, bp in enumerate(random_blueprints(300, seed=42)):
         draft = engine.generate(bp, seed=i)
         assert not PLACEHOLDER.search(draft.question), draft.question
         assert not PLACEHOLDER.search(draft.explanation), draft.explanation
@@ -108,7 +108,7 @@ def test_filter_literals_appear_in_the_question(engine: TemplateEngine) -> None:
     """Every text literal of the SQL is named (dates may be named by their year)."""
     missing: collections.Counter[str] = collections.Counter()
     checked = 0
-    for i, bp in enumerate(random_blueprints(400, seed=43)):
+    for i, bp in enumerate(random_blueprints(200, seed=43)):
         if bp.prompt_style is S.INFORMAL:
             continue
         draft = engine.generate(bp, seed=i)
