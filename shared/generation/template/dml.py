@@ -221,6 +221,10 @@ def _first_rows(
     desc = ctx.rng.random() < 0.5
     k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
     order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr
+    if host.distinct:
+        # PostgreSQL sorts a SELECT DISTINCT only by what it selects; the value is the row's
+        # own (or its group's), so the pairs stay one per row.
+        host = replace(host, items=(*host.items, ir.Item(order_expr, "ranked_by")))
     host = replace(host, order_by=(ir.Order(order_expr, desc), ir.Order(key)), limit=k)
     meaning.order = Ordering(f.label, desc)
     meaning.limit = k

@@ -391,7 +391,7 @@ def group_window(ctx: Ctx, metric: Field, names: Names) -> Field:
     return Field(
         win,
         names.take(f"all_{metric.name}"),
-        f"{metric.label} over all groups",
+        f"overall {metric.label}",
         metric.ctype,
         "share",
     )
