@@ -19,6 +19,7 @@ class SenseCheck(StrEnum):
     FAN_OUT = "fan_out_aggregate"
     CROSS_JOIN_LINKED = "cross_join_linked"
     PINNED_GROUPING = "pinned_grouping"
+    GROUP_OF_ONE = "group_of_one"
     CONTRADICTION = "contradiction"
     TAUTOLOGY = "tautology"
     IDENTIFIER_AGGREGATE = "identifier_aggregate"

@@ -39,6 +39,7 @@ def check_structure(parsed: ParsedRecord) -> Iterator[Hit]:
         yield from _fan_out(scope, schema)
         yield from _cross_joins(scope, schema)
         yield from _pinned_grouping(scope, schema)
+        yield from _groups_of_one(scope, schema)
         yield from _identifier_aggregates(scope, schema)
         yield from _single_row_order(scope)
         yield from _limit_without_order(scope)
@@ -247,6 +248,25 @@ def _pinned_grouping(scope: SelectScope, schema: SchemaInfo) -> Iterator[Hit]:
                 f"{clause} {key.sql()} although the WHERE pins it to {value}: there is one group; "
                 f"drop {key.sql()} from {clause} (and from the output unless asked for)",
             )
+
+
+def _groups_of_one(scope: SelectScope, schema: SchemaInfo) -> Iterator[Hit]:
+    """A lone table grouped by its own key: every group is one row ("count trips by trip")."""
+    group = scope.select.args.get("group")
+    if group is None or scope.joins or len(scope.sources) != 1:
+        return
+    for key in group.expressions:
+        if not isinstance(key, exp.Column):
+            continue
+        source = owner(key, scope, schema)
+        if source is not None and _is_key_column(source, key, schema):
+            yield Hit(
+                SenseCheck.GROUP_OF_ONE,
+                f"GROUP BY {key.sql()}, the key of the only table: every group is one row, so "
+                "counts are 1 and other aggregates repeat the row; group by a column whose "
+                "values repeat, or drop the GROUP BY",
+            )
+            return
 
 
 def _identifier_aggregates(scope: SelectScope, schema: SchemaInfo) -> Iterator[Hit]:

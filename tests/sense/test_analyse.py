@@ -105,3 +105,16 @@ def test_a_cross_join_of_tables_a_bridge_table_links_is_found() -> None:
         SenseInput("Pair every student with every room.", pairing, BRIDGED, origin=Origin.GENERATED)
     )
     assert SenseCheck.CROSS_JOIN_LINKED not in {f.check for f in unlinked.findings}
+
+
+def test_a_lone_table_grouped_by_its_key_is_a_group_of_one_warning() -> None:
+    sql = "SELECT p.full_name, COUNT(*) FROM players AS p GROUP BY p.id, p.full_name"
+    found = _analyse(sql, "What is the number of players by player?")
+    assert found[SenseCheck.GROUP_OF_ONE] == Severity.WARNING
+    joined = (
+        "SELECT t.team_name, COUNT(*) FROM players AS p JOIN teams AS t ON p.team_id = t.id "
+        "GROUP BY t.id, t.team_name"
+    )
+    assert SenseCheck.GROUP_OF_ONE not in _analyse(joined, "How many players per team?")
+    by_city = "SELECT t.city, COUNT(*) FROM teams AS t GROUP BY t.city"
+    assert SenseCheck.GROUP_OF_ONE not in _analyse(by_city, "How many teams per city?")

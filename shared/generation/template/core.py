@@ -29,6 +29,7 @@ from shared.generation.template.outputs import (
     distinct_metric,
     group_dims,
     group_window,
+    grouped_labels,
     key_exprs,
     relabel,
     row_outputs,
@@ -94,7 +95,7 @@ def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
 def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     # Group keys come first, so no filter pins the column the rows are grouped by.
     dims = group_dims(ctx, base) if spec.grain == "groups" else None
-    avoid = {f.label for f in dims[1]} if dims else set()
+    avoid = {f.label for f in dims[1]} | grouped_labels(ctx, base, dims[0]) if dims else set()
     # One stated filter: joined tables, subqueries and HAVING add their own conditions, and
     # every condition costs the question a phrase (issue 13: questions of about 20 words).
     # (The lenient last attempts take as many as before, so no planned feature is lost.)

@@ -23,6 +23,7 @@ from shared.generation.template.base import (
 )
 from shared.generation.template.context import Ctx
 from shared.generation.template.core import subject_meaning
+from shared.generation.template.dml_new import build_new_row, fits_new_row
 from shared.generation.template.dml_parts import change_column, having_count, insert_wrappers
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_statement
@@ -50,15 +51,26 @@ SIMPLE = frozenset(
 # An UPDATE or DELETE can also take "the 3 oldest" rows: ORDER BY and LIMIT inside the
 # subquery that names them (in a derived table, which MySQL requires for a LIMIT there).
 RANKED = frozenset({F.ORDER_BY, F.LIMIT})
+# The rows to change can also be named in a CTE or a derived table inside that subquery, so
+# plans with these need no copy of rows either.
+WRAPPED = frozenset({F.CTE, F.DERIVED_TABLE})
 # What people do to data: mostly fix values or remove rows; copying rows is rarer.
 VERB_WEIGHTS = {"update": 0.45, "delete": 0.35, "insert": 0.20}
 
 
 def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
-    if ctx.features <= SIMPLE | RANKED and not (ctx.features & RANKED and ctx.wants(F.GROUP_BY)):
+    if ctx.features <= SIMPLE | RANKED | WRAPPED and not (
+        ctx.features & RANKED and ctx.wants(F.GROUP_BY)
+    ):
         verb = ctx.rng.choices(list(VERB_WEIGHTS), list(VERB_WEIGHTS.values()))[0]
         if verb == "delete" and ctx.wants(F.CASE):
             verb = "update"
+        if verb == "insert":
+            if fits_new_row(ctx):
+                return build_new_row(ctx)
+            # A copy of existing rows with shifted ids is no task anyone has: insert only
+            # new entities, and change or remove rows otherwise.
+            verb = "update" if ctx.wants(F.CASE) or ctx.rng.random() < 0.55 else "delete"
     else:
         verb = "insert"
     base = plan_base(ctx, leaf_subject=verb == "delete", shaped=verb == "insert")
@@ -135,11 +147,13 @@ def _update_or_delete(
     ranked = bool(ctx.features & RANKED)
     if ranked:
         host = _first_rows(ctx, host, target, alias, key, meaning)
+    wrapped = bool(ctx.features & WRAPPED)
     use_exists = (
         ctx.wants(F.EXISTS_SUBQUERY)
         and not ctx.wants(F.IN_SUBQUERY)
         and not ctx.wants(F.DISTINCT)
         and not ranked
+        and not wrapped
     )
     if use_exists:
         corr = ir.Cmp("=", key, outer_key)
@@ -150,7 +164,10 @@ def _update_or_delete(
             distinct=False,
         )
         where: ir.Expr = ir.Exists(ir.Query(body))
-    elif ranked:
+    elif ctx.wants(F.CTE):
+        where = ir.InSub(outer_key, _in_cte(ctx, host, t.plural, verb, ident))
+        meaning.steps.append(f"a CTE names the {t.plural} to {verb}")
+    elif ranked or wrapped:
         picked = ctx.aliases.name("picked")
         outer = ir.Select(
             items=(ir.Item(ir.Col(picked, ident), ident),),
@@ -170,6 +187,18 @@ def _update_or_delete(
     part.change = change
     meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def _in_cte(ctx: Ctx, host: ir.Select, plural: str, verb: str, ident: str) -> ir.Query:
+    """WITH <rows to change> AS (host) SELECT key FROM it (through a derived table when one is
+    planned too): MySQL and PostgreSQL take a WITH inside the IN subquery."""
+    name = ctx.aliases.name(f"{plural.replace(' ', '_')}_to_{verb}")
+    src: ir.Source = ir.CteRef(name, ctx.aliases.take(name))
+    if ctx.wants(F.DERIVED_TABLE):
+        inner = ir.Select(items=(ir.Item(ir.Col(src.alias, ident), ident),), source=src)
+        src = ir.Derived(ir.Query(inner), ctx.aliases.name("picked"))
+    outer = ir.Select(items=(ir.Item(ir.Col(src.alias, ident), ident),), source=src)
+    return ir.Query(outer, (ir.Cte(name, ir.Query(host)),))
 
 
 def _first_rows(
@@ -192,6 +221,10 @@ def _first_rows(
     desc = ctx.rng.random() < 0.5
     k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
     order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr
+    if host.distinct:
+        # PostgreSQL sorts a SELECT DISTINCT only by what it selects; the value is the row's
+        # own (or its group's), so the pairs stay one per row.
+        host = replace(host, items=(*host.items, ir.Item(order_expr, "ranked_by")))
     host = replace(host, order_by=(ir.Order(order_expr, desc), ir.Order(key)), limit=k)
     meaning.order = Ordering(f.label, desc)
     meaning.limit = k

@@ -54,7 +54,12 @@ def _update_or_delete(store: RowStore, statement: ir.Update | ir.Delete) -> int:
 
 def _insert(store: RowStore, statement: ir.Insert) -> int:
     table = store.table(statement.table)
-    result = run_query(store, statement.query, None, None, {})
+    if statement.query is None:
+        scope = Scope({})
+        row = tuple(compile_node(v, scope, store)(Env(())) for v in statement.values)
+        result = Result(statement.columns, [row])
+    else:
+        result = run_query(store, statement.query, None, None, {})
     if len(result.names) != len(statement.columns):
         raise EvalError("INSERT column count differs from the SELECT")
     missing = [c for c in table.columns if c.name not in statement.columns and not c.nullable]

@@ -29,7 +29,7 @@ def explain(meaning: Meaning, rng: random.Random, *, vague: bool = False) -> str
     tables = list(dict.fromkeys(meaning.tables))
     if meaning.joins:
         sentences.append(f"The query reads {join_words(tables)}: it {join_words(meaning.joins)}.")
-    else:
+    elif tables:  # an INSERT … VALUES reads no table
         sentences.append(f"The query reads {join_words(tables)}.")
     conds = [condition(c, rng, vocab, terse=False) for c in meaning.filters]
     shaping: list[str] = []
@@ -70,6 +70,7 @@ def _finish(meaning: Meaning) -> str:
             "update": f"the UPDATE does this: {dml.change}",
             "delete": f"the DELETE removes the matching {dml.table_plural}",
             "insert": f"the INSERT copies the matching {dml.table_plural} ({dml.change})",
+            "add": f"the INSERT adds one new {dml.table_noun} ({dml.change})",
         }
         parts.append(verb[dml.verb])
     if meaning.order is not None:

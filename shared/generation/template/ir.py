@@ -255,9 +255,12 @@ class Delete:
 
 @dataclass(frozen=True)
 class Insert:
+    """INSERT … SELECT `query`, or, with `query` None, INSERT … VALUES (`values`): one row."""
+
     table: str
     columns: tuple[str, ...]
-    query: Query
+    query: Query | None
+    values: tuple[Expr, ...] = ()
 
 
 Statement = Query | Update | Delete | Insert

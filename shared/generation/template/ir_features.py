@@ -31,7 +31,10 @@ def tree_facts(statement: ir.Statement) -> TreeFacts:
         _query(statement, facts, set())
     elif isinstance(statement, ir.Insert):
         facts.tables.add(statement.table)
-        _query(statement.query, facts, set())
+        if statement.query is not None:
+            _query(statement.query, facts, set())
+        for value in statement.values:
+            _expr(value, facts, set())
     else:
         facts.tables.add(statement.table)
         if isinstance(statement, ir.Update):

@@ -113,16 +113,70 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
             if f.role == "category" and not f.nullable:
                 options.append(([f.expr], [f], f.label, f"{f.label} values"))
     if not options:
-        t = ctx.store.table(base.subject)
-        fields = table_fields(ctx, base.subject, base.alias[base.subject])
-        found = next((f for f in fields if f.name == t.label_column), None)
-        if found is None:
-            raise Fragile("no column to group by")  # this draw cannot group: draw again
-        alias = base.alias[base.subject]
-        keys = [ir.Col(alias, c) for c in ctx.store.row_key(t.name) if c != t.label_column]
-        options.append(([*keys, found.expr], [found], t.noun, t.plural))
+        options = _subject_groupings(ctx, base)
     exprs, shown, one, many = ctx.rng.choice(options)
     return exprs, [relabel(ctx, base, f) for f in shown], one, many
+
+
+Grouping = tuple[list[ir.Expr], list[Field], str, str]
+
+
+def grouped_labels(ctx: Ctx, base: Base, exprs: list[ir.Expr]) -> set[str]:
+    """Labels of the columns a grouping reads, a band's column included: no filter may pin
+    them (a band over rows one filter already put on one side of its cut is one group)."""
+    cols = {e for e in exprs if isinstance(e, ir.Col)}
+    for e in exprs:
+        if isinstance(e, ir.Case):
+            cols |= {c.left for c, _ in e.whens if isinstance(c, ir.Cmp)}  # type: ignore[misc]
+    return {
+        relabel(ctx, base, f).label
+        for t in base.filterable
+        for f in table_fields(ctx, t, base.alias[t])
+        if f.expr in cols
+    }
+
+
+def _subject_groupings(ctx: Ctx, base: Base) -> list[Grouping]:
+    """Groupings of a subject with no category and no joined entity to group by.
+
+    Grouping the subject by its own key makes groups of one row ("count trips by trip" is 1
+    everywhere) unless a LEFT-joined child gives each group its rows. So the subject is grouped
+    by a column whose values repeat (a year, a rating, a date), else by a band of a number or
+    a date; by its own key only with such a child, or as the last resort of a lenient attempt
+    (a seed table of a key and a name alone), so every plan stays realisable."""
+    t = ctx.store.table(base.subject)
+    alias = base.alias[base.subject]
+    fields = table_fields(ctx, base.subject, alias)
+    label = next((f for f in fields if f.name == t.label_column), None)
+    own: list[Grouping] = []
+    if label is not None:
+        keys = [ir.Col(alias, c) for c in ctx.store.row_key(t.name) if c != t.label_column]
+        own.append(([*keys, label.expr], [label], t.noun, t.plural))
+    if own and _left_child(base) is not None:
+        return own
+    repeated = [f for f in fields if _repeats(ctx, base.subject, f)]
+    if repeated:
+        return [([f.expr], [f], f.label, f"{f.label} values") for f in repeated]
+    for f in fields:
+        if f.role in ("measure", "date") and not f.nullable and isinstance(f.expr, ir.Col):
+            values = [(v,) for v in ctx.store.values(base.subject, f.expr.name)]
+            band = case_bucket(ctx, [f], values, Names())
+            if band is not None:
+                return [([band.expr], [band], band.label, f"{band.label} values")]
+    if own and not ctx.strict:
+        return own
+    raise Fragile("no column to group by")  # this draw cannot group: draw again
+
+
+def _repeats(ctx: Ctx, table: str, f: Field) -> bool:
+    """A plain column whose values repeat in the rows, so its groups hold several rows
+    (decimal amounts are left out: nobody groups by a price)."""
+    if f.nullable or f.role not in ("date", "measure", "name", "other"):
+        return False
+    if f.ctype is ColumnType.DECIMAL or not isinstance(f.expr, ir.Col):
+        return False
+    distinct = len(ctx.store.values(table, f.expr.name))
+    return 2 <= distinct <= ctx.store.row_count(table) // 2
 
 
 def _measure_fields(ctx: Ctx, base: Base) -> list[Field]:
@@ -337,7 +391,7 @@ def group_window(ctx: Ctx, metric: Field, names: Names) -> Field:
     return Field(
         win,
         names.take(f"all_{metric.name}"),
-        f"{metric.label} over all groups",
+        f"overall {metric.label}",
         metric.ctype,
         "share",
     )

@@ -72,12 +72,17 @@ def to_sqlglot(statement: ir.Statement) -> exp.Expr:
         )
     if isinstance(statement, ir.Delete):
         return exp.Delete(this=_table(statement.table), where=_where(statement.where))
+    source: exp.Expr = (
+        _query(statement.query)
+        if statement.query is not None
+        else exp.Values(expressions=[exp.Tuple(expressions=[_expr(v) for v in statement.values])])
+    )
     return exp.Insert(
         this=exp.Schema(
             this=_table(statement.table),
             expressions=[exp.to_identifier(c) for c in statement.columns],
         ),
-        expression=_query(statement.query),
+        expression=source,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from proto.sample import Scalar, TableRows
@@ -369,3 +370,32 @@ def _number(column: Column, rng: random.Random) -> Scalar:
     if kind is ValueKind.RATING:
         return round(rng.triangular(low, high, high), 1)
     return round(rng.uniform(low, high), 2)
+
+
+def new_row(
+    table: Table, existing: Sequence[Sequence[Scalar]], ids: dict[str, list[int]], seed: int
+) -> dict[str, Scalar] | None:
+    """One more plausible row for `table` (INSERT … VALUES "add a new product"): values drawn
+    as the fixture's were, names and codes unlike those already there, parents among the
+    existing keys, the key one past the largest. None when a closed list of names is used up."""
+    rng = random.Random(seed)
+    filler = _TableFiller(table, rng, ids)
+    for at, column in enumerate(table.columns):
+        filler.seen[column.name] = {r[at] for r in existing}
+    index = len(existing)
+    row: dict[str, Scalar] = {}
+    try:
+        for column in table.columns:
+            row[column.name] = filler._value(column, index, row)
+    except IndexError:  # a closed pool with nothing left
+        return None
+    for at, column in enumerate(table.columns):
+        unique = column.name == table.label_column or column.kind in (
+            ValueKind.CODE,
+            ValueKind.EMAIL,
+        )
+        if unique and row[column.name] in {r[at] for r in existing}:
+            return None
+    keys = [r[[c.name for c in table.columns].index(table.primary_key)] for r in existing]
+    row[table.primary_key] = max((k for k in keys if isinstance(k, int)), default=0) + 1
+    return row

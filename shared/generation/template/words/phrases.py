@@ -93,7 +93,7 @@ def bare(f: Filter, rng: random.Random) -> str:
             return f"{label} after {a}" if dated else f"{label} {rng.choice(['over', 'above'])} {a}"
         case Op.GE:
             if dated:
-                return f"{label} {rng.choice(['on or after', 'since'])} {a}"
+                return f"{label} since {a}"  # shorter than "on or after", as inclusive
             return rng.choice([f"{label} of at least {a}", f"{label} of {a} or more"])
         case Op.LT:
             if dated:
@@ -173,7 +173,9 @@ def related(f: Filter, rng: random.Random) -> str:
         case Op.VS_AGG:
             op, word = str(f.values[0]), f.values[1]
             above = {">": "above", "<": "below", "=": "equal to", ">=": "at least", "<=": "at most"}
-            return f"whose {f.field} is {above.get(op, op)} the {word} for all {rel}"
+            if op == "=":  # "with the latest detection date of all findings"
+                return f"with the {word} {f.field} of all {rel}"
+            return f"with {f.field} {above.get(op, op)} the {word} of all {rel}"
         case Op.COUNT_RELATED:
             op, k = str(f.values[0]), f.values[1]
             if op == "=" and k == 0:

@@ -345,7 +345,7 @@ def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> s
 
 
 def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
-    opener = rng.choice(["Can you show me", "Could you list", "I'd like to see", "Please show"])
+    opener = rng.choice(["Can you show", "Could you list", "I'd like to see", "Please show"])
     if a.counting:
         opener = rng.choice(["Can you tell me", "Could you check"])
         return f"{opener} how many {a.target} there are?"
