@@ -163,6 +163,8 @@ def provenance_record(row: dict[str, Any]) -> dict[str, Any]:
         "dedup": _json_or_none(row.get("dedup")),
         "sense": _json_or_none(sense_verdict(row)),
         "history": _json_or_none(row.get("history")),
+        "value_sources": _json_or_none(row.get("value_sources")),
+        "scrubbed_values": _json_or_none(row.get("scrubbed_values")),
         "cost": {
             "calls": int(cost.get("calls", 0)),
             "input_tokens": int(cost.get("input_tokens", 0)),
