@@ -15,6 +15,7 @@ from rich.console import Console
 from proto.common import Level, Policy, ReviewMode
 from proto.run import RunRequest
 from proto.seed import SeedEvent
+from shared.datasets.contamination import find_contamination
 from shared.errors import EngineUnavailable
 from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
@@ -110,6 +111,8 @@ def read_run_seeds(path: Path, pool: str, schema_from: str) -> list[SeedEvent]:
         raise click.UsageError(f"--seeds {path}: {exc}") from exc
     for problem in loaded.problems[:10]:
         console.print(f"[yellow]seeds:[/] {problem}")
+    for found in find_contamination(loaded.seeds):
+        console.print(f"[bold red]contamination:[/] {found.describe()}")
     if not loaded.seeds:
         raise click.UsageError(f"--seeds {path}: no usable seed in it")
     console.print(
