@@ -32,6 +32,7 @@ from shared.generation.template.seed_parse import (
     parse_ddl,
 )
 from shared.ingest.scrub_values import classify_sample
+from shared.ingest.value_source import DATABASE_MARKER
 
 __all__ = [
     "DATABASE_MARKER",
@@ -43,8 +44,6 @@ __all__ = [
     "scrubbed_shape",
 ]
 
-# The line `value_source.attach_rows` writes before the INSERTs it sampled from a database.
-DATABASE_MARKER = "-- sqlsynth: rows sampled from the database"
 Key = tuple[str, str]
 
 # What a scrubbed column becomes: generated values of the same kind, none of them real.
