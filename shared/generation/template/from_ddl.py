@@ -20,6 +20,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from proto.sample import ValueSource
 from shared.errors import GenerationError
@@ -43,6 +44,7 @@ from shared.generation.template.seed_kinds import (
     type_class,
 )
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
+from shared.generation.template.seed_types import seed_sql_type
 from shared.generation.template.seed_values import (
     Harvested,
     column_sources,
@@ -260,7 +262,12 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
     if table.key is None:
         columns.append(Column(key, ColumnType.INTEGER, ValueKind.ID, f"{noun} id"))
     for col in table.columns:
-        columns.append(_column(table, col.name, shapes.get(col.name), noun))
+        column = _column(table, col.name, shapes.get(col.name), noun)
+        if col.name != table.key and col.name not in table.fks:
+            # The seed's own type where every engine holds the values alike (seed_types.py).
+            listed = col.name in table.composite
+            column = replace(column, sql_type=seed_sql_type(col.declared, column, unique=listed))
+        columns.append(column)
     fks = tuple(ForeignKey(c, ref, ref_col) for c, (ref, ref_col) in table.fks.items())
     unique = table.composite
     if not unique and table.key is None and label == "":

@@ -47,6 +47,8 @@ class RawColumn:
     primary: bool = False
     # Inline REFERENCES: (table, column or None for the parent's key).
     ref: tuple[str, str | None] | None = None
+    # The type exactly as declared ("VARCHAR(30)", "DECIMAL(10, 2)"); "" without one.
+    declared: str = ""
 
 
 @dataclass
@@ -203,9 +205,10 @@ def _add_constraint(raw: RawTable, node: exp.Expr) -> None:
 
 def _column(node: exp.ColumnDef) -> RawColumn:
     kind = node.args.get("kind")
-    dtype, enum_values, width = "", (), None
+    dtype, enum_values, width, declared = "", (), None, ""
     if isinstance(kind, exp.DataType):
         dtype = _type_name(kind)
+        declared = kind.sql(dialect="postgres")
         literals = [e for e in kind.expressions if isinstance(e, exp.Literal)]
         enum_values = tuple(lit.this for lit in literals if lit.is_string)
         sizes = [e.this for e in kind.expressions if isinstance(e, exp.DataTypeParam)]
@@ -218,6 +221,7 @@ def _column(node: exp.ColumnDef) -> RawColumn:
         dtype=dtype.upper(),
         enum_values=enum_values,
         width=width,
+        declared=declared,
     )
     for constraint in node.constraints:
         ckind = constraint.kind

@@ -141,3 +141,23 @@ def test_the_dataset_record_holds_value_sources_and_scrub_counts() -> None:
     record = dataset_record(envelope)
     assert record["scrubbed_values"] == {"email": 3, "iban": 3, "name": 3, "token": 3}
     assert record["value_sources"]["customers.contact"] == ["faker"]
+
+
+def test_declared_types_are_kept_where_every_engine_holds_the_values_alike() -> None:
+    ddl = (DATA / "bird_minidev" / "schemas" / "debit_card_specializing.sql").read_text()
+    statements = build_seed_schema(domain_from_ddl(ddl, name="seed-bird-types"), 0).ddl
+    transactions = next(s for s in statements.splitlines() if "transactions_1k" in s[:40])
+    assert '"Date" DATE' in transactions and "Amount INT" in transactions
+    assert "Segment TEXT" in statements  # BIRD declares TEXT, not the portable VARCHAR(120)
+    # REAL would round differently per engine: the portable DECIMAL stays.
+    assert "Price DECIMAL(12,2)" in transactions
+    narrow = (
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(4), title VARCHAR(200), "
+        "amount DECIMAL(8,2), score NUMERIC);"
+        "INSERT INTO t VALUES (1, 'ABCDEFGH', 'x', 1.5, 2), (2, 'IJKLMNOP', 'y', 3.5, 3);"
+    )
+    columns = {c.name: c for c in domain_from_ddl(narrow, name="seed-narrow").tables[0].columns}
+    assert columns["code"].ddl_type == "VARCHAR(120)"  # its values do not fit VARCHAR(4)
+    assert columns["title"].ddl_type == "VARCHAR(200)"
+    assert columns["amount"].ddl_type == "DECIMAL(8, 2)"
+    assert columns["score"].ddl_type != "NUMERIC"
