@@ -1,6 +1,7 @@
 """Benchmark of the Claude path against the fake Messages API at realistic latency.
 
     python -m bench.llm [--samples 64] [--concurrency 16] [--latency 1,3] [--capacity N]
+                        [--provider claude|openai]
 
 Each sample goes through a small in-process pipeline: generate (outline + five sections, agent
 tools allowed), validate on SQLite (runs, non-empty), review by the judge, and on any failure a
@@ -12,6 +13,9 @@ Measured: accepted samples per minute against the ceiling the concurrency limit 
 (limit x 60 / mean latency / calls per accepted), calls and input / output / cache-write /
 cache-read tokens per accepted sample (prompt sizes are real; answers are scripted), and the
 dollar cost per 1,000 accepted samples at Haiku prices, online and with the Batches API (-50%).
+`--provider openai`: the same engine through the `openai` SDK against the fake Chat Completions
+API (tests.fakes.openai_api; gpt-4o-mini prices, OpenAI's automatic prefix caching; no
+`--capacity` there and no batch figure).
 """
 
 from __future__ import annotations
@@ -37,14 +41,20 @@ from proto.sample import (
     Validation,
 )
 from shared.errors import GenerationError, RateLimited
-from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
+from shared.generation.claude.engine import (
+    ClaudeDraftEngine,
+    build_claude_engine,
+    build_openai_engine,
+)
 from shared.generation.claude.tools import run_on_sqlite
 from shared.llm.errors import MalformedOutput
 from shared.llm.ledger import per_accepted
+from shared.llm.openai_settings import OpenAiSettings
 from shared.llm.pricing import PriceBook
 from shared.llm.settings import LlmSettings
 from shared.spec import BlueprintSampler, load_spec
 from tests.fakes.llm import FakeAnthropic, FakeConfig
+from tests.fakes.openai_api import ChatFakeConfig, FakeOpenAI
 from tests.fakes.scripted import ScriptedModel
 
 KEY = "sk-ant-bench"
@@ -167,7 +177,15 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     )
     sampler = BlueprintSampler(load_spec(None), seed=args.seed)
     blueprints = [sampler.draw_at(i) for i in range(args.samples)]
-    with FakeAnthropic(scripted, config) as fake:
+    server = (
+        FakeOpenAI(
+            scripted,
+            ChatFakeConfig(api_keys=frozenset({KEY}), latency_s=(low, high), seed=args.seed),
+        )
+        if args.provider == "openai"
+        else FakeAnthropic(scripted, config)
+    )
+    with server as fake:
         settings = LlmSettings(
             api_key=KEY,
             base_url=fake.base_url,
@@ -176,7 +194,11 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             concurrency_max=args.concurrency,
             timeout_s=60,
         )
-        claude = build_claude_engine(settings)
+        if args.provider == "openai":
+            endpoint = OpenAiSettings(api_key=KEY, base_url=fake.base_url, model=args.model)
+            claude = build_openai_engine(settings, endpoint)
+        else:
+            claude = build_claude_engine(settings)
         tally = Tally()
         # Twice the limit in samples at once: enough work queued to keep every slot busy.
         gate = asyncio.Semaphore(args.concurrency * 2)
@@ -219,6 +241,14 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         / max(tally.accepted, 1)
         * 1000
     )
+    dollars = {
+        f"{args.model} online": round(haiku_now, 3),
+        f"{args.model} batch (-50%)": round(haiku_now / 2, 3),
+        "claude-haiku-4-5 online": round(haiku45, 3),
+        "claude-haiku-4-5 batch (-50%)": round(haiku45 / 2, 3),
+    }
+    if args.provider == "openai":  # no batch path; the fake's usage is in chat terms
+        dollars = {f"{args.model} online": round(haiku_now, 3)}
     return {
         "command": "python -m bench llm " + " ".join(args.argv),
         "samples": args.samples,
@@ -262,12 +292,8 @@ async def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         "per_accepted": {k: round(v, 6) for k, v in unit.as_dict().items()},
         "calls_by_purpose": {k: v.calls for k, v in sorted(ledger.by_purpose.items())},
         "limiter": limiter,
-        "usd_per_1000_accepted": {
-            f"{args.model} online": round(haiku_now, 3),
-            f"{args.model} batch (-50%)": round(haiku_now / 2, 3),
-            "claude-haiku-4-5 online": round(haiku45, 3),
-            "claude-haiku-4-5 batch (-50%)": round(haiku45 / 2, 3),
-        },
+        "provider": args.provider,
+        "usd_per_1000_accepted": dollars,
     }
 
 
@@ -303,7 +329,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="provider-side limit: calls beyond it get 429 (a storm)",
     )
-    parser.add_argument("--model", default="claude-haiku-5-5")
+    parser.add_argument("--provider", choices=("claude", "openai"), default="claude")
+    parser.add_argument("--model", default=None, help="claude-haiku-5-5 / gpt-4o-mini")
     parser.add_argument("--wrong-sql", type=float, default=0.15)
     parser.add_argument("--use-tools", type=float, default=0.5)
     parser.add_argument("--review-fail", type=float, default=0.05)
@@ -315,6 +342,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args(argv)
+    if args.provider == "openai" and args.capacity is not None:
+        parser.error("--capacity is for the fake Messages API (--provider claude)")
+    args.model = args.model or ("gpt-4o-mini" if args.provider == "openai" else "claude-haiku-5-5")
     args.argv = argv
     return args
 

@@ -106,6 +106,21 @@ class SeedMode(StrEnum):
 
     BACK_TRANSLATE = "back_translate"
     EXPAND = "expand"
+    # SQL-Factory's Expansion Team (§4.3) in an explore-expand run: an accepted sample of the run
+    # (the planned envelope carries its draft) re-instantiated on other tables, columns or
+    # values of its schema, with no model call.
+    PATTERN = "pattern"
+    # EvolSQL inside an explore-expand run (a planner option): the planner chose the operator
+    # by feasibility and scarcity (`blueprint.evolution` ends with it); the generator applies it.
+    EVOLVE = "evolve"
+
+
+class ExpansionKind(StrEnum):
+    """What an expansion varied (SQL-Factory §4.3.2), from the farthest move to the nearest."""
+
+    TABLE = "table"  # the skeleton on another table with matching column kinds
+    COLUMN = "column"  # one column for another of its table, of the same kind
+    VALUE = "value"  # a compared literal for another value the rows hold
 
 
 class EvolutionOperator(StrEnum):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field
 
 from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy, ReviewMode
-from proto.sample import TokenCost, utc_now
+from proto.sample import Blueprint, Draft, TokenCost, utc_now
 
 
 class RunRequest(Contract):
@@ -43,6 +44,15 @@ class RunRequest(Contract):
     # A person decides samples before acceptance (the review app's live queue): all of them, or
     # only those with findings. Off by default: the pipeline accepts on its own.
     review: ReviewMode = ReviewMode.OFF
+    # SQL-Factory's explore/expand loop (docs/evolution.md): 0 explores only; above 0 the planner
+    # plans in rounds and gives up to this share of an expanding round to cheap variants of the
+    # run's own accepted samples (their pattern on other tables, columns and values).
+    expand_ratio: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Samples per round of an explore-expand run (0: chosen from count and max_in_flight).
+    round_size: int = Field(default=0, ge=0)
+    # Of an expanding round's seeds, the share evolved (EvolSQL's operators, chosen by the planner
+    # by feasibility and scarcity) instead of expanded.
+    evolve_share: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class SaturationWindow(Contract):
@@ -98,6 +108,62 @@ class RunStatus(Contract):
         return self.accepted + self.duplicate + self.rejected
 
 
+class GrowthMode(StrEnum):
+    EXPLORE = "explore"  # the Generation Team: new structures from the spec
+    EXPAND = "expand"  # the Expansion Team: accepted patterns on other tables, columns, values
+
+
+class PatternSeed(Contract):
+    """An accepted sample the planner may expand (its draft travels in the planned envelope)."""
+
+    sample_id: str
+    pattern: str
+    tables: list[str] = Field(default_factory=list)
+    blueprint: Blueprint
+    draft: Draft
+
+
+class GrowthRound(Contract):
+    """One round of an explore-expand run: what was planned, what the sink judged (E_t)."""
+
+    index: int
+    mode: GrowthMode
+    first: int  # index of its first planned sample
+    explore: int = 0
+    expand: int = 0
+    evolve: int = 0
+    closed: bool = False
+    accepted: int = 0
+    duplicate: int = 0
+    finished: int = 0
+    # Accepted samples (as the planner observed them) whose pattern had pattern_cap before.
+    observed: int = 0
+    redundant: int = 0
+    accepted_expand: int = 0
+    accepted_evolve: int = 0
+    mean_sql_similarity: float = 0.0
+    # Why the manager chose the next round's mode (words for the report, written once here).
+    decision: str = ""
+
+
+class Growth(Contract):
+    """The explore-expand state of a run's plan (SQL-Factory's Management Agent, §4.1.1)."""
+
+    rounds: list[GrowthRound] = Field(default_factory=list)
+    pool: list[PatternSeed] = Field(default_factory=list)
+    used: list[str] = Field(default_factory=list)
+    # Accepted samples already counted (the latest SEEN_CAP: a redelivery is recent).
+    seen: list[str] = Field(default_factory=list)
+    patterns: dict[str, int] = Field(default_factory=dict)
+    tables: dict[str, int] = Field(default_factory=dict)
+    # C(φ): accepted evolutions per operator (EvolSQL's scarcity weight reads it).
+    operators: dict[str, int] = Field(default_factory=dict)
+    # Status counters when the current round started (round figures are deltas).
+    base_accepted: int = 0
+    base_duplicate: int = 0
+    base_finished: int = 0
+
+
 class RunPlan(Contract):
     """The planner's durable state for a run (kept in the plan KV bucket)."""
 
@@ -126,4 +192,5 @@ class RunPlan(Contract):
     done: bool = False
     # How often each "domain.table" anchored a planned sample (coverage-driven selection).
     coverage: dict[str, int] = Field(default_factory=dict)
+    growth: Growth | None = None
     updated_at: datetime = Field(default_factory=utc_now)

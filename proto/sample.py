@@ -15,6 +15,7 @@ from proto.common import (
     Contract,
     Engine,
     EvolutionOperator,
+    ExpansionKind,
     JoinKind,
     Level,
     Outcome,
@@ -64,6 +65,8 @@ class Blueprint(Contract):
     # operator applied since the first generation, oldest first (its lineage).
     parent_id: str | None = None
     evolution: list[EvolutionOperator] = Field(default_factory=list)
+    # An expansion of an explore-expand run (seed_mode PATTERN): what it varied of its parent.
+    expansion: ExpansionKind | None = None
 
 
 class ValueSource(StrEnum):

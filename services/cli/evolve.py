@@ -15,9 +15,10 @@ from services.cli.common import print_json, stderr_console
 from services.cli.engine_session import engine_options, run_on_engines
 from shared.errors import EngineUnavailable
 from shared.evolution.direction import DirectionConfig
+from shared.evolution.near_dedup import near_dedup_stage
 from shared.evolution.outputs import write_outputs
 from shared.evolution.rounds import RoundResult, evolve_rounds
-from shared.evolution.stages import build_driver, claim_parents
+from shared.evolution.stages import build_driver
 from shared.export.records import ExportError, read_run_records
 from shared.pipeline.dedup import MemoryClaimStore
 
@@ -42,22 +43,23 @@ async def evolve_job(
     run_id: str,
     seed: int,
 ) -> list[RoundResult]:
-    store = MemoryClaimStore()
-    await claim_parents(store, rows, run_id)
-    driver, validator = build_driver(engines, store)
     console = stderr_console()
-    try:
-        return await evolve_rounds(
-            rows,
-            driver.run,
-            run_id=run_id,
-            engines=list(engines),
-            config=config,
-            seed=seed,
-            on_round=lambda result: console.print(describe_round(result)),
-        )
-    finally:
-        validator.close()
+    # The same near-duplicate search as every sample of a run (exact, question, SQL), with the
+    # parents already in the pool: an evolution that reads like its parent is a duplicate.
+    async with near_dedup_stage(rows, run_id) as dedup:
+        driver, validator = build_driver(engines, MemoryClaimStore(), dedup=dedup)
+        try:
+            return await evolve_rounds(
+                rows,
+                driver.run,
+                run_id=run_id,
+                engines=list(engines),
+                config=config,
+                seed=seed,
+                on_round=lambda result: console.print(describe_round(result)),
+            )
+        finally:
+            validator.close()
 
 
 def make_evolved(

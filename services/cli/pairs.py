@@ -43,15 +43,19 @@ async def build_run_pairs(
     plan: PairPlan,
     weak_model: str | None,
     weak_samples: int,
+    weak_engine: str = "claude",
 ) -> tuple[list[dict[str, Any]], PairsSummary]:
     sources: list[CandidateSource] = [OfflineMistakes()]
     client = None
     if weak_model:
-        from shared.llm.client import LlmClient
-        from shared.llm.settings import LlmSettings
+        from shared.llm.errors import LlmConfigError
+        from shared.llm.select import build_client
         from shared.pairs.weak_model import WeakModel
 
-        client = LlmClient(LlmSettings(model=weak_model))
+        try:
+            client = build_client(weak_engine, weak_model)
+        except LlmConfigError as exc:
+            raise click.ClickException(f"--weak-model {weak_model}: {exc}") from exc
         sources.insert(0, WeakModel(client, samples=weak_samples))
     try:
         builder = PairBuilder(validator, sources, plan)
@@ -71,6 +75,7 @@ def make_pairs(
     weak_model: str | None = None,
     weak_samples: int = 2,
     statement_timeout_ms: int | None = None,
+    weak_engine: str = "claude",
 ) -> tuple[Path, PairsSummary]:
     rows = read_run_records(run_dir).rows
     if not rows:
@@ -79,7 +84,9 @@ def make_pairs(
         engines,
         postgres_dsn,
         mysql_dsn,
-        lambda engines: build_run_pairs(Validator(engines), rows, plan, weak_model, weak_samples),
+        lambda engines: build_run_pairs(
+            Validator(engines), rows, plan, weak_model, weak_samples, weak_engine
+        ),
         statement_timeout_ms,
     )
     return write_preferences(run_dir, pairs), summary
@@ -93,7 +100,16 @@ def make_pairs(
 @click.option(
     "--weak-model",
     envvar="SQLSYNTH_WEAK_MODEL",
-    help="A cheaper Claude model as a weak generator (needs ANTHROPIC_API_KEY).",
+    help="A cheaper model as a weak generator (a Claude model with ANTHROPIC_API_KEY, or a "
+    "model of the --weak-engine openai server).",
+)
+@click.option(
+    "--weak-engine",
+    type=click.Choice(["claude", "openai"]),
+    default="claude",
+    show_default=True,
+    envvar="SQLSYNTH_WEAK_ENGINE",
+    help="Who serves --weak-model: Claude, or an OpenAI-compatible server (SQLSYNTH_OPENAI_*).",
 )
 @click.option("--weak-samples", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -106,6 +122,7 @@ def command(
     per_record: int,
     dialect: str,
     weak_model: str | None,
+    weak_engine: str,
     weak_samples: int,
     as_json: bool,
 ) -> None:
@@ -121,6 +138,7 @@ def command(
             weak_model,
             weak_samples,
             statement_timeout_ms,
+            weak_engine,
         )
     except (ExportError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc

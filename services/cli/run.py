@@ -101,17 +101,18 @@ def batch_env(batch: bool, generator: str) -> dict[str, str]:
     return {"SQLSYNTH_BATCH": "1"}
 
 
-def check_claude() -> None:
+def check_llm(engine: str) -> None:
     """The preflight: a missing or rejected key, or an unknown model, stops here, before any
     server, service or file is started."""
     from shared.llm.errors import LlmConfigError
     from shared.llm.select import preflight
 
     try:
-        model = asyncio.run(preflight())
+        model = asyncio.run(preflight(engine=engine))
     except LlmConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    console.print(f"Claude model {model}: key accepted")
+    provider = "Claude" if engine == "claude" else "OpenAI-compatible"
+    console.print(f"{provider} model {model}: key accepted")
 
 
 def start_with_guidelines(source: Path, out_dir: Path, run_id: str) -> None:
@@ -166,6 +167,7 @@ def run_command(
 ) -> None:
     """Generate a dataset: start the runtime, run every service, write the files."""
     from shared.llm.select import GeneratorChoice, choose_generator
+    from shared.pipeline.engines import LLM_ENGINES
 
     replica_counts = parse_replicas(replicas)
     check_replicas(replica_counts, os.environ)
@@ -179,8 +181,8 @@ def run_command(
         choice = choose_generator(options["engine"], os.environ)
         request, seeds = build_request(options, choice.name)
     console.print(choice.describe())
-    if choice.name == "claude":
-        check_claude()
+    if choice.name in LLM_ENGINES:
+        check_llm(choice.name)
     console.print(f"engines: {', '.join(e.value for e in request.engines)}; out: {out_dir}")
     if os.environ.get("SQLSYNTH_METRICS_PORT"):
         targets = out_dir / STATE_DIR / "logs" / TARGETS_FILE

@@ -4,6 +4,7 @@ training-ready export; each failure is one printed line that leaves the dataset 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -51,8 +52,15 @@ def write_outputs(
             console.print(f"[yellow]evolution skipped:[/] {message}")
     if pairs:
         try:
+            # The weak generator as `sqlsynth pairs` reads it from the environment.
             path, pairs_summary = make_pairs(
-                out_dir, engines or list(Engine), postgres_dsn, mysql_dsn, PairPlan()
+                out_dir,
+                engines or list(Engine),
+                postgres_dsn,
+                mysql_dsn,
+                PairPlan(),
+                weak_model=os.environ.get("SQLSYNTH_WEAK_MODEL") or None,
+                weak_engine=os.environ.get("SQLSYNTH_WEAK_ENGINE") or "claude",
             )
             console.print(describe_pairs(pairs_summary, path))
         except (ExportError, OSError, click.ClickException) as exc:

@@ -23,6 +23,7 @@ from shared.spec.model import SpecError
 from shared.sql.dialects import parse_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_EXPAND_RATIO = 0.5
 console = Console(stderr=True)
 
 REQUEST_OPTIONS = [
@@ -79,6 +80,35 @@ REQUEST_OPTIONS = [
         default=None,
         help="the same limit in billed tokens (input, output and cache)",
     ),
+    click.option(
+        "--mode",
+        "growth_mode",
+        type=click.Choice(["explore", "explore-expand"]),
+        default="explore",
+        show_default=True,
+        help="explore-expand: plan in rounds and, once patterns are accepted, give part of each "
+        "round to cheap variants of them on other tables, columns and values (SQL-Factory)",
+    ),
+    click.option(
+        "--expand-ratio",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=None,
+        help=f"with --mode explore-expand: the share of an expanding round given to variants "
+        f"[default: {DEFAULT_EXPAND_RATIO}]",
+    ),
+    click.option(
+        "--round-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="with --mode explore-expand: samples per round [default: a fifth of --count]",
+    ),
+    click.option(
+        "--evolve-share",
+        type=click.FloatRange(0, 1),
+        default=None,
+        help="with --mode explore-expand: the share of an expanding round's seeds evolved by "
+        "one EvolSQL operator (chosen by feasibility and scarcity), not expanded [default: 0]",
+    ),
     click.option("--engines", default="sqlite,postgres,mysql", show_default=True),
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--level", type=click.Choice([lv.value for lv in Level]), default="full"),
@@ -98,7 +128,9 @@ REQUEST_OPTIONS = [
         "engine",
         type=click.Choice(sorted(DRAFT_ENGINES)),
         default=None,
-        help="generation engine (default: claude when ANTHROPIC_API_KEY is set, else template)",
+        help="generation engine: claude, openai (any /v1/chat/completions server, see "
+        "SQLSYNTH_OPENAI_*) or template (default: claude when ANTHROPIC_API_KEY is set, openai "
+        "when SQLSYNTH_OPENAI_BASE_URL is set, else template)",
     ),
 ]
 
@@ -130,6 +162,20 @@ def read_run_seeds(
     return loaded.seeds
 
 
+def growth_options(options: dict[str, Any]) -> tuple[float, int, float]:
+    """(expand_ratio, round_size, evolve_share) of the request; the round options only mean
+    something in the explore-expand mode, so giving them without it is an error."""
+    ratio, size = options.get("expand_ratio"), options.get("round_size")
+    evolve = options.get("evolve_share")
+    if options.get("growth_mode", "explore") == "explore":
+        if ratio is not None or size is not None or evolve is not None:
+            raise click.UsageError(
+                "--expand-ratio, --round-size and --evolve-share need --mode explore-expand"
+            )
+        return 0.0, 0, 0.0
+    return (DEFAULT_EXPAND_RATIO if ratio is None else ratio), (size or 0), (evolve or 0.0)
+
+
 def build_request(
     options: dict[str, Any], generator: str, *, seed_pool: str | None = None, seed_count: int = 0
 ) -> tuple[RunRequest, list[SeedEvent]]:
@@ -144,6 +190,7 @@ def build_request(
         raise click.UsageError(f"bad spec: {problems}") from exc
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    expand_ratio, round_size, evolve_share = growth_options(options)
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     seeds: list[SeedEvent] = []
     seeds_file: Path | None = options["seeds_file"]
@@ -170,5 +217,8 @@ def build_request(
         budget_usd=options.get("budget_usd"),
         budget_tokens=options.get("budget_tokens"),
         review=ReviewMode(options.get("review") or ReviewMode.OFF.value),
+        expand_ratio=expand_ratio,
+        round_size=round_size,
+        evolve_share=evolve_share,
     )
     return request, seeds

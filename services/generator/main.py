@@ -93,7 +93,10 @@ def open_batch_intake(service: GeneratorService, state: GeneratorState) -> Batch
     from shared.generation.claude.engine import ClaudeDraftEngine
 
     engine = state.engine.engine
-    if not isinstance(engine, ClaudeDraftEngine):
+    from shared.llm.client import LlmClient
+
+    # Message Batches are Anthropic's: the engine on an OpenAI-compatible endpoint stays online.
+    if not isinstance(engine, ClaudeDraftEngine) or not isinstance(engine.client, LlmClient):
         log.warning("batch mode is for the Claude engine; generating online", engine=engine.name)
         return None
     from shared.generation.claude.batch import BatchDraftGenerator

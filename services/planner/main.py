@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.run import RunPlan, RunRequest, RunStatus
+from proto.sample import SampleEnvelope
 from proto.seed import SeedEvent
 from proto.versions import UnsupportedVersion, decode
 from services.common.app import Service, create_app, create_service
@@ -112,6 +113,16 @@ class PlannerState:
             await self.attach_seeds(planner)
             await self.advance(planner, self.latest.get(request.run_id))
 
+    async def on_accepted(self, envelope: SampleEnvelope) -> None:
+        """An explore-expand run's accepted sample: its round's evaluation and a seed candidate
+        (saved before the ack, so a crash redelivers it; counting is idempotent per sample)."""
+        async with self.locks[envelope.run_id]:
+            planner = await self.load(envelope.run_id)
+            if planner is None or planner.plan.request.expand_ratio == 0:
+                return
+            planner.observe_accepted(envelope)
+            await self.kv.put(envelope.run_id, planner.plan.model_dump_json().encode())
+
     async def on_status(self, status: RunStatus) -> None:
         async with self.locks[status.run_id]:
             previous = self.latest.get(status.run_id)
@@ -174,6 +185,16 @@ def register(service: PlannerService) -> None:
         state = service.state
         await state.seeds.put(seed)
         await state.on_seeds(seed.pool)
+        await msg.ack()
+
+    @service.subscriber(subjects.SAMPLE_ACCEPTED, "planner-accepted")
+    async def on_accepted(msg: NatsMessage) -> None:
+        try:
+            envelope = decode(SampleEnvelope, msg.body)
+        except (ValidationError, UnsupportedVersion):
+            await msg.ack()  # the sink, which reads the same subject, keeps it as poison
+            return
+        await service.state.on_accepted(envelope)
         await msg.ack()
 
     @service.subscriber(subjects.RUN_STATUS, "planner-status")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 from nats.errors import Error as NatsError
@@ -29,8 +30,8 @@ RUN_FILE = "run.json"
 STATE_DIR = ".state"
 SERVER_FOR_ENGINE = {Engine.POSTGRES: "postgres", Engine.MYSQL: "mysql"}
 # What the Claude engine reads in the service processes (shared.llm.settings.LlmSettings).
-LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
-LLM_ENV_PREFIX = "SQLSYNTH_LLM_"
+LLM_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+LLM_ENV_PREFIX = ("SQLSYNTH_LLM_", "SQLSYNTH_OPENAI_")
 # A status read that takes longer means the broker is down or restarting: try again later.
 BROKER_READ_TIMEOUT_S = 5.0
 log = structlog.get_logger()
@@ -247,6 +248,17 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     return result
 
 
+def growth_summary(plan: RunPlan) -> dict[str, Any] | None:
+    if plan.growth is None:
+        return None
+    return {
+        "expand_ratio": plan.request.expand_ratio,
+        "rounds": [r.model_dump(mode="json") for r in plan.growth.rounds],
+        "seeds_used": len(plan.growth.used),
+        "distinct_patterns": len(plan.growth.patterns),
+    }
+
+
 def write_summary(result: RunResult) -> None:
     status = result.status
     summary = {
@@ -288,5 +300,7 @@ def write_summary(result: RunResult) -> None:
         "calls_per_accepted": status.cost.calls / status.accepted if status.accepted else None,
         # All spend (rejected and duplicate samples' included) per accepted sample.
         "per_accepted": per_accepted(status.cost, status.accepted).as_dict(),
+        # The explore-expand rounds (SQL-Factory's Management Agent), without the seed pool.
+        "growth": growth_summary(result.plan),
     }
     (result.out_dir / "summary.json").write_text(json.dumps(summary, indent=2))

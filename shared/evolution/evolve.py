@@ -97,8 +97,8 @@ def evolve_parent(
         for op in chosen:
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-                candidate = _situated(candidate, view)
-                evolved = _try(parent, candidate, ctx, before, rng, log)
+                candidate = situated(candidate, view)
+                evolved = try_candidate(parent, candidate, ctx, before, rng, log)
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -109,7 +109,7 @@ def evolve_parent(
 _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})
 
 
-def _situated(candidate: Evolution, view: QueryView) -> Evolution:
+def situated(candidate: Evolution, view: QueryView) -> Evolution:
     """The change with what the question needs to know of the query around it."""
     select = view.select
     main = words(view.main[1]) if view.main is not None else ""
@@ -122,7 +122,7 @@ def _situated(candidate: Evolution, view: QueryView) -> Evolution:
     return replace(candidate, change=change)
 
 
-def _try(
+def try_candidate(
     parent: Parent,
     candidate: Evolution,
     ctx: EvolveContext,

@@ -1,4 +1,5 @@
-"""Expansion (SQL-Factory §4.3, the Expansion Team): the same query structure with other values.
+"""Expansion (SQL-Factory §4.3, the Expansion Team): the same query structure on other tables,
+columns (shared.evolution.reschema) or values.
 
 A parent's comparison literals (`col = 'a'`, `col > 10`) are swapped for other values its rows
 hold; the structural pattern stays, so the variant costs no model call and no new structure.
@@ -10,19 +11,21 @@ as an evolution before the pipeline sees it.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from itertools import islice
 
 import sqlglot
 from sqlglot import exp
 
-from proto.common import SeedMode
-from proto.sample import Scalar
+from proto.common import ExpansionKind, SeedMode
+from proto.sample import Draft, Scalar
 from shared.evolution.build import literal
 from shared.evolution.context import EvolveContext, FixtureError, Kind, QueryView, view_query
 from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_candidate
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.parents import Parent
+from shared.evolution.reschema import propose_column_swaps, propose_table_swaps
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
@@ -71,6 +74,66 @@ def propose_swaps(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
             change = Change(ChangeKind.SWAP_VALUE, label=name, values=(current, other))
             # Expansion is not one of the six operators; Operator.OP only types the container.
             yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
+
+
+# Variants that passed the trial run among which the farthest is kept.
+PICK_FROM = 4
+# The enum lives in proto (the blueprint carries it); named here for short.
+ExpandKind = ExpansionKind
+
+
+def _proposals(
+    kind: ExpandKind, view: QueryView, ctx: EvolveContext, rng: random.Random
+) -> Iterator[Evolution]:
+    if kind is ExpandKind.TABLE:
+        return propose_table_swaps(view, ctx, rng)
+    if kind is ExpandKind.COLUMN:
+        return propose_column_swaps(view, ctx, rng)
+    return propose_swaps(view, ctx, rng)
+
+
+def expand_pattern(
+    parent: Parent, rng: random.Random, log: EvolveLog
+) -> tuple[ExpandKind, Draft] | None:
+    """One variant of an accepted sample's pattern along the schema (tables, then columns, then
+    values: the order SQL-Factory's expansion moves away from its seed), through the trial
+    run; None when no variant passes (the caller rejects the sample with that reason)."""
+    try:
+        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
+    except sqlglot.errors.SqlglotError:
+        view = None
+    if view is None:
+        log.skipped["not_a_select"] += 1
+        return None
+    try:
+        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
+    except FixtureError:
+        log.skipped["fixture"] += 1
+        return None
+    with ctx:
+        before = ctx.run(parent.draft.sql)
+        if not before:
+            log.skipped["parent_empty_on_sqlite"] += 1
+            return None
+        passed: list[tuple[ExpandKind, Draft]] = []
+        for kind in ExpandKind:
+            for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
+                draft = check_candidate(parent, candidate, ctx, before, rng, log)
+                if draft is not None:
+                    passed.append((kind, draft))
+                if len(passed) >= PICK_FROM:
+                    break
+    if not passed:
+        return None
+    # The variant whose question shares the fewest words with the parent's: SQL-Factory keeps
+    # only novel expansions (§4.1.2), and the dedup service would refuse a near-copy anyway.
+    return min(passed, key=lambda found: word_overlap(parent.draft.question, found[1].question))
+
+
+def word_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the two texts' lowercased word sets."""
+    left, right = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return len(left & right) / len(left | right) if left | right else 1.0
 
 
 def expand_parent(

@@ -29,6 +29,7 @@ class ChangeKind(StrEnum):
     EXISTS_CHILD = "exists_child"  # set: EXISTS / NOT EXISTS over a referencing table
     EXCEPT_FILTER = "except_filter"  # set: EXCEPT the rows of a filtered copy
     SWAP_VALUE = "swap_value"  # expansion: the same structure with another literal
+    SWAP_SCHEMA = "swap_schema"  # expansion: the same skeleton on another table or column
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,12 @@ class Change:
     # ("counting only invoices ..."), and whether a LIMIT follows the filter ("among those").
     counted: str = ""
     limited: bool = False
+    # SWAP_SCHEMA: words of renamed columns (each must be in the question), words of the renamed
+    # table (one form must be), identifiers (for the explanation), literals redrawn (old, new).
+    renames: tuple[tuple[str, str], ...] = ()
+    nouns: tuple[tuple[str, str], ...] = ()
+    idents: tuple[tuple[str, str], ...] = ()
+    swaps: tuple[tuple[Scalar, Scalar], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -139,10 +139,52 @@ def spellings(v: Scalar) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def rename_words(text: str, renames: dict[str, str]) -> tuple[str, set[str]]:
+    """Every whole-word occurrence of each key replaced in one pass (longest key first, so a
+    column's words are not half-replaced by its table's); the keys found."""
+    if not renames:
+        return text, set()
+    keys = sorted(renames, key=len, reverse=True)
+    alternatives = "|".join(re.escape(k) for k in keys)
+    pattern = re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+    found: set[str] = set()
+
+    def swap(match: re.Match[str]) -> str:
+        key = next(k for k in keys if k.lower() == match.group(0).lower())
+        found.add(key)
+        return renames[key]
+
+    return pattern.sub(swap, text), found
+
+
+def _reschema(question: str, change: Change) -> str | None:
+    """Redrawn literals, then renamed columns and table, each as the question spells them."""
+    text: str | None = question
+    for old, new in change.swaps:
+        text = _swap(text, Change(ChangeKind.SWAP_VALUE, values=(old, new))) if text else None
+    if text is None:
+        return None
+    columns = dict(change.renames)
+    text, found = rename_words(text, {**dict(change.nouns), **columns})
+    if set(columns) - found or (change.nouns and not found - set(columns)):
+        return None  # a renamed name the question does not say: its words would not follow
+    return fix_articles(text)
+
+
+def explain_schema_change(explanation: str, change: Change) -> str:
+    text = explanation
+    for old, new in change.swaps:
+        text = _swap(text, Change(ChangeKind.SWAP_VALUE, values=(old, new))) or text
+    text, _ = rename_words(text, {**dict(change.idents), **dict(change.nouns)})
+    return rename_words(text, dict(change.renames))[0]
+
+
 def reword_question(
     question: str, change: Change, style: PromptStyle, rng: random.Random
 ) -> str | None:
     """The parent's question, reworded for the evolved SQL; None when the change cannot be said."""
+    if change.kind is ChangeKind.SWAP_SCHEMA:
+        return _reschema(question, change)
     if change.kind is ChangeKind.WIDEN_IN:
         return _widen(question, change)
     if change.kind is ChangeKind.SWAP_VALUE:
@@ -157,6 +199,8 @@ def reword_question(
 
 def explain_change(explanation: str, change: Change, rng: random.Random) -> str:
     """The parent's explanation and one sentence for what the evolution changed."""
+    if change.kind is ChangeKind.SWAP_SCHEMA:
+        return explain_schema_change(explanation, change)
     if change.kind is ChangeKind.SWAP_VALUE:
         return explanation  # the same query with another value: the explanation's words hold
     if change.kind is ChangeKind.WIDEN_IN:

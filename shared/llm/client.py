@@ -15,7 +15,7 @@ tests pin this behaviour against the fake server, so an SDK upgrade that moves i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anthropic
 import httpx2
@@ -48,6 +48,25 @@ class Reply:
     cost: TokenCost
 
 
+class ModelClient(Protocol):
+    """What the engine, the weak model and the reasoning sampler need of a provider's client:
+    Messages-API shaped requests and replies, priced and recorded (LlmClient for Anthropic,
+    shared.llm.openai_client.OpenAiClient for any /v1/chat/completions server)."""
+
+    settings: LlmSettings
+    model: str
+    # The engine's name in records and reviews ("claude", "openai").
+    engine_name: str
+    limiter: AdaptiveLimiter
+    ledger: UsageLedger
+
+    async def create(self, params: dict[str, Any], *, purpose: str) -> Reply: ...
+
+    async def check_access(self) -> str: ...
+
+    async def aclose(self) -> None: ...
+
+
 def build_sdk(settings: LlmSettings) -> PipelineRetryAnthropic:
     if not settings.has_key():
         raise LlmConfigError(
@@ -76,6 +95,8 @@ def build_limiter(settings: LlmSettings) -> AdaptiveLimiter:
 
 class LlmClient:
     """Messages API calls with limiter, error mapping and accounting. One per process."""
+
+    engine_name = "claude"
 
     def __init__(
         self,

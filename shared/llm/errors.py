@@ -105,14 +105,15 @@ def describe(exc: anthropic.APIStatusError) -> str:
 
 def map_status_error(exc: anthropic.APIStatusError) -> SqlsynthError:
     """The project's exception for an HTTP error status from the API."""
-    status = exc.status_code
-    message = describe(exc)
+    return classify_status(exc.status_code, describe(exc), exc.response.headers, "Anthropic API")
+
+
+def classify_status(status: int, message: str, headers: object, api: str) -> SqlsynthError:
+    """The retryable/final split by status, for any provider (`api` names it in messages)."""
     if status in (429, 529):
-        return LlmRateLimited(
-            message, status=status, retry_after_s=retry_after_seconds(exc.response.headers)
-        )
+        return LlmRateLimited(message, status=status, retry_after_s=retry_after_seconds(headers))
     if status in CONFIG_STATUSES:
-        return LlmConfigError(f"Anthropic API {CONFIG_STATUSES[status]} error: {message}")
+        return LlmConfigError(f"{api} {CONFIG_STATUSES[status]} error: {message}")
     if status in SAMPLE_STATUSES:
         return RequestRejected(message, status=status)
     return LlmUnavailable(message, status=status)

@@ -9,6 +9,7 @@ rate. Haiku 5.5 bills prompts over 100K tokens at 5x. Override or add models wit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from proto.sample import TokenCost
 
 PER_MILLION = 1_000_000
+log = logging.getLogger(__name__)
 
 
 class ModelPrice(BaseModel):
@@ -80,21 +82,46 @@ class UsageLike(Protocol):
 
 
 class PriceBook:
-    """Prices by model name; dated ids ("claude-haiku-4-5-20251001") resolve by prefix."""
+    """Prices by model name; dated ids ("claude-haiku-4-5-20251001") resolve by prefix.
 
-    def __init__(self, overrides: Mapping[str, ModelPrice] | None = None) -> None:
-        self.prices: dict[str, ModelPrice] = {**PRICES, **(overrides or {})}
+    `fallback`: the price of a model the book does not know (an OpenAI-compatible endpoint may
+    serve any model): used with a warning, once per model, instead of refusing to start.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, ModelPrice] | None = None,
+        *,
+        base: Mapping[str, ModelPrice] = PRICES,
+        fallback: ModelPrice | None = None,
+        setting: str = "SQLSYNTH_LLM_PRICES",
+    ) -> None:
+        self.prices: dict[str, ModelPrice] = {**base, **(overrides or {})}
+        self.fallback = fallback
+        self.setting = setting
+        self.warned: set[str] = set()
 
     def price(self, model: str) -> ModelPrice:
         if model in self.prices:
             return self.prices[model]
         candidates = [name for name in self.prices if model.startswith(name)]
-        if not candidates:
-            known = ", ".join(sorted(self.prices))
-            raise KeyError(
-                f"no price for model {model!r}; known: {known} (set SQLSYNTH_LLM_PRICES)"
+        if candidates:
+            return self.prices[max(candidates, key=len)]
+        known = ", ".join(sorted(self.prices))
+        if self.fallback is None:
+            raise KeyError(f"no price for model {model!r}; known: {known} (set {self.setting})")
+        if model not in self.warned:
+            self.warned.add(model)
+            log.warning(
+                "no price for model %r (known: %s): billed at input $%g / output $%g per "
+                "million tokens; set %s",
+                model,
+                known,
+                self.fallback.input,
+                self.fallback.output,
+                self.setting,
             )
-        return self.prices[max(candidates, key=len)]
+        return self.fallback
 
     def cost(
         self,

@@ -1,14 +1,15 @@
 """A cheaper model as the weak generator (SENSE §3.2: weak models make the instructive errors).
 
 It goes through the project's LLM client (limiter, error sorting, cost ledger) with its own
-model name, e.g. `claude-haiku-4-5` beside a stronger generator; the answers are judged by
-execution like any candidate.
+model name, e.g. `claude-haiku-4-5` beside a stronger generator, or any model of an
+OpenAI-compatible server (shared.llm.openai_client: a small local model through vLLM or Ollama);
+the answers are judged by execution like any candidate.
 """
 
 from __future__ import annotations
 
 from shared.errors import SqlsynthError
-from shared.llm.client import LlmClient
+from shared.llm.client import ModelClient
 from shared.pairs.mutations import ErrorKind
 from shared.pairs.sources import Candidate, PairInput, extract_sql
 
@@ -16,7 +17,7 @@ INSTRUCTION = "Answer with one SQL query in a ```sql block, nothing else."
 
 
 class WeakModel:
-    def __init__(self, client: LlmClient, samples: int = 2) -> None:
+    def __init__(self, client: ModelClient, samples: int = 2) -> None:
         self.client = client
         self.samples = samples
         self.name = f"weak:{client.model}"

@@ -46,7 +46,20 @@ def _claude() -> DraftEngine:
     return build_claude_engine()
 
 
-DRAFT_ENGINES: dict[str, Callable[[], DraftEngine]] = {"template": _template, "claude": _claude}
+def _openai() -> DraftEngine:
+    from shared.generation.claude.engine import build_openai_engine
+
+    return build_openai_engine()
+
+
+# "openai": the Claude engine's prompts and checks on an OpenAI-compatible endpoint.
+DRAFT_ENGINES: dict[str, Callable[[], DraftEngine]] = {
+    "template": _template,
+    "claude": _claude,
+    "openai": _openai,
+}
+# The engines that call a model (a preflight checks their key and model before a run).
+LLM_ENGINES = frozenset({"claude", "openai"})
 
 
 @runtime_checkable

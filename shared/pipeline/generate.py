@@ -12,6 +12,7 @@ from shared.errors import GenerationError
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import BackTranslator, DraftEngine
 from shared.pipeline.engines import spent_by
+from shared.pipeline.expand_stage import evolve_envelope, expand_envelope
 from shared.review.guidelines import RunGuidelines, find_violations
 from shared.sql.dialects import sqlglot_dialect
 
@@ -38,6 +39,10 @@ class GeneratorStage:
         self.guidelines = guidelines
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
+        if envelope.blueprint.seed_mode is SeedMode.PATTERN:
+            return expand_envelope(envelope)
+        if envelope.blueprint.seed_mode is SeedMode.EVOLVE:
+            return evolve_envelope(envelope)
         guidelines = self.guidelines.for_run(envelope.run_id) if self.guidelines else None
         try:
             draft, cost = await self._draft_within_rules(envelope, guidelines)

@@ -14,13 +14,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from proto import subjects
-from proto.common import Outcome, SeedMode, Stage
-from proto.run import RunPlan, RunRequest, RunStatus
+from proto.common import EvolutionOperator, Outcome, SeedMode, Stage
+from proto.run import Growth, GrowthMode, GrowthRound, PatternSeed, RunPlan, RunRequest, RunStatus
 from proto.sample import Blueprint, SampleEnvelope
 from proto.seed import SeedEvent
+from shared.evolution.plan_evolve import choose_operator
 from shared.pipeline.budget import Spent, budget_reasons
 from shared.pipeline.coverage import choose_anchor, coverage_key
 from shared.pipeline.emit import Emit
+from shared.pipeline.explore_expand import (
+    GrowthConfig,
+    close_round,
+    decide,
+    observe_accepted,
+    round_size,
+    select_seeds,
+)
 from shared.pipeline.seed_plan import (
     back_translates,
     choose_seed,
@@ -90,6 +99,7 @@ class RunPlanner:
         self.sampler = BlueprintSampler(build_spec(request.spec), seed=request.seed)
         self.seeds = dict(seeds or {})
         self._schema_examples: dict[str, tuple[str, ...]] | None = None
+        self.growth_config = GrowthConfig()
 
     def _draw(self, index: int, fits: Callable[[Blueprint], bool]) -> Blueprint:
         """Sample `index`'s blueprint, redrawn while it lands where the run is saturated."""
@@ -177,6 +187,80 @@ class RunPlanner:
         )
         return envelope.record(Stage.PLANNER, Outcome.PLANNED)
 
+    def observe_accepted(self, envelope: SampleEnvelope) -> None:
+        """An accepted sample of an explore-expand run: its round's evaluation, and a seed."""
+        if self.plan.request.expand_ratio > 0:
+            self.plan.growth = self.plan.growth or Growth()
+            observe_accepted(self.plan.growth, envelope, self.growth_config)
+
+    def _expansion(
+        self, index: int, seed: PatternSeed, op: EvolutionOperator | None = None
+    ) -> SampleEnvelope:
+        """An accepted sample's pattern to re-instantiate: the generator varies its tables,
+        columns or values, or applies the operator `op` chosen here (EvolSQL); no model call.
+        One attempt: a repair would regenerate from the blueprint, an unrelated query; a
+        failing variant is rejected with its reason."""
+        request = self.plan.request
+        update: dict[str, object] = {
+            "seed_mode": SeedMode.PATTERN if op is None else SeedMode.EVOLVE,
+            "seed_id": seed.sample_id,
+            "parent_id": seed.sample_id,
+        }
+        if op is not None:
+            update["evolution"] = [*seed.blueprint.evolution, op]
+        blueprint = seed.blueprint.model_copy(update=update)
+        envelope = SampleEnvelope(
+            run_id=request.run_id,
+            sample_id=sample_id(request.run_id, index),
+            max_attempts=1,
+            engines=request.engines,
+            level=request.level,
+            policy=request.policy,
+            review_mode=request.review,
+            blueprint=blueprint,
+            draft=seed.draft,
+        )
+        return envelope.record(Stage.PLANNER, Outcome.PLANNED, f"expand {seed.sample_id}")
+
+    def _plan_round(self, status: RunStatus | None, needed: int, avoid: Avoid) -> list[Emit]:
+        """The next round once the sink judged all of the last (explore_expand's rule)."""
+        plan = self.plan
+        growth = plan.growth = plan.growth or Growth()
+        finished = status.finished if status else 0
+        if growth.rounds and finished < plan.planned:
+            return []  # the round is in flight: its evaluation is not known yet
+        close_round(growth, status)
+        if plan.planned >= needed:
+            return []
+        mode, reason = decide(growth, self.growth_config)
+        if growth.rounds:
+            growth.rounds[-1].decision = reason
+        size = min(round_size(plan.request, self.growth_config), needed - plan.planned)
+        wanted = int(size * plan.request.expand_ratio) if mode is GrowthMode.EXPAND else 0
+        seeds = select_seeds(growth, wanted, avoid.schemas)
+        current = GrowthRound(index=len(growth.rounds), mode=mode, first=plan.planned)
+        growth.rounds.append(current)
+        evolving = round(len(seeds) * plan.request.evolve_share)
+        emits: list[Emit] = []
+        for position in range(size):
+            index = plan.planned
+            if position < len(seeds):
+                seed = seeds[position]
+                growth.used.append(seed.sample_id)
+                op = choose_operator(seed.draft, growth.operators) if position < evolving else None
+                if op is not None:
+                    envelope = self._expansion(index, seed, op)
+                    current.evolve += 1
+                else:
+                    envelope = self._expansion(index, seed)
+                    current.expand += 1
+            else:
+                envelope = self._envelope(index, avoid)
+                current.explore += 1
+            emits.append(Emit(subjects.SAMPLE_PLANNED, envelope, Outcome.PLANNED))
+            plan.planned += 1
+        return emits
+
     def advance(self, status: RunStatus | None, spent: Spent | None = None) -> list[Emit]:
         """Plan what the status allows; mark the plan exhausted/done when it is.
 
@@ -201,7 +285,13 @@ class RunPlanner:
         needed = plan.planned if stopped else min(request.count + replacements, plan.max_planned)
         avoid = Avoid.of(status)
         emits: list[Emit] = []
-        while plan.planned < needed and plan.planned - finished < request.max_in_flight:
+        if request.expand_ratio > 0:
+            emits = self._plan_round(status, needed, avoid)
+        while (
+            request.expand_ratio == 0
+            and plan.planned < needed
+            and plan.planned - finished < request.max_in_flight
+        ):
             envelope = self._envelope(plan.planned, avoid)
             emits.append(Emit(subjects.SAMPLE_PLANNED, envelope, Outcome.PLANNED))
             plan.planned += 1

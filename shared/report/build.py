@@ -17,6 +17,7 @@ from shared.datasets import DatasetFormat
 from shared.report.distributions import compute_distributions, compute_feature_usage
 from shared.report.embed import Embedder, default_embedder
 from shared.report.facts import RecordFacts, measure_records
+from shared.report.growth import compute_growth
 from shared.report.load import LoadedDataset
 from shared.report.metrics import (
     compute_complexity,
@@ -84,10 +85,18 @@ def measure_dataset(
         "distributions": compute_distributions(facts),
         "spec": compare_to_spec(targets, facts) if targets is not None else None,
         "run": compute_waterfall(dataset.run, dataset.records) if dataset.run else None,
+        "growth": _growth(dataset),
         "seed_values": summarise_seed_values(dataset.records),
     }
     metrics["elapsed_s"] = round(time.perf_counter() - started, 3)
     return metrics
+
+
+def _growth(dataset: LoadedDataset) -> dict[str, Any] | None:
+    run = dataset.run
+    if run is None:
+        return None
+    return compute_growth(run.folder, run.summary, dataset.records, run.rejected, run.duplicates)
 
 
 def _question(fact: RecordFacts) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from shared.report.build import list_datasets
 from shared.report.distributions import FEATURE_ORDER
+from shared.report.html_growth import render_growth
 from shared.report.html_parts import (
     build_metric_rows,
     format_cell,
@@ -79,6 +80,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         render_distributions(datasets, names),
         render_spec_section(datasets),
         render_run_section(datasets),
+        render_growth(datasets),
         render_seed_values(datasets),
     ]
     title = "sqlsynth quality report — " + ", ".join(names)

@@ -15,6 +15,7 @@ from shared.engines.registry import close_engines, open_engines
 from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
 from shared.generation.claude.engine import ClaudeDraftEngine, build_claude_engine
+from shared.llm.client import LlmClient
 from shared.llm.settings import LlmSettings
 from shared.runtime.local import LocalStack
 from shared.spec import BlueprintSampler, load_spec
@@ -79,3 +80,9 @@ def sample_draft(blueprint: Blueprint, variation: int = 1) -> Draft:
         complexity=blueprint.complexity,
         engine="claude",
     )
+
+
+def anthropic_client(engine: ClaudeDraftEngine) -> LlmClient:
+    """The engine's Anthropic client (batches exist only there; the OpenAI one has none)."""
+    assert isinstance(engine.client, LlmClient), engine.client
+    return engine.client

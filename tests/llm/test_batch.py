@@ -17,7 +17,7 @@ from shared.llm.batches import BatchRunner
 from shared.llm.pricing import PriceBook
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
-from tests.llm.conftest import blueprints, make_settings, sample_draft
+from tests.llm.conftest import anthropic_client, blueprints, make_settings, sample_draft
 
 
 def items(n: int) -> list[tuple[str, Any, int]]:
@@ -27,7 +27,7 @@ def items(n: int) -> list[tuple[str, Any, int]]:
 async def test_batch_run_maps_results_back_at_half_price(tmp_path: Path) -> None:
     with FakeAnthropic(ScriptedModel(), FakeConfig(batch_delay_s=0.05)) as fake:
         claude = build_claude_engine(make_settings(fake))
-        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        runner = BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.02)
         failures = {"s2": "overloaded_error"}  # the provider fails s2 once in the first round
         fake.batches.error_fn = lambda cid, params: failures.pop(cid, None)
         outcomes = await BatchDraftGenerator(claude, runner).generate_many("job", items(5))
@@ -60,7 +60,7 @@ async def test_a_request_the_batch_rejects_ends_only_that_sample(tmp_path: Path)
     with FakeAnthropic(ScriptedModel(), FakeConfig(batch_delay_s=0.02)) as fake:
         claude = build_claude_engine(make_settings(fake))
         fake.batches.error_fn = lambda cid, params: "invalid_request_error" if cid == "s1" else None
-        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        runner = BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.02)
         outcomes = await BatchDraftGenerator(claude, runner).generate_many("bad", items(3))
         assert outcomes["s1"].draft is None and "invalid_request_error" in str(outcomes["s1"].error)
         assert outcomes["s0"].draft is not None and outcomes["s2"].draft is not None
@@ -70,7 +70,9 @@ async def test_a_request_the_batch_rejects_ends_only_that_sample(tmp_path: Path)
 async def test_a_crashed_job_resumes_without_resubmitting(tmp_path: Path) -> None:
     with FakeAnthropic(ScriptedModel(), FakeConfig(batch_delay_s=0.6)) as fake:
         claude = build_claude_engine(make_settings(fake))
-        first = BatchDraftGenerator(claude, BatchRunner(claude.client, tmp_path, poll_s=0.05))
+        first = BatchDraftGenerator(
+            claude, BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.05)
+        )
         job = asyncio.create_task(first.generate_many("resume", items(3)))
         state = tmp_path / "resume-query.batch.json"
         while not state.exists():  # the second round is submitted, recorded and running
@@ -79,7 +81,9 @@ async def test_a_crashed_job_resumes_without_resubmitting(tmp_path: Path) -> Non
         with pytest.raises(asyncio.CancelledError):
             await job
         assert fake.batches.created == 2
-        second = BatchDraftGenerator(claude, BatchRunner(claude.client, tmp_path, poll_s=0.05))
+        second = BatchDraftGenerator(
+            claude, BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.05)
+        )
         outcomes = await second.generate_many("resume", items(3))
         assert all(o.draft is not None for o in outcomes.values())
         assert fake.batches.created == len(SECTIONS)  # the interrupted round was not resent
@@ -92,7 +96,7 @@ async def test_failing_queries_get_one_fix_round_with_the_error(tmp_path: Path) 
     scripted = ScriptedModel(wrong_sql_rate=1.0, use_tools_rate=0.0)
     with FakeAnthropic(scripted, FakeConfig(batch_delay_s=0.02, keep_bodies=True)) as fake:
         claude = build_claude_engine(make_settings(fake))
-        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        runner = BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.02)
         outcomes = await BatchDraftGenerator(claude, runner).generate_many("fix", items(3))
         await claude.aclose()
     assert fake.batches.created == len(SECTIONS) + 1  # design, query, fix
@@ -107,7 +111,7 @@ async def test_failing_queries_get_one_fix_round_with_the_error(tmp_path: Path) 
 async def test_a_seed_schema_is_not_asked_again_in_a_batch(tmp_path: Path) -> None:
     with FakeAnthropic(ScriptedModel(), FakeConfig(batch_delay_s=0.02)) as fake:
         claude = build_claude_engine(make_settings(fake))
-        runner = BatchRunner(claude.client, tmp_path, poll_s=0.02)
+        runner = BatchRunner(anthropic_client(claude), tmp_path, poll_s=0.02)
         key, blueprint, seed = items(1)[0]
         given = sample_draft(blueprint).schema_ddl
         seeded = blueprint.model_copy(update={"seed_schema": given})

@@ -26,7 +26,7 @@ from shared.pipeline.batching import (
 )
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
-from tests.llm.conftest import blueprints, make_settings
+from tests.llm.conftest import anthropic_client, blueprints, make_settings
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def planned(n: int) -> list[tuple[str, SampleEnvelope]]:
 
 
 def stage_for(claude: ClaudeDraftEngine, state: Path, retries: int = 0) -> BatchGeneratorStage:
-    runner = BatchRunner(claude.client, state, poll_s=0.02)
+    runner = BatchRunner(anthropic_client(claude), state, poll_s=0.02)
     generator = BatchDraftGenerator(claude, runner)
     return BatchGeneratorStage(generator, claude.name, retries=retries, retry_delay_s=0.05)
 

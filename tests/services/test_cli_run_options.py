@@ -106,3 +106,32 @@ def test_a_run_that_could_plan_nothing_fails_with_the_planners_reason(
     result = run(tmp_path / "run", "--seeds", str(seeds), env=NO_KEY)
     assert result.exit_code == 1
     assert "nothing could be planned: no usable seed in pool" in " ".join(result.output.split())
+
+
+def test_explore_expand_mode_reaches_the_request(started: Started, tmp_path: Path) -> None:  # noqa: F811
+    default = run(tmp_path / "run", "--mode", "explore-expand", env=NO_KEY)
+    assert default.exit_code == 0, default.output
+    assert started.configs[0].request.expand_ratio == 0.5
+    assert started.configs[0].request.round_size == 0
+    given = run(
+        tmp_path / "run2",
+        *("--mode", "explore-expand", "--expand-ratio", "0.3", "--round-size", "7"),
+        *("--evolve-share", "0.5"),
+        env=NO_KEY,
+    )
+    assert given.exit_code == 0, given.output
+    assert started.configs[1].request.expand_ratio == 0.3
+    assert started.configs[1].request.round_size == 7
+    assert started.configs[1].request.evolve_share == 0.5
+    assert started.configs[0].request.evolve_share == 0.0
+    plain = run(tmp_path / "run3", env=NO_KEY)
+    assert plain.exit_code == 0 and started.configs[2].request.expand_ratio == 0.0
+
+
+def test_round_options_without_the_mode_are_a_one_line_error(
+    started: Started,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path / "run", "--expand-ratio", "0.4", env=NO_KEY)
+    assert result.exit_code == 2 and "need --mode explore-expand" in result.output
+    assert "Traceback" not in result.output and started.configs == []

@@ -15,6 +15,7 @@ from services.generator import main as generator_main
 from services.reviser import main as reviser_main
 from shared.errors import GenerationError
 from shared.generation.claude.engine import ClaudeDraftEngine
+from shared.llm.client import LlmClient
 from shared.llm.errors import MalformedOutput
 from shared.metrics import Metrics
 from shared.pipeline.engines import OpenedEngine, open_draft_engine, spent_by
@@ -62,7 +63,7 @@ async def test_generator_lifespan_wires_metrics_tools_and_shutdown(fake: FakeAnt
     assert answer.startswith("sqlite: ok, ") and "preview:" in answer
     await generator_main.stop(service)
     assert opened.tool_engines == {} and service.started is None
-    assert engine.client.sdk.is_closed()
+    assert isinstance(engine.client, LlmClient) and engine.client.sdk.is_closed()
 
 
 async def test_reviser_lifespan_gives_the_stage_a_judge(fake: FakeAnthropic) -> None:

@@ -35,7 +35,8 @@ from shared.generation.claude.schemas import BackTranslationAnswer, RowsAnswer
 from shared.generation.claude.steps import ReplyMemo, Spend, StepRunner
 from shared.generation.claude.tools import RunQuery, sqlite_run_query
 from shared.llm.api_rules import estimate_prefix
-from shared.llm.client import LlmClient
+from shared.llm.client import LlmClient, ModelClient
+from shared.llm.openai_settings import OpenAiSettings
 from shared.llm.settings import LlmSettings
 
 
@@ -46,7 +47,7 @@ class ClaudeDraftEngine:
 
     def __init__(
         self,
-        client: LlmClient,
+        client: ModelClient,
         *,
         run_query: RunQuery | None = None,
         memo: ReplyMemo | None = None,
@@ -54,6 +55,8 @@ class ClaudeDraftEngine:
     ) -> None:
         settings = client.settings
         self.client = client
+        # "claude" or "openai": the same engine on either provider, named by it in records.
+        self.name = client.engine_name
         # Replaceable after construction: the service injects one backed by the Validator.
         self.run_query: RunQuery = run_query or sqlite_run_query
         self.runner = StepRunner(
@@ -76,6 +79,7 @@ class ClaudeDraftEngine:
             self._run_query,
             settings.max_tool_calls,
             client.model,
+            label=client.engine_name,
         )
 
     async def _run_query(self, ddl: str, rows: list[TableRows], sql: str) -> str:
@@ -98,7 +102,7 @@ class ClaudeDraftEngine:
             draft = await self.writer.write(blueprint, seed, spend, guidelines)
             if keeps_seed_sql(blueprint):
                 await self._verify(blueprint, draft, spend)
-        return draft, spend.total
+        return draft.model_copy(update={"engine": self.name}), spend.total
 
     async def repair(
         self, blueprint: Blueprint, draft: Draft, feedback: list[Feedback], *, seed: int
@@ -160,7 +164,7 @@ class ClaudeDraftEngine:
                 reasoning="SQL-only seed, question by back-translation",
             )
             await self._verify(blueprint, draft, spend)
-        return draft, spend.total
+        return draft.model_copy(update={"engine": self.name}), spend.total
 
     async def _verify(self, blueprint: Blueprint, draft: Draft, spend: Spend) -> None:
         verdict = await self.reviser.verify_pair(blueprint, draft, spend)
@@ -178,3 +182,17 @@ def build_claude_engine(
 ) -> ClaudeDraftEngine:
     """The engine with its client, from SQLSYNTH_LLM_* / ANTHROPIC_* settings."""
     return ClaudeDraftEngine(LlmClient(settings or LlmSettings()), run_query=run_query)
+
+
+def build_openai_engine(
+    settings: LlmSettings | None = None,
+    endpoint: OpenAiSettings | None = None,
+    *,
+    run_query: RunQuery | None = None,
+) -> ClaudeDraftEngine:
+    """The same engine on an OpenAI-compatible endpoint (SQLSYNTH_OPENAI_* / OPENAI_* settings;
+    the common knobs from SQLSYNTH_LLM_*)."""
+    from shared.llm.openai_client import OpenAiClient
+
+    client = OpenAiClient(settings or LlmSettings(), endpoint or OpenAiSettings())
+    return ClaudeDraftEngine(client, run_query=run_query)

@@ -75,8 +75,11 @@ class Reviser:
         max_tool_calls: int,
         model: str,
         compare: CompareSql = compare_on_sqlite,
+        *,
+        label: str = "claude",
     ) -> None:
         self.runner = runner
+        self.label = label
         self.compare = compare
         self.start_conversation = conversation  # the writer's: same system prompt and tools (cache)
         self.run_query, self.max_tool_calls = run_query, max_tool_calls
@@ -154,4 +157,4 @@ class Reviser:
 
     @property
     def reviewer(self) -> str:
-        return f"claude:{self.model}"
+        return f"{self.label}:{self.model}"

@@ -34,8 +34,9 @@ from shared.generation.claude.conversation import (
 from shared.generation.claude.prompts import FORCE_SUBMIT, TOOL_RESULT_OK
 from shared.generation.claude.schemas import AGENT_TOOLS, Answer
 from shared.generation.claude.tools import ToolBox
-from shared.llm.client import LlmClient, Reply
+from shared.llm.client import ModelClient, Reply
 from shared.llm.errors import MalformedOutput
+from shared.llm.openai_adapter import INVALID_ARGUMENTS
 
 A = TypeVar("A", bound=Answer)
 
@@ -106,7 +107,7 @@ class AnswerRetries:
 
 @dataclass
 class StepRunner:
-    client: LlmClient
+    client: ModelClient
     memo: ReplyMemo
     max_tokens: int
     answer_retries: int = 2
@@ -174,6 +175,11 @@ class StepRunner:
                 max_tokens = roomier
                 continue
             calls = conv.assistant(reply.message)
+            if not calls and reply.message.stop_reason == "end_turn" and retries.take(spend):
+                # A model that answered in text despite the tool choice (weaker self-hosted
+                # models behind an OpenAI-compatible server do): ask for the call once more.
+                conv.user(make_text_block(NO_CALL_REASK.format(submit=submit)))
+                continue
             call = check_reply(reply.message, calls, section, max_tokens, spend)
             if call.name == submit:
                 try:
@@ -194,6 +200,9 @@ class StepRunner:
                     conv.user(make_text_block(FORCE_SUBMIT))
                 continue
             raise MalformedOutput(section, f"called {call.name} instead of {submit}", spend.total)
+
+
+NO_CALL_REASK = "Answer by calling {submit} with the whole input; do not answer in text."
 
 
 def reask_text(submit: str, reason: str) -> str:
@@ -219,6 +228,9 @@ def check_reply(
 
 
 def validate_submission(call: ToolUseBlock, section: str, answer_type: type[A], spend: Spend) -> A:
+    if isinstance(call.input, dict) and INVALID_ARGUMENTS in call.input:
+        # A chat completion's arguments that were not JSON (shared.llm.openai_adapter).
+        raise MalformedOutput(section, str(call.input[INVALID_ARGUMENTS]), spend.total)
     try:
         return answer_type.model_validate(call.input)
     except ValidationError as exc:

@@ -32,7 +32,7 @@ from shared.generation.template.question_parts import Vocabulary
 from shared.generation.template.questions import write_question
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
-from shared.generation.template.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.schema_instance import SchemaInstance, build_schema, shaped_domain
 from shared.generation.template.schema_model import Domain
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
 from shared.generation.template.seed_values import instance_value_sources
@@ -86,10 +86,13 @@ class TemplateEngine:
             built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
             return self._draft(blueprint, instance, built, seed)
         # Strict attempts on every candidate variant before any lenient one: a variant that
-        # holds the plan cleanly beats a relaxed query (an idle join) on the drawn one.
+        # holds the plan cleanly beats a relaxed query (an idle join) on the drawn one. The
+        # fallbacks' rows are built only when reached (build_schema caches them for the
+        # lenient pass): most plans hold on the drawn variant.
         last: GenerationError | None = None
         for lenient in (False, True):
-            for candidate in (instance, *fallbacks):
+            for key in (None, *fallbacks):
+                candidate = instance if key is None else build_schema(key[0], key[1], shape=key[2])
                 try:
                     built = self._build(blueprint, candidate, seed, avoid=None, lenient=lenient)
                 except GenerationError as exc:
@@ -153,26 +156,28 @@ class TemplateEngine:
         start = _mix(seed, "variant") % self.schema_variants
         for step in range(self.schema_variants):
             # A variant that left out a planned table (or too many) cannot hold the plan.
-            instance = build_schema(domain, (start + step) % self.schema_variants, shape=shape)
-            if _holds_plan(blueprint, instance.domain):
-                return instance
+            variant = (start + step) % self.schema_variants
+            if _holds_plan(blueprint, shaped_domain(domain, variant, shape)):
+                return build_schema(domain, variant, shape=shape)
         return build_schema(domain, 0, shape=shape)
 
-    def _fallbacks(self, blueprint: Blueprint, instance: SchemaInstance) -> list[SchemaInstance]:
+    def _fallbacks(
+        self, blueprint: Blueprint, instance: SchemaInstance
+    ) -> list[tuple[str, int, SchemaShape]]:
         """Other variants (same shape) to try when a drawn one could not hold the plan: fewer
         tables, columns or rows leave some plans without witness rows. The full catalogue
-        variant first."""
+        variant first. Keys for build_schema, decided on the tables alone (no rows built)."""
         parsed = parse_schema_id(instance.schema_id)
         if blueprint.seed_schema or blueprint.schema_id or parsed is None:
             return []
         name, variant, shape = parsed
         others = [0, *((variant + step) % self.schema_variants for step in (1, 2))]
-        found = [build_schema(name, v, shape=shape) for v in dict.fromkeys(others) if v != variant]
+        found = [(name, v, shape) for v in dict.fromkeys(others) if v != variant]
         if shape.columns_per_table is not None:
             # Last: the catalogue's own columns. A plan that needs more columns than the spec's
             # narrow tables have (a measured spec of two-column seeds) still gets its query.
-            found.append(build_schema(name, 0, shape=replace(shape, columns_per_table=None)))
-        return [f for f in found if _holds_plan(blueprint, f.domain)]
+            found.append((name, 0, replace(shape, columns_per_table=None)))
+        return [key for key in found if _holds_plan(blueprint, shaped_domain(*key))]
 
     def _seed_instance(self, blueprint: Blueprint, seed: int) -> SchemaInstance:
         """The seed schema's instance: the variant a `seed-<digest>#n` schema id names, else

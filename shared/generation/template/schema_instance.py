@@ -7,7 +7,7 @@ names the instance in blueprints and drafts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from proto.sample import Scalar, TableRows
@@ -56,6 +56,17 @@ class SchemaInstance:
         return len(self.table_rows(table).values)
 
 
+def shaped_domain(domain_name: str, variant: int, shape: SchemaShape) -> Domain:
+    """The tables and columns of (domain, variant, shape), without rows: enough to decide
+    whether a variant can hold a plan before paying for its rows (most of a build)."""
+    return _shaped_domain(domain_name, variant, replace(shape, rows_per_table=None))
+
+
+@lru_cache(maxsize=2048)
+def _shaped_domain(domain_name: str, variant: int, shape: SchemaShape) -> Domain:
+    return derive_domain(get_domain(domain_name), variant, shape)
+
+
 @lru_cache(maxsize=512)
 def build_schema(
     domain_name: str,
@@ -66,7 +77,7 @@ def build_schema(
     """The instance for (domain, variant[, size][, shape]); deterministic and cached. A
     shape's rows_per_table wins over the `rows_per_table` argument."""
     shape = shape or SchemaShape(rows_per_table=rows_per_table)
-    domain = derive_domain(get_domain(domain_name), variant, shape)
+    domain = shaped_domain(domain_name, variant, shape)
     return SchemaInstance(
         domain=domain,
         variant=variant,

@@ -1,0 +1,62 @@
+"""Evolved drafts meet the same near-duplicate search as every sample (the dedup service's
+three layers: exact, question cosine, SQL hybrid), over an in-memory Qdrant index seeded with
+their parents, so an evolution that reads like its parent is a duplicate, not a new sample."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from shared.evolution.parents import split_context
+from shared.pipeline.dedup import MemoryClaimStore, schema_scope
+from shared.pipeline.near_dedup import Candidate, NearDedupStage, NearDuplicateJudge
+from shared.similarity.embedders import Embedder, load_embedder
+from shared.similarity.index import SimilarityIndex
+from shared.similarity.locks import MemoryScopeLock
+
+EMBED_BATCH = 64
+
+
+def parent_candidate(record: Mapping[str, Any], run_id: str) -> Candidate:
+    ddl, _ = split_context(str(record.get("sql_context") or ""))
+    return Candidate(
+        sample_id=str(record.get("id")),
+        run_id=run_id,
+        scope=schema_scope(ddl),
+        sql=str(record.get("sql") or ""),
+        question=str(record.get("sql_prompt") or "") or None,
+        schema_label=str(record.get("domain") or ""),
+    )
+
+
+async def seed_parents(
+    judge: NearDuplicateJudge, records: Iterable[Mapping[str, Any]], run_id: str
+) -> int:
+    """The parents into the pool (as the dedup service holds a run's accepted samples); the
+    ones that are themselves near-duplicates of an earlier parent are not added twice."""
+    candidates = [parent_candidate(r, run_id) for r in records]
+    added = 0
+    for start in range(0, len(candidates), EMBED_BATCH):
+        batch = candidates[start : start + EMBED_BATCH]
+        vectors = await judge.embed(batch)
+        for offset, candidate in enumerate(batch):
+            judged = await judge.judge(candidate, vectors[2 * offset : 2 * offset + 2])
+            added += not judged.duplicate
+    return added
+
+
+@asynccontextmanager
+async def near_dedup_stage(
+    records: Iterable[Mapping[str, Any]], run_id: str, embedder: Embedder | None = None
+) -> AsyncIterator[NearDedupStage]:
+    """The dedup service's stage over a local index holding the parents; closed on exit."""
+    model = embedder if embedder is not None else await asyncio.to_thread(load_embedder)
+    index = SimilarityIndex.open(dim=model.dim, model=model.name)
+    try:
+        judge = NearDuplicateJudge(index, model, MemoryClaimStore(), MemoryScopeLock())
+        await seed_parents(judge, records, run_id)
+        yield NearDedupStage(judge)
+    finally:
+        await index.close()

@@ -1,0 +1,69 @@
+"""EvolSQL as a planner option: the planner chooses a seed's operator (feasibility on the seed's
+own tree and rows × the scarcity weight over the run's accepted evolutions, top-1), and the
+generator applies exactly that operator (the first candidate that passes the trial run)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+from itertools import islice
+
+import sqlglot
+
+from proto.sample import Draft
+from shared.evolution.context import EvolveContext, FixtureError, view_query
+from shared.evolution.direction import DirectionConfig, OperatorTally
+from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, situated, try_candidate
+from shared.evolution.model import Operator
+from shared.evolution.operators import OPERATORS, score_feasibility
+from shared.evolution.parents import Parent
+
+
+def choose_operator(
+    draft: Draft, counts: Mapping[str, int], config: DirectionConfig | None = None
+) -> Operator | None:
+    """The operator of highest utility U = S_feas · W_div for this query; None when none fits."""
+    try:
+        view = view_query(sqlglot.parse_one(draft.sql, read="sqlite"))
+    except sqlglot.errors.SqlglotError:
+        return None
+    if view is None:
+        return None
+    try:
+        ctx = EvolveContext.open(draft.schema_ddl, tuple(draft.rows))
+    except FixtureError:
+        return None
+    tally = OperatorTally(Counter({Operator(k): n for k, n in counts.items()}))
+    with ctx:
+        feasibility = score_feasibility(view, ctx)
+    chosen = tally.select(feasibility, config or DirectionConfig(top_k=1))
+    return chosen[0] if chosen else None
+
+
+def apply_operator(
+    parent: Parent, op: Operator, rng: random.Random, log: EvolveLog
+) -> EvolvedDraft | None:
+    """The first candidate of `op` that passes the trial run, or None (the reason logged)."""
+    try:
+        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
+    except sqlglot.errors.SqlglotError:
+        view = None
+    if view is None:
+        log.skipped["not_a_select"] += 1
+        return None
+    try:
+        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
+    except FixtureError:
+        log.skipped["fixture"] += 1
+        return None
+    with ctx:
+        before = ctx.run(parent.draft.sql)
+        if not before:
+            log.skipped["parent_empty_on_sqlite"] += 1
+            return None
+        for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
+            evolved = try_candidate(parent, situated(candidate, view), ctx, before, rng, log)
+            if evolved is not None:
+                return evolved
+    return None

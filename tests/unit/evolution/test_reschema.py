@@ -1,0 +1,67 @@
+"""Expansion along the schema: the same skeleton over another table or column of the same kind,
+filters redrawn from the new column's values, and the question's words replaced in place."""
+
+from __future__ import annotations
+
+import random
+
+import sqlglot
+
+from proto.common import PromptStyle
+from shared.evolution.context import EvolveContext, view_query
+from shared.evolution.reschema import _spoken_like, propose_column_swaps, propose_table_swaps
+from shared.evolution.wording import reword_question
+from shared.sql.features import analyze_query
+
+SCHEMA = (
+    "CREATE TABLE shops (id INTEGER PRIMARY KEY, region VARCHAR(20) NOT NULL,"
+    " rent DECIMAL(10,2) NOT NULL, staff INTEGER NOT NULL);\n"
+    "CREATE TABLE vans (id INTEGER PRIMARY KEY, depot VARCHAR(20) NOT NULL,"
+    " mileage DECIMAL(10,2) NOT NULL);\n"
+    "INSERT INTO shops (id, region, rent, staff) VALUES (1, 'north', 900.5, 3),"
+    " (2, 'south', 1200.0, 5), (3, 'north', 700.0, 2), (4, 'east', 1500.0, 8),"
+    " (5, 'south', 800.0, 4), (6, 'east', 950.0, 6);\n"
+    "INSERT INTO vans (id, depot, mileage) VALUES (1, 'dock', 12000.0), (2, 'yard', 8000.0),"
+    " (3, 'dock', 15000.0), (4, 'yard', 3000.0), (5, 'hub', 9000.0), (6, 'hub', 4000.0);"
+)
+SQL = (
+    "SELECT s.region, AVG(s.rent) AS average_rent FROM shops AS s"
+    " WHERE s.region <> 'east' GROUP BY s.region"
+)
+QUESTION = "What is the average rent of shops per region, excluding region 'east'?"
+
+
+def test_a_column_swap_keeps_the_skeleton_and_renames_the_words() -> None:
+    view = view_query(sqlglot.parse_one(SQL))
+    assert view is not None
+    with EvolveContext.open(SCHEMA, ()) as ctx:
+        swaps = list(propose_column_swaps(view, ctx, random.Random(2)))
+    assert swaps
+    before = analyze_query(SQL).features
+    for swap in swaps:
+        after = analyze_query(swap.sql).features
+        assert before is not None and after is not None
+        assert after.pattern_hash == before.pattern_hash, swap.sql
+        assert "staff" in swap.sql and "rent" not in swap.sql.replace("average_staff", "")
+        question = reword_question(QUESTION, swap.change, PromptStyle.DIRECT, random.Random(0))
+        assert question is not None and "staff" in question and "rent" not in question
+
+
+def test_a_table_swap_moves_the_query_and_redraws_its_filter() -> None:
+    view = view_query(sqlglot.parse_one(SQL))
+    assert view is not None
+    with EvolveContext.open(SCHEMA, ()) as ctx:
+        (swap, *_) = list(propose_table_swaps(view, ctx, random.Random(1)))
+        rows = ctx.run(swap.sql)
+    assert "vans" in swap.sql and "shops" not in swap.sql and rows
+    literal = dict(swap.change.swaps)["east"]
+    assert literal in {"dock", "yard", "hub"}
+    question = reword_question(QUESTION, swap.change, PromptStyle.DIRECT, random.Random(0))
+    assert question == (
+        f"What is the average mileage of vans per depot, excluding depot '{literal}'?"
+    )
+
+
+def test_a_date_column_takes_the_old_words_shape() -> None:
+    assert _spoken_like("planned start", "date completed") == "completed"
+    assert _spoken_like("date opened", "date closed") == "date closed"
