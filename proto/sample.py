@@ -69,6 +69,31 @@ class Blueprint(Contract):
     expansion: ExpansionKind | None = None
 
 
+class ValueSource(StrEnum):
+    """Where the values of one fixture column came from (recorded per column in each draft)."""
+
+    # Rows sampled from the user's database (`--values-from`: a SQLite file or a DSN).
+    DATABASE = "database"
+    # INSERT rows that came with the seed's schema (Gretel's sql_context).
+    SEED_ROWS = "seed_rows"
+    # Literals of the seeds' SQL (`status = 'shipped'`).
+    SEED_LITERALS = "seed_literals"
+    # Example values quoted in the schema's comments (BIRD's schema files).
+    SCHEMA_COMMENT = "schema_comment"
+    # The template catalogue's curated value lists (catalogue domains only).
+    CATALOGUE = "catalogue"
+    # Faker's providers in the row's locale (names, companies, e-mails).
+    FAKER = "faker"
+    # The engine's own word lists (made-up titles, generic categories, cities and countries).
+    WORD_LIST = "word_list"
+    # A code pattern ('ID-######', the shape of an example value).
+    PATTERN = "pattern"
+    # Numbers and dates drawn in a range (the seeds' values widen it when there are any).
+    RANGE = "range"
+    # Keys and foreign keys, numbered by the engine.
+    KEY = "key"
+
+
 class TableRows(Contract):
     table: str
     columns: list[str]
@@ -101,6 +126,10 @@ class Draft(Contract):
     # The schema instance the draft was built on (a template engine `domain#variant` or
     # `seed-<digest>#n`), so a repair finds it again without comparing rows.
     schema_id: str = ""
+    # Per fixture column ("table.column"), where its values came from.
+    value_sources: dict[str, list[ValueSource]] = Field(default_factory=dict)
+    # Sampled values the privacy scrub replaced with generated ones, by kind ("email", "name").
+    scrubbed_values: dict[str, int] = Field(default_factory=dict)
 
 
 class ErrorClass(StrEnum):

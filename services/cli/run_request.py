@@ -15,6 +15,7 @@ from rich.console import Console
 from proto.common import Level, Policy, ReviewMode
 from proto.run import RunRequest
 from proto.seed import SeedEvent
+from shared.datasets.contamination import find_contamination
 from shared.errors import EngineUnavailable
 from shared.pipeline.engines import DRAFT_ENGINES
 from shared.spec import load_spec
@@ -46,6 +47,13 @@ REQUEST_OPTIONS = [
         default="infer",
         show_default=True,
         help="schema for seeds without DDL: infer, none, a DDL file or a database DSN",
+    ),
+    click.option(
+        "--values-from",
+        default=None,
+        help="sample fixture values from the seeds' real database: a SQLite file, a folder of "
+        "<db_id>/<db_id>.sqlite (Spider, BIRD) or a postgres:// / mysql:// DSN; personal values "
+        "are scrubbed and replaced by generated ones",
     ),
     click.option(
         "--back-translate-share",
@@ -133,15 +141,19 @@ def request_options(command: F) -> F:
     return command
 
 
-def read_run_seeds(path: Path, pool: str, schema_from: str) -> list[SeedEvent]:
+def read_run_seeds(
+    path: Path, pool: str, schema_from: str, values_from: str | None = None
+) -> list[SeedEvent]:
     from shared.ingest.run_seeds import load_run_seeds
 
     try:
-        loaded = asyncio.run(load_run_seeds(path, pool, schema_from))
+        loaded = asyncio.run(load_run_seeds(path, pool, schema_from, values_from))
     except (OSError, ValueError, EngineUnavailable) as exc:
         raise click.UsageError(f"--seeds {path}: {exc}") from exc
     for problem in loaded.problems[:10]:
         console.print(f"[yellow]seeds:[/] {problem}")
+    for found in find_contamination(loaded.seeds):
+        console.print(f"[bold red]contamination:[/] {found.describe()}")
     if not loaded.seeds:
         raise click.UsageError(f"--seeds {path}: no usable seed in it")
     console.print(
@@ -183,7 +195,9 @@ def build_request(
     seeds: list[SeedEvent] = []
     seeds_file: Path | None = options["seeds_file"]
     if seeds_file is not None:
-        seeds = read_run_seeds(seeds_file, run_id, options["schema_from"])
+        seeds = read_run_seeds(
+            seeds_file, run_id, options["schema_from"], options.get("values_from")
+        )
         seed_pool, seed_count = run_id, len(seeds)
     request = RunRequest(
         run_id=run_id,

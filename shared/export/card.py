@@ -44,6 +44,9 @@ class RunFacts:
     skipped: int = 0
     reasoning_sources: Counter[str] = field(default_factory=Counter)
     pair_kinds: Counter[str] = field(default_factory=Counter)
+    # Records per public evaluation split their seeds came from; sampled values scrubbed, by kind.
+    benchmarks: Counter[str] = field(default_factory=Counter)
+    scrubbed: Counter[str] = field(default_factory=Counter)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -173,6 +176,12 @@ def render_body(configs: list[ConfigFiles], facts: RunFacts) -> str:
         )
     if facts.skipped:
         lines.append(f"- {facts.skipped} unreadable lines of dataset.jsonl were not exported")
+    if facts.scrubbed:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(facts.scrubbed.items()))
+        lines.append(
+            f"- privacy: sampled values replaced by generated ones of the same kind ({kinds})"
+        )
+    lines += _contamination(facts)
     lines += [
         "",
         "## Licence",
@@ -181,6 +190,19 @@ def render_body(configs: list[ConfigFiles], facts: RunFacts) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _contamination(facts: RunFacts) -> list[str]:
+    if not facts.benchmarks:
+        return []
+    lines = ["", "## Contamination warning", ""]
+    for name, count in sorted(facts.benchmarks.items()):
+        lines.append(
+            f"- {count} of {facts.records} records were generated from seeds of **{name}** "
+            f"(its questions, queries or databases). Do not evaluate a model trained on this "
+            f"dataset on {name}: the result would be contaminated."
+        )
+    return lines
 
 
 def write_card(out_dir: Path, configs: list[ConfigFiles], facts: RunFacts) -> Path:

@@ -73,6 +73,8 @@ PROVENANCE = pa.schema(
         pa.field("dedup", pa.string()),
         pa.field("sense", pa.string()),
         pa.field("history", pa.string()),
+        pa.field("value_sources", pa.string()),
+        pa.field("scrubbed_values", pa.string()),
         pa.field("cost", COST),
     ]
 )

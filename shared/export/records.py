@@ -163,6 +163,8 @@ def provenance_record(row: dict[str, Any]) -> dict[str, Any]:
         "dedup": _json_or_none(row.get("dedup")),
         "sense": _json_or_none(sense_verdict(row)),
         "history": _json_or_none(row.get("history")),
+        "value_sources": _json_or_none(row.get("value_sources")),
+        "scrubbed_values": _json_or_none(row.get("scrubbed_values")),
         "cost": {
             "calls": int(cost.get("calls", 0)),
             "input_tokens": int(cost.get("input_tokens", 0)),
@@ -172,3 +174,11 @@ def provenance_record(row: dict[str, Any]) -> dict[str, Any]:
             "usd": float(cost.get("usd", 0.0)),
         },
     }
+
+
+def seed_benchmark(row: dict[str, Any]) -> str | None:
+    """The public evaluation split a record's seed came from (contamination), or None."""
+    blueprint = row.get("properties") or {}
+    properties = blueprint.get("properties") if isinstance(blueprint, dict) else None
+    found = properties.get("seed_benchmark") if isinstance(properties, dict) else None
+    return str(found) if found else None

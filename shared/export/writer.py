@@ -27,6 +27,7 @@ from shared.export.records import (
     iterate_jsonl,
     provenance_record,
     read_run_records,
+    seed_benchmark,
     training_record,
 )
 from shared.export.splits import SPLITS, SplitPlan, assign_splits
@@ -89,6 +90,8 @@ def export_run(run_dir: Path, out_dir: Path, plan: ExportPlan | None = None) -> 
         pair_kinds=Counter(p["error_kind"] for p in tables["dpo"][1])
         if "dpo" in tables
         else Counter(),
+        benchmarks=Counter(b for b in map(seed_benchmark, loaded.rows) if b),
+        scrubbed=sum((Counter(r.get("scrubbed_values") or {}) for r in loaded.rows), Counter()),
     )
     write_card(out_dir, configs, facts)
     return ExportSummary(

@@ -18,6 +18,7 @@ from shared.ingest.schema_infer import infer_schema
 from shared.ingest.schema_model import InferredSchema
 from shared.ingest.seeds import ingest_files
 from shared.ingest.seeds_io import attach_schema, read_seeds
+from shared.ingest.value_source import attach_database_values
 from shared.spec.seed_measure import is_seeds_file
 
 
@@ -50,7 +51,9 @@ def read_any(path: Path) -> tuple[list[SeedEvent], list[str]]:
     return result.seeds, problems
 
 
-async def load_run_seeds(path: Path, pool: str, schema_from: str = "infer") -> RunSeeds:
+async def load_run_seeds(
+    path: Path, pool: str, schema_from: str = "infer", values_from: str | None = None
+) -> RunSeeds:
     seeds, problems = read_any(path)
     failed = [seed for seed in seeds if seed.error is not None]
     if failed:
@@ -60,5 +63,12 @@ async def load_run_seeds(path: Path, pool: str, schema_from: str = "infer") -> R
         schema = await resolve_schema(schema_from, seeds)
         if schema is not None:
             seeds = attach_schema(seeds, schema)
+    if values_from:
+        seeds, report = await attach_database_values(seeds, values_from)
+        problems += report.problems
+        problems.append(
+            f"values: {report.tables} tables sampled for {report.seeds} seeds; "
+            f"{report.scrubbed} personal values scrubbed"
+        )
     pooled = [seed.model_copy(update={"pool": pool}) for seed in seeds]
     return RunSeeds(pooled, problems)

@@ -88,6 +88,9 @@ def dataset_record(envelope: SampleEnvelope) -> dict[str, Any]:
         "cost": envelope.cost.model_dump(mode="json"),
         "generator": draft.engine,
         "reasoning": draft.reasoning,
+        # Where each fixture column's values came from, and what the privacy scrub replaced.
+        "value_sources": {k: [s.value for s in v] for k, v in draft.value_sources.items()},
+        "scrubbed_values": dict(draft.scrubbed_values),
     }
 
 

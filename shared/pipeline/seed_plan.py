@@ -25,6 +25,7 @@ from functools import lru_cache
 from proto.common import JoinKind, SeedMode
 from proto.sample import Blueprint
 from proto.seed import SeedEvent
+from shared.datasets.contamination import match_seed
 from shared.errors import GenerationError
 from shared.generation.template.seed_schema import seed_domain as template_seed_domain
 from shared.spec.model import DOMAIN
@@ -139,6 +140,11 @@ def seed_blueprint(
         properties["join_kind"] = NO_JOIN
     if seed.evidence:
         properties["seed_evidence"] = seed.evidence
+    benchmark = match_seed(seed)
+    if benchmark is not None:
+        # Training data built on an evaluation split's seeds contaminates that split: every
+        # record says so, and the report and dataset card warn (shared.datasets.contamination).
+        properties["seed_benchmark"] = benchmark[0].label
     return drawn.model_copy(
         update={
             "domain": domain,

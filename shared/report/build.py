@@ -26,6 +26,7 @@ from shared.report.metrics import (
     compute_patterns,
     compute_shares,
 )
+from shared.report.seed_values import summarise_seed_values
 from shared.report.similarity import (
     DEFAULT_MAX_PAIRS,
     hybrid_similarity,
@@ -85,6 +86,7 @@ def measure_dataset(
         "spec": compare_to_spec(targets, facts) if targets is not None else None,
         "run": compute_waterfall(dataset.run, dataset.records) if dataset.run else None,
         "growth": _growth(dataset),
+        "seed_values": summarise_seed_values(dataset.records),
     }
     metrics["elapsed_s"] = round(time.perf_counter() - started, 3)
     return metrics

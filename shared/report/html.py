@@ -24,6 +24,7 @@ from shared.report.html_parts import (
 )
 from shared.report.html_run import render_run_section, render_spec_section
 from shared.report.metrics import COMPLEXITY_KEYS
+from shared.report.seed_values import render_seed_values
 from shared.report.sense_section import render_sense
 from shared.report.svg import draw_horizontal_bars, draw_vertical_bars
 
@@ -59,6 +60,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:12px}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
 .grid{display:flex;flex-wrap:wrap;gap:18px}.grid>div{flex:0 0 auto}
+.warn{color:#a00;max-width:900px}
 .intro,.note{font-size:12px;color:#555;max-width:900px}
 code{font-size:11px}details{margin:8px 0}svg.chart{display:block;margin:4px 0 12px}
 """
@@ -79,6 +81,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         render_spec_section(datasets),
         render_run_section(datasets),
         render_growth(datasets),
+        render_seed_values(datasets),
     ]
     title = "sqlsynth quality report — " + ", ".join(names)
     return (

@@ -35,6 +35,7 @@ from shared.generation.template.rowstore import RowStore
 from shared.generation.template.schema_instance import SchemaInstance, build_schema, shaped_domain
 from shared.generation.template.schema_model import Domain
 from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
+from shared.generation.template.seed_values import instance_value_sources
 from shared.generation.template.variants import SchemaShape, largest_component, parse_schema_id
 from shared.spec.question_lead import Lead, parse_lead
 
@@ -299,6 +300,8 @@ class TemplateEngine:
             engine="template",
             evidence=_evidence(built.meaning, blueprint.prompt_style),
             schema_id=instance.schema_id,
+            value_sources=instance_value_sources(instance),
+            scrubbed_values=dict(instance.domain.seed.scrubbed) if instance.domain.seed else {},
         )
 
     def _remember(self, sql: str, meaning: Meaning) -> None:

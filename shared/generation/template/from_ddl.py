@@ -20,7 +20,9 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
+from proto.sample import ValueSource
 from shared.errors import GenerationError
 from shared.generation.template.catalogue import validate_domain
 from shared.generation.template.ddl import RESERVED_WORDS
@@ -33,7 +35,6 @@ from shared.generation.template.schema_model import (
     Table,
     ValueKind,
 )
-from shared.generation.template.seed_comments import harvest_comments
 from shared.generation.template.seed_keys import UUID, SeedTable, assign_keys
 from shared.generation.template.seed_kinds import (
     LABEL_RANK,
@@ -42,7 +43,14 @@ from shared.generation.template.seed_kinds import (
     title_label,
     type_class,
 )
-from shared.generation.template.seed_parse import RawSchema, Values, add_value, harvest, parse_ddl
+from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
+from shared.generation.template.seed_types import seed_sql_type
+from shared.generation.template.seed_values import (
+    Harvested,
+    column_sources,
+    harvest_values,
+    scrubbed_shape,
+)
 from shared.generation.template.seed_words import (
     CATEGORY_WORDS,
     label_words,
@@ -99,10 +107,8 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
         raise GenerationError("the seed schema is empty: no CREATE TABLE to write on")
     raw = parse_ddl(ddl)
     notes = list(raw.notes)
-    evidence = harvest(raw, examples)
-    # After the seeds' literals, so the values the seeds query come first.
-    harvest_comments(ddl, evidence.values, add_value)
-    values = evidence.values
+    found = harvest_values(ddl, raw, examples)
+    evidence, values = found.evidence, found.values
     tables = _usable_tables(raw, values, notes)
     if not tables:
         why = "; ".join(notes[:6]) or "no CREATE TABLE statement found"
@@ -115,7 +121,7 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     assign_keys(tables, evidence.joins, notes)
     for table in tables:
         _drop_uuid_values(table, notes)
-    built = [t for t in (_build_table(t, values, notes) for t in tables) if t is not None]
+    built = [t for t in (_build_table(t, found, notes) for t in tables) if t is not None]
     kept = {t.name for t in built}
     built = [_drop_links(t, kept, notes) for t in built]
     if not built:
@@ -133,6 +139,8 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
             (t.name, c.name) for t in tables for c in t.columns if c.not_null or c.primary
         ),
         notes=tuple(notes),
+        value_sources=tuple(_sources(built, found)),
+        scrubbed=tuple(found.scrubbed_total().items()),
     )
     domain = Domain(
         name=name,
@@ -146,6 +154,18 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
             "the seed schema converts to an unsound domain: " + "; ".join(problems)
         )
     return domain
+
+
+def _sources(built: list[Table], found: Harvested) -> list[tuple[str, tuple[ValueSource, ...]]]:
+    """Per "table.column", where the fixture's values of the column come from."""
+    out: list[tuple[str, tuple[ValueSource, ...]]] = []
+    for table in built:
+        for col in table.columns:
+            origins = found.origins.get((table.name.lower(), col.name.lower()))
+            key = col.name == table.primary_key
+            sources = column_sources(col, origins, key=key, catalogue=False)
+            out.append((f"{table.name}.{col.name}", tuple(sources)))
+    return out
 
 
 def identifier_problem(name: str) -> str | None:
@@ -222,15 +242,15 @@ def _drop_uuid_values(table: SeedTable, notes: list[str]) -> None:
             notes.append(f"column {table.name}.{col.name}: a UUID that is no key; left out")
 
 
-def _build_table(table: SeedTable, values: Values, notes: list[str]) -> Table | None:
+def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table | None:
     noun, plural = table_nouns(table.name)
     shapes: dict[str, Shape] = {}
     for col in table.columns:
         if col.name != table.key and col.name not in table.fks:
-            seen = values.get((table.name.lower(), col.name.lower()), [])
-            shapes[col.name] = shape_column(
-                col.name, table.classes[col.name], noun, seen, col.enum_values
-            )
+            where = (table.name.lower(), col.name.lower())
+            seen = found.values.get(where, [])
+            shape = shape_column(col.name, table.classes[col.name], noun, seen, col.enum_values)
+            shapes[col.name] = scrubbed_shape(shape, found.scrubbed.get(where), len(seen))
     label = _choose_label(table, shapes, noun)
     if label is None:
         notes.append(f"table {table.name}: nothing names its rows (only links); dropped")
@@ -242,7 +262,12 @@ def _build_table(table: SeedTable, values: Values, notes: list[str]) -> Table | 
     if table.key is None:
         columns.append(Column(key, ColumnType.INTEGER, ValueKind.ID, f"{noun} id"))
     for col in table.columns:
-        columns.append(_column(table, col.name, shapes.get(col.name), noun))
+        column = _column(table, col.name, shapes.get(col.name), noun)
+        if col.name != table.key and col.name not in table.fks:
+            # The seed's own type where every engine holds the values alike (seed_types.py).
+            listed = col.name in table.composite
+            column = replace(column, sql_type=seed_sql_type(col.declared, column, unique=listed))
+        columns.append(column)
     fks = tuple(ForeignKey(c, ref, ref_col) for c, (ref, ref_col) in table.fks.items())
     unique = table.composite
     if not unique and table.key is None and label == "":

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from proto.sample import ValueSource
+
 
 class ColumnType(StrEnum):
     """Portable column types: each renders and compares the same on SQLite, PostgreSQL, MySQL."""
@@ -126,6 +128,10 @@ class SeedInfo:
     not_null: frozenset[tuple[str, str]] = frozenset()
     # What was dropped or assumed while converting, and why.
     notes: tuple[str, ...] = ()
+    # Per "table.column", where the fixture's values come from (seed_values.py).
+    value_sources: tuple[tuple[str, tuple[ValueSource, ...]], ...] = ()
+    # Sampled values the privacy scrub removed, by kind ("email", "name", ...).
+    scrubbed: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The DDL keeps the seed's table and column names (quoted where `SeedInfo.quoted` says), its
 column order, its NOT NULL marks, its keys (declared or inferred) and foreign keys; types are
-the four portable ones. A table without a key in the seed has none in the DDL either: the
+the seed's own where every engine holds the values alike, else the four portable ones
+(`seed_types.py`). A table without a key in the seed has none in the DDL either: the
 engine's synthetic key is in `store_rows` only, and `seed_problem` rejects any statement that
 would read it. Schema ids are `seed-<digest>#<variant>`.
 """
@@ -90,7 +91,7 @@ def _create_table(table: Table, info: SeedInfo) -> str:
             continue
         declared = (table.name, col.name) in info.not_null
         null = " NOT NULL" if declared and not col.nullable else ""
-        parts.append(f"{q(col.name)} {col.type.value}{null}")
+        parts.append(f"{q(col.name)} {col.ddl_type}{null}")
     if table.unique_together:
         cols = ", ".join(q(c) for c in table.unique_together)
         keyword = "PRIMARY KEY" if table.name in info.composite_keys and synthetic else "UNIQUE"

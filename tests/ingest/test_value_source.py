@@ -1,0 +1,128 @@
+"""`--values-from`: fixture values sampled from the seeds' real database, scrubbed on the way.
+
+Spider and BIRD ship no database rows in ../shared/data, so the tests build the database: a
+SQLite file (Spider's layout, `<db_id>/<db_id>.sqlite`) and a PostgreSQL database on the test
+stack, both created from the real `tables.json` schema of Spider's concert_singer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from proto.sample import ValueSource
+from shared.datasets.spider import render_spider_ddl
+from shared.generation.template.from_ddl import domain_from_ddl
+from shared.generation.template.seed_schema import build_seed_schema
+from shared.generation.template.seed_values import instance_value_sources
+from shared.ingest.run_seeds import load_run_seeds
+from shared.ingest.value_source import DATABASE_MARKER, attach_database_values
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SPIDER = DATA / "spider"
+STADIUMS = [
+    (1, "Raith Rovers", "Stark's Park", 10104, 4812, 1294, 2106),
+    (2, "Ayr United", "Somerset Park", 11998, 2363, 1057, 1477),
+    (3, "East Fife", "Bayview Stadium", 2000, 1980, 533, 864),
+    (4, "Queen's Park", "Hampden Park", 52500, 1763, 466, 730),
+    (5, "Stirling Albion", "Forthbank Stadium", 3808, 1125, 404, 642),
+]
+SINGERS = [
+    (1, "Joe Sharp", "Netherlands", "You", "1992", 52, "F"),
+    (2, "Timbaland", "United States", "Dangerous", "2008", 32, "T"),
+    (3, "Justin Brown", "France", "Hey Oh", "2013", 29, "T"),
+    (4, "Rose White", "France", "Sun", "2003", 41, "F"),
+    (5, "John Nizinik", "France", "Gentleman", "2014", 43, "T"),
+    (6, "Tribal King", "France", "Love", "2016", 25, "T"),
+]
+CONCERTS = [
+    (1, "Auditions", "Free choice", "1", "2014"),
+    (2, "Super bootcamp", "Free choice 2", "2", "2014"),
+    (3, "Home Visits", "Bleeding Love", "2", "2015"),
+    (4, "Week 1", "Wide Awake", "10", "2014"),
+    (5, "Week 1", "Happy Tonight", "9", "2015"),
+]
+
+
+def concert_singer_entry() -> dict[str, object]:
+    tables = json.loads((SPIDER / "tables.json").read_text(encoding="utf-8"))
+    entry: dict[str, object] = next(t for t in tables if t["db_id"] == "concert_singer")
+    return entry
+
+
+def build_sqlite(folder: Path) -> Path:
+    path = folder / "concert_singer" / "concert_singer.sqlite"
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(render_spider_ddl(concert_singer_entry()))
+    conn.executemany("INSERT INTO stadium VALUES (?,?,?,?,?,?,?)", STADIUMS)
+    conn.executemany("INSERT INTO singer VALUES (?,?,?,?,?,?,?)", SINGERS)
+    conn.executemany("INSERT INTO concert VALUES (?,?,?,?,?)", CONCERTS)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_spider_seeds_take_their_values_from_the_sqlite_database(tmp_path: Path) -> None:
+    build_sqlite(tmp_path / "database")
+    loaded = asyncio.run(
+        load_run_seeds(SPIDER / "dev.json", "p", values_from=str(tmp_path / "database"))
+    )
+    mine = [s for s in loaded.seeds if s.db_id == "concert_singer"]
+    others = [s for s in loaded.seeds if s.db_id != "concert_singer"]
+    assert mine and all(DATABASE_MARKER in (s.schema_ddl or "") for s in mine)
+    assert not any(DATABASE_MARKER in (s.schema_ddl or "") for s in others)
+    missing = [p for p in loaded.problems if "no SQLite database" in p]
+    assert len(missing) == 1 and "19 database ids" in missing[0]
+    ddl = mine[0].schema_ddl or ""
+    # Full names are scrubbed before they are written anywhere; countries are kept.
+    assert "Joe Sharp" not in ddl and "'<name>'" in ddl and "'Netherlands'" in ddl
+    domain = domain_from_ddl(ddl, name="seed-concert", example_sql=[mine[0].sql])
+    instance = build_seed_schema(domain, 0)
+    sources = instance_value_sources(instance)
+    assert ValueSource.DATABASE in sources["singer.Country"]
+    assert ValueSource.DATABASE in sources["stadium.Location"]
+    countries = {r[instance.table_rows("singer").columns.index("Country")]
+                 for r in instance.table_rows("singer").values}  # fmt: skip
+    assert countries <= {"Netherlands", "United States", "France"}
+    names = {r[instance.table_rows("singer").columns.index("Name")]
+             for r in instance.table_rows("singer").values}  # fmt: skip
+    assert not names & {s[1] for s in SINGERS}
+    # The engine counts distinct values per column (one '<name>'); the sampler counts cells.
+    assert domain.seed is not None and dict(domain.seed.scrubbed) == {"name": 1}
+    assert any("3 personal values scrubbed" in p for p in loaded.problems), loaded.problems
+
+
+def test_a_missing_source_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such file or folder"):
+        asyncio.run(attach_database_values([], str(tmp_path / "nope.sqlite")))
+
+
+@pytest.mark.e2e
+def test_values_from_a_postgres_dsn(stack: object, tmp_path: Path) -> None:
+    dsn = stack.dsn("postgres")  # type: ignore[attr-defined]
+    assert dsn
+
+    async def load() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("DROP TABLE IF EXISTS singer_in_concert, concert, singer, stadium")
+            await conn.execute(render_spider_ddl(concert_singer_entry()))
+            await conn.executemany(
+                "INSERT INTO singer VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                SINGERS,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(load())
+    seeds = asyncio.run(load_run_seeds(SPIDER / "dev.json", "p")).seeds
+    mine = [s for s in seeds if s.db_id == "concert_singer"][:3]
+    attached, report = asyncio.run(attach_database_values(mine, dsn))
+    assert report.tables == 1 and report.scrubbed >= 3
+    assert all("'France'" in (s.schema_ddl or "") for s in attached)
