@@ -65,6 +65,41 @@ def _sorted_rows(rows: Iterable[Row]) -> list[str]:
     return sorted(repr(r) for r in rows)
 
 
+@dataclass(frozen=True)
+class Trial:
+    """A parent ready to evolve: its query's view, a SQLite fixture of its rows (the caller
+    closes it, e.g. `with trial.ctx:`) and the parent's own result there."""
+
+    view: QueryView
+    ctx: EvolveContext
+    before: list[Row]
+
+
+def open_trial(parent: Parent, log: EvolveLog) -> Trial | None:
+    """The parent's trial ground, or None with the reason counted in `log`: SQL sqlglot cannot
+    read, not a SELECT, a fixture that does not load, or no rows on SQLite to change."""
+    try:
+        tree = sqlglot.parse_one(parent.draft.sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        log.skipped["unparsable"] += 1
+        return None
+    view = view_query(tree)
+    if view is None:
+        log.skipped["not_a_select"] += 1
+        return None
+    try:
+        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
+    except FixtureError:
+        log.skipped["fixture"] += 1
+        return None
+    before = ctx.run(parent.draft.sql)
+    if not before:
+        ctx.close()
+        log.skipped["parent_empty_on_sqlite"] += 1
+        return None
+    return Trial(view, ctx, before)
+
+
 def evolve_parent(
     parent: Parent,
     tally: OperatorTally,
@@ -72,26 +107,11 @@ def evolve_parent(
     rng: random.Random,
     log: EvolveLog,
 ) -> list[EvolvedDraft]:
-    draft = parent.draft
-    try:
-        tree = sqlglot.parse_one(draft.sql, read="sqlite")
-    except sqlglot.errors.SqlglotError:
-        log.skipped["unparsable"] += 1
+    trial = open_trial(parent, log)
+    if trial is None:
         return []
-    view = view_query(tree)
-    if view is None:
-        log.skipped["not_a_select"] += 1
-        return []
-    try:
-        ctx = EvolveContext.open(draft.schema_ddl, tuple(draft.rows))
-    except FixtureError:
-        log.skipped["fixture"] += 1
-        return []
+    view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
-        before = ctx.run(draft.sql)
-        if not before:
-            log.skipped["parent_empty_on_sqlite"] += 1
-            return []
         chosen = tally.select(score_feasibility(view, ctx), config)
         out: list[EvolvedDraft] = []
         for op in chosen:

@@ -15,14 +15,13 @@ import re
 from collections.abc import Iterator
 from itertools import islice
 
-import sqlglot
 from sqlglot import exp
 
 from proto.common import ExpansionKind, SeedMode
 from proto.sample import Draft, Scalar
 from shared.evolution.build import literal
-from shared.evolution.context import EvolveContext, FixtureError, Kind, QueryView, view_query
-from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_candidate
+from shared.evolution.context import EvolveContext, Kind, QueryView
+from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_candidate, open_trial
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.parents import Parent
 from shared.evolution.reschema import propose_column_swaps, propose_table_swaps
@@ -98,23 +97,11 @@ def expand_pattern(
     """One variant of an accepted sample's pattern along the schema (tables, then columns, then
     values: the order SQL-Factory's expansion moves away from its seed), through the trial
     run; None when no variant passes (the caller rejects the sample with that reason)."""
-    try:
-        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
-    except sqlglot.errors.SqlglotError:
-        view = None
-    if view is None:
-        log.skipped["not_a_select"] += 1
+    trial = open_trial(parent, log)
+    if trial is None:
         return None
-    try:
-        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
-    except FixtureError:
-        log.skipped["fixture"] += 1
-        return None
+    view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
-        before = ctx.run(parent.draft.sql)
-        if not before:
-            log.skipped["parent_empty_on_sqlite"] += 1
-            return None
         passed: list[tuple[ExpandKind, Draft]] = []
         for kind in ExpandKind:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
@@ -140,24 +127,12 @@ def expand_parent(
     parent: Parent, variants: int, rng: random.Random, log: EvolveLog
 ) -> list[EvolvedDraft]:
     """Up to `variants` value variants of one parent, each through the trial run."""
-    try:
-        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
-    except sqlglot.errors.SqlglotError:
-        view = None
-    if view is None:
-        log.skipped["not_a_select"] += 1
+    trial = open_trial(parent, log)
+    if trial is None:
         return []
-    try:
-        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
-    except FixtureError:
-        log.skipped["fixture"] += 1
-        return []
+    view, ctx, before = trial.view, trial.ctx, trial.before
     out: list[EvolvedDraft] = []
     with ctx:
-        before = ctx.run(parent.draft.sql)
-        if not before:
-            log.skipped["parent_empty_on_sqlite"] += 1
-            return []
         swaps = islice(propose_swaps(view, ctx, rng), MAX_TRIES * variants)
         for n, candidate in enumerate(swaps):
             draft = check_candidate(parent, candidate, ctx, before, rng, log)

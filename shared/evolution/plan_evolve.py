@@ -14,7 +14,14 @@ import sqlglot
 from proto.sample import Draft
 from shared.evolution.context import EvolveContext, FixtureError, view_query
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, situated, try_candidate
+from shared.evolution.evolve import (
+    MAX_TRIES,
+    EvolvedDraft,
+    EvolveLog,
+    open_trial,
+    situated,
+    try_candidate,
+)
 from shared.evolution.model import Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
@@ -45,23 +52,11 @@ def apply_operator(
     parent: Parent, op: Operator, rng: random.Random, log: EvolveLog
 ) -> EvolvedDraft | None:
     """The first candidate of `op` that passes the trial run, or None (the reason logged)."""
-    try:
-        view = view_query(sqlglot.parse_one(parent.draft.sql, read="sqlite"))
-    except sqlglot.errors.SqlglotError:
-        view = None
-    if view is None:
-        log.skipped["not_a_select"] += 1
+    trial = open_trial(parent, log)
+    if trial is None:
         return None
-    try:
-        ctx = EvolveContext.open(parent.draft.schema_ddl, tuple(parent.draft.rows))
-    except FixtureError:
-        log.skipped["fixture"] += 1
-        return None
+    view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
-        before = ctx.run(parent.draft.sql)
-        if not before:
-            log.skipped["parent_empty_on_sqlite"] += 1
-            return None
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
             evolved = try_candidate(parent, situated(candidate, view), ctx, before, rng, log)
             if evolved is not None:

@@ -133,14 +133,15 @@ async def read_postgres(dsn: str, schemas: list[str] | None = None) -> InferredS
         await conn.close()
 
 
-async def read_mysql(dsn: str) -> InferredSchema:
-    """Tables, columns, primary and foreign keys of the DSN's database."""
+async def connect_mysql(dsn: str, option: str, purpose: str) -> aiomysql.Connection:
+    """A connection to the database a mysql:// DSN names; a one-line error otherwise (`option`
+    and `purpose` say which CLI option asked and what for)."""
     url = urlparse(dsn)
     database = url.path.lstrip("/")
     if not database:
-        raise ValueError("a mysql:// DSN for --schema-from must name a database")
+        raise ValueError(f"a mysql:// DSN for {option} must name a database")
     try:
-        conn = await aiomysql.connect(
+        return await aiomysql.connect(
             host=url.hostname or "127.0.0.1",
             port=url.port or 3306,
             user=unquote(url.username or "root"),
@@ -149,7 +150,13 @@ async def read_mysql(dsn: str) -> InferredSchema:
             connect_timeout=10,
         )
     except (OSError, aiomysql.Error) as exc:
-        raise EngineUnavailable(f"cannot read the catalogue of {redact(dsn)}: {exc}") from exc
+        raise EngineUnavailable(f"cannot read {purpose} from {redact(dsn)}: {exc}") from exc
+
+
+async def read_mysql(dsn: str) -> InferredSchema:
+    """Tables, columns, primary and foreign keys of the DSN's database."""
+    conn = await connect_mysql(dsn, "--schema-from", "the catalogue")
+    database = urlparse(dsn).path.lstrip("/")
     try:
         schema = InferredSchema()
         async with conn.cursor() as cursor:

@@ -19,15 +19,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
-import aiomysql
 import asyncpg
 
 from proto.seed import SeedEvent
 from shared.datasets.contamination import ddl_columns
 from shared.errors import EngineUnavailable
-from shared.ingest.catalog import redact
+from shared.ingest.catalog import connect_mysql, redact
 from shared.ingest.scrub_values import classify_sample
 
 # The line before the INSERTs sampled here; the template engine's seed_values.py reads the
@@ -132,21 +131,8 @@ async def _read_postgres(dsn: str, wanted: dict[str, list[str]]) -> list[Sampled
 
 
 async def _read_mysql(dsn: str, wanted: dict[str, list[str]]) -> list[SampledTable]:
-    url = urlparse(dsn)
-    database = url.path.lstrip("/")
-    if not database:
-        raise ValueError("a mysql:// DSN for --values-from must name a database")
-    try:
-        conn = await aiomysql.connect(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 3306,
-            user=unquote(url.username or "root"),
-            password=unquote(url.password or ""),
-            db=database,
-            connect_timeout=10,
-        )
-    except (OSError, aiomysql.Error) as exc:
-        raise EngineUnavailable(f"cannot read values from {redact(dsn)}: {exc}") from exc
+    conn = await connect_mysql(dsn, "--values-from", "values")
+    database = urlparse(dsn).path.lstrip("/")
     try:
         out: list[SampledTable] = []
         async with conn.cursor() as cursor:
