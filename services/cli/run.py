@@ -18,7 +18,6 @@ from rich.table import Table
 from proto.common import ReviewMode
 from proto.run import RunPlan, RunStatus
 from proto.seed import SeedEvent
-from services.cli.run_outputs import write_outputs
 from services.cli.run_request import build_request, request_options
 from services.runner.run import (
     STATE_DIR,
@@ -231,6 +230,10 @@ def run_command(
     if status.cost.calls:
         console.print(format_cost_line(status.cost, status.accepted))
     if status.accepted:
+        # Imported here: the outputs pull in evolution, reasoning and export (scipy, anthropic,
+        # qdrant-client), seconds of imports that `sqlsynth run --help` should not pay.
+        from services.cli.run_outputs import write_outputs
+
         write_outputs(
             out_dir,
             console,

@@ -22,7 +22,6 @@ from proto.seed import SeedEvent
 from services.runner.client import RunClient, run_ended
 from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
-from shared.report import write_run_report
 from shared.runtime.local import LocalStack
 from shared.runtime.orphans import PIDS_DIR, living, start_reaper, stop_reaper
 
@@ -242,6 +241,10 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
         stop_reaper(reaper)
     result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
     write_summary(result)
+    # Imported when a run ends: the report pulls in scipy and matplotlib (seconds), which the
+    # CLI's start-up and `--help` should not pay.
+    from shared.report import write_run_report
+
     write_run_report(config.out_dir, config.request.spec)  # report.html + metrics.json
     if not config.keep_state and stack is not None:
         stack.purge()  # broker store, logs and the servers' data

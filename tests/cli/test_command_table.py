@@ -38,19 +38,32 @@ def test_group_help_lists_every_command_and_a_command_help_loads_it() -> None:
 HEAVY = ("scipy", "anthropic", "datasets", "sqlglot", "faststream", "fastapi", "numpy", "pydantic")
 
 
-def test_group_help_imports_nothing_heavy() -> None:
-    """Import-based, not timed: what `--help` loads is what makes it slow."""
+def loaded_by(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has imported after `sqlsynth ARGS`."""
     script = (
         "import sys, json, contextlib, io\n"
         "from services.cli.main import cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n"
-        "        cli(['--help'])\n"
+        f"        cli({args!r})\n"
         "    except SystemExit:\n"
         "        pass\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_group_help_imports_nothing_heavy() -> None:
+    """Import-based, not timed: what `--help` loads is what makes it slow."""
+    assert loaded_by(["--help"], HEAVY) == []
+
+
+def test_run_help_leaves_the_end_of_run_outputs_unloaded() -> None:
+    """The report, exports, evolution and reasoning are imported when a run ends, not to print
+    `run --help` (they cost seconds: scipy, matplotlib, qdrant-client, anthropic, datasets)."""
+    end_of_run = ("scipy", "matplotlib", "qdrant_client", "anthropic", "datasets")
+    assert loaded_by(["run", "--help"], end_of_run) == []
