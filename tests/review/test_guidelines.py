@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proto.common import Outcome, SqlFeature
+from proto.common import Outcome, SqlFeature, TaskType
 from proto.sample import SampleEnvelope
 from shared.pipeline.generate import GeneratorStage
 from shared.pipeline.template_adapter import TemplateDraftEngine
@@ -73,8 +73,8 @@ def test_guidelines_file_is_scoped_to_its_run(tmp_path: Path) -> None:
 
 
 async def test_template_drafts_obey_a_rule_or_are_rejected_with_it() -> None:
-    """Blueprints that plan a LIMIT cannot avoid it: rejected with the guideline as the reason.
-    The others are drafted without one."""
+    """Blueprints that plan a LIMIT (or an ordered data change) cannot avoid it: rejected with
+    the guideline as the reason. The others are drafted without one."""
 
     class Source:
         def for_run(self, run_id: str) -> RunGuidelines | None:
@@ -92,7 +92,12 @@ async def test_template_drafts_obey_a_rule_or_are_rejected_with_it() -> None:
             assert "LIMIT" not in emit.envelope.draft.sql.upper()
             outcomes["drafted"] += 1
         else:
-            assert SqlFeature.LIMIT in blueprint.features
+            # A LIMIT it cannot avoid: planned, or what an ORDER BY means in a data change
+            # ("the 3 oldest rows": an ordering without a cut changes nothing).
+            assert SqlFeature.LIMIT in blueprint.features or (
+                blueprint.task_type is TaskType.MANIPULATION
+                and SqlFeature.ORDER_BY in blueprint.features
+            ), blueprint
             assert "reviewer guideline" in (emit.envelope.history[-1].reason or "")
             outcomes["rejected"] += 1
     assert outcomes["drafted"] > 0 and outcomes["rejected"] > 0, outcomes
