@@ -48,15 +48,15 @@ def test_seeds_change_the_draft(engine: TemplateEngine) -> None:
 
 
 def test_random_blueprints_conform_to_the_feature_extractor(engine: TemplateEngine) -> None:
-    """Thousands of blueprints: every planned property is measured by the shared extractor."""
-    drafts, failures = _generate_all(engine, random_blueprints(2500, seed=1))
+    """A thousand blueprints: every planned property is measured by the shared extractor."""
+    drafts, failures = _generate_all(engine, random_blueprints(1000, seed=1))
     diffs: collections.Counter[str] = collections.Counter()
     for bp, draft in drafts:
         analysis = analyze_query(draft.sql, "sqlite")
         assert analysis.features is not None, (draft.sql, analysis.error)
         for diff in conformance_diffs(bp, analysis.features):
             diffs[diff.property] += 1
-    assert failures <= 5, f"{failures} blueprints could not be realised"
+    assert failures <= 2, f"{failures} blueprints could not be realised"
     assert not diffs, dict(diffs)
 
 
