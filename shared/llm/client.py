@@ -22,7 +22,8 @@ import httpx2
 from anthropic.types import Message
 
 from proto.sample import TokenCost
-from shared.llm.concurrency import AdaptiveLimiter
+from shared.errors import SqlsynthError
+from shared.llm.concurrency import AdaptiveLimiter, Ticket
 from shared.llm.errors import (
     LlmConfigError,
     LlmRateLimited,
@@ -93,6 +94,20 @@ def build_limiter(settings: LlmSettings) -> AdaptiveLimiter:
     )
 
 
+def count_refusal(
+    limiter: AdaptiveLimiter, ledger: UsageLedger, ticket: Ticket, error: SqlsynthError | None
+) -> None:
+    """A provider's refusal, the same for every provider: a 429 slows the limiter down by the
+    server's retry-after, anything else counts as a failed slot; the ledger counts it by kind.
+    `error` None: the connection itself failed."""
+    if isinstance(error, LlmRateLimited):
+        limiter.overloaded(ticket, error.retry_after_s)
+        ledger.record_failure("rate_limited")
+        return
+    limiter.failed(ticket)
+    ledger.record_failure("unavailable" if error is None else type(error).__name__)
+
+
 class LlmClient:
     """Messages API calls with limiter, error mapping and accounting. One per process."""
 
@@ -126,16 +141,10 @@ class LlmClient:
                 message = await self.sdk.messages.create(**body)
             except anthropic.APIStatusError as exc:
                 mapped = map_status_error(exc)
-                if isinstance(mapped, LlmRateLimited):
-                    self.limiter.overloaded(ticket, mapped.retry_after_s)
-                    self.ledger.record_failure("rate_limited")
-                else:
-                    self.limiter.failed(ticket)
-                    self.ledger.record_failure(type(mapped).__name__)
+                count_refusal(self.limiter, self.ledger, ticket, mapped)
                 raise mapped from exc
             except anthropic.APIConnectionError as exc:
-                self.limiter.failed(ticket)
-                self.ledger.record_failure("unavailable")
+                count_refusal(self.limiter, self.ledger, ticket, None)
                 raise map_connection_error(exc) from exc
             self.limiter.succeeded(ticket)
         if not isinstance(message, Message):

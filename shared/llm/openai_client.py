@@ -16,11 +16,10 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from shared.llm.client import Reply, build_limiter
+from shared.llm.client import Reply, build_limiter, count_refusal
 from shared.llm.concurrency import AdaptiveLimiter
 from shared.llm.errors import (
     LlmConfigError,
-    LlmRateLimited,
     LlmUnavailable,
     classify_status,
 )
@@ -110,16 +109,10 @@ class OpenAiClient:
                 mapped = classify_status(
                     exc.status_code, describe_error(exc), exc.response.headers, API
                 )
-                if isinstance(mapped, LlmRateLimited):
-                    self.limiter.overloaded(ticket, mapped.retry_after_s)
-                    self.ledger.record_failure("rate_limited")
-                else:
-                    self.limiter.failed(ticket)
-                    self.ledger.record_failure(type(mapped).__name__)
+                count_refusal(self.limiter, self.ledger, ticket, mapped)
                 raise mapped from exc
             except openai.APIConnectionError as exc:
-                self.limiter.failed(ticket)
-                self.ledger.record_failure("unavailable")
+                count_refusal(self.limiter, self.ledger, ticket, None)
                 kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "failed"
                 reason = f"{API} connection {kind} after the SDK's retries: {exc}"
                 raise LlmUnavailable(reason) from exc
