@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 from proto.common import JoinKind
 from proto.sample import Scalar
-from shared.errors import GenerationError
 from shared.generation.template import ir
 from shared.generation.template.context import SUBQUERY_FEATURES, Ctx
 from shared.generation.template.evaluate import Fragile, joined_rows
@@ -26,6 +25,7 @@ from shared.generation.template.join_paths import (
     cross_partner,
     left_tree,
     order_tree,
+    pairs_sensibly,
     upward_tree,
 )
 from shared.generation.template.predicates import Candidate, column_filters, holds
@@ -142,18 +142,7 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
             names = leaves if leaves and rng.random() < 0.5 else names
         tree = JoinTree((Step(rng.choice(names)),))
     elif kind is JoinKind.CROSS:
-        req = list(ctx.required)
-        if len(req) >= n:
-            partner = min(req, key=lambda t: (counts[t], t))
-            req.remove(partner)
-        found = upward_tree(domain, n - 1, rng, tuple(req))
-        tables = list(found.tables) if found else connected_tables(domain, n - 1, rng, tuple(req))
-        if partner is None:
-            partner = cross_partner(domain, tables, counts, rng)
-        if partner in tables:
-            raise GenerationError(f"no table left for a CROSS JOIN in domain {domain.name}")
-        tree = found or order_tree(domain, tables, rng, prefer_downward=False)
-        tree = JoinTree((*tree.steps, Step(partner)))
+        tree, partner = _cross_tree(ctx, counts)
     else:
         # Trees without a fan-out first: every aggregate over them counts each row once.
         planned: JoinTree | None = None
@@ -184,6 +173,36 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
     if not base.rows:
         raise Fragile("the joined tables have no rows in common")
     return base
+
+
+def _cross_tree(ctx: Ctx, counts: dict[str, int]) -> tuple[JoinTree, str]:
+    """The joined tables and a CROSS JOIN partner a person would pair them with
+    (`pairs_sensibly`). Table sets are drawn again until one leaves such a partner outside:
+    in a small, connected domain most tables are linked to most others."""
+    n, rng, domain = ctx.num_tables, ctx.rng, ctx.store.domain
+    req = list(ctx.required)
+    fixed: str | None = None
+    if len(req) >= n:
+        fixed = min(req, key=lambda t: (counts[t], t))
+        req.remove(fixed)
+    for _ in range(_CROSS_DRAWS):
+        found = upward_tree(domain, n - 1, rng, tuple(req))
+        tables = list(found.tables) if found else connected_tables(domain, n - 1, rng, tuple(req))
+        if fixed is not None:
+            partner = fixed if pairs_sensibly(domain, fixed, tables) else None
+        else:
+            partner = cross_partner(domain, tables, counts, rng)
+        tree = found or order_tree(domain, tables, rng, prefer_downward=False)
+        # The rows paired are named entities too ("every product with every store").
+        named = domain.table(tree.tables[0]).label_column is not None
+        if partner is not None and named:
+            return JoinTree((*tree.steps, Step(partner))), partner
+    raise Fragile(f"no table of {domain.name} a person would pair every joined row with")
+
+
+# Table sets drawn for a CROSS JOIN before the attempt gives up (each draw is a walk of the
+# FK graph, no rows).
+_CROSS_DRAWS = 12
 
 
 def _detach(ctx: Ctx, tree: JoinTree) -> tuple[JoinTree, list[Detached]]:
@@ -251,8 +270,9 @@ def choose_filters(
     ]
     columns = [(t, f) for t, f in columns if f.label not in (exclude or set())]
     ctx.rng.shuffle(columns)
+    columns.sort(key=lambda c: c[1].filler)
     chosen: list[Candidate] = []
-    spare: list[tuple[float, Candidate]] = []
+    spare: list[tuple[int, Candidate]] = []
     for table, f in columns:
         at = base.slots[(base.alias[table], f.name)]
         w = witness[at]
@@ -266,18 +286,35 @@ def choose_filters(
         cand = ctx.rng.choice(cands)
         counts = base.value_counts(at, ctx.store)
         kept = sum(n for v, n in counts.items() if holds(cand[0], v))
-        if 0 < kept / total < 0.85 and kept > 1:
+        useful = 0 < kept / total < 0.85 and kept > 1
+        if useful and not f.filler:
             chosen.append(cand)
             if len(chosen) >= count:
                 return chosen
         else:
-            spare.append(((0.5 if kept <= 1 else 0.0) + (1.0 if kept == total else 0.0), cand))
+            spare.append((_filter_rank(kept, total, useful, f.filler), cand))
     spare.sort(key=lambda s: s[0])
     for rank, cand in spare:
-        if len(chosen) >= count or (rank >= 0.5 and chosen):
+        if len(chosen) >= count or (rank >= _FILLER_RANK and chosen):
             break
         chosen.append(cand)
     return chosen
+
+
+# Ranks of spare filters, best first: a real column's filter that keeps most rows, then a
+# filler column's (record status, creation date: only when no real column gives a filter at
+# all), then one that pins a single row, then one that keeps every row.
+_WEAK_RANK, _FILLER_RANK, _PIN_RANK, _ALL_RANK = 0, 1, 3, 5
+
+
+def _filter_rank(kept: int, total: int, useful: bool, filler: bool) -> int:
+    if useful:
+        return _FILLER_RANK
+    if kept == total:
+        return _ALL_RANK + filler
+    if kept <= 1:
+        return _PIN_RANK + filler
+    return _FILLER_RANK + 1 if filler else _WEAK_RANK
 
 
 def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:

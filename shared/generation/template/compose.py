@@ -19,7 +19,7 @@ from shared.generation.template.context import MAX_ROWS, Ctx
 from shared.generation.template.core import CoreSpec, Level, build_core
 from shared.generation.template.eval_types import Fragile, OutRow, Result
 from shared.generation.template.evaluate import run_query
-from shared.generation.template.fields import Field, Names
+from shared.generation.template.fields import Field, Names, prefer_real
 from shared.generation.template.ir_features import tree_facts
 from shared.generation.template.meaning import Cond, Meaning, Metric, Ordering, SetPart
 from shared.generation.template.predicates import Candidate, column_filters, holds
@@ -185,6 +185,7 @@ def _outer_filter(
         and not any(u.endswith(f.label) or f.label.endswith(u) for u in used)
     ]
     ctx.rng.shuffle(options)
+    options.sort(key=lambda o: o[1].filler)  # filler columns last
     for i, f in options:
         row = ctx.rng.choice(rows)
         values = [r[i] for r in rows]
@@ -216,7 +217,7 @@ def _totals_over(
         if f.role == "measure" and not f.approx and f.table in (None, inner.grain_table)
     ]
     if measures:
-        m = ctx.rng.choice(measures)
+        m = ctx.rng.choice(prefer_real(measures))
         func = ctx.rng.choice(["AVG", "MAX"] if m.kind == "percent" else ["SUM", "AVG", "MAX"])
         word = {"SUM": "total", "AVG": "average", "MAX": "highest"}[func]
         expr: ir.Expr = ir.Agg(func, m.expr)
@@ -292,7 +293,7 @@ def _sort_field(ctx: Ctx, top: Level) -> tuple[Field | None, bool]:
     ]
     if not options:
         return None, False
-    f = ctx.rng.choice(options)
+    f = ctx.rng.choice(prefer_real(options))
     return f, f.role in ("measure", "date", "count") and ctx.rng.random() < 0.7
 
 

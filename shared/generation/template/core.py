@@ -21,7 +21,7 @@ from shared.generation.template.base import (
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_query
-from shared.generation.template.fields import Field, Names
+from shared.generation.template.fields import Field, Names, prefer_real
 from shared.generation.template.meaning import Cond, Meaning, Metric
 from shared.generation.template.outputs import (
     case_bucket,
@@ -85,6 +85,7 @@ def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
         kind = base.kinds.get(step.table)
         if kind is JoinKind.CROSS:
             meaning.relations.append(f"paired with every {other.noun}")
+            meaning.paired = (other.noun, other.plural)
         elif kind is JoinKind.LEFT and step.downward and step.anchor == base.tree.root:
             meaning.relations.append(f"including {t.plural} without any {other.plural}")
         elif step.table != base.subject:
@@ -251,18 +252,8 @@ def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) ->
             if f.role == "category" and f.expr not in base.pinned
         ]
         repeat = [
-            Field(
-                c.expr,
-                names.take(c.name, f"{c.table}_{c.name}"),
-                c.label,
-                c.ctype,
-                c.role,
-                c.table,
-                c.nullable,
-                c.approx,
-                c.kind,
-            )
-            for c in cats[:1]
+            replace(c, name=names.take(c.name, f"{c.table}_{c.name}"))
+            for c in prefer_real(cats)[:1]
         ]
     return repeat or fields[:1]
 
@@ -295,7 +286,7 @@ def _row_case(ctx: Ctx, base: Base, names: Names) -> Field | None:
         for f in table_fields(ctx, t, base.alias[t])
         if (f.numeric and f.role in ("measure", "category")) or f.role == "date"
     ]
-    fields = [f for f in fields if not f.nullable]
+    fields = prefer_real([f for f in fields if not f.nullable])
     if not fields:
         return None
     f = ctx.rng.choice(fields)
@@ -392,6 +383,7 @@ def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Fiel
                         options.append((relabel(ctx, base, f), pred, cond))
     if not options:
         raise Fragile("no condition for a CASE count")
+    options = [o for o in options if not o[0].filler] or options
     f, pred, cond = ctx.rng.choice(options)
     noun = ctx.store.table(base.subject).plural
     label = f"number of {noun} with {bare(freeze_cond(cond, noun), random.Random(0))}"

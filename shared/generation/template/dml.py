@@ -27,6 +27,7 @@ from shared.generation.template.dml_new import build_new_row, fits_new_row
 from shared.generation.template.dml_parts import change_column, having_count, insert_wrappers
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.evaluate import run_statement
+from shared.generation.template.fields import prefer_real
 from shared.generation.template.meaning import DmlPart, Meaning, Ordering
 from shared.generation.template.rowstore import Row
 from shared.generation.template.subqueries import aggregate_compare, subquery_predicates
@@ -217,7 +218,7 @@ def _first_rows(
     ]
     if not fields:
         raise Fragile(f"nothing to rank {target} by")
-    f = ctx.rng.choice(fields)
+    f = ctx.rng.choice(prefer_real(fields))
     desc = ctx.rng.random() < 0.5
     k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
     order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr

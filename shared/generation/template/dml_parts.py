@@ -29,7 +29,9 @@ def change_column(
     `qual`; the current (witness) row's value always changes, so the statement really writes."""
     t = ctx.store.table(table)
     options: list[tuple[str, ir.Expr, str, Change]] = []
-    for col in t.columns:
+    # A filler column (record status, creation date) is changed only when nothing else can be.
+    real = [c for c in t.columns if not c.filler]
+    for col in real + [c for c in t.columns if c.filler]:
         role = column_role(t, col)
         if role in ("key", "fk") or current.get(col.name) is None:
             continue
@@ -65,6 +67,8 @@ def change_column(
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to {new}", typed))
     if not options:
         raise Fragile(f"no column of {table} to change")
+    fill = {c.name for c in t.columns if c.filler}
+    options = [o for o in options if o[0] not in fill] or options
     column, change, words, typed = ctx.rng.choice(options)
     if ctx.wants(F.CASE):
         change, words, only = _case_change(ctx, table, qual, current, column, change, words)
@@ -83,7 +87,8 @@ def _case_change(
 ) -> tuple[ir.Expr, str, Cond]:
     """CASE WHEN <a condition the current row meets> THEN <new> ELSE <unchanged> END."""
     t = ctx.store.table(table)
-    for col in ctx.rng.sample(list(t.columns), len(t.columns)):
+    shuffled = ctx.rng.sample(list(t.columns), len(t.columns))
+    for col in sorted(shuffled, key=lambda c: c.filler):  # filler columns last
         f = column_field(t, col, qual)
         if f.role not in ("category", "measure", "date") or col.name == column:
             continue

@@ -8,7 +8,9 @@ it can be NULL, whether it is a computed float) and what the question writer nee
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from shared.generation.template import ir
 from shared.generation.template.ddl import RESERVED_WORDS
@@ -31,6 +33,8 @@ class Field:
     approx: bool = False
     # The column's ValueKind value ("money", "date", ...), for words like "pricey" or "recent".
     kind: str = ""
+    # Read from a filler column (`Column.filler`): chosen last by every picker.
+    filler: bool = False
 
     def rebased(self, alias: str) -> Field:
         """The same field read from a CTE or derived table named `alias`."""
@@ -39,6 +43,9 @@ class Field:
     @property
     def numeric(self) -> bool:
         return self.ctype in (ColumnType.INTEGER, ColumnType.DECIMAL)
+
+
+FieldT = TypeVar("FieldT", bound=Field)
 
 
 def column_field(table: Table, column: Column, alias: str, name: str | None = None) -> Field:
@@ -51,7 +58,21 @@ def column_field(table: Table, column: Column, alias: str, name: str | None = No
         table=table.name,
         nullable=column.nullable,
         kind=column.kind.value,
+        filler=column.filler,
     )
+
+
+def prefer_real(fields: Sequence[FieldT]) -> list[FieldT]:
+    """The fields that are not filler, or all of them when only filler qualifies: a
+    bookkeeping column is read only when the table offers nothing else of the kind."""
+    real = [f for f in fields if not f.filler]
+    return real or list(fields)
+
+
+def real_first(fields: Sequence[FieldT]) -> list[FieldT]:
+    """The fields in their order, filler ones moved to the end (stable), for pickers that
+    take the first candidates that work."""
+    return sorted(fields, key=lambda f: f.filler)
 
 
 def owned_label(table: Table, label: str) -> str:

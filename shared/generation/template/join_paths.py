@@ -8,6 +8,7 @@ but seeded, and always honours the tables a blueprint names.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.errors import GenerationError
@@ -150,16 +151,29 @@ def order_tree(
 
 def cross_partner(
     domain: Domain, tables: list[str], row_counts: dict[str, int], rng: random.Random
-) -> str:
+) -> str | None:
     """A small, dimension-like table outside `tables` for a CROSS JOIN (few rows keep the
-    product readable), or the smallest table of the set when nothing is left outside."""
-    outside = [t.name for t in domain.tables if t.name not in tables]
-    # A partner a key links to the joined tables (directly, or through a bridge table that
-    # references both) is a join written as a product: every pairing is then the wrong answer.
-    unlinked = [t for t in outside if not any(_linked(domain, t, other) for other in tables)]
-    pool = unlinked or outside or tables
+    product readable), or None when no table is one a person would pair the rows with."""
+    pool = [t.name for t in domain.tables if pairs_sensibly(domain, t.name, tables)]
+    if not pool:
+        return None
     smallest = sorted(pool, key=lambda t: (row_counts.get(t, 0), t))
     return rng.choice(smallest[:2])
+
+
+def pairs_sensibly(domain: Domain, partner: str, tables: Sequence[str]) -> bool:
+    """Whether every row of `tables` paired with every row of `partner` is a pairing a person
+    asks for ("every membership plan with every trainer"): the partner is a standalone entity
+    with a name (no key of its own: not an event such as an order, nor a junction of links),
+    and no key links it to the joined tables, directly or through a bridge table that
+    references both; such a pairing is a join written as a product, and all but the linked
+    pairs are the wrong answer."""
+    if partner in tables:
+        return False
+    t = domain.table(partner)
+    if t.label_column is None or t.unique_together or t.foreign_keys:
+        return False
+    return not any(_linked(domain, partner, other) for other in tables)
 
 
 def _linked(domain: Domain, a: str, b: str) -> bool:

@@ -78,6 +78,9 @@ class Meaning:
     filters: list[Cond] = field(default_factory=list)
     group_filters: list[Cond] = field(default_factory=list)
     relations: list[str] = field(default_factory=list)
+    # A CROSS JOIN's partner (singular, plural): the rows are pairings, and the question says
+    # so ("pairings of trainers and membership plans").
+    paired: tuple[str, str] | None = None
     details: list[str] = field(default_factory=list)
     order: Ordering | None = None
     limit: int | None = None

@@ -7,6 +7,7 @@ LEFT JOIN count the child key, so a parent without children counts 0.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from proto.common import JoinKind
@@ -14,7 +15,13 @@ from shared.generation.template import ir
 from shared.generation.template.base import Base, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
-from shared.generation.template.fields import Field, Names, owned_label
+from shared.generation.template.fields import (
+    Field,
+    Names,
+    owned_label,
+    prefer_real,
+    real_first,
+)
 from shared.generation.template.meaning import Metric
 from shared.generation.template.predicates import nice_below
 from shared.generation.template.schema_model import ColumnType
@@ -28,23 +35,13 @@ def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     if f.table is None or f.table == base.subject:
         return f
     t = ctx.store.table(f.table)
-    return Field(
-        f.expr,
-        f.name,
-        owned_label(t, f.label),
-        f.ctype,
-        f.role,
-        f.table,
-        f.nullable,
-        f.approx,
-        f.kind,
-    )
+    return replace(f, label=owned_label(t, f.label))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
     noun = ctx.store.table(f.table).noun if f.table else ""
     name = names.take(f.name, f"{noun}_{f.name}")
-    return Field(f.expr, name, f.label, f.ctype, f.role, f.table, f.nullable, f.approx, f.kind)
+    return replace(f, name=name)
 
 
 def label_field(ctx: Ctx, base: Base, table: str) -> Field | None:
@@ -52,7 +49,8 @@ def label_field(ctx: Ctx, base: Base, table: str) -> Field | None:
     fields = table_fields(ctx, table, base.alias[table])
     if t.label_column:
         return next(f for f in fields if f.name == t.label_column)
-    cats = [f for f in fields if f.role in ("category", "name")]
+    # A junction row is named by its parents; a filler column ("record status") names nothing.
+    cats = [f for f in fields if f.role in ("category", "name") and not f.filler]
     return cats[0] if cats else None
 
 
@@ -73,6 +71,8 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         and f.expr not in base.pinned
     ]
     ctx.rng.shuffle(extra)
+    # A bookkeeping column is no attribute a person asks of a row that has a name to show.
+    extra = [f for f in extra if not f.filler] if out else real_first(extra)
     # A person asks for one or two things of a row: each joined table already adds its name.
     joined = len(base.tables) - 1
     wanted = ctx.count(ctx.rng.choice([0, 1]), 1, 2)  # an easy ask is often for one field
@@ -84,7 +84,8 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         if f is not None and f.expr not in base.pinned:
             out.append(f)
     if not out:
-        out = [f for f in table_fields(ctx, subject, base.alias[subject]) if f.role != "key"][:2]
+        fields = table_fields(ctx, subject, base.alias[subject])
+        out = real_first([f for f in fields if f.role != "key"])[:2]
     return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
 
 
@@ -101,6 +102,8 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
 
     A group is an entity (GROUP BY its key and label) or a category column."""
     options: list[tuple[list[ir.Expr], list[Field], str, str]] = []
+    # Categories of filler columns ("record status") only when nothing else can group.
+    spare: list[tuple[list[ir.Expr], list[Field], str, str]] = []
     for table in base.filterable:
         t = ctx.store.table(table)
         alias = base.alias[table]
@@ -111,9 +114,11 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
             options.append(([*keys, lab.expr], [lab], t.noun, t.plural))
         for f in fields:
             if f.role == "category" and not f.nullable:
-                options.append(([f.expr], [f], f.label, f"{f.label} values"))
+                (spare if f.filler else options).append(
+                    ([f.expr], [f], f.label, f"{f.label} values")
+                )
     if not options:
-        options = _subject_groupings(ctx, base)
+        options = _subject_groupings(ctx, base, spare)
     exprs, shown, one, many = ctx.rng.choice(options)
     return exprs, [relabel(ctx, base, f) for f in shown], one, many
 
@@ -136,14 +141,15 @@ def grouped_labels(ctx: Ctx, base: Base, exprs: list[ir.Expr]) -> set[str]:
     }
 
 
-def _subject_groupings(ctx: Ctx, base: Base) -> list[Grouping]:
+def _subject_groupings(ctx: Ctx, base: Base, filler: list[Grouping]) -> list[Grouping]:
     """Groupings of a subject with no category and no joined entity to group by.
 
     Grouping the subject by its own key makes groups of one row ("count trips by trip" is 1
     everywhere) unless a LEFT-joined child gives each group its rows. So the subject is grouped
     by a column whose values repeat (a year, a rating, a date), else by a band of a number or
-    a date; by its own key only with such a child, or as the last resort of a lenient attempt
-    (a seed table of a key and a name alone), so every plan stays realisable."""
+    a date; by a `filler` category (record status) or date only when no real column can; by
+    its own key only with such a child, or as the last resort of a lenient attempt (a seed
+    table of a key and a name alone), so every plan stays realisable."""
     t = ctx.store.table(base.subject)
     alias = base.alias[base.subject]
     fields = table_fields(ctx, base.subject, alias)
@@ -154,15 +160,21 @@ def _subject_groupings(ctx: Ctx, base: Base) -> list[Grouping]:
         own.append(([*keys, label.expr], [label], t.noun, t.plural))
     if own and _left_child(base) is not None:
         return own
-    repeated = [f for f in fields if _repeats(ctx, base.subject, f)]
-    if repeated:
-        return [([f.expr], [f], f.label, f"{f.label} values") for f in repeated]
-    for f in fields:
-        if f.role in ("measure", "date") and not f.nullable and isinstance(f.expr, ir.Col):
-            values = [(v,) for v in ctx.store.values(base.subject, f.expr.name)]
-            band = case_bucket(ctx, [f], values, Names())
-            if band is not None:
-                return [([band.expr], [band], band.label, f"{band.label} values")]
+    # Real columns first (repeated values, then a band), filler ones only after them.
+    for part in ([f for f in fields if not f.filler], [f for f in fields if f.filler]):
+        if part and part[0].filler and filler:
+            return filler
+        repeated = [f for f in part if _repeats(ctx, base.subject, f)]
+        if repeated:
+            return [([f.expr], [f], f.label, f"{f.label} values") for f in repeated]
+        for f in part:
+            if f.role in ("measure", "date") and not f.nullable and isinstance(f.expr, ir.Col):
+                values = [(v,) for v in ctx.store.values(base.subject, f.expr.name)]
+                band = case_bucket(ctx, [f], values, Names())
+                if band is not None:
+                    return [([band.expr], [band], band.label, f"{band.label} values")]
+    if filler:
+        return filler
     if own and not ctx.strict:
         return own
     raise Fragile("no column to group by")  # this draw cannot group: draw again
@@ -187,7 +199,7 @@ def _measure_fields(ctx: Ctx, base: Base) -> list[Field]:
         for f in table_fields(ctx, table, base.alias[table]):
             if f.role == "measure" or (f.role == "date" and ctx.rng.random() < 0.3):
                 out.append(relabel(ctx, base, f))
-    return out
+    return prefer_real(out)
 
 
 def _left_child(base: Base) -> str | None:
@@ -266,7 +278,7 @@ def distinct_metric(
     ]
     if not fields:
         return None
-    m = ctx.rng.choice(fields)
+    m = ctx.rng.choice(prefer_real(fields))
     label = f"number of distinct {plural(m.label)}"
     f = Field(
         ir.Agg("COUNT", m.expr, distinct=True),
@@ -289,6 +301,7 @@ def case_bucket(
         and f.role not in ("key", "fk")
         and not f.approx
     ]
+    usable = [u for u in usable if not u[1].filler] or usable
     if not usable or not rows:
         return None
     i, f = ctx.rng.choice(usable)
@@ -318,11 +331,13 @@ def row_window(
     previous row's value, rows per category, or a row number. Windows read only tables no
     LEFT JOIN can blank (NULLs would sort differently per engine), and orders end with the
     primary keys, so ROW_NUMBER and LAG are stable. `exact` asks for an integer window."""
+    # No window reads a filler column: a rank by record status or a running total by creation
+    # date is no question a person asks, and a row number is always there instead.
     preserved = [
         relabel(ctx, base, f)
         for t in base.filterable
         for f in table_fields(ctx, t, base.alias[t])
-        if not f.nullable
+        if not f.nullable and not f.filler
     ]
     measures = [f for f in preserved if f.role == "measure"]
     ranked = measures + [

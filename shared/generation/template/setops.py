@@ -52,6 +52,8 @@ _COMPUTED = ("share", "metric", "count", "rank")
 
 def _candidates(ctx: Ctx, top: Level) -> list[Candidate]:
     fields = [(i, f) for i, f in enumerate(top.source_fields) if f.role in FILTER_ROLES]
+    # Filler columns (record status, creation date) only when nothing else can filter.
+    fields = [(i, f) for i, f in fields if not f.filler] or fields
     if not fields or not top.source_rows:
         return []
     out: list[Candidate] = []

@@ -17,7 +17,7 @@ from shared.generation.template import ir
 from shared.generation.template.base import Base, Detached, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
-from shared.generation.template.fields import owned_label
+from shared.generation.template.fields import owned_label, prefer_real, real_first
 from shared.generation.template.join_paths import Edge
 from shared.generation.template.meaning import Cond
 from shared.generation.template.predicates import Candidate, column_filters, holds
@@ -66,11 +66,13 @@ def _pick_link(ctx: Ctx, base: Base, feature: SqlFeature) -> Link:
         if s.edge is not None and s.anchor is not None and s.anchor in base.filterable
     ]
     roles = ("measure", "date") if feature is SqlFeature.SCALAR_SUBQUERY else ("category", "fk")
-    selfish = [
-        t
+    own = {
+        t: [f for f in table_fields(ctx, t, base.alias[t]) if f.role in roles and not f.nullable]
         for t in base.filterable
-        if any(f.role in roles and not f.nullable for f in table_fields(ctx, t, base.alias[t]))
-    ]
+    }
+    # A table whose only such column is filler ("creation date") relates to itself last.
+    selfish = [t for t, fs in own.items() if any(not f.filler for f in fs)]
+    selfish = selfish or [t for t, fs in own.items() if fs]
     if feature is SqlFeature.SCALAR_SUBQUERY:
         counts = [k for k in links if k.edge is not None and k.edge.child == k.table]
         if selfish and (not counts or ctx.rng.random() < 0.7):
@@ -117,6 +119,7 @@ def _related_rows(ctx: Ctx, table: str, column: str, value: Scalar) -> list[Row]
 def _inner_filter(ctx: Ctx, table: str, alias: str, row: Row) -> list[Candidate]:
     fields = [f for f in table_fields(ctx, table, alias) if f.role in INNER_ROLES]
     ctx.rng.shuffle(fields)
+    fields = real_first(fields)
     for f in fields:
         value = row[ctx.store.index(table, f.name)]
         cands = [
@@ -177,7 +180,7 @@ def _same_table(ctx: Ctx, base: Base, witness: Row, table: str, feature: SqlFeat
     a_alias = base.alias[table]
     t = ctx.store.table(table)
     cats = [f for f in table_fields(ctx, table, a_alias) if f.role in ("category", "fk")]
-    cats = [f for f in cats if not f.nullable]
+    cats = prefer_real([f for f in cats if not f.nullable])
     if not cats:
         raise Fragile(f"{table} has no category column to relate rows by")
     group = ctx.rng.choice(cats)
@@ -213,9 +216,11 @@ def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candida
     a_alias = base.alias[table]
     t = ctx.store.table(table)
     fields = [f for f in table_fields(ctx, table, a_alias) if not f.nullable]
+    # Real columns of any kind before a filler date ("creation date").
+    fields = real_first(fields)
     nums = [f for f in fields if f.role == "measure"]
     nums = nums or [f for f in fields if f.numeric and f.role == "category"]
-    nums = nums or [f for f in fields if f.role == "date"]
+    nums = nums or prefer_real([f for f in fields if f.role == "date"])
     if not nums:
         raise Fragile(f"{table} has no numeric column for a scalar subquery")
     f = ctx.rng.choice(nums)
@@ -279,6 +284,7 @@ def _parent_lookup(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:
     row = related[0]
     fields = [f for f in table_fields(ctx, link.table, alias) if f.role in INNER_ROLES]
     ctx.rng.shuffle(fields)
+    fields = real_first(fields)
     corr = ir.Cmp("=", ir.Col(alias, inner_col), ir.Col(a_alias, anchor_col))
     for f in fields:
         value = row[ctx.store.index(link.table, f.name)]

@@ -51,7 +51,8 @@ _PLAIN_TEXT = {
     ValueKind.EMAIL: 254,
 }
 # Bookkeeping columns real tables carry, added when the spec wants more columns than the
-# domain's table has; they are typed and valued like any catalogue column.
+# domain's table has; they are typed and valued like any catalogue column, and flagged
+# `filler` so the query builder reads them only when nothing else of the kind exists.
 _EXTRAS = (
     Column(
         name="created_on",
@@ -60,6 +61,7 @@ _EXTRAS = (
         label="creation date",
         low=2018,
         high=2024,
+        filler=True,
     ),
     Column(
         name="record_status",
@@ -68,6 +70,7 @@ _EXTRAS = (
         label="record status",
         values=("Active", "Inactive", "Archived"),
         default="'Active'",
+        filler=True,
     ),
     Column(
         name="updated_on",
@@ -78,6 +81,7 @@ _EXTRAS = (
         low=1,
         high=400,
         nullable=True,
+        filler=True,
     ),
     Column(
         name="external_ref",
@@ -85,6 +89,7 @@ _EXTRAS = (
         kind=ValueKind.CODE,
         label="external reference",
         pattern="EXT-######",
+        filler=True,
     ),
 )
 

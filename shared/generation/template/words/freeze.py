@@ -87,7 +87,10 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         subject_one=meaning.subject_one,
         subject_many=subject,
         shown=shown,
-        named=meaning.named and intent is Intent.LIST and shown[:1] == tuple(meaning.shown[:1]),
+        named=meaning.named
+        and meaning.paired is None
+        and intent is Intent.LIST
+        and shown[:1] == tuple(meaning.shown[:1]),
         measures=measures,
         groups=tuple(meaning.per),
         filters=tuple(freeze_cond(c, subject) for c in meaning.filters),
@@ -98,6 +101,7 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         combination=combination,
         extras=extras,
         change=change,
+        paired_with=meaning.paired,
     )
 
 

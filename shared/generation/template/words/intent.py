@@ -168,6 +168,8 @@ class QuestionMeaning:
     combination: SetCombination | None = None
     extras: tuple[str, ...] = ()  # extra computed columns (a rank, a running total, a band)
     change: Change | None = None
+    # A CROSS JOIN's partner (singular, plural): the rows are pairings of the subject with it.
+    paired_with: tuple[str, str] | None = None
 
     def vague_filters(self) -> tuple[Filter, ...]:
         """The filters an informal question names by a vague word (at most two)."""

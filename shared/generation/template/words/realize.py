@@ -107,6 +107,11 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     adjectives = " ".join(f.vague for f in vague if f.vague)
     described = f"{adjectives} {many}".strip()
     one = f"{adjectives} {m.subject_one}".strip()
+    if m.paired_with is not None:
+        # A CROSS JOIN's rows are every pairing of the subject with the partner: said as such,
+        # or the partner's columns read as if the subject's rows owned them.
+        described = f"pairings of {described} and {m.paired_with[1]}"
+        one = f"pairing of {one} and {m.paired_with[0]}"
     terse = style is S.TERSE
     cond = " ".join(bare(f, rng) for f in filters) if terse else modifiers(filters, rng)
     plain = filters and all(f.op in PLAIN_OPS for f in filters) and m.combination is None
