@@ -344,7 +344,7 @@ def _groups(
         metrics.append(found)
     meaning.distinct = spec.distinct
     if spec.case:
-        metrics.append(_case_metric(ctx, base, witness, names))
+        metrics.append(_case_metric(ctx, base, witness, names, dims))
     ctx.rng.shuffle(metrics)
     fields = shown + [f for f, _ in metrics]
     meaning.metrics = [m for _, m in metrics]
@@ -355,6 +355,8 @@ def _groups(
         window = group_window(ctx, main, names)
         fields.append(window)
         meaning.details.append(window.label)
+        if window.role == "rank":
+            meaning.ranked = (window.label, main.label)
     if spec.expose_keys and grouped:
         key = dims[0]
         if not any(f.expr == key for f in fields):
@@ -368,13 +370,17 @@ def _groups(
     return Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
 
 
-def _case_metric(ctx: Ctx, base: Base, witness: Row, names: Names) -> tuple[Field, Metric]:
-    """SUM(CASE WHEN <a condition the witness meets> THEN 1 ELSE 0 END)."""
+def _case_metric(
+    ctx: Ctx, base: Base, witness: Row, names: Names, grouped: list[ir.Expr]
+) -> tuple[Field, Metric]:
+    """SUM(CASE WHEN <a condition the witness meets> THEN 1 ELSE 0 END), never on a column
+    the rows are grouped by ("the number of Turin departments per office city" is the group
+    count or 0)."""
     options = []
     for table in base.filterable:
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.role in ("category", "measure", "date"):
+            if f.role in ("category", "measure", "date") and f.expr not in grouped:
                 value = witness[base.slots[(alias, f.name)]]
                 for pred, cond in column_filters(
                     f, value, ctx.store.values(table, f.name), ctx.rng

@@ -81,6 +81,9 @@ class Meaning:
     # A CROSS JOIN's partner (singular, plural): the rows are pairings, and the question says
     # so ("pairings of trainers and membership plans").
     paired: tuple[str, str] | None = None
+    # A window ranking the groups by a listed measure: (the rank's label, the measure's label),
+    # so the words say "and its rank" after the measure instead of repeating it.
+    ranked: tuple[str, str] | None = None
     details: list[str] = field(default_factory=list)
     order: Ordering | None = None
     limit: int | None = None

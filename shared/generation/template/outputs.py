@@ -256,13 +256,21 @@ def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | N
     f = Field(
         expr,
         names.take(f"{word}_{m.name}"),
-        f"{word} {m.label}",
+        _aggregate_label(word, m.label),
         ctype,
         "metric",
         nullable=left and func != "SUM",
         approx=approx,
     )
     return f, Metric(f.label, word)
+
+
+def _aggregate_label(word: str, label: str) -> str:
+    """'total unit price'; a label that starts with the word already ("total cost") reads
+    'sum of total cost', not 'total total cost'."""
+    if label.split(" ", 1)[0] != word:
+        return f"{word} {label}"
+    return f"sum of {label}" if word == "total" else f"{word} of the {label} values"
 
 
 def distinct_metric(

@@ -102,6 +102,7 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         extras=extras,
         change=change,
         paired_with=meaning.paired,
+        ranked=meaning.ranked,
     )
 
 

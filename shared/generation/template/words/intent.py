@@ -170,6 +170,8 @@ class QuestionMeaning:
     change: Change | None = None
     # A CROSS JOIN's partner (singular, plural): the rows are pairings of the subject with it.
     paired_with: tuple[str, str] | None = None
+    # An extra that ranks the rows by a listed measure: (the extra, the measure's label).
+    ranked: tuple[str, str] | None = None
 
     def vague_filters(self) -> tuple[Filter, ...]:
         """The filters an informal question names by a vague word (at most two)."""

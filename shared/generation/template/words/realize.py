@@ -20,6 +20,7 @@ from shared.generation.template.words.intent import (
     Combine,
     Filter,
     Intent,
+    Measure,
     QuestionMeaning,
     Ranking,
 )
@@ -166,7 +167,8 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     shown = [list_plural(s) if m.intent is Intent.LIST and not terse else s for s in m.shown]
     if m.intent is Intent.LIST and not shown and not m.extras:
         shown = ["ids"]  # only the rows' keys are selected
-    extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras]
+    rank, rank_of = _rank_of_listed(m, measures, elided)
+    extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras if e != rank]
     what_items = [_label(s, w, rng) for s in shown] + [_label(e, w, rng) for e in extras]
     # A count of the subject carries the subject and its conditions: "the number of orders
     # with status 'Open'", so nothing follows as "of the orders".
@@ -176,6 +178,10 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     # The count that carries the subject's conditions goes last, next to what follows it.
     measures.sort(key=lambda x: (x.label == elided, x.counts_subject))
     for x in measures:
+        if rank and x.label == rank_of and x.counts_subject:
+            # The count carries the subject's conditions last: its rank is said just before.
+            what_items.append("rank by count" if terse else "the rank by count")
+            other_items.append(what_items[-1])
         if x.counts_subject and not terse:
             what_items.append(f"the number of {target}")
         elif x.counts_subject:
@@ -184,6 +190,10 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         else:
             what_items.append(_label(measure(x), w, rng))
             other_items.append(what_items[-1])
+            if rank and x.label == rank_of:
+                # A rank by the measure just said: "the highest price and its rank".
+                what_items.append("rank" if terse else "its rank")
+                other_items.append(what_items[-1])
     if terse:
         what_items = [i.removeprefix("the ") for i in what_items]
     what = join_and(what_items[:1] + [i.removeprefix("the ") for i in what_items[1:]])
@@ -256,6 +266,16 @@ def _combination(m: QuestionMeaning, rng: random.Random, terse: bool) -> str:
 def _noun(plural_noun: str, w: Wording, rng: random.Random) -> str:
     options = w.nouns.get(plural_noun, ())
     return rng.choice(options) if options and rng.random() < 0.35 else plural_noun
+
+
+def _rank_of_listed(m: QuestionMeaning, measures: list[Measure], elided: str) -> tuple[str, str]:
+    """(the rank extra, the measure it ranks by) when that measure is listed too, so the rank
+    is said by reference; ("", "") otherwise (the rank keeps its full label)."""
+    if m.ranked is None or m.ranked[0] not in m.extras or m.ranked[1] == elided:
+        return "", ""
+    if not any(x.label == m.ranked[1] for x in measures):
+        return "", ""
+    return m.ranked
 
 
 def _label(label: str, w: Wording, rng: random.Random) -> str:
