@@ -255,12 +255,14 @@ def choose_filters(
     count: int,
     exclude: set[str] | None = None,
     tables: tuple[str, ...] | None = None,
+    pins: bool = True,
 ) -> list[Candidate]:
     """Up to `count` filters on distinct columns that keep the witness and drop some rows.
 
     Columns are visited in random order and one candidate filter is tried per column; a
     filter that keeps every row says nothing, and one on a name keeps a single row, leaving
-    nothing for the other filters: those are only used when nothing better turns up."""
+    nothing for the other filters: those are only used when nothing better turns up, and
+    never without `pins` (rows to be grouped: one row makes one group of one)."""
     total = len(base.rows)
     columns = [
         (table, _owned(ctx, base, table, f))
@@ -287,6 +289,8 @@ def choose_filters(
         counts = base.value_counts(at, ctx.store)
         kept = sum(n for v, n in counts.items() if holds(cand[0], v))
         useful = 0 < kept / total < 0.85 and kept > 1
+        if kept <= 1 and not pins:
+            continue
         if useful and not f.filler:
             chosen.append(cand)
             if len(chosen) >= count:

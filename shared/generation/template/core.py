@@ -65,6 +65,11 @@ class Level:
     grain_table: str = ""  # the table with one source row per row of its own (Base.grain)
 
 
+# Chance that a breakdown (grouped) or a totals query shows a value measure (a sum, an
+# average, a highest) beside its count.
+EXTRA_MEASURE_GROUPED, EXTRA_MEASURE_TOTALS = 0.25, 0.6
+
+
 @dataclass(frozen=True)
 class CoreSpec:
     grain: str
@@ -100,7 +105,8 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     # One stated filter: joined tables, subqueries and HAVING add their own conditions, and
     # every condition costs the question a phrase (issue 13: questions of about 20 words).
     # (The lenient last attempts take as many as before, so no planned feature is lost.)
-    preds = choose_filters(ctx, base, witness, 1 if ctx.strict else ctx.count(1, 1, 2), avoid)
+    count = 1 if ctx.strict else ctx.count(1, 1, 2)
+    preds = choose_filters(ctx, base, witness, count, avoid, pins=spec.grain != "groups")
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     if base.partner is not None and len(preds) < 2:
         # A cross product is only readable when both sides are narrowed.
@@ -168,7 +174,10 @@ def _witnessed_filters(
     )
     select = replace(level.select, items=items)
     extra: list[Candidate] = []
+    bridges = _bridges(base)
     for table in idle_tables(select, base.alias):
+        if table in bridges:
+            continue
         if table not in base.filterable:
             if not ctx.strict:
                 continue
@@ -190,11 +199,18 @@ def _witnessed_filters(
         extra.append(found)
     keep = {p for p, _ in [*subs, *extra]}
     pairs = drop_idle_filters(ctx.store, level.select, [*preds, *subs, *extra], keep, ctx.strict)
-    if ctx.strict and idle_tables(
-        replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias
-    ):
+    idle = idle_tables(replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias)
+    if ctx.strict and set(idle) - bridges:
         raise Fragile("a joined table contributes nothing once idle filters are dropped")
     return pairs
+
+
+def _bridges(base: Base) -> set[str]:
+    """Joined tables on the path between two others (in two ON clauses): they contribute
+    the link, so no filter is stated only to make them read ("orders per region" through
+    stores needs no condition on stores)."""
+    anchors = {s.anchor for s in base.tree.steps[1:] if s.anchor is not None}
+    return {s.table for s in base.tree.steps[1:] if s.edge is not None and s.table in anchors}
 
 
 def _rows(
@@ -227,7 +243,11 @@ def _rows(
         fields += _key_fields(ctx, base, names, fields)
     meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
     # The first output names the subject's rows (its label column): "Which products ...?"
-    meaning.named = bool(fields) and fields[0].table == base.subject
+    label = ctx.store.table(base.subject).label_column
+    first = fields[0].expr if fields else None
+    meaning.named = (
+        isinstance(first, ir.Col) and fields[0].table == base.subject and first.name == label
+    )
 
     select = replace(
         probe, items=tuple(ir.Item(f.expr, f.name) for f in fields), distinct=spec.distinct
@@ -332,7 +352,9 @@ def _groups(
         meaning.per = [one]
     metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
     extra = value_metric(ctx, base, names)
-    if extra and (ctx.rng.random() < 0.45 or not grouped):
+    # A second measure costs the question a phrase (issue 13: about 20 words): most groups
+    # carry their count alone, totals their count and one value half the time.
+    if extra and ctx.rng.random() < (EXTRA_MEASURE_GROUPED if grouped else EXTRA_MEASURE_TOTALS):
         metrics.append(extra)
     # MariaDB 10.11 returns no rows for a wrapped, filtered SELECT that has both COUNT(DISTINCT)
     # and a window function; with a window, DISTINCT goes on the SELECT instead.

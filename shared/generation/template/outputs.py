@@ -281,6 +281,9 @@ def distinct_metric(
         for t in base.tables
         for f in table_fields(ctx, t, base.alias[t])
         if f.role in ("category", "name", "label")
+        # The rows' own names are about as many as the rows: "the number of distinct full
+        # names" of operators is their count. Another table's names count something else.
+        and (f.role == "category" or t != base.grain)
         and f.expr not in (grouped_by or [])
         and f.expr not in base.pinned
     ]

@@ -231,13 +231,17 @@ def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candida
         dates = [v for v in (r[at] for r in ctx.store.rows(table)) if isinstance(v, str)]
         if not isinstance(w, str) or not dates:
             raise Fragile("the witness has no value to compare")
-        func = ctx.rng.choice(["MAX", "MIN"])
-        agg_date = max(dates) if func == "MAX" else min(dates)
-        op = "=" if w == agg_date else ("<" if func == "MAX" else ">")
+        # "the latest" or "the earliest" of all: "before the latest of all" keeps every row
+        # but the last, which nobody asks for.
+        if w not in (max(dates), min(dates)):
+            raise Fragile("the witness holds neither the latest nor the earliest date")
+        func, op = ("MAX" if w == max(dates) else "MIN"), "="
         return _scalar_pred(ctx, table, a_alias, f.name, f.label, f.ctype, func, op, t.plural)
     if not isinstance(w, int | float) or not column:
         raise Fragile("the witness has no value to compare")
     func = ctx.rng.choice(["AVG", "AVG", "MAX", "MIN"])
+    if func != "AVG" and w not in (max(column), min(column)):
+        func = "AVG"  # "below the highest of all" keeps every row but the top one
     agg_value = {"AVG": sum(column) / len(column), "MAX": max(column), "MIN": min(column)}[func]
     if func == "MAX":
         op = "=" if w == agg_value else "<"

@@ -301,7 +301,14 @@ def _direct(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
         if lead is Lead.WHAT:
             return f"What is the number of {a.target}?"
         return f"How many {a.target} are there?"
-    if m.intent is Intent.LIST and m.named and lead is Lead.WHICH and len(m.shown) == 1:
+    # "Which products ...?" asks for the rows alone: not when a computed column comes too.
+    if (
+        m.intent is Intent.LIST
+        and m.named
+        and lead is Lead.WHICH
+        and len(m.shown) == 1
+        and not m.extras
+    ):
         which = _which(a, m)
         if which:
             return f"{which}{_comma(a.order)}?"
