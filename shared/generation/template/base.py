@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from proto.common import JoinKind
+from proto.common import JoinKind, SqlFeature
 from proto.sample import Scalar
 from shared.generation.template import ir
 from shared.generation.template.context import SUBQUERY_FEATURES, Ctx
@@ -153,6 +153,11 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
         if planned is None:
             tables = connected_tables(domain, n, rng, ctx.required)
             planned = order_tree(domain, tables, rng, prefer_downward=kind is JoinKind.LEFT)
+            if ctx.strict and _fans_out(planned) and SqlFeature.AGGREGATE not in ctx.features:
+                # Two one-to-many steps multiply each other's listed rows (every post of a
+                # member paired with every comment): draw another tree. (An aggregate over
+                # them is the sense check fan_out's, which sends the draft to repair.)
+                raise Fragile("the join tree has two one-to-many steps")
         tree, detached = _detach(ctx, planned)
     kinds = {}
     # Under a planned LEFT JOIN, only the child side is outer-joined: the root's parents are
@@ -175,6 +180,10 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
     return base
 
 
+def _fans_out(tree: JoinTree) -> bool:
+    return sum(1 for s in tree.steps[1:] if s.downward) >= 2
+
+
 def _cross_tree(ctx: Ctx, counts: dict[str, int]) -> tuple[JoinTree, str]:
     """The joined tables and a CROSS JOIN partner a person would pair them with
     (`pairs_sensibly`). Table sets are drawn again until one leaves such a partner outside:
@@ -188,10 +197,13 @@ def _cross_tree(ctx: Ctx, counts: dict[str, int]) -> tuple[JoinTree, str]:
     for _ in range(_CROSS_DRAWS):
         found = upward_tree(domain, n - 1, rng, tuple(req))
         tables = list(found.tables) if found else connected_tables(domain, n - 1, rng, tuple(req))
+        # The strict attempts pair with a standalone entity; the lenient last ones with any
+        # named table no key links to the joined ones.
         if fixed is not None:
-            partner = fixed if pairs_sensibly(domain, fixed, tables) else None
+            sensible = pairs_sensibly(domain, fixed, tables, standalone=ctx.strict)
+            partner = fixed if sensible else None
         else:
-            partner = cross_partner(domain, tables, counts, rng)
+            partner = cross_partner(domain, tables, counts, rng, standalone=ctx.strict)
         tree = found or order_tree(domain, tables, rng, prefer_downward=False)
         # The rows paired are named entities too ("every product with every store").
         named = domain.table(tree.tables[0]).label_column is not None

@@ -415,7 +415,15 @@ def _case_metric(
     f, pred, cond = ctx.rng.choice(options)
     noun = ctx.store.table(base.subject).plural
     label = f"number of {noun} with {bare(freeze_cond(cond, noun), random.Random(0))}"
-    expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
+    expr: ir.Expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
+    if base.grain != base.subject:
+        # Under a LEFT-joined child every subject row repeats once per child: count the
+        # subject's rows that meet the condition, not the joined rows.
+        key = ctx.store.row_key(base.subject)
+        if len(key) != 1:
+            raise Fragile("no single key to count the subject's rows under a LEFT JOIN")
+        keyed = ir.Case(((pred, ir.Col(base.alias[base.subject], key[0])),), None)
+        expr = ir.Agg("COUNT", keyed, distinct=True)
     out = Field(
         expr, names.take(f"{f.name}_matches", "matching_rows"), label, ColumnType.INTEGER, "count"
     )

@@ -150,18 +150,26 @@ def order_tree(
 
 
 def cross_partner(
-    domain: Domain, tables: list[str], row_counts: dict[str, int], rng: random.Random
+    domain: Domain,
+    tables: list[str],
+    row_counts: dict[str, int],
+    rng: random.Random,
+    standalone: bool = True,
 ) -> str | None:
     """A small, dimension-like table outside `tables` for a CROSS JOIN (few rows keep the
-    product readable), or None when no table is one a person would pair the rows with."""
-    pool = [t.name for t in domain.tables if pairs_sensibly(domain, t.name, tables)]
+    product readable), or None when no table is one a person would pair the rows with.
+    Without `standalone`, a named table with keys of its own qualifies too (an event table
+    such as donations), as long as no key links it to `tables`."""
+    pool = [t.name for t in domain.tables if pairs_sensibly(domain, t.name, tables, standalone)]
     if not pool:
         return None
     smallest = sorted(pool, key=lambda t: (row_counts.get(t, 0), t))
     return rng.choice(smallest[:2])
 
 
-def pairs_sensibly(domain: Domain, partner: str, tables: Sequence[str]) -> bool:
+def pairs_sensibly(
+    domain: Domain, partner: str, tables: Sequence[str], standalone: bool = True
+) -> bool:
     """Whether every row of `tables` paired with every row of `partner` is a pairing a person
     asks for ("every membership plan with every trainer"): the partner is a standalone entity
     with a name (no key of its own: not an event such as an order, nor a junction of links),
@@ -171,7 +179,7 @@ def pairs_sensibly(domain: Domain, partner: str, tables: Sequence[str]) -> bool:
     if partner in tables:
         return False
     t = domain.table(partner)
-    if t.label_column is None or t.unique_together or t.foreign_keys:
+    if t.label_column is None or t.unique_together or (standalone and t.foreign_keys):
         return False
     return not any(_linked(domain, partner, other) for other in tables)
 

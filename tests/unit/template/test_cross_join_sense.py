@@ -55,7 +55,7 @@ def _cross_blueprints(count: int, seed: int) -> list[Blueprint]:
 
 
 def test_every_cross_join_pairs_rows_a_person_would_pair() -> None:
-    engine, made, refused = TemplateEngine(), 0, 0
+    engine, made, refused, standalone = TemplateEngine(), 0, 0, 0
     for i, bp in enumerate(_cross_blueprints(60, seed=3)):
         try:
             draft = engine.generate(bp, seed=i)
@@ -73,10 +73,14 @@ def test_every_cross_join_pairs_rows_a_person_would_pair() -> None:
             for join in crosses:
                 partner = join.this.name
                 others = [t.name for t in select.find_all(exp.Table) if t.name != partner]
-                assert pairs_sensibly(domain, partner, others), draft.sql
+                # Strict attempts pair with a standalone entity, the lenient last ones with
+                # any named table: never a linked one.
+                assert pairs_sensibly(domain, partner, others, standalone=False), draft.sql
+                standalone += pairs_sensibly(domain, partner, others)
                 # The rows are pairings, and the question says so (not as if related).
                 assert "pairing" in draft.question, draft.question
         made += 1
     # 93 of 120 such plans found a partner in a run of this test's draws (120, seed 11); the
     # rest are refused with their reason, not faked with a linked or event table.
     assert made >= 36 and refused <= 24, (made, refused)
+    assert standalone >= made // 2, (standalone, made)
