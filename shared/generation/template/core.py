@@ -187,7 +187,9 @@ def _witnessed_filters(
         found = next(
             (
                 c
-                for c in choose_filters(ctx, base, witness, 3, used, tables=(table,))
+                for c in choose_filters(
+                    ctx, base, witness, 3, used, tables=(table,), pins=level.grain != "groups"
+                )
                 if changes_rows(ctx.store, select, now, c[0])
             ),
             None,

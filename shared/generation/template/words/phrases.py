@@ -16,7 +16,11 @@ from shared.generation.template.words.intent import Agg, Filter, Measure, Op, Ra
 
 _INFLECT = inflect.engine()
 # A label's noun comes before a trailing participle or particle: "year opened" -> "years opened".
-_PARTICLES = frozenset({"since", "from", "of", "in", "on", "at", "per", "by", "with", "within"})
+# Words after which a label's last word is not its head noun ("overtime hours this year":
+# not "this years").
+_PARTICLES = frozenset(
+    {"since", "from", "of", "in", "on", "at", "per", "by", "with", "within", "this"}
+)
 _AGG_WORDS = frozenset({"highest", "lowest", "latest", "earliest", "total", "average"})
 
 
