@@ -21,16 +21,23 @@ from tests.unit.template.helpers import random_blueprints
 DIALECTS = ("sqlite", "postgres", "mysql")
 
 
+# Why a CROSS JOIN plan is refused when no table of its domain is one a person would pair the
+# joined rows with (join_paths.pairs_sensibly): refused with the reason, never faked.
+NO_PARTNER = "a person would pair every joined row with"
+
+
 def _generate_all(
     engine: TemplateEngine, blueprints: list[Blueprint]
 ) -> tuple[list[tuple[Blueprint, Draft]], int]:
+    """The drafts and the number of plans that could not be realised (a CROSS JOIN plan with
+    no sensible partner in its domain is not counted: see `NO_PARTNER`)."""
     drafts: list[tuple[Blueprint, Draft]] = []
     failures = 0
     for i, bp in enumerate(blueprints):
         try:
             drafts.append((bp, engine.generate(bp, seed=i)))
-        except GenerationError:
-            failures += 1
+        except GenerationError as exc:
+            failures += not (bp.join_kind is JoinKind.CROSS and NO_PARTNER in str(exc))
     return drafts, failures
 
 
@@ -89,7 +96,12 @@ def test_every_feature_at_once(engine: TemplateEngine, task: TaskType, kind: Joi
             join_kind=kind if n > 1 else None,
             features=list(SqlFeature),
         )
-        draft = engine.generate(bp, seed=n)
+        try:
+            draft = engine.generate(bp, seed=n)
+        except GenerationError as exc:
+            # retail's 3+ linked tables leave no unlinked named partner for a CROSS JOIN.
+            assert kind is JoinKind.CROSS and n >= 3 and NO_PARTNER in str(exc), str(exc)
+            continue
         features = analyze_query(draft.sql, "sqlite").features
         assert features is not None
         assert conformance_diffs(bp, features) == [], draft.sql
