@@ -11,27 +11,15 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from proto.common import Engine
 from shared.datasets.fields import MalformedRow, RowDefaults, build_record, parse_field_map
+from shared.datasets.formats import DatasetFormat
 from shared.datasets.record import DatasetError, DatasetRecord, LoadError, truncate_raw
 from shared.datasets.spider import render_spider_ddl
 from shared.sql.dialects import parse_engine
-
-
-class DatasetFormat(StrEnum):
-    AUTO = "auto"
-    GRETEL = "gretel"
-    SQLSYNTH = "sqlsynth"
-    BIRD = "bird"
-    SPIDER = "spider"
-    JSONL = "jsonl"
-    JSON = "json"
-    CSV = "csv"
-
 
 # Gretel's sql_context was re-printed in SQLite (see ../shared/data/SOURCES.md); BIRD's schemas
 # and Spider's source databases are SQLite too.
