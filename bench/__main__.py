@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "strings": "bench.strings",
     "growth": "bench.growth",
     "plain-sqlite": "bench.plain_sqlite",
+    "drafts": "bench.drafts",
 }
 
 
