@@ -26,7 +26,7 @@ from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
-from shared.evolution.wording import explain_change, reword_question
+from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
 from shared.sense import Origin, SenseInput, analyse_record
 from shared.sql.features import analyze_query
 
@@ -59,6 +59,8 @@ class EvolveLog:
     kept: Counter[Operator] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # How candidates' questions were worded (realized from the tree, or in place).
+    worded: Counter[str] = field(default_factory=Counter)
 
 
 def _sorted_rows(rows: Iterable[Row]) -> list[str]:
@@ -161,6 +163,7 @@ def check_candidate(
     before: list[Row],
     rng: random.Random,
     log: EvolveLog,
+    reword: Reword = Reword.IN_PLACE,
 ) -> Draft | None:
     """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
     rows = ctx.run(candidate.sql)
@@ -174,7 +177,12 @@ def check_candidate(
         log.dropped["unchanged_result"] += 1
         return None
     draft = parent.draft
-    question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
+    question = None
+    if reword is Reword.REALIZED:
+        question = realize_sql(candidate.sql, ctx, draft.prompt_style, rng, draft.domain)
+        log.worded[reword.value if question is not None else Reword.IN_PLACE.value] += 1
+    if question is None:
+        question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
     if question is None:
         log.dropped["unworded"] += 1
         return None
