@@ -148,6 +148,10 @@ def _apply(
         for node in nodes:
             node.set("this", exp.to_identifier(new[1]))
         if old[1] != new[1]:
+            if any(ref[1] == old[1] and ref not in mapping for ref in used):
+                # Another table's column of the same name stays: the question's words for it
+                # cannot be told apart ("students with full name" vs the instructor's).
+                return None
             renames[words(old[1])] = _spoken_like(words(old[1]), words(new[1]))
             idents[old[1]] = new[1]
     if table is not None:

@@ -65,3 +65,27 @@ def test_a_table_swap_moves_the_query_and_redraws_its_filter() -> None:
 def test_a_date_column_takes_the_old_words_shape() -> None:
     assert _spoken_like("planned start", "date completed") == "completed"
     assert _spoken_like("date opened", "date closed") == "date closed"
+
+
+def test_a_column_named_like_another_tables_column_is_not_renamed_in_place() -> None:
+    """Found in a live run: the instructor's full_name swapped for academic_title renamed the
+    student's "full name" in the question too ("students with academic title 'Carl Nielsen'")."""
+    schema = (
+        "CREATE TABLE teachers (id INTEGER PRIMARY KEY, full_name VARCHAR(20) NOT NULL,"
+        " title VARCHAR(20) NOT NULL);\n"
+        "CREATE TABLE pupils (id INTEGER PRIMARY KEY, full_name VARCHAR(20) NOT NULL,"
+        " teacher_id INTEGER NOT NULL REFERENCES teachers(id));\n"
+        "INSERT INTO teachers (id, full_name, title) VALUES (1, 'Ann Lee', 'Dr'), (2, 'Bo Chan',"
+        " 'Prof'), (3, 'Cy Diaz', 'Lecturer');\n"
+        "INSERT INTO pupils (id, full_name, teacher_id) VALUES (1, 'Carl Nielsen', 1),"
+        " (2, 'Dora Holm', 2), (3, 'Eli Berg', 2);"
+    )
+    sql = (
+        "SELECT p.full_name, t.full_name AS teacher_full_name FROM pupils AS p"
+        " INNER JOIN teachers AS t ON p.teacher_id = t.id WHERE p.full_name = 'Carl Nielsen'"
+    )
+    view = view_query(sqlglot.parse_one(sql))
+    assert view is not None
+    with EvolveContext.open(schema, ()) as ctx:
+        swaps = list(propose_column_swaps(view, ctx, random.Random(0)))
+    assert not [s for s in swaps if "t.title" in s.sql and "p.full_name" in s.sql]
