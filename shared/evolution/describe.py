@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from proto.sample import Scalar
 from shared.evolution.context import EvolveContext, Kind, QueryView
+from shared.evolution.describe_sub import AGGS, DATED, Unsaid, related_rows, versus_aggregate
 from shared.evolution.names import Names
 from shared.generation.template.words import (
     Agg,
@@ -39,17 +40,6 @@ _COMPARE: dict[type[exp.Expr], Op] = {
     exp.LT: Op.LT,
     exp.LTE: Op.LE,
 }
-_AGGS: dict[type[exp.Expr], tuple[Agg, str]] = {
-    exp.Sum: (Agg.TOTAL, "total"),
-    exp.Avg: (Agg.AVERAGE, "average"),
-    exp.Max: (Agg.HIGHEST, "highest"),
-    exp.Min: (Agg.LOWEST, "lowest"),
-}
-_DATED = {Agg.HIGHEST: (Agg.LATEST, "latest"), Agg.LOWEST: (Agg.EARLIEST, "earliest")}
-
-
-class Unsaid(Exception):
-    """A part of the query this reader cannot put into words (the caller gets None)."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +88,12 @@ class _Reader:
                     raise Unsaid("count of a value")
                 noun = self.names.many(table)
             return Measure(Agg.COUNT, f"number of {noun}", counts_subject=noun == self.noun)
-        found = _AGGS.get(type(node))
+        found = AGGS.get(type(node))
         if found is None:
             raise Unsaid(f"function {type(node).__name__}")
         agg, word = found
-        if self.value_kind(node.this) is ValueKind.DATE and agg in _DATED:
-            agg, word = _DATED[agg]
+        if self.value_kind(node.this) is ValueKind.DATE and agg in DATED:
+            agg, word = DATED[agg]
         elif self.value_kind(node.this) is not ValueKind.NUMBER:
             raise Unsaid("aggregate of a text")
         return Measure(agg, f"{word} {self.label(node.this)}")
@@ -115,6 +105,10 @@ class _Reader:
     def condition(self, node: exp.Expr) -> Filter:
         if isinstance(node, exp.Paren):
             return self.condition(node.this)
+        if isinstance(node, exp.Exists):
+            return Filter(Op.HAS, related=related_rows(self, node.this))
+        if isinstance(node, exp.Not) and isinstance(node.this, exp.Exists):
+            return Filter(Op.HAS_NO, related=related_rows(self, node.this.this))
         if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
             return Filter(Op.NOT_NULL, self.label(node.this.this))
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
@@ -128,6 +122,8 @@ class _Reader:
         op = _COMPARE.get(type(node))
         if op is None:
             raise Unsaid(f"condition {type(node).__name__}")
+        if isinstance(node.expression, exp.Subquery):
+            return versus_aggregate(self, node, op)
         value = (_literal(node.expression),)
         return Filter(op, self.label(node.this), value, self.value_kind(node.this))
 
@@ -283,10 +279,20 @@ def _projected(node: exp.Expr, select: exp.Select) -> bool:
     return owner is select or (isinstance(owner, exp.Alias) and owner.parent is select)
 
 
+def _filtering(node: exp.Expr, select: exp.Select) -> bool:
+    """An EXISTS or scalar subquery that is (part of) one of the outer WHERE's conditions."""
+    if not isinstance(node, exp.Exists | exp.Subquery):
+        return False
+    where = node.find_ancestor(exp.Where, exp.Select)
+    return isinstance(where, exp.Where) and where.parent is select
+
+
 def _reject_unsaid(select: exp.Select) -> None:
     if select.args.get("with_") or select.args.get("with"):
         raise Unsaid("a CTE")
-    for node in select.walk():
+    for node in select.walk(prune=lambda n: _filtering(n, select)):
+        if _filtering(node, select):
+            continue  # a subquery in a WHERE condition: `condition` reads its shape or refuses
         if isinstance(node, exp.Window) and _projected(node, select):
             continue  # a window in the SELECT list is said as an extra column
         if isinstance(node, exp.Window | exp.Subquery | exp.Case | exp.Exists | exp.Union):

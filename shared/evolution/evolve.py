@@ -120,7 +120,7 @@ def evolve_parent(
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = situated(candidate, view)
-                evolved = try_candidate(parent, candidate, ctx, before, rng, log)
+                evolved = try_candidate(parent, candidate, ctx, before, rng, log, config.reword)
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -151,8 +151,9 @@ def try_candidate(
     before: list[Row],
     rng: random.Random,
     log: EvolveLog,
+    reword: Reword = Reword.REALIZED,
 ) -> EvolvedDraft | None:
-    checked = check_candidate(parent, candidate, ctx, before, rng, log)
+    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword)
     return None if checked is None else _evolved(parent, candidate, checked)
 
 

@@ -78,11 +78,26 @@ def test_a_child_join_counts_the_childs_rows_and_windows_are_extra_columns() -> 
     assert meaning.extras == ("rank by number of trips",)
 
 
+def test_related_rows_and_a_comparison_with_all_rows_are_said() -> None:
+    meaning = describe(
+        "SELECT v.plate FROM vans AS v WHERE v.mileage > (SELECT AVG(v2.mileage) FROM vans AS v2)"
+        " AND NOT EXISTS (SELECT 1 FROM trips AS t WHERE t.van_id = v.id)"
+    )
+    assert meaning is not None
+    filters = {(f.op, f.field, f.values, f.related) for f in meaning.filters}
+    assert filters == {
+        (Op.VS_AGG, "mileage", (">", "average"), "vans"),
+        (Op.HAS_NO, "", (), "trips"),
+    }
+
+
 @pytest.mark.parametrize(
     "sql",
     [
         "WITH x AS (SELECT id FROM vans) SELECT id FROM x",  # a CTE
-        "SELECT v.plate FROM vans AS v WHERE v.mileage > (SELECT AVG(mileage) FROM vans)",
+        "SELECT v.plate FROM vans AS v WHERE v.mileage > (SELECT AVG(km) FROM trips)",
+        "SELECT v.plate FROM vans AS v WHERE EXISTS (SELECT 1 FROM trips AS t WHERE t.km > 3)",
+        "SELECT v.plate FROM vans AS v WHERE v.plate IN (SELECT plate FROM vans)",
         "SELECT v.plate, CASE WHEN v.mileage > 9000 THEN 'high' ELSE 'low' END FROM vans AS v",
         "SELECT v.plate FROM vans AS v CROSS JOIN depots AS d",  # a join without a key
         "SELECT v.plate FROM vans AS v INNER JOIN trips AS t ON t.km = v.mileage",
