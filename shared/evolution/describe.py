@@ -214,14 +214,25 @@ def _counted_table(view: QueryView, ctx: EvolveContext, subject: str) -> str:
         (joined, jc), (other, oc) = sides
         if joined != name:
             raise Unsaid("a join condition that does not name the joined table")
-        if (other, oc, joined, jc) in keys:
+        # Declared foreign keys first; a schema that declares none is read by its keys (a
+        # column equal to a table's own primary key points at that table's rows).
+        if (other, oc, joined, jc) in keys or (not keys and _keyed(ctx, joined, jc, other, oc)):
             continue  # the joined table is a parent
-        if (joined, jc, other, oc) not in keys:
+        if (joined, jc, other, oc) not in keys and not (
+            not keys and _keyed(ctx, other, oc, joined, jc)
+        ):
             raise Unsaid("a join not along a foreign key")
         children.append(name)
     if len(children) > 1:
         raise Unsaid("two one-to-many joins")
     return children[0] if children else subject
+
+
+def _keyed(ctx: EvolveContext, parent: str, key: str, child: str, column: str) -> bool:
+    """`child.column = parent.key` reads as a link when `key` is the parent's own primary key
+    and `column` is not the child's (two primary keys equal is a one-to-one coincidence)."""
+    info = ctx.info
+    return info.is_primary_key(parent, key) and not info.is_primary_key(child, column)
 
 
 def _side(view: QueryView, ctx: EvolveContext, node: exp.Expr) -> tuple[str, str]:

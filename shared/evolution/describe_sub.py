@@ -58,9 +58,9 @@ def related_rows(reader: Reader, inner: exp.Expr) -> str:
     if len(inside) != 1 or len(outside) != 1:
         raise Unsaid("an EXISTS link that is not across")
     parent, key = reader.column(outside[0])
-    if (child, inside[0].name.lower(), parent, key) not in {
-        tuple(fk[:4]) for fk in reader.ctx.info.facts.foreign_keys
-    }:
+    keys = {tuple(fk[:4]) for fk in reader.ctx.info.facts.foreign_keys}
+    linked = (child, inside[0].name.lower(), parent, key) in keys
+    if not linked and (keys or not reader.ctx.info.is_primary_key(parent, key)):
         raise Unsaid("an EXISTS link not along a foreign key")
     return reader.names.many(child)
 

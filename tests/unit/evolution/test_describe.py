@@ -171,3 +171,21 @@ def test_expansion_rewords_its_variants_farther_from_the_parent() -> None:
     realized, in_place = overlaps[Reword.REALIZED], overlaps[Reword.IN_PLACE]
     assert realized and in_place
     assert sum(realized) / len(realized) < sum(in_place) / len(in_place)
+
+
+def test_a_schema_without_declared_keys_is_read_by_its_primary_keys() -> None:
+    """Found reading evolved records: template schemas that declare no REFERENCES had every
+    join refused, so their evolutions fell back to the in-place clause."""
+    schema = SCHEMA.replace(" REFERENCES depots(id)", "").replace(" REFERENCES vans(id)", "")
+    sql = (
+        "SELECT d.city, COUNT(*) AS n FROM vans AS v INNER JOIN depots AS d"
+        " ON v.depot_id = d.id WHERE v.mileage > 5000 GROUP BY d.city"
+    )
+    view = view_query(sqlglot.parse_one(sql, read="sqlite"))
+    assert view is not None
+    with EvolveContext.open(schema, ()) as ctx:
+        assert not ctx.info.facts.foreign_keys
+        meaning = describe_query(view, ctx)
+    assert meaning is not None
+    assert [m.label for m in meaning.measures] == ["number of vans"]
+    assert meaning.groups == ("depot city",)
