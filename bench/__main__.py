@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "growth": "bench.growth",
     "plain-sqlite": "bench.plain_sqlite",
     "drafts": "bench.drafts",
+    "expansion": "bench.expansion",
 }
 
 
