@@ -256,7 +256,7 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         notes.append(f"table {table.name}: nothing names its rows (only links); dropped")
         return None
     if label in shapes:
-        shapes[label] = title_label(shapes[label], noun)
+        shapes[label] = title_label(shapes[label], label, noun)
     columns: list[Column] = []
     key = table.key or SYNTHETIC_KEY
     if table.key is None:
@@ -307,6 +307,7 @@ def _column(table: SeedTable, name: str, shape: Shape | None, noun: str) -> Colu
         low=shape.low,
         high=shape.high,
         pattern=shape.pattern,
+        fake=shape.fake,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from shared.generation.template.schema_model import Column, ColumnType, ValueKind
+from shared.generation.template.seed_fakes import FAKE_LENGTH
 
 _INTEGERS = frozenset({"INT", "INTEGER", "BIGINT", "SMALLINT"})
 _SIZED_TEXT = re.compile(r"^(?:VAR)?CHAR(?:ACTER)?(?: VARYING)?\((\d+)\)$")
@@ -58,6 +59,8 @@ def seed_sql_type(declared: str, column: Column, *, unique: bool) -> str:
 
 
 def _longest(column: Column) -> int | None:
+    if column.fake is not None:
+        return max([FAKE_LENGTH[column.fake], *(len(v) for v in column.values)])
     if column.values:
         return max(len(v) for v in column.values)
     if column.pattern:
