@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from proto.common import Engine
+from shared.datasets.bird_metadata import METADATA_FILE, annotate_schema, read_bird_metadata
 from shared.datasets.fields import MalformedRow, RowDefaults, build_record, parse_field_map
 from shared.datasets.record import DatasetError, DatasetRecord, LoadError, truncate_raw
 from shared.datasets.spider import render_spider_ddl
@@ -250,8 +251,10 @@ def iterate_csv(
 def iterate_bird(
     path: Path, document: Any, dialect: Engine, schema_dir: Path, report: Report
 ) -> Iterator[DatasetRecord]:
-    """BIRD mini-dev: gold SQL in the file's dialect, SQLite DDL from schemas/<db_id>.sql."""
+    """BIRD mini-dev: gold SQL in the file's dialect, SQLite DDL from schemas/<db_id>.sql, with
+    the sample values of the metadata file beside it as comments (`bird_metadata.py`)."""
     schemas: dict[str, str | None] = {}
+    metadata = read_bird_metadata(schema_dir.parent / METADATA_FILE)
     for number, obj in enumerate(require_list(path, document), start=1):
         raw = truncate_raw(json.dumps(obj))
         if not isinstance(obj, dict) or not isinstance(obj.get("SQL"), str) or not obj["SQL"]:
@@ -266,7 +269,9 @@ def iterate_bird(
         if db_id not in schemas:
             schema_file = schema_dir / f"{db_id}.sql"
             schemas[db_id] = (
-                schema_file.read_text(encoding="utf-8") if schema_file.is_file() else None
+                annotate_schema(schema_file.read_text(encoding="utf-8"), metadata.get(db_id, {}))
+                if schema_file.is_file()
+                else None
             )
         ddl = schemas[db_id]
         if ddl is None:

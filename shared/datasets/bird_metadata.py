@@ -1,0 +1,86 @@
+"""BIRD's column metadata (`dev_metadata.json`) as example values in the schema's comments.
+
+BIRD mini-dev ships, next to its questions, a metadata file with each column's description and
+`sample_values` read from the real database ('common', 'rare', 'mythic' for `cards.rarity`;
+'K-5', '9-12' for `schools.GSoffered`). Most BIRD text columns carry no example in the schema
+file's own comments, so without these the fixture would fall back to Faker for them. The loader
+adds the text samples to the schema as one comment line above their column, in the form the
+comment reader (`seed_comments.py`) already takes, so they reach the fixture as the schema's
+example values, pass the same privacy scrub and are recorded as `schema_comment`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["METADATA_FILE", "annotate_schema", "read_bird_metadata"]
+
+METADATA_FILE = "dev_metadata.json"
+# Values the comment reader takes: quoted, one line, no apostrophe, at most 60 characters.
+_MAX_LENGTH = 60
+_MAX_VALUES = 12
+_CREATE = re.compile(r'^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([^`"\]\s(]+)', re.I)
+_COLUMN = re.compile(r'^\s*(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z0-9_]*))\s+\w')
+
+Samples = dict[tuple[str, str], list[str]]
+
+
+def read_bird_metadata(path: Path) -> dict[str, Samples]:
+    """Per database, per (table, column) lower-cased, the text sample values; {} when the file
+    is missing or not BIRD's metadata shape (the schema files still work alone)."""
+    if not path.is_file():
+        return {}
+    try:
+        document: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found: dict[str, Samples] = {}
+    for database in document if isinstance(document, list) else []:
+        if not isinstance(database, dict) or not isinstance(database.get("name"), str):
+            continue
+        samples: Samples = {}
+        for table in database.get("tables") or []:
+            for column in (table.get("columns") or []) if isinstance(table, dict) else []:
+                values = [v for v in column.get("sample_values") or [] if _usable(v)]
+                if values and isinstance(table.get("name"), str):
+                    key = (table["name"].lower(), str(column.get("name", "")).lower())
+                    samples[key] = values[:_MAX_VALUES]
+        found[database["name"]] = samples
+    return found
+
+
+def _usable(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _MAX_LENGTH
+        and value == value.strip()
+        and "'" not in value
+        and "\n" not in value
+        and any(ch.isalnum() for ch in value)
+    )
+
+
+def annotate_schema(ddl: str, samples: Samples) -> str:
+    """`ddl` with a `-- Sample values (dev_metadata.json): 'a', 'b'` line above each column
+    the metadata has text samples for; the statements themselves are unchanged."""
+    if not samples:
+        return ddl
+    out: list[str] = []
+    table: str | None = None
+    for line in ddl.splitlines():
+        created = _CREATE.match(line)
+        if created:
+            table = created.group(1).lower()
+        else:
+            column = _COLUMN.match(line)
+            if table is not None and column is not None and not line.lstrip().startswith("--"):
+                name = next(g for g in column.groups() if g).lower()
+                values = samples.get((table, name))
+                if values:
+                    quoted = ", ".join(f"'{v}'" for v in values)
+                    out.append(f"-- Sample values (dev_metadata.json): {quoted}")
+        out.append(line)
+    return "\n".join(out) + ("\n" if ddl.endswith("\n") else "")
