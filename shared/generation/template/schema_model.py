@@ -78,6 +78,7 @@ class FakeKind(StrEnum):
     MONTH = "month"
     YEAR = "year"
     TIME = "time"
+    UUID = "uuid"
 
 
 @dataclass(frozen=True)

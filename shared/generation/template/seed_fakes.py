@@ -20,6 +20,8 @@ import random
 import re
 from collections.abc import Collection
 
+from faker import Faker
+
 from proto.sample import Scalar
 from shared.generation.template.people import seeded_faker, to_ascii
 from shared.generation.template.schema_model import Column, FakeKind, ValueKind
@@ -54,6 +56,7 @@ FAKE_LENGTH: dict[FakeKind, int] = {
     FakeKind.MONTH: 9,
     FakeKind.YEAR: 4,
     FakeKind.TIME: 8,
+    FakeKind.UUID: 36,
 }
 # Things named after their town: a Faker city and the thing's noun ("Ruthfort School").
 _PLACE_THINGS = word_set(
@@ -158,7 +161,12 @@ def shape_of(example: str) -> str | None:
         return None
     if set(example) & set("#%!@"):
         return None
-    return _DIGIT.sub("#", example)
+    digits = len(_DIGIT.findall(example))
+    # The leading digit stays when there are more: a lap of '1:20.888' takes '1:34.512'.
+    lead = _DIGIT.search(example)
+    assert lead is not None
+    start = lead.end() if digits >= 3 else 0
+    return example[:start] + _DIGIT.sub("#", example[start:])
 
 
 def draw_fake(kind: FakeKind, extra: str | None, rng: random.Random) -> str:
@@ -168,7 +176,9 @@ def draw_fake(kind: FakeKind, extra: str | None, rng: random.Random) -> str:
     if kind is FakeKind.PLACE_NAME:
         value = f"{fake.city()} {extra}".strip() if extra else fake.city()
     elif kind is FakeKind.SHAPE:
-        value = fake.numerify(extra or "###")
+        value = _fill_shape(extra or "###", fake)
+    elif kind is FakeKind.UUID:
+        value = str(fake.uuid4())
     elif kind is FakeKind.NAME:
         # Short words ('a', 'I') would read like lettered labels ('Four A').
         words = [w for w in fake.words(6, unique=True) if len(w) > 2][:2]
@@ -188,6 +198,22 @@ def draw_fake(kind: FakeKind, extra: str | None, rng: random.Random) -> str:
     else:
         value = str(getattr(fake, _PROVIDERS[kind])())
     return to_ascii(value).replace("'", "")[: FAKE_LENGTH[kind]].strip()
+
+
+def _fill_shape(pattern: str, fake: Faker) -> str:
+    """Digits for a shape's '#': the first after a ':' is 0-5 (minutes and seconds), a leading
+    two-digit hour starts with 0-1, so '14:25:00' and '1:20.888' give times that exist."""
+    out: list[str] = []
+    for at, ch in enumerate(pattern):
+        if ch != "#":
+            out.append(ch)
+        elif at > 0 and pattern[at - 1] == ":":
+            out.append(str(fake.random_int(0, 5)))
+        elif at == 0 and pattern[1:3] == "#:":
+            out.append(str(fake.random_int(0, 1)))
+        else:
+            out.append(str(fake.random_digit()))
+    return "".join(out)
 
 
 _PROVIDERS: dict[FakeKind, str] = {
@@ -218,7 +244,7 @@ def fake_pool(
     (so its groups repeat), up to the row count for a title."""
     assert column.fake is not None
     pool = list(dict.fromkeys(column.values))
-    if label:
+    if label or column.kind is ValueKind.CODE:
         size = count
     elif column.kind is ValueKind.TITLE:
         size = max(count, CATEGORY_SIZE)

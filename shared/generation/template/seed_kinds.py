@@ -83,6 +83,7 @@ _CODE_PATTERNS = {
 _CODED_TEXT = frozenset(
     {"no", "number", "id", "ids", "url", "urls", "link", "website", "time", "duration"}
 )
+_UUID = "########-####-####-####-############"
 _PERSON_COLUMNS = word_set(
     "author manager owner driver coach director customer employee student patient"
 )
@@ -251,6 +252,16 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
     if last in ("country", "nation", "nationality") and len(texts) < 2:
         values = tuple(texts)
         return Shape(ColumnType.TEXT, ValueKind.COUNTRY, values=values, fake=FakeKind.COUNTRY)
+    if words_set & {"uuid", "guid"}:
+        return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_UUID, fake=FakeKind.UUID)
+    if last in ("time", "duration"):
+        # Clock times and lap durations shaped like the real ones, with minutes under 60.
+        shape = next((found for t in texts if (found := shape_of(t))), None)
+        fake = FakeKind.SHAPE if shape else FakeKind.TIME
+        values = tuple(dict.fromkeys(texts))
+        return Shape(
+            ColumnType.TEXT, ValueKind.CODE, values, pattern=shape or "##:##:##", fake=fake
+        )
     # A text key or link without example values gets codes, not 'Id A' / 'Url A'.
     # BIRD's `link_to_member` holds the member's text key ('rec...').
     if words_set & _CODE or last in _CODED_TEXT or (parts[0] == "link" and len(parts) > 1):
@@ -276,6 +287,9 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
     if name_like:
         fake, extra = infer_fake(parts, noun, name_like=True)
         values = tuple(dict.fromkeys(texts))
+        if len(values) >= 2 and fake in GENERIC_FAKES:
+            # Real names repeat rather than mix with Faker words ('Become Work' Grand Prix).
+            return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
         return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values, pattern=extra, fake=fake)
     return _category(parts, noun, texts)
 
@@ -321,8 +335,23 @@ def title_label(shape: Shape, name: str, noun: str) -> Shape:
         fake, extra = infer_fake(parts, noun, name_like=True)
     if fake is FakeKind.WORD:
         fake, extra = FakeKind.NAME, None
+    if fake in GENERIC_FAKES and len(set(shape.values)) >= REAL_LABEL_VALUES:
+        # Enough real names: the table gets no more rows than they name (rows.py caps it).
+        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=shape.values)
     fake, extra = fit_examples(fake, extra, list(shape.values))
     return Shape(ColumnType.TEXT, ValueKind.TITLE, values=shape.values, pattern=extra, fake=fake)
+
+
+# Faker kinds that know nothing of the column but its being a name or a word: real values are
+# never mixed with them when there are a few (`_text_shape`, `title_label`).
+GENERIC_FAKES = frozenset({FakeKind.NAME, FakeKind.WORD, FakeKind.TITLE, FakeKind.TEXT})
+REAL_LABEL_VALUES = 8
+
+
+def padded_with_words(shape: Shape) -> bool:
+    """A label whose few real values Faker's generic words would have to complete (three
+    account frequencies padded with 'Western Possible'): the key names such rows better."""
+    return shape.fake in (FakeKind.NAME, FakeKind.WORD) and len(set(shape.values)) >= 2
 
 
 # The order in which a column is preferred as the one that names a row.

@@ -134,7 +134,9 @@ def test_every_text_cell_of_a_bird_fixture_traces_to_its_recorded_source(db: str
         ("card_games", "cards", "flavorText", FakeKind.TEXT, None),
         ("card_games", "cards", "colorIdentity", FakeKind.COLOR, None),
         ("debit_card_specializing", "gasstations", "Country", FakeKind.COUNTRY_CODE, "3"),
-        ("formula_1", "qualifying", "q1", FakeKind.SHAPE, "#:##.###"),
+        ("formula_1", "qualifying", "q1", FakeKind.SHAPE, "1:##.###"),
+        ("formula_1", "lapTimes", "time", FakeKind.SHAPE, "1:##.###"),
+        ("card_games", "cards", "uuid", FakeKind.UUID, "########-####-####-####-############"),
         ("formula_1", "constructors", "name", FakeKind.COMPANY, None),
         ("codebase_community", "comments", "UserDisplayName", FakeKind.USER_NAME, None),
     ],
@@ -161,3 +163,24 @@ def test_faker_values_are_deterministic_per_schema_variant() -> None:
     domain = _bird_domain("card_games")
     assert generate_rows(domain, 2) == generate_rows(domain, 2)
     assert generate_rows(domain, 2) != generate_rows(domain, 5)
+
+
+def test_times_drawn_in_a_shape_are_times_that_exist() -> None:
+    import random
+
+    from shared.generation.template.seed_fakes import draw_fake
+
+    rng = random.Random(7)
+    for _ in range(200):
+        lap = draw_fake(FakeKind.SHAPE, "1:##.###", rng)
+        clock = draw_fake(FakeKind.SHAPE, "1#:##:##", rng)
+        assert re.fullmatch(r"1:[0-5]\d\.\d{3}", lap), lap
+        assert re.fullmatch(r"1\d:[0-5]\d:[0-5]\d", clock), clock
+
+
+def test_a_label_with_a_few_real_values_is_not_padded_with_faker_words() -> None:
+    account = _bird_domain("financial").table("account")
+    # Three real frequencies cannot name every account: the key does, the values stay real.
+    assert account.label_column == "account_id"
+    frequency = account.column("frequency")
+    assert frequency.fake is None and "POPLATEK MESICNE" in frequency.values
