@@ -59,7 +59,7 @@ def _usable(value: object) -> bool:
         and value == value.strip()
         and "'" not in value
         and "\n" not in value
-        and any(ch.isalnum() for ch in value)
+        and (value in ("+", "-") or any(ch.isalnum() for ch in value))
     )
 
 

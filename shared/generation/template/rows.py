@@ -211,7 +211,10 @@ class _TableFiller:
         seen = self.seen.setdefault(column.name, set())
         pool = self._pool(column, row)
         if unique and pool is not None:  # a closed list is dealt, not redrawn until lucky
-            value: Scalar = self.rng.choice([p for p in pool if p not in seen])
+            fresh = [p for p in pool if p not in seen]
+            # A seed column's real values name rows before Faker's complete them.
+            real = [p for p in fresh if p in column.values] if column.fake else []
+            value: Scalar = self.rng.choice(real or fresh)
             seen.add(value)
             return value
         for attempt in range(200):

@@ -52,4 +52,10 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
 
 
 def _is_value(text: str) -> bool:
-    return text == text.strip() and any(ch.isalnum() for ch in text) and not _FORMAT.search(text)
+    # '+' and '-' are real values of BIRD's lab columns (KCT, LAC: positive, negative).
+    signed = text in ("+", "-")
+    return (
+        text == text.strip()
+        and (signed or any(ch.isalnum() for ch in text))
+        and not _FORMAT.search(text)
+    )
