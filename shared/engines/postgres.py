@@ -48,6 +48,12 @@ PG_SQLSTATES: dict[str, ErrorClass | None] = {
     "XX": None,  # internal errors (e.g. a relation dropped mid-query)
 }
 PG_MISSING = frozenset({"42P01", "3F000"})  # undefined table, undefined schema
+# A fixture is usable when its schema exists and our query account may SET ROLE to its role.
+FIXTURE_REACHABLE_SQL = (
+    "SELECT 1 FROM pg_namespace n WHERE n.nspname = $1 AND EXISTS ("
+    "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+    "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2)"
+)
 SEQUENCES_SQL = (
     "SELECT sequencename, last_value, start_value FROM pg_sequences WHERE schemaname = $1"
 )
@@ -213,7 +219,12 @@ class PostgresEngine(SqlEngine):
             mode = "READ WRITE" if writes else "READ ONLY"
             # The fixture's own role: this check reads this fixture and no other.
             role = f'SET LOCAL ROLE "{schema}"; ' if schema != EMPTY_SCHEMA else ""
-            await conn.execute(f'BEGIN {mode}; {role}SET LOCAL search_path TO "{schema}"')
+            try:
+                await conn.execute(f'BEGIN {mode}; {role}SET LOCAL search_path TO "{schema}"')
+            except (asyncpg.InsufficientPrivilegeError, asyncpg.InvalidParameterValueError) as exc:
+                # The role went with a fixture another engine dropped (or rebuilt for its own
+                # query account): the fixture is gone for us, which the caller rebuilds once.
+                raise CheckFailed(ErrorClass.QUERY, f"fixture role: {exc}", missing=True) from exc
             yield conn
         except (*_UNAVAILABLE, TimeoutError) as exc:
             # The statement under check handles its own timeouts: this one is ours.
@@ -410,7 +421,7 @@ class PostgresEngine(SqlEngine):
     async def _exists(self, handle: PgFixture) -> bool:
         try:
             found = await self._owner.fetchval(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1", handle.schema
+                FIXTURE_REACHABLE_SQL, handle.schema, self._accounts.query
             )
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc

@@ -80,6 +80,46 @@ async def test_a_schema_dropped_behind_our_back_is_rebuilt(
         assert again.ok and again.digest == first[engine].digest, again
 
 
+@pytest.mark.parametrize(
+    "dropped_by_another",
+    [
+        # Another engine sharing the run's secret evicted it: schema, then role.
+        ('DROP SCHEMA "{name}" CASCADE', 'DROP ROLE "{name}"'),
+        # ...and rebuilt it for its own query account: the role is there, ours is no member.
+        ('REVOKE "{name}" FROM {query}',),
+    ],
+    ids=["schema-and-role", "membership"],
+)
+async def test_a_postgres_fixture_role_lost_behind_our_back_is_rebuilt(
+    engines: dict[Engine, SqlEngine],
+    engine_settings: EngineSettings,
+    dropped_by_another: tuple[str, ...],
+) -> None:
+    runner = engines[Engine.POSTGRES]
+    fixture = make_staff_fixture(f"role-lost-{len(dropped_by_another)}")
+    first = await runner.check(fixture, SQL, Level.FULL)
+    name, query = runner.scratch_name(fixture), f"{engine_settings.sandbox_prefix}_query"
+    for statement in dropped_by_another:
+        await fetch_pg(engine_settings, statement.format(name=name, query=query))
+    again = await runner.check(fixture, SQL, Level.FULL)
+    assert first.ok and again.ok and again.digest == first.digest, again
+
+
+async def test_a_mysql_fixture_dropped_with_its_role_behind_our_back_is_rebuilt(
+    engines: dict[Engine, SqlEngine], engine_settings: EngineSettings
+) -> None:
+    runner = engines[Engine.MYSQL]
+    fixture = make_staff_fixture("mysql-role-lost")
+    first = await runner.check(fixture, SQL, Level.FULL)
+    name = runner.scratch_name(fixture)
+    control = f"{engine_settings.sandbox_prefix}_ctl.fixtures"
+    await fetch_mysql(engine_settings, f"DELETE FROM {control} WHERE name = %s", name)
+    for statement in (f"DROP DATABASE {name}", f"DROP ROLE {name}"):
+        await fetch_mysql(engine_settings, statement)
+    again = await runner.check(fixture, SQL, Level.FULL)
+    assert first.ok and again.ok and again.digest == first.digest, again
+
+
 @pytest.mark.parametrize("engine", ALL)
 async def test_a_failed_fixture_is_answered_from_the_cache(
     engines: dict[Engine, SqlEngine], engine: Engine
