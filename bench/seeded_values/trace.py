@@ -57,7 +57,7 @@ def _cells(context: str) -> list[tuple[str, str, str]]:
 
 
 def measure(run: Path, bird: Path | None) -> dict[str, object]:
-    metadata = read_bird_metadata(bird / METADATA_FILE) if bird else {}
+    metadata, ranges = read_bird_metadata(bird / METADATA_FILE) if bird else ({}, {})
     bird_ddl: dict[str, str] = {}
     counts: Counter[str] = Counter()
     untraced: Counter[str] = Counter()
@@ -74,7 +74,7 @@ def measure(run: Path, bird: Path | None) -> dict[str, object]:
         if bird and (bird / "schemas" / f"{db}.sql").is_file():
             if db not in bird_ddl:
                 raw = (bird / "schemas" / f"{db}.sql").read_text()
-                bird_ddl[db] = annotate_schema(raw, metadata.get(db, {}))
+                bird_ddl[db] = annotate_schema(raw, metadata.get(db, {}), ranges.get(db, {}))
             seeds = record.get("properties", {}).get("seed_examples", [])
             known = literals(bird_ddl[db]) | {v for s in seeds for v in literals(s)}
             t, e = _compare_types(bird_ddl[db], record["sql_context"], type_diffs)

@@ -254,7 +254,7 @@ def iterate_bird(
     """BIRD mini-dev: gold SQL in the file's dialect, SQLite DDL from schemas/<db_id>.sql, with
     the sample values of the metadata file beside it as comments (`bird_metadata.py`)."""
     schemas: dict[str, str | None] = {}
-    metadata = read_bird_metadata(schema_dir.parent / METADATA_FILE)
+    samples, ranges = read_bird_metadata(schema_dir.parent / METADATA_FILE)
     for number, obj in enumerate(require_list(path, document), start=1):
         raw = truncate_raw(json.dumps(obj))
         if not isinstance(obj, dict) or not isinstance(obj.get("SQL"), str) or not obj["SQL"]:
@@ -269,7 +269,11 @@ def iterate_bird(
         if db_id not in schemas:
             schema_file = schema_dir / f"{db_id}.sql"
             schemas[db_id] = (
-                annotate_schema(schema_file.read_text(encoding="utf-8"), metadata.get(db_id, {}))
+                annotate_schema(
+                    schema_file.read_text(encoding="utf-8"),
+                    samples.get(db_id, {}),
+                    ranges.get(db_id, {}),
+                )
                 if schema_file.is_file()
                 else None
             )
