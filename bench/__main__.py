@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "cpu": "bench.cpu",
     "strings": "bench.strings",
     "growth": "bench.growth",
+    "expansion": "bench.expansion",
 }
 
 
