@@ -55,7 +55,9 @@ def test_bird_minidev_takes_dialect_from_file_name(
         assert record.schema_dialect is Engine.SQLITE
         # The schema file verbatim, plus the metadata's sample values as comment lines.
         added = ("-- Sample values (dev_metadata.json): ", "-- Value range (dev_metadata.json): ")
-        own = [line for line in record.schema_ddl.splitlines() if not line.startswith(added)]
+        own = [
+            line for line in (record.schema_ddl or "").splitlines() if not line.startswith(added)
+        ]
         assert own == (schemas / f"{item['db_id']}.sql").read_text().splitlines()
         assert record.extra["difficulty"] == item["difficulty"]
 
@@ -68,8 +70,9 @@ def test_bird_metadata_sample_values_reach_the_seed_fixture_as_schema_examples(
 
     path = data_dir / "bird_minidev" / "mini_dev_sqlite.json"
     record = next(r for r in load_dataset(path) if r.db_id == "card_games")
-    assert "-- Sample values (dev_metadata.json): 'common', 'rare'" in record.schema_ddl
-    domain = domain_from_ddl(record.schema_ddl, name="seed-test-meta-cards")
+    ddl = record.schema_ddl or ""
+    assert "-- Sample values (dev_metadata.json): 'common', 'rare'" in ddl
+    domain = domain_from_ddl(ddl, name="seed-test-meta-cards")
     rarity = domain.table("cards").column("rarity")
     assert {"common", "rare", "uncommon", "mythic"} <= set(rarity.values)
     assert rarity.fake is None  # real values enough: no Faker word padding
@@ -81,7 +84,11 @@ def test_bird_metadata_sample_values_reach_the_seed_fixture_as_schema_examples(
     assert read_bird_metadata(data_dir / "no-such-dir" / "dev_metadata.json") == ({}, {})
     # Numeric columns take BIRD's real min/max as their range (longitudes, not 1-1000).
     f1 = next(r for r in load_dataset(path) if r.db_id == "formula_1")
-    lng = domain_from_ddl(f1.schema_ddl, name="seed-test-meta-f1").table("circuits").column("lng")
+    lng = (
+        domain_from_ddl(f1.schema_ddl or "", name="seed-test-meta-f1")
+        .table("circuits")
+        .column("lng")
+    )
     assert lng.low is not None and lng.high is not None
     assert 0 < lng.low < lng.high <= 180  # the span of BIRD's typical longitudes
 
