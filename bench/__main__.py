@@ -16,6 +16,9 @@ BENCHMARKS: dict[str, str] = {
     "cpu": "bench.cpu",
     "strings": "bench.strings",
     "growth": "bench.growth",
+    "plain-sqlite": "bench.plain_sqlite",
+    "drafts": "bench.drafts",
+    "expansion": "bench.expansion",
 }
 
 

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from proto.common import SCHEMA_VERSION, Contract, Engine, Level, Policy, ReviewMode
+from proto.common import SCHEMA_VERSION, Engine, Level, Policy, ReviewMode
+from proto.contract import Contract
 from proto.sample import Blueprint, Draft, TokenCost, utc_now
 
 

@@ -12,7 +12,6 @@ from proto.common import (
     SCHEMA_VERSION,
     Agreement,
     Complexity,
-    Contract,
     Engine,
     EvolutionOperator,
     ExpansionKind,
@@ -27,6 +26,7 @@ from proto.common import (
     Stage,
     TaskType,
 )
+from proto.contract import Contract
 from proto.sense import SenseCheck, SenseVerdict
 
 Scalar = str | int | float | bool | None

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from proto.common import SCHEMA_VERSION, Contract, Engine
+from proto.common import SCHEMA_VERSION, Engine
+from proto.contract import Contract
 
 
 class SeedEvent(Contract):

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from proto.common import Contract
+from proto.contract import Contract
 
 
 class SenseCheck(StrEnum):

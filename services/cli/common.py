@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -26,8 +26,11 @@ from rich.progress import (
 from rich.table import Table
 
 from proto.common import Engine
-from shared.datasets import DatasetFormat, DatasetReader, load_dataset
+from shared.datasets.formats import DatasetFormat
 from shared.sql.dialects import parse_engine, parse_engine_list
+
+if TYPE_CHECKING:
+    from shared.datasets import DatasetReader
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALL_ENGINES = ",".join(engine.value for engine in Engine)
@@ -165,6 +168,9 @@ def open_dataset(
     tables_path: Path | None,
 ) -> DatasetReader:
     """The reader for FILE as `dataset_options` describe it; bad options raise ValueError."""
+    # Imported here: the loaders bring pydantic and sqlglot, which `--help` does not need.
+    from shared.datasets import load_dataset
+
     return load_dataset(
         file,
         format=fmt,

@@ -11,7 +11,7 @@ import click
 
 from proto.common import Engine
 from services.cli.common import ALL_ENGINES, engine_list_option
-from services.cli.validate import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
+from services.cli.validation_run import CLOSE_TIMEOUT_S, build_settings, close_within, open_each
 from shared.runtime.servers import servers_for
 from shared.runtime.signals import cancel_on_terminate
 

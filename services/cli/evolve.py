@@ -19,6 +19,7 @@ from shared.evolution.near_dedup import near_dedup_stage
 from shared.evolution.outputs import write_outputs
 from shared.evolution.rounds import RoundResult, evolve_rounds
 from shared.evolution.stages import build_driver
+from shared.evolution.wording import Reword
 from shared.export.records import ExportError, read_run_records
 from shared.pipeline.dedup import MemoryClaimStore
 
@@ -102,6 +103,7 @@ def make_evolved(
         "top_k": config.top_k,
         "epsilon": config.epsilon,
         "seed": seed,
+        "wording": config.reword.value,
         "engines": [e.value for e in engines],
         "unreadable_lines": len(read.skipped),
     }
@@ -115,6 +117,14 @@ def make_evolved(
 @click.option("--top-k", type=click.IntRange(min=1, max=6), default=2, show_default=True)
 @click.option("--epsilon", type=click.FloatRange(min=1e-6), default=0.05, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--wording",
+    type=click.Choice([r.value for r in Reword]),
+    default=Reword.REALIZED.value,
+    show_default=True,
+    help="realized: each evolved question worded afresh from its SQL where the realizer can say "
+    "all of it; in-place: the parent's question with the change's clause",
+)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default RUN_DIR/evolved")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(
@@ -127,11 +137,12 @@ def command(
     top_k: int,
     epsilon: float,
     seed: int,
+    wording: str,
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Evolve a run's accepted records into harder ones (EvolSQL operators, N rounds)."""
-    config = DirectionConfig(top_k=top_k, epsilon=epsilon, rounds=rounds)
+    config = DirectionConfig(top_k=top_k, epsilon=epsilon, rounds=rounds, reword=Reword(wording))
     target = out_dir or run_dir / DEFAULT_OUT
     try:
         summary = make_evolved(

@@ -91,7 +91,7 @@ def revalidate_all(
     show_progress: bool,
 ) -> list[dict[str, Any] | None]:
     """Validate every dataset on the engines, as `sqlsynth validate` does, one server stack."""
-    from services.cli.validate import ValidationRun, build_settings, run_validation
+    from services.cli.validation_run import ValidationRun, build_settings, run_validation
     from shared.report.validity import summarise_validity
 
     out: list[dict[str, Any] | None] = []

@@ -11,27 +11,16 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from proto.common import Engine
+from shared.datasets.bird_metadata import METADATA_FILE, annotate_schema, read_bird_metadata
 from shared.datasets.fields import MalformedRow, RowDefaults, build_record, parse_field_map
+from shared.datasets.formats import DatasetFormat
 from shared.datasets.record import DatasetError, DatasetRecord, LoadError, truncate_raw
 from shared.datasets.spider import render_spider_ddl
 from shared.sql.dialects import parse_engine
-
-
-class DatasetFormat(StrEnum):
-    AUTO = "auto"
-    GRETEL = "gretel"
-    SQLSYNTH = "sqlsynth"
-    BIRD = "bird"
-    SPIDER = "spider"
-    JSONL = "jsonl"
-    JSON = "json"
-    CSV = "csv"
-
 
 # Gretel's sql_context was re-printed in SQLite (see ../shared/data/SOURCES.md); BIRD's schemas
 # and Spider's source databases are SQLite too.
@@ -250,8 +239,10 @@ def iterate_csv(
 def iterate_bird(
     path: Path, document: Any, dialect: Engine, schema_dir: Path, report: Report
 ) -> Iterator[DatasetRecord]:
-    """BIRD mini-dev: gold SQL in the file's dialect, SQLite DDL from schemas/<db_id>.sql."""
+    """BIRD mini-dev: gold SQL in the file's dialect, SQLite DDL from schemas/<db_id>.sql, with
+    the sample values of the metadata file beside it as comments (`bird_metadata.py`)."""
     schemas: dict[str, str | None] = {}
+    samples, ranges = read_bird_metadata(schema_dir.parent / METADATA_FILE)
     for number, obj in enumerate(require_list(path, document), start=1):
         raw = truncate_raw(json.dumps(obj))
         if not isinstance(obj, dict) or not isinstance(obj.get("SQL"), str) or not obj["SQL"]:
@@ -266,7 +257,13 @@ def iterate_bird(
         if db_id not in schemas:
             schema_file = schema_dir / f"{db_id}.sql"
             schemas[db_id] = (
-                schema_file.read_text(encoding="utf-8") if schema_file.is_file() else None
+                annotate_schema(
+                    schema_file.read_text(encoding="utf-8"),
+                    samples.get(db_id, {}),
+                    ranges.get(db_id, {}),
+                )
+                if schema_file.is_file()
+                else None
             )
         ddl = schemas[db_id]
         if ddl is None:

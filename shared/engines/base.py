@@ -417,15 +417,22 @@ def _elapsed_ms_since(started: float) -> float:
 
 
 @lru_cache(maxsize=8192)
-def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorClass | None, str]:
-    """Screen a fixture statement once per process: schema variants share their DDL text."""
+def _screen_fixture_statement_once(
+    statement: str, engine: Engine
+) -> tuple[ErrorClass | None, str, int]:
+    """Screen a fixture statement once per process (schema variants share their DDL text):
+    its verdict and the longest string it stores, both from the one parse."""
     screened = screen_fixture_statement(statement, engine)
     if screened.ok or screened.error_class is None:
-        return None, ""
-    return screened.error_class, screened.message or ""
+        return None, "", screened.longest_string
+    return screened.error_class, screened.message or "", screened.longest_string
 
 
-@lru_cache(maxsize=8192)
+def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorClass | None, str]:
+    error_class, message, _ = _screen_fixture_statement_once(statement, engine)
+    return error_class, message
+
+
 def _fixture_statement_longest(statement: str, engine: Engine) -> int:
     """The longest string a fixture statement stores (a refused one stores nothing)."""
-    return screen_fixture_statement(statement, engine).longest_string
+    return _screen_fixture_statement_once(statement, engine)[2]

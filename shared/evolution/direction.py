@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from shared.evolution.model import Operator
+from shared.evolution.wording import Reword
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class DirectionConfig:
     epsilon: float = 0.05
     rounds: int = 2
     target: dict[Operator, float] = field(default_factory=dict)
+    # Evolved questions: realized afresh from the evolved tree where it can be said in full,
+    # else the parent's question with the change's clause (shared.evolution.wording).
+    reword: Reword = Reword.REALIZED
 
     def target_of(self, op: Operator) -> float:
         return self.target.get(op, 0.0) if self.target else 1.0 / len(Operator)

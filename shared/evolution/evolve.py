@@ -26,7 +26,7 @@ from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
-from shared.evolution.wording import explain_change, reword_question
+from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
 from shared.sense import Origin, SenseInput, analyse_record
 from shared.sql.features import analyze_query
 
@@ -59,6 +59,8 @@ class EvolveLog:
     kept: Counter[Operator] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # How candidates' questions were worded (realized from the tree, or in place).
+    worded: Counter[str] = field(default_factory=Counter)
 
 
 def _sorted_rows(rows: Iterable[Row]) -> list[str]:
@@ -118,7 +120,7 @@ def evolve_parent(
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = situated(candidate, view)
-                evolved = try_candidate(parent, candidate, ctx, before, rng, log)
+                evolved = try_candidate(parent, candidate, ctx, before, rng, log, config.reword)
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -149,8 +151,9 @@ def try_candidate(
     before: list[Row],
     rng: random.Random,
     log: EvolveLog,
+    reword: Reword = Reword.REALIZED,
 ) -> EvolvedDraft | None:
-    checked = check_candidate(parent, candidate, ctx, before, rng, log)
+    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword)
     return None if checked is None else _evolved(parent, candidate, checked)
 
 
@@ -161,6 +164,7 @@ def check_candidate(
     before: list[Row],
     rng: random.Random,
     log: EvolveLog,
+    reword: Reword = Reword.IN_PLACE,
 ) -> Draft | None:
     """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
     rows = ctx.run(candidate.sql)
@@ -174,7 +178,12 @@ def check_candidate(
         log.dropped["unchanged_result"] += 1
         return None
     draft = parent.draft
-    question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
+    question = None
+    if reword is Reword.REALIZED:
+        question = realize_sql(candidate.sql, ctx, draft.prompt_style, rng, draft.domain)
+        log.worded[reword.value if question is not None else Reword.IN_PLACE.value] += 1
+    if question is None:
+        question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
     if question is None:
         log.dropped["unworded"] += 1
         return None

@@ -25,6 +25,7 @@ from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_ca
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.parents import Parent
 from shared.evolution.reschema import propose_column_swaps, propose_table_swaps
+from shared.evolution.wording import Reword
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
@@ -92,7 +93,7 @@ def _proposals(
 
 
 def expand_pattern(
-    parent: Parent, rng: random.Random, log: EvolveLog
+    parent: Parent, rng: random.Random, log: EvolveLog, reword: Reword = Reword.REALIZED
 ) -> tuple[ExpandKind, Draft] | None:
     """One variant of an accepted sample's pattern along the schema (tables, then columns, then
     values: the order SQL-Factory's expansion moves away from its seed), through the trial
@@ -105,7 +106,7 @@ def expand_pattern(
         passed: list[tuple[ExpandKind, Draft]] = []
         for kind in ExpandKind:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
-                draft = check_candidate(parent, candidate, ctx, before, rng, log)
+                draft = check_candidate(parent, candidate, ctx, before, rng, log, reword)
                 if draft is not None:
                     passed.append((kind, draft))
                 if len(passed) >= PICK_FROM:

@@ -76,8 +76,17 @@ def propose_logic(view: QueryView, ctx: EvolveContext, rng: random.Random) -> It
     used = where_columns(view.select)
     free = [s for s in sources_of(view, ctx, Kind.NUMBER, Kind.DATE, Kind.TEXT) if s[2] not in used]
     rng.shuffle(free)
+    shown = {
+        (c.table, c.name.lower())
+        for p in view.select.expressions
+        if isinstance(c := (p.this if isinstance(p, exp.Alias) else p), exp.Column)
+    }
     for alias, table, name in free[:4]:
         for op, value in filter_values(ctx, table, name, rng):
+            if op == "eq" and (alias, name) in shown:
+                # Pinning a shown column to one value answers itself ("the distinct segments
+                # with segment 'Industrial'"): found reading evolved records.
+                continue
             tree = view.tree.copy()
             tree.where(compare(op, column(alias, name), literal(value)), copy=False)
             change = Change(

@@ -69,6 +69,7 @@ def round_summary(result: RoundResult) -> dict[str, Any]:
         "operator_share": shares(accepted_ops),
         "chosen": {op.value: n for op, n in result.log.chosen.items()},
         "dropped_before_pipeline": dict(result.log.dropped),
+        "questions_worded": dict(result.log.worded),
         "skipped_parents": dict(result.log.skipped),
         "complexity": mean_complexity(env.draft.sql for env in accepted if env.draft),
     }

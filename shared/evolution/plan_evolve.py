@@ -25,6 +25,7 @@ from shared.evolution.evolve import (
 from shared.evolution.model import Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
+from shared.evolution.wording import Reword
 
 
 def choose_operator(
@@ -49,7 +50,11 @@ def choose_operator(
 
 
 def apply_operator(
-    parent: Parent, op: Operator, rng: random.Random, log: EvolveLog
+    parent: Parent,
+    op: Operator,
+    rng: random.Random,
+    log: EvolveLog,
+    reword: Reword = Reword.REALIZED,
 ) -> EvolvedDraft | None:
     """The first candidate of `op` that passes the trial run, or None (the reason logged)."""
     trial = open_trial(parent, log)
@@ -58,7 +63,8 @@ def apply_operator(
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-            evolved = try_candidate(parent, situated(candidate, view), ctx, before, rng, log)
+            candidate = situated(candidate, view)
+            evolved = try_candidate(parent, candidate, ctx, before, rng, log, reword)
             if evolved is not None:
                 return evolved
     return None

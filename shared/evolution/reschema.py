@@ -148,6 +148,10 @@ def _apply(
         for node in nodes:
             node.set("this", exp.to_identifier(new[1]))
         if old[1] != new[1]:
+            if any(ref[1] == old[1] and ref not in mapping for ref in used):
+                # Another table's column of the same name stays: the question's words for it
+                # cannot be told apart ("students with full name" vs the instructor's).
+                return None
             renames[words(old[1])] = _spoken_like(words(old[1]), words(new[1]))
             idents[old[1]] = new[1]
     if table is not None:
@@ -244,6 +248,7 @@ def propose_table_swaps(
     """A single-table query on another table of the schema with matching column kinds."""
     tables = view.tables
     if len(tables) != 1:
+        yield from propose_partner_swaps(view, ctx, rng)
         return
     (table,) = tables
     used = _used(view.tree, ctx)
@@ -260,4 +265,52 @@ def propose_table_swaps(
             yield found
 
 
-__all__ = ["propose_column_swaps", "propose_table_swaps", "resolve"]
+def _partners(view: QueryView, ctx: EvolveContext) -> list[tuple[ColumnRef, str, str]]:
+    """(the joining key column, the joined parent, its key) of each JOIN `x.fk = parent.key`
+    along a foreign key whose parent is used nowhere else in the query."""
+    keys = {tuple(fk[:4]) for fk in ctx.info.facts.foreign_keys}
+    found = []
+    for join in view.tree.args.get("joins") or []:
+        on, table = join.args.get("on"), join.this
+        if not isinstance(on, exp.EQ) or not isinstance(table, exp.Table):
+            continue
+        if not (isinstance(on.this, exp.Column) and isinstance(on.expression, exp.Column)):
+            continue
+        a, b = resolve(on.this, view.tree, ctx), resolve(on.expression, view.tree, ctx)
+        if a is None or b is None:
+            continue
+        name = table.name.lower()
+        alone = sum(t.name.lower() == name for t in view.tree.find_all(exp.Table)) == 1
+        for child, parent in ((a, b), (b, a)):
+            if (*child, *parent) in keys and parent[0] == name and alone:
+                found.append((child, parent[0], parent[1]))
+    return found
+
+
+def propose_partner_swaps(
+    view: QueryView, ctx: EvolveContext, rng: random.Random
+) -> Iterator[Evolution]:
+    """A joined parent replaced by another parent of the same child along another foreign key
+    (orders joined to customers → orders joined to stores), the parent's used columns matched
+    by kind: the skeleton holds, the query reads another table."""
+    used = _used(view.tree, ctx)
+    tables = view.tables
+    for (child, fk), parent, key in _partners(view, ctx):
+        others = [
+            (c, rt, rc)
+            for c, rt, rc in ctx.parents_of(child)
+            if rt not in tables and c != fk and rc == key
+        ]
+        rng.shuffle(others)
+        for column, target, _ in others[:2]:
+            refs = [r for r in used if r[0] == parent]
+            mapping = _match_columns(refs, target, ctx, rng)
+            if mapping is None:
+                continue
+            mapping[(child, fk)] = (child, column)
+            found = _apply(view, mapping, (parent, target), ctx, rng)
+            if found is not None:
+                yield found
+
+
+__all__ = ["propose_column_swaps", "propose_partner_swaps", "propose_table_swaps", "resolve"]

@@ -13,14 +13,20 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from enum import StrEnum
+
+import sqlglot
 
 from proto.common import PromptStyle
 from proto.sample import Scalar
-from shared.evolution.context import owned
+from shared.evolution.context import EvolveContext, owned, view_query
+from shared.evolution.describe import describe_query
 from shared.evolution.model import Change, ChangeKind
+from shared.evolution.names import names_of
 from shared.generation.template.meaning import Cond
 from shared.generation.template.question_parts import Vocabulary, condition, fix_articles, value
 from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.words import realize
 
 _END = re.compile(r"[\s?.!]+$")
 _OPS = {"gt": "above", "lt": "below"}
@@ -177,6 +183,30 @@ def explain_schema_change(explanation: str, change: Change) -> str:
         text = _swap(text, Change(ChangeKind.SWAP_VALUE, values=(old, new))) or text
     text, _ = rename_words(text, {**dict(change.idents), **dict(change.nouns)})
     return rename_words(text, dict(change.renames))[0]
+
+
+class Reword(StrEnum):
+    """Where an expanded question's words come from: the parent's question with the change put
+    in place, or realized afresh from the variant's own tree (falling back to in place when
+    the tree has a part `describe_query` cannot say)."""
+
+    IN_PLACE = "in-place"
+    REALIZED = "realized"
+
+
+def realize_sql(
+    sql: str, ctx: EvolveContext, style: PromptStyle, rng: random.Random, domain: str = ""
+) -> str | None:
+    """A whole question for `sql` from the meaning read off its tree (in the words of its
+    template domain when it has one), or None when part of it cannot be said."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+    view = view_query(tree)
+    names = names_of(domain)
+    meaning = describe_query(view, ctx, names) if view is not None else None
+    return None if meaning is None else realize(meaning, style, rng, names.wording)
 
 
 def reword_question(

@@ -67,3 +67,31 @@ def test_run_help_leaves_the_end_of_run_outputs_unloaded() -> None:
     `run --help` (they cost seconds: scipy, matplotlib, qdrant-client, anthropic, datasets)."""
     end_of_run = ("scipy", "matplotlib", "qdrant_client", "anthropic", "datasets")
     assert loaded_by(["run", "--help"], end_of_run) == []
+
+
+def test_validate_help_imports_nothing_heavy() -> None:
+    """`validate --help` reads only the command's options: the checks, the engines and the
+    loaders (pydantic, sqlglot, numpy behind them) are imported when it runs."""
+    assert loaded_by(["validate", "--help"], (*HEAVY, "asyncio", "shared.datasets.check")) == []
+
+
+def test_lazy_packages_resolve_every_name_they_export() -> None:
+    """`proto` and `shared.datasets` import their names on first use; each one still resolves
+    (in a fresh interpreter, so nothing was loaded before) and unknown names still fail."""
+    script = (
+        "import importlib, json\n"
+        "out = {}\n"
+        "for package in ('proto', 'shared.datasets'):\n"
+        "    module = importlib.import_module(package)\n"
+        "    out[package] = [n for n in module.__all__ if getattr(module, n, None) is None]\n"
+        "    try:\n"
+        "        getattr(module, 'no_such_name')\n"
+        "        out[package].append('no_such_name resolved')\n"
+        "    except AttributeError:\n"
+        "        pass\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == {"proto": [], "shared.datasets": []}

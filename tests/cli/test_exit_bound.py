@@ -24,7 +24,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.cli.validate import CLOSE_TIMEOUT_S, EXIT_BOUND_S
+from services.cli.validate import EXIT_BOUND_S
+from services.cli.validation_run import CLOSE_TIMEOUT_S
 from shared.engines.base import POOL_CLOSE_S
 from shared.runtime.local import (
     THROWAWAY_STOP_GRACE_S,

@@ -53,8 +53,44 @@ def test_bird_minidev_takes_dialect_from_file_name(
         assert record.db_id == item["db_id"]
         assert record.sql_dialect is engine
         assert record.schema_dialect is Engine.SQLITE
-        assert record.schema_ddl == (schemas / f"{item['db_id']}.sql").read_text()
+        # The schema file verbatim, plus the metadata's sample values as comment lines.
+        added = ("-- Sample values (dev_metadata.json): ", "-- Value range (dev_metadata.json): ")
+        own = [
+            line for line in (record.schema_ddl or "").splitlines() if not line.startswith(added)
+        ]
+        assert own == (schemas / f"{item['db_id']}.sql").read_text().splitlines()
         assert record.extra["difficulty"] == item["difficulty"]
+
+
+def test_bird_metadata_sample_values_reach_the_seed_fixture_as_schema_examples(
+    data_dir: Path,
+) -> None:
+    from proto.sample import ValueSource
+    from shared.generation.template.from_ddl import domain_from_ddl
+
+    path = data_dir / "bird_minidev" / "mini_dev_sqlite.json"
+    record = next(r for r in load_dataset(path) if r.db_id == "card_games")
+    ddl = record.schema_ddl or ""
+    assert "-- Sample values (dev_metadata.json): 'common', 'rare'" in ddl
+    domain = domain_from_ddl(ddl, name="seed-test-meta-cards")
+    rarity = domain.table("cards").column("rarity")
+    assert {"common", "rare", "uncommon", "mythic"} <= set(rarity.values)
+    assert rarity.fake is None  # real values enough: no Faker word padding
+    assert domain.seed is not None
+    assert dict(domain.seed.value_sources)["cards.rarity"] == (ValueSource.SCHEMA_COMMENT,)
+    # A copy of the schemas without the metadata file still loads, the schema file alone.
+    from shared.datasets.bird_metadata import read_bird_metadata
+
+    assert read_bird_metadata(data_dir / "no-such-dir" / "dev_metadata.json") == ({}, {})
+    # Numeric columns take BIRD's real min/max as their range (longitudes, not 1-1000).
+    f1 = next(r for r in load_dataset(path) if r.db_id == "formula_1")
+    lng = (
+        domain_from_ddl(f1.schema_ddl or "", name="seed-test-meta-f1")
+        .table("circuits")
+        .column("lng")
+    )
+    assert lng.low is not None and lng.high is not None
+    assert 0 < lng.low < lng.high <= 180  # the span of BIRD's typical longitudes
 
 
 def test_bird_dialect_flag_overrides_file_name(data_dir: Path) -> None:

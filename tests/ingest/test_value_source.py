@@ -11,6 +11,7 @@ import asyncio
 import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -126,3 +127,57 @@ def test_values_from_a_postgres_dsn(stack: object, tmp_path: Path) -> None:
     attached, report = asyncio.run(attach_database_values(mine, dsn))
     assert report.tables == 1 and report.scrubbed >= 3
     assert all("'France'" in (s.schema_ddl or "") for s in attached)
+
+
+@pytest.mark.e2e
+def test_values_from_a_mariadb_dsn(stack: object) -> None:
+    """A real MariaDB database on the test stack, built from Spider's concert_singer schema
+    (rendered for MySQL by sqlglot), sampled through a mysql:// DSN like PostgreSQL's."""
+    import aiomysql
+
+    from proto.common import Engine
+    from shared.engines.render import render_sql
+
+    dsn = stack.dsn("mysql")  # type: ignore[attr-defined]
+    assert dsn
+    url = urlsplit(dsn)
+    database = "values_from_mariadb"
+    ddl = render_sql(render_spider_ddl(concert_singer_entry()), Engine.SQLITE, Engine.MYSQL)
+
+    async def load() -> None:
+        conn = await aiomysql.connect(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 3306,
+            user=url.username,
+            password=url.password or "",
+            autocommit=True,
+        )
+        try:
+            async with conn.cursor() as cursor:
+                await cursor.execute(f"DROP DATABASE IF EXISTS {database}")
+                await cursor.execute(f"CREATE DATABASE {database}")
+                await cursor.execute(f"USE {database}")
+                for statement in ddl.split(";\n"):
+                    await cursor.execute(statement)
+                await cursor.executemany(
+                    "INSERT INTO stadium VALUES (%s,%s,%s,%s,%s,%s,%s)", STADIUMS
+                )
+                await cursor.executemany(
+                    "INSERT INTO singer VALUES (%s,%s,%s,%s,%s,%s,%s)", SINGERS
+                )
+        finally:
+            conn.close()
+
+    asyncio.run(load())
+    source = urlunsplit(url._replace(path=f"/{database}"))
+    seeds = asyncio.run(load_run_seeds(SPIDER / "dev.json", "p")).seeds
+    mine = [s for s in seeds if s.db_id == "concert_singer"][:3]
+    attached, report = asyncio.run(attach_database_values(mine, source))
+    assert report.tables == 2 and report.scrubbed >= 3  # stadium and singer; concert is empty
+    ddl_with_rows = attached[0].schema_ddl or ""
+    assert DATABASE_MARKER in ddl_with_rows and "'France'" in ddl_with_rows
+    assert "Joe Sharp" not in ddl_with_rows  # a person's full name never leaves the sampler
+    domain = domain_from_ddl(ddl_with_rows, name="seed-concert-mariadb", example_sql=[mine[0].sql])
+    sources = instance_value_sources(build_seed_schema(domain, 0))
+    assert ValueSource.DATABASE in sources["singer.Country"]
+    assert ValueSource.DATABASE in sources["stadium.Location"]

@@ -236,7 +236,8 @@ def _validate_table(domain: Domain, table: Table) -> list[str]:
         problems.append(f"{where}: label column {table.label_column!r} is not a column")
     else:
         label = table.column(table.label_column)
-        if label.kind in _NEEDS_VALUES and len(set(label.values)) < MIN_LABEL_VALUES:
+        enough = len(set(label.values)) >= MIN_LABEL_VALUES or label.fake is not None
+        if label.kind in _NEEDS_VALUES and not enough:
             problems.append(f"{where}: label {label.name} needs {MIN_LABEL_VALUES}+ values")
     for col in table.unique_together:
         if col not in col_names:
@@ -250,7 +251,7 @@ def _validate_table(domain: Domain, table: Table) -> list[str]:
 
 def _validate_column(table: Table, column: Column) -> list[str]:
     problems: list[str] = []
-    if column.kind in _NEEDS_VALUES and not column.values:
+    if column.kind in _NEEDS_VALUES and not column.values and column.fake is None:
         problems.append(f"kind {column.kind.value} needs `values`")
     if column.kind is ValueKind.CODE and not column.pattern:
         problems.append("kind code needs a `pattern`")

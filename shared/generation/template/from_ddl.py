@@ -39,6 +39,7 @@ from shared.generation.template.seed_keys import UUID, SeedTable, assign_keys
 from shared.generation.template.seed_kinds import (
     LABEL_RANK,
     Shape,
+    padded_with_words,
     shape_column,
     title_label,
     type_class,
@@ -256,7 +257,11 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         notes.append(f"table {table.name}: nothing names its rows (only links); dropped")
         return None
     if label in shapes:
-        shapes[label] = title_label(shapes[label], noun)
+        titled = title_label(shapes[label], label, noun)
+        if padded_with_words(titled) and table.key is not None:
+            label = table.key
+        else:
+            shapes[label] = titled
     columns: list[Column] = []
     key = table.key or SYNTHETIC_KEY
     if table.key is None:
@@ -307,6 +312,7 @@ def _column(table: SeedTable, name: str, shape: Shape | None, noun: str) -> Colu
         low=shape.low,
         high=shape.high,
         pattern=shape.pattern,
+        fake=shape.fake,
     )
 
 

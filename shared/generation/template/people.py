@@ -15,7 +15,7 @@ from functools import cache
 
 from faker import Faker
 
-__all__ = ["LOCALE_BY_COUNTRY", "company_name", "person_name", "to_ascii"]
+__all__ = ["LOCALE_BY_COUNTRY", "company_name", "person_name", "seeded_faker", "to_ascii"]
 
 # Faker locales whose names are in Latin script, by the English country name of rows.py.
 LOCALE_BY_COUNTRY: dict[str, str] = {
@@ -75,9 +75,15 @@ _FOLD = str.maketrans(
 )
 
 
+# Only the providers names come from. Faker's default builds all ~25 of them for a locale and
+# lists each provider's locale folder on disk to do it (1.3 s CPU for the 30 locales, paid by
+# every generator process); these two give the same names from the same seed (a test checks).
+NAME_PROVIDERS = ["faker.providers.company", "faker.providers.person"]
+
+
 @cache
 def _faker(locale: str) -> Faker:
-    return Faker(locale)
+    return Faker(locale, providers=NAME_PROVIDERS)
 
 
 def _seeded(country: str | None, rng: random.Random) -> Faker:
@@ -85,6 +91,11 @@ def _seeded(country: str | None, rng: random.Random) -> Faker:
     # Seeded from the row generator's stream: the same schema variant gives the same names.
     fake.seed_instance(rng.getrandbits(32))
     return fake
+
+
+def seeded_faker(rng: random.Random, country: str | None = None) -> Faker:
+    """Faker in the country's locale (en_US without one), seeded from `rng`."""
+    return _seeded(country, rng)
 
 
 def to_ascii(text: str) -> str:

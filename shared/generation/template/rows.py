@@ -21,6 +21,7 @@ from proto.sample import Scalar, TableRows
 from shared.generation.template.ddl import fk_order
 from shared.generation.template.people import company_name, person_name, to_ascii
 from shared.generation.template.schema_model import Column, ColumnType, Domain, Table, ValueKind
+from shared.generation.template.seed_fakes import fake_pool
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -99,6 +100,9 @@ class _TableFiller:
         self.forced_null: dict[str, int] = {}
         # The place of the row being filled (reset for every row).
         self.place: tuple[str | None, str] | None = None
+        # Rows this fill makes, and per Faker-drawn column its values (`_fake_pool`).
+        self.count = 0
+        self.fake_pools: dict[str, list[str]] = {}
         self.fk_of = {fk.column: fk.ref_table for fk in table.foreign_keys}
         # Per foreign key: the parents that get children, in the order they are first used.
         self.active: dict[str, list[int]] = {
@@ -109,6 +113,7 @@ class _TableFiller:
         count = self._row_count(rows_per_table)
         combos = self._junction_combos(count)
         count = min(count, len(combos)) if combos is not None else count
+        self.count = count
         # Every nullable column shows at least one NULL, so IS NULL filters and LEFT JOINs
         # always have something to find.
         self.forced_null = {
@@ -150,6 +155,9 @@ class _TableFiller:
         if label is not None:
             column = self.table.column(label)
             pool = _closed_pool(column)
+            if pool is None and column.fake is not None:
+                self.count = count
+                pool = self._fake_pool(column)
             if pool is not None:
                 count = min(count, len(pool))
         return count
@@ -203,7 +211,10 @@ class _TableFiller:
         seen = self.seen.setdefault(column.name, set())
         pool = self._pool(column, row)
         if unique and pool is not None:  # a closed list is dealt, not redrawn until lucky
-            value: Scalar = self.rng.choice([p for p in pool if p not in seen])
+            fresh = [p for p in pool if p not in seen]
+            # A seed column's real values name rows before Faker's complete them.
+            real = [p for p in fresh if p in column.values] if column.fake else []
+            value: Scalar = self.rng.choice(real or fresh)
             seen.add(value)
             return value
         for attempt in range(200):
@@ -233,6 +244,8 @@ class _TableFiller:
 
     def _pool(self, column: Column, row: dict[str, Scalar]) -> list[str] | None:
         """The column's closed list, narrowed to the row's country for country-tied values."""
+        if column.fake is not None:
+            return self._fake_pool(column)
         pool = _closed_pool(column)
         if pool is None or not column.value_countries:
             return pool
@@ -241,6 +254,15 @@ class _TableFiller:
             return pool
         tied = dict(column.value_countries)
         return [v for v in pool if tied.get(v) == country] or pool
+
+    def _fake_pool(self, column: Column) -> list[str]:
+        pool = self.fake_pools.get(column.name)
+        if pool is None:
+            label = column.name == self.table.label_column
+            seen = self.seen.get(column.name, set())
+            pool = fake_pool(column, label, self.count, seen, self.rng)
+            self.fake_pools[column.name] = pool
+        return pool
 
     def _tied_country(self, row: dict[str, Scalar]) -> str | None:
         for column in self.table.columns:
@@ -263,7 +285,11 @@ class _TableFiller:
     def _draw(self, column: Column, row: dict[str, Scalar], attempt: int) -> Scalar:
         rng, kind = self.rng, column.kind
         pool = self._pool(column, row)
-        if kind is ValueKind.CITY and column.name != self.table.label_column:
+        if (
+            kind is ValueKind.CITY
+            and column.fake is None
+            and column.name != self.table.label_column
+        ):
             city = self._place(row)[0]
             if city is not None and attempt == 0:
                 return city
@@ -325,7 +351,10 @@ class _TableFiller:
 
 
 def _closed_pool(column: Column) -> list[str] | None:
-    """The closed list a column draws from, if any (deduplicated, file order kept)."""
+    """The closed list a column draws from, if any (deduplicated, file order kept); a seed
+    column Faker completes has its pool in the filler (`_TableFiller._fake_pool`)."""
+    if column.fake is not None:
+        return None
     if column.values and column.kind not in (ValueKind.EMAIL, ValueKind.CODE, ValueKind.DATE):
         return list(dict.fromkeys(column.values))
     if column.kind is ValueKind.CITY:
@@ -383,6 +412,7 @@ def new_row(
     for at, column in enumerate(table.columns):
         filler.seen[column.name] = {r[at] for r in existing}
     index = len(existing)
+    filler.count = 1
     row: dict[str, Scalar] = {}
     try:
         for column in table.columns:

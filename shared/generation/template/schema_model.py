@@ -48,6 +48,39 @@ class ValueKind(StrEnum):
     ORDINAL = "ordinal"
 
 
+class FakeKind(StrEnum):
+    """What a seed text column without (enough) example values holds, as a Faker provider can
+    draw it (`seed_fakes.py`): the issue's "fake-data library for the column's inferred kind"."""
+
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    USER_NAME = "user_name"
+    EMAIL = "email"
+    COMPANY = "company"
+    CITY = "city"
+    # A place-named thing: a Faker city and the thing's noun ("Ruthfort School").
+    PLACE_NAME = "place_name"
+    STATE = "state"
+    STATE_ABBR = "state_abbr"
+    COUNTRY = "country"
+    COUNTRY_CODE = "country_code"  # ISO 3166 alpha-2/-3, when the real values are codes
+    STREET = "street"
+    TITLE = "title"  # a post's or event's title: Faker's catch phrases
+    NAME = "name"  # the name of a thing nothing more is known of: two Faker words
+    TEXT = "text"  # free text (descriptions, notes, bodies): a Faker sentence
+    WORD = "word"  # a category nothing is known of: Faker words
+    SHAPE = "shape"  # the shape of the column's one example value, filled by Faker's bothify
+    COLOR = "color"
+    LANGUAGE = "language"
+    CURRENCY = "currency"
+    JOB = "job"
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    TIME = "time"
+    UUID = "uuid"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -76,6 +109,9 @@ class Column:
     # columns_per_table: it has rows like any column, but nobody asks about it, so the query
     # builder reads it only when the table has nothing else of the kind it needs.
     filler: bool = False
+    # Seed columns only: the Faker provider that draws the values `values` does not hold (a
+    # text column without example values, or with too few for its rows); None elsewhere.
+    fake: FakeKind | None = None
 
     @property
     def ddl_type(self) -> str:

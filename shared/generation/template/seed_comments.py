@@ -25,6 +25,9 @@ _COLUMN = re.compile(r'^\s*(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z
 _QUOTED = re.compile(r"(?<![A-Za-z0-9])'([^'\n]{1,60})'(?![A-Za-z0-9])")
 # Format descriptions quoted like values ('YYYY-MM-DD', 'minutes:seconds.milliseconds').
 _FORMAT = re.compile(r"(?i)yyyy|mm-dd|hh:mm|minutes|seconds|\bformat\b")
+_RANGE = re.compile(
+    r"^--\s*Value range \(dev_metadata\.json\): (-?\d+(?:\.\d+)?) to (-?\d+(?:\.\d+)?)$"
+)
 _NOT_COLUMNS = frozenset({"primary", "foreign", "unique", "constraint", "check", "key"})
 
 
@@ -32,7 +35,7 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
     """Add every quoted literal of a column's comment lines to `values[(table, column)]`
     through `add(values, table, column, value)` (which filters and caps them)."""
     table: str | None = None
-    pending: list[str] = []
+    pending: list[Scalar] = []
     for line in ddl.splitlines():
         stripped = line.strip()
         created = _CREATE.match(stripped)
@@ -40,6 +43,10 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
             table, pending = created.group(1), []
             continue
         if stripped.startswith("--"):
+            span = _RANGE.match(stripped)
+            if span:  # the loader's line for BIRD's metadata min/max (bird_metadata.py)
+                pending += [_number(span.group(1)), _number(span.group(2))]
+                continue
             pending += [v for v in _QUOTED.findall(stripped) if _is_value(v)]
             continue
         column = _COLUMN.match(stripped)
@@ -51,5 +58,15 @@ def harvest_comments(ddl: str, values: Values, add: Adder) -> None:
         pending = []
 
 
+def _number(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
+
+
 def _is_value(text: str) -> bool:
-    return text == text.strip() and any(ch.isalnum() for ch in text) and not _FORMAT.search(text)
+    # '+' and '-' are real values of BIRD's lab columns (KCT, LAC: positive, negative).
+    signed = text in ("+", "-")
+    return (
+        text == text.strip()
+        and (signed or any(ch.isalnum() for ch in text))
+        and not _FORMAT.search(text)
+    )

@@ -10,18 +10,17 @@ Booleans become INTEGER 0/1 (a rating-like category); timestamps become DATE.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from proto.sample import Scalar
-from shared.generation.template.rows import FIRST_NAMES, LAST_NAMES
-from shared.generation.template.schema_model import ColumnType, ValueKind
+from shared.generation.template.schema_model import ColumnType, FakeKind, ValueKind
+from shared.generation.template.seed_fakes import fit_examples, infer_fake, shape_of
 from shared.generation.template.seed_keys import BOOL, DATE, DEC, INT, TEXT, UUID
 from shared.generation.template.seed_parse import RawColumn
 from shared.generation.template.seed_words import (
     category_values,
     is_company_table,
     is_person_table,
-    made_up_names,
     word_set,
     words,
 )
@@ -81,7 +80,10 @@ _CODE_PATTERNS = {
     "link": "https://www.example.org/p/######",
     "website": "https://www.example-####.org",
 }
-_CODED_TEXT = frozenset({"no", "number", "id", "url", "link", "website", "time", "duration"})
+_CODED_TEXT = frozenset(
+    {"no", "number", "id", "ids", "url", "urls", "link", "website", "time", "duration"}
+)
+_UUID = "########-####-####-####-############"
 _PERSON_COLUMNS = word_set(
     "author manager owner driver coach director customer employee student patient"
 )
@@ -101,7 +103,9 @@ class Shape:
     values: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    # CODE: the code's pattern; a Faker SHAPE: its numerify pattern; PLACE_NAME: the noun.
     pattern: str | None = None
+    fake: FakeKind | None = None
 
 
 def type_class(column: RawColumn, seen: list[Scalar]) -> str | None:
@@ -227,24 +231,49 @@ def _date(parts: list[str], texts: list[str]) -> Shape:
 
 
 def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
-    last, words_set = parts[-1], set(parts)
+    shape = _text_shape(parts, noun, texts, closed)
+    if shape.fake is None:
+        return shape
+    fake, extra = fit_examples(shape.fake, shape.pattern, list(shape.values))
+    return replace(shape, fake=fake, pattern=extra)
+
+
+def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
     if closed:  # an ENUM: exactly its values
         return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=tuple(texts))
+    # 'AdmFName1', 'AdmEmail2': numbered copies of a column read as the column.
+    parts = [re.sub(r"\d+$", "", p) or p for p in parts]
+    last, words_set = parts[-1], set(parts)
     if words_set & {"email", "mail"}:
         return Shape(ColumnType.TEXT, ValueKind.EMAIL)
     # Places with real example values keep them ('CZE', not a made-up 'Brazil').
     if last in ("city", "town") and len(texts) < 2:
-        return Shape(ColumnType.TEXT, ValueKind.CITY)
+        return Shape(ColumnType.TEXT, ValueKind.CITY, values=tuple(texts), fake=FakeKind.CITY)
     if last in ("country", "nation", "nationality") and len(texts) < 2:
-        return Shape(ColumnType.TEXT, ValueKind.COUNTRY)
+        values = tuple(texts)
+        return Shape(ColumnType.TEXT, ValueKind.COUNTRY, values=values, fake=FakeKind.COUNTRY)
+    if words_set & {"uuid", "guid"}:
+        return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_UUID, fake=FakeKind.UUID)
+    if last in ("time", "duration"):
+        # Clock times and lap durations shaped like the real ones, with minutes under 60.
+        shape = next((found for t in texts if (found := shape_of(t))), None)
+        fake = FakeKind.SHAPE if shape else FakeKind.TIME
+        values = tuple(dict.fromkeys(texts))
+        return Shape(
+            ColumnType.TEXT, ValueKind.CODE, values, pattern=shape or "##:##:##", fake=fake
+        )
     # A text key or link without example values gets codes, not 'Id A' / 'Url A'.
-    if words_set & _CODE or last in _CODED_TEXT:
+    # BIRD's `link_to_member` holds the member's text key ('rec...').
+    if words_set & _CODE or last in _CODED_TEXT or (parts[0] == "link" and len(parts) > 1):
         return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
     name_like = bool(words_set & _NAMES)
-    if words_set & {"first", "given", "fname", "firstname"} and name_like:
-        return _title(texts, FIRST_NAMES)
-    if words_set & {"last", "family", "surname", "lname", "lastname"}:
-        return _title(texts, LAST_NAMES)
+    given = words_set & {"first", "given", "fname", "firstname"} or parts[-2:] == ["f", "name"]
+    family = words_set & {"last", "family", "surname", "lname", "lastname"} or (
+        parts[-2:] == ["l", "name"]
+    )
+    if (given and name_like) or family:
+        fake = FakeKind.FIRST_NAME if given and name_like else FakeKind.LAST_NAME
+        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=tuple(texts), fake=fake)
     if (
         (name_like and is_person_table(noun) and last == "name")
         or (parts[0] in _PERSON_COLUMNS and (len(parts) == 1 or last == "name"))
@@ -256,24 +285,32 @@ def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
     ):
         return Shape(ColumnType.TEXT, ValueKind.COMPANY_NAME)
     if name_like:
-        return _title(texts, made_up_names(noun, 16))
-    return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=_categories(parts, texts))
+        fake, extra = infer_fake(parts, noun, name_like=True)
+        values = tuple(dict.fromkeys(texts))
+        if len(values) >= 2 and fake in GENERIC_FAKES:
+            # Real names repeat rather than mix with Faker words ('Become Work' Grand Prix).
+            return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
+        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values, pattern=extra, fake=fake)
+    return _category(parts, noun, texts)
 
 
-def _title(texts: list[str], pool: tuple[str, ...]) -> Shape:
-    values = tuple(dict.fromkeys([*texts, *pool]))[: max(16, len(texts))]
-    return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
-
-
-def _categories(parts: list[str], texts: list[str]) -> tuple[str, ...]:
-    found = list(dict.fromkeys(texts))[:12]
-    # Two real values make a category; padding them with generic words would be placeholders.
+def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:
+    found = tuple(dict.fromkeys(texts))[:12]
+    # Two real values make a category; padding them would dilute the real ones.
     if len(found) >= 2:
-        return tuple(found)
-    generic = list(category_values(parts))
-    if found and all(t == t.lower() for t in found):
-        generic = [g.lower() for g in generic]
-    return tuple(dict.fromkeys([*found, *generic]))[: max(4, len(found))]
+        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found)
+    fake, extra = infer_fake(parts, noun, name_like=False)
+    if fake is FakeKind.WORD:
+        generic = category_values(parts)
+        if generic:  # the column's own word names a closed set ('status', 'gender')
+            if found and all(t == t.lower() for t in found):
+                generic = tuple(g.lower() for g in generic)
+            values = tuple(dict.fromkeys([*found, *generic]))
+            return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=values)
+        shape = shape_of(found[0]) if found else None
+        if shape is not None:
+            fake, extra = FakeKind.SHAPE, shape
+    return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found, pattern=extra, fake=fake)
 
 
 def _pattern(last: str, texts: list[str]) -> str:
@@ -287,12 +324,34 @@ def _pattern(last: str, texts: list[str]) -> str:
     return _CODE_PATTERNS.get(last, f"{last[:3].upper() or 'C'}-####")
 
 
-def title_label(shape: Shape, noun: str) -> Shape:
-    """A column promoted to name rows: unique values, so a closed list needs 8+ entries."""
-    if shape.kind in (ValueKind.CATEGORY, ValueKind.TITLE):
-        values = tuple(dict.fromkeys([*shape.values, *made_up_names(noun, 16)]))
-        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
-    return shape
+def title_label(shape: Shape, name: str, noun: str) -> Shape:
+    """A column promoted to name rows: unique values, so its real values are followed by
+    Faker's of the kind its name says (a lone Faker word reads badly as a name: two)."""
+    if shape.kind not in (ValueKind.CATEGORY, ValueKind.TITLE):
+        return shape
+    fake, extra = shape.fake, shape.pattern
+    if fake is None:
+        parts = [re.sub(r"\d+$", "", p) or p for p in words(name)] or ["name"]
+        fake, extra = infer_fake(parts, noun, name_like=True)
+    if fake is FakeKind.WORD:
+        fake, extra = FakeKind.NAME, None
+    if fake in GENERIC_FAKES and len(set(shape.values)) >= REAL_LABEL_VALUES:
+        # Enough real names: the table gets no more rows than they name (rows.py caps it).
+        return Shape(ColumnType.TEXT, ValueKind.TITLE, values=shape.values)
+    fake, extra = fit_examples(fake, extra, list(shape.values))
+    return Shape(ColumnType.TEXT, ValueKind.TITLE, values=shape.values, pattern=extra, fake=fake)
+
+
+# Faker kinds that know nothing of the column but its being a name or a word: real values are
+# never mixed with them when there are a few (`_text_shape`, `title_label`).
+GENERIC_FAKES = frozenset({FakeKind.NAME, FakeKind.WORD, FakeKind.TITLE, FakeKind.TEXT})
+REAL_LABEL_VALUES = 8
+
+
+def padded_with_words(shape: Shape) -> bool:
+    """A label whose few real values Faker's generic words would have to complete (three
+    account frequencies padded with 'Western Possible'): the key names such rows better."""
+    return shape.fake in (FakeKind.NAME, FakeKind.WORD) and len(set(shape.values)) >= 2
 
 
 # The order in which a column is preferred as the one that names a row.

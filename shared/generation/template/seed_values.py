@@ -143,10 +143,12 @@ def column_sources(
     """Where a column's generated values come from, most specific first."""
     if key or column.kind in (ValueKind.ID, ValueKind.FOREIGN_KEY):
         return [ValueSource.KEY]
-    if column.values:
+    if column.values or column.fake is not None:
         fallback = ValueSource.CATALOGUE if catalogue else ValueSource.WORD_LIST
-        sources = [(origins or {}).get(value, fallback) for value in column.values]
-        return sorted(set(sources), key=lambda source: list(ValueSource).index(source))
+        found = {(origins or {}).get(value, fallback) for value in column.values}
+        # Faker completes a seed column its example values do not fill (seed_fakes.py).
+        found |= {ValueSource.FAKER} if column.fake is not None else set()
+        return sorted(found, key=lambda source: list(ValueSource).index(source))
     if column.kind in _FAKER_KINDS:
         return [ValueSource.FAKER]
     if column.kind in _LIST_KINDS:

@@ -118,11 +118,6 @@ CATEGORY_WORDS = frozenset(_CATEGORY_VALUES) | word_set(
     county province theme material fuel cuisine ethnicity race religion education
     classification stage phase plan membership program programme"""
 )
-# Neutral words that make readable made-up names ("Project Aurora").
-NAME_WORDS = word_list(
-    """Aurora Beacon Cedar Delta Ember Falcon Granite Harbor Iris Juniper Kestrel Lumen Maple
-    Nova Orion Pioneer Quartz Raven Sierra Summit Tundra Vertex Willow Zephyr"""
-)
 
 
 def words(identifier: str) -> list[str]:
@@ -195,18 +190,11 @@ def is_company_table(noun: str) -> bool:
 
 
 def category_values(column_words: list[str]) -> tuple[str, ...]:
-    """Plausible values for a category column nobody gave examples of: by its words, else
-    lettered ('Type A', 'Type B', ...)."""
+    """Plausible values for a category column nobody gave examples of, when one of its words
+    names a closed set ('status', 'gender'); () otherwise (never lettered 'Type A')."""
     for word in reversed(column_words):
         if word in _CATEGORY_VALUES:
             return _CATEGORY_VALUES[word]
         if singular(word) in _CATEGORY_VALUES:
             return _CATEGORY_VALUES[singular(word)]
-    head = (column_words[-1] if column_words else "value").capitalize()
-    return tuple(f"{head} {letter}" for letter in "ABCDE")
-
-
-def made_up_names(noun: str, count: int) -> tuple[str, ...]:
-    """Readable distinct names for rows of a table ("Program Aurora", "Program Beacon")."""
-    head = " ".join(w.capitalize() for w in noun.split()[-2:]) or "Item"
-    return tuple(f"{head} {word}" for word in NAME_WORDS[:count])
+    return ()

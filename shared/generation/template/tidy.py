@@ -104,9 +104,26 @@ def changes_rows(store: RowStore, select: ir.Select, preds: list[ir.Expr], pred:
     return _bag(store, replace(select, where=ir.conjoin([*preds, pred]))) != before
 
 
+# Bags kept per row store: the same filter set is weighed against each candidate filter in
+# turn (changes_rows' "before"), and drop_idle_filters re-evaluates sets seen a moment ago.
+BAG_MEMO_SIZE = 512
+
+
 def _bag(store: RowStore, select: ir.Select) -> Counter[tuple[object, ...]]:
-    rows = run_query(store, ir.Query(replace(select, order_by=(), limit=None)), None, None, {})
-    return Counter(tuple(r) for r in rows.rows)
+    """The SELECT's rows as a multiset. Memoised on the store: the store's rows never change
+    and the evaluation reads nothing else, so an equal SELECT has the same bag (callers only
+    compare bags, never change them)."""
+    unordered = replace(select, order_by=(), limit=None)
+    memo = store.memo.setdefault("tidy.bags", {})
+    assert isinstance(memo, dict)
+    bag: Counter[tuple[object, ...]] | None = memo.get(unordered)
+    if bag is None:
+        rows = run_query(store, ir.Query(unordered), None, None, {})
+        bag = Counter(tuple(r) for r in rows.rows)
+        if len(memo) >= BAG_MEMO_SIZE:
+            memo.clear()
+        memo[unordered] = bag
+    return bag
 
 
 def conds_of(pairs: list[Candidate]) -> list[Cond]:

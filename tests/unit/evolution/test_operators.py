@@ -21,7 +21,7 @@ from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
 from shared.evolution.model import Change, ChangeKind, Operator
 from shared.evolution.operators import score_feasibility
-from shared.evolution.ops_clause import propose_join
+from shared.evolution.ops_clause import propose_join, propose_logic
 from shared.evolution.ops_nest import _cte, propose_set
 from shared.evolution.parents import Parent, Skip, parent_from_record
 from shared.evolution.wording import reword_question
@@ -202,3 +202,20 @@ def test_no_except_over_a_window() -> None:
     assert view is not None
     with EvolveContext.open(SINGLE_TABLE, ()) as ctx:
         assert not list(propose_set(view, ctx, random.Random(0)))
+
+
+def test_logic_does_not_pin_a_shown_column_to_one_value() -> None:
+    """Found reading evolved records: "the distinct customer segments of tariffs with customer
+    segment 'Industrial'" answers itself."""
+    schema = (
+        "CREATE TABLE tariffs (id INTEGER PRIMARY KEY, segment VARCHAR(20) NOT NULL,"
+        " price DECIMAL(6,2) NOT NULL);\n"
+        "INSERT INTO tariffs (id, segment, price) VALUES (1, 'Home', 0.2), (2, 'Home', 0.3),"
+        " (3, 'Industrial', 0.1), (4, 'Industrial', 0.15), (5, 'Shop', 0.25), (6, 'Shop', 0.2);"
+    )
+    view = view_query(sqlglot.parse_one("SELECT DISTINCT t.segment FROM tariffs AS t"))
+    assert view is not None
+    with EvolveContext.open(schema, ()) as ctx:
+        found = list(propose_logic(view, ctx, random.Random(0)))
+    assert found, "other filters are still proposed"
+    assert not [e for e in found if "t.segment =" in e.sql], [e.sql for e in found]
