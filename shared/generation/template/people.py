@@ -93,9 +93,17 @@ def _seeded(country: str | None, rng: random.Random) -> Faker:
     return fake
 
 
+@cache
+def _full_faker(locale: str) -> Faker:
+    return Faker(locale)  # every provider: places, streets, colours, text (one locale: cheap)
+
+
 def seeded_faker(rng: random.Random, country: str | None = None) -> Faker:
-    """Faker in the country's locale (en_US without one), seeded from `rng`."""
-    return _seeded(country, rng)
+    """Faker with every provider in the country's locale (en_US without one), seeded from
+    `rng`: for values of any kind, not only names (seed columns nobody gave examples of)."""
+    fake = _full_faker(LOCALE_BY_COUNTRY.get(country or "", _FALLBACK))
+    fake.seed_instance(rng.getrandbits(32))
+    return fake
 
 
 def to_ascii(text: str) -> str:
