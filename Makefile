@@ -12,7 +12,7 @@ demo: setup
 	$(VENV)/sqlsynth run --count 300 --out out/demo
 
 test: setup
-	$(VENV)/python -m pytest -q -p no:cacheprovider --durations=25; status=$$?; bash scripts/stop-leftovers.sh; exit $$status
+	$(VENV)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25; status=$$?; bash scripts/stop-leftovers.sh; exit $$status
 
 test-fast: setup
 	$(VENV)/python -m pytest -q -m "not e2e and not slow and not engines"
