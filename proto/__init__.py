@@ -6,8 +6,9 @@ must not load pydantic and every model, which cost `sqlsynth ... --help` a third
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from proto.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from proto.common import (
@@ -72,11 +73,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'proto' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
 __all__ = [

@@ -87,66 +87,40 @@ async def run_validation(
     progress_console: Console,
     show_progress: bool,
 ) -> None:
+    from shared.engines.validator import Validator
+
     async with cancel_on_terminate():
         engines = await open_each(settings, run.requested, run.unavailable)
         run.ran = [engine for engine in run.requested if engine in engines]
-        if engines:
-            await validate_on(
-                engines,
-                records,
-                run,
-                level=level,
-                policy=policy,
-                concurrency=concurrency,
-                default_dialect=default_dialect,
-                allow_writes=allow_writes,
-                progress_console=progress_console,
-                show_progress=show_progress,
-            )
+        if not engines:
+            return
+        try:
+            validator = Validator(engines)
+            with make_progress(progress_console, enabled=show_progress) as progress:
+                task = progress.add_task("validating", total=len(records), status="")
+                passed = 0
 
+                def advance(result: RecordResult) -> None:
+                    nonlocal passed
+                    passed += any(result.query_ok(e) for e in run.ran)
+                    done = int(progress.tasks[task].completed) + 1
+                    progress.update(task, advance=1, status=f"query valid (any) {passed}/{done}")
 
-async def validate_on(
-    engines: dict[Engine, SqlEngine],
-    records: list[DatasetRecord],
-    run: ValidationRun,
-    *,
-    level: Level,
-    policy: Policy,
-    concurrency: int,
-    default_dialect: Engine,
-    allow_writes: bool,
-    progress_console: Console,
-    show_progress: bool,
-) -> None:
-    from shared.engines.validator import Validator
-
-    try:
-        validator = Validator(engines)
-        with make_progress(progress_console, enabled=show_progress) as progress:
-            task = progress.add_task("validating", total=len(records), status="")
-            passed = 0
-
-            def advance(result: RecordResult) -> None:
-                nonlocal passed
-                passed += any(result.query_ok(e) for e in run.ran)
-                done = int(progress.tasks[task].completed) + 1
-                progress.update(task, advance=1, status=f"query valid (any) {passed}/{done}")
-
-            started = time.perf_counter()
-            run.results = await check_records(
-                validator,
-                records,
-                run.ran,
-                level=level,
-                policy=policy,
-                concurrency=concurrency,
-                default_dialect=default_dialect,
-                allow_writes=allow_writes,
-                on_result=advance,
-            )
-            run.elapsed_s = time.perf_counter() - started
-    finally:
-        await close_within(engines, CLOSE_TIMEOUT_S)
+                started = time.perf_counter()
+                run.results = await check_records(
+                    validator,
+                    records,
+                    run.ran,
+                    level=level,
+                    policy=policy,
+                    concurrency=concurrency,
+                    default_dialect=default_dialect,
+                    allow_writes=allow_writes,
+                    on_result=advance,
+                )
+                run.elapsed_s = time.perf_counter() - started
+        finally:
+            await close_within(engines, CLOSE_TIMEOUT_S)
 
 
 async def close_within(engines: dict[Engine, SqlEngine], timeout_s: float) -> None:

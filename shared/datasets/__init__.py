@@ -6,8 +6,9 @@ Names are imported from their module on first use (PEP 562), so that `shared.dat
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from proto.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from shared.datasets.formats import DatasetFormat
@@ -24,11 +25,7 @@ _HOMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'shared.datasets' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
 __all__ = [
