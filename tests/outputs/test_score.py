@@ -68,7 +68,8 @@ def test_wrong_and_missing_predictions_lose_points(
 ) -> None:
     records = read_export(exported)
     half = len(records) // 2
-    predictions = {r["id"]: "SELECT 1" for r in records[:half]}
+    # An answer no gold result holds ("SELECT 1" is right for a gold count of one).
+    predictions = {r["id"]: "SELECT 'not the answer' AS wrong" for r in records[:half]}
     path = write_predictions(tmp_path / "bad.jsonl", predictions)
     report = score([str(path), "--dataset", str(exported)], stack)
     assert report["missing_predictions"] == len(records) - half
