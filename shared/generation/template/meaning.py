@@ -97,8 +97,10 @@ class Meaning:
     notes: list[str] = field(default_factory=list)  # interpretations of vague words
 
     def vague_conds(self) -> list[Cond]:
-        """The conditions an informal question names by a vague word (at most two)."""
-        return [c for c in self.filters if c.vague][:2]
+        """The conditions an informal question names by a vague word (at most two, one per
+        word, as the question's wording picks them)."""
+        by_word = {c.vague: c for c in reversed(self.filters) if c.vague}
+        return [c for c in self.filters if c.vague and by_word[c.vague] is c][:2]
 
     def vague_notes(self) -> list[str]:
         """What the informal question's vague words mean, for the explanation."""

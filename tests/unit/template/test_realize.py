@@ -146,6 +146,15 @@ def test_vague_words_only_in_the_informal_style() -> None:
         assert "2024-03-01" in text and "recent" not in text and "top" not in text, text
 
 
+def test_a_vague_word_is_said_once_and_a_second_use_by_its_value() -> None:
+    pricey = Filter(Op.GT, "unit price", (150.0,), ValueKind.NUMBER, vague="pricey")
+    fee = Filter(Op.GT, "shipping fee", (15.0,), ValueKind.NUMBER, vague="pricey")
+    meaning = _orders(filters=(pricey, fee))
+    assert meaning.vague_filters() == (pricey,)
+    informal = _say(meaning, S.INFORMAL)
+    assert informal.count("pricey") == 1 and "15" in informal and "150" not in informal, informal
+
+
 def test_a_change_says_what_changes_and_which_rows() -> None:
     raise_ = Change(ChangeKind.RAISE_PCT, "product", "products", "unit price", amount=20)
     update = QuestionMeaning(Intent.UPDATE, "product", "products", filters=(OPEN,), change=raise_)

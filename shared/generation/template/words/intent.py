@@ -174,5 +174,7 @@ class QuestionMeaning:
     ranked: tuple[str, str] | None = None
 
     def vague_filters(self) -> tuple[Filter, ...]:
-        """The filters an informal question names by a vague word (at most two)."""
-        return tuple(f for f in self.filters if f.vague)[:2]
+        """The filters an informal question names by a vague word (at most two, one per word:
+        "pricey pricey order lines" says nothing twice; the second is said with its value)."""
+        by_word = {f.vague: f for f in reversed(self.filters) if f.vague}
+        return tuple(f for f in self.filters if f.vague and by_word[f.vague] is f)[:2]
