@@ -227,6 +227,10 @@ def _first_rows(
         # own (or its group's), so the pairs stay one per row.
         host = replace(host, items=(*host.items, ir.Item(order_expr, "ranked_by")))
     host = replace(host, order_by=(ir.Order(order_expr, desc), ir.Order(key)), limit=k)
+    picked = [row[0] for row in run_statement(ctx.store, ir.Query(host)).rows]
+    if len(set(picked)) < len(picked):
+        # A join repeats a target row: "the 2 departments with the most beds" would change one.
+        raise Fragile(f"the first {k} rows repeat one of the {target}")
     meaning.order = Ordering(f.label, desc)
     meaning.limit = k
     return host

@@ -6,6 +6,7 @@ of existing rows with shifted ids (INSERT … SELECT) are left only to plans not
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import sqlglot
 from sqlglot import exp
@@ -15,6 +16,7 @@ from proto.sample import Blueprint
 from shared.errors import GenerationError
 from shared.generation.template.catalogue import domain_names
 from shared.generation.template.engine import TemplateEngine
+from shared.pipeline.records import sql_context
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 
@@ -81,3 +83,35 @@ def test_copies_of_rows_are_left_to_window_and_set_operation_plans() -> None:
     assert total >= 40
     assert copies <= 0.35 * total
     assert wrapped >= 1
+
+
+def test_the_first_k_rows_to_change_are_k_distinct_rows() -> None:
+    """ "Raise the budget of the 2 departments with the most beds" ranks the departments, not
+    the joined rows: a join that repeats a department must not let the cut pick it twice."""
+    engine = TemplateEngine()
+    blueprints = [
+        b
+        for b in BlueprintSampler(default_spec(), seed=11).draw_many(1500)
+        if b.task_type is TaskType.MANIPULATION
+        and b.num_tables >= 2
+        and {SqlFeature.ORDER_BY, SqlFeature.LIMIT} <= set(b.features)
+    ][:60]
+    checked = 0
+    for i, blueprint in enumerate(blueprints):
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if not isinstance(tree, exp.Update | exp.Delete):
+            continue
+        cut = next((s for s in tree.find_all(exp.Select) if s.args.get("limit")), None)
+        if cut is None or not cut.args.get("joins"):
+            continue
+        conn = sqlite3.connect(":memory:")
+        conn.executescript(sql_context(draft))
+        keys = [row[0] for row in conn.execute(cut.sql(dialect="sqlite")).fetchall()]
+        conn.close()
+        assert len(set(keys)) == len(keys), (draft.question, draft.sql)
+        checked += 1
+    assert checked >= 3
