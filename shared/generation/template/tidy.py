@@ -62,15 +62,19 @@ def idle_tables(select: ir.Select, alias: dict[str, str]) -> list[str]:
 
 
 def pinned_columns(preds: list[ir.Expr]) -> set[ir.Expr]:
-    """Columns a conjunct pins to a single value (`x = 'a'`, `x IN ('a')`): grouping,
-    partitioning or listing them says nothing."""
+    """Columns a conjunct pins to a single value (`x = 'a'`, `x IN ('a')`, `x IS NULL`):
+    grouping, partitioning, listing or counting their distinct values says nothing."""
     out: set[ir.Expr] = set()
     for pred in preds:
         if isinstance(pred, ir.Cmp) and pred.op == "=" and isinstance(pred.right, ir.Lit):
             out.add(pred.left)
-        elif isinstance(pred, ir.InList) and not pred.negate and len(pred.items) == 1:
+        elif isinstance(pred, ir.InList | ir.IsNull) and not pred.negate and _one_value(pred):
             out.add(pred.expr)
     return out
+
+
+def _one_value(pred: ir.InList | ir.IsNull) -> bool:
+    return isinstance(pred, ir.IsNull) or len(pred.items) == 1
 
 
 def drop_idle_filters(

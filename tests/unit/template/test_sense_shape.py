@@ -134,6 +134,9 @@ def test_pinned_columns_are_equalities_on_one_value() -> None:
     ]
     assert pinned_columns(preds) == {col}
     assert pinned_columns([ir.InList(other, (ir.Lit("Oslo"),))]) == {other}
+    # "givers with no giving tier" pins the tier: counting its distinct values says nothing.
+    tier = ir.Col("d", "giving_tier")
+    assert pinned_columns([ir.IsNull(tier), ir.IsNull(other, negate=True)]) == {tier}
 
 
 def test_plural_labels_keep_participles_after_the_noun() -> None:
