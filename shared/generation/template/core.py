@@ -27,6 +27,7 @@ from shared.generation.template.outputs import (
     case_bucket,
     count_metric,
     distinct_metric,
+    distinct_targets,
     group_dims,
     group_window,
     grouped_labels,
@@ -106,13 +107,13 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     # every condition costs the question a phrase (issue 13: questions of about 20 words).
     # (The lenient last attempts take as many as before, so no planned feature is lost.)
     count = 1 if ctx.strict else ctx.count(1, 1, 2)
-    preds = choose_filters(ctx, base, witness, count, avoid, pins=spec.grain != "groups")
+    preds = _core_filters(ctx, base, witness, count, avoid, spec.grain != "groups")
+    if spec.distinct and not spec.window and not _distinct_left(ctx, base, dims):
+        # The filters pinned every column a distinct count could read ("the number of
+        # distinct tiers of givers with no tier" is 0): draw filters that spare them.
+        spared = avoid | {f.label for f in distinct_targets(ctx, base, dims[0] if dims else None)}
+        preds = _core_filters(ctx, base, witness, count, spared, spec.grain != "groups")
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
-    if base.partner is not None and len(preds) < 2:
-        # A cross product is only readable when both sides are narrowed.
-        more = choose_filters(ctx, base, witness, 3, avoid | {c.label for _, c in preds})
-        preds += more[: 2 - len(preds)]
-    base.pinned = pinned_columns([p for p, _ in preds])
     meaning = subject_meaning(ctx, base)
     where = ir.conjoin([p for p, _ in preds] + [p for p, _ in subs])
     names = Names()
@@ -132,6 +133,27 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     level.source_rows = base.rows
     level.grain_table = base.grain
     return level
+
+
+def _core_filters(
+    ctx: Ctx, base: Base, witness: Row, count: int, avoid: set[str], pins: bool
+) -> list[Candidate]:
+    """The stated filters, with the columns they pin noted on the base."""
+    preds = choose_filters(ctx, base, witness, count, avoid, pins=pins)
+    if base.partner is not None and len(preds) < 2:
+        # A cross product is only readable when both sides are narrowed.
+        more = choose_filters(ctx, base, witness, 3, avoid | {c.label for _, c in preds})
+        preds += more[: 2 - len(preds)]
+    base.pinned = pinned_columns([p for p, _ in preds])
+    return preds
+
+
+def _distinct_left(
+    ctx: Ctx, base: Base, dims: tuple[list[ir.Expr], list[Field], str, str] | None
+) -> bool:
+    """Whether a column a distinct count could read is left unpinned (or none ever was)."""
+    targets = distinct_targets(ctx, base, dims[0] if dims else None)
+    return not targets or any(f.expr not in base.pinned for f in targets)
 
 
 def _witnessed_subqueries(

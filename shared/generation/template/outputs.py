@@ -273,10 +273,9 @@ def _aggregate_label(word: str, label: str) -> str:
     return f"sum of {label}" if word == "total" else f"{word} of the {label} values"
 
 
-def distinct_metric(
-    ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
-) -> tuple[Field, Metric] | None:
-    fields = [
+def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
+    """The columns whose distinct values a count could read, before any filter pins one."""
+    return [
         relabel(ctx, base, f)
         for t in base.tables
         for f in table_fields(ctx, t, base.alias[t])
@@ -285,8 +284,34 @@ def distinct_metric(
         # names" of operators is their count. Another table's names count something else.
         and (f.role == "category" or t != base.grain)
         and f.expr not in (grouped_by or [])
-        and f.expr not in base.pinned
     ]
+
+
+def linked_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
+    """Foreign keys to a table not joined, read as that table's rows ("the number of distinct
+    car models" of fleet cars): what a table without a category still lets a count read. A
+    table referenced twice (home and away team) is left out: "distinct teams" would be vague."""
+    out: list[Field] = []
+    for t in base.tables:
+        fks = ctx.store.table(t).foreign_keys
+        refs = [fk.ref_table for fk in fks]
+        for fk in fks:
+            ref = ctx.store.table(fk.ref_table)
+            expr = ir.Col(base.alias[t], fk.column)
+            if fk.ref_table in base.tables or refs.count(fk.ref_table) > 1:
+                continue
+            if expr not in (grouped_by or []):
+                out.append(Field(expr, ref.name, ref.noun, ColumnType.INTEGER, "fk", t))
+    return out
+
+
+def distinct_metric(
+    ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
+) -> tuple[Field, Metric] | None:
+    # A pinned column (`= 'a'`, `IS NULL`) has one distinct value: counting them says nothing.
+    fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in base.pinned]
+    # Without a category or name to count, the rows' links to another table are counted.
+    fields = fields or linked_targets(ctx, base, grouped_by)
     if not fields:
         return None
     m = ctx.rng.choice(prefer_real(fields))
