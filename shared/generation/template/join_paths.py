@@ -222,7 +222,13 @@ def upward_tree(
                 if not options:
                     break
                 reach = [e for e in options if e.parent in wanted]
-                edge = rng.choice(sorted(reach or options, key=lambda e: (e.parent, e.fk.column)))
+                # A chain (lines -> orders -> customers) before a star: a table between two
+                # others contributes the link, while each tip of a star needs a phrase of its
+                # own (issue 13: a fact table with three parents stated a filter on each).
+                chain = [e for e in options if e.child == steps[-1].table]
+                edge = rng.choice(
+                    sorted(reach or chain or options, key=lambda e: (e.parent, e.fk.column))
+                )
                 steps.append(Step(edge.parent, edge.child, edge))
                 placed.add(edge.parent)
             if len(steps) == n and all(w in placed for w in wanted):

@@ -89,6 +89,15 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
 
 
+def tree_tips(base: Base) -> set[str]:
+    """Joined tables at the end of a join path (in one ON clause, not the subject or the
+    grain): each must add something of its own, while a table between two others adds the
+    link (`core._bridges`)."""
+    anchors = {s.anchor for s in base.tree.steps[1:] if s.anchor is not None}
+    ends = {s.table for s in base.tree.steps[1:] if s.table not in anchors}
+    return ends - {base.grain, base.subject}
+
+
 def key_exprs(base: Base, ctx: Ctx) -> list[ir.Expr]:
     """Row keys of the joined tables (`RowStore.row_key`): the tie-breakers of a row-level
     ORDER BY."""
@@ -104,19 +113,23 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
     options: list[tuple[list[ir.Expr], list[Field], str, str]] = []
     # Categories of filler columns ("record status") only when nothing else can group.
     spare: list[tuple[list[ir.Expr], list[Field], str, str]] = []
+    # Groupings on a tip of the join tree first: the grouping is then what the tip adds, and
+    # no filter has to be stated only to make it read ("order lines per customer city").
+    tips = tree_tips(base)
+    on_tips: list[tuple[list[ir.Expr], list[Field], str, str]] = []
     for table in base.filterable:
         t = ctx.store.table(table)
         alias = base.alias[table]
         fields = table_fields(ctx, table, alias)
+        mine = on_tips if table in tips else options
         if t.label_column and table != base.subject:
             lab = next(f for f in fields if f.name == t.label_column)
             keys = [ir.Col(alias, c) for c in ctx.store.row_key(table) if c != t.label_column]
-            options.append(([*keys, lab.expr], [lab], t.noun, t.plural))
+            mine.append(([*keys, lab.expr], [lab], t.noun, t.plural))
         for f in fields:
             if f.role == "category" and not f.nullable:
-                (spare if f.filler else options).append(
-                    ([f.expr], [f], f.label, f"{f.label} values")
-                )
+                (spare if f.filler else mine).append(([f.expr], [f], f.label, f"{f.label} values"))
+    options = on_tips or options
     if not options:
         options = _subject_groupings(ctx, base, spare)
     exprs, shown, one, many = ctx.rng.choice(options)
