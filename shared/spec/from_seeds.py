@@ -93,6 +93,9 @@ def build_document(seeds: SeedMeasurements, *, strict: bool = False, name: str =
         build.primary_keys(),
         build.foreign_keys(),
     ]
+    filters = build.stated_filters()
+    if filters is not None:
+        properties.append(filters)
     lead = build.question_lead()
     if lead is not None:
         properties.append(lead)

@@ -45,6 +45,7 @@ WELL_KNOWN: dict[str, WellKnown] = {
     "num_tables": WellKnown(ValueType.INT, low=1, high=MAX_TABLES),
     "join_kind": WellKnown(ValueType.STR, (NO_JOIN, *(k.value for k in JoinKind))),
     "question_lead": WellKnown(ValueType.STR, tuple(lead.value for lead in Lead)),
+    "stated_filters": WellKnown(ValueType.INT, low=0, high=2),
 } | {feature_property(f): WellKnown(ValueType.BOOL) for f in SqlFeature}
 
 

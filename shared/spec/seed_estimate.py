@@ -111,6 +111,8 @@ DESCRIPTIONS = {
     "query, no retrieval query.",
     "columns_per_table": "Columns of each table the seeds' queries read, from their schemas.",
     "declares_primary_keys": "The schema's tables declare PRIMARY KEY.",
+    "stated_filters": "Conditions the outermost WHERE of a SELECT states (2 = two or more), "
+    "given complexity; the template engine states as many filters of its own.",
     "question_lead": "How the seeds' questions open (what, which, how many, list, show ...), "
     "given their prompt style; generated questions open the same way.",
 }
@@ -218,6 +220,16 @@ class Builder:
         shares = round_shares(estimate(observed, styles, self.smooth.alpha))
         evidence = {"seeds": sum(observed.values()), "counts": _ordered(observed, styles)}
         return self.entry("prompt_style", {"values": shares}, evidence)
+
+    def stated_filters(self) -> dict[str, Any] | None:
+        """How many conditions a SELECT's WHERE states, given complexity (None when no seed
+        is a SELECT): most Spider questions state none, and each condition costs a phrase."""
+        if not any(r.filters is not None for r in self.rows):
+            return None
+        values: list[Value] = [0, 1, 2]
+        return self.categorical_given_complexity(
+            "stated_filters", values, lambda r: r.filters, lambda level: values
+        )
 
     def question_lead(self) -> dict[str, Any] | None:
         """How questions open, given their style (None when no seed has a question): the

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlglot import exp
+
 from proto.common import Engine, JoinKind, SqlFeature, TaskType
 from shared.datasets import DatasetRecord, load_dataset
 from shared.datasets.loader import peek_jsonl
@@ -30,6 +32,7 @@ from shared.ingest.seeds_io import read_seeds
 from shared.spec.prompt_style import classify_prompt_style
 from shared.spec.question_lead import lead_of
 from shared.spec.rules import MAX_TABLES, NO_JOIN
+from shared.sql.feature_parse import parse_sql, resolve_dialect
 from shared.sql.features import QueryFeatures, analyze_query
 from shared.sql.schema_facts import extract_schema_facts
 
@@ -81,6 +84,9 @@ class Measured:
     features: frozenset[SqlFeature]
     prompt_style: str | None = None
     lead: str | None = None  # how the question opens (words.leads.Lead)
+    # Conditions the top-level WHERE of a SELECT states (0, 1, 2 for two or more); None for
+    # data changes. Spider's questions are short partly because most state none.
+    filters: int | None = None
     domain: str | None = None
     columns: tuple[int, ...] = ()
     primary_keys: bool | None = None
@@ -218,12 +224,29 @@ def measure_row(row: SeedRow, seeds: SeedMeasurements) -> Measured | None:
         features=frozenset(kept),
         prompt_style=style.value if style else None,
         lead=lead_of(row.question).value if row.question else None,
+        filters=stated_filters(row.sql, row.dialect) if statement == "select" else None,
         domain=row.domain,
         columns=schema.columns,
         primary_keys=schema.primary_keys,
         foreign_keys=schema.foreign_keys,
         weight=row.weight,
     )
+
+
+def stated_filters(sql: str, dialect: Engine | str | None) -> int | None:
+    """Conjuncts of the outermost SELECT's WHERE (of the first branch of a set operation),
+    capped at 2; None when the SQL does not parse."""
+    try:
+        statement = parse_sql(sql, resolve_dialect(dialect or Engine.SQLITE)).statements[0]
+    except Exception:  # sqlglot raises more than its documented errors on odd input
+        return None
+    select = statement
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    where = select.args.get("where") if isinstance(select, exp.Select) else None
+    if where is None:
+        return 0
+    return min(2, len(list(where.this.flatten())) if isinstance(where.this, exp.And) else 1)
 
 
 def is_seeds_file(path: Path) -> bool:

@@ -34,6 +34,9 @@ class Ctx:
     # lists of one row or of a page); the engine's last attempts relax them so every planned
     # feature stays realisable, at the price of a sense finding the pipeline then repairs.
     strict: bool = True
+    # Conditions the plan states in the core WHERE (spec property stated_filters, measured on
+    # seeds); None keeps the engine's own choice.
+    filters: int | None = None
 
     @classmethod
     def from_blueprint(cls, blueprint: Blueprint, store: RowStore, rng: random.Random) -> Ctx:
@@ -56,6 +59,7 @@ class Ctx:
             join_kind=blueprint.join_kind,
             required=tuple(dict.fromkeys(blueprint.tables)),
             aliases=Aliases({t.name for t in store.domain.tables}),
+            filters=_planned_filters(blueprint),
         )
 
     def wants(self, feature: SqlFeature) -> bool:
@@ -69,3 +73,8 @@ class Ctx:
         return {Complexity.EASY: easy, Complexity.MEDIUM: medium, Complexity.HARD: hard}[
             self.complexity
         ]
+
+
+def _planned_filters(blueprint: Blueprint) -> int | None:
+    value = blueprint.properties.get("stated_filters")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
