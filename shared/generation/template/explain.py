@@ -49,6 +49,9 @@ def explain(meaning: Meaning, rng: random.Random, *, vague: bool = False) -> str
         shaping.append(f"adds {join_words(meaning.details)}")
     if meaning.set_op is not None:
         shaping.append(_SET_WORDS[meaning.set_op.op])
+    if not shaping and meaning.kind == "rows" and meaning.shown:
+        # No condition and no aggregate: say what each row shows, not only the table read.
+        shaping.append(f"lists every {meaning.subject_one} with its {join_words(meaning.shown)}")
     if shaping:
         sentences.append(f"It {join_words(shaping)}.")
     sentences.append(_finish(meaning))

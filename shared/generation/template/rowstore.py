@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from proto.sample import Scalar, TableRows
-from shared.generation.template.schema_model import Column, ColumnType, Domain, Table, ValueKind
+from shared.generation.template.schema_model import (
+    Column,
+    ColumnType,
+    Domain,
+    FakeKind,
+    Table,
+    ValueKind,
+)
 
 Row = tuple[Scalar, ...]
 
@@ -117,8 +124,13 @@ def column_role(table: Table, column: Column) -> str:
         return "fk"
     if column.type is ColumnType.DATE:
         return "date"
-    if column.kind in CATEGORICAL:
+    if column.kind in CATEGORICAL and column.fake is not FakeKind.TEXT:
+        # A seed column of free prose (other details, descriptions) is no category: a filter
+        # or a group on it quotes a sentence ("paragraphs with other details 'Throw have once
+        # hotel work near sing sell.'", seen in a Spider-seeded run).
         return "category"
+    if column.fake is FakeKind.TEXT:
+        return "other"
     if column.kind in MEASURES and column.type in NUMERIC_TYPES:
         return "measure"
     if column.kind in NAMING:
