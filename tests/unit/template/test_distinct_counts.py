@@ -19,11 +19,11 @@ def _pinned(where: exp.Expression | None) -> set[str]:
     if where is None:
         return out
     for part in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
-        if isinstance(part, exp.Is) and isinstance(part.this, exp.Column):
+        pins = isinstance(part, exp.Is) or (
+            isinstance(part, exp.EQ) and isinstance(part.expression, exp.Literal)
+        )
+        if pins and isinstance(part.this, exp.Column):
             out.add(part.this.sql())
-        elif isinstance(part, exp.EQ) and isinstance(part.this, exp.Column):
-            if isinstance(part.expression, exp.Literal):
-                out.add(part.this.sql())
     return out
 
 
