@@ -7,8 +7,6 @@ in its ORDER BY, and its meaning. Outer levels (CTE, derived table, set operatio
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from proto.common import JoinKind, SqlFeature
@@ -20,10 +18,16 @@ from shared.generation.template.base import (
     table_fields,
 )
 from shared.generation.template.context import Ctx
-from shared.generation.template.eval_types import Fragile, children
-from shared.generation.template.evaluate import run_query
+from shared.generation.template.core_measures import (
+    add_having,
+    bridges,
+    case_metric,
+    counts_rows,
+    states_condition,
+)
+from shared.generation.template.eval_types import Fragile
 from shared.generation.template.fields import Field, Names, prefer_real
-from shared.generation.template.meaning import Cond, Meaning, Metric
+from shared.generation.template.meaning import Meaning, Metric
 from shared.generation.template.outputs import (
     case_bucket,
     count_metric,
@@ -38,7 +42,7 @@ from shared.generation.template.outputs import (
     row_window,
     value_metric,
 )
-from shared.generation.template.predicates import Candidate, column_filters, nice_below
+from shared.generation.template.predicates import Candidate
 from shared.generation.template.rowstore import Row
 from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.subqueries import subquery_predicates
@@ -48,8 +52,6 @@ from shared.generation.template.tidy import (
     idle_tables,
     pinned_columns,
 )
-from shared.generation.template.words.freeze import freeze_cond
-from shared.generation.template.words.phrases import bare
 
 
 @dataclass
@@ -130,7 +132,7 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     level.select = replace(level.select, where=ir.conjoin([p for p, _ in pairs]))
     meaning.filters = [c for _, c in pairs]
     if spec.grain != "rows" and ctx.wants(SqlFeature.HAVING):
-        _add_having(ctx, level, [f for f in level.fields if f.role in ("count", "metric")])
+        add_having(ctx, level, [f for f in level.fields if f.role in ("count", "metric")])
     level.source_fields = [
         relabel(ctx, base, f) for t in base.filterable for f in table_fields(ctx, t, base.alias[t])
     ]
@@ -203,9 +205,9 @@ def _witnessed_filters(
     # A COUNT(*) reads the subject's rows ("the number of loans by branch year opened"): the
     # subject contributes its rows, as the sense check unused_join also judges; a filter stated
     # only to make it read cost the question a phrase (issue 13).
-    bridges = _bridges(base) | ({base.subject} if _counts_rows(select) else set())
+    linking = bridges(base) | ({base.subject} if counts_rows(select) else set())
     for table in idle_tables(select, base.alias):
-        if table in bridges:
+        if table in linking:
             continue
         if table not in base.filterable:
             if not ctx.strict:
@@ -231,30 +233,9 @@ def _witnessed_filters(
     keep = {p for p, _ in [*subs, *extra]}
     pairs = drop_idle_filters(ctx.store, level.select, [*preds, *subs, *extra], keep, ctx.strict)
     idle = idle_tables(replace(select, where=ir.conjoin([p for p, _ in pairs])), base.alias)
-    if ctx.strict and set(idle) - bridges:
+    if ctx.strict and set(idle) - linking:
         raise Fragile("a joined table contributes nothing once idle filters are dropped")
     return pairs
-
-
-def _counts_rows(select: ir.Select) -> bool:
-    """Whether an output counts the joined rows (COUNT(*), or a window over it)."""
-    stack: list[ir.Expr] = [i.expr for i in select.items]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Agg) and node.func == "COUNT" and isinstance(node.arg, ir.Star):
-            return True
-        stack.extend(children(node))
-    return False
-
-
-def _bridges(base: Base) -> set[str]:
-    """Joined tables on the path between two others (in two ON clauses, the root too): they
-    contribute the link, so no filter is stated only to make them read ("orders per region"
-    through stores needs no condition on stores), as the sense check unused_join judges."""
-    clauses = Counter(
-        t for s in base.tree.steps[1:] if s.edge is not None for t in (s.table, s.anchor)
-    )
-    return {t for t, n in clauses.items() if t is not None and n >= 2}
 
 
 def _rows(
@@ -410,12 +391,15 @@ def _groups(
         metrics.append(found)
     meaning.distinct = spec.distinct
     if spec.case:
-        metrics.append(_case_metric(ctx, base, witness, names, dims))
+        metrics.append(case_metric(ctx, base, witness, names, dims))
     ctx.rng.shuffle(metrics)
     fields = shown + [f for f, _ in metrics]
     meaning.metrics = [m for _, m in metrics]
     meaning.kind = "groups" if grouped else "totals"
-    main = next((f for f, _ in metrics if f.role == "count" or not f.nullable), metrics[0][0])
+    # The main measure (order, rank, "the X with the most") is one that states no condition
+    # of its own: "most guest checks with opening date before 2018-10-01 first" says it twice.
+    plain = sorted((f for f, _ in metrics), key=states_condition)
+    main = next((f for f in plain if f.role == "count" or not f.nullable), plain[0])
     window = None
     if spec.window:
         window = group_window(ctx, main, names)
@@ -434,84 +418,3 @@ def _groups(
         distinct=select_distinct,
     )
     return Level(select, fields, spec.grain, list(dims), meaning, metric=main, window=window)
-
-
-def _case_metric(
-    ctx: Ctx, base: Base, witness: Row, names: Names, grouped: list[ir.Expr]
-) -> tuple[Field, Metric]:
-    """SUM(CASE WHEN <a condition the witness meets> THEN 1 ELSE 0 END), never on a column
-    the rows are grouped by ("the number of Turin departments per office city" is the group
-    count or 0)."""
-    options = []
-    for table in base.filterable:
-        alias = base.alias[table]
-        for f in table_fields(ctx, table, alias):
-            if f.role in ("category", "measure", "date") and f.expr not in grouped:
-                value = witness[base.slots[(alias, f.name)]]
-                for pred, cond in column_filters(
-                    f, value, ctx.store.values(table, f.name), ctx.rng
-                ):
-                    if cond.op in ("eq", "gt", "ge", "lt"):
-                        options.append((relabel(ctx, base, f), pred, cond))
-    if not options:
-        raise Fragile("no condition for a CASE count")
-    options = [o for o in options if not o[0].filler] or options
-    f, pred, cond = ctx.rng.choice(options)
-    noun = ctx.store.table(base.subject).plural
-    label = f"number of {noun} with {bare(freeze_cond(cond, noun), random.Random(0))}"
-    expr: ir.Expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
-    if base.grain != base.subject:
-        # Under a LEFT-joined child every subject row repeats once per child: count the
-        # subject's rows that meet the condition, not the joined rows.
-        key = ctx.store.row_key(base.subject)
-        if len(key) != 1:
-            raise Fragile("no single key to count the subject's rows under a LEFT JOIN")
-        keyed = ir.Case(((pred, ir.Col(base.alias[base.subject], key[0])),), None)
-        expr = ir.Agg("COUNT", keyed, distinct=True)
-    out = Field(
-        expr, names.take(f"{f.name}_matches", "matching_rows"), label, ColumnType.INTEGER, "count"
-    )
-    return out, Metric(label, "count")
-
-
-def _add_having(ctx: Ctx, level: Level, metrics: list[Field]) -> None:
-    """HAVING <metric> >= t, with t drawn from the groups' actual values, so some pass."""
-    usable = [m for m in metrics if not m.nullable and m.ctype is not ColumnType.DATE]
-    if not usable:
-        raise Fragile("no aggregate to filter groups on")
-    m = ctx.rng.choice(usable)
-    at = level.fields.index(m)
-    probe = level.select
-    rows = run_query(ctx.store, ir.Query(probe), None, None, {}).rows
-    values = sorted({r[at] for r in rows if r[at] is not None})
-    if not values:
-        raise Fragile("no groups to filter")
-    if len(values) < 2 and ctx.strict:
-        raise Fragile("one group value: a HAVING would keep every group or none")
-    # Never the smallest value: `>= min` keeps every group (a tautology).
-    pick = ctx.rng.randrange(1, len(values)) if len(values) > 1 else 0
-    target = values[pick]
-    if m.ctype is ColumnType.INTEGER or isinstance(target, int):
-        op, threshold = ">=", target
-    else:
-        # A computed float: the threshold keeps clear of every group's value.
-        lower = float(values[pick - 1]) if pick > 0 else 0.0
-        cut = nice_below(float(target), False)
-        threshold = cut if lower + 1e-3 < cut < target - 1e-3 else round((lower + target) / 2, 2)
-        op = ">"
-        if not lower + 1e-3 < threshold < target - 1e-3:
-            raise Fragile("no threshold clear of the groups' values")
-    having = ir.Cmp(op, m.expr, ir.Lit(threshold))
-    level.select = replace(level.select, having=having)
-    word = "at least" if op == ">=" else "more than"
-    level.meaning.group_filters.append(
-        Cond(
-            "ge" if op == ">=" else "gt",
-            m.label,
-            (threshold,),
-            m.ctype,
-            vague=None,
-            note=None,
-            related=word,
-        )
-    )

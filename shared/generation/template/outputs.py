@@ -92,7 +92,7 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
 def tree_tips(base: Base) -> set[str]:
     """Joined tables at the end of a join path (in one ON clause, not the subject or the
     grain): each must add something of its own, while a table between two others adds the
-    link (`core._bridges`)."""
+    link (`core_measures.bridges`)."""
     anchors = {s.anchor for s in base.tree.steps[1:] if s.anchor is not None}
     ends = {s.table for s in base.tree.steps[1:] if s.table not in anchors}
     return ends - {base.grain, base.subject}
