@@ -17,7 +17,7 @@ from shared.generation.template.base import (
     describe_join,
     table_fields,
 )
-from shared.generation.template.context import Ctx
+from shared.generation.template.context import SUBQUERY_FEATURES, Ctx
 from shared.generation.template.core_measures import (
     add_having,
     bridges,
@@ -74,6 +74,10 @@ class Level:
 EXTRA_MEASURE_GROUPED, EXTRA_MEASURE_TOTALS = 0.25, 0.6
 
 
+# Planned features that state a condition of their own in the question.
+CONDITION_FEATURES = SUBQUERY_FEATURES | {SqlFeature.HAVING}
+
+
 @dataclass(frozen=True)
 class CoreSpec:
     grain: str
@@ -113,6 +117,11 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
     count = 1 if ctx.strict else ctx.count(1, 1, 2)
     if ctx.strict and ctx.filters is not None:
         count = ctx.filters
+    elif ctx.strict and spec.grain != "rows" and ctx.features & CONDITION_FEATURES:
+        # A breakdown or total whose plan brings a condition of its own (a subquery, a HAVING)
+        # states no plain filter besides: "the number of games with base price below the
+        # average by genre" says enough, another "whose age rating is 'T'" only lengthens it.
+        count = 0
     preds = _core_filters(ctx, base, witness, count, avoid, spec.grain != "groups")
     if spec.distinct and not spec.window and not _distinct_left(ctx, base, dims):
         # The filters pinned every column a distinct count could read ("the number of
