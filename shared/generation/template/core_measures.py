@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from shared.generation.template import ir
 from shared.generation.template.base import Base, table_fields
@@ -17,7 +17,7 @@ from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile, children
 from shared.generation.template.evaluate import run_query
 from shared.generation.template.fields import Field, Names
-from shared.generation.template.meaning import Cond, Metric
+from shared.generation.template.meaning import Cond, Meaning, Metric
 from shared.generation.template.outputs import relabel
 from shared.generation.template.predicates import column_filters, nice_below
 from shared.generation.template.rowstore import Row
@@ -25,8 +25,13 @@ from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.words.freeze import freeze_cond
 from shared.generation.template.words.phrases import bare
 
-if TYPE_CHECKING:
-    from shared.generation.template.core import Level
+
+class Level(Protocol):
+    """What a HAVING needs of `core.Level` (named here so this module does not import core)."""
+
+    select: ir.Select
+    fields: list[Field]
+    meaning: Meaning
 
 
 def states_condition(f: Field) -> bool:
