@@ -45,7 +45,11 @@ from shared.generation.template.seed_kinds import (
     type_class,
 )
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
-from shared.generation.template.seed_types import seed_sql_type
+from shared.generation.template.seed_types import (
+    TIMESTAMP_TYPES,
+    keep_numeric_keys,
+    seed_sql_type,
+)
 from shared.generation.template.seed_values import (
     Harvested,
     column_sources,
@@ -125,6 +129,13 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     built = [t for t in (_build_table(t, found, notes) for t in tables) if t is not None]
     kept = {t.name for t in built}
     built = [_drop_links(t, kept, notes) for t in built]
+    declared = {
+        (t.name.lower(), c.name.lower()): c.declared
+        for t in tables
+        if not t.text_key
+        for c in t.columns
+    }
+    built = keep_numeric_keys(built, declared)
     if not built:
         raise GenerationError(
             "the seed schema has no table the template engine can use: " + "; ".join(notes[:6])
@@ -250,7 +261,9 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         if col.name != table.key and col.name not in table.fks:
             where = (table.name.lower(), col.name.lower())
             seen = found.values.get(where, [])
-            shape = shape_column(col.name, table.classes[col.name], noun, seen, col.enum_values)
+            timed = col.dtype in TIMESTAMP_TYPES
+            cls = table.classes[col.name]
+            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed)
             shapes[col.name] = scrubbed_shape(shape, found.scrubbed.get(where), len(seen))
     label = _choose_label(table, shapes, noun)
     if label is None:
@@ -271,7 +284,8 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         if col.name != table.key and col.name not in table.fks:
             # The seed's own type where every engine holds the values alike (seed_types.py).
             listed = col.name in table.composite
-            column = replace(column, sql_type=seed_sql_type(col.declared, column, unique=listed))
+            kept = seed_sql_type(col.declared, column, unique=listed, dtype=col.dtype)
+            column = replace(column, sql_type=kept)
         columns.append(column)
     fks = tuple(ForeignKey(c, ref, ref_col) for c, (ref, ref_col) in table.fks.items())
     unique = table.composite
@@ -313,6 +327,7 @@ def _column(table: SeedTable, name: str, shape: Shape | None, noun: str) -> Colu
         high=shape.high,
         pattern=shape.pattern,
         fake=shape.fake,
+        date_format=shape.date_format,
     )
 
 

@@ -15,7 +15,7 @@ import itertools
 import random
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from proto.sample import Scalar, TableRows
 from shared.generation.template.ddl import fk_order
@@ -339,15 +339,23 @@ class _TableFiller:
                 return None
             low = 1 if column.low is None else int(column.low)
             gap = self.rng.randint(low, 60 if column.high is None else int(column.high))
-            end = date.fromisoformat(str(start)) + timedelta(days=gap)
+            end = date.fromisoformat(str(start)[:10]) + timedelta(days=gap)
             # A nullable end (closed, returned, cancelled) has not happened yet if it would fall
             # after the data's horizon; a required one (policy end, planned finish) may be ahead.
             if column.nullable and end > HORIZON:
                 return None
-            return end.isoformat()
+            return self._written(column, end)
         first = date(int(column.low or DEFAULT_YEARS[0]), 1, 1)
         last = date(int(column.high or DEFAULT_YEARS[1]), 12, 31)
-        return (first + timedelta(days=self.rng.randint(0, (last - first).days))).isoformat()
+        day = first + timedelta(days=self.rng.randint(0, (last - first).days))
+        return self._written(column, day)
+
+    def _written(self, column: Column, day: date) -> str:
+        """The date as the column writes it: ISO, or a seed's format with a time of day."""
+        if not column.date_format:
+            return day.isoformat()
+        moment = datetime.combine(day, time()) + timedelta(seconds=self.rng.randint(0, 86_399))
+        return moment.strftime(column.date_format)
 
 
 def _closed_pool(column: Column) -> list[str] | None:

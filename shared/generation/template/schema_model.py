@@ -112,6 +112,10 @@ class Column:
     # Seed columns only: the Faker provider that draws the values `values` does not hold (a
     # text column without example values, or with too few for its rows); None elsewhere.
     fake: FakeKind | None = None
+    # DATE columns of a seed whose values carry a time or are text in the seed's own format:
+    # the strftime format of a value ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT00:00:00"); empty means an
+    # ISO date 'YYYY-MM-DD'.
+    date_format: str = ""
 
     @property
     def ddl_type(self) -> str:

@@ -4,7 +4,8 @@ and the example values found for it; and which column names a table's rows.
 The portable type never widens the seed's: an integer stays INTEGER (a DECIMAL literal could
 not be stored back), a text column stays text (PostgreSQL will not compare text with numbers).
 It may narrow: a DECIMAL `year` holds integers, a TEXT `order_date` with ISO values holds dates.
-Booleans become INTEGER 0/1 (a rating-like category); timestamps become DATE.
+Booleans become INTEGER 0/1 (a rating-like category); timestamps are DATE columns whose
+values carry a time, and text dates keep their seed's format (`Shape.date_format`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ _DATE_TYPES = word_set(
     "TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS"
 )
 _ISO_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+# A text date with a time part, as seeds write them ('2008-08-17 00:00:00', '2019-10-10T12:00:00').
+_TIMED_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T])(\d{2}:\d{2}:\d{2})(\.\d+)?$")
+# How a TIMESTAMP/DATETIME value is written: as PostgreSQL and MySQL print one (digest.py
+# normalises their datetimes to this text, which SQLite stores as is).
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MONEY = word_set(
     """price cost amount salary revenue fee fees budget income payment balance fare wage wages
     spend spending funding donation investment profit expense expenses earnings tax sales
@@ -106,6 +112,8 @@ class Shape:
     # CODE: the code's pattern; a Faker SHAPE: its numerify pattern; PLACE_NAME: the noun.
     pattern: str | None = None
     fake: FakeKind | None = None
+    # DATE: the strftime format of the values ("" = ISO date), see Column.date_format.
+    date_format: str = ""
 
 
 def type_class(column: RawColumn, seen: list[Scalar]) -> str | None:
@@ -152,9 +160,16 @@ def _flag_name(name: str) -> bool:
 
 
 def shape_column(
-    name: str, cls: str, table_noun: str, seen: list[Scalar], enum_values: tuple[str, ...]
+    name: str,
+    cls: str,
+    table_noun: str,
+    seen: list[Scalar],
+    enum_values: tuple[str, ...],
+    *,
+    timed: bool = False,
 ) -> Shape:
-    """The type, kind and value hints of a plain (non-key, non-link) column."""
+    """The type, kind and value hints of a plain (non-key, non-link) column; `timed` for a
+    column declared TIMESTAMP/DATETIME (its values carry a time)."""
     parts = words(name) or ["value"]
     numbers = [float(v) for v in seen if isinstance(v, int | float)]
     texts = [v for v in seen if isinstance(v, str)]
@@ -163,7 +178,9 @@ def shape_column(
     if cls in (INT, DEC):
         return _numeric(parts, cls, numbers)
     if cls == DATE or (cls == TEXT and _looks_like_date(parts, texts)):
-        return _date(parts, texts)
+        # A declared DATE holds ISO dates, a TIMESTAMP a time too; a text date its own format.
+        written = (TIMESTAMP_FORMAT if timed else "") if cls == DATE else date_format_of(texts)
+        return _date(parts, texts, written)
     return _text(parts, table_noun, texts or list(enum_values), bool(enum_values))
 
 
@@ -219,7 +236,7 @@ def _looks_like_date(parts: list[str], texts: list[str]) -> bool:
     return "date" in parts or "dob" in parts or "birthday" in parts
 
 
-def _date(parts: list[str], texts: list[str]) -> Shape:
+def _date(parts: list[str], texts: list[str], written: str) -> Shape:
     years = [int(m.group(1)) for t in texts if (m := _ISO_DATE.match(t))]
     if years:
         low, high = min(years), max(max(years), min(years) + 1)
@@ -227,7 +244,22 @@ def _date(parts: list[str], texts: list[str]) -> Shape:
         low, high = 1950, 2005
     else:
         low, high = 2019, 2025
-    return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high)
+    return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high, date_format=written)
+
+
+def date_format_of(texts: list[str]) -> str:
+    """The format of a text date column's values, as its examples write them: "" for ISO
+    dates, else the date, the separator and a time that is random, or fixed where every example
+    has the same one (European football's '2008-08-17 00:00:00' are all midnight)."""
+    timed = [m for t in texts if (m := _TIMED_TEXT.match(t))]
+    if not timed or len(timed) < len(texts):
+        return ""
+    separator = timed[0].group(1)
+    times = {m.group(2) for m in timed}
+    fractions = {m.group(3) or "" for m in timed}
+    clock = times.pop() if len(times) == 1 else "%H:%M:%S"
+    fraction = fractions.pop() if len(fractions) == 1 else ""
+    return f"%Y-%m-%d{separator}{clock}{fraction}"
 
 
 def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
