@@ -345,6 +345,9 @@ def _choose_label(table: SeedTable, shapes: dict[str, Shape], noun: str) -> str 
     # A free text column names rows better than the key; a category ('type', 'genre') or an
     # ENUM (whose closed list a name must not leave) only when there is no key.
     texts = [n for n, s in shapes.items() if s.type is ColumnType.TEXT]
+    if table.key is not None:
+        # Free text names no row ("the post 'Lorem ipsum dolor ...'"): the key does.
+        texts = [n for n in texts if shapes[n].kind is not ValueKind.FREE_TEXT]
     enums = {c.name for c in table.columns if c.enum_values}
     free = [n for n in texts if n not in enums and not set(words(n)) & CATEGORY_WORDS]
     if free:

@@ -46,6 +46,9 @@ class ValueKind(StrEnum):
     # A number that names or orders rather than measures (shirt number, floor, display order):
     # grouped and filtered like a category, never summed or averaged.
     ORDINAL = "ordinal"
+    # Free text (a post's body, a user's "about me", a comment): shown, never grouped by or
+    # compared for equality — nobody asks for "the posts whose body is '<a sentence>'".
+    FREE_TEXT = "free_text"
 
 
 class FakeKind(StrEnum):

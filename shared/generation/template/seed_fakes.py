@@ -246,7 +246,8 @@ def fake_pool(
     pool = list(dict.fromkeys(column.values))
     if label or column.kind is ValueKind.CODE:
         size = count
-    elif column.kind is ValueKind.TITLE:
+    elif column.kind in (ValueKind.TITLE, ValueKind.FREE_TEXT):
+        # Each post has its own body: free text repeats no more than a title does.
         size = max(count, CATEGORY_SIZE)
     else:
         size = CATEGORY_SIZE

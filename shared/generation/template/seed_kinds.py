@@ -328,10 +328,13 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
 
 def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:
     found = tuple(dict.fromkeys(texts))[:12]
+    fake, extra = infer_fake(parts, noun, name_like=False)
     # Two real values make a category; padding them would dilute the real ones.
     if len(found) >= 2:
-        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found)
-    fake, extra = infer_fake(parts, noun, name_like=False)
+        kind = ValueKind.FREE_TEXT if _sentences(found, fake) else ValueKind.CATEGORY
+        return Shape(ColumnType.TEXT, kind, values=found)
+    if fake is FakeKind.TEXT:
+        return Shape(ColumnType.TEXT, ValueKind.FREE_TEXT, values=found, fake=fake)
     if fake is FakeKind.WORD:
         generic = category_values(parts)
         if generic:  # the column's own word names a closed set ('status', 'gender')
@@ -343,6 +346,17 @@ def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:
         if shape is not None:
             fake, extra = FakeKind.SHAPE, shape
     return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found, pattern=extra, fake=fake)
+
+
+def _sentences(values: tuple[str, ...], fake: FakeKind | None) -> bool:
+    """Real values that are free text: prose of several words where the column's name says
+    free text (a `Text`, `Body`, `comment`), or long prose whatever the name."""
+    mean = sum(len(v.split()) for v in values) / len(values)
+    return mean >= FREE_TEXT_WORDS or (fake is FakeKind.TEXT and mean >= 3)
+
+
+# Mean words per value from which real values read as prose, whatever the column's name.
+FREE_TEXT_WORDS = 8
 
 
 def _pattern(last: str, texts: list[str]) -> str:
