@@ -44,6 +44,7 @@ from shared.generation.template.seed_kinds import (
     title_label,
     type_class,
 )
+from shared.generation.template.seed_locale import infer_country
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
 from shared.generation.template.seed_types import (
     TIMESTAMP_TYPES,
@@ -51,6 +52,7 @@ from shared.generation.template.seed_types import (
     seed_sql_type,
 )
 from shared.generation.template.seed_values import (
+    DATABASE_MARKER,
     Harvested,
     column_sources,
     harvest_values,
@@ -153,6 +155,7 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
         notes=tuple(notes),
         value_sources=tuple(_sources(built, found)),
         scrubbed=tuple(found.scrubbed_total().items()),
+        country=infer_country(ddl.partition(DATABASE_MARKER)[0]),
     )
     domain = Domain(
         name=name,

@@ -47,8 +47,9 @@ def generate_rows(
     rng = random.Random(f"{domain.name}#{variant}#{rows_per_table}")
     ids: dict[str, list[int]] = {}
     out: list[TableRows] = []
+    country = domain.seed.country if domain.seed is not None else None
     for table in fk_order(domain):
-        rows = _TableFiller(table, rng, ids).fill(rows_per_table)
+        rows = _TableFiller(table, rng, ids, country=country).fill(rows_per_table)
         pk_at = [c.name for c in table.columns].index(table.primary_key)
         ids[table.name] = [int(r[pk_at]) for r in rows]  # type: ignore[arg-type]
         out.append(
@@ -60,8 +61,17 @@ def generate_rows(
 class _TableFiller:
     """Fills one table; parents' ids are already known (FK order)."""
 
-    def __init__(self, table: Table, rng: random.Random, ids: dict[str, list[int]]) -> None:
+    def __init__(
+        self,
+        table: Table,
+        rng: random.Random,
+        ids: dict[str, list[int]],
+        *,
+        country: str | None = None,
+    ) -> None:
         self.table = table
+        # A seed schema's own country (SeedInfo.country): its rows' places and names.
+        self.country = country
         self.rng = rng
         self.ids = ids
         self.seen: dict[str, set[Scalar]] = {}
@@ -228,7 +238,7 @@ class _TableFiller:
         if pool is None:
             label = column.name == self.table.label_column
             seen = self.seen.get(column.name, set())
-            pool = fake_pool(column, label, self.count, seen, self.rng)
+            pool = fake_pool(column, label, self.count, seen, self.rng, country=self.country)
             self.fake_pools[column.name] = pool
         return pool
 
@@ -245,7 +255,7 @@ class _TableFiller:
         """(city, country) of the row being filled: drawn once per row, in the country of
         a country-tied value when the row has one."""
         if self.place is None:
-            country = self._tied_country(row)
+            country = self._tied_country(row) or self.country
             choices = [c for c in CITIES if country is None or c[1] == country]
             self.place = self.rng.choice(choices) if choices else (None, country or "")
         return self.place

@@ -179,6 +179,9 @@ class SeedInfo:
     value_sources: tuple[tuple[str, tuple[ValueSource, ...]], ...] = ()
     # Sampled values the privacy scrub removed, by kind ("email", "name", ...).
     scrubbed: tuple[tuple[str, int], ...] = ()
+    # The country the schema's comments say its data is of (seed_locale.py): people, companies,
+    # towns and streets Faker completes are of its locale; None keeps en_US.
+    country: str | None = None
 
 
 @dataclass(frozen=True)
