@@ -367,7 +367,9 @@ def _pattern(last: str, texts: list[str]) -> str:
         shape = re.sub(r"[A-Za-z]", "?", shape)
         if shape.count("#") + shape.count("?") >= 3 and len(shape) <= 24:
             return shape
-    return _CODE_PATTERNS.get(last, f"{last[:3].upper() or 'C'}-####")
+    # 'purchaseUrls', 'links': the plural's pattern is the singular's ('URL-9132' read badly).
+    found = _CODE_PATTERNS.get(last) or _CODE_PATTERNS.get(last.removesuffix("s"))
+    return found or f"{last[:3].upper() or 'C'}-####"
 
 
 def title_label(shape: Shape, name: str, noun: str) -> Shape:

@@ -94,3 +94,10 @@ def test_spider_dev_and_bird_minidev_keep_every_plain_column_type() -> None:
     assert str(bird["key_columns_kept"]).startswith("106/106")
     # Left: Spider's text keys are numbered (rows.py and the DML builder assume integer keys).
     assert spider["differences"] == [("key VARCHAR(255) -> INT", 22)]
+
+
+def test_a_plural_link_column_is_shaped_like_a_link() -> None:
+    """BIRD's cards.purchaseUrls got 'URL-9132' (seen reading 30 records of session 7)."""
+    ddl = "CREATE TABLE cards (id INTEGER PRIMARY KEY, name TEXT, purchaseUrls TEXT);"
+    column = domain_from_ddl(ddl, name="seed-urls").table("cards").column("purchaseUrls")
+    assert (column.pattern or "").startswith("https://www.example.org/")
