@@ -15,6 +15,12 @@ from dataclasses import dataclass, replace
 
 from proto.sample import Scalar
 from shared.generation.template.schema_model import ColumnType, FakeKind, ValueKind
+from shared.generation.template.seed_dates import (
+    TIMESTAMP_FORMAT,
+    date_format_of,
+    looks_like_date,
+    year_span,
+)
 from shared.generation.template.seed_fakes import fit_examples, infer_fake, shape_of
 from shared.generation.template.seed_keys import BOOL, DATE, DEC, INT, TEXT, UUID
 from shared.generation.template.seed_parse import RawColumn
@@ -42,12 +48,6 @@ _DATE_TYPES = word_set(
     "DATE DATE32 DATETIME DATETIME2 DATETIME64 SMALLDATETIME TIMESTAMP TIMESTAMPTZ "
     "TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS"
 )
-_ISO_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
-# A text date with a time part, as seeds write them ('2008-08-17 00:00:00', '2019-10-10T12:00:00').
-_TIMED_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T])(\d{2}:\d{2}:\d{2})(\.\d+)?$")
-# How a TIMESTAMP/DATETIME value is written: as PostgreSQL and MySQL print one (digest.py
-# normalises their datetimes to this text, which SQLite stores as is).
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MONEY = word_set(
     """price cost amount salary revenue fee fees budget income payment balance fare wage wages
     spend spending funding donation investment profit expense expenses earnings tax sales
@@ -98,6 +98,13 @@ _COMPANY_COLUMNS = word_set(
 )
 _NAMES = word_set("name title label headline caption")
 _LIMIT = 1_000_000_000
+_COORDINATES = {
+    "latitude": (-90.0, 90.0),
+    "lat": (-90.0, 90.0),
+    "longitude": (-180.0, 180.0),
+    "lng": (-180.0, 180.0),
+    "lon": (-180.0, 180.0),
+}
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,7 @@ def shape_column(
         return Shape(ColumnType.INTEGER, ValueKind.RATING, low=0, high=1)
     if cls in (INT, DEC):
         return _numeric(parts, cls, numbers)
-    if cls == DATE or (cls == TEXT and _looks_like_date(parts, texts)):
+    if cls == DATE or (cls == TEXT and looks_like_date(parts, texts)):
         # A declared DATE holds ISO dates, a TIMESTAMP a time too; a text date its own format.
         written = (TIMESTAMP_FORMAT if timed else "") if cls == DATE else date_format_of(texts)
         return _date(parts, texts, written)
@@ -195,6 +202,9 @@ def _numeric(parts: list[str], cls: str, numbers: list[float]) -> Shape:
         return Shape(ColumnType.INTEGER, ValueKind.YEAR, low=low, high=high)
     elif words_set & _RATING:
         kind, default = ValueKind.RATING, (1.0, 5.0)
+    elif last in _COORDINATES and not integer:
+        # A coordinate without examples lies on the globe, not in 1-1000 ('Longitude < 600').
+        kind, default = ValueKind.MEASURE, _COORDINATES[last]
     elif words_set & _MONEY:
         kind, default = ValueKind.MONEY, (5.0, 500.0)
     elif words_set & _PERCENT:
@@ -230,36 +240,9 @@ def _range(numbers: list[float], default: tuple[float, float]) -> tuple[float, f
     return round(low, 2), round(high, 2)
 
 
-def _looks_like_date(parts: list[str], texts: list[str]) -> bool:
-    if texts:
-        return all(_ISO_DATE.match(t) for t in texts)
-    return "date" in parts or "dob" in parts or "birthday" in parts
-
-
 def _date(parts: list[str], texts: list[str], written: str) -> Shape:
-    years = [int(m.group(1)) for t in texts if (m := _ISO_DATE.match(t))]
-    if years:
-        low, high = min(years), max(max(years), min(years) + 1)
-    elif {"birth", "dob", "birthday"} & set(parts):
-        low, high = 1950, 2005
-    else:
-        low, high = 2019, 2025
+    low, high = year_span(parts, texts)
     return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high, date_format=written)
-
-
-def date_format_of(texts: list[str]) -> str:
-    """The format of a text date column's values, as its examples write them: "" for ISO
-    dates, else the date, the separator and a time that is random, or fixed where every example
-    has the same one (European football's '2008-08-17 00:00:00' are all midnight)."""
-    timed = [m for t in texts if (m := _TIMED_TEXT.match(t))]
-    if not timed or len(timed) < len(texts):
-        return ""
-    separator = timed[0].group(1)
-    times = {m.group(2) for m in timed}
-    fractions = {m.group(3) or "" for m in timed}
-    clock = times.pop() if len(times) == 1 else "%H:%M:%S"
-    fraction = fractions.pop() if len(fractions) == 1 else ""
-    return f"%Y-%m-%d{separator}{clock}{fraction}"
 
 
 def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:

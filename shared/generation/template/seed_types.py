@@ -22,8 +22,8 @@ from dataclasses import replace
 from datetime import date
 
 from shared.generation.template.schema_model import Column, ColumnType, Table, ValueKind
+from shared.generation.template.seed_dates import TIMESTAMP_FORMAT
 from shared.generation.template.seed_fakes import FAKE_LENGTH
-from shared.generation.template.seed_kinds import TIMESTAMP_FORMAT
 
 # Declared types (sqlglot's type names) whose values carry a time of day.
 TIMESTAMP_TYPES = frozenset({"DATETIME", "TIMESTAMP"})

@@ -101,3 +101,12 @@ def test_a_plural_link_column_is_shaped_like_a_link() -> None:
     ddl = "CREATE TABLE cards (id INTEGER PRIMARY KEY, name TEXT, purchaseUrls TEXT);"
     column = domain_from_ddl(ddl, name="seed-urls").table("cards").column("purchaseUrls")
     assert (column.pattern or "").startswith("https://www.example.org/")
+
+
+def test_coordinates_without_examples_lie_on_the_globe() -> None:
+    """california_schools' Longitude was drawn 1-1000 ('Longitude < 600', session 7 read)."""
+    ddl = "CREATE TABLE schools (id INTEGER PRIMARY KEY, name TEXT, Latitude REAL, Longitude REAL);"
+    table = domain_from_ddl(ddl, name="seed-coordinates").table("schools")
+    assert (table.column("Latitude").low, table.column("Latitude").high) == (-90.0, 90.0)
+    assert (table.column("Longitude").low, table.column("Longitude").high) == (-180.0, 180.0)
+    assert table.column("Longitude").ddl_type == "REAL"
