@@ -49,6 +49,7 @@ from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
 from shared.generation.template.seed_types import (
     TIMESTAMP_TYPES,
     keep_numeric_keys,
+    keep_text_keys,
     seed_sql_type,
 )
 from shared.generation.template.seed_values import (
@@ -131,13 +132,10 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     built = [t for t in (_build_table(t, found, notes) for t in tables) if t is not None]
     kept = {t.name for t in built}
     built = [_drop_links(t, kept, notes) for t in built]
-    declared = {
-        (t.name.lower(), c.name.lower()): c.declared
-        for t in tables
-        if not t.text_key
-        for c in t.columns
-    }
-    built = keep_numeric_keys(built, declared)
+    declared = {(t.name.lower(), c.name.lower()): c.declared for t in tables for c in t.columns}
+    text_keyed = frozenset(t.name for t in tables if t.text_key)
+    numbered = {k: v for k, v in declared.items() if k[0] not in {n.lower() for n in text_keyed}}
+    built = keep_text_keys(keep_numeric_keys(built, numbered), declared, text_keyed)
     if not built:
         raise GenerationError(
             "the seed schema has no table the template engine can use: " + "; ".join(notes[:6])

@@ -5,6 +5,7 @@ the column's format."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime, time, timedelta
 
 from proto.sample import Scalar
@@ -86,3 +87,12 @@ def draw_number(column: Column, rng: random.Random) -> Scalar:
     if kind is ValueKind.RATING:
         return round(rng.triangular(low, high, high), 1)
     return round(rng.uniform(low, high), 2)
+
+
+def text_key_prefix(column: str, noun: str) -> str:
+    """Three capitals naming a text key's codes: its column's words but 'code'/'id' (breed_code
+    -> 'BRE'), else the table's noun (country.Code -> 'COU')."""
+    parts = [p for p in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", column) if p.lower()
+             not in ("code", "id", "key", "no")]  # fmt: skip
+    letters = re.sub(r"[^A-Za-z]", "", parts[0] if parts else noun)
+    return (letters[:3] or "KEY").upper()

@@ -29,9 +29,10 @@ from shared.generation.template.row_values import (
     draw_number,
     fill_pattern,
     skew,
+    text_key_prefix,
     write_date,
 )
-from shared.generation.template.schema_model import Column, Domain, Table, ValueKind
+from shared.generation.template.schema_model import Column, ColumnType, Domain, Table, ValueKind
 from shared.generation.template.seed_fakes import fake_pool
 
 NULL_SHARE = 0.15
@@ -45,13 +46,13 @@ def generate_rows(
 ) -> tuple[TableRows, ...]:
     """Rows for every table in FK order; the same (domain, variant, size) gives the same rows."""
     rng = random.Random(f"{domain.name}#{variant}#{rows_per_table}")
-    ids: dict[str, list[int]] = {}
+    ids: dict[str, list[Scalar]] = {}
     out: list[TableRows] = []
     country = domain.seed.country if domain.seed is not None else None
     for table in fk_order(domain):
         rows = _TableFiller(table, rng, ids, country=country).fill(rows_per_table)
         pk_at = [c.name for c in table.columns].index(table.primary_key)
-        ids[table.name] = [int(r[pk_at]) for r in rows]  # type: ignore[arg-type]
+        ids[table.name] = [r[pk_at] for r in rows]
         out.append(
             TableRows(table=table.name, columns=[c.name for c in table.columns], values=rows)
         )
@@ -65,7 +66,7 @@ class _TableFiller:
         self,
         table: Table,
         rng: random.Random,
-        ids: dict[str, list[int]],
+        ids: dict[str, list[Scalar]],
         *,
         country: str | None = None,
     ) -> None:
@@ -83,7 +84,7 @@ class _TableFiller:
         self.fake_pools: dict[str, list[str]] = {}
         self.fk_of = {fk.column: fk.ref_table for fk in table.foreign_keys}
         # Per foreign key: the parents that get children, in the order they are first used.
-        self.active: dict[str, list[int]] = {
+        self.active: dict[str, list[Scalar]] = {
             col: self._choose_active(ref) for col, ref in self.fk_of.items() if ref != table.name
         }
 
@@ -140,7 +141,7 @@ class _TableFiller:
                 count = min(count, len(pool))
         return count
 
-    def _junction_combos(self, count: int) -> list[tuple[int, ...]] | None:
+    def _junction_combos(self, count: int) -> list[tuple[Scalar, ...]] | None:
         if not self.table.unique_together:
             return None
         cols = self.table.unique_together
@@ -156,8 +157,8 @@ class _TableFiller:
         ]
         self.rng.shuffle(combos)
         # Prefer combinations that bring in a parent not yet linked, so coverage is maximal.
-        chosen: list[tuple[int, ...]] = []
-        linked: list[set[int]] = [set() for _ in cols]
+        chosen: list[tuple[Scalar, ...]] = []
+        linked: list[set[Scalar]] = [set() for _ in cols]
         for combo in combos:
             if len(chosen) < count and any(v not in linked[i] for i, v in enumerate(combo)):
                 chosen.append(combo)
@@ -169,15 +170,15 @@ class _TableFiller:
         self.rng.shuffle(chosen)
         return chosen
 
-    def _choose_active(self, ref_table: str) -> list[int]:
-        parents = list(self.ids[ref_table])
+    def _choose_active(self, ref_table: str) -> list[Scalar]:
+        parents: list[Scalar] = list(self.ids[ref_table])
         childless = round(len(parents) * CHILDLESS_SHARE) if len(parents) >= 5 else 0
         active = self.rng.sample(parents, len(parents) - childless)
         return active
 
     def _value(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         if column.name == self.table.primary_key:
-            return index + 1
+            return self._key(index)
         if self.forced_null.get(column.name) == index:
             return None
         if column.kind is ValueKind.FOREIGN_KEY:
@@ -202,6 +203,14 @@ class _TableFiller:
         seen.add(value)
         return value
 
+    def _key(self, index: int) -> Scalar:
+        """The key of the index-th row: its number, or a code where the seed's key is text
+        (Spider's breed_code, AirportCode: 'BRE07', 'AIR12'), kept as the seed declares it."""
+        key = self.table.column(self.table.primary_key)
+        if key.type is not ColumnType.TEXT:
+            return index + 1
+        return f"{text_key_prefix(key.name, self.table.noun)}{index + 1:02d}"
+
     def _foreign_key(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         ref = self.fk_of[column.name]
         if ref == self.table.name:
@@ -209,7 +218,7 @@ class _TableFiller:
             heads = max(1, min(index, 1 + index // 4, 6))
             if index == 0 or self.rng.random() < NULL_SHARE:
                 return None
-            return self.rng.randint(1, heads)
+            return self._key(self.rng.randint(1, heads) - 1)
         if column.nullable and self.rng.random() < NULL_SHARE:
             return None
         active = self.active[column.name]
@@ -330,7 +339,7 @@ class _TableFiller:
 
 
 def new_row(
-    table: Table, existing: Sequence[Sequence[Scalar]], ids: dict[str, list[int]], seed: int
+    table: Table, existing: Sequence[Sequence[Scalar]], ids: dict[str, list[Scalar]], seed: int
 ) -> dict[str, Scalar] | None:
     """One more plausible row for `table` (INSERT … VALUES "add a new product"): values drawn
     as the fixture's were, names and codes unlike those already there, parents among the
@@ -354,6 +363,8 @@ def new_row(
         )
         if unique and row[column.name] in {r[at] for r in existing}:
             return None
+    if table.column(table.primary_key).type is ColumnType.TEXT:
+        return row  # a code past the existing rows' (seed_schema.py bars INSERTs into them)
     keys = [r[[c.name for c in table.columns].index(table.primary_key)] for r in existing]
     row[table.primary_key] = max((k for k in keys if isinstance(k, int)), default=0) + 1
     return row

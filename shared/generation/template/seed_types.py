@@ -136,3 +136,36 @@ def keep_numeric_keys(tables: list[Table], declared: dict[tuple[str, str], str])
         )
         out.append(replace(table, columns=columns))
     return out
+
+
+_TEXT_DECLARED = re.compile(r"^(?:TEXT|(?:VAR)?CHAR(?:ACTER)?(?: VARYING)?(?:\(\d+\))?)$")
+
+
+def keep_text_keys(
+    tables: list[Table], declared: dict[tuple[str, str], str], text_keyed: frozenset[str]
+) -> list[Table]:
+    """Text keys (Spider's breed_code, AirportCode, country.Code) keep their declared type, with
+    code values (`rows.py`), where every link to them is declared text too: a numbered key
+    under a text link would compare text with integers, which PostgreSQL refuses. `declared`
+    holds the seed's types by (table, column), lower-cased."""
+
+    def text(table: str, column: str) -> str:
+        found = declared.get((table.lower(), column.lower()), "").upper()
+        return found if _TEXT_DECLARED.match(found) else ""
+
+    keys = {t.name for t in tables if t.name in text_keyed and text(t.name, t.primary_key)}
+    for table in tables:
+        for fk in table.foreign_keys:
+            if fk.ref_table in keys and not text(table.name, fk.column):
+                keys.discard(fk.ref_table)
+    out: list[Table] = []
+    for table in tables:
+        links = {fk.column for fk in table.foreign_keys if fk.ref_table in keys}
+        columns = tuple(
+            replace(c, type=ColumnType.TEXT, sql_type=text(table.name, c.name))
+            if (c.name == table.primary_key and table.name in keys) or c.name in links
+            else c
+            for c in table.columns
+        )
+        out.append(replace(table, columns=columns))
+    return out

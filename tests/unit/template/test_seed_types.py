@@ -92,8 +92,25 @@ def test_spider_dev_and_bird_minidev_keep_every_plain_column_type() -> None:
     assert str(spider["plain_columns_kept"]).startswith("316/316")
     assert str(bird["plain_columns_kept"]).startswith("599/599")
     assert str(bird["key_columns_kept"]).startswith("106/106")
-    # Left: Spider's text keys are numbered (rows.py and the DML builder assume integer keys).
-    assert spider["differences"] == [("key VARCHAR(255) -> INT", 22)]
+    # Spider's text keys (breed_code, AirportCode, country.Code) and numeric keys too.
+    assert str(spider["key_columns_kept"]).startswith("122/122")
+    assert spider["differences"] == []
+
+
+def test_text_keys_keep_their_type_and_get_codes() -> None:
+    ddl = (
+        "CREATE TABLE breeds (breed_code VARCHAR(10) PRIMARY KEY, breed_name TEXT);"
+        "CREATE TABLE dogs (dog_id INTEGER PRIMARY KEY, name TEXT,"
+        " breed_code VARCHAR(10) REFERENCES breeds (breed_code));"
+    )
+    domain = domain_from_ddl(ddl, name="seed-text-keys")
+    assert domain.table("breeds").column("breed_code").ddl_type == "VARCHAR(10)"
+    assert domain.table("dogs").column("breed_code").ddl_type == "VARCHAR(10)"
+    rows = {r.table: r for r in generate_rows(domain, variant=1)}
+    codes = [row[0] for row in rows["breeds"].values]
+    assert codes and all(isinstance(c, str) and c.startswith("BRE") for c in codes)
+    links = {row[rows["dogs"].columns.index("breed_code")] for row in rows["dogs"].values}
+    assert links - {None} and links - {None} <= set(codes)
 
 
 def test_a_plural_link_column_is_shaped_like_a_link() -> None:
