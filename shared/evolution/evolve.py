@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import sqlglot
 
-from proto.sample import Blueprint, Draft
+from proto.sample import Blueprint, Draft, TokenCost
 from shared.evolution.context import (
     EvolveContext,
     FixtureError,
@@ -59,8 +59,13 @@ class EvolveLog:
     kept: Counter[Operator] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
-    # How candidates' questions were worded (realized from the tree, or in place).
+    # How candidates' questions were worded (realized from the tree, or in place; then by a
+    # model, or left offline when the model's answer was not usable).
     worded: Counter[str] = field(default_factory=Counter)
+    # Whose feasibility chose the operators (the strategy model's, or programmatic after a
+    # failed scoring call), and what scoring calls cost with no evolved sample to carry it.
+    scored: Counter[str] = field(default_factory=Counter)
+    unbilled: TokenCost = field(default_factory=TokenCost)
 
 
 def _sorted_rows(rows: Iterable[Row]) -> list[str]:
@@ -108,13 +113,21 @@ def evolve_parent(
     config: DirectionConfig,
     rng: random.Random,
     log: EvolveLog,
+    model_scores: Mapping[Operator, float] | None = None,
 ) -> list[EvolvedDraft]:
+    """`model_scores`: a strategy model's feasibility (EvolSQL G.4), used where an operator can
+    apply at all (the programmatic score is above 0: the transforms exist only there)."""
     trial = open_trial(parent, log)
     if trial is None:
         return []
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
-        chosen = tally.select(score_feasibility(view, ctx), config)
+        feasibility = score_feasibility(view, ctx)
+        if model_scores is not None:
+            feasibility = {
+                op: (model_scores.get(op, 0.0) if s > 0.0 else 0.0) for op, s in feasibility.items()
+            }
+        chosen = tally.select(feasibility, config)
         out: list[EvolvedDraft] = []
         for op in chosen:
             log.chosen[op] += 1
