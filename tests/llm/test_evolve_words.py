@@ -11,15 +11,20 @@ from typing import Any
 
 import pytest
 
-from proto.sample import TokenCost
+from proto import subjects
+from proto.common import SeedMode
+from proto.sample import SampleEnvelope, TokenCost
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent, open_trial
 from shared.evolution.model import Operator
 from shared.evolution.model_words import WORDING_PROPERTY, ModelEvolution
 from shared.evolution.operators import score_feasibility
 from shared.evolution.parents import Parent, parent_from_record
+from shared.evolution.plan_evolve import choose_operator
 from shared.evolution.rounds import draft_emits
+from shared.generation.claude.engine import ClaudeDraftEngine
 from shared.llm.client import LlmClient
+from shared.pipeline.generate import GeneratorStage
 from tests.conftest import FIXTURES
 from tests.fakes.llm import FakeAnthropic, FakeConfig, ModelTurn
 from tests.fakes.scripted import ScriptedModel
@@ -193,3 +198,38 @@ def test_model_scores_only_reach_operators_the_tree_allows(parents: list[Parent]
     nothing = {op: 0.0 for op in Operator}
     config = DirectionConfig()
     assert evolve_parent(parent, OperatorTally(), config, random.Random(0), log, nothing) == []
+
+
+async def test_the_generator_stage_words_planned_evolutions_with_its_llm(
+    engine: ClaudeDraftEngine, scripted: ScriptedModel, parents: list[Parent]
+) -> None:
+    """`--evolve-share` on a Claude run: the generator applies the planner's operator and the
+    run's engine rewrites the question; the call's cost is on the sample."""
+    stage = GeneratorStage(engine)
+    drafted = []
+    for i, parent in enumerate(parents):
+        op = choose_operator(parent.draft, {})
+        if op is None:  # no operator applies to this parent's tree
+            continue
+        blueprint = parent.blueprint.model_copy(
+            update={
+                "seed_mode": SeedMode.EVOLVE,
+                "parent_id": parent.id,
+                "evolution": [*parent.blueprint.evolution, op],
+            }
+        )
+        envelope = SampleEnvelope(
+            run_id="r", sample_id=f"s{i}", max_attempts=1, blueprint=blueprint, draft=parent.draft
+        )
+        [emit] = await stage(envelope)
+        if emit.subject == subjects.SAMPLE_DRAFTED:
+            drafted.append(emit.envelope)
+        else:  # no candidate passed the trial run: rejected with why, no call made
+            assert "passed the trial run" in (emit.envelope.history[-1].reason or "")
+            assert emit.envelope.cost.calls == 0
+    assert drafted
+    for env in drafted:
+        assert env.draft is not None and env.draft.question in scripted.evolved_questions
+        assert env.draft.engine == "evolver" and env.cost.calls == 1 and env.cost.usd > 0
+        assert env.blueprint.properties[WORDING_PROPERTY] == "claude"
+        assert "question by claude" in (env.history[-1].reason or "")
