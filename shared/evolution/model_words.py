@@ -172,6 +172,12 @@ class ModelEvolution:
             return Scored(None, spend.total, f"{type(exc).__name__}: {str(exc)[:200]}")
         return Scored(answer.by_operator(), spend.total)
 
+    @staticmethod
+    def _offline(evolved: EvolvedDraft, cost: TokenCost, note: str) -> Worded:
+        """The offline wording kept, the reason on the draft (the record's `reasoning`)."""
+        draft = evolved.draft.model_copy(update={"reasoning": note})
+        return Worded(replace(evolved, draft=draft), cost, False, note)
+
     async def reword(self, evolved: EvolvedDraft) -> Worded:
         spend = Spend()
 
@@ -190,11 +196,11 @@ class ModelEvolution:
             answer = await self._with_tries(ask)
         except SqlsynthError as exc:
             note = f"question worded offline: the model gave none ({type(exc).__name__}: {exc})"
-            return Worded(evolved, spend.total, False, note[:400])
+            return self._offline(evolved, spend.total, note[:400])
         problem = sense_error(evolved, answer.question)
         if problem is not None:
             note = f"question worded offline: the model's question failed the sense check {problem}"
-            return Worded(evolved, spend.total, False, note)
+            return self._offline(evolved, spend.total, note)
         draft = evolved.draft.model_copy(
             update={
                 "question": answer.question,

@@ -109,7 +109,9 @@ async def test_refused_and_malformed_answers_keep_the_offline_wording(
         finally:
             await client.aclose()
     assert not refused.by_model and "refused" in refused.note
-    assert refused.evolved == drafts[0] and refused.cost.calls == 1 and refused.cost.usd > 0
+    assert refused.evolved.draft.question == drafts[0].draft.question
+    assert refused.evolved.draft.reasoning == refused.note
+    assert refused.cost.calls == 1 and refused.cost.usd > 0
     # Breaks the schema of its answer, with no re-ask allowed: MalformedOutput, offline words.
     with FakeAnthropic(ScriptedModel(malformed_rate=1.0), FakeConfig()) as fake:
         client = LlmClient(make_settings(fake, answer_retries=answer_retries))
