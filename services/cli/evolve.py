@@ -4,8 +4,9 @@ own stages (three engines, sense checks, review, dedup) in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +17,15 @@ from services.cli.common import print_json, stderr_console
 from services.cli.engine_session import engine_options, run_on_engines
 from shared.errors import EngineUnavailable
 from shared.evolution.direction import DirectionConfig
-from shared.evolution.near_dedup import near_dedup_stage
+from shared.evolution.near_dedup import near_dedup_stage, parent_closeness
 from shared.evolution.outputs import write_outputs
 from shared.evolution.rounds import RoundResult, evolve_rounds
 from shared.evolution.stages import build_driver
 from shared.evolution.wording import Reword
 from shared.export.records import ExportError, read_run_records
 from shared.pipeline.dedup import MemoryClaimStore
+from shared.similarity.calibration import question_threshold_for
+from shared.similarity.embedders import load_embedder
 
 if TYPE_CHECKING:
     from shared.engines.base import SqlEngine
@@ -115,7 +118,12 @@ async def evolve_job(
         use.client = model.client
     # The same near-duplicate search as every sample of a run (exact, question, SQL), with the
     # parents already in the pool: an evolution that reads like its parent is a duplicate.
-    async with near_dedup_stage(rows, run_id) as dedup:
+    # One embedder for the trial run's parent check and the near-duplicate search: a candidate
+    # the search would call its parent's duplicate is replaced by the operator's next one.
+    embedder = await asyncio.to_thread(load_embedder)
+    close = parent_closeness(embedder, question_threshold_for(embedder.name))
+    config = replace(config, close_to_parent=close)
+    async with near_dedup_stage(rows, run_id, embedder) as dedup:
         driver, validator = build_driver(engines, MemoryClaimStore(), dedup=dedup)
         try:
             return await evolve_rounds(

@@ -8,6 +8,7 @@ operator whose outputs keep failing does not look used.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.evolution.model import Operator
@@ -26,6 +27,10 @@ class DirectionConfig:
     # Evolved questions: realized afresh from the evolved tree where it can be said in full,
     # else the parent's question with the change's clause (shared.evolution.wording).
     reword: Reword = Reword.REALIZED
+    # (parent question, candidate question) -> the near-duplicate search would call the
+    # candidate a duplicate of its parent (shared.evolution.near_dedup.parent_closeness): such a
+    # candidate fails the trial run and the operator's next candidate is tried instead.
+    close_to_parent: Callable[[str, str], bool] | None = field(default=None, compare=False)
 
     def target_of(self, op: Operator) -> float:
         return self.target.get(op, 0.0) if self.target else 1.0 / len(Operator)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
@@ -133,7 +133,9 @@ def evolve_parent(
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = situated(candidate, view)
-                evolved = try_candidate(parent, candidate, ctx, before, rng, log, config.reword)
+                evolved = try_candidate(
+                    parent, candidate, ctx, before, rng, log, config.reword, config.close_to_parent
+                )
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -165,8 +167,9 @@ def try_candidate(
     rng: random.Random,
     log: EvolveLog,
     reword: Reword = Reword.REALIZED,
+    close_to_parent: Callable[[str, str], bool] | None = None,
 ) -> EvolvedDraft | None:
-    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword)
+    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword, close_to_parent)
     return None if checked is None else _evolved(parent, candidate, checked)
 
 
@@ -178,6 +181,7 @@ def check_candidate(
     rng: random.Random,
     log: EvolveLog,
     reword: Reword = Reword.IN_PLACE,
+    close_to_parent: Callable[[str, str], bool] | None = None,
 ) -> Draft | None:
     """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
     rows = ctx.run(candidate.sql)
@@ -214,6 +218,11 @@ def check_candidate(
     if sense.error or sense.errors:
         first = sense.errors[0].check.value if sense.errors else "sense_unparsable"
         log.dropped[f"sense:{first}"] += 1
+        return None
+    if close_to_parent is not None and close_to_parent(draft.question, question):
+        # The near-duplicate search would refuse it as its parent's duplicate (EvolSQL's
+        # schema-aware dedup): try the next candidate instead of spending the pipeline on it.
+        log.dropped["close_to_parent"] += 1
         return None
     return parent.draft.model_copy(
         update={
