@@ -11,7 +11,7 @@ import random
 import numpy as np
 
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
 from shared.evolution.near_dedup import parent_closeness
 from shared.evolution.parents import Parent, parent_from_record
 from shared.similarity.calibration import question_threshold_for
@@ -38,7 +38,8 @@ def test_candidates_close_to_their_parent_are_replaced(static_embedder: Embedder
 
     checked, unchecked = EvolveLog(), EvolveLog()
     with_check = DirectionConfig(top_k=6, close_to_parent=close)
-    kept, plain = [], []
+    kept: list[EvolvedDraft] = []
+    plain: list[EvolvedDraft] = []
     for parent in parents:
         kept += evolve_parent(parent, OperatorTally(), with_check, random.Random(7), checked)
         evolve_parent(
