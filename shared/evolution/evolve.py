@@ -127,9 +127,12 @@ def evolve_parent(
             feasibility = {
                 op: (model_scores.get(op, 0.0) if s > 0.0 else 0.0) for op, s in feasibility.items()
             }
-        chosen = tally.select(feasibility, config)
+        ranked = tally.rank(feasibility, config)
+        chosen = ranked if config.fall_through else ranked[: config.top_k]
         out: list[EvolvedDraft] = []
         for op in chosen:
+            if len(out) >= config.top_k:
+                break
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = situated(candidate, view)
