@@ -10,14 +10,18 @@ source."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
+from proto.common import Engine
 from services.cli.main import cli
+from services.cli.run_outputs import write_outputs
 from shared.datasets import DatasetRecord
 from shared.evolution.model_words import WORDING_PROPERTY
 from shared.report.growth import compute_growth
@@ -99,3 +103,24 @@ def test_evolve_with_claude_words_and_bills_the_evolved_samples(
     assert sources["evolved"]["accepted"] == len(records)
     assert sources["evolved"]["usd"] == round(llm["usd"], 6)
     assert sources["questions_worded"].get("claude", 0) >= len(by_model)
+
+
+def test_a_claude_run_evolves_with_claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sqlsynth run --evolve-rounds N` on a Claude run (write_outputs with the run's generator):
+    the evolution rewrites with the same engine and scores the operators with it, and prints
+    its cost (SQLite only: the three engines are the test above's)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(PARENTS, run / "dataset.jsonl")
+    console = Console(file=io.StringIO(), width=200)
+    with FakeAnthropic(ScriptedModel(), FakeConfig()) as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+        write_outputs(run, console, engines=[Engine.SQLITE], evolve_rounds=1, generator="claude")
+        answered = [c for c in fake.calls if c.path == "/v1/messages" and c.status == 200]
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    summary = json.loads((run / "evolved" / "summary.json").read_text())
+    assert summary["feasibility"] == "model" and summary["llm"]["calls"] == len(answered) > 0
+    assert f"LLM (claude {summary['llm']['model']}): {len(answered)} calls" in printed
+    records = read_jsonl(run / "evolved" / "dataset.jsonl")
+    assert records and any(r["properties"]["properties"].get(WORDING_PROPERTY) for r in records)
