@@ -104,6 +104,11 @@ def test_related_rows_and_a_comparison_with_all_rows_are_said() -> None:
         "SELECT v.id FROM vans AS v",  # a row's own key: nobody asks for ids by name
         "SELECT v.plate FROM vans AS v WHERE UPPER(v.plate) = 'AB1'",
         "SELECT v.plate FROM vans AS v LIMIT 2",  # which two is not said
+        # An EXISTS on a joined table's row, not the subject's: "depots that have trips" would
+        # name the wrong rows (read in 30 evolved records: "departments ... that have enrollments"
+        # for students that have one).
+        "SELECT v.plate FROM depots AS d INNER JOIN vans AS v ON v.depot_id = d.id"
+        " WHERE EXISTS (SELECT 1 FROM trips AS t WHERE t.van_id = v.id)",
     ],
 )
 def test_what_cannot_be_said_gives_none(sql: str) -> None:
