@@ -27,6 +27,9 @@ from shared.evolution.model_words import WORDING_PROPERTY
 from shared.report.growth import compute_growth
 from shared.runtime.local import LocalStack
 from tests.conftest import FIXTURES
+from tests.e2e.harness import make_request, run_to_completion
+from tests.e2e.test_claude_pipeline import assert_cost_is_billed, claude_services, scripted_spec
+from tests.e2e.test_pipeline import assert_exactly_once
 from tests.fakes.llm import FakeAnthropic, FakeConfig
 from tests.fakes.scripted import ScriptedModel
 from tests.outputs.conftest import engine_args, read_jsonl
@@ -124,3 +127,42 @@ def test_a_claude_run_evolves_with_claude(tmp_path: Path, monkeypatch: pytest.Mo
     assert f"LLM (claude {summary['llm']['model']}): {len(answered)} calls" in printed
     records = read_jsonl(run / "evolved" / "dataset.jsonl")
     assert records and any(r["properties"]["properties"].get(WORDING_PROPERTY) for r in records)
+
+
+async def test_evolve_share_on_a_claude_run_words_evolutions_with_claude(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """`--evolve-share` as services on real NATS with the Claude generator: the generator applies
+    the planner's operator and the run's Claude engine rewrites the question; every planned
+    sample ends once and every call the server billed is on exactly one envelope."""
+    scripted = ScriptedModel(use_tools_rate=0.0)
+    with FakeAnthropic(scripted, FakeConfig(keep_bodies=True)) as fake:
+        with claude_services(stack, tmp_path, fake) as services:
+            request = make_request(
+                10,
+                seed=3,
+                spec=scripted_spec(),
+                generator="claude",
+                expand_ratio=1.0,
+                round_size=4,
+                evolve_share=1.0,
+            )
+            output = await run_to_completion(stack, services, request, tmp_path, timeout_s=300)
+        assert_exactly_once(output)
+        assert_cost_is_billed(output, fake)
+    rows = [
+        (r.get("properties") or r["envelope"]["blueprint"], r)
+        for name in ("dataset.jsonl", "duplicates.jsonl", "rejected.jsonl")
+        for r in output.records(name)
+    ]
+    evolved = [(bp, r) for bp, r in rows if bp.get("seed_mode") == "evolve"]
+    assert evolved, "the planner planned no evolution"
+    worded = [(bp, r) for bp, r in evolved if bp["properties"].get(WORDING_PROPERTY) == "claude"]
+    assert worded, [r.get("reason") for _, r in evolved]
+    for blueprint, row in worded:
+        draft = row.get("envelope", {}).get("draft") or {}
+        question = row.get("sql_prompt") or draft.get("question")
+        assert question in scripted.evolved_questions
+        cost = row.get("cost") or row["envelope"]["cost"]
+        assert cost["calls"] >= 1 and cost["usd"] > 0
+        assert blueprint["parent_id"] and len(blueprint["evolution"]) >= 1
