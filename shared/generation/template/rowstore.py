@@ -115,7 +115,8 @@ class RowStore:
 
 
 def column_role(table: Table, column: Column) -> str:
-    """How the builder may use a column: key, fk, label, category, measure, date, name, other."""
+    """How the builder may use a column: key, fk, label, category, measure, date, name, text
+    (free text), other."""
     if column.name == table.primary_key:
         return "key"
     if column.kind is ValueKind.FOREIGN_KEY or any(
@@ -124,13 +125,13 @@ def column_role(table: Table, column: Column) -> str:
         return "fk"
     if column.type is ColumnType.DATE:
         return "date"
-    if column.kind in CATEGORICAL and column.fake is not FakeKind.TEXT:
-        # A seed column of free prose (other details, descriptions) is no category: a filter
-        # or a group on it quotes a sentence ("paragraphs with other details 'Throw have once
-        # hotel work near sing sell.'", seen in a Spider-seeded run).
+    if column.kind is ValueKind.FREE_TEXT or column.fake is FakeKind.TEXT:
+        # Free prose (other details, descriptions; a category Faker fills with sentences too)
+        # is no category: a filter or a group on it quotes a sentence ("paragraphs with other
+        # details 'Throw have once hotel work near sing sell.'", a Spider-seeded run).
+        return "text"  # no filter, grouping or listing role takes it
+    if column.kind in CATEGORICAL:
         return "category"
-    if column.fake is FakeKind.TEXT:
-        return "other"
     if column.kind in MEASURES and column.type in NUMERIC_TYPES:
         return "measure"
     if column.kind in NAMING:

@@ -39,7 +39,7 @@ def test_free_prose_is_no_category() -> None:
         "other_details", ColumnType.TEXT, ValueKind.CATEGORY, "other details", fake=FakeKind.TEXT
     )
     kind = Column("kind", ColumnType.TEXT, ValueKind.CATEGORY, "kind", fake=FakeKind.WORD)
-    assert column_role(table, prose) == "other"
+    assert column_role(table, prose) == "text"
     assert column_role(table, kind) == "category"
 
 
