@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from sqlglot import TokenType, exp
 from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
+from shared.engines.reading import engine_dialect, first_line_of, read_sql
 from shared.engines.statement_names import is_known_statement, name_statement
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
 from shared.sql.dialects import sqlglot_dialect
@@ -211,9 +211,19 @@ def screen_query(
     return Screened(root, writes=writes, longest_string=strings.longest)
 
 
-def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
-    """Fixture scripts may only CREATE TABLE / CREATE INDEX and INSERT."""
-    parsed = _parse_single(sql, engine)
+def screen_fixture_statement(
+    sql: str, engine: Engine, *, written_from: exp.Expr | None = None
+) -> Screened:
+    """Fixture scripts may only CREATE TABLE / CREATE INDEX and INSERT.
+
+    `written_from`: the tree sqlglot rendered `sql` from (render.py, DDL written for another
+    engine). The text is still checked token by token as the engine reads it; the tree takes
+    the place of parsing the rendered text again.
+    """
+    if written_from is None:
+        parsed = _parse_single(sql, engine)
+    else:
+        parsed = _read_written(sql, engine, written_from)
     if not parsed.ok or parsed.expression is None:
         return parsed
     root = parsed.expression
@@ -260,29 +270,22 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
 
 
 def _parse_single(sql: str, engine: Engine) -> Screened:
-    """Tokenize once, look at the comments, parse the same tokens."""
+    """Tokenize once, look at the comments, parse the same tokens (reading.py, cached)."""
     if len(sql) > MAX_SQL_CHARS:
         return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
-    dialect = Dialect.get_or_raise(sqlglot_dialect(engine))
-    try:
-        tokens = dialect.tokenize(sql)
-    except SqlglotError as exc:
+    reading = read_sql(sql, engine)
+    if reading.tokenize_error is not None:
         return reject(
-            ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line_of(exc)}"
+            ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {reading.tokenize_error}"
         )
     # sqlglot's tokens must be the engine's tokens, or the tree below is not what runs.
-    lexical = find_lexical_problem(sql, tokens, engine)
-    if lexical:
-        return reject(lexical.error_class, lexical.message)
-    for token in tokens:
-        for comment in token.comments:
-            # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
-            if comment.lstrip().startswith(("!", "M!")):
-                return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
-    try:
-        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
-    except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {_first_line_of(exc)}")
+    if reading.lexical:
+        return reject(reading.lexical.error_class, reading.lexical.message)
+    if reading.executable_comment:
+        return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
+    if reading.parse_error is not None:
+        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {reading.parse_error}")
+    statements = [s for s in reading.statements if s is not None]
     if not statements:
         return reject(ErrorClass.SYNTAX, "empty statement")
     if len(statements) > 1:
@@ -291,6 +294,33 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
             f"sandbox: exactly one statement allowed, got {len(statements)}",
         )
     return Screened(statements[0])
+
+
+def _read_written(sql: str, engine: Engine, tree: exp.Expr) -> Screened:
+    """The text sqlglot wrote from `tree` for the engine: its tokens are checked as the
+    engine lexes them, exactly as a text read from a record is, and the tree it was written
+    from stands for its parse (no second parse of the text sqlglot itself just wrote)."""
+    if len(sql) > MAX_SQL_CHARS:
+        return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
+    try:
+        tokens = engine_dialect(engine).tokenize(sql)
+    except SqlglotError as exc:
+        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {first_line_of(exc)}")
+    lexical = find_lexical_problem(sql, tokens, engine)
+    if lexical:
+        return reject(lexical.error_class, lexical.message)
+    for token in tokens:
+        for comment in token.comments:
+            if comment.lstrip().startswith(("!", "M!")):
+                return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
+    # A semicolon before the end would start a second statement for the engine.
+    kinds = [token.token_type for token in tokens]
+    while kinds and kinds[-1] == TokenType.SEMICOLON:
+        kinds.pop()
+    if TokenType.SEMICOLON in kinds:
+        count = kinds.count(TokenType.SEMICOLON) + 1
+        return reject(ErrorClass.FORBIDDEN, f"sandbox: exactly one statement allowed, got {count}")
+    return Screened(tree)
 
 
 def _find_nested_problem(root: exp.Expr) -> str | None:
@@ -379,7 +409,3 @@ def _find_table_option_problem(create: exp.Create, engine: Engine) -> str | None
         if not isinstance(prop, MYSQL_TABLE_OPTIONS):
             return f"sandbox: table option {prop.sql(dialect='mysql')[:40]} is not allowed"
     return None
-
-
-def _first_line_of(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
