@@ -194,12 +194,7 @@ def screen_query(
             ErrorClass.FORBIDDEN,
             f"sandbox: statement type {name_statement(root, sql)} is not allowed",
         )
-    problem = (
-        _find_nested_problem(root)
-        or _find_function_problem(root)
-        or _find_qualified_problem(root)
-        or _find_variable_problem(root)
-    )
+    problem = _find_tree_problem(root)
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     portability = _find_mariadb_only_problem(root, engine)
@@ -246,13 +241,7 @@ def screen_fixture_statement(
             ErrorClass.FORBIDDEN,
             f"sandbox: {name_statement(root, sql)} is not allowed in fixture DDL",
         )
-    problem = (
-        problem
-        or _find_nested_problem(root)
-        or _find_function_problem(root)
-        or _find_qualified_problem(root)
-        or _find_variable_problem(root)
-    )
+    problem = problem or _find_tree_problem(root)
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     # Stored values are searched by every later query: bounded here, aggregates refused.
@@ -323,30 +312,46 @@ def _read_written(sql: str, engine: Engine, tree: exp.Expr) -> Screened:
     return Screened(tree)
 
 
-def _find_nested_problem(root: exp.Expr) -> str | None:
+def _find_tree_problem(root: exp.Expr) -> str | None:
+    """Nested statements, denied functions, qualified table names, variables: one walk of
+    the tree for the four, the first of each kind in walk order, reported in that order of
+    kinds (a nested statement before a function, and so on)."""
+    nested = function = qualified = variable = None
     for node in root.walk():
-        if node is root:
-            continue
-        if isinstance(node, DENIED_NODES):
-            return f"sandbox: {node.key.upper()} is not allowed inside a statement"
+        if node is not root and isinstance(node, DENIED_NODES):
+            nested = f"sandbox: {node.key.upper()} is not allowed inside a statement"
+            break  # the first kind reported: nothing found later would come before it
+        if function is None and isinstance(node, exp.Func):
+            function = _find_function_problem(node)
+        if qualified is None and isinstance(node, exp.Table):
+            qualified = _find_qualified_problem(node)
+        if variable is None:
+            variable = _find_variable_problem(node)
+    return nested or function or qualified or variable
+
+
+def _find_function_problem(func: exp.Func) -> str | None:
+    names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
+    names.add(type(func).__name__)
+    for name in names:
+        if name and is_denied_function(name):
+            return f"sandbox: function {name.lower()} is not allowed"
     return None
 
 
-def _find_function_problem(root: exp.Expr) -> str | None:
-    for func in root.find_all(exp.Func):
-        names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
-        names.add(type(func).__name__)
-        for name in names:
-            if name and is_denied_function(name):
-                return f"sandbox: function {name.lower()} is not allowed"
-    return None
-
-
-def _find_qualified_problem(root: exp.Expr) -> str | None:
+def _find_qualified_problem(table: exp.Table) -> str | None:
     """Fixture tables are unqualified; a schema/database prefix reaches outside the fixture."""
-    for table in root.find_all(exp.Table):
-        if table.args.get("db") or table.args.get("catalog"):
-            return f"sandbox: qualified table name {table.sql()} is not allowed"
+    if table.args.get("db") or table.args.get("catalog"):
+        return f"sandbox: qualified table name {table.sql()} is not allowed"
+    return None
+
+
+def _find_variable_problem(node: exp.Expr) -> str | None:
+    """@x and @@x: state that outlives the statement or belongs to the server, not the fixture."""
+    if isinstance(node, exp.SessionParameter):
+        return f"sandbox: server variable @@{node.name} is not allowed"
+    if isinstance(node, exp.Parameter | exp.Placeholder):
+        return f"sandbox: variable or parameter {node.sql()} is not allowed"
     return None
 
 
@@ -376,16 +381,6 @@ def _find_mariadb_only_problem(root: exp.Expr, engine: Engine) -> str | None:
     for node_type, name in MARIADB_ONLY_NODES.items():
         if root.find(node_type):
             return f"{name} runs on MariaDB but not on MySQL 8; use a form both accept"
-    return None
-
-
-def _find_variable_problem(root: exp.Expr) -> str | None:
-    """@x and @@x: state that outlives the statement or belongs to the server, not the fixture."""
-    for node in root.walk():
-        if isinstance(node, exp.SessionParameter):
-            return f"sandbox: server variable @@{node.name} is not allowed"
-        if isinstance(node, exp.Parameter | exp.Placeholder):
-            return f"sandbox: variable or parameter {node.sql()} is not allowed"
     return None
 
 
