@@ -21,8 +21,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   # policy-rc.d keeps apt from starting the system-wide services: we run private instances.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # In the background: the Python side below needs none of these packages, and on a fresh
+  # machine the two installs take minutes each.
+  (
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${need_apt[@]}" >/dev/null
+  ) </dev/null &
+  apt_pid=$!
+  # A failure below must not leave apt running (nor cut it off mid-install): wait for it.
+  trap 'wait "$apt_pid" 2>/dev/null || true' EXIT
 fi
 
 PY=${PYTHON:-python3}
@@ -39,3 +47,8 @@ fi
 # The dedup embedder is a model2vec distillation of all-MiniLM-L6-v2 (from its wheel, offline):
 # build it once here, not in the first run (it takes a minute or two).
 .venv/bin/python -c "from shared.similarity.embedders import distilled_model_dir; distilled_model_dir()"
+
+if [ -n "${apt_pid:-}" ] && ! wait "$apt_pid"; then
+  echo "setup: installing ${need_apt[*]} failed" >&2
+  exit 1
+fi
