@@ -426,9 +426,10 @@ def _screen_fixture_statement_once(
     statement: RenderedStatement, engine: Engine
 ) -> tuple[ErrorClass | None, str, int]:
     """Screen a fixture statement once per process (schema variants share their DDL text,
-    and render_statement hands out one object per statement): its verdict and the longest
+    and the same statement renders the same way): its verdict and the longest
     string it stores, both from the one reading."""
-    screened = screen_fixture_statement(statement.sql, engine, written_from=statement.written_from)
+    written_from = statement.written_from(engine)
+    screened = screen_fixture_statement(statement.sql, engine, written_from=written_from)
     if screened.ok or screened.error_class is None:
         return None, "", screened.longest_string
     return screened.error_class, screened.message or "", screened.longest_string

@@ -43,18 +43,27 @@ class RowInsert:
     rows: tuple[tuple[Scalar, ...], ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class RenderedStatement:
-    """One fixture statement as the target runs it, and the tree it was written from.
+    """One fixture statement as the target runs it, and where it was written from.
 
-    Compared by identity: render_statement's cache hands out one object per statement, so the
-    sandbox's verdict can be cached on it without hashing the tree.
+    Only text is kept here (plans are cached per DDL): the tree a statement was written from
+    is had again from `written_from` below, cached for a while and rebuilt the same way after.
     """
 
     sql: str
-    # Written for another engine: the tree `sql` was generated from (the sandbox screens it,
-    # and checks `sql` itself token by token). None when `sql` is the statement as written.
-    written_from: exp.Expr | None = None
+    # Written for another engine: the statement as read and the dialect it was read in.
+    # None when `sql` is the statement as written.
+    origin: tuple[str, Engine] | None = None
+
+    def written_from(self, target: Engine) -> exp.Expr | None:
+        """The tree `sql` was generated from (None: run as written, or rendered otherwise)."""
+        if self.origin is None:
+            return None
+        text, source = self.origin
+        rendered, tree = render_statement(text, source, target)
+        # Deterministic, so always the same text; if not, no tree: the text is parsed.
+        return tree if rendered.sql == self.sql else None
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,9 @@ def _render_ddl(
     return tuple(statements), tables, columns
 
 
-@lru_cache(maxsize=8192)
+# Trees are kept here (for the screen, right after rendering): a cache of the statements in
+# flight, not of every statement seen.
+@lru_cache(maxsize=1024)
 def render_statement(
     text: str, source: Engine, target: Engine
 ) -> tuple[RenderedStatement, exp.Expr | None]:
@@ -176,7 +187,7 @@ def render_statement(
     # Written without the generator's defensive copy: the tree is ours, and what the
     # generator's preprocessing leaves of it is exactly what the text was written from.
     sql = engine_dialect(target).generate(tree, copy=False)
-    return RenderedStatement(sql, tree), tree
+    return RenderedStatement(sql, (text, source)), tree
 
 
 def _collect_names(

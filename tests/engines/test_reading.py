@@ -38,8 +38,9 @@ def test_rendering_for_another_engine_leaves_the_shared_reading_as_it_was(target
     assert before is not None
     written = before.sql(dialect="sqlite")
     rendered, tree = render_statement(text, Engine.SQLITE, target)
-    assert rendered.written_from is tree is not None
-    assert rendered.written_from is not before
+    assert rendered.origin == (text, Engine.SQLITE)
+    assert rendered.written_from(target) is tree is not None
+    assert tree is not before
     assert read_sql(text, Engine.SQLITE).first is before
     assert before.sql(dialect="sqlite") == written  # no fixup reached the cached tree
     assert all(i.quoted for i in before.find_all(exp.Identifier))
@@ -48,20 +49,26 @@ def test_rendering_for_another_engine_leaves_the_shared_reading_as_it_was(target
 def test_same_dialect_statements_are_run_as_written() -> None:
     text = "CREATE TABLE t (a INT)  -- kept"
     rendered, tree = render_statement(text, Engine.SQLITE, Engine.SQLITE)
-    assert rendered.sql == text and rendered.written_from is None
+    assert rendered.sql == text and rendered.origin is None
+    assert rendered.written_from(Engine.SQLITE) is None
     assert tree is read_sql(text, Engine.SQLITE).first
 
 
 @pytest.mark.parametrize("target", OTHERS)
 def test_the_tree_a_statement_was_written_from_is_screened(target: Engine) -> None:
+    # Plans keep text only; the tree comes back from the render cache, or is rebuilt the same.
     fixture = Fixture(
         "CREATE TABLE t (a TEXT);\nINSERT INTO t VALUES (load_extension('x'));",
         dialect=Engine.SQLITE,
     )
     plan = plan_fixture(fixture, target)
     verdicts = [
-        screen_fixture_statement(s.sql, target, written_from=s.written_from) for s in plan.rendered
+        screen_fixture_statement(s.sql, target, written_from=s.written_from(target))
+        for s in plan.rendered
     ]
+    assert all(s.written_from(target) is not None for s in plan.rendered)
+    render_statement.cache_clear()
+    assert all(s.written_from(target) is not None for s in plan.rendered)
     assert verdicts[0].ok
     assert verdicts[1].error_class is ErrorClass.FORBIDDEN
     assert "load_extension" in (verdicts[1].message or "")
