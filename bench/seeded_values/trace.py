@@ -9,6 +9,7 @@ the first that holds:
   metadata's sample values (as the loader adds them) or of the seeds' SQL;
 - faker / pattern / word_list: its column records that source (Faker for the inferred kind, a
   code pattern, a closed set the column's own word names);
+- key: a text key or link (recorded `key`) holding a generated key code ('BRE07');
 - untraced: anything else (for BIRD: a value in a real-sourced column that no source holds).
 `made_up` counts cells shaped like the labels the converter used to invent ('Type B',
 'Card Aurora'). With BIRD_DIR it also compares each non-key column's declared type with BIRD's.
@@ -34,6 +35,8 @@ MADE_UP = re.compile(
     r"juniper|kestrel|lumen|maple|nova|orion|pioneer|quartz|raven|sierra|summit|tundra|vertex|"
     r"willow|zephyr)$"
 )
+# A text key's generated code (rows.py: 'BRE07', 'COU12').
+KEY_CODE = re.compile(r"^[A-Z]{1,3}\d{2,}$")
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T][\d:.]+)?$|^\d{1,2}:\d{2}(?::\d{2})?$")
 
 
@@ -93,6 +96,8 @@ def measure(run: Path, bird: Path | None) -> dict[str, object]:
                 counts["pattern"] += 1
             elif "word_list" in recorded:
                 counts["word_list"] += 1
+            elif "key" in recorded and KEY_CODE.match(value):
+                counts["key"] += 1
             else:
                 counts["untraced"] += 1
                 untraced[f"{table}.{column}={value}"] += 1

@@ -245,6 +245,7 @@ def run_command(
             postgres_dsn=postgres_dsn,
             mysql_dsn=mysql_dsn,
             evolve_rounds=evolve_rounds,
+            generator=request.generator,
         )
     for problem in result.plan.problems:
         console.print(f"[yellow]planner:[/] {problem}")

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from proto.common import Engine
-from services.cli.evolve import DEFAULT_OUT, make_evolved
+from services.cli.evolve import DEFAULT_OUT, LLM_ENGINES, EvolveModel, describe_llm, make_evolved
 from services.cli.pairs import describe_pairs, make_pairs
 from services.cli.reasoning import describe_reasoning, make_reasoning
 from shared.evolution.direction import DirectionConfig
@@ -33,6 +33,7 @@ def write_outputs(
     postgres_dsn: str | None = None,
     mysql_dsn: str | None = None,
     evolve_rounds: int = 0,
+    generator: str = "template",
 ) -> None:
     if evolve_rounds:
         try:
@@ -43,10 +44,15 @@ def write_outputs(
                 engines=engines or list(Engine),
                 postgres_dsn=postgres_dsn,
                 mysql_dsn=mysql_dsn,
+                # A run written by an LLM evolves with it: questions rewritten and operators
+                # scored by the same engine (EvolSQL appendix G); offline otherwise.
+                model=EvolveModel(generator, score=True) if generator in LLM_ENGINES else None,
             )
             console.print(
                 f"{evolved['accepted']} evolved records → {out_dir / DEFAULT_OUT / 'dataset.jsonl'}"
             )
+            if evolved.get("llm"):
+                console.print(describe_llm(evolved["llm"]))
         except (ExportError, OSError, click.ClickException) as exc:
             message = exc.format_message() if isinstance(exc, click.ClickException) else exc
             console.print(f"[yellow]evolution skipped:[/] {message}")

@@ -53,7 +53,15 @@ REQUEST_OPTIONS = [
         default=None,
         help="sample fixture values from the seeds' real database: a SQLite file, a folder of "
         "<db_id>/<db_id>.sqlite (Spider, BIRD) or a postgres:// / mysql:// DSN; personal values "
-        "are scrubbed and replaced by generated ones",
+        "are scrubbed and replaced by generated ones (see --no-scrub-values)",
+    ),
+    click.option(
+        "--no-scrub-values",
+        "no_scrub_values",
+        is_flag=True,
+        help="keep the values sampled by --values-from as they are: e-mails, names, phone "
+        "numbers and ids of your database may then reach the dataset (the seeds' own rows, "
+        "SQL literals and comments are still scrubbed)",
     ),
     click.option(
         "--back-translate-share",
@@ -142,12 +150,19 @@ def request_options(command: F) -> F:
 
 
 def read_run_seeds(
-    path: Path, pool: str, schema_from: str, values_from: str | None = None
+    path: Path,
+    pool: str,
+    schema_from: str,
+    values_from: str | None = None,
+    *,
+    scrub_values: bool = True,
 ) -> list[SeedEvent]:
     from shared.ingest.run_seeds import load_run_seeds
 
     try:
-        loaded = asyncio.run(load_run_seeds(path, pool, schema_from, values_from))
+        loaded = asyncio.run(
+            load_run_seeds(path, pool, schema_from, values_from, scrub_values=scrub_values)
+        )
     except (OSError, ValueError, EngineUnavailable) as exc:
         raise click.UsageError(f"--seeds {path}: {exc}") from exc
     for problem in loaded.problems[:10]:
@@ -194,9 +209,15 @@ def build_request(
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     seeds: list[SeedEvent] = []
     seeds_file: Path | None = options["seeds_file"]
+    if options.get("no_scrub_values") and not options.get("values_from"):
+        raise click.UsageError("--no-scrub-values needs --values-from")
     if seeds_file is not None:
         seeds = read_run_seeds(
-            seeds_file, run_id, options["schema_from"], options.get("values_from")
+            seeds_file,
+            run_id,
+            options["schema_from"],
+            options.get("values_from"),
+            scrub_values=not options.get("no_scrub_values"),
         )
         seed_pool, seed_count = run_id, len(seeds)
     request = RunRequest(

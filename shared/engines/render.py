@@ -331,8 +331,19 @@ def _widen_mysql_key_text(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _widen_mysql_bare_decimal(tree: exp.Expr) -> exp.Expr:
+    """A NUMERIC/DECIMAL without precision keeps integers and decimals as given on SQLite
+    (NUMERIC affinity) and PostgreSQL (unconstrained NUMERIC); MySQL reads it as DECIMAL(10,0)
+    and would round 12.5 to 13. DECIMAL(38,10) holds what the other two hold (Spider's
+    `number` columns; seed_types.py keeps them NUMERIC)."""
+    for dtype in tree.find_all(exp.DataType):
+        if dtype.this == exp.DataType.Type.DECIMAL and not dtype.expressions:
+            dtype.replace(exp.DataType.build("DECIMAL(38, 10)", dialect="mysql"))
+    return tree
+
+
 # Rewrites applied when DDL is rendered for another engine: engine quirks as data.
 DDL_FIXUPS: dict[Engine, tuple[Callable[[exp.Expr], exp.Expr], ...]] = {
     Engine.POSTGRES: (_fix_postgres_type_params,),
-    Engine.MYSQL: (_widen_mysql_key_text,),
+    Engine.MYSQL: (_widen_mysql_key_text, _widen_mysql_bare_decimal),
 }

@@ -31,6 +31,9 @@ class Reader(Protocol):
     def ctx(self) -> EvolveContext: ...
 
     @property
+    def subject(self) -> str: ...
+
+    @property
     def names(self) -> Names: ...
 
     def column(self, node: exp.Expr) -> tuple[str, str]: ...
@@ -58,6 +61,10 @@ def related_rows(reader: Reader, inner: exp.Expr) -> str:
     if len(inside) != 1 or len(outside) != 1:
         raise Unsaid("an EXISTS link that is not across")
     parent, key = reader.column(outside[0])
+    if parent != reader.subject:
+        # The realizer says a HAS filter of the subject's rows ("departments that have
+        # enrollments"); linked to a joined table's row it would name the wrong rows.
+        raise Unsaid("an EXISTS on a joined table's rows")
     keys = {tuple(fk[:4]) for fk in reader.ctx.info.facts.foreign_keys}
     linked = (child, inside[0].name.lower(), parent, key) in keys
     if not linked and (keys or not reader.ctx.info.is_primary_key(parent, key)):

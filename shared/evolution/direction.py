@@ -8,6 +8,7 @@ operator whose outputs keep failing does not look used.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.evolution.model import Operator
@@ -26,6 +27,14 @@ class DirectionConfig:
     # Evolved questions: realized afresh from the evolved tree where it can be said in full,
     # else the parent's question with the change's clause (shared.evolution.wording).
     reword: Reword = Reword.REALIZED
+    # (parent question, candidate question) -> the near-duplicate search would call the
+    # candidate a duplicate of its parent (shared.evolution.near_dedup.parent_closeness): such a
+    # candidate fails the trial run and the operator's next candidate is tried instead.
+    close_to_parent: Callable[[str, str], bool] | None = field(default=None, compare=False)
+    # An operator none of whose candidates passes the trial run gives its place to the next by
+    # utility, until K evolutions are kept (the paper's refinement would repair the failed SQL
+    # with its model instead; here a failed transform has nothing to repair).
+    fall_through: bool = True
 
     def target_of(self, op: Operator) -> float:
         return self.target.get(op, 0.0) if self.target else 1.0 / len(Operator)
@@ -53,11 +62,14 @@ class OperatorTally:
     ) -> dict[Operator, float]:
         return {op: s * self.scarcity(op, config) for op, s in feasibility.items()}
 
-    def select(self, feasibility: dict[Operator, float], config: DirectionConfig) -> list[Operator]:
-        """The top-K operators by utility, infeasible ones (U = 0) never; ties keep enum order."""
+    def rank(self, feasibility: dict[Operator, float], config: DirectionConfig) -> list[Operator]:
+        """Every operator with U > 0, highest utility first; ties keep enum order."""
         utility = self.utilities(feasibility, config)
-        ranked = sorted(
+        return sorted(
             (op for op in Operator if utility.get(op, 0.0) > 0.0),
             key=lambda op: -utility[op],
         )
-        return ranked[: config.top_k]
+
+    def select(self, feasibility: dict[Operator, float], config: DirectionConfig) -> list[Operator]:
+        """The top-K operators by utility, infeasible ones (U = 0) never; ties keep enum order."""
+        return self.rank(feasibility, config)[: config.top_k]

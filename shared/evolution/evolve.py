@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import sqlglot
 
-from proto.sample import Blueprint, Draft
+from proto.sample import Blueprint, Draft, TokenCost
 from shared.evolution.context import (
     EvolveContext,
     FixtureError,
@@ -59,8 +59,13 @@ class EvolveLog:
     kept: Counter[Operator] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
-    # How candidates' questions were worded (realized from the tree, or in place).
+    # How candidates' questions were worded (realized from the tree, or in place; then by a
+    # model, or left offline when the model's answer was not usable).
     worded: Counter[str] = field(default_factory=Counter)
+    # Whose feasibility chose the operators (the strategy model's, or programmatic after a
+    # failed scoring call), and what scoring calls cost with no evolved sample to carry it.
+    scored: Counter[str] = field(default_factory=Counter)
+    unbilled: TokenCost = field(default_factory=TokenCost)
 
 
 def _sorted_rows(rows: Iterable[Row]) -> list[str]:
@@ -108,19 +113,32 @@ def evolve_parent(
     config: DirectionConfig,
     rng: random.Random,
     log: EvolveLog,
+    model_scores: Mapping[Operator, float] | None = None,
 ) -> list[EvolvedDraft]:
+    """`model_scores`: a strategy model's feasibility (EvolSQL G.4), used where an operator can
+    apply at all (the programmatic score is above 0: the transforms exist only there)."""
     trial = open_trial(parent, log)
     if trial is None:
         return []
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
-        chosen = tally.select(score_feasibility(view, ctx), config)
+        feasibility = score_feasibility(view, ctx)
+        if model_scores is not None:
+            feasibility = {
+                op: (model_scores.get(op, 0.0) if s > 0.0 else 0.0) for op, s in feasibility.items()
+            }
+        ranked = tally.rank(feasibility, config)
+        chosen = ranked if config.fall_through else ranked[: config.top_k]
         out: list[EvolvedDraft] = []
         for op in chosen:
+            if len(out) >= config.top_k:
+                break
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
                 candidate = situated(candidate, view)
-                evolved = try_candidate(parent, candidate, ctx, before, rng, log, config.reword)
+                evolved = try_candidate(
+                    parent, candidate, ctx, before, rng, log, config.reword, config.close_to_parent
+                )
                 if evolved is not None:
                     log.kept[op] += 1
                     out.append(evolved)
@@ -152,8 +170,9 @@ def try_candidate(
     rng: random.Random,
     log: EvolveLog,
     reword: Reword = Reword.REALIZED,
+    close_to_parent: Callable[[str, str], bool] | None = None,
 ) -> EvolvedDraft | None:
-    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword)
+    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword, close_to_parent)
     return None if checked is None else _evolved(parent, candidate, checked)
 
 
@@ -165,6 +184,7 @@ def check_candidate(
     rng: random.Random,
     log: EvolveLog,
     reword: Reword = Reword.IN_PLACE,
+    close_to_parent: Callable[[str, str], bool] | None = None,
 ) -> Draft | None:
     """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
     rows = ctx.run(candidate.sql)
@@ -201,6 +221,11 @@ def check_candidate(
     if sense.error or sense.errors:
         first = sense.errors[0].check.value if sense.errors else "sense_unparsable"
         log.dropped[f"sense:{first}"] += 1
+        return None
+    if close_to_parent is not None and close_to_parent(draft.question, question):
+        # The near-duplicate search would refuse it as its parent's duplicate (EvolSQL's
+        # schema-aware dedup): try the next candidate instead of spending the pipeline on it.
+        log.dropped["close_to_parent"] += 1
         return None
     return parent.draft.model_copy(
         update={

@@ -5,9 +5,12 @@ their parents, so an evolution that reads like its parent is a duplicate, not a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from shared.evolution.parents import split_context
 from shared.pipeline.dedup import MemoryClaimStore, schema_scope
@@ -45,6 +48,22 @@ async def seed_parents(
             judged = await judge.judge(candidate, vectors[2 * offset : 2 * offset + 2])
             added += not judged.duplicate
     return added
+
+
+def parent_closeness(embedder: Embedder, threshold: float) -> Callable[[str, str], bool]:
+    """Whether a candidate's question is within the question layer's τ of its parent's: the
+    near-duplicate search below would call it a duplicate of the parent, which the pool holds.
+    The parent's vector is kept (one parent is asked about for all its candidates)."""
+
+    @lru_cache(maxsize=256)
+    def vector(text: str) -> Any:
+        return embedder.embed([text])[0]
+
+    def close(parent_question: str, question: str) -> bool:
+        cosine = float(np.dot(vector(parent_question), embedder.embed([question])[0]))
+        return cosine >= threshold
+
+    return close
 
 
 @asynccontextmanager

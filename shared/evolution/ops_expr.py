@@ -36,10 +36,37 @@ def feasible_func(view: QueryView, ctx: EvolveContext) -> float:
     return 0.3 if has_window or view.select.args.get("distinct") else 0.8
 
 
+def pinned_columns(select: exp.Select) -> set[tuple[str, str]]:
+    """(alias, column) of the WHERE's top-level `col = literal` conjuncts: one value in every
+    row, so a rank or a MIN/MAX of it says nothing (every rank 1: "rank by year of enrollment
+    of students with year of enrollment 2020", seen reading 30 evolved records)."""
+    where = select.args.get("where")
+    node = where.this if where is not None else None
+    pinned: set[tuple[str, str]] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        part = stack.pop()
+        if isinstance(part, exp.Paren):
+            stack.append(part.this)
+        elif isinstance(part, exp.And):
+            stack += [part.this, part.expression]
+        elif isinstance(part, exp.EQ):
+            sides = (part.this, part.expression)
+            for col, lit in (sides, sides[::-1]):
+                if isinstance(col, exp.Column) and isinstance(lit, exp.Literal):
+                    pinned.add((col.table, col.name.lower()))
+    return pinned
+
+
 def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
     if view.select is None:
         return
-    numbers = sources_of(view, ctx, Kind.NUMBER)
+    pinned = pinned_columns(view.select)
+    numbers = [
+        s
+        for s in sources_of(view, ctx, Kind.NUMBER)
+        if (s[0], s[2]) not in pinned and ("", s[2]) not in pinned
+    ]
     rng.shuffle(numbers)
     if view.aggregated:
         taken = {

@@ -70,6 +70,7 @@ def round_summary(result: RoundResult) -> dict[str, Any]:
         "chosen": {op.value: n for op, n in result.log.chosen.items()},
         "dropped_before_pipeline": dict(result.log.dropped),
         "questions_worded": dict(result.log.worded),
+        "feasibility_scored_by": dict(result.log.scored),
         "skipped_parents": dict(result.log.skipped),
         "complexity": mean_complexity(env.draft.sql for env in accepted if env.draft),
     }

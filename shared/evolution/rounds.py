@@ -13,10 +13,11 @@ from typing import Any
 
 from proto import subjects
 from proto.common import Engine, Outcome, Stage
-from proto.sample import SampleEnvelope
+from proto.sample import SampleEnvelope, TokenCost
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
 from shared.evolution.model import Operator
+from shared.evolution.model_words import ModelEvolution
 from shared.evolution.parents import Parent, parent_from_record
 from shared.pipeline.emit import Emit
 
@@ -43,7 +44,13 @@ class RoundResult:
         return Counter(env.blueprint.evolution[-1] for env in self.by_subject(subject))
 
 
-def envelope_of(evolved: EvolvedDraft, run_id: str, engines: Sequence[Engine]) -> SampleEnvelope:
+def envelope_of(
+    evolved: EvolvedDraft,
+    run_id: str,
+    engines: Sequence[Engine],
+    cost: TokenCost | None = None,
+    note: str = "",
+) -> SampleEnvelope:
     """One attempt only: the reviser's repair regenerates a draft from its plan, which for an
     evolved sample would be an unrelated query; a failing evolution is rejected with its reason
     (the other chosen operators are this parent's other chances)."""
@@ -54,11 +61,49 @@ def envelope_of(evolved: EvolvedDraft, run_id: str, engines: Sequence[Engine]) -
         engines=list(engines),
         blueprint=evolved.blueprint,
         draft=evolved.draft,
+        cost=cost or TokenCost(),
     )
     chain = " > ".join(op.value for op in evolved.blueprint.evolution)
+    said = f"; {note}" if note else ""
     return envelope.record(
-        Stage.GENERATOR, Outcome.DRAFTED, f"evolved from {evolved.parent.id}: {chain}"
+        Stage.GENERATOR, Outcome.DRAFTED, f"evolved from {evolved.parent.id}: {chain}{said}"
     )
+
+
+async def draft_emits(
+    parent: Parent,
+    tally: OperatorTally,
+    config: DirectionConfig,
+    rng: random.Random,
+    log: EvolveLog,
+    run_id: str,
+    engines: Sequence[Engine],
+    model: ModelEvolution | None = None,
+) -> list[Emit]:
+    """One parent's evolved drafts as `sample.drafted` emits: with a model, its feasibility
+    scores choose the operators and its words replace the offline question (each call's cost on
+    the sample it served; a parent's scoring call on its first evolved sample)."""
+    scores = None
+    pending = TokenCost()
+    if model is not None and model.score_operators:
+        scored = await model.score(parent)
+        scores, pending = scored.scores, scored.cost
+        log.scored["model" if scores is not None else "programmatic_fallback"] += 1
+    emits: list[Emit] = []
+    for evolved in evolve_parent(parent, tally, config, rng, log, scores):
+        # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next parent's
+        # choice already sees it; taken back by the caller if the pipeline refuses it.
+        tally.add(evolved.evolution.operator)
+        cost, note = pending, ""
+        if model is not None:
+            worded = await model.reword(evolved)
+            evolved, cost, note = worded.evolved, cost.add(worded.cost), worded.note
+            log.worded[model.client.engine_name if worded.by_model else "offline_fallback"] += 1
+        pending = TokenCost()
+        envelope = envelope_of(evolved, run_id, engines, cost, note)
+        emits.append(Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED))
+    log.unbilled = log.unbilled.add(pending)
+    return emits
 
 
 def parents_of(records: Iterable[Mapping[str, Any]], log: EvolveLog) -> list[Parent]:
@@ -86,6 +131,7 @@ async def evolve_rounds(
     config: DirectionConfig,
     seed: int = 0,
     on_round: Callable[[RoundResult], None] | None = None,
+    model: ModelEvolution | None = None,
 ) -> list[RoundResult]:
     rng = random.Random(seed)
     tally = OperatorTally()
@@ -96,12 +142,9 @@ async def evolve_rounds(
         result = RoundResult(number, len(parents), 0, log=first_log if number == 1 else EvolveLog())
         emits: list[Emit] = []
         for parent in parents:
-            for evolved in evolve_parent(parent, tally, config, rng, result.log):
-                # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next
-                # parent's choice already sees it; taken back below if the pipeline refuses it.
-                tally.add(evolved.evolution.operator)
-                envelope = envelope_of(evolved, run_id, engines)
-                emits.append(Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED))
+            emits += await draft_emits(
+                parent, tally, config, rng, result.log, run_id, engines, model
+            )
         result.drafted = len(emits)
         result.final = await check(emits)
         for emit in result.final:

@@ -52,7 +52,12 @@ def read_any(path: Path) -> tuple[list[SeedEvent], list[str]]:
 
 
 async def load_run_seeds(
-    path: Path, pool: str, schema_from: str = "infer", values_from: str | None = None
+    path: Path,
+    pool: str,
+    schema_from: str = "infer",
+    values_from: str | None = None,
+    *,
+    scrub_values: bool = True,
 ) -> RunSeeds:
     seeds, problems = read_any(path)
     failed = [seed for seed in seeds if seed.error is not None]
@@ -64,11 +69,15 @@ async def load_run_seeds(
         if schema is not None:
             seeds = attach_schema(seeds, schema)
     if values_from:
-        seeds, report = await attach_database_values(seeds, values_from)
+        seeds, report = await attach_database_values(seeds, values_from, scrub=scrub_values)
         problems += report.problems
-        problems.append(
-            f"values: {report.tables} tables sampled for {report.seeds} seeds; "
+        scrubbed = (
             f"{report.scrubbed} personal values scrubbed"
+            if report.scrub
+            else "values NOT scrubbed (--no-scrub-values): personal data may reach the dataset"
+        )
+        problems.append(
+            f"values: {report.tables} tables sampled for {report.seeds} seeds; {scrubbed}"
         )
     pooled = [seed.model_copy(update={"pool": pool}) for seed in seeds]
     return RunSeeds(pooled, problems)

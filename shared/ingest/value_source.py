@@ -8,7 +8,10 @@ is a SQLite file, a folder of SQLite databases laid out as Spider's and BIRD's
 
 Every text value passes the privacy scrub here, before it is written anywhere: a personal value
 becomes its placeholder ('<email>', '<name>'), which the engine counts and replaces with a
-generated value of the same kind. The raw value never reaches a message, a record or a log.
+generated value of the same kind. The raw value never reaches a message, a record or a log —
+unless the user opts out (`--no-scrub-values`, `scrub=False`): then the values are written as
+sampled, after `UNSCRUBBED_MARKER`, which tells the template engine not to scrub them either
+(the seed's own rows, literals and comments are still scrubbed).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from shared.ingest.scrub_values import classify_sample
 # The line before the INSERTs sampled here; the template engine's seed_values.py reads the
 # rows after it as values of origin "database".
 DATABASE_MARKER = "-- sqlsynth: rows sampled from the database"
+# The line after DATABASE_MARKER when the user opted out of the scrub (`--no-scrub-values`).
+UNSCRUBBED_MARKER = "-- sqlsynth: not scrubbed (--no-scrub-values)"
 SAMPLE_ROWS = 30
 # Rows read before the sample is drawn: a spread of the table, not only its first rows.
 READ_ROWS = 400
@@ -52,6 +57,8 @@ class ValueReport:
     seeds: int = 0
     tables: int = 0
     scrubbed: int = 0
+    # False when the user opted out of the scrub (`--no-scrub-values`).
+    scrub: bool = True
     # Database ids no SQLite file was found for.
     missing: set[str] = field(default_factory=set)
 
@@ -172,11 +179,13 @@ def _cell(value: object) -> Cell:
     return str(value)  # dates, decimals: their text form is the literal
 
 
-def render_inserts(tables: list[SampledTable], seed_label: str) -> tuple[str, int]:
-    """INSERTs of a deterministic sample of each table's rows, personal values scrubbed; the
-    number of values scrubbed."""
+def render_inserts(
+    tables: list[SampledTable], seed_label: str, *, scrub: bool = True
+) -> tuple[str, int]:
+    """INSERTs of a deterministic sample of each table's rows, personal values scrubbed unless
+    `scrub` is False; the number of values scrubbed."""
     scrubbed = 0
-    lines = [DATABASE_MARKER]
+    lines = [DATABASE_MARKER] if scrub else [DATABASE_MARKER, UNSCRUBBED_MARKER]
     for sampled in tables:
         rng = random.Random(f"{seed_label}:{sampled.table}")
         rows = sampled.rows
@@ -188,13 +197,15 @@ def render_inserts(tables: list[SampledTable], seed_label: str) -> tuple[str, in
         for row in rows:
             cells: list[str] = []
             for value in row:
-                kind = classify_sample(value) if isinstance(value, str) else None
+                personal = scrub and isinstance(value, str)
+                kind = classify_sample(value) if personal and isinstance(value, str) else None
                 scrubbed += kind is not None
                 cells.append(_literal(kind if kind is not None else value))
             literals.append("(" + ", ".join(cells) + ")")
         columns = ", ".join(map(_q, sampled.columns))
         lines.append(f"INSERT INTO {_q(sampled.table)} ({columns}) VALUES {', '.join(literals)};")
-    return ("\n".join(lines) if len(lines) > 1 else ""), scrubbed
+    has_rows = len(lines) > (1 if scrub else 2)
+    return ("\n".join(lines) if has_rows else ""), scrubbed
 
 
 def _literal(value: Cell) -> str:
@@ -223,10 +234,11 @@ def sqlite_file_for(source: Path, db_id: str | None) -> Path | None:
 
 
 async def attach_database_values(
-    seeds: list[SeedEvent], source: str
+    seeds: list[SeedEvent], source: str, *, scrub: bool = True
 ) -> tuple[list[SeedEvent], ValueReport]:
-    """The seeds, each with rows of its tables from `source` appended to its DDL."""
-    report = ValueReport()
+    """The seeds, each with rows of its tables from `source` appended to its DDL; personal
+    values scrubbed unless `scrub` is False (the user's explicit opt-out)."""
+    report = ValueReport(scrub=scrub)
     is_server = "://" in source
     path = Path(source)
     if not is_server and not path.exists():
@@ -261,7 +273,7 @@ async def _sample_for(
             report.missing.add(db_id or "(none)")
             return ""
         tables = read_sqlite(found, wanted)
-    text, scrubbed = render_inserts(tables, db_id or "seed")
+    text, scrubbed = render_inserts(tables, db_id or "seed", scrub=report.scrub)
     report.tables += sum(1 for t in tables if t.rows)
     report.scrubbed += scrubbed
     return text

@@ -11,6 +11,7 @@ from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope
 from shared.evolution.evolve import EvolveLog
 from shared.evolution.expand import expand_pattern
+from shared.evolution.model_words import ModelEvolution
 from shared.evolution.parents import Parent
 from shared.evolution.plan_evolve import apply_operator
 from shared.pipeline.emit import Emit, reject, sample_seed
@@ -46,9 +47,13 @@ def expand_envelope(envelope: SampleEnvelope) -> list[Emit]:
     return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]
 
 
-def evolve_envelope(envelope: SampleEnvelope) -> list[Emit]:
+async def evolve_envelope(
+    envelope: SampleEnvelope, model: ModelEvolution | None = None
+) -> list[Emit]:
     """The planner's chosen operator (the last of `blueprint.evolution`) applied to the carried
-    draft, or the sample rejected with why no candidate of it passed the trial run."""
+    draft, or the sample rejected with why no candidate of it passed the trial run. With the
+    run's LLM (`model`), the evolved question is rewritten by it (the offline wording stays when
+    its answer is unusable, the reason in the history) and the call's cost is on the sample."""
     blueprint = envelope.blueprint
     if envelope.draft is None or blueprint.parent_id is None or not blueprint.evolution:
         reason = "an evolution needs the accepted sample's draft, id and chosen operator"
@@ -62,7 +67,13 @@ def evolve_envelope(envelope: SampleEnvelope) -> list[Emit]:
         why = ", ".join(f"{k} {n}" for k, n in (log.dropped + log.skipped).most_common(3))
         reason = f"no {op.value} of {parent.id} passed the trial run ({why or 'none'})"
         return [reject(envelope, Stage.GENERATOR, reason, ErrorClass.GENERATION)]
+    note = ""
+    if model is not None:
+        worded = await model.reword(evolved)
+        evolved, note = worded.evolved, f" ({worded.note})"
+        envelope.cost = envelope.cost.add(worded.cost)
     envelope.blueprint = evolved.blueprint
     envelope.draft = evolved.draft.model_copy(update={"engine": EVOLVER_NAME})
-    envelope.record(Stage.GENERATOR, Outcome.DRAFTED, f"engine={EVOLVER_NAME} op={op.value}")
+    reason = f"engine={EVOLVER_NAME} op={op.value}{note}"
+    envelope.record(Stage.GENERATOR, Outcome.DRAFTED, reason)
     return [Emit(subjects.SAMPLE_DRAFTED, envelope, Outcome.DRAFTED)]

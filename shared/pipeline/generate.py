@@ -9,6 +9,8 @@ from proto import subjects
 from proto.common import Outcome, SeedMode, Stage
 from proto.sample import Blueprint, Draft, ErrorClass, SampleEnvelope, TokenCost
 from shared.errors import GenerationError
+from shared.evolution.model_words import ModelEvolution
+from shared.generation.claude.engine import ClaudeDraftEngine
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import BackTranslator, DraftEngine
 from shared.pipeline.engines import spent_by
@@ -37,12 +39,17 @@ class GeneratorStage:
     def __init__(self, engine: DraftEngine, guidelines: GuidelineSource | None = None) -> None:
         self.engine = engine
         self.guidelines = guidelines
+        # An LLM engine also words the planner's evolutions (EvolSQL appendix G); the offline
+        # engines leave them to the realizer.
+        self.evolution_model = (
+            ModelEvolution(engine.client) if isinstance(engine, ClaudeDraftEngine) else None
+        )
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         if envelope.blueprint.seed_mode is SeedMode.PATTERN:
             return expand_envelope(envelope)
         if envelope.blueprint.seed_mode is SeedMode.EVOLVE:
-            return evolve_envelope(envelope)
+            return await evolve_envelope(envelope, self.evolution_model)
         guidelines = self.guidelines.for_run(envelope.run_id) if self.guidelines else None
         try:
             draft, cost = await self._draft_within_rules(envelope, guidelines)

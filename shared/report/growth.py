@@ -88,8 +88,43 @@ def compute_growth(
             "parents": evolved.get("parents"),
             "rounds": evolved.get("rounds", []),
             "operator_share": evolved.get("operator_share", {}),
+            "sources": _sources(records, evolved),
         }
     return out
+
+
+def _cost_figures(accepted: int, usd: float, calls: int, total: int) -> dict[str, Any]:
+    return {
+        "accepted": accepted,
+        "dataset_share": round(accepted / total, 3) if total else None,
+        "llm_calls": calls,
+        "usd": round(usd, 6),
+        "usd_per_accepted": round(usd / accepted, 6) if accepted else None,
+    }
+
+
+def _sources(records: Sequence[DatasetRecord], evolved: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's own records beside the evolved ones: how much of the whole each is and what
+    it cost (the evolution's LLM calls: question rewriting and operator scoring, from its
+    ledger), and who worded the evolved questions."""
+    costs = [r.extra.get("cost") or {} for r in records]
+    usd = sum(float(c.get("usd") or 0.0) for c in costs)
+    calls = sum(int(c.get("calls") or 0) for c in costs)
+    llm = evolved.get("llm") or {}
+    accepted = int(evolved.get("accepted") or 0)
+    total = len(records) + accepted
+    worded: Counter[str] = Counter()
+    for r in evolved.get("rounds", []):
+        worded.update(r.get("questions_worded") or {})
+    return {
+        "run": _cost_figures(len(records), usd, calls, total),
+        "evolved": _cost_figures(
+            accepted, float(llm.get("usd") or 0.0), int(llm.get("calls") or 0), total
+        ),
+        "llm": f"{llm.get('engine')} {llm.get('model')}" if llm else None,
+        "feasibility": evolved.get("feasibility", "programmatic"),
+        "questions_worded": dict(worded),
+    }
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -120,6 +120,35 @@ def _evolution_round(r: Mapping[str, Any], parents: Mapping[str, Any] | None) ->
     )
 
 
+def _sources_table(sources: Mapping[str, Any] | None) -> str:
+    """The run's records beside the evolved ones: share of the whole and cost of each."""
+    if not sources:
+        return ""
+    keys = [
+        ("accepted", "int"),
+        ("dataset_share", "share"),
+        ("llm_calls", "int"),
+        ("usd", "number"),
+        ("usd_per_accepted", "number"),
+    ]
+    columns = [("run", "run"), ("evolved", "evolved")]
+    rows = [
+        [key, *(format_cell((sources.get(c) or {}).get(key), kind) for c, _ in columns)]
+        for key, kind in keys
+    ]
+    counts = sources.get("questions_worded") or {}
+    worded = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    note = (
+        f"evolution LLM: {sources.get('llm') or 'none (offline)'}; feasibility: "
+        f"{sources.get('feasibility')}; evolved questions worded: {worded or '-'}"
+    )
+    return (
+        "<h4>Evolution: share and cost by source</h4>"
+        + render_table(["", *(label for _, label in columns)], rows)
+        + f"<p class='note'>{escape(note)}</p>"
+    )
+
+
 def render_growth(datasets: Sequence[dict[str, Any]]) -> str:
     parts = []
     for d in datasets:
@@ -141,7 +170,8 @@ def render_growth(datasets: Sequence[dict[str, Any]]) -> str:
             shares = evolution.get("operator_share") or {}
             rows = [[op, format_cell(v, "share")] for op, v in shares.items()]
             parts.append(
-                "<h4>Evolution: share of each operator over all rounds</h4>"
+                _sources_table(evolution.get("sources"))
+                + "<h4>Evolution: share of each operator over all rounds</h4>"
                 + render_table(["operator", "share of accepted"], rows)
                 + "".join(
                     _evolution_round(r, evolution.get("parents")) for r in evolution["rounds"]

@@ -73,5 +73,7 @@ async def test_seed_drafts_agree_on_three_engines(stack: LocalStack) -> None:
         f"{tally.drafts}/{tally.planned} realised, outcomes {dict(tally.outcomes)} "
         f"({tally.share('valid'):.1%} valid everywhere), {tally.ms_per_draft:.1f} ms per draft"
     )
-    assert tally.drafts >= 100
+    # 101 of the 130 plans were realisable before issue 17 session 7; seed types kept as declared
+    # and free text no longer offered to groups and filters leave 99 (each one plan fewer).
+    assert tally.drafts >= 95
     assert tally.share("valid") >= 0.97, tally.problems[:5]

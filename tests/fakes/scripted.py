@@ -174,6 +174,7 @@ class ScriptedModel:
         drift_rate: float = 0.0,
         truncated_rate: float = 0.0,
         malformed_rate: float = 0.0,
+        evolve_refusal_rate: float = 0.0,
     ) -> None:
         self.wrong_sql_rate = wrong_sql_rate
         self.use_tools_rate = use_tools_rate
@@ -184,12 +185,18 @@ class ScriptedModel:
         self._answered: set[str] = set()  # (sample, section) keys answered once already
         self._lock = threading.Lock()
         self.broken = {"truncated": 0, "malformed": 0}
+        self.evolve_refusal_rate = evolve_refusal_rate
+        # Every question it wrote for an evolved SQL, and every refusal (tests find them).
+        self.evolved_questions: list[str] = []
+        self.refused = 0
 
     def __call__(self, body: dict[str, Any]) -> ModelTurn:
         messages = body["messages"]
         first = _text(messages[0]["content"])
         last = _text(messages[-1]["content"])
         choice = body.get("tool_choice") or {"type": "auto"}
+        if choice.get("name") in EVOLVE_ANSWERS:
+            return self._evolution_turn(choice["name"], first)
         blueprint_json = _between(first, "blueprint")
         if blueprint_json is None:
             return ModelTurn([{"type": "text", "text": "I need a blueprint."}])
@@ -371,3 +378,83 @@ class ScriptedModel:
             "explanation": f"The query reads {', '.join(tables)} and returns the grouped "
             "totals in descending order.",
         }
+
+    def _evolution_turn(self, name: str, first: str) -> ModelTurn:
+        """The evolution prompts (shared.generation.claude.evolve_prompts): a question for an
+        evolved SQL, or the strategy model's six scores; refused at `evolve_refusal_rate`."""
+        if self._chance(first, "evolve_refusal", self.evolve_refusal_rate):
+            with self._lock:
+                self.refused += 1
+            text = "I can't help with rewriting this question."
+            return ModelTurn([{"type": "text", "text": text}], "refusal")
+        payload = EVOLVE_ANSWERS[name](first)
+        if name == "submit_evolved_question":
+            with self._lock:
+                self.evolved_questions.append(payload["question"])
+        block = {"type": "tool_use", "name": name, "input": payload}
+        return self._maybe_broken(block, first)
+
+
+def _change_words(facts: dict[str, str]) -> str:
+    """The change, said from the facts the prompt gives (kind, label, op, values, word)."""
+    label = facts.get("label") or facts.get("noun") or "value"
+    values = [v.strip().strip("'\"") for v in facts.get("values", "").split(",") if v.strip()]
+    ops = {"gt": "above", "lt": "below", "ge": "at least", "le": "at most", "ne": "other than"}
+    kind = facts.get("kind", "")
+    if kind in {"add_metric", "add_rank"}:
+        return f"and also give the {facts.get('word') or 'rank by'} {label}"
+    if kind == "exists_child":
+        lacking = "no" if facts.get("negated") else "at least one"
+        return f"limited to {facts.get('noun', 'rows')} with {lacking} {label}"
+    if kind == "add_band" and len(values) == 3:
+        return f"with a {label} band ({values[1]!r} from {values[0]} on, else {values[2]!r})"
+    if kind == "add_having" and values:
+        return f"keeping only groups of at least {values[0]} {facts.get('noun', 'rows')}"
+    if kind in {"above_average", "cte_above_average"}:
+        return f"only where the {label} is {ops.get(facts.get('op', ''), 'above')} the average"
+    if facts.get("op") == "between" and len(values) == 2:
+        return f"only with {label} between {values[0]} and {values[1]}"
+    said = " or ".join(values)
+    return f"only with {label} {ops.get(facts.get('op', ''), 'equal to')} {said}".strip()
+
+
+def _evolved_question(first: str) -> dict[str, Any]:
+    question = (_between(first, "question") or "").rstrip(" ?.")
+    parts = (_between(first, "change") or "").split("; ")
+    facts = dict(part.split(": ", 1) for part in parts if ": " in part)
+    said = _change_words(facts)
+    return {
+        "reasoning": f"The evolved SQL keeps the original query and adds: {facts.get('kind')}.",
+        "question": f"{question}, {said}?",
+        "explanation": f"The evolved query answers the original question {said}.",
+    }
+
+
+def _operator_scores(first: str) -> dict[str, Any]:
+    sql = (_between(first, "sql") or "").upper()
+    present = {
+        "Functional Wrapping": "OVER (" in sql,
+        "Operator Mutation": " IN (" in sql or "BETWEEN" in sql or "CASE" in sql,
+        "Logical Clause Expansion": "HAVING" in sql,
+        "Relational Expansion": sql.count("JOIN") >= 2,
+        "Nesting Evolution": "(SELECT" in sql or sql.startswith("WITH"),
+        "Set Composition": "EXISTS" in sql or "EXCEPT" in sql,
+    }
+    digest = hashlib.sha256(sql.encode()).digest()
+    return {
+        "scores": [
+            {
+                "operator": name,
+                # An operator the query already uses scores lower: less room to add it again.
+                "score": round((0.2 if used else 0.6) + digest[i] / 255 * 0.4, 2),
+                "justification": f"{'already used' if used else 'applicable'} on this schema",
+            }
+            for i, (name, used) in enumerate(present.items())
+        ]
+    }
+
+
+EVOLVE_ANSWERS = {
+    "submit_evolved_question": _evolved_question,
+    "submit_operator_scores": _operator_scores,
+}

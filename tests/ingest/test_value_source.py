@@ -99,6 +99,85 @@ def test_spider_seeds_take_their_values_from_the_sqlite_database(tmp_path: Path)
     assert any("3 personal values scrubbed" in p for p in loaded.problems), loaded.problems
 
 
+def test_no_scrub_values_keeps_the_database_values_and_the_record_says_where_they_came_from(
+    tmp_path: Path,
+) -> None:
+    """`--no-scrub-values`: the user's explicit opt-out. The sampled values reach the fixture as
+    they are, the record and its export say per column that they came from the database, and
+    the seed's own literals are still scrubbed."""
+    from proto.common import SeedMode
+    from proto.sample import Blueprint, SampleEnvelope
+    from proto.seed import SeedEvent
+    from shared.export.records import provenance_record
+    from shared.generation.template.engine import TemplateEngine
+    from shared.ingest.value_source import UNSCRUBBED_MARKER
+    from shared.pipeline.records import dataset_record
+
+    build_sqlite(tmp_path / "database")
+    loaded = asyncio.run(
+        load_run_seeds(
+            SPIDER / "dev.json", "p", values_from=str(tmp_path / "database"), scrub_values=False
+        )
+    )
+    mine = [s for s in loaded.seeds if s.db_id == "concert_singer"]
+    ddl = mine[0].schema_ddl or ""
+    assert UNSCRUBBED_MARKER in ddl and "'Joe Sharp'" in ddl and "'<name>'" not in ddl
+    assert any("NOT scrubbed (--no-scrub-values)" in p for p in loaded.problems), loaded.problems
+
+    # A table whose `contact` column holds e-mails: scrubbed by default, kept on opt-out.
+    path = tmp_path / "crm.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE client (id INTEGER PRIMARY KEY, name TEXT, contact TEXT)")
+    conn.executemany(
+        "INSERT INTO client VALUES (?, ?, ?)",
+        [(i, f"Firm {i}", f"desk{i}@acme-{i}.com") for i in range(1, 9)],
+    )
+    conn.commit()
+    conn.close()
+    seed = SeedEvent(
+        seed_id="crm:1",
+        sql="SELECT name FROM client WHERE contact = 'boss@acme-0.com'",
+        schema_ddl="CREATE TABLE client (id INTEGER PRIMARY KEY, name TEXT, contact TEXT);",
+        db_id="crm",
+        source="test",
+    )
+    kept_raw, report = asyncio.run(attach_database_values([seed], str(path), scrub=False))
+    scrubbed, _ = asyncio.run(attach_database_values([seed], str(path)))
+    assert not report.scrub and report.scrubbed == 0
+    raw_ddl, safe_ddl = kept_raw[0].schema_ddl or "", scrubbed[0].schema_ddl or ""
+    assert "desk3@acme-3.com" in raw_ddl and "desk3@acme-3.com" not in safe_ddl
+    # The seed's own SQL literal is scrubbed either way; the database's rows only by default.
+    raw = domain_from_ddl(raw_ddl, name="seed-crm-raw", example_sql=[seed.sql])
+    safe = domain_from_ddl(safe_ddl, name="seed-crm", example_sql=[seed.sql])
+    assert raw.seed is not None and dict(raw.seed.scrubbed) == {"email": 1}
+    # Scrubbed: the sampler's one '<email>' placeholder and the literal (distinct values).
+    assert safe.seed is not None and dict(safe.seed.scrubbed) == {"email": 2}
+    contacts = set(raw.table("client").column("contact").values)
+    assert "desk3@acme-3.com" in contacts and "desk1@acme-1.com" in contacts
+    assert not any("acme" in v for v in safe.table("client").column("contact").values)
+
+    blueprint = Blueprint(domain="seed_crm", seed_schema=raw_ddl, seed_mode=SeedMode.EXPAND)
+    draft = TemplateEngine().generate(blueprint, seed=2)
+    record = dataset_record(SampleEnvelope(run_id="r", sample_id="s", blueprint=blueprint,
+                                           draft=draft))  # fmt: skip
+    assert record["value_sources"]["client.contact"][0] == "database"
+    # The export's provenance record carries the same per-column sources.
+    exported = json.loads(provenance_record(record)["value_sources"])
+    assert exported == record["value_sources"]
+
+
+def test_no_scrub_values_without_values_from_is_one_clear_error() -> None:
+    from click.testing import CliRunner
+
+    from services.cli.main import cli
+
+    assert "--no-scrub-values" in CliRunner().invoke(cli, ["run", "--help"]).output
+    result = CliRunner().invoke(cli, ["run", "--no-scrub-values", "--count", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert errors == ["Error: --no-scrub-values needs --values-from"]
+
+
 def test_a_missing_source_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no such file or folder"):
         asyncio.run(attach_database_values([], str(tmp_path / "nope.sqlite")))

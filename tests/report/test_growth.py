@@ -72,3 +72,33 @@ def test_modes_rounds_and_evolution_rounds(tmp_path: Path) -> None:
 def test_no_growth_section_for_a_plain_run(tmp_path: Path) -> None:
     assert compute_growth(tmp_path, {"accepted": 3}, [], [], []) is None
     assert render_growth([{"name": "run", "growth": None}]) == ""
+
+
+def test_evolution_share_and_cost_by_source(tmp_path: Path) -> None:
+    """An evolution worded by a model: the evolved records' share of the whole and their LLM
+    cost (question rewriting and scoring, from the evolution's ledger) beside the run's."""
+    records = [record(0, None, 2, 0.01), record(1, None, 3, 0.02)]
+    evolved = {
+        "accepted": 2,
+        "feasibility": "model",
+        "llm": {"engine": "claude", "model": "claude-x", "calls": 6, "usd": 0.004},
+        "rounds": [{"round": 1, "questions_worded": {"realized": 3, "claude": 3}}],
+    }
+    (tmp_path / "evolved").mkdir()
+    (tmp_path / "evolved" / "summary.json").write_text(json.dumps(evolved))
+    growth = compute_growth(tmp_path, None, records)
+    assert growth is not None
+    sources = growth["evolution"]["sources"]
+    assert sources["run"]["accepted"] == 2 and sources["run"]["llm_calls"] == 5
+    assert sources["run"]["usd_per_accepted"] == 0.015
+    assert sources["evolved"] == {
+        "accepted": 2,
+        "dataset_share": 0.5,
+        "llm_calls": 6,
+        "usd": 0.004,
+        "usd_per_accepted": 0.002,
+    }
+    assert sources["questions_worded"] == {"realized": 3, "claude": 3}
+    html = render_growth([{"name": "run", "growth": growth}])
+    assert "share and cost by source" in html and "claude claude-x" in html
+    assert "feasibility: model" in html

@@ -31,8 +31,8 @@ def build_new_row(ctx: Ctx) -> tuple[ir.Insert, Meaning]:
     if not options:
         raise Fragile("no table takes a new row")
     t = ctx.rng.choice(options)
-    ids = {
-        x.name: [k for k in ctx.store.values(x.name, x.primary_key) if isinstance(k, int)]
+    ids: dict[str, list[Scalar]] = {
+        x.name: [k for k in ctx.store.values(x.name, x.primary_key) if k is not None]
         for x in ctx.store.domain.tables
     }
     row = new_row(t, ctx.store.rows(t.name), ids, ctx.rng.randrange(1 << 30))

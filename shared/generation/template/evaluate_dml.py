@@ -12,7 +12,8 @@ from shared.generation.template.evaluate_expr import compile_node
 from shared.generation.template.rowstore import Row, RowStore
 from shared.generation.template.schema_model import Column, ColumnType, Table
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An ISO date, or a seed's date with a time of day (Column.date_format).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)?$")
 
 
 def run_dml(store: RowStore, statement: ir.Update | ir.Delete | ir.Insert) -> Result:

@@ -44,9 +44,16 @@ from shared.generation.template.seed_kinds import (
     title_label,
     type_class,
 )
+from shared.generation.template.seed_locale import infer_country
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
-from shared.generation.template.seed_types import seed_sql_type
+from shared.generation.template.seed_types import (
+    TIMESTAMP_TYPES,
+    keep_numeric_keys,
+    keep_text_keys,
+    seed_sql_type,
+)
 from shared.generation.template.seed_values import (
+    DATABASE_MARKER,
     Harvested,
     column_sources,
     harvest_values,
@@ -125,6 +132,10 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     built = [t for t in (_build_table(t, found, notes) for t in tables) if t is not None]
     kept = {t.name for t in built}
     built = [_drop_links(t, kept, notes) for t in built]
+    declared = {(t.name.lower(), c.name.lower()): c.declared for t in tables for c in t.columns}
+    text_keyed = frozenset(t.name for t in tables if t.text_key)
+    numbered = {k: v for k, v in declared.items() if k[0] not in {n.lower() for n in text_keyed}}
+    built = keep_text_keys(keep_numeric_keys(built, numbered), declared, text_keyed)
     if not built:
         raise GenerationError(
             "the seed schema has no table the template engine can use: " + "; ".join(notes[:6])
@@ -142,6 +153,7 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
         notes=tuple(notes),
         value_sources=tuple(_sources(built, found)),
         scrubbed=tuple(found.scrubbed_total().items()),
+        country=infer_country(ddl.partition(DATABASE_MARKER)[0]),
     )
     domain = Domain(
         name=name,
@@ -250,7 +262,9 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         if col.name != table.key and col.name not in table.fks:
             where = (table.name.lower(), col.name.lower())
             seen = found.values.get(where, [])
-            shape = shape_column(col.name, table.classes[col.name], noun, seen, col.enum_values)
+            timed = col.dtype in TIMESTAMP_TYPES
+            cls = table.classes[col.name]
+            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed)
             shapes[col.name] = scrubbed_shape(shape, found.scrubbed.get(where), len(seen))
     label = _choose_label(table, shapes, noun)
     if label is None:
@@ -271,7 +285,8 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
         if col.name != table.key and col.name not in table.fks:
             # The seed's own type where every engine holds the values alike (seed_types.py).
             listed = col.name in table.composite
-            column = replace(column, sql_type=seed_sql_type(col.declared, column, unique=listed))
+            kept = seed_sql_type(col.declared, column, unique=listed, dtype=col.dtype)
+            column = replace(column, sql_type=kept)
         columns.append(column)
     fks = tuple(ForeignKey(c, ref, ref_col) for c, (ref, ref_col) in table.fks.items())
     unique = table.composite
@@ -313,6 +328,7 @@ def _column(table: SeedTable, name: str, shape: Shape | None, noun: str) -> Colu
         high=shape.high,
         pattern=shape.pattern,
         fake=shape.fake,
+        date_format=shape.date_format,
     )
 
 
@@ -330,6 +346,9 @@ def _choose_label(table: SeedTable, shapes: dict[str, Shape], noun: str) -> str 
     # A free text column names rows better than the key; a category ('type', 'genre') or an
     # ENUM (whose closed list a name must not leave) only when there is no key.
     texts = [n for n, s in shapes.items() if s.type is ColumnType.TEXT]
+    if table.key is not None:
+        # Free text names no row ("the post 'Lorem ipsum dolor ...'"): the key does.
+        texts = [n for n in texts if shapes[n].kind is not ValueKind.FREE_TEXT]
     enums = {c.name for c in table.columns if c.enum_values}
     free = [n for n in texts if n not in enums and not set(words(n)) & CATEGORY_WORDS]
     if free:

@@ -161,7 +161,10 @@ def _date_filters(
     year = int(witness[:4])
     # One BETWEEN, not two comparisons: each conjunct of a WHERE must remove rows on its own,
     # and the upper half of a year range rarely does.
-    start, end = f"{year}-01-01", f"{year}-12-31"
+    # Dates with a time of day ('2020-12-31 18:05:00') end the year at its last second, in
+    # the column's own separator, so December 31 stays in the year on every engine.
+    clock = witness[10] + "23:59:59" if len(witness) > 10 else ""
+    start, end = f"{year}-01-01", f"{year}-12-31{clock}"
     out.append(
         (
             ir.Between(field.expr, ir.Lit(start), ir.Lit(end)),

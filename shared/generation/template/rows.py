@@ -6,7 +6,8 @@ as `ddl.render_literal` does), DATE as an ISO 'YYYY-MM-DD' string, text without 
 backslashes. About 15% of each parent table's rows get no children, so LEFT JOINs show NULLs.
 Each row has one place: its city and country agree, people and companies in it get names of
 that country's locale (`people.py`, Faker), and values tied to a country (a Bordeaux winery)
-pull the row's place to that country.
+pull the row's place to that country. The values themselves (places, closed lists, patterns,
+numbers, dates in a column's format) are drawn by `row_values.py`.
 """
 
 from __future__ import annotations
@@ -20,54 +21,22 @@ from datetime import date, timedelta
 from proto.sample import Scalar, TableRows
 from shared.generation.template.ddl import fk_order
 from shared.generation.template.people import company_name, person_name, to_ascii
+from shared.generation.template.row_values import (
+    CITIES,
+    DEFAULT_YEARS,
+    EMAIL_HOSTS,
+    closed_pool,
+    draw_number,
+    fill_pattern,
+    skew,
+    text_key_prefix,
+    write_date,
+)
 from shared.generation.template.schema_model import Column, ColumnType, Domain, Table, ValueKind
 from shared.generation.template.seed_fakes import fake_pool
 
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-FIRST_NAMES = _words(
-    """Ava Liam Olivia Noah Emma Mateo Sofia Lucas Mia Ethan Amara Kenji Priya Omar Elena
-Jonas Chloe Diego Hannah Ravi Leila Marcus Ingrid Tomas Yuki Nadia Felix Grace Arjun Clara Samuel
-Zara Hugo Isla Daniel Maya Victor Lena Aaron Nora Pablo Alice Idris Freya Caleb Rosa Anton Mei
-Julian Sara Tariq Eva Oscar Lucia Henrik Aisha Bruno Camila Dmitri Fatima"""
-)
-LAST_NAMES = _words(
-    """Smith Garcia Chen Patel Mueller Rossi Silva Kowalski Nguyen Johnson Okafor Tanaka
-Haddad Larsen Dubois Novak Fischer Moreau Lopez Kim Singh Ivanova Costa Andersen Petrov Ahmed
-Brown Jensen Romero Sato Weber Murphy Nakamura Cohen Wilson Schmidt Alvarez Mendes Park Hughes
-Baker Lindqvist Horvat Yilmaz Mensah Fernandes Kaur Walsh Becker Torres Ward Ito Hansen Reyes
-Morales Khan Bianchi Suzuki Olsen Varga"""
-)
-_CITY_TEXT = """Lisbon:Portugal Porto:Portugal Madrid:Spain Valencia:Spain Lyon:France
-Paris:France Berlin:Germany Hamburg:Germany Munich:Germany Milan:Italy Turin:Italy Vienna:Austria
-Zurich:Switzerland Amsterdam:Netherlands Rotterdam:Netherlands Brussels:Belgium Dublin:Ireland
-Manchester:United_Kingdom Leeds:United_Kingdom Edinburgh:United_Kingdom Oslo:Norway
-Stockholm:Sweden Copenhagen:Denmark Helsinki:Finland Warsaw:Poland Krakow:Poland Prague:Czechia
-Toronto:Canada Vancouver:Canada Chicago:United_States Denver:United_States Austin:United_States
-Seattle:United_States Boston:United_States Atlanta:United_States Mexico_City:Mexico
-Monterrey:Mexico Bogota:Colombia Lima:Peru Santiago:Chile Sao_Paulo:Brazil Curitiba:Brazil
-Nairobi:Kenya Lagos:Nigeria Accra:Ghana Istanbul:Turkey Mumbai:India Pune:India Bangalore:India
-Singapore:Singapore Sydney:Australia Melbourne:Australia Auckland:New_Zealand"""
-CITIES: tuple[tuple[str, str], ...] = tuple(
-    (pair.split(":")[0].replace("_", " "), pair.split(":")[1].replace("_", " "))
-    for pair in _CITY_TEXT.split()
-)
-COMPANY_HEADS = _words(
-    """Northwind Bluepeak Ironbridge Silverline Greenfield Redwood Summit Harbor Crescent
-Evergreen Brightwater Stonegate Oakridge Clearview Westbrook Lakeside Highland Sunrise Meridian
-Riverstone Pinecrest Goldleaf Falcon Atlas Horizon Keystone Granite Cobalt Maple Vertex"""
-)
-COMPANY_TAILS = _words(
-    """Group Holdings Partners Industries Systems Trading Works Supply Labs Services
-Ventures Logistics Solutions Co"""
-)
-EMAIL_HOSTS = ("example.com", "mail.example.org", "inbox.example.net")
 NULL_SHARE = 0.15
 CHILDLESS_SHARE = 0.15
-DEFAULT_YEARS = (2019, 2025)
 MAX_ROWS = 45
 HORIZON = date(DEFAULT_YEARS[1], 12, 31)
 
@@ -77,12 +46,13 @@ def generate_rows(
 ) -> tuple[TableRows, ...]:
     """Rows for every table in FK order; the same (domain, variant, size) gives the same rows."""
     rng = random.Random(f"{domain.name}#{variant}#{rows_per_table}")
-    ids: dict[str, list[int]] = {}
+    ids: dict[str, list[Scalar]] = {}
     out: list[TableRows] = []
+    country = domain.seed.country if domain.seed is not None else None
     for table in fk_order(domain):
-        rows = _TableFiller(table, rng, ids).fill(rows_per_table)
+        rows = _TableFiller(table, rng, ids, country=country).fill(rows_per_table)
         pk_at = [c.name for c in table.columns].index(table.primary_key)
-        ids[table.name] = [int(r[pk_at]) for r in rows]  # type: ignore[arg-type]
+        ids[table.name] = [r[pk_at] for r in rows]
         out.append(
             TableRows(table=table.name, columns=[c.name for c in table.columns], values=rows)
         )
@@ -92,8 +62,17 @@ def generate_rows(
 class _TableFiller:
     """Fills one table; parents' ids are already known (FK order)."""
 
-    def __init__(self, table: Table, rng: random.Random, ids: dict[str, list[int]]) -> None:
+    def __init__(
+        self,
+        table: Table,
+        rng: random.Random,
+        ids: dict[str, list[Scalar]],
+        *,
+        country: str | None = None,
+    ) -> None:
         self.table = table
+        # A seed schema's own country (SeedInfo.country): its rows' places and names.
+        self.country = country
         self.rng = rng
         self.ids = ids
         self.seen: dict[str, set[Scalar]] = {}
@@ -105,7 +84,7 @@ class _TableFiller:
         self.fake_pools: dict[str, list[str]] = {}
         self.fk_of = {fk.column: fk.ref_table for fk in table.foreign_keys}
         # Per foreign key: the parents that get children, in the order they are first used.
-        self.active: dict[str, list[int]] = {
+        self.active: dict[str, list[Scalar]] = {
             col: self._choose_active(ref) for col, ref in self.fk_of.items() if ref != table.name
         }
 
@@ -154,7 +133,7 @@ class _TableFiller:
         label = self.table.label_column
         if label is not None:
             column = self.table.column(label)
-            pool = _closed_pool(column)
+            pool = closed_pool(column)
             if pool is None and column.fake is not None:
                 self.count = count
                 pool = self._fake_pool(column)
@@ -162,7 +141,7 @@ class _TableFiller:
                 count = min(count, len(pool))
         return count
 
-    def _junction_combos(self, count: int) -> list[tuple[int, ...]] | None:
+    def _junction_combos(self, count: int) -> list[tuple[Scalar, ...]] | None:
         if not self.table.unique_together:
             return None
         cols = self.table.unique_together
@@ -178,8 +157,8 @@ class _TableFiller:
         ]
         self.rng.shuffle(combos)
         # Prefer combinations that bring in a parent not yet linked, so coverage is maximal.
-        chosen: list[tuple[int, ...]] = []
-        linked: list[set[int]] = [set() for _ in cols]
+        chosen: list[tuple[Scalar, ...]] = []
+        linked: list[set[Scalar]] = [set() for _ in cols]
         for combo in combos:
             if len(chosen) < count and any(v not in linked[i] for i, v in enumerate(combo)):
                 chosen.append(combo)
@@ -191,15 +170,15 @@ class _TableFiller:
         self.rng.shuffle(chosen)
         return chosen
 
-    def _choose_active(self, ref_table: str) -> list[int]:
-        parents = list(self.ids[ref_table])
+    def _choose_active(self, ref_table: str) -> list[Scalar]:
+        parents: list[Scalar] = list(self.ids[ref_table])
         childless = round(len(parents) * CHILDLESS_SHARE) if len(parents) >= 5 else 0
         active = self.rng.sample(parents, len(parents) - childless)
         return active
 
     def _value(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         if column.name == self.table.primary_key:
-            return index + 1
+            return self._key(index)
         if self.forced_null.get(column.name) == index:
             return None
         if column.kind is ValueKind.FOREIGN_KEY:
@@ -224,6 +203,14 @@ class _TableFiller:
         seen.add(value)
         return value
 
+    def _key(self, index: int) -> Scalar:
+        """The key of the index-th row: its number, or a code where the seed's key is text
+        (Spider's breed_code, AirportCode: 'BRE07', 'AIR12'), kept as the seed declares it."""
+        key = self.table.column(self.table.primary_key)
+        if key.type is not ColumnType.TEXT:
+            return index + 1
+        return f"{text_key_prefix(key.name, self.table.noun)}{index + 1:02d}"
+
     def _foreign_key(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         ref = self.fk_of[column.name]
         if ref == self.table.name:
@@ -231,7 +218,7 @@ class _TableFiller:
             heads = max(1, min(index, 1 + index // 4, 6))
             if index == 0 or self.rng.random() < NULL_SHARE:
                 return None
-            return self.rng.randint(1, heads)
+            return self._key(self.rng.randint(1, heads) - 1)
         if column.nullable and self.rng.random() < NULL_SHARE:
             return None
         active = self.active[column.name]
@@ -240,13 +227,13 @@ class _TableFiller:
         if index < len(active) and active[index] not in taken:
             return active[index]  # every active parent gets a child before any gets a second
         choices = [p for p in active if p not in taken] or active
-        return self.rng.choices(choices, weights=_skew(len(choices)))[0]
+        return self.rng.choices(choices, weights=skew(len(choices)))[0]
 
     def _pool(self, column: Column, row: dict[str, Scalar]) -> list[str] | None:
         """The column's closed list, narrowed to the row's country for country-tied values."""
         if column.fake is not None:
             return self._fake_pool(column)
-        pool = _closed_pool(column)
+        pool = closed_pool(column)
         if pool is None or not column.value_countries:
             return pool
         country = self._tied_country(row)
@@ -260,7 +247,7 @@ class _TableFiller:
         if pool is None:
             label = column.name == self.table.label_column
             seen = self.seen.get(column.name, set())
-            pool = fake_pool(column, label, self.count, seen, self.rng)
+            pool = fake_pool(column, label, self.count, seen, self.rng, country=self.country)
             self.fake_pools[column.name] = pool
         return pool
 
@@ -277,7 +264,7 @@ class _TableFiller:
         """(city, country) of the row being filled: drawn once per row, in the country of
         a country-tied value when the row has one."""
         if self.place is None:
-            country = self._tied_country(row)
+            country = self._tied_country(row) or self.country
             choices = [c for c in CITIES if country is None or c[1] == country]
             self.place = self.rng.choice(choices) if choices else (None, country or "")
         return self.place
@@ -295,7 +282,7 @@ class _TableFiller:
                 return city
         if pool is not None:
             weighted = kind is ValueKind.CATEGORY and column.name != self.table.label_column
-            return rng.choices(pool, weights=_skew(len(pool)))[0] if weighted else rng.choice(pool)
+            return rng.choices(pool, weights=skew(len(pool)))[0] if weighted else rng.choice(pool)
         if kind is ValueKind.PERSON_NAME:
             return person_name(self._place(row)[1], rng)
         if kind is ValueKind.COMPANY_NAME:
@@ -313,10 +300,10 @@ class _TableFiller:
         if kind is ValueKind.EMAIL:
             return self._email(row, attempt)
         if kind is ValueKind.CODE:
-            return _fill_pattern(column.pattern or "###", rng)
+            return fill_pattern(column.pattern or "###", rng)
         if kind is ValueKind.DATE:
             return self._date(column, row)
-        return _number(column, rng)
+        return draw_number(column, rng)
 
     def _sibling(self, row: dict[str, Scalar], kind: ValueKind) -> Scalar:
         for column in self.table.columns:
@@ -339,70 +326,20 @@ class _TableFiller:
                 return None
             low = 1 if column.low is None else int(column.low)
             gap = self.rng.randint(low, 60 if column.high is None else int(column.high))
-            end = date.fromisoformat(str(start)) + timedelta(days=gap)
+            end = date.fromisoformat(str(start)[:10]) + timedelta(days=gap)
             # A nullable end (closed, returned, cancelled) has not happened yet if it would fall
             # after the data's horizon; a required one (policy end, planned finish) may be ahead.
             if column.nullable and end > HORIZON:
                 return None
-            return end.isoformat()
+            return write_date(column, end, self.rng)
         first = date(int(column.low or DEFAULT_YEARS[0]), 1, 1)
         last = date(int(column.high or DEFAULT_YEARS[1]), 12, 31)
-        return (first + timedelta(days=self.rng.randint(0, (last - first).days))).isoformat()
-
-
-def _closed_pool(column: Column) -> list[str] | None:
-    """The closed list a column draws from, if any (deduplicated, file order kept); a seed
-    column Faker completes has its pool in the filler (`_TableFiller._fake_pool`)."""
-    if column.fake is not None:
-        return None
-    if column.values and column.kind not in (ValueKind.EMAIL, ValueKind.CODE, ValueKind.DATE):
-        return list(dict.fromkeys(column.values))
-    if column.kind is ValueKind.CITY:
-        return [c for c, _ in CITIES]
-    return None
-
-
-def _skew(size: int) -> list[float]:
-    """Zipf-like weights: earlier entries are more common, so GROUP BY results differ."""
-    return [1.0 / (i + 1) ** 0.8 for i in range(size)]
-
-
-def _fill_pattern(pattern: str, rng: random.Random) -> str:
-    return "".join(
-        str(rng.randint(0, 9)) if ch == "#" else chr(rng.randint(65, 90)) if ch == "?" else ch
-        for ch in pattern
-    )
-
-
-def _number(column: Column, rng: random.Random) -> Scalar:
-    kind = column.kind
-    defaults = {
-        ValueKind.MONEY: (5.0, 500.0),
-        ValueKind.QUANTITY: (1.0, 20.0),
-        ValueKind.RATING: (1.0, 5.0),
-        ValueKind.PERCENT: (0.0, 100.0),
-        ValueKind.YEAR: (1990.0, 2024.0),
-        ValueKind.MEASURE: (1.0, 1000.0),
-    }
-    low, high = defaults.get(kind, (1.0, 100.0))
-    low = column.low if column.low is not None else low
-    high = column.high if column.high is not None else high
-    if column.type is ColumnType.INTEGER:
-        if kind is ValueKind.RATING:  # ratings lean positive, as real reviews do
-            return round(rng.triangular(low, high, high))
-        # Counts lean small (few goals, few refills, modest stock), with a long tail.
-        return round(rng.triangular(low, high, low + (high - low) / 4))
-    if kind is ValueKind.MONEY and low > 0:
-        # Log-uniform: many small amounts, a few large ones, like real prices and invoices.
-        amount = low * float((high / low) ** rng.random())
-        return round(amount, 0 if amount >= 1000 else 2)
-    if kind is ValueKind.RATING:
-        return round(rng.triangular(low, high, high), 1)
-    return round(rng.uniform(low, high), 2)
+        day = first + timedelta(days=self.rng.randint(0, (last - first).days))
+        return write_date(column, day, self.rng)
 
 
 def new_row(
-    table: Table, existing: Sequence[Sequence[Scalar]], ids: dict[str, list[int]], seed: int
+    table: Table, existing: Sequence[Sequence[Scalar]], ids: dict[str, list[Scalar]], seed: int
 ) -> dict[str, Scalar] | None:
     """One more plausible row for `table` (INSERT … VALUES "add a new product"): values drawn
     as the fixture's were, names and codes unlike those already there, parents among the
@@ -426,6 +363,8 @@ def new_row(
         )
         if unique and row[column.name] in {r[at] for r in existing}:
             return None
+    if table.column(table.primary_key).type is ColumnType.TEXT:
+        return row  # a code past the existing rows' (seed_schema.py bars INSERTs into them)
     keys = [r[[c.name for c in table.columns].index(table.primary_key)] for r in existing]
     row[table.primary_key] = max((k for k in keys if isinstance(k, int)), default=0) + 1
     return row

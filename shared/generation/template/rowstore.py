@@ -108,7 +108,8 @@ class RowStore:
 
 
 def column_role(table: Table, column: Column) -> str:
-    """How the builder may use a column: key, fk, label, category, measure, date, name, other."""
+    """How the builder may use a column: key, fk, label, category, measure, date, name, text
+    (free text), other."""
     if column.name == table.primary_key:
         return "key"
     if column.kind is ValueKind.FOREIGN_KEY or any(
@@ -117,6 +118,8 @@ def column_role(table: Table, column: Column) -> str:
         return "fk"
     if column.type is ColumnType.DATE:
         return "date"
+    if column.kind is ValueKind.FREE_TEXT:
+        return "text"  # no filter, grouping or listing role takes it
     if column.kind in CATEGORICAL:
         return "category"
     if column.kind in MEASURES and column.type in NUMERIC_TYPES:

@@ -46,6 +46,9 @@ class ValueKind(StrEnum):
     # A number that names or orders rather than measures (shirt number, floor, display order):
     # grouped and filtered like a category, never summed or averaged.
     ORDINAL = "ordinal"
+    # Free text (a post's body, a user's "about me", a comment): shown, never grouped by or
+    # compared for equality — nobody asks for "the posts whose body is '<a sentence>'".
+    FREE_TEXT = "free_text"
 
 
 class FakeKind(StrEnum):
@@ -112,6 +115,10 @@ class Column:
     # Seed columns only: the Faker provider that draws the values `values` does not hold (a
     # text column without example values, or with too few for its rows); None elsewhere.
     fake: FakeKind | None = None
+    # DATE columns of a seed whose values carry a time or are text in the seed's own format:
+    # the strftime format of a value ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT00:00:00"); empty means an
+    # ISO date 'YYYY-MM-DD'.
+    date_format: str = ""
 
     @property
     def ddl_type(self) -> str:
@@ -172,6 +179,9 @@ class SeedInfo:
     value_sources: tuple[tuple[str, tuple[ValueSource, ...]], ...] = ()
     # Sampled values the privacy scrub removed, by kind ("email", "name", ...).
     scrubbed: tuple[tuple[str, int], ...] = ()
+    # The country the schema's comments say its data is of (seed_locale.py): people, companies,
+    # towns and streets Faker completes are of its locale; None keeps en_US.
+    country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -169,10 +169,13 @@ def shape_of(example: str) -> str | None:
     return example[:start] + _DIGIT.sub("#", example[start:])
 
 
-def draw_fake(kind: FakeKind, extra: str | None, rng: random.Random) -> str:
+def draw_fake(
+    kind: FakeKind, extra: str | None, rng: random.Random, *, country: str | None = None
+) -> str:
     """One value of `kind` from Faker seeded by `rng`; `extra` is a PLACE_NAME's noun or a
-    SHAPE's pattern. ASCII, no quotes, cut to FAKE_LENGTH."""
-    fake = seeded_faker(rng)
+    SHAPE's pattern; people, companies and places in `country`'s locale. ASCII, no quotes,
+    cut to FAKE_LENGTH."""
+    fake = seeded_faker(rng, country if kind in LOCAL_FAKES else None)
     if kind is FakeKind.PLACE_NAME:
         value = f"{fake.city()} {extra}".strip() if extra else fake.city()
     elif kind is FakeKind.SHAPE:
@@ -216,6 +219,18 @@ def _fill_shape(pattern: str, fake: Faker) -> str:
     return "".join(out)
 
 
+# Kinds a country's locale changes (Czech surnames, towns, streets); the others (words,
+# sentences, colours, codes) stay en_US, whose providers every kind has.
+LOCAL_FAKES = frozenset(
+    {
+        FakeKind.FIRST_NAME,
+        FakeKind.LAST_NAME,
+        FakeKind.COMPANY,
+        FakeKind.CITY,
+        FakeKind.PLACE_NAME,
+        FakeKind.STREET,
+    }
+)
 _PROVIDERS: dict[FakeKind, str] = {
     FakeKind.FIRST_NAME: "first_name",
     FakeKind.LAST_NAME: "last_name",
@@ -237,7 +252,13 @@ _PROVIDERS: dict[FakeKind, str] = {
 
 
 def fake_pool(
-    column: Column, label: bool, count: int, seen: Collection[Scalar], rng: random.Random
+    column: Column,
+    label: bool,
+    count: int,
+    seen: Collection[Scalar],
+    rng: random.Random,
+    *,
+    country: str | None = None,
 ) -> list[str]:
     """The values one table's rows draw a Faker-completed column from: its real values first,
     then Faker's of its kind: enough for every row of a label (unique), a few for a category
@@ -246,7 +267,8 @@ def fake_pool(
     pool = list(dict.fromkeys(column.values))
     if label or column.kind is ValueKind.CODE:
         size = count
-    elif column.kind is ValueKind.TITLE:
+    elif column.kind in (ValueKind.TITLE, ValueKind.FREE_TEXT):
+        # Each post has its own body: free text repeats no more than a title does.
         size = max(count, CATEGORY_SIZE)
     else:
         size = CATEGORY_SIZE
@@ -255,7 +277,7 @@ def fake_pool(
     for _ in range(3 * size + 10):
         if fresh >= size:
             break
-        value = draw_fake(column.fake, column.pattern, rng)
+        value = draw_fake(column.fake, column.pattern, rng, country=country)
         if value and value not in taken:
             pool.append(value)
             taken.add(value)

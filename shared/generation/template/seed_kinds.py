@@ -4,7 +4,8 @@ and the example values found for it; and which column names a table's rows.
 The portable type never widens the seed's: an integer stays INTEGER (a DECIMAL literal could
 not be stored back), a text column stays text (PostgreSQL will not compare text with numbers).
 It may narrow: a DECIMAL `year` holds integers, a TEXT `order_date` with ISO values holds dates.
-Booleans become INTEGER 0/1 (a rating-like category); timestamps become DATE.
+Booleans become INTEGER 0/1 (a rating-like category); timestamps are DATE columns whose
+values carry a time, and text dates keep their seed's format (`Shape.date_format`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from dataclasses import dataclass, replace
 
 from proto.sample import Scalar
 from shared.generation.template.schema_model import ColumnType, FakeKind, ValueKind
+from shared.generation.template.seed_dates import (
+    TIMESTAMP_FORMAT,
+    date_format_of,
+    looks_like_date,
+    year_span,
+)
 from shared.generation.template.seed_fakes import fit_examples, infer_fake, shape_of
 from shared.generation.template.seed_keys import BOOL, DATE, DEC, INT, TEXT, UUID
 from shared.generation.template.seed_parse import RawColumn
@@ -41,7 +48,6 @@ _DATE_TYPES = word_set(
     "DATE DATE32 DATETIME DATETIME2 DATETIME64 SMALLDATETIME TIMESTAMP TIMESTAMPTZ "
     "TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS"
 )
-_ISO_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
 _MONEY = word_set(
     """price cost amount salary revenue fee fees budget income payment balance fare wage wages
     spend spending funding donation investment profit expense expenses earnings tax sales
@@ -92,6 +98,13 @@ _COMPANY_COLUMNS = word_set(
 )
 _NAMES = word_set("name title label headline caption")
 _LIMIT = 1_000_000_000
+_COORDINATES = {
+    "latitude": (-90.0, 90.0),
+    "lat": (-90.0, 90.0),
+    "longitude": (-180.0, 180.0),
+    "lng": (-180.0, 180.0),
+    "lon": (-180.0, 180.0),
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,8 @@ class Shape:
     # CODE: the code's pattern; a Faker SHAPE: its numerify pattern; PLACE_NAME: the noun.
     pattern: str | None = None
     fake: FakeKind | None = None
+    # DATE: the strftime format of the values ("" = ISO date), see Column.date_format.
+    date_format: str = ""
 
 
 def type_class(column: RawColumn, seen: list[Scalar]) -> str | None:
@@ -152,9 +167,16 @@ def _flag_name(name: str) -> bool:
 
 
 def shape_column(
-    name: str, cls: str, table_noun: str, seen: list[Scalar], enum_values: tuple[str, ...]
+    name: str,
+    cls: str,
+    table_noun: str,
+    seen: list[Scalar],
+    enum_values: tuple[str, ...],
+    *,
+    timed: bool = False,
 ) -> Shape:
-    """The type, kind and value hints of a plain (non-key, non-link) column."""
+    """The type, kind and value hints of a plain (non-key, non-link) column; `timed` for a
+    column declared TIMESTAMP/DATETIME (its values carry a time)."""
     parts = words(name) or ["value"]
     numbers = [float(v) for v in seen if isinstance(v, int | float)]
     texts = [v for v in seen if isinstance(v, str)]
@@ -162,8 +184,10 @@ def shape_column(
         return Shape(ColumnType.INTEGER, ValueKind.RATING, low=0, high=1)
     if cls in (INT, DEC):
         return _numeric(parts, cls, numbers)
-    if cls == DATE or (cls == TEXT and _looks_like_date(parts, texts)):
-        return _date(parts, texts)
+    if cls == DATE or (cls == TEXT and looks_like_date(parts, texts)):
+        # A declared DATE holds ISO dates, a TIMESTAMP a time too; a text date its own format.
+        written = (TIMESTAMP_FORMAT if timed else "") if cls == DATE else date_format_of(texts)
+        return _date(parts, texts, written)
     return _text(parts, table_noun, texts or list(enum_values), bool(enum_values))
 
 
@@ -178,6 +202,9 @@ def _numeric(parts: list[str], cls: str, numbers: list[float]) -> Shape:
         return Shape(ColumnType.INTEGER, ValueKind.YEAR, low=low, high=high)
     elif words_set & _RATING:
         kind, default = ValueKind.RATING, (1.0, 5.0)
+    elif last in _COORDINATES and not integer:
+        # A coordinate without examples lies on the globe, not in 1-1000 ('Longitude < 600').
+        kind, default = ValueKind.MEASURE, _COORDINATES[last]
     elif words_set & _MONEY:
         kind, default = ValueKind.MONEY, (5.0, 500.0)
     elif words_set & _PERCENT:
@@ -213,21 +240,9 @@ def _range(numbers: list[float], default: tuple[float, float]) -> tuple[float, f
     return round(low, 2), round(high, 2)
 
 
-def _looks_like_date(parts: list[str], texts: list[str]) -> bool:
-    if texts:
-        return all(_ISO_DATE.match(t) for t in texts)
-    return "date" in parts or "dob" in parts or "birthday" in parts
-
-
-def _date(parts: list[str], texts: list[str]) -> Shape:
-    years = [int(m.group(1)) for t in texts if (m := _ISO_DATE.match(t))]
-    if years:
-        low, high = min(years), max(max(years), min(years) + 1)
-    elif {"birth", "dob", "birthday"} & set(parts):
-        low, high = 1950, 2005
-    else:
-        low, high = 2019, 2025
-    return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high)
+def _date(parts: list[str], texts: list[str], written: str) -> Shape:
+    low, high = year_span(parts, texts)
+    return Shape(ColumnType.DATE, ValueKind.DATE, low=low, high=high, date_format=written)
 
 
 def _text(parts: list[str], noun: str, texts: list[str], closed: bool) -> Shape:
@@ -296,10 +311,13 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
 
 def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:
     found = tuple(dict.fromkeys(texts))[:12]
+    fake, extra = infer_fake(parts, noun, name_like=False)
     # Two real values make a category; padding them would dilute the real ones.
     if len(found) >= 2:
-        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found)
-    fake, extra = infer_fake(parts, noun, name_like=False)
+        kind = ValueKind.FREE_TEXT if _sentences(found, fake) else ValueKind.CATEGORY
+        return Shape(ColumnType.TEXT, kind, values=found)
+    if fake is FakeKind.TEXT:
+        return Shape(ColumnType.TEXT, ValueKind.FREE_TEXT, values=found, fake=fake)
     if fake is FakeKind.WORD:
         generic = category_values(parts)
         if generic:  # the column's own word names a closed set ('status', 'gender')
@@ -313,6 +331,17 @@ def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:
     return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found, pattern=extra, fake=fake)
 
 
+def _sentences(values: tuple[str, ...], fake: FakeKind | None) -> bool:
+    """Real values that are free text: prose of several words where the column's name says
+    free text (a `Text`, `Body`, `comment`), or long prose whatever the name."""
+    mean = sum(len(v.split()) for v in values) / len(values)
+    return mean >= FREE_TEXT_WORDS or (fake is FakeKind.TEXT and mean >= 3)
+
+
+# Mean words per value from which real values read as prose, whatever the column's name.
+FREE_TEXT_WORDS = 8
+
+
 def _pattern(last: str, texts: list[str]) -> str:
     """A CODE pattern: the shape of an example value (digits '#', letters '?'), else a
     default for the column's word."""
@@ -321,7 +350,9 @@ def _pattern(last: str, texts: list[str]) -> str:
         shape = re.sub(r"[A-Za-z]", "?", shape)
         if shape.count("#") + shape.count("?") >= 3 and len(shape) <= 24:
             return shape
-    return _CODE_PATTERNS.get(last, f"{last[:3].upper() or 'C'}-####")
+    # 'purchaseUrls', 'links': the plural's pattern is the singular's ('URL-9132' read badly).
+    found = _CODE_PATTERNS.get(last) or _CODE_PATTERNS.get(last.removesuffix("s"))
+    return found or f"{last[:3].upper() or 'C'}-####"
 
 
 def title_label(shape: Shape, name: str, noun: str) -> Shape:

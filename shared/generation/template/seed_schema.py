@@ -87,7 +87,9 @@ def _create_table(table: Table, info: SeedInfo) -> str:
     for col in table.columns:
         if col.name == table.primary_key:
             if not synthetic:
-                parts.append(f"{q(col.name)} {ColumnType.INTEGER.value} PRIMARY KEY")
+                # INTEGER unless the seed's key type is kept (a bare NUMERIC, seed_types.py).
+                key_type = col.sql_type or ColumnType.INTEGER.value
+                parts.append(f"{q(col.name)} {key_type} PRIMARY KEY")
             continue
         declared = (table.name, col.name) in info.not_null
         null = " NOT NULL" if declared and not col.nullable else ""

@@ -7,9 +7,10 @@ value keeps its origin, so a record can say per column where its values came fro
 
 Every sampled text value passes the ingest scrubber (`shared.ingest.scrub_values`): a value
 that looks like an e-mail, phone, card, IBAN, secret token or a person's full name is removed
-and counted. When most of a column's values were personal, the column becomes a generated
-column of the same kind (Faker e-mails and names, phone- and card-shaped codes), so the
-fixture still looks like the user's data without holding any of it.
+and counted — except the database's rows when the user opted out (`UNSCRUBBED_MARKER`,
+written by `--no-scrub-values`). When most of a column's values were personal, the column
+becomes a generated column of the same kind (Faker e-mails and names, phone- and card-shaped
+codes), so the fixture still looks like the user's data without holding any of it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from shared.generation.template.seed_parse import (
     parse_ddl,
 )
 from shared.ingest.scrub_values import classify_sample
-from shared.ingest.value_source import DATABASE_MARKER
+from shared.ingest.value_source import DATABASE_MARKER, UNSCRUBBED_MARKER
 
 __all__ = [
     "DATABASE_MARKER",
@@ -97,7 +98,7 @@ def harvest_values(ddl: str, raw: RawSchema, examples: Iterable[str]) -> Harvest
             value: _origin(value, key, from_database, from_rows, before_comments)
             for value in values
         }
-    _scrub(found)
+    _scrub(found, keep_database=UNSCRUBBED_MARKER in database_text)
     return found
 
 
@@ -113,11 +114,14 @@ def _origin(
     return ValueSource.SCHEMA_COMMENT
 
 
-def _scrub(found: Harvested) -> None:
+def _scrub(found: Harvested, *, keep_database: bool) -> None:
     for key, values in found.values.items():
         kept: list[Scalar] = []
+        origins = found.origins.get(key, {})
         for value in values:
-            kind = classify_sample(value) if isinstance(value, str) else None
+            opted_out = keep_database and origins.get(value) is ValueSource.DATABASE
+            personal = isinstance(value, str) and not opted_out
+            kind = classify_sample(value) if personal and isinstance(value, str) else None
             if kind is None:
                 kept.append(value)
             else:

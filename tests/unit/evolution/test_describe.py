@@ -104,6 +104,11 @@ def test_related_rows_and_a_comparison_with_all_rows_are_said() -> None:
         "SELECT v.id FROM vans AS v",  # a row's own key: nobody asks for ids by name
         "SELECT v.plate FROM vans AS v WHERE UPPER(v.plate) = 'AB1'",
         "SELECT v.plate FROM vans AS v LIMIT 2",  # which two is not said
+        # An EXISTS on a joined table's row, not the subject's: "depots that have trips" would
+        # name the wrong rows (read in 30 evolved records: "departments ... that have enrollments"
+        # for students that have one).
+        "SELECT v.plate FROM depots AS d INNER JOIN vans AS v ON v.depot_id = d.id"
+        " WHERE EXISTS (SELECT 1 FROM trips AS t WHERE t.van_id = v.id)",
     ],
 )
 def test_what_cannot_be_said_gives_none(sql: str) -> None:
@@ -189,3 +194,24 @@ def test_a_schema_without_declared_keys_is_read_by_its_primary_keys() -> None:
     assert meaning is not None
     assert [m.label for m in meaning.measures] == ["number of vans"]
     assert meaning.groups == ("depot city",)
+
+
+def test_functional_wrapping_leaves_a_column_pinned_to_one_value() -> None:
+    """A rank (or MIN/MAX) of a column the WHERE pins to one value is the same for every row
+    ("rank by year of enrollment of students with year of enrollment 2020": every rank 1)."""
+    from shared.evolution.ops_expr import propose_func
+
+    rows = "SELECT v.plate FROM vans AS v WHERE v.mileage = 12000.0 AND v.plate <> 'X'"
+    grouped = (
+        "SELECT t.van_id, COUNT(*) AS n FROM trips AS t INNER JOIN vans AS v ON t.van_id = v.id"
+        " WHERE (v.mileage = 12000.0) GROUP BY t.van_id"
+    )
+    for text in (rows, grouped):
+        view = view_query(sqlglot.parse_one(text, read="sqlite"))
+        assert view is not None
+        with EvolveContext.open(SCHEMA, ()) as ctx:
+            wrapped = [e.sql for e in propose_func(view, ctx, random.Random(0))]
+        assert not [w for w in wrapped if "RANK() OVER (ORDER BY v.mileage" in w]
+        assert not [w for w in wrapped if re.search(r"(MIN|MAX|AVG)\(v\.mileage\)", w)]
+        if text == grouped:  # the trips' own numbers are still wrapped
+            assert [w for w in wrapped if "(t.km)" in w], wrapped

@@ -219,3 +219,20 @@ def test_logic_does_not_pin_a_shown_column_to_one_value() -> None:
         found = list(propose_logic(view, ctx, random.Random(0)))
     assert found, "other filters are still proposed"
     assert not [e for e in found if "t.segment =" in e.sql], [e.sql for e in found]
+
+
+def test_a_failing_operator_gives_its_place_to_the_next(parents: list[Parent]) -> None:
+    """Top-K with fall-through: an operator none of whose candidates passes the trial run is
+    replaced by the next by utility, so a parent gets K evolutions where K are possible; without
+    it (the paper's plain top-K) the failed operator's place is lost."""
+    strict, through = EvolveLog(), EvolveLog()
+    plain_config = DirectionConfig(top_k=2, fall_through=False)
+    on_config = DirectionConfig(top_k=2)
+    plain = on = 0
+    for parent in parents:
+        kept = evolve_parent(parent, OperatorTally(), plain_config, random.Random(5), strict)
+        more = evolve_parent(parent, OperatorTally(), on_config, random.Random(5), through)
+        assert len(kept) <= len(more) <= 2
+        plain, on = plain + len(kept), on + len(more)
+    assert on > plain, (on, plain)
+    assert sum(through.chosen.values()) > sum(strict.chosen.values())
