@@ -46,7 +46,12 @@ from shared.engines.digest import digest_rows, digest_tables, plan_order, resolv
 from shared.engines.failures import CheckFailed
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
-from shared.engines.render import FixturePlan, FixtureRenderError, plan_fixture
+from shared.engines.render import (
+    FixturePlan,
+    FixtureRenderError,
+    RenderedStatement,
+    plan_fixture,
+)
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, round_column_chars
@@ -301,7 +306,7 @@ class SqlEngine(ABC):
         longest = find_longest_row_value(fixture)
         if NUL not in fixture.ddl and not is_nested_too_deeply(fixture.ddl):
             try:
-                for statement in plan_fixture(fixture, self.engine).statements:
+                for statement in plan_fixture(fixture, self.engine).rendered:
                     longest = max(longest, _fixture_statement_longest(statement, self.engine))
             except (FixtureRenderError, RecursionError):
                 pass  # the fixture fails to build: its queries get no further than that
@@ -330,7 +335,7 @@ class SqlEngine(ABC):
         try:
             plan = plan_fixture(fixture, self.engine)
             if self._screen:
-                for number, statement in enumerate(plan.statements, start=1):
+                for number, statement in enumerate(plan.rendered, start=1):
                     error_class, message = _fixture_statement_verdict(statement, self.engine)
                     if error_class is not None:
                         return _to_fixture_failure(error_class, f"statement {number}: {message}")
@@ -418,21 +423,25 @@ def _elapsed_ms_since(started: float) -> float:
 
 @lru_cache(maxsize=8192)
 def _screen_fixture_statement_once(
-    statement: str, engine: Engine
+    statement: RenderedStatement, engine: Engine
 ) -> tuple[ErrorClass | None, str, int]:
-    """Screen a fixture statement once per process (schema variants share their DDL text):
-    its verdict and the longest string it stores, both from the one parse."""
-    screened = screen_fixture_statement(statement, engine)
+    """Screen a fixture statement once per process (schema variants share their DDL text,
+    and the same statement renders the same way): its verdict and the longest
+    string it stores, both from the one reading."""
+    written_from = statement.written_from(engine)
+    screened = screen_fixture_statement(statement.sql, engine, written_from=written_from)
     if screened.ok or screened.error_class is None:
         return None, "", screened.longest_string
     return screened.error_class, screened.message or "", screened.longest_string
 
 
-def _fixture_statement_verdict(statement: str, engine: Engine) -> tuple[ErrorClass | None, str]:
+def _fixture_statement_verdict(
+    statement: RenderedStatement, engine: Engine
+) -> tuple[ErrorClass | None, str]:
     error_class, message, _ = _screen_fixture_statement_once(statement, engine)
     return error_class, message
 
 
-def _fixture_statement_longest(statement: str, engine: Engine) -> int:
+def _fixture_statement_longest(statement: RenderedStatement, engine: Engine) -> int:
     """The longest string a fixture statement stores (a refused one stores nothing)."""
     return _screen_fixture_statement_once(statement, engine)[2]

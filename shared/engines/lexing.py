@@ -91,6 +91,14 @@ LEX_RULES: dict[Engine, LexRules] = {
 }
 
 
+# Characters that open a string or identifier (or escape), none of which may stand inside an
+# unquoted token; a set per engine, made once (every token of every text is tested).
+QUOTE_CHARS: dict[Engine, frozenset[str]] = {
+    engine: frozenset((*rules.string_quotes, *rules.identifier_quotes, "\\"))
+    for engine, rules in LEX_RULES.items()
+}
+
+
 @dataclass(frozen=True)
 class LexProblem:
     error_class: ErrorClass
@@ -158,7 +166,7 @@ def _check_token(sql: str, token: Token, rules: LexRules, engine: Engine) -> Lex
         return _check_quoted_identifier(sql, token, rules, engine)
     if token.token_type in _QUOTED_TOKENS:
         return _check_string(sql, token, rules, engine)
-    if any(q in text for q in (*rules.string_quotes, *rules.identifier_quotes, "\\")):
+    if not QUOTE_CHARS[engine].isdisjoint(text):
         return _unreadable(engine, f"a quote inside the token {text[:20]!r}")
     if "\0" in text:
         return LexProblem(ErrorClass.SYNTAX, "control character 0x00 in SQL")

@@ -8,17 +8,23 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import TokenType, exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from proto.common import Engine
 from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import quote_name, string_literal, unquote_where_safe
+from shared.engines.reading import engine_dialect, read_sql
 from shared.sql.dialects import sqlglot_dialect
 
 
 class FixtureRenderError(ValueError):
     """The fixture DDL cannot be read in its own dialect, so it cannot be rendered."""
+
+
+class _Unreadable(ValueError):
+    """sqlglot cannot read a statement (its message), in a dialect it must be rendered from."""
 
 
 # How each driver spells the n-th (1-based) query parameter.
@@ -38,6 +44,29 @@ class RowInsert:
 
 
 @dataclass(frozen=True)
+class RenderedStatement:
+    """One fixture statement as the target runs it, and where it was written from.
+
+    Only text is kept here (plans are cached per DDL): the tree a statement was written from
+    is had again from `written_from` below, cached for a while and rebuilt the same way after.
+    """
+
+    sql: str
+    # Written for another engine: the statement as read and the dialect it was read in.
+    # None when `sql` is the statement as written.
+    origin: tuple[str, Engine] | None = None
+
+    def written_from(self, target: Engine) -> exp.Expr | None:
+        """The tree `sql` was generated from (None: run as written, or rendered otherwise)."""
+        if self.origin is None:
+            return None
+        text, source = self.origin
+        rendered, tree = render_statement(text, source, target)
+        # Deterministic, so always the same text; if not, no tree: the text is parsed.
+        return tree if rendered.sql == self.sql else None
+
+
+@dataclass(frozen=True)
 class FixturePlan:
     """Everything an engine runs to build a fixture, already in its dialect."""
 
@@ -45,6 +74,8 @@ class FixturePlan:
     # Created tables as target SQL identifiers (for state digests after writes).
     tables: tuple[str, ...]
     inserts: tuple[RowInsert, ...]
+    # The same statements with what they were rendered from (for the sandbox's screen).
+    rendered: tuple[RenderedStatement, ...] = ()
 
 
 def render_sql(sql: str, source: Engine, target: Engine) -> str:
@@ -97,41 +128,70 @@ def render_fixture(fixture: Fixture, target: Engine) -> list[str]:
 
 
 def plan_fixture(fixture: Fixture, target: Engine) -> FixturePlan:
-    statements, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
+    rendered, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
     inserts = tuple(_plan_insert(rows, target, tables, columns) for rows in fixture.rows)
-    return FixturePlan(statements, tuple(tables.values()), inserts)
+    statements = tuple(statement.sql for statement in rendered)
+    return FixturePlan(statements, tuple(tables.values()), inserts, rendered)
 
 
 @lru_cache(maxsize=4096)
 def _render_ddl(
     ddl: str, source: Engine, target: Engine
-) -> tuple[tuple[str, ...], dict[str, str], dict[tuple[str, str], str]]:
+) -> tuple[tuple[RenderedStatement, ...], dict[str, str], dict[tuple[str, str], str]]:
     """Statements for target, table identifiers and column identifiers (keys lower-cased)."""
-    read, write = sqlglot_dialect(source), sqlglot_dialect(target)
-    statements: list[str] = []
+    statements: list[RenderedStatement] = []
     tables: dict[str, str] = {}
     columns: dict[tuple[str, str], str] = {}
     for number, text in enumerate(split_statements(ddl, source), start=1):
         try:
-            tree = sqlglot.parse_one(text, read=read)
-        except SqlglotError as exc:
-            if source == target:
-                # Same dialect: the engine is the judge of text sqlglot cannot read.
-                statements.append(text)
-                continue
-            raise FixtureRenderError(f"statement {number} does not parse as {read}: {exc}") from exc
-        if source != target:
-            # SQLite's names are case-insensitive: bare wherever the target allows (quoting.py).
-            tree = unquote_where_safe(tree, target)
-            for fixup in DDL_FIXUPS.get(target, ()):
-                tree = fixup(tree)
-        statements.append(text if source == target else tree.sql(dialect=write))
-        _collect_names(tree, write, tables, columns)
+            rendered, tree = render_statement(text, source, target)
+        except _Unreadable as exc:
+            raise FixtureRenderError(
+                f"statement {number} does not parse as {sqlglot_dialect(source)}: {exc}"
+            ) from exc
+        statements.append(rendered)
+        if tree is not None:
+            _collect_names(tree, engine_dialect(target), tables, columns)
     return tuple(statements), tables, columns
 
 
+# Trees are kept here (for the screen, right after rendering): a cache of the statements in
+# flight, not of every statement seen.
+@lru_cache(maxsize=1024)
+def render_statement(
+    text: str, source: Engine, target: Engine
+) -> tuple[RenderedStatement, exp.Expr | None]:
+    """One DDL statement for target, and the tree its names are read from (None: unreadable,
+    same dialect, left to the engine). Raises _Unreadable for another dialect."""
+    reading = read_sql(text, source)
+    tree = reading.first
+    if tree is None:
+        if source == target:
+            # Same dialect: the engine is the judge of text sqlglot cannot read.
+            return RenderedStatement(text), None
+        raise _Unreadable(
+            reading.tokenize_error
+            or reading.parse_error
+            or f"No expression was parsed from '{text}'"
+        )
+    if source == target:
+        return RenderedStatement(text), tree
+    # The reading is shared (cached), so the target's changes are made on a tree of our own:
+    # parsed again, which the compiled parser does several times faster than a deep copy.
+    tree = engine_dialect(source).parse(text)[0]
+    assert tree is not None  # the same text and dialect as the reading's first statement
+    # SQLite's names are case-insensitive: bare wherever the target allows (quoting.py).
+    tree = unquote_where_safe(tree, target)
+    for fixup in DDL_FIXUPS.get(target, ()):
+        tree = fixup(tree)
+    # Written without the generator's defensive copy: the tree is ours, and what the
+    # generator's preprocessing leaves of it is exactly what the text was written from.
+    sql = engine_dialect(target).generate(tree, copy=False)
+    return RenderedStatement(sql, (text, source)), tree
+
+
 def _collect_names(
-    tree: exp.Expr, write: str, tables: dict[str, str], columns: dict[tuple[str, str], str]
+    tree: exp.Expr, write: Dialect, tables: dict[str, str], columns: dict[tuple[str, str], str]
 ) -> None:
     if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "TABLE":
         return
@@ -139,11 +199,15 @@ def _collect_names(
     table = schema.this if isinstance(schema, exp.Schema) else schema
     if not isinstance(table, exp.Table):
         return
-    tables[table.name.lower()] = table.sql(dialect=write)
+    # Generator.sql writes a node without copying it first (Expression.sql deep-copies,
+    # since generate() may rewrite a whole query): names are never rewritten, and the tree
+    # is a shared reading (reading.py) that must stay as it is.
+    generator = write.generator()
+    tables[table.name.lower()] = generator.sql(table)
     if isinstance(schema, exp.Schema):
         for col in schema.expressions:
             if isinstance(col, exp.ColumnDef):
-                columns[(table.name.lower(), col.name.lower())] = col.this.sql(dialect=write)
+                columns[(table.name.lower(), col.name.lower())] = generator.sql(col.this)
 
 
 def _plan_insert(
@@ -184,8 +248,8 @@ def render_context(fixture: Fixture, target: Engine) -> str:
     A record's `sql_context_by_dialect`: what a user loads into that engine to run the
     record's SQL for that engine (tests/engines/test_stock_mariadb.py loads every one).
     """
-    statements, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
-    lines = [statement.strip().rstrip(";").rstrip() + ";" for statement in statements]
+    rendered, tables, columns = _render_ddl(fixture.ddl, fixture.dialect, target)
+    lines = [statement.sql.strip().rstrip(";").rstrip() + ";" for statement in rendered]
     for rows in fixture.rows:
         if not rows.values:
             continue

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from sqlglot import TokenType, exp
 from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
+from shared.engines.reading import engine_dialect, first_line_of, read_sql
 from shared.engines.statement_names import is_known_statement, name_statement
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
 from shared.sql.dialects import sqlglot_dialect
@@ -194,12 +194,7 @@ def screen_query(
             ErrorClass.FORBIDDEN,
             f"sandbox: statement type {name_statement(root, sql)} is not allowed",
         )
-    problem = (
-        _find_nested_problem(root)
-        or _find_function_problem(root)
-        or _find_qualified_problem(root)
-        or _find_variable_problem(root)
-    )
+    problem = _find_tree_problem(root)
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     portability = _find_mariadb_only_problem(root, engine)
@@ -211,9 +206,19 @@ def screen_query(
     return Screened(root, writes=writes, longest_string=strings.longest)
 
 
-def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
-    """Fixture scripts may only CREATE TABLE / CREATE INDEX and INSERT."""
-    parsed = _parse_single(sql, engine)
+def screen_fixture_statement(
+    sql: str, engine: Engine, *, written_from: exp.Expr | None = None
+) -> Screened:
+    """Fixture scripts may only CREATE TABLE / CREATE INDEX and INSERT.
+
+    `written_from`: the tree sqlglot rendered `sql` from (render.py, DDL written for another
+    engine). The text is still checked token by token as the engine reads it; the tree takes
+    the place of parsing the rendered text again.
+    """
+    if written_from is None:
+        parsed = _parse_single(sql, engine)
+    else:
+        parsed = _read_written(sql, engine, written_from)
     if not parsed.ok or parsed.expression is None:
         return parsed
     root = parsed.expression
@@ -236,13 +241,7 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
             ErrorClass.FORBIDDEN,
             f"sandbox: {name_statement(root, sql)} is not allowed in fixture DDL",
         )
-    problem = (
-        problem
-        or _find_nested_problem(root)
-        or _find_function_problem(root)
-        or _find_qualified_problem(root)
-        or _find_variable_problem(root)
-    )
+    problem = problem or _find_tree_problem(root)
     if problem:
         return reject(ErrorClass.FORBIDDEN, problem)
     # Stored values are searched by every later query: bounded here, aggregates refused.
@@ -260,29 +259,22 @@ def screen_fixture_statement(sql: str, engine: Engine) -> Screened:
 
 
 def _parse_single(sql: str, engine: Engine) -> Screened:
-    """Tokenize once, look at the comments, parse the same tokens."""
+    """Tokenize once, look at the comments, parse the same tokens (reading.py, cached)."""
     if len(sql) > MAX_SQL_CHARS:
         return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
-    dialect = Dialect.get_or_raise(sqlglot_dialect(engine))
-    try:
-        tokens = dialect.tokenize(sql)
-    except SqlglotError as exc:
+    reading = read_sql(sql, engine)
+    if reading.tokenize_error is not None:
         return reject(
-            ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {_first_line_of(exc)}"
+            ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {reading.tokenize_error}"
         )
     # sqlglot's tokens must be the engine's tokens, or the tree below is not what runs.
-    lexical = find_lexical_problem(sql, tokens, engine)
-    if lexical:
-        return reject(lexical.error_class, lexical.message)
-    for token in tokens:
-        for comment in token.comments:
-            # MySQL runs the text of /*! ... */ and MariaDB of /*M! ... */: code, not comment.
-            if comment.lstrip().startswith(("!", "M!")):
-                return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
-    try:
-        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
-    except SqlglotError as exc:
-        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {_first_line_of(exc)}")
+    if reading.lexical:
+        return reject(reading.lexical.error_class, reading.lexical.message)
+    if reading.executable_comment:
+        return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
+    if reading.parse_error is not None:
+        return reject(ErrorClass.SYNTAX, f"does not parse as {engine.value}: {reading.parse_error}")
+    statements = [s for s in reading.statements if s is not None]
     if not statements:
         return reject(ErrorClass.SYNTAX, "empty statement")
     if len(statements) > 1:
@@ -293,30 +285,73 @@ def _parse_single(sql: str, engine: Engine) -> Screened:
     return Screened(statements[0])
 
 
-def _find_nested_problem(root: exp.Expr) -> str | None:
+def _read_written(sql: str, engine: Engine, tree: exp.Expr) -> Screened:
+    """The text sqlglot wrote from `tree` for the engine: its tokens are checked as the
+    engine lexes them, exactly as a text read from a record is, and the tree it was written
+    from stands for its parse (no second parse of the text sqlglot itself just wrote)."""
+    if len(sql) > MAX_SQL_CHARS:
+        return reject(ErrorClass.FORBIDDEN, f"sandbox: statement longer than {MAX_SQL_CHARS}")
+    try:
+        tokens = engine_dialect(engine).tokenize(sql)
+    except SqlglotError as exc:
+        return reject(ErrorClass.SYNTAX, f"cannot tokenize as {engine.value}: {first_line_of(exc)}")
+    lexical = find_lexical_problem(sql, tokens, engine)
+    if lexical:
+        return reject(lexical.error_class, lexical.message)
+    for token in tokens:
+        for comment in token.comments:
+            if comment.lstrip().startswith(("!", "M!")):
+                return reject(ErrorClass.FORBIDDEN, "sandbox: executable comment (/*! ... */)")
+    # A semicolon before the end would start a second statement for the engine.
+    kinds = [token.token_type for token in tokens]
+    while kinds and kinds[-1] == TokenType.SEMICOLON:
+        kinds.pop()
+    if TokenType.SEMICOLON in kinds:
+        count = kinds.count(TokenType.SEMICOLON) + 1
+        return reject(ErrorClass.FORBIDDEN, f"sandbox: exactly one statement allowed, got {count}")
+    return Screened(tree)
+
+
+def _find_tree_problem(root: exp.Expr) -> str | None:
+    """Nested statements, denied functions, qualified table names, variables: one walk of
+    the tree for the four, the first of each kind in walk order, reported in that order of
+    kinds (a nested statement before a function, and so on)."""
+    nested = function = qualified = variable = None
     for node in root.walk():
-        if node is root:
-            continue
-        if isinstance(node, DENIED_NODES):
-            return f"sandbox: {node.key.upper()} is not allowed inside a statement"
+        if node is not root and isinstance(node, DENIED_NODES):
+            nested = f"sandbox: {node.key.upper()} is not allowed inside a statement"
+            break  # the first kind reported: nothing found later would come before it
+        if function is None and isinstance(node, exp.Func):
+            function = _find_function_problem(node)
+        if qualified is None and isinstance(node, exp.Table):
+            qualified = _find_qualified_problem(node)
+        if variable is None:
+            variable = _find_variable_problem(node)
+    return nested or function or qualified or variable
+
+
+def _find_function_problem(func: exp.Func) -> str | None:
+    names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
+    names.add(type(func).__name__)
+    for name in names:
+        if name and is_denied_function(name):
+            return f"sandbox: function {name.lower()} is not allowed"
     return None
 
 
-def _find_function_problem(root: exp.Expr) -> str | None:
-    for func in root.find_all(exp.Func):
-        names = {func.name if isinstance(func, exp.Anonymous) else func.sql_name()}
-        names.add(type(func).__name__)
-        for name in names:
-            if name and is_denied_function(name):
-                return f"sandbox: function {name.lower()} is not allowed"
-    return None
-
-
-def _find_qualified_problem(root: exp.Expr) -> str | None:
+def _find_qualified_problem(table: exp.Table) -> str | None:
     """Fixture tables are unqualified; a schema/database prefix reaches outside the fixture."""
-    for table in root.find_all(exp.Table):
-        if table.args.get("db") or table.args.get("catalog"):
-            return f"sandbox: qualified table name {table.sql()} is not allowed"
+    if table.args.get("db") or table.args.get("catalog"):
+        return f"sandbox: qualified table name {table.sql()} is not allowed"
+    return None
+
+
+def _find_variable_problem(node: exp.Expr) -> str | None:
+    """@x and @@x: state that outlives the statement or belongs to the server, not the fixture."""
+    if isinstance(node, exp.SessionParameter):
+        return f"sandbox: server variable @@{node.name} is not allowed"
+    if isinstance(node, exp.Parameter | exp.Placeholder):
+        return f"sandbox: variable or parameter {node.sql()} is not allowed"
     return None
 
 
@@ -349,16 +384,6 @@ def _find_mariadb_only_problem(root: exp.Expr, engine: Engine) -> str | None:
     return None
 
 
-def _find_variable_problem(root: exp.Expr) -> str | None:
-    """@x and @@x: state that outlives the statement or belongs to the server, not the fixture."""
-    for node in root.walk():
-        if isinstance(node, exp.SessionParameter):
-            return f"sandbox: server variable @@{node.name} is not allowed"
-        if isinstance(node, exp.Parameter | exp.Placeholder):
-            return f"sandbox: variable or parameter {node.sql()} is not allowed"
-    return None
-
-
 # Table options a fixture may carry on MySQL; DATA/INDEX DIRECTORY, CONNECTION, UNION,
 # TABLESPACE and the rest reach files, other servers or other tables.
 MYSQL_TABLE_OPTIONS: tuple[type[exp.Expr], ...] = (
@@ -379,7 +404,3 @@ def _find_table_option_problem(create: exp.Create, engine: Engine) -> str | None
         if not isinstance(prop, MYSQL_TABLE_OPTIONS):
             return f"sandbox: table option {prop.sql(dialect='mysql')[:40]} is not allowed"
     return None
-
-
-def _first_line_of(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
