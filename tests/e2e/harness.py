@@ -14,6 +14,7 @@ from proto.common import Engine
 from proto.run import RunPlan, RunRequest, RunStatus
 from proto.seed import SeedEvent
 from services.runner.client import RunClient, run_ended
+from services.runner.run import read_progress
 from services.runner.supervisor import Supervisor
 from shared.runtime.local import LocalStack
 from shared.spec import load_spec
@@ -74,11 +75,17 @@ async def run_to_completion(
 ) -> RunOutput:
     client = await RunClient.connect(stack.dsn("nats") or "")
     started = time.monotonic()
+    status: RunStatus | None = None
     try:
         await client.publish_seeds(seeds or [])
         await client.request_run(request)
         while time.monotonic() - started < timeout_s:
-            status, plan = await client.status(request.run_id), await client.plan(request.run_id)
+            # As the CLI reads it: a read the starved broker did not answer is polled again.
+            read = await read_progress(client, request.run_id)
+            if read is None:
+                await asyncio.sleep(0.2)
+                continue
+            status, plan = read
             if during is not None and status is not None:
                 await during(status)
             if run_ended(status, plan):
