@@ -3,9 +3,10 @@
 The target is `shared.spec.expected_distribution` (the spec's distribution after the sampler's
 rejection of incoherent draws), marginal and conditional on each parent value combination. The
 realised value of a property is, in this order of preference: measured from the SQL or schema
-(num_tables, join_kind, uses_*, sql_complexity, declares_*), read from the record's label
-(domain, task_type, complexity, prompt_style), or the value the planner drew (our records keep
-it). Fit: total variation distance and a chi-square goodness-of-fit test (docs/report.md).
+(num_tables, join_kind, uses_*, sql_complexity, columns_per_table, declares_*), read from the
+record's label (domain, task_type, complexity, prompt_style), or the value the planner drew (our
+records keep it: rows_per_table, whose rows the report does not read). Fit: total variation
+distance and a chi-square goodness-of-fit test (docs/report.md).
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def measure_join_kind(fact: RecordFacts) -> str | None:
     return JoinKind.INNER.value
 
 
+def measure_columns_per_table(fact: RecordFacts) -> str | None:
+    """The schema's columns per table, rounded half up: the planner draws one number per sample
+    and the template engine shapes each table to it, so the mean over the tables is that number
+    unless a table could not be shaped (keys and links it must keep, columns it lacks)."""
+    schema = fact.schema
+    if schema is None or not schema.tables:
+        return None
+    total = sum(len(schema.columns.get(table, ())) for table in schema.tables)
+    return format_key(int(total / len(schema.tables) + 0.5))
+
+
 def _measured(name: str) -> Reader | None:
     if name == "num_tables":
         return lambda f: str(f.features.num_tables) if f.features else None
@@ -64,6 +76,8 @@ def _measured(name: str) -> Reader | None:
             return lambda f, feat=feature: (  # type: ignore[misc]
                 format_key(feat in f.features.features) if f.features else None
             )
+    if name == "columns_per_table":
+        return measure_columns_per_table
     if name == "declares_primary_keys":
         return lambda f: format_key(f.schema.has_primary_key) if f.schema else None
     if name == "declares_foreign_keys":

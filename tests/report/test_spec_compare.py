@@ -115,3 +115,28 @@ def test_spec_section_on_a_tiny_spec(tmp_path: Path) -> None:
     # The records carry no domain: the property is reported as not comparable, not dropped.
     assert {"property": "domain", "reason": "no record has a value for it"} in section["skipped"]
     assert section["summary"]["properties"] == len(section["properties"])
+
+
+def test_columns_per_table_is_measured_from_the_schema_not_read_from_the_plan() -> None:
+    from shared.datasets import DatasetRecord
+    from shared.report.facts import measure_record
+    from shared.report.spec_compare import choose_reader, measure_columns_per_table
+
+    ddl = (
+        "CREATE TABLE shops (id INTEGER PRIMARY KEY, name TEXT, city TEXT);\n"
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, shop_id INTEGER, total REAL, placed DATE);"
+    )
+    record = DatasetRecord(
+        id="r1",
+        sql="SELECT name FROM shops",
+        schema_ddl=ddl,
+        extra={"properties": {"properties": {"columns_per_table": 6}}},
+    )
+    fact = measure_record(record, {})
+    assert fact.planned.get("columns_per_table") == 6
+    # 3 and 4 columns: 3.5 rounds half up to 4, whatever the planner drew.
+    assert measure_columns_per_table(fact) == "4"
+    chosen = choose_reader("columns_per_table", [fact])
+    assert chosen is not None and chosen[0] == "measured"
+    no_schema = measure_record(DatasetRecord(id="r2", sql="SELECT 1"), {})
+    assert measure_columns_per_table(no_schema) is None
