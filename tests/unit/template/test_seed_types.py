@@ -80,10 +80,10 @@ def test_date_values_are_written_in_the_seed_s_format() -> None:
 
 def test_bare_numeric_is_decimal_38_10_on_mysql_and_numeric_elsewhere() -> None:
     ddl = "CREATE TABLE t (a NUMERIC, b DECIMAL(5,2), c DATETIME);"
-    (mysql,), _, _ = _render_ddl(ddl, Engine.SQLITE, Engine.MYSQL)
-    (postgres,), _, _ = _render_ddl(ddl, Engine.SQLITE, Engine.POSTGRES)
-    assert mysql == "CREATE TABLE t (a DECIMAL(38, 10), b DECIMAL(5, 2), c DATETIME)"
-    assert postgres == "CREATE TABLE t (a DECIMAL, b DECIMAL(5, 2), c TIMESTAMP)"
+    (mysql_statement,), _, _ = _render_ddl(ddl, Engine.SQLITE, Engine.MYSQL)
+    (postgres_statement,), _, _ = _render_ddl(ddl, Engine.SQLITE, Engine.POSTGRES)
+    assert mysql_statement.sql == "CREATE TABLE t (a DECIMAL(38, 10), b DECIMAL(5, 2), c DATETIME)"
+    assert postgres_statement.sql == "CREATE TABLE t (a DECIMAL, b DECIMAL(5, 2), c TIMESTAMP)"
 
 
 def test_spider_dev_and_bird_minidev_keep_every_plain_column_type() -> None:
