@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import re
+import zlib
 
 import pytest
 import sqlglot
@@ -55,8 +56,9 @@ def test_seeds_change_the_draft(engine: TemplateEngine) -> None:
 
 
 def test_random_blueprints_conform_to_the_feature_extractor(engine: TemplateEngine) -> None:
-    """A thousand blueprints: every planned property is measured by the shared extractor."""
-    drafts, failures = _generate_all(engine, random_blueprints(1000, seed=1))
+    """Six hundred blueprints (a minute and a half of the suite's two cores at a thousand):
+    every planned property is measured by the shared extractor."""
+    drafts, failures = _generate_all(engine, random_blueprints(600, seed=1))
     diffs: collections.Counter[str] = collections.Counter()
     for bp, draft in drafts:
         analysis = analyze_query(draft.sql, "sqlite")
@@ -75,7 +77,7 @@ def test_each_feature_is_realised(
     blueprints = [
         bp.model_copy(update={"features": [feature]})
         for bp in random_blueprints(
-            25, seed=hash((feature.value, task.value)) % 1000, tasks=(task,)
+            15, seed=zlib.crc32(f"{feature.value}/{task.value}".encode()) % 1000, tasks=(task,)
         )
     ]
     drafts, failures = _generate_all(engine, blueprints)
