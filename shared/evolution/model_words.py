@@ -34,7 +34,7 @@ from shared.generation.claude.evolve_prompts import (
     build_evolve_tools,
 )
 from shared.generation.claude.render import tag
-from shared.generation.claude.steps import ReplyMemo, Spend, StepRunner
+from shared.generation.claude.steps import A, ReplyMemo, Spend, StepRunner
 from shared.llm.client import ModelClient
 from shared.sense import Origin, SenseInput, analyse_record
 
@@ -152,22 +152,27 @@ class ModelEvolution:
                     raise
         raise AssertionError("unreachable")
 
+    async def _ask_tool(
+        self, texts: tuple[str, str], purpose: str, tool: str, answer_type: type[A], spend: Spend
+    ) -> A:
+        """One forced-tool question (prompt, instruction) in a fresh conversation, with tries."""
+
+        async def ask() -> A:
+            conv = self._conversation(*texts)
+            return await self.runner.ask(conv, purpose, tool, answer_type, spend=spend, last=True)
+
+        return await self._with_tries(ask)
+
     async def score(self, parent: Parent) -> Scored:
         spend = Spend()
-
-        async def ask() -> OperatorScoresAnswer:
-            conv = self._conversation(render_scoring(parent), SCORE_INSTRUCTION)
-            return await self.runner.ask(
-                conv,
+        try:
+            answer = await self._ask_tool(
+                (render_scoring(parent), SCORE_INSTRUCTION),
                 "evolve_score",
                 "submit_operator_scores",
                 OperatorScoresAnswer,
-                spend=spend,
-                last=True,
+                spend,
             )
-
-        try:
-            answer = await self._with_tries(ask)
         except SqlsynthError as exc:
             return Scored(None, spend.total, f"{type(exc).__name__}: {str(exc)[:200]}")
         return Scored(answer.by_operator(), spend.total)
@@ -180,20 +185,14 @@ class ModelEvolution:
 
     async def reword(self, evolved: EvolvedDraft) -> Worded:
         spend = Spend()
-
-        async def ask() -> EvolvedQuestionAnswer:
-            conv = self._conversation(render_rewrite(evolved), REWRITE_INSTRUCTION)
-            return await self.runner.ask(
-                conv,
+        try:
+            answer = await self._ask_tool(
+                (render_rewrite(evolved), REWRITE_INSTRUCTION),
                 "evolve_question",
                 "submit_evolved_question",
                 EvolvedQuestionAnswer,
-                spend=spend,
-                last=True,
+                spend,
             )
-
-        try:
-            answer = await self._with_tries(ask)
         except SqlsynthError as exc:
             note = f"question worded offline: the model gave none ({type(exc).__name__}: {exc})"
             return self._offline(evolved, spend.total, note[:400])
