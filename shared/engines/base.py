@@ -83,8 +83,10 @@ class QueryResult:
     affected: int | None = None
     # After a write: (table, column count, rows) for every fixture table, before rollback.
     tables: Sequence[tuple[str, int, Sequence[Sequence[Any]]]] = ()
-    # The statement's own time where the engine measures it apart from queueing (SQLite's
-    # worker); the deadline is judged on it, the reported elapsed_ms stays the real wait.
+    # The statement's own time apart from queueing (SQLite's worker; PostgreSQL and MariaDB
+    # from the statement on, after the pooled connection and the session's set-up): the
+    # deadline is judged on it, so a busy machine's queueing is no timeout; the reported
+    # elapsed_ms stays the real wait.
     engine_ms: float | None = None
 
 
@@ -351,7 +353,7 @@ class SqlEngine(ABC):
     def _judge_result(
         self, sql: str, screened: Screened, result: QueryResult, started: float
     ) -> EngineCheck:
-        elapsed = _elapsed_ms_since(started)
+        elapsed = ms_since(started)
         spent = result.engine_ms if result.engine_ms is not None else elapsed
         if result.too_many:
             limit = self.settings.max_rows
@@ -387,7 +389,7 @@ class SqlEngine(ABC):
 
     def _passed(self, level: Level, sql: str, started: float) -> EngineCheck:
         return EngineCheck(
-            engine=self.engine, level=level, ok=True, sql=sql, elapsed_ms=_elapsed_ms_since(started)
+            engine=self.engine, level=level, ok=True, sql=sql, elapsed_ms=ms_since(started)
         )
 
     def _failed(
@@ -408,7 +410,7 @@ class SqlEngine(ABC):
             message=message,
             sql=sql,
             row_count=row_count,
-            elapsed_ms=_elapsed_ms_since(started) if started else 0.0,
+            elapsed_ms=ms_since(started) if started else 0.0,
         )
 
 
@@ -417,7 +419,8 @@ def _to_fixture_failure(error_class: ErrorClass, message: str) -> FixtureFailure
     return FixtureFailure(kept, message)
 
 
-def _elapsed_ms_since(started: float) -> float:
+def ms_since(started: float) -> float:
+    """Milliseconds since a perf_counter reading, rounded to microseconds."""
     return round((time.perf_counter() - started) * 1000, 3)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from pymysql.constants import CLIENT
 
 from proto.common import Engine
 from proto.sample import ErrorClass
-from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine, ms_since
 from shared.engines.budgets import ResultBudget
 from shared.engines.failures import CheckFailed
 from shared.engines.provision import (
@@ -283,14 +284,18 @@ class MysqlEngine(SqlEngine):
         budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.database, writes=writes) as cur:
             conn = cur.connection
+            # Timed from the statement on: waiting for a pooled connection and setting the
+            # session up are queueing on a busy machine, not the statement's cost.
+            began = time.perf_counter()
             await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
             try:
                 await asyncio.wait_for(cur.execute("EXECUTE sx_q"), self.backstop_s)
                 if writes:
                     affected = max(cur.rowcount, 0)
                     await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+                    spent = ms_since(began)
                     tables = [await self._read_table(cur, t, budget) for t in handle.tables]
-                    return QueryResult(affected=affected, tables=tables)
+                    return QueryResult(affected=affected, tables=tables, engine_ms=spent)
                 rows: list[Any] = []
                 while len(rows) < limit:
                     # Streamed: rows arrive one packet at a time, counted as they come.
@@ -310,7 +315,9 @@ class MysqlEngine(SqlEngine):
             except CheckFailed:
                 conn.close()  # a result left half-read: the connection cannot be reused
                 raise
-        return QueryResult(columns, list(rows), too_many=len(rows) >= limit)
+        return QueryResult(
+            columns, list(rows), too_many=len(rows) >= limit, engine_ms=ms_since(began)
+        )
 
     async def _read_table(
         self, cur: aiomysql.Cursor, table: str, budget: ResultBudget

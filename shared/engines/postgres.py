@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +24,7 @@ import asyncpg
 
 from proto.common import Engine
 from proto.sample import ErrorClass, Scalar
-from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine
+from shared.engines.base import POOL_CLOSE_S, STATE_ROW_CAP, QueryResult, SqlEngine, ms_since
 from shared.engines.budgets import ResultBudget
 from shared.engines.failures import CheckFailed
 from shared.engines.provision import EMPTY_SCHEMA, Accounts, provision_postgres
@@ -287,12 +288,16 @@ class PostgresEngine(SqlEngine):
         budget = ResultBudget(self.settings.max_result_bytes)
         async with self._session(handle.schema, writes=writes) as conn:
             try:
+                # Timed from the statement on: waiting for a pooled connection and setting the
+                # session up are queueing on a busy machine, not the statement's cost.
+                began = time.perf_counter()
                 stmt = await conn.prepare(sql, timeout=self.backstop_s)
                 if writes:
                     await stmt.fetch(timeout=self.backstop_s)
+                    spent = ms_since(began)
                     affected = _count_affected(stmt.get_statusmsg())
                     tables = [await _read_table(conn, t, budget) for t in handle.tables]
-                    return QueryResult(affected=affected, tables=tables)
+                    return QueryResult(affected=affected, tables=tables, engine_ms=spent)
                 columns = tuple(a.name for a in stmt.get_attributes())
                 cursor = await stmt.cursor(timeout=self.backstop_s)
                 rows: list[tuple[Any, ...]] = []
@@ -309,7 +314,7 @@ class PostgresEngine(SqlEngine):
                 raise classify_pg(exc) from exc
             except TimeoutError as exc:
                 raise await self._timed_out(conn) from exc
-        return QueryResult(columns, rows, too_many=len(rows) >= limit)
+        return QueryResult(columns, rows, too_many=len(rows) >= limit, engine_ms=ms_since(began))
 
     async def _timed_out(self, conn: asyncpg.Connection) -> CheckFailed:
         """Past the client deadline: cancel, then terminate the backend, and drop the socket.

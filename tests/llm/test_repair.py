@@ -42,7 +42,7 @@ async def test_wrong_sql_is_repaired_from_the_engines_errors(llm_validator: Vali
         repaired, cost = await claude.repair(blueprint, draft, feedback, seed=6)
         assert cost.calls == 1
         fixed, _ = await llm_validator.validate(fixture_from_draft(repaired), repaired.sql)
-        assert fixed.ok and fixed.non_empty
+        assert fixed.ok and fixed.non_empty, [(c.engine, c.ok, c.message) for c in fixed.checks]
         # A minimal edit: only the SQL changed; the repair prompt carried every engine's error.
         assert (repaired.schema_ddl, repaired.rows, repaired.question) == (
             draft.schema_ddl,
