@@ -8,7 +8,6 @@ same statements again in case the parser is fooled, so nothing here is the only 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlglot import TokenType, exp
 from sqlglot.errors import SqlglotError
@@ -17,6 +16,7 @@ from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
 from shared.engines.reading import engine_dialect, first_line_of, read_sql
+from shared.engines.record_scope import remember
 from shared.engines.statement_names import is_known_statement, name_statement
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
 from shared.sql.dialects import sqlglot_dialect
@@ -160,7 +160,6 @@ def is_denied_function(name: str) -> bool:
     return low in ALL_DENIED_FUNCTIONS or low.startswith(DENIED_FUNCTION_PREFIXES)
 
 
-@lru_cache(maxsize=4096)
 def screen_query(
     sql: str,
     engine: Engine,
@@ -171,9 +170,17 @@ def screen_query(
     """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE).
 
     `column_chars` bounds the fixture's string values (strings.py: what searches over them
-    may cost). Cached: the same text comes back at each level and on every retry. Callers must
-    treat the returned expression as read-only.
+    may cost). Remembered within one record's validation (record_scope.py: its schema and
+    query checks may screen the same text twice), never across records. Callers must treat
+    the returned expression as read-only.
     """
+    key = ("screen_query", sql, engine, allow_writes, column_chars)
+    return remember(key, lambda: _screen_query_afresh(sql, engine, allow_writes, column_chars))
+
+
+def _screen_query_afresh(
+    sql: str, engine: Engine, allow_writes: bool, column_chars: int
+) -> Screened:
     parsed = _parse_single(sql, engine)
     if not parsed.ok or parsed.expression is None:
         return parsed

@@ -17,6 +17,7 @@ from proto.sample import (
     Validation,
 )
 from shared.engines.fixture import fixture_from_draft
+from shared.engines.record_scope import record_scope
 from shared.engines.render import render_contexts
 from shared.engines.validator import PartialValidation, Validator
 from shared.errors import EngineUnavailable
@@ -117,6 +118,11 @@ class ValidatorStage:
             self._pool = None
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
+        # One record: its checks and contexts share readings, nothing outlives it (#23).
+        with record_scope():
+            return await self._check(envelope)
+
+    async def _check(self, envelope: SampleEnvelope) -> list[Emit]:
         draft = envelope.draft
         if draft is None:
             return [reject(envelope, Stage.VALIDATOR, "no draft to validate", ErrorClass.MALFORMED)]
