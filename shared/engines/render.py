@@ -102,7 +102,13 @@ def render_sql(sql: str, source: Engine, target: Engine) -> str:
 
 
 def split_statements(text: str, dialect: Engine) -> list[str]:
-    """Cut a script at top-level semicolons using the dialect's tokenizer (strings stay whole)."""
+    """Cut a script at top-level semicolons using the dialect's tokenizer (strings stay whole).
+
+    Once per record (record_scope.py): each engine's rendering of the DDL starts here."""
+    return list(remember(("split", text, dialect), lambda: tuple(_split_afresh(text, dialect))))
+
+
+def _split_afresh(text: str, dialect: Engine) -> list[str]:
     try:
         tokens = sqlglot.tokenize(text, read=sqlglot_dialect(dialect))
     except SqlglotError as exc:
