@@ -45,6 +45,7 @@ from shared.generation.template.seed_kinds import (
     type_class,
 )
 from shared.generation.template.seed_locale import infer_country
+from shared.generation.template.seed_markup import flag_values
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
 from shared.generation.template.seed_types import (
     TIMESTAMP_TYPES,
@@ -264,7 +265,8 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
             seen = found.values.get(where, [])
             timed = col.dtype in TIMESTAMP_TYPES
             cls = table.classes[col.name]
-            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed)
+            bare = col.declared.strip().upper() in ("DECIMAL", "NUMERIC")
+            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed, bare=bare)
             shapes[col.name] = scrubbed_shape(shape, found.scrubbed.get(where), len(seen))
     label = _choose_label(table, shapes, noun)
     if label is None:
@@ -350,13 +352,16 @@ def _choose_label(table: SeedTable, shapes: dict[str, Shape], noun: str) -> str 
         # Free text names no row ("the post 'Lorem ipsum dolor ...'"): the key does.
         texts = [n for n in texts if shapes[n].kind is not ValueKind.FREE_TEXT]
     enums = {c.name for c in table.columns if c.enum_values}
-    free = [n for n in texts if n not in enums and not set(words(n)) & CATEGORY_WORDS]
+    # A yes/no flag ('T'/'F') names no row: padded to unique values it would read as nonsense.
+    flags = {n for n in texts if flag_values(words(n), list(shapes[n].values)) is not None}
+    free = [n for n in texts if n not in enums | flags and not set(words(n)) & CATEGORY_WORDS]
     if free:
         return free[0]
     if table.key is not None:
         return table.key
-    texts = [n for n in texts if n not in enums] or texts
-    return texts[0] if texts else next(iter(shapes), None)
+    texts = [n for n in texts if n not in enums | flags] or [n for n in texts if n not in flags]
+    others = [n for n in shapes if n not in flags]
+    return texts[0] if texts else next(iter(others or shapes), None)
 
 
 def _drop_links(table: Table, kept: set[str], notes: list[str]) -> Table:

@@ -57,6 +57,9 @@ FAKE_LENGTH: dict[FakeKind, int] = {
     FakeKind.YEAR: 4,
     FakeKind.TIME: 8,
     FakeKind.UUID: 36,
+    FakeKind.NUMBER: 16,
+    FakeKind.TAGS: 60,
+    FakeKind.XML: 200,
 }
 # Things named after their town: a Faker city and the thing's noun ("Ruthfort School").
 _PLACE_THINGS = word_set(
@@ -196,11 +199,41 @@ def draw_fake(
         value = fake.catch_phrase()
     elif kind is FakeKind.COUNTRY_CODE:
         value = fake.country_code(representation="alpha-2" if extra == "2" else "alpha-3")
+    elif kind is FakeKind.NUMBER:
+        value = _number(extra or "1:100:0", fake)
+    elif kind is FakeKind.TAGS:
+        value = "".join(f"<{w}>" for w in fake.words(fake.random_int(1, 3), unique=True))
+    elif kind is FakeKind.XML:
+        value = _xml(extra or "value", fake)
     elif kind is FakeKind.EMAIL:
         value = fake.safe_email()  # example.org/com/net: never a real mailbox
     else:
         value = str(getattr(fake, _PROVIDERS[kind])())
     return to_ascii(value).replace("'", "")[: FAKE_LENGTH[kind]].strip()
+
+
+def _number(pattern: str, fake: Faker) -> str:
+    """A number in `low:high:decimals`, written as text ('130', '5.8')."""
+    low, high, decimals = pattern.split(":")
+    scale = 10 ** int(decimals)
+    drawn = fake.random_int(round(float(low) * scale), round(float(high) * scale)) / scale
+    return f"{drawn:.{int(decimals)}f}"
+
+
+def _xml(root: str, fake: Faker) -> str:
+    """An event fragment shaped like BIRD's `Match.goal`/`corner`: often empty ('<goal />'),
+    else one value with the minute, team and player ids."""
+    if fake.random_int(0, 2) == 0:
+        return f"<{root} />"
+    minute, team, player = (
+        fake.random_int(1, 90),
+        fake.random_int(8000, 10300),
+        fake.random_int(20000, 700000),
+    )
+    return (
+        f"<{root}><value><elapsed>{minute}</elapsed><team>{team}</team>"
+        f"<player1>{player}</player1></value></{root}>"
+    )
 
 
 def _fill_shape(pattern: str, fake: Faker) -> str:
