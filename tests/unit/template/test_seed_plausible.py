@@ -80,12 +80,17 @@ def test_numeric_ranges_follow_the_name_and_whole_numbers_stay_whole() -> None:
 
 def test_a_lone_literal_is_a_threshold_the_values_reach_past() -> None:
     ddl = "CREATE TABLE exam (id INTEGER PRIMARY KEY, student TEXT, score REAL);"
-    domain = domain_from_ddl(ddl, name="exam", example_sql=["SELECT * FROM exam WHERE score >= 800"])
+    seeds = ["SELECT * FROM exam WHERE score >= 800"]
+    domain = domain_from_ddl(ddl, name="exam", example_sql=seeds)
     score = domain.table("exam").column("score")
     assert score.high is not None and score.high > 800
-    two = domain_from_ddl(
-        ddl, name="exam2", example_sql=["SELECT * FROM exam WHERE score BETWEEN 20 AND 60"]
-    ).table("exam").column("score")
+    two = (
+        domain_from_ddl(
+            ddl, name="exam2", example_sql=["SELECT * FROM exam WHERE score BETWEEN 20 AND 60"]
+        )
+        .table("exam")
+        .column("score")
+    )
     # Both thresholds lie inside the values, not at their ends.
     assert two.low is not None and two.high is not None and two.low < 20 and two.high > 60
 
