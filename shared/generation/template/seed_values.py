@@ -146,7 +146,10 @@ def column_sources(
 ) -> list[ValueSource]:
     """Where a column's generated values come from, most specific first."""
     if key or column.kind in (ValueKind.ID, ValueKind.FOREIGN_KEY):
-        return [ValueSource.KEY]
+        # A text key's real codes (seed_types.real_key_codes) keep their origin.
+        known = origins or {}
+        real = {known[value] for value in column.values if value in known}
+        return [*sorted(real, key=list(ValueSource).index), ValueSource.KEY]
     if column.values or column.fake is not None:
         fallback = ValueSource.CATALOGUE if catalogue else ValueSource.WORD_LIST
         found = {(origins or {}).get(value, fallback) for value in column.values}
