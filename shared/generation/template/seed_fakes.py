@@ -65,10 +65,12 @@ FAKE_LENGTH: dict[FakeKind, int] = {
 _PLACE_THINGS = word_set(
     """school college university academy campus circuit stadium arena venue station airport
     park hospital clinic library museum theatre theater hotel county district parish
-    league"""
+    league orchestra choir"""
 )
 _TEAMS = word_set("team club")
-_COMPANIES = word_set("constructor manufacturer maker brand supplier vendor publisher")
+_COMPANIES = word_set(
+    "constructor manufacturer maker brand supplier vendor publisher company studio"
+)
 _TITLES = word_set("title headline caption subject")
 _FREE_TEXT = word_set(
     """text body description desc notes note comment comments about bio biography summary
@@ -79,7 +81,7 @@ _FIRSTS = word_set("first given fname firstname f")
 _LASTS = word_set("last family surname lname lastname l")
 _PLACES = word_set("location place venue hometown residence town city municipality")
 _STATES = word_set("state province")
-_ABBREVIATED = word_set("short abbr abbreviation code")
+_ABBREVIATED = word_set("short abbr abbrev abbreviation code")
 _STREETS = word_set("street address addr")
 _COUNTRIES = word_set("country nation nationality")
 _BY_WORD: dict[str, FakeKind] = {
@@ -116,6 +118,8 @@ def infer_fake(parts: list[str], noun: str, name_like: bool) -> tuple[FakeKind, 
         return FakeKind.FIRST_NAME, None
     if words & _LASTS and (name_like or last in _LASTS):
         return FakeKind.LAST_NAME, None
+    if words & _COUNTRIES and words & _ABBREVIATED:
+        return FakeKind.COUNTRY_CODE, "2"  # Spider's CountryAbbrev: 'US', not 'Namibia'
     if words & _COUNTRIES or (name_like and table_word in _COUNTRIES):
         return FakeKind.COUNTRY, None
     if words & _STATES and "status" not in words:
@@ -207,9 +211,22 @@ def draw_fake(
         value = _xml(extra or "value", fake)
     elif kind is FakeKind.EMAIL:
         value = fake.safe_email()  # example.org/com/net: never a real mailbox
+    elif kind is FakeKind.COUNTRY:
+        value = _country(fake)
     else:
         value = str(getattr(fake, _PROVIDERS[kind])())
     return to_ascii(value).replace("'", "")[: FAKE_LENGTH[kind]].strip()
+
+
+def _country(fake: Faker) -> str:
+    """A country of Faker's list, not one of the territories it also holds ('British Indian
+    Ocean Territory (Chagos Archipelago)' read as a singer's country)."""
+    value = str(fake.country())
+    for _ in range(20):
+        if "(" not in value and "Territor" not in value and "Minor" not in value:
+            break
+        value = str(fake.country())
+    return value
 
 
 def _number(pattern: str, fake: Faker) -> str:

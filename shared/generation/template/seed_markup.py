@@ -21,7 +21,7 @@ __all__ = ["flag_values", "markup_kind"]
 _PAIRS = {"y": "n", "yes": "no", "t": "f", "true": "false", "1": "0"}
 _PARTNER = {**_PAIRS, **{no: yes for yes, no in _PAIRS.items()}}
 _FLAG_ENDS = frozenset({"yn", "flag", "ind", "indicator"})
-_FLAG_STARTS = frozenset({"is", "has", "can", "was", "uses"})
+_FLAG_STARTS = frozenset({"is", "has", "can", "was", "uses", "if"})
 _TAG_LIST = re.compile(r"^(?:<[A-Za-z0-9][\w.+#-]*>)+$")
 _XML = re.compile(r"^<([A-Za-z_][\w-]*)(?:\s*/>|>.*</\1>)$", re.DOTALL)
 

@@ -71,12 +71,16 @@ _NAMED: dict[str, tuple[float, float, bool]] = {
     "capacity": (100.0, 80_000.0, True),
     "age": (18.0, 80.0, True),
     "episode": (1.0, 24.0, True),
+    "attendance": (100.0, 60_000.0, True),
+    "accelerate": (8.0, 25.0, False),  # seconds from 0 to 60 mph
+    "acceleration": (8.0, 25.0, False),
     "season": (1.0, 12.0, True),
 }
 # Words after which a bare NUMERIC holds whole numbers (Spider's `number` is integers and
 # decimals alike): counts, positions, identifiers, ages, years.
 _WHOLE = word_set(
-    "id count qty quantity num number no nr total rank ranking position floor seat year age"
+    """id count qty quantity num number no nr total rank ranking position floor seat year age
+    attendance"""
 )
 # A literal is a threshold: the column's values lie beyond it by this share of their spread.
 _MARGIN = 0.1

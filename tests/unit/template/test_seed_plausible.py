@@ -66,7 +66,8 @@ def test_yes_no_text_columns_hold_yes_no_values() -> None:
 def test_numeric_ranges_follow_the_name_and_whole_numbers_stay_whole() -> None:
     grade = _spider("course_teach").table("course_arrange").column("Grade")
     assert grade.type is ColumnType.INTEGER and grade.sql_type == "NUMERIC"
-    assert all(1 <= v <= 12 for v in _cells(_spider("course_teach"), "course_arrange", "Grade"))
+    grades = _cells(_spider("course_teach"), "course_arrange", "Grade")
+    assert all(isinstance(v, int) and 1 <= v <= 12 for v in grades)
     flights = _spider("flight_2").table("flights")
     flight_no = flights.column("FlightNo")
     # A flight number identifies a flight: never a measure a filter calls "large".
@@ -119,3 +120,22 @@ def test_text_columns_named_for_numbers_hold_digits() -> None:
 def test_a_commander_column_holds_person_names() -> None:
     battle = _spider("battle_death").table("battle")
     assert battle.column("latin_commander").kind is ValueKind.PERSON_NAME
+
+
+def test_spider_columns_a_strict_read_found_implausible_get_their_kind() -> None:
+    """From the read of a Spider-seeded run: `HeadOfState` 'Wisconsin', `CountryAbbrev`
+    'Namibia', `If_first_show` 'Tonight Many', `Attendance` 708.13, `Record_Company` 'ball',
+    `Highschooler.name` 'Put Add', a singer from 'British Indian Ocean Territory (...)'."""
+    world = _spider("world_1").table("country")
+    assert world.column("HeadOfState").kind is ValueKind.PERSON_NAME
+    abbrevs = _cells(_spider("flight_2"), "airports", "CountryAbbrev")
+    assert all(re.fullmatch(r"[A-Z]{2}", str(v)) for v in abbrevs), abbrevs
+    orchestra = _spider("orchestra")
+    assert set(_cells(orchestra, "show", "If_first_show")) == {"T", "F"}
+    attendance = _cells(orchestra, "show", "Attendance")
+    assert all(isinstance(v, int) and 100 <= v <= 60_000 for v in attendance), attendance
+    assert orchestra.table("orchestra").column("Record_Company").fake is FakeKind.COMPANY
+    pupil = _spider("network_1").table("Highschooler").column("name")
+    assert pupil.kind is ValueKind.PERSON_NAME
+    countries = _cells(_spider("flight_2"), "airports", "Country")
+    assert not [c for c in countries if "(" in str(c) or "Territor" in str(c)]
