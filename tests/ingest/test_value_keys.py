@@ -23,6 +23,12 @@ from shared.ingest.run_seeds import load_run_seeds
 SPIDER = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "spider"
 BREEDS = [("ESK", "Eskimo"), ("HUS", "Husky"), ("BUL", "Bulldog")]
 SIZES = [("SML", "Small"), ("MED", "Medium"), ("LGE", "Large")]
+OWNERS = [
+    (1, "Nora", "Haley", "0647 Hintz Village", "Lake Tia", "Wisconsin", "93165",
+     "lynn81@example.org", "1-682-845-0116", "478.978.0729"),
+    (2, "Melisa", "DuBuque", "1204 Mae Highway", "Port Reannamouth", "Virginia", "45244",
+     "ykris@example.com", "(799)563-0260", "(722)768-5439"),
+]  # fmt: skip
 
 
 def _build_dog_kennels(folder: Path) -> None:
@@ -34,6 +40,7 @@ def _build_dog_kennels(folder: Path) -> None:
     conn.executescript(render_spider_ddl(entry))
     conn.executemany("INSERT INTO Breeds VALUES (?, ?)", BREEDS)
     conn.executemany("INSERT INTO Sizes VALUES (?, ?)", SIZES)
+    conn.executemany(f"INSERT INTO Owners VALUES ({', '.join('?' * 10)})", OWNERS)
     conn.commit()
     conn.close()
 
@@ -86,3 +93,23 @@ def test_the_locale_follows_a_currency_in_the_database(tmp_path: Path) -> None:
         ddl + "\nINSERT INTO customer VALUES (1, 'A', 'B', 'C', 'EUR');", name="seed-euro"
     )
     assert euro_only.seed is not None and euro_only.seed.country is None
+
+
+def test_first_and_last_names_of_database_rows_are_scrubbed(tmp_path: Path) -> None:
+    """Each of 'Nora' and 'Haley' alone is no full name, but their row is one person: the name
+    parts of the user's rows are scrubbed too, and Faker's first/last names take their place."""
+    _build_dog_kennels(tmp_path / "database")
+    loaded = asyncio.run(
+        load_run_seeds(SPIDER / "dev.json", "p", values_from=str(tmp_path / "database"))
+    )
+    seed = next(s for s in loaded.seeds if s.db_id == "dog_kennels")
+    domain = domain_from_ddl(seed.schema_ddl or "", name="seed-dogs2", example_sql=[seed.sql])
+    instance = build_seed_schema(domain, 0)
+    owners = instance.table_rows("Owners")
+    cells = {str(v) for row in owners.values for v in row}
+    assert not cells & {"Nora", "Haley", "Melisa", "DuBuque", "lynn81@example.org"}
+    # The towns and states of the rows are no person's and stay real.
+    assert {"Lake Tia", "Port Reannamouth"} & cells
+    assert domain.seed is not None and dict(domain.seed.scrubbed).get("name_part", 0) >= 4
+    sources = instance_value_sources(instance)
+    assert sources["Owners.first_name"] == [ValueSource.FAKER]
