@@ -238,6 +238,7 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
         or (parts[0] in _PERSON_COLUMNS and (len(parts) == 1 or last == "name"))
         or (last in _PERSON_ROLES and len(parts) <= 2)
         or (parts[0] == "head" and len(parts) > 1)  # HeadOfState, head_coach
+        or (last == "by" and len(parts) == 2)  # Written_by, Directed_by
         or parts == ["full", "name"]
     ):
         return Shape(ColumnType.TEXT, ValueKind.PERSON_NAME)

@@ -72,6 +72,7 @@ _NAMED: dict[str, tuple[float, float, bool]] = {
     "age": (18.0, 80.0, True),
     "episode": (1.0, 24.0, True),
     "attendance": (100.0, 60_000.0, True),
+    "viewers": (0.5, 20.0, False),  # millions
     "accelerate": (8.0, 25.0, False),  # seconds from 0 to 60 mph
     "acceleration": (8.0, 25.0, False),
     "season": (1.0, 12.0, True),
@@ -173,13 +174,17 @@ def _range(
 # Words of a text column that holds a number as text (Spider's `Horsepower`, `Rating`).
 _NUMBER_TEXT = word_set(
     """horsepower hp mpg cylinders weight height rank ranking rating score points age population
-    capacity percentage percent share price cost amount salary count total"""
+    capacity percentage percent share price cost amount salary count total viewers"""
 )
+# A unit after the number's word: `Viewers_m`, `height_cm`, `weight_kg`.
+_UNITS = frozenset({"m", "k", "mm", "cm", "km", "kg", "g", "lb", "lbs", "usd", "eur"})
 
 
 def number_text_pattern(parts: list[str], texts: list[str]) -> str | None:
     """`low:high:decimals` for a text column whose name says it holds a number and whose
     examples (if any) are numbers; None for any other text column."""
+    if len(parts) > 1 and parts[-1] in _UNITS:  # Viewers_m: millions of viewers
+        parts = parts[:-1]
     if not parts or parts[-1] not in _NUMBER_TEXT:
         return None
     numbers: list[float] = []

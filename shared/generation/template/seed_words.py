@@ -74,7 +74,7 @@ COMPANY_NOUNS = word_set(
     """company companies supplier vendor manufacturer brand publisher airline firm organization
     organisation org employer contractor sponsor agency bank insurer carrier distributor
     retailer startup business corporation enterprise partner producer studio label shipper
-    operator developer provider"""
+    operator developer provider shop store"""
 )
 _CATEGORY_VALUES: dict[str, tuple[str, ...]] = {
     "status": ("Active", "Pending", "Completed", "Cancelled", "On Hold"),

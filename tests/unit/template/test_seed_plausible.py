@@ -139,3 +139,12 @@ def test_spider_columns_a_strict_read_found_implausible_get_their_kind() -> None
     assert pupil.kind is ValueKind.PERSON_NAME
     countries = _cells(_spider("flight_2"), "airports", "Country")
     assert not [c for c in countries if "(" in str(c) or "Territor" in str(c)]
+
+
+def test_written_by_shop_names_and_viewers_in_millions() -> None:
+    tvshow = _spider("tvshow")
+    assert tvshow.table("Cartoon").column("Written_by").kind is ValueKind.PERSON_NAME
+    viewers = _cells(tvshow, "TV_series", "Viewers_m")
+    assert all(re.fullmatch(r"\d{1,2}\.\d", str(v)) for v in viewers), viewers
+    shop = _spider("employee_hire_evaluation").table("shop").column("Name")
+    assert shop.kind is ValueKind.COMPANY_NAME
