@@ -32,8 +32,7 @@ from shared.generation.template.seed_parse import (
     harvest,
     parse_ddl,
 )
-from shared.generation.template.seed_words import words
-from shared.ingest.scrub_values import classify_sample
+from shared.ingest.scrub_values import classify_sample, is_name_part_column
 from shared.ingest.value_source import DATABASE_MARKER, UNSCRUBBED_MARKER
 
 __all__ = [
@@ -132,18 +131,12 @@ def _scrub(found: Harvested, *, keep_database: bool) -> None:
         values[:] = kept
 
 
-_NAME_PARTS = frozenset({"first", "last", "middle", "given", "family", "maiden"})
-_NAME_WORDS = frozenset({"fname", "lname", "firstname", "lastname", "surname", "forename"})
-
-
 def _name_part(column: str, origin: ValueSource | None) -> bool:
     """A first or last name in a row of the user's data ('Nora' | 'Stoltenberg'): no single
     value looks like a full name, but the row puts the person back together. Names the seeds'
-    SQL quotes (`first_name = 'Barbara'`) are the query's, not a row's, and stay."""
-    if origin not in (ValueSource.DATABASE, ValueSource.SEED_ROWS):
-        return False
-    parts = set(words(column))
-    return bool(parts & _NAME_WORDS) or ("name" in parts and bool(parts & _NAME_PARTS))
+    SQL quotes (`first_name = 'Barbara'`) are the query's, not a row's, and stay. (Database rows
+    arrive scrubbed by ingest already; this covers the seed's own INSERT rows.)"""
+    return origin in (ValueSource.DATABASE, ValueSource.SEED_ROWS) and is_name_part_column(column)
 
 
 def scrubbed_shape(shape: Shape, scrubbed: Counter[str] | None, kept: int) -> Shape:
