@@ -81,7 +81,7 @@ _NAMED: dict[str, tuple[float, float, bool]] = {
 # decimals alike): counts, positions, identifiers, ages, years.
 _WHOLE = word_set(
     """id count qty quantity num number no nr total rank ranking position floor seat year age
-    attendance"""
+    attendance killed injured wounded deaths casualties visitors staff employees members"""
 )
 # A literal is a threshold: the column's values lie beyond it by this share of their spread.
 _MARGIN = 0.1

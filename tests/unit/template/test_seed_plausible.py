@@ -77,6 +77,9 @@ def test_numeric_ranges_follow_the_name_and_whole_numbers_stay_whole() -> None:
     assert rank.kind is ValueKind.ORDINAL and rank.high is not None and rank.high <= 20
     ages = _cells(_spider("concert_singer"), "singer", "Age")
     assert all(isinstance(v, int) for v in ages)
+    # People killed in a battle are counted, not measured (192.52 read in a Spider run).
+    killed = _cells(_spider("battle_death"), "death", "killed")
+    assert all(isinstance(v, int) for v in killed), killed
 
 
 def test_a_lone_literal_is_a_threshold_the_values_reach_past() -> None:
