@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, ErrorClass, Validation
 from shared.datasets.record import DatasetRecord, LoadError
+from shared.record_scope import record_scope
 
 if TYPE_CHECKING:
     from shared.engines.fixture import Fixture
@@ -124,7 +125,6 @@ async def check_record(
     started = time.perf_counter()
     fixture = fixture_for(record, default_dialect)
     # Imported here for the reason given in fixture_for.
-    from shared.engines.record_scope import record_scope
     from shared.engines.validator import PartialChecks, PartialValidation
 
     # The schema check and the query checks of one record share its readings, and only

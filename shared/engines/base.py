@@ -45,7 +45,6 @@ from shared.engines.digest import digest_rows, digest_tables, plan_order, resolv
 from shared.engines.failures import CheckFailed
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import MAX_NESTING, is_nested_too_deeply
-from shared.engines.record_scope import record_scope, remember
 from shared.engines.render import (
     FixturePlan,
     FixtureRenderError,
@@ -55,6 +54,7 @@ from shared.engines.render import (
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, round_column_chars
+from shared.record_scope import record_scope, remember
 from shared.sql.dialects import sqlglot_dialect
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
 from shared.engines.lexing import LexProblem, find_lexical_problem
-from shared.engines.record_scope import remember
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 

@@ -16,7 +16,7 @@ from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import quote_name, string_literal, unquote_where_safe
 from shared.engines.reading import engine_dialect, read_sql
-from shared.engines.record_scope import remember
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 

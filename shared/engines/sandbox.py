@@ -17,9 +17,9 @@ from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.lexing import find_lexical_problem
 from shared.engines.reading import engine_dialect, first_line_of, read_sql
-from shared.engines.record_scope import remember
 from shared.engines.statement_names import is_known_statement, name_statement
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 MAX_SQL_CHARS = 100_000

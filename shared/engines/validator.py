@@ -12,9 +12,9 @@ from shared.engines.disagreement import explain_disagreement
 from shared.engines.fixture import Fixture
 from shared.engines.nesting import is_nested_too_deeply
 from shared.engines.quoting import find_query_names, requote_identifiers
-from shared.engines.record_scope import record_scope
 from shared.engines.render import find_schema_names, render_sql
 from shared.errors import EngineUnavailable
+from shared.record_scope import record_scope
 
 
 class PartialChecks(EngineUnavailable):

@@ -17,12 +17,12 @@ from proto.sample import (
     Validation,
 )
 from shared.engines.fixture import fixture_from_draft
-from shared.engines.record_scope import record_scope
 from shared.engines.render import render_contexts
 from shared.engines.validator import PartialValidation, Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
 from shared.pipeline.sense import check_sense, sense_feedback
+from shared.record_scope import record_scope
 from shared.sql.conformance import conformance_diffs
 from shared.sql.features import analyze_query
 

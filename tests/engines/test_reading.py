@@ -12,9 +12,9 @@ from proto.common import Engine
 from proto.sample import ErrorClass
 from shared.engines.fixture import Fixture
 from shared.engines.reading import read_sql
-from shared.engines.record_scope import record_scope
 from shared.engines.render import plan_fixture, render_statement
 from shared.engines.sandbox import screen_fixture_statement
+from shared.record_scope import record_scope
 
 OTHERS = [Engine.POSTGRES, Engine.MYSQL]
 

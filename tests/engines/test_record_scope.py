@@ -4,7 +4,7 @@ no check may be cached across different records). SQLite only: no servers needed
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -17,11 +17,14 @@ from shared.engines import reading, sandbox
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import find_query_names
 from shared.engines.reading import Reading, read_sql
-from shared.engines.record_scope import active_scope, record_scope
 from shared.engines.sandbox import Screened, screen_query
 from shared.engines.settings import EngineSettings
 from shared.engines.sqlite import SqliteEngine
 from shared.engines.validator import Validator
+from shared.record_scope import active_scope, record_scope
+from shared.sense.record import read_schema
+from shared.sql.features import analyze_query
+from shared.sql.schema_facts import extract_schema_facts
 
 DDL = (
     "CREATE TABLE scope_dept (id INTEGER PRIMARY KEY, name TEXT);\n"
@@ -150,3 +153,26 @@ async def test_a_records_schema_check_and_query_check_share_one_scope(
     assert [count for key, count in reads.items() if key[0] != QUERY] == [1, 1]
     await check_record(validator, record, [Engine.SQLITE], level=Level.FULL, policy=Policy.PORTABLE)
     assert reads[(QUERY, Engine.SQLITE)] == 2 and screens[QUERY] == 2
+
+
+@pytest.mark.parametrize(
+    "measure",
+    [
+        lambda: analyze_query(QUERY),
+        lambda: extract_schema_facts(DDL),
+        lambda: read_schema(DDL),
+    ],
+    ids=["analyze_query", "extract_schema_facts", "read_schema"],
+)
+def test_measures_behind_checks_are_remembered_per_record_only(
+    measure: Callable[[], object],
+) -> None:
+    """What the conformance and sense checks read of a text is computed once per record and
+    again for the next record with the same text."""
+    for _ in range(2):  # two records, the same text
+        with record_scope() as scope:
+            first, again = measure(), measure()
+            assert again is first
+            assert scope.reused >= 1
+            computed = scope.computed
+        assert computed >= 1  # computed within this record, not taken from the one before

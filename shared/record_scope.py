@@ -25,9 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar, cast
+from functools import lru_cache, wraps
+from typing import ParamSpec, TypeVar, cast
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class RecordScope:
@@ -85,3 +87,26 @@ def remember(key: Hashable, compute: Callable[[], T]) -> T:
 def active_scope() -> RecordScope | None:
     """The scope of the record being validated in this context, if any (for tests)."""
     return _CURRENT.get()
+
+
+def per_record(maxsize: int) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Decorate a pure function of hashable arguments: within a record's scope (a check) its
+    result is remembered for that record only; outside any scope (generation, reports, which
+    are no checks) it keeps a process-wide LRU cache of `maxsize` entries."""
+
+    def decorate(compute: Callable[P, T]) -> Callable[P, T]:
+        # The LRU wrapper takes the same arguments (all hashable here); typed as compute.
+        cached = cast(Callable[P, T], lru_cache(maxsize=maxsize)(compute))
+        name = compute.__qualname__
+
+        @wraps(compute)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            scope = _CURRENT.get()
+            if scope is None:
+                return cached(*args, **kwargs)
+            key = (name, args, tuple(sorted(kwargs.items())))
+            return scope.recall(key, lambda: compute(*args, **kwargs))
+
+        return wrapper
+
+    return decorate
