@@ -24,6 +24,7 @@ from services.runner.supervisor import Supervisor
 from shared.llm.ledger import per_accepted
 from shared.runtime.local import LocalStack
 from shared.runtime.orphans import PIDS_DIR, living, start_reaper, stop_reaper
+from shared.runtime.signals import Interrupt, interrupt_cancels
 
 RUN_FILE = "run.json"
 STATE_DIR = ".state"
@@ -151,11 +152,14 @@ async def watch(
     supervisor: Supervisor,
     progress: ProgressFn,
     stack: LocalStack | None = None,
+    interrupt: Interrupt | None = None,
 ) -> tuple[RunStatus, RunPlan]:
     run_id = config.request.run_id
     started = time.monotonic()
     last_finished, last_change = -1, time.monotonic()
     while True:
+        if interrupt is not None and interrupt.requested:
+            raise asyncio.CancelledError  # Ctrl-C whose cancellation was lost on the way
         if stack is not None:
             for name in stack.revive():  # the embedded servers: same data, same port
                 log.warning("restarted a server that died", server=name)
@@ -217,28 +221,29 @@ async def execute_run(config: RunConfig, progress: ProgressFn) -> RunResult:
     supervisor: Supervisor | None = None
     client: RunClient | None = None
     started = time.monotonic()
-    try:
-        stack = start_stack(config)
-        supervisor = Supervisor(
-            service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
-        )
-        supervisor.start_all()
-        if config.request.review is not ReviewMode.OFF:
-            supervisor.start(REVIEW_PROCESS)  # restarted like any service if it dies
-        client = await RunClient.connect(stack.dsn("nats") or "")
-        await client.publish_seeds(config.seeds)
-        await client.request_run(config.request)
-        status, plan = await watch(client, config, supervisor, progress, stack)
-    finally:
-        # Each step on its own: a broker that died must not keep the servers running.
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.close(), 5)
-        if supervisor is not None:
-            supervisor.stop_all()
-        if stack is not None:
-            stack.stop()
-        stop_reaper(reaper)
+    async with interrupt_cancels() as interrupt:
+        try:
+            stack = start_stack(config)
+            supervisor = Supervisor(
+                service_env(config, stack), config.out_dir / STATE_DIR / "logs", config.replicas
+            )
+            supervisor.start_all()
+            if config.request.review is not ReviewMode.OFF:
+                supervisor.start(REVIEW_PROCESS)  # restarted like any service if it dies
+            client = await RunClient.connect(stack.dsn("nats") or "")
+            await client.publish_seeds(config.seeds)
+            await client.request_run(config.request)
+            status, plan = await watch(client, config, supervisor, progress, stack, interrupt)
+        finally:
+            # Each step on its own: a broker that died must not keep the servers running.
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.close(), 5)
+            if supervisor is not None:
+                supervisor.stop_all()
+            if stack is not None:
+                stack.stop()
+            stop_reaper(reaper)
     result = RunResult(status, plan, time.monotonic() - started, config.out_dir)
     write_summary(result)
     # Imported when a run ends: the report pulls in scipy and matplotlib (seconds), which the

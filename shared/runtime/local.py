@@ -79,7 +79,32 @@ class ServerUnavailable(RuntimeError):
     """A server binary is missing or the server did not come up."""
 
 
+# Listening ports are drawn below the kernel's ephemeral range. A port from bind(0) lies inside
+# it, and between our check and the server's bind the kernel may hand it to any outgoing
+# connection (every client of PostgreSQL, MariaDB and NATS takes one): a pod's metrics server
+# once found its port taken that way under load.
+LOWEST_LISTEN_PORT = 10_000
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def ephemeral_low() -> int:
+    """The first port the kernel hands to outgoing connections (32768 when unknown)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    return 32_768
+
+
 def free_port() -> int:
+    """A loopback port nothing listens on now, outside the ephemeral range where possible."""
+    high = ephemeral_low()
+    for _ in range(100 if high > LOWEST_LISTEN_PORT else 0):
+        port = secrets.randbelow(high - LOWEST_LISTEN_PORT) + LOWEST_LISTEN_PORT
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -57,3 +57,42 @@ async def cancel_on_terminate() -> AsyncIterator[None]:
         for sig, handler in previous.items():
             loop.remove_signal_handler(sig)
             signal.signal(sig, handler)
+
+
+class Interrupt:
+    """Whether Ctrl-C was pressed, for loops that must stop even when its cancellation was lost
+    (Python 3.11's wait_for returns the awaited result and drops a cancellation that arrives as
+    the awaited call completes: a run under load once went on to its end after Ctrl-C)."""
+
+    requested: bool = False
+
+
+@contextlib.asynccontextmanager
+async def interrupt_cancels() -> AsyncIterator[Interrupt]:
+    """Ctrl-C cancels the running task and is remembered; the block ends in KeyboardInterrupt.
+
+    Loops inside check `requested` and raise CancelledError themselves, so a cancellation
+    swallowed on the way still stops them; `finally` blocks run either way.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupt = Interrupt()
+
+    def on_interrupt() -> None:
+        interrupt.requested = True
+        if task is not None and not task.done():
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+        yield interrupt
+        return
+    try:
+        yield interrupt
+    except asyncio.CancelledError:
+        if interrupt.requested:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
