@@ -95,6 +95,9 @@ class Meaning:
     tables: list[str] = field(default_factory=list)  # table names read, for the explanation
     joins: list[str] = field(default_factory=list)  # join descriptions for the explanation
     notes: list[str] = field(default_factory=list)  # interpretations of vague words
+    # Definitions of computed labels (a band's cut), keyed by the label: the evidence states
+    # those the question names, for every style.
+    definitions: dict[str, str] = field(default_factory=dict)
 
     def vague_conds(self) -> list[Cond]:
         """The conditions an informal question names by a vague word (at most two, one per
