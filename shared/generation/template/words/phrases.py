@@ -179,9 +179,12 @@ def related(f: Filter, rng: random.Random) -> str:
         case Op.VS_AGG:
             op, word = str(f.values[0]), f.values[1]
             above = {">": "above", "<": "below", "=": "equal to", ">=": "at least", "<=": "at most"}
+            # "of all findings" only when the rows compared are not the subject's own (an
+            # empty `related`): "alerts with risk score above the average" says enough.
+            of_all = f" of all {rel}" if rel else ""
             if op == "=":  # "with the latest detection date of all findings"
-                return f"with the {word} {f.field} of all {rel}"
-            return f"with {f.field} {above.get(op, op)} the {word} of all {rel}"
+                return f"with the {word} {f.field}{of_all}"
+            return f"with {f.field} {above.get(op, op)} the {word}{of_all}"
         case Op.COUNT_RELATED:
             op, k = str(f.values[0]), f.values[1]
             if op == "=" and k == 0:
