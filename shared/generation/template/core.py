@@ -279,6 +279,9 @@ def _rows(
     if spec.expose_keys:
         fields += _key_fields(ctx, base, names, fields)
     meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
+    # A LEFT-joined child's column is blank for a row without children: "(if any)".
+    outer = {t for t, kind in base.kinds.items() if kind is JoinKind.LEFT}
+    meaning.optional = [f.label for f in fields if f.table in outer and f.label in meaning.shown]
     # The first output names the subject's rows (its label column): "Which products ...?"
     label = ctx.store.table(base.subject).label_column
     first = fields[0].expr if fields else None
@@ -393,7 +396,11 @@ def _groups(
     # carry their count alone, totals their count and one value half the time, and none
     # when the plan already brings one (a distinct count, a CASE count): a person asks for
     # two figures at once, rarely three or four.
-    planned_second = spec.case or (spec.distinct and not spec.window)
+    # (A planned HAVING keeps the chance: it needs a measure that varies between groups, and
+    # a CASE count is no group condition, nor is a count that is equal in every group.)
+    planned_second = (spec.case or (spec.distinct and not spec.window)) and not ctx.wants(
+        SqlFeature.HAVING
+    )
     chance = EXTRA_MEASURE_GROUPED if grouped else EXTRA_MEASURE_TOTALS
     if extra and not planned_second and ctx.rng.random() < chance:
         metrics.append(extra)

@@ -88,6 +88,9 @@ class Meaning:
     order: Ordering | None = None
     limit: int | None = None
     distinct: bool = False
+    # Listed labels read from a LEFT-joined table: blank for rows without such a child, so
+    # the question says "(if any)" after them.
+    optional: list[str] = field(default_factory=list)
     set_op: SetPart | None = None
     steps: list[str] = field(default_factory=list)
     dml: DmlPart | None = None

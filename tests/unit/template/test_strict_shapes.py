@@ -14,7 +14,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from proto.common import Engine, JoinKind, SqlFeature, TaskType
+from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
 from shared.generation.template.compose import build_select
@@ -200,3 +200,25 @@ def test_an_update_sets_a_value_the_rows_do_not_hold(engine: TemplateEngine) -> 
             checked += 1
             assert held == 0, (draft.question, draft.sql)
     assert checked >= 8
+
+
+def test_a_left_joined_childs_column_is_asked_for_if_any(engine: TemplateEngine) -> None:
+    """'the full names and pet names of owners' reads as owners with pets; the rows of owners
+    without pets (NULL pet names) are asked for by "(if any)"."""
+    blueprints = [
+        Blueprint(domain=domain, num_tables=2, join_kind=JoinKind.LEFT, prompt_style=style)
+        for domain in ("veterinary", "public_transit", "library", "social_network")
+        for style in (PromptStyle.DIRECT, PromptStyle.IMPERATIVE, PromptStyle.MULTI_PART)
+    ]
+    listed = 0
+    for draft in _drafts(engine, blueprints):
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        joins = tree.args.get("joins") or []
+        if not isinstance(tree, exp.Select) or tree.args.get("group") or not joins:
+            continue
+        outer = {j.this.alias_or_name for j in joins if j.side == "LEFT"}
+        shown = [e for e in tree.expressions if isinstance(e.unalias(), exp.Column)]
+        if any(e.unalias().table in outer for e in shown):
+            listed += 1
+            assert "(if any)" in draft.question, (draft.question, draft.sql)
+    assert listed >= 6
