@@ -12,13 +12,12 @@ from typing import Any
 
 from proto.common import JoinKind
 from shared.generation.template import ir
-from shared.generation.template.base import Base, table_fields
+from shared.generation.template.base import Base, said_label, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.fields import (
     Field,
     Names,
-    owned_label,
     prefer_real,
     real_first,
 )
@@ -32,28 +31,10 @@ SHOWN_ROLES = ("label", "category", "date", "measure", "name")
 
 def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     """Fields of tables other than the subject carry their table's noun ("store region"),
-    unless the label already says whose it is: a label of two or more words that no other
-    column of the schema has ("market price per tonne" of crops) reads the same without
-    "crop" before it, and the question is shorter (issue 13: about 20 words)."""
+    worded as filters word them (`base.said_label`)."""
     if f.table is None or f.table == base.subject:
         return f
-    if len(f.label.split()) >= 2 and _label_counts(ctx).get(f.label.lower(), 0) == 1:
-        return f
-    t = ctx.store.table(f.table)
-    return replace(f, label=owned_label(t, f.label))
-
-
-def _label_counts(ctx: Ctx) -> dict[str, int]:
-    """How many columns of the schema carry each label (lowercased)."""
-    key = ("label_counts",)
-    found = ctx.store.memo.get(key)
-    if found is None:
-        counts: dict[str, int] = {}
-        for t in ctx.store.domain.tables:
-            for c in t.columns:
-                counts[c.label.lower()] = counts.get(c.label.lower(), 0) + 1
-        ctx.store.memo[key] = found = counts
-    return found  # type: ignore[return-value]
+    return replace(f, label=said_label(ctx, f.table, f.label))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
