@@ -334,10 +334,36 @@ def _filter_rank(kept: int, total: int, useful: bool, filler: bool) -> int:
 
 
 def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:
-    """A filter on another table's column names that table ("store region")."""
+    """A filter on another table's column names that table ("store region"), as
+    `said_label` words it (the same label a listed or grouped column gets, so a filter on a
+    grouped or shown column is recognised by its label)."""
     if table == base.subject:
         return f
-    return replace(f, label=owned_label(ctx.store.table(table), f.label))
+    return replace(f, label=said_label(ctx, table, f.label))
+
+
+def said_label(ctx: Ctx, table: str, label: str) -> str:
+    """Another table's column label as a question says it: with the table's noun ("store
+    region"), unless the label already says whose it is: three or more words that no other
+    column of the schema carries ("market price per tonne" of crops) read the same without
+    "crop" before them, and the question is shorter (issue 13: about 20 words). Two-word
+    labels keep the noun ("year founded" of agencies is "agency year founded")."""
+    if len(label.split()) >= 3 and _label_counts(ctx).get(label.lower(), 0) == 1:
+        return label
+    return owned_label(ctx.store.table(table), label)
+
+
+def _label_counts(ctx: Ctx) -> dict[str, int]:
+    """How many columns of the schema carry each label (lowercased)."""
+    key = ("label_counts",)
+    found = ctx.store.memo.get(key)
+    if found is None:
+        counts: dict[str, int] = {}
+        for t in ctx.store.domain.tables:
+            for c in t.columns:
+                counts[c.label.lower()] = counts.get(c.label.lower(), 0) + 1
+        ctx.store.memo[key] = found = counts
+    return found  # type: ignore[return-value]
 
 
 def describe_join(ctx: Ctx, base: Base, step: Step) -> str:

@@ -26,6 +26,7 @@ from shared.generation.template.predicates import Candidate, column_filters, hol
 from shared.generation.template.question_parts import Vocabulary, condition, join_words
 from shared.generation.template.schema_model import ColumnType
 from shared.generation.template.setops import make_set_operation
+from shared.generation.template.tidy import pinned_columns
 
 F = SqlFeature
 
@@ -51,6 +52,7 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
         distinct=ctx.wants(F.DISTINCT) and not top_n,
         expose_keys=wrapped,
         window_kind="rank" if top_n else "any",
+        totalled=outer_totals,
     )
     core = build_core(ctx, base, witness, spec)
     ctes: tuple[ir.Cte, ...] = ()
@@ -245,7 +247,8 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     want_order = ctx.wants(F.ORDER_BY) or ctx.wants(F.LIMIT)
     if not want_order:
         return body
-    sort, desc = _sort_field(ctx, top)
+    where = body.where if isinstance(body, ir.Select) else None
+    sort, desc = _sort_field(ctx, top, pinned_columns(list(ir.predicates_of(where))))
     meaning = top.meaning
     if isinstance(body, ir.SetOp):
         names = list(body.names)
@@ -263,7 +266,7 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
         order = tuple(head + [ir.Order(t) for t in ties if sort is None or t != sort.expr])
         if not order:
             order = tuple(ir.Order(i.expr) for i in body.items)
-        label = sort.label if sort is not None else "their identifiers"
+        label = sort.label if sort is not None else "id"
         body = replace(body, order_by=order)
     textual = sort is not None and sort.ctype is ColumnType.TEXT
     meaning.order = Ordering(label, desc, textual=textual)
@@ -280,7 +283,11 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     return body
 
 
-def _sort_field(ctx: Ctx, top: Level) -> tuple[Field | None, bool]:
+def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | None, bool]:
+    """What the rows are sorted by: the main measure of groups; for rows, never a column a
+    filter pins ("the first vet by full name with full name 'X'" sorts one value), and with a
+    LIMIT an amount or a date before a name, and a name before a category ("the first
+    sponsor by headquarters country" is no ask: the first of many ties)."""
     metric = top.metric
     if top.grain != "rows" and metric is not None and metric in top.fields and not metric.nullable:
         return metric, ctx.rng.random() < 0.75
@@ -290,7 +297,13 @@ def _sort_field(ctx: Ctx, top: Level) -> tuple[Field | None, bool]:
         if f.role in ("measure", "date", "label", "name", "category", "count", "rank")
         and not f.nullable
         and not f.approx
+        and f.expr not in pinned
     ]
+    if ctx.wants(F.LIMIT):
+        for roles in (("measure", "date", "count", "rank"), ("label", "name")):
+            if any(f.role in roles for f in options):
+                options = [f for f in options if f.role in roles]
+                break
     if not options:
         return None, False
     f = ctx.rng.choice(prefer_real(options))

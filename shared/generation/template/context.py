@@ -37,6 +37,9 @@ class Ctx:
     # Conditions the plan states in the core WHERE (spec property stated_filters, measured on
     # seeds); None keeps the engine's own choice.
     filters: int | None = None
+    # What a computed label the question names stands for ("price band" -> its cut), for the
+    # record's evidence: the question says the label, the evidence its definition.
+    definitions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_blueprint(cls, blueprint: Blueprint, store: RowStore, rng: random.Random) -> Ctx:

@@ -86,6 +86,7 @@ class CoreSpec:
     distinct: bool = False
     expose_keys: bool = False  # output the keys (an outer level orders and joins on them)
     window_kind: str = "any"  # rank: a ranking window (an outer level filters on it)
+    totalled: bool = False  # rows an outer level counts and totals (a CTE's rows)
 
 
 def subject_meaning(ctx: Ctx, base: Base) -> Meaning:
@@ -122,12 +123,15 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
         # states no plain filter besides: "the number of games with base price below the
         # average by genre" says enough, another "whose age rating is 'T'" only lengthens it.
         count = 0
-    preds = _core_filters(ctx, base, witness, count, avoid, spec.grain != "groups")
+    # Only listed rows may be pinned to one: a count or a total over one row ("the number of
+    # usage records with session code 'SES-7244'") is always 1 or the row's own value.
+    pins = spec.grain == "rows" and not spec.totalled
+    preds = _core_filters(ctx, base, witness, count, avoid, pins)
     if spec.distinct and not spec.window and not _distinct_left(ctx, base, dims):
         # The filters pinned every column a distinct count could read ("the number of
         # distinct tiers of givers with no tier" is 0): draw filters that spare them.
         spared = avoid | {f.label for f in distinct_targets(ctx, base, dims[0] if dims else None)}
-        preds = _core_filters(ctx, base, witness, count, spared, spec.grain != "groups")
+        preds = _core_filters(ctx, base, witness, count, spared, pins)
     subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     meaning = subject_meaning(ctx, base)
     where = ir.conjoin([p for p, _ in preds] + [p for p, _ in subs])
@@ -137,7 +141,7 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
         level = _rows(ctx, base, witness, spec, probe, names, meaning)
     else:
         level = _groups(ctx, base, witness, spec, probe, names, meaning, dims)
-    pairs = _witnessed_filters(ctx, base, witness, level, preds, subs, avoid)
+    pairs = _witnessed_filters(ctx, base, witness, level, preds, subs, avoid, pins)
     level.select = replace(level.select, where=ir.conjoin([p for p, _ in pairs]))
     meaning.filters = [c for _, c in pairs]
     if spec.grain != "rows" and ctx.wants(SqlFeature.HAVING):
@@ -201,6 +205,7 @@ def _witnessed_filters(
     preds: list[Candidate],
     subs: list[Candidate],
     avoid: set[str],
+    pins: bool,
 ) -> list[Candidate]:
     """The level's filters once every joined table contributes (a filter on a table nothing
     else reads) and every filter changes the result (idle ones dropped)."""
@@ -227,9 +232,7 @@ def _witnessed_filters(
         found = next(
             (
                 c
-                for c in choose_filters(
-                    ctx, base, witness, 3, used, tables=(table,), pins=level.grain != "groups"
-                )
+                for c in choose_filters(ctx, base, witness, 3, used, tables=(table,), pins=pins)
                 if changes_rows(ctx.store, select, now, c[0])
             ),
             None,
@@ -276,6 +279,9 @@ def _rows(
     if spec.expose_keys:
         fields += _key_fields(ctx, base, names, fields)
     meaning.shown = [f.label for f in fields if f.role not in ("rank", "share", "bucket", "key")]
+    # A LEFT-joined child's column is blank for a row without children: "(if any)".
+    outer = {t for t, kind in base.kinds.items() if kind is JoinKind.LEFT}
+    meaning.optional = [f.label for f in fields if f.table in outer and f.label in meaning.shown]
     # The first output names the subject's rows (its label column): "Which products ...?"
     label = ctx.store.table(base.subject).label_column
     first = fields[0].expr if fields else None
@@ -387,8 +393,16 @@ def _groups(
     metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
     extra = value_metric(ctx, base, names)
     # A second measure costs the question a phrase (issue 13: about 20 words): most groups
-    # carry their count alone, totals their count and one value half the time.
-    if extra and ctx.rng.random() < (EXTRA_MEASURE_GROUPED if grouped else EXTRA_MEASURE_TOTALS):
+    # carry their count alone, totals their count and one value half the time, and none
+    # when the plan already brings one (a distinct count, a CASE count): a person asks for
+    # two figures at once, rarely three or four.
+    # (A planned HAVING keeps the chance: it needs a measure that varies between groups, and
+    # a CASE count is no group condition, nor is a count that is equal in every group.)
+    planned_second = (spec.case or (spec.distinct and not spec.window)) and not ctx.wants(
+        SqlFeature.HAVING
+    )
+    chance = EXTRA_MEASURE_GROUPED if grouped else EXTRA_MEASURE_TOTALS
+    if extra and not planned_second and ctx.rng.random() < chance:
         metrics.append(extra)
     # MariaDB 10.11 returns no rows for a wrapped, filtered SELECT that has both COUNT(DISTINCT)
     # and a window function; with a window, DISTINCT goes on the SELECT instead.

@@ -184,10 +184,19 @@ def _update_or_delete(
         meaning.change = Change(ChangeKind.REMOVE, t.noun, t.plural)
         return ir.Delete(target, where), meaning
     current = witness_row(ctx, base, witness, target)
-    column, value, change, typed = change_column(ctx, target, target, current)
+    held = _held_values(ctx, host, target, ident)
+    column, value, change, typed = change_column(ctx, target, target, current, held=held)
     part.change = change
     meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def _held_values(ctx: Ctx, host: ir.Select, target: str, ident: str) -> dict[str, set[Scalar]]:
+    """Per column of `target`, the values the rows `host` picks hold now."""
+    picked = {row[0] for row in run_statement(ctx.store, ir.Query(host)).rows}
+    at = ctx.store.index(target, ident)
+    rows = [r for r in ctx.store.rows(target) if r[at] in picked]
+    return {c: {r[i] for r in rows} for i, c in enumerate(ctx.store.columns(target))}
 
 
 def _in_cte(ctx: Ctx, host: ir.Select, plural: str, verb: str, ident: str) -> ir.Query:

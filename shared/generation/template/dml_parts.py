@@ -23,10 +23,19 @@ F = SqlFeature
 
 
 def change_column(
-    ctx: Ctx, table: str, qual: str, current: dict[str, Scalar], dates: bool = True
+    ctx: Ctx,
+    table: str,
+    qual: str,
+    current: dict[str, Scalar],
+    dates: bool = True,
+    held: dict[str, set[Scalar]] | None = None,
 ) -> tuple[str, ir.Expr, str, Change]:
     """(column, new value expression, words, typed change) for a column of `table` read as
-    `qual`; the current (witness) row's value always changes, so the statement really writes."""
+    `qual`; the current (witness) row's value always changes, so the statement really writes.
+    `held` gives, per column, the values the rows to change hold now: a value is never set
+    that some of them already have ("set the segment to 'Residential' for tariffs whose
+    segment is 'Residential' or 'Industrial'")."""
+    held = held or {}
     t = ctx.store.table(table)
     options: list[tuple[str, ir.Expr, str, Change]] = []
     # A filler column (record status, creation date) is changed only when nothing else can be.
@@ -58,13 +67,17 @@ def change_column(
             words = f"increase the {col.label} by {step}"
             options.append((col.name, ir.Arith("+", ref, ir.Lit(step)), words, typed))
         elif col.type is ColumnType.TEXT and role == "category":
+            taken = held.get(col.name, set())
             others = [v for v in ctx.store.values(table, col.name) if v != value]
+            others = [v for v in others if v not in taken]
             if others:
                 new = ctx.rng.choice(others)
                 typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.TEXT)
                 options.append((col.name, ir.Lit(new), f"set the {col.label} to '{new}'", typed))
         elif col.type is ColumnType.DATE and not col.after and dates:
+            taken = held.get(col.name, set())
             others = [v for v in ctx.store.values(table, col.name) if v != value]
+            others = [v for v in others if v not in taken]
             if others:
                 new = max(str(v) for v in others)
                 typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.DATE)

@@ -127,7 +127,7 @@ class TemplateEngine:
                         update={
                             "question": question,
                             "explanation": explanation,
-                            "evidence": _evidence(meaning, blueprint.prompt_style),
+                            "evidence": _evidence(meaning, blueprint.prompt_style, question),
                         }
                     )
         built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=draft.sql)
@@ -261,6 +261,7 @@ class TemplateEngine:
                 key = str(exc).split(":")[0][:80]
                 reasons[key] = reasons.get(key, 0) + 1
                 continue
+            meaning.definitions = dict(ctx.definitions)
             return Built(statement, meaning, sql)
         summary = "; ".join(f"{r} (x{n})" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
         raise GenerationError(
@@ -298,7 +299,7 @@ class TemplateEngine:
             complexity=blueprint.complexity,
             sql_complexity=blueprint.sql_complexity,
             engine="template",
-            evidence=_evidence(built.meaning, blueprint.prompt_style),
+            evidence=_evidence(built.meaning, blueprint.prompt_style, question),
             schema_id=instance.schema_id,
             value_sources=instance_value_sources(instance),
             scrubbed_values=dict(instance.domain.seed.scrubbed) if instance.domain.seed else {},
@@ -347,11 +348,16 @@ def _lead(blueprint: Blueprint) -> Lead | None:
     return parse_lead(blueprint.properties.get("question_lead"))
 
 
-def _evidence(meaning: Meaning, style: PromptStyle) -> str:
-    """What the question's vague words stand for; only the informal style uses them."""
-    if style is not PromptStyle.INFORMAL:
-        return ""
-    return "; ".join(meaning.vague_notes())
+def _evidence(meaning: Meaning, style: PromptStyle, question: str) -> str:
+    """What the question's vague words stand for (only the informal style uses them), and
+    what the computed labels it names mean (a band's cut, in every style)."""
+    notes = meaning.vague_notes() if style is PromptStyle.INFORMAL else []
+    said = question.lower()
+    named = {*meaning.per, *meaning.details, *meaning.shown}
+    notes += [
+        d for label, d in meaning.definitions.items() if label in named or label.lower() in said
+    ]
+    return "; ".join(dict.fromkeys(notes))
 
 
 def _mix(seed: int, *parts: object) -> int:

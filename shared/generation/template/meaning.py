@@ -88,6 +88,9 @@ class Meaning:
     order: Ordering | None = None
     limit: int | None = None
     distinct: bool = False
+    # Listed labels read from a LEFT-joined table: blank for rows without such a child, so
+    # the question says "(if any)" after them.
+    optional: list[str] = field(default_factory=list)
     set_op: SetPart | None = None
     steps: list[str] = field(default_factory=list)
     dml: DmlPart | None = None
@@ -95,6 +98,9 @@ class Meaning:
     tables: list[str] = field(default_factory=list)  # table names read, for the explanation
     joins: list[str] = field(default_factory=list)  # join descriptions for the explanation
     notes: list[str] = field(default_factory=list)  # interpretations of vague words
+    # Definitions of computed labels (a band's cut), keyed by the label: the evidence states
+    # those the question names, for every style.
+    definitions: dict[str, str] = field(default_factory=dict)
 
     def vague_conds(self) -> list[Cond]:
         """The conditions an informal question names by a vague word (at most two, one per

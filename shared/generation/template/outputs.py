@@ -12,30 +12,29 @@ from typing import Any
 
 from proto.common import JoinKind
 from shared.generation.template import ir
-from shared.generation.template.base import Base, table_fields
+from shared.generation.template.base import Base, said_label, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.fields import (
     Field,
     Names,
-    owned_label,
     prefer_real,
     real_first,
 )
 from shared.generation.template.meaning import Metric
 from shared.generation.template.predicates import nice_below
 from shared.generation.template.schema_model import ColumnType
-from shared.generation.template.words.phrases import plural
+from shared.generation.template.words.phrases import plural, with_article
 
 SHOWN_ROLES = ("label", "category", "date", "measure", "name")
 
 
 def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
-    """Fields of tables other than the subject carry their table's noun ("store region")."""
+    """Fields of tables other than the subject carry their table's noun ("store region"),
+    worded as filters word them (`base.said_label`)."""
     if f.table is None or f.table == base.subject:
         return f
-    t = ctx.store.table(f.table)
-    return replace(f, label=owned_label(t, f.label))
+    return replace(f, label=said_label(ctx, f.table, f.label))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
@@ -77,15 +76,21 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     joined = len(base.tables) - 1
     wanted = ctx.count(ctx.rng.choice([0, 1]), 1, 2)  # an easy ask is often for one field
     out += extra[: max(0, wanted - joined)]
+    # A table between two others (a bridge) contributes its link, not a name: only the ends
+    # of the join tree add theirs ("the name, store and customer of orders", not every hop).
+    tips = tree_tips(base)
     for table in base.tables:
-        if table == subject:
+        if table == subject or (tips and table not in tips and table != base.grain):
             continue
         f = label_field(ctx, base, table)
         if f is not None and f.expr not in base.pinned:
             out.append(f)
     if not out:
-        fields = table_fields(ctx, subject, base.alias[subject])
-        out = real_first([f for f in fields if f.role != "key"])[:2]
+        # A junction row (order line: order id, product id, price) is shown by its own
+        # values, not by the ids of its links ("show their orders and products" lists ids).
+        fields = [f for f in table_fields(ctx, subject, base.alias[subject]) if f.role != "key"]
+        plain = [f for f in fields if f.role != "fk" and f.expr not in base.pinned]
+        out = real_first(plain or fields)[:2]
     return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
 
 
@@ -323,8 +328,11 @@ def distinct_metric(
 ) -> tuple[Field, Metric] | None:
     # A pinned column (`= 'a'`, `IS NULL`) has one distinct value: counting them says nothing.
     fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in base.pinned]
+    # A bookkeeping column (record status) has one value in nearly every group: its distinct
+    # count is 1 throughout and asks nothing. It is counted only by the lenient attempts.
+    real = [f for f in fields if not f.filler]
     # Without a category or name to count, the rows' links to another table are counted.
-    fields = fields or linked_targets(ctx, base, grouped_by)
+    fields = real or linked_targets(ctx, base, grouped_by) or ([] if ctx.strict else fields)
     if not fields:
         return None
     m = ctx.rng.choice(prefer_real(fields))
@@ -368,7 +376,14 @@ def case_bucket(
             cut = int(cut)
         high, low = ctx.rng.choice([("High", "Low"), ("Large", "Small"), ("Above", "Below")])
     cond = ir.Cmp(">=", f.expr, ir.Lit(cut))
-    label = f"{f.label} band ({high} from {cut}, else {low})"
+    # The question names the band alone ("per price band"); what its two labels mean goes to
+    # the record's evidence, as BIRD states a definition beside its question (issue 13).
+    label = f"{f.label} band"
+    since = "on or after" if f.ctype is ColumnType.DATE else "of"
+    more = "" if f.ctype is ColumnType.DATE else " or more"
+    ctx.definitions[label] = (
+        f"{label} is '{high}' for {with_article(f.label)} {since} {cut}{more}, else '{low}'"
+    )
     expr = ir.Case(((cond, ir.Lit(high)),), ir.Lit(low))
     return Field(expr, names.take(f"{f.name}_band"), label, ColumnType.TEXT, "bucket")
 

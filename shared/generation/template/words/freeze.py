@@ -103,6 +103,7 @@ def freeze_meaning(meaning: Meaning) -> QuestionMeaning:
         change=change,
         paired_with=meaning.paired,
         ranked=meaning.ranked,
+        optional=tuple(meaning.optional) if intent is Intent.LIST else (),
     )
 
 

@@ -172,6 +172,8 @@ class QuestionMeaning:
     paired_with: tuple[str, str] | None = None
     # An extra that ranks the rows by a listed measure: (the extra, the measure's label).
     ranked: tuple[str, str] | None = None
+    # Listed labels a row may lack (read from a LEFT-joined child): said "(if any)".
+    optional: tuple[str, ...] = ()
 
     def vague_filters(self) -> tuple[Filter, ...]:
         """The filters an informal question names by a vague word (at most two, one per word:

@@ -97,7 +97,9 @@ def bare(f: Filter, rng: random.Random) -> str:
             return f"{label} after {a}" if dated else f"{label} {rng.choice(['over', 'above'])} {a}"
         case Op.GE:
             if dated:
-                return f"{label} since {a}"  # shorter than "on or after", as inclusive
+                # Shorter than "on or after", as inclusive; a label that ends in the word
+                # already ("certified since") is not said "since since".
+                return f"{label} {a}" if label.endswith(" since") else f"{label} since {a}"
             return rng.choice([f"{label} of at least {a}", f"{label} of {a} or more"])
         case Op.LT:
             if dated:
@@ -177,9 +179,12 @@ def related(f: Filter, rng: random.Random) -> str:
         case Op.VS_AGG:
             op, word = str(f.values[0]), f.values[1]
             above = {">": "above", "<": "below", "=": "equal to", ">=": "at least", "<=": "at most"}
+            # "of all findings" only when the rows compared are not the subject's own (an
+            # empty `related`): "alerts with risk score above the average" says enough.
+            of_all = f" of all {rel}" if rel else ""
             if op == "=":  # "with the latest detection date of all findings"
-                return f"with the {word} {f.field} of all {rel}"
-            return f"with {f.field} {above.get(op, op)} the {word} of all {rel}"
+                return f"with the {word} {f.field}{of_all}"
+            return f"with {f.field} {above.get(op, op)} the {word}{of_all}"
         case Op.COUNT_RELATED:
             op, k = str(f.values[0]), f.values[1]
             if op == "=" and k == 0:
@@ -198,8 +203,10 @@ PLAIN_OPS = frozenset(set(Op) - _RELATED - {Op.RANK_TOP, Op.NULL, Op.NOT_NULL})
 
 def group_condition(f: Filter, subject: str, rng: random.Random) -> str:
     """A condition on a group's measure: "with at least 3 orders", "with a total over 50"."""
-    if f.counts_subject or f.field == "number of matching rows":
-        noun = subject if f.counts_subject else "matching rows"
+    counts = f.field.startswith("number of ") and f.kind is ValueKind.NUMBER
+    if f.counts_subject or counts:
+        # Any count reads "with at least 3 loans", not "with a number of loans of 3 or more".
+        noun = subject if f.counts_subject else f.field.removeprefix("number of ")
         k = f.values[0] if f.values else 0
         if isinstance(k, float) and k.is_integer():
             k = int(k)

@@ -21,6 +21,7 @@ from shared.generation.template.words.intent import (
     Filter,
     Intent,
     Measure,
+    Op,
     QuestionMeaning,
     Ranking,
 )
@@ -103,7 +104,7 @@ def _default_lead(m: QuestionMeaning, style: PromptStyle, rng: random.Random) ->
 def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording) -> Ask:
     informal = style is S.INFORMAL
     vague = m.vague_filters() if informal else ()
-    filters = [f for f in m.filters if f not in vague]
+    filters = [_own_rows(f, m) for f in m.filters if f not in vague]
     many = _noun(m.subject_many, w, rng)
     adjectives = " ".join(f.vague for f in vague if f.vague)
     described = f"{adjectives} {many}".strip()
@@ -170,6 +171,11 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     rank, rank_of = _rank_of_listed(m, measures, elided)
     extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras if e != rank]
     what_items = [_label(s, w, rng) for s in shown] + [_label(e, w, rng) for e in extras]
+    if m.optional and not terse:
+        # A LEFT-joined child's values: rows without such a child list none ("(if any)").
+        at = max(i for i, s in enumerate(m.shown) if s in m.optional or i == 0)
+        if m.shown[at] in m.optional and at < len(what_items):
+            what_items[at] += " (if any)"
     # A count of the subject carries the subject and its conditions: "the number of orders
     # with status 'Open'", so nothing follows as "of the orders".
     counts = [x for x in measures if x.counts_subject]
@@ -216,6 +222,14 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         subject=described,
         have=have,
     )
+
+
+def _own_rows(f: Filter, m: QuestionMeaning) -> Filter:
+    """A comparison with an aggregate of the subject's own rows drops their noun: "alerts
+    with risk score above the average", not "... above the average of all alerts"."""
+    if f.op is Op.VS_AGG and f.related == m.subject_many:
+        return replace(f, related="")
+    return f
 
 
 def _and_combo(cond: str, combo: str) -> str:
@@ -377,7 +391,8 @@ def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> s
 
 
 def _conversational(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
-    opener = rng.choice(["Can you show", "Could you list", "I'd like to see", "Please show"])
+    # Short openers: a conversational ask is the command with a courtesy, not a preamble.
+    opener = rng.choice(["Can you show", "Could you list", "Please show", "Please list"])
     if a.counting:
         opener = rng.choice(["Can you tell me", "Could you check"])
         return f"{opener} how many {a.target} there are?"
@@ -392,18 +407,20 @@ def _terse(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
 
 def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
     verb = rng.choice(["Find", "Identify", "Look up"])
+    # The two asks joined as a person writes them: "…, and also …" or "…; …" (shorter).
+    then = rng.choice([", and also", ";"])
     if a.counting:
-        return f"{verb} the {a.target}, and also count them{_semi(a.order)}."
+        return f"{verb} the {a.target}{then} count them{_semi(a.order)}."
     if m.intent is Intent.LIST:
         target = a.target if a.target.startswith(("the ", "any ")) else f"the {a.target}"
         shown = a.what.removeprefix("the ")
-        return f"{verb} {target}, and also show their {shown}{_semi(a.order)}."
+        return f"{verb} {target}{then} show their {shown}{_semi(a.order)}."
     if m.intent is Intent.BREAKDOWN:
         if not a.what:
             groups = _group_noun(m)
-            return f"Group the {a.target} {a.per}, and also list the {groups}{_semi(a.order)}."
-        return f"Group the {a.target} {a.per}, and also {_give(a)}{_semi(a.order)}."
-    return f"{verb} the {a.target}, and also {_give(a)}{_semi(a.order)}."
+            return f"Group the {a.target} {a.per}{then} list the {groups}{_semi(a.order)}."
+        return f"Group the {a.target} {a.per}{then} {_give(a)}{_semi(a.order)}."
+    return f"{verb} the {a.target}{then} {_give(a)}{_semi(a.order)}."
 
 
 def _give(a: Ask) -> str:
