@@ -64,7 +64,9 @@ def apply_operator(
     with ctx:
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
             candidate = situated(candidate, view)
-            evolved = try_candidate(parent, candidate, ctx, before, rng, log, reword)
+            evolved = try_candidate(
+                parent, candidate, ctx, before, rng, log, reword, None, trial.warnings
+            )
             if evolved is not None:
                 return evolved
     return None
