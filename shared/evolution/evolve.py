@@ -23,6 +23,8 @@ from shared.evolution.context import (
     view_query,
     words,
 )
+from shared.evolution.describe_joins import counted_table
+from shared.evolution.describe_sub import Unsaid
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
@@ -174,7 +176,7 @@ def evolve_parent(
                 break
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-                candidate = situated(candidate, view)
+                candidate = situated(candidate, view, ctx)
                 evolved = try_candidate(
                     parent,
                     candidate,
@@ -196,10 +198,10 @@ def evolve_parent(
 _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})
 
 
-def situated(candidate: Evolution, view: QueryView) -> Evolution:
+def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = None) -> Evolution:
     """The change with what the question needs to know of the query around it."""
     select = view.select
-    main = words(view.main[1]) if view.main is not None else ""
+    main = words(_rows_counted(view, ctx)) if view.main is not None else ""
     # An aggregate counts the rows of the table a filter reads (a child's rows when the filter
     # is on the child), not necessarily the FROM table's.
     own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
@@ -207,6 +209,20 @@ def situated(candidate: Evolution, view: QueryView) -> Evolution:
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)
+
+
+def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str:
+    """The table whose rows the query's aggregates count: a filter on a joined parent
+    restricts those ("counting only enrollments whose department ..."), not the parent's rows
+    (session 7's reading: "counting only departments ..." when enrollments are counted)."""
+    assert view.main is not None
+    subject = view.main[1]
+    if ctx is None:
+        return subject
+    try:
+        return counted_table(view, ctx, subject)
+    except Unsaid:
+        return subject
 
 
 def try_candidate(

@@ -63,7 +63,7 @@ def apply_operator(
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-            candidate = situated(candidate, view)
+            candidate = situated(candidate, view, ctx)
             evolved = try_candidate(
                 parent, candidate, ctx, before, rng, log, reword, None, trial.warnings
             )
