@@ -163,13 +163,7 @@ def evolve_parent(
             feasibility = {
                 op: (model_scores.get(op, 0.0) if s > 0.0 else 0.0) for op, s in feasibility.items()
             }
-        ranked = tally.rank(feasibility, config)
-        chosen = ranked[: config.top_k]
-        if config.fall_through:
-            # A place left by an operator with no passing candidate goes only to an operator
-            # not far above its target share: in session 7 nearly every such place went to
-            # operator mutation (a BETWEEN or a band almost always passes), 32% of the total.
-            chosen += [op for op in ranked[config.top_k :] if not tally.overshoots(op, config)]
+        chosen = tally.choose(feasibility, config)
         out: list[EvolvedDraft] = []
         for op in chosen:
             if len(out) >= config.top_k:
