@@ -136,10 +136,15 @@ CARRIED_DEFECTS = frozenset({SenseCheck.INFLATED_COUNT, SenseCheck.ORDER_ON_ONE_
 
 
 def parent_warnings(draft: Draft) -> frozenset[SenseCheck]:
-    """The warnings an evolution of this parent may keep: the parent's own, as the trial run
-    asks them of a candidate, but no wording warning and no carried defect."""
+    """The parent's sense warnings, as the trial run asks them of a candidate (an expansion,
+    which keeps the parent's words, may keep them: it must only add none)."""
     report = analyse_record(_sense_input(draft, draft.question, draft.sql), stop_early=True)
-    return report.checks - WORDING_CHECKS - CARRIED_DEFECTS
+    return report.checks
+
+
+def evolution_allowance(warnings: frozenset[SenseCheck]) -> frozenset[SenseCheck]:
+    """The parent's warnings an evolution may keep: none on the wording, no carried defect."""
+    return warnings - WORDING_CHECKS - CARRIED_DEFECTS
 
 
 def evolve_parent(
@@ -156,7 +161,7 @@ def evolve_parent(
     if trial is None:
         return []
     view, ctx, before = trial.view, trial.ctx, trial.before
-    allowed = trial.warnings if config.no_new_warnings else None
+    allowed = evolution_allowance(trial.warnings) if config.no_new_warnings else None
     with ctx:
         feasibility = score_feasibility(view, ctx)
         if model_scores is not None:

@@ -18,6 +18,7 @@ from shared.evolution.evolve import (
     MAX_TRIES,
     EvolvedDraft,
     EvolveLog,
+    evolution_allowance,
     open_trial,
     situated,
     try_candidate,
@@ -65,7 +66,15 @@ def apply_operator(
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
             candidate = situated(candidate, view, ctx)
             evolved = try_candidate(
-                parent, candidate, ctx, before, rng, log, reword, None, trial.warnings
+                parent,
+                candidate,
+                ctx,
+                before,
+                rng,
+                log,
+                reword,
+                None,
+                evolution_allowance(trial.warnings),
             )
             if evolved is not None:
                 return evolved

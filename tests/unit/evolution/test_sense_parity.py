@@ -16,6 +16,7 @@ from shared.evolution.evolve import (
     CARRIED_DEFECTS,
     WORDING_CHECKS,
     EvolveLog,
+    evolution_allowance,
     evolve_parent,
     parent_warnings,
     situated,
@@ -67,7 +68,7 @@ def test_evolved_drafts_add_no_sense_warning(parents: list[Parent]) -> None:
     and none keeps a wording warning or a carried defect of its parent."""
     gated, ungated, added_without = 0, 0, 0
     for parent in parents:
-        allowed = parent_warnings(parent.draft)
+        allowed = evolution_allowance(parent_warnings(parent.draft))
         assert not allowed & (WORDING_CHECKS | CARRIED_DEFECTS)
         for gate in (True, False):
             config = DirectionConfig(top_k=6, no_new_warnings=gate)
