@@ -16,8 +16,10 @@ from shared.evolution.evolve import (
     CARRIED_DEFECTS,
     WORDING_CHECKS,
     EvolveLog,
+    check_candidate,
     evolution_allowance,
     evolve_parent,
+    open_trial,
     parent_warnings,
     situated,
 )
@@ -25,7 +27,7 @@ from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.ops_clause import filter_values, propose_logic
 from shared.evolution.parents import Parent, parent_from_record
 from shared.evolution.roles import is_bookkeeping
-from shared.evolution.wording import phrase_of
+from shared.evolution.wording import Reword, phrase_of
 from shared.sense import Origin, SenseInput, analyse_record
 from shared.sense.question import SUPERLATIVES
 from tests.unit.evolution.test_describe import SCHEMA
@@ -185,3 +187,50 @@ def test_counting_only_names_the_rows_the_aggregate_counts() -> None:
         placed = situated(Evolution(sql, Operator.JOIN, change), view, ctx)
     assert placed.change.counted == "vans"
     assert phrase_of(placed.change, random.Random(0)).startswith("counting only vans ")
+
+
+def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() -> None:
+    """A filter that narrows ranked rows to one: the draft is the same result without the
+    ORDER BY, worded from its own tree (session 7 kept the ORDER BY: order_on_one_row on 12%
+    of evolved records)."""
+    record = load_records()[11]
+    arms = "p.study_arm IN ('High dose', 'Standard of care')"
+    record["sql"] = (
+        f"SELECT p.participant_code, p.birth_date FROM participants AS p WHERE {arms}"
+        " ORDER BY p.birth_date DESC, p.id ASC"
+    )
+    record["sql_prompt"] = (
+        "Could you find the participant code and date of birth of the participants whose study"
+        " arm is 'High dose' or 'Standard of care', latest date of birth first?"
+    )
+    parent = parent_from_record(record)
+    assert isinstance(parent, Parent)
+    narrowed = record["sql"].replace(arms, f"{arms} AND p.birth_date > '1976-01-01'")
+    change = Change(
+        ChangeKind.ADD_FILTER,
+        label="date of birth",
+        noun="participants",
+        op="gt",
+        values=("1976-01-01",),
+        is_date=True,
+    )
+    log = EvolveLog()
+    trial = open_trial(parent, log)
+    assert trial is not None and len(trial.before) > 1
+    with trial.ctx:
+        draft = check_candidate(
+            parent,
+            Evolution(narrowed, Operator.LOGIC, change),
+            trial.ctx,
+            trial.before,
+            random.Random(1),
+            log,
+            Reword.REALIZED,
+            None,
+            frozenset(),
+        )
+    assert draft is not None
+    assert "ORDER BY" not in draft.sql and "1976-01-01" in draft.sql
+    assert "1976-01-01" in draft.question and "first" not in draft.question
+    assert not _warnings(parent, draft.question, draft.sql)
+    assert log.worded["without_one_row_order"] == 1
