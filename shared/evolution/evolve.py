@@ -200,28 +200,29 @@ _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind
 def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = None) -> Evolution:
     """The change with what the question needs to know of the query around it."""
     select = view.select
-    main = words(_rows_counted(view, ctx)) if view.main is not None else ""
-    # An aggregate counts the rows of the table a filter reads (a child's rows when the filter
-    # is on the child), not necessarily the FROM table's.
+    known = _rows_counted(view, ctx) if view.main is not None else None
+    main = words(view.main[1]) if view.main is not None else ""
+    # An aggregate counts the rows of the table its joins say (a joined child's), whichever
+    # table the filter reads; without the joins' reading, the rows of the table a filter reads
+    # (a child's rows when the filter is on the child), not necessarily the FROM table's.
     own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
-    counted = (own or main) if view.aggregated else ""
+    counted = (words(known) if known else own or main) if view.aggregated else ""
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)
 
 
-def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str:
+def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str | None:
     """The table whose rows the query's aggregates count: a filter on a joined parent
     restricts those ("counting only enrollments whose department ..."), not the parent's rows
-    (session 7's reading: "counting only departments ..." when enrollments are counted)."""
-    assert view.main is not None
-    subject = view.main[1]
-    if ctx is None:
-        return subject
+    (session 7's reading: "counting only departments ..." when enrollments are counted);
+    None when the joins are not read."""
+    if ctx is None or view.main is None:
+        return None
     try:
-        return counted_table(view, ctx, subject)
+        return counted_table(view, ctx, view.main[1])
     except Unsaid:
-        return subject
+        return None
 
 
 def try_candidate(

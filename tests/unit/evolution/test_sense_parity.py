@@ -187,6 +187,12 @@ def test_counting_only_names_the_rows_the_aggregate_counts() -> None:
         placed = situated(Evolution(sql, Operator.JOIN, change), view, ctx)
     assert placed.change.counted == "vans"
     assert phrase_of(placed.change, random.Random(0)).startswith("counting only vans ")
+    # A comparison with the average on the parent's own column: still the vans counted (the
+    # first reading of session 8: "counting only departments with ... below the average").
+    average = Change(ChangeKind.ABOVE_AVERAGE, label="depot id", noun="depots", op="lt")
+    with EvolveContext.open(SCHEMA, ()) as ctx:
+        placed = situated(Evolution(sql, Operator.NEST, average), view, ctx)
+    assert placed.change.counted == "vans"
 
 
 def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() -> None:
