@@ -30,6 +30,7 @@ from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
 from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
+from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
 from shared.sense import Origin, SenseCheck, SenseInput, analyse_record
 from shared.sql.features import analyze_query
 
@@ -270,7 +271,7 @@ def check_candidate(
         return None
     draft = parent.draft
     sql = candidate.sql
-    unordered = _unordered(candidate.sql, ctx) if reword is Reword.REALIZED else None
+    unordered = _unordered(candidate.sql, ctx, draft.sql) if reword is Reword.REALIZED else None
     if unordered is not None:
         # The change left one row under an ORDER BY / LIMIT (a filter narrowed the ranked
         # rows to one): the same result without them, said afresh from its own tree (the
@@ -336,8 +337,10 @@ def check_candidate(
 REALIZE_DRAWS = 3
 
 
-def _unordered(sql: str, ctx: EvolveContext) -> str | None:
-    """The query without its outer ORDER BY and LIMIT when those order at most one row."""
+def _unordered(sql: str, ctx: EvolveContext, parent_sql: str) -> str | None:
+    """The query without its outer ORDER BY and LIMIT when those order at most one row, and
+    it is still more complex than its parent (an ORDER BY COUNT(*) taken away must not leave
+    an "evolution" with fewer functions than the SQL it came from: EvolSQL's Table 3)."""
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.SqlglotError:
@@ -348,7 +351,18 @@ def _unordered(sql: str, ctx: EvolveContext) -> str | None:
     tree.set("limit", None)
     bare = tree.sql(dialect="sqlite")
     rows = ctx.run(bare)
-    return bare if rows is not None and len(rows) == 1 else None
+    if rows is None or len(rows) != 1 or not _above(bare, parent_sql):
+        return None
+    return bare
+
+
+def _above(sql: str, parent_sql: str) -> bool:
+    """More tokens than the parent, and no fewer of any other complexity measure."""
+    child, parent = analyze_query(sql).features, analyze_query(parent_sql).features
+    if child is None or parent is None:
+        return False
+    mine, theirs = count_complexity(child), count_complexity(parent)
+    return mine["tokens"] > theirs["tokens"] and all(mine[k] >= theirs[k] for k in COMPLEXITY_KEYS)
 
 
 def _wordings(

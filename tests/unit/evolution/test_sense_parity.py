@@ -203,7 +203,7 @@ def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() 
     arms = "p.study_arm IN ('High dose', 'Standard of care')"
     record["sql"] = (
         f"SELECT p.participant_code, p.birth_date FROM participants AS p WHERE {arms}"
-        " ORDER BY p.birth_date DESC, p.id ASC"
+        " ORDER BY p.birth_date DESC"
     )
     record["sql_prompt"] = (
         "Could you find the participant code and date of birth of the participants whose study"
@@ -211,13 +211,15 @@ def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() 
     )
     parent = parent_from_record(record)
     assert isinstance(parent, Parent)
-    narrowed = record["sql"].replace(arms, f"{arms} AND p.birth_date > '1976-01-01'")
+    narrowed = record["sql"].replace(
+        arms, f"{arms} AND p.birth_date BETWEEN '1976-01-01' AND '1999-12-31'"
+    )
     change = Change(
-        ChangeKind.ADD_FILTER,
+        ChangeKind.ADD_BETWEEN,
         label="date of birth",
         noun="participants",
-        op="gt",
-        values=("1976-01-01",),
+        op="between",
+        values=("1976-01-01", "1999-12-31"),
         is_date=True,
     )
     log = EvolveLog()
@@ -238,5 +240,7 @@ def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() 
     assert draft is not None
     assert "ORDER BY" not in draft.sql and "1976-01-01" in draft.sql
     assert "1976-01-01" in draft.question and "first" not in draft.question
+    # Still an evolution: more tokens than the parent (an ORDER BY COUNT(*) taken away may not
+    # leave fewer functions than the parent had; `_above`).
     assert not _warnings(parent, draft.question, draft.sql)
     assert log.worded["without_one_row_order"] == 1
