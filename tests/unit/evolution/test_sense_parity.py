@@ -8,6 +8,7 @@ import random
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from shared.evolution.build import sources_of
 from shared.evolution.context import EvolveContext, Kind, view_query
@@ -25,6 +26,7 @@ from shared.evolution.evolve import (
 )
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.ops_clause import filter_values, propose_logic
+from shared.evolution.ops_expr import pinned_columns
 from shared.evolution.parents import Parent, parent_from_record
 from shared.evolution.roles import is_bookkeeping
 from shared.evolution.wording import Reword, phrase_of
@@ -244,3 +246,15 @@ def test_an_order_left_on_one_row_is_dropped_and_the_question_said_without_it() 
     # leave fewer functions than the parent had; `_above`).
     assert not _warnings(parent, draft.question, draft.sql)
     assert log.worded["without_one_row_order"] == 1
+
+
+def test_a_column_the_where_keeps_null_is_not_wrapped() -> None:
+    """MAX of a column the WHERE holds at NULL is NULL in every group ("highest delay in
+    minutes ... of runs with no delay in minutes", read in session 8's final run)."""
+    sql = (
+        "SELECT v.plate, COUNT(*) AS n FROM vans AS v INNER JOIN trips AS t ON t.van_id = v.id"
+        " WHERE t.km IS NULL GROUP BY v.id, v.plate"
+    )
+    select = sqlglot.parse_one(sql, read="sqlite")
+    assert isinstance(select, exp.Select)
+    assert ("t", "km") in pinned_columns(select)
