@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "plain-sqlite": "bench.plain_sqlite",
     "drafts": "bench.drafts",
     "expansion": "bench.expansion",
+    "profile": "bench.profile",
 }
 
 

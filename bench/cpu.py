@@ -64,6 +64,38 @@ def snapshot(stack: LocalStack, supervisor: Supervisor) -> dict[str, float]:
     return found
 
 
+def read_rss(pid: int) -> int:
+    """Resident bytes of one process (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(root: int, table: dict[int, tuple[int, float]]) -> int:
+    """Resident bytes of a process and its descendants (shared pages counted per process)."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += read_rss(pid)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def snapshot_rss(stack: LocalStack, supervisor: Supervisor) -> dict[str, int]:
+    table = process_table()
+    found = {key: tree_rss(proc.pid, table) for key, proc in supervisor.procs.items()}
+    for name, server in stack.servers.items():
+        found[f"server:{name}"] = tree_rss(server.proc.pid, table)
+    return found
+
+
 async def run(url: str, count: int, seed: int) -> int:
     client = await RunClient.connect(url)
     request = RunRequest(
@@ -105,9 +137,11 @@ def main(argv: list[str]) -> int:
         supervisor.start_all()
         url = stack.dsn("nats") or ""
         asyncio.run(run(url, args.warmup, seed=1))
+        rss_before = snapshot_rss(stack, supervisor)
         before, started = snapshot(stack, supervisor), time.monotonic()
         accepted = asyncio.run(run(url, args.count, seed=2))
         after, elapsed = snapshot(stack, supervisor), time.monotonic() - started
+        rss_after = snapshot_rss(stack, supervisor)
     finally:
         supervisor.stop_all()
         stack.stop()
@@ -121,6 +155,17 @@ def main(argv: list[str]) -> int:
             {
                 "accepted": accepted,
                 "wall_s": round(elapsed, 1),
+                # From the request to the run's end: a processing span with the planner's
+                # start and the last sink write in it.
+                "accepted_per_s": round(accepted / max(elapsed, 1e-9), 2),
+                "rss_mib_after_warmup": {k: round(v / 2**20, 1) for k, v in rss_before.items()},
+                "rss_mib_after_run": {k: round(v / 2**20, 1) for k, v in rss_after.items()},
+                # What each process kept per accepted sample of the measured run (the dedup
+                # index is the one thing that must grow; allocator noise is in it too).
+                "rss_growth_bytes_per_accepted": {
+                    k: round((rss_after[k] - rss_before.get(k, 0)) / max(accepted, 1))
+                    for k in rss_after
+                },
                 "cpu_ms_per_accepted": per_sample,
                 "total_cpu_ms_per_accepted": total,
                 "load_average": os.getloadavg(),

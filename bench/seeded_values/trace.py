@@ -4,12 +4,13 @@
 
 A text cell (a string literal in a fixture INSERT, dates and times excluded) is counted under
 the first that holds:
+- key: a text key or link (recorded `key`) holding a generated key code ('BRE07'; a key's
+  real codes, 'BUL', come first and count as real);
 - real: its column records a real source (database, seed_rows, seed_literals, schema_comment)
   and, when BIRD_DIR is given, the value is a quoted literal of the BIRD schema file, of the
   metadata's sample values (as the loader adds them) or of the seeds' SQL;
 - faker / pattern / word_list: its column records that source (Faker for the inferred kind, a
   code pattern, a closed set the column's own word names);
-- key: a text key or link (recorded `key`) holding a generated key code ('BRE07');
 - untraced: anything else (for BIRD: a value in a real-sourced column that no source holds).
 `made_up` counts cells shaped like the labels the converter used to invent ('Type B',
 'Card Aurora'). With BIRD_DIR it also compares each non-key column's declared type with BIRD's.
@@ -36,7 +37,7 @@ MADE_UP = re.compile(
     r"willow|zephyr)$"
 )
 # A text key's generated code (rows.py: 'BRE07', 'COU12').
-KEY_CODE = re.compile(r"^[A-Z]{1,3}\d{2,}$")
+KEY_CODE = re.compile(r"^[A-Z]{1,3}\d{2,}X?$")
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T][\d:.]+)?$|^\d{1,2}:\d{2}(?::\d{2})?$")
 
 
@@ -88,7 +89,10 @@ def measure(run: Path, bird: Path | None) -> dict[str, object]:
             recorded = set(sources.get(f"{table}.{column}", []))
             if MADE_UP.match(value):
                 made_up[f"{table}.{column}={value}"] += 1
-            if recorded & REAL and (known is None or value in known):
+            if "key" in recorded and KEY_CODE.match(value):
+                # A generated code in a text key whose first codes are real (real_key_codes).
+                counts["key"] += 1
+            elif recorded & REAL and (known is None or value in known):
                 counts["real"] += 1
             elif "faker" in recorded:
                 counts["faker"] += 1

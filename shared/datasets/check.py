@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck, ErrorClass, Validation
 from shared.datasets.record import DatasetRecord, LoadError
+from shared.record_scope import record_scope
 
 if TYPE_CHECKING:
     from shared.engines.fixture import Fixture
@@ -126,40 +127,43 @@ async def check_record(
     # Imported here for the reason given in fixture_for.
     from shared.engines.validator import PartialChecks, PartialValidation
 
-    try:
+    # The schema check and the query checks of one record share its readings, and only
+    # they do (#23: nothing is cached across records).
+    with record_scope():
         try:
-            result.schema = await validator.check_fixture(fixture)
-        except PartialChecks as partial:  # the other engines' schema verdicts stay
-            result.schema = partial.checks
+            try:
+                result.schema = await validator.check_fixture(fixture)
+            except PartialChecks as partial:  # the other engines' schema verdicts stay
+                result.schema = partial.checks
+                result.error = f"{type(partial).__name__}: {partial}"
+            result.validation, result.sql_by_engine = await validator.validate(
+                fixture,
+                record.sql,
+                sql_dialect=record.sql_dialect or default_dialect,
+                level=level,
+                policy=policy,
+                allow_writes=allow_writes,
+            )
+        except PartialValidation as partial:
+            # One engine failed under this record: its check says so, the others keep theirs.
             result.error = f"{type(partial).__name__}: {partial}"
-        result.validation, result.sql_by_engine = await validator.validate(
-            fixture,
-            record.sql,
-            sql_dialect=record.sql_dialect or default_dialect,
-            level=level,
-            policy=policy,
-            allow_writes=allow_writes,
-        )
-    except PartialValidation as partial:
-        # One engine failed under this record: its check says so, the others keep theirs.
-        result.error = f"{type(partial).__name__}: {partial}"
-        result.validation, result.sql_by_engine = partial.validation, partial.sql_by_engine
-    except Exception as exc:  # an engine failure must cost one record, not the whole run
-        result.error = f"{type(exc).__name__}: {exc}"
-        result.validation = Validation(
-            level=level,
-            policy=policy,
-            checks=[
-                EngineCheck(
-                    engine=e,
-                    level=level,
-                    ok=False,
-                    error_class=ErrorClass.ENGINE_UNAVAILABLE,
-                    message=result.error[:500],
-                )
-                for e in engines
-            ],
-        )
+            result.validation, result.sql_by_engine = partial.validation, partial.sql_by_engine
+        except Exception as exc:  # an engine failure must cost one record, not the whole run
+            result.error = f"{type(exc).__name__}: {exc}"
+            result.validation = Validation(
+                level=level,
+                policy=policy,
+                checks=[
+                    EngineCheck(
+                        engine=e,
+                        level=level,
+                        ok=False,
+                        error_class=ErrorClass.ENGINE_UNAVAILABLE,
+                        message=result.error[:500],
+                    )
+                    for e in engines
+                ],
+            )
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 

@@ -28,7 +28,6 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import sqlglot
@@ -55,6 +54,7 @@ from shared.engines.render import (
 from shared.engines.sandbox import Screened, screen_fixture_statement, screen_query
 from shared.engines.settings import EngineSettings
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, round_column_chars
+from shared.record_scope import record_scope, remember
 from shared.sql.dialects import sqlglot_dialect
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,16 @@ class SqlEngine(ABC):
     async def check(
         self, fixture: Fixture, sql: str, level: Level, *, allow_writes: bool = False
     ) -> EngineCheck:
-        """Check SQL already rendered for this engine. Raises only EngineUnavailable."""
+        """Check SQL already rendered for this engine. Raises only EngineUnavailable.
+
+        Within the caller's record scope (record_scope.py), or one of its own: measuring the
+        fixture's strings and building it share the screen of its statements."""
+        with record_scope():
+            return await self._check(fixture, sql, level, allow_writes)
+
+    async def _check(
+        self, fixture: Fixture, sql: str, level: Level, allow_writes: bool
+    ) -> EngineCheck:
         if NUL in sql:
             return self._failed(level, sql, ErrorClass.SYNTAX, "a NUL byte in the SQL text", 0.0)
         too_deep = f"SQL nested too deeply (over {MAX_NESTING} parentheses)"
@@ -253,9 +262,11 @@ class SqlEngine(ABC):
     async def check_fixture(self, fixture: Fixture) -> EngineCheck:
         """Schema validity alone: do the DDL and rows execute on this engine?"""
         started = time.perf_counter()
-        async with self.fixtures.lease(fixture) as handle:
-            if isinstance(handle, FixtureFailure):
-                return self._failed(Level.SCHEMA, "", handle.error_class, handle.message, started)
+        with record_scope():
+            async with self.fixtures.lease(fixture) as handle:
+                if isinstance(handle, FixtureFailure):
+                    message = handle.message
+                    return self._failed(Level.SCHEMA, "", handle.error_class, message, started)
         return self._passed(Level.SCHEMA, "", started)
 
     # --- what each engine implements -------------------------------------------------------
@@ -424,13 +435,21 @@ def ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-@lru_cache(maxsize=8192)
 def _screen_fixture_statement_once(
     statement: RenderedStatement, engine: Engine
 ) -> tuple[ErrorClass | None, str, int]:
-    """Screen a fixture statement once per process (schema variants share their DDL text,
-    and the same statement renders the same way): its verdict and the longest
-    string it stores, both from the one reading."""
+    """Screen a fixture statement once per record (record_scope.py: measuring the fixture's
+    strings and building it both ask): its verdict and the longest string it stores, both
+    from the one reading. Another record's fixture is screened again."""
+    return remember(
+        ("screen_fixture_statement", statement, engine),
+        lambda: _screen_fixture_statement_afresh(statement, engine),
+    )
+
+
+def _screen_fixture_statement_afresh(
+    statement: RenderedStatement, engine: Engine
+) -> tuple[ErrorClass | None, str, int]:
     written_from = statement.written_from(engine)
     screened = screen_fixture_statement(statement.sql, engine, written_from=written_from)
     if screened.ok or screened.error_class is None:

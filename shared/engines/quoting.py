@@ -17,6 +17,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.generators.mysql import MySQLGenerator
 
 from proto.common import Engine
+from shared.engines.reading import read_sql
 from shared.sql.dialects import sqlglot_dialect
 
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -137,10 +138,13 @@ def string_literal(text: str, target: Engine) -> str:
 
 
 def find_query_names(sql: str, dialect: Engine) -> frozenset[str]:
-    """Lower-cased names a query defines itself: column and table aliases, CTE names."""
+    """Lower-cased names a query defines itself: column and table aliases, CTE names.
+
+    From the record's one reading of the text (the screen of the dataset's own dialect reads
+    it too); the trees are only looked at."""
     try:
-        trees = sqlglot.parse(sql, read=sqlglot_dialect(dialect))
-    except (SqlglotError, RecursionError):  # deep nesting is the SQL's own error, judged later
+        trees = read_sql(sql, dialect).statements
+    except RecursionError:  # deep nesting is the SQL's own error, judged later
         return frozenset()
     names: set[str] = set()
     for tree in trees:

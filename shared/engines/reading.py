@@ -1,15 +1,17 @@
-"""sqlglot's reading of one SQL text in one engine's dialect, made once per process and text.
+"""sqlglot's reading of one SQL text in one engine's dialect, made once per record and text.
 
 The sandbox screens a fixture statement (the lexical check on the tokens, the allow-list on
 the tree) and the renderer reads the same statement for the names it creates: both used to
 tokenize and parse the same text. A reading is a pure function of (text, engine), so it is
-cached; callers must treat its trees as read-only (copy before changing one).
+remembered within one record's validation (record_scope.py) — never across records: another
+record with the same text is read and screened again. Callers must treat its trees as
+read-only (copy before changing one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -17,6 +19,7 @@ from sqlglot.errors import SqlglotError
 
 from proto.common import Engine
 from shared.engines.lexing import LexProblem, find_lexical_problem
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -50,14 +53,17 @@ def engine_dialect(engine: Engine) -> Dialect:
     return Dialect.get_or_raise(sqlglot_dialect(engine))
 
 
-# Enough for the statements of every fixture in flight (their render and screen share one
-# reading); trees of up to MAX_SQL_CHARS each are kept, so not more.
-@lru_cache(maxsize=1024)
 def read_sql(sql: str, engine: Engine) -> Reading:
-    """Tokenize, check the tokens against the engine's lexer, parse the same tokens.
+    """Tokenize, check the tokens against the engine's lexer, parse the same tokens: once per
+    text and engine within the record being validated (afresh outside one).
 
-    RecursionError (text nested too deeply for sqlglot) propagates, as before caching.
+    RecursionError (text nested too deeply for sqlglot) propagates, and is not remembered.
     """
+    return remember(("read", sql, engine), lambda: read_afresh(sql, engine))
+
+
+def read_afresh(sql: str, engine: Engine) -> Reading:
+    """The reading itself, never remembered."""
     dialect = engine_dialect(engine)
     try:
         tokens = dialect.tokenize(sql)

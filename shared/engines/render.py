@@ -16,6 +16,7 @@ from proto.sample import Scalar, TableRows
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import quote_name, string_literal, unquote_where_safe
 from shared.engines.reading import engine_dialect, read_sql
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 
@@ -48,7 +49,8 @@ class RenderedStatement:
     """One fixture statement as the target runs it, and where it was written from.
 
     Only text is kept here (plans are cached per DDL): the tree a statement was written from
-    is had again from `written_from` below, cached for a while and rebuilt the same way after.
+    is had again from `written_from` below, remembered within the record being validated and
+    rebuilt the same way for the next one.
     """
 
     sql: str
@@ -100,7 +102,13 @@ def render_sql(sql: str, source: Engine, target: Engine) -> str:
 
 
 def split_statements(text: str, dialect: Engine) -> list[str]:
-    """Cut a script at top-level semicolons using the dialect's tokenizer (strings stay whole)."""
+    """Cut a script at top-level semicolons using the dialect's tokenizer (strings stay whole).
+
+    Once per record (record_scope.py): each engine's rendering of the DDL starts here."""
+    return list(remember(("split", text, dialect), lambda: tuple(_split_afresh(text, dialect))))
+
+
+def _split_afresh(text: str, dialect: Engine) -> list[str]:
     try:
         tokens = sqlglot.tokenize(text, read=sqlglot_dialect(dialect))
     except SqlglotError as exc:
@@ -155,14 +163,23 @@ def _render_ddl(
     return tuple(statements), tables, columns
 
 
-# Trees are kept here (for the screen, right after rendering): a cache of the statements in
-# flight, not of every statement seen.
-@lru_cache(maxsize=1024)
 def render_statement(
     text: str, source: Engine, target: Engine
 ) -> tuple[RenderedStatement, exp.Expr | None]:
     """One DDL statement for target, and the tree its names are read from (None: unreadable,
-    same dialect, left to the engine). Raises _Unreadable for another dialect."""
+    same dialect, left to the engine). Raises _Unreadable for another dialect.
+
+    The tree is what the sandbox screens in place of parsing the written text again, so it is
+    remembered within one record's validation only (record_scope.py): the next record's
+    fixture is rendered, and its tree built, again."""
+    return remember(
+        ("render", text, source, target), lambda: _render_statement_afresh(text, source, target)
+    )
+
+
+def _render_statement_afresh(
+    text: str, source: Engine, target: Engine
+) -> tuple[RenderedStatement, exp.Expr | None]:
     reading = read_sql(text, source)
     tree = reading.first
     if tree is None:

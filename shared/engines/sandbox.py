@@ -8,7 +8,7 @@ same statements again in case the parser is fooled, so nothing here is the only 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import cast
 
 from sqlglot import TokenType, exp
 from sqlglot.errors import SqlglotError
@@ -19,6 +19,7 @@ from shared.engines.lexing import find_lexical_problem
 from shared.engines.reading import engine_dialect, first_line_of, read_sql
 from shared.engines.statement_names import is_known_statement, name_statement
 from shared.engines.strings import MAX_VALUE_CHARS, MIN_COLUMN_CHARS, find_string_problem
+from shared.record_scope import remember
 from shared.sql.dialects import sqlglot_dialect
 
 MAX_SQL_CHARS = 100_000
@@ -160,7 +161,6 @@ def is_denied_function(name: str) -> bool:
     return low in ALL_DENIED_FUNCTIONS or low.startswith(DENIED_FUNCTION_PREFIXES)
 
 
-@lru_cache(maxsize=4096)
 def screen_query(
     sql: str,
     engine: Engine,
@@ -171,9 +171,17 @@ def screen_query(
     """Allow exactly one read query (or, with allow_writes, one INSERT/UPDATE/DELETE).
 
     `column_chars` bounds the fixture's string values (strings.py: what searches over them
-    may cost). Cached: the same text comes back at each level and on every retry. Callers must
-    treat the returned expression as read-only.
+    may cost). Remembered within one record's validation (record_scope.py: its schema and
+    query checks may screen the same text twice), never across records. Callers must treat
+    the returned expression as read-only.
     """
+    key = ("screen_query", sql, engine, allow_writes, column_chars)
+    return remember(key, lambda: _screen_query_afresh(sql, engine, allow_writes, column_chars))
+
+
+def _screen_query_afresh(
+    sql: str, engine: Engine, allow_writes: bool, column_chars: int
+) -> Screened:
     parsed = _parse_single(sql, engine)
     if not parsed.ok or parsed.expression is None:
         return parsed
@@ -312,20 +320,47 @@ def _read_written(sql: str, engine: Engine, tree: exp.Expr) -> Screened:
     return Screened(tree)
 
 
+# What the walk below asks of a node depends on its class alone: the answers per class, found
+# once (isinstance against DENIED_NODES' ~30 classes, for every node of every statement, was
+# the walk's main cost).
+_NESTED, _FUNCTION, _TABLE, _VARIABLE = 1, 2, 4, 8
+_KINDS_BY_CLASS: dict[type[exp.Expr], int] = {}
+
+
+def _classify(cls: type[exp.Expr]) -> int:
+    kinds = (
+        (_NESTED if issubclass(cls, DENIED_NODES) else 0)
+        | (_FUNCTION if issubclass(cls, exp.Func) else 0)
+        | (_TABLE if issubclass(cls, exp.Table) else 0)
+        | (
+            _VARIABLE
+            if issubclass(cls, exp.SessionParameter | exp.Parameter | exp.Placeholder)
+            else 0
+        )
+    )
+    _KINDS_BY_CLASS[cls] = kinds
+    return kinds
+
+
 def _find_tree_problem(root: exp.Expr) -> str | None:
     """Nested statements, denied functions, qualified table names, variables: one walk of
     the tree for the four, the first of each kind in walk order, reported in that order of
     kinds (a nested statement before a function, and so on)."""
     nested = function = qualified = variable = None
     for node in root.walk():
-        if node is not root and isinstance(node, DENIED_NODES):
+        kinds = _KINDS_BY_CLASS.get(type(node))
+        if kinds is None:
+            kinds = _classify(type(node))
+        if not kinds:
+            continue  # most nodes: columns, literals, identifiers, operators
+        if kinds & _NESTED and node is not root:
             nested = f"sandbox: {node.key.upper()} is not allowed inside a statement"
             break  # the first kind reported: nothing found later would come before it
-        if function is None and isinstance(node, exp.Func):
-            function = _find_function_problem(node)
-        if qualified is None and isinstance(node, exp.Table):
-            qualified = _find_qualified_problem(node)
-        if variable is None:
+        if function is None and kinds & _FUNCTION:
+            function = _find_function_problem(cast(exp.Func, node))
+        if qualified is None and kinds & _TABLE:
+            qualified = _find_qualified_problem(cast(exp.Table, node))
+        if variable is None and kinds & _VARIABLE:
             variable = _find_variable_problem(node)
     return nested or function or qualified or variable
 

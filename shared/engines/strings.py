@@ -112,6 +112,47 @@ _SCALARS: tuple[type[exp.Expr], ...] = (
     exp.Count,
     exp.Interval,
 )
+# Every class bound() tests before its last case. A node of none of them (a tuple of VALUES, a
+# clause, a column definition) takes the last case whatever its content: that depends on the
+# class alone (functions by name are exp.Anonymous, an exp.Func), so it is found once per class.
+_BOUND_CASES: tuple[type[exp.Expr], ...] = (
+    exp.Literal,
+    exp.Column,
+    exp.Query,
+    exp.Subquery,
+    *_SEARCHES,
+    exp.ArrayToString,
+    exp.Replace,
+    exp.RegexpReplace,
+    exp.Repeat,
+    exp.Pad,
+    exp.Space,
+    exp.Format,
+    *_AGGREGATES,
+    exp.Cast,
+    exp.DPipe,
+    exp.Concat,
+    exp.ConcatWs,
+    exp.Overlay,
+    exp.Stuff,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.Paren,
+    exp.Alias,
+    *_SCALARS,
+    exp.Func,
+)
+_PLAIN_BY_CLASS: dict[type[exp.Expr], bool] = {}
+
+
+def _is_plain(cls: type[exp.Expr]) -> bool:
+    plain = _PLAIN_BY_CLASS.get(cls)
+    if plain is None:
+        plain = _PLAIN_BY_CLASS[cls] = not issubclass(cls, _BOUND_CASES)
+    return plain
+
+
 # Functions whose output can be longer than their inputs together: hex doubles, base64 adds a
 # third, quoting doubles quotes, JSON escapes a control character as six (\u0001).
 _EXPANSION: dict[str, int] = {
@@ -183,6 +224,8 @@ class StringBudget(ScopeWalker):
             return len(str(node.this))
         if isinstance(node, exp.Column):
             return scope.resolve(node)
+        if _is_plain(type(node)):  # no case below but the last: skip the ~20 tests
+            return max((self.measure(c, scope) for c in list_children(node)), default=0)
         if isinstance(node, exp.Query | exp.Subquery):
             outputs = self.query(node, scope.env, scope)
             return max((size for _, size in outputs), default=0)

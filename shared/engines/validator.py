@@ -14,6 +14,7 @@ from shared.engines.nesting import is_nested_too_deeply
 from shared.engines.quoting import find_query_names, requote_identifiers
 from shared.engines.render import find_schema_names, render_sql
 from shared.errors import EngineUnavailable
+from shared.record_scope import record_scope
 
 
 class PartialChecks(EngineUnavailable):
@@ -70,8 +71,21 @@ class Validator:
         sqlglot's rendering from `sql_dialect`. The fixture is always rendered per engine.
         Raises PartialValidation (an EngineUnavailable: retryable) when an engine is down,
         carrying the other engines' verdicts; invalid SQL is a failed check, never an exception.
-        Disagreeing results come with their typed likely causes.
+        Disagreeing results come with their typed likely causes. Readings and screens are
+        shared within this record only (record_scope.py; the caller's scope if it opened one).
         """
+        with record_scope():
+            return await self._validate(fixture, sql, sql_dialect, level, policy, allow_writes)
+
+    async def _validate(
+        self,
+        fixture: Fixture,
+        sql: str,
+        sql_dialect: Engine,
+        level: Level,
+        policy: Policy,
+        allow_writes: bool,
+    ) -> tuple[Validation, dict[Engine, str]]:
         if is_nested_too_deeply(sql):
             # Every reading would stall the event loop in sqlglot's recursion; each engine
             # refuses the text at once (SqlEngine.check).
@@ -123,10 +137,11 @@ class Validator:
     async def check_fixture(self, fixture: Fixture) -> dict[Engine, EngineCheck]:
         """Schema validity alone (DDL and rows execute), per engine. Raises PartialChecks
         (with the other engines' verdicts) when an engine is down."""
-        checks, unavailable = await _gather_checks(
-            {engine: runner.check_fixture(fixture) for engine, runner in self._engines.items()},
-            Level.SCHEMA,
-        )
+        with record_scope():
+            checks, unavailable = await _gather_checks(
+                {engine: runner.check_fixture(fixture) for engine, runner in self._engines.items()},
+                Level.SCHEMA,
+            )
         if unavailable:
             raise PartialChecks(unavailable, checks)
         return checks

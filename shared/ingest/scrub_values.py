@@ -27,8 +27,10 @@ from shared.ingest.scrub import (
 IBAN = "<iban>"
 TOKEN = "<token>"
 NAME = "<name>"
+# A first or last name alone, in a column that holds one ('Nora' | 'Stoltenberg').
+NAME_PART = "<name_part>"
 # Every placeholder either scrubber writes: a value equal to one was personal before ingest.
-PLACEHOLDERS = frozenset({EMAIL, PHONE, CARD, TEXT, IBAN, TOKEN, NAME})
+PLACEHOLDERS = frozenset({EMAIL, PHONE, CARD, TEXT, IBAN, TOKEN, NAME, NAME_PART})
 
 # ISO 13616: two letters, two check digits, 11-30 alphanumerics (printed in groups of four).
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
@@ -91,3 +93,16 @@ def classify_sample(value: str, policy: ScrubPolicy = DEFAULT_POLICY) -> str | N
     if has_person_name(value):
         return NAME
     return None
+
+
+_NAME_PARTS = frozenset({"first", "last", "middle", "given", "family", "maiden"})
+_NAME_WORDS = frozenset({"fname", "lname", "firstname", "lastname", "surname", "forename"})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def is_name_part_column(column: str) -> bool:
+    """A column of first or last names (`first_name`, `LastName`, `surname`): no single value
+    looks like a full name, but each row puts the person back together, so a sampled row's
+    values of such a column are scrubbed whole (`NAME_PART`)."""
+    parts = {w.lower() for w in _WORD.findall(column)}
+    return bool(parts & _NAME_WORDS) or ("name" in parts and bool(parts & _NAME_PARTS))

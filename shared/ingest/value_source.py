@@ -30,7 +30,7 @@ from proto.seed import SeedEvent
 from shared.datasets.contamination import ddl_columns
 from shared.errors import EngineUnavailable
 from shared.ingest.catalog import connect_mysql, redact
-from shared.ingest.scrub_values import classify_sample
+from shared.ingest.scrub_values import NAME_PART, classify_sample, is_name_part_column
 
 # The line before the INSERTs sampled here; the template engine's seed_values.py reads the
 # rows after it as values of origin "database".
@@ -196,9 +196,11 @@ def render_inserts(
         literals: list[str] = []
         for row in rows:
             cells: list[str] = []
-            for value in row:
+            for column, value in zip(sampled.columns, row, strict=False):
                 personal = scrub and isinstance(value, str)
                 kind = classify_sample(value) if personal and isinstance(value, str) else None
+                if kind is None and personal and is_name_part_column(column):
+                    kind = NAME_PART
                 scrubbed += kind is not None
                 cells.append(_literal(kind if kind is not None else value))
             literals.append("(" + ", ".join(cells) + ")")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from proto.sample import Draft, ErrorClass, Feedback, SampleEnvelope
 from proto.sense import SenseFinding, SenseVerdict
+from shared.record_scope import record_scope
 from shared.sense import Origin, SenseInput, SenseReport, analyse_record
 
 
@@ -36,8 +37,13 @@ def verdict_of(report: SenseReport) -> SenseVerdict:
 
 
 def check_sense(envelope: SampleEnvelope, draft: Draft) -> SenseVerdict:
-    """Pure and synchronous (SQLite in memory): callers run it in a worker thread."""
-    return verdict_of(analyse_record(sense_input(envelope, draft), stop_early=True))
+    """Pure and synchronous (SQLite in memory): callers run it in a worker process.
+
+    Its own record scope: the worker outlives the record, and what it reads of this record's
+    schema and query is remembered for this record only (#23: no check cached across records).
+    """
+    with record_scope():
+        return verdict_of(analyse_record(sense_input(envelope, draft), stop_early=True))
 
 
 def sense_feedback(verdict: SenseVerdict) -> list[Feedback]:

@@ -22,6 +22,7 @@ from shared.engines.validator import PartialValidation, Validator
 from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit, reject
 from shared.pipeline.sense import check_sense, sense_feedback
+from shared.record_scope import record_scope
 from shared.sql.conformance import conformance_diffs
 from shared.sql.features import analyze_query
 
@@ -117,6 +118,11 @@ class ValidatorStage:
             self._pool = None
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
+        # One record: its checks and contexts share readings, nothing outlives it (#23).
+        with record_scope():
+            return await self._check(envelope)
+
+    async def _check(self, envelope: SampleEnvelope) -> list[Emit]:
         draft = envelope.draft
         if draft is None:
             return [reject(envelope, Stage.VALIDATOR, "no draft to validate", ErrorClass.MALFORMED)]

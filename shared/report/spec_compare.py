@@ -3,10 +3,10 @@
 The target is `shared.spec.expected_distribution` (the spec's distribution after the sampler's
 rejection of incoherent draws), marginal and conditional on each parent value combination. The
 realised value of a property is, in this order of preference: measured from the SQL or schema
-(num_tables, join_kind, uses_*, sql_complexity, columns_per_table, declares_*), read from the
-record's label (domain, task_type, complexity, prompt_style), or the value the planner drew (our
-records keep it: rows_per_table, whose rows the report does not read). Fit: total variation
-distance and a chi-square goodness-of-fit test (docs/report.md).
+(num_tables, join_kind, uses_*, sql_complexity, columns_per_table, declares_*, and
+rows_per_table from the rows the context inserts), read from the record's label (domain,
+task_type, complexity, prompt_style), or the value the planner drew (our records keep it).
+Fit: total variation distance and a chi-square goodness-of-fit test (docs/report.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from scipy.stats import chi2
 from proto.common import JoinKind, SqlFeature
 from shared.report.distributions import measure_sql_complexity
 from shared.report.facts import RecordFacts
+from shared.report.table_rows import rows_per_table
 from shared.spec import NO_JOIN, Spec, expected_distribution, feature_property
 from shared.spec.marginals import TooLarge, analyse_rejection, enumerate_joint
 from shared.spec.model import Value, format_key
@@ -64,6 +65,13 @@ def measure_columns_per_table(fact: RecordFacts) -> str | None:
     return format_key(int(total / len(schema.tables) + 0.5))
 
 
+def measure_rows_per_table(fact: RecordFacts) -> str | None:
+    """The rows the record's tables were filled to, from its context's INSERTs (table_rows.py);
+    None for a record whose context inserts nothing."""
+    found = rows_per_table(fact.record.schema_ddl or "")
+    return None if found is None else format_key(found)
+
+
 def _measured(name: str) -> Reader | None:
     if name == "num_tables":
         return lambda f: str(f.features.num_tables) if f.features else None
@@ -78,6 +86,8 @@ def _measured(name: str) -> Reader | None:
             )
     if name == "columns_per_table":
         return measure_columns_per_table
+    if name == "rows_per_table":
+        return measure_rows_per_table
     if name == "declares_primary_keys":
         return lambda f: format_key(f.schema.has_primary_key) if f.schema else None
     if name == "declares_foreign_keys":

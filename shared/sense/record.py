@@ -6,7 +6,6 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 
 import sqlglot
@@ -14,6 +13,7 @@ from sqlglot import exp
 
 from proto.common import Engine, PromptStyle
 from proto.sample import TableRows
+from shared.record_scope import per_record
 from shared.sense.findings import Origin
 from shared.sql.feature_parse import resolve_dialect
 from shared.sql.schema_facts import ForeignKey, SchemaFacts, extract_schema_facts
@@ -91,7 +91,7 @@ def _singular(table: str) -> str:
     return name[:-1] if name.endswith("s") else name
 
 
-@lru_cache(maxsize=512)
+@per_record(maxsize=512)
 def read_schema(ddl: str, dialect: Engine = Engine.SQLITE) -> SchemaInfo:
     """Never raises: a CREATE TABLE sqlglot cannot read adds nothing."""
     facts = extract_schema_facts(ddl, dialect)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from types import MappingProxyType
 
 from sqlglot import exp
 
 from proto.common import Engine, JoinKind, SqlFeature
+from shared.record_scope import per_record
 from shared.sql.feature_parse import describe_error, parse_sql, resolve_dialect
 from shared.sql.feature_roles import SUBQUERY_ROLES, statement_type
 from shared.sql.feature_walk import FeatureTally, walk_statement
@@ -125,7 +125,7 @@ class QueryAnalysis:
         return self.features is not None
 
 
-@lru_cache(maxsize=4096)
+@per_record(maxsize=4096)
 def analyze_query(sql: str, dialect: Engine | str = Engine.SQLITE) -> QueryAnalysis:
     """Measure `sql` as written in `dialect`; a text that does not parse gives `error`.
 

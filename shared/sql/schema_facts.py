@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 
 from sqlglot import exp
 from sqlglot.tokenizer_core import Token, TokenType
 
 from proto.common import Engine
+from shared.record_scope import per_record
 from shared.sql.feature_parse import parse_tokens, resolve_dialect, tokenize_sql
 
 ForeignKey = tuple[str, str, str, str]  # (table, column, ref_table, ref_column)
@@ -63,7 +63,7 @@ class _Collector:
     unparsed: int = 0
 
 
-@lru_cache(maxsize=1024)
+@per_record(maxsize=1024)
 def extract_schema_facts(ddl: str, dialect: Engine | str = Engine.SQLITE) -> SchemaFacts:
     """Read the tables, columns and keys declared in `ddl`; never raises on bad DDL."""
     dialect_name = resolve_dialect(dialect)

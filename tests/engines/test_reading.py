@@ -14,14 +14,18 @@ from shared.engines.fixture import Fixture
 from shared.engines.reading import read_sql
 from shared.engines.render import plan_fixture, render_statement
 from shared.engines.sandbox import screen_fixture_statement
+from shared.record_scope import record_scope
 
 OTHERS = [Engine.POSTGRES, Engine.MYSQL]
 
 
-def test_a_text_is_read_once_per_engine() -> None:
+def test_a_text_is_read_once_per_engine_within_a_record() -> None:
     text = "CREATE TABLE reading_once (a INT)"
-    assert read_sql(text, Engine.SQLITE) is read_sql(text, Engine.SQLITE)
-    assert read_sql(text, Engine.SQLITE) is not read_sql(text, Engine.POSTGRES)
+    with record_scope():
+        assert read_sql(text, Engine.SQLITE) is read_sql(text, Engine.SQLITE)
+        assert read_sql(text, Engine.SQLITE) is not read_sql(text, Engine.POSTGRES)
+    # The next record reads it again (test_record_scope.py).
+    assert read_sql(text, Engine.SQLITE) is not read_sql(text, Engine.SQLITE)
 
 
 def test_the_reading_gives_the_screen_its_verdicts() -> None:
@@ -34,6 +38,11 @@ def test_the_reading_gives_the_screen_its_verdicts() -> None:
 @pytest.mark.parametrize("target", OTHERS)
 def test_rendering_for_another_engine_leaves_the_shared_reading_as_it_was(target: Engine) -> None:
     text = 'CREATE TABLE "Shared" ("total" TEXT(20), "note" FLOAT(6, 2))'
+    with record_scope():
+        _render_beside_the_shared_reading(text, target)
+
+
+def _render_beside_the_shared_reading(text: str, target: Engine) -> None:
     before = read_sql(text, Engine.SQLITE).first
     assert before is not None
     written = before.sql(dialect="sqlite")
@@ -48,15 +57,17 @@ def test_rendering_for_another_engine_leaves_the_shared_reading_as_it_was(target
 
 def test_same_dialect_statements_are_run_as_written() -> None:
     text = "CREATE TABLE t (a INT)  -- kept"
-    rendered, tree = render_statement(text, Engine.SQLITE, Engine.SQLITE)
-    assert rendered.sql == text and rendered.origin is None
-    assert rendered.written_from(Engine.SQLITE) is None
-    assert tree is read_sql(text, Engine.SQLITE).first
+    with record_scope():
+        rendered, tree = render_statement(text, Engine.SQLITE, Engine.SQLITE)
+        assert rendered.sql == text and rendered.origin is None
+        assert rendered.written_from(Engine.SQLITE) is None
+        assert tree is read_sql(text, Engine.SQLITE).first
 
 
 @pytest.mark.parametrize("target", OTHERS)
 def test_the_tree_a_statement_was_written_from_is_screened(target: Engine) -> None:
-    # Plans keep text only; the tree comes back from the render cache, or is rebuilt the same.
+    # Plans keep text only; the tree comes back from the record's scope, or is rebuilt the same
+    # (another record, or none).
     fixture = Fixture(
         "CREATE TABLE t (a TEXT);\nINSERT INTO t VALUES (load_extension('x'));",
         dialect=Engine.SQLITE,
@@ -67,8 +78,8 @@ def test_the_tree_a_statement_was_written_from_is_screened(target: Engine) -> No
         for s in plan.rendered
     ]
     assert all(s.written_from(target) is not None for s in plan.rendered)
-    render_statement.cache_clear()
-    assert all(s.written_from(target) is not None for s in plan.rendered)
+    with record_scope():
+        assert all(s.written_from(target) is not None for s in plan.rendered)
     assert verdicts[0].ok
     assert verdicts[1].error_class is ErrorClass.FORBIDDEN
     assert "load_extension" in (verdicts[1].message or "")

@@ -140,3 +140,37 @@ def test_columns_per_table_is_measured_from_the_schema_not_read_from_the_plan() 
     assert chosen is not None and chosen[0] == "measured"
     no_schema = measure_record(DatasetRecord(id="r2", sql="SELECT 1"), {})
     assert measure_columns_per_table(no_schema) is None
+
+
+def test_rows_per_table_is_measured_from_the_inserts_not_read_from_the_plan() -> None:
+    from shared.datasets import DatasetRecord
+    from shared.report.facts import measure_record
+    from shared.report.spec_compare import choose_reader, measure_rows_per_table
+
+    context = (
+        "CREATE TABLE shops (id INTEGER PRIMARY KEY, name TEXT);\n"
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE TABLE stock (id INTEGER PRIMARY KEY, shop_id INTEGER, item_id INTEGER, "
+        "UNIQUE (shop_id, item_id));\n"
+        # Three shops (a closed list ran out), five items, a junction of seven.
+        "INSERT INTO shops (id, name) VALUES (1, 'North (old)'), (2, 'It''s; here'), (3, 'C');\n"
+        "INSERT INTO items (id, label) VALUES "
+        + ", ".join(f"({i}, 'i{i}')" for i in range(5))
+        + ";\nINSERT INTO stock (id, shop_id, item_id) VALUES "
+        + ", ".join(f"({i}, 1, {i})" for i in range(7))
+        + ";"
+    )
+    record = DatasetRecord(
+        id="r1",
+        sql="SELECT name FROM shops",
+        schema_ddl=context,
+        extra={"properties": {"properties": {"rows_per_table": 12}}},
+    )
+    fact = measure_record(record, {})
+    assert fact.planned.get("rows_per_table") == 12
+    # Quotes with parentheses, semicolons and doubled apostrophes are one value each.
+    assert measure_rows_per_table(fact) == "5"
+    chosen = choose_reader("rows_per_table", [fact])
+    assert chosen is not None and chosen[0] == "measured"
+    no_rows = measure_record(DatasetRecord(id="r2", sql="SELECT 1"), {})
+    assert measure_rows_per_table(no_rows) is None

@@ -44,12 +44,14 @@ from shared.generation.template.seed_kinds import (
     title_label,
     type_class,
 )
-from shared.generation.template.seed_locale import infer_country
+from shared.generation.template.seed_locale import country_from_values, infer_country
+from shared.generation.template.seed_markup import flag_values
 from shared.generation.template.seed_parse import RawSchema, Values, parse_ddl
 from shared.generation.template.seed_types import (
     TIMESTAMP_TYPES,
     keep_numeric_keys,
     keep_text_keys,
+    real_key_codes,
     seed_sql_type,
 )
 from shared.generation.template.seed_values import (
@@ -136,6 +138,7 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
     text_keyed = frozenset(t.name for t in tables if t.text_key)
     numbered = {k: v for k, v in declared.items() if k[0] not in {n.lower() for n in text_keyed}}
     built = keep_text_keys(keep_numeric_keys(built, numbered), declared, text_keyed)
+    built = real_key_codes(built, values)
     if not built:
         raise GenerationError(
             "the seed schema has no table the template engine can use: " + "; ".join(notes[:6])
@@ -153,7 +156,8 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
         notes=tuple(notes),
         value_sources=tuple(_sources(built, found)),
         scrubbed=tuple(found.scrubbed_total().items()),
-        country=infer_country(ddl.partition(DATABASE_MARKER)[0]),
+        country=infer_country(ddl.partition(DATABASE_MARKER)[0])
+        or country_from_values(found.values.items()),
     )
     domain = Domain(
         name=name,
@@ -171,14 +175,20 @@ def _convert(ddl: str, name: str, examples: tuple[str, ...], digest: str) -> Dom
 
 def _sources(built: list[Table], found: Harvested) -> list[tuple[str, tuple[ValueSource, ...]]]:
     """Per "table.column", where the fixture's values of the column come from."""
-    out: list[tuple[str, tuple[ValueSource, ...]]] = []
+    out: dict[str, tuple[ValueSource, ...]] = {}
     for table in built:
         for col in table.columns:
             origins = found.origins.get((table.name.lower(), col.name.lower()))
             key = col.name == table.primary_key
             sources = column_sources(col, origins, key=key, catalogue=False)
-            out.append((f"{table.name}.{col.name}", tuple(sources)))
-    return out
+            out[f"{table.name}.{col.name}"] = tuple(sources)
+    # A link carries its parent's keys: real codes where the parent's are ('BUL', not 'BRE07').
+    for table in built:
+        for fk in table.foreign_keys:
+            parent = next((t for t in built if t.name == fk.ref_table), None)
+            if parent is not None and parent.column(parent.primary_key).values:
+                out[f"{table.name}.{fk.column}"] = out[f"{parent.name}.{parent.primary_key}"]
+    return list(out.items())
 
 
 def identifier_problem(name: str) -> str | None:
@@ -264,7 +274,8 @@ def _build_table(table: SeedTable, found: Harvested, notes: list[str]) -> Table 
             seen = found.values.get(where, [])
             timed = col.dtype in TIMESTAMP_TYPES
             cls = table.classes[col.name]
-            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed)
+            bare = col.declared.strip().upper() in ("DECIMAL", "NUMERIC")
+            shape = shape_column(col.name, cls, noun, seen, col.enum_values, timed=timed, bare=bare)
             shapes[col.name] = scrubbed_shape(shape, found.scrubbed.get(where), len(seen))
     label = _choose_label(table, shapes, noun)
     if label is None:
@@ -350,13 +361,16 @@ def _choose_label(table: SeedTable, shapes: dict[str, Shape], noun: str) -> str 
         # Free text names no row ("the post 'Lorem ipsum dolor ...'"): the key does.
         texts = [n for n in texts if shapes[n].kind is not ValueKind.FREE_TEXT]
     enums = {c.name for c in table.columns if c.enum_values}
-    free = [n for n in texts if n not in enums and not set(words(n)) & CATEGORY_WORDS]
+    # A yes/no flag ('T'/'F') names no row: padded to unique values it would read as nonsense.
+    flags = {n for n in texts if flag_values(words(n), list(shapes[n].values)) is not None}
+    free = [n for n in texts if n not in enums | flags and not set(words(n)) & CATEGORY_WORDS]
     if free:
         return free[0]
     if table.key is not None:
         return table.key
-    texts = [n for n in texts if n not in enums] or texts
-    return texts[0] if texts else next(iter(shapes), None)
+    texts = [n for n in texts if n not in enums | flags] or [n for n in texts if n not in flags]
+    others = [n for n in shapes if n not in flags]
+    return texts[0] if texts else next(iter(others or shapes), None)
 
 
 def _drop_links(table: Table, kept: set[str], notes: list[str]) -> Table:

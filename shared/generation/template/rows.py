@@ -209,7 +209,10 @@ class _TableFiller:
         key = self.table.column(self.table.primary_key)
         if key.type is not ColumnType.TEXT:
             return index + 1
-        return f"{text_key_prefix(key.name, self.table.noun)}{index + 1:02d}"
+        if index < len(key.values):  # real codes first (seed_types.real_key_codes)
+            return key.values[index]
+        code = f"{text_key_prefix(key.name, self.table.noun)}{index + 1:02d}"
+        return code if code not in key.values else f"{code}X"
 
     def _foreign_key(self, column: Column, index: int, row: dict[str, Scalar]) -> Scalar:
         ref = self.fk_of[column.name]

@@ -82,6 +82,9 @@ class FakeKind(StrEnum):
     YEAR = "year"
     TIME = "time"
     UUID = "uuid"
+    NUMBER = "number"  # a number kept as text ('130'), in the range `pattern` says (lo:hi:dec)
+    TAGS = "tags"  # a tag list ('<regression><r>')
+    XML = "xml"  # an XML fragment whose root `pattern` names ('<goal />')
 
 
 @dataclass(frozen=True)

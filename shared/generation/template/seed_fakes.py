@@ -57,15 +57,20 @@ FAKE_LENGTH: dict[FakeKind, int] = {
     FakeKind.YEAR: 4,
     FakeKind.TIME: 8,
     FakeKind.UUID: 36,
+    FakeKind.NUMBER: 16,
+    FakeKind.TAGS: 60,
+    FakeKind.XML: 200,
 }
 # Things named after their town: a Faker city and the thing's noun ("Ruthfort School").
 _PLACE_THINGS = word_set(
     """school college university academy campus circuit stadium arena venue station airport
     park hospital clinic library museum theatre theater hotel county district parish
-    league"""
+    league orchestra choir"""
 )
 _TEAMS = word_set("team club")
-_COMPANIES = word_set("constructor manufacturer maker brand supplier vendor publisher")
+_COMPANIES = word_set(
+    "constructor manufacturer maker brand supplier vendor publisher company studio"
+)
 _TITLES = word_set("title headline caption subject")
 _FREE_TEXT = word_set(
     """text body description desc notes note comment comments about bio biography summary
@@ -76,7 +81,7 @@ _FIRSTS = word_set("first given fname firstname f")
 _LASTS = word_set("last family surname lname lastname l")
 _PLACES = word_set("location place venue hometown residence town city municipality")
 _STATES = word_set("state province")
-_ABBREVIATED = word_set("short abbr abbreviation code")
+_ABBREVIATED = word_set("short abbr abbrev abbreviation code")
 _STREETS = word_set("street address addr")
 _COUNTRIES = word_set("country nation nationality")
 _BY_WORD: dict[str, FakeKind] = {
@@ -113,6 +118,8 @@ def infer_fake(parts: list[str], noun: str, name_like: bool) -> tuple[FakeKind, 
         return FakeKind.FIRST_NAME, None
     if words & _LASTS and (name_like or last in _LASTS):
         return FakeKind.LAST_NAME, None
+    if words & _COUNTRIES and words & _ABBREVIATED:
+        return FakeKind.COUNTRY_CODE, "2"  # Spider's CountryAbbrev: 'US', not 'Namibia'
     if words & _COUNTRIES or (name_like and table_word in _COUNTRIES):
         return FakeKind.COUNTRY, None
     if words & _STATES and "status" not in words:
@@ -196,11 +203,54 @@ def draw_fake(
         value = fake.catch_phrase()
     elif kind is FakeKind.COUNTRY_CODE:
         value = fake.country_code(representation="alpha-2" if extra == "2" else "alpha-3")
+    elif kind is FakeKind.NUMBER:
+        value = _number(extra or "1:100:0", fake)
+    elif kind is FakeKind.TAGS:
+        value = "".join(f"<{w}>" for w in fake.words(fake.random_int(1, 3), unique=True))
+    elif kind is FakeKind.XML:
+        value = _xml(extra or "value", fake)
     elif kind is FakeKind.EMAIL:
         value = fake.safe_email()  # example.org/com/net: never a real mailbox
+    elif kind is FakeKind.COUNTRY:
+        value = _country(fake)
     else:
         value = str(getattr(fake, _PROVIDERS[kind])())
     return to_ascii(value).replace("'", "")[: FAKE_LENGTH[kind]].strip()
+
+
+def _country(fake: Faker) -> str:
+    """A country of Faker's list, not one of the territories it also holds ('British Indian
+    Ocean Territory (Chagos Archipelago)' read as a singer's country)."""
+    value = str(fake.country())
+    for _ in range(20):
+        if "(" not in value and "Territor" not in value and "Minor" not in value:
+            break
+        value = str(fake.country())
+    return value
+
+
+def _number(pattern: str, fake: Faker) -> str:
+    """A number in `low:high:decimals`, written as text ('130', '5.8')."""
+    low, high, decimals = pattern.split(":")
+    scale = 10 ** int(decimals)
+    drawn = fake.random_int(round(float(low) * scale), round(float(high) * scale)) / scale
+    return f"{drawn:.{int(decimals)}f}"
+
+
+def _xml(root: str, fake: Faker) -> str:
+    """An event fragment shaped like BIRD's `Match.goal`/`corner`: often empty ('<goal />'),
+    else one value with the minute, team and player ids."""
+    if fake.random_int(0, 2) == 0:
+        return f"<{root} />"
+    minute, team, player = (
+        fake.random_int(1, 90),
+        fake.random_int(8000, 10300),
+        fake.random_int(20000, 700000),
+    )
+    return (
+        f"<{root}><value><elapsed>{minute}</elapsed><team>{team}</team>"
+        f"<player1>{player}</player1></value></{root}>"
+    )
 
 
 def _fill_shape(pattern: str, fake: Faker) -> str:

@@ -23,6 +23,14 @@ from shared.generation.template.seed_dates import (
 )
 from shared.generation.template.seed_fakes import fit_examples, infer_fake, shape_of
 from shared.generation.template.seed_keys import BOOL, DATE, DEC, INT, TEXT, UUID
+from shared.generation.template.seed_markup import flag_values, markup_kind
+from shared.generation.template.seed_numbers import (
+    CODE_WORDS,
+    MONEY_WORDS,
+    YEAR_WORDS,
+    number_text_pattern,
+    shape_numeric,
+)
 from shared.generation.template.seed_parse import RawColumn
 from shared.generation.template.seed_words import (
     category_values,
@@ -47,24 +55,6 @@ _TEXT_TYPES = word_set(
 _DATE_TYPES = word_set(
     "DATE DATE32 DATETIME DATETIME2 DATETIME64 SMALLDATETIME TIMESTAMP TIMESTAMPTZ "
     "TIMESTAMPLTZ TIMESTAMPNTZ TIMESTAMP_S TIMESTAMP_MS TIMESTAMP_NS"
-)
-_MONEY = word_set(
-    """price cost amount salary revenue fee fees budget income payment balance fare wage wages
-    spend spending funding donation investment profit expense expenses earnings tax sales
-    tuition rent premium debt loan compensation bonus capital valuation turnover gdp charge
-    charges deposit bill subtotal prize grant cash dollars usd eur"""
-)
-_PERCENT = word_set(
-    "percent percentage pct rate ratio share proportion probability efficiency accuracy"
-)
-_RATING = word_set("rating ratings stars star")
-_YEAR = word_set("year yr")
-_ORDINAL = word_set("number num no nr position order rank floor seat")
-_COUNTING = word_set("num number count total")
-_CODE = word_set(
-    """code sku isbn plate serial iata icao abbreviation abbr symbol ticker zip zipcode postcode
-    postal phone telephone mobile fax license licence registration vin tracking barcode guid
-    hash uuid"""
 )
 _CODE_PATTERNS = {
     "phone": "555-###-####",
@@ -93,18 +83,15 @@ _UUID = "########-####-####-####-############"
 _PERSON_COLUMNS = word_set(
     "author manager owner driver coach director customer employee student patient"
 )
+# A person's role as the column's last word: `latin_commander`, `team_captain`, `host`.
+_PERSON_ROLES = word_set(
+    """commander captain leader president chairman host judge referee author director
+    manager coach composer conductor founder"""
+)
 _COMPANY_COLUMNS = word_set(
     "company manufacturer supplier vendor publisher airline employer sponsor carrier"
 )
 _NAMES = word_set("name title label headline caption")
-_LIMIT = 1_000_000_000
-_COORDINATES = {
-    "latitude": (-90.0, 90.0),
-    "lat": (-90.0, 90.0),
-    "longitude": (-180.0, 180.0),
-    "lng": (-180.0, 180.0),
-    "lon": (-180.0, 180.0),
-}
 
 
 @dataclass(frozen=True)
@@ -150,9 +137,9 @@ def type_class(column: RawColumn, seen: list[Scalar]) -> str | None:
     if seen and len(numbers) == len(seen):
         return INT if all(isinstance(v, int) for v in numbers) else DEC
     parts = words(column.name)
-    if parts and (parts[-1] == "id" or parts[-1] in _YEAR or parts[-1] in ("count", "qty")):
+    if parts and (parts[-1] == "id" or parts[-1] in YEAR_WORDS or parts[-1] in ("count", "qty")):
         return INT
-    if parts and parts[-1] in _MONEY:
+    if parts and parts[-1] in MONEY_WORDS:
         return DEC
     return DATE if parts and ("date" in parts or parts[-1] in ("at", "on")) else TEXT
 
@@ -174,70 +161,24 @@ def shape_column(
     enum_values: tuple[str, ...],
     *,
     timed: bool = False,
+    bare: bool = False,
 ) -> Shape:
     """The type, kind and value hints of a plain (non-key, non-link) column; `timed` for a
-    column declared TIMESTAMP/DATETIME (its values carry a time)."""
+    column declared TIMESTAMP/DATETIME (its values carry a time), `bare` for a NUMERIC without
+    precision (Spider's `number`)."""
     parts = words(name) or ["value"]
     numbers = [float(v) for v in seen if isinstance(v, int | float)]
     texts = [v for v in seen if isinstance(v, str)]
     if cls == BOOL:
         return Shape(ColumnType.INTEGER, ValueKind.RATING, low=0, high=1)
     if cls in (INT, DEC):
-        return _numeric(parts, cls, numbers)
+        found = shape_numeric(parts, cls == INT, numbers, bare=bare)
+        return Shape(found.type, found.kind, low=found.low, high=found.high)
     if cls == DATE or (cls == TEXT and looks_like_date(parts, texts)):
         # A declared DATE holds ISO dates, a TIMESTAMP a time too; a text date its own format.
         written = (TIMESTAMP_FORMAT if timed else "") if cls == DATE else date_format_of(texts)
         return _date(parts, texts, written)
     return _text(parts, table_noun, texts or list(enum_values), bool(enum_values))
-
-
-def _numeric(parts: list[str], cls: str, numbers: list[float]) -> Shape:
-    last, words_set = parts[-1], set(parts)
-    integer = cls == INT
-    if last == "id" or (len(parts) == 1 and last.endswith("id")) or words_set & _CODE:
-        kind, default = ValueKind.ID, (1.0, 900.0)
-    elif words_set & _YEAR:
-        years = [n for n in numbers if 1800 <= n <= 2100]
-        low, high = (min(years) - 2, min(max(years) + 1, 2030)) if years else (1990, 2024)
-        return Shape(ColumnType.INTEGER, ValueKind.YEAR, low=low, high=high)
-    elif words_set & _RATING:
-        kind, default = ValueKind.RATING, (1.0, 5.0)
-    elif last in _COORDINATES and not integer:
-        # A coordinate without examples lies on the globe, not in 1-1000 ('Longitude < 600').
-        kind, default = ValueKind.MEASURE, _COORDINATES[last]
-    elif words_set & _MONEY:
-        kind, default = ValueKind.MONEY, (5.0, 500.0)
-    elif words_set & _PERCENT:
-        kind, default = ValueKind.PERCENT, (0.0, 100.0)
-    elif integer and len(parts) > 1 and parts[0] not in _COUNTING and last in _ORDINAL:
-        # shirt_number, floor_no, display_order: labels and positions, not amounts.
-        kind, default = ValueKind.ORDINAL, (1.0, 20.0)
-    elif last == "age":
-        kind, default = ValueKind.QUANTITY, (18.0, 80.0)
-        integer = True
-    elif integer or last in ("count", "number", "num", "qty", "quantity"):
-        kind, default = ValueKind.QUANTITY, (1.0, 100.0)
-        integer = True
-    else:
-        kind, default = ValueKind.MEASURE, (1.0, 1000.0)
-    low, high = _range(numbers, default)
-    ctype = ColumnType.INTEGER if integer else ColumnType.DECIMAL
-    if kind is ValueKind.RATING and not integer:
-        low, high = max(low, 0.0), max(high, low + 1)
-    return Shape(ctype, kind, low=low, high=high)
-
-
-def _range(numbers: list[float], default: tuple[float, float]) -> tuple[float, float]:
-    if len(numbers) < 2 or min(numbers) == max(numbers):
-        low, high = default
-        if numbers:  # one example: a range around it
-            low, high = min(low, numbers[0]), max(high, numbers[0])
-    else:
-        low, high = min(numbers), max(numbers)
-    # Both portable types hold 10^9 (DECIMAL(12,2) has ten integer digits, INTEGER is 32-bit).
-    low = min(max(low, -float(_LIMIT)), float(_LIMIT) / 2)
-    high = max(min(high, float(_LIMIT)), low + 1)
-    return round(low, 2), round(high, 2)
 
 
 def _date(parts: list[str], texts: list[str], written: str) -> Shape:
@@ -259,6 +200,9 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
     # 'AdmFName1', 'AdmEmail2': numbered copies of a column read as the column.
     parts = [re.sub(r"\d+$", "", p) or p for p in parts]
     last, words_set = parts[-1], set(parts)
+    formed = _formed_text(parts, texts)
+    if formed is not None:
+        return formed
     if words_set & {"email", "mail"}:
         return Shape(ColumnType.TEXT, ValueKind.EMAIL)
     # Places with real example values keep them ('CZE', not a made-up 'Brazil').
@@ -279,7 +223,7 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
         )
     # A text key or link without example values gets codes, not 'Id A' / 'Url A'.
     # BIRD's `link_to_member` holds the member's text key ('rec...').
-    if words_set & _CODE or last in _CODED_TEXT or (parts[0] == "link" and len(parts) > 1):
+    if words_set & CODE_WORDS or last in _CODED_TEXT or (parts[0] == "link" and len(parts) > 1):
         return Shape(ColumnType.TEXT, ValueKind.CODE, pattern=_pattern(last, texts))
     name_like = bool(words_set & _NAMES)
     given = words_set & {"first", "given", "fname", "firstname"} or parts[-2:] == ["f", "name"]
@@ -292,6 +236,9 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
     if (
         (name_like and is_person_table(noun) and last == "name")
         or (parts[0] in _PERSON_COLUMNS and (len(parts) == 1 or last == "name"))
+        or (last in _PERSON_ROLES and len(parts) <= 2)
+        or (parts[0] == "head" and len(parts) > 1)  # HeadOfState, head_coach
+        or (last == "by" and len(parts) == 2)  # Written_by, Directed_by
         or parts == ["full", "name"]
     ):
         return Shape(ColumnType.TEXT, ValueKind.PERSON_NAME)
@@ -307,6 +254,26 @@ def _text_shape(parts: list[str], noun: str, texts: list[str], closed: bool) -> 
             return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values)
         return Shape(ColumnType.TEXT, ValueKind.TITLE, values=values, pattern=extra, fake=fake)
     return _category(parts, noun, texts)
+
+
+def _formed_text(parts: list[str], texts: list[str]) -> Shape | None:
+    """A yes/no flag ('Y'/'N'), a tag list or XML fragment, or a number kept as text: values of
+    that form, the examples first (Faker completes one or none, never two or more)."""
+    flags = flag_values(parts, texts)
+    if flags is not None:
+        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=flags)
+    found = tuple(dict.fromkeys(texts))
+    markup = markup_kind(texts)
+    number = number_text_pattern(parts, texts)
+    if markup is not None:
+        fake, extra = markup
+    elif number is not None:
+        fake, extra = FakeKind.NUMBER, number
+    else:
+        return None
+    if len(found) >= 2:
+        return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found)
+    return Shape(ColumnType.TEXT, ValueKind.CATEGORY, values=found, pattern=extra, fake=fake)
 
 
 def _category(parts: list[str], noun: str, texts: list[str]) -> Shape:

@@ -25,6 +25,8 @@ DIALECTS = ("sqlite", "postgres", "mysql")
 # reviewer reads as a slot.
 _VALUE_OK = re.compile(r"^[^'\\%<>{}\x00-\x1f]{1,60}$")
 _SLOT_WORDS = re.compile(r"\b(?:None|nan|null|NULL)\b")
+# Markup is a value, not a template slot: BIRD's tag lists ('<regression>') and XML ('<goal />').
+_MARKUP = re.compile(r"^(?:<[A-Za-z0-9][\w.+#-]*>)+$|^<[A-Za-z_][\w-]*\s*/>$")
 MAX_VALUES = 40
 _DEFAULT_SCHEMAS = frozenset({"public", "dbo", "main"})
 _WANTED = re.compile(
@@ -318,7 +320,10 @@ def add_value(found: Values, table: str, column: str, value: Scalar) -> None:
 def _add(found: Values, table: str, column: str, value: Scalar) -> None:
     # A scrubber's placeholder is kept: it says the column held personal data (seed_values.py
     # counts it and generates values of its kind); the fixture never shows it.
-    unusable = isinstance(value, str) and (not _VALUE_OK.match(value) or _SLOT_WORDS.search(value))
+    unusable = isinstance(value, str) and (
+        not (_VALUE_OK.match(value) or (_MARKUP.match(value) and len(value) <= 60))
+        or bool(_SLOT_WORDS.search(value))
+    )
     if unusable and value not in PLACEHOLDERS:
         return
     bucket = found.setdefault((table.lower(), column.lower()), [])

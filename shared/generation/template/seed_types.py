@@ -21,6 +21,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
+from proto.sample import Scalar
 from shared.generation.template.schema_model import Column, ColumnType, Table, ValueKind
 from shared.generation.template.seed_dates import TIMESTAMP_FORMAT
 from shared.generation.template.seed_fakes import FAKE_LENGTH
@@ -168,4 +169,22 @@ def keep_text_keys(
             for c in table.columns
         )
         out.append(replace(table, columns=columns))
+    return out
+
+
+def real_key_codes(tables: list[Table], values: dict[tuple[str, str], list[Scalar]]) -> list[Table]:
+    """Text keys take the real codes found for them (the user's database rows, the seed's rows
+    and literals: 'BUL', 'ABW'), in that order, before generated ones ('BRE07'); `rows.py`
+    deals them to the first rows and their links carry them."""
+    out: list[Table] = []
+    for table in tables:
+        key = table.column(table.primary_key)
+        found = values.get((table.name.lower(), key.name.lower()), [])
+        codes = tuple(dict.fromkeys(v for v in found if isinstance(v, str) and v.strip()))
+        if key.type is ColumnType.TEXT and codes:
+            columns = tuple(
+                replace(c, values=codes) if c.name == key.name else c for c in table.columns
+            )
+            table = replace(table, columns=columns)
+        out.append(table)
     return out

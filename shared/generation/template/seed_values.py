@@ -32,7 +32,7 @@ from shared.generation.template.seed_parse import (
     harvest,
     parse_ddl,
 )
-from shared.ingest.scrub_values import classify_sample
+from shared.ingest.scrub_values import classify_sample, is_name_part_column
 from shared.ingest.value_source import DATABASE_MARKER, UNSCRUBBED_MARKER
 
 __all__ = [
@@ -122,11 +122,21 @@ def _scrub(found: Harvested, *, keep_database: bool) -> None:
             opted_out = keep_database and origins.get(value) is ValueSource.DATABASE
             personal = isinstance(value, str) and not opted_out
             kind = classify_sample(value) if personal and isinstance(value, str) else None
+            if kind is None and personal and _name_part(key[1], origins.get(value)):
+                kind = "name_part"
             if kind is None:
                 kept.append(value)
             else:
                 found.scrubbed.setdefault(key, Counter())[kind.strip("<>")] += 1
         values[:] = kept
+
+
+def _name_part(column: str, origin: ValueSource | None) -> bool:
+    """A first or last name in a row of the user's data ('Nora' | 'Stoltenberg'): no single
+    value looks like a full name, but the row puts the person back together. Names the seeds'
+    SQL quotes (`first_name = 'Barbara'`) are the query's, not a row's, and stay. (Database rows
+    arrive scrubbed by ingest already; this covers the seed's own INSERT rows.)"""
+    return origin in (ValueSource.DATABASE, ValueSource.SEED_ROWS) and is_name_part_column(column)
 
 
 def scrubbed_shape(shape: Shape, scrubbed: Counter[str] | None, kept: int) -> Shape:
@@ -146,7 +156,10 @@ def column_sources(
 ) -> list[ValueSource]:
     """Where a column's generated values come from, most specific first."""
     if key or column.kind in (ValueKind.ID, ValueKind.FOREIGN_KEY):
-        return [ValueSource.KEY]
+        # A text key's real codes (seed_types.real_key_codes) keep their origin.
+        known = origins or {}
+        real = {known[value] for value in column.values if value in known}
+        return [*sorted(real, key=list(ValueSource).index), ValueSource.KEY]
     if column.values or column.fake is not None:
         fallback = ValueSource.CATALOGUE if catalogue else ValueSource.WORD_LIST
         found = {(origins or {}).get(value, fallback) for value in column.values}

@@ -67,13 +67,14 @@ PERSON_NOUNS = word_set(
     traveller tourist buyer seller shopper resident citizen voter applicant participant
     contributor investor lawyer judge host journalist editor captain professor lecturer
     advisor adviser representative contact friend individual consumer borrower tenant
-    landlord supervisor surgeon dentist therapist technician mechanic operator_person"""
+    landlord supervisor surgeon dentist therapist technician mechanic operator_person
+    highschooler contestant conductor commander astronaut poker_player climber gymnast"""
 )
 COMPANY_NOUNS = word_set(
     """company companies supplier vendor manufacturer brand publisher airline firm organization
     organisation org employer contractor sponsor agency bank insurer carrier distributor
     retailer startup business corporation enterprise partner producer studio label shipper
-    operator developer provider"""
+    operator developer provider shop store"""
 )
 _CATEGORY_VALUES: dict[str, tuple[str, ...]] = {
     "status": ("Active", "Pending", "Completed", "Cancelled", "On Hold"),
