@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from proto.sample import Scalar
 from shared.evolution.context import EvolveContext, Kind, QueryView
+from shared.evolution.roles import prefer_real
 
 Source = tuple[str, str, str]  # (alias, table, column)
 
@@ -68,12 +69,14 @@ def where_columns(select: exp.Select) -> set[str]:
 
 
 def sources_of(view: QueryView, ctx: EvolveContext, *kinds: Kind) -> list[Source]:
-    """(alias, table, column) of the SELECT's base tables whose column has one of `kinds`."""
-    return [
+    """(alias, table, column) of the SELECT's base tables whose column has one of `kinds`;
+    bookkeeping columns ("date created", "record status") only when nothing else qualifies."""
+    found = [
         (alias, table, name)
         for alias, table in view.sources.items()
         for name in ctx.columns_of(table, *kinds)
     ]
+    return prefer_real(found, lambda source: source[2])
 
 
 def thresholds(values: list[Scalar], rng: random.Random) -> Iterator[Scalar]:

@@ -1,13 +1,14 @@
 """One parent into evolved drafts: feasibility, top-K by utility, and for each chosen operator
 the first candidate that passes the trial run (EvolSQL's execution-grounded refinement, here a
 filter: runs on the record's rows, returns rows, changes the parent's result, can be worded,
-and has no error-level sense finding). The pipeline then checks it like any draft."""
+has no error-level sense finding and no sense warning its parent did not have). The pipeline
+then checks it like any draft."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
@@ -22,12 +23,15 @@ from shared.evolution.context import (
     view_query,
     words,
 )
+from shared.evolution.describe_joins import counted_table
+from shared.evolution.describe_sub import Unsaid
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
 from shared.evolution.parents import Parent
 from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
-from shared.sense import Origin, SenseInput, analyse_record
+from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
+from shared.sense import Origin, SenseCheck, SenseInput, analyse_record
 from shared.sql.features import analyze_query
 
 # Candidates tried per chosen operator before it is given up for this parent.
@@ -80,6 +84,8 @@ class Trial:
     view: QueryView
     ctx: EvolveContext
     before: list[Row]
+    # The sense warnings the parent itself has: an evolution may keep them, not add others.
+    warnings: frozenset[SenseCheck] = frozenset()
 
 
 def open_trial(parent: Parent, log: EvolveLog) -> Trial | None:
@@ -104,7 +110,42 @@ def open_trial(parent: Parent, log: EvolveLog) -> Trial | None:
         ctx.close()
         log.skipped["parent_empty_on_sqlite"] += 1
         return None
-    return Trial(view, ctx, before)
+    return Trial(view, ctx, before, parent_warnings(parent.draft))
+
+
+def _sense_input(draft: Draft, question: str, sql: str) -> SenseInput:
+    return SenseInput(
+        question=question,
+        sql=sql,
+        schema_ddl=draft.schema_ddl,
+        rows=tuple(draft.rows),
+        origin=Origin.GENERATED,
+        planned_style=draft.prompt_style,
+    )
+
+
+# Warnings on how a question is worded, not on what it asks: an evolved question is worded
+# afresh, so it inherits none of these from its parent (session 7: evolved records had them
+# more often than the first generation, 38% vs 27% style mismatches).
+WORDING_CHECKS = frozenset(
+    {SenseCheck.STYLE_MISMATCH, SenseCheck.QUESTION_LENGTH, SenseCheck.RANKING_WORDS}
+)
+# Defects of the SQL's result an evolution would carry on (a COUNT(*) a join inflates, an
+# ORDER BY over one row): allowed on the parent, they made evolved records worse than the
+# first generation by inheritance alone (session 8's trial runs: 8% inflated counts against 5%).
+CARRIED_DEFECTS = frozenset({SenseCheck.INFLATED_COUNT, SenseCheck.ORDER_ON_ONE_ROW})
+
+
+def parent_warnings(draft: Draft) -> frozenset[SenseCheck]:
+    """The parent's sense warnings, as the trial run asks them of a candidate (an expansion,
+    which keeps the parent's words, may keep them: it must only add none)."""
+    report = analyse_record(_sense_input(draft, draft.question, draft.sql), stop_early=True)
+    return report.checks
+
+
+def evolution_allowance(warnings: frozenset[SenseCheck]) -> frozenset[SenseCheck]:
+    """The parent's warnings an evolution may keep: none on the wording, no carried defect."""
+    return warnings - WORDING_CHECKS - CARRIED_DEFECTS
 
 
 def evolve_parent(
@@ -121,23 +162,31 @@ def evolve_parent(
     if trial is None:
         return []
     view, ctx, before = trial.view, trial.ctx, trial.before
+    allowed = evolution_allowance(trial.warnings) if config.no_new_warnings else None
     with ctx:
         feasibility = score_feasibility(view, ctx)
         if model_scores is not None:
             feasibility = {
                 op: (model_scores.get(op, 0.0) if s > 0.0 else 0.0) for op, s in feasibility.items()
             }
-        ranked = tally.rank(feasibility, config)
-        chosen = ranked if config.fall_through else ranked[: config.top_k]
+        chosen = tally.choose(feasibility, config)
         out: list[EvolvedDraft] = []
         for op in chosen:
             if len(out) >= config.top_k:
                 break
             log.chosen[op] += 1
             for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-                candidate = situated(candidate, view)
+                candidate = situated(candidate, view, ctx)
                 evolved = try_candidate(
-                    parent, candidate, ctx, before, rng, log, config.reword, config.close_to_parent
+                    parent,
+                    candidate,
+                    ctx,
+                    before,
+                    rng,
+                    log,
+                    config.reword,
+                    config.close_to_parent,
+                    allowed,
                 )
                 if evolved is not None:
                     log.kept[op] += 1
@@ -149,17 +198,32 @@ def evolve_parent(
 _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})
 
 
-def situated(candidate: Evolution, view: QueryView) -> Evolution:
+def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = None) -> Evolution:
     """The change with what the question needs to know of the query around it."""
     select = view.select
+    known = _rows_counted(view, ctx) if view.main is not None else None
     main = words(view.main[1]) if view.main is not None else ""
-    # An aggregate counts the rows of the table a filter reads (a child's rows when the filter
-    # is on the child), not necessarily the FROM table's.
+    # An aggregate counts the rows of the table its joins say (a joined child's), whichever
+    # table the filter reads; without the joins' reading, the rows of the table a filter reads
+    # (a child's rows when the filter is on the child), not necessarily the FROM table's.
     own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
-    counted = (own or main) if view.aggregated else ""
+    counted = (words(known) if known else own or main) if view.aggregated else ""
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)
+
+
+def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str | None:
+    """The table whose rows the query's aggregates count: a filter on a joined parent
+    restricts those ("counting only enrollments whose department ..."), not the parent's rows
+    (session 7's reading: "counting only departments ..." when enrollments are counted);
+    None when the joins are not read."""
+    if ctx is None or view.main is None:
+        return None
+    try:
+        return counted_table(view, ctx, view.main[1])
+    except Unsaid:
+        return None
 
 
 def try_candidate(
@@ -171,9 +235,15 @@ def try_candidate(
     log: EvolveLog,
     reword: Reword = Reword.REALIZED,
     close_to_parent: Callable[[str, str], bool] | None = None,
+    allowed_warnings: frozenset[SenseCheck] | None = None,
 ) -> EvolvedDraft | None:
-    checked = check_candidate(parent, candidate, ctx, before, rng, log, reword, close_to_parent)
-    return None if checked is None else _evolved(parent, candidate, checked)
+    checked = check_candidate(
+        parent, candidate, ctx, before, rng, log, reword, close_to_parent, allowed_warnings
+    )
+    if checked is None:
+        return None
+    # The trial run may have dropped an ORDER BY that orders one row: the SQL is the draft's.
+    return _evolved(parent, replace(candidate, sql=checked.sql), checked)
 
 
 def check_candidate(
@@ -185,8 +255,10 @@ def check_candidate(
     log: EvolveLog,
     reword: Reword = Reword.IN_PLACE,
     close_to_parent: Callable[[str, str], bool] | None = None,
+    allowed_warnings: frozenset[SenseCheck] | None = None,
 ) -> Draft | None:
-    """The trial run; the candidate's draft when it passes, else None (the reason logged)."""
+    """The trial run; the candidate's draft when it passes, else None (the reason logged).
+    `allowed_warnings`: the sense warnings it may have (its parent's); None allows any."""
     rows = ctx.run(candidate.sql)
     if rows is None:
         log.dropped["fails_on_sqlite"] += 1
@@ -198,35 +270,56 @@ def check_candidate(
         log.dropped["unchanged_result"] += 1
         return None
     draft = parent.draft
-    question = None
-    if reword is Reword.REALIZED:
-        question = realize_sql(candidate.sql, ctx, draft.prompt_style, rng, draft.domain)
-        log.worded[reword.value if question is not None else Reword.IN_PLACE.value] += 1
+    sql = candidate.sql
+    unordered = _unordered(candidate.sql, ctx, draft.sql) if reword is Reword.REALIZED else None
+    if unordered is not None:
+        # The change left one row under an ORDER BY / LIMIT (a filter narrowed the ranked
+        # rows to one): the same result without them, said afresh from its own tree (the
+        # parent's words would still rank). In session 7, 12% of evolved records kept such
+        # an ORDER BY (order_on_one_row), 4% of the first generation.
+        candidate = replace(candidate, sql=unordered)
+    question, tried = None, 0
+    # Wordings that keep some of the parent's warnings wait until none without any passes.
+    spare: list[tuple[int, str, str]] = []
+    wordings = _wordings(draft, candidate, ctx, rng, reword, in_place=unordered is None)
+    for source, worded in wordings:
+        tried += 1
+        found = _warnings(draft, candidate.sql, worded, allowed_warnings)
+        if isinstance(found, str):
+            # Counted per wording tried: a candidate whose first wording fails may pass in
+            # another.
+            log.dropped[found] += 1
+        elif found:
+            spare.append((len(found), source, worded))
+        elif _far_from_parent(draft, worded, close_to_parent, log):
+            question = worded
+            log.worded[source] += 1
+            break
+    for _, source, worded in sorted(spare) if question is None else []:
+        if _far_from_parent(draft, worded, close_to_parent, log):
+            question = worded
+            log.worded[source] += 1
+            break
     if question is None:
-        question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
-    if question is None:
-        log.dropped["unworded"] += 1
+        if not tried and unordered is None:
+            log.dropped["unworded"] += 1
+        if unordered is not None:
+            # Not said without its ORDER BY: the candidate as the operator wrote it.
+            retry = replace(candidate, sql=sql)
+            return check_candidate(
+                parent,
+                retry,
+                ctx,
+                before,
+                rng,
+                log,
+                Reword.IN_PLACE,
+                close_to_parent,
+                allowed_warnings,
+            )
         return None
-    sense = analyse_record(
-        SenseInput(
-            question=question,
-            sql=candidate.sql,
-            schema_ddl=draft.schema_ddl,
-            rows=tuple(draft.rows),
-            origin=Origin.GENERATED,
-            planned_style=draft.prompt_style,
-        ),
-        stop_early=True,
-    )
-    if sense.error or sense.errors:
-        first = sense.errors[0].check.value if sense.errors else "sense_unparsable"
-        log.dropped[f"sense:{first}"] += 1
-        return None
-    if close_to_parent is not None and close_to_parent(draft.question, question):
-        # The near-duplicate search would refuse it as its parent's duplicate (EvolSQL's
-        # schema-aware dedup): try the next candidate instead of spending the pipeline on it.
-        log.dropped["close_to_parent"] += 1
-        return None
+    if unordered is not None:
+        log.worded["without_one_row_order"] += 1
     return parent.draft.model_copy(
         update={
             "sql": candidate.sql,
@@ -237,6 +330,93 @@ def check_candidate(
             "reasoning": None,
         }
     )
+
+
+# Realizations tried per candidate (the realizer draws its words at random: another draw may
+# keep the planned style or stay within the length bounds) before the in-place wording.
+REALIZE_DRAWS = 3
+
+
+def _unordered(sql: str, ctx: EvolveContext, parent_sql: str) -> str | None:
+    """The query without its outer ORDER BY and LIMIT when those order at most one row, and
+    it is still more complex than its parent (an ORDER BY COUNT(*) taken away must not leave
+    an "evolution" with fewer functions than the SQL it came from: EvolSQL's Table 3)."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if tree.args.get("order") is None and tree.args.get("limit") is None:
+        return None
+    tree.set("order", None)
+    tree.set("limit", None)
+    bare = tree.sql(dialect="sqlite")
+    rows = ctx.run(bare)
+    if rows is None or len(rows) != 1 or not _above(bare, parent_sql):
+        return None
+    return bare
+
+
+def _above(sql: str, parent_sql: str) -> bool:
+    """More tokens than the parent, and no fewer of any other complexity measure."""
+    child, parent = analyze_query(sql).features, analyze_query(parent_sql).features
+    if child is None or parent is None:
+        return False
+    mine, theirs = count_complexity(child), count_complexity(parent)
+    return mine["tokens"] > theirs["tokens"] and all(mine[k] >= theirs[k] for k in COMPLEXITY_KEYS)
+
+
+def _wordings(
+    draft: Draft,
+    candidate: Evolution,
+    ctx: EvolveContext,
+    rng: random.Random,
+    reword: Reword,
+    in_place: bool = True,
+) -> Iterator[tuple[str, str]]:
+    """(how, question) for the candidate: the realizer's questions from the evolved tree, then
+    the parent's question with the change's clause put in (longer, and it may lose the style:
+    session 7 measured more question_length and style_mismatch warnings on those)."""
+    if reword is Reword.REALIZED:
+        seen: set[str] = set()
+        for _ in range(REALIZE_DRAWS):
+            question = realize_sql(candidate.sql, ctx, draft.prompt_style, rng, draft.domain)
+            if question is None:
+                break  # the tree has a part the realizer cannot say: no draw will
+            if question not in seen:
+                seen.add(question)
+                yield Reword.REALIZED.value, question
+    if not in_place:
+        return
+    question = reword_question(draft.question, candidate.change, draft.prompt_style, rng)
+    if question is not None:
+        yield Reword.IN_PLACE.value, question
+
+
+def _warnings(
+    draft: Draft, sql: str, question: str, allowed_warnings: frozenset[SenseCheck] | None
+) -> frozenset[SenseCheck] | str:
+    """The sense warnings of this wording of the candidate, or why it fails the trial run."""
+    sense = analyse_record(_sense_input(draft, question, sql), stop_early=True)
+    if sense.error or sense.errors:
+        return f"sense:{sense.errors[0].check.value if sense.errors else 'sense_unparsable'}"
+    added = sorted(sense.checks - allowed_warnings) if allowed_warnings is not None else []
+    if added:
+        # A warning the parent did not have (a question grown too long, an ORDER BY left on
+        # one row, a style the appended clause broke): the evolution would make the sample
+        # worse than its parent.
+        return f"new_warning:{added[0].value}"
+    return sense.checks
+
+
+def _far_from_parent(
+    draft: Draft, question: str, close: Callable[[str, str], bool] | None, log: EvolveLog
+) -> bool:
+    if close is not None and close(draft.question, question):
+        # The near-duplicate search would refuse it as its parent's duplicate (EvolSQL's
+        # schema-aware dedup): spending the pipeline on it is waste.
+        log.dropped["close_to_parent"] += 1
+        return False
+    return True
 
 
 def _evolved(parent: Parent, candidate: Evolution, draft: Draft) -> EvolvedDraft:

@@ -106,7 +106,9 @@ def expand_pattern(
         passed: list[tuple[ExpandKind, Draft]] = []
         for kind in ExpandKind:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
-                draft = check_candidate(parent, candidate, ctx, before, rng, log, reword)
+                draft = check_candidate(
+                    parent, candidate, ctx, before, rng, log, reword, None, trial.warnings
+                )
                 if draft is not None:
                     passed.append((kind, draft))
                 if len(passed) >= PICK_FROM:
@@ -136,7 +138,9 @@ def expand_parent(
     with ctx:
         swaps = islice(propose_swaps(view, ctx, rng), MAX_TRIES * variants)
         for n, candidate in enumerate(swaps):
-            draft = check_candidate(parent, candidate, ctx, before, rng, log)
+            draft = check_candidate(
+                parent, candidate, ctx, before, rng, log, allowed_warnings=trial.warnings
+            )
             if draft is None:
                 continue
             blueprint = parent.blueprint.model_copy(

@@ -37,9 +37,10 @@ def feasible_func(view: QueryView, ctx: EvolveContext) -> float:
 
 
 def pinned_columns(select: exp.Select) -> set[tuple[str, str]]:
-    """(alias, column) of the WHERE's top-level `col = literal` conjuncts: one value in every
-    row, so a rank or a MIN/MAX of it says nothing (every rank 1: "rank by year of enrollment
-    of students with year of enrollment 2020", seen reading 30 evolved records)."""
+    """(alias, column) of the WHERE's top-level `col = literal` and `col IS NULL` conjuncts:
+    one value in every row, so a rank or a MIN/MAX of it says nothing (every rank 1: "rank by
+    year of enrollment of students with year of enrollment 2020", seen reading 30 evolved
+    records)."""
     where = select.args.get("where")
     node = where.this if where is not None else None
     pinned: set[tuple[str, str]] = set()
@@ -50,6 +51,11 @@ def pinned_columns(select: exp.Select) -> set[tuple[str, str]]:
             stack.append(part.this)
         elif isinstance(part, exp.And):
             stack += [part.this, part.expression]
+        elif isinstance(part, exp.Is) and isinstance(part.expression, exp.Null):
+            # NULL in every row: a MAX of it is NULL ("highest delay of runs with no delay",
+            # seen reading session 8's evolved records).
+            if isinstance(part.this, exp.Column):
+                pinned.add((part.this.table, part.this.name.lower()))
         elif isinstance(part, exp.EQ):
             sides = (part.this, part.expression)
             for col, lit in (sides, sides[::-1]):

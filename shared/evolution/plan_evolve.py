@@ -18,6 +18,7 @@ from shared.evolution.evolve import (
     MAX_TRIES,
     EvolvedDraft,
     EvolveLog,
+    evolution_allowance,
     open_trial,
     situated,
     try_candidate,
@@ -63,8 +64,18 @@ def apply_operator(
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
         for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-            candidate = situated(candidate, view)
-            evolved = try_candidate(parent, candidate, ctx, before, rng, log, reword)
+            candidate = situated(candidate, view, ctx)
+            evolved = try_candidate(
+                parent,
+                candidate,
+                ctx,
+                before,
+                rng,
+                log,
+                reword,
+                None,
+                evolution_allowance(trial.warnings),
+            )
             if evolved is not None:
                 return evolved
     return None

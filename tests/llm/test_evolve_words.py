@@ -157,9 +157,10 @@ async def test_the_strategy_model_scores_where_operators_can_apply(
     try:
         scored = await model.score(parents[0])
         log, tally = EvolveLog(), OperatorTally()
-        emits = await draft_emits(
-            parents[1], tally, DirectionConfig(), random.Random(1), log, "r", [], model
-        )
+        # The trial run's warning gate off: with it this parent gives no evolution, and this
+        # test is about the model's wiring, not the gate (tests/unit/evolution/test_sense_parity).
+        config = DirectionConfig(no_new_warnings=False)
+        emits = await draft_emits(parents[1], tally, config, random.Random(1), log, "r", [], model)
     finally:
         await client.aclose()
     assert scored.scores is not None and set(scored.scores) == set(Operator)
