@@ -15,4 +15,3 @@ def test_free_ports_lie_below_the_ephemeral_range_and_can_be_bound() -> None:
     assert len(set(ports)) > 40  # drawn at random, not one port handed to everyone
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", ports[0]))
-
