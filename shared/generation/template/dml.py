@@ -231,6 +231,11 @@ def _first_rows(
     desc = ctx.rng.random() < 0.5
     k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
     order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr
+    if host.joins and not host.group_by:
+        # A joined child repeats its parent's row, so "the 3 physicians with the latest hire
+        # date" over admissions would be 3 join rows, maybe one physician twice on other data:
+        # DISTINCT keeps one row per target row (the ranked value is the target's own).
+        host = replace(host, distinct=True)
     if host.distinct:
         # PostgreSQL sorts a SELECT DISTINCT only by what it selects; the value is the row's
         # own (or its group's), so the pairs stay one per row.

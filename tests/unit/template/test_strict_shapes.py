@@ -222,3 +222,32 @@ def test_a_left_joined_childs_column_is_asked_for_if_any(engine: TemplateEngine)
             listed += 1
             assert "(if any)" in draft.question, (draft.question, draft.sql)
     assert listed >= 6
+
+
+def test_the_first_k_rows_to_change_are_k_distinct_rows_of_the_target(
+    engine: TemplateEngine,
+) -> None:
+    """'the 3 physicians with the latest hire date' through admissions must be 3 physicians on
+    any data, not 3 join rows (one physician twice when they have two admissions)."""
+    blueprints = _sampled(
+        lambda b: (
+            b.task_type is TaskType.MANIPULATION
+            and b.num_tables > 1
+            and F.LIMIT in b.features
+            and F.ORDER_BY in b.features
+        ),
+        60,
+        29,
+    )
+    checked = 0
+    for draft in _drafts(engine, blueprints):
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if not isinstance(tree, (exp.Update, exp.Delete)):
+            continue
+        for select in tree.find_all(exp.Select):
+            if select.args.get("limit") is None or not select.args.get("joins"):
+                continue
+            checked += 1
+            one_per_row = select.args.get("distinct") is not None or select.args.get("group")
+            assert one_per_row, (draft.question, draft.sql)
+    assert checked >= 5
