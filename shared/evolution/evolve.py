@@ -161,7 +161,7 @@ def evolve_parent(
     trial = open_trial(parent, log)
     if trial is None:
         return []
-    view, ctx, before = trial.view, trial.ctx, trial.before
+    view, ctx = trial.view, trial.ctx
     allowed = evolution_allowance(trial.warnings) if config.no_new_warnings else None
     with ctx:
         feasibility = score_feasibility(view, ctx)
@@ -175,24 +175,34 @@ def evolve_parent(
             if len(out) >= config.top_k:
                 break
             log.chosen[op] += 1
-            for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-                candidate = situated(candidate, view, ctx)
-                evolved = try_candidate(
-                    parent,
-                    candidate,
-                    ctx,
-                    before,
-                    rng,
-                    log,
-                    config.reword,
-                    config.close_to_parent,
-                    allowed,
-                )
-                if evolved is not None:
-                    log.kept[op] += 1
-                    out.append(evolved)
-                    break
+            evolved = first_passing(
+                op, parent, trial, rng, log, config.reword, config.close_to_parent, allowed
+            )
+            if evolved is not None:
+                log.kept[op] += 1
+                out.append(evolved)
         return out
+
+
+def first_passing(
+    op: Operator,
+    parent: Parent,
+    trial: Trial,
+    rng: random.Random,
+    log: EvolveLog,
+    reword: Reword,
+    close_to_parent: Callable[[str, str], bool] | None,
+    allowed: frozenset[SenseCheck] | None,
+) -> EvolvedDraft | None:
+    """The first of `op`'s candidates (at most MAX_TRIES) that passes the trial run, or None."""
+    for candidate in islice(OPERATORS[op].propose(trial.view, trial.ctx, rng), MAX_TRIES):
+        candidate = situated(candidate, trial.view, trial.ctx)
+        evolved = try_candidate(
+            parent, candidate, trial.ctx, trial.before, rng, log, reword, close_to_parent, allowed
+        )
+        if evolved is not None:
+            return evolved
+    return None
 
 
 _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind.ABOVE_AVERAGE})

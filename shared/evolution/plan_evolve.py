@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping
-from itertools import islice
 
 import sqlglot
 
@@ -15,16 +14,14 @@ from proto.sample import Draft
 from shared.evolution.context import EvolveContext, FixtureError, view_query
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import (
-    MAX_TRIES,
     EvolvedDraft,
     EvolveLog,
     evolution_allowance,
+    first_passing,
     open_trial,
-    situated,
-    try_candidate,
 )
 from shared.evolution.model import Operator
-from shared.evolution.operators import OPERATORS, score_feasibility
+from shared.evolution.operators import score_feasibility
 from shared.evolution.parents import Parent
 from shared.evolution.wording import Reword
 
@@ -61,21 +58,6 @@ def apply_operator(
     trial = open_trial(parent, log)
     if trial is None:
         return None
-    view, ctx, before = trial.view, trial.ctx, trial.before
-    with ctx:
-        for candidate in islice(OPERATORS[op].propose(view, ctx, rng), MAX_TRIES):
-            candidate = situated(candidate, view, ctx)
-            evolved = try_candidate(
-                parent,
-                candidate,
-                ctx,
-                before,
-                rng,
-                log,
-                reword,
-                None,
-                evolution_allowance(trial.warnings),
-            )
-            if evolved is not None:
-                return evolved
-    return None
+    with trial.ctx:
+        allowed = evolution_allowance(trial.warnings)
+        return first_passing(op, parent, trial, rng, log, reword, None, allowed)
