@@ -44,23 +44,16 @@ def process_table() -> dict[int, tuple[int, float]]:
     return table
 
 
-def tree_cpu(root: int, table: dict[int, tuple[int, float]]) -> float:
+def descendants(root: int, table: dict[int, tuple[int, float]]) -> list[int]:
+    """A process and every process below it in `table`."""
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    total, todo = 0.0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += table.get(pid, (0, 0.0))[1]
+        found.append(pid)
         todo.extend(children.get(pid, []))
-    return total
-
-
-def snapshot(stack: LocalStack, supervisor: Supervisor) -> dict[str, float]:
-    table = process_table()
-    found = {key: tree_cpu(proc.pid, table) for key, proc in supervisor.procs.items()}
-    for name, server in stack.servers.items():
-        found[f"server:{name}"] = tree_cpu(server.proc.pid, table)
     return found
 
 
@@ -75,25 +68,28 @@ def read_rss(pid: int) -> int:
     return 0
 
 
-def tree_rss(root: int, table: dict[int, tuple[int, float]]) -> int:
-    """Resident bytes of a process and its descendants (shared pages counted per process)."""
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += read_rss(pid)
-        todo.extend(children.get(pid, []))
-    return total
+def snapshot(stack: LocalStack, supervisor: Supervisor) -> dict[str, float]:
+    """CPU seconds of each service's and server's process tree."""
+    table = process_table()
+    return {
+        key: sum(table.get(p, (0, 0.0))[1] for p in descendants(pid, table))
+        for key, pid in _roots(stack, supervisor).items()
+    }
 
 
 def snapshot_rss(stack: LocalStack, supervisor: Supervisor) -> dict[str, int]:
+    """Resident bytes of each process tree (shared pages counted per process)."""
     table = process_table()
-    found = {key: tree_rss(proc.pid, table) for key, proc in supervisor.procs.items()}
-    for name, server in stack.servers.items():
-        found[f"server:{name}"] = tree_rss(server.proc.pid, table)
-    return found
+    return {
+        key: sum(read_rss(p) for p in descendants(pid, table))
+        for key, pid in _roots(stack, supervisor).items()
+    }
+
+
+def _roots(stack: LocalStack, supervisor: Supervisor) -> dict[str, int]:
+    roots = {key: proc.pid for key, proc in supervisor.procs.items()}
+    roots.update({f"server:{name}": server.proc.pid for name, server in stack.servers.items()})
+    return roots
 
 
 async def run(url: str, count: int, seed: int) -> int:
