@@ -14,8 +14,8 @@ from shared.engines.registry import close_engines, open_engines
 from shared.runtime.local import LocalStack
 from tests.engines.conftest import make_settings, make_staff_fixture
 
-TIMEOUT_MS = 300
-HELD_S = 1.2  # four times the statement timeout, well inside the pool's acquire deadline
+TIMEOUT_MS = 1_000  # the tight budget of the engines tests (conftest.TIGHT_TIMEOUT_MS)
+HELD_S = 3.0  # three times the statement timeout, well inside the pool's acquire deadline (10 s)
 
 
 async def _hold_the_only_connection(engine: Any, held: asyncio.Event) -> None:
