@@ -125,8 +125,15 @@ def test_a_claude_run_evolves_with_claude(tmp_path: Path, monkeypatch: pytest.Mo
     summary = json.loads((run / "evolved" / "summary.json").read_text())
     assert summary["feasibility"] == "model" and summary["llm"]["calls"] == len(answered) > 0
     assert f"LLM (claude {summary['llm']['model']}): {len(answered)} calls" in printed
+    # Every drafted evolution, kept or not: the scripted model words an evolution as its parent's
+    # question plus one clause, which the dedup service may judge a near-duplicate of the parent
+    # (a real model rewrites the question); the wiring is what this test checks.
     records = read_jsonl(run / "evolved" / "dataset.jsonl")
-    assert records and any(r["properties"]["properties"].get(WORDING_PROPERTY) for r in records)
+    others = read_jsonl(run / "evolved" / "duplicates.jsonl")
+    others += read_jsonl(run / "evolved" / "rejected.jsonl")
+    wordings = [r["properties"]["properties"].get(WORDING_PROPERTY) for r in records]
+    wordings += [o["envelope"]["blueprint"]["properties"].get(WORDING_PROPERTY) for o in others]
+    assert "claude" in wordings, wordings
 
 
 async def test_evolve_share_on_a_claude_run_words_evolutions_with_claude(
