@@ -55,8 +55,9 @@ async def check_file(engine: Engine, runner: SqlEngine) -> list[RecordResult]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def patient(stack: LocalStack) -> AsyncIterator[dict[Engine, SqlEngine]]:
-    """The default statement timeout: on a loaded 2-core machine 1 s is not a verdict."""
-    opened = await open_engines(make_settings(stack, statement_timeout_ms=10_000), list(FILES))
+    """A budget the gold SQL cannot exhaust on a loaded 2-core machine: this test asks whether
+    it runs, not how fast (record 383 ran 10.3 s on PostgreSQL beside stress-ng, 10 s failed)."""
+    opened = await open_engines(make_settings(stack, statement_timeout_ms=30_000), list(FILES))
     try:
         yield opened
     finally:
