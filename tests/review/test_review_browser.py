@@ -20,6 +20,8 @@ from shared.runtime.local import LocalStack
 from tests.review.browser import open_browser, serve
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "review_run"
+# A check runs the SQL on three engines: beside stress-ng it took longer than expect's 5 s.
+ENGINE_CHECK_MS = 30_000
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 
 
@@ -58,11 +60,11 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
         # A SQL edited into an error: the three engines' own messages, and no save.
         page.fill("#edit-sql", "SELECT no_such_column FROM no_such_table")
         page.click("#check")
-        expect(page.locator("#check-failed")).to_be_visible()
+        expect(page.locator("#check-failed")).to_be_visible(timeout=ENGINE_CHECK_MS)
         messages = page.locator(".engine-message").all_inner_texts()
         assert len(messages) == 3 and all("no_such" in m for m in messages), messages
         page.click("#save")
-        expect(page.locator("#refusal")).to_be_visible()
+        expect(page.locator("#refusal")).to_be_visible(timeout=ENGINE_CHECK_MS)
 
         # Fixed: passes everywhere, then saved with an edited question too.
         table = first_table(records[edited_id].text("sql_context"))
@@ -71,10 +73,11 @@ def test_review_in_the_browser(stack: LocalStack, tmp_path: Path) -> None:
         # The sense checks hold the SQL to the question on the page: word it for the new SQL.
         page.fill("#edit-question", f"How many rows does {table} have?")
         page.click("#check")
-        expect(page.locator("#check-passed")).to_be_visible()
+        expect(page.locator("#check-passed")).to_be_visible(timeout=ENGINE_CHECK_MS)
         page.fill("#edit-explanation", f"Counts the rows of {table}.")
         page.click("#save")
-        expect(page.locator("#current-decision")).to_have_text("edit by ann")
+        decision = page.locator("#current-decision")
+        expect(decision).to_have_text("edit by ann", timeout=ENGINE_CHECK_MS)
         expect(page.locator(".review-change").first).to_be_visible()
 
         # Reject a third record with a reason: it leaves the export.
