@@ -72,20 +72,24 @@ async def interrupt_cancels() -> AsyncIterator[Interrupt]:
     """Ctrl-C cancels the running task and is remembered; the block ends in KeyboardInterrupt.
 
     Loops inside check `requested` and raise CancelledError themselves, so a cancellation
-    swallowed on the way still stops them; `finally` blocks run either way.
+    swallowed on the way still stops them; `finally` blocks run either way. A second Ctrl-C
+    raises KeyboardInterrupt at once, as asyncio.run does (a clean-up that hangs can be left).
     """
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     interrupt = Interrupt()
 
-    def on_interrupt() -> None:
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if interrupt.requested:
+            raise KeyboardInterrupt
         interrupt.requested = True
         if task is not None and not task.done():
             task.cancel()
+            loop.call_soon_threadsafe(lambda: None)  # wake a loop blocked in select()
 
     try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread
         yield interrupt
         return
     try:
@@ -95,4 +99,4 @@ async def interrupt_cancels() -> AsyncIterator[Interrupt]:
             raise KeyboardInterrupt from None
         raise
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)

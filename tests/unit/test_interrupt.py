@@ -16,6 +16,7 @@ from shared.runtime.signals import interrupt_cancels
 
 async def test_ctrl_c_ends_in_keyboard_interrupt_though_the_cancel_was_swallowed() -> None:
     polls = 0
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         async with interrupt_cancels() as interrupt:
             # Ctrl-C, delivered as the terminal does: a signal to this process.
@@ -28,8 +29,8 @@ async def test_ctrl_c_ends_in_keyboard_interrupt_though_the_cancel_was_swallowed
                     raise asyncio.CancelledError
                 await asyncio.sleep(0.01)
     assert polls == 1, "the loop stopped on the flag at its first check"
-    # The handler is removed: Ctrl-C is Python's default again.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # The handler is removed: Ctrl-C does again what it did before the block.
+    assert signal.getsignal(signal.SIGINT) == before
 
 
 async def test_a_cancel_without_ctrl_c_stays_a_cancel() -> None:
@@ -42,3 +43,17 @@ async def test_a_cancel_without_ctrl_c_stays_a_cancel() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_second_ctrl_c_stops_at_once() -> None:
+    """A clean-up that hangs after the first Ctrl-C is left at the second, as asyncio.run does."""
+    went_on = False
+    with pytest.raises(KeyboardInterrupt):
+        async with interrupt_cancels():
+            with contextlib.suppress(asyncio.CancelledError):  # the first: cancelled, then hung
+                os.kill(os.getpid(), signal.SIGINT)
+                await asyncio.sleep(30)
+            os.kill(os.getpid(), signal.SIGINT)  # raises here, in plain code
+            went_on = True
+            await asyncio.sleep(30)
+    assert not went_on
