@@ -61,9 +61,9 @@ def filter_values(
             yield ("eq", value)
         return
     for value in thresholds(values, rng):
-        # Strict comparisons only: the realizer says >= / <= as "at least" / "at most", which
-        # the sense checks' ranking rule reads as a superlative (ranking_words warnings on
-        # 2 of 18 hits of session 7's evolved records). Dates keep "on or after".
+        # Strict comparisons for numbers (dates: "on or after" / "before"). Chosen when the
+        # sense checks took "at least" / "at most" for superlatives; they read them as bounds
+        # now (shared/sense/question.py), so >= and <= could come back.
         yield (rng.choice(("gt", "lt")) if kind is Kind.NUMBER else rng.choice(("ge", "lt")), value)
 
 
@@ -106,8 +106,7 @@ def _having(view: QueryView, ctx: EvolveContext) -> Iterator[Evolution]:
     main = view.main
     if main is None or view.select is None:
         return
-    # `> k`, not `>= k + 1`: the realizer says >= as "at least", which the sense checks'
-    # ranking rule reads as a superlative.
+    # `> k` ("more than k"), as the filters above: see filter_values.
     for more_than in (1, 2, 3):
         tree = view.tree.copy()
         count = exp.Count(this=exp.Star())

@@ -68,7 +68,7 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_BAND:
         cut, high, low = change.values
-        # "X or more", not "at least X": the sense checks read "least" as a ranking word.
+        # The cut said as "X or more" / "on or after D".
         bound = (
             f"on or after {_show(cut, change)}"
             if change.is_date

@@ -18,9 +18,11 @@ from shared.sense.scopes import build_scope, cte_queries
 from shared.sense.structure import Hit
 from shared.spec.prompt_style import classify_prompt_style
 
+# "at least 3" and "at most 5" are bounds, not rankings: a HAVING COUNT(*) >= 3 said plainly
+# needs no ORDER BY (the evolution operators once avoided >= to dodge this misreading).
 SUPERLATIVES = re.compile(
-    r"\b(highest|lowest|most|least|largest|smallest|maximum|minimum|best|worst|earliest|latest|"
-    r"oldest|youngest|fewest|greatest|top)\b"
+    r"\b(?<!\bat )(highest|lowest|most|least|largest|smallest|maximum|minimum|best|worst|"
+    r"earliest|latest|oldest|youngest|fewest|greatest|top)\b"
 )
 TOP_N = re.compile(r"\b(?:top|first|last)\s+(\d+)\b")
 EACH_WORDS = re.compile(r"\b(per|each|for every)\b")

@@ -118,3 +118,17 @@ def test_a_lone_table_grouped_by_its_key_is_a_group_of_one_warning() -> None:
     assert SenseCheck.GROUP_OF_ONE not in _analyse(joined, "How many players per team?")
     by_city = "SELECT t.city, COUNT(*) FROM teams AS t GROUP BY t.city"
     assert SenseCheck.GROUP_OF_ONE not in _analyse(by_city, "How many teams per city?")
+
+
+def test_at_least_and_at_most_are_bounds_not_rankings() -> None:
+    sql = (
+        "SELECT t.team_name, COUNT(*) AS players FROM teams AS t JOIN players AS p "
+        "ON p.team_id = t.id GROUP BY t.id, t.team_name HAVING COUNT(*) >= 2"
+    )
+    bounded = _analyse(sql, "Which teams have at least 2 players, and how many each?")
+    assert SenseCheck.RANKING_WORDS not in bounded
+    at_most = _analyse(sql.replace(">= 2", "<= 2"), "Which teams have at most 2 players?")
+    assert SenseCheck.RANKING_WORDS not in at_most
+    # A real superlative without any ranking in the SQL is still found.
+    ranked = _analyse(sql, "Which team has the most players?")
+    assert SenseCheck.RANKING_WORDS in ranked
