@@ -10,7 +10,9 @@ the same DDL).
 A scope is opened per record by whoever validates it: `Validator.validate` and
 `Validator.check_fixture` open one when none is active, and the validator stage and
 `sqlsynth validate` open one around the whole record so that its schema check, query checks
-and contexts share it. Outside any scope nothing is remembered: every call computes afresh.
+and contexts share it. Outside any scope `remember` computes afresh; `per_record` functions
+(the measures the conformance and sense checks read, also used by generation and reports,
+which are no checks) keep a process-wide LRU cache there.
 The scope lives in a ContextVar, so concurrent records (tasks) never see each other's, while
 the engines' concurrent checks of one record (tasks made inside the scope) share it.
 
@@ -101,11 +103,10 @@ def per_record(maxsize: int) -> Callable[[Callable[P, T]], Callable[P, T]]:
 
         @wraps(compute)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            scope = _CURRENT.get()
-            if scope is None:
+            if _CURRENT.get() is None:
                 return cached(*args, **kwargs)
             key = (name, args, tuple(sorted(kwargs.items())))
-            return scope.recall(key, lambda: compute(*args, **kwargs))
+            return remember(key, lambda: compute(*args, **kwargs))
 
         return wrapper
 
