@@ -34,7 +34,7 @@ def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     worded as filters word them (`base.said_label`)."""
     if f.table is None or f.table == base.subject:
         return f
-    return replace(f, label=said_label(ctx, f.table, f.label))
+    return replace(f, label=said_label(ctx, f.table, f.label, base.subject))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:

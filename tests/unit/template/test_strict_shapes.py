@@ -17,12 +17,14 @@ from sqlglot import exp
 from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
+from shared.generation.template.base import said_label
 from shared.generation.template.compose import build_select
 from shared.generation.template.context import Ctx
 from shared.generation.template.engine import TemplateEngine
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
+from shared.generation.template.schema_instance import build_schema
 from shared.sense.fixture_db import open_fixture
 from shared.sense.record import SenseInput
 from shared.spec.sampler import BlueprintSampler
@@ -251,3 +253,17 @@ def test_the_first_k_rows_to_change_are_k_distinct_rows_of_the_target(
             one_per_row = select.args.get("distinct") is not None or select.args.get("group")
             assert one_per_row, (draft.question, draft.sql)
     assert checked >= 5
+
+
+def test_a_joined_label_a_reader_would_take_for_the_subjects_keeps_its_owner() -> None:
+    """'physicians with date of birth before 2005' reads as the physicians' own birth date
+    (physicians have a hire date): the admitted patient's keeps the noun; a label nothing of
+    the subject's resembles stays bare (shorter)."""
+    instance = build_schema("healthcare", 0)
+    store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
+    blueprint = Blueprint(domain="healthcare", num_tables=1, tables=["patients"])
+    ctx = Ctx.from_blueprint(blueprint, store, random.Random(0))
+    assert said_label(ctx, "patients", "date of birth", "physicians") == "patient date of birth"
+    assert said_label(ctx, "physicians", "years of experience", "patients") == (
+        "years of experience"
+    )
