@@ -5,17 +5,20 @@ column or value of its schema, with no model call (so no token cost)."""
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import ErrorClass, SampleEnvelope
 from shared.evolution.evolve import EvolveLog
 from shared.evolution.expand import expand_pattern
-from shared.evolution.model_words import ModelEvolution
 from shared.evolution.parents import Parent
 from shared.evolution.plan_evolve import apply_operator
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.sql.features import analyze_query
+
+if TYPE_CHECKING:  # the Claude SDK behind it costs seconds; only a Claude run passes one
+    from shared.evolution.model_words import ModelEvolution
 
 ENGINE_NAME = "expander"
 EVOLVER_NAME = "evolver"

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from proto import subjects
 from proto.common import Outcome, SeedMode, Stage
 from proto.sample import Blueprint, Draft, ErrorClass, SampleEnvelope, TokenCost
 from shared.errors import GenerationError
-from shared.evolution.model_words import ModelEvolution
-from shared.generation.claude.engine import ClaudeDraftEngine
 from shared.pipeline.emit import Emit, reject, sample_seed
 from shared.pipeline.engine_protocol import BackTranslator, DraftEngine
 from shared.pipeline.engines import spent_by
 from shared.pipeline.expand_stage import evolve_envelope, expand_envelope
 from shared.review.guidelines import RunGuidelines, find_violations
 from shared.sql.dialects import sqlglot_dialect
+
+if TYPE_CHECKING:
+    from shared.evolution.model_words import ModelEvolution
 
 # Draws of a blueprint before a draft that breaks a reviewer's rule is rejected (Turing's
 # guidelines as rules); each draw uses another seed, so the engine makes another choice.
@@ -35,15 +37,23 @@ class GuidedDraftEngine(Protocol):
     ) -> tuple[Draft, TokenCost]: ...
 
 
+def evolution_model_for(engine: DraftEngine) -> ModelEvolution | None:
+    """An LLM engine also words the planner's evolutions (EvolSQL appendix G); the offline
+    engines leave them to the realizer. The Claude modules (the SDK: two seconds of import) are
+    loaded only when the engine is Claude's, which has imported them already."""
+    claude = sys.modules.get("shared.generation.claude.engine")
+    if claude is None or not isinstance(engine, claude.ClaudeDraftEngine):
+        return None
+    from shared.evolution.model_words import ModelEvolution
+
+    return ModelEvolution(engine.client)
+
+
 class GeneratorStage:
     def __init__(self, engine: DraftEngine, guidelines: GuidelineSource | None = None) -> None:
         self.engine = engine
         self.guidelines = guidelines
-        # An LLM engine also words the planner's evolutions (EvolSQL appendix G); the offline
-        # engines leave them to the realizer.
-        self.evolution_model = (
-            ModelEvolution(engine.client) if isinstance(engine, ClaudeDraftEngine) else None
-        )
+        self.evolution_model = evolution_model_for(engine)
 
     async def __call__(self, envelope: SampleEnvelope) -> list[Emit]:
         if envelope.blueprint.seed_mode is SeedMode.PATTERN:

@@ -76,12 +76,12 @@ def test_validate_help_imports_nothing_heavy() -> None:
 
 
 def test_lazy_packages_resolve_every_name_they_export() -> None:
-    """`proto` and `shared.datasets` import their names on first use; each one still resolves
+    """`proto`, `shared.datasets` and `shared.report` import their names on first use; each one still resolves
     (in a fresh interpreter, so nothing was loaded before) and unknown names still fail."""
     script = (
         "import importlib, json\n"
         "out = {}\n"
-        "for package in ('proto', 'shared.datasets'):\n"
+        "for package in ('proto', 'shared.datasets', 'shared.report'):\n"
         "    module = importlib.import_module(package)\n"
         "    out[package] = [n for n in module.__all__ if getattr(module, n, None) is None]\n"
         "    try:\n"
@@ -94,4 +94,20 @@ def test_lazy_packages_resolve_every_name_they_export() -> None:
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    assert json.loads(done.stdout) == {"proto": [], "shared.datasets": []}
+    assert json.loads(done.stdout) == {"proto": [], "shared.datasets": [], "shared.report": []}
+
+
+@pytest.mark.parametrize("service", ["planner", "generator", "validator", "reviser", "sink"])
+def test_an_offline_service_starts_without_the_sdks_and_the_report(service: str) -> None:
+    """Every run (and every e2e test) starts each service: the Claude and OpenAI SDKs and the
+    report's scipy cost seconds of import and serve only Claude runs and a run's end."""
+    script = (
+        "import sys, json\n"
+        f"import services.{service}.main\n"
+        "print(json.dumps([m for m in ('anthropic', 'openai', 'scipy', 'matplotlib') "
+        "if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
