@@ -16,6 +16,8 @@ from shared.engines.fixture import Fixture
 log = logging.getLogger(__name__)
 
 H = TypeVar("H")
+# Fixture drops in flight when a cache closes (each engine's owner pool holds a few connections).
+CLOSE_DROPS_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,15 @@ class FixtureCache(Generic[H]):
         self._entries.clear()
         for entry in entries:
             entry.evicted = True
-            if entry.users == 0:
+        # Several drops at a time: one by one, the hundreds of fixtures of a long run kept a
+        # stopping validator busy for seconds (past a supervisor's grace period on a busy machine).
+        in_flight = asyncio.Semaphore(CLOSE_DROPS_IN_FLIGHT)
+
+        async def drop(entry: _Entry[H]) -> None:
+            async with in_flight:
                 await self._drop_entry(entry)
+
+        await asyncio.gather(*(drop(entry) for entry in entries if entry.users == 0))
 
     async def _get_entry(self, fixture: Fixture) -> _Entry[H]:
         key = fixture.key

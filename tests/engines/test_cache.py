@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from proto.sample import ErrorClass
-from shared.engines.cache import FixtureCache, FixtureFailure
+from shared.engines.cache import CLOSE_DROPS_IN_FLIGHT, FixtureCache, FixtureFailure
 from shared.engines.fixture import Fixture
 
 
@@ -77,3 +77,25 @@ async def test_forget_rebuilds_without_dropping() -> None:
     assert rec.created == ["a", "a"] and rec.dropped == []
     await cache.close()
     assert rec.dropped == ["a"]
+
+
+async def test_close_drops_every_idle_fixture_a_few_at_a_time() -> None:
+    """A long run's cache holds hundreds of fixtures: dropped one by one at shutdown they kept a
+    stopping validator past its grace period. Never more than the bound at once, none missed."""
+    rec = Recorder()
+    in_flight = most = 0
+
+    async def drop(handle: str) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0)  # yield, as a round trip to the server does
+        in_flight -= 1
+        rec.dropped.append(handle)
+
+    cache: FixtureCache[str] = FixtureCache(64, rec.create, drop)
+    names = [f"f{i}" for i in range(20)]
+    await asyncio.gather(*(_use(cache, Fixture(name)) for name in names))
+    await cache.close()
+    assert sorted(rec.dropped) == sorted(names) and len(cache) == 0
+    assert most == CLOSE_DROPS_IN_FLIGHT
