@@ -143,7 +143,7 @@ def test_engine_killed_mid_run_pauses_instead_of_burning_samples(
     tmp_path: Path, server: str
 ) -> None:
     out = tmp_path / "run"
-    proc = start_run(out, "--count", "30", "--engines", f"sqlite,{server}", "--seed", "14")
+    proc = start_run(out, "--count", "20", "--engines", f"sqlite,{server}", "--seed", "14")
     wait_until(lambda: accepted_lines(out) >= 5, 300, "first accepted samples")
     groups = pids_of(out)
     os.killpg(groups[f"server-{server}"], signal.SIGKILL)
@@ -153,7 +153,7 @@ def test_engine_killed_mid_run_pauses_instead_of_burning_samples(
     recovered_s = time.monotonic() - killed
     output = finish(proc)
     assert proc.returncode == 0, output[-3000:]
-    summary = assert_exactly_once(out, 30)
+    summary = assert_exactly_once(out, 20)
     unavailable = summary["rejection_reasons"].get("engine_unavailable", 0)
     assert unavailable == 0, summary["rejection_reasons"]
     assert_no_orphans({**groups, **pids_of(out)})

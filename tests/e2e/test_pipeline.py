@@ -101,14 +101,14 @@ async def test_validator_killed_mid_run(
 
     async def chaos(status) -> None:  # type: ignore[no-untyped-def]
         nonlocal killed
-        if not killed and status.accepted >= 30:
+        if not killed and status.accepted >= 20:
             killed = True
             services.kill("validator-0")
             await asyncio.sleep(1.0)
             services.start("validator", 0)
 
     output = await run_to_completion(
-        stack, services, make_request(100, seed=11), tmp_path, during=chaos
+        stack, services, make_request(60, seed=11), tmp_path, during=chaos
     )
     assert killed
     assert_exactly_once(output)
