@@ -83,7 +83,16 @@ def assert_batched_and_billed(output: RunOutput, fake: FakeAnthropic) -> dict[st
     # Every planned sample was generated in a batch (and only planned samples were).
     run_id = output.request.run_id
     planned = {custom_id(f"{run_id}:{run_id}-{i:07d}:1") for i in range(output.plan.planned)}
-    assert {cid for cid, section in requests if section == "design"} == planned
+    designs = {cid for cid, section in requests if section == "design"}
+    # Named when it fails (it did once, beside stress-ng): which sample and attempt the stray
+    # design belongs to, read back from the digests of nearby keys.
+    known = {
+        custom_id(f"{run_id}:{run_id}-{i:07d}:{a}"): f"sample {i} attempt {a}"
+        for i in range(output.plan.planned + 64)
+        for a in range(1, 4)
+    }
+    strays = [known.get(cid, cid) for cid in designs - planned]
+    assert designs == planned, (strays, len(planned - designs), output.plan, output.status)
     # The run's cost (summed by the sink from the envelopes) is exactly what was billed.
     cost = output.status.cost
     assert cost.model_dump(exclude={"usd", "answer_retries"}) == fake.billed()
