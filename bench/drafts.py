@@ -4,8 +4,10 @@
 
 Writes one JSON draft per line (`TemplateEngine.generate(blueprint, seed=i)` over
 `BlueprintSampler(default_spec(), seed).draw_many(count)`) and prints their SHA-256 and the
-CPU seconds it took. Run it on the commit before and after a change (PYTHONPATH=<checkout>)
-and compare the digests, or `cmp` the files: a speed change must give the same bytes.
+CPU seconds it took. A blueprint the engine refuses (a `GenerationError`, which the pipeline
+rejects with its reason) is written as its error line, so refusals are compared too.
+Run it on the commit before and after a change (PYTHONPATH=<checkout>) and compare
+the digests, or `cmp` the files: a speed change must give the same bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import time
 from pathlib import Path
 
+from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
@@ -31,14 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     blueprints = BlueprintSampler(default_spec(), seed=args.seed).draw_many(args.count)
     digest = hashlib.sha256()
     lines: list[str] = []
+    refused = 0
     started = time.process_time()
     for i, blueprint in enumerate(blueprints):
-        line = engine.generate(blueprint, seed=i).model_dump_json()
+        try:
+            line = engine.generate(blueprint, seed=i).model_dump_json()
+        except GenerationError as exc:
+            refused += 1
+            line = json.dumps({"refused": str(exc)})
         digest.update(line.encode() + b"\n")
         lines.append(line)
     cpu_s = time.process_time() - started
     if args.out is not None:
         args.out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    summary = {"count": args.count, "sha256": digest.hexdigest(), "cpu_s": round(cpu_s, 2)}
+    summary = {"count": args.count, "refused": refused, "sha256": digest.hexdigest()}
+    summary["cpu_s"] = round(cpu_s, 2)
     print(json.dumps(summary))
     return 0
