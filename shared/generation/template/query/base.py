@@ -15,6 +15,7 @@ from proto.common import JoinKind, SqlFeature
 from proto.sample import Scalar
 from shared.generation.template.evaluation.evaluate import Fragile, joined_rows
 from shared.generation.template.instance.rowstore import Row, RowStore
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import SUBQUERY_FEATURES, Ctx
 from shared.generation.template.query.fields import Field, column_field, owned_label
 from shared.generation.template.query.predicates import Candidate, column_filters, holds
@@ -139,7 +140,7 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
         names = list(ctx.required) or [t.name for t in domain.tables if counts[t.name] > 0]
         if leaf_subject and not ctx.required:
             leaves = [t for t in names if not ctx.store.referenced_keys[t]]
-            names = leaves if leaves and rng.random() < 0.5 else names
+            names = leaves if leaves and rng.random() < CHANCES.leaf_subject else names
         tree = JoinTree((Step(rng.choice(names)),))
     elif kind is JoinKind.CROSS:
         tree, partner = _cross_tree(ctx, counts)
@@ -225,7 +226,7 @@ def _detach(ctx: Ctx, tree: JoinTree) -> tuple[JoinTree, list[Detached]]:
         return tree, []
     if ctx.join_kind is None:
         budget = min(hosts, len(tree.steps) - 1)
-    elif len(tree.steps) >= 3 and ctx.rng.random() < 0.4:
+    elif len(tree.steps) >= 3 and ctx.rng.random() < CHANCES.one_leaf_to_subquery:
         budget = 1
     else:
         return tree, []

@@ -16,6 +16,7 @@ from proto.common import SqlFeature, TaskType
 from shared.generation.template.evaluation.eval_types import Fragile, OutRow, Result
 from shared.generation.template.evaluation.evaluate import run_query
 from shared.generation.template.query.base import pick_witness, plan_base
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import MAX_ROWS, Ctx
 from shared.generation.template.query.core import CoreSpec, Level, build_core
 from shared.generation.template.query.fields import Field, Names, prefer_real
@@ -40,10 +41,13 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
     window = ctx.wants(F.WINDOW)
     if window and grain == "totals":
         grain = "groups"
-    top_n = wrapped and window and grain == "rows" and ctx.rng.random() < 0.7
+    top_n = wrapped and window and grain == "rows" and ctx.rng.random() < CHANCES.top_n_per_group
     # (the window of a top-k-per-group step is a ranking; see outputs.row_window)
     outer_totals = (
-        wrapped and grain == "totals" and not ctx.wants(F.HAVING) and ctx.rng.random() < 0.6
+        wrapped
+        and grain == "totals"
+        and not ctx.wants(F.HAVING)
+        and ctx.rng.random() < CHANCES.outer_totals
     )
     spec = CoreSpec(
         grain="rows" if outer_totals else grain,
@@ -116,7 +120,7 @@ def _grain(ctx: Ctx) -> str:
         # An order or a limit on one row of totals means nothing: rank groups instead.
         if ctx.wants(F.ORDER_BY) or ctx.wants(F.LIMIT):
             return "groups"
-        if ctx.task is TaskType.ANALYTICS and ctx.rng.random() < 0.5:
+        if ctx.task is TaskType.ANALYTICS and ctx.rng.random() < CHANCES.analytics_groups:
             return "groups"
         return "totals"
     return "rows"
@@ -290,7 +294,7 @@ def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | Non
     sponsor by headquarters country" is no ask: the first of many ties)."""
     metric = top.metric
     if top.grain != "rows" and metric is not None and metric in top.fields and not metric.nullable:
-        return metric, ctx.rng.random() < 0.75
+        return metric, ctx.rng.random() < CHANCES.groups_desc
     options = [
         f
         for f in top.fields
@@ -307,7 +311,7 @@ def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | Non
     if not options:
         return None, False
     f = ctx.rng.choice(prefer_real(options))
-    return f, f.role in ("measure", "date", "count") and ctx.rng.random() < 0.7
+    return f, f.role in ("measure", "date", "count") and ctx.rng.random() < CHANCES.rows_desc
 
 
 __all__ = ["SetPart", "build_select", "order_and_limit", "outer_level"]

@@ -18,6 +18,7 @@ from shared.generation.template.query.base import (
     describe_join,
     table_fields,
 )
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import SUBQUERY_FEATURES, Ctx
 from shared.generation.template.query.core_measures import (
     add_having,
@@ -67,11 +68,6 @@ class Level:
     metric: Field | None = None  # the main aggregate (for ORDER BY and HAVING)
     window: Field | None = None
     grain_table: str = ""  # the table with one source row per row of its own (Base.grain)
-
-
-# Chance that a breakdown (grouped) or a totals query shows a value measure (a sum, an
-# average, a highest) beside its count.
-EXTRA_MEASURE_GROUPED, EXTRA_MEASURE_TOTALS = 0.25, 0.6
 
 
 # Planned features that state a condition of their own in the question.
@@ -401,7 +397,7 @@ def _groups(
     planned_second = (spec.case or (spec.distinct and not spec.window)) and not ctx.wants(
         SqlFeature.HAVING
     )
-    chance = EXTRA_MEASURE_GROUPED if grouped else EXTRA_MEASURE_TOTALS
+    chance = CHANCES.extra_measure_grouped if grouped else CHANCES.extra_measure_totals
     if extra and not planned_second and ctx.rng.random() < chance:
         metrics.append(extra)
     # MariaDB 10.11 returns no rows for a wrapped, filtered SELECT that has both COUNT(DISTINCT)

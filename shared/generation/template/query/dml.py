@@ -23,6 +23,7 @@ from shared.generation.template.query.base import (
     plan_base,
     table_fields,
 )
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.core import subject_meaning
 from shared.generation.template.query.dml_new import build_new_row, fits_new_row
@@ -71,7 +72,11 @@ def build_dml(ctx: Ctx) -> tuple[ir.Statement, Meaning]:
                 return build_new_row(ctx)
             # A copy of existing rows with shifted ids is no task anyone has: insert only
             # new entities, and change or remove rows otherwise.
-            verb = "update" if ctx.wants(F.CASE) or ctx.rng.random() < 0.55 else "delete"
+            verb = (
+                "update"
+                if ctx.wants(F.CASE) or ctx.rng.random() < CHANCES.update_not_delete
+                else "delete"
+            )
     else:
         verb = "insert"
     base = plan_base(ctx, leaf_subject=verb == "delete", shaped=verb == "insert")
@@ -228,7 +233,7 @@ def _first_rows(
     if not fields:
         raise Fragile(f"nothing to rank {target} by")
     f = ctx.rng.choice(prefer_real(fields))
-    desc = ctx.rng.random() < 0.5
+    desc = ctx.rng.random() < CHANCES.ranked_target_desc
     k = ctx.rng.choice([k for k in (1, 2, 3, 5) if k < matched])
     order_expr: ir.Expr = ir.Agg("MAX", f.expr) if host.group_by else f.expr
     if host.joins and not host.group_by:

@@ -10,6 +10,7 @@ from proto.sample import Scalar
 from shared.generation.template.evaluation.eval_types import Fragile
 from shared.generation.template.evaluation.evaluate import run_statement
 from shared.generation.template.instance.rowstore import column_role
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import column_field
 from shared.generation.template.query.predicates import column_filters, fmt, holds
@@ -50,7 +51,7 @@ def change_column(
             # 20% steps: cents x 1.2 (or 0.8, 1.4, 0.6) never end in a half cent, so ROUND
             # cannot tie (SQLite's binary floats round ties differently).
             pct = ctx.rng.choice([20, 40])
-            up = ctx.rng.random() < 0.6
+            up = ctx.rng.random() < CHANCES.price_up
             factor = round(1 + pct / 100 if up else 1 - pct / 100, 2)
             scaled = ir.Arith("*", ref, ir.Lit(factor))
             # A seed's floating column (REAL) stays unrounded: PostgreSQL has no

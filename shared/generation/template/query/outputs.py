@@ -13,6 +13,7 @@ from typing import Any
 from proto.common import JoinKind
 from shared.generation.template.evaluation.eval_types import Fragile
 from shared.generation.template.query.base import Base, said_label, table_fields
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import (
     Field,
@@ -215,7 +216,7 @@ def _measure_fields(ctx: Ctx, base: Base) -> list[Field]:
     # parent's value would be added once per child row.
     for table in base.tables:
         for f in table_fields(ctx, table, base.alias[table]):
-            if f.role == "measure" or (f.role == "date" and ctx.rng.random() < 0.3):
+            if f.role == "measure" or (f.role == "date" and ctx.rng.random() < CHANCES.date_metric):
                 out.append(relabel(ctx, base, f))
     return prefer_real(out)
 
@@ -456,7 +457,7 @@ def row_window(
 
 def group_window(ctx: Ctx, metric: Field, names: Names) -> Field:
     """A window over groups: rank by a metric, or the metric's total over all groups."""
-    if metric.approx or not metric.numeric or ctx.rng.random() < 0.6:
+    if metric.approx or not metric.numeric or ctx.rng.random() < CHANCES.group_window_rank:
         func = ctx.rng.choice(["RANK", "DENSE_RANK"])
         win = ir.Win(func, None, (), (ir.Order(metric.expr, desc=True),))
         return Field(

@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 
 from proto.sample import Scalar
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.fields import Field
 from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.sql import ir
@@ -87,7 +88,7 @@ def column_filters(
             return [(ir.IsNull(field.expr), Cond("null", field.label, ctype=field.ctype))]
         return []
     out: list[Candidate] = []
-    if field.nullable and rng.random() < 0.3:
+    if field.nullable and rng.random() < CHANCES.not_null_filter:
         out.append(
             (ir.IsNull(field.expr, negate=True), Cond("notnull", field.label, ctype=field.ctype))
         )
@@ -97,7 +98,7 @@ def column_filters(
         out.append(_compare(field, "=", witness))
         if others and role == "category":
             pick = rng.choice(others)
-            items = (witness, pick) if rng.random() < 0.5 else (pick, witness)
+            items = (witness, pick) if rng.random() < CHANCES.witness_first else (pick, witness)
             out.append(
                 (
                     ir.InList(field.expr, tuple(literal(field, v) for v in items)),

@@ -16,6 +16,7 @@ from proto.sample import Scalar
 from shared.generation.template.evaluation.eval_types import Fragile
 from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import Base, Detached, table_fields
+from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import owned_label, prefer_real, real_first
 from shared.generation.template.query.predicates import Candidate, column_filters, holds
@@ -75,12 +76,12 @@ def _pick_link(ctx: Ctx, base: Base, feature: SqlFeature) -> Link:
     selfish = selfish or [t for t, fs in own.items() if fs]
     if feature is SqlFeature.SCALAR_SUBQUERY:
         counts = [k for k in links if k.edge is not None and k.edge.child == k.table]
-        if selfish and (not counts or ctx.rng.random() < 0.7):
+        if selfish and (not counts or ctx.rng.random() < CHANCES.scalar_on_own_table):
             table = ctx.rng.choice(selfish)
             return Link(table, table, None)
         if counts:
             return ctx.rng.choice(counts)
-    if selfish and (not links or ctx.rng.random() < 0.3):
+    if selfish and (not links or ctx.rng.random() < CHANCES.subquery_on_own_table):
         table = ctx.rng.choice(selfish)
         return Link(table, table, None)
     if links:
@@ -141,7 +142,7 @@ def _related(ctx: Ctx, base: Base, witness: Row, link: Link, feature: SqlFeature
     related = _related_rows(ctx, link.table, inner_col, anchor_value)
     child = link.edge is not None and link.edge.child == link.table
     inner = _inner_filter(ctx, link.table, alias, ctx.rng.choice(related)) if related else []
-    if related and ctx.rng.random() < 0.25:
+    if related and ctx.rng.random() < CHANCES.subquery_unfiltered:
         inner = []
     preds = [p for p, _ in inner]
     conds = tuple(c for _, c in inner)
