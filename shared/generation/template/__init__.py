@@ -11,7 +11,8 @@ callers import it from `shared.generation.template.engine`. One draft, step by s
    read into a domain (`seed/from_ddl.py`, helpers `seed/seed_*.py`) and built by
    `seed/seed_schema.py`. The rows are indexed once per schema id (`instance/rowstore.py`).
 2. Plan. `query/context.py` `Ctx.from_blueprint` holds what the blueprint demands (tables,
-   join kind, features, filters), the row store and the attempt's random source;
+   join kind, features, filters), the row store and the attempt's random source (the odds of
+   the builder's random choices are named in `query/chances.py`);
    `query/base.py` plans the FROM part along the foreign-key graph (`schema/join_paths.py`) and
    picks a witness row the query must keep.
 3. Query. `query/compose.py` `build_select` (or `query/dml.py` `build_dml`) builds the tree of
