@@ -10,9 +10,9 @@ import json
 import statistics
 import time
 
-from shared.generation.template.catalogue import domain_names
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.schema_instance import build_schema
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.schema.catalogue import domain_names
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 

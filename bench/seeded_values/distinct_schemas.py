@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.variants import schema_signature
+from shared.generation.template.schema.variants import schema_signature
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 

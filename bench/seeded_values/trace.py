@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from shared.datasets.bird_metadata import METADATA_FILE, annotate_schema, read_bird_metadata
-from shared.generation.template.seed_parse import parse_ddl
+from shared.generation.template.seed.seed_parse import parse_ddl
 
 REAL = {"database", "seed_rows", "seed_literals", "schema_comment"}
 MADE_UP = re.compile(

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from shared.datasets.loader import load_dataset
 from shared.errors import GenerationError
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.schema_model import Domain
-from shared.generation.template.seed_parse import parse_ddl
+from shared.generation.template.schema.schema_model import Domain
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_parse import parse_ddl
 
 
 def _same(left: str, right: str) -> bool:
@@ -31,7 +31,7 @@ def _same(left: str, right: str) -> bool:
 
 def _fixture_types(domain: Domain) -> dict[tuple[str, str], str]:
     """Declared types of the fixture's DDL, read back the way the seed's are."""
-    from shared.generation.template.ddl import render_ddl
+    from shared.generation.template.schema.ddl import render_ddl
 
     return {
         (t.name.lower(), c.name.lower()): c.declared

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from shared.evolution.context import owned, singular, words
-from shared.generation.template.catalogue import get_domain
-from shared.generation.template.question_parts import Vocabulary
+from shared.generation.template.schema.catalogue import get_domain
 from shared.generation.template.words import Wording
+from shared.generation.template.words.question_parts import Vocabulary
 
 
 @dataclass(frozen=True)

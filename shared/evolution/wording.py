@@ -23,10 +23,15 @@ from shared.evolution.context import EvolveContext, owned, view_query
 from shared.evolution.describe import describe_query
 from shared.evolution.model import Change, ChangeKind
 from shared.evolution.names import names_of
-from shared.generation.template.meaning import Cond
-from shared.generation.template.question_parts import Vocabulary, condition, fix_articles, value
-from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.words import realize
+from shared.generation.template.words.meaning import Cond
+from shared.generation.template.words.question_parts import (
+    Vocabulary,
+    condition,
+    fix_articles,
+    value,
+)
 
 _END = re.compile(r"[\s?.!]+$")
 _OPS = {"gt": "above", "lt": "below"}

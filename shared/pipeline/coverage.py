@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from shared.generation.template.catalogue import load_catalogue
+from shared.generation.template.schema.catalogue import load_catalogue
 
 
 def coverage_key(domain: str, table: str) -> str:

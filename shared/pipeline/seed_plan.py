@@ -27,7 +27,7 @@ from proto.sample import Blueprint
 from proto.seed import SeedEvent
 from shared.datasets.contamination import match_seed
 from shared.errors import GenerationError
-from shared.generation.template.seed_schema import seed_domain as template_seed_domain
+from shared.generation.template.seed.seed_schema import seed_domain as template_seed_domain
 from shared.spec.model import DOMAIN
 from shared.spec.rules import NO_JOIN
 

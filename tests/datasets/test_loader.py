@@ -66,7 +66,7 @@ def test_bird_metadata_sample_values_reach_the_seed_fixture_as_schema_examples(
     data_dir: Path,
 ) -> None:
     from proto.sample import ValueSource
-    from shared.generation.template.from_ddl import domain_from_ddl
+    from shared.generation.template.seed.from_ddl import domain_from_ddl
 
     path = data_dir / "bird_minidev" / "mini_dev_sqlite.json"
     record = next(r for r in load_dataset(path) if r.db_id == "card_games")

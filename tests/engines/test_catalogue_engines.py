@@ -16,10 +16,10 @@ import asyncpg
 import pytest
 
 from proto.sample import Scalar, TableRows
-from shared.generation.template.catalogue import domain_names
-from shared.generation.template.ddl import ddl_statements, render_insert
-from shared.generation.template.schema_instance import SchemaInstance, build_schema
-from shared.generation.template.schema_model import ColumnType, Domain
+from shared.generation.template.instance.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.schema.catalogue import domain_names
+from shared.generation.template.schema.ddl import ddl_statements, render_insert
+from shared.generation.template.schema.schema_model import ColumnType, Domain
 from shared.runtime.local import LocalStack
 
 pytestmark = pytest.mark.engines

@@ -9,7 +9,7 @@ import pytest
 
 from proto.common import TaskType
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.schema_instance import build_schema
+from shared.generation.template.instance.schema_instance import build_schema
 from shared.runtime.local import LocalStack
 from tests.unit.template.execution import Engines
 from tests.unit.template.helpers import random_blueprints

@@ -12,7 +12,7 @@ from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import domain_from_ddl
+from shared.generation.template.seed.from_ddl import domain_from_ddl
 from shared.runtime.local import LocalStack
 from tests.unit.template.seed_data import (
     Seed,

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from proto.sample import Blueprint
-from shared.generation.template.catalogue import domain_names, get_domain
-from shared.generation.template.schema_instance import SchemaInstance, build_schema
-from shared.generation.template.schema_model import Column, Table, ValueKind
+from shared.generation.template.instance.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.schema_model import Column, Table, ValueKind
 from tests.fakes.llm.types import ModelTurn
 
 NUMERIC = (ValueKind.MONEY, ValueKind.MEASURE, ValueKind.QUANTITY)

@@ -18,9 +18,9 @@ import pytest
 
 from proto.sample import ValueSource
 from shared.datasets.spider import render_spider_ddl
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.seed_schema import build_seed_schema
-from shared.generation.template.seed_values import instance_value_sources
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_schema import build_seed_schema
+from shared.generation.template.seed.seed_values import instance_value_sources
 from shared.ingest.run_seeds import load_run_seeds
 from shared.ingest.value_source import DATABASE_MARKER, attach_database_values
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import domain_names
 from shared.generation.template.engine import TemplateEngine
+from shared.generation.template.schema.catalogue import domain_names
 from shared.spec import BlueprintSampler, Spec, load_spec, validate_spec
 from shared.spec.domain_map import map_domain
 from shared.spec.from_seeds import SeedSpec, spec_from_seeds

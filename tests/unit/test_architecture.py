@@ -15,9 +15,9 @@ PRODUCT = ("proto", "shared", "services")
 # A recursive evaluator split over three modules for size; they belong together by design.
 ALLOWED_CYCLES = [
     [
-        "shared.generation.template.evaluate",
-        "shared.generation.template.evaluate_dml",
-        "shared.generation.template.evaluate_expr",
+        "shared.generation.template.evaluation.evaluate",
+        "shared.generation.template.evaluation.evaluate_dml",
+        "shared.generation.template.evaluation.evaluate_expr",
     ]
 ]
 BROKER_LIBRARIES = ("faststream", "nats")
@@ -165,4 +165,55 @@ def test_a_planted_upward_import_is_found(tmp_path: Path) -> None:
     (tmp_path / "shared" / "bad.py").write_text("from services.cli import main\n")
     assert collect_violations(tmp_path) == [
         "shared/bad.py:1 imports services.cli: shared imports upwards"
+    ]
+
+
+# The template engine's subpackages, lowest first: each imports only those before it (and
+# itself); the engine (`template/engine.py`, at the package root) may import any of them.
+TEMPLATE = "shared.generation.template"
+TEMPLATE_LAYERS = ("sql", "schema", "instance", "seed", "evaluation", "words", "query")
+
+
+def template_layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Imports between template subpackages that point sideways or up `TEMPLATE_LAYERS`, and
+    subpackages the list does not name."""
+
+    def place(module: str) -> tuple[str, ...]:
+        """`…template.query.core` → ("query", "core"); outside the template → ()."""
+        prefix = f"{TEMPLATE}."
+        return tuple(module.removeprefix(prefix).split(".")) if module.startswith(prefix) else ()
+
+    found = []
+    for module, targets in sorted(graph.items()):
+        mine = place(module)
+        if not mine or (len(mine) == 1 and mine[0] not in TEMPLATE_LAYERS):
+            continue  # outside the template, or a module at its root (the engine)
+        if mine[0] not in TEMPLATE_LAYERS:
+            found.append(f"{module} is in no layer of TEMPLATE_LAYERS")
+            continue
+        for target in sorted(targets):
+            theirs = place(target)
+            if not theirs:
+                continue
+            if theirs[0] not in TEMPLATE_LAYERS:
+                found.append(f"{module} imports {target}, at the template's root")
+            elif TEMPLATE_LAYERS.index(theirs[0]) > TEMPLATE_LAYERS.index(mine[0]):
+                found.append(f"{module} imports {target}, a later layer")
+    return found
+
+
+def test_template_subpackages_import_only_earlier_layers() -> None:
+    graph = module_imports(REPO, ("shared/generation/template",))
+    assert template_layer_violations(graph) == []
+
+
+def test_a_template_import_up_the_layers_is_found() -> None:
+    graph = {
+        f"{TEMPLATE}.schema.ddl": {f"{TEMPLATE}.query.core"},
+        f"{TEMPLATE}.query.core": {f"{TEMPLATE}.schema.ddl", f"{TEMPLATE}.engine"},
+        f"{TEMPLATE}.engine": {f"{TEMPLATE}.query.core"},
+    }
+    assert template_layer_violations(graph) == [
+        f"{TEMPLATE}.query.core imports {TEMPLATE}.engine, at the template's root",
+        f"{TEMPLATE}.schema.ddl imports {TEMPLATE}.query.core, a later layer",
     ]

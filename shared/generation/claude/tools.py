@@ -24,7 +24,7 @@ from proto.sample import TableRows
 from shared.engines.fixture import Fixture
 from shared.engines.validator import Validator
 from shared.generation.claude.schemas import InspectSchemaInput, RunQueryInput
-from shared.generation.template.ddl import render_insert
+from shared.generation.template.schema.ddl import render_insert
 
 RunQuery = Callable[[str, list[TableRows], str], Awaitable[str]]
 SHOWN_ROWS = 10

@@ -19,24 +19,36 @@ from dataclasses import dataclass, replace
 from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft, ErrorClass, Feedback
 from shared.errors import GenerationError
-from shared.generation.template import ir
-from shared.generation.template.catalogue import domain_names, get_domain
-from shared.generation.template.compose import build_select
-from shared.generation.template.context import Ctx
-from shared.generation.template.dml import build_dml
-from shared.generation.template.eval_types import EvalError, Fragile
-from shared.generation.template.explain import explain
-from shared.generation.template.ir_features import tree_facts
-from shared.generation.template.meaning import Meaning
-from shared.generation.template.question_parts import Vocabulary
-from shared.generation.template.questions import write_question
-from shared.generation.template.render import render_sql
-from shared.generation.template.rowstore import RowStore
-from shared.generation.template.schema_instance import SchemaInstance, build_schema, shaped_domain
-from shared.generation.template.schema_model import Domain
-from shared.generation.template.seed_schema import build_seed_schema, seed_domain, seed_problem
-from shared.generation.template.seed_values import instance_value_sources
-from shared.generation.template.variants import SchemaShape, largest_component, parse_schema_id
+from shared.generation.template.evaluation.eval_types import EvalError, Fragile
+from shared.generation.template.instance.rowstore import RowStore
+from shared.generation.template.instance.schema_instance import (
+    SchemaInstance,
+    build_schema,
+    shaped_domain,
+)
+from shared.generation.template.query.compose import build_select
+from shared.generation.template.query.context import Ctx
+from shared.generation.template.query.dml import build_dml
+from shared.generation.template.query.ir_features import tree_facts
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.schema_model import Domain
+from shared.generation.template.schema.variants import (
+    SchemaShape,
+    largest_component,
+    parse_schema_id,
+)
+from shared.generation.template.seed.seed_schema import (
+    build_seed_schema,
+    seed_domain,
+    seed_problem,
+)
+from shared.generation.template.seed.seed_values import instance_value_sources
+from shared.generation.template.sql import ir
+from shared.generation.template.sql.render import render_sql
+from shared.generation.template.words.explain import explain
+from shared.generation.template.words.meaning import Meaning
+from shared.generation.template.words.question_parts import Vocabulary
+from shared.generation.template.words.questions import write_question
 from shared.spec.question_lead import Lead, parse_lead
 
 ATTEMPTS = 16

@@ -13,9 +13,9 @@ from proto.common import Engine
 from shared.engines.registry import close_engines, open_engines
 from shared.engines.settings import EngineSettings
 from shared.engines.validator import Validator
-from shared.generation.template.ddl import ddl_statements, render_insert
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.rowstore import RowStore
+from shared.generation.template.instance.rowstore import RowStore
+from shared.generation.template.schema.ddl import ddl_statements, render_insert
 from tests.unit.template.helpers import SHOP, SHOP_ROWS
 
 

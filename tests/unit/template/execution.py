@@ -26,8 +26,8 @@ from proto.common import Engine
 from proto.sample import Draft
 from shared.engines.provision import MYSQL_FLAVOURS, MYSQL_SQL_MODE
 from shared.engines.quoting import requote_identifiers
-from shared.generation.template.ddl import ddl_statements, render_insert
-from shared.generation.template.schema_instance import SchemaInstance
+from shared.generation.template.instance.schema_instance import SchemaInstance
+from shared.generation.template.schema.ddl import ddl_statements, render_insert
 
 # The validator's MySQL settings: MySQL 8's stock sql_mode and MariaDB's nearest collation.
 MYSQL_DATABASE_OPTIONS = MYSQL_FLAVOURS["mariadb"].database_options

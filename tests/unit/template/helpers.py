@@ -7,11 +7,11 @@ import random
 
 from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, TableRows
-from shared.generation.template.catalogue import domain_names, get_domain
-from shared.generation.template.ddl import render_insert
-from shared.generation.template.join_paths import pairs_sensibly
-from shared.generation.template.schema_instance import SchemaInstance
-from shared.generation.template.schema_model import (
+from shared.generation.template.instance.schema_instance import SchemaInstance
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.ddl import render_insert
+from shared.generation.template.schema.join_paths import pairs_sensibly
+from shared.generation.template.schema.schema_model import (
     Column,
     ColumnType,
     Domain,

@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 import sqlglot
 
-from shared.generation.template.catalogue import (
+from shared.generation.template.schema.catalogue import (
     domain_names,
     get_domain,
     load_catalogue,
     parse_domain,
     validate_domain,
 )
-from shared.generation.template.ddl import RESERVED_WORDS, ddl_statements, fk_order
-from shared.generation.template.schema_model import ColumnType, ValueKind
+from shared.generation.template.schema.ddl import RESERVED_WORDS, ddl_statements, fk_order
+from shared.generation.template.schema.schema_model import ColumnType, ValueKind
 
 # The names the default spec uses; the catalogue may hold more.
 SPEC_DOMAINS = (

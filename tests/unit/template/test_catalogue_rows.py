@@ -10,11 +10,11 @@ from datetime import date
 import pytest
 
 from proto.sample import Scalar, TableRows
-from shared.generation.template.catalogue import domain_names, get_domain
-from shared.generation.template.ddl import render_insert, render_literal
-from shared.generation.template.rows import generate_rows
-from shared.generation.template.schema_instance import build_schema
-from shared.generation.template.schema_model import ColumnType, Domain, ValueKind
+from shared.generation.template.instance.rows import generate_rows
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.ddl import render_insert, render_literal
+from shared.generation.template.schema.schema_model import ColumnType, Domain, ValueKind
 from tests.unit.template.helpers import render_sql_context
 
 VARIANTS = (0, 1, 7)

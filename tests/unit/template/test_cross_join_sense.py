@@ -16,11 +16,11 @@ from sqlglot import exp
 from proto.common import Complexity, JoinKind, PromptStyle, TaskType
 from proto.sample import Blueprint
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import domain_names, get_domain
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.join_paths import cross_partner, pairs_sensibly
-from shared.generation.template.schema_instance import build_schema
-from shared.generation.template.variants import parse_schema_id
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.join_paths import cross_partner, pairs_sensibly
+from shared.generation.template.schema.variants import parse_schema_id
 
 
 def test_a_partner_linked_to_the_joined_tables_is_refused() -> None:

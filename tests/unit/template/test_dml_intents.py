@@ -14,8 +14,8 @@ from sqlglot import exp
 from proto.common import Complexity, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import domain_names
 from shared.generation.template.engine import TemplateEngine
+from shared.generation.template.schema.catalogue import domain_names
 from shared.pipeline.records import sql_context
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec

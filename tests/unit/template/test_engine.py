@@ -14,7 +14,7 @@ from proto.common import JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft, ErrorClass, Feedback
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.schema_instance import build_schema
+from shared.generation.template.instance.schema_instance import build_schema
 from shared.sql.conformance import conformance_diffs
 from shared.sql.features import analyze_query
 from tests.unit.template.helpers import random_blueprints

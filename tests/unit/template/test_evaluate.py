@@ -8,16 +8,16 @@ import sqlite3
 import pytest
 
 from proto.common import JoinKind, TaskType
-from shared.generation.template import ir
-from shared.generation.template.compose import build_select
-from shared.generation.template.context import Ctx
-from shared.generation.template.dml import build_dml
-from shared.generation.template.eval_types import Fragile
-from shared.generation.template.evaluate import run_statement
-from shared.generation.template.render import render_sql
-from shared.generation.template.rowstore import RowStore
-from shared.generation.template.schema_instance import build_schema
-from shared.generation.template.variants import largest_component
+from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.evaluation.evaluate import run_statement
+from shared.generation.template.instance.rowstore import RowStore
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.query.compose import build_select
+from shared.generation.template.query.context import Ctx
+from shared.generation.template.query.dml import build_dml
+from shared.generation.template.schema.variants import largest_component
+from shared.generation.template.sql import ir
+from shared.generation.template.sql.render import render_sql
 from tests.unit.template.execution import normalise_rows
 from tests.unit.template.helpers import random_blueprints, render_sql_context
 

@@ -13,11 +13,11 @@ from sqlglot import exp
 
 from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import get_domain
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.schema_instance import build_schema
-from shared.generation.template.schema_model import Domain
-from shared.generation.template.variants import SchemaShape, derive_domain, parse_schema_id
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.schema.catalogue import get_domain
+from shared.generation.template.schema.schema_model import Domain
+from shared.generation.template.schema.variants import SchemaShape, derive_domain, parse_schema_id
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 

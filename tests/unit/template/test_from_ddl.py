@@ -8,17 +8,17 @@ import sqlite3
 import pytest
 
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import validate_domain
-from shared.generation.template.ddl import render_insert
-from shared.generation.template.from_ddl import (
+from shared.generation.template.schema.catalogue import validate_domain
+from shared.generation.template.schema.ddl import render_insert
+from shared.generation.template.schema.schema_model import ColumnType, Domain, ValueKind
+from shared.generation.template.schema.seed_words import label_words, plural, singular, table_nouns
+from shared.generation.template.seed.from_ddl import (
     MAX_SEED_TABLES,
     SYNTHETIC_KEY,
     domain_from_ddl,
     seed_digest,
 )
-from shared.generation.template.schema_model import ColumnType, Domain, ValueKind
-from shared.generation.template.seed_schema import build_seed_schema
-from shared.generation.template.seed_words import label_words, plural, singular, table_nouns
+from shared.generation.template.seed.seed_schema import build_seed_schema
 
 SHOP_PG = """
 CREATE TABLE customers (

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from shared.errors import GenerationError
-from shared.generation.template.catalogue import domain_names, get_domain
-from shared.generation.template.join_paths import (
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.join_paths import (
     connected_tables,
     cross_partner,
     fk_edges,

@@ -7,14 +7,14 @@ import random
 import subprocess
 import sys
 
-from shared.generation.template.people import LOCALE_BY_COUNTRY, company_name, person_name
+from shared.generation.template.schema.people import LOCALE_BY_COUNTRY, company_name, person_name
 
 # Run apart: under pytest every Faker module imported is assertion-rewritten (Faker registers
 # a pytest plugin), which makes building the full Faker of 30 locales take ~30 s, not ~2 s.
 COMPARE = """
 import json
 from faker import Faker
-from shared.generation.template.people import LOCALE_BY_COUNTRY, NAME_PROVIDERS
+from shared.generation.template.schema.people import LOCALE_BY_COUNTRY, NAME_PROVIDERS
 
 def draw(fake, seed):
     fake.seed_instance(seed)

@@ -11,11 +11,11 @@ import pytest
 from proto.common import JoinKind, PromptStyle, TaskType
 from proto.sample import Blueprint
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.explain import explain
-from shared.generation.template.meaning import Cond, Meaning, Metric, Ordering
-from shared.generation.template.question_parts import Vocabulary
-from shared.generation.template.questions import write_question
-from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.schema.schema_model import ColumnType
+from shared.generation.template.words.explain import explain
+from shared.generation.template.words.meaning import Cond, Meaning, Metric, Ordering
+from shared.generation.template.words.question_parts import Vocabulary
+from shared.generation.template.words.questions import write_question
 from shared.spec.prompt_style import classify_prompt_style
 from tests.unit.template.helpers import random_blueprints
 

@@ -7,8 +7,8 @@ import sqlglot
 from sqlglot import exp
 
 from proto.common import JoinKind
-from shared.generation.template import ir
-from shared.generation.template.render import render_sql
+from shared.generation.template.sql import ir
+from shared.generation.template.sql.render import render_sql
 
 C = ir.Col
 DIALECTS = ("sqlite", "postgres", "mysql")

@@ -13,10 +13,10 @@ import pytest
 from proto.sample import Blueprint
 from shared.engines.validator import Validator
 from shared.errors import GenerationError
-from shared.generation.template.ddl import render_insert
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.seed_schema import build_seed_schema
+from shared.generation.template.schema.ddl import render_insert
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_schema import build_seed_schema
 from tests.unit.template.seed_data import (
     Seed,
     bird_seeds,

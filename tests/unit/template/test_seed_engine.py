@@ -14,8 +14,8 @@ from proto.sample import Blueprint, ErrorClass, Feedback
 from shared.engines.validator import Validator
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import SYNTHETIC_KEY
-from shared.generation.template.seed_schema import build_seed_schema, seed_domain
+from shared.generation.template.seed.from_ddl import SYNTHETIC_KEY
+from shared.generation.template.seed.seed_schema import build_seed_schema, seed_domain
 from tests.unit.template.seed_runs import Tally, validate_all
 
 SEED_DDL = """

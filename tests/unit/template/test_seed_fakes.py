@@ -16,11 +16,11 @@ from faker.providers.lorem.en_US import Provider as Lorem
 from faker.providers.person.en_US import Provider as Person
 
 from proto.sample import ValueSource
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.people import to_ascii
-from shared.generation.template.schema_model import Column, Domain, FakeKind, ValueKind
-from shared.generation.template.seed_schema import build_seed_schema
-from shared.generation.template.seed_values import instance_value_sources
+from shared.generation.template.schema.people import to_ascii
+from shared.generation.template.schema.schema_model import Column, Domain, FakeKind, ValueKind
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_schema import build_seed_schema
+from shared.generation.template.seed.seed_values import instance_value_sources
 
 BIRD = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "bird_minidev"
 SCHEMAS = sorted(p.stem for p in (BIRD / "schemas").glob("*.sql"))
@@ -158,7 +158,7 @@ def test_real_examples_come_first_and_faker_only_completes_them() -> None:
 
 
 def test_faker_values_are_deterministic_per_schema_variant() -> None:
-    from shared.generation.template.rows import generate_rows
+    from shared.generation.template.instance.rows import generate_rows
 
     domain = _bird_domain("card_games")
     assert generate_rows(domain, 2) == generate_rows(domain, 2)
@@ -168,7 +168,7 @@ def test_faker_values_are_deterministic_per_schema_variant() -> None:
 def test_times_drawn_in_a_shape_are_times_that_exist() -> None:
     import random
 
-    from shared.generation.template.seed_fakes import draw_fake
+    from shared.generation.template.instance.seed_fakes import draw_fake
 
     rng = random.Random(7)
     for _ in range(200):

@@ -9,8 +9,8 @@ from sqlglot import exp
 
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.schema_model import ValueKind
+from shared.generation.template.schema.schema_model import ValueKind
+from shared.generation.template.seed.from_ddl import domain_from_ddl
 from tests.unit.template.seed_data import bird_seeds
 from tests.unit.template.seed_runs import seeded_blueprints
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from faker.providers.address.cs_CZ import Provider as CzechAddress
 from faker.providers.person.cs_CZ import Provider as CzechPerson
 
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.people import to_ascii
-from shared.generation.template.rows import generate_rows
-from shared.generation.template.seed_locale import infer_country
+from shared.generation.template.instance.rows import generate_rows
+from shared.generation.template.schema.people import to_ascii
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_locale import infer_country
 from tests.unit.template.seed_data import bird_seeds
 
 CLIENTS = """

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from proto.sample import Scalar
 from shared.datasets.loader import load_dataset
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.rows import generate_rows
-from shared.generation.template.rowstore import column_role
-from shared.generation.template.schema_model import ColumnType, Domain, FakeKind, ValueKind
+from shared.generation.template.instance.rows import generate_rows
+from shared.generation.template.instance.rowstore import column_role
+from shared.generation.template.schema.schema_model import ColumnType, Domain, FakeKind, ValueKind
+from shared.generation.template.seed.from_ddl import domain_from_ddl
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 

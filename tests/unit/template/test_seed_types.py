@@ -10,9 +10,9 @@ from pathlib import Path
 from bench.seeded_values.types_kept import measure
 from proto.common import Engine
 from shared.engines.render import _render_ddl
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.rows import generate_rows
-from shared.generation.template.schema_model import Column, ColumnType
+from shared.generation.template.instance.rows import generate_rows
+from shared.generation.template.schema.schema_model import Column, ColumnType
+from shared.generation.template.seed.from_ddl import domain_from_ddl
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 

@@ -10,9 +10,9 @@ from proto.common import SeedMode
 from proto.sample import Blueprint, ValueSource
 from shared.export.privacy import is_synthetic
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.seed_schema import build_seed_schema
-from shared.generation.template.seed_values import instance_value_sources
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_schema import build_seed_schema
+from shared.generation.template.seed.seed_values import instance_value_sources
 from shared.ingest.scrub_values import classify_sample, iban_valid
 from shared.pipeline.records import dataset_record
 

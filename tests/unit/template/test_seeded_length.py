@@ -10,8 +10,8 @@ from sqlglot import exp
 from proto.common import Engine, SqlFeature, TaskType
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.rowstore import column_role
-from shared.generation.template.schema_model import (
+from shared.generation.template.instance.rowstore import column_role
+from shared.generation.template.schema.schema_model import (
     Column,
     ColumnType,
     FakeKind,

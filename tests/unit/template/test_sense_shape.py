@@ -14,14 +14,14 @@ from sqlglot import exp
 
 from proto.common import JoinKind, PromptStyle, TaskType
 from proto.sample import Draft
-from shared.generation.template import ir
-from shared.generation.template.catalogue import domain_names, get_domain
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.join_paths import left_tree, upward_tree
-from shared.generation.template.meaning import Meaning, Ordering
-from shared.generation.template.question_parts import Vocabulary
-from shared.generation.template.questions import plural, write_question
-from shared.generation.template.tidy import pinned_columns
+from shared.generation.template.query.tidy import pinned_columns
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.join_paths import left_tree, upward_tree
+from shared.generation.template.sql import ir
+from shared.generation.template.words.meaning import Meaning, Ordering
+from shared.generation.template.words.question_parts import Vocabulary
+from shared.generation.template.words.questions import plural, write_question
 from tests.unit.template.helpers import random_blueprints
 
 

@@ -17,14 +17,14 @@ from sqlglot import exp
 from proto.common import Engine, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
-from shared.generation.template.base import said_label
-from shared.generation.template.compose import build_select
-from shared.generation.template.context import Ctx
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.eval_types import Fragile
-from shared.generation.template.render import render_sql
-from shared.generation.template.rowstore import RowStore
-from shared.generation.template.schema_instance import build_schema
+from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.instance.rowstore import RowStore
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.query.base import said_label
+from shared.generation.template.query.compose import build_select
+from shared.generation.template.query.context import Ctx
+from shared.generation.template.sql.render import render_sql
 from shared.sense.fixture_db import open_fixture
 from shared.sense.record import SenseInput
 from shared.spec.sampler import BlueprintSampler

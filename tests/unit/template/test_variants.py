@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from shared.generation.template.catalogue import get_domain
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.from_ddl import domain_from_ddl
-from shared.generation.template.schema_instance import build_schema
-from shared.generation.template.seed_schema import build_seed_schema
-from shared.generation.template.variants import (
+from shared.generation.template.instance.schema_instance import build_schema
+from shared.generation.template.schema.catalogue import get_domain
+from shared.generation.template.schema.variants import (
     SchemaShape,
     format_schema_id,
     parse_schema_id,
     schema_signature,
 )
+from shared.generation.template.seed.from_ddl import domain_from_ddl
+from shared.generation.template.seed.seed_schema import build_seed_schema
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 

@@ -1,6 +1,6 @@
 """Words: the typed meaning of a query and the one realizer that turns it into a question.
 
-    meaning (template.meaning.Meaning, filled by the builder)
+    meaning (meaning.py: Meaning, filled by the builder)
         -> freeze_meaning -> QuestionMeaning (intent.py: enums and frozen dataclasses)
         -> realize(meaning, style, rng) -> str (realize.py; DML asks in changes.py)
 

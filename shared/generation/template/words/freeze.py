@@ -6,8 +6,7 @@ module freezes it into `QuestionMeaning`, deciding the intent from the query's s
 
 from __future__ import annotations
 
-from shared.generation.template.meaning import Cond, Meaning, Metric
-from shared.generation.template.schema_model import ColumnType
+from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.words.intent import (
     Agg,
     Change,
@@ -21,6 +20,7 @@ from shared.generation.template.words.intent import (
     SetCombination,
     ValueKind,
 )
+from shared.generation.template.words.meaning import Cond, Meaning, Metric
 
 _INTENTS = {
     "rows": Intent.LIST,

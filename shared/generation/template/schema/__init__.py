@@ -1,0 +1,1 @@
+"""Schema models: domains, columns, keys, the catalogue, DDL, shapes, join paths, name words."""

@@ -1,0 +1,1 @@
+"""The SQL tree every layer shares (`ir`) and its printer per dialect (`render`)."""
