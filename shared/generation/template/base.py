@@ -339,48 +339,17 @@ def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:
     grouped or shown column is recognised by its label)."""
     if table == base.subject:
         return f
-    return replace(f, label=said_label(ctx, table, f.label, base.subject))
+    return replace(f, label=said_label(ctx, table, f.label))
 
 
-# Words that say nothing of whose a label is ("date of birth": "date" and "birth" do).
-_LINKING_WORDS = frozenset({"of", "per", "in", "on", "at", "by", "for", "the", "a", "an"})
-
-
-def said_label(ctx: Ctx, table: str, label: str, subject: str) -> str:
-    """Another table's column label as a question says it: with the table's noun ("store
-    region"), unless the label already says whose it is: three or more words that no other
-    column of the schema carries ("market price per tonne" of crops) read the same without
-    "crop" before them, and the question is shorter (issue 13: about 20 words). Two-word
-    labels keep the noun ("year founded" of agencies is "agency year founded"), and so does
-    a label that shares a word with the subject's own labels: "physicians with date of birth
-    before 2005" reads as the physicians' (who have a hire date), not the patients'."""
-    if (
-        len(label.split()) >= 3
-        and _label_counts(ctx).get(label.lower(), 0) == 1
-        and not _said_of(ctx, subject, label)
-    ):
-        return label
+def said_label(ctx: Ctx, table: str, label: str) -> str:
+    """Another table's column label as a question says it: always with the table's noun
+    ("store region", "server hourly wage"), unless the label already names it ("supplier
+    name"). A bare label reads as the subject's own: "guest checks with hourly wage above 20"
+    (the wage is the server's), "customers with floor area below 4000" (the store's), however
+    long or rare the label is (issue 13: a filter or measure on a joined table is said with
+    its owner)."""
     return owned_label(ctx.store.table(table), label)
-
-
-def _said_of(ctx: Ctx, subject: str, label: str) -> bool:
-    """The label shares a word with a label of the subject's columns (a reader would take it
-    for the subject's)."""
-    mine = set(label.lower().split()) - _LINKING_WORDS
-    return any(mine & set(c.label.lower().split()) for c in ctx.store.table(subject).columns)
-
-
-def _label_counts(ctx: Ctx) -> dict[str, int]:
-    """How many columns of the schema carry each label (lowercased)."""
-    key = ("label_counts",)
-    found = ctx.store.memo.get(key)
-    if found is None:
-        counts: dict[str, int] = {}
-        for t in ctx.store.domain.tables:
-            for c in t.columns:
-                counts[c.label.lower()] = counts.get(c.label.lower(), 0) + 1
-        ctx.store.memo[key] = found = counts
-    return found  # type: ignore[return-value]
 
 
 def describe_join(ctx: Ctx, base: Base, step: Step) -> str:

@@ -34,7 +34,7 @@ def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     worded as filters word them (`base.said_label`)."""
     if f.table is None or f.table == base.subject:
         return f
-    return replace(f, label=said_label(ctx, f.table, f.label, base.subject))
+    return replace(f, label=said_label(ctx, f.table, f.label))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
@@ -138,7 +138,12 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
     if not options:
         options = _subject_groupings(ctx, base, spare)
     exprs, shown, one, many = ctx.rng.choice(options)
-    return exprs, [relabel(ctx, base, f) for f in shown], one, many
+    said = [relabel(ctx, base, f) for f in shown]
+    if len(shown) == 1 and one == shown[0].label:
+        # A joined table's category is said with its owner here too ("per studio year
+        # founded"), as its column and any filter on it are.
+        one, many = said[0].label, f"{said[0].label} values"
+    return exprs, said, one, many
 
 
 Grouping = tuple[list[ir.Expr], list[Field], str, str]

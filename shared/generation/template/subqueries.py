@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from proto.common import SqlFeature
 from proto.sample import Scalar
 from shared.generation.template import ir
-from shared.generation.template.base import Base, Detached, table_fields
+from shared.generation.template.base import Base, Detached, said_label, table_fields
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.fields import owned_label, prefer_real, real_first
@@ -224,6 +224,10 @@ def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candida
     if not nums:
         raise Fragile(f"{table} has no numeric column for a scalar subquery")
     f = ctx.rng.choice(nums)
+    if table != base.subject:
+        # A joined table's column keeps its owner ("plantings with field area in hectares
+        # below the average of all fields", not the planting's area).
+        f = replace(f, label=said_label(ctx, table, f.label))
     w = witness[base.slots[(a_alias, f.name)]]
     at = ctx.store.index(table, f.name)
     column = [v for v in (r[at] for r in ctx.store.rows(table)) if isinstance(v, int | float)]

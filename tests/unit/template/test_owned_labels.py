@@ -1,0 +1,100 @@
+"""A condition, a measure or a grouping on a joined table's column is said with its owner
+(issue 13, session 9): "count of guest checks with hourly wage above 20" read the server's
+wage as the check's, "customers with floor area below 4000" the store's area as the
+customers', "number of games per year founded" the studio's year as the games'."""
+
+from __future__ import annotations
+
+import random
+
+import sqlglot
+from sqlglot import exp
+
+from proto.common import JoinKind, SqlFeature
+from proto.sample import Blueprint
+from shared.generation.template.base import said_label
+from shared.generation.template.catalogue import domain_names
+from shared.generation.template.compose import build_select
+from shared.generation.template.context import Ctx
+from shared.generation.template.eval_types import Fragile
+from shared.generation.template.render import render_sql
+from shared.generation.template.rowstore import RowStore
+from shared.generation.template.schema_instance import build_schema
+
+F = SqlFeature
+
+
+def _store(domain: str) -> RowStore:
+    instance = build_schema(domain, 0)
+    return RowStore.build(instance.domain, instance.rows, instance.schema_id)
+
+
+def _names_owner(noun: str, said: str) -> bool:
+    return bool(set(noun.lower().split()) & set(said.lower().split()))
+
+
+def test_every_joined_label_names_its_table() -> None:
+    """However long or rare a label is ("area in hectares" of fields), a reader takes it for
+    the subject's unless it names its table."""
+    checked = 0
+    for domain in domain_names():
+        store = _store(domain)
+        blueprint = Blueprint(domain=domain, num_tables=1)
+        ctx = Ctx.from_blueprint(blueprint, store, random.Random(0))
+        for table in store.domain.tables:
+            for column in table.columns:
+                said = said_label(ctx, table.name, column.label)
+                assert _names_owner(table.noun, said), (domain, table.name, column.label, said)
+                checked += 1
+    assert checked > 200
+
+
+def _tables_by_alias(tree: exp.Expression) -> dict[str, str]:
+    return {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+
+
+def test_case_counts_and_groups_on_a_joined_table_name_it() -> None:
+    """SUM(CASE WHEN <joined column> ...) and GROUP BY <joined category> word the column with
+    its table's noun in the measure's label and in 'per ...'."""
+    store_of = {d: _store(d) for d in ("restaurant", "pharmacy", "gaming", "retail")}
+    cased = grouped = 0
+    for domain, store in store_of.items():
+        nouns = {t.name: t.noun for t in store.domain.tables}
+        plurals = {t.plural: t.name for t in store.domain.tables}
+        for i in range(40):
+            blueprint = Blueprint(
+                domain=domain,
+                num_tables=2 + i % 2,
+                join_kind=JoinKind.INNER,
+                features=[F.AGGREGATE, F.GROUP_BY, F.CASE],
+            )
+            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
+            try:
+                query, meaning = build_select(ctx)
+            except Fragile:
+                continue
+            tree = sqlglot.parse_one(render_sql(query), read="sqlite")
+            tables = _tables_by_alias(tree)
+            subject = plurals.get(meaning.subject)
+            for total in tree.find_all(exp.Sum):
+                case = total.this
+                if not isinstance(case, exp.Case):
+                    continue
+                owners = {tables.get(c.table) for c in case.find_all(exp.Column)}
+                for owner in owners - {subject, None}:
+                    cased += 1
+                    labels = [m.label for m in meaning.metrics if " with " in m.label]
+                    assert any(_names_owner(nouns[owner], x) for x in labels), (
+                        labels,
+                        tree.sql(),
+                    )
+            select = tree.find(exp.Select)
+            group = select.args.get("group") if select is not None else None
+            if group is not None and len(group.expressions) == 1 and meaning.per:
+                column = group.expressions[0]
+                owner = tables.get(column.table) if isinstance(column, exp.Column) else None
+                if owner is not None and owner != subject:
+                    grouped += 1
+                    assert _names_owner(nouns[owner], meaning.per[0]), (meaning.per, tree.sql())
+    assert cased >= 5
+    assert grouped >= 5
