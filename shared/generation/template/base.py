@@ -298,6 +298,10 @@ def choose_filters(
         if not cands:
             continue
         cand = ctx.rng.choice(cands)
+        if table != base.subject and cand[1].vague:
+            # A vague word reads as the subject's adjective: "recent bugs" for bugs whose
+            # developer was hired recently says the bugs are recent. Said with its value.
+            cand = (cand[0], replace(cand[1], vague=None, note=None))
         counts = base.value_counts(at, ctx.store)
         kept = sum(n for v, n in counts.items() if holds(cand[0], v))
         useful = 0 < kept / total < 0.85 and kept > 1

@@ -98,3 +98,31 @@ def test_case_counts_and_groups_on_a_joined_table_name_it() -> None:
                     assert _names_owner(nouns[owner], meaning.per[0]), (meaning.per, tree.sql())
     assert cased >= 5
     assert grouped >= 5
+
+
+def test_vague_words_stand_only_for_the_subjects_own_columns() -> None:
+    """'the number of recent bugs' where 'recent' meant the developer's hire date: a vague
+    word is an adjective of the subject, so a joined table's condition is said with its
+    value."""
+    store_of = {d: _store(d) for d in ("software_projects", "retail", "healthcare", "gaming")}
+    vague = 0
+    for domain, store in store_of.items():
+        plurals = {t.plural: t for t in store.domain.tables}
+        for i in range(40):
+            blueprint = Blueprint(
+                domain=domain,
+                num_tables=2 + i % 2,
+                join_kind=JoinKind.INNER,
+                features=[] if i % 2 else [F.AGGREGATE, F.GROUP_BY],
+            )
+            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
+            try:
+                _, meaning = build_select(ctx)
+            except Fragile:
+                continue
+            own = {c.label for c in plurals[meaning.subject].columns}
+            for cond in meaning.filters:
+                if cond.vague:
+                    vague += 1
+                    assert cond.label in own, (meaning.subject, cond.label, cond.vague)
+    assert vague >= 5
