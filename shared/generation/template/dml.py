@@ -143,8 +143,11 @@ def _update_or_delete(
         distinct=ctx.wants(F.DISTINCT),
     )
     if grouped:
-        host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]])
-        meaning.group_filters.append(cond)
+        # The joined rows counted per target row are the grain's (one per row of its own).
+        counted = ctx.store.table(base.grain).plural if base.grain != target else ""
+        host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]], counted)
+        if cond is not None:
+            meaning.group_filters.append(cond)
     ranked = bool(ctx.features & RANKED)
     if ranked:
         host = _first_rows(ctx, host, target, alias, key, meaning)
@@ -291,8 +294,10 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
         select = replace(select, group_by=tuple(i.expr for i in raw))
         if ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE):
             key_value = witness[base.slots[(alias, t.primary_key)]]
-            select, cond = having_count(ctx, select, key_value)
-            meaning.group_filters.append(cond)
+            counted = ctx.store.table(base.grain).plural if base.grain != target else ""
+            select, cond = having_count(ctx, select, key_value, counted)
+            if cond is not None:
+                meaning.group_filters.append(cond)
     if ctx.wants(F.DISTINCT):
         select = replace(select, distinct=True)
         meaning.distinct = True

@@ -136,8 +136,12 @@ def _op_words(op: str) -> str:
     }.get(op, op)
 
 
-def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Select, Cond]:
-    """HAVING COUNT(*) >= k, with k one of the actual group sizes (so a group passes)."""
+def having_count(
+    ctx: Ctx, select: ir.Select, key_value: Scalar, counted: str = ""
+) -> tuple[ir.Select, Cond | None]:
+    """HAVING COUNT(*) >= k, with k one of the actual group sizes (so a group passes);
+    `counted` is the plural noun of the joined rows counted ("with at least 2 such
+    products"): "with at least 2 matching rows" names nothing a person counts."""
     probe = replace(select, items=(ir.Item(ir.Agg("COUNT", ir.Star()), "n"),), distinct=False)
     sizes = sorted({r[0] for r in run_statement(ctx.store, ir.Query(probe)).rows})
     if not sizes:
@@ -148,9 +152,11 @@ def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Sel
     k = ctx.rng.choice(sizes[1:] or sizes)
     having = ir.Cmp(">=", ir.Agg("COUNT", ir.Star()), ir.Lit(k))
     del key_value
-    return replace(select, having=having), Cond(
-        "ge", "number of matching rows", (k,), ColumnType.INTEGER
-    )
+    if k <= sizes[0]:
+        # Every group passes (a lenient attempt with one group size): nothing to say.
+        return replace(select, having=having), None
+    label = f"number of such {counted}" if counted else "number of matching rows"
+    return replace(select, having=having), Cond("ge", label, (k,), ColumnType.INTEGER)
 
 
 def insert_wrappers(

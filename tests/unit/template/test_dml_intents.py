@@ -115,3 +115,22 @@ def test_the_first_k_rows_to_change_are_k_distinct_rows() -> None:
         assert len(set(keys)) == len(keys), (draft.question, draft.sql)
         checked += 1
     assert checked >= 3
+
+
+def test_rows_counted_for_a_change_are_named() -> None:
+    """'set the specialty for physicians ... with at least 2 matching rows' names nothing a
+    person counts: the joined rows are named ('with at least 2 such admissions'), and a count
+    every row passes is not said at all."""
+    engine = TemplateEngine()
+    drawn = BlueprintSampler(default_spec(), seed=5).draw_many(1500)
+    blueprints = [b for b in drawn if b.task_type is TaskType.MANIPULATION][:150]
+    counted = 0
+    for i, blueprint in enumerate(blueprints):
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        if "HAVING" in draft.sql:
+            counted += 1
+            assert "matching row" not in draft.question, (draft.question, draft.sql)
+    assert counted >= 5
