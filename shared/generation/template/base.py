@@ -54,6 +54,9 @@ class Base:
     rows: list[Row] = field(default_factory=list)
     # Columns a WHERE conjunct pins to one value: never grouped, partitioned or listed.
     pinned: set[ir.Expr] = field(default_factory=set)
+    # Columns a WHERE conjunct keeps to a short list (`x IN ('a', 'b')`): their distinct count
+    # is the list's length ("the number of distinct services ... with service 'A' or 'B'").
+    listed: set[ir.Expr] = field(default_factory=set)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
     _joins: tuple[ir.Join, ...] | None = None
 

@@ -50,6 +50,7 @@ from shared.generation.template.tidy import (
     changes_rows,
     drop_idle_filters,
     idle_tables,
+    listed_columns,
     pinned_columns,
 )
 
@@ -164,6 +165,7 @@ def _core_filters(
         more = choose_filters(ctx, base, witness, 3, avoid | {c.label for _, c in preds})
         preds += more[: 2 - len(preds)]
     base.pinned = pinned_columns([p for p, _ in preds])
+    base.listed = listed_columns([p for p, _ in preds])
     return preds
 
 
@@ -172,7 +174,7 @@ def _distinct_left(
 ) -> bool:
     """Whether a column a distinct count could read is left unpinned (or none ever was)."""
     targets = distinct_targets(ctx, base, dims[0] if dims else None)
-    return not targets or any(f.expr not in base.pinned for f in targets)
+    return not targets or any(f.expr not in base.pinned | base.listed for f in targets)
 
 
 def _witnessed_subqueries(

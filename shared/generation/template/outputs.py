@@ -332,7 +332,9 @@ def distinct_metric(
     ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
 ) -> tuple[Field, Metric] | None:
     # A pinned column (`= 'a'`, `IS NULL`) has one distinct value: counting them says nothing.
-    fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in base.pinned]
+    # Nor one a filter keeps to a list ("distinct services with service 'A' or 'B'").
+    fixed = base.pinned | base.listed
+    fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in fixed]
     # A bookkeeping column (record status) has one value in nearly every group: its distinct
     # count is 1 throughout and asks nothing. It is counted only by the lenient attempts.
     real = [f for f in fields if not f.filler]

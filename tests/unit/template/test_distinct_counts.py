@@ -5,12 +5,21 @@ that asks for one stays buildable when its table has no category (it counts its 
 
 from __future__ import annotations
 
+import random
+
 import sqlglot
 from sqlglot import exp
 
-from proto.common import SqlFeature, TaskType
+from proto.common import JoinKind, SqlFeature, TaskType
+from proto.sample import Blueprint
 from shared.errors import GenerationError
+from shared.generation.template.compose import build_select
+from shared.generation.template.context import Ctx
 from shared.generation.template.engine import TemplateEngine
+from shared.generation.template.eval_types import Fragile
+from shared.generation.template.render import render_sql
+from shared.generation.template.rowstore import RowStore
+from shared.generation.template.schema_instance import build_schema
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
 
@@ -60,3 +69,39 @@ def test_distinct_counts_read_an_unpinned_column() -> None:
                     counted += 1
     assert counted >= 10
     assert failed <= 0.1 * len(blueprints)
+
+
+def test_a_distinct_count_is_not_of_a_column_a_filter_keeps_to_a_list() -> None:
+    """'the number of distinct emergency services of clinics with emergency service
+    '24 hours' or 'No emergencies'' counts the filter's list, not the data."""
+    counted = 0
+    for domain in ("veterinary", "restaurant", "retail", "gaming", "logistics", "energy"):
+        instance = build_schema(domain, 0)
+        store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
+        for i in range(30):
+            blueprint = Blueprint(
+                domain=domain,
+                num_tables=1 + i % 2,
+                join_kind=JoinKind.INNER if i % 2 else None,
+                features=[SqlFeature.AGGREGATE, SqlFeature.DISTINCT]
+                + ([SqlFeature.GROUP_BY] if i % 3 else []),
+            )
+            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
+            try:
+                query, _ = build_select(ctx)
+            except Fragile:
+                continue
+            tree = sqlglot.parse_one(render_sql(query), read="sqlite")
+            listed = {
+                (c.table, c.name)
+                for in_ in tree.find_all(exp.In)
+                if len(in_.expressions) > 1 and not isinstance(in_.parent, exp.Not)
+                for c in [in_.this]
+                if isinstance(c, exp.Column)
+            }
+            for count in tree.find_all(exp.Count):
+                if isinstance(count.this, exp.Distinct):
+                    counted += 1
+                    for column in count.this.find_all(exp.Column):
+                        assert (column.table, column.name) not in listed, tree.sql()
+    assert counted >= 20
