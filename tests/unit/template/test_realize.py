@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+from dataclasses import replace
 
 import pytest
 
@@ -191,3 +192,16 @@ def test_generated_questions_are_short_and_clean(engine: TemplateEngine) -> None
         assert "then then" not in question and "_" not in question, question
         assert not re.search(r"\b(what|which) (is|are) (is|are)\b", question, re.I), question
     assert statistics.median(lengths) <= 27
+
+
+def test_a_listed_value_a_condition_requires_is_not_said_optional() -> None:
+    """'class booking attendances (if any) of classes whose attendance is No-show': a row
+    the condition keeps has the value; a value nothing requires stays '(if any)'."""
+    attendance = Filter(Op.EQ, "attendance", ("No-show",), ValueKind.TEXT)
+    listed = _orders(shown=("order number", "attendance"), optional=("attendance",))
+    for style in (S.DIRECT, S.IMPERATIVE, S.CONVERSATIONAL, S.MULTI_PART):
+        for seed in range(5):
+            required = realize(replace(listed, filters=(attendance,)), style, random.Random(seed))
+            assert "(if any)" not in required, required
+            free = realize(replace(listed, filters=(PRICE,)), style, random.Random(seed))
+            assert "(if any)" in free, free
