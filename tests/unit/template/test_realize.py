@@ -205,3 +205,16 @@ def test_a_listed_value_a_condition_requires_is_not_said_optional() -> None:
             assert "(if any)" not in required, required
             free = realize(replace(listed, filters=(PRICE,)), style, random.Random(seed))
             assert "(if any)" in free, free
+
+
+def test_conditions_that_read_with_share_one_with() -> None:
+    """'with estimated loss above 2000 and with number of certifications above the average':
+    one 'with' carries both."""
+    above = Filter(Op.VS_AGG, "unit price", (">", "average"), ValueKind.NUMBER, "products")
+    lines = Filter(Op.COUNT_RELATED, "", (">=", 2), related="order lines")
+    for seed in range(8):
+        for extra in (above, lines):
+            meaning = _orders(filters=(OPEN, extra))
+            for style in (S.DIRECT, S.IMPERATIVE):
+                question = realize(meaning, style, random.Random(seed))
+                assert not re.search(r"\bwith \w[^,]* and with ", question), question
