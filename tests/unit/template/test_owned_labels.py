@@ -12,11 +12,12 @@ from sqlglot import exp
 
 from proto.common import JoinKind, SqlFeature
 from proto.sample import Blueprint
-from shared.generation.template.base import said_label
+from shared.generation.template.base import said_label, table_fields
 from shared.generation.template.catalogue import domain_names
 from shared.generation.template.compose import build_select
 from shared.generation.template.context import Ctx
 from shared.generation.template.eval_types import Fragile
+from shared.generation.template.predicates import column_filters
 from shared.generation.template.render import render_sql
 from shared.generation.template.rowstore import RowStore
 from shared.generation.template.schema_instance import build_schema
@@ -126,3 +127,23 @@ def test_vague_words_stand_only_for_the_subjects_own_columns() -> None:
                     vague += 1
                     assert cond.label in own, (meaning.subject, cond.label, cond.vague)
     assert vague >= 5
+
+
+def test_a_year_is_compared_with_a_year_of_its_own_range() -> None:
+    """'year opened above 1500' and 'between 2000 and 2500': a round number of the
+    thousands keeps every row or none, and no one asks it."""
+    checked = 0
+    for domain in ("veterinary", "pharmacy", "gaming", "sports_league", "wine_distribution"):
+        store = _store(domain)
+        ctx = Ctx.from_blueprint(Blueprint(domain=domain, num_tables=1), store, random.Random(0))
+        for table in store.domain.tables:
+            for f in table_fields(ctx, table.name, "t"):
+                values = [v for v in store.values(table.name, f.name) if isinstance(v, int)]
+                if not values or not 1000 <= min(values) <= max(values) <= 2200:
+                    continue
+                for witness in values[:5]:
+                    for _, cond in column_filters(f, witness, values, random.Random(witness)):
+                        for v in cond.values:
+                            checked += 1
+                            assert min(values) - 10 <= float(v) <= max(values) + 10, (f.label, cond)
+    assert checked >= 20
