@@ -218,3 +218,22 @@ def test_conditions_that_read_with_share_one_with() -> None:
             for style in (S.DIRECT, S.IMPERATIVE):
                 question = realize(meaning, style, random.Random(seed))
                 assert not re.search(r"\bwith \w[^,]* and with ", question), question
+
+
+def test_a_ranked_cut_of_groups_names_its_measure_after_conditions_or_a_second_measure() -> None:
+    """'the number of trips of vehicles whose route is a tram for the vehicle model with the
+    fewest': after the conditions (or a second measure) 'the fewest' says not of what."""
+    ranking = Ranking("number of orders", False, counted="orders", limit=1)
+    plain = _orders(intent=Intent.BREAKDOWN, shown=(), named=False, measures=(COUNT,))
+    plain = replace(plain, groups=("channel",), ranking=ranking, limit=1)
+    for seed in range(10):
+        for style in (S.DIRECT, S.IMPERATIVE, S.CONVERSATIONAL):
+            for meaning in (
+                replace(plain, filters=(OPEN,)),
+                replace(plain, measures=(TOTAL, COUNT)),
+            ):
+                question = realize(meaning, style, random.Random(seed))
+                assert (
+                    re.search(r"\bthe (fewest|lowest)\b(?! number of orders| orders)", question)
+                    is None
+                ), question

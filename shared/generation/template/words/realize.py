@@ -146,9 +146,11 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         elif m.intent is Intent.BREAKDOWN and len(groups) == 1:
             full_lead = ranked_groups(ranking, groups[0], elide=False)
             ranked = [x for x in measures if x.label == ranking.by]
-            if ranked and not ranking.vague and not having and style is not S.MULTI_PART:
-                # "the number of orders per channel ... for the 3 channels with the most": the
-                # ranked measure is listed last and named once.
+            alone = len(measures) == 1 and not cond and not combo
+            if ranked and alone and not ranking.vague and not having and style is not S.MULTI_PART:
+                # "the number of orders for the 3 channels with the most": the ranked measure
+                # is named once, when nothing stands between (after a second measure or the
+                # conditions, "with the fewest" no longer says of what).
                 elided = ranking.by
                 lead = ranked_groups(ranking, groups[0], elide=True)
             else:
