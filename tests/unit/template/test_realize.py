@@ -26,6 +26,7 @@ from shared.generation.template.words import (
     ValueKind,
     realize,
 )
+from shared.generation.template.words.phrases import order_words
 from shared.spec.prompt_style import classify_prompt_style
 from shared.spec.question_lead import Lead, lead_of
 from shared.spec.sampler import BlueprintSampler
@@ -237,3 +238,11 @@ def test_a_ranked_cut_of_groups_names_its_measure_after_conditions_or_a_second_m
                     re.search(r"\bthe (fewest|lowest)\b(?! number of orders| orders)", question)
                     is None
                 ), question
+
+
+def test_rows_sorted_by_a_measure_say_which_way() -> None:
+    """'sorted by highest area' over an ascending order reads as highest first."""
+    for by in ("highest area", "total amount", "lowest price"):
+        for descending, way in ((False, "ascending"), (True, "descending")):
+            words = order_words(Ranking(by, descending), random.Random(0))
+            assert words.endswith(way), words

@@ -245,7 +245,8 @@ def order_words(r: Ranking, rng: random.Random) -> str:
     if r.textual:
         return f"sorted by {r.by}" + (" in reverse" if r.descending else "")
     if r.by.split()[0] in _AGG_WORDS:
-        return f"sorted by {r.by}" + (" descending" if r.descending else "")
+        # Both ways said: "sorted by highest area" alone reads as highest first.
+        return f"sorted by {r.by}" + (" descending" if r.descending else " ascending")
     if r.dated:
         return f"{'latest' if r.descending else 'earliest'} {r.by} first"
     return rng.choice(
