@@ -271,16 +271,20 @@ def choose_filters(
     exclude: set[str] | None = None,
     tables: tuple[str, ...] | None = None,
     pins: bool = True,
+    subject: str | None = None,
 ) -> list[Candidate]:
     """Up to `count` filters on distinct columns that keep the witness and drop some rows.
 
     Columns are visited in random order and one candidate filter is tried per column; a
     filter that keeps every row says nothing, and one on a name keeps a single row, leaving
     nothing for the other filters: those are only used when nothing better turns up, and
-    never without `pins` (rows to be grouped: one row makes one group of one)."""
+    never without `pins` (rows to be grouped: one row makes one group of one). `subject` is
+    the table the question is about when it is not the base's (the rows a DML changes): the
+    other tables' columns are said with their owner."""
     total = len(base.rows)
+    subject = subject or base.subject
     columns = [
-        (table, _owned(ctx, base, table, f))
+        (table, _owned(ctx, subject, table, f))
         for table in (tables if tables is not None else base.filterable)
         for f in table_fields(ctx, table, base.alias[table])
         if f.role in FILTER_ROLES
@@ -301,7 +305,7 @@ def choose_filters(
         if not cands:
             continue
         cand = ctx.rng.choice(cands)
-        if table != base.subject and cand[1].vague:
+        if table != subject and cand[1].vague:
             # A vague word reads as the subject's adjective: "recent bugs" for bugs whose
             # developer was hired recently says the bugs are recent. Said with its value.
             cand = (cand[0], replace(cand[1], vague=None, note=None))
@@ -340,11 +344,11 @@ def _filter_rank(kept: int, total: int, useful: bool, filler: bool) -> int:
     return _FILLER_RANK + 1 if filler else _WEAK_RANK
 
 
-def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:
+def _owned(ctx: Ctx, subject: str, table: str, f: Field) -> Field:
     """A filter on another table's column names that table ("store region"), as
     `said_label` words it (the same label a listed or grouped column gets, so a filter on a
     grouped or shown column is recognised by its label)."""
-    if table == base.subject:
+    if table == subject:
         return f
     return replace(f, label=said_label(ctx, table, f.label))
 

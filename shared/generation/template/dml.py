@@ -121,7 +121,7 @@ def _update_or_delete(
     target = ctx.rng.choice(_targets(ctx, base, witness, verb))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
     subs = subquery_predicates(ctx, base, witness)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
@@ -262,7 +262,7 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     target = ctx.rng.choice(_targets(ctx, base, witness, "insert"))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
     subs = subquery_predicates(ctx, base, witness)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with

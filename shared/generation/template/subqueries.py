@@ -312,7 +312,10 @@ def _parent_lookup(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:
             if holds(c[0], value) and c[1].op not in ("null", "notnull")
         ]
         if cands:
-            return ctx.rng.choice(cands)
+            # A vague word reads as the subject's ("newer order lines" for lines whose
+            # seller joined recently): the parent's condition is said with its value.
+            pred, cond = ctx.rng.choice(cands)
+            return pred, replace(cond, vague=None, note=None)
     raise Fragile(f"no condition on {link.table} for a scalar subquery")
 
 

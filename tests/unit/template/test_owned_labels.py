@@ -10,12 +10,14 @@ import random
 import sqlglot
 from sqlglot import exp
 
-from proto.common import JoinKind, SqlFeature
+from proto.common import JoinKind, SqlFeature, TaskType
 from proto.sample import Blueprint
+from shared.errors import GenerationError
 from shared.generation.template.base import said_label, table_fields
 from shared.generation.template.catalogue import domain_names
 from shared.generation.template.compose import build_select
 from shared.generation.template.context import Ctx
+from shared.generation.template.engine import TemplateEngine
 from shared.generation.template.eval_types import Fragile
 from shared.generation.template.predicates import column_filters
 from shared.generation.template.render import render_sql
@@ -104,9 +106,9 @@ def test_case_counts_and_groups_on_a_joined_table_name_it() -> None:
 
 
 def test_vague_words_stand_only_for_the_subjects_own_columns() -> None:
-    """'the number of recent bugs' where 'recent' meant the developer's hire date: a vague
-    word is an adjective of the subject, so a joined table's condition is said with its
-    value."""
+    """'the number of recent bugs' where 'recent' meant the developer's hire date ('newer
+    order lines', the seller's join date, read through a scalar subquery): a vague word is an
+    adjective of the subject, so a joined table's condition is said with its value."""
     store_of = {d: _store(d) for d in ("software_projects", "retail", "healthcare", "gaming")}
     vague = 0
     for domain, store in store_of.items():
@@ -116,7 +118,7 @@ def test_vague_words_stand_only_for_the_subjects_own_columns() -> None:
                 domain=domain,
                 num_tables=2 + i % 2,
                 join_kind=JoinKind.INNER,
-                features=[] if i % 2 else [F.AGGREGATE, F.GROUP_BY],
+                features=[[], [F.AGGREGATE, F.GROUP_BY], [F.SCALAR_SUBQUERY]][i % 3],
             )
             ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
             try:
@@ -150,3 +152,43 @@ def test_a_year_is_compared_with_a_year_of_its_own_range() -> None:
                             checked += 1
                             assert min(values) - 10 <= float(v) <= max(values) + 10, (f.label, cond)
     assert checked >= 20
+
+
+def test_a_change_names_the_owner_of_a_joined_condition() -> None:
+    """'increase the passenger capacity for the vehicles with service date in 2025': the
+    service date is the trips', and the rows changed are the vehicles."""
+    engine = TemplateEngine()
+    checked = 0
+    for i, domain in enumerate(("public_transit", "retail", "healthcare", "library") * 12):
+        blueprint = Blueprint(
+            domain=domain,
+            task_type=TaskType.MANIPULATION,
+            num_tables=2,
+            join_kind=JoinKind.INNER,
+            features=[F.IN_SUBQUERY],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if not isinstance(tree, exp.Update | exp.Delete):
+            continue
+        store = _store(domain)
+        nouns = {t.name: t.noun for t in store.domain.tables}
+        target = tree.this.name
+        tables = _tables_by_alias(tree)
+        for cmp in tree.find_all(exp.EQ, exp.GT, exp.LT, exp.GTE, exp.Between, exp.In):
+            column = cmp.this
+            if not isinstance(column, exp.Column) or not column.table:
+                continue
+            if isinstance(cmp, exp.EQ) and isinstance(cmp.expression, exp.Column):
+                continue  # a join or correlation
+            if isinstance(cmp, exp.In) and cmp.args.get("query") is not None:
+                continue  # a key looked up in a subquery
+            owner = tables.get(column.table)
+            if owner is None or owner == target:
+                continue
+            checked += 1
+            assert nouns[owner].split()[-1] in draft.question.lower(), (draft.question, draft.sql)
+    assert checked >= 5
