@@ -143,8 +143,7 @@ def _update_or_delete(
         distinct=ctx.wants(F.DISTINCT),
     )
     if grouped:
-        # The joined rows counted per target row are the grain's (one per row of its own).
-        counted = ctx.store.table(base.grain).plural if base.grain != target else ""
+        counted = _counted(ctx, base, target)
         host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]], counted)
         if cond is not None:
             meaning.group_filters.append(cond)
@@ -253,6 +252,14 @@ def _first_rows(
     return host
 
 
+def _counted(ctx: Ctx, base: Base, target: str) -> str:
+    """The plural noun of the joined rows a HAVING COUNT(*) counts per target row: the other
+    table's, when only two are joined (with more, a row is a combination of several tables'
+    rows and no one noun says what is counted)."""
+    others = [t for t in base.tables if t != target]
+    return ctx.store.table(others[0]).plural if len(others) == 1 else ""
+
+
 def witness_row(ctx: Ctx, base: Base, witness: Row, table: str) -> dict[str, Scalar]:
     alias = base.alias[table]
     return {c: witness[base.slots[(alias, c)]] for c in ctx.store.columns(table)}
@@ -294,7 +301,7 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
         select = replace(select, group_by=tuple(i.expr for i in raw))
         if ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE):
             key_value = witness[base.slots[(alias, t.primary_key)]]
-            counted = ctx.store.table(base.grain).plural if base.grain != target else ""
+            counted = _counted(ctx, base, target)
             select, cond = having_count(ctx, select, key_value, counted)
             if cond is not None:
                 meaning.group_filters.append(cond)
