@@ -301,10 +301,14 @@ def _rows(
 def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) -> list[Field]:
     """Columns that repeat across rows (categories, parents' names), so DISTINCT matters."""
     subject = base.subject
+    # A LEFT-joined child's name is its own row's (one per child): DISTINCT would only fold
+    # the blanks of rows without children ("the distinct trip codes (if any) of routes").
+    outer = {t for t, kind in base.kinds.items() if kind is JoinKind.LEFT}
     repeat = [
         f
         for f in fields
-        if f.role in ("category", "date") or (f.table != subject and f.role in ("label", "name"))
+        if f.role in ("category", "date")
+        or (f.table != subject and f.table not in outer and f.role in ("label", "name"))
     ]
     if not repeat:
         cats = [
