@@ -298,9 +298,11 @@ def _aggregate_label(word: str, label: str) -> str:
 
 def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
     """The columns whose distinct values a count could read, before any filter pins one."""
+    fixed = _one_row_per_group(ctx, base, grouped_by)
     return [
         relabel(ctx, base, f)
         for t in base.tables
+        if t not in fixed
         for f in table_fields(ctx, t, base.alias[t])
         if f.role in ("category", "name", "label")
         # The rows' own names are about as many as the rows: "the number of distinct full
@@ -310,12 +312,36 @@ def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = No
     ]
 
 
+def _one_row_per_group(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None) -> set[str]:
+    """Tables with one row per group: the one grouped by its key, and its parents (grouped per
+    guest check, "the number of distinct servers" or "payment methods" is 1 in every group)."""
+    keys = set(grouped_by or [])
+    fixed = {
+        t
+        for t in base.tables
+        if ctx.store.row_key(t)
+        and all(ir.Col(base.alias[t], k) in keys for k in ctx.store.row_key(t))
+    }
+    edges = [s.edge for s in base.tree.steps if s.edge is not None]
+    grew = True
+    while grew:
+        grew = False
+        for e in edges:
+            if e.child in fixed and e.parent not in fixed:
+                fixed.add(e.parent)
+                grew = True
+    return fixed
+
+
 def linked_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
     """Foreign keys to a table not joined, read as that table's rows ("the number of distinct
     car models" of fleet cars): what a table without a category still lets a count read. A
     table referenced twice (home and away team) is left out: "distinct teams" would be vague."""
     out: list[Field] = []
+    fixed = _one_row_per_group(ctx, base, grouped_by)
     for t in base.tables:
+        if t in fixed:
+            continue
         fks = ctx.store.table(t).foreign_keys
         refs = [fk.ref_table for fk in fks]
         for fk in fks:

@@ -142,3 +142,42 @@ def test_distinct_rows_are_not_only_a_left_joined_childs_names() -> None:
             checked += 1
             assert not all(names), tree.sql()
     assert checked >= 10
+
+
+def test_a_distinct_count_per_entity_is_not_of_the_entitys_own_columns() -> None:
+    """Grouped per guest check, 'the number of distinct payment methods' (the check's own) or
+    'distinct staff members' (its server) is 1 in every group."""
+    counted = 0
+    for domain in ("restaurant", "retail", "library", "veterinary", "gaming"):
+        instance = build_schema(domain, 0)
+        store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
+        for i in range(40):
+            blueprint = Blueprint(
+                domain=domain,
+                num_tables=2 + i % 2,
+                join_kind=JoinKind.INNER,
+                features=[SqlFeature.AGGREGATE, SqlFeature.GROUP_BY, SqlFeature.DISTINCT],
+            )
+            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
+            try:
+                query, _ = build_select(ctx)
+            except Fragile:
+                continue
+            tree = sqlglot.parse_one(render_sql(query), read="sqlite")
+            select = tree.find(exp.Select)
+            group = select.args.get("group") if select is not None else None
+            if group is None:
+                continue
+            tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+            grouped = {(c.table, c.name) for c in group.expressions if isinstance(c, exp.Column)}
+            per_entity = {
+                alias
+                for alias, name in tables.items()
+                if store.row_key(name) and all((alias, k) in grouped for k in store.row_key(name))
+            }
+            for count in tree.find_all(exp.Count):
+                if isinstance(count.this, exp.Distinct):
+                    counted += 1
+                    for column in count.this.find_all(exp.Column):
+                        assert column.table not in per_entity, tree.sql()
+    assert counted >= 20
