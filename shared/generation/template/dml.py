@@ -25,7 +25,7 @@ from shared.generation.template.context import Ctx
 from shared.generation.template.core import subject_meaning
 from shared.generation.template.dml_new import build_new_row, fits_new_row
 from shared.generation.template.dml_parts import change_column, having_count, insert_wrappers
-from shared.generation.template.eval_types import Fragile
+from shared.generation.template.eval_types import Fragile, children
 from shared.generation.template.evaluate import run_statement
 from shared.generation.template.fields import prefer_real
 from shared.generation.template.meaning import DmlPart, Meaning, Ordering
@@ -187,10 +187,25 @@ def _update_or_delete(
         return ir.Delete(target, where), meaning
     current = witness_row(ctx, base, witness, target)
     held = _held_values(ctx, host, target, ident)
-    column, value, change, typed = change_column(ctx, target, target, current, held=held)
+    filtered = _columns_read([p for p, _ in [*preds, *subs]], alias)
+    column, value, change, typed = change_column(
+        ctx, target, target, current, held=held, filtered=filtered
+    )
     part.change = change
     meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def _columns_read(preds: list[ir.Expr], alias: str) -> frozenset[str]:
+    """The columns of the table read as `alias` that the conditions compare."""
+    found: set[str] = set()
+    stack: list[ir.Expr] = list(preds)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Col) and node.qual == alias:
+            found.add(node.name)
+        stack.extend(children(node))
+    return frozenset(found)
 
 
 def _held_values(ctx: Ctx, host: ir.Select, target: str, ident: str) -> dict[str, set[Scalar]]:

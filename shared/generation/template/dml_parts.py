@@ -29,12 +29,16 @@ def change_column(
     current: dict[str, Scalar],
     dates: bool = True,
     held: dict[str, set[Scalar]] | None = None,
+    filtered: frozenset[str] = frozenset(),
 ) -> tuple[str, ir.Expr, str, Change]:
     """(column, new value expression, words, typed change) for a column of `table` read as
     `qual`; the current (witness) row's value always changes, so the statement really writes.
     `held` gives, per column, the values the rows to change hold now: a value is never set
     that some of them already have ("set the segment to 'Residential' for tariffs whose
-    segment is 'Residential' or 'Industrial'")."""
+    segment is 'Residential' or 'Industrial'"). A column in `filtered` (a condition picks the
+    rows by it) is never set to a value: "set the sex to 'Male' for the participants with sex
+    other than 'Male'" sets it for everyone (a raise by a percentage stays: "raise the price
+    by 20% for products under 50")."""
     held = held or {}
     t = ctx.store.table(table)
     options: list[tuple[str, ir.Expr, str, Change]] = []
@@ -66,6 +70,8 @@ def change_column(
             typed = Change(ChangeKind.ADD, t.noun, t.plural, col.label, amount=step)
             words = f"increase the {col.label} by {step}"
             options.append((col.name, ir.Arith("+", ref, ir.Lit(step)), words, typed))
+        elif col.name in filtered:
+            continue
         elif col.type is ColumnType.TEXT and role == "category":
             taken = held.get(col.name, set())
             others = [v for v in ctx.store.values(table, col.name) if v != value]
