@@ -76,8 +76,9 @@ def test_validate_help_imports_nothing_heavy() -> None:
 
 
 def test_lazy_packages_resolve_every_name_they_export() -> None:
-    """`proto`, `shared.datasets` and `shared.report` import their names on first use; each one still resolves
-    (in a fresh interpreter, so nothing was loaded before) and unknown names still fail."""
+    """`proto`, `shared.datasets` and `shared.report` import their names on first use; each one
+    still resolves (in a fresh interpreter, so nothing was loaded before) and unknown names
+    still fail."""
     script = (
         "import importlib, json\n"
         "out = {}\n"

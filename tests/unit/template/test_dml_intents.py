@@ -115,3 +115,65 @@ def test_the_first_k_rows_to_change_are_k_distinct_rows() -> None:
         assert len(set(keys)) == len(keys), (draft.question, draft.sql)
         checked += 1
     assert checked >= 3
+
+
+def test_rows_counted_for_a_change_are_named() -> None:
+    """'set the specialty for physicians ... with at least 2 matching rows' names nothing a
+    person counts: the other table's rows are named ('with at least 2 such admissions') when
+    two tables are joined, and a count every row passes is not said at all."""
+    engine = TemplateEngine()
+    drawn = BlueprintSampler(default_spec(), seed=5).draw_many(1500)
+    blueprints = [b for b in drawn if b.task_type is TaskType.MANIPULATION][:200]
+    counted = 0
+    for i, blueprint in enumerate(blueprints):
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if "HAVING" in draft.sql and len({t.name for t in tree.find_all(exp.Table)}) == 2:
+            counted += 1
+            assert "matching row" not in draft.question, (draft.question, draft.sql)
+    assert counted >= 4
+
+
+def test_a_value_set_is_not_on_a_column_the_rows_are_picked_by() -> None:
+    """'set the sex to Male for the participants with sex other than Male' sets it for all."""
+    engine = TemplateEngine()
+    drawn = BlueprintSampler(default_spec(), seed=7).draw_many(1500)
+    blueprints = [b for b in drawn if b.task_type is TaskType.MANIPULATION][:200]
+    checked = 0
+    for i, blueprint in enumerate(blueprints):
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if not isinstance(tree, exp.Update):
+            continue
+        for assignment in tree.expressions:
+            if not isinstance(assignment.expression, exp.Literal):
+                continue  # a raise by a percentage may be picked by the same column
+            column = assignment.this.name
+            target = tree.this.name
+            aliases = {t.alias_or_name for t in tree.find_all(exp.Table) if t.name == target}
+            where = tree.args["where"]
+            compared = {
+                c.name
+                for c in where.find_all(exp.Column)
+                if c.table in aliases and _compared_with_literal(c)
+            }
+            checked += 1
+            assert column not in compared, (draft.question, draft.sql)
+    assert checked >= 10
+
+
+def _compared_with_literal(column: exp.Column) -> bool:
+    parent = column.parent
+    if isinstance(parent, exp.In):
+        return all(isinstance(e, exp.Literal) for e in parent.expressions) and bool(
+            parent.expressions
+        )
+    return isinstance(parent, exp.Predicate) and any(
+        isinstance(a, exp.Literal) for a in parent.args.values()
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,7 @@ from shared.generation.template.words import (
     ValueKind,
     realize,
 )
+from shared.generation.template.words.phrases import order_words
 from shared.spec.prompt_style import classify_prompt_style
 from shared.spec.question_lead import Lead, lead_of
 from shared.spec.sampler import BlueprintSampler
@@ -191,3 +193,56 @@ def test_generated_questions_are_short_and_clean(engine: TemplateEngine) -> None
         assert "then then" not in question and "_" not in question, question
         assert not re.search(r"\b(what|which) (is|are) (is|are)\b", question, re.I), question
     assert statistics.median(lengths) <= 27
+
+
+def test_a_listed_value_a_condition_requires_is_not_said_optional() -> None:
+    """'class booking attendances (if any) of classes whose attendance is No-show': a row
+    the condition keeps has the value; a value nothing requires stays '(if any)'."""
+    attendance = Filter(Op.EQ, "attendance", ("No-show",), ValueKind.TEXT)
+    listed = _orders(shown=("order number", "attendance"), optional=("attendance",))
+    for style in (S.DIRECT, S.IMPERATIVE, S.CONVERSATIONAL, S.MULTI_PART):
+        for seed in range(5):
+            required = realize(replace(listed, filters=(attendance,)), style, random.Random(seed))
+            assert "(if any)" not in required, required
+            free = realize(replace(listed, filters=(PRICE,)), style, random.Random(seed))
+            assert "(if any)" in free, free
+
+
+def test_conditions_that_read_with_share_one_with() -> None:
+    """'with estimated loss above 2000 and with number of certifications above the average':
+    one 'with' carries both."""
+    above = Filter(Op.VS_AGG, "unit price", (">", "average"), ValueKind.NUMBER, "products")
+    lines = Filter(Op.COUNT_RELATED, "", (">=", 2), related="order lines")
+    for seed in range(8):
+        for extra in (above, lines):
+            meaning = _orders(filters=(OPEN, extra))
+            for style in (S.DIRECT, S.IMPERATIVE):
+                question = realize(meaning, style, random.Random(seed))
+                assert not re.search(r"\bwith \w[^,]* and with ", question), question
+
+
+def test_a_ranked_cut_of_groups_names_its_measure_after_conditions_or_a_second_measure() -> None:
+    """'the number of trips of vehicles whose route is a tram for the vehicle model with the
+    fewest': after the conditions (or a second measure) 'the fewest' says not of what."""
+    ranking = Ranking("number of orders", False, counted="orders", limit=1)
+    plain = _orders(intent=Intent.BREAKDOWN, shown=(), named=False, measures=(COUNT,))
+    plain = replace(plain, groups=("channel",), ranking=ranking, limit=1)
+    for seed in range(10):
+        for style in (S.DIRECT, S.IMPERATIVE, S.CONVERSATIONAL):
+            for meaning in (
+                replace(plain, filters=(OPEN,)),
+                replace(plain, measures=(TOTAL, COUNT)),
+            ):
+                question = realize(meaning, style, random.Random(seed))
+                assert (
+                    re.search(r"\bthe (fewest|lowest)\b(?! number of orders| orders)", question)
+                    is None
+                ), question
+
+
+def test_rows_sorted_by_a_measure_say_which_way() -> None:
+    """'sorted by highest area' over an ascending order reads as highest first."""
+    for by in ("highest area", "total amount", "lowest price"):
+        for descending, way in ((False, "ascending"), (True, "descending")):
+            words = order_words(Ranking(by, descending), random.Random(0))
+            assert words.endswith(way), words

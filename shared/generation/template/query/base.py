@@ -55,6 +55,9 @@ class Base:
     rows: list[Row] = field(default_factory=list)
     # Columns a WHERE conjunct pins to one value: never grouped, partitioned or listed.
     pinned: set[ir.Expr] = field(default_factory=set)
+    # Columns a WHERE conjunct keeps to a short list (`x IN ('a', 'b')`): their distinct count
+    # is the list's length ("the number of distinct services ... with service 'A' or 'B'").
+    listed: set[ir.Expr] = field(default_factory=set)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
     _joins: tuple[ir.Join, ...] | None = None
 
@@ -269,16 +272,20 @@ def choose_filters(
     exclude: set[str] | None = None,
     tables: tuple[str, ...] | None = None,
     pins: bool = True,
+    subject: str | None = None,
 ) -> list[Candidate]:
     """Up to `count` filters on distinct columns that keep the witness and drop some rows.
 
     Columns are visited in random order and one candidate filter is tried per column; a
     filter that keeps every row says nothing, and one on a name keeps a single row, leaving
     nothing for the other filters: those are only used when nothing better turns up, and
-    never without `pins` (rows to be grouped: one row makes one group of one)."""
+    never without `pins` (rows to be grouped: one row makes one group of one). `subject` is
+    the table the question is about when it is not the base's (the rows a DML changes): the
+    other tables' columns are said with their owner."""
     total = len(base.rows)
+    subject = subject or base.subject
     columns = [
-        (table, _owned(ctx, base, table, f))
+        (table, _owned(ctx, subject, table, f))
         for table in (tables if tables is not None else base.filterable)
         for f in table_fields(ctx, table, base.alias[table])
         if f.role in FILTER_ROLES
@@ -299,6 +306,10 @@ def choose_filters(
         if not cands:
             continue
         cand = ctx.rng.choice(cands)
+        if table != subject and cand[1].vague:
+            # A vague word reads as the subject's adjective: "recent bugs" for bugs whose
+            # developer was hired recently says the bugs are recent. Said with its value.
+            cand = (cand[0], replace(cand[1], vague=None, note=None))
         counts = base.value_counts(at, ctx.store)
         kept = sum(n for v, n in counts.items() if holds(cand[0], v))
         useful = 0 < kept / total < 0.85 and kept > 1
@@ -334,54 +345,23 @@ def _filter_rank(kept: int, total: int, useful: bool, filler: bool) -> int:
     return _FILLER_RANK + 1 if filler else _WEAK_RANK
 
 
-def _owned(ctx: Ctx, base: Base, table: str, f: Field) -> Field:
+def _owned(ctx: Ctx, subject: str, table: str, f: Field) -> Field:
     """A filter on another table's column names that table ("store region"), as
     `said_label` words it (the same label a listed or grouped column gets, so a filter on a
     grouped or shown column is recognised by its label)."""
-    if table == base.subject:
+    if table == subject:
         return f
-    return replace(f, label=said_label(ctx, table, f.label, base.subject))
+    return replace(f, label=said_label(ctx, table, f.label))
 
 
-# Words that say nothing of whose a label is ("date of birth": "date" and "birth" do).
-_LINKING_WORDS = frozenset({"of", "per", "in", "on", "at", "by", "for", "the", "a", "an"})
-
-
-def said_label(ctx: Ctx, table: str, label: str, subject: str) -> str:
-    """Another table's column label as a question says it: with the table's noun ("store
-    region"), unless the label already says whose it is: three or more words that no other
-    column of the schema carries ("market price per tonne" of crops) read the same without
-    "crop" before them, and the question is shorter (issue 13: about 20 words). Two-word
-    labels keep the noun ("year founded" of agencies is "agency year founded"), and so does
-    a label that shares a word with the subject's own labels: "physicians with date of birth
-    before 2005" reads as the physicians' (who have a hire date), not the patients'."""
-    if (
-        len(label.split()) >= 3
-        and _label_counts(ctx).get(label.lower(), 0) == 1
-        and not _said_of(ctx, subject, label)
-    ):
-        return label
+def said_label(ctx: Ctx, table: str, label: str) -> str:
+    """Another table's column label as a question says it: always with the table's noun
+    ("store region", "server hourly wage"), unless the label already names it ("supplier
+    name"). A bare label reads as the subject's own: "guest checks with hourly wage above 20"
+    (the wage is the server's), "customers with floor area below 4000" (the store's), however
+    long or rare the label is (issue 13: a filter or measure on a joined table is said with
+    its owner)."""
     return owned_label(ctx.store.table(table), label)
-
-
-def _said_of(ctx: Ctx, subject: str, label: str) -> bool:
-    """The label shares a word with a label of the subject's columns (a reader would take it
-    for the subject's)."""
-    mine = set(label.lower().split()) - _LINKING_WORDS
-    return any(mine & set(c.label.lower().split()) for c in ctx.store.table(subject).columns)
-
-
-def _label_counts(ctx: Ctx) -> dict[str, int]:
-    """How many columns of the schema carry each label (lowercased)."""
-    key = ("label_counts",)
-    found = ctx.store.memo.get(key)
-    if found is None:
-        counts: dict[str, int] = {}
-        for t in ctx.store.domain.tables:
-            for c in t.columns:
-                counts[c.label.lower()] = counts.get(c.label.lower(), 0) + 1
-        ctx.store.memo[key] = found = counts
-    return found  # type: ignore[return-value]
 
 
 def describe_join(ctx: Ctx, base: Base, step: Step) -> str:

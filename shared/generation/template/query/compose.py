@@ -201,10 +201,19 @@ def _outer_filter(
             # The outer filter must drop some inner row, or the data does not witness it.
             cands = [c for c in cands if not all(holds(c[0], v) for v in values)]
         cands = [c for c in cands if not (f.approx and c[1].op in ("eq", "ne", "in"))]
+        if inner.grain == "rows":
+            # A listed column pinned to one value lists the value the question names ("the
+            # membership roles of memberships with membership role 'Admin'").
+            cands = [c for c in cands if not _pins(c[1])]
         if cands:
             pred, cond = ctx.rng.choice(cands)
             return pred, replace(cond, label=f.label)
     return None
+
+
+def _pins(cond: Cond) -> bool:
+    """The condition keeps one value of its column (`= v`, `IN (v)`, `IS NULL`)."""
+    return cond.op in ("eq", "null") or (cond.op == "in" and len(cond.values) == 1)
 
 
 def _totals_over(

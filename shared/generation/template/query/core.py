@@ -48,6 +48,7 @@ from shared.generation.template.query.tidy import (
     changes_rows,
     drop_idle_filters,
     idle_tables,
+    listed_columns,
     pinned_columns,
 )
 from shared.generation.template.schema.schema_model import ColumnType
@@ -160,6 +161,7 @@ def _core_filters(
         more = choose_filters(ctx, base, witness, 3, avoid | {c.label for _, c in preds})
         preds += more[: 2 - len(preds)]
     base.pinned = pinned_columns([p for p, _ in preds])
+    base.listed = listed_columns([p for p, _ in preds])
     return preds
 
 
@@ -168,7 +170,7 @@ def _distinct_left(
 ) -> bool:
     """Whether a column a distinct count could read is left unpinned (or none ever was)."""
     targets = distinct_targets(ctx, base, dims[0] if dims else None)
-    return not targets or any(f.expr not in base.pinned for f in targets)
+    return not targets or any(f.expr not in base.pinned | base.listed for f in targets)
 
 
 def _witnessed_subqueries(
@@ -295,10 +297,14 @@ def _rows(
 def _distinct_fields(ctx: Ctx, base: Base, fields: list[Field], names: Names) -> list[Field]:
     """Columns that repeat across rows (categories, parents' names), so DISTINCT matters."""
     subject = base.subject
+    # A LEFT-joined child's name is its own row's (one per child): DISTINCT would only fold
+    # the blanks of rows without children ("the distinct trip codes (if any) of routes").
+    outer = {t for t, kind in base.kinds.items() if kind is JoinKind.LEFT}
     repeat = [
         f
         for f in fields
-        if f.role in ("category", "date") or (f.table != subject and f.role in ("label", "name"))
+        if f.role in ("category", "date")
+        or (f.table != subject and f.table not in outer and f.role in ("label", "name"))
     ]
     if not repeat:
         cats = [

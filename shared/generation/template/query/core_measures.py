@@ -78,11 +78,14 @@ def case_metric(
         for f in table_fields(ctx, table, alias):
             if f.role in ("category", "measure", "date") and f.expr not in grouped:
                 value = witness[base.slots[(alias, f.name)]]
+                # The condition is worded from the relabelled field: a joined table's column
+                # keeps its owner ("number of stock levels with pharmacy year opened ...").
+                said = relabel(ctx, base, f)
                 for pred, cond in column_filters(
-                    f, value, ctx.store.values(table, f.name), ctx.rng
+                    said, value, ctx.store.values(table, f.name), ctx.rng
                 ):
                     if cond.op in ("eq", "gt", "ge", "lt"):
-                        options.append((relabel(ctx, base, f), pred, cond))
+                        options.append((said, pred, cond))
     if not options:
         raise Fragile("no condition for a CASE count")
     options = [o for o in options if not o[0].filler] or options

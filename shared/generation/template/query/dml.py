@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from proto.common import SqlFeature
 from proto.sample import Scalar
-from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.evaluation.eval_types import Fragile, children
 from shared.generation.template.evaluation.evaluate import run_statement
 from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import (
@@ -126,7 +126,7 @@ def _update_or_delete(
     target = ctx.rng.choice(_targets(ctx, base, witness, verb))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
     subs = subquery_predicates(ctx, base, witness)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
@@ -148,8 +148,10 @@ def _update_or_delete(
         distinct=ctx.wants(F.DISTINCT),
     )
     if grouped:
-        host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]])
-        meaning.group_filters.append(cond)
+        counted = _counted(ctx, base, target)
+        host, cond = having_count(ctx, host, witness[base.slots[(alias, t.primary_key)]], counted)
+        if cond is not None:
+            meaning.group_filters.append(cond)
     ranked = bool(ctx.features & RANKED)
     if ranked:
         host = _first_rows(ctx, host, target, alias, key, meaning)
@@ -190,10 +192,25 @@ def _update_or_delete(
         return ir.Delete(target, where), meaning
     current = witness_row(ctx, base, witness, target)
     held = _held_values(ctx, host, target, ident)
-    column, value, change, typed = change_column(ctx, target, target, current, held=held)
+    filtered = _columns_read([p for p, _ in [*preds, *subs]], alias)
+    column, value, change, typed = change_column(
+        ctx, target, target, current, held=held, filtered=filtered
+    )
     part.change = change
     meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def _columns_read(preds: list[ir.Expr], alias: str) -> frozenset[str]:
+    """The columns of the table read as `alias` that the conditions compare."""
+    found: set[str] = set()
+    stack: list[ir.Expr] = list(preds)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Col) and node.qual == alias:
+            found.add(node.name)
+        stack.extend(children(node))
+    return frozenset(found)
 
 
 def _held_values(ctx: Ctx, host: ir.Select, target: str, ident: str) -> dict[str, set[Scalar]]:
@@ -255,6 +272,14 @@ def _first_rows(
     return host
 
 
+def _counted(ctx: Ctx, base: Base, target: str) -> str:
+    """The plural noun of the joined rows a HAVING COUNT(*) counts per target row: the other
+    table's, when only two are joined (with more, a row is a combination of several tables'
+    rows and no one noun says what is counted)."""
+    others = [t for t in base.tables if t != target]
+    return ctx.store.table(others[0]).plural if len(others) == 1 else ""
+
+
 def witness_row(ctx: Ctx, base: Base, witness: Row, table: str) -> dict[str, Scalar]:
     alias = base.alias[table]
     return {c: witness[base.slots[(alias, c)]] for c in ctx.store.columns(table)}
@@ -264,7 +289,7 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     target = ctx.rng.choice(_targets(ctx, base, witness, "insert"))
     t = ctx.store.table(target)
     alias = base.alias[target]
-    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2))
+    preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
     subs = subquery_predicates(ctx, base, witness)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with
@@ -296,8 +321,10 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
         select = replace(select, group_by=tuple(i.expr for i in raw))
         if ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE):
             key_value = witness[base.slots[(alias, t.primary_key)]]
-            select, cond = having_count(ctx, select, key_value)
-            meaning.group_filters.append(cond)
+            counted = _counted(ctx, base, target)
+            select, cond = having_count(ctx, select, key_value, counted)
+            if cond is not None:
+                meaning.group_filters.append(cond)
     if ctx.wants(F.DISTINCT):
         select = replace(select, distinct=True)
         meaning.distinct = True

@@ -30,12 +30,16 @@ def change_column(
     current: dict[str, Scalar],
     dates: bool = True,
     held: dict[str, set[Scalar]] | None = None,
+    filtered: frozenset[str] = frozenset(),
 ) -> tuple[str, ir.Expr, str, Change]:
     """(column, new value expression, words, typed change) for a column of `table` read as
     `qual`; the current (witness) row's value always changes, so the statement really writes.
     `held` gives, per column, the values the rows to change hold now: a value is never set
     that some of them already have ("set the segment to 'Residential' for tariffs whose
-    segment is 'Residential' or 'Industrial'")."""
+    segment is 'Residential' or 'Industrial'"). A column in `filtered` (a condition picks the
+    rows by it) is never set to a value: "set the sex to 'Male' for the participants with sex
+    other than 'Male'" sets it for everyone (a raise by a percentage stays: "raise the price
+    by 20% for products under 50")."""
     held = held or {}
     t = ctx.store.table(table)
     options: list[tuple[str, ir.Expr, str, Change]] = []
@@ -67,6 +71,8 @@ def change_column(
             typed = Change(ChangeKind.ADD, t.noun, t.plural, col.label, amount=step)
             words = f"increase the {col.label} by {step}"
             options.append((col.name, ir.Arith("+", ref, ir.Lit(step)), words, typed))
+        elif col.name in filtered:
+            continue
         elif col.type is ColumnType.TEXT and role == "category":
             taken = held.get(col.name, set())
             others = [v for v in ctx.store.values(table, col.name) if v != value]
@@ -137,8 +143,12 @@ def _op_words(op: str) -> str:
     }.get(op, op)
 
 
-def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Select, Cond]:
-    """HAVING COUNT(*) >= k, with k one of the actual group sizes (so a group passes)."""
+def having_count(
+    ctx: Ctx, select: ir.Select, key_value: Scalar, counted: str = ""
+) -> tuple[ir.Select, Cond | None]:
+    """HAVING COUNT(*) >= k, with k one of the actual group sizes (so a group passes);
+    `counted` is the plural noun of the joined rows counted ("with at least 2 such
+    products"): "with at least 2 matching rows" names nothing a person counts."""
     probe = replace(select, items=(ir.Item(ir.Agg("COUNT", ir.Star()), "n"),), distinct=False)
     sizes = sorted({r[0] for r in run_statement(ctx.store, ir.Query(probe)).rows})
     if not sizes:
@@ -149,9 +159,11 @@ def having_count(ctx: Ctx, select: ir.Select, key_value: Scalar) -> tuple[ir.Sel
     k = ctx.rng.choice(sizes[1:] or sizes)
     having = ir.Cmp(">=", ir.Agg("COUNT", ir.Star()), ir.Lit(k))
     del key_value
-    return replace(select, having=having), Cond(
-        "ge", "number of matching rows", (k,), ColumnType.INTEGER
-    )
+    if k <= sizes[0]:
+        # Every group passes (a lenient attempt with one group size): nothing to say.
+        return replace(select, having=having), None
+    label = f"number of such {counted}" if counted else "number of matching rows"
+    return replace(select, having=having), Cond("ge", label, (k,), ColumnType.INTEGER)
 
 
 def insert_wrappers(

@@ -35,7 +35,7 @@ def relabel(ctx: Ctx, base: Base, f: Field) -> Field:
     worded as filters word them (`base.said_label`)."""
     if f.table is None or f.table == base.subject:
         return f
-    return replace(f, label=said_label(ctx, f.table, f.label, base.subject))
+    return replace(f, label=said_label(ctx, f.table, f.label))
 
 
 def named(f: Field, names: Names, ctx: Ctx) -> Field:
@@ -139,7 +139,12 @@ def group_dims(ctx: Ctx, base: Base) -> tuple[list[ir.Expr], list[Field], str, s
     if not options:
         options = _subject_groupings(ctx, base, spare)
     exprs, shown, one, many = ctx.rng.choice(options)
-    return exprs, [relabel(ctx, base, f) for f in shown], one, many
+    said = [relabel(ctx, base, f) for f in shown]
+    if len(shown) == 1 and one == shown[0].label:
+        # A joined table's category is said with its owner here too ("per studio year
+        # founded"), as its column and any filter on it are.
+        one, many = said[0].label, f"{said[0].label} values"
+    return exprs, said, one, many
 
 
 Grouping = tuple[list[ir.Expr], list[Field], str, str]
@@ -294,9 +299,11 @@ def _aggregate_label(word: str, label: str) -> str:
 
 def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
     """The columns whose distinct values a count could read, before any filter pins one."""
+    fixed = _one_row_per_group(ctx, base, grouped_by)
     return [
         relabel(ctx, base, f)
         for t in base.tables
+        if t not in fixed
         for f in table_fields(ctx, t, base.alias[t])
         if f.role in ("category", "name", "label")
         # The rows' own names are about as many as the rows: "the number of distinct full
@@ -306,12 +313,36 @@ def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = No
     ]
 
 
+def _one_row_per_group(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None) -> set[str]:
+    """Tables with one row per group: the one grouped by its key, and its parents (grouped per
+    guest check, "the number of distinct servers" or "payment methods" is 1 in every group)."""
+    keys = set(grouped_by or [])
+    fixed = {
+        t
+        for t in base.tables
+        if ctx.store.row_key(t)
+        and all(ir.Col(base.alias[t], k) in keys for k in ctx.store.row_key(t))
+    }
+    edges = [s.edge for s in base.tree.steps if s.edge is not None]
+    grew = True
+    while grew:
+        grew = False
+        for e in edges:
+            if e.child in fixed and e.parent not in fixed:
+                fixed.add(e.parent)
+                grew = True
+    return fixed
+
+
 def linked_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
     """Foreign keys to a table not joined, read as that table's rows ("the number of distinct
     car models" of fleet cars): what a table without a category still lets a count read. A
     table referenced twice (home and away team) is left out: "distinct teams" would be vague."""
     out: list[Field] = []
+    fixed = _one_row_per_group(ctx, base, grouped_by)
     for t in base.tables:
+        if t in fixed:
+            continue
         fks = ctx.store.table(t).foreign_keys
         refs = [fk.ref_table for fk in fks]
         for fk in fks:
@@ -328,7 +359,9 @@ def distinct_metric(
     ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
 ) -> tuple[Field, Metric] | None:
     # A pinned column (`= 'a'`, `IS NULL`) has one distinct value: counting them says nothing.
-    fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in base.pinned]
+    # Nor one a filter keeps to a list ("distinct services with service 'A' or 'B'").
+    fixed = base.pinned | base.listed
+    fields = [f for f in distinct_targets(ctx, base, grouped_by) if f.expr not in fixed]
     # A bookkeeping column (record status) has one value in nearly every group: its distinct
     # count is 1 throughout and asks nothing. It is counted only by the lenient attempts.
     real = [f for f in fields if not f.filler]

@@ -74,6 +74,16 @@ def nice_above(x: float, integer: bool) -> float:
     return float(math.ceil(out)) if integer else round(out, 2)
 
 
+def _decade_below(x: float, integer: bool) -> float:
+    del integer  # a year is whole
+    return float(math.floor(x / 10) * 10)
+
+
+def _decade_above(x: float, integer: bool) -> float:
+    del integer
+    return float(math.ceil(x / 10) * 10)
+
+
 def _step(x: float) -> float:
     magnitude = 10.0 ** math.floor(math.log10(x))
     return magnitude / 2 if x / magnitude < 3 else magnitude
@@ -188,23 +198,28 @@ def _number_filters(
 ) -> list[Candidate]:
     integer = field.ctype is ColumnType.INTEGER
     nums = sorted(float(v) for v in values if isinstance(v, int | float))
+    down, up = nice_below, nice_above
+    if integer and nums and 1000 <= nums[0] <= nums[-1] <= 2200:
+        # Years: "year opened above 1500" (a round number of the thousands) keeps every row
+        # and no one asks it; round to the decade instead ("above 1990").
+        down, up = _decade_below, _decade_above
     below = [v for v in nums if v < witness]
     above = [v for v in nums if v > witness]
     out: list[Candidate] = []
     if below:
-        t = nice_below(rng.choice(below[len(below) // 2 :]), integer)
+        t = down(rng.choice(below[len(below) // 2 :]), integer)
         if t < witness:
             out.append(_with_vague(_compare(field, ">", t), field, True, rng))
     else:
-        t = nice_below(witness, integer)
+        t = down(witness, integer)
         out.append(_with_vague(_compare(field, ">=", t), field, True, rng))
     if above:
-        t = nice_above(rng.choice(above[: max(1, len(above) // 2)]), integer)
+        t = up(rng.choice(above[: max(1, len(above) // 2)]), integer)
         if t > witness:
             out.append(_with_vague(_compare(field, "<", t), field, False, rng))
     if below and above:
-        low = nice_below(rng.choice(below), integer)
-        high = nice_above(rng.choice(above), integer)
+        low = down(rng.choice(below), integer)
+        high = up(rng.choice(above), integer)
         if low <= witness <= high:
             out.append(
                 (

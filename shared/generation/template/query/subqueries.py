@@ -15,7 +15,7 @@ from proto.common import SqlFeature
 from proto.sample import Scalar
 from shared.generation.template.evaluation.eval_types import Fragile
 from shared.generation.template.instance.rowstore import Row
-from shared.generation.template.query.base import Base, Detached, table_fields
+from shared.generation.template.query.base import Base, Detached, said_label, table_fields
 from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import owned_label, prefer_real, real_first
@@ -225,6 +225,10 @@ def aggregate_compare(ctx: Ctx, base: Base, witness: Row, table: str) -> Candida
     if not nums:
         raise Fragile(f"{table} has no numeric column for a scalar subquery")
     f = ctx.rng.choice(nums)
+    if table != base.subject:
+        # A joined table's column keeps its owner ("plantings with field area in hectares
+        # below the average of all fields", not the planting's area).
+        f = replace(f, label=said_label(ctx, table, f.label))
     w = witness[base.slots[(a_alias, f.name)]]
     at = ctx.store.index(table, f.name)
     column = [v for v in (r[at] for r in ctx.store.rows(table)) if isinstance(v, int | float)]
@@ -309,7 +313,10 @@ def _parent_lookup(ctx: Ctx, base: Base, witness: Row, link: Link) -> Candidate:
             if holds(c[0], value) and c[1].op not in ("null", "notnull")
         ]
         if cands:
-            return ctx.rng.choice(cands)
+            # A vague word reads as the subject's ("newer order lines" for lines whose
+            # seller joined recently): the parent's condition is said with its value.
+            pred, cond = ctx.rng.choice(cands)
+            return pred, replace(cond, vague=None, note=None)
     raise Fragile(f"no condition on {link.table} for a scalar subquery")
 
 

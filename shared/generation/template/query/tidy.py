@@ -73,6 +73,16 @@ def pinned_columns(preds: list[ir.Expr]) -> set[ir.Expr]:
     return out
 
 
+def listed_columns(preds: list[ir.Expr]) -> set[ir.Expr]:
+    """Columns a conjunct keeps to a list of values (`x IN ('a', 'b')`): counting their
+    distinct values counts the list."""
+    return {
+        pred.expr
+        for pred in preds
+        if isinstance(pred, ir.InList) and not pred.negate and len(pred.items) > 1
+    }
+
+
 def _one_value(pred: ir.InList | ir.IsNull) -> bool:
     return isinstance(pred, ir.IsNull) or len(pred.items) == 1
 

@@ -138,13 +138,21 @@ def modifiers(filters: Sequence[Filter], rng: random.Random) -> str:
     plain = [f for f in filters if f.op not in _RELATED and f.op is not Op.RANK_TOP]
     other = [f for f in filters if f not in plain]
     parts: list[str] = []
+    said = [modifier(f, rng) for f in other]
     if plain:
         first = modifier(plain[0], rng)
         if first.startswith("with "):
-            parts.append("with " + join_and([first[5:], *(bare(f, rng) for f in plain[1:])]))
+            # A related condition that also reads "with ..." (a count of related rows, a
+            # comparison with an average) joins the list: "with X and Y", not "with X and
+            # with Y" (issue 13: about 20 words).
+            joined = [s[5:] for s in said if s.startswith("with ")]
+            said = [s for s in said if not s.startswith("with ")]
+            parts.append(
+                "with " + join_and([first[5:], *(bare(f, rng) for f in plain[1:]), *joined])
+            )
         else:
             parts.append(join_and([first, *(modifier(f, rng) for f in plain[1:])]))
-    parts += [modifier(f, rng) for f in other]
+    parts += said
     return join_and(parts)
 
 
@@ -237,7 +245,8 @@ def order_words(r: Ranking, rng: random.Random) -> str:
     if r.textual:
         return f"sorted by {r.by}" + (" in reverse" if r.descending else "")
     if r.by.split()[0] in _AGG_WORDS:
-        return f"sorted by {r.by}" + (" descending" if r.descending else "")
+        # Both ways said: "sorted by highest area" alone reads as highest first.
+        return f"sorted by {r.by}" + (" descending" if r.descending else " ascending")
     if r.dated:
         return f"{'latest' if r.descending else 'earliest'} {r.by} first"
     return rng.choice(

@@ -146,9 +146,11 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
         elif m.intent is Intent.BREAKDOWN and len(groups) == 1:
             full_lead = ranked_groups(ranking, groups[0], elide=False)
             ranked = [x for x in measures if x.label == ranking.by]
-            if ranked and not ranking.vague and not having and style is not S.MULTI_PART:
-                # "the number of orders per channel ... for the 3 channels with the most": the
-                # ranked measure is listed last and named once.
+            alone = len(measures) == 1 and not cond and not combo
+            if ranked and alone and not ranking.vague and not having and style is not S.MULTI_PART:
+                # "the number of orders for the 3 channels with the most": the ranked measure
+                # is named once, when nothing stands between (after a second measure or the
+                # conditions, "with the fewest" no longer says of what).
                 elided = ranking.by
                 lead = ranked_groups(ranking, groups[0], elide=True)
             else:
@@ -171,10 +173,13 @@ def _ask(m: QuestionMeaning, style: PromptStyle, rng: random.Random, w: Wording)
     rank, rank_of = _rank_of_listed(m, measures, elided)
     extras = [e if m.intent is Intent.LIST or terse else f"the {e}" for e in m.extras if e != rank]
     what_items = [_label(s, w, rng) for s in shown] + [_label(e, w, rng) for e in extras]
-    if m.optional and not terse:
+    # A value a condition requires is never missing: "attendances (if any) ... whose
+    # attendance is 'No-show'" contradicts itself.
+    optional = set(m.optional) - {f.field for f in m.filters}
+    if optional and not terse:
         # A LEFT-joined child's values: rows without such a child list none ("(if any)").
-        at = max(i for i, s in enumerate(m.shown) if s in m.optional or i == 0)
-        if m.shown[at] in m.optional and at < len(what_items):
+        at = max(i for i, s in enumerate(m.shown) if s in optional or i == 0)
+        if m.shown[at] in optional and at < len(what_items):
             what_items[at] += " (if any)"
     # A count of the subject carries the subject and its conditions: "the number of orders
     # with status 'Open'", so nothing follows as "of the orders".
