@@ -15,10 +15,11 @@ from proto import subjects
 from proto.common import Engine, Outcome, Stage
 from proto.sample import SampleEnvelope, TokenCost
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.model import Operator
 from shared.evolution.model_words import ModelEvolution
 from shared.evolution.parents import Parent, parent_from_record
+from shared.evolution.step import evolve_parent
 from shared.pipeline.emit import Emit
 
 # The stages from sample.drafted to a final subject (a PipelineDriver's `run`).
@@ -93,7 +94,8 @@ async def draft_emits(
     for evolved in evolve_parent(parent, tally, config, rng, log, scores):
         # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next parent's
         # choice already sees it; taken back by the caller if the pipeline refuses it.
-        tally.add(evolved.evolution.operator)
+        for op in evolved.operators:
+            tally.add(op)
         cost, note = pending, ""
         if model is not None:
             worded = await model.reword(evolved)
@@ -122,6 +124,14 @@ def parent_of_envelope(envelope: SampleEnvelope) -> Parent:
     return Parent(id=envelope.sample_id, draft=envelope.draft, blueprint=envelope.blueprint)
 
 
+def step_operators(envelope: SampleEnvelope, lineage: Mapping[str, int]) -> list[Operator]:
+    """The operators of this round's step (one, or two composed): the blueprint's chain past
+    its parent's (`lineage`: parent id -> the length of the parent's chain)."""
+    chain = envelope.blueprint.evolution
+    start = lineage.get(envelope.blueprint.parent_id or "", len(chain) - 1)
+    return list(chain[start:])
+
+
 async def evolve_rounds(
     records: Iterable[Mapping[str, Any]],
     check: Check,
@@ -147,9 +157,11 @@ async def evolve_rounds(
             )
         result.drafted = len(emits)
         result.final = await check(emits)
+        lineage = {parent.id: len(parent.blueprint.evolution) for parent in parents}
         for emit in result.final:
             if emit.subject != subjects.SAMPLE_ACCEPTED:
-                tally.counts[emit.envelope.blueprint.evolution[-1]] -= 1
+                for op in step_operators(emit.envelope, lineage):
+                    tally.counts[op] -= 1
         results.append(result)
         if on_round is not None:
             on_round(result)

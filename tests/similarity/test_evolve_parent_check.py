@@ -11,9 +11,10 @@ import random
 import numpy as np
 
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.near_dedup import parent_closeness
 from shared.evolution.parents import Parent, parent_from_record
+from shared.evolution.step import evolve_parent
 from shared.similarity.calibration import question_threshold_for
 from shared.similarity.embedders import Embedder
 from tests.conftest import FIXTURES

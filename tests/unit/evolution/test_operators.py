@@ -18,12 +18,13 @@ from proto.common import Engine, PromptStyle
 from shared.engines.render import render_sql
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.model import Change, ChangeKind, Operator
 from shared.evolution.operators import score_feasibility
 from shared.evolution.ops_clause import propose_join, propose_logic
 from shared.evolution.ops_nest import _cte, propose_set
 from shared.evolution.parents import Parent, Skip, parent_from_record
+from shared.evolution.step import evolve_parent
 from shared.evolution.wording import reword_question
 from shared.pipeline.records import sql_context
 from shared.sense import Origin, SenseInput, analyse_record
