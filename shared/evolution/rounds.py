@@ -80,6 +80,7 @@ async def draft_emits(
     run_id: str,
     engines: Sequence[Engine],
     model: ModelEvolution | None = None,
+    relatives: Sequence[tuple[str, str]] = (),
 ) -> list[Emit]:
     """One parent's evolved drafts as `sample.drafted` emits: with a model, its feasibility
     scores choose the operators and its words replace the offline question (each call's cost on
@@ -91,7 +92,7 @@ async def draft_emits(
         scores, pending = scored.scores, scored.cost
         log.scored["model" if scores is not None else "programmatic_fallback"] += 1
     emits: list[Emit] = []
-    for evolved in evolve_parent(parent, tally, config, rng, log, scores):
+    for evolved in evolve_parent(parent, tally, config, rng, log, scores, relatives):
         # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next parent's
         # choice already sees it; taken back by the caller if the pipeline refuses it.
         for op in evolved.operators:
@@ -148,13 +149,27 @@ async def evolve_rounds(
     first_log = EvolveLog()
     parents = parents_of(records, first_log)
     results: list[RoundResult] = []
+    # Each first-generation record's family: (question, sql) of it and of every evolution of
+    # it drafted so far, which the near-duplicate search compares a new evolution with.
+    root_of = {parent.id: parent.id for parent in parents}
+    kin: dict[str, list[tuple[str, str]]] = {
+        parent.id: [(parent.draft.question, parent.draft.sql)] for parent in parents
+    }
     for number in range(1, config.rounds + 1):
         result = RoundResult(number, len(parents), 0, log=first_log if number == 1 else EvolveLog())
         emits: list[Emit] = []
         for parent in parents:
-            emits += await draft_emits(
-                parent, tally, config, rng, result.log, run_id, engines, model
+            root = root_of.get(parent.id, parent.id)
+            family = kin.setdefault(root, [])
+            drafted = await draft_emits(
+                parent, tally, config, rng, result.log, run_id, engines, model, family
             )
+            for emit in drafted:
+                draft = emit.envelope.draft
+                assert draft is not None, "an evolved draft carries its draft"
+                root_of[emit.envelope.sample_id] = root
+                family.append((draft.question, draft.sql))
+            emits += drafted
         result.drafted = len(emits)
         result.final = await check(emits)
         lineage = {parent.id: len(parent.blueprint.evolution) for parent in parents}
