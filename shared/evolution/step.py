@@ -157,10 +157,14 @@ def evolve_parent(
             family = Family.of(parent, out, relatives)
             close = family.question_check(config.close_to_parent)
             sql_close = family.sql_check(config.sql_close_to_parent)
+            near = _near_misses(log)
             evolved = first_passing(
                 op, parent, trial, rng, log, config.reword, close, allowed, sql_close
             )
-            if evolved is None and config.compose:
+            # Composed only when some candidate failed for its closeness alone: one that failed
+            # on its rows or its sense would fail as the first step too (and the search costs a
+            # sense check and a realization per candidate).
+            if evolved is None and config.compose and _near_misses(log) > near:
                 evolved = compose_step(op, parent, trial, rng, log, config, family, allowed)
                 if evolved is not None:
                     log.worded["composed"] += 1
@@ -168,6 +172,10 @@ def evolve_parent(
                 log.kept[op] += 1
                 out.append(evolved)
         return out
+
+
+def _near_misses(log: EvolveLog) -> int:
+    return log.dropped["close_to_parent"] + log.dropped["sql_close_to_parent"]
 
 
 def compose_step(
