@@ -15,6 +15,7 @@ from proto.sample import SampleEnvelope
 from shared.evolution.direction import DirectionConfig, OperatorTally
 from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.model import Operator
+from shared.evolution.outputs import evolution_rounds
 from shared.evolution.parents import Parent, parent_from_record
 from shared.evolution.rounds import step_operators
 from shared.evolution.step import STRUCTURAL, evolve_parent, favour_structure, parent_tokens
@@ -106,3 +107,12 @@ def test_a_refused_composed_step_gives_back_both_operators(parents: list[Parent]
 
     assert step_operators(envelope("p~op", chain), {"p~op": 1}) == chain[1:]
     assert step_operators(envelope("p", chain[1:2]), {"p": 0}) == chain[1:2]
+
+
+def test_the_round_of_a_record_follows_its_parents_not_its_chain() -> None:
+    records = [
+        {"id": "a~op+ns", "parent_id": "a", "evolution": ["operator_mutation", "nesting"]},
+        {"id": "a~op+ns~fn", "parent_id": "a~op+ns", "evolution": ["o", "n", "f"]},
+        {"id": "b~jn", "parent_id": "b", "evolution": ["relational_expansion"]},
+    ]
+    assert evolution_rounds(records) == {"a~op+ns": 1, "a~op+ns~fn": 2, "b~jn": 1}
