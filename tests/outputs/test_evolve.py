@@ -78,7 +78,9 @@ def test_two_rounds_pass_the_pipeline_with_lineage(evolved_dir: Path) -> None:
         assert sense is not None
         assert not [f for f in sense["findings"] if f["severity"] == "error"]
         assert set(record["sql_by_dialect"]) == {"sqlite", "postgres", "mysql"}
-    shares = Counter(op for r in records for op in r["evolution"][-1:])
+    # Each record's own step (one operator, or two composed): its chain past its parent's.
+    chains = {r["id"]: len(r["evolution"]) for r in records}
+    shares = Counter(op for r in records for op in r["evolution"][chains.get(r["parent_id"], 0) :])
     assert len(shares) == 6, shares  # the scarcity weight spreads the six operators
 
 
