@@ -44,7 +44,7 @@ def test_a_step_too_close_to_its_parent_is_composed_with_a_structural_operator(
     single = DirectionConfig(top_k=2, sql_close_to_parent=small_gain, compose=False)
     kept: list[EvolvedDraft] = []
     alone = 0
-    for parent in parents[:6]:
+    for parent in parents:
         kept += evolve_parent(parent, OperatorTally(), composed, random.Random(3), EvolveLog())
         alone += len(evolve_parent(parent, OperatorTally(), single, random.Random(3), EvolveLog()))
     pairs = [e for e in kept if len(e.steps) == 2]
