@@ -24,6 +24,7 @@ from proto.sample import SampleEnvelope
 from shared.engines.registry import EngineSettings, close_engines, open_engines
 from shared.evolution.grow import GrowConfig, GrowReport, grow, pattern_of
 from shared.evolution.manage import Mode
+from shared.evolution.outputs import evolution_rounds
 from shared.evolution.stages import build_driver
 from shared.pipeline.dedup import MemoryClaimStore
 from shared.runtime.local import LocalStack
@@ -108,9 +109,10 @@ def measure_evolved(evolved: Path) -> dict[str, Any]:
         return {"records": len(rows), "patterns_per_1000": per_thousand(len(patterns), len(rows))}
 
     out: dict[str, Any] = {"parents": figures(parents)}
+    rounds = evolution_rounds(records)
     for r in summary["rounds"]:
         depth = r["round"]
-        rows = [x for x in records if len(x["evolution"]) == depth]
+        rows = [x for x in records if rounds[x["id"]] == depth]
         out[f"round_{depth}"] = {**figures(rows), "pass_rate": r["pipeline_pass_rate"]}
     return out
 

@@ -17,13 +17,14 @@ from services.cli.common import print_json, stderr_console
 from services.cli.engine_session import engine_options, run_on_engines
 from shared.errors import EngineUnavailable
 from shared.evolution.direction import DirectionConfig
-from shared.evolution.near_dedup import near_dedup_stage, parent_closeness
+from shared.evolution.near_dedup import near_dedup_stage, parent_closeness, parent_sql_closeness
 from shared.evolution.outputs import write_outputs
 from shared.evolution.rounds import RoundResult, evolve_rounds
 from shared.evolution.stages import build_driver
 from shared.evolution.wording import Reword
 from shared.export.records import ExportError, read_run_records
 from shared.pipeline.dedup import MemoryClaimStore
+from shared.pipeline.near_dedup import NearDedupConfig
 from shared.similarity.calibration import question_threshold_for
 from shared.similarity.embedders import load_embedder
 
@@ -122,7 +123,8 @@ async def evolve_job(
     # the search would call its parent's duplicate is replaced by the operator's next one.
     embedder = await asyncio.to_thread(load_embedder)
     close = parent_closeness(embedder, question_threshold_for(embedder.name))
-    config = replace(config, close_to_parent=close)
+    sql_close = parent_sql_closeness(embedder, NearDedupConfig().sql_threshold)
+    config = replace(config, close_to_parent=close, sql_close_to_parent=sql_close)
     async with near_dedup_stage(rows, run_id, embedder) as dedup:
         driver, validator = build_driver(engines, MemoryClaimStore(), dedup=dedup)
         try:

@@ -31,6 +31,13 @@ class DirectionConfig:
     # candidate a duplicate of its parent (shared.evolution.near_dedup.parent_closeness): such a
     # candidate fails the trial run and the operator's next candidate is tried instead.
     close_to_parent: Callable[[str, str], bool] | None = field(default=None, compare=False)
+    # (parent SQL, candidate SQL) -> the SQL layer (hybrid score) would call the candidate a
+    # duplicate of its parent (shared.evolution.near_dedup.parent_sql_closeness).
+    sql_close_to_parent: Callable[[str, str], bool] | None = field(default=None, compare=False)
+    # An operator whose candidates all stay too close to the parent (or fail) gets a second,
+    # structural operator on top of its first workable candidate (shared.evolution.step):
+    # EvolSQL's model-written steps often make several atomic changes at once.
+    compose: bool = True
     # An operator none of whose candidates passes the trial run gives its place to the next by
     # utility, until K evolutions are kept (the paper's refinement would repair the failed SQL
     # with its model instead; here a failed transform has nothing to repair).

@@ -181,7 +181,13 @@ class ModelEvolution:
     def _offline(evolved: EvolvedDraft, cost: TokenCost, note: str) -> Worded:
         """The offline wording kept, the reason on the draft (the record's `reasoning`)."""
         draft = evolved.draft.model_copy(update={"reasoning": note})
-        return Worded(replace(evolved, draft=draft), cost, False, note)
+        # A parent the model worded passed its property on with its blueprint: this question
+        # is not the model's.
+        properties = {
+            k: v for k, v in evolved.blueprint.properties.items() if k != WORDING_PROPERTY
+        }
+        blueprint = evolved.blueprint.model_copy(update={"properties": properties})
+        return Worded(replace(evolved, draft=draft, blueprint=blueprint), cost, False, note)
 
     async def reword(self, evolved: EvolvedDraft) -> Worded:
         spend = Spend()

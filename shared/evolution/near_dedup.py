@@ -16,6 +16,7 @@ from shared.evolution.parents import split_context
 from shared.pipeline.dedup import MemoryClaimStore, schema_scope
 from shared.pipeline.near_dedup import Candidate, NearDedupStage, NearDuplicateJudge
 from shared.similarity.embedders import Embedder, load_embedder
+from shared.similarity.hybrid import HybridWeights, describe_sql, hybrid_similarity
 from shared.similarity.index import SimilarityIndex
 from shared.similarity.locks import MemoryScopeLock
 
@@ -55,13 +56,36 @@ def parent_closeness(embedder: Embedder, threshold: float) -> Callable[[str, str
     near-duplicate search below would call it a duplicate of the parent, which the pool holds.
     The parent's vector is kept (one parent is asked about for all its candidates)."""
 
-    @lru_cache(maxsize=256)
+    @lru_cache(maxsize=4096)
     def vector(text: str) -> Any:
         return embedder.embed([text])[0]
 
     def close(parent_question: str, question: str) -> bool:
-        cosine = float(np.dot(vector(parent_question), embedder.embed([question])[0]))
+        # A candidate's question is asked against each of its relatives: embedded once.
+        cosine = float(np.dot(vector(parent_question), vector(question)))
         return cosine >= threshold
+
+    return close
+
+
+def parent_sql_closeness(
+    embedder: Embedder, threshold: float, weights: HybridWeights | None = None
+) -> Callable[[str, str], bool]:
+    """Whether a candidate's SQL scores the SQL layer's hybrid similarity (0.6 token-sort +
+    0.3 AST + 0.1 cosine) at or above its threshold against the parent's: the layer's own
+    score, so the rule is the search's, asked early."""
+
+    @lru_cache(maxsize=4096)
+    def vector(text: str) -> Any:
+        return embedder.embed([text])[0]
+
+    def close(parent_sql: str, sql: str) -> bool:
+        shapes = describe_sql(parent_sql), describe_sql(sql)
+        # The cosine weighs 0.1: without it the score is known to stay below the threshold.
+        if hybrid_similarity(*shapes, 1.0, weights).total < threshold:
+            return False
+        cosine = float(np.dot(vector(parent_sql), vector(sql)))
+        return hybrid_similarity(*shapes, cosine, weights).total >= threshold
 
     return close
 

@@ -32,6 +32,24 @@ def evolved_record(envelope: SampleEnvelope) -> dict[str, Any]:
     return record
 
 
+def evolution_rounds(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The round each evolved record was made in, by its parent chain within `records` (a
+    first-round record's parent is not among them). Not `len(evolution)`: since session 9 a
+    step may compose two operators, so the chain can be longer than the rounds."""
+    parent_of = {str(r["id"]): str(r.get("parent_id") or "") for r in records}
+    rounds: dict[str, int] = {}
+
+    def depth(record_id: str) -> int:
+        if record_id not in rounds:
+            parent = parent_of[record_id]
+            rounds[record_id] = 1 + (depth(parent) if parent in parent_of else 0)
+        return rounds[record_id]
+
+    for record_id in parent_of:
+        depth(record_id)
+    return rounds
+
+
 def mean_complexity(sqls: Iterable[str]) -> dict[str, float | None]:
     rows = [count_complexity(f) for s in sqls if (f := analyze_query(s).features) is not None]
     return {

@@ -15,10 +15,11 @@ from proto import subjects
 from proto.common import Engine, Outcome, Stage
 from proto.sample import SampleEnvelope, TokenCost
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.model import Operator
 from shared.evolution.model_words import ModelEvolution
 from shared.evolution.parents import Parent, parent_from_record
+from shared.evolution.step import evolve_parent
 from shared.pipeline.emit import Emit
 
 # The stages from sample.drafted to a final subject (a PipelineDriver's `run`).
@@ -79,6 +80,7 @@ async def draft_emits(
     run_id: str,
     engines: Sequence[Engine],
     model: ModelEvolution | None = None,
+    relatives: Sequence[tuple[str, str]] = (),
 ) -> list[Emit]:
     """One parent's evolved drafts as `sample.drafted` emits: with a model, its feasibility
     scores choose the operators and its words replace the offline question (each call's cost on
@@ -90,10 +92,11 @@ async def draft_emits(
         scores, pending = scored.scores, scored.cost
         log.scored["model" if scores is not None else "programmatic_fallback"] += 1
     emits: list[Emit] = []
-    for evolved in evolve_parent(parent, tally, config, rng, log, scores):
+    for evolved in evolve_parent(parent, tally, config, rng, log, scores, relatives):
         # Counted as soon as the trial run passes (Algorithm 1 line 23), so the next parent's
         # choice already sees it; taken back by the caller if the pipeline refuses it.
-        tally.add(evolved.evolution.operator)
+        for op in evolved.operators:
+            tally.add(op)
         cost, note = pending, ""
         if model is not None:
             worded = await model.reword(evolved)
@@ -122,6 +125,14 @@ def parent_of_envelope(envelope: SampleEnvelope) -> Parent:
     return Parent(id=envelope.sample_id, draft=envelope.draft, blueprint=envelope.blueprint)
 
 
+def step_operators(envelope: SampleEnvelope, lineage: Mapping[str, int]) -> list[Operator]:
+    """The operators of this round's step (one, or two composed): the blueprint's chain past
+    its parent's (`lineage`: parent id -> the length of the parent's chain)."""
+    chain = envelope.blueprint.evolution
+    start = lineage.get(envelope.blueprint.parent_id or "", len(chain) - 1)
+    return list(chain[start:])
+
+
 async def evolve_rounds(
     records: Iterable[Mapping[str, Any]],
     check: Check,
@@ -138,18 +149,34 @@ async def evolve_rounds(
     first_log = EvolveLog()
     parents = parents_of(records, first_log)
     results: list[RoundResult] = []
+    # Each first-generation record's family: (question, sql) of it and of every evolution of
+    # it drafted so far, which the near-duplicate search compares a new evolution with.
+    root_of = {parent.id: parent.id for parent in parents}
+    kin: dict[str, list[tuple[str, str]]] = {
+        parent.id: [(parent.draft.question, parent.draft.sql)] for parent in parents
+    }
     for number in range(1, config.rounds + 1):
         result = RoundResult(number, len(parents), 0, log=first_log if number == 1 else EvolveLog())
         emits: list[Emit] = []
         for parent in parents:
-            emits += await draft_emits(
-                parent, tally, config, rng, result.log, run_id, engines, model
+            root = root_of.get(parent.id, parent.id)
+            family = kin.setdefault(root, [])
+            drafted = await draft_emits(
+                parent, tally, config, rng, result.log, run_id, engines, model, family
             )
+            for emit in drafted:
+                draft = emit.envelope.draft
+                assert draft is not None, "an evolved draft carries its draft"
+                root_of[emit.envelope.sample_id] = root
+                family.append((draft.question, draft.sql))
+            emits += drafted
         result.drafted = len(emits)
         result.final = await check(emits)
+        lineage = {parent.id: len(parent.blueprint.evolution) for parent in parents}
         for emit in result.final:
             if emit.subject != subjects.SAMPLE_ACCEPTED:
-                tally.counts[emit.envelope.blueprint.evolution[-1]] -= 1
+                for op in step_operators(emit.envelope, lineage):
+                    tally.counts[op] -= 1
         results.append(result)
         if on_round is not None:
             on_round(result)

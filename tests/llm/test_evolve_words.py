@@ -15,13 +15,14 @@ from proto import subjects
 from proto.common import SeedMode
 from proto.sample import SampleEnvelope, TokenCost
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent, open_trial
+from shared.evolution.evolve import EvolvedDraft, EvolveLog, open_trial
 from shared.evolution.model import Operator
 from shared.evolution.model_words import WORDING_PROPERTY, ModelEvolution
 from shared.evolution.operators import score_feasibility
 from shared.evolution.parents import Parent, parent_from_record
 from shared.evolution.plan_evolve import choose_operator
 from shared.evolution.rounds import draft_emits
+from shared.evolution.step import evolve_parent
 from shared.generation.claude.engine import ClaudeDraftEngine
 from shared.llm.client import LlmClient
 from shared.pipeline.generate import GeneratorStage

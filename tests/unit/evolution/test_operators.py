@@ -18,12 +18,14 @@ from proto.common import Engine, PromptStyle
 from shared.engines.render import render_sql
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.direction import DirectionConfig, OperatorTally
-from shared.evolution.evolve import EvolvedDraft, EvolveLog, evolve_parent
+from shared.evolution.evolve import EvolvedDraft, EvolveLog
 from shared.evolution.model import Change, ChangeKind, Operator
 from shared.evolution.operators import score_feasibility
 from shared.evolution.ops_clause import propose_join, propose_logic
+from shared.evolution.ops_expr import propose_func
 from shared.evolution.ops_nest import _cte, propose_set
 from shared.evolution.parents import Parent, Skip, parent_from_record
+from shared.evolution.step import evolve_parent
 from shared.evolution.wording import reword_question
 from shared.pipeline.records import sql_context
 from shared.sense import Origin, SenseInput, analyse_record
@@ -236,3 +238,24 @@ def test_a_failing_operator_gives_its_place_to_the_next(parents: list[Parent]) -
         plain, on = plain + len(kept), on + len(more)
     assert on > plain, (on, plain)
     assert sum(through.chosen.values()) > sum(strict.chosen.values())
+
+
+def test_no_rank_over_a_column_that_may_be_null() -> None:
+    """NULL ranks first on SQLite and MySQL, last on PostgreSQL: a RANK over a nullable column,
+    or over the optional side of a LEFT JOIN, made the engines disagree (session 9)."""
+    ddl = (
+        "CREATE TABLE shops (id INTEGER PRIMARY KEY, rating DECIMAL(4,2) NOT NULL);\n"
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, price DECIMAL(12,2) NOT NULL,"
+        " discount DECIMAL(5,2), shop_id INTEGER REFERENCES shops(id));\n"
+        "INSERT INTO shops (id, rating) VALUES (1, 4.5), (2, 3.0);\n"
+        "INSERT INTO items (id, price, discount, shop_id) VALUES (1, 1.5, NULL, 1),"
+        " (2, 2.5, 0.1, 2), (3, 9.0, 0.2, NULL), (4, 4.0, NULL, 1);"
+    )
+    sql = "SELECT i.id, s.id AS shop FROM items AS i LEFT JOIN shops AS s ON s.id = i.shop_id"
+    view = view_query(sqlglot.parse_one(sql))
+    assert view is not None
+    with EvolveContext.open(ddl, ()) as ctx:
+        ranks = [e for e in propose_func(view, ctx, random.Random(0))]
+    ranked = {e.change.label for e in ranks if e.change.kind is ChangeKind.ADD_RANK}
+    assert ranked and all("discount" not in r and "rating" not in r for r in ranked), ranked
+    assert any("price" in r for r in ranked)

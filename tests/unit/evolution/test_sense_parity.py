@@ -19,7 +19,6 @@ from shared.evolution.evolve import (
     EvolveLog,
     check_candidate,
     evolution_allowance,
-    evolve_parent,
     open_trial,
     parent_warnings,
     situated,
@@ -29,6 +28,7 @@ from shared.evolution.ops_clause import filter_values, propose_logic
 from shared.evolution.ops_expr import pinned_columns
 from shared.evolution.parents import Parent, parent_from_record
 from shared.evolution.roles import is_bookkeeping
+from shared.evolution.step import evolve_parent
 from shared.evolution.wording import Reword, phrase_of
 from shared.sense import Origin, SenseInput, analyse_record
 from shared.sense.question import SUPERLATIVES
