@@ -393,7 +393,7 @@ def _groups(
         ]
         meaning.per = [one]
     metrics: list[tuple[Field, Metric]] = [count_metric(ctx, base, names)]
-    extra = value_metric(ctx, base, names)
+    extra = value_metric(ctx, base, names, dims)
     # A second measure costs the question a phrase (issue 13: about 20 words): most groups
     # carry their count alone, totals their count and one value half the time, and none
     # when the plan already brings one (a distinct count, a CASE count): a person asks for

@@ -17,7 +17,7 @@ from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import Base, table_fields
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import Field, Names
-from shared.generation.template.query.outputs import relabel
+from shared.generation.template.query.outputs import one_row_per_group, relabel
 from shared.generation.template.query.predicates import column_filters, nice_below
 from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.sql import ir
@@ -71,12 +71,18 @@ def case_metric(
 ) -> tuple[Field, Metric]:
     """SUM(CASE WHEN <a condition the witness meets> THEN 1 ELSE 0 END), never on a column
     the rows are grouped by ("the number of Turin departments per office city" is the group
-    count or 0)."""
+    count or 0), nor on a column of a table with one row per group (a store's own region, per
+    store: all or none), nor on a column the WHERE pins (`city = 'Boston'` counted again)."""
     options = []
+    fixed = one_row_per_group(ctx, base, grouped)
     for table in base.filterable:
+        if table in fixed:
+            continue
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.role in ("category", "measure", "date") and f.expr not in grouped:
+            if f.expr in grouped or f.expr in base.pinned:
+                continue
+            if f.role in ("category", "measure", "date"):
                 value = witness[base.slots[(alias, f.name)]]
                 # The condition is worded from the relabelled field: a joined table's column
                 # keeps its owner ("number of stock levels with pharmacy year opened ...").

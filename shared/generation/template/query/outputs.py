@@ -245,8 +245,13 @@ def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
     return f, Metric(label, "count")
 
 
-def value_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric] | None:
-    measures = _measure_fields(ctx, base)
+def value_metric(
+    ctx: Ctx, base: Base, names: Names, grouped_by: list[ir.Expr] | None = None
+) -> tuple[Field, Metric] | None:
+    # A column of a table with one row per group is the same in every row of the group: its
+    # highest or total per group is the value itself ("the highest floor area per store").
+    fixed = one_row_per_group(ctx, base, grouped_by)
+    measures = [m for m in _measure_fields(ctx, base) if m.table not in fixed]
     if not measures:
         return None
     m = ctx.rng.choice(measures)
@@ -299,7 +304,7 @@ def _aggregate_label(word: str, label: str) -> str:
 
 def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None) -> list[Field]:
     """The columns whose distinct values a count could read, before any filter pins one."""
-    fixed = _one_row_per_group(ctx, base, grouped_by)
+    fixed = one_row_per_group(ctx, base, grouped_by)
     return [
         relabel(ctx, base, f)
         for t in base.tables
@@ -313,7 +318,7 @@ def distinct_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = No
     ]
 
 
-def _one_row_per_group(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None) -> set[str]:
+def one_row_per_group(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None) -> set[str]:
     """Tables with one row per group: the one grouped by its key, and its parents (grouped per
     guest check, "the number of distinct servers" or "payment methods" is 1 in every group)."""
     keys = set(grouped_by or [])
@@ -339,7 +344,7 @@ def linked_targets(ctx: Ctx, base: Base, grouped_by: list[ir.Expr] | None = None
     car models" of fleet cars): what a table without a category still lets a count read. A
     table referenced twice (home and away team) is left out: "distinct teams" would be vague."""
     out: list[Field] = []
-    fixed = _one_row_per_group(ctx, base, grouped_by)
+    fixed = one_row_per_group(ctx, base, grouped_by)
     for t in base.tables:
         if t in fixed:
             continue
