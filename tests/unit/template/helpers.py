@@ -3,11 +3,21 @@ blueprints over the whole catalogue."""
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
 
 from proto.common import Complexity, JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, TableRows
-from shared.generation.template.instance.schema_instance import SchemaInstance
+from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.instance.rowstore import RowStore
+from shared.generation.template.instance.schema_instance import SchemaInstance, build_schema
+from shared.generation.template.query.compose import build_select
+from shared.generation.template.query.context import Ctx
 from shared.generation.template.schema.catalogue import domain_names, get_domain
 from shared.generation.template.schema.ddl import render_insert
 from shared.generation.template.schema.join_paths import pairs_sensibly
@@ -19,6 +29,8 @@ from shared.generation.template.schema.schema_model import (
     Table,
     ValueKind,
 )
+from shared.generation.template.sql.render import render_sql
+from shared.generation.template.words.meaning import Meaning
 
 K, T = ValueKind, ColumnType
 
@@ -152,3 +164,35 @@ def render_sql_context(instance: SchemaInstance) -> str:
     quoted = instance.domain.seed.quoted if instance.domain.seed else frozenset()
     inserts = [stmt for rows in instance.rows for stmt in render_insert(rows, quoted=quoted)]
     return "\n".join([instance.ddl, *inserts])
+
+
+@functools.cache
+def domain_store(domain: str) -> RowStore:
+    """The rows of a domain's first schema variant, built once per test process."""
+    instance = build_schema(domain, 0)
+    return RowStore.build(instance.domain, instance.rows, instance.schema_id)
+
+
+@dataclass(frozen=True)
+class BuiltSelect:
+    domain: str
+    store: RowStore
+    tree: exp.Expr  # the rendered query, read back by sqlglot (SQLite)
+    meaning: Meaning
+
+
+def built_selects(
+    domains: Iterable[str], tries: int, blueprint_for: Callable[[str, int], Blueprint]
+) -> Iterator[BuiltSelect]:
+    """`build_select` on `tries` blueprints per domain (try i drawn with Random(i)), the ones
+    the builder refuses (Fragile) left out: the query shapes the strict-shape tests read."""
+    for domain in domains:
+        store = domain_store(domain)
+        for i in range(tries):
+            ctx = Ctx.from_blueprint(blueprint_for(domain, i), store, random.Random(i))
+            try:
+                query, meaning = build_select(ctx)
+            except Fragile:
+                continue
+            tree = sqlglot.parse_one(render_sql(query), read="sqlite")
+            yield BuiltSelect(domain, store, tree, meaning)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
 
 import sqlglot
 from sqlglot import exp
 
 from proto.common import Complexity, PromptStyle, SqlFeature, TaskType
-from proto.sample import Blueprint
+from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
 from shared.generation.template.schema.catalogue import domain_names
@@ -85,24 +86,33 @@ def test_copies_of_rows_are_left_to_window_and_set_operation_plans() -> None:
     assert wrapped >= 1
 
 
-def test_the_first_k_rows_to_change_are_k_distinct_rows() -> None:
-    """ "Raise the budget of the 2 departments with the most beds" ranks the departments, not
-    the joined rows: a join that repeats a department must not let the cut pick it twice."""
+def _manipulations(seed: int) -> list[Blueprint]:
+    """The DML blueprints among 1,500 default-spec draws."""
+    drawn = BlueprintSampler(default_spec(), seed=seed).draw_many(1500)
+    return [b for b in drawn if b.task_type is TaskType.MANIPULATION]
+
+
+def _drafts(blueprints: list[Blueprint]) -> Iterator[tuple[Draft, exp.Expr]]:
+    """Each blueprint's draft (blueprint i with seed i) and its SQL read back; refusals skipped."""
     engine = TemplateEngine()
-    blueprints = [
-        b
-        for b in BlueprintSampler(default_spec(), seed=11).draw_many(1500)
-        if b.task_type is TaskType.MANIPULATION
-        and b.num_tables >= 2
-        and {SqlFeature.ORDER_BY, SqlFeature.LIMIT} <= set(b.features)
-    ][:60]
-    checked = 0
     for i, blueprint in enumerate(blueprints):
         try:
             draft = engine.generate(blueprint, seed=i)
         except GenerationError:
             continue
-        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        yield draft, sqlglot.parse_one(draft.sql, read="sqlite")
+
+
+def test_the_first_k_rows_to_change_are_k_distinct_rows() -> None:
+    """ "Raise the budget of the 2 departments with the most beds" ranks the departments, not
+    the joined rows: a join that repeats a department must not let the cut pick it twice."""
+    blueprints = [
+        b
+        for b in _manipulations(seed=11)
+        if b.num_tables >= 2 and {SqlFeature.ORDER_BY, SqlFeature.LIMIT} <= set(b.features)
+    ][:60]
+    checked = 0
+    for draft, tree in _drafts(blueprints):
         if not isinstance(tree, exp.Update | exp.Delete):
             continue
         cut = next((s for s in tree.find_all(exp.Select) if s.args.get("limit")), None)
@@ -121,16 +131,9 @@ def test_rows_counted_for_a_change_are_named() -> None:
     """'set the specialty for physicians ... with at least 2 matching rows' names nothing a
     person counts: the other table's rows are named ('with at least 2 such admissions') when
     two tables are joined, and a count every row passes is not said at all."""
-    engine = TemplateEngine()
-    drawn = BlueprintSampler(default_spec(), seed=5).draw_many(1500)
-    blueprints = [b for b in drawn if b.task_type is TaskType.MANIPULATION][:200]
+    blueprints = _manipulations(seed=5)[:200]
     counted = 0
-    for i, blueprint in enumerate(blueprints):
-        try:
-            draft = engine.generate(blueprint, seed=i)
-        except GenerationError:
-            continue
-        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+    for draft, tree in _drafts(blueprints):
         if "HAVING" in draft.sql and len({t.name for t in tree.find_all(exp.Table)}) == 2:
             counted += 1
             assert "matching row" not in draft.question, (draft.question, draft.sql)
@@ -139,16 +142,9 @@ def test_rows_counted_for_a_change_are_named() -> None:
 
 def test_a_value_set_is_not_on_a_column_the_rows_are_picked_by() -> None:
     """'set the sex to Male for the participants with sex other than Male' sets it for all."""
-    engine = TemplateEngine()
-    drawn = BlueprintSampler(default_spec(), seed=7).draw_many(1500)
-    blueprints = [b for b in drawn if b.task_type is TaskType.MANIPULATION][:200]
+    blueprints = _manipulations(seed=7)[:200]
     checked = 0
-    for i, blueprint in enumerate(blueprints):
-        try:
-            draft = engine.generate(blueprint, seed=i)
-        except GenerationError:
-            continue
-        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+    for draft, tree in _drafts(blueprints):
         if not isinstance(tree, exp.Update):
             continue
         for assignment in tree.expressions:

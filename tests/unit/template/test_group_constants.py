@@ -5,42 +5,23 @@ condition the WHERE already pins (`city = 'Boston'` counted again is the row cou
 
 from __future__ import annotations
 
-import random
-
-import sqlglot
 from sqlglot import exp
 
 from proto.common import JoinKind, SqlFeature
 from proto.sample import Blueprint
-from shared.generation.template.evaluation.eval_types import Fragile
 from shared.generation.template.instance.rowstore import RowStore
-from shared.generation.template.instance.schema_instance import build_schema
-from shared.generation.template.query.compose import build_select
-from shared.generation.template.query.context import Ctx
-from shared.generation.template.sql.render import render_sql
+from tests.unit.template.helpers import built_selects
 
 DOMAINS = ("restaurant", "retail", "library", "veterinary", "gaming", "hospitality")
 
 
 def _trees(features: list[SqlFeature]) -> list[tuple[exp.Expr, RowStore]]:
-    out = []
-    for domain in DOMAINS:
-        instance = build_schema(domain, 0)
-        store = RowStore.build(instance.domain, instance.rows, instance.schema_id)
-        for i in range(30):
-            blueprint = Blueprint(
-                domain=domain,
-                num_tables=2 + i % 2,
-                join_kind=JoinKind.INNER,
-                features=features,
-            )
-            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
-            try:
-                query, _ = build_select(ctx)
-            except Fragile:
-                continue
-            out.append((sqlglot.parse_one(render_sql(query), read="sqlite"), store))
-    return out
+    def blueprint(domain: str, i: int) -> Blueprint:
+        return Blueprint(
+            domain=domain, num_tables=2 + i % 2, join_kind=JoinKind.INNER, features=features
+        )
+
+    return [(b.tree, b.store) for b in built_selects(DOMAINS, 30, blueprint)]
 
 
 def _per_entity(select: exp.Select, store: RowStore) -> set[str]:

@@ -14,22 +14,13 @@ from proto.common import JoinKind, SqlFeature, TaskType
 from proto.sample import Blueprint
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.evaluation.eval_types import Fragile
-from shared.generation.template.instance.rowstore import RowStore
-from shared.generation.template.instance.schema_instance import build_schema
 from shared.generation.template.query.base import said_label, table_fields
-from shared.generation.template.query.compose import build_select
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.predicates import column_filters
 from shared.generation.template.schema.catalogue import domain_names
-from shared.generation.template.sql.render import render_sql
+from tests.unit.template.helpers import built_selects, domain_store
 
 F = SqlFeature
-
-
-def _store(domain: str) -> RowStore:
-    instance = build_schema(domain, 0)
-    return RowStore.build(instance.domain, instance.rows, instance.schema_id)
 
 
 def _names_owner(noun: str, said: str) -> bool:
@@ -41,7 +32,7 @@ def test_every_joined_label_names_its_table() -> None:
     the subject's unless it names its table."""
     checked = 0
     for domain in domain_names():
-        store = _store(domain)
+        store = domain_store(domain)
         blueprint = Blueprint(domain=domain, num_tables=1)
         ctx = Ctx.from_blueprint(blueprint, store, random.Random(0))
         for table in store.domain.tables:
@@ -59,48 +50,42 @@ def _tables_by_alias(tree: exp.Expr) -> dict[str, str]:
 def test_case_counts_and_groups_on_a_joined_table_name_it() -> None:
     """SUM(CASE WHEN <joined column> ...) and GROUP BY <joined category> word the column with
     its table's noun in the measure's label and in 'per ...'."""
-    store_of = {d: _store(d) for d in ("restaurant", "pharmacy", "gaming", "retail")}
     cased = grouped = 0
-    for domain, store in store_of.items():
-        nouns = {t.name: t.noun for t in store.domain.tables}
-        plurals = {t.plural: t.name for t in store.domain.tables}
-        for i in range(40):
-            blueprint = Blueprint(
-                domain=domain,
-                num_tables=2 + i % 2,
-                join_kind=JoinKind.INNER,
-                features=[F.AGGREGATE, F.GROUP_BY, F.CASE],
-            )
-            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
-            try:
-                query, meaning = build_select(ctx)
-            except Fragile:
+
+    def blueprint(domain: str, i: int) -> Blueprint:
+        features = [F.AGGREGATE, F.GROUP_BY, F.CASE]
+        return Blueprint(
+            domain=domain, num_tables=2 + i % 2, join_kind=JoinKind.INNER, features=features
+        )
+
+    for built in built_selects(("restaurant", "pharmacy", "gaming", "retail"), 40, blueprint):
+        tree, meaning = built.tree, built.meaning
+        nouns = {t.name: t.noun for t in built.store.domain.tables}
+        plurals = {t.plural: t.name for t in built.store.domain.tables}
+        tables = _tables_by_alias(tree)
+        subject = plurals.get(meaning.subject)
+        for total in tree.find_all(exp.Sum):
+            case = total.this
+            if not isinstance(case, exp.Case):
                 continue
-            tree = sqlglot.parse_one(render_sql(query), read="sqlite")
-            tables = _tables_by_alias(tree)
-            subject = plurals.get(meaning.subject)
-            for total in tree.find_all(exp.Sum):
-                case = total.this
-                if not isinstance(case, exp.Case):
+            owners = {tables.get(c.table) for c in case.find_all(exp.Column)}
+            for owner in owners - {subject}:
+                if owner is None:
                     continue
-                owners = {tables.get(c.table) for c in case.find_all(exp.Column)}
-                for owner in owners - {subject}:
-                    if owner is None:
-                        continue
-                    cased += 1
-                    labels = [m.label for m in meaning.metrics if " with " in m.label]
-                    assert any(_names_owner(nouns[owner], x) for x in labels), (
-                        labels,
-                        tree.sql(),
-                    )
-            select = tree.find(exp.Select)
-            group = select.args.get("group") if select is not None else None
-            if group is not None and len(group.expressions) == 1 and meaning.per:
-                column = group.expressions[0]
-                owner = tables.get(column.table) if isinstance(column, exp.Column) else None
-                if owner is not None and owner != subject:
-                    grouped += 1
-                    assert _names_owner(nouns[owner], meaning.per[0]), (meaning.per, tree.sql())
+                cased += 1
+                labels = [m.label for m in meaning.metrics if " with " in m.label]
+                assert any(_names_owner(nouns[owner], x) for x in labels), (
+                    labels,
+                    tree.sql(),
+                )
+        select = tree.find(exp.Select)
+        group = select.args.get("group") if select is not None else None
+        if group is not None and len(group.expressions) == 1 and meaning.per:
+            column = group.expressions[0]
+            owner = tables.get(column.table) if isinstance(column, exp.Column) else None
+            if owner is not None and owner != subject:
+                grouped += 1
+                assert _names_owner(nouns[owner], meaning.per[0]), (meaning.per, tree.sql())
     assert cased >= 5
     assert grouped >= 5
 
@@ -109,27 +94,23 @@ def test_vague_words_stand_only_for_the_subjects_own_columns() -> None:
     """'the number of recent bugs' where 'recent' meant the developer's hire date ('newer
     order lines', the seller's join date, read through a scalar subquery): a vague word is an
     adjective of the subject, so a joined table's condition is said with its value."""
-    store_of = {d: _store(d) for d in ("software_projects", "retail", "healthcare", "gaming")}
     vague = 0
-    for domain, store in store_of.items():
-        plurals = {t.plural: t for t in store.domain.tables}
-        for i in range(40):
-            blueprint = Blueprint(
-                domain=domain,
-                num_tables=2 + i % 2,
-                join_kind=JoinKind.INNER,
-                features=[[], [F.AGGREGATE, F.GROUP_BY], [F.SCALAR_SUBQUERY]][i % 3],
-            )
-            ctx = Ctx.from_blueprint(blueprint, store, random.Random(i))
-            try:
-                _, meaning = build_select(ctx)
-            except Fragile:
-                continue
-            own = {c.label for c in plurals[meaning.subject].columns}
-            for cond in meaning.filters:
-                if cond.vague:
-                    vague += 1
-                    assert cond.label in own, (meaning.subject, cond.label, cond.vague)
+
+    def blueprint(domain: str, i: int) -> Blueprint:
+        features = [[], [F.AGGREGATE, F.GROUP_BY], [F.SCALAR_SUBQUERY]][i % 3]
+        return Blueprint(
+            domain=domain, num_tables=2 + i % 2, join_kind=JoinKind.INNER, features=features
+        )
+
+    domains = ("software_projects", "retail", "healthcare", "gaming")
+    for built in built_selects(domains, 40, blueprint):
+        meaning = built.meaning
+        plurals = {t.plural: t for t in built.store.domain.tables}
+        own = {c.label for c in plurals[meaning.subject].columns}
+        for cond in meaning.filters:
+            if cond.vague:
+                vague += 1
+                assert cond.label in own, (meaning.subject, cond.label, cond.vague)
     assert vague >= 5
 
 
@@ -138,7 +119,7 @@ def test_a_year_is_compared_with_a_year_of_its_own_range() -> None:
     thousands keeps every row or none, and no one asks it."""
     checked = 0
     for domain in ("veterinary", "pharmacy", "gaming", "sports_league", "wine_distribution"):
-        store = _store(domain)
+        store = domain_store(domain)
         ctx = Ctx.from_blueprint(Blueprint(domain=domain, num_tables=1), store, random.Random(0))
         for table in store.domain.tables:
             for f in table_fields(ctx, table.name, "t"):
@@ -174,7 +155,7 @@ def test_a_change_names_the_owner_of_a_joined_condition() -> None:
         tree = sqlglot.parse_one(draft.sql, read="sqlite")
         if not isinstance(tree, exp.Update | exp.Delete):
             continue
-        store = _store(domain)
+        store = domain_store(domain)
         nouns = {t.name: t.noun for t in store.domain.tables}
         target = tree.this.name
         tables = _tables_by_alias(tree)
