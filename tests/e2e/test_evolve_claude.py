@@ -101,7 +101,12 @@ def test_evolve_with_claude_words_and_bills_the_evolved_samples(
         r["reasoning"] for r in records if not r["properties"]["properties"].get(WORDING_PROPERTY)
     ]
     notes += [h["reason"] for e in envelopes for h in e["history"] if h["stage"] == "generator"]
-    assert any("question worded offline" in (n or "") for n in notes)
+    notes += [(e.get("draft") or {}).get("reasoning") for e in envelopes]
+    # Which prompts the scripted model refuses follows from their text, and which evolutions
+    # are drafted varies with the order the trial runs finish (relatives are compared): a run
+    # whose refusals all fell on the operator scores has no question worded offline.
+    if scripted.refused_by["submit_evolved_question"]:
+        assert any("question worded offline" in (n or "") for n in notes), scripted.refused_by
 
     growth = compute_growth(run, None, [DatasetRecord(id=p, sql="SELECT 1") for p in parents])
     assert growth is not None

@@ -22,6 +22,7 @@ import json
 import random
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,6 +190,7 @@ class ScriptedModel:
         # Every question it wrote for an evolved SQL, and every refusal (tests find them).
         self.evolved_questions: list[str] = []
         self.refused = 0
+        self.refused_by: Counter[str] = Counter()  # refusals per forced tool
 
     def __call__(self, body: dict[str, Any]) -> ModelTurn:
         messages = body["messages"]
@@ -385,6 +387,7 @@ class ScriptedModel:
         if self._chance(first, "evolve_refusal", self.evolve_refusal_rate):
             with self._lock:
                 self.refused += 1
+                self.refused_by[name] += 1
             text = "I can't help with rewriting this question."
             return ModelTurn([{"type": "text", "text": text}], "refusal")
         payload = EVOLVE_ANSWERS[name](first)

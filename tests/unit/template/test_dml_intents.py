@@ -16,7 +16,10 @@ from proto.common import Complexity, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
-from shared.generation.template.schema.catalogue import domain_names
+from shared.generation.template.query.dml_parts import changed_in_bulk
+from shared.generation.template.schema.catalogue import domain_names, get_domain
+from shared.generation.template.schema.schema_model import Column, ColumnType
+from shared.generation.template.schema.schema_model import ValueKind as ColumnKind
 from shared.pipeline.records import sql_context
 from shared.spec.sampler import BlueprintSampler
 from shared.spec.validate import default_spec
@@ -86,9 +89,9 @@ def test_copies_of_rows_are_left_to_window_and_set_operation_plans() -> None:
     assert wrapped >= 1
 
 
-def _manipulations(seed: int) -> list[Blueprint]:
-    """The DML blueprints among 1,500 default-spec draws."""
-    drawn = BlueprintSampler(default_spec(), seed=seed).draw_many(1500)
+def _manipulations(seed: int, draws: int = 1500) -> list[Blueprint]:
+    """The DML blueprints among `draws` default-spec draws."""
+    drawn = BlueprintSampler(default_spec(), seed=seed).draw_many(draws)
     return [b for b in drawn if b.task_type is TaskType.MANIPULATION]
 
 
@@ -142,7 +145,7 @@ def test_rows_counted_for_a_change_are_named() -> None:
 
 def test_a_value_set_is_not_on_a_column_the_rows_are_picked_by() -> None:
     """'set the sex to Male for the participants with sex other than Male' sets it for all."""
-    blueprints = _manipulations(seed=7)[:200]
+    blueprints = _manipulations(seed=7, draws=3000)[:300]
     checked = 0
     for draft, tree in _drafts(blueprints):
         if not isinstance(tree, exp.Update):
@@ -173,3 +176,62 @@ def _compared_with_literal(column: exp.Column) -> bool:
     return isinstance(parent, exp.Predicate) and any(
         isinstance(a, exp.Literal) for a in parent.args.values()
     )
+
+
+def _column(label: str, ctype: ColumnType, kind: ColumnKind) -> Column:
+    return Column(label.replace(" ", "_"), ctype, kind, label)
+
+
+def test_bulk_changes_are_what_people_change_for_many_rows() -> None:
+    """A price is repriced, a stock raised, a status moved on, an end date recorded; an amount
+    paid, minutes watched, a country or a date of birth are facts corrected row by row."""
+    money, qty = ColumnKind.MONEY, ColumnKind.QUANTITY
+    assert changed_in_bulk(_column("unit price", ColumnType.DECIMAL, money))
+    assert changed_in_bulk(_column("hourly wage", ColumnType.DECIMAL, money))
+    assert not changed_in_bulk(_column("amount paid", ColumnType.DECIMAL, money))
+    assert not changed_in_bulk(_column("fare revenue", ColumnType.DECIMAL, money))
+    assert not changed_in_bulk(_column("weight in kg", ColumnType.DECIMAL, ColumnKind.MEASURE))
+    assert changed_in_bulk(_column("units in stock", ColumnType.INTEGER, qty))
+    assert not changed_in_bulk(_column("minutes watched", ColumnType.INTEGER, qty))
+    assert changed_in_bulk(_column("flight status", ColumnType.TEXT, ColumnKind.CATEGORY))
+    assert not changed_in_bulk(_column("country", ColumnType.TEXT, ColumnKind.COUNTRY))
+    assert changed_in_bulk(_column("end date", ColumnType.DATE, ColumnKind.DATE))
+    assert not changed_in_bulk(_column("date of birth", ColumnType.DATE, ColumnKind.DATE))
+
+
+def test_updates_prefer_a_change_people_make_in_bulk() -> None:
+    """'increase the minutes watched by 10', 'set the species to Reptile': a table with a price
+    or a status to change is the update's target, and that column is what it changes (most
+    updates; a plan whose tables hold nothing of the kind keeps the old choice)."""
+    updates = bulk = 0
+    for draft, tree in _drafts(_manipulations(seed=31, draws=3000)[:300]):
+        if not isinstance(tree, exp.Update):
+            continue
+        table = next(t for t in get_domain(draft.domain).tables if t.name == tree.this.name)
+        for assignment in tree.expressions:
+            column = next(c for c in table.columns if c.name == assignment.this.name)
+            updates += 1
+            bulk += changed_in_bulk(column)
+    assert updates >= 60
+    assert bulk / updates >= 0.4, (bulk, updates)  # 27 of 127 before the preference
+
+
+def test_a_changes_subquery_never_repeats_a_condition_of_its_rows() -> None:
+    """'the adjusters whose full name is X and whose adjuster has full name X': an IN over the
+    joined parent repeated the filter on it. Each subquery of a change must remove rows the
+    other conditions keep, as a SELECT's must."""
+    checked = 0
+    for draft, tree in _drafts(_manipulations(seed=31, draws=3000)[:300]):
+        if not isinstance(tree, exp.Update | exp.Delete) or not tree.find(exp.Subquery):
+            continue
+        tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+        said = [
+            (tables.get(cmp.this.table), cmp.this.name, cmp.expression.sql())
+            for cmp in tree.find_all(exp.EQ, exp.GT, exp.LT, exp.GTE, exp.LTE, exp.NEQ)
+            if isinstance(cmp.this, exp.Column) and isinstance(cmp.expression, exp.Literal)
+            # (a CASE change's condition may fall back to a column the rows are picked by)
+            and cmp.find_ancestor(exp.Case) is None
+        ]
+        checked += 1
+        assert len(said) == len(set(said)), (draft.question, draft.sql)
+    assert checked >= 30

@@ -129,7 +129,7 @@ def build_core(ctx: Ctx, base: Base, witness: Row, spec: CoreSpec) -> Level:
         # distinct tiers of givers with no tier" is 0): draw filters that spare them.
         spared = avoid | {f.label for f in distinct_targets(ctx, base, dims[0] if dims else None)}
         preds = _core_filters(ctx, base, witness, count, spared, pins)
-    subs = _witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
+    subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds])
     meaning = subject_meaning(ctx, base)
     where = ir.conjoin([p for p, _ in preds] + [p for p, _ in subs])
     names = Names()
@@ -173,11 +173,13 @@ def _distinct_left(
     return not targets or any(f.expr not in base.pinned | base.listed for f in targets)
 
 
-def _witnessed_subqueries(
-    ctx: Ctx, base: Base, witness: Row, preds: list[ir.Expr]
+def witnessed_subqueries(
+    ctx: Ctx, base: Base, witness: Row, preds: list[ir.Expr], required: bool = True
 ) -> list[Candidate]:
     """Subquery predicates each of which removes rows the others keep (an EXISTS that every
-    joined row satisfies says nothing); drawn again a few times before giving up."""
+    joined row satisfies says nothing, an IN over a joined parent that repeats a filter on it
+    says it twice); drawn again a few times before giving up (or, not `required`, taking the
+    last draw)."""
     keys = [ir.Col(base.alias[t], k) for t in base.tables for k in ctx.store.row_key(t)]
     probe = ir.Select(
         items=tuple(ir.Item(k, f"k{i}") for i, k in enumerate(keys)),
@@ -192,6 +194,8 @@ def _witnessed_subqueries(
             for p in mine
         ):
             return subs
+    if not required:
+        return subs
     raise Fragile("no subquery predicate that removes rows")
 
 

@@ -25,11 +25,16 @@ from shared.generation.template.query.base import (
 )
 from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
-from shared.generation.template.query.core import subject_meaning
+from shared.generation.template.query.core import subject_meaning, witnessed_subqueries
 from shared.generation.template.query.dml_new import build_new_row, fits_new_row
-from shared.generation.template.query.dml_parts import change_column, having_count, insert_wrappers
+from shared.generation.template.query.dml_parts import (
+    change_column,
+    has_bulk_change,
+    having_count,
+    insert_wrappers,
+)
 from shared.generation.template.query.fields import prefer_real
-from shared.generation.template.query.subqueries import aggregate_compare, subquery_predicates
+from shared.generation.template.query.subqueries import aggregate_compare
 from shared.generation.template.sql import ir
 from shared.generation.template.words.intent import Change, ChangeKind
 from shared.generation.template.words.meaning import DmlPart, Meaning, Ordering
@@ -123,11 +128,18 @@ def _targets(ctx: Ctx, base: Base, witness: Row, verb: str) -> list[str]:
 def _update_or_delete(
     ctx: Ctx, base: Base, witness: Row, verb: str
 ) -> tuple[ir.Statement, Meaning]:
-    target = ctx.rng.choice(_targets(ctx, base, witness, verb))
+    targets = _targets(ctx, base, witness, verb)
+    if verb == "update" and ctx.strict:
+        # A table with a column people change in bulk (a price, a status): see dml_parts.
+        # (The lenient last attempts draw from every table, so no plan is lost to it.)
+        targets = [t for t in targets if has_bulk_change(ctx, t)] or targets
+    target = ctx.rng.choice(targets)
     t = ctx.store.table(target)
     alias = base.alias[target]
     preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
-    subs = subquery_predicates(ctx, base, witness)
+    # Preferred, not required: a change's planned subquery may find no row to remove on a
+    # small fixture, and the plan is kept.
+    subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
     meaning.kind = verb
@@ -290,7 +302,9 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     t = ctx.store.table(target)
     alias = base.alias[target]
     preds = choose_filters(ctx, base, witness, ctx.count(1, 1, 2), subject=target)
-    subs = subquery_predicates(ctx, base, witness)
+    # Preferred, not required: a change's planned subquery may find no row to remove on a
+    # small fixture, and the plan is kept.
+    subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with
         # an aggregate over the table instead.

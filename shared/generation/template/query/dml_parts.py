@@ -14,13 +14,64 @@ from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import column_field
 from shared.generation.template.query.predicates import column_filters, fmt, holds
-from shared.generation.template.schema.schema_model import ColumnType
+from shared.generation.template.schema.schema_model import Column, ColumnType
+from shared.generation.template.schema.schema_model import ValueKind as ColumnKind
 from shared.generation.template.sql import ir
 from shared.generation.template.words.freeze import freeze_cond
 from shared.generation.template.words.intent import Change, ChangeKind, ValueKind
 from shared.generation.template.words.meaning import Cond, Meaning, SetPart
 
 F = SqlFeature
+
+# What people change for a set of rows at once (issue 13: "reprice a category by a percentage,
+# close overdue orders"): a price, a fee or a wage is repriced; a stock or a capacity raised; a
+# status, tier or stage moved on; an end, return or resolution date recorded. A recorded fact
+# (an amount paid, a weight, minutes watched, a country, a date of birth) is corrected row by
+# row, not raised by 20% for every row a condition picks: it is changed only when the table
+# has nothing a person would change in bulk. Read from the column's label words.
+REPRICED = frozenset(
+    {"price", "fee", "rate", "wage", "salary", "premium", "rent", "budget", "limit"}
+    | {"commission", "fare", "deductible", "compensation", "payroll", "allowance", "standing"}
+)
+RECORDED = frozenset(
+    {"paid", "revenue", "total", "billed", "claimed", "settled", "estimated", "amount"}
+    | {"charged", "spent", "used", "covered", "dispute", "loss", "balance", "tip"}
+)
+STOCKED = frozenset(
+    {"stock", "hand", "capacity", "seats", "available", "limit", "reorder", "occupancy"}
+    | {"spaces", "streams", "beds", "refills", "credits", "term", "length"}
+)
+STAGED = frozenset(
+    {"status", "state", "stage", "phase", "priority", "tier", "level", "grade", "severity"}
+    | {"visibility", "decision", "outcome", "result", "segment", "availability"}
+)
+CLOSING = frozenset(
+    {"end", "closing", "completion", "cancellation", "deactivation", "discharge", "due"}
+    | {"resolution", "return", "check-out", "withdrawal", "remediation", "restoration"}
+    | {"delivery", "ship", "shipping", "refund", "last", "planned", "scheduled", "expiry"}
+)
+
+
+def changed_in_bulk(col: Column) -> bool:
+    """Whether a person would change this column for every row a condition picks."""
+    words = set(col.label.lower().split())
+    if col.type is ColumnType.DECIMAL:
+        return col.kind is ColumnKind.MONEY and bool(words & REPRICED) and not words & RECORDED
+    if col.type is ColumnType.INTEGER:
+        return bool(words & STOCKED)
+    if col.type is ColumnType.DATE:
+        return bool(words & CLOSING)
+    return bool(words & STAGED)
+
+
+def has_bulk_change(ctx: Ctx, table: str) -> bool:
+    """Whether an UPDATE of `table` can make a change a person would make in bulk."""
+    t = ctx.store.table(table)
+    return any(
+        changed_in_bulk(c)
+        for c in t.columns
+        if not c.filler and column_role(t, c) in ("measure", "category", "date")
+    )
 
 
 def change_column(
@@ -93,9 +144,13 @@ def change_column(
         raise Fragile(f"no column of {table} to change")
     fill = {c.name for c in t.columns if c.filler}
     options = [o for o in options if o[0] not in fill] or options
+    bulk = {c.name for c in t.columns if changed_in_bulk(c)}
+    options = [o for o in options if o[0] in bulk] or options
     column, change, words, typed = ctx.rng.choice(options)
     if ctx.wants(F.CASE):
-        change, words, only = _case_change(ctx, table, qual, current, column, change, words)
+        change, words, only = _case_change(
+            ctx, table, qual, current, column, change, words, filtered
+        )
         typed = replace(typed, only_if=freeze_cond(only, t.plural))
     return column, change, words, typed
 
@@ -108,11 +163,17 @@ def _case_change(
     column: str,
     expr: ir.Expr,
     words: str,
+    filtered: frozenset[str] = frozenset(),
 ) -> tuple[ir.Expr, str, Cond]:
-    """CASE WHEN <a condition the current row meets> THEN <new> ELSE <unchanged> END."""
+    """CASE WHEN <a condition the current row meets> THEN <new> ELSE <unchanged> END, on a
+    column the rows are not picked by where one has such a condition ("only those with
+    publication year above 1990" of books picked by publication year above 1990 leaves none
+    unchanged)."""
     t = ctx.store.table(table)
     shuffled = ctx.rng.sample(list(t.columns), len(t.columns))
-    for col in sorted(shuffled, key=lambda c: c.filler):  # filler columns last
+    # Filler columns last, and the columns the rows are picked by only when nothing else has
+    # a condition the current row meets.
+    for col in sorted(shuffled, key=lambda c: (c.name in filtered, c.filler)):
         f = column_field(t, col, qual)
         if f.role not in ("category", "measure", "date") or col.name == column:
             continue
