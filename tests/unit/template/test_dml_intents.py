@@ -228,7 +228,8 @@ def test_a_changes_subquery_never_repeats_a_condition_of_its_rows() -> None:
         said = [
             (tables.get(cmp.this.table), cmp.this.name, cmp.expression.sql())
             for cmp in tree.find_all(exp.EQ, exp.GT, exp.LT, exp.GTE, exp.LTE, exp.NEQ)
-            if isinstance(cmp.this, exp.Column) and isinstance(cmp.expression, exp.Literal)
+            if isinstance(cmp.this, exp.Column)
+            and isinstance(cmp.expression, exp.Literal)
             # (a CASE change's condition may fall back to a column the rows are picked by)
             and cmp.find_ancestor(exp.Case) is None
         ]
