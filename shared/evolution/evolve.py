@@ -78,7 +78,7 @@ class EvolveLog:
     unbilled: TokenCost = field(default_factory=TokenCost)
 
 
-def _sorted_rows(rows: Iterable[Row]) -> list[str]:
+def sorted_rows(rows: Iterable[Row]) -> list[str]:
     return sorted(repr(r) for r in rows)
 
 
@@ -274,7 +274,7 @@ def check_candidate(
     if not rows:
         log.dropped["empty_result"] += 1
         return None
-    if _sorted_rows(rows) == _sorted_rows(before):
+    if sorted_rows(rows) == sorted_rows(before):
         log.dropped["unchanged_result"] += 1
         return None
     draft = parent.draft

@@ -33,6 +33,7 @@ from shared.evolution.evolve import (
     first_passing,
     open_trial,
     situated,
+    sorted_rows,
 )
 from shared.evolution.model import Operator
 from shared.evolution.operators import OPERATORS, score_feasibility
@@ -253,11 +254,10 @@ def _second_step(
                 allowed,
                 sql_close=sql_close,
             )
-            if draft is None or _same_rows(ctx.run(draft.sql), trial.before):
+            if draft is None:
                 continue
+            rows = ctx.run(draft.sql)
+            if rows is not None and sorted_rows(rows) == sorted_rows(trial.before):
+                continue  # the two steps undid each other: the parent's own result
             return evolved_draft(parent, replace(candidate, sql=draft.sql), draft, (op, second))
     return None
-
-
-def _same_rows(rows: Sequence[object] | None, before: Sequence[object]) -> bool:
-    return rows is not None and sorted(map(repr, rows)) == sorted(map(repr, before))

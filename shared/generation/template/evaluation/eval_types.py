@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,15 @@ def sort_positions(
             if keys[a] == keys[b] and (rows is None or rows[a] != rows[b]):
                 raise Fragile("rows tie under ORDER BY")
     return perm
+
+
+def walk(exprs: Iterable[ir.Expr]) -> Iterator[ir.Expr]:
+    """Every node of the expressions, depth first (not descending into subqueries)."""
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
 
 
 def children(node: ir.Expr) -> list[ir.Expr]:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Protocol
 
-from shared.generation.template.evaluation.eval_types import Fragile, children
+from shared.generation.template.evaluation.eval_types import Fragile, walk
 from shared.generation.template.evaluation.evaluate import run_query
 from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import Base, table_fields
@@ -36,24 +36,15 @@ class Level(Protocol):
 
 def states_condition(f: Field) -> bool:
     """Whether a measure carries a condition of its own (a CASE count: "number of X with Y")."""
-    stack: list[ir.Expr] = [f.expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Case):
-            return True
-        stack.extend(children(node))
-    return False
+    return any(isinstance(node, ir.Case) for node in walk([f.expr]))
 
 
 def counts_rows(select: ir.Select) -> bool:
     """Whether an output counts the joined rows (COUNT(*), or a window over it)."""
-    stack: list[ir.Expr] = [i.expr for i in select.items]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Agg) and node.func == "COUNT" and isinstance(node.arg, ir.Star):
-            return True
-        stack.extend(children(node))
-    return False
+    return any(
+        isinstance(node, ir.Agg) and node.func == "COUNT" and isinstance(node.arg, ir.Star)
+        for node in walk(i.expr for i in select.items)
+    )
 
 
 def bridges(base: Base) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from proto.common import SqlFeature
 from proto.sample import Scalar
-from shared.generation.template.evaluation.eval_types import Fragile, children
+from shared.generation.template.evaluation.eval_types import Fragile, walk
 from shared.generation.template.evaluation.evaluate import run_statement
 from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import (
@@ -215,14 +215,7 @@ def _update_or_delete(
 
 def _columns_read(preds: list[ir.Expr], alias: str) -> frozenset[str]:
     """The columns of the table read as `alias` that the conditions compare."""
-    found: set[str] = set()
-    stack: list[ir.Expr] = list(preds)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ir.Col) and node.qual == alias:
-            found.add(node.name)
-        stack.extend(children(node))
-    return frozenset(found)
+    return frozenset(n.name for n in walk(preds) if isinstance(n, ir.Col) and n.qual == alias)
 
 
 def _held_values(ctx: Ctx, host: ir.Select, target: str, ident: str) -> dict[str, set[Scalar]]:
