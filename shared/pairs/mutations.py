@@ -110,18 +110,18 @@ def _conjuncts(where: exp.Where) -> list[exp.Expr]:
 
 
 def drop_predicate(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
-    if not isinstance(tree, exp.Select) or tree.args.get("where") is None:
-        return
-    where = tree.args["where"]
-    parts = _conjuncts(where)
-    for index in range(len(parts)):
-        copy = tree.copy()
-        kept = [p.copy() for i, p in enumerate(_conjuncts(copy.args["where"])) if i != index]
-        if kept:
-            copy.set("where", exp.Where(this=exp.and_(*kept)))
-        else:
-            copy.set("where", None)
-        yield copy
+    """Each conjunct of each WHERE left out: the outer query's, a CTE's, a subquery's, or the
+    WHERE of an UPDATE or DELETE (the mistake is as common there)."""
+    for where_index, where in enumerate(tree.find_all(exp.Where)):
+        for index in range(len(_conjuncts(where))):
+            copy = tree.copy()
+            target = list(copy.find_all(exp.Where))[where_index]
+            kept = [p.copy() for i, p in enumerate(_conjuncts(target)) if i != index]
+            if kept:
+                target.set("this", exp.and_(*kept))
+            elif target.parent is not None:
+                target.parent.set("where", None)
+            yield copy
 
 
 _FLIPS: dict[type[exp.Expr], type[exp.Expr]] = {
@@ -135,9 +135,6 @@ _FLIPS: dict[type[exp.Expr], type[exp.Expr]] = {
 
 
 def flip_predicate(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
-    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
-    if where is None:
-        return
     for kind, flipped in _FLIPS.items():
 
         def change(node: exp.Expr, target: type[exp.Expr] = flipped) -> exp.Expr | None:
@@ -171,6 +168,31 @@ def swap_aggregate(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
         return None
 
     yield from _mutate_each(tree, exp.Count, count_distinct)
+    yield from _count_a_column(tree, schema)
+
+
+def _count_a_column(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
+    """COUNT(*) over one table written as COUNT(DISTINCT column) or COUNT(column): the count
+    of distinct values (or of non-null ones) where rows were asked for."""
+    tables = _alias_tables(tree)
+    if len(set(tables.values())) != 1:
+        return  # which table's column to count is ambiguous over a join
+    (table,) = set(tables.values())
+    # The first column is the key (every value distinct: no mistake to see); a reference to
+    # another table repeats most, so it comes first, as in "vehicles" counted by carrier.
+    columns = sorted(schema.columns_of(table)[1:], key=lambda c: not c.endswith("_id"))
+    for distinct in (True, False):
+        for column in columns[:2]:
+
+            def change(
+                node: exp.Expr, name: str = column, unique: bool = distinct
+            ) -> exp.Expr | None:
+                if not isinstance(node.this, exp.Star):
+                    return None
+                counted = exp.column(name)
+                return exp.Count(this=exp.Distinct(expressions=[counted]) if unique else counted)
+
+            yield from _mutate_each(tree, exp.Count, change)
 
 
 def shift_bound(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
@@ -210,31 +232,38 @@ def drop_distinct(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
 
 
 def regroup(tree: exp.Expr, schema: SchemaColumns) -> Iterator[exp.Expr]:
-    """Group by one key too few (dropping it from the projection too) or one too many."""
-    if not isinstance(tree, exp.Select) or tree.args.get("group") is None:
-        return
-    keys = tree.args["group"].expressions
-    if len(keys) >= 2:
-        for index in range(len(keys)):
-            copy = tree.copy()
-            group = copy.args["group"]
-            dropped = group.expressions[index]
-            group.set("expressions", [k for i, k in enumerate(group.expressions) if i != index])
-            copy.set(
-                "expressions",
-                [s for s in copy.expressions if s.unalias() != dropped] or copy.expressions,
-            )
-            yield copy
+    """Group by one key too few (dropping it from the projection too) or one too many, in the
+    outer query or in a CTE or subquery that groups."""
     tables = _alias_tables(tree)
-    for key in keys:
-        if not isinstance(key, exp.Column) or not key.table:
+    for select_index, select in enumerate(tree.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is None:
             continue
-        for extra in schema.columns_of(tables.get(key.table.lower(), "")):
-            if extra != key.name.lower() and extra != "id":
+        keys = group.expressions
+        if len(keys) >= 2:
+            for index in range(len(keys)):
                 copy = tree.copy()
-                copy.args["group"].append("expressions", exp.column(extra, table=key.table))
+                target = list(copy.find_all(exp.Select))[select_index]
+                target_group = target.args["group"]
+                dropped = target_group.expressions[index]
+                target_group.set(
+                    "expressions", [k for i, k in enumerate(target_group.expressions) if i != index]
+                )
+                target.set(
+                    "expressions",
+                    [s for s in target.expressions if s.unalias() != dropped] or target.expressions,
+                )
                 yield copy
-                break
+        for key in keys:
+            if not isinstance(key, exp.Column) or not key.table:
+                continue
+            for extra in schema.columns_of(tables.get(key.table.lower(), "")):
+                if extra != key.name.lower() and extra != "id":
+                    copy = tree.copy()
+                    target = list(copy.find_all(exp.Select))[select_index]
+                    target.args["group"].append("expressions", exp.column(extra, table=key.table))
+                    yield copy
+                    break
 
 
 MUTATIONS: dict[ErrorKind, Mutation] = {
