@@ -22,6 +22,7 @@ from sqlglot.errors import SqlglotError
 from proto.common import Engine, Level, Policy
 from proto.sample import EngineCheck
 from shared.engines.fixture import Fixture
+from shared.engines.patience import patiently
 from shared.engines.validator import Validator
 from shared.export.prompts import render_answer, render_prompt
 from shared.export.records import gold_results
@@ -91,13 +92,15 @@ async def run_candidate(
     """Execute a candidate on the record's fixture (DDL + INSERTs), as the run checked gold."""
     fixture = Fixture(row["sql_context"], dialect=Engine(row.get("schema_dialect") or "sqlite"))
     policy = Policy((row.get("validation") or {}).get("policy") or "portable")
-    validation, _ = await validator.validate(
-        fixture,
-        sql,
-        sql_dialect=Engine(dialect),
-        level=Level.FULL,
-        policy=policy,
-        allow_writes=True,
+    validation, _ = await patiently(
+        lambda: validator.validate(
+            fixture,
+            sql,
+            sql_dialect=Engine(dialect),
+            level=Level.FULL,
+            policy=policy,
+            allow_writes=True,
+        )
     )
     return validation.checks
 

@@ -10,6 +10,7 @@ without a prediction counts as wrong, and is reported.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from proto.common import Engine, Level
 from proto.sample import ErrorClass
 from shared.engines.base import SqlEngine
 from shared.engines.fixture import Fixture
+from shared.engines.patience import patiently
 
 GROUPS = ("complexity", "prompt_style", "sql_complexity", "sense")
 
@@ -125,11 +127,12 @@ async def score_record(
             result.errors[engine.value] = "no gold result" if not expected else "no prediction"
             continue
         text = align_order(sql, dialect if "*" in prediction else engine.value, expected["ordered"])
-        check = await engines[engine].check(fixture, text, Level.FULL, allow_writes=True)
+        run = functools.partial(engines[engine].check, fixture, text, Level.FULL, allow_writes=True)
+        check = await patiently(run)
         if not check.ok and check.error_class is ErrorClass.TIMEOUT:
             # On a loaded machine a simple query can miss the deadline once; a second miss
             # counts (BIRD's evaluator also scores a query past its time limit as wrong).
-            check = await engines[engine].check(fixture, text, Level.FULL, allow_writes=True)
+            check = await patiently(run)
         result.correct[engine.value] = check.ok and check.digest == expected["digest"]
         if not check.ok:
             result.errors[engine.value] = check.error_class.value if check.error_class else "error"
