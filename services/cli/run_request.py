@@ -177,18 +177,37 @@ def read_run_seeds(
     return loaded.seeds
 
 
+# Seed 000's objectives over the seeds' own distribution: more multi-table queries and non-inner
+# joins than the seeds have (Spider dev: 6% over 3-5 tables, 0.2% non-inner), so these two keep
+# the default spec's plan while styles, leads, conditions, complexity and features follow the seeds.
+OBJECTIVE_PROPERTIES = ("num_tables", "join_kind")
+
+
+def with_objectives(document: dict[str, Any]) -> dict[str, Any]:
+    """The seeds' spec document with the default spec's entries for OBJECTIVE_PROPERTIES."""
+    from shared.spec.validate import default_spec
+
+    default = {p["name"]: p for p in default_spec().to_document()["properties"]}
+    properties = [
+        default[p["name"]] if p["name"] in OBJECTIVE_PROPERTIES else p
+        for p in document["properties"]
+    ]
+    return {**document, "properties": properties}
+
+
 def run_spec(spec_path: Path | None, seeds_file: Path | None) -> Spec:
     """The spec a run plans from: the one given, else, when seeds with questions are given, the
     spec measured on them (DataFramer: the seeds define the distribution to match; seed 001:
-    human questions as style references), so their styles, leads, conditions and query sizes
-    and with them the questions' length follow the seeds; else the default spec."""
+    human questions as style references), so their styles, leads, conditions and query features
+    and with them the questions' length follow the seeds (table counts and join kinds keep the
+    default spec's objectives); else the default spec."""
     if spec_path is not None or seeds_file is None:
         return load_spec(spec_path)
     from shared.spec.from_seeds import spec_from_seeds
 
     try:
         built = spec_from_seeds(seeds_file)
-        spec = build_spec(built.document)
+        spec = build_spec(with_objectives(built.document))
     except (OSError, ValueError, SpecError) as exc:
         # Seeds a run can write on but the spec builder cannot measure keep the default plan.
         console.print(f"[yellow]spec:[/] the seeds could not be measured ({exc}): default spec")
