@@ -45,6 +45,11 @@ def test_seeds_with_questions_plan_the_run_from_their_own_spec(
     # Every seed is an imperative: the plan follows them, not the default spec's even mix.
     assert max(styles, key=lambda s: styles[s]) == "imperative" and styles["imperative"] > 0.5
     assert "measured on 6 seeds (6 with a question)" in " ".join(result.output.split())
+    # Seed 000's objectives stay: as many multi-table queries and non-inner joins as by default,
+    # though every seed reads one table.
+    planned = build_spec(started.configs[0].request.spec).by_name
+    for name in ("num_tables", "join_kind"):
+        assert planned[name].to_document() == default_spec().by_name[name].to_document()
     # A spec given on the command line is the plan, seeds or not.
     spec = ("--spec", str(DEFAULT_SPEC_PATH))
     given = run(tmp_path / "run2", "--seeds", str(seeds), *spec, env=NO_KEY)
