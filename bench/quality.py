@@ -113,7 +113,9 @@ def measure(source: Source, revalidated: float | None = None) -> Figures:
         count=len(items),
         planned_per_accepted=source.planned_per_accepted,
         sense_errors=_share(sum(bool(r.errors) for r in reports), len(items)),
-        valid_all_engines=revalidated if revalidated is not None else _own_validity(items),
+        valid_all_engines=(
+            round(revalidated, 3) if revalidated is not None else _own_validity(items)
+        ),
         tables_3_to_5=_ratio(sum(3 <= f.num_tables <= 5 for f in parsed), len(parsed)),
         non_inner_join=_ratio(sum(_non_inner(f) for f in parsed), len(parsed)),
         non_inner_among_joined=_ratio(sum(_non_inner(f) for f in joined), len(joined)),
