@@ -1,88 +1,88 @@
-"""Record quality beside human data: `python -m bench quality [--count 1000] [--run NAME=PATH]`.
+"""Record quality beside human data: `python -m bench quality [--count N] [--run NAME=PATH]`.
 
-For a default template run (generated in-process from the default spec), any dataset JSONL a
-`sqlsynth run` wrote (`--run spider-seeded=/tmp/x/dataset.jsonl`), Spider dev and the Gretel
-sample, it prints: median words per question by prompt style (the planned style for generated
-records, the classifier's for the others), distinct schemas per 1,000 samples, the share of
-SELECTs returning one row and 2-20 rows (on SQLite, where the record carries rows), and the
-Shannon entropy of the structural SQL patterns with the distinct patterns per 1,000, and the
-sense checks' finding rates (issue 12, `shared.sense`): generated records at the generator's
-severity, the others as a user's dataset.
+For a default template run generated in-process (`--count`, 0 to skip), any `sqlsynth run`
+output (`--run default=/tmp/d` or `--run spider-seeded=/tmp/s/dataset.jsonl`), Spider dev and
+the Gretel sample, it prints what issue 13's "done when" names:
+
+- planned samples per accepted one (a run's summary.json);
+- the share of records with an error-level sense finding (issue 12, `shared.sense`; generated
+  records at the generator's severity, the others as a user's dataset), and per check;
+- the share of queries valid on all three engines: a run's records' own checks, or with
+  `--revalidate` every dataset file validated again on SQLite, PostgreSQL and MariaDB;
+- queries over 3-5 tables, and with a non-inner join (all queries, and among joined ones);
+- median words per question, by the planned style (generated records) and by the style the
+  rule-based classifier reads (every source alike, `shared.spec.prompt_style`), with the
+  classified style mix;
+- the share of SELECTs returning one row and 2-20 rows (on SQLite over the record's own rows);
+- distinct schemas per 1,000 records, distinct structural SQL patterns per 1,000 and their
+  Shannon entropy.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sqlite3
 import statistics
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from proto.common import PromptStyle
-from shared.datasets.spider import render_spider_ddl
-from shared.errors import GenerationError
-from shared.generation.template.engine import TemplateEngine
-from shared.pipeline.records import sql_context
+from bench.quality_items import Item, Source, human_sources, run_source, template_source
+from proto.common import JoinKind, PromptStyle
 from shared.sense.analyse import analyse_record
 from shared.sense.findings import Origin, SenseReport
 from shared.sense.record import SenseInput
-from shared.spec.prompt_style import classify_prompt_style
-from shared.spec.sampler import BlueprintSampler
-from shared.spec.validate import default_spec
-from shared.sql.features import structural_pattern
+from shared.sql.features import QueryFeatures, extract_query_features
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SPIDER_DEV = DATA / "spider" / "dev.json"
-GRETEL = DATA / "gretel" / "gretel_sample_1000.jsonl"
-
-
-@dataclass(frozen=True)
-class Item:
-    question: str
-    sql: str
-    style: str
-    schema: str  # a key naming the schema (id or a digest of the DDL)
-    context: str | None  # DDL + INSERTs to run the SQL on, or None (no rows)
-    ddl: str = ""  # the schema for the sense checks when `context` is None
-    evidence: str = ""
-    generated: bool = False
+ENGINES = ("mysql", "postgres", "sqlite")
 
 
 @dataclass(frozen=True)
 class Figures:
     name: str
     count: int
-    words: dict[str, float]
+    planned_per_accepted: float | None
+    # Share of records with at least one error-level sense finding, and per check (any level).
+    sense_errors: float
+    valid_all_engines: float | None
+    tables_3_to_5: float | None
+    non_inner_join: float | None
+    non_inner_among_joined: float | None
+    words: dict[str, float]  # "all" and each classified style
+    planned_words: dict[str, float]  # each planned style (generated records)
+    style_mix: dict[str, float]  # classified
+    planned_is_classified: float | None
     schemas_per_1000: float
     one_row: float | None
     two_to_twenty: float | None
     entropy: float
     patterns_per_1000: float
-    # Share of records with at least one error-level sense finding, and per check (any level).
-    sense_errors: float
-    sense_checks: dict[str, float]
+    sense_checks: dict[str, float] = field(default_factory=dict)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench quality")
-    parser.add_argument("--count", type=int, default=1000, help="default-run samples")
-    parser.add_argument("--run", action="append", default=[], help="NAME=dataset.jsonl")
+    parser.add_argument("--count", type=int, default=1000, help="in-process default samples")
+    parser.add_argument("--run", action="append", default=[], help="NAME=run folder or JSONL")
+    parser.add_argument(
+        "--revalidate", action="store_true", help="validity of every file on three engines"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    sources: list[tuple[str, list[Item]]] = [
-        (f"template default ({args.count})", list(template_items(args.count)))
-    ]
+    sources: list[Source] = [template_source(args.count)] if args.count > 0 else []
     for spec in args.run:
         name, _, path = spec.partition("=")
-        sources.append((name, list(dataset_items(Path(path)))))
-    sources.append(("Spider dev", list(spider_items(SPIDER_DEV))))
-    sources.append(("Gretel sample", list(dataset_items(GRETEL))))
-    figures = [measure(name, items) for name, items in sources]
+        sources.append(run_source(name, Path(path)))
+    sources += human_sources()
+    revalidated: dict[Path, float | None] = {}
+    if args.revalidate:
+        from bench.quality_engines import valid_on_all
+
+        revalidated = valid_on_all([s.path for s in sources if s.path is not None])
+    figures = [measure(s, revalidated.get(s.path) if s.path else None) for s in sources]
     if args.json:
         print(json.dumps([f.__dict__ for f in figures], indent=2))
     else:
@@ -90,86 +90,86 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def template_items(count: int) -> Iterator[Item]:
-    engine = TemplateEngine()
-    for i, blueprint in enumerate(BlueprintSampler(default_spec(), seed=1).draw_many(count)):
-        try:
-            draft = engine.generate(blueprint, seed=i)
-        except GenerationError:
-            continue
-        yield Item(
-            draft.question,
-            draft.sql,
-            draft.prompt_style.value,
-            draft.schema_id,
-            sql_context(draft),
-            evidence=draft.evidence,
-            generated=True,
-        )
-
-
-def dataset_items(path: Path) -> Iterator[Item]:
-    """Records with Gretel's field names (our dataset files and Gretel's own rows)."""
-    with path.open() as lines:
-        for line in lines:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            question, context = row["sql_prompt"], row.get("sql_context") or ""
-            style = row.get("prompt_style") or _classified(question)
-            ddl = "\n".join(s for s in context.split("\n") if not s.startswith("INSERT"))
-            schema = hashlib.blake2b(ddl.encode(), digest_size=8).hexdigest()
-            generated = "generator" in row
-            yield Item(
-                question,
-                row["sql"],
-                style,
-                schema,
-                context or None,
-                evidence=row.get("evidence") or "",
-                generated=generated,
-            )
-
-
-def spider_items(path: Path) -> Iterator[Item]:
-    tables = {t["db_id"]: t for t in json.loads((path.parent / "tables.json").read_text())}
-    for row in json.loads(path.read_text()):
-        question, db = row["question"], row["db_id"]
-        ddl = render_spider_ddl(tables[db])
-        yield Item(question, row["query"], _classified(question), db, None, ddl=ddl)
-
-
-def _classified(question: str) -> str:
-    style = classify_prompt_style(question)
-    return style.value if style else "unknown"
-
-
-def measure(name: str, items: list[Item]) -> Figures:
-    by_style: dict[str, list[int]] = {}
-    for item in items:
-        by_style.setdefault(item.style, []).append(len(item.question.split()))
-    words = {s: float(statistics.median(w)) for s, w in sorted(by_style.items())}
-    words["all"] = float(statistics.median(len(i.question.split()) for i in items))
+def measure(source: Source, revalidated: float | None = None) -> Figures:
+    items = source.items
+    words = _medians(items, lambda i: i.classified)
+    words["all"] = float(statistics.median(_words(i) for i in items))
+    generated = [i for i in items if i.generated]
+    planned = _medians(generated, lambda i: i.style)
+    mix = Counter(i.classified for i in items)
     counts = [n for n in (result_size(i) for i in items) if n is not None]
-    patterns = Counter(_pattern(i.sql) for i in items)
+    parsed = [f for f in (_features(i.sql) for i in items) if f is not None]
+    joined = [f for f in parsed if f.num_joins > 0]
+    patterns = Counter(f.pattern for f in parsed)
+    patterns["<unparsed>"] += len(items) - len(parsed)
+    if not patterns["<unparsed>"]:
+        del patterns["<unparsed>"]
     total = sum(patterns.values())
     entropy = -sum(n / total * math.log2(n / total) for n in patterns.values())
     reports = [sense_report(i) for i in items]
     checks = Counter(c.value for r in reports for c in r.checks)
     return Figures(
-        name=name,
+        name=source.name,
         count=len(items),
-        words=words,
-        schemas_per_1000=round(1000 * len({i.schema for i in items}) / len(items), 1),
-        one_row=round(sum(n == 1 for n in counts) / len(counts), 3) if counts else None,
-        two_to_twenty=(
-            round(sum(2 <= n <= 20 for n in counts) / len(counts), 3) if counts else None
+        planned_per_accepted=source.planned_per_accepted,
+        sense_errors=_share(sum(bool(r.errors) for r in reports), len(items)),
+        valid_all_engines=(
+            round(revalidated, 3) if revalidated is not None else _own_validity(items)
         ),
+        tables_3_to_5=_ratio(sum(3 <= f.num_tables <= 5 for f in parsed), len(parsed)),
+        non_inner_join=_ratio(sum(_non_inner(f) for f in parsed), len(parsed)),
+        non_inner_among_joined=_ratio(sum(_non_inner(f) for f in joined), len(joined)),
+        words=words,
+        planned_words=planned,
+        style_mix={s: _share(n, len(items)) for s, n in sorted(mix.items())},
+        planned_is_classified=_ratio(
+            sum(i.style == i.classified for i in generated), len(generated)
+        ),
+        schemas_per_1000=round(1000 * len({i.schema for i in items}) / len(items), 1),
+        one_row=_ratio(sum(n == 1 for n in counts), len(counts)),
+        two_to_twenty=_ratio(sum(2 <= n <= 20 for n in counts), len(counts)),
         entropy=round(entropy, 2),
         patterns_per_1000=round(1000 * len(patterns) / len(items), 1),
-        sense_errors=round(sum(bool(r.errors) for r in reports) / len(items), 3),
-        sense_checks={c: round(n / len(items), 3) for c, n in sorted(checks.items())},
+        sense_checks={c: _share(n, len(items)) for c, n in sorted(checks.items())},
     )
+
+
+def _words(item: Item) -> int:
+    return len(item.question.split())
+
+
+def _medians(items: list[Item], key: Callable[[Item], str]) -> dict[str, float]:
+    by: dict[str, list[int]] = {}
+    for item in items:
+        by.setdefault(key(item), []).append(_words(item))
+    return {s: float(statistics.median(w)) for s, w in sorted(by.items())}
+
+
+def _share(n: int, total: int) -> float:
+    return round(n / total, 3)
+
+
+def _ratio(n: int, total: int) -> float | None:
+    return round(n / total, 3) if total else None
+
+
+def _own_validity(items: list[Item]) -> float | None:
+    """Records of a pipeline run carry their checks: the share that passed on all three."""
+    checked = [i.engines_ok for i in items if i.engines_ok is not None]
+    if not checked:
+        return None
+    return _share(sum(set(ENGINES) <= set(ok) for ok in checked), len(checked))
+
+
+def _features(sql: str) -> QueryFeatures | None:
+    try:
+        return extract_query_features(sql)
+    except ValueError:
+        return None
+
+
+def _non_inner(features: QueryFeatures) -> bool:
+    return any(n > 0 for kind, n in features.joins.items() if kind is not JoinKind.INNER)
 
 
 def sense_report(item: Item) -> SenseReport:
@@ -208,29 +208,42 @@ def result_size(item: Item) -> int | None:
         connection.close()
 
 
-def _pattern(sql: str) -> str:
-    try:
-        return structural_pattern(sql)
-    except ValueError:
-        return "<unparsed>"
-
-
 def render_table(figures: list[Figures]) -> str:
+    def row(label: str, values: list[float | None]) -> list[str]:
+        return [label, *(_num(v) for v in values)]
+
     styles = sorted({s for f in figures for s in f.words if s != "all"})
-    head = ["figure", *(f.name for f in figures)]
+    planned = sorted({s for f in figures for s in f.planned_words})
     rows = [["samples", *(str(f.count) for f in figures)]]
-    rows.append(["median words, all", *(_num(f.words.get("all")) for f in figures)])
-    rows += [[f"median words, {s}", *(_num(f.words.get(s)) for f in figures)] for s in styles]
-    rows.append(["distinct schemas / 1,000", *(_num(f.schemas_per_1000) for f in figures)])
-    rows.append(["SELECTs returning 1 row", *(_num(f.one_row) for f in figures)])
-    rows.append(["SELECTs returning 2-20 rows", *(_num(f.two_to_twenty) for f in figures)])
-    rows.append(["pattern entropy (bits)", *(_num(f.entropy) for f in figures)])
-    rows.append(["distinct patterns / 1,000", *(_num(f.patterns_per_1000) for f in figures)])
+    rows.append(row("planned per accepted", [f.planned_per_accepted for f in figures]))
     rows.append(
-        ["records with an error-level sense finding", *(_num(f.sense_errors) for f in figures)]
+        row("**records with an error-level sense finding**", [f.sense_errors for f in figures])
     )
+    rows.append(row("query valid on all three engines", [f.valid_all_engines for f in figures]))
+    rows.append(row("queries over 3-5 tables", [f.tables_3_to_5 for f in figures]))
+    rows.append(row("non-inner joins (LEFT/RIGHT/FULL/CROSS)", [f.non_inner_join for f in figures]))
+    rows.append(row("... among joined queries", [f.non_inner_among_joined for f in figures]))
+    rows.append(row("median words, all", [f.words.get("all") for f in figures]))
+    rows += [
+        row(f"median words, planned {s}", [f.planned_words.get(s) for f in figures])
+        for s in planned
+    ]
+    rows += [
+        row(f"median words, classified {s}", [f.words.get(s) for f in figures]) for s in styles
+    ]
+    rows += [
+        row(f"style mix (classified), {s}", [f.style_mix.get(s, 0.0) for f in figures])
+        for s in styles
+    ]
+    rows.append(row("planned style = classified", [f.planned_is_classified for f in figures]))
+    rows.append(row("distinct schemas / 1,000", [f.schemas_per_1000 for f in figures]))
+    rows.append(row("SELECTs returning 1 row", [f.one_row for f in figures]))
+    rows.append(row("SELECTs returning 2-20 rows", [f.two_to_twenty for f in figures]))
+    rows.append(row("pattern entropy (bits)", [f.entropy for f in figures]))
+    rows.append(row("distinct patterns / 1,000", [f.patterns_per_1000 for f in figures]))
     checks = sorted({c for f in figures for c in f.sense_checks})
-    rows += [[f"sense: {c}", *(_num(f.sense_checks.get(c, 0.0)) for f in figures)] for c in checks]
+    rows += [row(f"sense: {c}", [f.sense_checks.get(c, 0.0) for f in figures]) for c in checks]
+    head = ["figure", *(f.name for f in figures)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,8 @@ from proto.seed import SeedEvent
 from shared.datasets.contamination import find_contamination
 from shared.errors import EngineUnavailable
 from shared.pipeline.engines import DRAFT_ENGINES
-from shared.spec import load_spec
-from shared.spec.model import SpecError
+from shared.spec import build_spec, load_spec
+from shared.spec.model import Spec, SpecError
 from shared.sql.dialects import parse_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -177,6 +178,67 @@ def read_run_seeds(
     return loaded.seeds
 
 
+# Seed 000's objectives over the seeds' own distribution: more multi-table queries and non-inner
+# joins than the seeds have (Spider dev: 6% over 3-5 tables, 0.2% non-inner), so these two keep
+# the default spec's plan while styles, leads, conditions, complexity and features follow the seeds.
+OBJECTIVE_PROPERTIES = ("num_tables", "join_kind")
+
+
+def with_objectives(document: dict[str, Any]) -> dict[str, Any]:
+    """The seeds' spec document with the default spec's entries for OBJECTIVE_PROPERTIES. Seeds
+    are mostly of one level (Spider dev: 72% medium, 3% hard), so every level that joins takes
+    the default's most multi-table mix: the seeded run plans as many 3-5-table queries as a
+    default run does, not only as many as the default's medium level."""
+    from shared.spec.validate import default_spec
+
+    default = {p["name"]: copy.deepcopy(p) for p in default_spec().to_document()["properties"]}
+    tables = default["num_tables"]
+    branches = tables.get("conditional") or {}
+    if branches:
+        widest = max(branches.values(), key=_multi_table_share)
+        tables["conditional"] = {
+            level: widest if _multi_table_share(branch) > 0 else branch
+            for level, branch in branches.items()
+        }
+    properties = [
+        default[p["name"]] if p["name"] in OBJECTIVE_PROPERTIES else p
+        for p in document["properties"]
+    ]
+    return {**document, "properties": properties}
+
+
+def _multi_table_share(branch: dict[str, Any]) -> float:
+    values = branch.get("values", branch)
+    return float(sum(share for n, share in values.items() if 3 <= int(n) <= 5))
+
+
+def run_spec(spec_path: Path | None, seeds_file: Path | None) -> Spec:
+    """The spec a run plans from: the one given, else, when seeds with questions are given, the
+    spec measured on them (DataFramer: the seeds define the distribution to match; seed 001:
+    human questions as style references), so their styles, leads, conditions and query features
+    and with them the questions' length follow the seeds (table counts and join kinds keep the
+    default spec's objectives); else the default spec."""
+    if spec_path is not None or seeds_file is None:
+        return load_spec(spec_path)
+    from shared.spec.from_seeds import spec_from_seeds
+
+    try:
+        built = spec_from_seeds(seeds_file)
+        spec = build_spec(with_objectives(built.document))
+    except (OSError, ValueError, SpecError) as exc:
+        # Seeds a run can write on but the spec builder cannot measure keep the default plan.
+        console.print(f"[yellow]spec:[/] the seeds could not be measured ({exc}): default spec")
+        return load_spec(None)
+    asked = sum(row.weight for row in built.seeds.rows if row.prompt_style)
+    if not asked:
+        return load_spec(None)  # no question to imitate: the spec's objectives as before
+    console.print(
+        f"spec: measured on {built.seeds.total} seeds ({asked} with a question) of {seeds_file}; "
+        f"`sqlsynth spec --seeds` writes it, --spec replaces it"
+    )
+    return spec
+
+
 def growth_options(options: dict[str, Any]) -> tuple[float, int, float]:
     """(expand_ratio, round_size, evolve_share) of the request; the round options only mean
     something in the explore-expand mode, so giving them without it is an error."""
@@ -197,7 +259,7 @@ def build_request(
     """The request and the seeds to publish before it. `seed_pool` names a pool the cluster
     already holds (from the ingest service) instead of seeds read from `--seeds`."""
     try:
-        spec = load_spec(options["spec_path"])
+        spec = run_spec(options["spec_path"], options["seeds_file"])
         engines = [parse_engine(name) for name in options["engines"].split(",") if name.strip()]
     except SpecError as exc:
         # One line: YAML's own messages span several (the mark, the context).

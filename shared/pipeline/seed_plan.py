@@ -29,6 +29,7 @@ from shared.datasets.contamination import match_seed
 from shared.errors import GenerationError
 from shared.generation.template.seed.seed_schema import seed_domain as template_seed_domain
 from shared.spec.model import DOMAIN
+from shared.spec.question_lead import QUESTION_WORDS
 from shared.spec.rules import NO_JOIN
 
 _CREATE_TABLE = re.compile(r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE)
@@ -140,6 +141,9 @@ def seed_blueprint(
         properties["join_kind"] = NO_JOIN
     if seed.evidence:
         properties["seed_evidence"] = seed.evidence
+    if seed.question:
+        # The seed's question is the sample's style reference (seed 001): its length is aimed at.
+        properties[QUESTION_WORDS] = len(seed.question.split())
     benchmark = match_seed(seed)
     if benchmark is not None:
         # Training data built on an evaluation split's seeds contaminates that split: every

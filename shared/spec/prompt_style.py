@@ -11,8 +11,9 @@ applies decides (docs/spec.md lists them):
 1. conversational: a request framed as talk - "can you", "could you", "would you", "I'd like",
    "I would like", "I want", "I need", "please", "help me", "tell me", "let me know";
 2. complex_multi_part: two asks in one - "and also", "as well as show", "and then", "in
-   addition", "additionally", more than one sentence or question mark, a semicolon, or a
-   second command verb after "and" ("List X and show Y");
+   addition", "additionally", more than one sentence or question mark (a question followed
+   by a sentence: "Which X ...? List the Y."), a semicolon, or a second command verb after
+   "and" ("List X and show Y");
 3. informal_ambiguous: a vague word - recent(ly) (not "most recent"), lately, best, worst,
    popular, trending, "a lot", "lots of", "these days", "top" not followed by a number;
 4. direct_question: ends with "?" or starts with a wh-word or an auxiliary verb;
@@ -164,6 +165,9 @@ TERSE_MAX_WORDS = 8
 WORD = re.compile(r"[a-z0-9']+")
 # A full stop after a word of 3+ letters ("U.S. Army" is not a sentence break).
 SENTENCE_BREAK = re.compile(r"[a-z]{3,}[.!?]\s+[A-Z]")
+# A question mark ends a question whatever stands before it ("... 'AKO'? List the names."):
+# a question then a second sentence is two asks (Spider's "Which X ...? List the Y.").
+QUESTION_BREAK = re.compile(r"\?\s+[A-Z]")
 
 
 def classify_prompt_style(question: str) -> PromptStyle | None:
@@ -193,7 +197,7 @@ def classify_prompt_style(question: str) -> PromptStyle | None:
 def _is_multi_part(text: str, lower: str, words: list[str]) -> bool:
     if MULTI_PART.search(lower) or ";" in text or text.count("?") > 1:
         return True
-    if SENTENCE_BREAK.search(text):
+    if SENTENCE_BREAK.search(text) or QUESTION_BREAK.search(text):
         return True
     # "List the X and show the Y": a second command after "and" (not the first word's own).
     return words[0] in COMMAND_VERBS and SECOND_COMMAND.search(lower) is not None

@@ -20,6 +20,10 @@ class Lead(StrEnum):
     OTHER = "other"
 
 
+# Blueprint property of a sample planned from a seed with a question: that question's words,
+# the length the template engine aims at (seed 001: a human question as the style reference).
+QUESTION_WORDS = "question_words"
+
 _WORD = re.compile(r"[a-z']+")
 _FIRST = {
     "what": Lead.WHAT,

@@ -27,6 +27,9 @@ CASES = [
     ("Could you list the open legal cases?", PromptStyle.CONVERSATIONAL),
     ("Please show the record formats of orchestras.", PromptStyle.CONVERSATIONAL),
     ("Who is the oldest singer? List the name and age.", PromptStyle.MULTI_PART),
+    # A question mark after a value or a space still ends the first ask (Spider dev).
+    ("What is the airport name for airport 'AKO'? List the city.", PromptStyle.MULTI_PART),
+    ("Which dogs cost more than 1000 ? List the dog names .", PromptStyle.MULTI_PART),
     ("List the ships and show their home ports", PromptStyle.MULTI_PART),
     ("Count the patients; also give their average age", PromptStyle.MULTI_PART),
     ("Which are the top stores around here?", PromptStyle.INFORMAL),

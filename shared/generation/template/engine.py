@@ -49,7 +49,7 @@ from shared.generation.template.words.explain import explain
 from shared.generation.template.words.meaning import Meaning
 from shared.generation.template.words.question_parts import Vocabulary
 from shared.generation.template.words.questions import write_question
-from shared.spec.question_lead import Lead, parse_lead
+from shared.spec.question_lead import QUESTION_WORDS, Lead, parse_lead
 
 ATTEMPTS = 16
 # Schema variants per catalogue domain (before the spec's shape multiplies them): enough that a
@@ -57,6 +57,8 @@ ATTEMPTS = 16
 SCHEMA_VARIANTS = 24
 # Attempts at the end that relax the sense rules (Ctx.strict) rather than fail the blueprint.
 LENIENT_ATTEMPTS = 4
+# Queries built for a plan with a length reference (a seed question), the nearest kept.
+LENGTH_CHOICES = 3
 # Row stores kept per engine, least recently used dropped first.
 _STORES = 512
 _NO_SYNONYMS = Vocabulary()
@@ -96,7 +98,7 @@ class TemplateEngine:
         fallbacks = self._fallbacks(blueprint, instance)
         if not fallbacks:
             built = self._build(_on_schema(blueprint, instance), instance, seed, avoid=None)
-            return self._draft(blueprint, instance, built, seed)
+            return self._nearest_length(blueprint, instance, built, seed)
         # Strict attempts on every candidate variant before any lenient one: a variant that
         # holds the plan cleanly beats a relaxed query (an idle join) on the drawn one. The
         # fallbacks' rows are built only when reached (build_schema caches them for the
@@ -316,6 +318,28 @@ class TemplateEngine:
             value_sources=instance_value_sources(instance),
             scrubbed_values=dict(instance.domain.seed.scrubbed) if instance.domain.seed else {},
         )
+
+    def _nearest_length(
+        self, blueprint: Blueprint, instance: SchemaInstance, built: Built, seed: int
+    ) -> Draft:
+        """The draft whose question is nearest the planned length (`question_words`: a seed
+        question's words, seed 001's style reference), among up to LENGTH_CHOICES queries for
+        the plan; each holds every planned property, the others strictly (no lenient query)."""
+        draft = self._draft(blueprint, instance, built, seed)
+        target = blueprint.properties.get(QUESTION_WORDS)
+        if not isinstance(target, int) or isinstance(target, bool):
+            return draft
+        drafts = [draft]
+        for k in range(1, LENGTH_CHOICES):
+            sub = _mix(seed, "length", k)
+            try:
+                other = self._build(
+                    _on_schema(blueprint, instance), instance, sub, avoid=None, lenient=False
+                )
+            except GenerationError:
+                continue
+            drafts.append(self._draft(blueprint, instance, other, sub))
+        return min(drafts, key=lambda d: abs(len(d.question.split()) - target))
 
     def _remember(self, sql: str, meaning: Meaning) -> None:
         self._meanings[sql] = meaning

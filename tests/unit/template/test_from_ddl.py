@@ -228,6 +228,16 @@ def test_words_from_identifiers() -> None:
     assert plural("box") == "boxes" and plural("company") == "companies"
 
 
+def test_table_nouns_count_the_noun_a_person_counts() -> None:
+    # Issue 13's reads of a Spider-seeded run: "the number of singer in concerts", "the first 5
+    # cars data by mpg".
+    assert table_nouns("singer_in_concert") == ("singer in concert", "singers in concert")
+    assert table_nouns("points_of_interest") == ("point of interest", "points of interest")
+    assert table_nouns("cars_data") == ("car record", "car records")
+    assert table_nouns("player_info") == ("player record", "player records")
+    assert table_nouns("data") == ("data", "data")  # nothing before it to be about
+
+
 def test_identifiers_stay_the_seeds_and_are_quoted_where_needed() -> None:
     ddl = """
     CREATE TABLE "Order Details" ("OrderID" INTEGER PRIMARY KEY, "Unit Price" REAL,

@@ -119,6 +119,19 @@ def test_leads_planned_from_seeds_are_honoured() -> None:
     assert lead_of("Show the names of stadiums.") is Lead.SHOW
 
 
+def test_a_multi_part_ask_planned_with_which_borrows_the_seeds_frame() -> None:
+    # Spider's two asks: "Which dogs are of the rarest breed? Show their names and ..."
+    text = _say(_orders(), S.MULTI_PART, Lead.WHICH)
+    assert re.fullmatch(
+        r"Which orders have status 'Open'\? (List|Show|Give) their order numbers and order "
+        r"dates\.",
+        text,
+    ), text
+    assert classify_prompt_style(text) is S.MULTI_PART
+    # Without the seeds' lead (a default run) the command frame stays.
+    assert not _say(_orders(), S.MULTI_PART).startswith("Which")
+
+
 def test_a_ranked_cut_is_said_once() -> None:
     top = Ranking("unit price", True, limit=3)
     text = _say(_orders(ranking=top, limit=3), S.DIRECT, Lead.WHAT)

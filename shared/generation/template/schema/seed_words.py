@@ -38,6 +38,10 @@ _ABBREVIATIONS = {
 }
 # Table-name prefixes that are naming conventions, not words ("tblCustomers").
 _PREFIXES = ("tbl", "tb", "t", "dim", "fact", "ref", "lkp")
+# Last words of a table name that say "rows about" the words before them.
+_RECORD_TAILS = frozenset({"data", "info", "information", "details"})
+# Prepositions inside a table name: the counted noun is the one before them.
+_LINKS = frozenset({"in", "of", "on", "at", "per", "for", "by", "with", "to", "from"})
 _INVARIANT = word_set(
     "data species series equipment aircraft staff news information info software hardware "
     "feedback research evidence personnel sheep fish deer metadata media analytics"
@@ -177,6 +181,17 @@ def table_nouns(table: str) -> tuple[str, str]:
     if not parts or not any(ch.isalpha() for ch in "".join(parts)):
         return "record", "records"
     head, last = parts[:-1], parts[-1]
+    if head and last in _RECORD_TAILS:
+        # `cars_data`, `player_info`: rows of data about a car, read as "car records" (not
+        # "cars data", which no one asks for).
+        head, last = [*head[:-1], singular(head[-1])], "records"
+    at = next((i for i, p in enumerate(parts) if 0 < i < len(parts) - 1 and p in _LINKS), None)
+    if at is not None:
+        # `singer_in_concert`: the noun before the preposition is the one counted ("singers in
+        # concert", not "singer in concerts").
+        one = " ".join([*parts[: at - 1], singular(parts[at - 1]), *parts[at:]])
+        many = " ".join([*parts[: at - 1], plural(singular(parts[at - 1])), *parts[at:]])
+        return one, many
     one = singular(last)
     many = last if one != last else plural(last)
     return " ".join([*head, one]), " ".join([*head, many])

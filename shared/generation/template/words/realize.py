@@ -411,6 +411,14 @@ def _terse(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
 
 
 def _multi_part(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
+    if lead is Lead.WHICH and m.intent is Intent.LIST and not a.counting:
+        # The seeds' frame (Spider: "Which dogs are of the rarest breed? Show their names."):
+        # the rows asked for, then what to show of them.
+        which = _which(a, m)
+        if which:
+            shown = a.what.removeprefix("the ")
+            verb = rng.choice(["List", "Show", "Give"])
+            return f"{which}? {verb} their {shown}{_comma(a.order)}."
     verb = rng.choice(["Find", "Identify", "Look up"])
     # The two asks joined as a person writes them: "…, and also …" or "…; …" (shorter).
     then = rng.choice([", and also", ";"])
