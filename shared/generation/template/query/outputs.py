@@ -251,7 +251,13 @@ def value_metric(
     # A column of a table with one row per group is the same in every row of the group: its
     # highest or total per group is the value itself ("the highest floor area per store").
     fixed = one_row_per_group(ctx, base, grouped_by)
-    measures = [m for m in _measure_fields(ctx, base) if m.table not in fixed]
+    # A column the WHERE pins has one value (or none): "the total final grade of enrollments
+    # with no final grade" is NULL, "the highest price of items priced 5" is 5.
+    measures = [
+        m
+        for m in _measure_fields(ctx, base)
+        if m.table not in fixed and m.expr not in base.pinned
+    ]
     if not measures:
         return None
     m = ctx.rng.choice(measures)

@@ -1,0 +1,53 @@
+"""Queries the template builder makes before the sense gate sees them (issue 13 part 2): no
+aggregate of a column the WHERE pins ("the total final grade of enrollments with no final
+grade"), no count or sum over two one-to-many children at once, no idle join under DISTINCT,
+no alphabetical cut over join rows, no scalar subquery on a parent the query already joins."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from proto.common import JoinKind, SqlFeature
+from proto.sample import Blueprint
+from shared.generation.template.schema.catalogue import domain_names
+from tests.unit.template.helpers import built_selects
+
+
+def _pinned(select: exp.Select) -> set[tuple[str, str]]:
+    """Columns a WHERE conjunct pins to one value (`= literal`, `IS NULL`)."""
+    where = select.args.get("where")
+    if where is None:
+        return set()
+    parts = where.this.flatten() if isinstance(where.this, exp.And) else [where.this]
+    out: set[tuple[str, str]] = set()
+    for part in parts:
+        pins = isinstance(part, exp.Is) or (
+            isinstance(part, exp.EQ) and isinstance(part.expression, exp.Literal)
+        )
+        if pins and isinstance(part.this, exp.Column):
+            out.add((part.this.table, part.this.name))
+    return out
+
+
+def test_no_aggregate_reads_a_column_the_where_pins() -> None:
+    """SUM(final_grade) WHERE final_grade IS NULL is NULL; MAX(x) WHERE x = 5 is 5."""
+
+    def blueprint(domain: str, i: int) -> Blueprint:
+        return Blueprint(
+            domain=domain,
+            num_tables=1 + i % 2,
+            join_kind=JoinKind.INNER if i % 2 else None,
+            features=[SqlFeature.AGGREGATE] + ([SqlFeature.GROUP_BY] if i % 3 else []),
+        )
+
+    measured = 0
+    for built in built_selects(domain_names(), 12, blueprint):
+        for select in built.tree.find_all(exp.Select):
+            pinned = _pinned(select)
+            for agg in select.find_all(exp.Sum, exp.Avg, exp.Max, exp.Min):
+                if agg.find_ancestor(exp.Select) is not select:
+                    continue
+                measured += 1
+                for column in agg.find_all(exp.Column):
+                    assert (column.table, column.name) not in pinned, select.sql()
+    assert measured >= 30
