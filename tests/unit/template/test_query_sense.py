@@ -7,10 +7,20 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from proto.common import JoinKind, SqlFeature
-from proto.sample import Blueprint
+from proto.common import JoinKind, SqlFeature, TaskType
+from proto.sample import Blueprint, Draft
+from proto.sense import SenseCheck
+from shared.errors import GenerationError
+from shared.generation.template.engine import TemplateEngine
 from shared.generation.template.schema.catalogue import domain_names
+from shared.pipeline.records import sql_context
+from shared.sense.analyse import analyse_record
+from shared.sense.findings import Origin
+from shared.sense.record import SenseInput
 from tests.unit.template.helpers import built_selects
+
+# Domains with a table that has two or more child tables (several one-to-many steps).
+FAN_DOMAINS = ("construction", "public_transit", "social_network", "banking", "library")
 
 
 def _pinned(select: exp.Select) -> set[tuple[str, str]]:
@@ -51,3 +61,38 @@ def test_no_aggregate_reads_a_column_the_where_pins() -> None:
                 for column in agg.find_all(exp.Column):
                     assert (column.table, column.name) not in pinned, select.sql()
     assert measured >= 30
+
+
+def _sense_checks(draft: Draft) -> set[SenseCheck]:
+    report = analyse_record(
+        SenseInput(
+            question=draft.question,
+            sql=draft.sql,
+            schema_ddl=sql_context(draft),
+            origin=Origin.GENERATED,
+        )
+    )
+    return {f.check for f in report.errors}
+
+
+def test_no_count_or_sum_over_two_one_to_many_children(engine: TemplateEngine) -> None:
+    """Four and five tables of domains whose parents have several children (projects with
+    deliveries and contracts, routes with stops and trips): the child off the counted rows'
+    path is read by a subquery, so nothing is counted once per row of another child."""
+    fanned = 0
+    for i in range(40):
+        domain = FAN_DOMAINS[i % len(FAN_DOMAINS)]
+        blueprint = Blueprint(
+            domain=domain,
+            task_type=TaskType.ANALYTICS,
+            num_tables=4 + i % 2,
+            join_kind=(JoinKind.INNER, JoinKind.LEFT)[i // 2 % 2],
+            features=[SqlFeature.AGGREGATE, SqlFeature.GROUP_BY],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        assert SenseCheck.FAN_OUT not in _sense_checks(draft), draft.sql
+        fanned += " IN (" in draft.sql or "EXISTS" in draft.sql
+    assert fanned >= 5  # children moved into subqueries, not only trees that never fan out

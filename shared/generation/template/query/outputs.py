@@ -12,7 +12,12 @@ from typing import Any
 
 from proto.common import JoinKind
 from shared.generation.template.evaluation.eval_types import Fragile
-from shared.generation.template.query.base import Base, said_label, table_fields
+from shared.generation.template.query.base import (
+    Base,
+    fan_out_parents,
+    said_label,
+    table_fields,
+)
 from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import (
@@ -238,9 +243,18 @@ def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
     arg: ir.Expr = (
         ir.Col(base.alias[counted], ctx.store.row_key(counted)[0]) if child else ir.Star()
     )
+    # A tree still fanning out (a lenient attempt: base._unfan found no leaf to move) repeats
+    # each counted row once per row of the other child: count the rows' keys once each.
+    fanned = bool(fan_out_parents(base.tree)) and len(ctx.store.row_key(counted)) == 1
+    if fanned:
+        arg = ir.Col(base.alias[counted], ctx.store.row_key(counted)[0])
     label = f"number of {t.plural}"
     f = Field(
-        ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label, ColumnType.INTEGER, "count"
+        ir.Agg("COUNT", arg, distinct=fanned),
+        names.take(f"{t.noun}_count"),
+        label,
+        ColumnType.INTEGER,
+        "count",
     )
     return f, Metric(label, "count")
 
@@ -254,9 +268,7 @@ def value_metric(
     # A column the WHERE pins has one value (or none): "the total final grade of enrollments
     # with no final grade" is NULL, "the highest price of items priced 5" is 5.
     measures = [
-        m
-        for m in _measure_fields(ctx, base)
-        if m.table not in fixed and m.expr not in base.pinned
+        m for m in _measure_fields(ctx, base) if m.table not in fixed and m.expr not in base.pinned
     ]
     if not measures:
         return None
@@ -275,7 +287,7 @@ def value_metric(
         )
         return f, Metric(f.label, word)
     funcs = ["SUM", "SUM", "AVG", "MAX", "MIN"]
-    if m.table != base.grain:
+    if m.table != base.grain or fan_out_parents(base.tree):
         funcs = ["MAX", "MIN"]
     elif m.kind == "percent":
         funcs = ["AVG", "MAX", "MIN"]  # a sum of percentages means nothing

@@ -49,7 +49,12 @@ def subquery_predicates(ctx: Ctx, base: Base, witness: Row) -> list[Candidate]:
     out: list[Candidate] = []
     pending = list(wanted)
     for i, det in enumerate(base.detached):
-        feature = pending.pop(0) if pending else wanted[i % len(wanted)]
+        if pending or wanted:
+            feature = pending.pop(0) if pending else wanted[i % len(wanted)]
+        else:
+            # A child moved out of a fan-out (base._unfan) with no subquery planned: a
+            # condition on its rows ("with some site inspection in 2024").
+            feature = ctx.rng.choice([SqlFeature.EXISTS_SUBQUERY, SqlFeature.IN_SUBQUERY])
         out.append(build_subquery(ctx, base, witness, feature, _detached_link(det)))
     for feature in pending:
         out.append(build_subquery(ctx, base, witness, feature, _pick_link(ctx, base, feature)))
