@@ -5,6 +5,7 @@ no alphabetical cut over join rows, no scalar subquery on a parent the query alr
 
 from __future__ import annotations
 
+import pytest
 from sqlglot import exp
 
 from proto.common import JoinKind, SqlFeature, TaskType
@@ -21,6 +22,18 @@ from tests.unit.template.helpers import built_selects
 
 # Domains with a table that has two or more child tables (several one-to-many steps).
 FAN_DOMAINS = ("construction", "public_transit", "social_network", "banking", "library")
+DISTINCT_DOMAINS = (
+    "public_transit",
+    "sports_league",
+    "car_rental",
+    "education",
+    "retail",
+    "gaming",
+    "hospitality",
+    "museum",
+    "telecom",
+    "veterinary",
+)
 
 
 def _pinned(select: exp.Select) -> set[tuple[str, str]]:
@@ -96,3 +109,26 @@ def test_no_count_or_sum_over_two_one_to_many_children(engine: TemplateEngine) -
         assert SenseCheck.FAN_OUT not in _sense_checks(draft), draft.sql
         fanned += " IN (" in draft.sql or "EXISTS" in draft.sql
     assert fanned >= 5  # children moved into subqueries, not only trees that never fan out
+
+
+@pytest.mark.parametrize("kind", [JoinKind.LEFT, JoinKind.CROSS])
+def test_distinct_rows_read_every_joined_table(engine: TemplateEngine, kind: JoinKind) -> None:
+    """DISTINCT folds away a table nothing listed reads: "the distinct venue names of
+    pairings of players and venues" joins players for nothing, as does "the distinct route
+    names" of routes LEFT JOIN route stops. Each joined table shows a column of its own."""
+    drafts = 0
+    for i, domain in enumerate(DISTINCT_DOMAINS):
+        blueprint = Blueprint(
+            domain=domain,
+            task_type=TaskType.RETRIEVAL,
+            num_tables=2,
+            join_kind=kind,
+            features=[SqlFeature.DISTINCT],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        drafts += 1
+        assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
+    assert drafts >= len(DISTINCT_DOMAINS) // 2
