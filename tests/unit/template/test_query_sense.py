@@ -132,3 +132,26 @@ def test_distinct_rows_read_every_joined_table(engine: TemplateEngine, kind: Joi
         drafts += 1
         assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
     assert drafts >= len(DISTINCT_DOMAINS) // 2
+
+
+def test_a_change_reads_every_table_it_joins(engine: TemplateEngine) -> None:
+    """An UPDATE, DELETE or INSERT ... SELECT over two or three tables states a condition on
+    each joined table: "set the city of the projects" over projects JOIN material_deliveries
+    silently keeps only projects with a delivery (27 of these 40 did on the old code)."""
+    names = domain_names()
+    drafts = 0
+    for i in range(40):
+        blueprint = Blueprint(
+            domain=names[i % len(names)],
+            task_type=TaskType.MANIPULATION,
+            num_tables=2 + i % 2,
+            join_kind=JoinKind.INNER,
+            features=[[], [SqlFeature.ORDER_BY], [SqlFeature.DISTINCT], [SqlFeature.WINDOW]][i % 4],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        drafts += 1
+        assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
+    assert drafts >= 30

@@ -168,7 +168,7 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
         # Two one-to-many children of one table repeat each other's rows: a count or a sum
         # over them is inflated, a list pairs every post with every comment. The children
         # off the subject's path are read by a subquery (one row per parent) instead.
-        found = _unfan(ctx, tree, kinds)
+        found = _unfan(tree, kinds, {d.anchor for d in detached})
         if found is not None:
             tree, more = found
             detached += more
@@ -211,12 +211,13 @@ def fan_out_parents(tree: JoinTree) -> dict[str, list[str]]:
 
 
 def _unfan(
-    ctx: Ctx, tree: JoinTree, kinds: dict[str, JoinKind]
+    tree: JoinTree, kinds: dict[str, JoinKind], hosts: set[str]
 ) -> tuple[JoinTree, list[Detached]] | None:
     """The tree with every fan-out undone by moving leaf children into subqueries: each
     parent keeps the child on the grain's path (the rows counted), the others become
     EXISTS/IN conditions ("projects with some site inspection"), so the aggregate reads each
-    grain row once. None when a child to move is not a leaf, or is the plan's only LEFT JOIN."""
+    grain row once. None when a child to move is not a leaf (nor anchors a subquery's table,
+    `hosts`), or is the plan's only LEFT JOIN."""
     steps = list(tree.steps)
     out: list[Detached] = []
     while True:
@@ -228,7 +229,7 @@ def _unfan(
         path = _root_path(current, probe.grain)
         children = next(iter(parents.values()))
         keep = next((c for c in children if c in path), None)
-        anchored = {s.anchor for s in steps}
+        anchored = {s.anchor for s in steps} | hosts
         by_table = {s.table: s for s in steps}
         if keep is None:
             # The grain lies above the parent: keep a child that is no leaf, else the first.
