@@ -5,6 +5,8 @@ no alphabetical cut over join rows, no scalar subquery on a parent the query alr
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlglot import exp
 
@@ -13,12 +15,16 @@ from proto.sample import Blueprint, Draft
 from proto.sense import SenseCheck
 from shared.errors import GenerationError
 from shared.generation.template.engine import TemplateEngine
+from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.query.context import Ctx
+from shared.generation.template.query.dml_parts import change_column
 from shared.generation.template.schema.catalogue import domain_names
+from shared.generation.template.sql import ir
 from shared.pipeline.records import sql_context
 from shared.sense.analyse import analyse_record
 from shared.sense.findings import Origin
 from shared.sense.record import SenseInput
-from tests.unit.template.helpers import built_selects
+from tests.unit.template.helpers import built_selects, domain_store
 
 # Domains with a table that has two or more child tables (several one-to-many steps).
 FAN_DOMAINS = ("construction", "public_transit", "social_network", "banking", "library")
@@ -155,3 +161,35 @@ def test_a_change_reads_every_table_it_joins(engine: TemplateEngine) -> None:
         drafts += 1
         assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
     assert drafts >= 30
+
+
+def test_a_new_start_date_stays_before_the_rows_end_dates() -> None:
+    """UPDATE policies SET start_date = <the latest start date seen> would start some policies
+    after they end: the earlier date of a pair is set no later than the changed rows' later
+    date (on the old code most draws here broke it)."""
+    store = domain_store("insurance")
+    columns = store.columns("policies")
+    start, end = columns.index("start_date"), columns.index("end_date")
+    rows = list(store.rows("policies"))
+    checked = 0
+    for i in range(60):
+        rng = random.Random(i)
+        picked = rng.sample(rows, 3)
+        # Only the dates are known, so the start date is the column changed.
+        current = {
+            c: v if c in ("start_date", "end_date") else None
+            for c, v in zip(columns, picked[0], strict=True)
+        }
+        held = {c: {r[k] for r in picked} for k, c in enumerate(columns)}
+        ctx = Ctx.from_blueprint(Blueprint(domain="insurance", num_tables=1), store, rng)
+        try:
+            column, value, _, _ = change_column(ctx, "policies", "policies", current, held=held)
+        except Fragile:
+            continue
+        if column != "start_date":
+            continue
+        checked += 1
+        assert isinstance(value, ir.Lit)
+        assert all(str(value.value) <= str(r[end]) for r in picked), (value, picked)
+        assert all(r[start] <= r[end] for r in picked)
+    assert checked >= 5

@@ -344,8 +344,8 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     # Preferred, not required: a change's planned subquery may find no row to remove on a
     # small fixture, and the plan is kept.
     subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
-    counted = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
-    preds += contributing_filters(ctx, base, witness, [*preds, *subs], target, counted)
+    folded = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
+    preds += contributing_filters(ctx, base, witness, [*preds, *subs], target, folded)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with
         # an aggregate over the table instead.
