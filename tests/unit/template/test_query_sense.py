@@ -6,8 +6,10 @@ no alphabetical cut over join rows, no scalar subquery on a parent the query alr
 from __future__ import annotations
 
 import random
+import sqlite3
 
 import pytest
+import sqlglot
 from sqlglot import exp
 
 from proto.common import JoinKind, SqlFeature, TaskType
@@ -193,3 +195,44 @@ def test_a_new_start_date_stays_before_the_rows_end_dates() -> None:
         assert all(str(value.value) <= str(r[end]) for r in picked), (value, picked)
         assert all(r[start] <= r[end] for r in picked)
     assert checked >= 5
+
+
+def test_no_alphabetical_cut_among_repeated_names(engine: TemplateEngine) -> None:
+    """ "The first 10 tasting scores by winery name" cuts among one winery's scores by an id no
+    one sees: a LIMIT over rows sorted by a name or category only where those values are
+    distinct in the rows cut."""
+    names = domain_names()
+    cuts = 0
+    for i in range(36):
+        blueprint = Blueprint(
+            domain=names[i % len(names)],
+            task_type=TaskType.RETRIEVAL,
+            num_tables=2 + i % 2,
+            join_kind=JoinKind.INNER,
+            features=[SqlFeature.ORDER_BY, SqlFeature.LIMIT],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        if not isinstance(tree, exp.Select) or tree.args.get("distinct"):
+            continue
+        first = tree.args["order"].expressions[0]
+        if first.args.get("desc") or not isinstance(first.this, exp.Column):
+            continue
+        # The rows the LIMIT cuts, as the sorted column's values.
+        probe = tree.copy()
+        probe.set("order", None)
+        probe.set("limit", None)
+        probe.set("expressions", [first.this.copy()])
+        connection = sqlite3.connect(":memory:")
+        connection.executescript(sql_context(draft))
+        info = connection.execute(probe.sql(dialect="sqlite")).fetchall()
+        connection.close()
+        values = [r[0] for r in info]
+        if not all(isinstance(v, str) for v in values):
+            continue
+        cuts += 1
+        assert len(set(values)) == len(values), draft.sql
+    assert cuts >= 5

@@ -261,7 +261,8 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     if not want_order:
         return body
     where = body.where if isinstance(body, ir.Select) else None
-    sort, desc = _sort_field(ctx, top, pinned_columns(list(ir.predicates_of(where))))
+    repeated = _repeated_names(ctx, top, body, ctes) if ctx.wants(F.LIMIT) else set()
+    sort, desc = _sort_field(ctx, top, pinned_columns(list(ir.predicates_of(where))), repeated)
     meaning = top.meaning
     if isinstance(body, ir.SetOp):
         names = list(body.names)
@@ -296,11 +297,27 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     return body
 
 
-def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | None, bool]:
+def _repeated_names(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...]) -> set[str]:
+    """Outputs whose values repeat across the rows a LIMIT would cut: a name shared by
+    several join rows ("the first 10 tasting scores by winery name" cuts among one winery's
+    scores by an id no one sees)."""
+    result = run_query(ctx.store, ir.Query(body, ctes), None, None, {})
+    out = set()
+    for i, name in enumerate(result.names):
+        values = [r[i] for r in result.rows]
+        if len(set(values)) < len(values):
+            out.add(name)
+    return out
+
+
+def _sort_field(
+    ctx: Ctx, top: Level, pinned: set[ir.Expr], repeated: set[str] | None = None
+) -> tuple[Field | None, bool]:
     """What the rows are sorted by: the main measure of groups; for rows, never a column a
     filter pins ("the first vet by full name with full name 'X'" sorts one value), and with a
     LIMIT an amount or a date before a name, and a name before a category ("the first
-    sponsor by headquarters country" is no ask: the first of many ties)."""
+    sponsor by headquarters country" is no ask: the first of many ties), never a name that
+    repeats across the rows cut (`repeated`: an alphabetical cut among ties)."""
     metric = top.metric
     if top.grain != "rows" and metric is not None and metric in top.fields and not metric.nullable:
         return metric, ctx.rng.random() < CHANCES.groups_desc
@@ -313,6 +330,11 @@ def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | Non
         and f.expr not in pinned
     ]
     if ctx.wants(F.LIMIT):
+        options = [
+            f
+            for f in options
+            if f.role not in ("label", "name", "category") or f.name not in (repeated or ())
+        ]
         for roles in (("measure", "date", "count", "rank"), ("label", "name")):
             if any(f.role in roles for f in options):
                 options = [f for f in options if f.role in roles]
