@@ -26,7 +26,7 @@ from shared.pipeline.records import sql_context
 from shared.sense.analyse import analyse_record
 from shared.sense.findings import Origin
 from shared.sense.record import SenseInput
-from tests.unit.template.helpers import built_selects, domain_store
+from tests.unit.template.helpers import built_selects, domain_store, random_blueprints
 
 # Domains with a table that has two or more child tables (several one-to-many steps).
 FAN_DOMAINS = ("construction", "public_transit", "social_network", "banking", "library")
@@ -236,3 +236,48 @@ def test_no_alphabetical_cut_among_repeated_names(engine: TemplateEngine) -> Non
         cuts += 1
         assert len(set(values)) == len(values), draft.sql
     assert cuts >= 5
+
+
+def _parent_lookups(select: exp.Select) -> list[str]:
+    """Subqueries of `select` over one table the SELECT joins, correlated by that table's key
+    with another joined table's column: the joined parent read again."""
+    sources = [select.args["from"].this] if select.args.get("from") else []
+    sources += [j.this for j in select.args.get("joins") or []]
+    outer = {t.alias_or_name: t.name for t in sources if isinstance(t, exp.Table)}
+    found = []
+    for inner in select.find_all(exp.Select):
+        if inner is select or inner.parent_select is not select:
+            continue
+        tables = list(inner.find_all(exp.Table))
+        if len(tables) != 1 or tables[0].name not in outer.values():
+            continue
+        mine = tables[0].alias_or_name
+        for eq in inner.find_all(exp.EQ):
+            left, right = eq.this, eq.expression
+            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                continue
+            own, other = (left, right) if left.table == mine else (right, left)
+            keyed = own.name in ("id", f"{tables[0].name.rstrip('s')}_id")
+            if own.table == mine and keyed and outer.get(other.table) not in (None, mine):
+                found.append(inner.sql())
+    return found
+
+
+def test_no_subquery_reads_again_a_parent_the_query_joins(engine: TemplateEngine) -> None:
+    """EXISTS(SELECT 1 FROM teams t4 WHERE t4.id = p.team_id) over teams joined ("whose
+    player has a team"), or a scalar lookup of the joined route's length, restates the join:
+    a joined parent's columns are read directly."""
+    subqueries = {SqlFeature.EXISTS_SUBQUERY, SqlFeature.IN_SUBQUERY, SqlFeature.SCALAR_SUBQUERY}
+    drafts = 0
+    for i, blueprint in enumerate(random_blueprints(140, seed=4)):
+        if not subqueries & set(blueprint.features) or blueprint.num_tables < 2:
+            continue
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        drafts += 1
+        tree = sqlglot.parse_one(draft.sql, read="sqlite")
+        for select in tree.find_all(exp.Select):
+            assert not _parent_lookups(select), draft.sql
+    assert drafts >= 25
