@@ -30,6 +30,8 @@ from tests.unit.template.helpers import built_selects, domain_store, random_blue
 
 # Domains with a table that has two or more child tables (several one-to-many steps).
 FAN_DOMAINS = ("construction", "public_transit", "social_network", "banking", "library")
+# Domains with a named table no key links to others (a CROSS JOIN partner).
+CROSS_DOMAINS = ("sports_league", "retail", "gaming", "hospitality", "museum", "car_rental")
 DISTINCT_DOMAINS = (
     "public_transit",
     "sports_league",
@@ -281,3 +283,35 @@ def test_no_subquery_reads_again_a_parent_the_query_joins(engine: TemplateEngine
         for select in tree.find_all(exp.Select):
             assert not _parent_lookups(select), draft.sql
     assert drafts >= 25
+
+
+def test_no_case_on_a_table_pinned_to_one_row() -> None:
+    """A CROSS JOIN partner narrowed to one row by its name ("paired with the store 'Oslo
+    Central'") has one value per column: a CASE band on them is one band for every row."""
+
+    def blueprint(domain: str, i: int) -> Blueprint:
+        return Blueprint(
+            domain=domain,
+            num_tables=2,
+            join_kind=JoinKind.CROSS,
+            features=[SqlFeature.CASE] + ([SqlFeature.AGGREGATE] if i % 2 else []),
+        )
+
+    cases = 0
+    for built in built_selects(CROSS_DOMAINS, 10, blueprint):
+        for select in built.tree.find_all(exp.Select):
+            tables = {t.alias_or_name: t.name for t in select.find_all(exp.Table)}
+            pinned = {
+                alias
+                for alias, name in tables.items()
+                for column in _pinned(select)
+                if column[0] == alias
+                and column[1] in (*built.store.row_key(name), built.store.table(name).label_column)
+            }
+            for case in select.find_all(exp.Case):
+                if case.find_ancestor(exp.Select) is not select:
+                    continue
+                cases += 1
+                read = {c.table for c in case.find_all(exp.Column)}
+                assert not read & pinned, select.sql()
+    assert cases >= 10

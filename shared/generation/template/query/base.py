@@ -337,6 +337,19 @@ def table_fields(ctx: Ctx, table: str, alias: str) -> list[Field]:
     return list(found)  # type: ignore[call-overload, no-any-return]
 
 
+def pinned_tables(ctx: Ctx, base: Base) -> set[str]:
+    """Tables the WHERE pins to one row (an equality on the key or the name): a CASE or a
+    measure on their columns is one value ("the products paired with store 'Oslo Central'
+    and its floor area band" has one band)."""
+    out = set()
+    for table in base.tables:
+        label = ctx.store.table(table).label_column
+        columns = [*ctx.store.row_key(table), *([label] if label else [])]
+        if any(ir.Col(base.alias[table], c) in base.pinned for c in columns):
+            out.add(table)
+    return out
+
+
 def pick_witness(ctx: Ctx, base: Base) -> Row:
     return base.rows[ctx.rng.randrange(len(base.rows))]
 

@@ -16,6 +16,7 @@ from shared.generation.template.query.base import (
     Base,
     choose_filters,
     describe_join,
+    pinned_tables,
     table_fields,
 )
 from shared.generation.template.query.chances import CHANCES
@@ -376,9 +377,11 @@ def _key_fields(ctx: Ctx, base: Base, names: Names, shown: list[Field]) -> list[
 
 
 def _row_case(ctx: Ctx, base: Base, names: Names) -> Field | None:
+    one_row = pinned_tables(ctx, base)
     fields = [
         relabel(ctx, base, f)
         for t in base.filterable
+        if t not in one_row
         for f in table_fields(ctx, t, base.alias[t])
         if (f.numeric and f.role in ("measure", "category")) or f.role == "date"
     ]

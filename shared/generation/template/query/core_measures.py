@@ -14,7 +14,12 @@ from typing import Protocol
 from shared.generation.template.evaluation.eval_types import Fragile, walk
 from shared.generation.template.evaluation.evaluate import run_query
 from shared.generation.template.instance.rowstore import Row
-from shared.generation.template.query.base import Base, fan_out_parents, table_fields
+from shared.generation.template.query.base import (
+    Base,
+    fan_out_parents,
+    pinned_tables,
+    table_fields,
+)
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import Field, Names
 from shared.generation.template.query.outputs import one_row_per_group, relabel
@@ -65,7 +70,7 @@ def case_metric(
     count or 0), nor on a column of a table with one row per group (a store's own region, per
     store: all or none), nor on a column the WHERE pins (`city = 'Boston'` counted again)."""
     options = []
-    fixed = one_row_per_group(ctx, base, grouped)
+    fixed = one_row_per_group(ctx, base, grouped) | pinned_tables(ctx, base)
     for table in base.filterable:
         if table in fixed:
             continue
