@@ -12,7 +12,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from proto.common import JoinKind, SqlFeature, TaskType
+from proto.common import JoinKind, PromptStyle, SqlFeature, TaskType
 from proto.sample import Blueprint, Draft
 from proto.sense import SenseCheck
 from shared.errors import GenerationError
@@ -22,10 +22,12 @@ from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.dml_parts import change_column
 from shared.generation.template.schema.catalogue import domain_names
 from shared.generation.template.sql import ir
+from shared.generation.template.words import Agg, Intent, Measure, QuestionMeaning, realize
 from shared.pipeline.records import sql_context
 from shared.sense.analyse import analyse_record
 from shared.sense.findings import Origin
 from shared.sense.record import SenseInput
+from shared.spec.question_lead import Lead
 from tests.unit.template.helpers import built_selects, domain_store, random_blueprints
 
 # Domains with a table that has two or more child tables (several one-to-many steps).
@@ -315,3 +317,18 @@ def test_no_case_on_a_table_pinned_to_one_row() -> None:
                 read = {c.table for c in case.find_all(exp.Column)}
                 assert not read & pinned, select.sql()
     assert cases >= 10
+
+
+@pytest.mark.parametrize("lead", [Lead.LIST, Lead.SHOW])
+def test_a_count_is_not_listed_or_shown(lead: Lead) -> None:
+    """ "List the number of vehicles." lists nothing: a count asked with a listing verb reads
+    as a count ("Count the vehicles.")."""
+    count = QuestionMeaning(
+        Intent.COUNT,
+        "vehicle",
+        "vehicles",
+        measures=(Measure(Agg.COUNT, "number of vehicles", counts_subject=True),),
+    )
+    for seed in range(5):
+        question = realize(count, PromptStyle.IMPERATIVE, random.Random(seed), lead=lead)
+        assert "number of" not in question and question.startswith("Count"), question
