@@ -24,6 +24,7 @@ from shared.generation.template.query.ir_features import tree_facts
 from shared.generation.template.query.predicates import Candidate, column_filters, holds
 from shared.generation.template.query.setops import make_set_operation
 from shared.generation.template.query.tidy import pinned_columns
+from shared.generation.template.query.witness import has_empty_branch, unwitnessed_condition
 from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.sql import ir
 from shared.generation.template.words.meaning import Cond, Meaning, Metric, Ordering, SetPart
@@ -101,6 +102,11 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
         raise Fragile(f"a list of {len(result.rows)} rows")
     if len(result.rows) > MAX_ROWS * 3:
         raise Fragile("the query returns too many rows")
+    if ctx.strict and has_empty_branch(ctx.store, query):
+        raise Fragile("a branch of the set operation returns no rows")
+    if ctx.strict and unwitnessed_condition(ctx.store, query) is not None:
+        # A LIMIT, an outer level or another branch hides a condition the question states.
+        raise Fragile("a condition leaves the result as it is")
     return query, top.meaning
 
 
