@@ -359,3 +359,25 @@ def test_every_condition_changes_the_finished_result(engine: TemplateEngine) -> 
     assert drafts >= 25
     # The engine's lenient last attempts may still hide one (20 of these 30 did before).
     assert found <= 2, found
+
+
+def test_listed_rows_read_every_left_joined_table(engine: TemplateEngine) -> None:
+    """A LEFT-joined table without a name (a match's player stats, a rental's extras) shows an
+    amount or a date of its own in a row list, or it is joined for nothing."""
+    names = domain_names()
+    drafts = 0
+    for i in range(36):
+        blueprint = Blueprint(
+            domain=names[i % len(names)],
+            task_type=TaskType.RETRIEVAL,
+            num_tables=2 + i % 2,
+            join_kind=JoinKind.LEFT,
+            features=[[], [SqlFeature.CASE], [SqlFeature.ORDER_BY]][i % 3],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        drafts += 1
+        assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
+    assert drafts >= 30

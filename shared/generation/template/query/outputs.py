@@ -88,7 +88,9 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     for table in base.tables:
         if table == subject or (tips and table not in tips and table != base.grain):
             continue
-        f = label_field(ctx, base, table)
+        # A table without a name (a match's player stats) shows an amount or a date of its
+        # own, or it is joined for nothing ("match codes and venues" over player stats).
+        f = label_field(ctx, base, table) or _own_value(ctx, base, table)
         if f is not None and f.expr not in base.pinned:
             out.append(f)
     if not out:
@@ -98,6 +100,15 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         plain = [f for f in fields if f.role != "fk" and f.expr not in base.pinned]
         out = real_first(plain or fields)[:2]
     return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
+
+
+def _own_value(ctx: Ctx, base: Base, table: str) -> Field | None:
+    values = [
+        f
+        for f in table_fields(ctx, table, base.alias[table])
+        if f.role in ("measure", "date") and not f.filler and f.expr not in base.pinned
+    ]
+    return ctx.rng.choice(values) if values else None
 
 
 def tree_tips(base: Base) -> set[str]:
