@@ -381,3 +381,26 @@ def test_listed_rows_read_every_left_joined_table(engine: TemplateEngine) -> Non
         drafts += 1
         assert SenseCheck.UNUSED_JOIN not in _sense_checks(draft), draft.sql
     assert drafts >= 30
+
+
+def test_a_one_table_change_with_an_aggregate_states_no_tautology(
+    engine: TemplateEngine,
+) -> None:
+    """One table grouped by its key is groups of one row: "HAVING COUNT(*) >= 1" keeps every
+    row (all 24 of these did on the old code). The aggregate compares with the table's own."""
+    names = domain_names()
+    drafts = 0
+    for i in range(24):
+        blueprint = Blueprint(
+            domain=names[i % len(names)],
+            task_type=TaskType.MANIPULATION,
+            num_tables=1,
+            features=[SqlFeature.AGGREGATE],
+        )
+        try:
+            draft = engine.generate(blueprint, seed=i)
+        except GenerationError:
+            continue
+        drafts += 1
+        assert SenseCheck.TAUTOLOGY not in _sense_checks(draft), draft.sql
+    assert drafts >= 20

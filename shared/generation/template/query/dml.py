@@ -144,6 +144,12 @@ def _update_or_delete(
     # small fixture, and the plan is kept.
     subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
     grouped = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
+    if grouped and len(base.tables) == 1 and not (ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING)):
+        # One table grouped by its key makes groups of one row: HAVING COUNT(*) >= 1 keeps
+        # them all (a tautology). The aggregate compares with the table's own instead ("the
+        # findings detected before the average detection date").
+        subs.append(aggregate_compare(ctx, base, witness, target))
+        grouped = False
     preds += contributing_filters(ctx, base, witness, [*preds, *subs], target, grouped)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
