@@ -404,3 +404,36 @@ def test_a_one_table_change_with_an_aggregate_states_no_tautology(
         drafts += 1
         assert SenseCheck.TAUTOLOGY not in _sense_checks(draft), draft.sql
     assert drafts >= 20
+
+
+def test_no_case_restates_a_filter() -> None:
+    """A CASE on a column the WHERE already cuts restates the cut: "the license date band of
+    prescribers licensed in 2015" is 'Recent' for all of them, "the number of customers signed
+    up since 2021-05-01" among those signed up in 2022 is their count."""
+
+    def blueprint(domain: str, i: int) -> Blueprint:
+        return Blueprint(
+            domain=domain,
+            num_tables=1 + i % 2,
+            join_kind=JoinKind.INNER if i % 2 else None,
+            features=[SqlFeature.CASE] + ([SqlFeature.AGGREGATE] if i % 3 == 0 else []),
+        )
+
+    cases = 0
+    for built in built_selects(domain_names()[::2], 8, blueprint):
+        for select in built.tree.find_all(exp.Select):
+            where = select.args.get("where")
+            if where is None:
+                continue
+            filtered = {
+                (c.table, c.name)
+                for c in where.find_all(exp.Column)
+                if c.find_ancestor(exp.Select) is select
+            }
+            for case in select.find_all(exp.Case):
+                if case.find_ancestor(exp.Select) is not select:
+                    continue
+                cases += 1
+                read = {(c.table, c.name) for c in case.find_all(exp.Column)}
+                assert not read & filtered, select.sql()
+    assert cases >= 20

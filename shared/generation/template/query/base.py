@@ -58,6 +58,9 @@ class Base:
     # Columns a WHERE conjunct keeps to a short list (`x IN ('a', 'b')`): their distinct count
     # is the list's length ("the number of distinct services ... with service 'A' or 'B'").
     listed: set[ir.Expr] = field(default_factory=set)
+    # Columns any stated filter reads: a CASE on them restates the filter ("the number of
+    # customers signed up since 2021 among customers signed up in 2022" is their count).
+    filtered: set[ir.Expr] = field(default_factory=set)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
     _joins: tuple[ir.Join, ...] | None = None
 

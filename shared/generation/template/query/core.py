@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from proto.common import JoinKind, SqlFeature
-from shared.generation.template.evaluation.eval_types import Fragile
+from shared.generation.template.evaluation.eval_types import Fragile, walk
 from shared.generation.template.instance.rowstore import Row
 from shared.generation.template.query.base import (
     Base,
@@ -163,6 +163,7 @@ def _core_filters(
         preds += more[: 2 - len(preds)]
     base.pinned = pinned_columns([p for p, _ in preds])
     base.listed = listed_columns([p for p, _ in preds])
+    base.filtered = {n for n in walk(p for p, _ in preds) if isinstance(n, ir.Col)}
     return preds
 
 
@@ -383,6 +384,7 @@ def _row_case(ctx: Ctx, base: Base, names: Names) -> Field | None:
         for t in base.filterable
         if t not in one_row
         for f in table_fields(ctx, t, base.alias[t])
+        if f.expr not in base.filtered
         if (f.numeric and f.role in ("measure", "category")) or f.role == "date"
     ]
     fields = prefer_real([f for f in fields if not f.nullable])

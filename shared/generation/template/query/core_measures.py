@@ -76,7 +76,7 @@ def case_metric(
             continue
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.expr in grouped or f.expr in base.pinned:
+            if f.expr in grouped or f.expr in base.pinned | base.filtered:
                 continue
             if f.role in ("category", "measure", "date"):
                 value = witness[base.slots[(alias, f.name)]]
