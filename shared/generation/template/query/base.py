@@ -58,6 +58,9 @@ class Base:
     # Columns a WHERE conjunct keeps to a short list (`x IN ('a', 'b')`): their distinct count
     # is the list's length ("the number of distinct services ... with service 'A' or 'B'").
     listed: set[ir.Expr] = field(default_factory=set)
+    # Columns any stated filter reads: a CASE on them restates the filter ("the number of
+    # customers signed up since 2021 among customers signed up in 2022" is their count).
+    filtered: set[ir.Expr] = field(default_factory=set)
     _counts: dict[int, Counter[Scalar]] = field(default_factory=dict)
     _joins: tuple[ir.Join, ...] | None = None
 
@@ -163,9 +166,30 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
                 # them is the sense check fan_out's, which sends the draft to repair.)
                 raise Fragile("the join tree has two one-to-many steps")
         tree, detached = _detach(ctx, planned)
+    kinds = _join_kinds(tree, kind, partner)
+    if shaped and fan_out_parents(tree):
+        # Two one-to-many children of one table repeat each other's rows: a count or a sum
+        # over them is inflated, a list pairs every post with every comment. The children
+        # off the subject's path are read by a subquery (one row per parent) instead.
+        found = _unfan(tree, kinds, {d.anchor for d in detached})
+        if found is not None:
+            tree, more = found
+            detached += more
+            kinds = {t: k for t, k in kinds.items() if t in tree.tables}
+        elif ctx.strict:
+            raise Fragile("two one-to-many children of one table, neither a leaf to detach")
+    alias = {t: ctx.aliases.take(t) for t in tree.tables}
+    base = Base(tree, alias, kinds, partner, detached)
+    base.slots, base.rows = joined_rows(ctx.store, base.source, base.joins())
+    if not base.rows:
+        raise Fragile("the joined tables have no rows in common")
+    return base
+
+
+def _join_kinds(tree: JoinTree, kind: JoinKind | None, partner: str | None) -> dict[str, JoinKind]:
+    """Under a planned LEFT JOIN, only the child side is outer-joined: the root's parents are
+    inner joins (a WHERE on them narrows the parents, not the children)."""
     kinds = {}
-    # Under a planned LEFT JOIN, only the child side is outer-joined: the root's parents are
-    # inner joins (a WHERE on them narrows the parents, not the children).
     left_side: set[str] = set()
     for step in tree.steps[1:]:
         if kind is JoinKind.LEFT and (step.downward or step.anchor in left_side):
@@ -176,12 +200,68 @@ def plan_base(ctx: Ctx, leaf_subject: bool = False, shaped: bool = True) -> Base
             kinds[step.table] = JoinKind.LEFT
         else:
             kinds[step.table] = JoinKind.INNER
-    alias = {t: ctx.aliases.take(t) for t in tree.tables}
-    base = Base(tree, alias, kinds, partner, detached)
-    base.slots, base.rows = joined_rows(ctx.store, base.source, base.joins())
-    if not base.rows:
-        raise Fragile("the joined tables have no rows in common")
-    return base
+    return kinds
+
+
+def fan_out_parents(tree: JoinTree) -> dict[str, list[str]]:
+    """Tables joined to two or more one-to-many children (the sense check fan_out's shape),
+    with those children."""
+    kids: dict[str, list[str]] = {}
+    for step in tree.steps[1:]:
+        if step.edge is not None:
+            kids.setdefault(step.edge.parent, []).append(step.edge.child)
+    return {p: cs for p, cs in kids.items() if len(cs) >= 2}
+
+
+def _unfan(
+    tree: JoinTree, kinds: dict[str, JoinKind], hosts: set[str]
+) -> tuple[JoinTree, list[Detached]] | None:
+    """The tree with every fan-out undone by moving leaf children into subqueries: each
+    parent keeps the child on the grain's path (the rows counted), the others become
+    EXISTS/IN conditions ("projects with some site inspection"), so the aggregate reads each
+    grain row once. None when a child to move is not a leaf (nor anchors a subquery's table,
+    `hosts`), or is the plan's only LEFT JOIN."""
+    steps = list(tree.steps)
+    out: list[Detached] = []
+    while True:
+        current = JoinTree(tuple(steps))
+        parents = fan_out_parents(current)
+        if not parents:
+            return current, out
+        probe = Base(current, {}, {t: k for t, k in kinds.items() if t in current.tables}, None, [])
+        path = _root_path(current, probe.grain)
+        children = next(iter(parents.values()))
+        keep = next((c for c in children if c in path), None)
+        anchored = {s.anchor for s in steps} | hosts
+        by_table = {s.table: s for s in steps}
+        if keep is None:
+            # The grain lies above the parent: keep a child that is no leaf, else the first.
+            inner = [c for c in children if c in anchored]
+            keep = inner[0] if inner else children[0]
+        lefts = [s.table for s in steps if kinds.get(s.table) is JoinKind.LEFT]
+        for child in children:
+            if child == keep:
+                continue
+            step = by_table.get(child)
+            if step is None or step.anchor is None or step.edge is None or child in anchored:
+                return None
+            if kinds.get(child) is JoinKind.LEFT and lefts == [child]:
+                return None
+            steps.remove(step)
+            lefts = [t for t in lefts if t != child]
+            out.append(Detached(child, step.anchor, step.edge))
+
+
+def _root_path(tree: JoinTree, table: str) -> set[str]:
+    """The tables from `table` up to the tree's root (anchors followed)."""
+    anchor = {s.table: s.anchor for s in tree.steps}
+    path = {table}
+    at: str | None = table
+    while at is not None:
+        at = anchor.get(at)
+        if at is not None:
+            path.add(at)
+    return path
 
 
 def _fans_out(tree: JoinTree) -> bool:
@@ -258,6 +338,19 @@ def table_fields(ctx: Ctx, table: str, alias: str) -> list[Field]:
         found = tuple(column_field(t, c, alias) for c in t.columns)
         ctx.store.memo[key] = found
     return list(found)  # type: ignore[call-overload, no-any-return]
+
+
+def pinned_tables(ctx: Ctx, base: Base) -> set[str]:
+    """Tables the WHERE pins to one row (an equality on the key or the name): a CASE or a
+    measure on their columns is one value ("the products paired with store 'Oslo Central'
+    and its floor area band" has one band)."""
+    out = set()
+    for table in base.tables:
+        label = ctx.store.table(table).label_column
+        columns = [*ctx.store.row_key(table), *([label] if label else [])]
+        if any(ir.Col(base.alias[table], c) in base.pinned for c in columns):
+            out.add(table)
+    return out
 
 
 def pick_witness(ctx: Ctx, base: Base) -> Row:

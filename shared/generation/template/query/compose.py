@@ -24,6 +24,7 @@ from shared.generation.template.query.ir_features import tree_facts
 from shared.generation.template.query.predicates import Candidate, column_filters, holds
 from shared.generation.template.query.setops import make_set_operation
 from shared.generation.template.query.tidy import pinned_columns
+from shared.generation.template.query.witness import has_empty_branch, unwitnessed_condition
 from shared.generation.template.schema.schema_model import ColumnType
 from shared.generation.template.sql import ir
 from shared.generation.template.words.meaning import Cond, Meaning, Metric, Ordering, SetPart
@@ -101,6 +102,11 @@ def build_select(ctx: Ctx) -> tuple[ir.Query, Meaning]:
         raise Fragile(f"a list of {len(result.rows)} rows")
     if len(result.rows) > MAX_ROWS * 3:
         raise Fragile("the query returns too many rows")
+    if ctx.strict and has_empty_branch(ctx.store, query):
+        raise Fragile("a branch of the set operation returns no rows")
+    if ctx.strict and unwitnessed_condition(ctx.store, query) is not None:
+        # A LIMIT, an outer level or another branch hides a condition the question states.
+        raise Fragile("a condition leaves the result as it is")
     return query, top.meaning
 
 
@@ -261,7 +267,8 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     if not want_order:
         return body
     where = body.where if isinstance(body, ir.Select) else None
-    sort, desc = _sort_field(ctx, top, pinned_columns(list(ir.predicates_of(where))))
+    repeated = _repeated_names(ctx, top, body, ctes) if ctx.wants(F.LIMIT) else set()
+    sort, desc = _sort_field(ctx, top, pinned_columns(list(ir.predicates_of(where))), repeated)
     meaning = top.meaning
     if isinstance(body, ir.SetOp):
         names = list(body.names)
@@ -296,11 +303,27 @@ def order_and_limit(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...
     return body
 
 
-def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | None, bool]:
+def _repeated_names(ctx: Ctx, top: Level, body: ir.Body, ctes: tuple[ir.Cte, ...]) -> set[str]:
+    """Outputs whose values repeat across the rows a LIMIT would cut: a name shared by
+    several join rows ("the first 10 tasting scores by winery name" cuts among one winery's
+    scores by an id no one sees)."""
+    result = run_query(ctx.store, ir.Query(body, ctes), None, None, {})
+    out = set()
+    for i, name in enumerate(result.names):
+        values = [r[i] for r in result.rows]
+        if len(set(values)) < len(values):
+            out.add(name)
+    return out
+
+
+def _sort_field(
+    ctx: Ctx, top: Level, pinned: set[ir.Expr], repeated: set[str] | None = None
+) -> tuple[Field | None, bool]:
     """What the rows are sorted by: the main measure of groups; for rows, never a column a
     filter pins ("the first vet by full name with full name 'X'" sorts one value), and with a
     LIMIT an amount or a date before a name, and a name before a category ("the first
-    sponsor by headquarters country" is no ask: the first of many ties)."""
+    sponsor by headquarters country" is no ask: the first of many ties), never a name that
+    repeats across the rows cut (`repeated`: an alphabetical cut among ties)."""
     metric = top.metric
     if top.grain != "rows" and metric is not None and metric in top.fields and not metric.nullable:
         return metric, ctx.rng.random() < CHANCES.groups_desc
@@ -313,6 +336,11 @@ def _sort_field(ctx: Ctx, top: Level, pinned: set[ir.Expr]) -> tuple[Field | Non
         and f.expr not in pinned
     ]
     if ctx.wants(F.LIMIT):
+        options = [
+            f
+            for f in options
+            if f.role not in ("label", "name", "category") or f.name not in (repeated or ())
+        ]
         for roles in (("measure", "date", "count", "rank"), ("label", "name")):
             if any(f.role in roles for f in options):
                 options = [f for f in options if f.role in roles]

@@ -14,7 +14,12 @@ from typing import Protocol
 from shared.generation.template.evaluation.eval_types import Fragile, walk
 from shared.generation.template.evaluation.evaluate import run_query
 from shared.generation.template.instance.rowstore import Row
-from shared.generation.template.query.base import Base, table_fields
+from shared.generation.template.query.base import (
+    Base,
+    fan_out_parents,
+    pinned_tables,
+    table_fields,
+)
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import Field, Names
 from shared.generation.template.query.outputs import one_row_per_group, relabel
@@ -65,13 +70,13 @@ def case_metric(
     count or 0), nor on a column of a table with one row per group (a store's own region, per
     store: all or none), nor on a column the WHERE pins (`city = 'Boston'` counted again)."""
     options = []
-    fixed = one_row_per_group(ctx, base, grouped)
+    fixed = one_row_per_group(ctx, base, grouped) | pinned_tables(ctx, base)
     for table in base.filterable:
         if table in fixed:
             continue
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.expr in grouped or f.expr in base.pinned:
+            if f.expr in grouped or f.expr in base.pinned | base.filtered:
                 continue
             if f.role in ("category", "measure", "date"):
                 value = witness[base.slots[(alias, f.name)]]
@@ -90,9 +95,10 @@ def case_metric(
     noun = ctx.store.table(base.subject).plural
     label = f"number of {noun} with {bare(freeze_cond(cond, noun), random.Random(0))}"
     expr: ir.Expr = ir.Agg("SUM", ir.Case(((pred, ir.Lit(1)),), ir.Lit(0)))
-    if base.grain != base.subject:
-        # Under a LEFT-joined child every subject row repeats once per child: count the
-        # subject's rows that meet the condition, not the joined rows.
+    if base.grain != base.subject or fan_out_parents(base.tree):
+        # Under a LEFT-joined child (or a fan-out a lenient attempt kept) every subject row
+        # repeats once per child: count the subject's rows that meet the condition, not the
+        # joined rows.
         key = ctx.store.row_key(base.subject)
         if len(key) != 1:
             raise Fragile("no single key to count the subject's rows under a LEFT JOIN")

@@ -26,6 +26,7 @@ from shared.generation.template.query.base import (
 from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.core import subject_meaning, witnessed_subqueries
+from shared.generation.template.query.core_measures import bridges
 from shared.generation.template.query.dml_new import build_new_row, fits_new_row
 from shared.generation.template.query.dml_parts import (
     change_column,
@@ -34,7 +35,9 @@ from shared.generation.template.query.dml_parts import (
     insert_wrappers,
 )
 from shared.generation.template.query.fields import prefer_real
+from shared.generation.template.query.predicates import Candidate
 from shared.generation.template.query.subqueries import aggregate_compare
+from shared.generation.template.query.tidy import changes_rows, idle_tables
 from shared.generation.template.sql import ir
 from shared.generation.template.words.intent import Change, ChangeKind
 from shared.generation.template.words.meaning import DmlPart, Meaning, Ordering
@@ -140,6 +143,14 @@ def _update_or_delete(
     # Preferred, not required: a change's planned subquery may find no row to remove on a
     # small fixture, and the plan is kept.
     subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
+    grouped = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
+    if grouped and len(base.tables) == 1 and not (ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING)):
+        # One table grouped by its key makes groups of one row: HAVING COUNT(*) >= 1 keeps
+        # them all (a tautology). The aggregate compares with the table's own instead ("the
+        # findings detected before the average detection date").
+        subs.append(aggregate_compare(ctx, base, witness, target))
+        grouped = False
+    preds += contributing_filters(ctx, base, witness, [*preds, *subs], target, grouped)
     meaning = subject_meaning(ctx, base)
     meaning.subject, meaning.subject_one = t.plural, t.noun
     meaning.kind = verb
@@ -150,7 +161,6 @@ def _update_or_delete(
     ident = row_key[0] if len(row_key) == 1 else t.primary_key
     key = ir.Col(alias, ident)
     outer_key = ir.Col(target, ident)
-    grouped = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
     host = ir.Select(
         items=(ir.Item(key, ident),),
         source=base.source,
@@ -211,6 +221,48 @@ def _update_or_delete(
     part.change = change
     meaning.change = typed
     return ir.Update(target, ((column, value),), where), meaning
+
+
+def contributing_filters(
+    ctx: Ctx, base: Base, witness: Row, conds: list[Candidate], target: str, counted: bool
+) -> list[Candidate]:
+    """A filter on each joined table the change would otherwise read nothing of: "set the
+    city of projects" over projects JOIN material_deliveries only keeps projects that have a
+    delivery, a condition no one states (the sense check unused_join). Bridges contribute their
+    link, and the child-most table its rows when a HAVING counts them (`counted`)."""
+    t = ctx.store.table(target)
+    row_key = ctx.store.row_key(target)
+    ident = row_key[0] if len(row_key) == 1 else t.primary_key
+    probe = ir.Select(
+        items=(ir.Item(ir.Col(base.alias[target], ident), ident),),
+        source=base.source,
+        joins=base.joins(),
+        distinct=True,
+    )
+    linking = bridges(base) | ({base.subject} if counted else set()) | {target}
+    extra: list[Candidate] = []
+    now = [p for p, _ in conds]
+    for table in idle_tables(replace(probe, where=ir.conjoin(now)), base.alias):
+        if table in linking or table not in base.filterable:
+            continue
+        used = {c.label for _, c in [*conds, *extra]}
+        found = next(
+            (
+                c
+                for c in choose_filters(
+                    ctx, base, witness, 3, used, tables=(table,), subject=target
+                )
+                if changes_rows(ctx.store, probe, now, c[0])
+            ),
+            None,
+        )
+        if found is None:
+            if ctx.strict:
+                raise Fragile(f"no condition makes {table} part of the change")
+            continue
+        extra.append(found)
+        now.append(found[0])
+    return extra
 
 
 def _columns_read(preds: list[ir.Expr], alias: str) -> frozenset[str]:
@@ -298,6 +350,8 @@ def _insert(ctx: Ctx, base: Base, witness: Row) -> tuple[ir.Statement, Meaning]:
     # Preferred, not required: a change's planned subquery may find no row to remove on a
     # small fixture, and the plan is kept.
     subs = witnessed_subqueries(ctx, base, witness, [p for p, _ in preds], required=False)
+    folded = ctx.wants(F.GROUP_BY) or ctx.wants(F.HAVING) or ctx.wants(F.AGGREGATE)
+    preds += contributing_filters(ctx, base, witness, [*preds, *subs], target, folded)
     if ctx.wants(F.AGGREGATE) and len(base.tables) == 1 and not ctx.wants(F.GROUP_BY):
         # One table: grouping by every column would make each group one row; compare with
         # an aggregate over the table instead.

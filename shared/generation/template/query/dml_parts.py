@@ -14,7 +14,7 @@ from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import column_field
 from shared.generation.template.query.predicates import column_filters, fmt, holds
-from shared.generation.template.schema.schema_model import Column, ColumnType
+from shared.generation.template.schema.schema_model import Column, ColumnType, Table
 from shared.generation.template.schema.schema_model import ValueKind as ColumnKind
 from shared.generation.template.sql import ir
 from shared.generation.template.words.freeze import freeze_cond
@@ -136,6 +136,12 @@ def change_column(
             taken = held.get(col.name, set())
             others = [v for v in ctx.store.values(table, col.name) if v != value]
             others = [v for v in others if v not in taken]
+            # The earlier date of a pair (opened before closed) stays on or before its later
+            # date in every row changed: "set the activation date to 2025-03-09" of lines
+            # deactivated in 2021 would end them before they start.
+            bound = _later_bound(t, col.name, current, held)
+            if bound is not None:
+                others = [v for v in others if str(v) <= bound]
             if others:
                 new = max(str(v) for v in others)
                 typed = Change(ChangeKind.SET, t.noun, t.plural, col.label, new, ValueKind.DATE)
@@ -153,6 +159,19 @@ def change_column(
         )
         typed = replace(typed, only_if=freeze_cond(only, t.plural))
     return column, change, words, typed
+
+
+def _later_bound(
+    t: Table, column: str, current: dict[str, Scalar], held: dict[str, set[Scalar]]
+) -> str | None:
+    """The earliest value of the dates declared `after` this one, over the rows changed
+    (`held`, else the current row): a new value must not pass it."""
+    values: list[str] = []
+    for c in t.columns:
+        if c.after == column:
+            rows = held.get(c.name) or {current.get(c.name)}
+            values += [str(v) for v in rows if v is not None]
+    return min(values) if values else None
 
 
 def _case_change(

@@ -12,7 +12,12 @@ from typing import Any
 
 from proto.common import JoinKind
 from shared.generation.template.evaluation.eval_types import Fragile
-from shared.generation.template.query.base import Base, said_label, table_fields
+from shared.generation.template.query.base import (
+    Base,
+    fan_out_parents,
+    said_label,
+    table_fields,
+)
 from shared.generation.template.query.chances import CHANCES
 from shared.generation.template.query.context import Ctx
 from shared.generation.template.query.fields import (
@@ -83,7 +88,9 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
     for table in base.tables:
         if table == subject or (tips and table not in tips and table != base.grain):
             continue
-        f = label_field(ctx, base, table)
+        # A table without a name (a match's player stats) shows an amount or a date of its
+        # own, or it is joined for nothing ("match codes and venues" over player stats).
+        f = label_field(ctx, base, table) or _own_value(ctx, base, table)
         if f is not None and f.expr not in base.pinned:
             out.append(f)
     if not out:
@@ -93,6 +100,15 @@ def row_outputs(ctx: Ctx, base: Base, names: Names) -> list[Field]:
         plain = [f for f in fields if f.role != "fk" and f.expr not in base.pinned]
         out = real_first(plain or fields)[:2]
     return [named(relabel(ctx, base, f), names, ctx) for f in out[:5]]
+
+
+def _own_value(ctx: Ctx, base: Base, table: str) -> Field | None:
+    values = [
+        f
+        for f in table_fields(ctx, table, base.alias[table])
+        if f.role in ("measure", "date") and not f.filler and f.expr not in base.pinned
+    ]
+    return ctx.rng.choice(values) if values else None
 
 
 def tree_tips(base: Base) -> set[str]:
@@ -238,9 +254,18 @@ def count_metric(ctx: Ctx, base: Base, names: Names) -> tuple[Field, Metric]:
     arg: ir.Expr = (
         ir.Col(base.alias[counted], ctx.store.row_key(counted)[0]) if child else ir.Star()
     )
+    # A tree still fanning out (a lenient attempt: base._unfan found no leaf to move) repeats
+    # each counted row once per row of the other child: count the rows' keys once each.
+    fanned = bool(fan_out_parents(base.tree)) and len(ctx.store.row_key(counted)) == 1
+    if fanned:
+        arg = ir.Col(base.alias[counted], ctx.store.row_key(counted)[0])
     label = f"number of {t.plural}"
     f = Field(
-        ir.Agg("COUNT", arg), names.take(f"{t.noun}_count"), label, ColumnType.INTEGER, "count"
+        ir.Agg("COUNT", arg, distinct=fanned),
+        names.take(f"{t.noun}_count"),
+        label,
+        ColumnType.INTEGER,
+        "count",
     )
     return f, Metric(label, "count")
 
@@ -251,7 +276,11 @@ def value_metric(
     # A column of a table with one row per group is the same in every row of the group: its
     # highest or total per group is the value itself ("the highest floor area per store").
     fixed = one_row_per_group(ctx, base, grouped_by)
-    measures = [m for m in _measure_fields(ctx, base) if m.table not in fixed]
+    # A column the WHERE pins has one value (or none): "the total final grade of enrollments
+    # with no final grade" is NULL, "the highest price of items priced 5" is 5.
+    measures = [
+        m for m in _measure_fields(ctx, base) if m.table not in fixed and m.expr not in base.pinned
+    ]
     if not measures:
         return None
     m = ctx.rng.choice(measures)
@@ -269,7 +298,7 @@ def value_metric(
         )
         return f, Metric(f.label, word)
     funcs = ["SUM", "SUM", "AVG", "MAX", "MIN"]
-    if m.table != base.grain:
+    if m.table != base.grain or fan_out_parents(base.tree):
         funcs = ["MAX", "MIN"]
     elif m.kind == "percent":
         funcs = ["AVG", "MAX", "MIN"]  # a sum of percentages means nothing

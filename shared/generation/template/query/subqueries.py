@@ -49,7 +49,12 @@ def subquery_predicates(ctx: Ctx, base: Base, witness: Row) -> list[Candidate]:
     out: list[Candidate] = []
     pending = list(wanted)
     for i, det in enumerate(base.detached):
-        feature = pending.pop(0) if pending else wanted[i % len(wanted)]
+        if pending or wanted:
+            feature = pending.pop(0) if pending else wanted[i % len(wanted)]
+        else:
+            # A child moved out of a fan-out (base._unfan) with no subquery planned: a
+            # condition on its rows ("with some site inspection in 2024").
+            feature = ctx.rng.choice([SqlFeature.EXISTS_SUBQUERY, SqlFeature.IN_SUBQUERY])
         out.append(build_subquery(ctx, base, witness, feature, _detached_link(det)))
     for feature in pending:
         out.append(build_subquery(ctx, base, witness, feature, _pick_link(ctx, base, feature)))
@@ -61,10 +66,16 @@ def _detached_link(det: Detached) -> Link:
 
 
 def _pick_link(ctx: Ctx, base: Base, feature: SqlFeature) -> Link:
+    # Only a joined child is read again by a subquery ("with some comment in 2024"): a parent
+    # the query joins is one row per row, its columns are read directly ("whose player has a
+    # team" over teams joined, or a scalar lookup of the joined route's length, restates it).
     links = [
         Link(s.anchor, s.table, s.edge)
         for s in base.tree.steps[1:]
-        if s.edge is not None and s.anchor is not None and s.anchor in base.filterable
+        if s.edge is not None
+        and s.anchor is not None
+        and s.anchor in base.filterable
+        and s.edge.child == s.table
     ]
     roles = ("measure", "date") if feature is SqlFeature.SCALAR_SUBQUERY else ("category", "fk")
     own = {

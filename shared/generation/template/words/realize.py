@@ -389,7 +389,9 @@ def _command(a: Ask, m: QuestionMeaning, verb: str, rng: random.Random) -> str:
 
 
 def _imperative(a: Ask, m: QuestionMeaning, rng: random.Random, lead: Lead) -> str:
-    if a.counting and lead not in VERBS:
+    # "List the number of vehicles." lists nothing: a count asked with a listing verb is
+    # asked as a count ("Find/Give/Return the number of" read as Spider's do).
+    if a.counting and lead not in (Lead.FIND, Lead.GIVE, Lead.RETURN):
         return f"Count the {a.target}."
     verb = VERBS.get(lead) or rng.choice(list(VERBS.values()))
     return _command(a, m, verb, rng) + "."
