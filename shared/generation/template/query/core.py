@@ -384,7 +384,9 @@ def _row_case(ctx: Ctx, base: Base, names: Names) -> Field | None:
         for t in base.filterable
         if t not in one_row
         for f in table_fields(ctx, t, base.alias[t])
-        if f.expr not in base.filtered
+        # A band of a column a filter cuts restates the filter; the lenient attempts allow it
+        # (a table whose one bucketable column is filtered would otherwise get no CASE).
+        if f.expr not in base.filtered or not ctx.strict
         if (f.numeric and f.role in ("measure", "category")) or f.role == "date"
     ]
     fields = prefer_real([f for f in fields if not f.nullable])

@@ -76,8 +76,10 @@ def case_metric(
             continue
         alias = base.alias[table]
         for f in table_fields(ctx, table, alias):
-            if f.expr in grouped or f.expr in base.pinned | base.filtered:
+            if f.expr in grouped or f.expr in base.pinned:
                 continue
+            if f.expr in base.filtered and ctx.strict:
+                continue  # the lenient attempts may count within a filtered column's range
             if f.role in ("category", "measure", "date"):
                 value = witness[base.slots[(alias, f.name)]]
                 # The condition is worded from the relabelled field: a joined table's column
