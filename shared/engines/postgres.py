@@ -303,12 +303,13 @@ class PostgresEngine(SqlEngine):
                 rows: list[tuple[Any, ...]] = []
                 while len(rows) < limit:
                     # Chunks sized by the bytes seen so far: huge rows come a few at a time.
-                    chunk = await cursor.fetch(
-                        budget.next_chunk(limit - len(rows)), timeout=self.backstop_s
-                    )
+                    asked = budget.next_chunk(limit - len(rows))
+                    chunk = await cursor.fetch(asked, timeout=self.backstop_s)
                     budget.take(chunk)
                     rows.extend(tuple(r) for r in chunk)
-                    if not chunk:
+                    if len(chunk) < asked:
+                        # Fewer rows than asked: the server ended the portal instead of
+                        # suspending it, so asking again would only learn that (#23).
                         break
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc
