@@ -11,6 +11,7 @@ from asyncpg.cursor import Cursor
 
 from proto.common import Engine, Level
 from shared.engines.base import SqlEngine
+from shared.engines.postgres import QueryConnection, reset_unless_done
 from shared.engines.validator import Validator
 from tests.engines.conftest import make_staff_fixture
 
@@ -81,3 +82,32 @@ async def test_mariadb_resets_without_a_separate_rollback(
     # The write is gone for every later check: COM_RESET_CONNECTION rolled it back.
     assert [c.digest for c in after.checks] == [c.digest for c in before.checks]
     assert not rollbacks
+
+
+async def test_postgres_ends_a_check_with_one_rollback_and_reset(
+    engines: dict[Engine, SqlEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    real = QueryConnection.execute
+
+    async def recorded(self: QueryConnection, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(QueryConnection, "execute", recorded)
+    check = await engines[Engine.POSTGRES].check(FIXTURE, SNAPSHOT, Level.FULL)
+    assert check.ok, check
+    ends = [q for q in sent if q.startswith("ROLLBACK")]
+    assert len(ends) == 1 and "RESET ALL" in ends[0]
+    assert not any(q.startswith("SELECT pg_advisory_unlock_all") for q in sent)  # no 2nd reset
+
+
+async def test_postgres_resets_a_session_whose_check_did_not_end(
+    engines: dict[Engine, SqlEngine],
+) -> None:
+    """The pool's reset hook still resets a connection end_check did not reach."""
+    pool = engines[Engine.POSTGRES]._query  # type: ignore[attr-defined]
+    async with pool.acquire() as conn:
+        await conn.execute("SET application_name = 'left-behind'")
+        await reset_unless_done(conn)
+        assert await conn.fetchval("SHOW application_name") != "left-behind"
