@@ -4,10 +4,11 @@
 
 What a user would script by hand: for each Gretel row, a fresh in-memory database, its
 sql_context run as a script, the query run and fetched. No sandbox, no bounds, no parsing.
-Run it beside the command with farm-bench (bench/README.md) for the ratio:
+Run it and the command in turn, a few times each, and compare their user + system CPU
+(`/usr/bin/time -v` on each run) for the ratio (bench/README.md):
 
-    farm-bench -n 3 --timeout 600 --vs "python -m bench plain-sqlite" -- \\
-        python -m services.cli validate --engines sqlite --json --no-progress FILE
+    python -m bench plain-sqlite
+    python -m services.cli validate --engines sqlite --json --no-progress FILE
 """
 
 from __future__ import annotations
