@@ -13,23 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from proto.common import Engine
 from shared.datasets.formats import DatasetFormat
 from shared.sql.dialects import parse_engine, parse_engine_list
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
     from shared.datasets import DatasetReader
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,10 +57,23 @@ def print_json(payload: Any) -> None:
 
 
 def stderr_console() -> Console:
+    # rich is imported where it is used: `--help` loads none of it (#23).
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
 def make_progress(console: Console, *, enabled: bool = True) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     """A progress bar on stderr, so stdout stays a clean table or JSON document."""
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -95,6 +101,8 @@ def render_validity_title(report: dict[str, Any]) -> str:
 
 
 def render_validity_table(report: dict[str, Any], requested: list[Engine]) -> Table:
+    from rich.table import Table
+
     """DataFramer's table from a `sqlsynth validate --json` report: schema valid and query valid
     (and non-empty, at level full) per engine, then on any and on all engines."""
     table = Table()

@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from proto.common import Engine, Level, Policy
 from services.cli.common import (
@@ -177,6 +176,8 @@ def command(
             first = (reason.splitlines() or [""])[0][:300]
             console.print(f"{engine} unavailable: {first}", highlight=False, markup=False)
     else:
+        from rich.console import Console
+
         stdout = Console()
         stdout.print(render_validity_title(report), highlight=False)
         stdout.print(render_validity_table(report, engines))

@@ -9,6 +9,7 @@ from typing import Any
 from proto.sample import ErrorClass
 from shared.engines.failures import CheckFailed
 from shared.engines.fixture import Fixture
+from shared.record_scope import remember
 
 
 def measure_row_bytes(row: Sequence[Any]) -> int:
@@ -43,7 +44,14 @@ class ResultBudget:
 
 
 def measure_fixture_bytes(fixture: Fixture) -> int:
-    """Bytes of the fixture as given: its DDL text and its row values (as text)."""
+    """Bytes of the fixture as given: its DDL text and its row values (as text).
+
+    Once per record (record_scope.py): each engine's build asks, and the rows are the bulk of
+    a template fixture (#23)."""
+    return remember(("fixture_bytes", fixture.key), lambda: _measure_fixture_bytes(fixture))
+
+
+def _measure_fixture_bytes(fixture: Fixture) -> int:
     size = len(fixture.ddl.encode())
     for table in fixture.rows:
         for row in table.values:
@@ -52,7 +60,12 @@ def measure_fixture_bytes(fixture: Fixture) -> int:
 
 
 def find_longest_row_value(fixture: Fixture) -> int:
-    """Characters of the longest string among the fixture's rows."""
+    """Characters of the longest string among the fixture's rows (once per record: each
+    engine's screen bounds and its build ask)."""
+    return remember(("longest_row_value", fixture.key), lambda: _find_longest_row_value(fixture))
+
+
+def _find_longest_row_value(fixture: Fixture) -> int:
     longest = 0
     for table in fixture.rows:
         for row in table.values:

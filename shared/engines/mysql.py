@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomysql
 import pymysql
@@ -80,6 +80,16 @@ COUNTERS_SQL = (
 # another engine of the run dropped the fixture with its role.
 MYSQL_MISSING = frozenset({1146, 1049, 1959, 3530})
 _UNAVAILABLE = (OSError, asyncio.IncompleteReadError, pymysql.err.InterfaceError)
+
+
+T = TypeVar("T")
+
+
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """Await with a deadline in this task: asyncio.wait_for (3.11) makes a task and a timer per
+    call, and a check sends seven statements (#23). TimeoutError past the deadline, as before."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]
@@ -179,7 +189,7 @@ class MysqlEngine(SqlEngine):
 
     async def _acquire(self, pool: aiomysql.Pool) -> aiomysql.Connection:
         try:
-            return await asyncio.wait_for(pool.acquire(), self.acquire_s)
+            return await within(pool.acquire(), self.acquire_s)
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError) as exc:
             raise EngineUnavailable(f"mysql: no connection: {exc!r}") from exc
 
@@ -194,7 +204,7 @@ class MysqlEngine(SqlEngine):
         """One of our own round trips, bounded: no answer in time means the engine is stuck."""
         conn = cur.connection
         try:
-            await asyncio.wait_for(cur.execute(sql, args), timeout or self.backstop_s)
+            await within(cur.execute(sql, args), timeout or self.backstop_s)
         except TimeoutError as exc:
             conn.close()  # the protocol state is unknown after a cancelled read
             raise EngineUnavailable(f"mysql: no answer to {sql.split()[0]}") from exc
@@ -224,12 +234,14 @@ class MysqlEngine(SqlEngine):
             self._query.release(conn)
 
     async def _finish_session(self, conn: aiomysql.Connection) -> None:
-        """Roll back and reset the session for the next check; a stuck connection is closed."""
+        """Roll back and reset the session for the next check; a stuck connection is closed.
+
+        COM_RESET_CONNECTION rolls back the open transaction itself (MySQL and MariaDB both
+        document it), so a ROLLBACK before it was one more round trip per check (#23)."""
         if conn.closed:
             return
         try:
-            await asyncio.wait_for(conn.rollback(), self.backstop_s)
-            await asyncio.wait_for(self._reset_session(conn), self.backstop_s)
+            await within(self._reset_session(conn), self.backstop_s)
         except (*_UNAVAILABLE, pymysql.err.MySQLError, TimeoutError):
             conn.close()
 
@@ -289,17 +301,17 @@ class MysqlEngine(SqlEngine):
             began = time.perf_counter()
             await self._run(cur, "PREPARE sx_q FROM %s", (sql,))
             try:
-                await asyncio.wait_for(cur.execute("EXECUTE sx_q"), self.backstop_s)
+                await within(cur.execute("EXECUTE sx_q"), self.backstop_s)
                 if writes:
                     affected = max(cur.rowcount, 0)
-                    await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+                    await within(cur.fetchall(), self.backstop_s)
                     spent = ms_since(began)
                     tables = [await self._read_table(cur, t, budget) for t in handle.tables]
                     return QueryResult(affected=affected, tables=tables, engine_ms=spent)
                 rows: list[Any] = []
                 while len(rows) < limit:
                     # Streamed: rows arrive one packet at a time, counted as they come.
-                    chunk = await asyncio.wait_for(
+                    chunk = await within(
                         cur.fetchmany(budget.next_chunk(limit - len(rows))), self.backstop_s
                     )
                     budget.take(chunk)
@@ -309,7 +321,7 @@ class MysqlEngine(SqlEngine):
                 columns = tuple(d[0] for d in cur.description or ())
                 # Rows beyond the cap: sql_select_limit stops them, or (an explicit larger
                 # LIMIT) the statement timeout does while the cursor drains them on close.
-                await asyncio.wait_for(cur.close(), self.backstop_s)
+                await within(cur.close(), self.backstop_s)
             except TimeoutError as exc:
                 raise await self._timed_out(conn) from exc
             except CheckFailed:
@@ -324,7 +336,7 @@ class MysqlEngine(SqlEngine):
     ) -> tuple[str, int, list[Any]]:
         # An explicit LIMIT overrides the session's sql_select_limit.
         await self._run(cur, f"SELECT * FROM {table} LIMIT {STATE_ROW_CAP + 1}")
-        rows = list(await asyncio.wait_for(cur.fetchall(), self.backstop_s))
+        rows = list(await within(cur.fetchall(), self.backstop_s))
         budget.take(rows)
         if len(rows) > STATE_ROW_CAP:
             raise CheckFailed(ErrorClass.TOO_MANY_ROWS, f"{table} grew past {STATE_ROW_CAP} rows")
@@ -398,7 +410,7 @@ class MysqlEngine(SqlEngine):
                 await self._run(cur, "PREPARE sx_ddl FROM %s", (statement,))
                 await self._run(cur, "EXECUTE sx_ddl")
             for insert in plan.inserts:
-                await asyncio.wait_for(cur.executemany(insert.sql, insert.rows), self.backstop_s)
+                await within(cur.executemany(insert.sql, insert.rows), self.backstop_s)
             await self._check_fixture_size(cur, name, plan.tables)
             marker = f"INSERT INTO {self._control}.fixtures (name) VALUES (%s)"
             await self._run(cur, marker, (name,))
@@ -420,7 +432,7 @@ class MysqlEngine(SqlEngine):
         in the background); past max_fixture_bytes the fixture is refused."""
         if tables:
             await self._run(cur, "ANALYZE TABLE " + ", ".join(tables))
-            await asyncio.wait_for(cur.fetchall(), self.backstop_s)
+            await within(cur.fetchall(), self.backstop_s)
         await self._run(
             cur,
             "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "

@@ -106,6 +106,33 @@ PG_PARAM_CONVERTERS: dict[str, Callable[[Scalar], object]] = {
 }
 
 
+class QueryConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A query-role connection that remembers its session was reset with the check's rollback
+    (end_check), so the pool's release does not reset it a second time."""
+
+    _reset_done = False
+
+    def mark_reset(self) -> None:
+        self._reset_done = True
+
+
+async def end_check(conn: asyncpg.Connection, timeout: float) -> None:
+    """Roll a check back and reset its session in one round trip (one simple query) instead of
+    two, the rollback and the pool's reset on release (#23). Raises as execute() does; a
+    connection already terminated (a killed statement) raises InterfaceError."""
+    await conn.execute("ROLLBACK;\n" + conn.get_reset_query(), timeout=timeout)
+    conn.mark_reset()
+
+
+async def reset_unless_done(conn: asyncpg.Connection) -> None:
+    """The query pool's reset on release: nothing more after end_check did it; the full reset
+    otherwise (a check whose rollback failed still leaves a clean session or none)."""
+    if getattr(conn, "_reset_done", False):
+        conn._reset_done = False
+        return
+    await conn.execute(conn.get_reset_query())
+
+
 @dataclass(frozen=True)
 class PgFixture:
     schema: str
@@ -187,6 +214,8 @@ class PostgresEngine(SqlEngine):
                 min_size=1,
                 max_size=self.settings.pool_size,
                 server_settings={**settings, "default_transaction_read_only": "on"},
+                connection_class=QueryConnection,
+                reset=reset_unless_done,
             )
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             await self.close()
@@ -232,7 +261,7 @@ class PostgresEngine(SqlEngine):
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
         finally:
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
-                await conn.execute("ROLLBACK", timeout=self.backstop_s)
+                await end_check(conn, self.backstop_s)
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 await self._query.release(conn, timeout=self.backstop_s)
 
@@ -303,12 +332,13 @@ class PostgresEngine(SqlEngine):
                 rows: list[tuple[Any, ...]] = []
                 while len(rows) < limit:
                     # Chunks sized by the bytes seen so far: huge rows come a few at a time.
-                    chunk = await cursor.fetch(
-                        budget.next_chunk(limit - len(rows)), timeout=self.backstop_s
-                    )
+                    asked = budget.next_chunk(limit - len(rows))
+                    chunk = await cursor.fetch(asked, timeout=self.backstop_s)
                     budget.take(chunk)
                     rows.extend(tuple(r) for r in chunk)
-                    if not chunk:
+                    if len(chunk) < asked:
+                        # Fewer rows than asked: the server ended the portal instead of
+                        # suspending it, so asking again would only learn that (#23).
                         break
             except asyncpg.PostgresError as exc:
                 raise classify_pg(exc) from exc

@@ -8,15 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from proto.common import Engine, PromptStyle
 from proto.sample import TableRows
 from shared.record_scope import per_record
 from shared.sense.findings import Origin
-from shared.sql.feature_parse import resolve_dialect
-from shared.sql.schema_facts import ForeignKey, SchemaFacts, extract_schema_facts
+from shared.sql.schema_facts import ForeignKey, SchemaFacts, read_schema_creates
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ class SenseInput:
 
 
 _INSERT = re.compile(r"\bINSERT\s+INTO\b", re.IGNORECASE)
-_CREATE = re.compile(r"^\s*CREATE\s+TABLE", re.IGNORECASE)
+# sqlglot's own dialect: the one `Expression.sql()` writes column types in.
+_DEFAULT_DIALECT = Dialect.get_or_raise(None)
 
 
 @dataclass(frozen=True)
@@ -93,19 +93,18 @@ def _singular(table: str) -> str:
 
 @per_record(maxsize=512)
 def read_schema(ddl: str, dialect: Engine = Engine.SQLITE) -> SchemaInfo:
-    """Never raises: a CREATE TABLE sqlglot cannot read adds nothing."""
-    facts = extract_schema_facts(ddl, dialect)
+    """Never raises: a CREATE TABLE sqlglot cannot read adds nothing.
+
+    The column types and NOT NULLs come from the trees the facts were read from (one parse of
+    the DDL, #23); the trees are shared, so types are written without the generator's copy
+    (a type node is written as it is: no preprocessing rewrites a node inside a statement)."""
+    facts, creates = read_schema_creates(ddl, dialect)
     types: dict[str, dict[str, str]] = {}
     not_null: set[tuple[str, str]] = set()
     spelled: dict[str, str] = {}
-    for chunk in ddl.split(";"):
-        if not _CREATE.match(chunk):
-            continue
-        try:
-            create = sqlglot.parse_one(chunk, read=resolve_dialect(dialect))
-        except Exception:  # sqlglot raises more than ParseError on odd DDL
-            continue
-        schema = create.this if isinstance(create, exp.Create) else None
+    generator = _DEFAULT_DIALECT.generator()
+    for create in creates:
+        schema = create.this
         if not isinstance(schema, exp.Schema) or not isinstance(schema.this, exp.Table):
             continue
         table = schema.this.name.lower()
@@ -116,7 +115,7 @@ def read_schema(ddl: str, dialect: Engine = Engine.SQLITE) -> SchemaInfo:
             name = item.name.lower()
             spelled.setdefault(name, item.name)
             kind = item.args.get("kind")
-            columns[name] = kind.sql().upper() if kind is not None else ""
+            columns[name] = generator.generate(kind, copy=False).upper() if kind is not None else ""
             for constraint in item.args.get("constraints") or []:
                 if isinstance(constraint.args.get("kind"), exp.NotNullColumnConstraint) and not (
                     constraint.args["kind"].args.get("allow_null")

@@ -61,11 +61,23 @@ class _Collector:
     # (table, columns, ref_table, ref_columns); ref_columns empty means "its primary key".
     references: list[tuple[str, list[str], str, list[str]]] = field(default_factory=list)
     unparsed: int = 0
+    # The CREATE TABLE trees read, in order (read_schema_creates).
+    creates: list[exp.Create] = field(default_factory=list)
 
 
 @per_record(maxsize=1024)
 def extract_schema_facts(ddl: str, dialect: Engine | str = Engine.SQLITE) -> SchemaFacts:
     """Read the tables, columns and keys declared in `ddl`; never raises on bad DDL."""
+    return read_schema_creates(ddl, dialect)[0]
+
+
+@per_record(maxsize=1024)
+def read_schema_creates(
+    ddl: str, dialect: Engine | str = Engine.SQLITE
+) -> tuple[SchemaFacts, tuple[exp.Create, ...]]:
+    """The facts, and the CREATE TABLE trees they were read from (read-only: the trees are
+    shared by every caller within a record). One parse of the DDL serves both: the sense
+    checks' column types came from a second parse of each statement (#23)."""
     dialect_name = resolve_dialect(dialect)
     found = _Collector()
     for tokens, text in _ddl_statements(ddl, dialect_name, found):
@@ -77,11 +89,12 @@ def extract_schema_facts(ddl: str, dialect: Engine | str = Engine.SQLITE) -> Sch
         for statement in statements:
             if isinstance(statement, exp.Create) and statement.kind == "TABLE":
                 _collect_create(statement, found)
+                found.creates.append(statement)
             elif isinstance(statement, exp.Alter) and statement.args.get("kind") == "TABLE":
                 _collect_alter(statement, found)
             elif isinstance(statement, exp.Command):
                 found.unparsed += 1  # sqlglot gave up on the syntax and kept the raw text
-    return _freeze(found)
+    return _freeze(found), tuple(found.creates)
 
 
 def _ddl_statements(

@@ -112,3 +112,9 @@ def test_an_offline_service_starts_without_the_sdks_and_the_report(service: str)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_validate_help_leaves_rich_unloaded() -> None:
+    """#23: rich's console, progress bars and tables (~50 ms of imports, a third of the
+    command's) are imported by the commands that print with them, when they run."""
+    assert loaded_by(["validate", "--help"], ("rich.console", "rich.progress", "rich.table")) == []

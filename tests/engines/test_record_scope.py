@@ -13,7 +13,7 @@ from proto.common import Engine, Level, Policy
 from proto.sample import TableRows
 from shared.datasets.check import check_record
 from shared.datasets.record import DatasetRecord
-from shared.engines import reading, sandbox
+from shared.engines import budgets, reading, sandbox
 from shared.engines.fixture import Fixture
 from shared.engines.quoting import find_query_names
 from shared.engines.reading import Reading, read_sql
@@ -176,3 +176,28 @@ def test_measures_behind_checks_are_remembered_per_record_only(
             assert scope.reused >= 1
             computed = scope.computed
         assert computed >= 1  # computed within this record, not taken from the one before
+
+
+async def test_a_records_rows_are_measured_once_for_its_bounds_and_its_build(
+    validator: Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#23: the screen's string bounds and the fixture build both ask for the longest row
+    value, and every engine's build for the fixture's size; one pass over the rows per record
+    answers them all. Another record (different rows) is measured again."""
+    passes: Counter[str] = Counter()
+    real_longest, real_bytes = budgets._find_longest_row_value, budgets._measure_fixture_bytes
+
+    def longest(fixture: Fixture) -> int:
+        passes["longest"] += 1
+        return real_longest(fixture)
+
+    def size(fixture: Fixture) -> int:
+        passes["bytes"] += 1
+        return real_bytes(fixture)
+
+    monkeypatch.setattr(budgets, "_find_longest_row_value", longest)
+    monkeypatch.setattr(budgets, "_measure_fixture_bytes", size)
+    for pay, expected in ((11.5, 1), (12.5, 2)):
+        validation, _ = await validator.validate(make_fixture(pay), QUERY)
+        assert validation.checks[0].ok
+        assert passes == {"longest": expected, "bytes": expected}

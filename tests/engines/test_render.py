@@ -8,6 +8,7 @@ import sqlglot
 from proto.common import Complexity, Engine, PromptStyle, TaskType
 from proto.sample import Draft, TableRows
 from shared.engines.fixture import Fixture, fixture_from_draft
+from shared.engines.reading import engine_dialect, read_sql
 from shared.engines.render import (
     FixtureRenderError,
     plan_fixture,
@@ -15,6 +16,7 @@ from shared.engines.render import (
     render_sql,
     split_statements,
 )
+from shared.record_scope import record_scope
 from shared.sql.dialects import sqlglot_dialect
 
 ROWS = (TableRows(table="t", columns=["a", "b"], values=[[1, "x"], [2, None]]),)
@@ -124,3 +126,34 @@ def test_row_inserts_use_the_driver_placeholders_and_ddl_spelling(
 def test_unparseable_ddl_cannot_be_rendered_for_another_engine() -> None:
     with pytest.raises(FixtureRenderError):
         render_fixture(Fixture("CREATE TABLE t (a INT"), Engine.POSTGRES)
+
+
+def test_rendering_for_other_engines_reads_a_create_once_and_leaves_its_reading_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """#23: each target gets its own copy of the statement's one reading (not a second parse),
+    and the target's fixups (unquoting, TEXT keys widened for MySQL) never reach the reading
+    the SQLite screen and the name search share."""
+    ddl = 'CREATE TABLE "Shop" ("Code" TEXT PRIMARY KEY, price REAL)'
+    source = engine_dialect(Engine.SQLITE)
+    parses: list[str] = []
+    real = source.parse
+
+    def counted(sql: str, **opts: object) -> object:
+        parses.append(sql)
+        return real(sql, **opts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source, "parse", counted)
+    with record_scope():
+        shared = read_sql(ddl, Engine.SQLITE).first
+        assert shared is not None
+        before = shared.sql()
+        postgres = plan_fixture(Fixture(ddl, Engine.SQLITE), Engine.POSTGRES).statements
+        mysql = plan_fixture(Fixture(ddl, Engine.SQLITE), Engine.MYSQL).statements
+        assert shared.sql() == before  # the reading is as it was
+        assert read_sql(ddl, Engine.SQLITE).first is shared
+    assert parses == []  # neither target parsed the statement again
+    # the targets got their fixups: names unquoted where safe, the TEXT key widened
+    assert mysql[0].startswith("CREATE TABLE Shop (Code VARCHAR(255)")
+    assert postgres[0].startswith("CREATE TABLE Shop (Code TEXT")
+    assert '"Shop"' in before and '"Code"' in before
