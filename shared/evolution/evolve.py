@@ -28,6 +28,7 @@ from shared.evolution.describe_sub import Unsaid
 from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operators import OPERATORS
 from shared.evolution.parents import Parent
+from shared.evolution.scope import narrows_optional_side
 from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
 from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
 from shared.sense import Origin, SenseCheck, SenseInput, analyse_record
@@ -266,6 +267,11 @@ def check_candidate(
         # Session 9: one BETWEEN added to an 80-token query keeps the hybrid score at 0.96,
         # past the SQL layer's 0.95; such drafts were refused after the engines had run them.
         log.dropped["sql_close_to_parent"] += 1
+        return None
+    if narrows_optional_side(parent.draft.sql, candidate.sql):
+        # "counting only rooms with ..." while the WHERE also drops the hotels without such
+        # a room (shared.evolution.scope): the words would scope one count, the SQL all.
+        log.dropped["filter_on_optional_side"] += 1
         return None
     rows = ctx.run(candidate.sql)
     if rows is None:
