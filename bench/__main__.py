@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "drafts": "bench.drafts",
     "expansion": "bench.expansion",
     "profile": "bench.profile",
+    "origins": "bench.origins",
 }
 
 
