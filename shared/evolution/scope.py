@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from shared.evolution.context import view_query
+from shared.evolution.operand import operand_of
 
 
 def optional_aliases(select: exp.Select) -> set[str]:
@@ -69,12 +70,15 @@ def narrows_optional_side(parent_sql: str, sql: str) -> bool:
     except sqlglot.errors.SqlglotError:
         return False
     view = view_query(tree)
+    # A summary CTE's body is what the operators changed (shared.evolution.operand).
+    view = operand_of(view).view if view is not None else None
     if view is None or view.select is None or not view.aggregated:
         return False
     optional = optional_aliases(view.select)
     if not optional:
         return False
     parent_view = view_query(before)
+    parent_view = operand_of(parent_view).view if parent_view is not None else None
     parent_select = parent_view.select if parent_view is not None else None
     known = {c.sql() for c in _conjuncts(parent_select)} if parent_select is not None else set()
     for condition in _conjuncts(view.select):
