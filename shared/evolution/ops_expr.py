@@ -102,7 +102,9 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
                 yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
         yield from group_windows
         return
-    if view.select.args.get("distinct"):
+    if view.select.args.get("distinct") or view.select.args.get("limit"):
+        # A rank computed before a LIMIT keeps one or a few rows: "the rank by price within
+        # each segment of the first customer" (session 10's reading).
         return
     outer = _outer_joined(view.select)
     for alias, table, name in numbers:
@@ -215,6 +217,10 @@ def _band(
 ) -> Iterator[Evolution]:
     is_date = ctx.kind(table, name) is Kind.DATE
     high, low = ("Recent", "Earlier") if is_date else ("High", "Low")
+    if view.select is not None and any(
+        p.alias_or_name == f"{name}_band" for p in view.select.expressions
+    ):
+        return  # a second band of the same column under the same name (session 10's reading)
     for cut in list(thresholds(ctx.values(table, name), rng))[:2]:
         tree = view.tree.copy()
         case = exp.Case(

@@ -102,3 +102,22 @@ async def test_the_new_windows_agree_on_three_engines(stack: LocalStack) -> None
             assert validation.results_agree is not False, sql
     finally:
         await close_engines(engines)
+
+
+def test_no_window_before_a_limit_and_no_second_band_of_a_column() -> None:
+    """Session 10's reading: a rank "of the first customer" (computed before LIMIT 1), and a
+    second 'unit cost band' beside the parent's under the same column name."""
+    limited = ROWS + " ORDER BY c.title LIMIT 1"
+    assert not [e for e in proposals(limited) if windows(e)]
+    banded = (
+        "SELECT c.title, CASE WHEN c.fee >= 10 THEN 'High' ELSE 'Low' END AS fee_band"
+        " FROM courses AS c"
+    )
+    from shared.evolution.ops_expr import propose_op
+
+    view = view_query(sqlglot.parse_one(banded, read="sqlite"))
+    assert view is not None
+    with EvolveContext.open(SCHEMA, ()) as ctx:
+        found = [e for seed in range(8) for e in propose_op(view, ctx, random.Random(seed))]
+    assert found
+    assert not [e for e in found if e.sql.count("AS fee_band") > 1]
