@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "expansion": "bench.expansion",
     "profile": "bench.profile",
     "stage-cpu": "bench.stage_cpu",
+    "origins": "bench.origins",
 }
 
 

@@ -26,8 +26,10 @@ from shared.evolution.context import (
 from shared.evolution.describe_joins import counted_table
 from shared.evolution.describe_sub import Unsaid
 from shared.evolution.model import ChangeKind, Evolution, Operator
-from shared.evolution.operators import OPERATORS
+from shared.evolution.operand import operand_of
+from shared.evolution.operators import propose
 from shared.evolution.parents import Parent
+from shared.evolution.scope import narrows_optional_side
 from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
 from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
 from shared.sense import Origin, SenseCheck, SenseInput, analyse_record
@@ -166,7 +168,7 @@ def first_passing(
     sql_close: Callable[[str, str], bool] | None = None,
 ) -> EvolvedDraft | None:
     """The first of `op`'s candidates (at most MAX_TRIES) that passes the trial run, or None."""
-    for candidate in islice(OPERATORS[op].propose(trial.view, trial.ctx, rng), MAX_TRIES):
+    for candidate in islice(propose(op, trial.view, trial.ctx, rng), MAX_TRIES):
         candidate = situated(candidate, trial.view, trial.ctx)
         evolved = try_candidate(
             parent,
@@ -189,7 +191,9 @@ _OWN_ROWS = frozenset({ChangeKind.ADD_FILTER, ChangeKind.ADD_BETWEEN, ChangeKind
 
 
 def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = None) -> Evolution:
-    """The change with what the question needs to know of the query around it."""
+    """The change with what the question needs to know of the query around it (of a summary
+    CTE's body when the operator changed that: its filters restrict the rows it counts)."""
+    view = operand_of(view).view
     select = view.select
     known = _rows_counted(view, ctx) if view.main is not None else None
     main = words(view.main[1]) if view.main is not None else ""
@@ -266,6 +270,11 @@ def check_candidate(
         # Session 9: one BETWEEN added to an 80-token query keeps the hybrid score at 0.96,
         # past the SQL layer's 0.95; such drafts were refused after the engines had run them.
         log.dropped["sql_close_to_parent"] += 1
+        return None
+    if narrows_optional_side(parent.draft.sql, candidate.sql):
+        # "counting only rooms with ..." while the WHERE also drops the hotels without such
+        # a room (shared.evolution.scope): the words would scope one count, the SQL all.
+        log.dropped["filter_on_optional_side"] += 1
         return None
     rows = ctx.run(candidate.sql)
     if rows is None:

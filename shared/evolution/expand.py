@@ -22,6 +22,7 @@ from proto.sample import Draft, Scalar
 from shared.evolution.build import literal
 from shared.evolution.context import EvolveContext, Kind, QueryView
 from shared.evolution.evolve import MAX_TRIES, EvolvedDraft, EvolveLog, check_candidate, open_trial
+from shared.evolution.expand_sense import makes_sense
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 from shared.evolution.parents import Parent
 from shared.evolution.reschema import propose_column_swaps, propose_table_swaps
@@ -106,6 +107,9 @@ def expand_pattern(
         passed: list[tuple[ExpandKind, Draft]] = []
         for kind in ExpandKind:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
+                if not makes_sense(parent.draft.sql, candidate.sql, ctx):
+                    log.dropped["expansion_out_of_role"] += 1
+                    continue
                 draft = check_candidate(
                     parent, candidate, ctx, before, rng, log, reword, None, trial.warnings
                 )

@@ -48,6 +48,9 @@ class Change:
     replaces: Scalar = None
     is_date: bool = False
     is_text: bool = False
+    # ADD_METRIC / ADD_RANK over a window partitioned by a column: that column in words
+    # ("rank by price within each course").
+    within: str = ""
     # Set from the query, not by the operator: what a filter restricts in an aggregate query
     # ("counting only invoices ..."), and whether a LIMIT follows the filter ("among those").
     counted: str = ""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.evolution.context import EvolveContext, QueryView
 from shared.evolution.model import Evolution, Operator
+from shared.evolution.operand import operand_of
 from shared.evolution.ops_clause import feasible_join, feasible_logic, propose_join, propose_logic
 from shared.evolution.ops_expr import feasible_func, feasible_op, propose_func, propose_op
 from shared.evolution.ops_nest import feasible_nest, feasible_set, propose_nest, propose_set
@@ -39,5 +40,17 @@ OPERATORS: dict[Operator, OperatorSpec] = {
 
 
 def score_feasibility(view: QueryView, ctx: EvolveContext) -> dict[Operator, float]:
-    """S_feas for every operator, in [0, 1]."""
-    return {op: min(1.0, max(0.0, spec.feasible(view, ctx))) for op, spec in OPERATORS.items()}
+    """S_feas for every operator, in [0, 1], on what the operators change (operand_of)."""
+    operand = operand_of(view).view
+    return {op: min(1.0, max(0.0, spec.feasible(operand, ctx))) for op, spec in OPERATORS.items()}
+
+
+def propose(
+    op: Operator, view: QueryView, ctx: EvolveContext, rng: random.Random
+) -> Iterator[Evolution]:
+    """`op`'s candidates for the whole query (a summary CTE's body changed and put back)."""
+    operand = operand_of(view)
+    for evolution in OPERATORS[op].propose(operand.view, ctx, rng):
+        sql = operand.splice(evolution.sql)
+        if sql is not None:
+            yield replace(evolution, sql=sql)

@@ -19,6 +19,13 @@ from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 # Aggregates whose result does not grow with duplicated rows come first: a join before the
 # aggregate then cannot inflate them (the sense check `fan_out_aggregate`).
 METRICS: tuple[tuple[str, str], ...] = (("MAX", "highest"), ("MIN", "lowest"), ("AVG", "average"))
+# How often a grouped query's window over its groups (a rank by, or the overall total of, a
+# measure it has) is tried before another aggregate. Session 9's round 2 had fewer functions
+# per query than the first generation (1.24 against 1.31): another MAX/MIN on a long grouped
+# question stayed within the question cosine of its parent, and a row query had one rank per
+# non-null number to offer. The template's own group windows (query/outputs.group_window)
+# read differently and add a window as well (EvolSQL appendix G.3: "window functions").
+GROUP_WINDOW_FIRST = 0.5
 
 
 def feasible_func(view: QueryView, ctx: EvolveContext) -> float:
@@ -80,6 +87,10 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
             for a in view.select.find_all(exp.AggFunc)
             for c in a.find_all(exp.Column)
         }
+        group_windows = list(_group_windows(view, rng))
+        if group_windows and rng.random() < GROUP_WINDOW_FIRST:
+            yield from group_windows
+            group_windows = []
         for alias, table, name in sorted(numbers, key=lambda s: s[2] in taken):
             for fn, word in rng.sample(METRICS, len(METRICS)):
                 tree = view.tree.copy()
@@ -89,8 +100,11 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
                 tree.select(exp.alias_(call, f"{word}_{name}"), copy=False)
                 change = Change(ChangeKind.ADD_METRIC, label=view.label(table, name), word=word)
                 yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
+        yield from group_windows
         return
-    if view.select.args.get("distinct"):
+    if view.select.args.get("distinct") or view.select.args.get("limit"):
+        # A rank computed before a LIMIT keeps one or a few rows: "the rank by price within
+        # each segment of the first customer" (session 10's reading).
         return
     outer = _outer_joined(view.select)
     for alias, table, name in numbers:
@@ -106,6 +120,7 @@ def propose_func(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
         tree.select(exp.alias_(window, f"{name}_rank"), copy=False)
         change = Change(ChangeKind.ADD_RANK, label=view.label(table, name))
         yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
+        yield from _partitioned(view, ctx, rng, (alias, table, name), pinned)
 
 
 def _outer_joined(select: exp.Select) -> set[str]:
@@ -202,6 +217,10 @@ def _band(
 ) -> Iterator[Evolution]:
     is_date = ctx.kind(table, name) is Kind.DATE
     high, low = ("Recent", "Earlier") if is_date else ("High", "Low")
+    if view.select is not None and any(
+        p.alias_or_name == f"{name}_band" for p in view.select.expressions
+    ):
+        return  # a second band of the same column under the same name (session 10's reading)
     for cut in list(thresholds(ctx.values(table, name), rng))[:2]:
         tree = view.tree.copy()
         case = exp.Case(
@@ -227,3 +246,85 @@ def view_of(tree: exp.Expr) -> QueryView:
     view = view_query(tree)
     assert view is not None, "a copy of a SELECT is a SELECT"
     return view
+
+
+def _counted_label(view: QueryView, agg: exp.Expr) -> str | None:
+    """A COUNT or an integer SUM of the SELECT list in words, or None (an average, a distinct
+    count or a decimal total: its overall sum would be approximate or meaningless)."""
+    if isinstance(agg, exp.Count) and not isinstance(agg.this, exp.Distinct):
+        arg = agg.this
+        alias = arg.table if isinstance(arg, exp.Column) else ""
+        table = view.sources.get(alias) if alias else (view.main[1] if view.main else None)
+        return f"number of {words(table)}" if table else None
+    return None
+
+
+def _group_windows(view: QueryView, rng: random.Random) -> Iterator[Evolution]:
+    """On a grouped query: the overall total of a count it shows, or a rank by it."""
+    if view.select is None or not view.select.args.get("group"):
+        return
+    if view.select.find(exp.Window) is not None:
+        return
+    counts = [
+        (bare, label)
+        for projection in view.select.expressions
+        if isinstance(bare := projection.unalias(), exp.Count)
+        and (label := _counted_label(view, bare)) is not None
+    ]
+    rng.shuffle(counts)
+    for agg, label in counts:
+        kinds = [True, False]
+        rng.shuffle(kinds)
+        for overall in kinds:
+            tree = view.tree.copy()
+            if overall:
+                window = exp.Window(this=exp.func("SUM", agg.copy()))
+                name, change = "overall", Change(ChangeKind.ADD_METRIC, label=label, word="overall")
+            else:
+                order = exp.Order(expressions=[exp.Ordered(this=agg.copy(), desc=True)])
+                window = exp.Window(this=exp.func("RANK"), order=order)
+                name, change = "rank", Change(ChangeKind.ADD_RANK, label=label)
+            alias = f"{label.replace(' ', '_')}_{name}"
+            tree.select(exp.alias_(window, alias), copy=False)
+            yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)
+
+
+def _partitioned(
+    view: QueryView,
+    ctx: EvolveContext,
+    rng: random.Random,
+    source: tuple[str, str, str],
+    pinned: set[tuple[str, str]],
+) -> Iterator[Evolution]:
+    """A row query's number ranked, or totalled, within each value of a categorical text column
+    of the query (the template's "rank by price within each course", "total price within each
+    course")."""
+    if view.select is None:
+        return
+    alias, table, name = source
+    parts = [
+        (a, t, c)
+        for a, t, c in sources_of(view, ctx, Kind.TEXT)
+        if (a, c) not in pinned and ("", c) not in pinned and ctx.categorical(t, c)
+    ]
+    if not parts:
+        return
+    part_alias, part_table, part = rng.choice(parts)
+    within = view.label(part_table, part)
+    partition = [column(part_alias, part)]
+    tree = view.tree.copy()
+    # A total of a decimal column is summed in floating point by SQLite and exactly by
+    # PostgreSQL: only whole numbers are totalled.
+    whole = "INT" in ctx.info.type_of(table, name).upper()
+    if not whole or rng.random() < 0.5:
+        order = exp.Order(expressions=[exp.Ordered(this=column(alias, name), desc=True)])
+        window = exp.Window(this=exp.func("RANK"), partition_by=partition, order=order)
+        tree.select(exp.alias_(window, f"{name}_rank_in_{part}"), copy=False)
+        change = Change(ChangeKind.ADD_RANK, label=view.label(table, name), within=within)
+    else:
+        window = exp.Window(this=exp.func("SUM", column(alias, name)), partition_by=partition)
+        tree.select(exp.alias_(window, f"{part}_total_{name}"), copy=False)
+        change = Change(
+            ChangeKind.ADD_METRIC, label=view.label(table, name), word="total", within=within
+        )
+    yield Evolution(tree.sql(dialect="sqlite"), Operator.FUNC, change)

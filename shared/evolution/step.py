@@ -36,7 +36,7 @@ from shared.evolution.evolve import (
     sorted_rows,
 )
 from shared.evolution.model import Operator
-from shared.evolution.operators import OPERATORS, score_feasibility
+from shared.evolution.operators import propose, score_feasibility
 from shared.evolution.parents import Parent
 from shared.report.metrics import count_complexity
 from shared.sense import SenseCheck
@@ -194,7 +194,7 @@ def compose_step(
     a structural second operator on top, until one passes the trial run against the family."""
     quiet = EvolveLog()  # the first steps' own drops are not the step's outcome
     firsts = 0
-    for first in islice(OPERATORS[op].propose(trial.view, trial.ctx, rng), 2 * step.firsts + 4):
+    for first in islice(propose(op, trial.view, trial.ctx, rng), 2 * step.firsts + 4):
         first = situated(first, trial.view, trial.ctx)
         middle_draft = check_candidate(
             parent, first, trial.ctx, trial.before, rng, quiet, config.reword, None, allowed
@@ -240,7 +240,7 @@ def _second_step(
     sql_close = family.sql_check(config.sql_close_to_parent)
     reword = config.reword
     for second in seconds[: step.seconds]:
-        for candidate in islice(OPERATORS[second].propose(view, ctx, rng), step.tries):
+        for candidate in islice(propose(second, view, ctx, rng), step.tries):
             candidate = situated(candidate, view, ctx)
             draft = check_candidate(
                 middle,

@@ -63,12 +63,13 @@ def _restrict(change: Change, condition: str) -> str:
 def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
     """The clause that says what the change added (appended to the parent's question)."""
     kind = change.kind
+    within = f" within each {change.within}" if change.within else ""
     if kind is ChangeKind.ADD_METRIC:
-        return f"and also the {change.word} {change.label}"
+        return f"and also the {change.word} {change.label}{within}"
     if kind is ChangeKind.ADD_RANK:
         # Not "each" (asks for a grouping) nor "highest" (asks for an ORDER BY or MAX): the
         # sense checks' question rules read those words (ranking_words warnings).
-        return f"with a rank number by {change.label} in descending order"
+        return f"with a rank number by {change.label} in descending order{within}"
     if kind is ChangeKind.ADD_BETWEEN:
         return _restrict(change, _condition(change, rng, terse))
     if kind is ChangeKind.ADD_BAND:
