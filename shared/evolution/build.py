@@ -63,6 +63,22 @@ def columns_used(tree: exp.Expr) -> set[str]:
     return {c.name.lower() for c in tree.find_all(exp.Column)}
 
 
+def where_conjuncts(select: exp.Select) -> list[exp.Expr]:
+    """The top-level AND-ed conditions of a SELECT's WHERE, parentheses opened."""
+    where = select.args.get("where")
+    stack = [where.this] if where is not None else []
+    out: list[exp.Expr] = []
+    while stack:
+        part = stack.pop()
+        if isinstance(part, exp.Paren):
+            stack.append(part.this)
+        elif isinstance(part, exp.And):
+            stack += [part.this, part.expression]
+        else:
+            out.append(part)
+    return out
+
+
 def where_columns(select: exp.Select) -> set[str]:
     where = select.args.get("where")
     return columns_used(where) if where is not None else set()

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from shared.evolution.build import column, literal, sources_of, thresholds, where_columns
+from shared.evolution.build import (
+    column,
+    literal,
+    sources_of,
+    thresholds,
+    where_columns,
+    where_conjuncts,
+)
 from shared.evolution.context import EvolveContext, Kind, QueryView, view_query, words
 from shared.evolution.model import Change, ChangeKind, Evolution, Operator
 
@@ -48,17 +55,9 @@ def pinned_columns(select: exp.Select) -> set[tuple[str, str]]:
     one value in every row, so a rank or a MIN/MAX of it says nothing (every rank 1: "rank by
     year of enrollment of students with year of enrollment 2020", seen reading 30 evolved
     records)."""
-    where = select.args.get("where")
-    node = where.this if where is not None else None
     pinned: set[tuple[str, str]] = set()
-    stack = [node] if node is not None else []
-    while stack:
-        part = stack.pop()
-        if isinstance(part, exp.Paren):
-            stack.append(part.this)
-        elif isinstance(part, exp.And):
-            stack += [part.this, part.expression]
-        elif isinstance(part, exp.Is) and isinstance(part.expression, exp.Null):
+    for part in where_conjuncts(select):
+        if isinstance(part, exp.Is) and isinstance(part.expression, exp.Null):
             # NULL in every row: a MAX of it is NULL ("highest delay of runs with no delay",
             # seen reading session 8's evolved records).
             if isinstance(part.this, exp.Column):

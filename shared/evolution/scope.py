@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from shared.evolution.build import where_conjuncts
 from shared.evolution.context import view_query
 from shared.evolution.operand import operand_of
 
@@ -30,21 +31,6 @@ def optional_aliases(select: exp.Select) -> set[str]:
         if side in {"LEFT", "FULL"} or through:
             optional.add(alias)
     return optional
-
-
-def _conjuncts(select: exp.Select) -> list[exp.Expr]:
-    where = select.args.get("where")
-    stack = [where.this] if where is not None else []
-    out: list[exp.Expr] = []
-    while stack:
-        part = stack.pop()
-        if isinstance(part, exp.Paren):
-            stack.append(part.this)
-        elif isinstance(part, exp.And):
-            stack += [part.this, part.expression]
-        else:
-            out.append(part)
-    return out
 
 
 def _outer_columns(node: exp.Expr) -> set[str]:
@@ -80,8 +66,10 @@ def narrows_optional_side(parent_sql: str, sql: str) -> bool:
     parent_view = view_query(before)
     parent_view = operand_of(parent_view).view if parent_view is not None else None
     parent_select = parent_view.select if parent_view is not None else None
-    known = {c.sql() for c in _conjuncts(parent_select)} if parent_select is not None else set()
-    for condition in _conjuncts(view.select):
+    known = (
+        {c.sql() for c in where_conjuncts(parent_select)} if parent_select is not None else set()
+    )
+    for condition in where_conjuncts(view.select):
         if condition.sql() not in known and _outer_columns(condition) & optional:
             return True
     joined = {
