@@ -8,12 +8,14 @@ pipeline cannot drift from the deployed one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from proto import subjects
 from proto.common import Stage
 from proto.sample import SampleEnvelope
+from shared.engines.patience import patiently
 from shared.pipeline.emit import Emit
 
 StageFn = Callable[[SampleEnvelope], Awaitable[Sequence[Emit]]]
@@ -77,10 +79,12 @@ class PipelineDriver:
             if handler is None:
                 left.append(emit)
                 continue
-            pending.extend(await handler(emit.envelope))
+            # An engine that did not answer is asked again after a wait, as JetStream
+            # redelivers the sample to a service; a stage that keeps failing ends the run.
+            pending.extend(await patiently(functools.partial(handler, emit.envelope)))
         return left
 
     async def run_envelope(self, subject: str, envelope: SampleEnvelope) -> list[Emit]:
         """Start one envelope at `subject` (e.g. sample.planned) and follow it out."""
         handler = self.handlers[subject]
-        return await self.run(await handler(envelope))
+        return await self.run(await patiently(functools.partial(handler, envelope)))

@@ -11,6 +11,7 @@ from proto import subjects
 from proto.common import Outcome, Stage
 from proto.sample import SampleEnvelope
 from services.common.app import create_service
+from shared.errors import EngineUnavailable
 from shared.pipeline.emit import Emit
 from shared.pipeline.routes import ROUTES, PipelineDriver, StageFn, routes_of
 from shared.settings import ServiceSettings
@@ -67,6 +68,22 @@ async def test_a_stage_not_given_is_where_the_sample_leaves() -> None:
     )
     [left] = await driver.run_envelope(subjects.SAMPLE_PLANNED, make_envelope("a"))
     assert left.subject == subjects.SAMPLE_DRAFTED and seen == [subjects.SAMPLE_DRAFTED]
+
+
+async def test_an_engine_that_did_not_answer_is_asked_again_as_a_redelivery_would() -> None:
+    """In one process nothing redelivers: the driver retries the stage (an evolve run lost all
+    its records to one MariaDB timeout on a loaded machine)."""
+    calls: list[str] = []
+
+    async def validate(envelope: SampleEnvelope) -> Sequence[Emit]:
+        calls.append(envelope.sample_id)
+        if len(calls) == 1:
+            raise EngineUnavailable("mysql: no connection: TimeoutError()")
+        return [Emit(subjects.SAMPLE_CHECKED, envelope, Outcome.CHECKED)]
+
+    driver = PipelineDriver({subjects.SAMPLE_DRAFTED: validate})
+    [left] = await driver.run_envelope(subjects.SAMPLE_DRAFTED, make_envelope("a"))
+    assert left.subject == subjects.SAMPLE_CHECKED and calls == ["a", "a"]
 
 
 def test_a_handler_for_a_subject_nothing_consumes_is_refused() -> None:

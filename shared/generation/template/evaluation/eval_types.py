@@ -128,6 +128,11 @@ def sort_positions(
     perm = _sorted(keys, descs, nulls_small=True)
     if any(v is None for k in keys for v in k) and perm != _sorted(keys, descs, False):
         raise Fragile("NULLs decide the sort order (engines place them differently)")
+    folded = [tuple(v.casefold() if isinstance(v, str) else v for v in k) for k in keys]
+    if folded != keys and _sorted(folded, descs, nulls_small=True) != perm:
+        # MariaDB's default collation ignores case; SQLite and PostgreSQL (C) do not:
+        # "macOS 14" sorts after "Windows 11" on two engines and before it on the third.
+        raise Fragile("letter case decides the text order (collations differ)")
     if not ties:
         for a, b in itertools.pairwise(perm):
             if keys[a] == keys[b] and (rows is None or rows[a] != rows[b]):
