@@ -45,6 +45,15 @@ class Tally:
     rejected_drafted: int = 0  # refused by the engines, the sense checks or the review
     not_drafted: int = 0  # no draft came out of the plan
 
+    def add_refused(self, kind: str, envelope: Mapping[str, Any]) -> None:
+        """A duplicate, or a rejection with or without a draft."""
+        if kind == "duplicate":
+            self.duplicates += 1
+        elif drafted(envelope):
+            self.rejected_drafted += 1
+        else:
+            self.not_drafted += 1
+
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
@@ -78,13 +87,7 @@ def drafted(envelope: Mapping[str, Any]) -> bool:
 def add_refusals(tallies: dict[str, Tally], lines: Iterable[Mapping[str, Any]], kind: str) -> None:
     for line in lines:
         envelope = line.get("envelope") or {}
-        tally = tallies[origin_of_envelope(envelope)]
-        if kind == "duplicate":
-            tally.duplicates += 1
-        elif drafted(envelope):
-            tally.rejected_drafted += 1
-        else:
-            tally.not_drafted += 1
+        tallies[origin_of_envelope(envelope)].add_refused(kind, envelope)
 
 
 def tally_run(run_dir: Path) -> dict[str, Tally]:
@@ -122,15 +125,8 @@ def tally_evolved(evolved: Path, base_ids: set[str]) -> dict[str, Tally]:
         tallies[f"evolved round {round_of(str(record['id']))}"].accepted.append(record)
     for line, kind in refused:
         envelope = line.get("envelope") or {}
-        tally = tallies[
-            f"evolved round {round_of(str(line.get('id') or envelope.get('sample_id')))}"
-        ]
-        if kind == "duplicate":
-            tally.duplicates += 1
-        elif drafted(envelope):
-            tally.rejected_drafted += 1
-        else:
-            tally.not_drafted += 1
+        record_id = str(line.get("id") or envelope.get("sample_id"))
+        tallies[f"evolved round {round_of(record_id)}"].add_refused(kind, envelope)
     return tallies
 
 
