@@ -8,20 +8,49 @@ mode with a higher count, replaces the earlier one), and knows in memory which i
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from proto.seed import SeedEvent
 
+# nats-py lists a bucket's keys through a watcher with no deadline of its own: on a loaded
+# machine its end-of-replay marker can go missing and the call never returns, which left the
+# planner stuck in its start-up (no run planned, no error). Each listing gets a deadline, and a
+# listing that missed it (or a request that timed out) is started afresh.
+KEYS_DEADLINE_S = 20.0
+KEYS_ATTEMPTS = 4
 
-async def list_keys(kv: KeyValue) -> list[str]:
-    try:
-        return list(await kv.keys())
-    except NoKeysError:
-        return []
+
+async def list_keys(
+    kv: KeyValue,
+    *,
+    deadline_s: float = KEYS_DEADLINE_S,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> list[str]:
+    """Every key of the bucket ([] for an empty one); after KEYS_ATTEMPTS listings that did not
+    finish in time, the last TimeoutError is raised (the service exits and is restarted)."""
+
+    async def listing() -> list[str]:
+        try:
+            return list(await asyncio.wait_for(kv.keys(), deadline_s))
+        except NoKeysError:
+            return []
+
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(asyncio.TimeoutError),
+        stop=stop_after_attempt(KEYS_ATTEMPTS),
+        wait=wait_exponential(multiplier=1, max=4),
+        sleep=sleep,
+        reraise=True,
+    ):
+        with attempt:
+            return await listing()
+    raise AssertionError("unreachable: tenacity reraises the last error")
 
 
 class SeedPools:

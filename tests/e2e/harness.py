@@ -76,6 +76,7 @@ async def run_to_completion(
     client = await RunClient.connect(stack.dsn("nats") or "")
     started = time.monotonic()
     status: RunStatus | None = None
+    plan: RunPlan | None = None
     try:
         await client.publish_seeds(seeds or [])
         await client.request_run(request)
@@ -92,7 +93,38 @@ async def run_to_completion(
                 assert status is not None and plan is not None
                 return RunOutput(request, status, plan, out_dir, time.monotonic() - started)
             await asyncio.sleep(0.2)
-        logs = {p.name: p.read_text()[-2000:] for p in (out_dir / "logs").glob("*.log")}
-        raise AssertionError(f"run did not finish in {timeout_s}s; status={status}; logs={logs}")
+        raise AssertionError(stall_report(timeout_s, status, plan, supervisor, out_dir))
     finally:
         await client.close()
+
+
+def stall_report(
+    timeout_s: float,
+    status: RunStatus | None,
+    plan: RunPlan | None,
+    supervisor: Supervisor,
+    out_dir: Path,
+) -> str:
+    """Why a run did not end, short enough to survive a CI log excerpt: the plan's and the
+    status's counts, the services that died, and each log's last warning or error lines (the
+    whole logs are printed, for the captured output)."""
+    lines = [f"run did not finish in {timeout_s}s"]
+    if plan is not None:
+        lines.append(
+            f"plan: planned={plan.planned} done={plan.done} "
+            f"waiting_for_seeds={plan.waiting_for_seeds} seeds={len(plan.seed_ids)} "
+            f"problems={plan.problems[:3]}"
+        )
+    if status is not None:
+        lines.append(
+            f"status: finished={status.finished} accepted={status.accepted} "
+            f"duplicate={status.duplicate} rejected={status.rejected}"
+        )
+    lines.append(f"dead services: {supervisor.dead()}")
+    for log in sorted((out_dir / "logs").glob("*.log")):
+        text = log.read_text(errors="replace")
+        print(f"--- {log.name} (last 4000 chars)\n{text[-4000:]}")
+        loud = [ln for ln in text.splitlines() if '"error"' in ln or '"warning"' in ln]
+        for line in loud[-2:]:
+            lines.append(f"{log.name}: {line[:300]}")
+    return "\n".join(lines)
