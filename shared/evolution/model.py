@@ -48,6 +48,9 @@ class Change:
     replaces: Scalar = None
     is_date: bool = False
     is_text: bool = False
+    # ADD_BAND over a column that can be NULL (nullable, or on a LEFT JOIN's optional side):
+    # a row without a value gets no band rather than the lower one.
+    blank: bool = False
     # ADD_METRIC / ADD_RANK over a window partitioned by a column: that column in words
     # ("rank by price within each course").
     within: str = ""

@@ -80,6 +80,12 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
             if change.is_date
             else f"{_show(cut, change)} or more"
         )
+        if change.blank:
+            below = f"before {_show(cut, change)}" if change.is_date else "below that"
+            return (
+                f"along with a {change.label} band ('{high}' when {bound}, '{low}' when {below},"
+                f" none without a {change.label})"
+            )
         return f"along with a {change.label} band ('{high}' when {bound}, otherwise '{low}')"
 
     if kind is ChangeKind.ADD_FILTER:
