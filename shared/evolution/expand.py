@@ -94,18 +94,27 @@ def _proposals(
 
 
 def expand_pattern(
-    parent: Parent, rng: random.Random, log: EvolveLog, reword: Reword = Reword.REALIZED
+    parent: Parent,
+    rng: random.Random,
+    log: EvolveLog,
+    reword: Reword = Reword.REALIZED,
+    first: ExpandKind | None = None,
 ) -> tuple[ExpandKind, Draft] | None:
     """One variant of an accepted sample's pattern along the schema (tables, then columns, then
-    values: the order SQL-Factory's expansion moves away from its seed), through the trial
-    run; None when no variant passes (the caller rejects the sample with that reason)."""
+    values: the order SQL-Factory's expansion moves away from its seed; from `first` on, then
+    round, when a seed is expanded again), through the trial run: the first kind with a
+    passing variant gives it. None when no variant passes (the caller rejects the sample)."""
     trial = open_trial(parent, log)
     if trial is None:
         return None
     view, ctx, before = trial.view, trial.ctx, trial.before
     with ctx:
         passed: list[tuple[ExpandKind, Draft]] = []
-        for kind in ExpandKind:
+        kinds = list(ExpandKind)
+        if first is not None:
+            start = kinds.index(first)
+            kinds = kinds[start:] + kinds[:start]
+        for kind in kinds:
             for candidate in islice(_proposals(kind, view, ctx, rng), MAX_TRIES):
                 if not makes_sense(parent.draft.sql, candidate.sql, ctx):
                     log.dropped["expansion_out_of_role"] += 1
@@ -117,6 +126,8 @@ def expand_pattern(
                     passed.append((kind, draft))
                 if len(passed) >= PICK_FROM:
                     break
+            if passed:
+                break  # the first kind that yields is the variant's kind: a later one is not
     if not passed:
         return None
     # The variant whose question shares the fewest words with the parent's: SQL-Factory keeps
