@@ -24,6 +24,7 @@ class ChangeKind(StrEnum):
     ADD_HAVING = "add_having"  # logic: a HAVING over the groups' count
     JOIN_SHOW = "join_show"  # join: a parent table joined along a foreign key, a column shown
     JOIN_FILTER = "join_filter"  # join: a parent table joined along a foreign key and filtered
+    JOIN_COUNT = "join_count"  # join: a referencing table LEFT JOINed, its rows counted per row
     ABOVE_AVERAGE = "above_average"  # nest: compared with a scalar subquery's average
     CTE_ABOVE_AVERAGE = "cte_above_average"  # nest: groups in a CTE above the groups' average
     EXISTS_CHILD = "exists_child"  # set: EXISTS / NOT EXISTS over a referencing table
