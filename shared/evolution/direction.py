@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from shared.evolution.model import Operator
 from shared.evolution.wording import Reword
 
-
 # P_target (Eq. 10), towards harder queries: relational expansion and nesting are the operators
 # that add tables, joins, subqueries and CTEs (EvolSQL Table 3), so they weigh more where they
 # are feasible. Session 10: with a uniform target, round 1 had fewer joins (0.93 against 0.99)

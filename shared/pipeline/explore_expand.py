@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from proto.common import ExpansionKind, SeedMode, TaskType
 from proto.run import Growth, GrowthMode, GrowthRound, PatternSeed, RunRequest, RunStatus
 from proto.sample import SampleEnvelope
+from shared.evolution.expand import has_variants
+from shared.evolution.parents import Parent
 from shared.sql.features import analyze_query
 
 
@@ -110,7 +112,9 @@ def observe_accepted(growth: Growth, envelope: SampleEnvelope, config: GrowthCon
     growth.patterns[pattern] = growth.patterns.get(pattern, 0) + 1
     for table in tables:
         growth.tables[table] = growth.tables.get(table, 0) + 1
-    if not _promising(envelope):
+    if not _promising(envelope) or not has_variants(
+        Parent(envelope.sample_id, envelope.draft, envelope.blueprint)
+    ):
         return
     draft = envelope.draft.model_copy(
         update={"sql_by_dialect": {}, "sql_context_by_dialect": {}, "reasoning": None}

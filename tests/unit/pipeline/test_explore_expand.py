@@ -14,7 +14,7 @@ from proto.common import ExpansionKind, SeedMode
 from proto.run import GrowthMode
 from proto.sample import SampleEnvelope
 from shared.evolution.evolve import EvolveLog
-from shared.evolution.expand import expand_pattern
+from shared.evolution.expand import expand_pattern, has_variants
 from shared.evolution.parents import Parent, parent_from_record
 from shared.pipeline.emit import Emit
 from shared.pipeline.generate import GeneratorStage
@@ -223,3 +223,25 @@ def test_a_preferred_kind_is_tried_first() -> None:
                 found.setdefault(first, []).append(made[0])
     for first, kinds in found.items():
         assert kinds.count(first) > len(kinds) / 2, (first, kinds)
+
+
+def test_a_seed_without_a_variant_is_not_pooled() -> None:
+    """Session 11's run: 9 of 24 expansions rejected at the generator had no variant to try (a
+    summary CTE, a COUNT(*) over one filter): such a seed costs a planned sample for nothing."""
+    runner = planner()
+    emits = runner.advance(None)
+    for n, parent in enumerate(PARENTS):
+        envelope = emits[0].envelope.model_copy(
+            deep=True, update={"sample_id": f"r-{n:07d}", "draft": parent.draft}
+        )
+        envelope.blueprint = parent.blueprint
+        runner.observe_accepted(envelope)
+    growth = runner.plan.growth
+    assert growth is not None
+    pooled = {s.draft.sql for s in growth.pool}
+    left_out = [p for p in PARENTS if p.draft.sql not in pooled]
+    assert pooled and left_out
+    for parent in left_out:
+        assert not has_variants(parent)
+        found = expand_pattern(parent, random.Random(1), EvolveLog())
+        assert found is None, parent.draft.sql
