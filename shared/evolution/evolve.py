@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import sqlglot
+from sqlglot import exp
 
 from proto.sample import Blueprint, Draft, TokenCost
 from shared.evolution.context import (
@@ -202,9 +203,28 @@ def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = 
     # (a child's rows when the filter is on the child), not necessarily the FROM table's.
     own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
     counted = (words(known) if known else own or main) if view.aggregated else ""
+    if own and own in _grouped_rows(view, ctx):
+        # Grouped by this table's key (one group per row, as a child count per row is): a
+        # filter on it picks the groups, not the rows counted (session 11's reading: "counting
+        # only usage records with date activated ..." for a filter on the phone lines).
+        counted = ""
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)
+
+
+def _grouped_rows(view: QueryView, ctx: EvolveContext | None) -> set[str]:
+    """The tables (in words) whose primary key the GROUP BY holds: each group is one row."""
+    group = view.select.args.get("group") if view.select is not None else None
+    if ctx is None or group is None:
+        return set()
+    return {
+        words(view.sources[c.table])
+        for c in group.expressions
+        if isinstance(c, exp.Column)
+        and c.table in view.sources
+        and ctx.info.is_primary_key(view.sources[c.table], c.name)
+    }
 
 
 def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str | None:

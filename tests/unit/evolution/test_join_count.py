@@ -10,7 +10,7 @@ import random
 import pytest
 import sqlglot
 
-from proto.common import Engine
+from proto.common import Engine, PromptStyle
 from shared.engines.fixture import Fixture
 from shared.engines.registry import close_engines, open_engines
 from shared.engines.settings import EngineSettings
@@ -24,13 +24,14 @@ SCHEMA = (
     "CREATE TABLE branches (id INTEGER PRIMARY KEY, branch_name VARCHAR(20) NOT NULL,"
     " region VARCHAR(10) NOT NULL);\n"
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, full_name VARCHAR(30) NOT NULL,"
-    " home_branch_id INTEGER NOT NULL REFERENCES branches(id));\n"
+    " segment VARCHAR(10) NOT NULL, home_branch_id INTEGER NOT NULL REFERENCES branches(id));\n"
     "CREATE TABLE loans (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL"
     " REFERENCES customers(id), amount DECIMAL(10,2) NOT NULL);\n"
     "INSERT INTO branches (id, branch_name, region) VALUES (1, 'Dock', 'South'),"
     " (2, 'Hill', 'South'), (3, 'Mill', 'North');\n"
-    "INSERT INTO customers (id, full_name, home_branch_id) VALUES (1, 'Ana Ruiz', 1),"
-    " (2, 'Bo Lind', 2), (3, 'Cy Park', 1), (4, 'Ana Ruiz', 2), (5, 'Di Moss', 3);\n"
+    "INSERT INTO customers (id, full_name, segment, home_branch_id) VALUES"
+    " (1, 'Ana Ruiz', 'Retail', 1), (2, 'Bo Lind', 'Retail', 2), (3, 'Cy Park', 'Business', 1),"
+    " (4, 'Ana Ruiz', 'Business', 2), (5, 'Di Moss', 'Retail', 3), (6, 'Ed Roe', 'Retail', 1);\n"
     "INSERT INTO loans (id, customer_id, amount) VALUES (1, 1, 500.00), (2, 1, 250.00),"
     " (3, 3, 900.00), (4, 4, 120.00), (5, 5, 80.00);"
 )
@@ -96,3 +97,31 @@ async def test_the_counts_agree_on_three_engines(stack: LocalStack) -> None:
             assert validation.results_agree is not False, sql
     finally:
         await close_engines(engines)
+
+
+def test_a_filter_on_the_counted_rows_owner_picks_rows_not_counted_children() -> None:
+    """Session 11's reading: after a child count per phone line, a filter on the phone lines
+    was worded "counting only usage records with date activated ..."."""
+    from shared.evolution.evolve import situated
+    from shared.evolution.ops_clause import propose_logic
+    from shared.evolution.wording import reword_question
+
+    (grown,) = {e.sql: e for e in counts(PARENT)}.values()
+    view = view_query(sqlglot.parse_one(grown.sql, read="sqlite"))
+    assert view is not None
+    with EvolveContext.open(SCHEMA, ()) as ctx:
+        filters = [
+            situated(e, view, ctx)
+            for seed in range(6)
+            for e in propose_logic(view, ctx, random.Random(seed))
+            if e.change.kind is ChangeKind.ADD_FILTER and e.change.noun == "customers"
+        ]
+    assert filters
+    for evolution in filters:
+        question = reword_question(
+            "What are the full names and branch names of customers, with their loan counts?",
+            evolution.change,
+            PromptStyle.DIRECT,
+            random.Random(0),
+        )
+        assert question is not None and "counting only" not in question, question
