@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import sqlglot
+from sqlglot import exp
 
 from proto.sample import Blueprint, Draft, TokenCost
 from shared.evolution.context import (
@@ -29,7 +30,7 @@ from shared.evolution.model import ChangeKind, Evolution, Operator
 from shared.evolution.operand import operand_of
 from shared.evolution.operators import propose
 from shared.evolution.parents import Parent
-from shared.evolution.scope import narrows_optional_side
+from shared.evolution.scope import narrows_optional_side, optional_aliases
 from shared.evolution.wording import Reword, explain_change, realize_sql, reword_question
 from shared.report.metrics import COMPLEXITY_KEYS, count_complexity
 from shared.sense import Origin, SenseCheck, SenseInput, analyse_record
@@ -202,9 +203,29 @@ def situated(candidate: Evolution, view: QueryView, ctx: EvolveContext | None = 
     # (a child's rows when the filter is on the child), not necessarily the FROM table's.
     own = candidate.change.noun if candidate.change.kind in _OWN_ROWS else ""
     counted = (words(known) if known else own or main) if view.aggregated else ""
+    if own and select is not None and optional_aliases(select) and own in _grouped_rows(view, ctx):
+        # Grouped by this table's key with the counted rows LEFT JOINed (a child count per
+        # row): a filter on it drops groups that would show 0, it does not pick the rows
+        # counted (session 11's reading: "counting only usage records with date activated
+        # ..." for a filter on the phone lines). Over INNER joins both readings agree.
+        counted = ""
     limited = select is not None and select.args.get("limit") is not None
     change = replace(candidate.change, counted=counted, limited=limited)
     return replace(candidate, change=change)
+
+
+def _grouped_rows(view: QueryView, ctx: EvolveContext | None) -> set[str]:
+    """The tables (in words) whose primary key the GROUP BY holds: each group is one row."""
+    group = view.select.args.get("group") if view.select is not None else None
+    if ctx is None or group is None:
+        return set()
+    return {
+        words(view.sources[c.table])
+        for c in group.expressions
+        if isinstance(c, exp.Column)
+        and c.table in view.sources
+        and ctx.info.is_primary_key(view.sources[c.table], c.name)
+    }
 
 
 def _rows_counted(view: QueryView, ctx: EvolveContext | None) -> str | None:

@@ -24,6 +24,7 @@ class ChangeKind(StrEnum):
     ADD_HAVING = "add_having"  # logic: a HAVING over the groups' count
     JOIN_SHOW = "join_show"  # join: a parent table joined along a foreign key, a column shown
     JOIN_FILTER = "join_filter"  # join: a parent table joined along a foreign key and filtered
+    JOIN_COUNT = "join_count"  # join: a referencing table LEFT JOINed, its rows counted per row
     ABOVE_AVERAGE = "above_average"  # nest: compared with a scalar subquery's average
     CTE_ABOVE_AVERAGE = "cte_above_average"  # nest: groups in a CTE above the groups' average
     EXISTS_CHILD = "exists_child"  # set: EXISTS / NOT EXISTS over a referencing table
@@ -48,6 +49,9 @@ class Change:
     replaces: Scalar = None
     is_date: bool = False
     is_text: bool = False
+    # ADD_BAND over a column that can be NULL (nullable, or on a LEFT JOIN's optional side):
+    # a row without a value gets no band rather than the lower one.
+    blank: bool = False
     # ADD_METRIC / ADD_RANK over a window partitioned by a column: that column in words
     # ("rank by price within each course").
     within: str = ""

@@ -220,23 +220,32 @@ def _band(
         p.alias_or_name == f"{name}_band" for p in view.select.expressions
     ):
         return  # a second band of the same column under the same name (session 10's reading)
+    # An unmatched row of a LEFT JOIN (or a NULL) is neither 'Recent' nor 'Earlier': an ELSE
+    # would put it in the lower band (session 10's reading).
+    blank = not ctx.info.is_not_null(table, name) or (
+        view.select is not None and alias in _outer_joined(view.select)
+    )
     for cut in list(thresholds(ctx.values(table, name), rng))[:2]:
         tree = view.tree.copy()
-        case = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.GTE(this=column(alias, name), expression=literal(cut)),
-                    true=exp.Literal.string(high),
-                )
-            ],
-            default=exp.Literal.string(low),
-        )
+        ifs = [
+            exp.If(
+                this=exp.GTE(this=column(alias, name), expression=literal(cut)),
+                true=exp.Literal.string(high),
+            )
+        ]
+        lower = exp.Literal.string(low)
+        if blank:
+            ifs.append(
+                exp.If(this=exp.LT(this=column(alias, name), expression=literal(cut)), true=lower)
+            )
+        case = exp.Case(ifs=ifs, default=None if blank else lower)
         tree.select(exp.alias_(case, f"{name}_band"), copy=False)
         change = Change(
             ChangeKind.ADD_BAND,
             label=view.label(table, name),
             values=(cut, high, low),
             is_date=is_date,
+            blank=blank,
         )
         yield Evolution(tree.sql(dialect="sqlite"), Operator.OP, change)
 

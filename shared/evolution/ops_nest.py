@@ -32,7 +32,7 @@ CTE_NAME = "grouped"
 def feasible_nest(view: QueryView, ctx: EvolveContext) -> float:
     if view.select is None:
         return 0.0
-    if _cte_ready(view):
+    if _cte_ready(view, ctx):
         return 1.0
     return 0.8 if sources_of(view, ctx, Kind.NUMBER) else 0.0
 
@@ -40,8 +40,8 @@ def feasible_nest(view: QueryView, ctx: EvolveContext) -> float:
 def propose_nest(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Iterator[Evolution]:
     if view.select is None:
         return
-    if _cte_ready(view) and rng.random() < 0.6:
-        yield from _cte(view)
+    if _cte_ready(view, ctx) and rng.random() < 0.6:
+        yield from _cte(view, ctx)
     numbers = sources_of(view, ctx, Kind.NUMBER)
     rng.shuffle(numbers)
     for alias, table, name in numbers[:4]:
@@ -55,8 +55,8 @@ def propose_nest(view: QueryView, ctx: EvolveContext, rng: random.Random) -> Ite
             label = view.label(table, name)
             change = Change(ChangeKind.ABOVE_AVERAGE, label=label, noun=words(table), op=op)
             yield Evolution(tree.sql(dialect="sqlite"), Operator.NEST, change)
-    if _cte_ready(view):
-        yield from _cte(view)
+    if _cte_ready(view, ctx):
+        yield from _cte(view, ctx)
 
 
 def _outputs(select: exp.Select) -> list[str] | None:
@@ -66,16 +66,49 @@ def _outputs(select: exp.Select) -> list[str] | None:
     return names
 
 
-def _cte_ready(view: QueryView) -> bool:
+def _numeric_metrics(view: QueryView, ctx: EvolveContext) -> list[str]:
+    """The aliases of the SELECT's aggregates whose value is a number. AVG over the groups'
+    metric is taken on every engine: PostgreSQL has no AVG(date) (session 10 lost a MAX(start
+    date) compared with its average), and an average of text says nothing."""
+    select = view.select
+    if select is None:
+        return []
+    return [
+        p.alias
+        for p in select.expressions
+        if isinstance(p, exp.Alias) and p.find(exp.AggFunc) and _is_number(p.this, view, ctx)
+    ]
+
+
+def _is_number(value: exp.Expr, view: QueryView, ctx: EvolveContext) -> bool:
+    agg = value.find(exp.AggFunc)
+    if agg is None:
+        return False
+    if isinstance(agg, exp.Count):
+        return True
+    # MIN / MAX / SUM / AVG keep their argument's type: every column in it must be a number.
+    named = list(agg.find_all(exp.Column))
+    return bool(named) and all(_column_kind(c, view, ctx) is Kind.NUMBER for c in named)
+
+
+def _column_kind(col: exp.Column, view: QueryView, ctx: EvolveContext) -> Kind | None:
+    if col.table:
+        table = view.sources.get(col.table)
+        return ctx.kind(table, col.name) if table is not None else None
+    kinds = {ctx.kind(t, col.name) for t in view.sources.values() if col.name in ctx.columns(t)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _cte_ready(view: QueryView, ctx: EvolveContext) -> bool:
     select = view.select
     if select is None or not view.grouped or select.args.get("limit") or select.args.get("with_"):
         return False
     if _outputs(select) is None:
         return False
-    return any(isinstance(p, exp.Alias) and p.find(exp.AggFunc) for p in select.expressions)
+    return bool(_numeric_metrics(view, ctx))
 
 
-def _cte(view: QueryView) -> Iterator[Evolution]:
+def _cte(view: QueryView, ctx: EvolveContext) -> Iterator[Evolution]:
     """WITH grouped AS (the query) SELECT * FROM grouped WHERE metric > (its average)."""
     select = view.select
     assert select is not None
@@ -97,10 +130,7 @@ def _cte(view: QueryView) -> Iterator[Evolution]:
         renamed = term.copy()
         renamed.set("this", exp.column(match[0]))
         ordered.append(renamed)
-    metrics = [
-        p.alias for p in select.expressions if isinstance(p, exp.Alias) and p.find(exp.AggFunc)
-    ]
-    for metric in metrics:
+    for metric in _numeric_metrics(view, ctx):
         average = exp.select(exp.func("AVG", exp.column(metric))).from_(CTE_NAME)
         outer = (
             exp.select("*")

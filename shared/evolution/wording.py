@@ -80,6 +80,12 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
             if change.is_date
             else f"{_show(cut, change)} or more"
         )
+        if change.blank:
+            below = f"before {_show(cut, change)}" if change.is_date else "below that"
+            return (
+                f"along with a {change.label} band ('{high}' when {bound}, '{low}' when {below},"
+                f" none without a {change.label})"
+            )
         return f"along with a {change.label} band ('{high}' when {bound}, otherwise '{low}')"
 
     if kind is ChangeKind.ADD_FILTER:
@@ -88,6 +94,8 @@ def phrase_of(change: Change, rng: random.Random, terse: bool = False) -> str:
         return f"keeping only groups of more than {change.values[0]} {change.noun or 'rows'}"
     if kind is ChangeKind.JOIN_SHOW:
         return f"along with their {owned(change.noun, change.label)}"
+    if kind is ChangeKind.JOIN_COUNT:
+        return f"along with the number of {change.label} each has (0 when none)"
     if kind is ChangeKind.JOIN_FILTER:
         cond = _condition(replace(change, label=owned(change.noun, change.label)), rng, terse)
         return _restrict(change, cond)

@@ -31,7 +31,9 @@ def expand_envelope(envelope: SampleEnvelope) -> list[Emit]:
         return [reject(envelope, Stage.GENERATOR, reason, ErrorClass.GENERATION)]
     parent = Parent(envelope.blueprint.parent_id, envelope.draft, envelope.blueprint)
     log = EvolveLog()
-    found = expand_pattern(parent, random.Random(sample_seed(envelope)), log)
+    rng = random.Random(sample_seed(envelope))
+    # The planner's kind to try first (a seed expanded again moves another way).
+    found = expand_pattern(parent, rng, log, first=envelope.blueprint.expansion)
     if found is None:
         why = ", ".join(f"{k} {n}" for k, n in (log.dropped + log.skipped).most_common(3))
         reason = f"no variant of {parent.id}'s pattern passed the trial run ({why or 'none'})"

@@ -15,17 +15,24 @@ The Management Agent's rule (`decide`), written down in docs/evolution.md:
   `explore_rounds` more, expansion resumes).
 
 Seed selection (§4.3.1): promising = accepted at the first attempt with no sense finding, a
-first-generation SELECT; thin patterns and under-covered tables first; each seed once.
+first-generation SELECT; seeds used least first, then thin patterns and under-covered tables.
+A seed is expanded up to `seed_uses` times, each time with another kind of variant first
+(table, then column, then value: `preferred_kind`), and leaves the pool once used up, so
+promising samples of later rounds take its place (session 10: each seed used once, used
+seeds kept their place in the capped pool, and expanding rounds shrank 24 -> 12 -> 4 -> 2).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
-from proto.common import SeedMode, TaskType
+from proto.common import ExpansionKind, SeedMode, TaskType
 from proto.run import Growth, GrowthMode, GrowthRound, PatternSeed, RunRequest, RunStatus
 from proto.sample import SampleEnvelope
+from shared.evolution.expand import has_variants
+from shared.evolution.parents import Parent
 from shared.sql.features import analyze_query
 
 
@@ -39,6 +46,8 @@ class GrowthConfig:
     # Seeds kept in the plan, each with its draft: bounded so the plan stays far below the KV's
     # value limit (NATS max_payload, 1 MB by default).
     pool_cap: int = 24
+    # How often one seed is expanded (each time onto another kind of variant first).
+    seed_uses: int = 3
     min_round: int = 4
     seen_cap: int = 2048
 
@@ -103,7 +112,9 @@ def observe_accepted(growth: Growth, envelope: SampleEnvelope, config: GrowthCon
     growth.patterns[pattern] = growth.patterns.get(pattern, 0) + 1
     for table in tables:
         growth.tables[table] = growth.tables.get(table, 0) + 1
-    if not _promising(envelope):
+    if not _promising(envelope) or not has_variants(
+        Parent(envelope.sample_id, envelope.draft, envelope.blueprint)
+    ):
         return
     draft = envelope.draft.model_copy(
         update={"sql_by_dialect": {}, "sql_context_by_dialect": {}, "reasoning": None}
@@ -116,22 +127,39 @@ def observe_accepted(growth: Growth, envelope: SampleEnvelope, config: GrowthCon
         draft=draft,
     )
     growth.pool.append(seed)
+    # A used-up seed gives its place to a new one (it kept it before, and the pool ran dry).
+    uses = Counter(growth.used)
+    growth.pool[:] = [s for s in growth.pool if uses[s.sample_id] < config.seed_uses]
     if len(growth.pool) > config.pool_cap:
-        # Keep the thinnest patterns: a common one has enough samples already.
-        growth.pool.sort(key=lambda s: growth.patterns.get(s.pattern, 0))
+        # Keep the least used, then the thinnest patterns: a common one has enough samples.
+        growth.pool.sort(key=lambda s: (uses[s.sample_id], growth.patterns.get(s.pattern, 0)))
         del growth.pool[config.pool_cap :]
 
 
-def select_seeds(growth: Growth, count: int, avoid_schemas: frozenset[str]) -> list[PatternSeed]:
-    """§4.3.1: unused seeds over thin patterns and under-covered tables first."""
+def select_seeds(
+    growth: Growth, count: int, avoid_schemas: frozenset[str], max_uses: int = 1
+) -> list[PatternSeed]:
+    """§4.3.1: seeds used fewer than `max_uses` times, the least used first, then thin
+    patterns and under-covered tables; each at most once in a round."""
+    uses = Counter(growth.used)
 
-    def need(seed: PatternSeed) -> tuple[int, int, str]:
+    def need(seed: PatternSeed) -> tuple[int, int, int, str]:
         covered = min((growth.tables.get(t, 0) for t in seed.tables), default=0)
-        return (growth.patterns.get(seed.pattern, 0), covered, seed.sample_id)
+        pattern = growth.patterns.get(seed.pattern, 0)
+        return (uses[seed.sample_id], pattern, covered, seed.sample_id)
 
-    fresh = [s for s in growth.pool if s.sample_id not in growth.used]
+    fresh = [s for s in growth.pool if uses[s.sample_id] < max_uses]
     open_ = [s for s in fresh if s.blueprint.domain not in avoid_schemas]
     return sorted(open_, key=need)[:count]
+
+
+_KIND_ORDER = tuple(ExpansionKind)
+
+
+def preferred_kind(growth: Growth, seed: PatternSeed) -> ExpansionKind:
+    """The kind of variant a seed's next expansion tries first: table, column, value, in turn
+    over its uses (a second expansion of a seed moves another way than its first)."""
+    return _KIND_ORDER[growth.used.count(seed.sample_id) % len(_KIND_ORDER)]
 
 
 def close_round(growth: Growth, status: RunStatus | None) -> None:
@@ -157,7 +185,8 @@ def close_round(growth: Growth, status: RunStatus | None) -> None:
 def decide(growth: Growth, config: GrowthConfig) -> tuple[GrowthMode, str]:
     """S_{t+1} from the closed rounds (Eq. 1), and why in words (kept for the report)."""
     closed = [r for r in growth.rounds if r.closed]
-    has_seeds = any(s.sample_id not in growth.used for s in growth.pool)
+    uses = Counter(growth.used)
+    has_seeds = any(uses[s.sample_id] < config.seed_uses for s in growth.pool)
     if not closed:
         return GrowthMode.EXPLORE, "first round explores"
     last = closed[-1]
@@ -193,6 +222,7 @@ __all__ = [
     "decide",
     "index_of",
     "observe_accepted",
+    "preferred_kind",
     "round_size",
     "select_seeds",
 ]

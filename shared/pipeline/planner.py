@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from proto import subjects
-from proto.common import EvolutionOperator, Outcome, SeedMode, Stage
+from proto.common import EvolutionOperator, ExpansionKind, Outcome, SeedMode, Stage
 from proto.run import Growth, GrowthMode, GrowthRound, PatternSeed, RunPlan, RunRequest, RunStatus
 from proto.sample import Blueprint, SampleEnvelope
 from proto.seed import SeedEvent
@@ -27,6 +27,7 @@ from shared.pipeline.explore_expand import (
     close_round,
     decide,
     observe_accepted,
+    preferred_kind,
     round_size,
     select_seeds,
 )
@@ -194,7 +195,11 @@ class RunPlanner:
             observe_accepted(self.plan.growth, envelope, self.growth_config)
 
     def _expansion(
-        self, index: int, seed: PatternSeed, op: EvolutionOperator | None = None
+        self,
+        index: int,
+        seed: PatternSeed,
+        op: EvolutionOperator | None = None,
+        kind: ExpansionKind | None = None,
     ) -> SampleEnvelope:
         """An accepted sample's pattern to re-instantiate: the generator varies its tables,
         columns or values, or applies the operator `op` chosen here (EvolSQL); no model call.
@@ -208,6 +213,9 @@ class RunPlanner:
         }
         if op is not None:
             update["evolution"] = [*seed.blueprint.evolution, op]
+        if kind is not None:
+            # The kind of variant tried first; the generator sets the kind it made.
+            update["expansion"] = kind
         blueprint = seed.blueprint.model_copy(update=update)
         envelope = SampleEnvelope(
             run_id=request.run_id,
@@ -237,7 +245,7 @@ class RunPlanner:
             growth.rounds[-1].decision = reason
         size = min(round_size(plan.request, self.growth_config), needed - plan.planned)
         wanted = int(size * plan.request.expand_ratio) if mode is GrowthMode.EXPAND else 0
-        seeds = select_seeds(growth, wanted, avoid.schemas)
+        seeds = select_seeds(growth, wanted, avoid.schemas, self.growth_config.seed_uses)
         current = GrowthRound(index=len(growth.rounds), mode=mode, first=plan.planned)
         growth.rounds.append(current)
         evolving = round(len(seeds) * plan.request.evolve_share)
@@ -246,13 +254,14 @@ class RunPlanner:
             index = plan.planned
             if position < len(seeds):
                 seed = seeds[position]
+                kind = preferred_kind(growth, seed)
                 growth.used.append(seed.sample_id)
                 op = choose_operator(seed.draft, growth.operators) if position < evolving else None
                 if op is not None:
                     envelope = self._expansion(index, seed, op)
                     current.evolve += 1
                 else:
-                    envelope = self._expansion(index, seed)
+                    envelope = self._expansion(index, seed, kind=kind)
                     current.expand += 1
             else:
                 envelope = self._envelope(index, avoid)

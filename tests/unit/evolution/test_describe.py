@@ -215,3 +215,30 @@ def test_functional_wrapping_leaves_a_column_pinned_to_one_value() -> None:
         assert not [w for w in wrapped if re.search(r"(MIN|MAX|AVG)\(v\.mileage\)", w)]
         if text == grouped:  # the trips' own numbers are still wrapped
             assert [w for w in wrapped if "(t.km)" in w], wrapped
+
+
+def test_a_column_named_in_the_plural_is_not_pluralised_again() -> None:
+    """Session 10: an expanded question listed "minutess watched" (the realizer pluralised a
+    label whose head, "minutes", is plural already)."""
+    schema = (
+        "CREATE TABLE viewing_sessions (id INTEGER PRIMARY KEY, session_code VARCHAR(10) NOT NULL,"
+        " device_type VARCHAR(10) NOT NULL, minutes_watched INTEGER NOT NULL,"
+        " hours_rated INTEGER NOT NULL);\n"
+        "INSERT INTO viewing_sessions VALUES (1, 'S1', 'TV', 40, 1), (2, 'S2', 'TV', 55, 2),"
+        " (3, 'S3', 'Phone', 12, 1);"
+    )
+    sql = (
+        "SELECT vs.session_code, vs.minutes_watched, vs.hours_rated FROM viewing_sessions AS vs"
+        " WHERE vs.device_type = 'TV'"
+    )
+    with EvolveContext.open(schema, ()) as ctx:
+        questions = [
+            realize_sql(sql, ctx, style, random.Random(seed))
+            for style in (PromptStyle.DIRECT, PromptStyle.TERSE)
+            for seed in range(4)
+        ]
+    said = [q for q in questions if q is not None]
+    assert said
+    for question in said:
+        assert "minutes watched" in question and "hours rated" in question, question
+        assert not re.search(r"\bminutess|\bhourss", question), question

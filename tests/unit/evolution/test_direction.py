@@ -11,7 +11,7 @@ EVEN = dict.fromkeys(Operator, 1.0)
 
 
 def test_scarcity_is_the_papers_formula() -> None:
-    config = DirectionConfig(epsilon=0.05)
+    config = DirectionConfig(epsilon=0.05, target={})
     tally = OperatorTally()
     for _ in range(3):
         tally.add(Operator.FUNC)
@@ -23,7 +23,7 @@ def test_scarcity_is_the_papers_formula() -> None:
 
 
 def test_top_k_prefers_feasible_then_scarce() -> None:
-    config = DirectionConfig(top_k=2)
+    config = DirectionConfig(top_k=2, target={})
     tally = OperatorTally()
     feasibility = {**EVEN, Operator.NEST: 0.2, Operator.SET: 0.0}
     assert tally.select(feasibility, config) == [Operator.FUNC, Operator.OP]
@@ -33,13 +33,13 @@ def test_top_k_prefers_feasible_then_scarce() -> None:
     # Used operators lose utility; an infeasible one is never chosen however scarce.
     chosen = tally.select(feasibility, config)
     assert chosen == [Operator.LOGIC, Operator.JOIN]
-    assert Operator.SET not in tally.select(feasibility, DirectionConfig(top_k=6))
+    assert Operator.SET not in tally.select(feasibility, DirectionConfig(top_k=6, target={}))
 
 
 def test_selection_balances_operators_over_many_samples() -> None:
     """With equal feasibility, counting what was chosen keeps the shares near uniform (the
     mode collapse the scarcity weight exists to prevent)."""
-    config = DirectionConfig(top_k=1)
+    config = DirectionConfig(top_k=1, target={})
     tally = OperatorTally()
     for _ in range(600):
         [op] = tally.select(EVEN, config)
@@ -58,3 +58,22 @@ def test_target_distribution_steers_the_shares() -> None:
     # at 0.6 for NEST and 0.08 for each other operator (ε pulls toward the scarce ones).
     assert tally.counts[Operator.NEST] / 300 == pytest.approx(0.6, abs=0.02)
     assert tally.counts[Operator.FUNC] / 300 == pytest.approx(0.08, abs=0.02)
+
+
+def test_the_default_direction_favours_relational_expansion_and_nesting() -> None:
+    """Session 10: with a uniform target, round 1 had fewer joins and CTEs than the first
+    generation. Where they are feasible, JOIN and NEST now lead, and keep a larger share."""
+    config = DirectionConfig(top_k=2)
+    tally = OperatorTally()
+    assert set(tally.select(EVEN, config)) == {Operator.JOIN, Operator.NEST}
+    # Not where they cannot apply: the others then fill the places.
+    assert tally.select({**EVEN, Operator.JOIN: 0.0, Operator.NEST: 0.0}, config) == [
+        Operator.FUNC,
+        Operator.OP,
+    ]
+    single = DirectionConfig(top_k=1)
+    for _ in range(300):
+        [op] = tally.select(EVEN, single)
+        tally.add(op)
+    for op in (Operator.JOIN, Operator.NEST):
+        assert tally.counts[op] > tally.counts[Operator.FUNC] * 1.4

@@ -166,7 +166,9 @@ def test_the_cte_form_keeps_the_order_portable() -> None:
     )
     view = view_query(sqlglot.parse_one(sql))
     assert view is not None
-    [evolution] = list(_cte(view))
+    ddl = "CREATE TABLE group_classes (id INTEGER PRIMARY KEY, class_type VARCHAR(20) NOT NULL);"
+    with EvolveContext.open(ddl, ()) as ctx:
+        [evolution] = list(_cte(view, ctx))
     assert evolution.sql.endswith("ORDER BY class_count DESC, class_type ASC")
     assert "NULLS" not in render_sql(evolution.sql, Engine.SQLITE, Engine.MYSQL)
 

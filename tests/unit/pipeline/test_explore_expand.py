@@ -5,11 +5,16 @@ accepted samples as seeds, and falls back to exploring when a round's evaluation
 from __future__ import annotations
 
 import asyncio
+import random
+from collections import Counter
+from dataclasses import replace
 
 from proto import RunRequest, RunStatus, subjects
 from proto.common import ExpansionKind, SeedMode
 from proto.run import GrowthMode
 from proto.sample import SampleEnvelope
+from shared.evolution.evolve import EvolveLog
+from shared.evolution.expand import expand_pattern, has_variants
 from shared.evolution.parents import Parent, parent_from_record
 from shared.pipeline.emit import Emit
 from shared.pipeline.generate import GeneratorStage
@@ -170,3 +175,73 @@ def test_the_evolver_option_plans_operators_by_scarcity_and_the_generator_applie
         runner.observe_accepted(variant)
         assert growth.operators[op.value] >= 1
     assert drafted >= 1
+
+
+def test_expansion_keeps_its_share_as_seeds_are_reused_and_refilled() -> None:
+    """Session 10: each seed expanded once and used seeds kept their place in the capped pool,
+    so expanding rounds shrank (24 -> 12 -> 4 -> 2). A seed now serves up to `seed_uses`
+    expansions, each trying another kind of variant first, and leaves the pool used up."""
+    runner = planner(count=400, size=10, ratio=0.6)
+    # Only the pool is under test: every round's quality holds.
+    runner.growth_config = replace(runner.growth_config, max_redundancy=2.0)
+    config = runner.growth_config
+    planned = accepted = 0
+    expansions: list[SampleEnvelope] = []
+    for _ in range(14):
+        emits = runner.advance(status(accepted=accepted) if planned else None)
+        accept(runner, emits, planned)
+        planned += len(emits)
+        accepted = planned
+        expansions += [
+            e.envelope for e in emits if e.envelope.blueprint.seed_mode is SeedMode.PATTERN
+        ]
+        growth = runner.plan.growth
+        assert growth is not None
+        uses = Counter(growth.used)
+        assert all(uses[s.sample_id] < config.seed_uses for s in growth.pool)
+    growth = runner.plan.growth
+    assert growth is not None
+    expanding = [r for r in growth.rounds if r.mode is GrowthMode.EXPAND]
+    assert len(expanding) >= 10
+    assert [r.expand for r in expanding] == [6] * len(expanding), "no round runs dry"
+    by_seed: dict[str | None, list[ExpansionKind | None]] = {}
+    for envelope in expansions:
+        by_seed.setdefault(envelope.blueprint.parent_id, []).append(envelope.blueprint.expansion)
+    reused = [kinds for kinds in by_seed.values() if len(kinds) > 1]
+    assert reused, "a good seed is expanded more than once"
+    assert max(len(k) for k in by_seed.values()) <= config.seed_uses
+    for kinds in reused:
+        assert len(set(kinds)) == len(kinds), "each use of a seed tries another kind first"
+
+
+def test_a_preferred_kind_is_tried_first() -> None:
+    found: dict[ExpansionKind, list[ExpansionKind]] = {}
+    for first in (ExpansionKind.COLUMN, ExpansionKind.VALUE):
+        for parent in PARENTS[:12]:
+            made = expand_pattern(parent, random.Random(4), EvolveLog(), first=first)
+            if made is not None:
+                found.setdefault(first, []).append(made[0])
+    for first, kinds in found.items():
+        assert kinds.count(first) > len(kinds) / 2, (first, kinds)
+
+
+def test_a_seed_without_a_variant_is_not_pooled() -> None:
+    """Session 11's run: 9 of 24 expansions rejected at the generator had no variant to try (a
+    summary CTE, a COUNT(*) over one filter): such a seed costs a planned sample for nothing."""
+    runner = planner()
+    emits = runner.advance(None)
+    for n, parent in enumerate(PARENTS):
+        envelope = emits[0].envelope.model_copy(
+            deep=True, update={"sample_id": f"r-{n:07d}", "draft": parent.draft}
+        )
+        envelope.blueprint = parent.blueprint
+        runner.observe_accepted(envelope)
+    growth = runner.plan.growth
+    assert growth is not None
+    pooled = {s.draft.sql for s in growth.pool}
+    left_out = [p for p in PARENTS if p.draft.sql not in pooled]
+    assert pooled and left_out
+    for parent in left_out:
+        assert not has_variants(parent)
+        found = expand_pattern(parent, random.Random(1), EvolveLog())
+        assert found is None, parent.draft.sql

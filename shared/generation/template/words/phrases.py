@@ -32,9 +32,20 @@ def plural(label: str) -> str:
         None,
     )
     if tail is None:
-        return str(_INFLECT.plural_noun(label))
+        return label if _already_plural(words[-1]) else str(_INFLECT.plural_noun(label))
     head = " ".join(words[:tail])
+    if _already_plural(words[tail - 1]):
+        return label  # "minutes played" is plural already: not "minutess played"
     return f"{_INFLECT.plural_noun(head)} {' '.join(words[tail:])}"
+
+
+def _already_plural(word: str) -> bool:
+    """A regular plural inflect reads back ("minutes" -> "minute" -> "minutes"); a singular
+    ending in -ss, -us or -is ("class", "status", "analysis") is one inflect would cut."""
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return False
+    found = _INFLECT.singular_noun(word)
+    return isinstance(found, str) and found != word and _INFLECT.plural_noun(found) == word
 
 
 _NOT_NOUNS = frozenset({"is", "has", "if", "was", "did", "does", "can", "are", "had"})
