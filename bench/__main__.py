@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "profile": "bench.profile",
     "stage-cpu": "bench.stage_cpu",
     "origins": "bench.origins",
+    "pg-builds": "bench.pg_builds",
 }
 
 

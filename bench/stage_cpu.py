@@ -29,6 +29,7 @@ from bench.cpu import descendants, process_table
 from proto import RunRequest, subjects
 from proto.common import Engine
 from proto.sample import SampleEnvelope
+from shared.engines.fixture import fixture_from_draft
 from shared.engines.registry import EngineSettings, close_engines, open_engines
 from shared.engines.validator import Validator
 from shared.pipeline.generate import GeneratorStage
@@ -48,6 +49,10 @@ async def draft_envelopes(count: int, seed: int) -> list[SampleEnvelope]:
             if out.subject == subjects.SAMPLE_DRAFTED:
                 drafted.append(out.envelope)
     return drafted
+
+
+def envelope_fixture_key(envelope: SampleEnvelope) -> str:
+    return fixture_from_draft(envelope.draft).key if envelope.draft else ""
 
 
 def cpu_by_process(stack: LocalStack) -> dict[str, float]:
@@ -90,6 +95,17 @@ async def measure(count: int, warmup: int, seed: int) -> dict[str, object]:
                     cause = feedback[0].error_class.value if feedback else ""
                     outcomes[f"{emit.outcome.value} {cause}".strip()] += 1
             after = cpu_by_process(stack)
+            # Built against reused per engine over the whole run (warm-up included): how
+            # often a record found its schema's fixture already built in this process.
+            fixtures = {
+                engine.value: {
+                    "built": runner.fixtures.stats.created,
+                    "reused": runner.fixtures.stats.reused,
+                    "failed": runner.fixtures.stats.failed,
+                    "distinct": len({envelope_fixture_key(e) for e in envelopes}),
+                }
+                for engine, runner in engines.items()
+            }
         finally:
             stage.close()
             await close_engines(engines)
@@ -102,6 +118,7 @@ async def measure(count: int, warmup: int, seed: int) -> dict[str, object]:
         "cpu_ms_per_draft": per_sample,
         "total_cpu_ms_per_draft": round(sum(per_sample.values()), 2),
         "outcomes": dict(sorted(outcomes.items())),
+        "fixtures": fixtures,
         "load_average": os.getloadavg(),
     }
 

@@ -55,13 +55,25 @@ FIXTURE_REACHABLE_SQL = (
     "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
     "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = $1 AND u.rolname = $2)"
 )
+# A fixture's sequences by its schema's oid: the pg_sequences view joined every sequence of the
+# database to pg_namespace by a scan per sequence, ~14 ms of server CPU per read with 300
+# fixtures cached (it grew with the cache, #23); this reads only the schema's own.
 SEQUENCES_SQL = (
-    "SELECT sequencename, last_value, start_value FROM pg_sequences WHERE schemaname = $1"
+    "SELECT c.relname AS sequencename, pg_sequence_last_value(c.oid) AS last_value, "
+    "q.seqstart AS start_value FROM pg_class c JOIN pg_sequence q ON q.seqrelid = c.oid "
+    "WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1) "
+    "AND c.relkind = 'S'"
 )
 # Bytes of every table, index and TOAST table of a fixture's schema, as stored.
 FIXTURE_BYTES_SQL = (
     "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'"
+)
+# A built fixture's size and its sequences as built, in one round trip (#23): one row with
+# NULL sequence columns when it has none.
+FIXTURE_BUILT_SQL = (
+    f"SELECT b.size, s.sequencename, s.last_value, s.start_value FROM ({FIXTURE_BYTES_SQL}) "
+    f"AS b(size) LEFT JOIN ({SEQUENCES_SQL}) AS s ON true"
 )
 _UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
@@ -124,9 +136,17 @@ async def end_check(conn: asyncpg.Connection, timeout: float) -> None:
     conn.mark_reset()
 
 
+async def execute_and_reset(conn: asyncpg.Connection, sql: str, timeout: float) -> None:
+    """Our own statements (never a record's text) and the pool's session reset in one simple
+    query: one round trip fewer per use of an owner or admin connection (#23)."""
+    await conn.execute(f"{sql};\n{conn.get_reset_query()}", timeout=timeout)
+    conn.mark_reset()
+
+
 async def reset_unless_done(conn: asyncpg.Connection) -> None:
-    """The query pool's reset on release: nothing more after end_check did it; the full reset
-    otherwise (a check whose rollback failed still leaves a clean session or none)."""
+    """A pool's reset on release: nothing more after end_check (or execute_and_reset) did it;
+    the full reset otherwise (a check whose rollback failed still leaves a clean session or
+    none)."""
     if getattr(conn, "_reset_done", False):
         conn._reset_done = False
         return
@@ -174,6 +194,8 @@ class PostgresEngine(SqlEngine):
                 min_size=1,
                 max_size=2,
                 server_settings=settings,
+                connection_class=QueryConnection,
+                reset=reset_unless_done,
             )
             # Fixture roles and terminating a stuck backend take the admin account; it never
             # runs SQL from a record.
@@ -184,6 +206,8 @@ class PostgresEngine(SqlEngine):
                 max_size=1,
                 timeout=self.settings.connect_timeout_s,
                 command_timeout=self.backstop_s,
+                connection_class=QueryConnection,
+                reset=reset_unless_done,
             )
             self._killer_args = {
                 "dsn": dsn,
@@ -371,16 +395,25 @@ class PostgresEngine(SqlEngine):
         )
 
     async def _create_fixture(self, name: str, plan: FixturePlan) -> PgFixture:
+        """Build the fixture in one transaction of the owner role.
+
+        Round trips (#23): the role in one, the schema's set-up in one, two per fixture
+        statement and per table of rows (each statement still prepared on its own: the
+        extended protocol refuses a second statement in a text), the size and sequences in
+        one read, the grants with the commit and the session reset in one.
+        """
         try:
             conn = await self._owner.acquire(timeout=self.acquire_s)
         except (*_UNAVAILABLE, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: no owner connection: {exc!r}") from exc
         try:
             await self._create_fixture_role(name)
-            with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateSchemaError):
-                # Raised when another replica created it concurrently and committed first.
-                await self._fill_schema(conn, name, plan)
-            rows = await conn.fetch(SEQUENCES_SQL, name)
+            sequences = await self._fill_schema(conn, name, plan)
+            if sequences is None:  # built earlier, by us or another replica
+                rows = await conn.fetch(SEQUENCES_SQL, name)
+                sequences = tuple(
+                    (r["sequencename"], r["last_value"], r["start_value"]) for r in rows
+                )
         except asyncpg.PostgresError as exc:
             raise classify_pg(exc) from exc
         except (asyncpg.DataError, ValueError, TypeError) as exc:
@@ -390,41 +423,66 @@ class PostgresEngine(SqlEngine):
         finally:
             with contextlib.suppress(*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
                 await self._owner.release(conn, timeout=self.backstop_s)
-        sequences = tuple((r["sequencename"], r["last_value"], r["start_value"]) for r in rows)
         return PgFixture(name, plan.tables, sequences)
 
     async def _create_fixture_role(self, name: str) -> None:
         """The fixture's own role, the only one with rights on its schema. The query role may
         SET ROLE to it (NOINHERIT: holding the membership alone grants nothing)."""
         async with self._admin.acquire(timeout=self.acquire_s) as admin:
-            await admin.execute(
+            await execute_and_reset(
+                admin,
                 f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') "
                 f'THEN CREATE ROLE "{name}" NOLOGIN; END IF; END $$; '
-                f'GRANT "{name}" TO {self._accounts.query}'
+                f'GRANT "{name}" TO {self._accounts.query}',
+                self.backstop_s,
             )
 
-    async def _fill_schema(self, conn: asyncpg.Connection, name: str, plan: FixturePlan) -> None:
-        async with conn.transaction():
-            if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name):
-                return  # built earlier, by us or another replica
-            await conn.execute(f'CREATE SCHEMA "{name}"')
-            await conn.execute(f'SET LOCAL search_path TO "{name}"')
+    async def _fill_schema(
+        self, conn: asyncpg.Connection, name: str, plan: FixturePlan
+    ) -> tuple[tuple[str, int | None, int], ...] | None:
+        """The schema, its statements and rows, committed whole; its sequences as built.
+
+        None when the schema already exists (built earlier, by us or by another replica
+        that committed first): nothing of ours was created.
+        """
+        try:
+            await conn.execute(f'BEGIN; CREATE SCHEMA "{name}"; SET LOCAL search_path TO "{name}"')
+        except (asyncpg.DuplicateSchemaError, asyncpg.UniqueViolationError):
+            # Built earlier, or by another replica that committed first while we waited (the
+            # catalog's unique index): theirs is read.
+            await _roll_back(conn)
+            return None
+        except BaseException:
+            await _roll_back(conn)
+            raise
+        try:
             for statement in plan.statements:
                 await conn.fetch(statement)  # extended protocol: one statement per text
             for insert in plan.inserts:
                 await _insert_rows(conn, insert.sql, insert.rows)
-            size = await conn.fetchval(FIXTURE_BYTES_SQL, name)
+            built = await conn.fetch(FIXTURE_BUILT_SQL, name)
+            size = built[0]["size"]
             if size > self.settings.max_fixture_bytes:
                 raise CheckFailed(
                     ErrorClass.TOO_LARGE,
                     f"fixture of {size} bytes, over {self.settings.max_fixture_bytes}",
                 )
-            await conn.execute(
+            await execute_and_reset(
+                conn,
                 f'GRANT USAGE ON SCHEMA "{name}" TO "{name}"; '
                 f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{name}" '
                 f'TO "{name}"; '
-                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{name}" TO "{name}"'
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{name}" TO "{name}"; COMMIT',
+                self.backstop_s,
             )
+        except BaseException:
+            await _roll_back(conn)
+            raise
+        return tuple(
+            (r["sequencename"], r["last_value"], r["start_value"])
+            for r in built
+            if r["sequencename"] is not None
+        )
 
     async def _restore_after_write(self, handle: PgFixture) -> None:
         """Sequences ignore ROLLBACK: put back any a write check advanced."""
@@ -447,9 +505,12 @@ class PostgresEngine(SqlEngine):
 
     async def _drop_fixture(self, handle: PgFixture) -> None:
         try:
-            await self._owner.execute(f'DROP SCHEMA IF EXISTS "{handle.schema}" CASCADE')
+            async with self._owner.acquire(timeout=self.acquire_s) as owner:
+                drop = f'DROP SCHEMA IF EXISTS "{handle.schema}" CASCADE'
+                await execute_and_reset(owner, drop, self.backstop_s)
             async with self._admin.acquire(timeout=self.acquire_s) as admin:
-                await admin.execute(f'DROP ROLE IF EXISTS "{handle.schema}"')
+                drop = f'DROP ROLE IF EXISTS "{handle.schema}"'
+                await execute_and_reset(admin, drop, self.backstop_s)
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
 
@@ -461,6 +522,14 @@ class PostgresEngine(SqlEngine):
         except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError) as exc:
             raise EngineUnavailable(f"postgres: {exc!r}") from exc
         return bool(found)
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """End a failed build's transaction; a connection that cannot is closed, not reused."""
+    try:
+        await conn.execute("ROLLBACK")
+    except (*_UNAVAILABLE, asyncpg.PostgresError, TimeoutError):
+        conn.terminate()
 
 
 async def _insert_rows(
