@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from proto.seed import SeedEvent
+from shared.engines.patience import patiently
 
 # nats-py lists a bucket's keys through a watcher with no deadline of its own: on a loaded
 # machine its end-of-replay marker can go missing and the call never returns, which left the
@@ -41,16 +41,9 @@ async def list_keys(
         except NoKeysError:
             return []
 
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(asyncio.TimeoutError),
-        stop=stop_after_attempt(KEYS_ATTEMPTS),
-        wait=wait_exponential(multiplier=1, max=4),
-        sleep=sleep,
-        reraise=True,
-    ):
-        with attempt:
-            return await listing()
-    raise AssertionError("unreachable: tenacity reraises the last error")
+    return await patiently(
+        listing, attempts=KEYS_ATTEMPTS, sleep=sleep, retrying=asyncio.TimeoutError
+    )
 
 
 class SeedPools:

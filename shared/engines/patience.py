@@ -27,11 +27,13 @@ async def patiently(
     *,
     attempts: int = ATTEMPTS,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    retrying: type[BaseException] = EngineUnavailable,
 ) -> T:
-    """`call()`, again after EngineUnavailable (up to `attempts` in all); the last error is
-    raised as it was. `sleep` is injectable so tests need not wait."""
+    """`call()`, again after a `retrying` error (EngineUnavailable unless told; up to
+    `attempts` in all); the last error is raised as it was. `sleep` is injectable so tests
+    need not wait."""
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(EngineUnavailable),
+        retry=retry_if_exception_type(retrying),
         stop=stop_after_attempt(attempts),
         wait=wait_exponential(multiplier=1, max=4),
         sleep=sleep,

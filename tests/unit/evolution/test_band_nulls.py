@@ -10,16 +10,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from proto.common import Engine, PromptStyle
-from shared.engines.fixture import Fixture
-from shared.engines.registry import close_engines, open_engines
-from shared.engines.settings import EngineSettings
-from shared.engines.validator import Validator
+from proto.common import PromptStyle
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.model import ChangeKind, Evolution
 from shared.evolution.ops_expr import propose_op
 from shared.evolution.wording import reword_question
 from shared.runtime.local import LocalStack
+from tests.unit.evolution.three_engines import assert_valid_on_three_engines
 
 SCHEMA = (
     "CREATE TABLE members (id INTEGER PRIMARY KEY, member_name VARCHAR(20) NOT NULL,"
@@ -76,14 +73,4 @@ def test_an_unmatched_row_gets_no_band_and_the_question_says_so() -> None:
 async def test_the_bands_agree_on_three_engines(stack: LocalStack) -> None:
     distinct = {e.sql for e in bands()}
     assert distinct
-    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
-    engines = await open_engines(settings, list(Engine))
-    try:
-        validator = Validator(engines)
-        fixture = Fixture(SCHEMA)
-        for sql in sorted(distinct):
-            validation, _ = await validator.validate(fixture, sql)
-            assert all(c.ok for c in validation.checks), (sql, validation.checks)
-            assert validation.results_agree is not False, sql
-    finally:
-        await close_engines(engines)
+    await assert_valid_on_three_engines(stack, SCHEMA, sorted(distinct))

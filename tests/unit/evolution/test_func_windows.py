@@ -14,16 +14,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from proto.common import Engine, PromptStyle
-from shared.engines.fixture import Fixture
-from shared.engines.registry import close_engines, open_engines
-from shared.engines.settings import EngineSettings
-from shared.engines.validator import Validator
+from proto.common import PromptStyle
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.model import ChangeKind, Evolution
 from shared.evolution.ops_expr import propose_func
 from shared.evolution.wording import reword_question
 from shared.runtime.local import LocalStack
+from tests.unit.evolution.three_engines import assert_valid_on_three_engines
 
 SCHEMA = (
     "CREATE TABLE courses (id INTEGER PRIMARY KEY, title VARCHAR(40) NOT NULL,"
@@ -91,17 +88,7 @@ async def test_the_new_windows_agree_on_three_engines(stack: LocalStack) -> None
     found = [e for e in proposals(GROUPED) + proposals(ROWS) if windows(e)]
     distinct = {e.sql: e for e in found}
     assert len(distinct) >= 3
-    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
-    engines = await open_engines(settings, list(Engine))
-    try:
-        validator = Validator(engines)
-        fixture = Fixture(SCHEMA)
-        for sql in distinct:
-            validation, _ = await validator.validate(fixture, sql)
-            assert all(c.ok for c in validation.checks), (sql, validation.checks)
-            assert validation.results_agree is not False, sql
-    finally:
-        await close_engines(engines)
+    await assert_valid_on_three_engines(stack, SCHEMA, distinct)
 
 
 def test_no_window_before_a_limit_and_no_second_band_of_a_column() -> None:

@@ -10,15 +10,12 @@ import random
 import pytest
 import sqlglot
 
-from proto.common import Engine, PromptStyle
-from shared.engines.fixture import Fixture
-from shared.engines.registry import close_engines, open_engines
-from shared.engines.settings import EngineSettings
-from shared.engines.validator import Validator
+from proto.common import PromptStyle
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.model import ChangeKind, Evolution
 from shared.evolution.ops_clause import feasible_join, propose_join
 from shared.runtime.local import LocalStack
+from tests.unit.evolution.three_engines import assert_valid_on_three_engines
 
 SCHEMA = (
     "CREATE TABLE branches (id INTEGER PRIMARY KEY, branch_name VARCHAR(20) NOT NULL,"
@@ -86,17 +83,7 @@ def test_no_count_over_a_join_that_multiplies_rows() -> None:
 async def test_the_counts_agree_on_three_engines(stack: LocalStack) -> None:
     distinct = {e.sql for e in counts(PARENT)}
     assert distinct
-    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
-    engines = await open_engines(settings, list(Engine))
-    try:
-        validator = Validator(engines)
-        fixture = Fixture(SCHEMA)
-        for sql in sorted(distinct):
-            validation, _ = await validator.validate(fixture, sql)
-            assert all(c.ok for c in validation.checks), (sql, validation.checks)
-            assert validation.results_agree is not False, sql
-    finally:
-        await close_engines(engines)
+    await assert_valid_on_three_engines(stack, SCHEMA, sorted(distinct))
 
 
 def test_a_filter_on_the_counted_rows_owner_picks_rows_not_counted_children() -> None:

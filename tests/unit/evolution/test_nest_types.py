@@ -11,15 +11,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from proto.common import Engine
-from shared.engines.fixture import Fixture
-from shared.engines.registry import close_engines, open_engines
-from shared.engines.settings import EngineSettings
-from shared.engines.validator import Validator
 from shared.evolution.context import EvolveContext, view_query
 from shared.evolution.model import Evolution
 from shared.evolution.ops_nest import feasible_nest, propose_nest
 from shared.runtime.local import LocalStack
+from tests.unit.evolution.three_engines import assert_valid_on_three_engines
 
 SCHEMA = (
     "CREATE TABLE projects (project_id INTEGER PRIMARY KEY, project_name VARCHAR(40) NOT NULL,"
@@ -80,13 +76,4 @@ def test_a_date_or_text_metric_is_never_averaged() -> None:
 async def test_every_nesting_of_a_grouped_query_runs_on_three_engines(stack: LocalStack) -> None:
     distinct = {e.sql for e in proposals(MIXED) + proposals(DATES_ONLY)}
     assert distinct
-    settings = EngineSettings(postgres_dsn=stack.dsn("postgres"), mysql_dsn=stack.dsn("mysql"))
-    engines = await open_engines(settings, list(Engine))
-    try:
-        validator = Validator(engines)
-        fixture = Fixture(SCHEMA)
-        for sql in sorted(distinct):
-            validation, _ = await validator.validate(fixture, sql)
-            assert all(c.ok for c in validation.checks), (sql, validation.checks)
-    finally:
-        await close_engines(engines)
+    await assert_valid_on_three_engines(stack, SCHEMA, sorted(distinct), agree=False)
